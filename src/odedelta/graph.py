@@ -1,0 +1,196 @@
+"""The catalog and inventory as graphs, and the queries the delta needs. The only module that imports networkx.
+
+Catalog graph nodes are ``(kind, id)`` pairs — kind one of ``offering``, ``specification``, ``price``,
+``promotion``, ``category`` — and each edge has a ``kind``:
+
+==================  ======================  ===============================================================
+edge kind           from → to               data
+==================  ======================  ===============================================================
+``bundles``         offering → offering     ``slot`` (position in bundledProductOffering), ``lower``,
+                                            ``upper`` (None = unbounded), ``default``
+``specifies``       offering → specification
+``priced_by``       offering → price
+``related``         offering → offering     ``relationship_type`` (productOfferingRelationship)
+``pop_related``     price → price           ``relationship_type`` (popRelationship)
+``in_category``     offering → category
+``criterion``       promotion → offering, specification or category (a criterion names it)
+``discounts``       promotion → offering (an action's actionEntityRef)
+==================  ======================  ===============================================================
+
+The inventory graph has one node per installed product id (data: ``offering``, ``specification``) and edges
+``bundles`` (parent → child) and ``related`` (``relationship_type``) for the other product relationships.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import networkx as nx
+
+OFFERING, SPECIFICATION, PRICE, PROMOTION, CATEGORY = "offering", "specification", "price", "promotion", "category"
+
+
+@dataclass(frozen=True)
+class Component:
+    """One slot of a bundle offering: which offering, and how many instances the bundle may hold."""
+
+    slot: int
+    offering_id: str
+    lower: int
+    upper: int | None  # None: unbounded
+    default: int
+
+    def allows(self, count: int) -> bool:
+        return count >= self.lower and (self.upper is None or count <= self.upper)
+
+
+class CatalogGraph:
+    def __init__(self) -> None:
+        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+
+    # ------------------------------------------------------------------ building
+    def add_node(self, kind: str, id_: str) -> None:
+        self.g.add_node((kind, id_))
+
+    def add_edge(self, src: tuple[str, str], dst: tuple[str, str], kind: str, **data: object) -> None:
+        self.g.add_edge(src, dst, kind=kind, **data)
+
+    # ------------------------------------------------------------------ queries
+    def _out(self, node: tuple[str, str], kind: str) -> Iterator[tuple[tuple[str, str], dict[str, object]]]:
+        if node not in self.g:
+            return
+        for _, dst, data in self.g.out_edges(node, data=True):
+            if data["kind"] == kind:
+                yield dst, data
+
+    def components(self, offering_id: str) -> list[Component]:
+        """The component slots of a bundle offering, in catalog order."""
+        slots = [
+            Component(
+                slot=int(data["slot"]),  # type: ignore[call-overload]
+                offering_id=dst[1],
+                lower=int(data["lower"]),  # type: ignore[call-overload]
+                upper=data["upper"],  # type: ignore[arg-type]
+                default=int(data["default"]),  # type: ignore[call-overload]
+            )
+            for dst, data in self._out((OFFERING, offering_id), "bundles")
+        ]
+        return sorted(slots, key=lambda c: c.slot)
+
+    def specification_of(self, offering_id: str) -> str | None:
+        for dst, _ in self._out((OFFERING, offering_id), "specifies"):
+            return dst[1]
+        return None
+
+    def offerings_with_specification(self, spec_id: str) -> list[str]:
+        node = (SPECIFICATION, spec_id)
+        if node not in self.g:
+            return []
+        return sorted(src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "specifies")
+
+    def related(self, offering_id: str, relationship_type: str | None = None) -> list[tuple[str, str]]:
+        """``(target offering id, relationshipType)`` of an offering's relationships, optionally of one type
+        (compared case-insensitively)."""
+        wanted = relationship_type.lower() if relationship_type else None
+        out = [
+            (dst[1], str(data["relationship_type"]))
+            for dst, data in self._out((OFFERING, offering_id), "related")
+            if wanted is None or str(data["relationship_type"]).lower() == wanted
+        ]
+        return sorted(out)
+
+    def bundles_containing(self, offering_id: str) -> list[str]:
+        node = (OFFERING, offering_id)
+        if node not in self.g:
+            return []
+        return sorted({src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "bundles"})
+
+    def prices_of(self, offering_id: str) -> list[str]:
+        return [dst[1] for dst, _ in self._out((OFFERING, offering_id), "priced_by")]
+
+    def categories_of(self, offering_id: str) -> list[str]:
+        return sorted(dst[1] for dst, _ in self._out((OFFERING, offering_id), "in_category"))
+
+    def offerings_in_category(self, category_id: str) -> list[str]:
+        node = (CATEGORY, category_id)
+        if node not in self.g:
+            return []
+        return sorted(src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "in_category")
+
+    def promotions_naming(self, kind: str, id_: str) -> list[str]:
+        """Promotions whose criteria or actions name this offering/specification/category."""
+        node = (kind, id_)
+        if node not in self.g:
+            return []
+        return sorted({src[1] for src, _ in self.g.in_edges(node) if src[0] == PROMOTION})
+
+    def bundle_cycles(self) -> list[list[str]]:
+        """Every cycle of offerings through ``bundles`` edges (an offering that contains itself)."""
+        bundles = nx.DiGraph(
+            (src, dst) for src, dst, data in self.g.edges(data=True) if data["kind"] == "bundles"
+        )
+        cycles = [[node[1] for node in cycle] for cycle in nx.simple_cycles(bundles)]
+        return sorted(_rotate_smallest_first(c) for c in cycles)
+
+    def bundle_depth(self, offering_id: str) -> int:
+        """How many levels of bundles lie under an offering (0 for a simple offering). Assumes no cycle."""
+        depth = 0
+        for component in self.components(offering_id):
+            depth = max(depth, 1 + self.bundle_depth(component.offering_id))
+        return depth
+
+
+def _rotate_smallest_first(cycle: list[str]) -> list[str]:
+    i = cycle.index(min(cycle))
+    return cycle[i:] + cycle[:i]
+
+
+class InventoryGraph:
+    def __init__(self) -> None:
+        self.g: nx.DiGraph = nx.DiGraph()
+
+    def add_product(self, product_id: str, offering_id: str | None, spec_id: str | None) -> None:
+        self.g.add_node(product_id, offering=offering_id, specification=spec_id)
+
+    def add_child(self, parent_id: str, child_id: str) -> None:
+        self.g.add_edge(parent_id, child_id, kind="bundles")
+
+    def add_relationship(self, src: str, dst: str, relationship_type: str) -> None:
+        if not self.g.has_edge(src, dst):
+            self.g.add_edge(src, dst, kind="related", relationship_type=relationship_type)
+
+    def children(self, product_id: str) -> list[str]:
+        return [dst for _, dst, kind in self.g.out_edges(product_id, data="kind") if kind == "bundles"]
+
+    def parents(self, product_id: str) -> list[str]:
+        return [src for src, _, kind in self.g.in_edges(product_id, data="kind") if kind == "bundles"]
+
+    def parent(self, product_id: str) -> str | None:
+        found = self.parents(product_id)
+        return found[0] if found else None
+
+    def subtree(self, product_id: str) -> list[str]:
+        """The product and everything bundled under it, depth first, children in inventory order."""
+        out: list[str] = []
+        stack = [product_id]
+        while stack:
+            current = stack.pop()
+            out.append(current)
+            stack.extend(reversed(self.children(current)))
+        return out
+
+    def roots(self, order: Iterable[str]) -> list[str]:
+        """Products that no other product bundles, in the given order."""
+        return [p for p in order if not self.parents(p)]
+
+    def bundle_cycles(self) -> list[list[str]]:
+        bundles = nx.DiGraph((s, d) for s, d, kind in self.g.edges(data="kind") if kind == "bundles")
+        return sorted(_rotate_smallest_first(list(c)) for c in nx.simple_cycles(bundles))
+
+    def related(self, product_id: str) -> list[tuple[str, str]]:
+        return [
+            (dst, str(data["relationship_type"]))
+            for _, dst, data in self.g.out_edges(product_id, data=True)
+            if data["kind"] == "related"
+        ]

@@ -1,0 +1,167 @@
+"""A customer's installed products (TMF637), checked against the catalog and linked into a tree.
+
+A bundle's components are written either as ``productRelationship`` entries of type ``bundles`` on the parent
+(v4: ``{"relationshipType": "bundles", "product": {"id": ...}}``, v5: ``{"relationshipType": "bundles",
+"id": ...}``) or as product values nested in the parent's ``product`` array; nested values are flattened into the
+inventory and linked to their parent, so both spellings give the same tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .catalog import Catalog, Origin, value_key
+from .errors import InventoryError, Problem, did_you_mean
+from .graph import InventoryGraph
+from .tmf import Product
+
+BUNDLES = "bundles"
+
+
+@dataclass
+class Inventory:
+    products: dict[str, Product] = field(default_factory=dict)
+    origins: dict[str, Origin] = field(default_factory=dict)
+    graph: InventoryGraph = field(default_factory=InventoryGraph)
+
+    @classmethod
+    def from_document(cls, catalog: Catalog, data: Any, file: str = "<inventory>") -> Inventory:
+        """Build and check an inventory from a list of TMF637 products (or one product)."""
+        inventory = cls()
+        problems: list[Problem] = []
+        items = data if isinstance(data, list) else [data]
+        base: tuple[int, ...] = ()
+        parents: list[tuple[str, str]] = []
+        for index, item in enumerate(items):
+            origin = Origin(file, (index,) if isinstance(data, list) else base)
+            problems.extend(inventory._add(item, origin, None, parents))
+        for parent_id, child_id in parents:
+            inventory.graph.add_child(parent_id, child_id)
+        problems.extend(inventory._link(catalog))
+        if problems:
+            problems = sorted(set(problems), key=Problem.sort_key)
+            raise InventoryError(f"the inventory has {len(problems)} problem(s)", problems)
+        return inventory
+
+    @classmethod
+    def from_products(cls, catalog: Catalog, products: Sequence[Product]) -> Inventory:
+        """An inventory from product models (e.g. a projected inventory), checked like a loaded one."""
+        return cls.from_document(catalog, [p.to_tmf() for p in products], "<products>")
+
+    def _add(self, item: Any, origin: Origin, parent: str | None, parents: list[tuple[str, str]]) -> list[Problem]:
+        if not isinstance(item, dict):
+            return [origin.problem(f"expected a TMF637 Product (an object), found {type(item).__name__}")]
+        item = dict(item)
+        nested = item.pop("product", None) or []
+        try:
+            product = Product.model_validate(item)
+        except ValidationError as exc:
+            return [origin.problem(f"{e['msg']}" if e["type"] != "missing" else f"product lacks required field "
+                                   f"{e['loc'][-1]!r}", *e["loc"]) for e in exc.errors()]
+        if product.id in self.products:
+            first = self.origins[product.id]
+            return [origin.problem(f"duplicate product id {product.id!r} (first at {first.problem('').path} "
+                                   f"in {first.file})", "id")]
+        self.products[product.id] = product
+        self.origins[product.id] = origin
+        self.graph.add_product(product.id, product.offering_id, product.spec_id)
+        if parent is not None:
+            parents.append((parent, product.id))
+        problems: list[Problem] = []
+        for j, child in enumerate(nested if isinstance(nested, list) else []):
+            child_origin = Origin(origin.file, (*origin.parts, "product", j))
+            if isinstance(child, dict) and set(child) - {"id", "href", "@type", "@referredType", "name"}:
+                problems.extend(self._add(child, child_origin, product.id, parents))
+            elif isinstance(child, dict) and child.get("id"):
+                parents.append((product.id, str(child["id"])))
+        return problems
+
+    def _link(self, catalog: Catalog) -> list[Problem]:
+        problems: list[Problem] = []
+        for pid, product in self.products.items():
+            origin = self.origins[pid]
+            for r, rel in enumerate(product.product_relationship):
+                target = rel.target_id
+                if target is None or target not in self.products:
+                    hint = did_you_mean(target, self.products) if target else ""
+                    problems.append(origin.problem(f"relationship to unknown product {target!r}{hint}",
+                                                   "productRelationship", r))
+                elif (rel.relationship_type or "").lower() == BUNDLES:
+                    self.graph.add_child(pid, target)
+                else:
+                    self.graph.add_relationship(pid, target, rel.relationship_type or "")
+            problems.extend(_check_against_catalog(product, origin, catalog))
+        for parent, child in list(self.graph.g.edges()):
+            if parent not in self.products or child not in self.products:
+                missing = parent if parent not in self.products else child
+                self.graph.g.remove_node(missing)
+                problems.append(self.origins.get(parent if parent in self.products else child, Origin("?", ()))
+                                .problem(f"bundles unknown product {missing!r}"))
+        for pid in self.products:
+            if len(self.graph.parents(pid)) > 1:
+                problems.append(self.origins[pid].problem(
+                    f"product {pid!r} is bundled by {len(self.graph.parents(pid))} products "
+                    f"({', '.join(sorted(self.graph.parents(pid)))}); expected at most one parent"))
+        for cycle in self.graph.bundle_cycles():
+            problems.append(self.origins[cycle[0]].problem(
+                "bundle cycle: " + " → ".join([*cycle, cycle[0]]) + " (a product cannot contain itself)"))
+        return problems
+
+    # ------------------------------------------------------------------ queries
+    def product(self, product_id: str) -> Product:
+        return self.products[product_id]
+
+    def roots(self) -> list[str]:
+        return self.graph.roots(self.products)
+
+    def subtree(self, product_id: str) -> list[str]:
+        return self.graph.subtree(product_id)
+
+    def children(self, product_id: str) -> list[str]:
+        return self.graph.children(product_id)
+
+    def parent(self, product_id: str) -> str | None:
+        return self.graph.parent(product_id)
+
+
+def _check_against_catalog(product: Product, origin: Origin, catalog: Catalog) -> list[Problem]:
+    problems: list[Problem] = []
+    oid, sid = product.offering_id, product.spec_id
+    if product.product_offering is None and product.product_specification is None:
+        problems.append(origin.problem("product has neither productOffering nor productSpecification; "
+                                       "expected at least one"))
+        return problems
+    if oid is not None and oid not in catalog.offerings:
+        problems.append(origin.problem(f"unknown productOffering {oid!r}{did_you_mean(oid, catalog.offerings)}",
+                                       "productOffering", "id"))
+        oid = None
+    if sid is not None and sid not in catalog.specifications:
+        problems.append(origin.problem(
+            f"unknown productSpecification {sid!r}{did_you_mean(sid, catalog.specifications)}",
+            "productSpecification", "id"))
+        return problems
+    offering_spec = catalog.offerings[oid].spec_id if oid else None
+    if sid and offering_spec and sid != offering_spec:
+        problems.append(origin.problem(f"productSpecification {sid!r} differs from {offering_spec!r}, the "
+                                       f"specification of offering {oid!r}", "productSpecification", "id"))
+        return problems
+    spec_id = sid or offering_spec
+    spec = catalog.specifications.get(spec_id or "")
+    if spec is None:
+        return problems
+    known = [c.name for c in spec.product_spec_characteristic]
+    for c, char in enumerate(product.product_characteristic):
+        if spec.characteristic(char.name) is None:
+            problems.append(origin.problem(f"specification {spec.id!r} has no characteristic {char.name!r}"
+                                           f"{did_you_mean(char.name, known)}", "productCharacteristic", c, "name"))
+        elif not catalog.is_allowed(oid or "", char.name, char.value, spec.id):
+            allowed = catalog.allowed_values(oid or "", char.name, spec.id) or []
+            problems.append(origin.problem(
+                f"value {value_key(char.value)!r} of {char.name!r} is not allowed "
+                f"(allowed: {', '.join(value_key(v.value) for v in allowed)})",
+                "productCharacteristic", c, "value"))
+    return problems

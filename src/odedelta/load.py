@@ -1,0 +1,80 @@
+"""File adapters: read a catalog directory or an inventory file, hand the documents to the pure core.
+
+Every problem found — in any file — is reported in one error, each with its file, JSON path, line and column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from ._source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, with_lines
+from .catalog import KINDS, Catalog, Document, kind_from_file_name
+from .errors import CatalogError, LoadError, OdeDeltaError, Problem
+from .inventory import Inventory
+
+SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
+E = TypeVar("E", bound=OdeDeltaError)
+
+
+def catalog_files(root: Path) -> list[Path]:
+    """The files of a catalog directory: JSON/YAML files at its top, and in sub-directories named after a kind
+    (``productOffering/``, ``promotion/``...). Other sub-directories (``inventories/``, ``scenarios/``) are not
+    part of the catalog."""
+    files = [p for p in sorted(root.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and kind_from_file_name(p.name)):
+        files.extend(p for p in sorted(sub.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES)
+    return files
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Load and check every catalog file under ``path`` (a directory, or one file)."""
+    root = Path(path)
+    if not root.exists():
+        raise LoadError(f"{root}: no such catalog directory", [Problem(str(root), "$", "no such file or directory")])
+    files = catalog_files(root) if root.is_dir() else [root]
+    if not files:
+        raise LoadError(f"{root}: no catalog files", [Problem(str(root), "$", "expected JSON or YAML files of "
+                                                                         f"{', '.join(KINDS)} resources")])
+    documents: list[Document] = []
+    texts: dict[str, str] = {}
+    problems: list[Problem] = []
+    for file in files:
+        name = str(file)
+        hint = kind_from_file_name(file.stem) or (kind_from_file_name(file.parent.name) if file.parent != root else None)
+        try:
+            text = file.read_text(encoding="utf-8")
+            texts[name] = text
+            documents.append(Document(name, parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json"), hint))
+        except LoadError as exc:
+            problems.extend(exc.problems)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(name, "$", f"cannot read: {exc}"))
+    try:
+        catalog = Catalog.from_documents(documents)
+    except LoadError as exc:
+        problems.extend(exc.problems)
+        catalog = None
+    if problems or catalog is None:
+        raise _located(CatalogError, f"{root}: the catalog has {len(problems)} problem(s)", problems, texts)
+    return catalog
+
+
+def load_inventory(path: str | Path, catalog: Catalog) -> Inventory:
+    """Load a JSON or YAML list of TMF637 products and check it against ``catalog``."""
+    file = Path(path)
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(f"{name}: cannot read ({exc})", [Problem(name, "$", "cannot read")]) from None
+    data = parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json")
+    try:
+        return Inventory.from_document(catalog, data, name)
+    except LoadError as exc:
+        raise _located(type(exc), str(exc).splitlines()[0], exc.problems, {name: text}) from None
+
+
+def _located(cls: type[E], message: str, problems: list[Problem] | tuple[Problem, ...], texts: dict[str, str]) -> E:
+    located = sorted(with_lines(problems, texts), key=Problem.sort_key)
+    return cls(message, located)

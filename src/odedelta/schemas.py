@@ -1,0 +1,34 @@
+"""The official TM Forum schemas odedelta's output must satisfy, shipped with the package (``_specs/``).
+
+Provenance of the spec files: ``src/odedelta/_specs/SOURCES.md``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import _tmfschema
+
+SPEC_DIR = Path(__file__).parent / "_specs"
+SPECS = {
+    ("TMF622", 4): "TMF622-ProductOrdering-v4.0.0.swagger.json",
+    ("TMF622", 5): "TMF622-ProductOrdering-v5.0.0.oas.yaml",
+    ("TMF679", 4): "TMF679-ProductOfferingQualification-v4.0.0.swagger.json",
+    ("TMF679", 5): "TMF679-ProductOfferingQualification-v5.0.0.oas.yaml",
+}
+
+
+@lru_cache(maxsize=None)
+def compiled(api: str, version: int) -> _tmfschema.CompiledSpec:
+    return _tmfschema.compile_spec(SPEC_DIR / SPECS[(api, version)])
+
+
+def validation_errors(document: Any, api: str, version: int, schema: str) -> list[str]:
+    """Every reason ``document`` is not a valid ``schema`` of the official ``api`` spec (empty when valid).
+
+    Unknown ``@type`` values count as errors: odedelta only emits types the spec knows.
+    """
+    report = _tmfschema.validate_document(compiled(api, version), schema, document, strict_types=True)
+    return [str(problem) for problem in report.errors]

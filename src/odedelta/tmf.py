@@ -1,0 +1,473 @@
+"""The TM Forum resources odedelta reads: TMF620 catalog, TMF671 promotions, TMF637 inventory.
+
+Field names are the official ones. Both v4 and v5 shapes load: where the two versions spell one thing
+differently (characteristic value specifications, product relationships, related parties, price alterations) the
+model accepts both and offers one property to read it. Every field odedelta does not use is kept as it came
+(``extra="allow"``) so a document can be echoed back unchanged; ``@type``, ``@baseType``, ``@schemaLocation`` and
+``@referredType`` are ordinary fields (``type``, ``base_type``, ``schema_location``, ``referred_type``).
+
+Amounts are ``Decimal``: the loaders parse JSON and YAML numbers straight to ``Decimal``, and strings such as
+``"9.99"`` are accepted too, so no amount ever passes through a float.
+
+Conventions where TMF leaves a gap (documented in the README):
+
+* ``numberRelOfferUpperLimit`` absent means *unbounded*; ``numberRelOfferLowerLimit`` absent means 0;
+  ``numberRelOfferDefault`` absent means the lower limit.
+* A date-time without a time zone is read as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .jsonio import plain
+from .money import Money
+
+
+class TmfModel(BaseModel):
+    """A TMF object: unknown fields are kept, ``@``-fields are understood, output uses the official names."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=False)
+
+    type: str | None = Field(default=None, alias="@type")
+    base_type: str | None = Field(default=None, alias="@baseType")
+    schema_location: str | None = Field(default=None, alias="@schemaLocation")
+
+    def to_tmf(self) -> dict[str, Any]:
+        """The document as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        return plain(self.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))  # type: ignore[no-any-return]
+
+
+class Ref(TmfModel):
+    """An EntityRef (``id``, ``href``, ``name``, ``@referredType``)."""
+
+    id: str | None = None
+    href: str | None = None
+    name: str | None = None
+    version: str | None = None
+    referred_type: str | None = Field(default=None, alias="@referredType")
+
+
+class TimePeriod(TmfModel):
+    start: datetime | None = Field(default=None, alias="startDateTime")
+    end: datetime | None = Field(default=None, alias="endDateTime")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    def contains(self, moment: datetime) -> bool:
+        """True when ``moment`` is inside the period (start inclusive, end exclusive; open ends are open)."""
+        return (self.start is None or self.start <= moment) and (self.end is None or moment < self.end)
+
+
+def in_period(period: TimePeriod | None, moment: datetime) -> bool:
+    return period is None or period.contains(moment)
+
+
+class Quantity(TmfModel):
+    """A Quantity (v4) or Duration (v5): ``amount`` and ``units`` such as ``month``/``Months``/``year``/``day``."""
+
+    amount: Decimal | None = None
+    units: str | None = None
+
+    def months(self) -> int | None:
+        """The duration in whole months, or None when the unit is not month- or year-based."""
+        if self.amount is None or self.units is None:
+            return None
+        unit = self.units.strip().lower().rstrip("s")
+        if unit == "month":
+            return int(self.amount)
+        if unit == "year":
+            return int(self.amount * 12)
+        return None
+
+
+class TmfMoney(TmfModel):
+    """TMF ``Money``: ``unit`` is the ISO 4217 currency, ``value`` the amount."""
+
+    unit: str | None = None
+    value: Decimal | None = None
+
+    def money(self) -> Money | None:
+        if self.value is None or self.unit is None:
+            return None
+        return Money(self.value, self.unit)
+
+
+# --------------------------------------------------------------------------------------------- TMF620 catalog
+
+
+class CharacteristicValue(TmfModel):
+    """ProductSpecificationCharacteristicValue (v4) / CharacteristicValueSpecification (v5)."""
+
+    value: Any = None
+    value_type: str | None = Field(default=None, alias="valueType")
+    is_default: bool | None = Field(default=None, alias="isDefault")
+    unit_of_measure: str | None = Field(default=None, alias="unitOfMeasure")
+    value_from: Any = Field(default=None, alias="valueFrom")
+    value_to: Any = Field(default=None, alias="valueTo")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+
+
+class CharacteristicSpec(TmfModel):
+    """ProductSpecificationCharacteristic (v4) / CharacteristicSpecification (v5)."""
+
+    id: str | None = None
+    name: str
+    value_type: str | None = Field(default=None, alias="valueType")
+    configurable: bool | None = None
+    min_cardinality: int | None = Field(default=None, alias="minCardinality")
+    max_cardinality: int | None = Field(default=None, alias="maxCardinality")
+    product_spec_characteristic_value: list[CharacteristicValue] | None = Field(
+        default=None, alias="productSpecCharacteristicValue"
+    )
+    characteristic_value_specification: list[CharacteristicValue] | None = Field(
+        default=None, alias="characteristicValueSpecification"
+    )
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+
+    @property
+    def values(self) -> list[CharacteristicValue]:
+        return list(self.product_spec_characteristic_value or self.characteristic_value_specification or [])
+
+    @property
+    def mandatory(self) -> bool:
+        return (self.min_cardinality or 0) > 0
+
+
+class RelatedParty(TmfModel):
+    """RelatedParty (v4: ``id``/``name``/``role``) or RelatedPartyOrPartyRole (v5: ``role`` + ``partyOrPartyRole``)."""
+
+    id: str | None = None
+    name: str | None = None
+    role: str | None = None
+    party_or_party_role: Ref | None = Field(default=None, alias="partyOrPartyRole")
+    referred_type: str | None = Field(default=None, alias="@referredType")
+
+    @property
+    def party_id(self) -> str | None:
+        return self.party_or_party_role.id if self.party_or_party_role else self.id
+
+    @property
+    def party_name(self) -> str | None:
+        return self.party_or_party_role.name if self.party_or_party_role else self.name
+
+
+class ProductSpecification(TmfModel):
+    id: str
+    href: str | None = None
+    name: str | None = None
+    version: str | None = None
+    is_bundle: bool | None = Field(default=None, alias="isBundle")
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    product_spec_characteristic: list[CharacteristicSpec] = Field(
+        default_factory=list, alias="productSpecCharacteristic"
+    )
+    related_party: list[RelatedParty] = Field(default_factory=list, alias="relatedParty")
+
+    def characteristic(self, name: str) -> CharacteristicSpec | None:
+        for char in self.product_spec_characteristic:
+            if char.name == name:
+                return char
+        return None
+
+    @property
+    def supplier(self) -> RelatedParty | None:
+        """The partner that supplies this product: the related party whose role is ``supplier``/``partner``."""
+        for party in self.related_party:
+            if (party.role or "").strip().lower() in {"supplier", "partner", "provider"}:
+                return party
+        return None
+
+
+class CharValueUse(TmfModel):
+    """ProductSpecificationCharacteristicValueUse: how an offering narrows a specification's characteristic."""
+
+    name: str
+    value_type: str | None = Field(default=None, alias="valueType")
+    min_cardinality: int | None = Field(default=None, alias="minCardinality")
+    max_cardinality: int | None = Field(default=None, alias="maxCardinality")
+    product_spec_characteristic_value: list[CharacteristicValue] = Field(
+        default_factory=list, alias="productSpecCharacteristicValue"
+    )
+    product_specification: Ref | None = Field(default=None, alias="productSpecification")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+
+
+class BundledOfferingOption(TmfModel):
+    number_rel_offer_default: int | None = Field(default=None, alias="numberRelOfferDefault")
+    number_rel_offer_lower_limit: int | None = Field(default=None, alias="numberRelOfferLowerLimit")
+    number_rel_offer_upper_limit: int | None = Field(default=None, alias="numberRelOfferUpperLimit")
+
+
+class BundledOffering(Ref):
+    """A component slot of a bundle offering: the offering and how many of it the bundle holds."""
+
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    bundled_product_offering_option: BundledOfferingOption | None = Field(
+        default=None, alias="bundledProductOfferingOption"
+    )
+
+    @property
+    def lower(self) -> int:
+        opt = self.bundled_product_offering_option
+        return (opt.number_rel_offer_lower_limit if opt else None) or 0
+
+    @property
+    def upper(self) -> int | None:
+        """None means unbounded (the upper limit is absent)."""
+        opt = self.bundled_product_offering_option
+        return opt.number_rel_offer_upper_limit if opt else None
+
+    @property
+    def default(self) -> int:
+        opt = self.bundled_product_offering_option
+        if opt is None or opt.number_rel_offer_default is None:
+            return self.lower
+        return opt.number_rel_offer_default
+
+
+class OfferingTerm(TmfModel):
+    """ProductOfferingTerm: a commitment (``duration``) the offering is sold with."""
+
+    name: str | None = None
+    description: str | None = None
+    duration: Quantity | None = None
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+
+
+class OfferingRelationship(Ref):
+    """ProductOfferingRelationship; ``relationshipType`` is free text (see the README for the ones odedelta reads)."""
+
+    relationship_type: str | None = Field(default=None, alias="relationshipType")
+    role: str | None = None
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+
+
+class PopRelationship(Ref):
+    relationship_type: str | None = Field(default=None, alias="relationshipType")
+    role: str | None = None
+
+
+class ProductOfferingPrice(TmfModel):
+    id: str
+    href: str | None = None
+    name: str | None = None
+    version: str | None = None
+    description: str | None = None
+    price_type: str | None = Field(default=None, alias="priceType")
+    recurring_charge_period_type: str | None = Field(default=None, alias="recurringChargePeriodType")
+    recurring_charge_period_length: int | None = Field(default=None, alias="recurringChargePeriodLength")
+    price: TmfMoney | None = None
+    percentage: Decimal | None = None
+    is_bundle: bool | None = Field(default=None, alias="isBundle")
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    pop_relationship: list[PopRelationship] = Field(default_factory=list, alias="popRelationship")
+    product_offering_term: list[OfferingTerm] = Field(default_factory=list, alias="productOfferingTerm")
+
+
+class CategoryRef(Ref):
+    pass
+
+
+class ProductOffering(TmfModel):
+    id: str
+    href: str | None = None
+    name: str | None = None
+    version: str | None = None
+    description: str | None = None
+    is_bundle: bool | None = Field(default=None, alias="isBundle")
+    is_sellable: bool | None = Field(default=None, alias="isSellable")
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    status_reason: str | None = Field(default=None, alias="statusReason")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    product_specification: Ref | None = Field(default=None, alias="productSpecification")
+    bundled_product_offering: list[BundledOffering] = Field(default_factory=list, alias="bundledProductOffering")
+    product_offering_price: list[Ref] = Field(default_factory=list, alias="productOfferingPrice")
+    product_offering_term: list[OfferingTerm] = Field(default_factory=list, alias="productOfferingTerm")
+    prod_spec_char_value_use: list[CharValueUse] = Field(default_factory=list, alias="prodSpecCharValueUse")
+    product_offering_relationship: list[OfferingRelationship] = Field(
+        default_factory=list, alias="productOfferingRelationship"
+    )
+    category: list[CategoryRef] = Field(default_factory=list)
+
+    @property
+    def spec_id(self) -> str | None:
+        return self.product_specification.id if self.product_specification else None
+
+    def char_value_use(self, name: str) -> CharValueUse | None:
+        for use in self.prod_spec_char_value_use:
+            if use.name == name:
+                return use
+        return None
+
+
+class Category(TmfModel):
+    id: str
+    href: str | None = None
+    name: str | None = None
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    parent_id: str | None = Field(default=None, alias="parentId")
+    is_root: bool | None = Field(default=None, alias="isRoot")
+
+
+# --------------------------------------------------------------------------------------------- TMF671 promotions
+
+
+class PromotionCriteria(TmfModel):
+    id: str | None = None
+    criteria_parameter: str | None = Field(default=None, alias="criteriaParameter")
+    criteria_operator: str | None = Field(default=None, alias="criteriaOperator")
+    criteria_value: str | None = Field(default=None, alias="criteriaValue")
+
+
+class PromotionCriteriaGroup(TmfModel):
+    id: str | None = None
+    group_name: str | None = Field(default=None, alias="groupName")
+    criteria_logical_relationship: str | None = Field(default=None, alias="criteriaLogicalRelationship")
+    criteria: list[PromotionCriteria] = Field(default_factory=list)
+
+
+class PromotionAction(TmfModel):
+    id: str | None = None
+    action_type: str | None = Field(default=None, alias="actionType")
+    action_value: str | None = Field(default=None, alias="actionValue")
+    action_entity_ref: Ref | list[Ref] | None = Field(default=None, alias="actionEntityRef")
+
+    @property
+    def entity_refs(self) -> list[Ref]:
+        ref = self.action_entity_ref
+        if ref is None:
+            return []
+        return list(ref) if isinstance(ref, list) else [ref]
+
+
+class PromotionPattern(TmfModel):
+    id: str | None = None
+    name: str | None = None
+    priority: int | None = None
+    criteria_group_logical_relationship: str | None = Field(default=None, alias="criteriaGroupLogicalRelationship")
+    criteria_group: list[PromotionCriteriaGroup] = Field(default_factory=list, alias="criteriaGroup")
+    action: list[PromotionAction] = Field(default_factory=list)
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+
+
+class Promotion(TmfModel):
+    id: str
+    href: str | None = None
+    name: str | None = None
+    description: str | None = None
+    promotion_type: str | None = Field(default=None, alias="promotionType")
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    pattern: list[PromotionPattern] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------- TMF637 inventory
+
+
+class Characteristic(TmfModel):
+    id: str | None = None
+    name: str
+    value_type: str | None = Field(default=None, alias="valueType")
+    value: Any = None
+
+
+class ProductRelationship(TmfModel):
+    """v4: ``{relationshipType, product: {id}}``; v5: ``{relationshipType, id}``."""
+
+    relationship_type: str | None = Field(default=None, alias="relationshipType")
+    id: str | None = None
+    href: str | None = None
+    product: Ref | None = None
+
+    @property
+    def target_id(self) -> str | None:
+        return self.product.id if self.product is not None and self.product.id else self.id
+
+
+class Price(TmfModel):
+    tax_included_amount: TmfMoney | None = Field(default=None, alias="taxIncludedAmount")
+    duty_free_amount: TmfMoney | None = Field(default=None, alias="dutyFreeAmount")
+    percentage: Decimal | None = None
+    tax_rate: Decimal | None = Field(default=None, alias="taxRate")
+
+
+class PriceAlteration(TmfModel):
+    name: str | None = None
+    description: str | None = None
+    price_type: str | None = Field(default=None, alias="priceType")
+    priority: int | None = None
+    application_duration: int | None = Field(default=None, alias="applicationDuration")
+    recurring_charge_period: str | None = Field(default=None, alias="recurringChargePeriod")
+    price: Price | None = None
+    product_offering_price: Ref | None = Field(default=None, alias="productOfferingPrice")
+
+
+class ProductPrice(TmfModel):
+    name: str | None = None
+    description: str | None = None
+    price_type: str | None = Field(default=None, alias="priceType")
+    recurring_charge_period: str | None = Field(default=None, alias="recurringChargePeriod")
+    price: Price | None = None
+    product_offering_price: Ref | None = Field(default=None, alias="productOfferingPrice")
+    product_price_alteration: list[PriceAlteration] | None = Field(default=None, alias="productPriceAlteration")
+    price_alteration: list[PriceAlteration] | None = Field(default=None, alias="priceAlteration")
+
+    @property
+    def alterations(self) -> list[PriceAlteration]:
+        return list(self.product_price_alteration or self.price_alteration or [])
+
+
+class ProductTerm(TmfModel):
+    name: str | None = None
+    description: str | None = None
+    duration: Quantity | None = None
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+
+
+class Product(TmfModel):
+    id: str
+    href: str | None = None
+    name: str | None = None
+    description: str | None = None
+    status: str | None = None
+    is_bundle: bool | None = Field(default=None, alias="isBundle")
+    start_date: datetime | None = Field(default=None, alias="startDate")
+    termination_date: datetime | None = Field(default=None, alias="terminationDate")
+    product_offering: Ref | None = Field(default=None, alias="productOffering")
+    product_specification: Ref | None = Field(default=None, alias="productSpecification")
+    product_characteristic: list[Characteristic] = Field(default_factory=list, alias="productCharacteristic")
+    product_relationship: list[ProductRelationship] = Field(default_factory=list, alias="productRelationship")
+    product_price: list[ProductPrice] = Field(default_factory=list, alias="productPrice")
+    product_term: list[ProductTerm] = Field(default_factory=list, alias="productTerm")
+    billing_account: Ref | None = Field(default=None, alias="billingAccount")
+    related_party: list[RelatedParty] = Field(default_factory=list, alias="relatedParty")
+
+    @field_validator("start_date", "termination_date")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @property
+    def offering_id(self) -> str | None:
+        return self.product_offering.id if self.product_offering else None
+
+    @property
+    def spec_id(self) -> str | None:
+        return self.product_specification.id if self.product_specification else None
+
+    def characteristics(self) -> dict[str, Any]:
+        return {c.name: c.value for c in self.product_characteristic}

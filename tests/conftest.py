@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import odedelta
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "catalogs" / "demo"
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = DATA / "tmf" / "examples"
+TEST_SPECS = DATA / "tmf" / "specs"
+
+settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def demo() -> odedelta.Catalog:
+    return odedelta.load_catalog(DEMO)
+
+
+@pytest.fixture(scope="session")
+def inventories(demo: odedelta.Catalog) -> dict[str, odedelta.Inventory]:
+    return {p.stem: odedelta.load_inventory(p, demo) for p in sorted((DEMO / "inventories").glob("*.json"))}

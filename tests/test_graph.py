@@ -1,0 +1,87 @@
+"""Graph queries on the demo catalog and inventories, with exact answers."""
+
+from __future__ import annotations
+
+import odedelta
+from odedelta.graph import Component
+
+
+def test_components_of_a_bundle_with_cardinalities(demo: odedelta.Catalog) -> None:
+    assert demo.graph.components("po-fiber-1000") == [
+        Component(0, "po-fiber-access-1000", 1, 1, 1),
+        Component(1, "po-router-wifi6e", 1, 1, 1),
+        Component(2, "po-static-ip", 0, 1, 0),
+        Component(3, "po-streaming-vas", 0, 1, 0),
+        Component(4, "po-security-vas", 1, 1, 1),
+        Component(5, "po-cloud-storage", 0, 1, 0),
+        Component(6, "po-mesh-extender", 1, 3, 1),
+    ]
+    assert demo.graph.components("po-voicemail") == []
+
+
+def test_offering_specification_and_offerings_sharing_it(demo: odedelta.Catalog) -> None:
+    assert demo.graph.specification_of("po-fiber-access-300") == "ps-fiber-access"
+    assert demo.graph.offerings_with_specification("ps-fiber-access") == [
+        "po-fiber-access-100", "po-fiber-access-1000", "po-fiber-access-300", "po-fiber-access-500",
+    ]
+    assert demo.graph.offerings_with_specification("ps-voicemail") == ["po-voicemail", "po-voicemail-plus"]
+
+
+def test_relationships_of_an_offering(demo: odedelta.Catalog) -> None:
+    assert demo.graph.related("po-fiber-500") == [("po-fiber-1000", "upgrade"), ("po-fiber-300", "downgrade")]
+    assert demo.graph.related("po-fiber-500", "Downgrade") == [("po-fiber-300", "downgrade")]
+    assert demo.successors("po-mobile-classic") == ["po-mobile-m"]
+    assert demo.successors("po-fiber-200-legacy") == ["po-fiber-300"]
+    assert demo.migration_targets("po-fiber-300") == []
+
+
+def test_bundles_containing_and_depth(demo: odedelta.Catalog) -> None:
+    assert demo.graph.bundles_containing("po-fiber-300") == ["po-home-pack"]
+    assert demo.graph.bundles_containing("po-router-wifi6e") == ["po-business-fiber-1000", "po-fiber-1000"]
+    assert demo.graph.bundle_depth("po-home-pack") == 2
+    assert demo.graph.bundle_depth("po-voicemail") == 0
+    assert demo.graph.bundle_cycles() == []
+
+
+def test_prices_categories_and_promotions(demo: odedelta.Catalog) -> None:
+    assert demo.graph.prices_of("po-static-ip") == ["pop-static-ip", "pop-static-ip-setup"]
+    assert demo.graph.categories_of("po-business-fiber-1000") == ["cat-business", "cat-fiber"]
+    assert demo.graph.offerings_in_category("cat-tv") == [
+        "po-tv-basic", "po-tv-box-4k", "po-tv-box-hd", "po-tv-channels-basic", "po-tv-channels-cinema",
+        "po-tv-channels-sports", "po-tv-premium", "po-tv-recording",
+    ]
+    assert demo.graph.promotions_naming("offering", "po-streaming-vas") == ["promo-fiber-free-streaming"]
+    assert demo.graph.promotions_naming("offering", "po-fiber-500") == ["promo-fiber-free-streaming"]
+
+
+def test_supplier_is_named_on_the_specification(demo: odedelta.Catalog) -> None:
+    assert demo.supplier_of("po-streaming-vas") == "org-streammax"
+    assert demo.supplier_of("po-fiber-300") is None
+
+
+def test_inventory_tree_queries(inventories: dict[str, odedelta.Inventory]) -> None:
+    alice = inventories["alice"]
+    assert alice.subtree("A-1") == ["A-1", "A-2", "A-3", "A-4"]
+    assert alice.parent("A-3") == "A-1" and alice.parent("A-1") is None
+    assert alice.graph.g.nodes["F-4"] == {"offering": "po-streaming-vas", "specification": "ps-streaming"}
+    erin = inventories["erin"]
+    assert erin.children("E-1") == ["E-2", "E-5", "E-8"]
+    assert erin.subtree("E-8") == ["E-8", "E-9", "E-10"]
+
+
+def test_characteristic_values_allowed_and_defaults(demo: odedelta.Catalog) -> None:
+    assert [v.value for v in demo.allowed_values("po-voicemail-plus", "mailboxSize") or []] == [100, 500]
+    assert demo.default_value("po-voicemail-plus", "mailboxSize") == (True, 100)
+    assert demo.default_value("po-voicemail", "greetingLanguage") == (True, "en")
+    assert demo.is_allowed("po-fiber-access-300", "downloadSpeed", "300")  # "300" and 300 are one value
+    assert not demo.is_allowed("po-fiber-access-300", "downloadSpeed", 500)
+    assert demo.allowed_values("po-mobile-line", "phoneNumber") is None  # free text
+
+
+def test_sellability(demo: odedelta.Catalog) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    assert demo.sellable("po-fiber-300", now) == (True, "")
+    ok, why = demo.sellable("po-mobile-classic", now)
+    assert not ok and why == "offering 'po-mobile-classic' is not sellable: lifecycleStatus is 'Retired'"
