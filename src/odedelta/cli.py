@@ -8,8 +8,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import OdeDeltaError
+from datetime import UTC, datetime
+
+from .engine import Engine
+from .errors import OdeDeltaError, RequestError
+from .inventory import Inventory
+from .jsonio import dumps
 from .load import load_catalog, load_inventory
+from .requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Request, TerminateProduct
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -20,6 +26,74 @@ def _check(args: argparse.Namespace) -> int:
         inventory = load_inventory(path, catalog)
         print(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
     return 0
+
+
+def _as_of(text: str | None) -> datetime:
+    """The edge reads the clock when no ``--as-of`` is given; the core never does."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise RequestError(f"--as-of {text!r} is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _choices(pairs: Sequence[str], default_key: str) -> dict[str, dict[str, object]]:
+    """``NAME=VALUE`` (for the request's product or offering) or ``KEY:NAME=VALUE`` (KEY a product or offering)."""
+    out: dict[str, dict[str, object]] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise RequestError(f"--set {pair!r}: expected NAME=VALUE or KEY:NAME=VALUE")
+        name, value = pair.split("=", 1)
+        key, _, name = name.rpartition(":")
+        out.setdefault(key or default_key, {})[name] = value
+    return out
+
+
+def _request(args: argparse.Namespace) -> Request:
+    if args.to is not None:
+        if args.product is None:
+            raise RequestError("--to needs --product (the installed product to change)")
+        return ChangeOffer(product=args.product, to=args.to, set=_choices(args.set, args.product),
+                           options=args.option)
+    if args.add is not None:
+        return AddOffering(offering=args.add, parent=args.parent, set=_choices(args.set, args.add).get(args.add, {}))
+    if args.remove is not None:
+        return RemoveProduct(product=args.remove)
+    if args.terminate is not None:
+        return TerminateProduct(product=args.terminate)
+    if args.acquire is not None:
+        return Acquire(offering=args.acquire, set=_choices(args.set, args.acquire), options=args.option)
+    if args.product is not None and args.set:
+        from .requests import ModifyCharacteristics
+
+        return ModifyCharacteristics(product=args.product, characteristics=_choices(args.set, args.product)[args.product])
+    raise RequestError("say what to change: --product ID --to OFFERING, --product ID --set NAME=VALUE, --add, "
+                       "--remove, --terminate or --acquire")
+
+
+def _change(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    inventory = load_inventory(args.inventory, catalog) if args.inventory else Inventory()
+    context = Context(segment=args.segment)
+    result = Engine(catalog).change(inventory, _request(args), as_of=_as_of(args.as_of), context=context)
+    if args.format == "text":
+        sys.stdout.write(result.explain())
+    elif args.format == "json":
+        sys.stdout.write(dumps(result.to_dict()))
+    else:
+        sys.stdout.write(dumps(result.to_tmf622(args.tmf_version)))
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    from .scenario import Runner
+
+    run = Runner().run(args.paths)
+    for line in run.lines():
+        print(line)
+    return 0 if run.failed == 0 and run.outcomes else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +113,45 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--inventory", type=Path, action="append", metavar="FILE",
                        help="a TMF637 product list to check against the catalog (repeatable)")
     check.set_defaults(run=_check)
+
+    change = sub.add_parser(
+        "change",
+        help="compute the delta of one change request and print it as text, JSON or a TMF622 order",
+        description="Compute what changes for a customer: every installed product the request touches "
+        "(noChange, modify, delete) and every product it adds, with the reasons. Exit 1 with a one-line reason "
+        "for an unknown product or offering, a value that is not allowed, or an offering not sellable at --as-of.",
+    )
+    change.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
+    change.add_argument("--inventory", type=Path, metavar="FILE",
+                        help="the customer's TMF637 products (omit for a customer with none)")
+    change.add_argument("--as-of", metavar="ISO-8601", help="the moment of the change (default: now, UTC)")
+    change.add_argument("--segment", help="customer segment (e.g. residential, business), a fact for rules")
+    what = change.add_mutually_exclusive_group()
+    what.add_argument("--to", metavar="OFFERING", help="with --product: move that product to OFFERING")
+    what.add_argument("--add", metavar="OFFERING", help="add a product of OFFERING (under --parent, or top level)")
+    what.add_argument("--remove", metavar="ID", help="remove a component and what it bundles")
+    what.add_argument("--terminate", metavar="ID", help="terminate a product and everything it bundles")
+    what.add_argument("--acquire", metavar="OFFERING", help="a new OFFERING from nothing")
+    change.add_argument("--product", metavar="ID", help="the installed product to change (with --to or --set)")
+    change.add_argument("--parent", metavar="ID", help="with --add: the installed bundle to add to")
+    change.add_argument("--set", action="append", default=[], metavar="[KEY:]NAME=VALUE",
+                        help="a characteristic value; KEY (a product id or offering id) defaults to the request's "
+                        "product or offering (repeatable)")
+    change.add_argument("--option", action="append", default=[], metavar="OFFERING",
+                        help="with --to or --acquire: an optional component to add (repeatable)")
+    change.add_argument("--format", choices=["text", "json", "tmf622"], default="text",
+                        help="text report (default), the full result as JSON, or the TMF622 ProductOrder")
+    change.add_argument("--tmf-version", type=int, choices=[4, 5], default=4, help="TMF622 version (default 4)")
+    change.set_defaults(run=_change)
+
+    test = sub.add_parser(
+        "test",
+        help="run scenario files and report each scenario, ending with 'N passed, N failed'",
+        description="Run every *.yaml scenario file in PATH (files or directories). One line per scenario, the "
+        "differences under a failure, then 'N passed, N failed'. Exit 1 when any scenario fails or none ran.",
+    )
+    test.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
+    test.set_defaults(run=_test)
     return parser
 
 

@@ -23,7 +23,7 @@ The inventory graph has one node per installed product id (data: ``offering``, `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -139,6 +139,19 @@ class CatalogGraph:
         for component in self.components(offering_id):
             depth = max(depth, 1 + self.bundle_depth(component.offering_id))
         return depth
+
+
+def max_weight_assignment(edges: Iterable[tuple[str, Hashable, int]]) -> dict[str, Hashable]:
+    """A maximum-cardinality, then maximum-weight, matching of a bipartite graph given as
+    ``(left, right, weight)`` edges; returns ``left → right``. Deterministic for a given edge order."""
+    g = nx.Graph()
+    for left, right, weight in edges:
+        g.add_edge(("L", left), ("R", right), weight=weight)
+    pairs: dict[str, Hashable] = {}
+    for a, b in nx.max_weight_matching(g, maxcardinality=True):
+        left, right = (a, b) if a[0] == "L" else (b, a)
+        pairs[left[1]] = right[1]
+    return pairs
 
 
 def _rotate_smallest_first(cycle: list[str]) -> list[str]:

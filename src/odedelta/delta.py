@@ -1,0 +1,515 @@
+"""The delta: every product a request touches, with one action and the reasons for it.
+
+Minimal disruption is the rule: an installed component whose specification lives on in the target (or that a
+migration mapping says corresponds to a target component) is *matched* to it and kept — ``noChange`` or
+``modify`` on the same product id — never deleted and added again. When several installed products compete for
+fewer target slots, a maximum-weight bipartite matching decides which are kept (:mod:`odedelta.graph`), preferring
+to keep as many as possible, then the closest fits, then the oldest.
+
+What each situation yields is the table :data:`OUTCOMES`; the special cases live beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from .catalog import Catalog, value_key
+from .errors import RequestError, did_you_mean
+from .graph import Component, max_weight_assignment
+from .inventory import Inventory
+from .requests import (
+    Acquire,
+    AddOffering,
+    ChangeOffer,
+    ModifyCharacteristics,
+    RemoveProduct,
+    Request,
+    TerminateProduct,
+)
+from .tmf import Product
+
+
+class Action(StrEnum):
+    ADD = "add"
+    MODIFY = "modify"
+    DELETE = "delete"
+    NO_CHANGE = "noChange"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an item has its action: a machine-readable ``code``, a sentence, and what caused it (``source``:
+    ``request``, ``catalog:<offering id>`` or ``rule:<rule id>``)."""
+
+    code: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CharacteristicChange:
+    name: str
+    before: Any
+    after: Any
+    why: str
+
+
+@dataclass
+class DeltaItem:
+    id: str
+    action: Action
+    product_id: str
+    offering_id: str
+    specification_id: str | None
+    parent_id: str | None
+    previous_offering_id: str | None = None
+    characteristics: dict[str, Any] = field(default_factory=dict)
+    changes: list[CharacteristicChange] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    installed: bool = True
+    """False for products the change adds (their id is generated)."""
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+
+# situation → (action, reason code). Everything that decides an action lives here.
+OUTCOMES: dict[str, tuple[Action, str]] = {
+    "requested_change": (Action.MODIFY, "requested"),
+    "requested_change_same": (Action.NO_CHANGE, "requested"),
+    "matched_same": (Action.NO_CHANGE, "kept"),
+    "matched_changed": (Action.MODIFY, "offering_changed"),
+    "matched_characteristics": (Action.MODIFY, "characteristic_changed"),
+    "no_slot": (Action.DELETE, "not_in_target"),
+    "slot_full": (Action.DELETE, "cardinality_exceeded"),
+    "under_deleted": (Action.DELETE, "parent_deleted"),
+    "requested_delete": (Action.DELETE, "requested"),
+    "mandatory": (Action.ADD, "mandatory_in_target"),
+    "chosen": (Action.ADD, "requested"),
+    "requested_add": (Action.ADD, "requested"),
+    "context": (Action.NO_CHANGE, "context"),
+}
+# Match quality: how well an installed product fits a target slot (0: it cannot fill it).
+SAME_OFFERING, SAME_SPECIFICATION, MIGRATION = 3, 2, 1
+
+MigrationLookup = Callable[[str, str], bool]
+"""``(installed offering id, target offering id) → True`` when rules declare they correspond."""
+
+
+@dataclass
+class Delta:
+    items: list[DeltaItem]
+    request: Request
+    as_of: datetime
+    root_product_id: str | None
+    target_offering_id: str | None
+
+
+class DeltaBuilder:
+    """Builds the delta of one request. Pure: reads the catalog and inventory, returns items."""
+
+    def __init__(self, catalog: Catalog, inventory: Inventory, as_of: datetime,
+                 migrations: MigrationLookup | None = None) -> None:
+        self.catalog = catalog
+        self.inventory = inventory
+        self.as_of = as_of
+        self.migrations = migrations
+        self.items: list[DeltaItem] = []
+        self._new_ids = 0
+        self._choices: Mapping[str, Mapping[str, Any]] = {}
+
+    # ------------------------------------------------------------------ entry point
+    def build(self, request: Request) -> Delta:
+        handler = {
+            "change_offer": self._change_offer,
+            "add": self._add,
+            "remove": self._remove,
+            "modify": self._modify,
+            "terminate": self._terminate,
+            "acquire": self._acquire,
+        }[request.kind]
+        root, target = handler(request)  # type: ignore[operator]
+        return Delta(self.items, request, self.as_of, root, target)
+
+    def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
+        product = self._installed(request.product)
+        self._known_offering(request.to)
+        self._must_be_sellable(request.to)
+        self._choices = self._checked_choices(request.set)
+        parent = self.inventory.parent(product.id)
+        if parent is not None:
+            self._must_fit_parent(parent, product.id, request.to)
+        situation = "requested_change" if product.offering_id != request.to else "requested_change_same"
+        self._migrate(product, request.to, parent, situation, options=request.options)
+        return product.id, request.to
+
+    def _add(self, request: AddOffering) -> tuple[str | None, str]:
+        self._known_offering(request.offering)
+        self._must_be_sellable(request.offering)
+        self._choices = self._checked_choices({request.offering: request.set} if request.set else {})
+        if request.parent is not None:
+            parent = self._installed(request.parent)
+            self._must_fit_parent(parent.id, None, request.offering)
+            self._emit_context(parent)
+        self._instantiate(request.offering, request.parent, "requested_add",
+                          f"{self._name(request.offering)} is added as requested")
+        return request.parent, request.offering
+
+    def _remove(self, request: RemoveProduct) -> tuple[str, None]:
+        product = self._installed(request.product)
+        parent = self.inventory.parent(product.id)
+        if parent is not None:
+            self._must_allow_one_less(parent, product)
+        self._delete_tree(product.id, "requested_delete", "removed as requested")
+        return product.id, None
+
+    def _terminate(self, request: TerminateProduct) -> tuple[str, None]:
+        product = self._installed(request.product)
+        parent = self.inventory.parent(product.id)
+        if parent is not None:
+            self._must_allow_one_less(parent, product)
+        self._delete_tree(product.id, "requested_delete", "terminated as requested")
+        return product.id, None
+
+    def _modify(self, request: ModifyCharacteristics) -> tuple[str, str]:
+        product = self._installed(request.product)
+        offering = product.offering_id or ""
+        self._choices = self._checked_choices({product.id: request.characteristics})
+        characteristics, changes = self._carry_characteristics(product, offering)
+        action = Action.MODIFY if changes else Action.NO_CHANGE
+        reasons = [Reason("requested", "characteristics changed as requested", "request")]
+        reasons += [Reason("characteristic_changed", _change_sentence(c), "request") for c in changes]
+        self._emit(action, product.id, offering, self.inventory.parent(product.id), characteristics, changes,
+                   reasons, previous=None)
+        return product.id, offering
+
+    def _acquire(self, request: Acquire) -> tuple[None, str]:
+        self._known_offering(request.offering)
+        self._must_be_sellable(request.offering)
+        self._choices = self._checked_choices(request.set)
+        self._instantiate(request.offering, None, "requested_add",
+                          f"{self._name(request.offering)} is acquired as requested", options=request.options)
+        return None, request.offering
+
+    # ------------------------------------------------------------------ the migration of a tree
+    def _migrate(self, product: Product, target: str, parent: str | None, situation: str,
+                 options: Iterable[str] = (), slot_reason: Reason | None = None) -> None:
+        characteristics, changes = self._carry_characteristics(product, target)
+        offering_changed = product.offering_id != target
+        if situation == "matched":
+            situation = ("matched_changed" if offering_changed else
+                         "matched_characteristics" if changes else "matched_same")
+        action, code = OUTCOMES[situation]
+        if action is Action.NO_CHANGE and changes:
+            action = Action.MODIFY
+        reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_reason))]
+        if offering_changed and code != "offering_changed":
+            reasons.append(Reason("offering_changed",
+                                  f"{self._name(product.offering_id)} becomes {self._name(target)}",
+                                  f"catalog:{target}"))
+        reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
+        self._emit(action, product.id, target, parent, characteristics, changes, reasons,
+                   previous=product.offering_id if offering_changed else None)
+        self._migrate_children(product, target, options)
+
+    def _migrate_children(self, product: Product, target: str, options: Iterable[str]) -> None:
+        children = [self.inventory.product(c) for c in self.inventory.children(product.id)]
+        slots = self.catalog.graph.components(target)
+        assignment = self._match(children, slots)
+        matched_count = {slot.slot: 0 for slot in slots}
+        for child in children:
+            slot = assignment.get(child.id)
+            if slot is not None:
+                matched_count[slot.slot] += 1
+                via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(target)}",
+                             f"catalog:{target}")
+                self._migrate(child, slot.offering_id, product.id, "matched", slot_reason=via)
+            else:
+                fits = any(self._fit(child, s, slots) for s in slots)
+                situation = "slot_full" if fits else "no_slot"
+                why = (f"{self._name(target)} allows fewer {self._name(child.offering_id)} than installed"
+                       if fits else f"{self._name(target)} has no place for {self._name(child.offering_id)}")
+                self._delete_tree(child.id, situation, why, source=f"catalog:{target}")
+        chosen = list(options)
+        for slot in slots:
+            have = matched_count[slot.slot]
+            missing = max(slot.lower, slot.default) - have if have < slot.lower else 0
+            for _ in range(missing):
+                self._instantiate(slot.offering_id, product.id, "mandatory",
+                                  f"{self._name(target)} requires {self._name(slot.offering_id)}",
+                                  source=f"catalog:{target}")
+            if slot.offering_id in chosen:
+                chosen.remove(slot.offering_id)
+                if have + missing == 0:  # an option already there is simply kept
+                    self._instantiate(slot.offering_id, product.id, "chosen",
+                                      f"{self._name(slot.offering_id)} is added as chosen")
+        _refuse_leftover_options(chosen, target, slots)
+
+    def _fit(self, product: Product, slot: Component, slots: list[Component]) -> int:
+        """How well an installed product can fill a target slot (0: not at all).
+
+        A product whose own offering is still a component of the target stays that offering (or goes, when its
+        slot is full): it is not turned into a sibling offering of the same specification.
+        """
+        if product.offering_id == slot.offering_id:
+            return SAME_OFFERING
+        if any(s.offering_id == product.offering_id for s in slots):
+            return 0
+        slot_spec = self.catalog.graph.specification_of(slot.offering_id)
+        product_spec = product.spec_id or (self.catalog.graph.specification_of(product.offering_id)
+                                           if product.offering_id else None)
+        if slot_spec is not None and slot_spec == product_spec:
+            return SAME_SPECIFICATION
+        if product.offering_id and (slot.offering_id in self.catalog.migration_targets(product.offering_id)
+                                    or (self.migrations and self.migrations(product.offering_id, slot.offering_id))):
+            return MIGRATION
+        return 0
+
+    def _match(self, children: list[Product], slots: list[Component]) -> dict[str, Component]:
+        """Assign installed children to target slots: keep the most, then the best fits, then the oldest."""
+        edges: list[tuple[str, tuple[int, int], int]] = []
+        for rank, child in enumerate(children):
+            for slot in slots:
+                fit = self._fit(child, slot, slots)
+                if not fit:
+                    continue
+                kept = sum(1 for c in child.product_characteristic
+                           if self.catalog.is_allowed(slot.offering_id, c.name, c.value))
+                capacity = slot.upper if slot.upper is not None else len(children)
+                for copy in range(capacity):
+                    # weight: fit first, then characteristics kept, then older products, then earlier copies
+                    weight = ((fit * 1000 + kept) * 1000 + (len(children) - rank)) * 1000 + (capacity - copy)
+                    edges.append((child.id, (slot.slot, copy), weight))
+        pairs = max_weight_assignment(edges)
+        by_slot = {slot.slot: slot for slot in slots}
+        return {child_id: by_slot[slot_copy[0]] for child_id, slot_copy in pairs.items()}
+
+    # ------------------------------------------------------------------ characteristics
+    def _carry_characteristics(self, product: Product, target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
+        """The product's characteristics under the target offering, and what changes."""
+        spec = self.catalog.specification_of(target)
+        before = product.characteristics()
+        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})}
+        after: dict[str, Any] = {}
+        changes: list[CharacteristicChange] = []
+        names = [c.name for c in spec.product_spec_characteristic] if spec else list(before)
+        for name in names:
+            char_spec = spec.characteristic(name) if spec else None
+            use = self.catalog.offering(target).char_value_use(name)
+            fixed = use is not None and len(use.product_spec_characteristic_value) == 1
+            if name in chosen:
+                value, why = chosen[name], "chosen in the request"
+            elif name in before and self.catalog.is_allowed(target, name, before[name]):
+                value, why = before[name], ""
+            else:
+                has_default, default = self.catalog.default_value(target, name)
+                mandatory = char_spec is not None and (char_spec.mandatory or use is not None)
+                if not has_default or (name not in before and not mandatory):
+                    if name in before:
+                        changes.append(CharacteristicChange(name, before[name], None,
+                                                            f"{self._name(target)} does not allow it"))
+                    continue
+                value = default
+                why = (f"fixed by {self._name(target)}" if fixed else
+                       f"{self._name(target)} does not allow {value_key(before[name])}" if name in before else
+                       f"default of {self._name(target)}")
+            after[name] = value
+            if name not in before or value_key(before[name]) != value_key(value):
+                changes.append(CharacteristicChange(name, before.get(name), value, why))
+        for name in before:
+            if name not in after and spec is not None and spec.characteristic(name) is None:
+                changes.append(CharacteristicChange(name, before[name], None,
+                                                    f"not a characteristic of {self._name(target)}"))
+        return after, changes
+
+    def _new_characteristics(self, offering: str) -> dict[str, Any]:
+        spec = self.catalog.specification_of(offering)
+        chosen = self._choices.get(offering, {})
+        values: dict[str, Any] = {}
+        for char in spec.product_spec_characteristic if spec else []:
+            if char.name in chosen:
+                values[char.name] = chosen[char.name]
+                continue
+            has_default, default = self.catalog.default_value(offering, char.name)
+            if has_default:
+                values[char.name] = default
+            elif char.mandatory and self.catalog.allowed_values(offering, char.name):
+                allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, char.name) or [])
+                raise RequestError(f"a new {offering!r} needs a value for {char.name!r} (allowed: {allowed}); "
+                                   f"choose one with set")
+        return values
+
+    def _checked_choices(self, choices: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Refuse choices for unknown products, unknown characteristics or values the catalog does not allow."""
+        checked: dict[str, dict[str, Any]] = {}
+        for key, values in choices.items():
+            if key in self.inventory.products:
+                offering = self.inventory.product(key).offering_id or ""
+            elif key in self.catalog.offerings:
+                offering = key
+            else:
+                hint = did_you_mean(key, [*self.inventory.products, *self.catalog.offerings])
+                raise RequestError(f"set: {key!r} is neither an installed product nor an offering{hint}")
+            spec = self.catalog.specification_of(offering)
+            names = [c.name for c in spec.product_spec_characteristic] if spec else []
+            for name, value in values.items():
+                if name not in names:
+                    raise RequestError(f"set: {offering!r} has no characteristic {name!r}{did_you_mean(name, names)}")
+            checked[key] = dict(values)
+        return checked
+
+    def _check_values(self, offering: str, characteristics: Mapping[str, Any]) -> None:
+        """Every value a kept or new product ends with must be allowed; only a request's choice can break this."""
+        for name, value in characteristics.items():
+            if not self.catalog.is_allowed(offering, name, value):
+                allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, name) or [])
+                raise RequestError(f"{value_key(value)!r} is not an allowed {name!r} for {offering!r} "
+                                   f"(allowed: {allowed})")
+
+    # ------------------------------------------------------------------ emitting items
+    def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
+              characteristics: dict[str, Any], changes: list[CharacteristicChange], reasons: list[Reason],
+              previous: str | None, installed: bool = True) -> DeltaItem:
+        if action is not Action.DELETE:
+            self._check_values(offering, characteristics)
+        item = DeltaItem(
+            id=str(len(self.items) + 1),
+            action=action,
+            product_id=product_id,
+            offering_id=offering,
+            specification_id=self.catalog.graph.specification_of(offering),
+            parent_id=parent,
+            previous_offering_id=previous,
+            characteristics=characteristics,
+            changes=changes,
+            reasons=reasons,
+            installed=installed,
+        )
+        self.items.append(item)
+        return item
+
+    def _emit_context(self, product: Product) -> None:
+        """The parent of an added product appears unchanged so the order can relate the new item to it."""
+        self._emit(Action.NO_CHANGE, product.id, product.offering_id or "", self.inventory.parent(product.id),
+                   product.characteristics(), [],
+                   [Reason("context", "unchanged; receives the new component", "request")], previous=None)
+
+    def _delete_tree(self, product_id: str, situation: str, why: str, source: str = "request") -> None:
+        root = self.inventory.product(product_id)
+        for pid in self.inventory.subtree(product_id):
+            product = self.inventory.product(pid)
+            code_situation = situation if pid == product_id else "under_deleted"
+            action, code = OUTCOMES[code_situation]
+            message = why if pid == product_id else f"bundled in {root.id} ({self._name(root.offering_id)}), which is removed"
+            self._emit(action, pid, product.offering_id or "", self.inventory.parent(pid), product.characteristics(),
+                       [], [Reason(code, message, source)], previous=None)
+
+    def _instantiate(self, offering: str, parent: str | None, situation: str, why: str, source: str = "request",
+                     options: Iterable[str] = ()) -> None:
+        """A new product of ``offering`` with its mandatory components, recursively, at default values."""
+        self._must_be_sellable(offering)
+        action, code = OUTCOMES[situation]
+        product_id = self._new_id()
+        self._emit(action, product_id, offering, parent, self._new_characteristics(offering), [],
+                   [Reason(code, why, source)], previous=None, installed=False)
+        slots = self.catalog.graph.components(offering)
+        chosen = list(options)
+        for slot in slots:
+            count = max(slot.lower, slot.default)
+            why = (f"{self._name(offering)} requires {self._name(slot.offering_id)}" if slot.lower else
+                   f"{self._name(offering)} includes {self._name(slot.offering_id)} by default")
+            for _ in range(count):
+                self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
+            if slot.offering_id in chosen:
+                chosen.remove(slot.offering_id)
+                if count == 0:
+                    self._instantiate(slot.offering_id, product_id, "chosen",
+                                      f"{self._name(slot.offering_id)} is added as chosen")
+        _refuse_leftover_options(chosen, offering, slots)
+
+    def _new_id(self) -> str:
+        while True:
+            self._new_ids += 1
+            candidate = f"NEW-{self._new_ids}"
+            if candidate not in self.inventory.products:
+                return candidate
+
+    # ------------------------------------------------------------------ checks on the request
+    def _installed(self, product_id: str) -> Product:
+        if product_id not in self.inventory.products:
+            raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, self.inventory.products)}")
+        return self.inventory.product(product_id)
+
+    def _known_offering(self, offering_id: str) -> None:
+        if offering_id not in self.catalog.offerings:
+            raise RequestError(f"unknown offering {offering_id!r}{did_you_mean(offering_id, self.catalog.offerings)}")
+
+    def _must_be_sellable(self, offering_id: str) -> None:
+        ok, why = self.catalog.sellable(offering_id, self.as_of)
+        if not ok:
+            successors = self.catalog.successors(offering_id)
+            hint = f"; its successor is {', '.join(map(repr, successors))}" if successors else ""
+            raise RequestError(why + hint)
+
+    def _must_fit_parent(self, parent_id: str, replacing: str | None, offering: str) -> None:
+        parent = self.inventory.product(parent_id)
+        slots = [s for s in self.catalog.graph.components(parent.offering_id or "") if s.offering_id == offering]
+        if not slots:
+            names = [s.offering_id for s in self.catalog.graph.components(parent.offering_id or "")]
+            raise RequestError(f"{offering!r} is not a component of {parent.offering_id!r} (installed as "
+                               f"{parent_id}){did_you_mean(offering, names)}")
+        siblings = [c for c in self.inventory.children(parent_id)
+                    if c != replacing and self.inventory.product(c).offering_id == offering]
+        upper = slots[0].upper
+        if upper is not None and len(siblings) + 1 > upper:
+            raise RequestError(f"{parent.offering_id!r} allows at most {upper} {offering!r}; "
+                               f"{parent_id} already has {len(siblings)}")
+
+    def _must_allow_one_less(self, parent_id: str, product: Product) -> None:
+        parent = self.inventory.product(parent_id)
+        same = [c for c in self.inventory.children(parent_id)
+                if self.inventory.product(c).offering_id == product.offering_id]
+        for slot in self.catalog.graph.components(parent.offering_id or ""):
+            if slot.offering_id == product.offering_id and len(same) - 1 < slot.lower:
+                raise RequestError(f"{product.id} ({product.offering_id}) is mandatory in {parent.offering_id!r} "
+                                   f"(at least {slot.lower}); change or terminate {parent_id} instead")
+
+    # ------------------------------------------------------------------ words
+    def _name(self, offering_id: str | None) -> str:
+        offering = self.catalog.offerings.get(offering_id or "")
+        return (offering.name or offering.id) if offering else str(offering_id)
+
+    def _sentence(self, code: str, product: Product, target: str) -> str:
+        if code == "requested":
+            if product.offering_id == target:
+                return f"{self._name(target)} is kept as requested"
+            return f"{self._name(product.offering_id)} changes to {self._name(target)} as requested"
+        if code == "offering_changed":
+            return f"{self._name(product.offering_id)} becomes {self._name(target)}"
+        if code == "characteristic_changed":
+            return f"{self._name(target)} is kept with changed characteristics"
+        return f"{self._name(target)} is kept unchanged"
+
+    @staticmethod
+    def _source(code: str, target: str, slot_reason: Reason | None) -> str:
+        if code == "requested":
+            return "request"
+        return slot_reason.source if slot_reason else f"catalog:{target}"
+
+
+def _refuse_leftover_options(chosen: list[str], offering: str, slots: list[Component]) -> None:
+    if chosen:
+        names = [s.offering_id for s in slots]
+        raise RequestError(f"option(s) {', '.join(map(repr, chosen))} are not components of {offering!r}"
+                           f"{did_you_mean(chosen[0], names)}")
+
+
+def _change_sentence(change: CharacteristicChange) -> str:
+    before = "—" if change.before is None else value_key(change.before)
+    after = "removed" if change.after is None else value_key(change.after)
+    return f"{change.name}: {before} → {after} ({change.why})"

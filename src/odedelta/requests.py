@@ -1,0 +1,86 @@
+"""What a customer asks for. One type per kind of change; the engine answers them all the same way.
+
+Characteristic choices (``set``) are keyed by an installed product id, or by an offering id for the products the
+change adds (every new product of that offering gets the values).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CharacteristicChoices = dict[str, dict[str, Any]]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChangeOffer(_Request):
+    """Move installed product ``product`` (often a bundle) to offering ``to``."""
+
+    kind: Literal["change_offer"] = "change_offer"
+    product: str
+    to: str
+    set: CharacteristicChoices = Field(default_factory=dict)
+    options: list[str] = Field(default_factory=list)
+    """Optional components of the target the customer chose (offering ids), added when not already there."""
+
+
+class AddOffering(_Request):
+    """Add a new product of ``offering`` under installed product ``parent`` (or at the top level)."""
+
+    kind: Literal["add"] = "add"
+    offering: str
+    parent: str | None = None
+    set: CharacteristicChoices = Field(default_factory=dict)
+
+
+class RemoveProduct(_Request):
+    """Remove a component (and what it bundles) from its bundle."""
+
+    kind: Literal["remove"] = "remove"
+    product: str
+
+
+class ModifyCharacteristics(_Request):
+    kind: Literal["modify"] = "modify"
+    product: str
+    characteristics: dict[str, Any]
+
+
+class TerminateProduct(_Request):
+    """End a product and everything it bundles."""
+
+    kind: Literal["terminate"] = "terminate"
+    product: str
+
+
+class Acquire(_Request):
+    """A new offering for a customer, from nothing: every product is an ``add``."""
+
+    kind: Literal["acquire"] = "acquire"
+    offering: str
+    set: CharacteristicChoices = Field(default_factory=dict)
+    options: list[str] = Field(default_factory=list)
+
+
+Request = Annotated[
+    ChangeOffer | AddOffering | RemoveProduct | ModifyCharacteristics | TerminateProduct | Acquire,
+    Field(discriminator="kind"),
+]
+REQUEST_TYPES: dict[str, type[_Request]] = {
+    t.model_fields["kind"].default: t  # type: ignore[misc]
+    for t in (ChangeOffer, AddOffering, RemoveProduct, ModifyCharacteristics, TerminateProduct, Acquire)
+}
+
+
+class Context(BaseModel):
+    """Facts about the customer and the sale that rules may read (segment and free attributes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    segment: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    billing_cycle_day: int | None = Field(default=None, ge=1, le=28)

@@ -1,0 +1,258 @@
+"""Scenario files: how product managers test catalogs (and rules) without writing Python.
+
+The file format is a public contract (README, "Scenario files"). This module reads the files (an adapter), runs
+each scenario through the engine and compares the result with what the scenario expects, reporting every
+difference. Every order a scenario produces is also validated against the official TMF622 v4 and v5 schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ._source import parse_text, with_lines
+from .catalog import Catalog, value_key
+from .delta import Action, DeltaItem
+from .engine import ChangeResult, Engine
+from .errors import LoadError, OdeDeltaError, Problem
+from .inventory import Inventory
+from .load import load_catalog, load_inventory
+from .requests import REQUEST_TYPES, Context, Request
+from .schemas import validation_errors
+
+ORDER_SCHEMAS = {4: "ProductOrder_Create", 5: "ProductOrder_FVO"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExpectedItem(_Strict):
+    product: str | None = None
+    offering: str | None = None
+    action: Literal["add", "modify", "delete", "noChange"] | None = None
+    reasons: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> ExpectedItem:
+        if self.product is None and self.offering is None:
+            raise ValueError("an expected item names a product (installed id) or an offering (for added items)")
+        return self
+
+
+class ExpectedRecurring(_Strict):
+    before: str
+    after: str
+    currency: str
+
+
+class ExpectedPromotions(_Strict):
+    lost: list[str] = Field(default_factory=list)
+    gained: list[str] = Field(default_factory=list)
+    kept: list[str] = Field(default_factory=list)
+
+
+class Expect(_Strict):
+    error: bool = False
+    only_listed_items: bool = False
+    items: list[ExpectedItem] = Field(default_factory=list)
+    characteristics: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    promotions: ExpectedPromotions | None = None
+    recurring: ExpectedRecurring | None = None
+    one_time_total: str | None = None
+    penalty_total: str | None = None
+    eligible: bool | None = None
+
+
+class Scenario(_Strict):
+    name: str
+    as_of: datetime
+    inventory: str | list[dict[str, Any]] = Field(default_factory=list)
+    context: Context = Field(default_factory=Context)
+    request: dict[str, dict[str, Any]]
+    expect: Expect = Field(default_factory=Expect)
+
+    @model_validator(mode="after")
+    def _one_request(self) -> Scenario:
+        if len(self.request) != 1:
+            raise ValueError(f"request holds exactly one of {', '.join(REQUEST_TYPES)}; found {len(self.request)}")
+        (kind,) = self.request
+        if kind not in REQUEST_TYPES:
+            raise ValueError(f"unknown request {kind!r}; expected one of {', '.join(REQUEST_TYPES)}")
+        return self
+
+    def parsed_request(self) -> Request:
+        ((kind, body),) = self.request.items()
+        return REQUEST_TYPES[kind].model_validate(body)  # type: ignore[return-value]
+
+
+class ScenarioFile(_Strict):
+    catalog: str
+    rules: str | None = None
+    scenarios: list[Scenario]
+
+
+@dataclass
+class Outcome:
+    file: str
+    name: str
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class Run:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(o.passed for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.passed
+
+    def lines(self) -> Iterator[str]:
+        for outcome in self.outcomes:
+            yield f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.file} :: {outcome.name}"
+            for failure in outcome.failures:
+                yield f"      {failure}"
+        yield f"{self.passed} passed, {self.failed} failed"
+
+
+def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
+    """``*.yaml`` files: the paths given, and every one below a directory given, sorted."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.yaml") if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise LoadError(f"{path}: no such scenario file or directory", [Problem(str(path), "$", "not found")])
+    return files
+
+
+def read_scenario_file(path: Path) -> ScenarioFile:
+    name = str(path)
+    text = path.read_text(encoding="utf-8")
+    data = parse_text(text, name, yaml_syntax=True)
+    try:
+        return ScenarioFile.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem.at(name, [p for p in e["loc"] if isinstance(p, (str, int))], e["msg"])
+                    for e in exc.errors()]
+        raise LoadError(f"{name}: not a valid scenario file", with_lines(problems, {name: text})) from None
+
+
+class Runner:
+    """Runs scenario files; catalogs and inventories are loaded once per path."""
+
+    def __init__(self) -> None:
+        self._catalogs: dict[Path, Catalog] = {}
+
+    def run(self, paths: Iterable[str | Path]) -> Run:
+        run = Run()
+        for path in scenario_files(paths):
+            try:
+                spec = read_scenario_file(path)
+                catalog = self._catalog((path.parent / spec.catalog).resolve())
+            except OdeDeltaError as exc:
+                run.outcomes.append(Outcome(str(path), "(file)", str(exc).splitlines()))
+                continue
+            engine = Engine(catalog)
+            for scenario in spec.scenarios:
+                run.outcomes.append(self._run_one(path, engine, catalog, scenario))
+        return run
+
+    def _catalog(self, path: Path) -> Catalog:
+        if path not in self._catalogs:
+            self._catalogs[path] = load_catalog(path)
+        return self._catalogs[path]
+
+    def _run_one(self, path: Path, engine: Engine, catalog: Catalog, scenario: Scenario) -> Outcome:
+        outcome = Outcome(str(path), scenario.name)
+        try:
+            if isinstance(scenario.inventory, str):
+                inventory = load_inventory(path.parent / scenario.inventory, catalog)
+            else:
+                inventory = Inventory.from_document(catalog, scenario.inventory, f"{path}#{scenario.name}")
+            request = scenario.parsed_request()
+            result = engine.change(inventory, request, as_of=scenario.as_of, context=scenario.context)
+        except (OdeDeltaError, ValidationError) as exc:
+            if not scenario.expect.error:
+                outcome.failures.append(f"refused: {str(exc).splitlines()[0]}")
+            return outcome
+        if scenario.expect.error:
+            outcome.failures.append("expected the request to be refused, but it was answered")
+            return outcome
+        outcome.failures.extend(compare(result, scenario.expect))
+        for version, schema in ORDER_SCHEMAS.items():
+            errors = validation_errors(result.to_tmf622(version), "TMF622", version, schema)
+            outcome.failures.extend(f"TMF622 v{version} order invalid: {e}" for e in errors[:5])
+        return outcome
+
+
+def compare(result: ChangeResult, expect: Expect) -> list[str]:
+    """Every way ``result`` differs from ``expect``."""
+    failures: list[str] = []
+    unclaimed = list(result.items)
+    for expected in expect.items:
+        item = _find(unclaimed, expected)
+        label = expected.product or f"added {expected.offering}"
+        if item is None:
+            failures.append(f"item {label}: not in the result" + _near(result.items, expected))
+            continue
+        unclaimed.remove(item)
+        if expected.action is not None and item.action.value != expected.action:
+            failures.append(f"item {label}: expected action {expected.action}, got {item.action.value}")
+        if expected.offering is not None and item.offering_id != expected.offering:
+            failures.append(f"item {label}: expected offering {expected.offering}, got {item.offering_id}")
+        missing = [code for code in expected.reasons if code not in item.codes]
+        if missing:
+            failures.append(f"item {label}: expected reasons {missing} among {item.codes}")
+    if expect.only_listed_items and unclaimed:
+        failures.append("unexpected items: " + ", ".join(f"{i.action.value} {i.product_id} ({i.offering_id})"
+                                                          for i in unclaimed))
+    for key, values in expect.characteristics.items():
+        item = next((i for i in result.items if i.product_id == key or (not i.installed and i.offering_id == key)),
+                    None)
+        if item is None:
+            failures.append(f"characteristics of {key}: no such item")
+            continue
+        for name, value in values.items():
+            got = item.characteristics.get(name)
+            if got is None or value_key(got) != value_key(value):
+                failures.append(f"characteristics of {key}: expected {name}={value_key(value)}, got "
+                                f"{'nothing' if got is None else value_key(got)}")
+    for key in ("promotions", "recurring", "one_time_total", "penalty_total", "eligible"):
+        if getattr(expect, key) is not None:
+            failures.append(f"expectation {key!r} is not evaluated by this version of odedelta")
+    return failures
+
+
+def _find(items: list[DeltaItem], expected: ExpectedItem) -> DeltaItem | None:
+    for item in items:
+        if expected.product is not None:
+            if item.product_id == expected.product:
+                return item
+        elif item.action is Action.ADD and item.offering_id == expected.offering and (
+            expected.action in (None, "add")
+        ):
+            return item
+    return None
+
+
+def _near(items: list[DeltaItem], expected: ExpectedItem) -> str:
+    if expected.product is None:
+        added = sorted({i.offering_id for i in items if i.action is Action.ADD})
+        return f" (added: {', '.join(added) or 'nothing'})"
+    return ""
