@@ -4,6 +4,8 @@ The public face. Everything not listed in ``__all__`` may change between version
 """
 
 from .catalog import Catalog
+from .delta import Action, CharacteristicChange, DeltaItem, Reason
+from .engine import ChangeResult, Engine, apply
 from .errors import (
     CatalogError,
     CurrencyMismatch,
@@ -16,11 +18,36 @@ from .errors import (
 from .inventory import Inventory
 from .load import load_catalog, load_inventory
 from .money import Money
+from .requests import (
+    Acquire,
+    AddOffering,
+    ChangeOffer,
+    Context,
+    ModifyCharacteristics,
+    RemoveProduct,
+    Request,
+    TerminateProduct,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Acquire",
+    "Action",
+    "AddOffering",
     "Catalog",
+    "ChangeOffer",
+    "ChangeResult",
+    "CharacteristicChange",
+    "Context",
+    "DeltaItem",
+    "Engine",
+    "ModifyCharacteristics",
+    "Reason",
+    "RemoveProduct",
+    "Request",
+    "TerminateProduct",
+    "apply",
     "CatalogError",
     "CurrencyMismatch",
     "Inventory",

@@ -58,7 +58,7 @@ def _request(args: argparse.Namespace) -> Request:
         return ChangeOffer(product=args.product, to=args.to, set=_choices(args.set, args.product),
                            options=args.option)
     if args.add is not None:
-        return AddOffering(offering=args.add, parent=args.parent, set=_choices(args.set, args.add).get(args.add, {}))
+        return AddOffering(offering=args.add, parent=args.parent, set=_choices(args.set, args.add))
     if args.remove is not None:
         return RemoveProduct(product=args.remove)
     if args.terminate is not None:

@@ -91,6 +91,7 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "requested_delete": (Action.DELETE, "requested"),
     "mandatory": (Action.ADD, "mandatory_in_target"),
     "chosen": (Action.ADD, "requested"),
+    "adopting": (Action.ADD, "restructured"),
     "requested_add": (Action.ADD, "requested"),
     "context": (Action.NO_CHANGE, "context"),
 }
@@ -107,6 +108,7 @@ class Delta:
     request: Request
     as_of: datetime
     root_product_id: str | None
+    """The product the request is about, after the change (for a pack left for one of its parts: that part)."""
     target_offering_id: str | None
 
 
@@ -144,14 +146,51 @@ class DeltaBuilder:
         parent = self.inventory.parent(product.id)
         if parent is not None:
             self._must_fit_parent(parent, product.id, request.to)
+        elif not self._fit(product, _whole(request.to), [_whole(request.to)]):
+            if self._fits_beneath(product, request.to):
+                # wrap: the installed product becomes a component of a new product of the target (plan → pack)
+                root = self._instantiate(request.to, None, "requested_add",
+                                         f"{self._name(request.to)} is taken as requested; {product.id} "
+                                         f"({self._name(product.offering_id)}) becomes part of it",
+                                         options=request.options, adopted=[product])
+                return root, request.to
+            path = self._path_to(product, request.to)
+            if path:
+                self._unwrap(path, request)
+                return path[-1].id, request.to
         situation = "requested_change" if product.offering_id != request.to else "requested_change_same"
         self._migrate(product, request.to, parent, situation, options=request.options)
         return product.id, request.to
 
+    def _path_to(self, product: Product, target: str) -> list[Product]:
+        """The path from ``product`` down to its first component (breadth first) that fits ``target`` itself."""
+        queue: list[list[Product]] = [[product]]
+        while queue:
+            path = queue.pop(0)
+            for child in self._children(path[-1]):
+                if self._fit(child, _whole(target), [_whole(target)]):
+                    return [*path, child]
+                queue.append([*path, child])
+        return []
+
+    def _unwrap(self, path: list[Product], request: ChangeOffer) -> None:
+        """The pack is left for one of its parts: the part becomes the product of its own, the bundles around it
+        are dissolved and what they held is placed in the target where it fits."""
+        *around, core = path
+        candidates = self._children(core)
+        for depth, bundle in enumerate(around):
+            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
+                       bundle.characteristics(), [],
+                       [Reason("restructured", f"{self._name(bundle.offering_id)} is left: {core.id} "
+                               f"({self._name(core.offering_id)}) continues on its own as {self._name(request.to)}",
+                               "request")], previous=None)
+            candidates += [c for c in self._children(bundle) if c.id != path[depth + 1].id]
+        self._migrate(core, request.to, None, "requested_change", options=request.options, candidates=candidates)
+
     def _add(self, request: AddOffering) -> tuple[str | None, str]:
         self._known_offering(request.offering)
         self._must_be_sellable(request.offering)
-        self._choices = self._checked_choices({request.offering: request.set} if request.set else {})
+        self._choices = self._checked_choices(request.set)
         if request.parent is not None:
             parent = self._installed(request.parent)
             self._must_fit_parent(parent.id, None, request.offering)
@@ -198,57 +237,113 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ the migration of a tree
     def _migrate(self, product: Product, target: str, parent: str | None, situation: str,
-                 options: Iterable[str] = (), slot_reason: Reason | None = None) -> None:
+                 options: Iterable[str] = (), slot_reason: Reason | None = None,
+                 candidates: list[Product] | None = None) -> None:
+        """Emit the item of an installed product that becomes (or stays) ``target``, then place what it bundles
+        (``candidates``: its own children unless a restructuring hands it others)."""
         characteristics, changes = self._carry_characteristics(product, target)
         offering_changed = product.offering_id != target
         if situation == "matched":
             situation = ("matched_changed" if offering_changed else
                          "matched_characteristics" if changes else "matched_same")
         action, code = OUTCOMES[situation]
-        if action is Action.NO_CHANGE and changes:
-            action = Action.MODIFY
         reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_reason))]
         if offering_changed and code != "offering_changed":
             reasons.append(Reason("offering_changed",
                                   f"{self._name(product.offering_id)} becomes {self._name(target)}",
                                   f"catalog:{target}"))
         reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
+        moved = parent != self.inventory.parent(product.id)
+        if moved:
+            where = f"moves under {parent}" if parent else "becomes a product of its own"
+            reasons.append(Reason("moved", f"{where} ({self._name(target)} sits there in the target)",
+                                  slot_reason.source if slot_reason else f"catalog:{target}"))
+        if action is Action.NO_CHANGE and (changes or moved):
+            action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
                    previous=product.offering_id if offering_changed else None)
-        self._migrate_children(product, target, options)
+        if candidates is None:
+            candidates = self._children(product)
+        self._populate(product.id, target, candidates, options, fresh=False)
 
-    def _migrate_children(self, product: Product, target: str, options: Iterable[str]) -> None:
-        children = [self.inventory.product(c) for c in self.inventory.children(product.id)]
-        slots = self.catalog.graph.components(target)
-        assignment = self._match(children, slots)
-        matched_count = {slot.slot: 0 for slot in slots}
-        for child in children:
-            slot = assignment.get(child.id)
+    def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
+                  fresh: bool) -> None:
+        """Place installed ``candidates`` into the component slots of ``offering`` under ``product_id``.
+
+        1. match candidates to slots (:meth:`_match`);
+        2. *dissolve* an unmatched installed bundle whose own components fit here: it is deleted and its
+           components become candidates (a pack left for one of its parts);
+        3. *build* a target bundle slot that can adopt unmatched candidates beneath it: a new product whose
+           components they become (a plan moved into a pack);
+        4. add what the slots require (lower limit; a new product gets the default count) and the chosen
+           options; delete what is left, with the reason.
+        """
+        slots = self.catalog.graph.components(offering)
+        candidates = list(candidates)
+        dissolved: list[Product] = []
+        while True:
+            assignment = self._match(candidates, slots)
+            opened = [c for c in candidates if c.id not in assignment and self._children(c)
+                      and any(self._fits_beneath(g, offering) for g in self._children(c))]
+            if not opened:
+                break
+            for bundle in opened:
+                candidates.remove(bundle)
+                dissolved.append(bundle)
+                candidates.extend(self._children(bundle))
+        for bundle in dissolved:
+            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
+                       bundle.characteristics(), [],
+                       [Reason("restructured", f"{self._name(bundle.offering_id)} is not part of "
+                               f"{self._name(offering)}; what it held is kept where the target has a place for it",
+                               f"catalog:{offering}")], previous=None)
+        have = {slot.slot: 0 for slot in slots}
+        for candidate in candidates:
+            slot = assignment.get(candidate.id)
             if slot is not None:
-                matched_count[slot.slot] += 1
-                via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(target)}",
-                             f"catalog:{target}")
-                self._migrate(child, slot.offering_id, product.id, "matched", slot_reason=via)
-            else:
-                fits = any(self._fit(child, s, slots) for s in slots)
-                situation = "slot_full" if fits else "no_slot"
-                why = (f"{self._name(target)} allows fewer {self._name(child.offering_id)} than installed"
-                       if fits else f"{self._name(target)} has no place for {self._name(child.offering_id)}")
-                self._delete_tree(child.id, situation, why, source=f"catalog:{target}")
+                have[slot.slot] += 1
+                via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(offering)}",
+                             f"catalog:{offering}")
+                self._migrate(candidate, slot.offering_id, product_id, "matched", slot_reason=via)
+        loose = [c for c in candidates if c.id not in assignment]
         chosen = list(options)
         for slot in slots:
-            have = matched_count[slot.slot]
-            missing = max(slot.lower, slot.default) - have if have < slot.lower else 0
-            for _ in range(missing):
-                self._instantiate(slot.offering_id, product.id, "mandatory",
-                                  f"{self._name(target)} requires {self._name(slot.offering_id)}",
-                                  source=f"catalog:{target}")
+            room = None if slot.upper is None else slot.upper - have[slot.slot]
+            takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
+            if takers and (room is None or room > 0):
+                for taker in takers:
+                    loose.remove(taker)
+                self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
+                                  f"{self._name(offering)} holds {self._name(slot.offering_id)}, where "
+                                  f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
+                                  adopted=takers)
+                have[slot.slot] += 1
+            need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
+            why = (f"{self._name(offering)} requires {self._name(slot.offering_id)}" if slot.lower else
+                   f"{self._name(offering)} includes {self._name(slot.offering_id)} by default")
+            for _ in range(max(need, 0)):
+                self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
+                have[slot.slot] += 1
             if slot.offering_id in chosen:
                 chosen.remove(slot.offering_id)
-                if have + missing == 0:  # an option already there is simply kept
-                    self._instantiate(slot.offering_id, product.id, "chosen",
+                if have[slot.slot] == 0:  # an option already there is simply kept
+                    self._instantiate(slot.offering_id, product_id, "chosen",
                                       f"{self._name(slot.offering_id)} is added as chosen")
-        _refuse_leftover_options(chosen, target, slots)
+                    have[slot.slot] += 1
+        _refuse_leftover_options(chosen, offering, slots)
+        for candidate in loose:
+            fits = any(self._fit(candidate, s, slots) for s in slots)
+            why = (f"{self._name(offering)} allows fewer {self._name(candidate.offering_id)} than installed"
+                   if fits else f"{self._name(offering)} has no place for {self._name(candidate.offering_id)}")
+            self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
+
+    def _children(self, product: Product) -> list[Product]:
+        return [self.inventory.product(c) for c in self.inventory.children(product.id)]
+
+    def _fits_beneath(self, product: Product, offering: str) -> bool:
+        """Whether some component slot of ``offering``, at any depth, could hold ``product``."""
+        slots = self.catalog.graph.components(offering)
+        return any(self._fit(product, s, slots) or self._fits_beneath(product, s.offering_id) for s in slots)
 
     def _fit(self, product: Product, slot: Component, slots: list[Component]) -> int:
         """How well an installed product can fill a target slot (0: not at all).
@@ -410,27 +505,16 @@ class DeltaBuilder:
                        [], [Reason(code, message, source)], previous=None)
 
     def _instantiate(self, offering: str, parent: str | None, situation: str, why: str, source: str = "request",
-                     options: Iterable[str] = ()) -> None:
-        """A new product of ``offering`` with its mandatory components, recursively, at default values."""
+                     options: Iterable[str] = (), adopted: list[Product] | None = None) -> str:
+        """A new product of ``offering`` with its components: ``adopted`` installed products placed where they
+        fit, the rest at the default count and default values, recursively."""
         self._must_be_sellable(offering)
         action, code = OUTCOMES[situation]
         product_id = self._new_id()
         self._emit(action, product_id, offering, parent, self._new_characteristics(offering), [],
                    [Reason(code, why, source)], previous=None, installed=False)
-        slots = self.catalog.graph.components(offering)
-        chosen = list(options)
-        for slot in slots:
-            count = max(slot.lower, slot.default)
-            why = (f"{self._name(offering)} requires {self._name(slot.offering_id)}" if slot.lower else
-                   f"{self._name(offering)} includes {self._name(slot.offering_id)} by default")
-            for _ in range(count):
-                self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
-            if slot.offering_id in chosen:
-                chosen.remove(slot.offering_id)
-                if count == 0:
-                    self._instantiate(slot.offering_id, product_id, "chosen",
-                                      f"{self._name(slot.offering_id)} is added as chosen")
-        _refuse_leftover_options(chosen, offering, slots)
+        self._populate(product_id, offering, adopted or [], options, fresh=True)
+        return product_id
 
     def _new_id(self) -> str:
         while True:
@@ -500,6 +584,11 @@ class DeltaBuilder:
         if code == "requested":
             return "request"
         return slot_reason.source if slot_reason else f"catalog:{target}"
+
+
+def _whole(offering: str) -> Component:
+    """The target offering itself seen as a slot, to ask whether an installed product could become it."""
+    return Component(slot=0, offering_id=offering, lower=1, upper=1, default=1)
 
 
 def _refuse_leftover_options(chosen: list[str], offering: str, slots: list[Component]) -> None:

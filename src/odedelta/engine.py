@@ -11,7 +11,7 @@ from .delta import Action, Delta, DeltaBuilder, DeltaItem
 from .errors import RequestError
 from .inventory import Inventory
 from .pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
-from .projection import apply, instance_problems
+from .projection import instance_problems, project
 from .requests import Context, Request
 from .tmf import Product
 
@@ -102,8 +102,8 @@ class ChangeResult:
         }
 
     def projected(self) -> list[Product]:
-        """The installed products once the change is done (see :func:`odedelta.apply`)."""
-        return apply(self.inventory, self.delta, self.catalog)
+        """The installed products once the change is done (see :func:`apply`)."""
+        return project(self.inventory, self.delta, self.catalog)
 
     def projected_inventory(self) -> Inventory:
         return Inventory.from_products(self.catalog, self.projected())
@@ -159,3 +159,9 @@ class ChangeResult:
         product = self._root_product()
         return product.billing_account.id if product and product.billing_account else None
 
+
+
+def apply(inventory: Inventory, result: ChangeResult) -> list[Product]:
+    """The TMF637 products of ``inventory`` once ``result`` is carried out: deleted ones gone, kept ones under
+    their ids (modified in place), new ones with the ids the delta generated, untouched ones as they were."""
+    return project(inventory, result.delta, result.catalog)

@@ -1,4 +1,4 @@
-"""``apply``: the inventory as it will be once a change is done (TMF637 products), and checks that an installed
+"""Projection: the inventory as it will be once a change is done (TMF637 products), and checks that an installed
 tree is a valid instance of its offering."""
 
 from __future__ import annotations
@@ -11,19 +11,18 @@ from .inventory import BUNDLES, Inventory
 from .tmf import Characteristic, Product, ProductRelationship, Ref
 
 
-def apply(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Product]:
+def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Product]:
     """The products after the change: deleted ones gone, modified ones updated in place (same id), new ones with
     the delta's generated ids, untouched ones as they were. Bundle links follow the delta's parents."""
     by_id = {item.product_id: item for item in delta.items}
-    deleted = {item.product_id for item in delta.items if item.action is Action.DELETE}
-    added: dict[str, list[str]] = {}
+    placed: dict[str, list[str]] = {}  # parent → the components the delta places under it, in delta order
     for item in delta.items:
-        if not item.installed and item.parent_id is not None:
-            added.setdefault(item.parent_id, []).append(item.product_id)
+        if item.action is not Action.DELETE and item.parent_id is not None:
+            placed.setdefault(item.parent_id, []).append(item.product_id)
 
     def children(pid: str) -> list[str]:
-        kept = [c for c in inventory.children(pid) if c not in deleted] if pid in inventory.products else []
-        return kept + added.get(pid, [])
+        untouched = [c for c in inventory.children(pid) if c not in by_id] if pid in inventory.products else []
+        return untouched + placed.get(pid, [])
 
     out: list[Product] = []
     for pid, product in inventory.products.items():

@@ -1,0 +1,108 @@
+"""`odedelta test`: the demo scenarios pass, failures show their differences, the closing line is exact."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from odedelta.cli import main
+
+from .conftest import DEMO
+
+
+def test_demo_scenarios_all_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(DEMO / "scenarios")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "19 passed, 0 failed"
+    assert all(line.startswith("PASS  ") for line in lines[:-1])
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns("scenarios"))
+    path = tmp_path / "demo" / "scenarios" / "mine.yaml"
+    path.parent.mkdir()
+    path.write_text(body)
+    return path
+
+
+def test_a_failing_scenario_shows_every_difference_and_exits_1(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, """\
+catalog: ..
+scenarios:
+  - name: wrong on purpose
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request:
+      change_offer: {product: F-1, to: po-fiber-300}
+    expect:
+      only_listed_items: true
+      items:
+        - {product: F-2, action: noChange}
+        - {product: F-3, action: noChange, reasons: [promotion_lost]}
+        - {offering: po-static-ip, action: add}
+      characteristics:
+        F-2: {downloadSpeed: 500}
+  - name: right
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request:
+      remove: {product: A-4}
+    expect:
+      items: [{product: A-4, action: delete}]
+""")
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"FAIL  {path} :: wrong on purpose",
+        "      item F-2: expected action noChange, got modify",
+        "      item F-3: expected reasons ['promotion_lost'] among ['kept']",
+        "      item added po-static-ip: not in the result (added: nothing)",
+        "      unexpected items: modify F-1 (po-fiber-300), noChange F-4 (po-streaming-vas), "
+        "noChange F-5 (po-security-vas)",
+        "      characteristics of F-2: expected downloadSpeed=500, got 300",
+        f"PASS  {path} :: right",
+        "1 passed, 1 failed",
+    ]
+
+
+def test_a_refused_request_fails_unless_expected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, """\
+catalog: ..
+scenarios:
+  - name: refused
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request:
+      change_offer: {product: F-1, to: po-fiber-200-legacy}
+""")
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == ("      refused: offering 'po-fiber-200-legacy' is not sellable: lifecycleStatus is 'Retired'; "
+                      "its successor is 'po-fiber-300'")
+    assert out[-1] == "0 passed, 1 failed"
+
+
+def test_a_malformed_scenario_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, """\
+catalog: ..
+scenarios:
+  - name: typo in a key
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request:
+      change_offer: {product: F-1, to: po-fiber-300}
+    expectt: {}
+""")
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"FAIL  {path} :: (file)"
+    assert f"{path}:8:5: Extra inputs are not permitted @ $.scenarios[0].expectt" in out[2]
+    assert out[-1] == "0 passed, 1 failed"
+
+
+def test_no_scenario_found_is_a_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == ["0 passed, 0 failed"]
