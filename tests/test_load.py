@@ -19,8 +19,8 @@ from .conftest import DATA, DEMO, EXAMPLES
 
 def test_demo_catalog_counts(demo: odedelta.Catalog) -> None:
     assert demo.counts() == {
-        "productOffering": 48,
-        "productSpecification": 20,
+        "productOffering": 49,
+        "productSpecification": 21,
         "productOfferingPrice": 49,
         "category": 8,
         "promotion": 5,

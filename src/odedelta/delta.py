@@ -98,8 +98,8 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
 # Match quality: how well an installed product fits a target slot (0: it cannot fill it).
 SAME_OFFERING, SAME_SPECIFICATION, MIGRATION = 3, 2, 1
 
-MigrationLookup = Callable[[str, str], bool]
-"""``(installed offering id, target offering id) → True`` when rules declare they correspond."""
+MigrationLookup = Callable[[str, str], str | None]
+"""``(installed offering id, target offering id) → rule id`` of a rule declaring they correspond, else None."""
 
 
 @dataclass
@@ -302,8 +302,11 @@ class DeltaBuilder:
             slot = assignment.get(candidate.id)
             if slot is not None:
                 have[slot.slot] += 1
+                mapped = (candidate.offering_id != slot.offering_id
+                          and self._fit(candidate, slot, slots) == MIGRATION)
                 via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(offering)}",
-                             f"catalog:{offering}")
+                             (self._mapping_source(candidate, slot.offering_id) if mapped else None)
+                             or f"catalog:{offering}")
                 self._migrate(candidate, slot.offering_id, product_id, "matched", slot_reason=via)
         loose = [c for c in candidates if c.id not in assignment]
         chosen = list(options)
@@ -360,10 +363,18 @@ class DeltaBuilder:
                                            if product.offering_id else None)
         if slot_spec is not None and slot_spec == product_spec:
             return SAME_SPECIFICATION
-        if product.offering_id and (slot.offering_id in self.catalog.migration_targets(product.offering_id)
-                                    or (self.migrations and self.migrations(product.offering_id, slot.offering_id))):
+        if self._mapping_source(product, slot.offering_id) is not None:
             return MIGRATION
         return 0
+
+    def _mapping_source(self, product: Product, offering: str) -> str | None:
+        """What says an installed product may become ``offering``: a catalog relationship or a migration rule."""
+        if not product.offering_id:
+            return None
+        if offering in self.catalog.migration_targets(product.offering_id):
+            return f"catalog:{product.offering_id}"
+        rule = self.migrations(product.offering_id, offering) if self.migrations else None
+        return f"rule:{rule}" if rule else None
 
     def _match(self, children: list[Product], slots: list[Component]) -> dict[str, Component]:
         """Assign installed children to target slots: keep the most, then the best fits, then the oldest."""

@@ -2,32 +2,121 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .catalog import Catalog
-from .delta import Action, Delta, DeltaBuilder, DeltaItem
+from .delta import Action, Delta, DeltaBuilder, DeltaItem, MigrationLookup
 from .errors import RequestError
 from .inventory import Inventory
 from .pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
 from .projection import instance_problems, project
 from .requests import Context, Request
+from .rules import RuleOutcome, Rulebook, Verdict
+from .rules.facts import Facts, change_facts
 from .tmf import Product
 
 
-class Engine:
-    """Answers change requests against one catalog. Holds no per-request state: safe to share."""
+class NotEligible(RequestError):
+    """The rules refuse the change; ``verdict.reasons`` names every rule that did."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, message: str, verdict: Verdict) -> None:
+        self.verdict = verdict
+        super().__init__(message)
+
+
+class Engine:
+    """Answers change requests against one catalog and, optionally, a rulebook. Holds no per-request state."""
+
+    def __init__(self, catalog: Catalog, rules: Rulebook | None = None) -> None:
         self.catalog = catalog
+        self.rules = rules
 
     def change(self, inventory: Inventory, request: Request, *, as_of: datetime,
                context: Context | None = None) -> ChangeResult:
         if as_of.tzinfo is None:
             raise RequestError("as_of must carry a time zone (e.g. 2026-03-01T00:00:00Z)")
-        delta = DeltaBuilder(self.catalog, inventory, as_of).build(request)
-        return ChangeResult(self.catalog, inventory, delta, context or Context())
+        context = context or Context()
+        decisions: list[RuleOutcome] = []
+        migrations: MigrationLookup | None = None
+        facts: Facts | None = None
+        if self.rules is not None:
+            start, target = _endpoints(request, inventory)
+            facts = self._facts(inventory, start, target, as_of, context, request.kind)
+            if target is not None and target in self.catalog.offerings:
+                verdict = self.rules.eligibility(facts, context)
+                if not verdict.eligible:
+                    raise NotEligible(_refusal(self.catalog, target, verdict), verdict)
+                decisions += verdict.reasons
+            migrations = self._migrations(facts, context)
+        delta = DeltaBuilder(self.catalog, inventory, as_of, migrations).build(request)
+        result = ChangeResult(self.catalog, inventory, delta, context, decisions)
+        if self.rules is not None and facts is not None:
+            offerings = [p.offering_id for p in result.projected() if p.offering_id]
+            facts.projected.offerings = sorted(set(offerings))
+            broken = self.rules.incompatibilities(facts, context, offerings)
+            if broken:
+                verdict = Verdict(False, broken)
+                raise NotEligible(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
+            decisions += [d for d in _used_migrations(delta) if d not in decisions]
+        return result
+
+    def _facts(self, inventory: Inventory, start: str | None, target: str | None, as_of: datetime,
+               context: Context, kind: str) -> Facts:
+        known_start = start if start in inventory.products else None
+        known_target = target if target in self.catalog.offerings else None
+        return change_facts(self.catalog, inventory, product_id=known_start, target_id=known_target, as_of=as_of,
+                            context=context, kind=kind)
+
+    def _migrations(self, facts: Facts, context: Context) -> MigrationLookup | None:
+        assert self.rules is not None
+        found = self.rules.migrations(facts, context)
+        if not found:
+            return None
+        catalog = self.catalog
+
+        def lookup(installed: str, target: str) -> str | None:
+            installed_spec = catalog.graph.specification_of(installed)
+            target_spec = catalog.graph.specification_of(target)
+            for rule, effect in found:
+                source = effect.from_
+                dest = effect.to
+                if (source.offering in (None, installed) and source.specification in (None, installed_spec)
+                        and dest.offering in (None, target) and dest.specification in (None, target_spec)):
+                    return rule.id
+            return None
+
+        return lookup
+
+
+def _endpoints(request: Request, inventory: Inventory) -> tuple[str | None, str | None]:
+    """The installed product a request starts from and the offering it goes to."""
+    match request.kind:
+        case "change_offer":
+            return request.product, request.to  # type: ignore[union-attr]
+        case "add":
+            return request.parent, request.offering  # type: ignore[union-attr]
+        case "acquire":
+            return None, request.offering  # type: ignore[union-attr]
+        case _:
+            return request.product, None  # type: ignore[union-attr]
+
+
+def _refusal(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:
+    offering = catalog.offerings.get(target or "")
+    name = what or f"{offering.name if offering and offering.name else target} ({target})"
+    reasons = "; ".join(f"{r.message} [{r.reason}, rule {r.rule_id}]" for r in verdict.reasons)
+    return f"not eligible: {name}: {reasons}"
+
+
+def _used_migrations(delta: Delta) -> list[RuleOutcome]:
+    out = []
+    for item in delta.items:
+        for reason in item.reasons:
+            if reason.source.startswith("rule:"):
+                out.append(RuleOutcome(reason.source[5:], "migration", reason.code, reason.message))
+    return out
 
 
 @dataclass
@@ -36,6 +125,12 @@ class ChangeResult:
     inventory: Inventory
     delta: Delta
     context: Context
+    decisions: list[RuleOutcome] = field(default_factory=list)
+    """Every rule that took part in the result (eligibility allows, migrations), with what it said."""
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return sorted({d.rule_id for d in self.decisions})
 
     @property
     def items(self) -> list[DeltaItem]:
@@ -99,6 +194,8 @@ class ChangeResult:
                 }
                 for item in self.items
             ],
+            "rules": [{"rule": d.rule_id, "kind": d.kind, "reason": d.reason, "message": d.message}
+                      for d in self.decisions],
         }
 
     def projected(self) -> list[Product]:

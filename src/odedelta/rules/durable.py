@@ -1,0 +1,96 @@
+"""The durable-rules executor. The only module that imports durable.
+
+Used the way ../shared/notes/rule-engines.md found safe, each point a pitfall reproduced there:
+
+* one private :class:`durable.engine.Host` per executor, whose background dispatcher is never started
+  (``_run`` does nothing): durable's own timer threads otherwise take queued actions and run them later, on
+  their thread, after the caller has moved on; here every action runs inside ``assert_fact``, in the caller's
+  thread;
+* rulesets come from JSON definitions, with names unique to this executor; nothing is registered globally;
+* facts, not events (``post`` fires one rule per event; a fact fires every rule it matches);
+* one lock serialises evaluations (a shared session is not thread-safe); each fact carries a unique ``_eid``
+  (identical content twice raises ``MessageObservedException``); "not handled" means no rule matched; the fact
+  is always retracted in ``finally``, so no state is left behind; actions only append rule ids to the call's
+  list and never touch session state;
+* compiled conditions never use ``$nex`` (it hangs the engine) nor send empty lists or nulls (see
+  :mod:`odedelta.rules.expr`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import durable.engine as durable_engine
+
+from .executor import Condition
+
+_names = itertools.count(1)
+
+
+class _QuietHost(durable_engine.Host):  # type: ignore[misc]
+    def _run(self) -> None:  # no dispatcher threads: actions run synchronously in assert_fact
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """durable serialises facts with json.dumps: Decimals go as floats (comparisons only; no money is computed
+    inside the engine)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class DurableExecutor:
+    name = "durable-rules"
+
+    def __init__(self) -> None:
+        self._host = _QuietHost()
+        self._lock = threading.Lock()
+        self._names: dict[str, str] = {}
+        self._order: dict[str, list[str]] = {}
+        self._eid = itertools.count(1)
+        self._hits: list[str] = []
+
+    def register(self, ruleset: str, conditions: Mapping[str, Condition]) -> None:
+        name = f"odedelta{next(_names)}"
+        definition = {
+            rule_id: {"all": [{"m": json.loads(json.dumps(cond, default=float))}], "run": self._action(rule_id)}
+            for rule_id, cond in conditions.items()
+        }
+        with self._lock:
+            self._host.set_rulesets({name: definition})
+            self._names[ruleset] = name
+            self._order[ruleset] = list(conditions)
+
+    def _action(self, rule_id: str) -> Callable[[Any], None]:
+        def run(_closure: Any) -> None:
+            self._hits.append(rule_id)
+
+        return run
+
+    def matches(self, ruleset: str, facts: Mapping[str, Any]) -> list[str]:
+        name = self._names[ruleset]
+        with self._lock:
+            fact = _plain(dict(facts))
+            fact["_eid"] = next(self._eid)
+            self._hits = []
+            try:
+                self._host.assert_fact(name, fact)
+            except durable_engine.MessageNotHandledException:
+                pass  # no rule matched
+            finally:
+                try:
+                    self._host.retract_fact(name, fact)
+                except durable_engine.MessageNotHandledException:
+                    pass
+            hits = self._hits
+        return [rule_id for rule_id in self._order[ruleset] if rule_id in hits]

@@ -1,0 +1,272 @@
+"""The condition language of rule files, and its compiler to durable-rules JSON conditions.
+
+A condition is one expression a product manager can read aloud::
+
+    change.direction == 'downgrade' and term.active and term.months_elapsed < 6
+    target.offering in ['po-business-fiber-1000', 'po-business-mobile'] and customer.segment != 'business'
+    'cat-tv' in target.categories and not exists(customer.attributes.tv_licence)
+    term.end < date('2026-12-31') or target.price - installed.price > 20
+
+It is parsed with :mod:`ast` and only this subset is accepted: ``and``/``or``/``not``; comparisons ``==``, ``!=``,
+``<``, ``<=``, ``>``, ``>=`` (chains such as ``0 < x < 5`` too); ``in`` / ``not in`` a list of constants, or a
+constant in a list fact; ``+ - * /`` on numbers; ``exists(fact)``; ``date('YYYY-MM-DD')``; facts (dotted names);
+strings, numbers, ``true``/``false``. Anything else is an error with its column. Every fact is checked against
+the fact catalogue (:mod:`odedelta.rules.facts`) and every comparison against the facts' types, before anything
+runs.
+
+The compiled form is durable-rules' JSON condition language, restricted to what both executors implement the
+same way (see :mod:`odedelta.rules.executor`): a fact that is absent is never sent; its name is listed in the
+fact ``_absent``, which ``exists()`` and ``not in`` read (durable's ``$nex`` hangs, and its ``$iall`` is false on an
+empty list). A comparison with an absent fact is false, whatever the operator.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..errors import did_you_mean
+
+ABSENT = "_absent"
+STRING, NUMBER, BOOLEAN, DATE, LIST, ANY = "string", "number", "boolean", "date", "list of strings", "any"
+EPOCH = dt.date(1970, 1, 1)
+
+_COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_ARITH = {ast.Add: "$add", ast.Sub: "$sub", ast.Mult: "$mul", ast.Div: "$div"}
+ALWAYS: dict[str, Any] = {"$ex": {"_eid": 1}}
+"""The compiled form of a rule without a condition: every evaluation carries ``_eid``."""
+
+
+def date_number(text: str) -> int:
+    """Dates are compared as days since 1970-01-01."""
+    return (dt.date.fromisoformat(text) - EPOCH).days
+
+
+@dataclass(frozen=True)
+class ExprError:
+    """A problem in a condition: ``column`` is 0-based within the expression text."""
+
+    column: int
+    message: str
+
+
+class _Failed(Exception):
+    def __init__(self, node: ast.AST | None, message: str) -> None:
+        self.column = getattr(node, "col_offset", 0) if node is not None else 0
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A typed operand: a fact (``fact`` set), a constant, or arithmetic (durable JSON in ``json``)."""
+
+    type: str
+    json: Any
+    fact: str | None = None
+    node: ast.AST | None = None
+
+
+@dataclass
+class Compiled:
+    condition: dict[str, Any]
+    facts: frozenset[str]
+    """Every fact the condition reads."""
+
+
+class Compiler:
+    """Compiles condition strings against a fact catalogue (``name → type``)."""
+
+    def __init__(self, fact_types: Mapping[str, str], open_prefixes: tuple[str, ...] = ()) -> None:
+        self.fact_types = fact_types
+        self.open_prefixes = open_prefixes  # e.g. customer.attributes.: any name below it, type any
+        self._used: set[str] = set()
+
+    def compile(self, text: str) -> Compiled | ExprError:
+        self._used = set()
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except SyntaxError as exc:
+            return ExprError(max((exc.offset or 1) - 1, 0), f"not a condition: {exc.msg}")
+        try:
+            condition = self._condition(tree.body, negate=False)
+        except _Failed as exc:
+            return ExprError(exc.column, str(exc))
+        return Compiled(condition, frozenset(self._used))
+
+    # ------------------------------------------------------------------ conditions (true/false)
+    def _condition(self, node: ast.AST, negate: bool) -> dict[str, Any]:
+        if isinstance(node, ast.BoolOp):
+            parts = [self._condition(v, negate) for v in node.values]
+            is_and = isinstance(node.op, ast.And) != negate  # De Morgan
+            return {"$and" if is_and else "$or": parts}
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return self._condition(node.operand, not negate)
+        if isinstance(node, ast.Compare):
+            parts = []
+            left = node.left
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                parts.append(self._compare(left, op, right, negate))
+                left = right
+            if len(parts) == 1:
+                return parts[0]
+            return {"$or" if negate else "$and": parts}
+        if isinstance(node, ast.Call) and _call_name(node) == "exists":
+            fact = self._exists_argument(node)
+            return self._absent(fact) if negate else {"$ex": {fact: 1}}
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            value = self._operand(node)
+            if value.type not in (BOOLEAN, ANY):
+                raise _Failed(node, f"{value.fact} is a {value.type}, not true/false: compare it with something")
+            return {value.fact: not negate}
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool) or _dotted(node) in ("true", "false"):
+            raise _Failed(node, "a condition that is only true or false: leave 'when' out for a rule that always applies")
+        raise _Failed(node, f"not a condition: {ast.unparse(node)!r}; expected a comparison, 'and', 'or', "
+                            "'not', 'in', exists(...) or a true/false fact")
+
+    def _compare(self, left_node: ast.AST, op: ast.cmpop, right_node: ast.AST, negate: bool) -> dict[str, Any]:
+        if isinstance(op, (ast.In, ast.NotIn)):
+            return self._membership(left_node, right_node, isinstance(op, ast.NotIn) != negate)
+        if type(op) not in _COMPARE:
+            raise _Failed(right_node, f"operator {type(op).__name__} is not allowed; use == != < <= > >= in")
+        symbol = _COMPARE[type(op)]
+        left, right = self._operand(left_node), self._operand(right_node)
+        self._check_types(left, right, symbol, left_node)
+        if left.fact is None:
+            if right.fact is None:
+                raise _Failed(left_node, "one side of a comparison must be a fact on its own "
+                                         f"(found {ast.unparse(left_node)!r} and {ast.unparse(right_node)!r})")
+            left, right, symbol = right, left, _FLIP[symbol]
+        if negate:
+            symbol = _NEGATE[symbol]
+        assert left.fact is not None
+        if symbol == "==":
+            return {left.fact: right.json}
+        return {_DURABLE_OP[symbol]: {left.fact: right.json}}
+
+    def _membership(self, needle_node: ast.AST, hay_node: ast.AST, negated: bool) -> dict[str, Any]:
+        if isinstance(hay_node, (ast.List, ast.Tuple, ast.Set)):
+            needle = self._operand(needle_node)
+            if needle.fact is None:
+                raise _Failed(needle_node, "the left side of 'in [...]' must be a fact")
+            options = [self._operand(e) for e in hay_node.elts]
+            if not options:
+                raise _Failed(hay_node, "an empty list: nothing can be in it")
+            for option in options:
+                if option.fact is not None or option.node is not None and not isinstance(option.node, ast.Constant):
+                    raise _Failed(option.node, "a list after 'in' holds constants only")
+                self._check_types(needle, option, "==", option.node or hay_node)
+            if negated:
+                return {"$and": [{"$neq": {needle.fact: o.json}} for o in options]}
+            return {"$or": [{needle.fact: o.json} for o in options]}
+        hay = self._operand(hay_node)
+        if hay.type != LIST:
+            raise _Failed(hay_node, f"'in' needs a list: {ast.unparse(hay_node)!r} is a {hay.type}")
+        needle = self._operand(needle_node)
+        if needle.fact is not None or not isinstance(needle.json, str):
+            raise _Failed(needle_node, f"only a text constant can be looked up in {hay.fact} (e.g. 'cat-tv' in "
+                                       f"{hay.fact})")
+        assert hay.fact is not None
+        if negated:
+            return {"$or": [{"$iall": {hay.fact: {"$neq": {"$i": needle.json}}}}, self._absent(hay.fact)]}
+        return {"$iany": {hay.fact: {"$i": needle.json}}}
+
+    @staticmethod
+    def _absent(fact: str) -> dict[str, Any]:
+        return {"$iany": {ABSENT: {"$i": fact}}}
+
+    def _exists_argument(self, node: ast.Call) -> str:
+        if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], (ast.Name, ast.Attribute)):
+            raise _Failed(node, "exists takes one fact, e.g. exists(term.end)")
+        value = self._operand(node.args[0])
+        assert value.fact is not None
+        return value.fact
+
+    # ------------------------------------------------------------------ operands (values)
+    def _operand(self, node: ast.AST) -> _Value:
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            name = _dotted(node)
+            if name is None:
+                raise _Failed(node, f"not a fact name: {ast.unparse(node)!r}")
+            if name in ("true", "false"):
+                return _Value(BOOLEAN, name == "true", node=node)
+            return self._fact(name, node)
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool):
+                return _Value(BOOLEAN, value, node=node)
+            if isinstance(value, (int, float)):
+                return _Value(NUMBER, Decimal(str(value)) if isinstance(value, float) else value, node=node)
+            if isinstance(value, str):
+                return _Value(STRING, value, node=node)
+            raise _Failed(node, f"constant {value!r} is not allowed; use text, a number, true or false")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+                and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
+            inner = self._operand(node.operand)
+            return _Value(NUMBER, -inner.json, node=node)
+        if isinstance(node, ast.Call) and _call_name(node) == "date":
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(
+                    node.args[0].value, str):
+                raise _Failed(node, "date takes one text, e.g. date('2026-12-31')")
+            try:
+                return _Value(DATE, date_number(node.args[0].value), node=node)
+            except ValueError:
+                raise _Failed(node.args[0], f"{node.args[0].value!r} is not a date (YYYY-MM-DD)") from None
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            left, right = self._operand(node.left), self._operand(node.right)
+            for side, side_node in ((left, node.left), (right, node.right)):
+                if side.type not in (NUMBER, DATE, ANY):
+                    raise _Failed(side_node, f"arithmetic needs numbers: {ast.unparse(side_node)!r} is a {side.type}")
+            result_type = DATE if DATE in (left.type, right.type) and isinstance(node.op, (ast.Add, ast.Sub)) \
+                and not (left.type == DATE and right.type == DATE) else NUMBER
+            json = {_ARITH[type(node.op)]: {"$l": _ref(left), "$r": _ref(right)}}
+            return _Value(result_type, json, node=node)
+        if isinstance(node, ast.Call):
+            raise _Failed(node, f"unknown function {_call_name(node) or ast.unparse(node.func)!r}; "
+                                "the functions are exists(fact) and date('YYYY-MM-DD')")
+        raise _Failed(node, f"not allowed here: {ast.unparse(node)!r}")
+
+    def _fact(self, name: str, node: ast.AST) -> _Value:
+        if name in self.fact_types:
+            self._used.add(name)
+            return _Value(self.fact_types[name], {"$m": name}, fact=name, node=node)
+        for prefix in self.open_prefixes:
+            if name.startswith(prefix) and len(name) > len(prefix):
+                self._used.add(name)
+                return _Value(ANY, {"$m": name}, fact=name, node=node)
+        raise _Failed(node, f"unknown fact {name!r}{did_you_mean(name, self.fact_types)}")
+
+    @staticmethod
+    def _check_types(left: _Value, right: _Value, symbol: str, node: ast.AST) -> None:
+        if ANY in (left.type, right.type):
+            return
+        if left.type != right.type:
+            what = (left.fact or repr(left.json)), (right.fact or repr(right.json))
+            raise _Failed(node, f"cannot compare {what[0]} ({left.type}) with {what[1]} ({right.type})")
+        if symbol not in ("==", "!=") and left.type not in (NUMBER, DATE, STRING):
+            raise _Failed(node, f"{symbol} needs numbers, dates or text; {left.fact or left.json} is a {left.type}")
+        if left.type == LIST:
+            raise _Failed(node, "lists are compared with 'in', e.g. 'cat-tv' in target.categories")
+
+
+def _ref(value: _Value) -> Any:
+    return value.json
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _call_name(node: ast.Call) -> str | None:
+    return node.func.id if isinstance(node.func, ast.Name) else None

@@ -1,0 +1,310 @@
+"""The facts rule conditions read, as typed models, and how they are computed for one change.
+
+The models are the single source: the checker takes each fact's name and type from them, and
+``docs/facts.md`` — the reference page for rule authors — is generated from their descriptions
+(:func:`reference_markdown`; a test fails when the committed page is stale).
+
+Dates are compared as dates (``term.end < date('2026-12-31')``); inside the engines they are numbers of days.
+Months are calendar months: ``term.months_elapsed`` counts the whole months completed since the term started,
+``term.months_remaining`` the months started but not finished before it ends (a term ending in 2 months and 3 days
+has 3 months remaining).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..catalog import Catalog
+from ..inventory import Inventory
+from ..pricing import RECURRING, catalog_prices
+from ..requests import Context
+from ..tmf import Product, ProductTerm
+from .expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
+
+
+class CustomerFacts(BaseModel):
+    segment: str | None = Field(None, description="Segment from the request context: residential, business…")
+    tenure_months: int | None = Field(None, description="Whole months since the customer's oldest installed "
+                                                        "product started.")
+    products: int = Field(0, description="How many top-level products the customer has installed.")
+
+
+class InstalledFacts(BaseModel):
+    offering: str | None = Field(None, description="Offering id of the installed product the change starts from.")
+    specification: str | None = Field(None, description="Its product specification id.")
+    categories: list[str] = Field(default_factory=list, description="Category ids of its offering.")
+    lifecycle: str | None = Field(None, description="lifecycleStatus of its offering (Active, Retired…).")
+    sellable: bool | None = Field(None, description="Whether its offering can still be ordered at as_of.")
+    price: Decimal | None = Field(None, description="Monthly recurring catalog price of its offering.")
+    months_active: int | None = Field(None, description="Whole months since the product started.")
+
+
+class TermFacts(BaseModel):
+    recorded: bool = Field(False, description="The installed product has a commitment term (productTerm).")
+    active: bool = Field(False, description="as_of is inside the term's validFor.")
+    expired: bool = Field(False, description="The term has ended before as_of.")
+    duration_months: int | None = Field(None, description="The term's duration in months.")
+    months_elapsed: int | None = Field(None, description="Whole months completed since the term started.")
+    months_remaining: int | None = Field(None, description="Months started but not completed before the term "
+                                                           "ends (0 once it has ended).")
+    days_to_end: int | None = Field(None, description="Days from as_of to the term's end (negative after it).")
+    start: dt.date | None = Field(None, description="The term's start date.")
+    end: dt.date | None = Field(None, description="The term's end date.")
+
+
+class TargetFacts(BaseModel):
+    offering: str | None = Field(None, description="Offering id the change goes to.")
+    specification: str | None = Field(None, description="Its product specification id.")
+    categories: list[str] = Field(default_factory=list, description="Category ids of the target offering.")
+    lifecycle: str | None = Field(None, description="lifecycleStatus of the target offering.")
+    sellable: bool | None = Field(None, description="Whether it can be ordered at as_of (lifecycle, validFor).")
+    price: Decimal | None = Field(None, description="Monthly recurring catalog price of the target offering.")
+    is_bundle: bool | None = Field(None, description="The target offering bundles other offerings.")
+    successor: bool = Field(False, description="The catalog names the target as the successor of the installed "
+                                               "offering (replacedBy).")
+
+
+class ChangeFacts(BaseModel):
+    kind: str | None = Field(None, description="change_offer, add, remove, modify, terminate, acquire, renew.")
+    direction: str | None = Field(None, description="upgrade, downgrade or lateral: from the catalog's "
+                                                    "upgrade/downgrade offering relationships, else by monthly "
+                                                    "price; new when nothing is installed.")
+    price_difference: Decimal | None = Field(None, description="target.price − installed.price.")
+
+
+class ProjectedFacts(BaseModel):
+    offerings: list[str] = Field(default_factory=list, description="Every offering the customer would have "
+                                                                   "after the change.")
+
+
+class Facts(BaseModel):
+    as_of: dt.date = Field(description="The date the change is evaluated at.")
+    customer: CustomerFacts = Field(default_factory=CustomerFacts)
+    installed: InstalledFacts = Field(default_factory=InstalledFacts)
+    term: TermFacts = Field(default_factory=TermFacts)
+    target: TargetFacts = Field(default_factory=TargetFacts)
+    change: ChangeFacts = Field(default_factory=ChangeFacts)
+    projected: ProjectedFacts = Field(default_factory=ProjectedFacts)
+
+
+OPEN_PREFIXES = ("customer.attributes.",)
+"""Names below these are free attributes from the request context (type: any)."""
+
+
+def _type_name(annotation: Any) -> str:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return _type_name(args[0])
+    if typing.get_origin(annotation) is list:
+        return LIST
+    return {str: STRING, bool: BOOLEAN, int: NUMBER, Decimal: NUMBER, dt.date: DATE}[annotation]
+
+
+def fact_catalogue(model: type[BaseModel] = Facts, prefix: str = "") -> dict[str, tuple[str, str]]:
+    """``name → (type, description)`` of every fact, from the models."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out.update(fact_catalogue(annotation, f"{prefix}{name}."))
+        else:
+            out[f"{prefix}{name}"] = (_type_name(annotation), field.description or "")
+    return out
+
+
+FACT_TYPES: dict[str, str] = {name: kind for name, (kind, _) in fact_catalogue().items()}
+
+
+def reference_markdown() -> str:
+    """The reference page of facts for rule authors (``docs/facts.md``)."""
+    lines = [
+        "# Facts that rule conditions can read",
+        "",
+        "Generated from `src/odedelta/rules/facts.py` by `odedelta facts`; do not edit by hand.",
+        "",
+        "| fact | type | meaning |",
+        "|---|---|---|",
+    ]
+    for name, (kind, description) in fact_catalogue().items():
+        lines.append(f"| `{name}` | {kind} | {description} |")
+    lines.append("| `customer.attributes.<name>` | any | A free attribute from the request context. |")
+    lines += [
+        "",
+        "A fact that does not apply (no term, nothing installed) is *absent*: every comparison with it is false,",
+        "whatever the operator; test for it with `exists(fact)` / `not exists(fact)`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ computing
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (negative when end is before start)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end >= start and end.day < start.day:
+        months -= 1
+    elif end < start and end.day > start.day:
+        months += 1
+    return months
+
+
+def current_term(product: Product, as_of: dt.datetime) -> ProductTerm | None:
+    """The term in force at ``as_of``, else the one that ended last, else the first recorded."""
+    terms = [t for t in product.product_term if t.valid_for is not None]
+    for term in terms:
+        if term.valid_for is not None and term.valid_for.contains(as_of):
+            return term
+    ended = [t for t in terms if t.valid_for and t.valid_for.end and t.valid_for.end <= as_of]
+    if ended:
+        return max(ended, key=lambda t: t.valid_for.end)  # type: ignore[union-attr,return-value,arg-type]
+    return product.product_term[0] if product.product_term else None
+
+
+def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
+    term = current_term(product, as_of)
+    if term is None:
+        return TermFacts()
+    period = term.valid_for
+    start = period.start if period else None
+    end = period.end if period else None
+    day = as_of.date()
+    facts = TermFacts(
+        recorded=True,
+        active=bool(period and period.contains(as_of)),
+        expired=bool(end and end <= as_of),
+        duration_months=term.duration.months() if term.duration else None,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+    )
+    if start is not None:
+        facts.months_elapsed = max(months_between(start.date(), day), 0)
+    if end is not None:
+        remaining = months_between(day, end.date())
+        started = remaining + (1 if _add_months(day, remaining) < end.date() else 0)
+        facts.months_remaining = max(started, 0)
+        facts.days_to_end = (end.date() - day).days
+    return facts
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def monthly_price(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> Decimal | None:
+    lines = [line.amount.amount for line in catalog_prices(catalog, offering_id, as_of) if line.kind == RECURRING]
+    return sum(lines, Decimal(0)) if lines else None
+
+
+def offering_facts(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> dict[str, Any]:
+    offering = catalog.offering(offering_id)
+    return {
+        "offering": offering_id,
+        "specification": offering.spec_id,
+        "categories": catalog.graph.categories_of(offering_id),
+        "lifecycle": offering.lifecycle_status,
+        "sellable": catalog.sellable(offering_id, as_of)[0],
+        "price": monthly_price(catalog, offering_id, as_of),
+    }
+
+
+def direction(catalog: Catalog, installed: str | None, target: str | None, difference: Decimal | None) -> str | None:
+    if target is None:
+        return None
+    if installed is None:
+        return "new"
+    for other, kind in catalog.graph.related(installed):
+        if other == target and kind.lower() in ("upgrade", "downgrade"):
+            return kind.lower()
+    if difference is None or difference == 0:
+        return "lateral"
+    return "upgrade" if difference > 0 else "downgrade"
+
+
+def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | None, target_id: str | None,
+                 as_of: dt.datetime, context: Context, kind: str,
+                 projected: list[str] | None = None) -> Facts:
+    """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
+    ``target_id`` the offering it goes to (None for a removal)."""
+    starts = [p.start_date for p in inventory.products.values() if p.start_date is not None]
+    facts = Facts(
+        as_of=as_of.date(),
+        customer=CustomerFacts(
+            segment=context.segment,
+            tenure_months=months_between(min(starts).date(), as_of.date()) if starts else None,
+            products=len(inventory.roots()),
+        ),
+        change=ChangeFacts(kind=kind),
+        projected=ProjectedFacts(offerings=sorted(set(projected or []))),
+    )
+    installed_offering = None
+    if product_id is not None:
+        product = inventory.product(product_id)
+        installed_offering = product.offering_id
+        if installed_offering is not None:
+            facts.installed = InstalledFacts(**offering_facts(catalog, installed_offering, as_of))
+        if product.start_date is not None:
+            facts.installed.months_active = max(months_between(product.start_date.date(), as_of.date()), 0)
+        facts.term = term_facts(product, as_of)
+    if target_id is not None:
+        facts.target = TargetFacts(
+            **offering_facts(catalog, target_id, as_of),
+            is_bundle=bool(catalog.graph.components(target_id)),
+            successor=installed_offering is not None and target_id in catalog.successors(installed_offering),
+        )
+    if facts.target.price is not None and facts.installed.price is not None:
+        facts.change.price_difference = facts.target.price - facts.installed.price
+    facts.change.direction = direction(catalog, installed_offering, target_id, facts.change.price_difference)
+    return facts
+
+
+def engine_facts(facts: Facts, context: Context, used: frozenset[str]) -> dict[str, Any]:
+    """The nested dict both executors read: dates as day numbers, absent facts left out and listed in
+    ``_absent`` (only those some rule reads), no empty lists."""
+    data = _clean(facts.model_dump())
+    if context.attributes:
+        data.setdefault("customer", {})["attributes"] = _clean(dict(context.attributes))
+    data[ABSENT] = sorted(name for name in used if _get(data, name) is None) or ["-"]
+    return data
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            cleaned = _clean(item)
+            if cleaned is not None:
+                out[key] = cleaned
+        return out or None
+    if isinstance(value, list):
+        return [_clean(v) for v in value] or None
+    if isinstance(value, dt.date):
+        return (value - EPOCH).days
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+def _get(data: Mapping[str, Any], name: str) -> Any:
+    value: Any = data
+    for part in name.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value

@@ -1,0 +1,456 @@
+"""Rule files: what a rule is, how files are read and checked, and the JSON schema editors use.
+
+A rule file holds ``rules:``, a list of rules. Every rule has an ``id`` (unique across all files), a ``kind``, a
+``description``, an optional ``priority`` (default 0; higher wins), an optional ``validFor`` (effective dates,
+compared with ``as_of``), an optional ``when`` condition (:mod:`odedelta.rules.expr`; no ``when``: always) and a
+``then`` whose shape depends on the kind (:data:`KINDS`).
+
+Every problem in every file is reported at once as ``file:line:column: message``, checked before anything runs:
+YAML syntax, unknown keys, unknown facts, type mismatches, unknown offering/specification/category ids (with
+suggestions from the catalog), duplicate ids, effective dates that end before they start, and two rules of equal
+priority that can both match with different effects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .._source import parse_text
+from ..catalog import Catalog
+from ..errors import Problem, did_you_mean
+from .expr import ALWAYS, Compiled, Compiler, ExprError, date_number
+from .facts import FACT_TYPES, OPEN_PREFIXES
+
+SCHEMA_LINE = "# yaml-language-server: $schema=rules.schema.json"
+CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Period(_Strict):
+    start: dt.datetime | None = Field(None, alias="startDateTime")
+    end: dt.datetime | None = Field(None, alias="endDateTime")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+# ----------------------------------------------------------------------------------------- effects by kind
+
+
+class EligibilityEffect(_Strict):
+    decision: Literal["allow", "deny"] = Field(description="deny: the target is not qualified; allow: it is, "
+                                                           "overriding denies of lower priority.")
+    reason: str = Field(description="A machine-readable reason code (lower_snake_case).")
+    message: str = Field(description="What the customer is told.")
+
+    @field_validator("reason")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not CODE.match(value):
+            raise ValueError(f"reason {value!r} is not a code: use lower_snake_case, e.g. downgrade_too_early")
+        return value
+
+
+class Endpoint(_Strict):
+    offering: str | None = None
+    specification: str | None = None
+
+
+class MigrationEffect(_Strict):
+    from_: Endpoint = Field(alias="from", description="The installed offering or specification…")
+    to: Endpoint = Field(description="…that corresponds to this target offering or specification: the delta "
+                                     "modifies the installed product instead of deleting it and adding another.")
+
+
+class CompatibilityEffect(_Strict):
+    offering: str = Field(description="The offering the rule is about.")
+    requires: list[str] = Field(default_factory=list, description="It needs at least one of these offerings in "
+                                                                  "the customer's products after the change.")
+    excludes: list[str] = Field(default_factory=list, description="It cannot be held with any of these.")
+    reason: str = Field(description="A machine-readable reason code (lower_snake_case).")
+    message: str = Field(description="What the customer is told.")
+
+
+class _Rule(_Strict):
+    id: str = Field(description="Unique across all rule files.")
+    description: str = Field(description="What the rule means, in plain words.")
+    priority: int = Field(0, description="Higher wins when rules of one kind disagree (see the README).")
+    valid_for: Period | None = Field(None, alias="validFor", description="When the rule is in force (as_of).")
+    when: str | None = Field(None, description="The condition; leave it out for a rule that always applies.")
+
+    MODE: ClassVar[str] = "all"
+
+
+class EligibilityRule(_Rule):
+    kind: Literal["eligibility"]
+    then: EligibilityEffect
+    MODE: ClassVar[str] = "deny_wins"
+
+
+class MigrationRule(_Rule):
+    kind: Literal["migration"]
+    then: MigrationEffect
+
+
+class CompatibilityRule(_Rule):
+    kind: Literal["compatibility"]
+    then: CompatibilityEffect
+
+
+AnyRule = Annotated[EligibilityRule | MigrationRule | CompatibilityRule, Field(discriminator="kind")]
+KINDS: dict[str, type[_Rule]] = {"eligibility": EligibilityRule, "migration": MigrationRule,
+                                 "compatibility": CompatibilityRule}
+
+
+class RuleFile(_Strict):
+    """A rule file (YAML): ``rules:`` and the list of rules."""
+
+    rules: list[AnyRule] = Field(default_factory=list)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = RuleFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "odedelta rule file"
+    return schema
+
+
+# ----------------------------------------------------------------------------------------- compiled rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A checked, compiled rule: the model, where it was written, and its condition in engine form."""
+
+    model: _Rule
+    file: str
+    line: int | None
+    condition: dict[str, Any]
+    facts: frozenset[str]
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def priority(self) -> int:
+        return self.model.priority
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog) -> tuple[list[Rule], list[Problem]]:
+    """Parse, check and compile rule files given as ``(name, text)``; every problem of every file."""
+    rules: list[Rule] = []
+    problems: list[Problem] = []
+    seen: dict[str, Rule] = {}
+    for name, text in documents:
+        try:
+            data = parse_text(text, name, yaml_syntax=True)
+        except Exception as exc:  # a LoadError with the line and column
+            problems.extend(getattr(exc, "problems", ()))
+            continue
+        located = _Locator(name, text)
+        if data is None:
+            continue
+        try:
+            parsed = RuleFile.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(located.pydantic(exc, data))
+            parsed = RuleFile.model_validate({"rules": _valid_rules(data)})
+        for index, model in enumerate(parsed.rules):
+            index = _index_of(data, model.id, index)
+            rule, found = _compile(model, name, index, located, catalog)
+            problems.extend(found)
+            if rule is None:
+                continue
+            if rule.id in seen:
+                first = seen[rule.id]
+                problems.append(located.at(("rules", index, "id"),
+                                           f"duplicate rule id {rule.id!r} (first in {first.where})"))
+                continue
+            seen[rule.id] = rule
+            rules.append(rule)
+    problems.extend(_conflicts(rules))
+    return rules, problems
+
+
+def _valid_rules(data: Any) -> list[Any]:
+    """The rules of a file that validate on their own, so one bad rule does not hide the others' problems."""
+    out = []
+    for item in data.get("rules", []) if isinstance(data, dict) and isinstance(data.get("rules"), list) else []:
+        try:
+            RuleFile.model_validate({"rules": [item]})
+        except ValidationError:
+            continue
+        out.append(item)
+    return out
+
+
+def _index_of(data: Any, rule_id: str, fallback: int) -> int:
+    for i, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
+        if isinstance(item, dict) and item.get("id") == rule_id:
+            return i
+    return fallback
+
+
+def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Catalog) -> tuple[Rule | None, list[Problem]]:
+    problems: list[Problem] = []
+    where = ("rules", index)
+    compiled: Compiled | ExprError | None = None
+    if model.when is not None:
+        compiled = Compiler(FACT_TYPES, OPEN_PREFIXES).compile(model.when)
+        if isinstance(compiled, ExprError):
+            problems.append(located.in_expression((*where, "when"), compiled.column, compiled.message))
+            compiled = None
+        else:
+            problems.extend(_check_constants(model.when, compiled, located, (*where, "when"), catalog))
+    period = model.valid_for
+    if period and period.start and period.end and period.end <= period.start:
+        problems.append(located.at((*where, "validFor"), f"validFor ends ({period.end.isoformat()}) before it "
+                                                         f"starts ({period.start.isoformat()})"))
+    problems.extend(_check_effect(model, located, where, catalog))
+    if problems:
+        return None, problems
+    condition = compiled.condition if compiled else ALWAYS
+    facts = compiled.facts if compiled else frozenset()
+    bounds = []
+    if period and period.start:
+        bounds.append({"$gte": {"as_of": date_number(period.start.date().isoformat())}})
+    if period and period.end:
+        bounds.append({"$lt": {"as_of": date_number(period.end.date().isoformat())}})
+    if bounds:
+        condition = {"$and": [condition, *bounds]}
+        facts = facts | {"as_of"}
+    line = located.line_of((*where, "id"))
+    return Rule(model, file, line, condition, facts), []
+
+
+# which catalog table the constants compared with a fact must come from
+_ID_FACTS = {
+    "installed.offering": "offerings", "target.offering": "offerings", "projected.offerings": "offerings",
+    "installed.specification": "specifications", "target.specification": "specifications",
+    "installed.categories": "categories", "target.categories": "categories",
+}
+
+
+def _check_constants(text: str, compiled: Compiled, located: _Locator, parts: tuple[str | int, ...],
+                     catalog: Catalog) -> list[Problem]:
+    problems = []
+    for fact, value in _constants(compiled.condition):
+        table = _ID_FACTS.get(fact)
+        if table is None or not isinstance(value, str):
+            continue
+        known = getattr(catalog, table)
+        if value not in known:
+            column = text.find(repr(value)[1:-1])
+            kind = table.rstrip("s").replace("specification", "specification").replace("categorie", "category")
+            problems.append(located.in_expression(parts, max(column - 1, 0), f"unknown {kind} {value!r} "
+                                                  f"(compared with {fact}){did_you_mean(value, known)}"))
+    return problems
+
+
+def _constants(cond: Any) -> Iterator[tuple[str, Any]]:
+    """``(fact, constant)`` pairs a compiled condition compares."""
+    if not isinstance(cond, dict):
+        return
+    for key, body in cond.items():
+        if key in ("$and", "$or"):
+            for part in body:
+                yield from _constants(part)
+        elif key in ("$iany", "$iall"):
+            ((fact, inner),) = body.items()
+            value = inner.get("$i", inner.get("$neq", {}).get("$i"))
+            yield fact, value
+        elif key in ("$lt", "$lte", "$gt", "$gte", "$neq"):
+            ((fact, value),) = body.items()
+            yield fact, value
+        elif not key.startswith("$"):
+            yield key, body
+
+
+def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...], catalog: Catalog) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def known(value: str | None, table: str, *parts: str | int) -> None:
+        if value is not None and value not in getattr(catalog, table):
+            label = "offering" if table == "offerings" else "specification"
+            problems.append(located.at((*where, "then", *parts),
+                                       f"unknown {label} {value!r}{did_you_mean(value, getattr(catalog, table))}"))
+
+    if isinstance(model, MigrationRule):
+        for side in ("from", "to"):
+            endpoint: Endpoint = model.then.from_ if side == "from" else model.then.to
+            if (endpoint.offering is None) == (endpoint.specification is None):
+                problems.append(located.at((*where, "then", side), f"{side}: name an offering or a specification "
+                                                                   "(exactly one)"))
+            known(endpoint.offering, "offerings", side, "offering")
+            known(endpoint.specification, "specifications", side, "specification")
+    elif isinstance(model, CompatibilityRule):
+        known(model.then.offering, "offerings", "offering")
+        for key in ("requires", "excludes"):
+            for i, value in enumerate(getattr(model.then, key)):
+                known(value, "offerings", key, i)
+        if not model.then.requires and not model.then.excludes:
+            problems.append(located.at((*where, "then"), "a compatibility rule needs requires or excludes"))
+    return problems
+
+
+def _effect_key(rule: Rule) -> Any:
+    then = rule.model.then  # type: ignore[attr-defined]
+    return then.decision if isinstance(then, EligibilityEffect) else then.model_dump_json()
+
+
+def _conflicts(rules: list[Rule]) -> list[Problem]:
+    """Two rules of one kind with equal priority, different effects, and conditions that are not provably
+    disjoint (disjoint: both require one fact to equal different constants)."""
+    problems = []
+    by_key: dict[tuple[str, int], list[Rule]] = {}
+    for rule in rules:
+        if rule.model.MODE != "all":
+            by_key.setdefault((rule.kind, rule.priority), []).append(rule)
+    for (_kind, priority), group in by_key.items():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if _effect_key(a) == _effect_key(b) or _disjoint(a.condition, b.condition):
+                    continue
+                problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
+                                        f"priority {priority} and can both match with different effects: give one a "
+                                        "higher priority", a.line))
+    return problems
+
+
+def _equalities(cond: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in cond.items() if not k.startswith("$") and not isinstance(v, dict)}
+    for part in cond.get("$and", []):
+        out.update(_equalities(part))
+    return out
+
+
+def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    ea, eb = _equalities(a), _equalities(b)
+    return any(fact in eb and eb[fact] != value for fact, value in ea.items())
+
+
+# ----------------------------------------------------------------------------------------- positions
+
+
+class _Locator:
+    """Lines and columns of YAML nodes, found when a problem is reported."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.text = text
+        self._root: yaml.Node | None = None
+
+    def _node(self, parts: Sequence[str | int]) -> tuple[yaml.Node | None, yaml.Node | None]:
+        """(the key node, the value node) at a path; the nearest existing parent when the path is absent."""
+        if self._root is None:
+            try:
+                self._root = yaml.compose(self.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            except yaml.YAMLError:
+                return None, None
+        key: yaml.Node | None = None
+        node = self._root
+        for part in parts:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                match = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part),
+                             None)
+                if match is None:
+                    break
+                key, node = match
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                key, node = None, node.value[part]
+            else:
+                break
+        return key, node
+
+    def line_of(self, parts: Sequence[str | int]) -> int | None:
+        key, node = self._node(parts)
+        mark = (key or node).start_mark if (key or node) is not None else None  # type: ignore[union-attr]
+        return mark.line + 1 if mark else None
+
+    def at(self, parts: Sequence[str | int], message: str) -> Problem:
+        key, node = self._node(parts)
+        target = key or node
+        if target is None:
+            return Problem.at(self.file, parts, message)
+        mark = target.start_mark
+        return Problem(self.file, Problem.at(self.file, parts, "").path, message, mark.line + 1, mark.column + 1,
+                       tuple(parts))
+
+    def in_expression(self, parts: Sequence[str | int], column: int, message: str) -> Problem:
+        """A problem at ``column`` of the condition string at ``parts`` (quotes and indentation counted)."""
+        _, node = self._node(parts)
+        if not isinstance(node, yaml.ScalarNode):
+            return self.at(parts, message)
+        mark = node.start_mark
+        quote = 1 if node.style in ("'", '"') else 0
+        lead = len(node.value) - len(node.value.lstrip())
+        return Problem(self.file, Problem.at(self.file, parts, "").path, message, mark.line + 1,
+                       mark.column + 1 + quote + lead + column, tuple(parts))
+
+    def pydantic(self, exc: ValidationError, data: Any) -> list[Problem]:
+        problems = []
+        for error in exc.errors():
+            loc = [p for p in error["loc"] if isinstance(p, (str, int))]
+            loc = _strip_tags(loc, data)
+            if error["type"] == "extra_forbidden":
+                message = f"unknown key {loc[-1]!r}" + did_you_mean(str(loc[-1]), _allowed_keys(loc, data))
+            elif error["type"] == "missing":
+                message = f"missing key {loc[-1]!r}"
+            elif error["type"] == "union_tag_invalid":
+                found = error.get("ctx", {}).get("tag")
+                message = f"unknown kind {found!r}{did_you_mean(str(found), KINDS)}; expected one of " \
+                          f"{', '.join(KINDS)}"
+                loc = [*loc, "kind"]
+            else:
+                message = error["msg"]
+            problems.append(self.at(loc, message))
+        return problems
+
+
+def _strip_tags(loc: list[str | int], data: Any) -> list[str | int]:
+    """Pydantic puts the union tag (the kind) into error locations; the file has no such key."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, Mapping) and isinstance(part, str) and part not in node and part in KINDS:
+            continue
+        out.append(part)
+        node = node.get(part) if isinstance(node, Mapping) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+    return out
+
+
+def _allowed_keys(loc: Sequence[str | int], data: Any) -> list[str]:
+    if len(loc) >= 3 and loc[0] == "rules" and isinstance(loc[1], int):
+        rule = data["rules"][loc[1]] if isinstance(data, dict) else {}
+        model = KINDS.get(rule.get("kind", "")) if isinstance(rule, dict) else None
+        if model is not None:
+            if len(loc) == 3:
+                return [f.alias or n for n, f in model.model_fields.items()]
+            if loc[2] == "then":
+                effect = model.model_fields["then"].annotation
+                return [f.alias or n for n, f in effect.model_fields.items()]  # type: ignore[union-attr]
+    return ["rules"]

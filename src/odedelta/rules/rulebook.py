@@ -1,0 +1,106 @@
+"""A rulebook: checked, compiled rules registered with an executor, and the decisions they make.
+
+Precedence, per kind (README, "Rules"):
+
+* ``eligibility`` — a target is qualified unless a matching ``deny`` rule has a priority at least as high as
+  every matching ``allow`` rule; then every such deny is a reason. An ``allow`` of higher priority overrides the
+  denies below it (an exception to a general refusal). On equal priority deny wins, and the checker reports such
+  pairs when their conditions can overlap.
+* ``migration``, ``compatibility`` — every matching rule applies.
+
+Decisions are made from the executor's hits, never inside the engine, so both executors decide alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from dataclasses import dataclass, field
+
+from ..requests import Context
+from .executor import Executor, default_executor
+from .facts import Facts, engine_facts
+from .language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """One rule's part in a decision: which rule, what it said, and why."""
+
+    rule_id: str
+    kind: str
+    reason: str
+    message: str
+
+
+@dataclass
+class Verdict:
+    eligible: bool
+    reasons: list[RuleOutcome] = field(default_factory=list)
+    """For a refusal: every rule that refused. For a qualification: the allow rules that granted it."""
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [r.rule_id for r in self.reasons]
+
+
+class Rulebook:
+    def __init__(self, rules: Sequence[Rule], executor: Executor | None = None) -> None:
+        self.rules = list(rules)
+        self.by_id = {rule.id: rule for rule in self.rules}
+        self.executor = executor if executor is not None else default_executor()
+        self._order = {rule.id: i for i, rule in enumerate(self.rules)}
+        self.used_facts = frozenset().union(*(rule.facts for rule in self.rules))
+        self.kinds = sorted({rule.kind for rule in self.rules})
+        for kind in self.kinds:
+            self.executor.register(kind, {r.id: r.condition for r in self.rules if r.kind == kind})
+
+    @property
+    def executor_name(self) -> str:
+        return self.executor.name
+
+    def matching(self, kind: str, facts: Facts, context: Context) -> list[Rule]:
+        """The rules of ``kind`` the facts satisfy, highest priority first, then in file order."""
+        if kind not in self.kinds:
+            return []
+        hits = self.executor.matches(kind, engine_facts(facts, context, self.used_facts))
+        return sorted((self.by_id[h] for h in hits), key=lambda r: (-r.priority, self._order[r.id]))
+
+    # ------------------------------------------------------------------ decisions
+    def eligibility(self, facts: Facts, context: Context) -> Verdict:
+        matched = self.matching("eligibility", facts, context)
+        denies = [r for r in matched if _effect(r, EligibilityEffect).decision == "deny"]
+        allows = [r for r in matched if _effect(r, EligibilityEffect).decision == "allow"]
+        floor = max((r.priority for r in allows), default=None)
+        refusing = [r for r in denies if floor is None or r.priority >= floor]
+        if refusing:
+            return Verdict(False, [_outcome(r) for r in refusing])
+        return Verdict(True, [_outcome(r) for r in allows])
+
+    def migrations(self, facts: Facts, context: Context) -> list[tuple[Rule, MigrationEffect]]:
+        return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
+
+    def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
+        """Compatibility rules the customer's offerings after the change would break."""
+        held = set(offerings)
+        broken = []
+        for rule in self.matching("compatibility", facts, context):
+            effect = _effect(rule, CompatibilityEffect)
+            if effect.offering not in held:
+                continue
+            missing = effect.requires and not held.intersection(effect.requires)
+            clash = held.intersection(effect.excludes)
+            if missing or clash:
+                broken.append(_outcome(rule))
+        return broken
+
+
+def _effect(rule: Rule, kind: type) -> Any:  # noqa: ARG001 - names the expected effect for the reader
+    return rule.model.then  # type: ignore[attr-defined,no-any-return]
+
+
+def _outcome(rule: Rule) -> RuleOutcome:
+    then = rule.model.then  # type: ignore[attr-defined]
+    reason = getattr(then, "reason", rule.kind)
+    message = getattr(then, "message", rule.model.description)
+    return RuleOutcome(rule.id, rule.kind, reason, message)
