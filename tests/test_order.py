@@ -10,6 +10,7 @@ import pytest
 import odedelta
 from odedelta.delta import Action
 from odedelta.engine import ChangeResult, Engine
+from odedelta.rules import load_rules
 from odedelta.jsonio import dumps
 from odedelta.scenario import ORDER_SCHEMAS, read_scenario_file
 from odedelta.schemas import validation_errors
@@ -22,18 +23,19 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
 def _demo_scenario_results(demo: odedelta.Catalog) -> list[tuple[str, ChangeResult]]:
-    engine = Engine(demo)
     out = []
     for path in sorted((DEMO / "scenarios").glob("*.yaml")):
         spec = read_scenario_file(path)
+        engine = Engine(demo, load_rules(path.parent / spec.rules, demo) if spec.rules else None)
         for index, scenario in enumerate(spec.scenarios):
-            if scenario.expect.error:
+            if scenario.expect.error or scenario.expect.eligible is False:
                 continue
             if isinstance(scenario.inventory, str):
                 inventory = odedelta.load_inventory(path.parent / scenario.inventory, demo)
             else:
                 inventory = odedelta.Inventory.from_document(demo, scenario.inventory)
-            result = engine.change(inventory, scenario.parsed_request(), as_of=scenario.as_of)
+            result = engine.change(inventory, scenario.parsed_request(), as_of=scenario.as_of,
+                                   context=scenario.context)
             out.append((f"{path.stem}-{index + 1:02d}", result))
     return out
 
@@ -56,7 +58,7 @@ def test_scenario_orders_match_their_golden_files(scenario_results: list[tuple[s
         elif not golden.exists() or golden.read_text() != text:
             stale.append(golden.name)
     assert stale == [], "orders changed: review them, then rerun with UPDATE_GOLDEN=1"
-    assert len(scenario_results) == 14
+    assert len(scenario_results) == 21
 
 
 @pytest.mark.parametrize("version", [4, 5])

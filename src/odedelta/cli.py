@@ -16,12 +16,17 @@ from .inventory import Inventory
 from .jsonio import dumps
 from .load import load_catalog, load_inventory
 from .requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Request, TerminateProduct
+from .rules import load_rules
 
 
 def _check(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     counts = ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items())
     print(f"{args.catalog}: OK — {counts}")
+    if args.rules is not None:
+        book = load_rules(args.rules, catalog)
+        kinds = ", ".join(f"{sum(r.kind == k for r in book.rules)} {k}" for k in book.kinds)
+        print(f"{args.rules}: OK — {len(book.rules)} rules ({kinds}); executor: {book.executor_name}")
     for path in args.inventory or []:
         inventory = load_inventory(path, catalog)
         print(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
@@ -73,11 +78,52 @@ def _request(args: argparse.Namespace) -> Request:
                        "--remove, --terminate or --acquire")
 
 
-def _change(args: argparse.Namespace) -> int:
+def _engine(args: argparse.Namespace) -> tuple[Engine, Inventory]:
     catalog = load_catalog(args.catalog)
+    rules = load_rules(args.rules, catalog) if args.rules else None
     inventory = load_inventory(args.inventory, catalog) if args.inventory else Inventory()
-    context = Context(segment=args.segment)
-    result = Engine(catalog).change(inventory, _request(args), as_of=_as_of(args.as_of), context=context)
+    return Engine(catalog, rules), inventory
+
+
+def _context(args: argparse.Namespace) -> Context:
+    attributes: dict[str, object] = {}
+    for pair in args.attribute:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise RequestError(f"--attribute {pair!r}: expected NAME=VALUE")
+        attributes[name] = {"true": True, "false": False}.get(value, value)
+    return Context(segment=args.segment, attributes=attributes)
+
+
+def _qualify(args: argparse.Namespace) -> int:
+    engine, inventory = _engine(args)
+    result = engine.qualify(inventory, args.product, as_of=_as_of(args.as_of), context=_context(args))
+    if args.format == "text":
+        sys.stdout.write(result.explain())
+    elif args.format == "json":
+        sys.stdout.write(dumps(result.to_dict()))
+    else:
+        sys.stdout.write(dumps(result.to_tmf679()))
+    return 0
+
+
+def _schema(_args: argparse.Namespace) -> int:
+    from .rules import json_schema
+
+    sys.stdout.write(dumps(json_schema()))
+    return 0
+
+
+def _facts(_args: argparse.Namespace) -> int:
+    from .rules.facts import reference_markdown
+
+    sys.stdout.write(reference_markdown())
+    return 0
+
+
+def _change(args: argparse.Namespace) -> int:
+    engine, inventory = _engine(args)
+    result = engine.change(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
     if args.format == "text":
         sys.stdout.write(result.explain())
     elif args.format == "json":
@@ -90,10 +136,17 @@ def _change(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     from .scenario import Runner
 
-    run = Runner().run(args.paths)
+    run = Runner().run(args.paths)  # rule coverage is reported before the closing line
     for line in run.lines():
         print(line)
     return 0 if run.failed == 0 and run.outcomes else 1
+
+
+def _customer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=Path, metavar="DIR", help="a directory of rule files to apply")
+    parser.add_argument("--segment", help="customer segment (e.g. residential, business), a fact for rules")
+    parser.add_argument("--attribute", action="append", default=[], metavar="NAME=VALUE",
+                        help="a free customer attribute for rules: customer.attributes.NAME (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         "problem with its file, line and JSON path. Exit 0 when valid, 1 otherwise.",
     )
     check.add_argument("catalog", type=Path, metavar="CATALOG_DIR", help="directory of TMF620/TMF671 JSON or YAML files")
+    check.add_argument("rules", type=Path, nargs="?", metavar="RULES_DIR",
+                       help="a directory of rule files to check against the catalog")
     check.add_argument("--inventory", type=Path, action="append", metavar="FILE",
                        help="a TMF637 product list to check against the catalog (repeatable)")
     check.set_defaults(run=_check)
@@ -125,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     change.add_argument("--inventory", type=Path, metavar="FILE",
                         help="the customer's TMF637 products (omit for a customer with none)")
     change.add_argument("--as-of", metavar="ISO-8601", help="the moment of the change (default: now, UTC)")
-    change.add_argument("--segment", help="customer segment (e.g. residential, business), a fact for rules")
+    _customer_options(change)
     what = change.add_mutually_exclusive_group()
     what.add_argument("--to", metavar="OFFERING", help="with --product: move that product to OFFERING")
     what.add_argument("--add", metavar="OFFERING", help="add a product of OFFERING (under --parent, or top level)")
@@ -143,6 +198,30 @@ def build_parser() -> argparse.ArgumentParser:
                         help="text report (default), the full result as JSON, or the TMF622 ProductOrder")
     change.add_argument("--tmf-version", type=int, choices=[4, 5], default=4, help="TMF622 version (default 4)")
     change.set_defaults(run=_change)
+
+    qualify = sub.add_parser(
+        "qualify",
+        help="list every offering an installed product could change to, qualified or not, with the reasons",
+        description="Every candidate offering for an installed product (catalog relationships, same category, "
+        "successors, offerings named by rules), qualified or not with each reason and the rule or catalog "
+        "element behind it, and the monthly price before and after. Output as text, JSON or a TMF679 "
+        "ProductOfferingQualification (v4).",
+    )
+    qualify.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
+    qualify.add_argument("--inventory", type=Path, required=True, metavar="FILE", help="the customer's products")
+    qualify.add_argument("--product", required=True, metavar="ID", help="the installed product to change")
+    qualify.add_argument("--as-of", metavar="ISO-8601", help="the moment of the change (default: now, UTC)")
+    _customer_options(qualify)
+    qualify.add_argument("--format", choices=["text", "json", "tmf679"], default="text",
+                         help="text (default), JSON, or a TMF679 ProductOfferingQualification")
+    qualify.set_defaults(run=_qualify)
+
+    schema = sub.add_parser("schema", help="print the JSON schema of rule files (rules/rules.schema.json)",
+                            description="Print the JSON schema of rule files, for editors' autocompletion.")
+    schema.set_defaults(run=_schema)
+    facts = sub.add_parser("facts", help="print the reference page of facts rules can read (docs/facts.md)",
+                           description="Print the reference page of the facts rule conditions can read.")
+    facts.set_defaults(run=_facts)
 
     test = sub.add_parser(
         "test",

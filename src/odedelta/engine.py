@@ -12,6 +12,7 @@ from .errors import RequestError
 from .inventory import Inventory
 from .pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
 from .projection import instance_problems, project
+from .qualify import Qualification, qualify
 from .requests import Context, Request
 from .rules import RuleOutcome, Rulebook, Verdict
 from .rules.facts import Facts, change_facts
@@ -61,6 +62,11 @@ class Engine:
                 raise NotEligible(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
             decisions += [d for d in _used_migrations(delta) if d not in decisions]
         return result
+
+    def qualify(self, inventory: Inventory, product_id: str, *, as_of: datetime,
+                context: Context | None = None) -> Qualification:
+        """Every offering ``product_id`` could change to, qualified or not, with the reasons (TMF679 shape)."""
+        return qualify(self, inventory, product_id, as_of=as_of, context=context)
 
     def _facts(self, inventory: Inventory, start: str | None, target: str | None, as_of: datetime,
                context: Context, kind: str) -> Facts:

@@ -7,6 +7,7 @@ difference. Every order a scenario produces is also validated against the offici
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ._source import parse_text, with_lines
 from .catalog import Catalog, value_key
 from .delta import Action, DeltaItem
-from .engine import ChangeResult, Engine
+from .engine import ChangeResult, Engine, NotEligible
 from .errors import LoadError, OdeDeltaError, Problem
 from .inventory import Inventory
 from .load import load_catalog, load_inventory
 from .requests import REQUEST_TYPES, Context, Request
+from .rules import Rulebook, load_rules
 from .schemas import validation_errors
 
 ORDER_SCHEMAS = {4: "ProductOrder_Create", 5: "ProductOrder_FVO"}
@@ -102,6 +104,8 @@ class Outcome:
     file: str
     name: str
     failures: list[str] = field(default_factory=list)
+    rules: set[str] = field(default_factory=set)
+    """The rules that took part in this scenario's answer."""
 
     @property
     def passed(self) -> bool:
@@ -111,6 +115,13 @@ class Outcome:
 @dataclass
 class Run:
     outcomes: list[Outcome] = field(default_factory=list)
+    rulebooks: dict[str, Rulebook] = field(default_factory=dict)
+
+    def unexercised(self) -> list[str]:
+        """``file:line id`` of every rule no scenario exercised, rulebook by rulebook."""
+        used = set().union(*(o.rules for o in self.outcomes)) if self.outcomes else set()
+        return [f"{rule.where} {rule.id}" for book in self.rulebooks.values() for rule in book.rules
+                if rule.id not in used]
 
     @property
     def passed(self) -> int:
@@ -125,6 +136,12 @@ class Run:
             yield f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.file} :: {outcome.name}"
             for failure in outcome.failures:
                 yield f"      {failure}"
+        for book_path, book in self.rulebooks.items():
+            missing = [line for line in self.unexercised() if line.startswith(tuple(r.file for r in book.rules))]
+            covered = len(book.rules) - len(missing)
+            yield f"rule coverage ({book_path}, {book.executor_name}): {covered} of {len(book.rules)} rules exercised"
+            for line in missing:
+                yield f"      not exercised: {line}"
         yield f"{self.passed} passed, {self.failed} failed"
 
 
@@ -158,6 +175,7 @@ class Runner:
 
     def __init__(self) -> None:
         self._catalogs: dict[Path, Catalog] = {}
+        self._rulebooks: dict[tuple[Path, Path], Rulebook] = {}
 
     def run(self, paths: Iterable[str | Path]) -> Run:
         run = Run()
@@ -165,10 +183,15 @@ class Runner:
             try:
                 spec = read_scenario_file(path)
                 catalog = self._catalog((path.parent / spec.catalog).resolve())
+                rules = None
+                if spec.rules is not None:
+                    rules_path = Path(os.path.normpath(path.parent / spec.rules))
+                    rules = self._rulebook(catalog, (path.parent / spec.catalog).resolve(), rules_path)
+                    run.rulebooks.setdefault(str(rules_path), rules)
             except OdeDeltaError as exc:
                 run.outcomes.append(Outcome(str(path), "(file)", str(exc).splitlines()))
                 continue
-            engine = Engine(catalog)
+            engine = Engine(catalog, rules)
             for scenario in spec.scenarios:
                 run.outcomes.append(self._run_one(path, engine, catalog, scenario))
         return run
@@ -177,6 +200,12 @@ class Runner:
         if path not in self._catalogs:
             self._catalogs[path] = load_catalog(path)
         return self._catalogs[path]
+
+    def _rulebook(self, catalog: Catalog, catalog_path: Path, rules_path: Path) -> Rulebook:
+        key = (catalog_path, rules_path.resolve())
+        if key not in self._rulebooks:
+            self._rulebooks[key] = load_rules(rules_path, catalog)
+        return self._rulebooks[key]
 
     def _run_one(self, path: Path, engine: Engine, catalog: Catalog, scenario: Scenario) -> Outcome:
         outcome = Outcome(str(path), scenario.name)
@@ -187,11 +216,19 @@ class Runner:
                 inventory = Inventory.from_document(catalog, scenario.inventory, f"{path}#{scenario.name}")
             request = scenario.parsed_request()
             result = engine.change(inventory, request, as_of=scenario.as_of, context=scenario.context)
+        except NotEligible as refusal:
+            outcome.rules.update(refusal.verdict.rule_ids)
+            if scenario.expect.eligible is not False and not scenario.expect.error:
+                outcome.failures.append(f"refused: {str(refusal).splitlines()[0]}")
+            return outcome
         except (OdeDeltaError, ValidationError) as exc:
             if not scenario.expect.error:
                 outcome.failures.append(f"refused: {str(exc).splitlines()[0]}")
+            elif scenario.expect.eligible is False:
+                outcome.failures.append(f"expected a refusal by the eligibility rules, got: {str(exc).splitlines()[0]}")
             return outcome
-        if scenario.expect.error:
+        outcome.rules.update(result.rule_ids)
+        if scenario.expect.error or scenario.expect.eligible is False:
             outcome.failures.append("expected the request to be refused, but it was answered")
             return outcome
         outcome.failures.extend(compare(result, scenario.expect))
@@ -233,7 +270,7 @@ def compare(result: ChangeResult, expect: Expect) -> list[str]:
             if got is None or value_key(got) != value_key(value):
                 failures.append(f"characteristics of {key}: expected {name}={value_key(value)}, got "
                                 f"{'nothing' if got is None else value_key(got)}")
-    for key in ("promotions", "recurring", "one_time_total", "penalty_total", "eligible"):
+    for key in ("promotions", "recurring", "one_time_total", "penalty_total"):
         if getattr(expect, key) is not None:
             failures.append(f"expectation {key!r} is not evaluated by this version of odedelta")
     return failures
