@@ -107,3 +107,9 @@ scenarios:
 def test_no_scenario_found_is_a_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", str(tmp_path)]) == 1
     assert capsys.readouterr().out.splitlines() == ["0 passed, 0 failed"]
+
+
+def test_demo_scenarios_pass_with_the_reference_executor_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", "--executor", "reference", str(DEMO / "scenarios")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].endswith(", reference): 8 of 8 rules exercised") and lines[-1] == "32 passed, 0 failed"

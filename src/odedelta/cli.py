@@ -136,7 +136,12 @@ def _change(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     from .scenario import Runner
 
-    run = Runner().run(args.paths)  # rule coverage is reported before the closing line
+    from .rules import ReferenceExecutor, default_executor
+
+    executor = {"reference": ReferenceExecutor, "durable": default_executor, None: None}[args.executor]
+    if args.executor == "durable" and default_executor().name != "durable-rules":
+        raise RequestError("--executor durable: durable-rules cannot be imported here (Python 3.13+?)")
+    run = Runner(executor).run(args.paths)  # rule coverage is reported before the closing line
     for line in run.lines():
         print(line)
     return 0 if run.failed == 0 and run.outcomes else 1
@@ -230,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
         "differences under a failure, then 'N passed, N failed'. Exit 1 when any scenario fails or none ran.",
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
+    test.add_argument("--executor", choices=["durable", "reference"],
+                      help="which rule executor runs the rules (default: durable-rules where it imports)")
     test.set_defaults(run=_test)
     return parser
 

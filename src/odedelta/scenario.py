@@ -8,7 +8,7 @@ difference. Every order a scenario produces is also validated against the offici
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from .errors import LoadError, OdeDeltaError, Problem
 from .inventory import Inventory
 from .load import load_catalog, load_inventory
 from .requests import REQUEST_TYPES, Context, Request
-from .rules import Rulebook, load_rules
+from .rules import Executor, Rulebook, load_rules
 from .schemas import validation_errors
 
 ORDER_SCHEMAS = {4: "ProductOrder_Create", 5: "ProductOrder_FVO"}
@@ -173,7 +173,8 @@ def read_scenario_file(path: Path) -> ScenarioFile:
 class Runner:
     """Runs scenario files; catalogs and inventories are loaded once per path."""
 
-    def __init__(self) -> None:
+    def __init__(self, executor: Callable[[], Executor] | None = None) -> None:
+        self._executor = executor
         self._catalogs: dict[Path, Catalog] = {}
         self._rulebooks: dict[tuple[Path, Path], Rulebook] = {}
 
@@ -204,7 +205,7 @@ class Runner:
     def _rulebook(self, catalog: Catalog, catalog_path: Path, rules_path: Path) -> Rulebook:
         key = (catalog_path, rules_path.resolve())
         if key not in self._rulebooks:
-            self._rulebooks[key] = load_rules(rules_path, catalog)
+            self._rulebooks[key] = load_rules(rules_path, catalog, self._executor() if self._executor else None)
         return self._rulebooks[key]
 
     def _run_one(self, path: Path, engine: Engine, catalog: Catalog, scenario: Scenario) -> Outcome:

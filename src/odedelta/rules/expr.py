@@ -17,7 +17,9 @@ runs.
 The compiled form is durable-rules' JSON condition language, restricted to what both executors implement the
 same way (see :mod:`odedelta.rules.executor`): a fact that is absent is never sent; its name is listed in the
 fact ``_absent``, which ``exists()`` and ``not in`` read (durable's ``$nex`` hangs, and its ``$iall`` is false on an
-empty list). A comparison with an absent fact is false, whatever the operator.
+empty list). A comparison with an absent fact is false, whatever the operator; a fact read on the right-hand side
+of a comparison is guarded with ``$ex`` (durable would otherwise compute with it as if it were there). Arithmetic
+runs on the right-hand side only: the compiler moves it there (``a - b >= 10`` becomes ``a >= 10 + b``).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ _DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _ARITH = {ast.Add: "$add", ast.Sub: "$sub", ast.Mult: "$mul", ast.Div: "$div"}
-ALWAYS: dict[str, Any] = {"$ex": {"_eid": 1}}
-"""The compiled form of a rule without a condition: every evaluation carries ``_eid``."""
+_FOLD = {ast.Add: Decimal.__add__, ast.Sub: Decimal.__sub__, ast.Mult: Decimal.__mul__, ast.Div: Decimal.__truediv__}
+ALWAYS: dict[str, Any] = {"$ex": {ABSENT: 1}}
+"""The compiled form of a rule without a condition: every set of facts carries ``_absent`` (never empty)."""
 
 
 def date_number(text: str) -> int:
@@ -136,6 +139,9 @@ class Compiler:
         if type(op) not in _COMPARE:
             raise _Failed(right_node, f"operator {type(op).__name__} is not allowed; use == != < <= > >= in")
         symbol = _COMPARE[type(op)]
+        if not _is_fact(left_node) and _is_fact(right_node):
+            left_node, right_node, symbol = right_node, left_node, _FLIP[symbol]
+        left_node, symbol, right_node = _isolate(left_node, symbol, right_node)
         left, right = self._operand(left_node), self._operand(right_node)
         self._check_types(left, right, symbol, left_node)
         if left.fact is None:
@@ -146,9 +152,12 @@ class Compiler:
         if negate:
             symbol = _NEGATE[symbol]
         assert left.fact is not None
-        if symbol == "==":
-            return {left.fact: right.json}
-        return {_DURABLE_OP[symbol]: {left.fact: right.json}}
+        test = {left.fact: right.json} if symbol == "==" else {_DURABLE_OP[symbol]: {left.fact: right.json}}
+        referenced = sorted(_references(right.json))
+        if not referenced:
+            return test
+        # durable-rules reads an absent fact referenced on the right as present: guard each one
+        return {"$and": [*({"$ex": {name: 1}} for name in referenced), test]}
 
     def _membership(self, needle_node: ast.AST, hay_node: ast.AST, negated: bool) -> dict[str, Any]:
         if isinstance(hay_node, (ast.List, ast.Tuple, ast.Set)):
@@ -225,6 +234,12 @@ class Compiler:
                     raise _Failed(side_node, f"arithmetic needs numbers: {ast.unparse(side_node)!r} is a {side.type}")
             result_type = DATE if DATE in (left.type, right.type) and isinstance(node.op, (ast.Add, ast.Sub)) \
                 and not (left.type == DATE and right.type == DATE) else NUMBER
+            if isinstance(node.op, ast.Div) and not isinstance(right.json, dict) and right.json == 0:
+                raise _Failed(node.right, "division by zero")
+            if not isinstance(left.json, dict) and not isinstance(right.json, dict):  # constants: fold them
+                # (durable-rules does not compute arithmetic between two constants)
+                folded = _FOLD[type(node.op)](Decimal(left.json), Decimal(right.json))
+                return _Value(result_type, folded, node=node)
             json = {_ARITH[type(node.op)]: {"$l": _ref(left), "$r": _ref(right)}}
             return _Value(result_type, json, node=node)
         if isinstance(node, ast.Call):
@@ -253,6 +268,54 @@ class Compiler:
             raise _Failed(node, f"{symbol} needs numbers, dates or text; {left.fact or left.json} is a {left.type}")
         if left.type == LIST:
             raise _Failed(node, "lists are compared with 'in', e.g. 'cat-tv' in target.categories")
+
+
+def _references(json: Any) -> set[str]:
+    if isinstance(json, dict):
+        if "$m" in json:
+            return {json["$m"]}
+        return set().union(*(_references(v) for v in json.values()))
+    return set()
+
+
+def _is_fact(node: ast.AST) -> bool:
+    return isinstance(node, (ast.Name, ast.Attribute)) and _dotted(node) not in ("true", "false")
+
+
+def _positive_constant(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
+        node.value, bool) and node.value > 0
+
+
+def _isolate(left: ast.AST, symbol: str, right: ast.AST) -> tuple[ast.AST, str, ast.AST]:
+    """Move arithmetic off the left side so a fact stands alone there, as durable-rules needs:
+    ``a - b >= 10`` becomes ``a >= 10 + b``; ``a * 2 < c`` becomes ``a < c / 2`` (positive constants only)."""
+    while isinstance(left, ast.BinOp) and not _is_fact(left):
+        op, a, b = left.op, left.left, left.right
+        if isinstance(op, ast.Add) and not _contains_fact_first(a) and _contains_fact_first(b):
+            a, b = b, a  # c + fact: commute
+        if isinstance(op, ast.Add):
+            left, right = a, _binop(right, ast.Sub(), b, left)
+        elif isinstance(op, ast.Sub):
+            left, right = a, _binop(right, ast.Add(), b, left)
+        elif isinstance(op, ast.Mult) and _positive_constant(b):
+            left, right = a, _binop(right, ast.Div(), b, left)
+        elif isinstance(op, ast.Div) and _positive_constant(b):
+            left, right = a, _binop(right, ast.Mult(), b, left)
+        else:
+            break
+    return left, symbol, right
+
+
+def _contains_fact_first(node: ast.AST) -> bool:
+    while isinstance(node, ast.BinOp):
+        node = node.left
+    return _is_fact(node)
+
+
+def _binop(left: ast.AST, op: ast.operator, right: ast.AST, where: ast.AST) -> ast.BinOp:
+    node = ast.BinOp(left=left, op=op, right=right)
+    return ast.copy_location(node, where)
 
 
 def _ref(value: _Value) -> Any:

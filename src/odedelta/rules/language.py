@@ -163,7 +163,7 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog)
     """Parse, check and compile rule files given as ``(name, text)``; every problem of every file."""
     rules: list[Rule] = []
     problems: list[Problem] = []
-    seen: dict[str, Rule] = {}
+    seen: dict[str, str] = {}  # rule id → where it was first written
     for name, text in documents:
         try:
             data = parse_text(text, name, yaml_syntax=True)
@@ -178,19 +178,23 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog)
         except ValidationError as exc:
             problems.extend(located.pydantic(exc, data))
             parsed = RuleFile.model_validate({"rules": _valid_rules(data)})
+        for index, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
+            rule_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(rule_id, str):
+                continue
+            if rule_id in seen:
+                problems.append(located.at(("rules", index, "id"),
+                                           f"duplicate rule id {rule_id!r} (first in {seen[rule_id]})"))
+            else:
+                seen[rule_id] = f"{name}:{located.line_of(('rules', index, 'id'))}"
+        taken: set[int] = set()
         for index, model in enumerate(parsed.rules):
-            index = _index_of(data, model.id, index)
+            index = _index_of(data, model.id, index, taken)
+            taken.add(index)
             rule, found = _compile(model, name, index, located, catalog)
             problems.extend(found)
-            if rule is None:
-                continue
-            if rule.id in seen:
-                first = seen[rule.id]
-                problems.append(located.at(("rules", index, "id"),
-                                           f"duplicate rule id {rule.id!r} (first in {first.where})"))
-                continue
-            seen[rule.id] = rule
-            rules.append(rule)
+            if rule is not None and rule.id not in {r.id for r in rules}:
+                rules.append(rule)
     problems.extend(_conflicts(rules))
     return rules, problems
 
@@ -207,9 +211,10 @@ def _valid_rules(data: Any) -> list[Any]:
     return out
 
 
-def _index_of(data: Any, rule_id: str, fallback: int) -> int:
+def _index_of(data: Any, rule_id: str, fallback: int, taken: set[int]) -> int:
+    """The position in the file of a parsed rule (invalid rules before it are skipped by the parse)."""
     for i, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
-        if isinstance(item, dict) and item.get("id") == rule_id:
+        if isinstance(item, dict) and item.get("id") == rule_id and i not in taken:
             return i
     return fallback
 
@@ -421,8 +426,7 @@ class _Locator:
                 message = f"missing key {loc[-1]!r}"
             elif error["type"] == "union_tag_invalid":
                 found = error.get("ctx", {}).get("tag")
-                message = f"unknown kind {found!r}{did_you_mean(str(found), KINDS)}; expected one of " \
-                          f"{', '.join(KINDS)}"
+                message = f"unknown kind {found!r}{did_you_mean(str(found), KINDS)} (kinds: {', '.join(KINDS)})"
                 loc = [*loc, "kind"]
             else:
                 message = error["msg"]

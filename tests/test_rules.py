@@ -1,0 +1,345 @@
+"""The rule language: checker, compiler, both executors, decisions, and rules changing outcomes without Python."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import odedelta
+from odedelta.engine import Engine, NotEligible
+from odedelta.requests import ChangeOffer, Context
+from odedelta.rules import ReferenceExecutor, RuleError, json_schema, load_rules
+from odedelta.rules.durable import DurableExecutor
+from odedelta.rules.expr import Compiler, ExprError
+from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES, reference_markdown, term_facts
+
+from .conftest import DATA, DEMO, ROOT
+
+RULES = ROOT / "rules"
+
+
+@pytest.fixture(scope="module")
+def rulebook(demo: odedelta.Catalog) -> Any:
+    return load_rules(RULES, demo)
+
+
+# ------------------------------------------------------------------------------------------------ the checker
+
+
+def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedelta.Catalog) -> None:
+    with pytest.raises(RuleError) as caught:
+        load_rules(DATA / "broken_rules", demo)
+    found = [(Path(p.file).name, p.line, p.column, p.message) for p in caught.value.problems]
+    assert found == [
+        ("broken.yaml", 4, 1, "invalid YAML: while parsing a flow sequence did not find expected ',' or ']'"),
+        ("eligibility.yaml", 5, 12, "unknown fact 'target.ofering' — did you mean 'target.offering'?"),
+        ("eligibility.yaml", 11, 12, "cannot compare customer.segment (string) with 5 (number)"),
+        ("eligibility.yaml", 17, 31, "unknown offering 'po-fibre-300' (compared with target.offering) — did you mean "
+                                     "'po-fiber-300'?"),
+        ("eligibility.yaml", 20, 5, f"duplicate rule id 'typo-in-fact' (first in {DATA / 'broken_rules'}/"
+                                    "eligibility.yaml:2)"),
+        ("eligibility.yaml", 28, 5, "validFor ends (2026-01-01T00:00:00+00:00) before it starts "
+                                    "(2026-06-01T00:00:00+00:00)"),
+        ("eligibility.yaml", 34, 5, "unknown key 'priorty' — did you mean 'priority'?"),
+        ("eligibility.yaml", 40, 12, "Input should be 'allow' or 'deny'"),
+        ("eligibility.yaml", 45, 12, "unknown function \"__import__('os').system\"; the functions are exists(fact) and "
+                                     "date('YYYY-MM-DD')"),
+        ("eligibility.yaml", 48, None, "rules 'conflict-a' and 'conflict-b' "
+                                       f"({DATA / 'broken_rules'}/eligibility.yaml:55) have the same priority 3 and "
+                                       "can both match with different effects: give one a higher priority"),
+        ("other.yaml", 3, 5, "unknown kind 'eligibilty' — did you mean 'eligibility'? (kinds: eligibility, migration, "
+                             "compatibility)"),
+        ("other.yaml", 12, 12, "unknown specification 'ps-fiber-acess' — did you mean 'ps-fiber-access'?"),
+        ("other.yaml", 17, 12, "not a condition: invalid syntax"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "column", "message"),
+    [
+        ("target.price + 1", 0, "not a condition: 'target.price + 1'"),
+        ("target.offering in []", 19, "an empty list: nothing can be in it"),
+        ("target.categories == 'cat-tv'", 0, "cannot compare target.categories (list of strings) with 'cat-tv' "
+                                             "(string)"),
+        ("3 > 2", 0, "one side of a comparison must be a fact on its own"),
+        ("installed.price * target.price > 2", 0, "one side of a comparison must be a fact on its own"),
+        ("term.end < date('2026-13-01')", 16, "'2026-13-01' is not a date (YYYY-MM-DD)"),
+        ("customer.segment", 0, "customer.segment is a string, not true/false"),
+        ("target.offering is None", 19, "operator Is is not allowed"),
+        ("lambda: 1", 0, "not a condition"),
+    ],
+)
+def test_expression_errors_name_the_column(condition: str, column: int, message: str) -> None:
+    result = Compiler(FACT_TYPES, OPEN_PREFIXES).compile(condition)
+    assert isinstance(result, ExprError)
+    assert result.column == column and result.message.startswith(message)
+
+
+def test_committed_rule_schema_is_current() -> None:
+    committed = json.loads((RULES / "rules.schema.json").read_text())
+    assert committed == json.loads(json.dumps(json_schema())), "regenerate: odedelta schema > rules/rules.schema.json"
+
+
+def test_committed_facts_reference_is_current() -> None:
+    assert (ROOT / "docs" / "facts.md").read_text() == reference_markdown(), "regenerate: odedelta facts > docs/facts.md"
+
+
+def test_every_rule_file_points_editors_at_the_schema() -> None:
+    for path in RULES.glob("*.yaml"):
+        assert path.read_text().splitlines()[0] == "# yaml-language-server: $schema=rules.schema.json", path
+
+
+# ------------------------------------------------------------------------------------------------ decisions
+
+
+AS_OF_EARLY = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def test_a_rule_edit_changes_the_decision_without_python(tmp_path: Path, demo: odedelta.Catalog,
+                                                         inventories: dict[str, odedelta.Inventory]) -> None:
+    request = ChangeOffer(product="A-1", to="po-mobile-s")  # 3 months into alice's commitment
+    with pytest.raises(NotEligible) as caught:
+        Engine(demo, load_rules(RULES, demo)).change(inventories["alice"], request, as_of=AS_OF_EARLY)
+    assert caught.value.verdict.rule_ids == ["no-downgrade-first-6-months"]
+    assert str(caught.value) == ("not eligible: Mobile S (po-mobile-s): You can move to a smaller plan once your "
+                                 "commitment is 6 months old. [downgrade_too_early, rule no-downgrade-first-6-months]")
+    edited = tmp_path / "rules"
+    shutil.copytree(RULES, edited)
+    text = (edited / "eligibility.yaml").read_text()
+    (edited / "eligibility.yaml").write_text(text.replace("term.months_elapsed < 6", "term.months_elapsed < 3"))
+    result = Engine(demo, load_rules(edited, demo)).change(inventories["alice"], request, as_of=AS_OF_EARLY)
+    assert result.item("A-1").action.value == "modify"
+
+
+def test_allow_of_higher_priority_overrides_deny(demo: odedelta.Catalog, rulebook: Any,
+                                                 inventories: dict[str, odedelta.Inventory]) -> None:
+    vip = Context(attributes={"vip": True})
+    result = Engine(demo, rulebook).change(inventories["alice"], ChangeOffer(product="A-1", to="po-mobile-s"),
+                                           as_of=AS_OF_EARLY, context=vip)
+    assert result.rule_ids == ["vip-may-downgrade-anytime"]
+    assert result.to_dict()["rules"] == [{"rule": "vip-may-downgrade-anytime", "kind": "eligibility",
+                                          "reason": "vip_exception",
+                                          "message": "As a VIP customer you may change plan at any time."}]
+
+
+def test_several_denials_are_all_reasons(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    from odedelta.rules.language import check_rule_documents
+    from odedelta.rules.rulebook import Rulebook
+
+    rules, problems = check_rule_documents([("r.yaml", """
+rules:
+  - {id: a, kind: eligibility, description: a, when: "target.price > 10",
+     then: {decision: deny, reason: too_dear, message: "Too dear."}}
+  - {id: b, kind: eligibility, description: b, when: "change.direction == 'downgrade'",
+     then: {decision: deny, reason: downgrade, message: "A downgrade."}}
+  - {id: c, kind: eligibility, description: c, priority: -1, when: "target.is_bundle",
+     then: {decision: allow, reason: bundles_ok, message: "Bundles are fine."}}
+""")], demo)
+    assert problems == []
+    with pytest.raises(NotEligible) as caught:
+        Engine(demo, Rulebook(rules)).change(inventories["frank"], ChangeOffer(product="G-1", to="po-mobile-s"),
+                                             as_of=AS_OF_EARLY)
+    assert caught.value.verdict.rule_ids == ["a", "b"]
+
+
+def test_qualify_a_demo_customer(demo: odedelta.Catalog, rulebook: Any,
+                                 inventories: dict[str, odedelta.Inventory]) -> None:
+    from odedelta.schemas import validation_errors
+
+    engine = Engine(demo, rulebook)
+    result = engine.qualify(inventories["alice"], "A-1", as_of=AS_OF_EARLY)
+    summary = {c.offering_id: (c.qualified, [r.code for r in c.reasons], c.alternative,
+                               str(c.difference) if c.difference else None) for c in result.candidates}
+    assert summary == {
+        "po-business-mobile": (False, ["business_only"], None, None),
+        "po-mobile-classic": (False, ["not_sellable"], "po-mobile-m", None),
+        "po-mobile-l": (True, [], None, "10.00 EUR"),
+        "po-mobile-s": (False, ["downgrade_too_early"], None, None),
+        "po-mobile-xl": (True, [], None, "71.00 EUR"),
+    }
+    document = result.to_tmf679()
+    assert validation_errors(document, "TMF679", 4, "ProductOfferingQualification") == []
+    items = {i["productOffering"]["id"]: i for i in document["productOfferingQualificationItem"]}
+    assert items["po-mobile-classic"]["qualificationItemResult"] == "alternate"
+    assert items["po-mobile-s"]["eligibilityUnavailabilityReason"] == [
+        {"code": "downgrade_too_early", "label": "You can move to a smaller plan once your commitment is 6 months old."}]
+
+
+def test_term_months_are_calendar_months(inventories: dict[str, odedelta.Inventory]) -> None:
+    product = inventories["alice"].product("A-1")  # 24 months from 2025-03-01 to 2027-03-01
+    facts = term_facts(product, datetime(2025, 6, 15, tzinfo=UTC))
+    assert (facts.active, facts.months_elapsed, facts.months_remaining, facts.duration_months) == (True, 3, 21, 24)
+    assert facts.days_to_end == 624
+    ended = term_facts(inventories["frank"].product("G-1"), datetime(2026, 3, 1, tzinfo=UTC))
+    assert (ended.active, ended.expired, ended.months_remaining) == (False, True, 0)
+
+
+# ------------------------------------------------------------------------------------------------ executors
+
+
+CONDITIONS = [
+    "target.price > 30",
+    "target.price - installed.price >= 10",
+    "installed.price * 2 < target.price + 5",
+    "change.direction == 'downgrade' and term.active and term.months_elapsed < 6",
+    "change.direction in ['upgrade', 'lateral']",
+    "change.direction not in ['upgrade', 'lateral']",
+    "'cat-tv' in target.categories",
+    "'cat-tv' not in target.categories",
+    "not exists(customer.segment)",
+    "exists(term.end) and term.end < date('2026-06-01')",
+    "not (customer.segment == 'business' or target.is_bundle)",
+    "0 < term.months_remaining <= 12",
+    "customer.attributes.vip == true",
+    "not customer.attributes.vip == true",
+    "customer.segment != 'business'",
+    "target.offering >= 'po-m'",
+    "term.months_remaining / 2 > 3",
+    "target.price > installed.price",
+    "10 + target.price <= installed.price * 2",
+]
+
+
+@pytest.fixture(scope="module")
+def executors() -> tuple[ReferenceExecutor, DurableExecutor]:
+    compiler = Compiler(FACT_TYPES, OPEN_PREFIXES)
+    conditions = {}
+    for i, text in enumerate(CONDITIONS):
+        compiled = compiler.compile(text)
+        assert not isinstance(compiled, ExprError), (text, compiled)
+        conditions[f"c{i}"] = compiled.condition
+    reference, durable = ReferenceExecutor(), DurableExecutor()
+    reference.register("x", conditions)
+    durable.register("x", conditions)
+    return reference, durable
+
+
+# halves are exact in binary floating point, which durable-rules computes in (see the README)
+money = st.integers(0, 400).map(lambda n: Decimal(n) / 2)
+facts_strategy = st.fixed_dictionaries({}, optional={
+    "target": st.fixed_dictionaries({}, optional={
+        "price": money,
+        "categories": st.lists(st.sampled_from(["cat-tv", "cat-fiber", "cat-mobile"]), min_size=1, max_size=3),
+        "is_bundle": st.booleans(),
+        "offering": st.sampled_from(["po-fiber-300", "po-mobile-s", "po-tv-basic"]),
+    }),
+    "installed": st.fixed_dictionaries({}, optional={"price": money}),
+    "change": st.fixed_dictionaries({}, optional={"direction": st.sampled_from(["upgrade", "downgrade", "lateral"])}),
+    "term": st.fixed_dictionaries({}, optional={
+        "active": st.booleans(), "months_elapsed": st.integers(0, 36), "months_remaining": st.integers(0, 36),
+        "end": st.integers(20000, 21000),
+    }),
+    "customer": st.fixed_dictionaries({}, optional={
+        "segment": st.sampled_from(["business", "residential"]),
+        "attributes": st.fixed_dictionaries({}, optional={"vip": st.booleans()}),
+    }),
+})
+
+
+def _with_absent(facts: dict[str, Any]) -> dict[str, Any]:
+    from odedelta.rules.executor import get
+
+    used = {"customer.segment", "term.end", "target.categories"}
+    return {**facts, "_absent": sorted(n for n in used if get(facts, n) is None) or ["-"]}
+
+
+@given(facts_strategy)
+def test_durable_and_reference_executors_decide_the_same(executors: tuple[ReferenceExecutor, DurableExecutor],
+                                                         facts: dict[str, Any]) -> None:
+    reference, durable = executors
+    facts = _with_absent(facts)
+    assert durable.matches("x", facts) == reference.matches("x", facts)
+
+
+def test_executors_agree_on_every_demo_qualification(demo: odedelta.Catalog,
+                                                     inventories: dict[str, odedelta.Inventory]) -> None:
+    books = [load_rules(RULES, demo, ReferenceExecutor()), load_rules(RULES, demo, DurableExecutor())]
+    compared = 0
+    for as_of in (AS_OF_EARLY, datetime(2026, 3, 1, tzinfo=UTC)):
+        for context in (Context(), Context(segment="business"), Context(attributes={"vip": True})):
+            for inventory in inventories.values():
+                for product_id in inventory.roots():
+                    answers = [Engine(demo, b).qualify(inventory, product_id, as_of=as_of, context=context).to_dict()
+                               for b in books]
+                    for answer in answers:
+                        answer.pop("executor")
+                    assert answers[0] == answers[1]
+                    compared += 1
+    assert compared == 54
+
+
+def test_one_rulebook_is_safe_under_threads(demo: odedelta.Catalog, rulebook: Any,
+                                            inventories: dict[str, odedelta.Inventory]) -> None:
+    engine = Engine(demo, rulebook)
+    cases = [(AS_OF_EARLY, "po-mobile-s", False), (AS_OF_EARLY, "po-mobile-l", True),
+             (datetime(2025, 9, 2, tzinfo=UTC), "po-mobile-s", True)]
+    failures: list[str] = []
+
+    def work(seed: int) -> None:
+        for i in range(60):
+            as_of, target, expected = cases[(seed + i) % len(cases)]
+            try:
+                engine.change(inventories["alice"], ChangeOffer(product="A-1", to=target), as_of=as_of)
+                got = True
+            except NotEligible:
+                got = False
+            if got != expected:
+                failures.append(f"{as_of} {target}: {got}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_without_durable_the_reference_executor_serves(monkeypatch: pytest.MonkeyPatch,
+                                                       demo: odedelta.Catalog) -> None:
+    import sys
+
+    from odedelta.rules.executor import default_executor
+
+    monkeypatch.setitem(sys.modules, "odedelta.rules.durable", None)  # as on Python 3.13+, where it cannot import
+    assert default_executor().name == "reference"
+    assert load_rules(RULES, demo).executor_name == "reference"
+
+
+def test_decimal_facts_compare_exactly_in_the_reference_executor() -> None:
+    reference = ReferenceExecutor()
+    compiled = Compiler(FACT_TYPES, OPEN_PREFIXES).compile("target.price == 19.99")
+    assert not isinstance(compiled, ExprError)
+    reference.register("p", {"r": compiled.condition})
+    assert reference.matches("p", {"target": {"price": Decimal("19.99")}, "_absent": ["-"]}) == ["r"]
+    assert reference.matches("p", {"target": {"price": Decimal("19.98")}, "_absent": ["-"]}) == []
+
+
+def test_scenario_runner_uses_the_rules_and_reports_coverage(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from odedelta.cli import main
+
+    path = tmp_path / "one.yaml"
+    path.write_text(f"""\
+catalog: {DEMO}
+rules: {RULES}
+scenarios:
+  - name: early downgrade refused
+    as_of: "2025-06-01T00:00:00Z"
+    inventory: {DEMO / 'inventories' / 'alice.json'}
+    request: {{change_offer: {{product: A-1, to: po-mobile-s}}}}
+    expect: {{eligible: false}}
+""")
+    assert main(["test", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == f"rule coverage ({RULES}, durable-rules): 1 of 8 rules exercised"
+    assert f"      not exercised: {RULES}/eligibility.yaml:14 business-offers-for-business" in lines
+    assert lines[-1] == "1 passed, 0 failed"
