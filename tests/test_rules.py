@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 import odedelta
 from odedelta.engine import Engine, NotEligible
 from odedelta.requests import ChangeOffer, Context
-from odedelta.rules import ReferenceExecutor, RuleError, json_schema, load_rules
-from odedelta.rules.durable import DurableExecutor
+from odedelta.rules import ReferenceExecutor, RuleError, default_executor, json_schema, load_rules
 from odedelta.rules.expr import Compiler, ExprError
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES, reference_markdown, term_facts
 
@@ -209,15 +208,20 @@ CONDITIONS = [
 ]
 
 
+def _durable() -> Any:
+    """durable-rules' executor; its C extension does not import on Python 3.13+, where these tests skip."""
+    return pytest.importorskip("odedelta.rules.durable", reason="durable-rules does not import here").DurableExecutor
+
+
 @pytest.fixture(scope="module")
-def executors() -> tuple[ReferenceExecutor, DurableExecutor]:
+def executors() -> tuple[ReferenceExecutor, Any]:
     compiler = Compiler(FACT_TYPES, OPEN_PREFIXES)
     conditions = {}
     for i, text in enumerate(CONDITIONS):
         compiled = compiler.compile(text)
         assert not isinstance(compiled, ExprError), (text, compiled)
         conditions[f"c{i}"] = compiled.condition
-    reference, durable = ReferenceExecutor(), DurableExecutor()
+    reference, durable = ReferenceExecutor(), _durable()()
     reference.register("x", conditions)
     durable.register("x", conditions)
     return reference, durable
@@ -253,7 +257,7 @@ def _with_absent(facts: dict[str, Any]) -> dict[str, Any]:
 
 
 @given(facts_strategy)
-def test_durable_and_reference_executors_decide_the_same(executors: tuple[ReferenceExecutor, DurableExecutor],
+def test_durable_and_reference_executors_decide_the_same(executors: tuple[ReferenceExecutor, Any],
                                                          facts: dict[str, Any]) -> None:
     reference, durable = executors
     facts = _with_absent(facts)
@@ -262,7 +266,7 @@ def test_durable_and_reference_executors_decide_the_same(executors: tuple[Refere
 
 def test_executors_agree_on_every_demo_qualification(demo: odedelta.Catalog,
                                                      inventories: dict[str, odedelta.Inventory]) -> None:
-    books = [load_rules(RULES, demo, ReferenceExecutor()), load_rules(RULES, demo, DurableExecutor())]
+    books = [load_rules(RULES, demo, ReferenceExecutor()), load_rules(RULES, demo, _durable()())]
     compared = 0
     for as_of in (AS_OF_EARLY, datetime(2026, 3, 1, tzinfo=UTC)):
         for context in (Context(), Context(segment="business"), Context(attributes={"vip": True})):
@@ -340,6 +344,6 @@ scenarios:
 """)
     assert main(["test", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == f"rule coverage ({RULES}, durable-rules): 1 of 8 rules exercised"
+    assert lines[1] == f"rule coverage ({RULES}, {default_executor().name}): 1 of 8 rules exercised"
     assert f"      not exercised: {RULES}/eligibility.yaml:14 business-offers-for-business" in lines
     assert lines[-1] == "1 passed, 0 failed"

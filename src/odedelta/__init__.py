@@ -5,7 +5,7 @@ The public face. Everything not listed in ``__all__`` may change between version
 
 from .catalog import Catalog
 from .delta import Action, CharacteristicChange, DeltaItem, Reason
-from .engine import ChangeResult, Engine, apply
+from .engine import ChangeResult, Engine, NotEligible, apply
 from .errors import (
     CatalogError,
     CurrencyMismatch,
@@ -18,6 +18,8 @@ from .errors import (
 from .inventory import Inventory
 from .load import load_catalog, load_inventory
 from .money import Money
+from .qualify import Candidate, Qualification
+from .rules import Rulebook, RuleError, load_rules
 from .requests import (
     Acquire,
     AddOffering,
@@ -33,6 +35,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Acquire",
+    "Candidate",
+    "NotEligible",
+    "Qualification",
+    "RuleError",
+    "Rulebook",
+    "load_rules",
     "Action",
     "AddOffering",
     "Catalog",
