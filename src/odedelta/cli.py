@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from datetime import UTC, datetime
@@ -98,12 +98,12 @@ def _context(args: argparse.Namespace) -> Context:
 def _qualify(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
     result = engine.qualify(inventory, args.product, as_of=_as_of(args.as_of), context=_context(args))
-    if args.format == "text":
-        sys.stdout.write(result.explain())
-    elif args.format == "json":
-        sys.stdout.write(dumps(result.to_dict()))
-    else:
-        sys.stdout.write(dumps(result.to_tmf679()))
+    return _write(args.format, result.explain, result.to_dict, result.to_tmf679)
+
+
+def _write(form: str, text: Callable[[], str], data: Callable[[], object], document: Callable[[], object]) -> int:
+    """Print one of a result's three faces: the text report, the full JSON, or the TMF document."""
+    sys.stdout.write(text() if form == "text" else dumps(data() if form == "json" else document()))
     return 0
 
 
@@ -124,13 +124,7 @@ def _facts(_args: argparse.Namespace) -> int:
 def _change(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
     result = engine.change(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
-    if args.format == "text":
-        sys.stdout.write(result.explain())
-    elif args.format == "json":
-        sys.stdout.write(dumps(result.to_dict()))
-    else:
-        sys.stdout.write(dumps(result.to_tmf622(args.tmf_version)))
-    return 0
+    return _write(args.format, result.explain, result.to_dict, lambda: result.to_tmf622(args.tmf_version))
 
 
 def _test(args: argparse.Namespace) -> int:

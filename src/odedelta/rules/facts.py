@@ -26,6 +26,7 @@ from ..inventory import Inventory
 from ..pricing import RECURRING, catalog_prices
 from ..requests import Context
 from ..tmf import Product, ProductTerm
+from .executor import get
 from .expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
 
 
@@ -280,7 +281,7 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str]) -> dict[s
     data = _clean(facts.model_dump())
     if context.attributes:
         data.setdefault("customer", {})["attributes"] = _clean(dict(context.attributes))
-    data[ABSENT] = sorted(name for name in used if _get(data, name) is None) or ["-"]
+    data[ABSENT] = sorted(name for name in used if get(data, name) is None) or ["-"]
     return data
 
 
@@ -300,11 +301,3 @@ def _clean(value: Any) -> Any:
         return Decimal(str(value))
     return value
 
-
-def _get(data: Mapping[str, Any], name: str) -> Any:
-    value: Any = data
-    for part in name.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
