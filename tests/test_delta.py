@@ -36,9 +36,10 @@ def test_s3_downgrade_keeps_voicemail_and_modifies_access_in_place(engine: Engin
         ("modify", "F-2", "po-fiber-access-300", "F-1", ["offering_changed", "characteristic_changed",
                                                          "characteristic_changed"]),
         ("noChange", "F-3", "po-router-wifi6", "F-1", ["kept"]),
-        ("noChange", "F-4", "po-streaming-vas", "F-1", ["kept"]),
+        ("delete", "F-4", "po-streaming-vas", "F-1", ["promotion_lost"]),  # S1: free only through Fiber 500
         ("noChange", "F-5", "po-security-vas", "F-1", ["kept"]),
     ]
+    assert result.item("F-4").reasons[0].source == "promotion:promo-fiber-free-streaming"
     access = result.item("F-2")
     assert access.previous_offering_id == "po-fiber-access-500"
     assert [(c.name, c.before, c.after) for c in access.changes] == [("downloadSpeed", 500, 300), ("uploadSpeed", 300, 100)]

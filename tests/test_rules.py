@@ -56,7 +56,7 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
                                        f"({DATA / 'broken_rules'}/eligibility.yaml:55) have the same priority 3 and "
                                        "can both match with different effects: give one a higher priority"),
         ("other.yaml", 3, 5, "unknown kind 'eligibilty' — did you mean 'eligibility'? (kinds: eligibility, migration, "
-                             "compatibility)"),
+                             "compatibility, penalty, fee, discount, recommendation, promotion_loss)"),
         ("other.yaml", 12, 12, "unknown specification 'ps-fiber-acess' — did you mean 'ps-fiber-access'?"),
         ("other.yaml", 17, 12, "not a condition: invalid syntax"),
     ]
@@ -124,10 +124,12 @@ def test_allow_of_higher_priority_overrides_deny(demo: odedelta.Catalog, ruleboo
     vip = Context(attributes={"vip": True})
     result = Engine(demo, rulebook).change(inventories["alice"], ChangeOffer(product="A-1", to="po-mobile-s"),
                                            as_of=AS_OF_EARLY, context=vip)
-    assert result.rule_ids == ["vip-may-downgrade-anytime"]
-    assert result.to_dict()["rules"] == [{"rule": "vip-may-downgrade-anytime", "kind": "eligibility",
-                                          "reason": "vip_exception",
-                                          "message": "As a VIP customer you may change plan at any time."}]
+    assert result.rule_ids == ["mobile-downgrade-fee", "vip-may-downgrade-anytime"]
+    assert result.to_dict()["rules"] == [
+        {"rule": "vip-may-downgrade-anytime", "kind": "eligibility", "reason": "vip_exception",
+         "message": "As a VIP customer you may change plan at any time."},
+        {"rule": "mobile-downgrade-fee", "kind": "fee", "reason": "fee", "message": "Downgrade fee"},
+    ]
 
 
 def test_several_denials_are_all_reasons(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
@@ -344,6 +346,6 @@ scenarios:
 """)
     assert main(["test", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == f"rule coverage ({RULES}, {default_executor().name}): 1 of 8 rules exercised"
+    assert lines[1] == f"rule coverage ({RULES}, {default_executor().name}): 1 of 15 rules exercised"
     assert f"      not exercised: {RULES}/eligibility.yaml:14 business-offers-for-business" in lines
     assert lines[-1] == "1 passed, 0 failed"

@@ -19,7 +19,7 @@ def test_demo_scenarios_all_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
     rules = DEMO.parent.parent / "rules"
     executor = default_executor().name
-    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 8 of 8 rules exercised", "32 passed, 0 failed"]
+    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 15 of 15 rules exercised", "38 passed, 0 failed"]
     assert all(line.startswith("PASS  ") for line in lines[:-2])
 
 
@@ -64,7 +64,7 @@ scenarios:
         "      item F-2: expected action noChange, got modify",
         "      item F-3: expected reasons ['promotion_lost'] among ['kept']",
         "      item added po-static-ip: not in the result (added: nothing)",
-        "      unexpected items: modify F-1 (po-fiber-300), noChange F-4 (po-streaming-vas), "
+        "      unexpected items: modify F-1 (po-fiber-300), delete F-4 (po-streaming-vas), "
         "noChange F-5 (po-security-vas)",
         "      characteristics of F-2: expected downloadSpeed=500, got 300",
         f"PASS  {path} :: right",
@@ -115,4 +115,4 @@ def test_no_scenario_found_is_a_failure(tmp_path: Path, capsys: pytest.CaptureFi
 def test_demo_scenarios_pass_with_the_reference_executor_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", "--executor", "reference", str(DEMO / "scenarios")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2].endswith(", reference): 8 of 8 rules exercised") and lines[-1] == "32 passed, 0 failed"
+    assert lines[-2].endswith(", reference): 15 of 15 rules exercised") and lines[-1] == "38 passed, 0 failed"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from .catalog import Catalog
+from .commerce import Bill
+from .consequences import Consequences, compute
+from .money import Money
 from .delta import Action, Delta, DeltaBuilder, DeltaItem, MigrationLookup
 from .errors import RequestError
 from .inventory import Inventory
@@ -61,6 +65,7 @@ class Engine:
                 verdict = Verdict(False, broken)
                 raise NotEligible(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
             decisions += [d for d in _used_migrations(delta) if d not in decisions]
+        result.consequences = compute(result, self.rules, facts)
         return result
 
     def qualify(self, inventory: Inventory, product_id: str, *, as_of: datetime,
@@ -132,7 +137,9 @@ class ChangeResult:
     delta: Delta
     context: Context
     decisions: list[RuleOutcome] = field(default_factory=list)
-    """Every rule that took part in the result (eligibility allows, migrations), with what it said."""
+    """Every rule that took part in the result (eligibility, migrations, money), with what it said."""
+    consequences: Consequences | None = None
+    """Prices before → after, promotions, penalties, fees, recommendations."""
 
     @property
     def rule_ids(self) -> list[str]:
@@ -202,6 +209,40 @@ class ChangeResult:
             ],
             "rules": [{"rule": d.rule_id, "kind": d.kind, "reason": d.reason, "message": d.message}
                       for d in self.decisions],
+            **({"money": self._money()} if self.consequences is not None else {}),
+        }
+
+    def _money(self) -> dict[str, Any]:
+        c = self.consequences
+        assert c is not None
+
+        def amount(m: Money | None) -> Decimal | None:
+            return m.rounded().amount if m is not None else None
+
+        def products(side: Bill, ids: list[str]) -> list[dict[str, Any]]:
+            return [{"product": pid, "offering": side.products[pid].offering_id,
+                     "base": amount(side.products[pid].base), "basis": side.products[pid].basis,
+                     "discounts": [{"source": d.source, "name": d.name, "amount": amount(d.amount),
+                                    **({"percentage": d.percentage} if d.percentage is not None else {})}
+                                   for d in side.products[pid].discounts],
+                     "net": amount(side.products[pid].net)} for pid in ids if pid in side.products]
+
+        return {
+            "currency": c.currency,
+            "recurringBefore": amount(c.recurring_before),
+            "recurringAfter": amount(c.recurring_after),
+            "recurringDifference": amount(c.recurring_difference),
+            "oneTimeTotal": amount(c.one_time_total),
+            "penaltyTotal": amount(c.penalty_total),
+            "dueNow": amount(c.due_now),
+            "before": products(c.before, c.before_ids),
+            "after": products(c.after, c.after_ids),
+            "charges": [{"kind": ch.kind, "name": ch.name, "amount": amount(ch.amount), "product": ch.product_id,
+                         "source": ch.source, "explanation": ch.explanation} for ch in c.charges],
+            "promotions": [{"promotion": p.promotion_id, "name": p.name, "status": p.status,
+                            "before": amount(p.before), "after": amount(p.after)} for p in c.promotions],
+            "recommendations": [{"offering": r.offering_id, "parent": r.parent_id, "message": r.message,
+                                 "price": amount(r.price), "rule": r.rule_id} for r in c.recommendations],
         }
 
     def projected(self) -> list[Product]:

@@ -10,8 +10,11 @@ Layout (documented in the README):
   for ``modify`` the installed product's id with its characteristics after the change (v5 ``@type: Product``);
   for ``add`` a product value with its specification and characteristics, without an id (the inventory assigns
   one);
-* ``itemPrice``: what the item costs after the change — its recurring catalog prices, plus one-time prices for an
-  ``add``; nothing for ``delete``.
+* ``itemPrice``: what the item costs after the change — its monthly price (``recurring``) with each discount as a
+  ``priceAlteration`` (promotion or rule named in ``description``), and every one-time amount that belongs to it
+  (``oneTime``: one-time catalog prices of an added product, fees, penalties — ``description`` says which and why);
+  ``itemTotalPrice`` the item's monthly net and one-time total; ``orderTotalPrice`` the monthly total after the
+  change and everything due now.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .delta import Action, DeltaItem
-from .pricing import RECURRING, PriceLine
+from .money import Money, total
+from .pricing import RECURRING
 
 if TYPE_CHECKING:
     from .engine import ChangeResult
@@ -48,9 +52,10 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
                 _typed({"id": child, "relationshipType": "bundles"}, "OrderItemRelationship", v5)
                 for child in children[item.id]
             ]
-        prices = [_order_price(line, v5) for line in result.item_prices(item)]
+        prices, totals = _item_prices(result, item, v5)
         if prices:
             entry["itemPrice"] = prices
+            entry["itemTotalPrice"] = totals
         entry["@type"] = "ProductOrderItem"
         order_items.append(entry)
     order: dict[str, Any] = {"description": result.summary()}
@@ -68,6 +73,12 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
     if account is not None:
         order["billingAccount"] = _typed({"id": account}, "BillingAccountRef", v5)
     order["productOrderItem"] = order_items
+    consequences = result.consequences
+    if consequences is not None:
+        order["orderTotalPrice"] = [
+            _total(RECURRING, consequences.recurring_after, v5),
+            _total("oneTime", consequences.due_now, v5),
+        ]
     order["@type"] = "ProductOrder"
     return order
 
@@ -140,13 +151,63 @@ def _characteristic(name: str, value: Any, v5: bool) -> dict[str, Any]:
     return out
 
 
-def _order_price(line: PriceLine, v5: bool) -> dict[str, Any]:
-    amount = line.amount.rounded()
-    price: dict[str, Any] = {"taxIncludedAmount": {"unit": amount.currency, "value": amount.amount}}
-    out: dict[str, Any] = {"name": line.name, "priceType": line.kind}
-    if line.kind == RECURRING:
+def _money(amount: Money) -> dict[str, Any]:
+    rounded = amount.rounded()
+    return {"unit": rounded.currency, "value": rounded.amount}
+
+
+def _price(amount: Money, v5: bool, duty_free: Money | None = None, percentage: Decimal | None = None) -> dict[str, Any]:
+    price: dict[str, Any] = {"taxIncludedAmount": _money(amount)}
+    if duty_free is not None:
+        price["dutyFreeAmount"] = _money(duty_free)
+    if percentage is not None:
+        price["percentage"] = percentage
+    return _typed(price, "Price", v5)
+
+
+def _total(kind: str, amount: Money, v5: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": "Total " + ("per month" if kind == RECURRING else "due now"), "priceType": kind}
+    if kind == RECURRING:
         out["recurringChargePeriod"] = "month"
-    out["price"] = _typed(price, "Price", v5)
-    out["productOfferingPrice"] = _typed({"id": line.pop_id}, "ProductOfferingPriceRef", v5)
+    out["price"] = _price(amount, v5)
     return _typed(out, "OrderPrice", v5)
 
+
+def _item_prices(result: ChangeResult, item: DeltaItem, v5: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The item's recurring price after the change (with its discounts as price alterations) and its one-time
+    amounts (one-time catalog prices of an added product, fees, penalties), then their totals."""
+    consequences = result.consequences
+    prices: list[dict[str, Any]] = []
+    totals: list[dict[str, Any]] = []
+    if consequences is None:
+        return prices, totals
+    entry = consequences.after.products.get(item.product_id) if item.action is not Action.DELETE else None
+    if entry is not None and entry.base is not None and entry.net is not None:
+        recurring: dict[str, Any] = {"name": _name(result, item.offering_id) + " monthly", "priceType": RECURRING,
+                                     "recurringChargePeriod": "month", "price": _price(entry.base, v5, entry.duty_free)}
+        if entry.discounts:
+            recurring["priceAlteration"] = [
+                _typed({"name": d.name, "description": d.source, "priceType": RECURRING, "recurringChargePeriod": "month",
+                        "price": _price(d.amount, v5, percentage=d.percentage)}, "PriceAlteration", v5)
+                for d in entry.discounts
+            ]
+        if entry.pop_id is not None:
+            recurring["productOfferingPrice"] = _typed({"id": entry.pop_id}, "ProductOfferingPriceRef", v5)
+        prices.append(_typed(recurring, "OrderPrice", v5))
+        totals.append(_total(RECURRING, entry.net, v5))
+    once = [c for c in consequences.charges if c.product_id == item.product_id]
+    for charge in once:
+        line: dict[str, Any] = {"name": charge.name, "description": f"{charge.kind}; {charge.source}"
+                                + (f"; {charge.explanation}" if charge.explanation else ""),
+                                "priceType": "oneTime", "price": _price(charge.amount, v5)}
+        if charge.source.startswith("catalog:"):
+            line["productOfferingPrice"] = _typed({"id": charge.source[8:]}, "ProductOfferingPriceRef", v5)
+        prices.append(_typed(line, "OrderPrice", v5))
+    if once:
+        totals.append(_total("oneTime", total((c.amount.rounded() for c in once), once[0].amount.currency), v5))
+    return prices, totals
+
+
+def _name(result: ChangeResult, offering_id: str) -> str:
+    offering = result.catalog.offerings.get(offering_id)
+    return (offering.name or offering_id) if offering else offering_id

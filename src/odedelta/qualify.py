@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .delta import Action, Reason
+from .delta import Reason
 from .errors import RequestError
 from .inventory import Inventory
 from .jsonio import iso
-from .money import Money, total
-from .pricing import RECURRING, catalog_prices
+from .money import Money
 from .requests import ChangeOffer, Context
 
 if TYPE_CHECKING:
@@ -37,6 +36,9 @@ class Candidate:
     recurring_after: Money | None = None
     alternative: str | None = None
     """For an offering no longer sold: its successor."""
+    penalties: Money | None = None
+    promotions_gained: list[str] = field(default_factory=list)
+    promotions_lost: list[str] = field(default_factory=list)
 
     @property
     def difference(self) -> Money | None:
@@ -104,6 +106,11 @@ class Qualification:
                     sign = "+" if c.difference.amount >= 0 else ""
                     price = f" — {c.recurring_after}/month ({sign}{c.difference})"
                 lines.append(f"  - {c.offering_id}{price}")
+                if c.penalties is not None and c.penalties.amount:
+                    lines.append(f"      penalties due: {c.penalties}")
+                for label, ids in (("promotions gained", c.promotions_gained), ("promotions lost", c.promotions_lost)):
+                    if ids:
+                        lines.append(f"      {label}: {', '.join(ids)}")
                 for reason in c.reasons:
                     lines.append(f"      {reason.message} ({reason.code}; {reason.source})")
                 if c.alternative:
@@ -122,6 +129,9 @@ class Qualification:
                     "qualified": c.qualified,
                     "reasons": [{"code": r.code, "message": r.message, "source": r.source} for r in c.reasons],
                     **({"alternative": c.alternative} if c.alternative else {}),
+                    **({"penalties": c.penalties.rounded().amount} if c.penalties is not None else {}),
+                    **({"promotionsGained": c.promotions_gained, "promotionsLost": c.promotions_lost}
+                       if c.qualified else {}),
                     **({"recurringBefore": c.recurring_before.rounded().amount,
                         "recurringAfter": c.recurring_after.rounded().amount,
                         "currency": c.recurring_after.currency}
@@ -181,8 +191,6 @@ def qualify(engine: Engine, inventory: Inventory, product_id: str, *, as_of: dat
         raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, inventory.products)}")
     catalog = engine.catalog
     current = inventory.product(product_id).offering_id or ""
-    before = _recurring(catalog, [inventory.product(p).offering_id or "" for p in inventory.subtree(product_id)],
-                        as_of)
     found = []
     for offering in candidates(engine, inventory, product_id):
         candidate = Candidate(offering, qualified=False)
@@ -204,21 +212,12 @@ def qualify(engine: Engine, inventory: Inventory, product_id: str, *, as_of: dat
             candidate.qualified = True
             candidate.reasons += [Reason(d.reason, d.message, f"rule:{d.rule_id}") for d in result.decisions
                                   if d.kind == "eligibility"]
-            candidate.recurring_before = before
-            candidate.recurring_after = _after(result)
+            if result.consequences is not None:
+                candidate.recurring_before = result.consequences.recurring_before
+                candidate.recurring_after = result.consequences.recurring_after
+                candidate.penalties = result.consequences.penalty_total
+                candidate.promotions_gained = result.consequences.promotion_ids("gained")
+                candidate.promotions_lost = result.consequences.promotion_ids("lost")
         found.append(candidate)
     executor = engine.rules.executor_name if engine.rules is not None else None
     return Qualification(product_id, current, as_of, found, executor)
-
-
-def _sum(amounts: list[Money]) -> Money | None:
-    return total(amounts, amounts[0].currency) if amounts else None
-
-
-def _recurring(catalog: Any, offerings: list[str], as_of: datetime) -> Money | None:
-    return _sum([line.amount for o in offerings for line in catalog_prices(catalog, o, as_of) if line.kind == RECURRING])
-
-
-def _after(result: ChangeResult) -> Money | None:
-    return _sum([line.amount for item in result.items if item.action is not Action.DELETE
-                 for line in result.item_prices(item) if line.kind == RECURRING])

@@ -27,6 +27,7 @@ _SHOWN_ELSEWHERE = {Action.MODIFY: {"characteristic_changed", "kept"}, Action.NO
 
 def explain(result: ChangeResult) -> str:
     lines = [f"{result.summary()} — as of {iso(result.as_of)}"]
+    lines += _consequence_summary(result)
     for action, title in SECTIONS:
         items = [i for i in result.items if i.action is action]
         if not items:
@@ -38,13 +39,45 @@ def explain(result: ChangeResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _consequence_summary(result: ChangeResult) -> list[str]:
+    """What the customer must know before accepting: money first, then what goes and what could stay."""
+    c = result.consequences
+    if c is None:
+        return []
+    sign = "+" if c.recurring_difference.amount >= 0 else ""
+    lines = ["", f"Monthly: {c.recurring_before} → {c.recurring_after} ({sign}{c.recurring_difference})",
+             f"Due now: {c.due_now}" + (f" (of which penalties {c.penalty_total})" if c.penalty_total.amount else "")]
+    for charge in c.charges:
+        why = f" — {charge.explanation}" if charge.explanation and charge.kind == "penalty" else ""
+        lines.append(f"  - {charge.name}: {charge.amount.rounded()} ({charge.kind}; {charge.source}){why}")
+    for status, title in (("lost", "Promotions lost"), ("gained", "Promotions gained"), ("kept", "Promotions kept")):
+        chosen = [p for p in c.promotions if p.status == status]
+        if chosen:
+            lines.append(f"{title}:")
+            for p in chosen:
+                worth = p.before if status == "lost" else p.after
+                lines.append(f"  - {p.name} ({p.promotion_id})" + (f": {worth}/month" if worth else ""))
+    removed = [i for i in result.items if i.action is Action.DELETE and i.reasons[0].code != "parent_deleted"]
+    if removed:
+        lines.append("Services removed:")
+        for item in removed:
+            lines.append(f"  - {_name(result, item.offering_id)} [{item.product_id}]: {item.reasons[0].message} "
+                         f"({item.reasons[0].code})")
+    if c.recommendations:
+        lines.append("Recommended (not added unless you choose it):")
+        for r in c.recommendations:
+            price = f" — {r.price}/month" if r.price else ""
+            lines.append(f"  - {_name(result, r.offering_id)}{price}: {r.message} (rule:{r.rule_id})")
+    return lines
+
+
 def _item_lines(result: ChangeResult, item: DeltaItem) -> list[str]:
     name = _name(result, item.offering_id)
     if item.previous_offering_id:
         name = f"{_name(result, item.previous_offering_id)} → {name}"
     product = item.product_id if item.installed else "new"
-    recurring = [p for p in result.item_prices(item) if p.kind == "recurring"]
-    price = f" — {sum(p.amount.amount for p in recurring)} {recurring[0].amount.currency}/month" if recurring and \
+    entry = result.consequences.after.products.get(item.product_id) if result.consequences else None
+    price = f" — {entry.net}/month" if entry is not None and entry.net is not None and \
         item.action is not Action.DELETE else ""
     head = f"  - {name} [{product}]{price}"
     out = [head]

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -271,9 +272,31 @@ def compare(result: ChangeResult, expect: Expect) -> list[str]:
             if got is None or value_key(got) != value_key(value):
                 failures.append(f"characteristics of {key}: expected {name}={value_key(value)}, got "
                                 f"{'nothing' if got is None else value_key(got)}")
-    for key in ("promotions", "recurring", "one_time_total", "penalty_total"):
-        if getattr(expect, key) is not None:
-            failures.append(f"expectation {key!r} is not evaluated by this version of odedelta")
+    failures.extend(_compare_money(result, expect))
+    return failures
+
+
+def _compare_money(result: ChangeResult, expect: Expect) -> list[str]:
+    c = result.consequences
+    failures: list[str] = []
+    if c is None:
+        return failures
+    if expect.promotions is not None:
+        for status in ("lost", "gained", "kept"):
+            wanted, got = sorted(getattr(expect.promotions, status)), sorted(c.promotion_ids(status))
+            if wanted != got:
+                failures.append(f"promotions {status}: expected {wanted}, got {got}")
+    if expect.recurring is not None:
+        if expect.recurring.currency != c.currency:
+            failures.append(f"recurring currency: expected {expect.recurring.currency}, got {c.currency}")
+        for side, got in (("before", c.recurring_before), ("after", c.recurring_after)):
+            wanted = Decimal(getattr(expect.recurring, side))
+            if got.amount != wanted:
+                failures.append(f"recurring {side}: expected {wanted}, got {got.amount}")
+    for key, got in (("one_time_total", c.one_time_total), ("penalty_total", c.penalty_total)):
+        wanted_text = getattr(expect, key)
+        if wanted_text is not None and got.amount != Decimal(wanted_text):
+            failures.append(f"{key}: expected {Decimal(wanted_text)}, got {got.amount}")
     return failures
 
 

@@ -45,6 +45,9 @@ class InstalledFacts(BaseModel):
     sellable: bool | None = Field(None, description="Whether its offering can still be ordered at as_of.")
     price: Decimal | None = Field(None, description="Monthly recurring catalog price of its offering.")
     months_active: int | None = Field(None, description="Whole months since the product started.")
+    discount: Decimal | None = Field(None, description="Monthly discount the product has now (promotions).")
+    discount_received: Decimal | None = Field(None, description="Discount received so far: the monthly discount × "
+                                                                "the months of the term elapsed.")
 
 
 class TermFacts(BaseModel):
@@ -80,6 +83,19 @@ class ChangeFacts(BaseModel):
     price_difference: Decimal | None = Field(None, description="target.price − installed.price.")
 
 
+class ItemFacts(BaseModel):
+    action: str | None = Field(None, description="For rules judging one product of the change (penalty, "
+                                                 "recommendation, promotion_loss): add, modify, delete or noChange.")
+    offering: str | None = Field(None, description="That product's offering (after the change, or the deleted one).")
+    reasons: list[str] = Field(default_factory=list, description="Its reason codes (e.g. promotion_lost).")
+
+
+class PromotionFacts(BaseModel):
+    lost: list[str] = Field(default_factory=list, description="Promotions the change makes the customer lose.")
+    gained: list[str] = Field(default_factory=list, description="Promotions the change brings.")
+    id: str | None = Field(None, description="For promotion_loss rules: the promotion lost.")
+
+
 class ProjectedFacts(BaseModel):
     offerings: list[str] = Field(default_factory=list, description="Every offering the customer would have "
                                                                    "after the change.")
@@ -92,6 +108,8 @@ class Facts(BaseModel):
     term: TermFacts = Field(default_factory=TermFacts)
     target: TargetFacts = Field(default_factory=TargetFacts)
     change: ChangeFacts = Field(default_factory=ChangeFacts)
+    item: ItemFacts = Field(default_factory=ItemFacts)
+    promotion: PromotionFacts = Field(default_factory=PromotionFacts)
     projected: ProjectedFacts = Field(default_factory=ProjectedFacts)
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
@@ -85,6 +86,41 @@ class CompatibilityEffect(_Strict):
     message: str = Field(description="What the customer is told.")
 
 
+class PenaltyEffect(_Strict):
+    name: str = Field(description="What the customer sees on the line, e.g. 'Early termination fee'.")
+    formula: Literal["fixed", "remaining_months", "remaining_value_share", "discount_repayment", "waived"] = Field(
+        description="fixed: amount; remaining_months: months remaining × monthly price × factor; "
+                    "remaining_value_share: share × months remaining × monthly price; discount_repayment: share × "
+                    "the discount received so far; waived: no penalty (an exception of higher priority).")
+    amount: Decimal | None = Field(None, description="For fixed: the amount.")
+    factor: Decimal = Field(Decimal(1), description="For remaining_months.")
+    share: Decimal = Field(Decimal(1), description="For remaining_value_share and discount_repayment (0.5 = half).")
+    minimum: Decimal | None = Field(None, description="The penalty is at least this much (when one is due).")
+    maximum: Decimal | None = Field(None, description="The penalty is at most this much.")
+
+
+class FeeEffect(_Strict):
+    name: str = Field(description="What the customer sees on the line, e.g. 'Downgrade fee'.")
+    amount: Decimal = Field(description="A one-time amount in the change's currency.")
+
+
+class DiscountEffect(_Strict):
+    name: str = Field(description="What the customer sees on the line.")
+    value: str = Field(description="'5%' of the monthly price, or '3.00' off per month.", pattern=r"^\s*\d+(\.\d+)?\s*%?\s*$")
+    applies_to: str = Field(description="The offering whose products the discount applies to.")
+
+
+class RecommendationEffect(_Strict):
+    offering: str = Field(description="The offering to propose (never added without the customer's consent).")
+    message: str = Field(description="What the customer is told.")
+
+
+class PromotionLossEffect(_Strict):
+    keep: bool = Field(description="true: a product that was free only through the lost promotion is kept at its "
+                                   "price; false (the default without a rule): it is deleted.")
+    message: str = Field(description="What the customer is told.")
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.")
     description: str = Field(description="What the rule means, in plain words.")
@@ -111,9 +147,48 @@ class CompatibilityRule(_Rule):
     then: CompatibilityEffect
 
 
-AnyRule = Annotated[EligibilityRule | MigrationRule | CompatibilityRule, Field(discriminator="kind")]
-KINDS: dict[str, type[_Rule]] = {"eligibility": EligibilityRule, "migration": MigrationRule,
-                                 "compatibility": CompatibilityRule}
+class PenaltyRule(_Rule):
+    kind: Literal["penalty"]
+    then: PenaltyEffect
+    MODE: ClassVar[str] = "first"
+
+
+class FeeRule(_Rule):
+    kind: Literal["fee"]
+    then: FeeEffect
+
+
+class DiscountRule(_Rule):
+    kind: Literal["discount"]
+    then: DiscountEffect
+
+
+class RecommendationRule(_Rule):
+    kind: Literal["recommendation"]
+    then: RecommendationEffect
+
+
+class PromotionLossRule(_Rule):
+    kind: Literal["promotion_loss"]
+    then: PromotionLossEffect
+    MODE: ClassVar[str] = "first"
+
+
+AnyRule = Annotated[
+    EligibilityRule | MigrationRule | CompatibilityRule | PenaltyRule | FeeRule | DiscountRule | RecommendationRule
+    | PromotionLossRule,
+    Field(discriminator="kind"),
+]
+KINDS: dict[str, type[_Rule]] = {
+    "eligibility": EligibilityRule,
+    "migration": MigrationRule,
+    "compatibility": CompatibilityRule,
+    "penalty": PenaltyRule,
+    "fee": FeeRule,
+    "discount": DiscountRule,
+    "recommendation": RecommendationRule,
+    "promotion_loss": PromotionLossRule,
+}
 
 
 class RuleFile(_Strict):
@@ -311,6 +386,12 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
                                                                    "(exactly one)"))
             known(endpoint.offering, "offerings", side, "offering")
             known(endpoint.specification, "specifications", side, "specification")
+    elif isinstance(model, DiscountRule):
+        known(model.then.applies_to, "offerings", "applies_to")
+    elif isinstance(model, RecommendationRule):
+        known(model.then.offering, "offerings", "offering")
+    elif isinstance(model, PenaltyRule) and model.then.formula == "fixed" and model.then.amount is None:
+        problems.append(located.at((*where, "then"), "a fixed penalty needs an amount"))
     elif isinstance(model, CompatibilityRule):
         known(model.then.offering, "offerings", "offering")
         for key in ("requires", "excludes"):

@@ -6,7 +6,9 @@ Precedence, per kind (README, "Rules"):
   every matching ``allow`` rule; then every such deny is a reason. An ``allow`` of higher priority overrides the
   denies below it (an exception to a general refusal). On equal priority deny wins, and the checker reports such
   pairs when their conditions can overlap.
-* ``migration``, ``compatibility`` — every matching rule applies.
+* ``penalty``, ``promotion_loss`` — the first matching rule decides (highest priority, then file order); the
+  checker reports two of equal priority that can both match with different effects.
+* ``migration``, ``compatibility``, ``fee``, ``discount``, ``recommendation`` — every matching rule applies.
 
 Decisions are made from the executor's hits, never inside the engine, so both executors decide alike.
 """
@@ -79,6 +81,10 @@ class Rulebook:
 
     def migrations(self, facts: Facts, context: Context) -> list[tuple[Rule, MigrationEffect]]:
         return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
+
+    def first(self, kind: str, facts: Facts, context: Context) -> Rule | None:
+        matched = self.matching(kind, facts, context)
+        return matched[0] if matched else None
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""

@@ -1,0 +1,403 @@
+"""The consequences a customer sees before accepting a change: monthly price before → after, promotions kept, lost
+and gained, products that go with a lost promotion, penalties, fees, one-time charges, recommendations.
+
+All arithmetic is ``Decimal`` with the currency (:class:`~odedelta.money.Money`); amounts are exact until a line
+is shown or emitted, where each line is rounded once (half-even, to the currency's minor unit) and totals are the
+sums of the rounded lines — so a total always equals the sum of the lines a customer reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .commerce import Bill, ProductBill, add_discount, bill, catalog_base
+from .delta import Action, Delta, DeltaItem, Reason
+from .errors import CurrencyMismatch
+from .money import Money, total
+from .pricing import ONE_TIME, catalog_prices
+from .requests import Context
+from .rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
+from .tmf import Product
+
+if TYPE_CHECKING:
+    from .engine import ChangeResult
+    from .rules import Rulebook
+
+
+@dataclass(frozen=True)
+class PromotionChange:
+    promotion_id: str
+    name: str
+    status: str  # kept, lost, gained
+    before: Money | None  # monthly discount it gives before the change
+    after: Money | None
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A one-time amount due with the change: a catalog one-time price of an added product, a fee or a penalty."""
+
+    kind: str  # oneTime, fee, penalty
+    name: str
+    amount: Money
+    product_id: str | None
+    source: str
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    offering_id: str
+    parent_id: str | None
+    message: str
+    price: Money | None
+    rule_id: str
+
+
+@dataclass
+class Consequences:
+    currency: str
+    before: Bill
+    after: Bill
+    before_ids: list[str]
+    after_ids: list[str]
+    promotions: list[PromotionChange] = field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
+
+    def _sum(self, amounts: Iterable[Money]) -> Money:
+        return total((a.rounded() for a in amounts), self.currency)
+
+    @property
+    def recurring_before(self) -> Money:
+        return self._sum(self.before.net(self.before_ids))
+
+    @property
+    def recurring_after(self) -> Money:
+        return self._sum(self.after.net(self.after_ids))
+
+    @property
+    def recurring_difference(self) -> Money:
+        return self.recurring_after - self.recurring_before
+
+    def charges_of(self, kind: str) -> list[Charge]:
+        return [c for c in self.charges if c.kind == kind]
+
+    @property
+    def one_time_total(self) -> Money:
+        """Everything due once with the change except penalties: one-time prices of added products and fees."""
+        return self._sum(c.amount for c in self.charges if c.kind != "penalty")
+
+    @property
+    def penalty_total(self) -> Money:
+        return self._sum(c.amount for c in self.charges_of("penalty"))
+
+    @property
+    def due_now(self) -> Money:
+        return self.one_time_total + self.penalty_total
+
+    def promotion_ids(self, status: str) -> list[str]:
+        return [p.promotion_id for p in self.promotions if p.status == status]
+
+
+def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> Consequences:
+    """The consequences of a change whose delta is built; may delete products that were free only through a lost
+    promotion (S1), which it records in the delta with reason ``promotion_lost``."""
+    catalog, inventory, context, as_of = result.catalog, result.inventory, result.context, result.as_of
+    before = bill(catalog, inventory.products, context, as_of)
+    after, projected = _after(result)
+    lost = [p for p in before.promotions if p not in after.promotions]
+    dropped = _drop_free_products(result, before, projected, lost, rules, facts)
+    if dropped:
+        after, projected = _after(result)
+    if rules is not None and facts is not None:
+        _apply_discount_rules(result, after, projected, rules, facts)
+    touched = {i.product_id for i in result.items}
+    changed = {pid for pid in before.products if pid in after.products and
+               _amount(before.products[pid].net) != _amount(after.products[pid].net)}
+    before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
+    after_ids = [pid for pid in projected if pid in touched or pid in changed]
+    currency = _currency(before, after, before_ids, after_ids)
+    consequences = Consequences(currency, before, after, before_ids, after_ids)
+    consequences.promotions = _promotion_changes(catalog.promotions, before, after)
+    consequences.charges += _one_time_prices(result)
+    if rules is not None and facts is not None:
+        promotions = PromotionFacts(lost=consequences.promotion_ids("lost"),
+                                    gained=consequences.promotion_ids("gained"))
+        consequences.charges += _fees(result, rules, facts, promotions, currency)
+        consequences.charges += _penalties(result, rules, before, promotions, currency)
+        consequences.recommendations = _recommendations(result, rules, facts, promotions)
+    return consequences
+
+
+def _amount(money: Money | None) -> Decimal | None:
+    return money.amount if money is not None else None
+
+
+def _after(result: ChangeResult) -> tuple[Bill, dict[str, Product]]:
+    projected = {p.id: p for p in result.projected()}
+    bases = {}
+    for item in result.items:
+        if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
+            bases[item.product_id] = catalog_base(result.catalog, item.offering_id, result.as_of)
+    return bill(result.catalog, projected, result.context, result.as_of, bases), projected
+
+
+def _currency(before: Bill, after: Bill, before_ids: list[str], after_ids: list[str]) -> str:
+    seen: dict[str, str] = {}
+    for side, ids in ((before, before_ids), (after, after_ids)):
+        for pid in ids:
+            entry = side.products.get(pid)
+            if entry is None or entry.base is None:
+                continue
+            seen.setdefault(entry.base.currency, f"{entry.base} ({pid}, {entry.basis})")
+    if len(seen) > 1:
+        first, second = list(seen.values())[:2]
+        raise CurrencyMismatch(f"prices in different currencies: {first} and {second}")
+    return next(iter(seen), "EUR")
+
+
+def _promotion_changes(promotions: dict[str, object], before: Bill, after: Bill) -> list[PromotionChange]:
+    out = []
+    for pid in sorted(set(before.promotions) | set(after.promotions)):
+        status = "kept" if pid in before.promotions and pid in after.promotions else (
+            "lost" if pid in before.promotions else "gained")
+        name = getattr(promotions.get(pid), "name", None) or pid
+
+        def monthly(side: Bill) -> Money | None:
+            grants = side.promotions.get(pid)
+            if not grants:
+                return None
+            return total((g.amount for g in grants), grants[0].amount.currency)
+
+        out.append(PromotionChange(pid, name, status, monthly(before), monthly(after)))
+    return out
+
+
+def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str, Product], lost: list[str],
+                        rules: Rulebook | None, facts: Facts | None) -> list[str]:
+    """S1: a product free only through a promotion the change loses goes with it (reason ``promotion_lost``),
+    unless a ``promotion_loss`` rule keeps it at its price, or its bundle requires it."""
+    dropped = []
+    for promotion_id in lost:
+        for grant in before.promotions[promotion_id]:
+            entry = before.products[grant.product_id]
+            product = projected.get(grant.product_id)
+            if not entry.free or product is None or product.offering_id != entry.offering_id:
+                continue
+            if rules is not None and facts is not None:
+                item_facts = facts.model_copy(update={
+                    "item": ItemFacts(action="noChange", offering=entry.offering_id),
+                    "promotion": PromotionFacts(lost=lost, id=promotion_id)})
+                keep = rules.first("promotion_loss", item_facts, result.context)
+                if keep is not None and keep.model.then.keep:  # type: ignore[attr-defined]
+                    result.decisions.append(_outcome(keep, "promotion_kept"))
+                    continue
+            if not _removable(result, grant.product_id):
+                continue
+            name = before.products[grant.product_id].offering_id
+            _delete_in_delta(result.delta, result, grant.product_id,
+                             Reason("promotion_lost", f"{_offering_name(result, name)} was free through "
+                                    f"{grant.name}, which the change ends", f"promotion:{promotion_id}"))
+            dropped.append(grant.product_id)
+    return dropped
+
+
+def _offering_name(result: ChangeResult, offering_id: str) -> str:
+    offering = result.catalog.offerings.get(offering_id)
+    return (offering.name or offering_id) if offering else offering_id
+
+
+def _removable(result: ChangeResult, product_id: str) -> bool:
+    """Whether the product's bundle (after the change) can do without it."""
+    item = next((i for i in result.items if i.product_id == product_id), None)
+    parent = item.parent_id if item else result.inventory.parent(product_id)
+    if parent is None:
+        return True
+    parent_offering = next((i.offering_id for i in result.items if i.product_id == parent), None) or (
+        result.inventory.product(parent).offering_id if parent in result.inventory.products else None)
+    offering = item.offering_id if item else result.inventory.product(product_id).offering_id
+    siblings = [i for i in result.projected() if i.offering_id == offering]
+    for slot in result.catalog.graph.components(parent_offering or ""):
+        if slot.offering_id == offering and len(siblings) - 1 < slot.lower:
+            return False
+    return True
+
+
+def _delete_in_delta(delta: Delta, result: ChangeResult, product_id: str, reason: Reason) -> None:
+    subtree = result.inventory.subtree(product_id) if product_id in result.inventory.products else [product_id]
+    by_product = {i.product_id: i for i in delta.items}
+    for pid in subtree:
+        item = by_product.get(pid)
+        why = reason if pid == product_id else Reason("parent_deleted", f"bundled in {product_id}, which is removed",
+                                                      reason.source)
+        if item is None:
+            product = result.inventory.product(pid)
+            item = DeltaItem(id=str(len(delta.items) + 1), action=Action.DELETE, product_id=pid,
+                             offering_id=product.offering_id or "", specification_id=product.spec_id,
+                             parent_id=result.inventory.parent(pid), characteristics=product.characteristics())
+            delta.items.append(item)
+        item.action = Action.DELETE
+        item.offering_id = item.previous_offering_id or item.offering_id
+        item.previous_offering_id = None
+        item.characteristics = result.inventory.product(pid).characteristics() if item.installed else {}
+        item.changes = []
+        item.reasons = [why]
+
+
+def _apply_discount_rules(result: ChangeResult, after: Bill, projected: dict[str, Product], rules: Rulebook,
+                          facts: Facts) -> None:
+    for rule in rules.matching("discount", facts, result.context):
+        effect = rule.model.then  # type: ignore[attr-defined]
+        for entry in after.products.values():
+            if entry.offering_id == effect.applies_to and entry.product_id in projected:
+                discount = add_discount(entry, f"rule:{rule.id}", effect.name, effect.value)
+                if discount is not None:
+                    after.promotions.setdefault(f"rule:{rule.id}", []).append(discount)
+                    result.decisions.append(_outcome(rule, "discount"))
+
+
+def _one_time_prices(result: ChangeResult) -> list[Charge]:
+    out = []
+    for item in result.items:
+        if item.action is not Action.ADD:
+            continue
+        for line in catalog_prices(result.catalog, item.offering_id, result.as_of):
+            if line.kind == ONE_TIME and line.amount.amount:
+                out.append(Charge("oneTime", line.name, line.amount, item.product_id, f"catalog:{line.pop_id}"))
+    return out
+
+
+def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: PromotionFacts,
+          currency: str) -> list[Charge]:
+    root = result.delta.root_product_id
+    judged = facts.model_copy(update={"promotion": promotions})
+    out = []
+    for rule in rules.matching("fee", judged, result.context):
+        effect = rule.model.then  # type: ignore[attr-defined]
+        out.append(Charge("fee", effect.name, Money(effect.amount, currency), root, f"rule:{rule.id}",
+                          rule.model.description))
+        result.decisions.append(_outcome(rule, "fee"))
+    return out
+
+
+def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: PromotionFacts,
+               currency: str) -> list[Charge]:
+    """For every changed product under a commitment term: the first matching penalty rule, with its numbers."""
+    out = []
+    for item in result.items:
+        if not item.installed or item.product_id not in result.inventory.products:
+            continue
+        product = result.inventory.product(item.product_id)
+        if not product.product_term:
+            continue
+        target = None if item.action is Action.DELETE else item.offering_id
+        facts = change_facts(result.catalog, result.inventory, product_id=product.id, target_id=target,
+                             as_of=result.as_of, context=result.context, kind=result.delta.request.kind)
+        entry = before.products.get(product.id)
+        term = term_facts(product, result.as_of)
+        monthly_discount = entry.discount_total if entry else None
+        if monthly_discount is not None:
+            facts.installed.discount = monthly_discount.amount
+            facts.installed.discount_received = monthly_discount.amount * (term.months_elapsed or 0)
+        if entry is not None and entry.base is not None:
+            facts.installed.price = entry.base.amount  # what this customer pays, before discounts
+        facts.item = ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes)
+        facts.promotion = promotions
+        rule = rules.first("penalty", facts, result.context)
+        if rule is None:
+            continue
+        amount, explanation = _penalty_amount(rule.model.then, facts, currency)  # type: ignore[attr-defined]
+        result.decisions.append(_outcome(rule, "penalty"))
+        if amount.amount > 0:
+            out.append(Charge("penalty", rule.model.then.name, amount, product.id,  # type: ignore[attr-defined]
+                              f"rule:{rule.id}", explanation))
+    return out
+
+
+def _penalty_amount(effect: object, facts: Facts, currency: str) -> tuple[Money, str]:
+    formula = effect.formula  # type: ignore[attr-defined]
+    months = Decimal(facts.term.months_remaining or 0)
+    price = facts.installed.price or Decimal(0)
+
+    def money(value: Decimal) -> str:
+        return str(Money(value, currency))
+
+    if formula == "waived":
+        return Money.zero(currency), "waived"
+    if formula == "fixed":
+        amount, text = effect.amount, "fixed amount"  # type: ignore[attr-defined]
+    elif formula == "remaining_months":
+        factor = effect.factor  # type: ignore[attr-defined]
+        amount = months * price * factor
+        text = f"{months} months remaining × {money(price)} × {factor}"
+    elif formula == "remaining_value_share":
+        share = effect.share  # type: ignore[attr-defined]
+        amount = share * months * price
+        text = f"{share} × {months} months remaining × {money(price)}"
+    else:  # discount_repayment
+        share = effect.share  # type: ignore[attr-defined]
+        received = facts.installed.discount_received or Decimal(0)
+        amount = share * received
+        text = (f"{share} × discount received so far {money(received)} "
+                f"({money(facts.installed.discount or Decimal(0))}/month × {facts.term.months_elapsed} months)")
+    low, high = effect.minimum, effect.maximum  # type: ignore[attr-defined]
+    if high is not None and amount > high:
+        amount, text = high, f"{text} = {money(amount)}, capped at {money(high)}"
+    elif low is not None and amount < low:
+        amount, text = low, f"{text} = {money(amount)}, at least {money(low)}"
+    else:
+        text = f"{text} = {money(amount)}"
+    return Money(amount, currency).rounded(), text
+
+
+def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
+                     promotions: PromotionFacts) -> list[Recommendation]:
+    out = []
+    projected = result.projected()
+    for item in result.items:
+        if item.action is not Action.DELETE:
+            continue
+        judged = facts.model_copy(update={
+            "item": ItemFacts(action="delete", offering=item.offering_id, reasons=item.codes),
+            "promotion": promotions})
+        for rule in rules.matching("recommendation", judged, result.context):
+            effect = rule.model.then  # type: ignore[attr-defined]
+            parent = _home_for(result, projected, item, effect.offering)
+            if parent is None and item.parent_id is not None:
+                continue  # nowhere to put it after the change
+            price = catalog_base(result.catalog, effect.offering, result.as_of).amount
+            out.append(Recommendation(effect.offering, parent, effect.message, price, rule.id))
+            result.decisions.append(_outcome(rule, "recommendation"))
+    return out
+
+
+def _home_for(result: ChangeResult, projected: list[Product], item: DeltaItem, offering: str) -> str | None:
+    """The bundle that, after the change, could hold a product of ``offering`` in place of the deleted item."""
+    if item.parent_id is None:
+        return None
+    after = {p.id: p for p in projected}
+    parent = after.get(item.parent_id)
+    if parent is None:
+        return None
+    held = [p for p in projected if p.offering_id == offering and any(
+        r.target_id == p.id for r in parent.product_relationship)]
+    for slot in result.catalog.graph.components(parent.offering_id or ""):
+        if slot.offering_id == offering and (slot.upper is None or len(held) < slot.upper):
+            return parent.id
+    return None
+
+
+def _outcome(rule: object, reason: str) -> object:
+    from .rules import RuleOutcome
+
+    then = rule.model.then  # type: ignore[attr-defined]
+    message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description  # type: ignore[attr-defined]
+    return RuleOutcome(rule.id, rule.kind, reason, message)  # type: ignore[attr-defined]
+
+
+__all__ = ["Charge", "Consequences", "ProductBill", "PromotionChange", "Recommendation", "compute"]
