@@ -116,6 +116,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
         after, projected = _after(result)
     if rules is not None and facts is not None:
         _apply_discount_rules(result, after, projected, rules, facts)
+    apply_renewal_benefit(result, after)
     touched = {i.product_id for i in result.items}
     changed = {pid for pid in before.products if pid in after.products and
                _amount(before.products[pid].net) != _amount(after.products[pid].net)}
@@ -123,7 +124,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
     after_ids = [pid for pid in projected if pid in touched or pid in changed]
     currency = _currency(before, after, before_ids, after_ids)
     consequences = Consequences(currency, before, after, before_ids, after_ids)
-    consequences.promotions = _promotion_changes(catalog.promotions, before, after)
+    consequences.promotions = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
     consequences.charges += _one_time_prices(result)
     if rules is not None and facts is not None:
         promotions = PromotionFacts(lost=consequences.promotion_ids("lost"),
@@ -161,12 +162,30 @@ def _currency(before: Bill, after: Bill, before_ids: list[str], after_ids: list[
     return next(iter(seen), "EUR")
 
 
-def _promotion_changes(promotions: dict[str, object], before: Bill, after: Bill) -> list[PromotionChange]:
+def apply_renewal_benefit(result: ChangeResult, after: Bill) -> None:
+    """A renewal rule's discount, on the products of its offering, while the new term runs."""
+    renewal = result.renewal
+    if renewal is None or renewal.effect is None or renewal.effect.discount is None:
+        return
+    benefit = renewal.effect.discount
+    for entry in after.products.values():
+        if entry.offering_id == benefit.applies_to:
+            granted = add_discount(entry, f"rule:{renewal.rule_id}", benefit.name, benefit.value)
+            if granted is not None:
+                after.promotions.setdefault(f"rule:{renewal.rule_id}", []).append(granted)
+
+
+def _promotion_changes(promotions: dict[str, object], before: Bill, after: Bill,
+                       affected: set[str]) -> list[PromotionChange]:
+    """Promotions whose discounts touch the products the change affects: kept, lost or gained."""
     out = []
     for pid in sorted(set(before.promotions) | set(after.promotions)):
+        grants = before.promotions.get(pid, []) + after.promotions.get(pid, [])
+        if not any(g.product_id in affected for g in grants):
+            continue
         status = "kept" if pid in before.promotions and pid in after.promotions else (
             "lost" if pid in before.promotions else "gained")
-        name = getattr(promotions.get(pid), "name", None) or pid
+        name = getattr(promotions.get(pid), "name", None) or grants[0].name
 
         def monthly(side: Bill) -> Money | None:
             grants = side.promotions.get(pid)

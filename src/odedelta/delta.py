@@ -27,10 +27,11 @@ from .requests import (
     ChangeOffer,
     ModifyCharacteristics,
     RemoveProduct,
+    Renew,
     Request,
     TerminateProduct,
 )
-from .tmf import Product
+from .tmf import Product, ProductTerm
 
 
 class Action(StrEnum):
@@ -72,6 +73,9 @@ class DeltaItem:
     reasons: list[Reason] = field(default_factory=list)
     installed: bool = True
     """False for products the change adds (their id is generated)."""
+    terms: list[ProductTerm] | None = None
+    """The product's commitment terms after the change, when the change gives it a new one (a renewal): the
+    previous terms first, kept as history."""
 
     @property
     def codes(self) -> list[str]:
@@ -95,6 +99,7 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "requested_add": (Action.ADD, "requested"),
     "context": (Action.NO_CHANGE, "context"),
 }
+# A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
 # Match quality: how well an installed product fits a target slot (0: it cannot fill it).
 SAME_OFFERING, SAME_SPECIFICATION, MIGRATION = 3, 2, 1
 
@@ -134,6 +139,7 @@ class DeltaBuilder:
             "modify": self._modify,
             "terminate": self._terminate,
             "acquire": self._acquire,
+            "renew": self._renew,
         }[request.kind]
         root, target = handler(request)  # type: ignore[operator]
         return Delta(self.items, request, self.as_of, root, target)
@@ -225,6 +231,15 @@ class DeltaBuilder:
         reasons += [Reason("characteristic_changed", _change_sentence(c), "request") for c in changes]
         self._emit(action, product.id, offering, self.inventory.parent(product.id), characteristics, changes,
                    reasons, previous=None)
+        return product.id, offering
+
+    def _renew(self, request: Renew) -> tuple[str, str]:
+        """The structural half of a renewal: the product is modified (its new term is set by the engine)."""
+        product = self._installed(request.product)
+        offering = product.offering_id or ""
+        self._emit(Action.MODIFY, product.id, offering, self.inventory.parent(product.id), product.characteristics(),
+                   [], [Reason("renewed", f"{self._name(offering)}: the commitment is renewed as requested",
+                               "request")], previous=None)
         return product.id, offering
 
     def _acquire(self, request: Acquire) -> tuple[None, str]:

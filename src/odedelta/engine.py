@@ -17,6 +17,7 @@ from .inventory import Inventory
 from .pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
 from .projection import instance_problems, project
 from .qualify import Qualification, qualify
+from .renewal import Renewal, TermNotice, renew, term_notices
 from .requests import Context, Request
 from .rules import RuleOutcome, Rulebook, Verdict
 from .rules.facts import Facts, change_facts
@@ -43,6 +44,8 @@ class Engine:
         if as_of.tzinfo is None:
             raise RequestError("as_of must carry a time zone (e.g. 2026-03-01T00:00:00Z)")
         context = context or Context()
+        if request.kind == "renew":
+            return renew(self, inventory, request, as_of=as_of, context=context)  # type: ignore[arg-type]
         decisions: list[RuleOutcome] = []
         migrations: MigrationLookup | None = None
         facts: Facts | None = None
@@ -67,6 +70,10 @@ class Engine:
             decisions += [d for d in _used_migrations(delta) if d not in decisions]
         result.consequences = compute(result, self.rules, facts)
         return result
+
+    def term_notices(self, inventory: Inventory, *, as_of: datetime, context: Context | None = None) -> list[TermNotice]:
+        """Products whose commitment term ends within its notice window, and what happens at the end."""
+        return term_notices(self, inventory, as_of=as_of, context=context or Context())
 
     def qualify(self, inventory: Inventory, product_id: str, *, as_of: datetime,
                 context: Context | None = None) -> Qualification:
@@ -140,6 +147,8 @@ class ChangeResult:
     """Every rule that took part in the result (eligibility, migrations, money), with what it said."""
     consequences: Consequences | None = None
     """Prices before → after, promotions, penalties, fees, recommendations."""
+    renewal: Renewal | None = None
+    """For a renewal: the new term and what shaped it."""
 
     @property
     def rule_ids(self) -> list[str]:
@@ -276,6 +285,8 @@ class ChangeResult:
                 return f"Acquire {name(request.offering)}"  # type: ignore[union-attr]
             case "remove":
                 return f"Remove {request.product}"  # type: ignore[union-attr]
+            case "renew":
+                return f"Renew the commitment of {request.product}"  # type: ignore[union-attr]
             case "terminate":
                 return f"Terminate {request.product}"  # type: ignore[union-attr]
             case _:

@@ -10,6 +10,10 @@ Layout (documented in the README):
   for ``modify`` the installed product's id with its characteristics after the change (v5 ``@type: Product``);
   for ``add`` a product value with its specification and characteristics, without an id (the inventory assigns
   one);
+* a renewal is a ``modify`` item whose ``itemTerm`` names the new commitment (TMF622's OrderTerm has no dates)
+  and whose ``product.productTerm`` lists the product's terms — the previous ones first, as history, then the new
+  one with its ``validFor``; nothing else of the product changes. That is how a consumer tells a renewal from
+  another modification;
 * ``itemPrice``: what the item costs after the change — its monthly price (``recurring``) with each discount as a
   ``priceAlteration`` (promotion or rule named in ``description``), and every one-time amount that belongs to it
   (``oneTime``: one-time catalog prices of an added product, fees, penalties — ``description`` says which and why);
@@ -23,7 +27,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .delta import Action, DeltaItem
+from .jsonio import iso
 from .money import Money, total
+from .tmf import ProductTerm
 from .pricing import RECURRING
 
 if TYPE_CHECKING:
@@ -52,6 +58,9 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
                 _typed({"id": child, "relationshipType": "bundles"}, "OrderItemRelationship", v5)
                 for child in children[item.id]
             ]
+        if item.terms is not None:  # a renewal: itemTerm names the new commitment (its dates are on the product)
+            entry["itemTerm"] = [_typed({k: v for k, v in _term(item.terms[-1]).items() if k != "validFor"},
+                                        "OrderTerm", v5)]
         prices, totals = _item_prices(result, item, v5)
         if prices:
             entry["itemPrice"] = prices
@@ -127,6 +136,8 @@ def _product(result: ChangeResult, item: DeltaItem, v5: bool) -> dict[str, Any]:
     characteristics = [_characteristic(name, value, v5) for name, value in item.characteristics.items()]
     if characteristics:
         product["productCharacteristic"] = characteristics
+    if item.terms is not None:
+        product["productTerm"] = [_typed(_term(term), "ProductTerm", v5) for term in item.terms]
     if v5:
         product["@type"] = "Product"
     return product
@@ -148,6 +159,20 @@ def _characteristic(name: str, value: Any, v5: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, "valueType": value_type, "value": value}
     if v5:
         out["@type"] = _V5_CHARACTERISTIC.get(type(value), "NumberCharacteristic")
+    return out
+
+
+def _term(term: ProductTerm) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if term.name:
+        out["name"] = term.name
+    if term.description:
+        out["description"] = term.description
+    if term.duration is not None and term.duration.amount is not None:
+        out["duration"] = {"amount": int(term.duration.amount), "units": term.duration.units or "month"}
+    if term.valid_for is not None:
+        out["validFor"] = {k: iso(v) for k, v in (("startDateTime", term.valid_for.start),
+                                                  ("endDateTime", term.valid_for.end)) if v is not None}
     return out
 
 

@@ -30,8 +30,12 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
         if item is None:
             out.append(product)
         elif item.action is not Action.DELETE:
-            out.append(_updated(product, item.offering_id, item.specification_id, item.characteristics,
-                                children(pid), catalog))
+            updated = _updated(product, item.offering_id, item.specification_id, item.characteristics,
+                               children(pid), catalog)
+            if item.terms is not None:
+                updated.product_term = list(item.terms)
+                updated.model_fields_set.add("product_term")
+            out.append(updated)
     for item in delta.items:
         if not item.installed:
             out.append(_updated(Product(id=item.product_id, status="created"), item.offering_id,

@@ -66,13 +66,22 @@ class Acquire(_Request):
     options: list[str] = Field(default_factory=list)
 
 
+class Renew(_Request):
+    """Renew the commitment term of a product: a new ProductTerm with its own validFor; the old one is kept as
+    history. ``months`` overrides the duration the rules (or the current term) give."""
+
+    kind: Literal["renew"] = "renew"
+    product: str
+    months: int | None = Field(default=None, ge=1, le=120)
+
+
 Request = Annotated[
-    ChangeOffer | AddOffering | RemoveProduct | ModifyCharacteristics | TerminateProduct | Acquire,
+    ChangeOffer | AddOffering | RemoveProduct | ModifyCharacteristics | TerminateProduct | Acquire | Renew,
     Field(discriminator="kind"),
 ]
 REQUEST_TYPES: dict[str, type[_Request]] = {
     t.model_fields["kind"].default: t  # type: ignore[misc]
-    for t in (ChangeOffer, AddOffering, RemoveProduct, ModifyCharacteristics, TerminateProduct, Acquire)
+    for t in (ChangeOffer, AddOffering, RemoveProduct, ModifyCharacteristics, TerminateProduct, Acquire, Renew)
 }
 
 

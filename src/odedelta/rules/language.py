@@ -121,6 +121,23 @@ class PromotionLossEffect(_Strict):
     message: str = Field(description="What the customer is told.")
 
 
+class RenewalEffect(_Strict):
+    months: int | None = Field(None, ge=1, le=120, description="Duration of the new term (default: the current "
+                                                               "term's).")
+    start: Literal["term_end", "as_of"] | None = Field(None, description="Where the new term starts: at the end of "
+                                                                        "the current one, or on the day of the "
+                                                                        "renewal. Default: term_end before expiry, "
+                                                                        "as_of after.")
+    window_days: int | None = Field(None, ge=0, description="How many days before the term ends renewal opens.")
+    discount: DiscountEffect | None = Field(None, description="A benefit the new term brings (e.g. 10% off the "
+                                                              "plan while it runs).")
+    notice_days: int | None = Field(None, ge=0, description="Days before the end when the customer must be told.")
+    at_end: Literal["renew", "terminate", "migrate"] | None = Field(None, description="What happens when the term "
+                                                                                     "ends without a renewal.")
+    allowed: bool = Field(True, description="false: renewal is refused (with message).")
+    message: str | None = Field(None, description="What the customer is told.")
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.")
     description: str = Field(description="What the rule means, in plain words.")
@@ -174,9 +191,15 @@ class PromotionLossRule(_Rule):
     MODE: ClassVar[str] = "first"
 
 
+class RenewalRule(_Rule):
+    kind: Literal["renewal"]
+    then: RenewalEffect
+    MODE: ClassVar[str] = "first"
+
+
 AnyRule = Annotated[
     EligibilityRule | MigrationRule | CompatibilityRule | PenaltyRule | FeeRule | DiscountRule | RecommendationRule
-    | PromotionLossRule,
+    | PromotionLossRule | RenewalRule,
     Field(discriminator="kind"),
 ]
 KINDS: dict[str, type[_Rule]] = {
@@ -188,6 +211,7 @@ KINDS: dict[str, type[_Rule]] = {
     "discount": DiscountRule,
     "recommendation": RecommendationRule,
     "promotion_loss": PromotionLossRule,
+    "renewal": RenewalRule,
 }
 
 
@@ -388,6 +412,8 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
             known(endpoint.specification, "specifications", side, "specification")
     elif isinstance(model, DiscountRule):
         known(model.then.applies_to, "offerings", "applies_to")
+    elif isinstance(model, RenewalRule) and model.then.discount is not None:
+        known(model.then.discount.applies_to, "offerings", "discount", "applies_to")
     elif isinstance(model, RecommendationRule):
         known(model.then.offering, "offerings", "offering")
     elif isinstance(model, PenaltyRule) and model.then.formula == "fixed" and model.then.amount is None:

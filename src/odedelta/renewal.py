@@ -1,0 +1,201 @@
+"""Renewing a commitment term (S7, S8, S9), and the end-of-term notices an operator must send.
+
+A renewal gives the product a new ProductTerm with its own ``validFor``; the previous terms stay, as history.
+Where the new term starts: at the end of the current one when renewing before it ends (S7), on the day of the
+renewal after it ended (S8) — or as a ``renewal`` rule says. How long: the request's ``months``, else the rule's,
+else the current term's duration. A rule can also open a renewal window (``window_days`` before the end), bring a
+benefit (a discount while the new term runs), refuse renewal, and say what happens at the end of a term and how
+many days before it the customer must be told.
+
+An offering that is no longer sold cannot be renewed (S9): the answer names its successor and is the change to it,
+with the successor's own term starting on the day of the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .delta import Reason
+from .errors import RequestError
+from .inventory import Inventory
+from .requests import ChangeOffer, Context, Renew
+from .rules.facts import _add_months, current_term
+from .rules.language import RenewalEffect
+from .tmf import ProductTerm, Quantity, TimePeriod
+
+if TYPE_CHECKING:
+    from .engine import ChangeResult, Engine
+
+DEFAULT_NOTICE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What a renewal decided: the new term, the one it follows, the rule that shaped it, and — for an end-of-sale
+    offering — the successor it moves to."""
+
+    product_id: str
+    new_term: ProductTerm
+    previous_end: datetime | None
+    rule_id: str | None
+    successor: str | None = None
+    effect: RenewalEffect | None = None
+
+
+@dataclass(frozen=True)
+class TermNotice:
+    product_id: str
+    offering_id: str
+    ends: datetime
+    days_left: int
+    at_end: str
+    notice_days: int
+    successor: str | None
+    rule_id: str | None
+
+
+def new_term(start: datetime, months: int) -> ProductTerm:
+    end_day = _add_months(start.date(), months)
+    end = datetime(end_day.year, end_day.month, end_day.day, start.hour, start.minute, start.second, tzinfo=UTC)
+    return ProductTerm(name=f"{months}-month commitment", description=f"Minimum commitment of {months} months",
+                       duration=Quantity(amount=Decimal(months), units="month"),
+                       valid_for=TimePeriod(start=start, end=end))
+
+
+def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: datetime, context: Context) -> ChangeResult:
+    from .delta import DeltaBuilder
+    from .engine import ChangeResult, NotEligible
+    from .rules import Verdict
+    from .rules.facts import change_facts
+
+    catalog = engine.catalog
+    if request.product not in inventory.products:
+        from .errors import did_you_mean
+
+        raise RequestError(f"no installed product {request.product!r}{did_you_mean(request.product, inventory.products)}")
+    product = inventory.product(request.product)
+    offering = product.offering_id or ""
+    term = current_term(product, as_of)
+    if term is None or term.valid_for is None or term.valid_for.end is None:
+        raise RequestError(f"{product.id} has no commitment term to renew")
+    effect, rule_id = RenewalEffect(), None
+    if engine.rules is not None:
+        facts = change_facts(catalog, inventory, product_id=product.id, target_id=offering, as_of=as_of,
+                             context=context, kind="renew")
+        rule = engine.rules.first("renewal", facts, context)
+        if rule is not None:
+            effect, rule_id = rule.model.then, rule.id  # type: ignore[attr-defined]
+    if not effect.allowed:
+        from .rules import RuleOutcome
+
+        verdict = Verdict(False, [RuleOutcome(rule_id or "", "renewal", "renewal_refused",
+                                              effect.message or "renewal is not possible")])
+        raise NotEligible(f"not eligible: renewal of {product.id}: {effect.message or 'refused'} [rule {rule_id}]",
+                          verdict)
+    months = request.months or effect.months or (term.duration.months() if term.duration else None) or 12
+    previous_end = term.valid_for.end
+    sellable, why = catalog.sellable(offering, as_of)
+    if not sellable:  # S9: renewing means moving to the successor, with its own term
+        successors = catalog.successors(offering)
+        if not successors:
+            raise RequestError(f"{why}; it cannot be renewed and the catalog names no successor")
+        successor = successors[0]
+        result = engine.change(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of, context=context)
+        successor_months = _offering_months(engine, successor) or months
+        root = result.item(result.delta.root_product_id or product.id)
+        term_after = new_term(as_of, successor_months)
+        root.terms = [*product.product_term, term_after]
+        root.reasons.insert(0, Reason("end_of_sale", f"{why}: it cannot be renewed; the renewal moves it to its "
+                                                     f"successor {successor}", f"catalog:{offering}"))
+        root.reasons.append(_term_reason(term_after, successor_months, "starting on the day of the change", None))
+        result.renewal = Renewal(product.id, term_after, previous_end, rule_id, successor, effect)
+        if result.consequences is not None:
+            from .consequences import apply_renewal_benefit
+
+            apply_renewal_benefit(result, result.consequences.after)
+            result.consequences.promotions = result.consequences.promotions + [
+                c for c in _benefit_changes(result) if c not in result.consequences.promotions]
+        return result
+    if effect.window_days is not None and as_of < previous_end - timedelta(days=effect.window_days):
+        opens = (previous_end - timedelta(days=effect.window_days)).date().isoformat()
+        raise RequestError(f"{product.id} cannot be renewed yet: renewal opens {effect.window_days} days before the "
+                           f"term ends, on {opens} [rule {rule_id}]")
+    expired = previous_end <= as_of
+    start = as_of if (effect.start == "as_of" or (effect.start is None and expired)) else previous_end
+    term_after = new_term(start, months)
+    delta = DeltaBuilder(catalog, inventory, as_of).build(request)
+    delta.items[0].terms = [*product.product_term, term_after]
+    when = "after the previous term ended" if expired else "at the end of the current term"
+    delta.items[0].reasons.append(_term_reason(term_after, months, when, rule_id))
+    result = ChangeResult(catalog, inventory, delta, context)
+    result.renewal = Renewal(product.id, term_after, previous_end, rule_id, None, effect)
+    if rule_id is not None:
+        from .rules import RuleOutcome
+
+        result.decisions.append(RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"))
+    from .consequences import compute
+
+    result.consequences = compute(result, engine.rules, None)
+    return result
+
+
+def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None) -> Reason:
+    period = term.valid_for
+    assert period is not None and period.start is not None and period.end is not None
+    return Reason("renewed", f"new {months}-month term from {period.start.date().isoformat()} to "
+                             f"{period.end.date().isoformat()} ({when})", f"rule:{rule_id}" if rule_id else "request")
+
+
+def _benefit_changes(result: ChangeResult) -> list[object]:
+    from .consequences import PromotionChange
+
+    assert result.consequences is not None and result.renewal is not None
+    key = f"rule:{result.renewal.rule_id}"
+    grants = result.consequences.after.promotions.get(key, [])
+    if not grants:
+        return []
+    amount = grants[0].amount
+    for grant in grants[1:]:
+        amount = amount + grant.amount
+    return [PromotionChange(key, grants[0].name, "gained", None, amount)]
+
+
+def _offering_months(engine: Engine, offering_id: str) -> int | None:
+    for term in engine.catalog.offering(offering_id).product_offering_term:
+        if term.duration is not None and term.duration.months():
+            return term.duration.months()
+    return None
+
+
+def term_notices(engine: Engine, inventory: Inventory, *, as_of: datetime, context: Context) -> list[TermNotice]:
+    """Products whose commitment ends within its notice window (a ``renewal`` rule's ``notice_days``, else 30 days),
+    with what happens at the end: ``renew``, ``terminate`` or ``migrate`` (to the successor of an end-of-sale
+    offering)."""
+    from .rules.facts import change_facts
+
+    notices = []
+    for product in inventory.products.values():
+        term = current_term(product, as_of)
+        if term is None or term.valid_for is None or term.valid_for.end is None or term.valid_for.end <= as_of:
+            continue
+        offering = product.offering_id or ""
+        effect, rule_id = RenewalEffect(), None
+        if engine.rules is not None:
+            facts = change_facts(engine.catalog, inventory, product_id=product.id, target_id=offering, as_of=as_of,
+                                 context=context, kind="renew")
+            rule = engine.rules.first("renewal", facts, context)
+            if rule is not None:
+                effect, rule_id = rule.model.then, rule.id  # type: ignore[attr-defined]
+        notice = effect.notice_days if effect.notice_days is not None else DEFAULT_NOTICE_DAYS
+        days_left = (term.valid_for.end - as_of).days
+        if days_left > notice:
+            continue
+        successors = engine.catalog.successors(offering)
+        sellable = engine.catalog.sellable(offering, as_of)[0]
+        at_end = "migrate" if not sellable and successors else (effect.at_end or "renew")
+        notices.append(TermNotice(product.id, offering, term.valid_for.end, days_left, at_end, notice,
+                                  successors[0] if successors and at_end == "migrate" else None, rule_id))
+    return notices
