@@ -56,7 +56,7 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
                                        f"({DATA / 'broken_rules'}/eligibility.yaml:55) have the same priority 3 and "
                                        "can both match with different effects: give one a higher priority"),
         ("other.yaml", 3, 5, "unknown kind 'eligibilty' — did you mean 'eligibility'? (kinds: eligibility, migration, "
-                             "compatibility, penalty, fee, discount, recommendation, promotion_loss, renewal)"),
+                             "compatibility, penalty, fee, discount, recommendation, promotion_loss, renewal, timing)"),
         ("other.yaml", 12, 12, "unknown specification 'ps-fiber-acess' — did you mean 'ps-fiber-access'?"),
         ("other.yaml", 17, 12, "not a condition: invalid syntax"),
     ]
@@ -346,6 +346,6 @@ scenarios:
 """)
     assert main(["test", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == f"rule coverage ({RULES}, {default_executor().name}): 1 of 16 rules exercised"
+    assert lines[1] == f"rule coverage ({RULES}, {default_executor().name}): 1 of 17 rules exercised"
     assert f"      not exercised: {RULES}/eligibility.yaml:14 business-offers-for-business" in lines
     assert lines[-1] == "1 passed, 0 failed"

@@ -19,7 +19,7 @@ def test_demo_scenarios_all_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
     rules = DEMO.parent.parent / "rules"
     executor = default_executor().name
-    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 16 of 16 rules exercised", "42 passed, 0 failed"]
+    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 17 of 17 rules exercised", "44 passed, 0 failed"]
     assert all(line.startswith("PASS  ") for line in lines[:-2])
 
 
@@ -115,4 +115,4 @@ def test_no_scenario_found_is_a_failure(tmp_path: Path, capsys: pytest.CaptureFi
 def test_demo_scenarios_pass_with_the_reference_executor_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", "--executor", "reference", str(DEMO / "scenarios")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2].endswith(", reference): 16 of 16 rules exercised") and lines[-1] == "42 passed, 0 failed"
+    assert lines[-2].endswith(", reference): 17 of 17 rules exercised") and lines[-1] == "44 passed, 0 failed"

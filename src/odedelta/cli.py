@@ -15,7 +15,7 @@ from .errors import OdeDeltaError, RequestError
 from .inventory import Inventory
 from .jsonio import dumps
 from .load import load_catalog, load_inventory
-from .requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Request, TerminateProduct
+from .requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Renew, Request, TerminateProduct
 from .rules import load_rules
 
 
@@ -57,6 +57,14 @@ def _choices(pairs: Sequence[str], default_key: str) -> dict[str, dict[str, obje
 
 
 def _request(args: argparse.Namespace) -> Request:
+    request = _what(args)
+    updates = {k: v for k, v in (("timing", args.timing), ("reengage", args.reengage)) if v is not None}
+    return request.model_copy(update=updates) if updates else request
+
+
+def _what(args: argparse.Namespace) -> Request:
+    if args.renew is not None:
+        return Renew(product=args.renew)
     if args.to is not None:
         if args.product is None:
             raise RequestError("--to needs --product (the installed product to change)")
@@ -92,7 +100,7 @@ def _context(args: argparse.Namespace) -> Context:
         if not sep:
             raise RequestError(f"--attribute {pair!r}: expected NAME=VALUE")
         attributes[name] = {"true": True, "false": False}.get(value, value)
-    return Context(segment=args.segment, attributes=attributes)
+    return Context(segment=args.segment, attributes=attributes, billing_cycle_day=args.billing_day)
 
 
 def _qualify(args: argparse.Namespace) -> int:
@@ -146,6 +154,8 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segment", help="customer segment (e.g. residential, business), a fact for rules")
     parser.add_argument("--attribute", action="append", default=[], metavar="NAME=VALUE",
                         help="a free customer attribute for rules: customer.attributes.NAME (repeatable)")
+    parser.add_argument("--billing-day", type=int, choices=range(1, 29), metavar="DAY",
+                        help="the customer's billing cycle day (1-28): immediate changes are prorated to it")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--remove", metavar="ID", help="remove a component and what it bundles")
     what.add_argument("--terminate", metavar="ID", help="terminate a product and everything it bundles")
     what.add_argument("--acquire", metavar="OFFERING", help="a new OFFERING from nothing")
+    what.add_argument("--renew", metavar="ID", help="renew the commitment term of a product")
     change.add_argument("--product", metavar="ID", help="the installed product to change (with --to or --set)")
     change.add_argument("--parent", metavar="ID", help="with --add: the installed bundle to add to")
     change.add_argument("--set", action="append", default=[], metavar="[KEY:]NAME=VALUE",
@@ -193,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "product or offering (repeatable)")
     change.add_argument("--option", action="append", default=[], metavar="OFFERING",
                         help="with --to or --acquire: an optional component to add (repeatable)")
+    change.add_argument("--timing", choices=["immediate", "next_bill_cycle", "end_of_term"],
+                        help="when the change takes effect (default: as a timing rule says, else immediately)")
+    change.add_argument("--reengage", action="store_true", default=None,
+                        help="the change restarts the commitment (a new term; no penalty)")
     change.add_argument("--format", choices=["text", "json", "tmf622"], default="text",
                         help="text report (default), the full result as JSON, or the TMF622 ProductOrder")
     change.add_argument("--tmf-version", type=int, choices=[4, 5], default=4, help="TMF622 version (default 4)")

@@ -8,7 +8,7 @@ sums of the rounded lines — so a total always equals the sum of the lines a cu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -58,6 +58,19 @@ class Recommendation:
     rule_id: str
 
 
+@dataclass(frozen=True)
+class Timing:
+    """When the change takes effect, and why: ``policy`` immediate, next_bill_cycle or end_of_term; ``reengage``:
+    the commitment restarts at ``effective``."""
+
+    policy: str
+    effective: datetime
+    reengage: bool
+    source: str
+    period: tuple[datetime, datetime] | None = None
+    """The billing period the change falls in (immediate changes are prorated over it)."""
+
+
 @dataclass
 class Consequences:
     currency: str
@@ -68,6 +81,7 @@ class Consequences:
     promotions: list[PromotionChange] = field(default_factory=list)
     charges: list[Charge] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
+    timing: Timing | None = None
 
     def _sum(self, amounts: Iterable[Money]) -> Money:
         return total((a.rounded() for a in amounts), self.currency)
@@ -89,8 +103,14 @@ class Consequences:
 
     @property
     def one_time_total(self) -> Money:
-        """Everything due once with the change except penalties: one-time prices of added products and fees."""
-        return self._sum(c.amount for c in self.charges if c.kind != "penalty")
+        """Everything due once with the change except penalties and proration: one-time prices of added products
+        and fees."""
+        return self._sum(c.amount for c in self.charges if c.kind in ("oneTime", "fee"))
+
+    @property
+    def proration_total(self) -> Money:
+        """Credit for the unused part of the old prices and charge for the new ones until the next bill date."""
+        return self._sum(c.amount for c in self.charges if c.kind == "proration")
 
     @property
     def penalty_total(self) -> Money:
@@ -98,7 +118,7 @@ class Consequences:
 
     @property
     def due_now(self) -> Money:
-        return self.one_time_total + self.penalty_total
+        return self.one_time_total + self.penalty_total + self.proration_total
 
     def promotion_ids(self, status: str) -> list[str]:
         return [p.promotion_id for p in self.promotions if p.status == status]
@@ -126,13 +146,116 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
     consequences = Consequences(currency, before, after, before_ids, after_ids)
     consequences.promotions = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
     consequences.charges += _one_time_prices(result)
+    consequences.timing = timing = _timing(result, rules, facts)
+    if timing.reengage:
+        _reengage(result, timing)
     if rules is not None and facts is not None:
         promotions = PromotionFacts(lost=consequences.promotion_ids("lost"),
                                     gained=consequences.promotion_ids("gained"))
         consequences.charges += _fees(result, rules, facts, promotions, currency)
-        consequences.charges += _penalties(result, rules, before, promotions, currency)
+        if not timing.reengage:
+            consequences.charges += _penalties(result, rules, before, promotions, currency, timing)
         consequences.recommendations = _recommendations(result, rules, facts, promotions)
+    if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
+        consequences.charges += _proration(consequences, timing, lambda o: _offering_name(result, o))
     return consequences
+
+
+def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> Timing:
+    """The request's timing, else the first ``timing`` rule's, else immediate; and the billing period of as_of
+    (from the context's billing cycle day) when one is known."""
+    request = result.delta.request
+    policy, reengage, source = "immediate", False, "default"
+    if rules is not None and facts is not None:
+        rule = rules.first("timing", facts, result.context)
+        if rule is not None:
+            effect = rule.model.then  # type: ignore[attr-defined]
+            policy, reengage, source = effect.policy, effect.reengage, f"rule:{rule.id}"
+            result.decisions.append(_outcome(rule, effect.policy))
+    if request.timing is not None:
+        policy, source = request.timing, "request"
+    if request.reengage is not None:
+        reengage = request.reengage
+    as_of = result.as_of
+    period = billing_period(as_of, result.context.billing_cycle_day)
+    effective = as_of
+    if policy == "next_bill_cycle":
+        effective = period[1] if period else as_of
+    elif policy == "end_of_term":
+        root = result.delta.root_product_id
+        product = result.inventory.products.get(root or "")
+        term = term_facts(product, as_of) if product is not None else None
+        if term is not None and term.active and term.end is not None:
+            effective = datetime(term.end.year, term.end.month, term.end.day, tzinfo=as_of.tzinfo)
+    return Timing(policy, effective, reengage, source, period)
+
+
+def _reengage(result: ChangeResult, timing: Timing) -> None:
+    """Re-engagement: the root product gets a new commitment from the effective date (the target offering's term,
+    else the current one's duration); the current term is kept as history. No penalty is due."""
+    from .renewal import new_term
+
+    root = next((i for i in result.items if i.product_id == result.delta.root_product_id), None)
+    if root is None or root.action is Action.DELETE or not root.installed:
+        return
+    product = result.inventory.product(root.product_id)
+    months = next((t.duration.months() for t in result.catalog.offering(root.offering_id).product_offering_term
+                   if t.duration is not None and t.duration.months()), None)
+    if months is None:
+        current = product.product_term[-1] if product.product_term else None
+        months = current.duration.months() if current is not None and current.duration is not None else None
+    if not months:
+        return
+    term = new_term(timing.effective, months)
+    root.terms = [*product.product_term, term]
+    if root.action is Action.NO_CHANGE:
+        root.action = Action.MODIFY
+    root.reasons.append(Reason("reengaged", f"the commitment restarts: a new {months}-month term from "
+                                            f"{timing.effective.date().isoformat()}; no penalty is due", timing.source))
+
+
+def billing_period(moment: datetime, cycle_day: int | None) -> tuple[datetime, datetime] | None:
+    """The billing period ``[start, end)`` that contains ``moment`` for a bill on ``cycle_day`` of each month."""
+    if cycle_day is None:
+        return None
+    from .rules.facts import _add_months
+
+    day = moment.date()
+    start = day.replace(day=cycle_day) if day.day >= cycle_day else _add_months(day.replace(day=cycle_day), -1)
+    end = _add_months(start, 1)
+    zone = moment.tzinfo
+    return (datetime(start.year, start.month, start.day, tzinfo=zone), datetime(end.year, end.month, end.day, tzinfo=zone))
+
+
+def _proration(consequences: Consequences, timing: Timing, name: Callable[[str], str]) -> list[Charge]:
+    """Immediate change mid-period: a credit for the unused part of each old monthly price and a charge for the new
+    one until the next bill date, both on net prices (discounts prorated alike). A credit never exceeds what was
+    charged for the period: the unused fraction is at most 1."""
+    assert timing.period is not None
+    start, end = timing.period
+    days_in_period = Decimal((end - start).days)
+    remaining = Decimal((end - timing.effective).days)
+    if remaining <= 0 or days_in_period <= 0:
+        return []
+    fraction = min(remaining / days_in_period, Decimal(1))
+    lines = []
+    text = f"{remaining} of {days_in_period} days until the next bill on {end.date().isoformat()}"
+    for pid in consequences.before_ids:
+        entry = consequences.before.products.get(pid)
+        after = consequences.after.products.get(pid)
+        old, new = (entry.net if entry else None), (after.net if after and pid in consequences.after_ids else None)
+        if old is not None and old.amount and (new is None or new.amount != old.amount):
+            lines.append(Charge("proration", f"Credit for unused {name(entry.offering_id) if entry else pid}",
+                                -(old * fraction), pid, "proration", f"{old} × {text}"))
+    for pid in consequences.after_ids:
+        entry = consequences.after.products.get(pid)
+        before = consequences.before.products.get(pid)
+        new = entry.net if entry else None
+        old = before.net if before and pid in consequences.before_ids else None
+        if new is not None and new.amount and (old is None or old.amount != new.amount):
+            lines.append(Charge("proration", f"{name(entry.offering_id) if entry else pid} until the next bill",
+                                new * fraction, pid, "proration", f"{new} × {text}"))
+    return lines
 
 
 def _amount(money: Money | None) -> Decimal | None:
@@ -305,8 +428,9 @@ def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: Promo
 
 
 def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: PromotionFacts,
-               currency: str) -> list[Charge]:
-    """For every changed product under a commitment term: the first matching penalty rule, with its numbers."""
+               currency: str, timing: Timing) -> list[Charge]:
+    """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
+    when the change takes effect once the term has ended (end_of_term)."""
     out = []
     for item in result.items:
         if not item.installed or item.product_id not in result.inventory.products:
@@ -319,6 +443,8 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
                              as_of=result.as_of, context=result.context, kind=result.delta.request.kind)
         entry = before.products.get(product.id)
         term = term_facts(product, result.as_of)
+        if term.end is not None and timing.effective.date() >= term.end:
+            continue  # the change waits for the end of the commitment: nothing to pay
         monthly_discount = entry.discount_total if entry else None
         if monthly_discount is not None:
             facts.installed.discount = monthly_discount.amount

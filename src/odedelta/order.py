@@ -68,6 +68,8 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
         entry["@type"] = "ProductOrderItem"
         order_items.append(entry)
     order: dict[str, Any] = {"description": result.summary()}
+    if result.consequences is not None and result.consequences.timing is not None:
+        order["requestedStartDate"] = iso(result.consequences.timing.effective)
     party = result.customer()
     if party is not None:
         if v5:

@@ -45,10 +45,13 @@ def _consequence_summary(result: ChangeResult) -> list[str]:
     if c is None:
         return []
     sign = "+" if c.recurring_difference.amount >= 0 else ""
-    lines = ["", f"Monthly: {c.recurring_before} → {c.recurring_after} ({sign}{c.recurring_difference})",
+    lines = [""]
+    if c.timing is not None and c.timing.policy != "immediate":
+        lines.append(f"Takes effect: {c.timing.effective.date().isoformat()} ({c.timing.policy}; {c.timing.source})")
+    lines += [f"Monthly: {c.recurring_before} → {c.recurring_after} ({sign}{c.recurring_difference})",
              f"Due now: {c.due_now}" + (f" (of which penalties {c.penalty_total})" if c.penalty_total.amount else "")]
     for charge in c.charges:
-        why = f" — {charge.explanation}" if charge.explanation and charge.kind == "penalty" else ""
+        why = f" — {charge.explanation}" if charge.explanation and charge.kind in ("penalty", "proration") else ""
         lines.append(f"  - {charge.name}: {charge.amount.rounded()} ({charge.kind}; {charge.source}){why}")
     for status, title in (("lost", "Promotions lost"), ("gained", "Promotions gained"), ("kept", "Promotions kept")):
         chosen = [p for p in c.promotions if p.status == status]

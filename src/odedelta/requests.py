@@ -13,8 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 CharacteristicChoices = dict[str, dict[str, Any]]
 
 
+Timing = Literal["immediate", "next_bill_cycle", "end_of_term"]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timing: Timing | None = None
+    """When the change takes effect; None: as a ``timing`` rule says, else immediately (README, "Proration")."""
+    reengage: bool | None = None
+    """True: the change restarts the commitment (a new term from the effective date) and no penalty is due."""
 
 
 class ChangeOffer(_Request):

@@ -138,6 +138,13 @@ class RenewalEffect(_Strict):
     message: str | None = Field(None, description="What the customer is told.")
 
 
+class TimingEffect(_Strict):
+    policy: Literal["immediate", "next_bill_cycle", "end_of_term"] = Field(
+        description="immediate: now, prorated to the next bill date; next_bill_cycle: at the next bill date; "
+                    "end_of_term: when the commitment ends (no penalty).")
+    reengage: bool = Field(False, description="The change restarts the commitment (a new term); no penalty is due.")
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.")
     description: str = Field(description="What the rule means, in plain words.")
@@ -191,6 +198,12 @@ class PromotionLossRule(_Rule):
     MODE: ClassVar[str] = "first"
 
 
+class TimingRule(_Rule):
+    kind: Literal["timing"]
+    then: TimingEffect
+    MODE: ClassVar[str] = "first"
+
+
 class RenewalRule(_Rule):
     kind: Literal["renewal"]
     then: RenewalEffect
@@ -199,7 +212,7 @@ class RenewalRule(_Rule):
 
 AnyRule = Annotated[
     EligibilityRule | MigrationRule | CompatibilityRule | PenaltyRule | FeeRule | DiscountRule | RecommendationRule
-    | PromotionLossRule | RenewalRule,
+    | PromotionLossRule | RenewalRule | TimingRule,
     Field(discriminator="kind"),
 ]
 KINDS: dict[str, type[_Rule]] = {
@@ -212,6 +225,7 @@ KINDS: dict[str, type[_Rule]] = {
     "recommendation": RecommendationRule,
     "promotion_loss": PromotionLossRule,
     "renewal": RenewalRule,
+    "timing": TimingRule,
 }
 
 

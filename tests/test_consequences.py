@@ -1,0 +1,224 @@
+"""Money of a change: promotions, penalties, fees, proration, renewals, and totals that add up."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import odedelta
+from odedelta.commerce import holds, promotion_applies
+from odedelta.consequences import billing_period
+from odedelta.engine import Engine
+from odedelta.requests import ChangeOffer, Context, Renew, TerminateProduct
+from odedelta.tmf import Promotion
+
+from .conftest import DEMO, ROOT
+from .helpers import AS_OF
+
+
+@pytest.fixture(scope="module")
+def engine(demo: odedelta.Catalog) -> Engine:
+    return Engine(demo, odedelta.load_rules(ROOT / "rules", demo))
+
+
+def test_s1_consequences_line_by_line(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    result = engine.change(inventories["alice"], ChangeOffer(product="F-1", to="po-fiber-300"), as_of=AS_OF)
+    money = result.to_dict()["money"]
+    assert (money["recurringBefore"], money["recurringAfter"], money["dueNow"]) == (
+        Decimal("54.00"), Decimal("44.00"), Decimal("60.00"))
+    assert [(p["product"], p["base"], p["net"]) for p in money["before"]] == [
+        ("F-1", Decimal("50.00"), Decimal("50.00")), ("F-2", None, None), ("F-3", Decimal("0.00"), Decimal("0.00")),
+        ("F-4", Decimal("10.00"), Decimal("0.00")), ("F-5", Decimal("4.00"), Decimal("4.00")),
+    ]
+    assert money["before"][3]["discounts"] == [{"source": "promotion:promo-fiber-free-streaming",
+                                                "name": "StreamMax included with Fiber 500 and 1000",
+                                                "amount": Decimal("10.00"), "percentage": Decimal("100")}]
+    assert money["charges"] == [{
+        "kind": "penalty", "name": "Early downgrade fee", "amount": Decimal("60.00"), "product": "F-1",
+        "source": "rule:fiber-downgrade-under-commitment",
+        "explanation": "6 months remaining × 50.00 EUR × 0.2 = 60.00 EUR"}]
+    assert money["recommendations"] == [{"offering": "po-streaming-vas", "parent": "F-1",
+                                         "message": "Keep StreamMax as a paid add-on for 10.00 EUR/month.",
+                                         "price": Decimal("10.00"), "rule": "keep-streammax-paid"}]
+    order = result.to_tmf622(4)
+    assert order["orderTotalPrice"][1]["price"]["taxIncludedAmount"]["value"] == Decimal("60.00")
+    assert order["productOrderItem"][0]["itemPrice"][1]["name"] == "Early downgrade fee"
+
+
+def test_s2_discount_repayment(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    result = engine.change(inventories["bob"], ChangeOffer(product="B-1", to="po-mobile-l"),
+                           as_of=datetime(2026, 6, 1, tzinfo=UTC))
+    c = result.consequences
+    assert c is not None
+    assert [(ch.kind, ch.amount.amount, ch.source) for ch in c.charges] == [
+        ("fee", Decimal("10.00"), "rule:mobile-downgrade-fee"),
+        ("penalty", Decimal("175.00"), "rule:device-discount-repayment"),
+    ]
+    assert c.charges[1].explanation == ("0.5 × discount received so far 350.00 EUR (50.00 EUR/month × 7 months) "
+                                        "= 175.00 EUR")
+
+
+def test_terminate_penalty_and_minimum(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    result = engine.change(inventories["alice"], TerminateProduct(product="A-1"),
+                           as_of=datetime(2027, 2, 20, tzinfo=UTC))  # 1 month left: 0.5 × 1 × 29 = 14.50 < 25
+    c = result.consequences
+    assert c is not None and c.penalty_total.amount == Decimal("25.00")
+    assert c.charges_of("penalty")[0].explanation == "0.5 × 1 months remaining × 29.00 EUR = 14.50 EUR, at least 25.00 EUR"
+
+
+def test_a_promotion_loss_rule_keeps_the_free_product_at_its_price(demo: odedelta.Catalog,
+                                                                   inventories: dict[str, odedelta.Inventory]) -> None:
+    from odedelta.rules.language import check_rule_documents
+    from odedelta.rules.rulebook import Rulebook
+
+    rules, problems = check_rule_documents([("keep.yaml", """
+rules:
+  - id: keep-streaming
+    kind: promotion_loss
+    description: StreamMax stays, at its price, when its promotion ends.
+    when: "item.offering == 'po-streaming-vas'"
+    then: {keep: true, message: "StreamMax stays at 10.00 EUR a month."}
+""")], demo)
+    assert problems == []
+    result = Engine(demo, Rulebook(rules)).change(inventories["alice"], ChangeOffer(product="F-1", to="po-fiber-300"),
+                                                  as_of=AS_OF)
+    assert result.item("F-4").action.value == "noChange"
+    assert result.consequences is not None and result.consequences.recurring_after.amount == Decimal("54.00")
+    assert "keep-streaming" in result.rule_ids
+
+
+def test_proration_of_an_immediate_upgrade(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    result = engine.change(inventories["alice"], ChangeOffer(product="F-1", to="po-fiber-1000"),
+                           as_of=datetime(2026, 3, 11, tzinfo=UTC), context=Context(billing_cycle_day=1))
+    c = result.consequences
+    assert c is not None
+    assert [ch.amount.rounded().amount for ch in c.charges_of("proration")] == [
+        Decimal("-33.87"), Decimal("47.42"), Decimal("2.03"), Decimal("3.39")]
+    assert c.due_now.amount == Decimal("18.97") and c.penalty_total.amount == 0
+    terms = result.item("F-1").terms
+    assert terms is not None and terms[-1].valid_for is not None
+    assert terms[-1].valid_for.start == datetime(2026, 3, 11, tzinfo=UTC)  # re-engaged: a new 12-month term
+    assert result.to_tmf622(4)["requestedStartDate"] == "2026-03-11T00:00:00Z"
+
+
+def test_billing_period_and_timing(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    assert billing_period(datetime(2026, 3, 11, tzinfo=UTC), 15) == (datetime(2026, 2, 15, tzinfo=UTC),
+                                                                     datetime(2026, 3, 15, tzinfo=UTC))
+    later = engine.change(inventories["alice"],
+                          ChangeOffer(product="F-1", to="po-fiber-300", timing="next_bill_cycle"),
+                          as_of=datetime(2026, 3, 11, tzinfo=UTC), context=Context(billing_cycle_day=15))
+    assert later.consequences is not None and later.consequences.timing is not None
+    assert later.consequences.timing.effective == datetime(2026, 3, 15, tzinfo=UTC)
+    assert later.consequences.proration_total.amount == 0  # nothing prorated: it waits for the bill date
+
+
+def test_renewal_terms_keep_history(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    early = engine.change(inventories["alice"], Renew(product="A-1"), as_of=datetime(2027, 1, 15, tzinfo=UTC))
+    terms = early.item("A-1").terms
+    assert terms is not None
+    assert [(t.valid_for.start.date().isoformat(), t.valid_for.end.date().isoformat()) for t in terms] == [  # type: ignore[union-attr]
+        ("2025-03-01", "2027-03-01"), ("2027-03-01", "2028-03-01")]
+    after = early.projected_inventory().product("A-1")
+    assert len(after.product_term) == 2
+    item = early.to_tmf622(5)["productOrderItem"][0]
+    assert item["itemTerm"] == [{"name": "12-month commitment", "description": "Minimum commitment of 12 months",
+                                 "duration": {"amount": 12, "units": "month"}, "@type": "OrderTerm"}]
+    assert [t["validFor"]["startDateTime"] for t in item["product"]["productTerm"]] == [
+        "2025-03-01T00:00:00Z", "2027-03-01T00:00:00Z"]
+    late = engine.change(inventories["frank"], Renew(product="G-1", months=24), as_of=datetime(2026, 3, 1, tzinfo=UTC))
+    new = late.item("G-1").terms[-1]  # type: ignore[index]
+    assert new.valid_for.start == datetime(2026, 3, 1, tzinfo=UTC)  # type: ignore[union-attr]
+    assert new.valid_for.end == datetime(2028, 3, 1, tzinfo=UTC)  # type: ignore[union-attr]
+    with pytest.raises(odedelta.RequestError, match="renewal opens 60 days before the term ends, on 2026-12-31"):
+        engine.change(inventories["alice"], Renew(product="A-1"), as_of=datetime(2026, 6, 1, tzinfo=UTC))
+
+
+def test_term_notices(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    notices = engine.term_notices(inventories["carol"], as_of=datetime(2026, 11, 1, tzinfo=UTC))
+    assert [(n.product_id, n.days_left, n.at_end, n.successor) for n in notices] == [("C-1", 30, "migrate", "po-mobile-m")]
+    assert engine.term_notices(inventories["carol"], as_of=datetime(2026, 9, 1, tzinfo=UTC)) == []
+
+
+def test_mixed_currencies_are_refused_naming_both_prices(demo: odedelta.Catalog) -> None:
+    products = json.loads((DEMO / "inventories" / "frank.json").read_text(), parse_float=Decimal)
+    products[3]["productPrice"][0]["price"]["taxIncludedAmount"]["unit"] = "USD"
+    inventory = odedelta.Inventory.from_document(demo, products)
+    with pytest.raises(odedelta.CurrencyMismatch, match=r"prices in different currencies: .* EUR \(G-1, .*\) and "
+                                                       r"8.00 USD \(G-4, inventory:G-4/productPrice\[0\]\)"):
+        Engine(demo).change(inventory, ChangeOffer(product="G-1", to="po-mobile-s"), as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("groups", "relation", "segment", "expected"),
+    [
+        ([[("productOffering.id", "=", "po-fiber-500")]], "AND", None, True),
+        ([[("productOffering.id", "in", "po-fiber-100, po-fiber-300")]], "AND", None, False),
+        ([[("productOffering.id", "!=", "po-fiber-300")]], "AND", None, True),
+        ([[("category.id", "=", "cat-fiber")], [("customer.segment", "=", "business")]], "AND", None, False),
+        ([[("category.id", "=", "cat-fiber")], [("customer.segment", "=", "business")]], "OR", None, True),
+        ([[("productSpecification.id", "=", "ps-voicemail")], [("customer.segment", "=", "business")]], "AND",
+         "business", True),
+    ],
+)
+def test_promotion_criteria_interpretation(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory],
+                                           groups: list[list[tuple[str, str, str]]], relation: str,
+                                           segment: str | None, expected: bool) -> None:
+    promotion = Promotion.model_validate({"id": "p", "pattern": [{
+        "criteriaGroupLogicalRelationship": relation,
+        "criteriaGroup": [{"criteria": [{"criteriaParameter": p, "criteriaOperator": o, "criteriaValue": v}
+                                        for p, o, v in group]} for group in groups]}]})
+    held = holds(inventories["alice"].products.values(), demo)
+    assert promotion_applies(promotion, held, Context(segment=segment), AS_OF) is expected
+
+
+def test_expired_promotions_do_not_apply(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    held = holds(inventories["erin"].products.values(), demo)
+    summer = demo.promotions["promo-summer-2025"]
+    assert promotion_applies(summer, held, Context(), datetime(2025, 7, 1, tzinfo=UTC))
+    assert not promotion_applies(summer, held, Context(), AS_OF)
+
+
+# ------------------------------------------------------------------------------------ totals add up (hypothesis)
+
+
+@pytest.fixture(scope="module")
+def change_space(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> list[tuple[str, str, str]]:
+    return [(name, pid, oid) for name, inv in inventories.items() for pid in inv.roots()
+            for oid in sorted(demo.offerings) if demo.graph.components(oid)]
+
+
+@given(data=st.data())
+def test_totals_equal_the_sum_of_their_lines_in_one_currency(engine: Engine, change_space: list[Any],
+                                                             inventories: dict[str, odedelta.Inventory],
+                                                             data: st.DataObject) -> None:
+    name, product, target = data.draw(st.sampled_from(change_space))
+    as_of = data.draw(st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2027, 12, 31),
+                                   timezones=st.just(UTC)))
+    context = Context(segment=data.draw(st.sampled_from([None, "business", "residential"])),
+                      billing_cycle_day=data.draw(st.sampled_from([None, 1, 15, 28])))
+    try:
+        result = engine.change(inventories[name], ChangeOffer(product=product, to=target), as_of=as_of, context=context)
+    except odedelta.RequestError:
+        return
+    c = result.consequences
+    assert c is not None
+    lines = [ch.amount.rounded() for ch in c.charges]
+    assert all(line.currency == c.currency for line in lines)
+    assert c.due_now.amount == sum((line.amount for line in lines), Decimal(0))
+    assert c.penalty_total.amount == sum((ch.amount.rounded().amount for ch in c.charges_of("penalty")), Decimal(0))
+    assert c.penalty_total.amount >= 0
+    after = [c.after.products[p].net for p in c.after_ids if c.after.products[p].net is not None]
+    assert c.recurring_after.amount == sum((m.rounded().amount for m in after), Decimal(0))  # type: ignore[union-attr]
+    for pid in c.after_ids:
+        entry = c.after.products[pid]
+        if entry.net is not None:
+            assert entry.net.amount >= 0  # discounts never take a price below zero
+    order = result.to_tmf622(4)
+    due = [p for p in order["orderTotalPrice"] if p["priceType"] == "oneTime"][0]
+    assert due["price"]["taxIncludedAmount"]["value"] == c.due_now.amount
