@@ -222,3 +222,21 @@ def test_totals_equal_the_sum_of_their_lines_in_one_currency(engine: Engine, cha
     order = result.to_tmf622(4)
     due = [p for p in order["orderTotalPrice"] if p["priceType"] == "oneTime"][0]
     assert due["price"]["taxIncludedAmount"]["value"] == c.due_now.amount
+
+
+def test_price_alterations_from_the_catalog_and_the_inventory(demo: odedelta.Catalog,
+                                                              inventories: dict[str, odedelta.Inventory]) -> None:
+    goodwill = Engine(demo).change(inventories["frank"], ChangeOffer(product="G-1", to="po-mobile-s"), as_of=AS_OF)
+    c = goodwill.consequences
+    assert c is not None
+    roaming = c.before.products["G-6"]  # 15.00 − 20% goodwill recorded in the inventory, kept by the change
+    assert (roaming.net.amount, [d.source for d in roaming.discounts]) == (  # type: ignore[union-attr]
+        Decimal("12.00"), ["inventory:G-6/productPrice[0]/productPriceAlteration[0]"])
+    assert c.after.products["G-6"].net == roaming.net
+    launch = Engine(demo).change(inventories["erin"], ChangeOffer(product="E-1", to="po-home-pack-max"), as_of=AS_OF)
+    assert launch.consequences is not None
+    tv = launch.consequences.after.products["E-5"]  # 30.00 − 20% launch offer (a discount POP related to the fee)
+    assert (tv.net.amount, tv.discounts[0].source) == (Decimal("24.00"), "catalog:pop-tv-premium-launch")  # type: ignore[union-attr]
+    order = launch.to_tmf622(5)
+    tv_item = next(i for i in order["productOrderItem"] if i["product"].get("id") == "E-5")
+    assert tv_item["itemPrice"][0]["priceAlteration"][0]["price"]["percentage"] == Decimal("20")

@@ -21,7 +21,7 @@ def test_demo_catalog_counts(demo: odedelta.Catalog) -> None:
     assert demo.counts() == {
         "productOffering": 49,
         "productSpecification": 21,
-        "productOfferingPrice": 49,
+        "productOfferingPrice": 50,
         "category": 8,
         "promotion": 5,
     }

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from .catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUSES
 from .graph import CATEGORY, OFFERING, SPECIFICATION
@@ -57,6 +58,10 @@ class Base:
     basis: str
     duty_free: Money | None = None
     pop_id: str | None = None
+    alterations: tuple[tuple[str, str, str], ...] = ()
+    """Standing reductions of this price: ``(source, name, value)`` with value ``"20%"`` or ``"3.00"`` — catalog
+    discount POPs related to the price (``popRelationship``), and inventory ``productPriceAlteration``s that no
+    catalog promotion accounts for (a goodwill discount)."""
 
 
 @dataclass
@@ -177,8 +182,30 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
         amount, duty_free = _price_amounts(price)
         if amount is not None:
             pop = price.product_offering_price.id if price.product_offering_price else None
-            return Base(amount, f"inventory:{product.id}/productPrice[{index}]", duty_free, pop)
+            where = f"inventory:{product.id}/productPrice[{index}]"
+            alterations = tuple(
+                (f"{where}/productPriceAlteration[{i}]", alteration.name or "price alteration", value)
+                for i, alteration in enumerate(price.alterations)
+                if (value := _alteration_value(alteration.price)) is not None
+                and not _names_a_promotion(alteration.name, alteration.description, catalog)
+            )
+            return Base(amount, where, duty_free, pop, alterations)
     return catalog_base(catalog, product.offering_id or "", as_of)
+
+
+def _alteration_value(price: Any) -> str | None:
+    if price is None:
+        return None
+    if price.percentage is not None:
+        return f"{price.percentage}%"
+    money = price.tax_included_amount or price.duty_free_amount
+    return str(abs(money.value)) if money is not None and money.value is not None else None
+
+
+def _names_a_promotion(name: str | None, description: str | None, catalog: Catalog) -> bool:
+    """Inventory alterations a catalog promotion accounts for are left to the promotion (evaluated afresh)."""
+    text = f"{name or ''} {description or ''}"
+    return any(pid in text for pid in catalog.promotions)
 
 
 def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
@@ -188,8 +215,18 @@ def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
     amount = lines[0].amount
     for line in lines[1:]:
         amount = amount + line.amount
+    alterations = tuple(
+        (f"catalog:{related.id}", related.name or related.id, f"{related.percentage}%" if related.percentage is not None
+         else str(related.price.value))
+        for line in lines
+        for rel in catalog.prices[line.pop_id].pop_relationship
+        if (related := catalog.prices.get(rel.id or "")) is not None
+        and (related.price_type or "").lower() in ("discount", "allowance")
+        and in_period(related.valid_for, as_of)
+        and (related.percentage is not None or (related.price is not None and related.price.value is not None))
+    )
     return Base(amount, "catalog:" + ",".join(line.pop_id for line in lines), None,
-                lines[0].pop_id if len(lines) == 1 else None)
+                lines[0].pop_id if len(lines) == 1 else None, alterations)
 
 
 def _price_amounts(price: ProductPrice) -> tuple[Money | None, Money | None]:
@@ -212,7 +249,10 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
     bills: dict[str, ProductBill] = {}
     for pid, product in products.items():
         base = (bases or {}).get(pid) or recurring_base(product, catalog, as_of)
-        bills[pid] = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free, base.pop_id)
+        bills[pid] = entry = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free,
+                                         base.pop_id)
+        for source, name, value in base.alterations:
+            add_discount(entry, source, name, value)
     promotions: dict[str, list[Discount]] = {}
     for promotion in sorted(catalog.promotions.values(), key=lambda p: p.id):
         if not promotion_applies(promotion, held, context, as_of):
