@@ -224,3 +224,13 @@ def test_apply_keeps_ids_and_generates_new_ones(engine: Engine, inventories: dic
     # applying the same change to the projected inventory changes nothing more
     again = engine.change(after, ChangeOffer(product="F-1", to="po-fiber-1000"), as_of=AS_OF)
     assert {i.action for i in again.items} == {Action.NO_CHANGE}
+
+
+def test_removing_a_component_unlinks_it_from_its_untouched_bundle(engine: Engine,
+                                                                    inventories: dict[str, odedelta.Inventory]) -> None:
+    """Regression (found by the property harness): the parent kept a relationship to the removed product, so the
+    projected inventory did not load."""
+    result = engine.change(inventories["frank"], RemoveProduct(product="G-6"), as_of=AS_OF)
+    after = result.projected_inventory()
+    assert "G-6" not in after.products
+    assert after.children("G-1") == ["G-2", "G-3", "G-4", "G-5"]

@@ -24,11 +24,12 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
         untouched = [c for c in inventory.children(pid) if c not in by_id] if pid in inventory.products else []
         return untouched + placed.get(pid, [])
 
+    deleted = {item.product_id for item in delta.items if item.action is Action.DELETE}
     out: list[Product] = []
     for pid, product in inventory.products.items():
         item = by_id.get(pid)
         if item is None:
-            out.append(product)
+            out.append(_without_links_to(product, deleted))
         elif item.action is not Action.DELETE:
             updated = _updated(product, item.offering_id, item.specification_id, item.characteristics,
                                children(pid), catalog)
@@ -41,6 +42,15 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
             out.append(_updated(Product(id=item.product_id, status="created"), item.offering_id,
                                 item.specification_id, item.characteristics, children(item.product_id), catalog))
     return out
+
+
+def _without_links_to(product: Product, deleted: set[str]) -> Product:
+    """An untouched product loses its relationships to the products the change deletes (a bundle whose component
+    is removed no longer bundles it)."""
+    kept = [r for r in product.product_relationship if r.target_id not in deleted]
+    if len(kept) == len(product.product_relationship):
+        return product
+    return product.model_copy(update={"product_relationship": kept})
 
 
 def _updated(product: Product, offering_id: str, spec_id: str | None, characteristics: dict[str, Any],

@@ -1,0 +1,246 @@
+"""Hypothesis strategies for property-testing odedelta — and your own catalogs and rules.
+
+Install with ``pip install odedelta[testing]``. Everything here builds *valid* data: a strategy that builds what
+the loader refuses is a bug (``tests/test_strategies.py`` checks it).
+
+* :func:`catalog_documents` / :func:`catalogs` — random catalogs: specifications with characteristics and allowed
+  values, simple offerings and bundles nested three levels deep with cardinalities (mandatory, optional, 0..n
+  unbounded), prices in one currency, commitment terms, promotions with criteria and discount actions, lifecycle
+  states (some offerings retired, with a successor).
+* :func:`inventory_documents` / :func:`inventories` — installed product trees for a catalog that respect its
+  cardinalities and allowed values, with commitment terms active, ending soon or expired relative to ``as_of``.
+* :func:`requests` — change requests of every kind for an inventory.
+
+Each shrinks towards few, small resources: fewer specifications, fewer offerings, fewer components.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("odedelta.strategies needs hypothesis: pip install 'odedelta[testing]'") from exc
+
+from .catalog import Catalog, Document
+from .inventory import Inventory
+from .requests import (
+    Acquire,
+    AddOffering,
+    ChangeOffer,
+    ModifyCharacteristics,
+    RemoveProduct,
+    Renew,
+    Request,
+    TerminateProduct,
+)
+
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+EPOCH = {"startDateTime": "2024-01-01T00:00:00Z"}
+CURRENCY = "EUR"
+
+amounts = st.integers(min_value=0, max_value=200).map(lambda n: Decimal(n) / 2)
+"""Prices in halves of a currency unit: exact in Decimal and in binary floating point."""
+
+
+def _money(amount: Decimal) -> dict[str, Any]:
+    return {"unit": CURRENCY, "value": amount}
+
+
+@st.composite
+def _specification(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    characteristics = []
+    for c in range(draw(st.integers(0, 2))):
+        values = draw(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=0, max_size=3, unique=True))
+        default = draw(st.sampled_from(values)) if values else None
+        characteristics.append({
+            "name": f"c{c}",
+            "valueType": "string",
+            "minCardinality": 1 if values else 0,
+            "maxCardinality": 1,
+            "productSpecCharacteristicValue": [{"value": v, "isDefault": v == default} for v in values],
+        })
+    return {"id": f"ps-{index}", "name": f"Specification {index}", "@type": "ProductSpecification",
+            "productSpecCharacteristic": characteristics}
+
+
+@st.composite
+def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, Any]]:
+    """The resources of a random valid catalog (TMF620/TMF671 JSON), as one list."""
+    specs = [draw(_specification(i)) for i in range(draw(st.integers(1, 4)))]
+    bundle_specs = [{"id": f"ps-b{i}", "name": f"Bundle specification {i}", "@type": "ProductSpecification"}
+                    for i in range(2)]
+    categories = [{"id": f"cat-{i}", "name": f"Category {i}", "@type": "Category"} for i in range(2)]
+    prices: list[dict[str, Any]] = []
+    offerings: list[dict[str, Any]] = []
+
+    def price(owner: str, kind: str, amount: Decimal) -> dict[str, str]:
+        pop: dict[str, Any] = {"id": f"pop-{owner}-{kind}", "name": f"{owner} {kind}", "priceType": kind,
+                               "price": _money(amount), "@type": "ProductOfferingPrice"}
+        if kind == "recurring":
+            pop["recurringChargePeriodType"] = "month"
+            pop["recurringChargePeriodLength"] = 1
+        prices.append(pop)
+        return {"id": pop["id"]}
+
+    def offering(oid: str, spec: str, extra: dict[str, Any]) -> dict[str, Any]:
+        doc = {"id": oid, "name": oid, "lifecycleStatus": "Active", "validFor": EPOCH,
+               "productSpecification": {"id": spec},
+               "category": [{"id": draw(st.sampled_from([c["id"] for c in categories]))}],
+               "productOfferingPrice": [price(oid, "recurring", draw(amounts))], "@type": "ProductOffering", **extra}
+        if draw(st.booleans()):
+            doc["productOfferingPrice"].append(price(oid, "oneTime", draw(amounts)))
+        offerings.append(doc)
+        return doc
+
+    leaves = []
+    for i in range(draw(st.integers(1, max_leaves))):
+        spec = draw(st.sampled_from(specs))
+        uses = []
+        for char in spec["productSpecCharacteristic"]:
+            values = [v["value"] for v in char["productSpecCharacteristicValue"]]
+            if values and draw(st.booleans()):
+                fixed = draw(st.sampled_from(values))
+                uses.append({"name": char["name"], "productSpecCharacteristicValue": [{"value": fixed,
+                                                                                       "isDefault": True}]})
+        leaves.append(offering(f"po-l{i}", spec["id"], {"isBundle": False, "prodSpecCharValueUse": uses}))
+
+    def slots(pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        chosen = draw(st.lists(st.sampled_from([o["id"] for o in pool]), min_size=1, max_size=3, unique=True))
+        out = []
+        for oid in chosen:
+            lower = draw(st.integers(0, 1))
+            upper = draw(st.one_of(st.none(), st.integers(max(lower, 1), lower + 2)))
+            default = draw(st.integers(lower, upper if upper is not None else lower + 1))
+            option = {"numberRelOfferLowerLimit": lower, "numberRelOfferDefault": default}
+            if upper is not None:
+                option["numberRelOfferUpperLimit"] = upper
+            out.append({"id": oid, "bundledProductOfferingOption": option})
+        return out
+
+    level1 = [offering(f"po-m{i}", draw(st.sampled_from(bundle_specs))["id"],
+                       {"isBundle": True, "bundledProductOffering": slots(leaves)})
+              for i in range(draw(st.integers(1, 3)))]
+    tops = [offering(f"po-t{i}", draw(st.sampled_from(bundle_specs))["id"],
+                     {"isBundle": True, "bundledProductOffering": slots(level1 + leaves),
+                      "productOfferingTerm": [{"name": "commitment", "duration": {"amount": draw(
+                          st.sampled_from([12, 24])), "units": "month"}}]})
+            for i in range(draw(st.integers(1, 3)))]
+    if len(tops) > 1 and draw(st.booleans()):  # an end-of-sale top offering with its successor
+        tops[0]["lifecycleStatus"] = "Retired"
+        tops[0]["productOfferingRelationship"] = [{"id": tops[1]["id"], "relationshipType": "replacedBy"}]
+    promotions = []
+    for i in range(draw(st.integers(0, 2))):
+        qualifying = draw(st.sampled_from([o["id"] for o in tops + level1]))
+        target = draw(st.sampled_from([o["id"] for o in leaves]))
+        value = draw(st.sampled_from(["50%", "100%", "2.50"]))
+        promotions.append({
+            "id": f"promo-{i}", "name": f"Promotion {i}", "lifecycleStatus": "active", "validFor": EPOCH,
+            "pattern": [{"criteriaGroup": [{"criteria": [{"criteriaParameter": "productOffering.id",
+                                                          "criteriaOperator": "=", "criteriaValue": qualifying}]}],
+                         "action": [{"actionType": "discount", "actionValue": value,
+                                     "actionEntityRef": {"id": target, "@referredType": "ProductOffering"}}]}],
+            "@type": "Promotion"})
+    return [*specs, *bundle_specs, *categories, *prices, *offerings, *promotions]
+
+
+def build_catalog(documents: list[dict[str, Any]]) -> Catalog:
+    return Catalog.from_documents([Document("generated", documents)])
+
+
+def catalogs(max_leaves: int = 6) -> st.SearchStrategy[Catalog]:
+    """Random valid catalogs (see :func:`catalog_documents`)."""
+    return catalog_documents(max_leaves).map(build_catalog)
+
+
+@st.composite
+def inventory_documents(draw: st.DrawFn, catalog: Catalog, as_of: datetime = AS_OF,
+                        max_roots: int = 2) -> list[dict[str, Any]]:
+    """Installed product trees (TMF637 JSON) for ``catalog``: counts within every cardinality, allowed values for
+    every characteristic, terms active, ending soon or expired relative to ``as_of``."""
+    roots = [o for o in sorted(catalog.offerings) if catalog.graph.components(o)
+             and not catalog.graph.bundles_containing(o)]
+    products: list[dict[str, Any]] = []
+    counter = iter(range(1, 10_000))
+
+    def instantiate(offering: str, depth: int) -> str:
+        pid = f"P-{next(counter)}"
+        product: dict[str, Any] = {"id": pid, "status": "active", "startDate": "2024-06-01T00:00:00Z",
+                                   "productOffering": {"id": offering}, "@type": "Product"}
+        chars = []
+        spec = catalog.specification_of(offering)
+        for char in spec.product_spec_characteristic if spec else []:
+            allowed = catalog.allowed_values(offering, char.name)
+            if allowed:
+                chars.append({"name": char.name, "value": draw(st.sampled_from([v.value for v in allowed]))})
+        if chars:
+            product["productCharacteristic"] = chars
+        products.append(product)
+        children = []
+        for slot in catalog.graph.components(offering):
+            high = slot.upper if slot.upper is not None else slot.lower + 2
+            for _ in range(draw(st.integers(slot.lower, min(high, slot.lower + 2)))):
+                children.append(instantiate(slot.offering_id, depth + 1))
+        if children:
+            product["productRelationship"] = [{"relationshipType": "bundles", "product": {"id": c}}
+                                              for c in children]
+        if depth == 0 and catalog.offering(offering).product_offering_term:
+            state = draw(st.sampled_from(["active", "ending soon", "expired", "none"]))
+            if state != "none":
+                end = as_of + {"active": timedelta(days=300), "ending soon": timedelta(days=20),
+                               "expired": timedelta(days=-40)}[state]
+                start = end - timedelta(days=365)
+                product["productTerm"] = [{"name": "commitment", "duration": {"amount": 12, "units": "month"},
+                                           "validFor": {"startDateTime": start.isoformat().replace("+00:00", "Z"),
+                                                        "endDateTime": end.isoformat().replace("+00:00", "Z")}}]
+        return pid
+
+    for _ in range(draw(st.integers(1, max_roots)) if roots else 0):
+        instantiate(draw(st.sampled_from(roots)), 0)
+    return products
+
+
+def inventories(catalog: Catalog, as_of: datetime = AS_OF) -> st.SearchStrategy[Inventory]:
+    return inventory_documents(catalog, as_of).map(lambda docs: Inventory.from_document(catalog, docs))
+
+
+@st.composite
+def requests(draw: st.DrawFn, catalog: Catalog, inventory: Inventory, as_of: datetime = AS_OF) -> Request:
+    """A change request of any kind that fits ``inventory`` (it may still be refused: a retired target, a value a
+    new product needs and has no default for)."""
+    roots = inventory.roots()
+    sellable_tops = [o for o in sorted(catalog.offerings) if catalog.graph.components(o)
+                     and not catalog.graph.bundles_containing(o) and catalog.sellable(o, as_of)[0]]
+    kinds = ["acquire"] if not roots else ["change_offer", "add", "remove", "modify", "terminate", "acquire", "renew"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "acquire" or not roots:
+        return Acquire(offering=draw(st.sampled_from(sellable_tops or sorted(catalog.offerings))))
+    root = draw(st.sampled_from(roots))
+    if kind == "change_offer":
+        return ChangeOffer(product=root, to=draw(st.sampled_from(sellable_tops or [inventory.product(root).offering_id])))
+    if kind == "terminate":
+        return TerminateProduct(product=root)
+    if kind == "renew":
+        return Renew(product=root)
+    below = inventory.subtree(root)
+    if kind == "add":
+        parent = draw(st.sampled_from(below))
+        slots = catalog.graph.components(inventory.product(parent).offering_id or "")
+        if slots:
+            return AddOffering(offering=draw(st.sampled_from(slots)).offering_id, parent=parent)
+        return ChangeOffer(product=root, to=inventory.product(root).offering_id or "")
+    if kind == "remove" and len(below) > 1:
+        return RemoveProduct(product=draw(st.sampled_from(below[1:])))
+    product = inventory.product(draw(st.sampled_from(below)))
+    for name in product.characteristics():
+        allowed = catalog.allowed_values(product.offering_id or "", name)
+        if allowed:
+            return ModifyCharacteristics(product=product.id,
+                                         characteristics={name: draw(st.sampled_from([v.value for v in allowed]))})
+    return ChangeOffer(product=root, to=inventory.product(root).offering_id or "")
+
+
+__all__ = ["AS_OF", "build_catalog", "catalog_documents", "catalogs", "inventories", "inventory_documents", "requests"]
