@@ -392,23 +392,54 @@ class DeltaBuilder:
         return f"rule:{rule}" if rule else None
 
     def _match(self, children: list[Product], slots: list[Component]) -> dict[str, Component]:
-        """Assign installed children to target slots: keep the most, then the best fits, then the oldest."""
-        edges: list[tuple[str, tuple[int, int], int]] = []
-        for rank, child in enumerate(children):
+        """Assign installed children to target slots: keep the most, then the best fits, then the oldest.
+
+        Exact maximum-cardinality, maximum-weight matching. Children that can fill only one slot are settled per
+        slot (it keeps its best candidates up to its capacity: what the matching would choose, in O(n log n));
+        children that could fill several slots compete in a networkx matching over slot copies (at most as many
+        copies as candidates).
+        """
+        rank = {child.id: i for i, child in enumerate(children)}
+        options: dict[str, list[tuple[Component, int]]] = {}
+        for child in children:
             for slot in slots:
                 fit = self._fit(child, slot, slots)
-                if not fit:
-                    continue
-                kept = sum(1 for c in child.product_characteristic
-                           if self.catalog.is_allowed(slot.offering_id, c.name, c.value))
-                capacity = slot.upper if slot.upper is not None else len(children)
-                for copy in range(capacity):
-                    # weight: fit first, then characteristics kept, then older products, then earlier copies
-                    weight = ((fit * 1000 + kept) * 1000 + (len(children) - rank)) * 1000 + (capacity - copy)
-                    edges.append((child.id, (slot.slot, copy), weight))
-        pairs = max_weight_assignment(edges)
-        by_slot = {slot.slot: slot for slot in slots}
-        return {child_id: by_slot[slot_copy[0]] for child_id, slot_copy in pairs.items()}
+                if fit:
+                    kept = sum(1 for c in child.product_characteristic
+                               if self.catalog.is_allowed(slot.offering_id, c.name, c.value))
+                    # weight: fit first, then characteristics kept, then older products
+                    weight = (fit * 1000 + kept) * 1_000_000 + (len(children) - rank[child.id])
+                    options.setdefault(child.id, []).append((slot, weight))
+        single = {cid: opts[0] for cid, opts in options.items() if len(opts) == 1}
+        contested = {cid: opts for cid, opts in options.items() if len(opts) > 1}
+        contested_slots = {slot.slot for opts in contested.values() for slot, _ in opts}
+        assignment: dict[str, Component] = {}
+        by_slot: dict[int, list[tuple[int, str]]] = {}
+        for cid, (slot, weight) in single.items():
+            if slot.slot in contested_slots:
+                contested[cid] = [(slot, weight)]
+            else:
+                by_slot.setdefault(slot.slot, []).append((weight, cid))
+        slot_of = {slot.slot: slot for slot in slots}
+        for number, candidates in by_slot.items():
+            slot = slot_of[number]
+            best = sorted(candidates, key=lambda wc: (-wc[0], rank[wc[1]]))
+            for _, cid in best[: slot.upper if slot.upper is not None else len(best)]:
+                assignment[cid] = slot
+        if contested:
+            demand: dict[int, int] = {}
+            for opts in contested.values():
+                for slot, _ in opts:
+                    demand[slot.slot] = demand.get(slot.slot, 0) + 1
+            edges = []
+            for cid in sorted(contested, key=rank.__getitem__):
+                for slot, weight in contested[cid]:
+                    copies = demand[slot.slot] if slot.upper is None else min(slot.upper, demand[slot.slot])
+                    for copy in range(copies):
+                        edges.append((cid, (slot.slot, copy), weight * 1000 + (copies - copy)))
+            for cid, (number, _) in max_weight_assignment(edges).items():
+                assignment[cid] = slot_of[number]  # type: ignore[index]
+        return assignment
 
     # ------------------------------------------------------------------ characteristics
     def _carry_characteristics(self, product: Product, target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
