@@ -181,3 +181,26 @@ def test_strategies_are_importable_by_users(seed: int) -> None:
     import odedelta.strategies as strategies
 
     assert strategies.catalogs().example is not None  # a SearchStrategy users can draw from
+
+
+def test_equivalent_products_competing_for_one_slot_are_chosen_by_age_then_id_not_by_list_order() -> None:
+    """Regression (found by the thorough profile): which of two identical products was kept depended on the order
+    the inventory listed them in."""
+    from odedelta.catalog import Catalog, Document
+
+    catalog = Catalog.from_documents([Document("c", [
+        {"id": "ps", "@type": "ProductSpecification"}, {"id": "ps-b", "@type": "ProductSpecification"},
+        {"id": "po-x", "@type": "ProductOffering", "productSpecification": {"id": "ps"}},
+        {"id": "po-two", "@type": "ProductOffering", "productSpecification": {"id": "ps-b"}, "bundledProductOffering": [
+            {"id": "po-x", "bundledProductOfferingOption": {"numberRelOfferLowerLimit": 0, "numberRelOfferUpperLimit": 2}}]},
+        {"id": "po-one", "@type": "ProductOffering", "productSpecification": {"id": "ps-b"}, "bundledProductOffering": [
+            {"id": "po-x", "bundledProductOfferingOption": {"numberRelOfferLowerLimit": 0, "numberRelOfferUpperLimit": 1}}]},
+    ])])
+    products = [{"id": "B", "productOffering": {"id": "po-two"}, "productRelationship": [
+        {"relationshipType": "bundles", "product": {"id": "X-2"}}, {"relationshipType": "bundles", "product": {"id": "X-1"}}]},
+        {"id": "X-2", "productOffering": {"id": "po-x"}}, {"id": "X-1", "productOffering": {"id": "po-x"}}]
+    for listing in (products, [products[0], products[2], products[1]]):
+        result = Engine(catalog).change(odedelta.Inventory.from_document(catalog, listing),
+                                        ChangeOffer(product="B", to="po-one"), as_of=AS_OF)
+        assert [(i.product_id, i.action.value) for i in result.items if i.product_id.startswith("X")] == [
+            ("X-1", "noChange"), ("X-2", "delete")]

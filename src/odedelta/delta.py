@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -313,6 +313,16 @@ class DeltaBuilder:
                                f"{self._name(offering)}; what it held is kept where the target has a place for it",
                                f"catalog:{offering}")], previous=None)
         have = {slot.slot: 0 for slot in slots}
+        loose = [c for c in candidates if c.id not in assignment]
+        adopted: dict[str, list[Product]] = {}
+        for slot in slots:  # a kept product of a slot takes in loose products that belong beneath it
+            holder = next((c for c in candidates if assignment.get(c.id) is slot), None)
+            if holder is None:
+                continue
+            takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
+            if takers:
+                adopted[holder.id] = takers
+                loose = [c for c in loose if c not in takers]
         for candidate in candidates:
             slot = assignment.get(candidate.id)
             if slot is not None:
@@ -322,8 +332,9 @@ class DeltaBuilder:
                 via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(offering)}",
                              (self._mapping_source(candidate, slot.offering_id) if mapped else None)
                              or f"catalog:{offering}")
-                self._migrate(candidate, slot.offering_id, product_id, "matched", slot_reason=via)
-        loose = [c for c in candidates if c.id not in assignment]
+                extra = adopted.get(candidate.id)
+                self._migrate(candidate, slot.offering_id, product_id, "matched", slot_reason=via,
+                              candidates=self._children(candidate) + extra if extra else None)
         chosen = list(options)
         for slot in slots:
             room = None if slot.upper is None else slot.upper - have[slot.slot]
@@ -399,7 +410,10 @@ class DeltaBuilder:
         children that could fill several slots compete in a networkx matching over slot copies (at most as many
         copies as candidates).
         """
-        rank = {child.id: i for i, child in enumerate(children)}
+        # older products first (start date, then id): the same answer whatever order the inventory lists them in
+        far = datetime.max.replace(tzinfo=UTC)
+        ordered = sorted(children, key=lambda c: (c.start_date or far, c.id))
+        rank = {child.id: i for i, child in enumerate(ordered)}
         options: dict[str, list[tuple[Component, int]]] = {}
         for child in children:
             for slot in slots:
