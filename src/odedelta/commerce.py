@@ -28,7 +28,6 @@ from typing import Any
 
 from .catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUSES
 from .graph import CATEGORY, OFFERING, SPECIFICATION
-from .inventory import Inventory
 from .money import Money
 from .pricing import RECURRING, catalog_prices
 from .requests import Context

@@ -19,7 +19,6 @@ from .delta import Action, Delta, DeltaItem, Reason
 from .errors import CurrencyMismatch
 from .money import Money, total
 from .pricing import ONE_TIME, catalog_prices
-from .requests import Context
 from .rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
 from .tmf import Product
 

@@ -24,7 +24,7 @@ from .money import Money
 from .requests import ChangeOffer, Context
 
 if TYPE_CHECKING:
-    from .engine import ChangeResult, Engine
+    from .engine import Engine
 
 
 @dataclass

@@ -240,7 +240,7 @@ class Compiler:
                 # (durable-rules does not compute arithmetic between two constants)
                 folded = _FOLD[type(node.op)](Decimal(left.json), Decimal(right.json))
                 return _Value(result_type, folded, node=node)
-            json = {_ARITH[type(node.op)]: {"$l": _ref(left), "$r": _ref(right)}}
+            json = {_ARITH[type(node.op)]: {"$l": left.json, "$r": right.json}}
             return _Value(result_type, json, node=node)
         if isinstance(node, ast.Call):
             raise _Failed(node, f"unknown function {_call_name(node) or ast.unparse(node.func)!r}; "
@@ -316,10 +316,6 @@ def _contains_fact_first(node: ast.AST) -> bool:
 def _binop(left: ast.AST, op: ast.operator, right: ast.AST, where: ast.AST) -> ast.BinOp:
     node = ast.BinOp(left=left, op=op, right=right)
     return ast.copy_location(node, where)
-
-
-def _ref(value: _Value) -> Any:
-    return value.json
 
 
 def _dotted(node: ast.AST) -> str | None:
