@@ -362,7 +362,8 @@ def _removable(result: ChangeResult, product_id: str) -> bool:
     parent_offering = next((i.offering_id for i in result.items if i.product_id == parent), None) or (
         result.inventory.product(parent).offering_id if parent in result.inventory.products else None)
     offering = item.offering_id if item else result.inventory.product(product_id).offering_id
-    siblings = [i for i in result.projected() if i.offering_id == offering]
+    after = result.projected_inventory()
+    siblings = [c for c in after.children(parent) if after.product(c).offering_id == offering]
     for slot in result.catalog.graph.components(parent_offering or ""):
         if slot.offering_id == offering and len(siblings) - 1 < slot.lower:
             return False

@@ -129,6 +129,9 @@ class DeltaBuilder:
         self.items: list[DeltaItem] = []
         self._new_ids = 0
         self._choices: Mapping[str, Mapping[str, Any]] = {}
+        self._elsewhere: set[str] = set()
+        """Installed products placed away from their installed parent: not candidates beneath it."""
+        self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
 
     # ------------------------------------------------------------------ entry point
     def build(self, request: Request) -> Delta:
@@ -142,6 +145,9 @@ class DeltaBuilder:
             "renew": self._renew,
         }[request.kind]
         root, target = handler(request)  # type: ignore[operator]
+        if request.kind == "change_offer":
+            self._rehome()
+        self._renumber()
         return Delta(self.items, request, self.as_of, root, target)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
@@ -300,12 +306,16 @@ class DeltaBuilder:
             assignment = self._match(candidates, slots)
             opened = [c for c in candidates if c.id not in assignment and self._children(c)
                       and any(self._fits_beneath(g, offering) for g in self._children(c))]
-            if not opened:
+            lifted = [stray for c in candidates if c.id in assignment
+                      for stray in self._strays(c, assignment[c.id].offering_id, offering)]
+            if not opened and not lifted:
                 break
             for bundle in opened:
                 candidates.remove(bundle)
                 dissolved.append(bundle)
                 candidates.extend(self._children(bundle))
+            self._elsewhere.update(stray.id for stray in lifted)
+            candidates.extend(lifted)
         for bundle in dissolved:
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
                        bundle.characteristics(), [],
@@ -367,22 +377,129 @@ class DeltaBuilder:
             self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
 
     def _children(self, product: Product) -> list[Product]:
-        return [self.inventory.product(c) for c in self.inventory.children(product.id)]
+        return [self.inventory.product(c) for c in self.inventory.children(product.id) if c not in self._elsewhere]
+
+    # ------------------------------------------------------------------ across levels
+    def _rehome(self) -> None:
+        """Keep what the level-by-level placement deleted when the target tree has a place for it elsewhere.
+
+        Placement works one bundle at a time, so a component whose new parent has no place for it was deleted even
+        when the target holds its kind under another bundle (a specification used at two nesting levels). Such a
+        product takes the place of a new product of the same kind (which is then not added: no specification is
+        deleted and added again), else fills free room in a bundle of the target. Sweeps until nothing moves; each
+        move keeps one more installed product, so it ends.
+        """
+        moved = True
+        while moved:
+            moved = False
+            homeless = [i.product_id for i in self.items if i.action is Action.DELETE and i.installed
+                        and i.reasons[0].code in HOMELESS]
+            for product_id in homeless:
+                item = next(i for i in self.items if i.product_id == product_id)
+                if item.action is Action.DELETE and item.reasons[0].code in HOMELESS:
+                    place = self._home_for(self.inventory.product(product_id))
+                    if place is not None:
+                        self._move(item, *place)
+                        moved = True
+
+    def _home_for(self, product: Product) -> tuple[DeltaItem, Component, DeltaItem | None] | None:
+        """The best place for ``product`` in the target tree: ``(parent item, slot, new item it replaces)``."""
+        live = [i for i in self.items if i.action is not Action.DELETE]
+        below: dict[str, list[DeltaItem]] = {}
+        for item in live:
+            if item.parent_id is not None:
+                below.setdefault(item.parent_id, []).append(item)
+        by_product = {i.product_id: i for i in live}
+        best: tuple[tuple[int, int], tuple[DeltaItem, Component, DeltaItem | None]] | None = None
+        for parent in live:
+            slots = self.catalog.graph.components(parent.offering_id)
+            for slot in slots:
+                held = [c for c in below.get(parent.product_id, []) if c.offering_id == slot.offering_id]
+                new = next((c for c in held if not c.installed and not _adopts(c, below)), None)
+                fit = self._fit(product, slot, slots, strict=new is None)
+                if not fit:
+                    continue
+                untouched = [c for c in (self.inventory.children(parent.product_id) if parent.installed else [])
+                             if c not in by_product and self.inventory.product(c).offering_id == slot.offering_id]
+                if new is not None:
+                    place, rank = (parent, slot, new), (fit, 1)
+                elif slot.upper is None or len(held) + len(untouched) < slot.upper:
+                    place, rank = (parent, slot, None), (fit, 0)
+                else:
+                    continue
+                if best is None or rank > best[0]:
+                    best = (rank, place)
+        return best[1] if best else None
+
+    def _move(self, item: DeltaItem, parent: DeltaItem, slot: Component, replaced: DeltaItem | None) -> None:
+        """Re-emit the deleted ``item`` (and what it bundles) as kept under ``parent``; drop ``replaced``."""
+        gone = {item.product_id}
+        for other in self.items:  # the deleted tree under it, in emission order (parents first)
+            if other.action is Action.DELETE and other.parent_id in gone:
+                gone.add(other.product_id)
+        if replaced is not None:
+            gone.add(replaced.product_id)
+            for other in self.items:
+                if other.parent_id in gone and not other.installed:
+                    gone.add(other.product_id)
+        anchor = replaced or item
+        position = next(n for n, i in enumerate(self.items) if i is anchor)
+        before = [i for i in self.items[:position] if i.product_id not in gone]
+        after = [i for i in self.items[position:] if i.product_id not in gone]
+        self.items = []
+        outside = self._elsewhere
+        self._elsewhere = outside | {i.product_id for i in before + after}
+        product = self.inventory.product(item.product_id)
+        mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
+        via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(parent.offering_id)}",
+                     (self._mapping_source(product, slot.offering_id) if mapped else None)
+                     or f"catalog:{parent.offering_id}")
+        self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via)
+        self.items = before + self.items + after
+        self._elsewhere = outside
+
+    def _renumber(self) -> None:
+        """Items numbered in order; generated product ids without the gaps re-homing leaves."""
+        self._new_ids = 0
+        renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
+        for n, item in enumerate(self.items, 1):
+            item.id = str(n)
+            item.product_id = renamed.get(item.product_id, item.product_id)
+            if item.parent_id is not None:
+                item.parent_id = renamed.get(item.parent_id, item.parent_id)
+
+    def _strays(self, product: Product, target: str, offering: str) -> list[Product]:
+        """What ``product`` holds that its ``target`` has no place for but ``offering`` (one level up) has: it is
+        lifted to that level rather than deleted (the target keeps it beside the product, not inside it)."""
+        strays = []
+        for child in self._children(product):
+            if self._fits_beneath(child, target):
+                continue
+            if self._fits_beneath(child, offering):
+                strays.append(child)
+            else:  # the child has no place; what it holds may still have one
+                strays.extend(self._strays(child, target, offering))
+        return strays
 
     def _fits_beneath(self, product: Product, offering: str) -> bool:
         """Whether some component slot of ``offering``, at any depth, could hold ``product``."""
-        slots = self.catalog.graph.components(offering)
-        return any(self._fit(product, s, slots) or self._fits_beneath(product, s.offering_id) for s in slots)
+        key = (product.offering_id, product.spec_id, offering)
+        if key not in self._beneath:
+            slots = self.catalog.graph.components(offering)
+            self._beneath[key] = any(self._fit(product, s, slots) or self._fits_beneath(product, s.offering_id)
+                                     for s in slots)
+        return self._beneath[key]
 
-    def _fit(self, product: Product, slot: Component, slots: list[Component]) -> int:
+    def _fit(self, product: Product, slot: Component, slots: list[Component], strict: bool = True) -> int:
         """How well an installed product can fill a target slot (0: not at all).
 
         A product whose own offering is still a component of the target stays that offering (or goes, when its
-        slot is full): it is not turned into a sibling offering of the same specification.
+        slot is full): it is not turned into a sibling offering of the same specification — unless (not
+        ``strict``) the alternative is to delete it and add that sibling new.
         """
         if product.offering_id == slot.offering_id:
             return SAME_OFFERING
-        if any(s.offering_id == product.offering_id for s in slots):
+        if strict and any(s.offering_id == product.offering_id for s in slots):
             return 0
         slot_spec = self.catalog.graph.specification_of(slot.offering_id)
         product_spec = product.spec_id or (self.catalog.graph.specification_of(product.offering_id)
@@ -449,8 +566,9 @@ class DeltaBuilder:
             for cid in sorted(contested, key=rank.__getitem__):
                 for slot, weight in contested[cid]:
                     copies = demand[slot.slot] if slot.upper is None else min(slot.upper, demand[slot.slot])
-                    for copy in range(copies):
-                        edges.append((cid, (slot.slot, copy), weight * 1000 + (copies - copy)))
+                    for copy in range(copies):  # filling a mandatory place first spares adding a new product
+                        edges.append((cid, (slot.slot, copy),
+                                      weight * 1000 + (copies - copy) + (500 if copy < slot.lower else 0)))
             for cid, (number, _) in max_weight_assignment(edges).items():
                 assignment[cid] = slot_of[number]  # type: ignore[index]
         return assignment
@@ -655,6 +773,15 @@ class DeltaBuilder:
         if code == "requested":
             return "request"
         return slot_reason.source if slot_reason else f"catalog:{target}"
+
+
+HOMELESS = {"not_in_target", "cardinality_exceeded", "parent_deleted"}
+"""Reasons a change deletes a product that a place elsewhere in the target could keep (see ``_rehome``)."""
+
+
+def _adopts(item: DeltaItem, below: Mapping[str, list[DeltaItem]]) -> bool:
+    """Whether a new product holds installed ones somewhere beneath it."""
+    return any(c.installed or _adopts(c, below) for c in below.get(item.product_id, []))
 
 
 def _whole(offering: str) -> Component:

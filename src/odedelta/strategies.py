@@ -73,10 +73,9 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, An
     specs = [draw(_specification(i)) for i in range(draw(st.integers(1, 4)))]
     bundle_specs = [{"id": f"ps-b{i}", "name": f"Bundle specification {i}", "@type": "ProductSpecification"}
                     for i in range(2)]
-    # Top-level bundles have specifications of their own. Known limitation (open in issue 6): when one
-    # specification is used by bundles at two nesting levels, restructuring can delete and re-add it.
-    top_specs = [{"id": f"ps-t{i}", "name": f"Top bundle specification {i}", "@type": "ProductSpecification"}
-                 for i in range(2)]
+    # top-level bundles draw from their own specifications and the level-1 ones: one specification may sit at
+    # two nesting levels, and a change must then move the installed product between levels, not replace it
+    top_specs = [{"id": "ps-t0", "name": "Top bundle specification", "@type": "ProductSpecification"}]
     categories = [{"id": f"cat-{i}", "name": f"Category {i}", "@type": "Category"} for i in range(2)]
     prices: list[dict[str, Any]] = []
     offerings: list[dict[str, Any]] = []
@@ -128,7 +127,7 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, An
     level1 = [offering(f"po-m{i}", draw(st.sampled_from(bundle_specs))["id"],
                        {"isBundle": True, "bundledProductOffering": slots(leaves)})
               for i in range(draw(st.integers(1, 3)))]
-    tops = [offering(f"po-t{i}", draw(st.sampled_from(top_specs))["id"],
+    tops = [offering(f"po-t{i}", draw(st.sampled_from(top_specs + bundle_specs))["id"],
                      {"isBundle": True, "bundledProductOffering": slots(level1 + leaves),
                       "productOfferingTerm": [{"name": "commitment", "duration": {"amount": draw(
                           st.sampled_from([12, 24])), "units": "month"}}]})
