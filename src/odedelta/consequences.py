@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .commerce import Bill, ProductBill, add_discount, bill, catalog_base
-from .delta import Action, Delta, DeltaItem, Reason
+from .delta import Action, Delta, DeltaBuilder, DeltaItem, Reason
 from .errors import CurrencyMismatch
 from .money import Money, total
 from .pricing import ONE_TIME, catalog_prices
@@ -341,9 +341,11 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
             if not _removable(result, grant.product_id):
                 continue
             name = before.products[grant.product_id].offering_id
-            _delete_in_delta(result.delta, result, grant.product_id,
-                             Reason("promotion_lost", f"{_offering_name(result, name)} was free through "
-                                    f"{grant.name}, which the change ends", f"promotion:{promotion_id}"))
+            why = Reason("promotion_lost", f"{_offering_name(result, name)} was free through {grant.name}, which "
+                         f"the change ends", f"promotion:{promotion_id}")
+            _delete_in_delta(result.delta, result, grant.product_id, why)
+            # a product of its kind the change adds is this one, continued at its price
+            DeltaBuilder(result.catalog, result.inventory, result.as_of).take_place(result.delta, grant.product_id, why)
             dropped.append(grant.product_id)
     return dropped
 
@@ -380,7 +382,8 @@ def _delete_in_delta(delta: Delta, result: ChangeResult, product_id: str, reason
         if item is None:
             product = result.inventory.product(pid)
             item = DeltaItem(id=str(len(delta.items) + 1), action=Action.DELETE, product_id=pid,
-                             offering_id=product.offering_id or "", specification_id=product.spec_id,
+                             offering_id=product.offering_id or "",
+                             specification_id=result.catalog.graph.specification_of(product.offering_id or ""),
                              parent_id=result.inventory.parent(pid), characteristics=product.characteristics())
             delta.items.append(item)
         item.action = Action.DELETE

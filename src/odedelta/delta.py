@@ -129,6 +129,8 @@ class DeltaBuilder:
         self.items: list[DeltaItem] = []
         self._new_ids = 0
         self._choices: Mapping[str, Mapping[str, Any]] = {}
+        self._root: str | None = None
+        """The product the request is about (it changes when re-homing puts an installed product in its place)."""
         self._elsewhere: set[str] = set()
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
@@ -144,10 +146,11 @@ class DeltaBuilder:
             "acquire": self._acquire,
             "renew": self._renew,
         }[request.kind]
-        root, target = handler(request)  # type: ignore[operator]
+        self._root, target = handler(request)  # type: ignore[operator]
         if request.kind == "change_offer":
             self._rehome()
-        self._renumber()
+        renamed = self._renumber()
+        root = renamed.get(self._root, self._root) if self._root is not None else None
         return Delta(self.items, request, self.as_of, root, target)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
@@ -159,17 +162,14 @@ class DeltaBuilder:
         if parent is not None:
             self._must_fit_parent(parent, product.id, request.to)
         elif not self._fit(product, _whole(request.to), [_whole(request.to)]):
+            ways: list[Callable[[], str]] = []
             if self._fits_beneath(product, request.to):
-                # wrap: the installed product becomes a component of a new product of the target (plan → pack)
-                root = self._instantiate(request.to, None, "requested_add",
-                                         f"{self._name(request.to)} is taken as requested; {product.id} "
-                                         f"({self._name(product.offering_id)}) becomes part of it",
-                                         options=request.options, adopted=[product])
-                return root, request.to
+                ways.append(lambda: self._wrap(product, request))
             path = self._path_to(product, request.to)
             if path:
-                self._unwrap(path, request)
-                return path[-1].id, request.to
+                ways.append(lambda: self._unwrap(path, request))
+            if ways:
+                return self._least_disruptive(ways), request.to
         situation = "requested_change" if product.offering_id != request.to else "requested_change_same"
         self._migrate(product, request.to, parent, situation, options=request.options)
         return product.id, request.to
@@ -185,7 +185,37 @@ class DeltaBuilder:
                 queue.append([*path, child])
         return []
 
-    def _unwrap(self, path: list[Product], request: ChangeOffer) -> None:
+    def _least_disruptive(self, ways: list[Callable[[], str]]) -> str:
+        """Build each way of restructuring and keep the one that deletes the fewest installed products, then adds
+        the fewest (the first on a tie). Returns the root product of the way kept."""
+        built: list[tuple[tuple[int, int], list[DeltaItem], int, str]] = []
+        refused: RequestError | None = None
+        for way in ways:
+            self.items, self._new_ids, self._elsewhere = [], 0, set()
+            try:
+                self._root = way()
+            except RequestError as exc:
+                refused = refused or exc
+                continue
+            self._rehome()
+            root = self._root
+            deleted = sum(1 for i in self.items if i.action is Action.DELETE and i.installed)
+            added = sum(1 for i in self.items if not i.installed)
+            built.append(((deleted, added), self.items, self._new_ids, root))
+        if not built:
+            assert refused is not None
+            raise refused
+        _, self.items, self._new_ids, self._root = min(built, key=lambda b: b[0])
+        return self._root
+
+    def _wrap(self, product: Product, request: ChangeOffer) -> str:
+        """The installed product becomes a component of a new product of the target (a plan moved into a pack)."""
+        return self._instantiate(request.to, None, "requested_add",
+                                 f"{self._name(request.to)} is taken as requested; {product.id} "
+                                 f"({self._name(product.offering_id)}) becomes part of it",
+                                 options=request.options, adopted=[product])
+
+    def _unwrap(self, path: list[Product], request: ChangeOffer) -> str:
         """The pack is left for one of its parts: the part becomes the product of its own, the bundles around it
         are dissolved and what they held is placed in the target where it fits."""
         *around, core = path
@@ -198,6 +228,7 @@ class DeltaBuilder:
                                "request")], previous=None)
             candidates += [c for c in self._children(bundle) if c.id != path[depth + 1].id]
         self._migrate(core, request.to, None, "requested_change", options=request.options, candidates=candidates)
+        return core.id
 
     def _add(self, request: AddOffering) -> tuple[str | None, str]:
         self._known_offering(request.offering)
@@ -381,85 +412,141 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ across levels
     def _rehome(self) -> None:
-        """Keep what the level-by-level placement deleted when the target tree has a place for it elsewhere.
+        """Keep what the bundle-by-bundle placement gave up when the target tree has a place for it elsewhere.
 
-        Placement works one bundle at a time, so a component whose new parent has no place for it was deleted even
-        when the target holds its kind under another bundle (a specification used at two nesting levels). Such a
-        product takes the place of a new product of the same kind (which is then not added: no specification is
-        deleted and added again), else fills free room in a bundle of the target. Sweeps until nothing moves; each
-        move keeps one more installed product, so it ends.
+        Placement works one bundle at a time, so a component whose new parent has no place for it is deleted (or,
+        a bundle, dissolved) even when the target holds its kind under another bundle — a specification used at
+        two nesting levels. Such a product takes the place of a new product of its kind (which is then not added:
+        no specification is deleted and added again), else fills free room in a bundle of the target. A move is
+        kept only when it deletes fewer installed products, or as many and adds fewer: so the sweeps end.
         """
-        moved = True
-        while moved:
-            moved = False
-            homeless = [i.product_id for i in self.items if i.action is Action.DELETE and i.installed
-                        and i.reasons[0].code in HOMELESS]
-            for product_id in homeless:
+        improved = True
+        while improved:
+            improved = False
+            for product_id in [i.product_id for i in self.items if _gave_up(i)]:
                 item = next(i for i in self.items if i.product_id == product_id)
-                if item.action is Action.DELETE and item.reasons[0].code in HOMELESS:
-                    place = self._home_for(self.inventory.product(product_id))
-                    if place is not None:
-                        self._move(item, *place)
-                        moved = True
+                if _gave_up(item) and self._improve(item, room=True):
+                    improved = True
 
-    def _home_for(self, product: Product) -> tuple[DeltaItem, Component, DeltaItem | None] | None:
-        """The best place for ``product`` in the target tree: ``(parent item, slot, new item it replaces)``."""
+    def take_place(self, delta: Delta, product_id: str, why: Reason) -> bool:
+        """After the fact: the installed ``product_id``, which ``delta`` deletes (``why``), takes the place of a new
+        product of its kind the change adds, rather than one being deleted and the other added. True if it did."""
+        self.items, self._root = delta.items, delta.root_product_id
+        item = next(i for i in self.items if i.product_id == product_id)
+        if not self._improve(item, room=False, within=True):
+            return False
+        next(i for i in self.items if i.product_id == product_id).reasons.insert(0, why)
+        renamed = self._renumber()
+        delta.items = self.items
+        delta.root_product_id = renamed.get(self._root, self._root) if self._root is not None else None
+        return True
+
+    def _improve(self, item: DeltaItem, room: bool, within: bool = False) -> bool:
+        """Try the places the target has for the product of ``item``, best first; keep the first that makes the
+        change less disruptive (see :meth:`_disruption`). ``within``: only if its parent is part of the change."""
+        product = self.inventory.product(item.product_id)
+        installed = sorted(i.product_id for i in self.items if i.installed)
+        places = self._places_for(product, room)
+        if within:  # only a product inside the changed tree moves, and within it
+            live = {i.product_id for i in self.items if i.action is not Action.DELETE}
+            places = places if item.parent_id in live else []
+        for place in places:
+            kept, new_ids, root, score = self.items, self._new_ids, self._root, self._disruption()
+            self._move(item, *place)
+            # a move must account for every installed product it touched, once
+            if self._disruption() < score and sorted(i.product_id for i in self.items if i.installed) == installed:
+                return True
+            self.items, self._new_ids, self._root = kept, new_ids, root
+        return False
+
+    def _disruption(self) -> tuple[int, int]:
+        """Installed products deleted, then products added."""
+        deleted = sum(1 for i in self.items if i.action is Action.DELETE and i.installed)
+        return deleted, sum(1 for i in self.items if not i.installed)
+
+    def _places_for(self, product: Product, room: bool) -> list[tuple[DeltaItem | None, Component, DeltaItem | None]]:
+        """Where ``product`` could go in the target tree, best first: ``(parent item, slot, new item it would
+        replace)`` — replacing a new product of its kind (the new root of the change too) before taking free room
+        (only when ``room``)."""
         live = [i for i in self.items if i.action is not Action.DELETE]
+        ranked: list[tuple[tuple[int, int, int], tuple[DeltaItem | None, Component, DeltaItem | None]]] = []
+        root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
+        if root is not None and (fit := self._fit(product, _whole(root.offering_id), [_whole(root.offering_id)])):
+            ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
         below: dict[str, list[DeltaItem]] = {}
         for item in live:
             if item.parent_id is not None:
                 below.setdefault(item.parent_id, []).append(item)
-        by_product = {i.product_id: i for i in live}
-        best: tuple[tuple[int, int], tuple[DeltaItem, Component, DeltaItem | None]] | None = None
-        for parent in live:
+        touched = {i.product_id for i in self.items}
+        for order, parent in enumerate(live):
             slots = self.catalog.graph.components(parent.offering_id)
             for slot in slots:
                 held = [c for c in below.get(parent.product_id, []) if c.offering_id == slot.offering_id]
-                new = next((c for c in held if not c.installed and not _adopts(c, below)), None)
+                new = next((c for c in held if not c.installed), None)
                 fit = self._fit(product, slot, slots, strict=new is None)
-                if not fit:
+                if not fit or new is not None and new.product_id == parent.product_id:
                     continue
                 untouched = [c for c in (self.inventory.children(parent.product_id) if parent.installed else [])
-                             if c not in by_product and self.inventory.product(c).offering_id == slot.offering_id]
+                             if c not in touched and self.inventory.product(c).offering_id == slot.offering_id]
                 if new is not None:
-                    place, rank = (parent, slot, new), (fit, 1)
-                elif slot.upper is None or len(held) + len(untouched) < slot.upper:
-                    place, rank = (parent, slot, None), (fit, 0)
-                else:
-                    continue
-                if best is None or rank > best[0]:
-                    best = (rank, place)
-        return best[1] if best else None
+                    ranked.append(((-fit, 0, order), (parent, slot, new)))
+                elif room and (slot.upper is None or len(held) + len(untouched) < slot.upper):
+                    ranked.append(((-fit, 1, order), (parent, slot, None)))
+        return [place for _, place in sorted(ranked, key=lambda r: r[0])]
 
-    def _move(self, item: DeltaItem, parent: DeltaItem, slot: Component, replaced: DeltaItem | None) -> None:
-        """Re-emit the deleted ``item`` (and what it bundles) as kept under ``parent``; drop ``replaced``."""
+    def _move(self, item: DeltaItem, parent: DeltaItem | None, slot: Component, replaced: DeltaItem | None) -> None:
+        """Re-emit the given-up ``item`` as kept in ``slot`` under ``parent``, in place of ``replaced`` (whose
+        installed products it takes in). What it held comes back to it where its new offering has a place."""
+        product = self.inventory.product(item.product_id)
+        by_parent: dict[str, list[DeltaItem]] = {}
+        for other in self.items:
+            if other.parent_id is not None:
+                by_parent.setdefault(other.parent_id, []).append(other)
+
+        def subtree(root: str) -> set[str]:
+            found, queue = {root}, [root]
+            while queue:
+                for child in by_parent.get(queue.pop(), []):
+                    if child.product_id not in found:
+                        found.add(child.product_id)
+                        queue.append(child.product_id)
+            return found
+
+        current = {i.product_id: i for i in self.items}
+        returning = [c for c in self.inventory.children(product.id) if current[c].action is Action.DELETE
+                     or self._fits_beneath(self.inventory.product(c), slot.offering_id)]
         gone = {item.product_id}
-        for other in self.items:  # the deleted tree under it, in emission order (parents first)
-            if other.action is Action.DELETE and other.parent_id in gone:
-                gone.add(other.product_id)
+        for child in returning:
+            gone |= subtree(child)
+        taken: list[Product] = []
         if replaced is not None:
-            gone.add(replaced.product_id)
-            for other in self.items:
-                if other.parent_id in gone and not other.installed:
-                    gone.add(other.product_id)
+            inside = subtree(replaced.product_id)
+            gone |= inside
+            taken = [self.inventory.product(pid) for pid in sorted(inside) if current[pid].installed
+                     and not current[current[pid].parent_id or ""].installed]
         anchor = replaced or item
         position = next(n for n, i in enumerate(self.items) if i is anchor)
         before = [i for i in self.items[:position] if i.product_id not in gone]
         after = [i for i in self.items[position:] if i.product_id not in gone]
         self.items = []
         outside = self._elsewhere
-        self._elsewhere = outside | {i.product_id for i in before + after}
-        product = self.inventory.product(item.product_id)
-        mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
-        via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(parent.offering_id)}",
-                     (self._mapping_source(product, slot.offering_id) if mapped else None)
-                     or f"catalog:{parent.offering_id}")
-        self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via)
+        self._elsewhere = outside | {i.product_id for i in before + after} | {product.id, *returning}
+        candidates = [self.inventory.product(c) for c in returning] + taken
+        if parent is None:  # it becomes the product the change asked for
+            self._root = product.id
+            self._migrate(product, slot.offering_id, None, "requested_change", candidates=candidates)
+        else:
+            mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
+            via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(parent.offering_id)}",
+                         (self._mapping_source(product, slot.offering_id) if mapped else None)
+                         or f"catalog:{parent.offering_id}")
+            self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via,
+                          candidates=candidates)
         self.items = before + self.items + after
         self._elsewhere = outside
 
-    def _renumber(self) -> None:
-        """Items numbered in order; generated product ids without the gaps re-homing leaves."""
+    def _renumber(self) -> dict[str, str]:
+        """Items numbered in order; generated product ids without the gaps re-homing leaves (returned: old → new)."""
         self._new_ids = 0
         renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
         for n, item in enumerate(self.items, 1):
@@ -467,6 +554,7 @@ class DeltaBuilder:
             item.product_id = renamed.get(item.product_id, item.product_id)
             if item.parent_id is not None:
                 item.parent_id = renamed.get(item.parent_id, item.parent_id)
+        return renamed
 
     def _strays(self, product: Product, target: str, offering: str) -> list[Product]:
         """What ``product`` holds that its ``target`` has no place for but ``offering`` (one level up) has: it is
@@ -685,8 +773,12 @@ class DeltaBuilder:
 
     def _delete_tree(self, product_id: str, situation: str, why: str, source: str = "request") -> None:
         root = self.inventory.product(product_id)
-        for pid in self.inventory.subtree(product_id):
-            product = self.inventory.product(pid)
+        tree, queue = [], [root]
+        while queue:  # what it holds, except what was placed elsewhere
+            tree.append(queue.pop(0))
+            queue = self._children(tree[-1]) + queue
+        for product in tree:
+            pid = product.id
             code_situation = situation if pid == product_id else "under_deleted"
             action, code = OUTCOMES[code_situation]
             message = why if pid == product_id else f"bundled in {root.id} ({self._name(root.offering_id)}), which is removed"
@@ -775,13 +867,13 @@ class DeltaBuilder:
         return slot_reason.source if slot_reason else f"catalog:{target}"
 
 
-HOMELESS = {"not_in_target", "cardinality_exceeded", "parent_deleted"}
+HOMELESS = {"not_in_target", "cardinality_exceeded", "parent_deleted", "restructured"}
 """Reasons a change deletes a product that a place elsewhere in the target could keep (see ``_rehome``)."""
 
 
-def _adopts(item: DeltaItem, below: Mapping[str, list[DeltaItem]]) -> bool:
-    """Whether a new product holds installed ones somewhere beneath it."""
-    return any(c.installed or _adopts(c, below) for c in below.get(item.product_id, []))
+def _gave_up(item: DeltaItem) -> bool:
+    """Whether the change deletes an installed product for want of a place (see ``DeltaBuilder._rehome``)."""
+    return item.action is Action.DELETE and item.installed and item.reasons[0].code in HOMELESS
 
 
 def _whole(offering: str) -> Component:

@@ -29,7 +29,8 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
     for pid, product in inventory.products.items():
         item = by_id.get(pid)
         if item is None:
-            out.append(_without_links_to(product, deleted))
+            gone = deleted | {c for c in inventory.children(pid) if c in by_id and by_id[c].parent_id != pid}
+            out.append(_without_links_to(product, gone))
         elif item.action is not Action.DELETE:
             updated = _updated(product, item.offering_id, item.specification_id, item.characteristics,
                                children(pid), catalog)
@@ -44,10 +45,10 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
     return out
 
 
-def _without_links_to(product: Product, deleted: set[str]) -> Product:
-    """An untouched product loses its relationships to the products the change deletes (a bundle whose component
-    is removed no longer bundles it)."""
-    kept = [r for r in product.product_relationship if r.target_id not in deleted]
+def _without_links_to(product: Product, gone: set[str]) -> Product:
+    """An untouched product loses its relationships to the products the change deletes or moves elsewhere (a
+    bundle whose component is removed no longer bundles it)."""
+    kept = [r for r in product.product_relationship if r.target_id not in gone]
     if len(kept) == len(product.product_relationship):
         return product
     return product.model_copy(update={"product_relationship": kept})

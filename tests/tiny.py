@@ -1,0 +1,55 @@
+"""Tiny catalogs and inventories written as text, for regression tests of restructuring found by the harness.
+
+Catalog lines: ``offering spec [retired]`` then, after a colon, the slots ``offering lower..upper [dDEFAULT]``
+(``n``: unbounded). Inventory lines: ``product offering`` then, after a colon, the products it bundles::
+
+    po-l0 ps-1
+    po-m0 ps-b0: po-l0 1..n d2
+
+    P-1 po-m0: P-2
+    P-2 po-l0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import odedelta
+from odedelta.strategies import EPOCH, build_catalog
+
+
+def catalog(text: str) -> odedelta.Catalog:
+    specs: set[str] = set()
+    offerings: list[dict[str, Any]] = []
+    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+        head, _, tail = line.partition(":")
+        oid, spec, *flags = head.split()
+        specs.add(spec)
+        slots = []
+        for part in filter(None, (p.strip() for p in tail.split(","))):
+            target, bounds, *default = part.split()
+            lower, upper = bounds.split("..")
+            option: dict[str, Any] = {"numberRelOfferLowerLimit": int(lower),
+                                      "numberRelOfferDefault": int(default[0][1:]) if default else int(lower)}
+            if upper != "n":
+                option["numberRelOfferUpperLimit"] = int(upper)
+            slots.append({"id": target, "bundledProductOfferingOption": option})
+        offerings.append({"id": oid, "name": oid, "lifecycleStatus": "Retired" if "retired" in flags else "Active",
+                          "validFor": EPOCH, "productSpecification": {"id": spec}, "isBundle": bool(slots),
+                          "bundledProductOffering": slots, "@type": "ProductOffering"})
+    documents = [{"id": s, "name": s, "@type": "ProductSpecification"} for s in sorted(specs)]
+    return build_catalog(documents + offerings)
+
+
+def inventory(text: str, within: odedelta.Catalog) -> odedelta.Inventory:
+    products = []
+    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+        head, _, tail = line.partition(":")
+        pid, offering = head.split()
+        product: dict[str, Any] = {"id": pid, "status": "active", "startDate": "2024-06-01T00:00:00Z",
+                                   "productOffering": {"id": offering}, "@type": "Product"}
+        if tail.split():
+            product["productRelationship"] = [{"relationshipType": "bundles", "product": {"id": c}}
+                                              for c in tail.split()]
+        products.append(product)
+    return odedelta.Inventory.from_document(within, products)
