@@ -14,8 +14,8 @@ DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = DATA / "tmf" / "examples"
 TEST_SPECS = DATA / "tmf" / "specs"
 
-# ci: a fixed, reproducible example set (derandomize) so CI is not flaky; thorough: fresh random search, which still
-# finds the open cross-level restructuring defect of issue 6.
+# ci: a fixed, reproducible example set (derandomize): the same commit always runs the same examples; thorough: a
+# fresh random search of thousands of examples per property (run it before a release and after engine changes).
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -18,10 +18,19 @@ import odedelta
 from odedelta.delta import Action
 from odedelta.engine import ChangeResult, Engine
 from odedelta.jsonio import dumps
-from odedelta.requests import ChangeOffer
+from odedelta.requests import ChangeOffer, Context
+from odedelta.rules import ReferenceExecutor, Rulebook
+from odedelta.rules.language import check_rule_documents
 from odedelta.scenario import ORDER_SCHEMAS
 from odedelta.schemas import validation_errors
-from odedelta.strategies import AS_OF, build_catalog, catalog_documents, inventory_documents, requests
+from odedelta.strategies import (
+    AS_OF,
+    build_catalog,
+    catalog_documents,
+    inventory_documents,
+    requests,
+    rule_documents,
+)
 
 
 def _world(data: st.DataObject) -> tuple[list[dict[str, Any]], odedelta.Catalog, list[dict[str, Any]], odedelta.Inventory]:
@@ -217,3 +226,22 @@ def test_equivalent_products_competing_for_one_slot_are_chosen_by_age_then_id_no
                                         ChangeOffer(product="B", to="po-one"), as_of=AS_OF)
         assert [(i.product_id, i.action.value) for i in result.items if i.product_id.startswith("X")] == [
             ("X-1", "noChange"), ("X-2", "delete")]
+
+
+@given(st.data())
+def test_durable_and_reference_executors_give_the_same_answer_on_generated_worlds(data: st.DataObject) -> None:
+    durable = pytest.importorskip("odedelta.rules.durable", reason="durable-rules does not import here")
+    _, catalog, _, inventory = _world(data)
+    text = data.draw(rule_documents(catalog), label="rules")
+    rules, problems = check_rule_documents([("generated.yaml", text)], catalog)
+    assert problems == []  # the strategy writes valid rules
+    request = data.draw(requests(catalog, inventory), label="request")
+    context = Context(segment=data.draw(st.sampled_from([None, "business", "residential"]), label="segment"))
+    answers = []
+    for executor in (ReferenceExecutor(), durable.DurableExecutor()):
+        try:
+            result = Engine(catalog, Rulebook(rules, executor)).change(inventory, request, as_of=AS_OF, context=context)
+            answers.append(dumps(result.to_dict()))
+        except odedelta.RequestError as refused:  # NotEligible included: the reasons must agree too
+            answers.append(f"{type(refused).__name__}: {refused}")
+    assert answers[0] == answers[1]

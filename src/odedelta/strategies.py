@@ -10,6 +10,8 @@ the loader refuses is a bug (``tests/test_strategies.py`` checks it).
 * :func:`inventory_documents` / :func:`inventories` — installed product trees for a catalog that respect its
   cardinalities and allowed values, with commitment terms active, ending soon or expired relative to ``as_of``.
 * :func:`requests` — change requests of every kind for an inventory.
+* :func:`rule_documents` — a rule file for a catalog: eligibility, penalties of every formula, fees, discounts,
+  recommendations, promotion_loss.
 
 Each shrinks towards few, small resources: fewer specifications, fewer offerings, fewer components.
 """
@@ -150,6 +152,64 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, An
     return [*specs, *bundle_specs, *top_specs, *categories, *prices, *offerings, *promotions]
 
 
+@st.composite
+def rule_documents(draw: st.DrawFn, catalog: Catalog) -> str:
+    """A rule file (YAML text) for ``catalog``: eligibility denies and an allow exception, penalties with every
+    formula, fees, a discount, a recommendation and a promotion_loss keep — conditions over the target, the
+    installed product, its term, the customer and the change, as a product manager would write them."""
+    offerings = sorted(catalog.offerings)
+    categories = sorted(catalog.categories) or ["cat-0"]
+    leaves = [o for o in offerings if not catalog.graph.components(o)] or offerings
+    thresholds = st.integers(0, 24)
+
+    def condition() -> str:
+        return draw(st.sampled_from([
+            f"target.offering == '{draw(st.sampled_from(offerings))}'",
+            f"'{draw(st.sampled_from(categories))}' in target.categories",
+            f"term.active and term.months_elapsed < {draw(thresholds)}",
+            f"term.months_remaining >= {draw(thresholds)}",
+            f"change.direction == '{draw(st.sampled_from(['upgrade', 'downgrade', 'lateral']))}'",
+            f"customer.segment == '{draw(st.sampled_from(['business', 'residential']))}'",
+            "not exists(customer.segment)",
+            f"installed.price > {draw(amounts)}",
+            f"item.action == '{draw(st.sampled_from(['add', 'modify', 'delete', 'noChange']))}'",
+            "target.lifecycle == 'Retired'",
+            f"change.kind == '{draw(st.sampled_from(['change_offer', 'terminate', 'remove']))}'",
+        ]))
+
+    def when() -> str:
+        return " and ".join(condition() for _ in range(draw(st.integers(1, 2))))
+
+    rules: list[str] = []
+
+    def rule(kind: str, then: str, priority: int | None = None) -> None:
+        n = len(rules)
+        rules.append(f"  - id: {kind}-{n}\n    kind: {kind}\n    description: generated {kind} rule {n}\n"
+                     + (f"    priority: {priority}\n" if priority is not None else "")
+                     + f"    when: \"{when()}\"\n    then: {then}\n")
+
+    for _ in range(draw(st.integers(0, 3))):
+        rule("eligibility", "{decision: deny, reason: generated, message: Not allowed.}", len(rules))
+    if draw(st.booleans()):
+        rule("eligibility", "{decision: allow, reason: exception, message: Allowed.}", 100)
+    formulas = ["{name: Fixed fee, formula: fixed, amount: 25.00}",
+                "{name: Remaining months, formula: remaining_months, factor: 0.5, maximum: 100}",
+                "{name: Remaining value, formula: remaining_value_share, share: 0.25, minimum: 10}",
+                "{name: Discount repayment, formula: discount_repayment, share: 0.5}",
+                "{name: Waived, formula: waived}"]
+    for _ in range(draw(st.integers(0, 3))):
+        rule("penalty", draw(st.sampled_from(formulas)), len(rules))  # distinct priorities: one wins
+    for _ in range(draw(st.integers(0, 2))):
+        rule("fee", f"{{name: Change fee, amount: {draw(amounts)}}}")
+    if draw(st.booleans()):
+        rule("discount", f"{{name: Loyalty, value: \"10%\", applies_to: {draw(st.sampled_from(offerings))}}}")
+    if draw(st.booleans()):
+        rule("recommendation", f"{{offering: {draw(st.sampled_from(leaves))}, message: Keep it.}}")
+    if draw(st.booleans()):
+        rule("promotion_loss", "{keep: true, message: Kept at its price.}")
+    return "rules:\n" + "".join(rules) if rules else "rules: []\n"
+
+
 def build_catalog(documents: list[dict[str, Any]]) -> Catalog:
     return Catalog.from_documents([Document("generated", documents)])
 
@@ -246,4 +306,5 @@ def requests(draw: st.DrawFn, catalog: Catalog, inventory: Inventory, as_of: dat
     return ChangeOffer(product=root, to=inventory.product(root).offering_id or "")
 
 
-__all__ = ["AS_OF", "build_catalog", "catalog_documents", "catalogs", "inventories", "inventory_documents", "requests"]
+__all__ = ["AS_OF", "build_catalog", "catalog_documents", "catalogs", "inventories", "inventory_documents", "requests",
+           "rule_documents"]

@@ -291,7 +291,8 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog)
         except ValidationError as exc:
             problems.extend(located.pydantic(exc, data))
             parsed = RuleFile.model_validate({"rules": _valid_rules(data)})
-        for index, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
+        listed = data.get("rules") if isinstance(data, dict) else None
+        for index, item in enumerate(listed if isinstance(listed, list) else []):
             rule_id = item.get("id") if isinstance(item, dict) else None
             if not isinstance(rule_id, str):
                 continue
