@@ -145,6 +145,8 @@ class Catalog:
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     graph: CatalogGraph = field(default_factory=CatalogGraph)
     _inline: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+    """Answers of pure queries over this catalog (prices at a moment…): a loaded catalog is only read."""
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -23,8 +23,10 @@ The inventory graph has one node per installed product id (data: ``offering``, `
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -45,15 +47,37 @@ class Component:
         return count >= self.lower and (self.upper is None or count <= self.upper)
 
 
+Answer = TypeVar("Answer")
+
+
+def _memo(query: Callable[..., Answer]) -> Callable[..., Answer]:
+    """Remember a graph query's answer until the graph changes (the graphs are built once, then only read: a
+    change asks the same few queries thousands of times). A list answer is handed out as a copy."""
+
+    @wraps(query)
+    def remembered(self: Any, *args: Any) -> Answer:
+        key = (query.__name__, *args)
+        try:
+            answer = self._memo[key]
+        except KeyError:
+            answer = self._memo[key] = query(self, *args)
+        return list(answer) if isinstance(answer, list) else answer  # type: ignore[return-value]
+
+    return remembered
+
+
 class CatalogGraph:
     def __init__(self) -> None:
         self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._memo: dict[tuple[Any, ...], Any] = {}
 
     # ------------------------------------------------------------------ building
     def add_node(self, kind: str, id_: str) -> None:
+        self._memo.clear()
         self.g.add_node((kind, id_))
 
     def add_edge(self, src: tuple[str, str], dst: tuple[str, str], kind: str, **data: object) -> None:
+        self._memo.clear()
         self.g.add_edge(src, dst, kind=kind, **data)
 
     # ------------------------------------------------------------------ queries
@@ -64,6 +88,7 @@ class CatalogGraph:
             if data["kind"] == kind:
                 yield dst, data
 
+    @_memo
     def components(self, offering_id: str) -> list[Component]:
         """The component slots of a bundle offering, in catalog order."""
         slots = [
@@ -78,17 +103,20 @@ class CatalogGraph:
         ]
         return sorted(slots, key=lambda c: c.slot)
 
+    @_memo
     def specification_of(self, offering_id: str) -> str | None:
         for dst, _ in self._out((OFFERING, offering_id), "specifies"):
             return dst[1]
         return None
 
+    @_memo
     def offerings_with_specification(self, spec_id: str) -> list[str]:
         node = (SPECIFICATION, spec_id)
         if node not in self.g:
             return []
         return sorted(src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "specifies")
 
+    @_memo
     def related(self, offering_id: str, relationship_type: str | None = None) -> list[tuple[str, str]]:
         """``(target offering id, relationshipType)`` of an offering's relationships, optionally of one type
         (compared case-insensitively)."""
@@ -100,24 +128,29 @@ class CatalogGraph:
         ]
         return sorted(out)
 
+    @_memo
     def bundles_containing(self, offering_id: str) -> list[str]:
         node = (OFFERING, offering_id)
         if node not in self.g:
             return []
         return sorted({src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "bundles"})
 
+    @_memo
     def prices_of(self, offering_id: str) -> list[str]:
         return [dst[1] for dst, _ in self._out((OFFERING, offering_id), "priced_by")]
 
+    @_memo
     def categories_of(self, offering_id: str) -> list[str]:
         return sorted(dst[1] for dst, _ in self._out((OFFERING, offering_id), "in_category"))
 
+    @_memo
     def offerings_in_category(self, category_id: str) -> list[str]:
         node = (CATEGORY, category_id)
         if node not in self.g:
             return []
         return sorted(src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "in_category")
 
+    @_memo
     def promotions_naming(self, kind: str, id_: str) -> list[str]:
         """Promotions whose criteria or actions name this offering/specification/category."""
         node = (kind, id_)
@@ -162,20 +195,30 @@ def _rotate_smallest_first(cycle: list[str]) -> list[str]:
 class InventoryGraph:
     def __init__(self) -> None:
         self.g: nx.DiGraph = nx.DiGraph()
+        self._memo: dict[tuple[Any, ...], Any] = {}
 
     def add_product(self, product_id: str, offering_id: str | None, spec_id: str | None) -> None:
+        self._memo.clear()
         self.g.add_node(product_id, offering=offering_id, specification=spec_id)
 
     def add_child(self, parent_id: str, child_id: str) -> None:
+        self._memo.clear()
         self.g.add_edge(parent_id, child_id, kind="bundles")
 
     def add_relationship(self, src: str, dst: str, relationship_type: str) -> None:
+        self._memo.clear()
         if not self.g.has_edge(src, dst):
             self.g.add_edge(src, dst, kind="related", relationship_type=relationship_type)
 
+    def remove(self, product_id: str) -> None:
+        self._memo.clear()
+        self.g.remove_node(product_id)
+
+    @_memo
     def children(self, product_id: str) -> list[str]:
         return [dst for _, dst, kind in self.g.out_edges(product_id, data="kind") if kind == "bundles"]
 
+    @_memo
     def parents(self, product_id: str) -> list[str]:
         return [src for src, _, kind in self.g.in_edges(product_id, data="kind") if kind == "bundles"]
 

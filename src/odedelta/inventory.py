@@ -98,7 +98,7 @@ class Inventory:
         for parent, child in list(self.graph.g.edges()):
             if parent not in self.products or child not in self.products:
                 missing = parent if parent not in self.products else child
-                self.graph.g.remove_node(missing)
+                self.graph.remove(missing)
                 problems.append(self.origins.get(parent if parent in self.products else child, Origin("?", ()))
                                 .problem(f"bundles unknown product {missing!r}"))
         for pid in self.products:

@@ -46,6 +46,13 @@ def monthly(pop: ProductOfferingPrice, amount: Money) -> Money | None:
 
 def catalog_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:
     """The recurring (per month) and one-time prices of an offering valid at ``as_of``, in catalog order."""
+    key = ("prices", offering_id, as_of)
+    if key not in catalog.memo:
+        catalog.memo[key] = tuple(_prices(catalog, offering_id, as_of))
+    return list(catalog.memo[key])
+
+
+def _prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:
     lines = []
     for pop_id in catalog.graph.prices_of(offering_id):
         pop = catalog.prices[pop_id]
