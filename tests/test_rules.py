@@ -18,6 +18,7 @@ import odedelta
 from odedelta.engine import Engine, NotEligible
 from odedelta.requests import ChangeOffer, Context
 from odedelta.rules import ReferenceExecutor, RuleError, default_executor, json_schema, load_rules
+from odedelta.rules.executor import evaluate
 from odedelta.rules.expr import Compiler, ExprError
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES, reference_markdown, term_facts
 
@@ -207,6 +208,8 @@ CONDITIONS = [
     "term.months_remaining / 2 > 3",
     "target.price > installed.price",
     "10 + target.price <= installed.price * 2",
+    "target.price >= 29.5 and term.active == false",
+    "term.months_elapsed != 3 and change.direction < 'lateral'",
 ]
 
 
@@ -264,6 +267,18 @@ def test_durable_and_reference_executors_decide_the_same(executors: tuple[Refere
     reference, durable = executors
     facts = _with_absent(facts)
     assert durable.matches("x", facts) == reference.matches("x", facts)
+
+
+@given(facts_strategy)
+def test_the_compiled_reference_executor_answers_as_the_interpreter(facts: dict[str, Any]) -> None:
+    compiler = Compiler(FACT_TYPES, OPEN_PREFIXES)
+    conditions = {f"c{i}": compiler.compile(text).condition for i, text in enumerate(CONDITIONS)}  # type: ignore[union-attr]
+    reference = ReferenceExecutor()
+    reference.register("x", conditions)
+    facts = _with_absent(facts)
+    expected = [rule_id for rule_id, condition in conditions.items() if evaluate(condition, facts)]
+    assert reference.matches("x", facts) == expected
+    assert reference.first("x", facts) == (expected[0] if expected else None)
 
 
 def test_executors_agree_on_every_demo_qualification(demo: odedelta.Catalog,

@@ -64,8 +64,9 @@ def _updated(product: Product, offering_id: str, spec_id: str | None, characteri
     if spec_id is not None:
         update["product_specification"] = Ref(id=spec_id)
     others = [r for r in product.product_relationship if (r.relationship_type or "").lower() != BUNDLES]
-    links = others + [ProductRelationship.model_construct(relationship_type=BUNDLES, product=Ref.model_construct(id=c))
-                      for c in children]  # trusted ids: no validation (a change of thousands of lines builds many)
+    kept = {r.target_id: r for r in product.product_relationship if (r.relationship_type or "").lower() == BUNDLES}
+    links = others + [kept.get(c) or ProductRelationship(relationship_type=BUNDLES, product=Ref(id=c))
+                      for c in children]
     if links or product.product_relationship:
         update["product_relationship"] = links
     new = product.model_copy(update=update)

@@ -94,3 +94,7 @@ class DurableExecutor:
                     pass
             hits = self._hits
         return [rule_id for rule_id in self._order[ruleset] if rule_id in hits]
+
+    def first(self, ruleset: str, facts: Mapping[str, Any]) -> str | None:
+        hits = self.matches(ruleset, facts)  # durable-rules evaluates every rule of the ruleset anyway
+        return hits[0] if hits else None

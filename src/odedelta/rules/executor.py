@@ -11,7 +11,7 @@ Two implement the same :class:`Executor` protocol over the same compiled JSON:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -26,6 +26,9 @@ class Executor(Protocol):
 
     def matches(self, ruleset: str, facts: Mapping[str, Any]) -> list[str]:
         """The ids of the rules whose condition the facts satisfy, in registration order."""
+
+    def first(self, ruleset: str, facts: Mapping[str, Any]) -> str | None:
+        """The first of :meth:`matches` (an executor may stop at it)."""
 
 
 def get(facts: Mapping[str, Any], name: str) -> Any:
@@ -43,19 +46,119 @@ def _number(value: Any) -> Any:
 
 
 class ReferenceExecutor:
-    """Interprets durable-rules' JSON conditions in plain Python, with durable's semantics: a comparison with an
-    absent fact is false whatever the operator; ``$iall`` over an empty list is false."""
+    """Runs durable-rules' JSON conditions in plain Python, with durable's semantics: a comparison with an absent
+    fact is false whatever the operator; ``$iall`` over an empty list is false.
+
+    :func:`evaluate` is the definition; :func:`compile_ruleset` turns a ruleset into one Python function that
+    reads each fact once and tests the rules in order, inlining the comparisons with constants (the common case)
+    and calling :func:`evaluate` for the rest. Both give the same answer (a hypothesis test checks it).
+    """
 
     name = "reference"
 
     def __init__(self) -> None:
-        self._rulesets: dict[str, dict[str, Condition]] = {}
+        self._all: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {}
+        self._first: dict[str, Callable[[Mapping[str, Any]], str | None]] = {}
 
     def register(self, ruleset: str, conditions: Mapping[str, Condition]) -> None:
-        self._rulesets[ruleset] = dict(conditions)
+        self._all[ruleset] = compile_ruleset(ruleset, conditions, first=False)  # type: ignore[assignment]
+        self._first[ruleset] = compile_ruleset(ruleset, conditions, first=True)  # type: ignore[assignment]
 
     def matches(self, ruleset: str, facts: Mapping[str, Any]) -> list[str]:
-        return [rule_id for rule_id, cond in self._rulesets[ruleset].items() if evaluate(cond, facts)]
+        return self._all[ruleset](facts)
+
+    def first(self, ruleset: str, facts: Mapping[str, Any]) -> str | None:
+        return self._first[ruleset](facts)
+
+
+def compile_ruleset(ruleset: str, conditions: Mapping[str, Condition],
+                    first: bool) -> Callable[[Mapping[str, Any]], list[str] | str | None]:
+    """One Python function for a ruleset: ``facts → matching rule ids`` (``first``: the first id, or None).
+
+    The source is generated from compiled conditions only (fact names and constants, written with ``repr``), never
+    from rule text."""
+    source = _Source()
+    tests = [source.test(cond) for cond in conditions.values()]
+    body = [f"    {line}" for line in source.prelude]
+    if first:
+        body += [f"    if {test}:\n        return _ids[{i}]" for i, test in enumerate(tests)] + ["    return None"]
+    else:
+        body += ["    out = []"] + [f"    if {test}:\n        out.append(_ids[{i}])" for i, test in enumerate(tests)]
+        body += ["    return out"]
+    code = "def run(facts):\n" + "\n".join(body or ["    pass"]) + "\n"
+    namespace: dict[str, Any] = {"_get": get, "_number": _number, "_compare": _compare, "_evaluate": evaluate,
+                                 "_consts": source.consts, "_ids": list(conditions)}
+    exec(compile(code, f"<ruleset {ruleset}>", "exec"), namespace)  # noqa: S102 - generated from checked JSON
+    return namespace["run"]  # type: ignore[no-any-return]
+
+
+class _Source:
+    """Python expressions for compiled conditions, and the prelude that reads the facts they use."""
+
+    def __init__(self) -> None:
+        self.prelude: list[str] = []
+        self.consts: list[Any] = []
+        self._facts: dict[str, str] = {}
+        self._numeric: set[str] = set()
+
+    def fact(self, name: str) -> str:
+        if name not in self._facts:
+            var = self._facts[name] = f"f{len(self._facts)}"
+            path = "".join(f"[{part!r}]" for part in name.split("."))
+            self.prelude += [f"try:\n        {var} = facts{path}",
+                             f"except (KeyError, TypeError, IndexError):\n        {var} = _get(facts, {name!r})",
+                             f"if {var}.__class__ is float:\n        {var} = _number({var})"]
+        return self._facts[name]
+
+    def numeric(self, name: str) -> str:
+        """A flag: the fact is present and neither a boolean nor a string (what a number comparison needs)."""
+        var = self.fact(name)
+        if var not in self._numeric:
+            self._numeric.add(var)
+            self.prelude.append(f"n{var} = {var} is not None and not isinstance({var}, (bool, str))")
+        return f"n{var}"
+
+    def const(self, value: Any) -> str:
+        self.consts.append(value)
+        return f"_consts[{len(self.consts) - 1}]"
+
+    def test(self, cond: Condition) -> str:
+        parts = [self._part(key, body) for key, body in cond.items()]
+        return "(" + " and ".join(parts) + ")" if parts else "True"
+
+    def _part(self, key: str, body: Any) -> str:
+        if key == "$and":
+            return "(" + " and ".join(self.test(c) for c in body) + ")" if body else "True"
+        if key == "$or":
+            return "(" + " or ".join(self.test(c) for c in body) + ")" if body else "False"
+        if key == "$ex":
+            return "(" + " and ".join(f"{self.fact(n)} is not None" for n in body) + ")" if body else "True"
+        if key in _ORDER or not key.startswith("$"):
+            op = key if key in _ORDER else "$eq"
+            ((name, operand),) = body.items() if key in _ORDER else ((key, body),)
+            if name != "$i" and not isinstance(operand, dict):
+                return self._compare(op, name, _number(operand))
+            if name != "$i":
+                return f"_compare({op!r}, {self.fact(name)}, {self.const(operand)}, facts, None)"
+        return f"_evaluate({self.const({key: body})}, facts)"  # $iany, $iall, $i: the list elements
+
+    def _compare(self, op: str, name: str, right: Any) -> str:
+        var = self.fact(name)
+        symbol = {"$eq": "==", "$neq": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}[op]
+        if right is None:
+            return "False"
+        if isinstance(right, bool):
+            if op == "$eq":
+                return f"({var} is {right!r})"
+            return f"(isinstance({var}, bool) and {var} {symbol} {right!r})"
+        if isinstance(right, str):
+            if op == "$eq":
+                return f"({var} == {right!r})"
+            return f"(isinstance({var}, str) and {var} {symbol} {right!r})"
+        if isinstance(right, int | Decimal):
+            literal = repr(right) if isinstance(right, int) else self.const(right)
+            return f"({self.numeric(name)} and {var} {symbol} {literal})"
+        return f"_compare({op!r}, {var}, {self.const(right)}, facts, None)"
 
 
 _ORDER = {

@@ -15,7 +15,7 @@ Decisions are made from the executor's hits, never inside the engine, so both ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from dataclasses import dataclass, field
 
@@ -54,8 +54,9 @@ class Rulebook:
         self._order = {rule.id: i for i, rule in enumerate(self.rules)}
         self.used_facts = frozenset().union(*(rule.facts for rule in self.rules))
         self.kinds = sorted({rule.kind for rule in self.rules})
-        for kind in self.kinds:
-            self.executor.register(kind, {r.id: r.condition for r in self.rules if r.kind == kind})
+        ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.id]))
+        for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
+            self.executor.register(kind, {r.id: r.condition for r in ranked if r.kind == kind})
 
     @property
     def executor_name(self) -> str:
@@ -65,8 +66,19 @@ class Rulebook:
         """The rules of ``kind`` the facts satisfy, highest priority first, then in file order."""
         if kind not in self.kinds:
             return []
-        hits = self.executor.matches(kind, engine_facts(facts, context, self.used_facts))
-        return sorted((self.by_id[h] for h in hits), key=lambda r: (-r.priority, self._order[r.id]))
+        return self.hits(kind, engine_facts(facts, context, self.used_facts))
+
+    def hits(self, kind: str, facts: Mapping[str, Any]) -> list[Rule]:
+        """The rules of ``kind`` that plain ``facts`` (as :func:`engine_facts` builds them) satisfy, highest
+        priority first."""
+        return [self.by_id[h] for h in self.executor.matches(kind, facts)] if kind in self.kinds else []
+
+    def first_hit(self, kind: str, facts: Mapping[str, Any]) -> Rule | None:
+        """The winning rule of ``kind`` for plain ``facts`` (a first-match table)."""
+        if kind not in self.kinds:
+            return None
+        found = self.executor.first(kind, facts)
+        return self.by_id[found] if found is not None else None
 
     # ------------------------------------------------------------------ decisions
     def eligibility(self, facts: Facts, context: Context) -> Verdict:
@@ -83,8 +95,7 @@ class Rulebook:
         return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
 
     def first(self, kind: str, facts: Facts, context: Context) -> Rule | None:
-        matched = self.matching(kind, facts, context)
-        return matched[0] if matched else None
+        return self.first_hit(kind, engine_facts(facts, context, self.used_facts))
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""
