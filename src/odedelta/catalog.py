@@ -396,8 +396,18 @@ class Catalog:
         return char.values or None
 
     def is_allowed(self, offering_id: str, name: str, value: Any, spec_id: str | None = None) -> bool:
+        key = ("allowed", offering_id, name, spec_id, type(value), value)
+        try:
+            return self.memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value (a list, an object): not remembered
+            key = None  # type: ignore[assignment]
         allowed = self.allowed_values(offering_id, name, spec_id)
-        return allowed is None or _value_allowed(value, allowed)
+        answer = allowed is None or _value_allowed(value, allowed)
+        if key is not None:
+            self.memo[key] = answer
+        return answer
 
     def default_value(self, offering_id: str, name: str, spec_id: str | None = None) -> tuple[bool, Any]:
         """``(True, value)`` for the default the offering gives a characteristic; ``(False, None)`` if none."""

@@ -260,7 +260,9 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
         for source, name, value in base.alterations:
             add_discount(entry, source, name, value)
     promotions: dict[str, list[Discount]] = {}
-    for promotion in sorted(catalog.promotions.values(), key=lambda p: p.id):
+    # only a promotion that names something the customer holds can discount it (the graph indexes them)
+    named = {pid for offering in held[OFFERING] for pid in catalog.graph.promotions_naming(OFFERING, offering)}
+    for promotion in sorted((catalog.promotions[pid] for pid in named), key=lambda p: p.id):
         if not promotion_applies(promotion, held, context, as_of):
             continue
         granted: list[Discount] = []

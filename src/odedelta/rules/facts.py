@@ -303,16 +303,19 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str]) -> dict[s
     return data
 
 
+_NESTED = (dict, list, dt.date, float)  # plain types: isinstance against them is fast (model_dump gives dicts)
+
+
 def _clean(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict) or isinstance(value, Mapping):
         out = {}
-        for key, item in value.items():
-            cleaned = _clean(item)
+        for key, item in value.items():  # scalars are kept as they are without a call (this runs per rule kind)
+            cleaned = _clean(item) if isinstance(item, _NESTED) else item
             if cleaned is not None:
                 out[key] = cleaned
         return out or None
     if isinstance(value, list):
-        return [_clean(v) for v in value] or None
+        return [_clean(v) if isinstance(v, _NESTED) else v for v in value] or None
     if isinstance(value, dt.date):
         return (value - EPOCH).days
     if isinstance(value, float):
