@@ -163,6 +163,8 @@ class CatalogGraph:
         bundles = nx.DiGraph(
             (src, dst) for src, dst, data in self.g.edges(data=True) if data["kind"] == "bundles"
         )
+        if nx.is_directed_acyclic_graph(bundles):  # the usual case, in linear time
+            return []
         cycles = [[node[1] for node in cycle] for cycle in nx.simple_cycles(bundles)]
         return sorted(_rotate_smallest_first(c) for c in cycles)
 

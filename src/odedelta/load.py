@@ -5,6 +5,9 @@ Every problem found — in any file — is reported in one error, each with its 
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,6 +32,11 @@ def catalog_files(root: Path) -> list[Path]:
 
 def load_catalog(path: str | Path) -> Catalog:
     """Load and check every catalog file under ``path`` (a directory, or one file)."""
+    with _collector_paused():
+        return _load_catalog(path)
+
+
+def _load_catalog(path: str | Path) -> Catalog:
     root = Path(path)
     if not root.exists():
         raise LoadError(f"{root}: no such catalog directory", [Problem(str(root), "$", "no such file or directory")])
@@ -58,6 +66,20 @@ def load_catalog(path: str | Path) -> Catalog:
     if problems or catalog is None:
         raise _located(CatalogError, f"{root}: the catalog has {len(problems)} problem(s)", problems, texts)
     return catalog
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Reading and building a catalog creates a few hundred thousand objects that all live on; the cyclic garbage
+    collector would walk them again at every collection while they are made (10,000 offerings: 1.9 s with it,
+    0.65 s without). Paused while a catalog is loaded; as it was before afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_inventory(path: str | Path, catalog: Catalog) -> Inventory:
