@@ -128,6 +128,32 @@ class CatalogGraph:
         ]
         return sorted(out)
 
+    def _bundles_loop(self) -> bool:
+        """Whether some offering contains itself through ``bundles`` edges (depth first, three colours)."""
+        succ = self.g.succ
+        state: dict[tuple[str, str], int] = {}  # 1: on the path, 2: done
+        for start in self.g:
+            if start[0] != OFFERING or start in state:
+                continue
+            state[start] = 1
+            stack = [(start, iter(succ[start].items()))]
+            while stack:
+                node, edges = stack[-1]
+                for dst, keyed in edges:
+                    if not any(data["kind"] == "bundles" for data in keyed.values()):
+                        continue
+                    seen = state.get(dst)
+                    if seen == 1:
+                        return True
+                    if seen is None:
+                        state[dst] = 1
+                        stack.append((dst, iter(succ[dst].items())))
+                        break
+                else:
+                    state[node] = 2
+                    stack.pop()
+        return False
+
     @_memo
     def bundles_containing(self, offering_id: str) -> list[str]:
         node = (OFFERING, offering_id)
@@ -160,11 +186,11 @@ class CatalogGraph:
 
     def bundle_cycles(self) -> list[list[str]]:
         """Every cycle of offerings through ``bundles`` edges (an offering that contains itself)."""
+        if not self._bundles_loop():  # the usual case, in linear time
+            return []
         bundles = nx.DiGraph(
             (src, dst) for src, dst, data in self.g.edges(data=True) if data["kind"] == "bundles"
         )
-        if nx.is_directed_acyclic_graph(bundles):  # the usual case, in linear time
-            return []
         cycles = [[node[1] for node in cycle] for cycle in nx.simple_cycles(bundles)]
         return sorted(_rotate_smallest_first(c) for c in cycles)
 
