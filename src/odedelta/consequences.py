@@ -262,7 +262,7 @@ def _amount(money: Money | None) -> Decimal | None:
 
 
 def _after(result: ChangeResult) -> tuple[Bill, dict[str, Product]]:
-    projected = {p.id: p for p in result.projected()}
+    projected = {p.id: p for p in result.shared_projection()}
     bases = {}
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
@@ -506,7 +506,7 @@ def _penalty_amount(effect: object, facts: Facts, currency: str) -> tuple[Money,
 def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
                      promotions: PromotionFacts) -> list[Recommendation]:
     out = []
-    projected = result.projected()
+    projected = result.shared_projection()
     for item in result.items:
         if item.action is not Action.DELETE:
             continue

@@ -61,7 +61,7 @@ class Engine:
         delta = DeltaBuilder(self.catalog, inventory, as_of, migrations).build(request)
         result = ChangeResult(self.catalog, inventory, delta, context, decisions)
         if self.rules is not None and facts is not None:
-            offerings = [p.offering_id for p in result.projected() if p.offering_id]
+            offerings = [p.offering_id for p in result.shared_projection() if p.offering_id]
             facts.projected.offerings = sorted(set(offerings))
             broken = self.rules.incompatibilities(facts, context, offerings)
             if broken:
@@ -149,6 +149,7 @@ class ChangeResult:
     """Prices before → after, promotions, penalties, fees, recommendations."""
     renewal: Renewal | None = None
     """For a renewal: the new term and what shaped it."""
+    _projection: tuple[Any, list[Product]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def rule_ids(self) -> list[str]:
@@ -257,6 +258,15 @@ class ChangeResult:
     def projected(self) -> list[Product]:
         """The installed products once the change is done (see :func:`apply`)."""
         return project(self.inventory, self.delta, self.catalog)
+
+    def shared_projection(self) -> list[Product]:
+        """:meth:`projected`, computed again only when the delta has changed since: for the engine's own
+        read-only use (the products are shared between callers; never modify them)."""
+        state = (id(self.delta.items), tuple((i.action, i.product_id, i.offering_id, i.parent_id,
+                                               id(i.characteristics), id(i.terms)) for i in self.delta.items))
+        if self._projection is None or self._projection[0] != state:
+            self._projection = (state, self.projected())
+        return list(self._projection[1])
 
     def projected_inventory(self) -> Inventory:
         return Inventory.from_products(self.catalog, self.projected())
