@@ -37,16 +37,12 @@ class _QuietHost(durable_engine.Host):  # type: ignore[misc]
         return None
 
 
-def _plain(value: Any) -> Any:
-    """durable serialises facts with json.dumps: Decimals go as floats (comparisons only; no money is computed
-    inside the engine)."""
+def _float(value: Any) -> float:
+    """durable serialises facts as JSON: Decimals go as floats (comparisons only; no money is computed inside the
+    engine)."""
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    raise TypeError(f"a fact of type {type(value).__name__} cannot be passed to durable-rules")
 
 
 class DurableExecutor:
@@ -80,7 +76,7 @@ class DurableExecutor:
     def matches(self, ruleset: str, facts: Mapping[str, Any]) -> list[str]:
         name = self._names[ruleset]
         with self._lock:
-            fact = _plain(dict(facts))
+            fact = json.loads(json.dumps(facts, default=_float))  # in C: faster than walking the facts in Python
             fact["_eid"] = next(self._eid)
             self._hits = []
             try:

@@ -296,8 +296,9 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
 def engine_facts(facts: Facts, context: Context, used: frozenset[str]) -> dict[str, Any]:
     """The nested dict both executors read: dates as day numbers, absent facts left out and listed in
     ``_absent`` (only those some rule reads), no empty lists."""
-    data = _clean(facts.model_dump())
-    if context.attributes:
+    sections = {name.split(".", 1)[0] for name in used}  # what no rule reads is not sent (durable-rules encodes it)
+    data = _clean(facts.model_dump(include=sections & set(Facts.model_fields))) or {}
+    if context.attributes and "customer" in sections:
         data.setdefault("customer", {})["attributes"] = _clean(dict(context.attributes))
     data[ABSENT] = sorted(name for name in used if get(data, name) is None) or ["-"]
     return data
