@@ -245,3 +245,30 @@ def test_durable_and_reference_executors_give_the_same_answer_on_generated_world
         except odedelta.RequestError as refused:  # NotEligible included: the reasons must agree too
             answers.append(f"{type(refused).__name__}: {refused}")
     assert answers[0] == answers[1]
+
+
+rule_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(
+        ["penalty", "eligibility", "fee", "term.active and", "deny", "x ==", "'a' in target.categories"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["rules", "id", "kind", "when", "then", "priority", "description", "decision", "formula"]),
+        inner, max_size=5),
+    max_leaves=15,
+)
+
+
+@given(st.data(), rule_values)
+def test_rule_files_of_garbage_give_located_problems_never_a_crash(data: st.DataObject, value: Any) -> None:
+    _, catalog, _, _ = _world(data)
+    text = data.draw(st.sampled_from([yaml.safe_dump(value), yaml.safe_dump({"rules": value}), json.dumps(value)]),
+                     label="text")
+    rules, problems = check_rule_documents([("rules.yaml", text)], catalog)
+    assert all(p.file == "rules.yaml" and p.path for p in problems)
+    assert problems or isinstance(rules, list)
+
+
+def test_a_rule_file_with_an_empty_rules_key_is_not_a_crash(demo: odedelta.Catalog) -> None:
+    # found by the harness: `rules:` with nothing under it raised TypeError inside the checker
+    rules, problems = check_rule_documents([("rules.yaml", "rules:\n")], demo)
+    assert rules == []
+    assert [(p.path, p.line, p.message) for p in problems] == [("$.rules", 1, "Input should be a valid list")]

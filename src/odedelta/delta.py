@@ -331,6 +331,8 @@ class DeltaBuilder:
            options; delete what is left, with the reason.
         """
         slots = self.catalog.graph.components(offering)
+        if not slots and not candidates and not options:  # a leaf: nothing to place (most lines of an account)
+            return
         candidates = list(candidates)
         dissolved: list[Product] = []
         while True:
