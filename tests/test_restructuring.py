@@ -172,3 +172,22 @@ def test_a_free_product_the_bundle_still_requires_is_kept_counting_only_its_own_
     # P-5 is the only po-l0 of P-4 (now the po-t2): it stays, though another po-l0 sits deeper, under P-6
     assert ("noChange", "P-5", "po-l0", "P-4") in _rows(result)
     assert ("noChange", "P-7", "po-l0", "P-6") in _rows(result)
+
+
+def test_which_free_product_the_bundle_keeps_does_not_depend_on_the_inventory_order() -> None:
+    # found by the thorough profile: of two free po-l0 whose promotion ends, the one kept (the bundle needs one)
+    # followed the order of the inventory file
+    text = """
+        po-l0 ps-0 price 5
+        po-t0 ps-t0 price 20: po-l0 1..n d1
+        po-t1 ps-t0 price 30: po-l0 0..n d0
+        promo promo-0: po-t1 -> po-l0 100%
+    """
+    catalog = tiny.catalog(text)
+    lines = ["P-4 po-t1: P-5 P-6", "P-5 po-l0", "P-6 po-l0"]
+    answers = []
+    for order in (lines, lines[::-1]):
+        inventory = tiny.inventory("\n".join(order), catalog)
+        result = Engine(catalog).change(inventory, ChangeOffer(product="P-4", to="po-t0"), as_of=AS_OF)
+        answers.append(sorted((i.action.value, i.product_id) for i in result.items))
+    assert answers[0] == answers[1] == [("delete", "P-6"), ("modify", "P-4"), ("noChange", "P-5")]

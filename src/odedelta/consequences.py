@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .commerce import Bill, ProductBill, add_discount, bill, catalog_base
+from .commerce import Bill, Discount, ProductBill, add_discount, bill, catalog_base
 from .delta import Action, Delta, DeltaBuilder, DeltaItem, Reason
 from .errors import CurrencyMismatch
 from .money import Money, total
@@ -323,9 +323,16 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
                         rules: Rulebook | None, facts: Facts | None) -> list[str]:
     """S1: a product free only through a promotion the change loses goes with it (reason ``promotion_lost``),
     unless a ``promotion_loss`` rule keeps it at its price, or its bundle requires it."""
-    dropped = []
+    dropped: list[tuple[Discount, Reason]] = []
+    far = datetime.max.replace(tzinfo=UTC)
+
+    def age(grant: Discount) -> tuple[datetime, str]:
+        product = result.inventory.products.get(grant.product_id)
+        return (product.start_date if product and product.start_date else far), grant.product_id
+
     for promotion_id in lost:
-        for grant in before.promotions[promotion_id]:
+        # the newest goes first: where the bundle needs one of them, the oldest stays (whatever the input order)
+        for grant in sorted(before.promotions[promotion_id], key=age, reverse=True):
             entry = before.products[grant.product_id]
             product = projected.get(grant.product_id)
             if not entry.free or product is None or product.offering_id != entry.offering_id:
@@ -344,10 +351,11 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
             why = Reason("promotion_lost", f"{_offering_name(result, name)} was free through {grant.name}, which "
                          f"the change ends", f"promotion:{promotion_id}")
             _delete_in_delta(result.delta, result, grant.product_id, why)
-            # a product of its kind the change adds is this one, continued at its price
-            DeltaBuilder(result.catalog, result.inventory, result.as_of).take_place(result.delta, grant.product_id, why)
-            dropped.append(grant.product_id)
-    return dropped
+            dropped.append((grant, why))
+    # a product of its kind the change adds is one of these, continued at its price: the oldest first
+    for grant, why in sorted(dropped, key=lambda d: age(d[0])):
+        DeltaBuilder(result.catalog, result.inventory, result.as_of).take_place(result.delta, grant.product_id, why)
+    return [grant.product_id for grant, _ in dropped]
 
 
 def _offering_name(result: ChangeResult, offering_id: str) -> str:
