@@ -105,7 +105,7 @@ def rules_text(plans: list[str], count: int = 100, seed: int = 7) -> str:
         plan = rng.choice(plans)
         lines += [f"  - id: deny-{i}", "    kind: eligibility", f"    description: not for segment s{i % 7}",
                   f"    when: \"target.offering == '{plan}' and customer.segment == 's{i % 7}'\"",
-                  f"    then: {{decision: deny, reason: not_for_segment, message: Not for you.}}"]
+                  "    then: {decision: deny, reason: not_for_segment, message: Not for you.}"]
     for i in range(10):
         lines += [f"  - id: fee-{i}", "    kind: fee", f"    description: fee {i}",
                   f"    when: \"change.direction == 'downgrade' and customer.tenure_months < {6 + i}\"",

@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ import generate  # noqa: E402
 
 import odedelta  # noqa: E402
 from odedelta.catalog import Catalog, Document  # noqa: E402
-from odedelta.engine import ChangeResult, Engine, NotEligible  # noqa: E402
+from odedelta.engine import Engine  # noqa: E402
 from odedelta.jsonio import dumps  # noqa: E402
 from odedelta.requests import ChangeOffer, Context  # noqa: E402
 from odedelta.rules import ReferenceExecutor, Rulebook  # noqa: E402

@@ -731,7 +731,7 @@ class DeltaBuilder:
                 raise RequestError(f"set: {key!r} is neither an installed product nor an offering{hint}")
             spec = self.catalog.specification_of(offering)
             names = [c.name for c in spec.product_spec_characteristic] if spec else []
-            for name, value in values.items():
+            for name in values:
                 if name not in names:
                     raise RequestError(f"set: {offering!r} has no characteristic {name!r}{did_you_mean(name, names)}")
             checked[key] = dict(values)
