@@ -515,8 +515,9 @@ class DeltaBuilder:
             return found
 
         current = {i.product_id: i for i in self.items}
-        returning = [c for c in self.inventory.children(product.id) if current[c].action is Action.DELETE
-                     or self._fits_beneath(self.inventory.product(c), slot.offering_id)]
+        returning = [c for c in self.inventory.children(product.id)
+                     if c in current and (current[c].action is Action.DELETE
+                                          or self._fits_beneath(self.inventory.product(c), slot.offering_id))]
         gone = {item.product_id}
         for child in returning:
             gone |= subtree(child)
@@ -525,7 +526,7 @@ class DeltaBuilder:
             inside = subtree(replaced.product_id)
             gone |= inside
             taken = [self.inventory.product(pid) for pid in sorted(inside) if current[pid].installed
-                     and not current[current[pid].parent_id or ""].installed]
+                     and current[pid].parent_id in current and not current[current[pid].parent_id].installed]
         anchor = replaced or item
         position = next(n for n, i in enumerate(self.items) if i is anchor)
         before = [i for i in self.items[:position] if i.product_id not in gone]
