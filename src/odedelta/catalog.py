@@ -7,11 +7,11 @@ in one :class:`~odedelta.errors.CatalogError`. It does no I/O: :func:`odedelta.l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -133,6 +133,9 @@ def _in_range(value: Any, spec_value: CharacteristicValue) -> bool:
     except InvalidOperation:
         return False
     return (low is None or number >= low) and (high is None or number <= high)
+
+
+Answer = TypeVar("Answer")
 
 
 @dataclass
@@ -395,19 +398,22 @@ class Catalog:
             return []
         return char.values or None
 
-    def is_allowed(self, offering_id: str, name: str, value: Any, spec_id: str | None = None) -> bool:
-        key = ("allowed", offering_id, name, spec_id, type(value), value)
+    def remembered(self, key: tuple[Any, ...], compute: Callable[[], Answer]) -> Answer:
+        """The answer of a pure query over this catalog, computed once per ``key`` (an unhashable key: each time)."""
         try:
             return self.memo[key]  # type: ignore[no-any-return]
         except KeyError:
-            pass
-        except TypeError:  # an unhashable value (a list, an object): not remembered
-            key = None  # type: ignore[assignment]
-        allowed = self.allowed_values(offering_id, name, spec_id)
-        answer = allowed is None or _value_allowed(value, allowed)
-        if key is not None:
-            self.memo[key] = answer
-        return answer
+            answer = self.memo[key] = compute()
+            return answer
+        except TypeError:  # a key holding a list or another unhashable value
+            return compute()
+
+    def is_allowed(self, offering_id: str, name: str, value: Any, spec_id: str | None = None) -> bool:
+        def compute() -> bool:
+            allowed = self.allowed_values(offering_id, name, spec_id)
+            return allowed is None or _value_allowed(value, allowed)
+
+        return self.remembered(("allowed", offering_id, name, spec_id, type(value), value), compute)
 
     def default_value(self, offering_id: str, name: str, spec_id: str | None = None) -> tuple[bool, Any]:
         """``(True, value)`` for the default the offering gives a characteristic; ``(False, None)`` if none."""

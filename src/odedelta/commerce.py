@@ -208,10 +208,7 @@ def _names_a_promotion(name: str | None, description: str | None, catalog: Catal
 
 
 def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
-    key = ("base", offering_id, as_of)
-    if key not in catalog.memo:
-        catalog.memo[key] = _catalog_base(catalog, offering_id, as_of)
-    return catalog.memo[key]  # type: ignore[no-any-return]
+    return catalog.remembered(("base", offering_id, as_of), lambda: _catalog_base(catalog, offering_id, as_of))
 
 
 def _catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:

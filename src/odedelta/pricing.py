@@ -46,10 +46,8 @@ def monthly(pop: ProductOfferingPrice, amount: Money) -> Money | None:
 
 def catalog_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:
     """The recurring (per month) and one-time prices of an offering valid at ``as_of``, in catalog order."""
-    key = ("prices", offering_id, as_of)
-    if key not in catalog.memo:
-        catalog.memo[key] = tuple(_prices(catalog, offering_id, as_of))
-    return list(catalog.memo[key])
+    return list(catalog.remembered(("prices", offering_id, as_of),
+                                   lambda: tuple(_prices(catalog, offering_id, as_of))))
 
 
 def _prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:

@@ -308,7 +308,7 @@ _NESTED = (dict, list, dt.date, float)  # plain types: isinstance against them i
 
 
 def _clean(value: Any) -> Any:
-    if isinstance(value, dict) or isinstance(value, Mapping):
+    if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():  # scalars are kept as they are without a call (this runs per rule kind)
             cleaned = _clean(item) if isinstance(item, _NESTED) else item
