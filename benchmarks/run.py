@@ -37,10 +37,10 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 
 import odedelta  # noqa: E402
-from odedelta.catalog import Catalog, Document  # noqa: E402
-from odedelta.engine import Engine  # noqa: E402
-from odedelta.jsonio import dumps  # noqa: E402
-from odedelta.requests import ChangeOffer, Context  # noqa: E402
+from odedelta.model.catalog import Catalog, Document  # noqa: E402
+from odedelta.flows.engine import Engine  # noqa: E402
+from odedelta.model.jsonio import dumps  # noqa: E402
+from odedelta.model.requests import ChangeOffer, Context  # noqa: E402
 from odedelta.rules import ReferenceExecutor, Rulebook  # noqa: E402
 from odedelta.rules.language import check_rule_documents  # noqa: E402
 

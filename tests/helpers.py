@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import odedelta
-from odedelta.engine import ChangeResult, Engine
-from odedelta.errors import RequestError
-from odedelta.requests import ChangeOffer
+from odedelta.flows.engine import ChangeResult, Engine
+from odedelta.model.errors import RequestError
+from odedelta.model.requests import ChangeOffer
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 

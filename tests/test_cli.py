@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from odedelta.cli import main
+from odedelta.adapters.cli import main
 
 from .conftest import DATA, DEMO
 

@@ -8,11 +8,11 @@ import random
 import pytest
 
 import odedelta
-from odedelta.delta import Action
-from odedelta.engine import ChangeResult, Engine
-from odedelta.errors import RequestError
-from odedelta.jsonio import dumps
-from odedelta.requests import Acquire, AddOffering, ChangeOffer, ModifyCharacteristics, RemoveProduct, TerminateProduct
+from odedelta.delta.builder import Action
+from odedelta.flows.engine import ChangeResult, Engine
+from odedelta.model.errors import RequestError
+from odedelta.model.jsonio import dumps
+from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, ModifyCharacteristics, RemoveProduct, TerminateProduct
 
 from .conftest import DEMO
 from .helpers import AS_OF, all_demo_changes
@@ -141,7 +141,7 @@ def test_bad_requests_are_refused_with_one_clear_reason(engine: Engine, inventor
 
 
 def test_new_product_needing_a_value_without_default_is_refused(engine: Engine) -> None:
-    from odedelta.catalog import Catalog, Document
+    from odedelta.model.catalog import Catalog, Document
 
     catalog = Catalog.from_documents([Document("c", [
         {"id": "ps-h", "@type": "ProductSpecification", "productSpecCharacteristic": [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import odedelta
-from odedelta.graph import Component
+from odedelta.model.graph import Component
 
 
 def test_components_of_a_bundle_with_cardinalities(demo: odedelta.Catalog) -> None:

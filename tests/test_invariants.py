@@ -15,14 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
-from odedelta.delta import Action
-from odedelta.engine import ChangeResult, Engine
-from odedelta.jsonio import dumps
-from odedelta.requests import ChangeOffer, Context
+from odedelta.delta.builder import Action
+from odedelta.flows.engine import ChangeResult, Engine
+from odedelta.model.jsonio import dumps
+from odedelta.model.requests import ChangeOffer, Context
 from odedelta.rules import ReferenceExecutor, Rulebook
 from odedelta.rules.language import check_rule_documents
-from odedelta.scenario import ORDER_SCHEMAS
-from odedelta.schemas import validation_errors
+from odedelta.adapters.scenario import ORDER_SCHEMAS
+from odedelta.outputs.schemas import validation_errors
 from odedelta.strategies import (
     AS_OF,
     build_catalog,
@@ -208,7 +208,7 @@ def test_strategies_are_importable_by_users(seed: int) -> None:
 def test_equivalent_products_competing_for_one_slot_are_chosen_by_age_then_id_not_by_list_order() -> None:
     """Regression (found by the thorough profile): which of two identical products was kept depended on the order
     the inventory listed them in."""
-    from odedelta.catalog import Catalog, Document
+    from odedelta.model.catalog import Catalog, Document
 
     catalog = Catalog.from_documents([Document("c", [
         {"id": "ps", "@type": "ProductSpecification"}, {"id": "ps-b", "@type": "ProductSpecification"},

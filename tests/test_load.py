@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import odedelta
-from odedelta.catalog import Catalog, Document
-from odedelta.tmf import Product, ProductOffering, ProductOfferingPrice, ProductSpecification
+from odedelta.model.catalog import Catalog, Document
+from odedelta.model.tmf import Product, ProductOffering, ProductOfferingPrice, ProductSpecification
 
 from .conftest import DATA, DEMO, EXAMPLES
 
@@ -146,7 +146,7 @@ def _normalise_dates(doc: object) -> object:
     """Date-times compared as instants: known date fields are written back in UTC with Z (the only change)."""
     from datetime import datetime
 
-    from odedelta.jsonio import iso
+    from odedelta.model.jsonio import iso
 
     if isinstance(doc, dict):
         out = {}

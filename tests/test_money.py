@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from odedelta import CurrencyMismatch, Money
-from odedelta.money import total
+from odedelta.model.money import total
 
 
 def test_sums_exactly_in_decimal() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from odedelta import _tmfschema
+from odedelta.outputs import _tmfschema
 
 from .conftest import DEMO, TEST_SPECS
 
@@ -41,6 +41,6 @@ def test_demo_inventories_are_valid_tmf637(inventory: str) -> None:
 
 
 def test_spec_files_shipped_with_the_package_are_present() -> None:
-    from odedelta.schemas import SPEC_DIR, SPECS
+    from odedelta.outputs.schemas import SPEC_DIR, SPECS
 
     assert sorted(p.name for p in Path(SPEC_DIR).glob("TMF*")) == sorted(SPECS.values())

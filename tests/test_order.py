@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 import odedelta
-from odedelta.delta import Action
-from odedelta.engine import ChangeResult, Engine
+from odedelta.delta.builder import Action
+from odedelta.flows.engine import ChangeResult, Engine
 from odedelta.rules import load_rules
-from odedelta.jsonio import dumps
-from odedelta.scenario import ORDER_SCHEMAS, read_scenario_file
-from odedelta.schemas import validation_errors
+from odedelta.model.jsonio import dumps
+from odedelta.adapters.scenario import ORDER_SCHEMAS, read_scenario_file
+from odedelta.outputs.schemas import validation_errors
 
 from .conftest import DEMO
 from .helpers import all_demo_changes
@@ -84,7 +84,7 @@ def test_every_demo_change_emits_a_valid_consistent_order(demo: odedelta.Catalog
 
 
 def test_v5_order_types_every_object(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
-    from odedelta.requests import ChangeOffer
+    from odedelta.model.requests import ChangeOffer
 
     from .helpers import AS_OF
 

@@ -7,8 +7,8 @@ specification while adding a new one of it.
 
 from __future__ import annotations
 
-from odedelta.engine import ChangeResult, Engine
-from odedelta.requests import ChangeOffer
+from odedelta.flows.engine import ChangeResult, Engine
+from odedelta.model.requests import ChangeOffer
 from odedelta.strategies import AS_OF
 
 from . import tiny

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
-from odedelta.engine import Engine, NotEligible
-from odedelta.requests import ChangeOffer, Context
+from odedelta.flows.engine import Engine, NotEligible
+from odedelta.model.requests import ChangeOffer, Context
 from odedelta.rules import ReferenceExecutor, RuleError, default_executor, json_schema, load_rules
 from odedelta.rules.executor import evaluate
 from odedelta.rules.expr import Compiler, ExprError
@@ -155,7 +155,7 @@ rules:
 
 def test_qualify_a_demo_customer(demo: odedelta.Catalog, rulebook: Any,
                                  inventories: dict[str, odedelta.Inventory]) -> None:
-    from odedelta.schemas import validation_errors
+    from odedelta.outputs.schemas import validation_errors
 
     engine = Engine(demo, rulebook)
     result = engine.qualify(inventories["alice"], "A-1", as_of=AS_OF_EARLY)
@@ -346,7 +346,7 @@ def test_decimal_facts_compare_exactly_in_the_reference_executor() -> None:
 
 def test_scenario_runner_uses_the_rules_and_reports_coverage(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from odedelta.cli import main
+    from odedelta.adapters.cli import main
 
     path = tmp_path / "one.yaml"
     path.write_text(f"""\

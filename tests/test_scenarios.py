@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from odedelta.cli import main
+from odedelta.adapters.cli import main
 
 from .conftest import DEMO
 

@@ -21,7 +21,7 @@ def test_generated_catalogs_load(documents: list[dict[str, Any]]) -> None:
 
 @given(st.data())
 def test_generated_inventories_load_and_are_instances_of_their_offerings(data: st.DataObject) -> None:
-    from odedelta.projection import instance_problems
+    from odedelta.delta.projection import instance_problems
 
     catalog = build_catalog(data.draw(catalog_documents()))
     inventory = odedelta.Inventory.from_document(catalog, data.draw(inventory_documents(catalog)))

@@ -3,10 +3,10 @@
 The public face. Everything not listed in ``__all__`` may change between versions.
 """
 
-from .catalog import Catalog
-from .delta import Action, CharacteristicChange, DeltaItem, Reason
-from .engine import ChangeResult, Engine, NotEligible, apply
-from .errors import (
+from odedelta.model.catalog import Catalog
+from odedelta.delta.builder import Action, CharacteristicChange, DeltaItem, Reason
+from odedelta.flows.engine import ChangeResult, Engine, NotEligible, apply
+from odedelta.model.errors import (
     CatalogError,
     CurrencyMismatch,
     InventoryError,
@@ -15,12 +15,12 @@ from .errors import (
     Problem,
     RequestError,
 )
-from .inventory import Inventory
-from .load import load_catalog, load_inventory
-from .money import Money
-from .qualify import Candidate, Qualification
-from .rules import Rulebook, RuleError, load_rules
-from .requests import (
+from odedelta.model.inventory import Inventory
+from odedelta.adapters.files import load_catalog, load_inventory
+from odedelta.model.money import Money
+from odedelta.flows.qualify import Candidate, Qualification
+from odedelta.rules import Rulebook, RuleError, load_rules
+from odedelta.model.requests import (
     Acquire,
     AddOffering,
     ChangeOffer,

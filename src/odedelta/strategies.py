@@ -27,9 +27,9 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("odedelta.strategies needs hypothesis: pip install 'odedelta[testing]'") from exc
 
-from .catalog import Catalog, Document
-from .inventory import Inventory
-from .requests import (
+from odedelta.model.catalog import Catalog, Document
+from odedelta.model.inventory import Inventory
+from odedelta.model.requests import (
     Acquire,
     AddOffering,
     ChangeOffer,

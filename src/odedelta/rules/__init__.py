@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..catalog import Catalog
-from ..errors import LoadError, Problem
-from .executor import Executor, ReferenceExecutor, default_executor
-from .language import KINDS, Rule, check_rule_documents, json_schema
-from .rulebook import RuleOutcome, Rulebook, Verdict
+from odedelta.model.catalog import Catalog
+from odedelta.model.errors import LoadError, Problem
+from odedelta.rules.executor import Executor, ReferenceExecutor, default_executor
+from odedelta.rules.language import KINDS, Rule, check_rule_documents, json_schema
+from odedelta.rules.rulebook import RuleOutcome, Rulebook, Verdict
 
 
 class RuleError(LoadError):

@@ -27,7 +27,7 @@ from typing import Any
 
 import durable.engine as durable_engine
 
-from .executor import Condition
+from odedelta.rules.executor import Condition
 
 _names = itertools.count(1)
 

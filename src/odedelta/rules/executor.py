@@ -244,7 +244,7 @@ def _value(operand: Any, facts: Mapping[str, Any], item: Any) -> Any:
 def default_executor() -> Executor:
     """durable-rules where it imports (Python < 3.13), else the reference executor."""
     try:
-        from .durable import DurableExecutor
+        from odedelta.rules.durable import DurableExecutor
     except ImportError:
         return ReferenceExecutor()
     return DurableExecutor()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..errors import did_you_mean
+from odedelta.model.errors import did_you_mean
 
 ABSENT = "_absent"
 STRING, NUMBER, BOOLEAN, DATE, LIST, ANY = "string", "number", "boolean", "date", "list of strings", "any"

@@ -21,13 +21,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..catalog import Catalog
-from ..inventory import Inventory
-from ..pricing import RECURRING, catalog_prices
-from ..requests import Context
-from ..tmf import Product, ProductTerm
-from .executor import get
-from .expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
+from odedelta.model.catalog import Catalog
+from odedelta.model.inventory import Inventory
+from odedelta.model.pricing import RECURRING, catalog_prices
+from odedelta.model.requests import Context
+from odedelta.model.tmf import Product, ProductTerm
+from odedelta.rules.executor import get
+from odedelta.rules.expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
 
 
 class CustomerFacts(BaseModel):

@@ -23,11 +23,11 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .._source import parse_text
-from ..catalog import Catalog
-from ..errors import Problem, did_you_mean
-from .expr import ALWAYS, Compiled, Compiler, ExprError, date_number
-from .facts import FACT_TYPES, OPEN_PREFIXES
+from odedelta.model.source import parse_text
+from odedelta.model.catalog import Catalog
+from odedelta.model.errors import Problem, did_you_mean
+from odedelta.rules.expr import ALWAYS, Compiled, Compiler, ExprError, date_number
+from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES
 
 SCHEMA_LINE = "# yaml-language-server: $schema=rules.schema.json"
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from dataclasses import dataclass, field
 
-from ..requests import Context
-from .executor import Executor, default_executor
-from .facts import Facts, engine_facts
-from .language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
+from odedelta.model.requests import Context
+from odedelta.rules.executor import Executor, default_executor
+from odedelta.rules.facts import Facts, engine_facts
+from odedelta.rules.language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .delta import Reason
-from .errors import RequestError
-from .inventory import Inventory
-from .requests import ChangeOffer, Context, Renew
-from .rules.facts import _add_months, current_term
-from .rules.language import RenewalEffect
-from .tmf import ProductTerm, Quantity, TimePeriod
+from odedelta.delta.builder import Reason
+from odedelta.model.errors import RequestError
+from odedelta.model.inventory import Inventory
+from odedelta.model.requests import ChangeOffer, Context, Renew
+from odedelta.rules.facts import _add_months, current_term
+from odedelta.rules.language import RenewalEffect
+from odedelta.model.tmf import ProductTerm, Quantity, TimePeriod
 
 if TYPE_CHECKING:
-    from .engine import ChangeResult, Engine
+    from odedelta.flows.engine import ChangeResult, Engine
 
 DEFAULT_NOTICE_DAYS = 30
 
@@ -66,14 +66,14 @@ def new_term(start: datetime, months: int) -> ProductTerm:
 
 
 def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: datetime, context: Context) -> ChangeResult:
-    from .delta import DeltaBuilder
-    from .engine import ChangeResult, NotEligible
-    from .rules import Verdict
-    from .rules.facts import change_facts
+    from odedelta.delta.builder import DeltaBuilder
+    from odedelta.flows.engine import ChangeResult, NotEligible
+    from odedelta.rules import Verdict
+    from odedelta.rules.facts import change_facts
 
     catalog = engine.catalog
     if request.product not in inventory.products:
-        from .errors import did_you_mean
+        from odedelta.model.errors import did_you_mean
 
         raise RequestError(f"no installed product {request.product!r}{did_you_mean(request.product, inventory.products)}")
     product = inventory.product(request.product)
@@ -89,7 +89,7 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
         if rule is not None:
             effect, rule_id = rule.model.then, rule.id  # type: ignore[attr-defined]
     if not effect.allowed:
-        from .rules import RuleOutcome
+        from odedelta.rules import RuleOutcome
 
         verdict = Verdict(False, [RuleOutcome(rule_id or "", "renewal", "renewal_refused",
                                               effect.message or "renewal is not possible")])
@@ -113,7 +113,7 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
         root.reasons.append(_term_reason(term_after, successor_months, "starting on the day of the change", None))
         result.renewal = Renewal(product.id, term_after, previous_end, rule_id, successor, effect)
         if result.consequences is not None:
-            from .consequences import apply_renewal_benefit
+            from odedelta.flows.consequences import apply_renewal_benefit
 
             apply_renewal_benefit(result, result.consequences.after)
             result.consequences.promotions = result.consequences.promotions + [
@@ -133,10 +133,10 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
     result = ChangeResult(catalog, inventory, delta, context)
     result.renewal = Renewal(product.id, term_after, previous_end, rule_id, None, effect)
     if rule_id is not None:
-        from .rules import RuleOutcome
+        from odedelta.rules import RuleOutcome
 
         result.decisions.append(RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"))
-    from .consequences import compute
+    from odedelta.flows.consequences import compute
 
     result.consequences = compute(result, engine.rules, None)
     return result
@@ -150,7 +150,7 @@ def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None)
 
 
 def _benefit_changes(result: ChangeResult) -> list[object]:
-    from .consequences import PromotionChange
+    from odedelta.flows.consequences import PromotionChange
 
     assert result.consequences is not None and result.renewal is not None
     key = f"rule:{result.renewal.rule_id}"
@@ -174,7 +174,7 @@ def term_notices(engine: Engine, inventory: Inventory, *, as_of: datetime, conte
     """Products whose commitment ends within its notice window (a ``renewal`` rule's ``notice_days``, else 30 days),
     with what happens at the end: ``renew``, ``terminate`` or ``migrate`` (to the successor of an end-of-sale
     offering)."""
-    from .rules.facts import change_facts
+    from odedelta.rules.facts import change_facts
 
     notices = []
     for product in inventory.products.values():

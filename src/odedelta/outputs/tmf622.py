@@ -26,14 +26,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .delta import Action, DeltaItem
-from .jsonio import iso
-from .money import Money, total
-from .tmf import ProductTerm
-from .pricing import RECURRING
+from odedelta.delta.builder import Action, DeltaItem
+from odedelta.model.jsonio import iso
+from odedelta.model.money import Money, total
+from odedelta.model.tmf import ProductTerm
+from odedelta.model.pricing import RECURRING
 
 if TYPE_CHECKING:
-    from .engine import ChangeResult
+    from odedelta.flows.engine import ChangeResult
 
 CATALOG_API = "/tmf-api/productCatalogManagement/v{v}"
 INVENTORY_API = "/tmf-api/productInventory/v{v}"

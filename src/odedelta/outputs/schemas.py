@@ -9,9 +9,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import _tmfschema
+from odedelta.outputs import _tmfschema
 
-SPEC_DIR = Path(__file__).parent / "_specs"
+SPEC_DIR = Path(__file__).parent.parent / "_specs"
 SPECS = {
     ("TMF622", 4): "TMF622-ProductOrdering-v4.0.0.swagger.json",
     ("TMF622", 5): "TMF622-ProductOrdering-v5.0.0.oas.yaml",

@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .catalog import Catalog, Origin, value_key
-from .errors import InventoryError, Problem, did_you_mean
-from .graph import InventoryGraph
-from .tmf import Product
+from odedelta.model.catalog import Catalog, Origin, value_key
+from odedelta.model.errors import InventoryError, Problem, did_you_mean
+from odedelta.model.graph import InventoryGraph
+from odedelta.model.tmf import Product
 
 BUNDLES = "bundles"
 

@@ -3,7 +3,7 @@
 Minimal disruption is the rule: an installed component whose specification lives on in the target (or that a
 migration mapping says corresponds to a target component) is *matched* to it and kept — ``noChange`` or
 ``modify`` on the same product id — never deleted and added again. When several installed products compete for
-fewer target slots, a maximum-weight bipartite matching decides which are kept (:mod:`odedelta.graph`), preferring
+fewer target slots, a maximum-weight bipartite matching decides which are kept (:mod:`odedelta.model.graph`), preferring
 to keep as many as possible, then the closest fits, then the oldest.
 
 What each situation yields is the table :data:`OUTCOMES`; the special cases live beside it.
@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from .catalog import Catalog, value_key
-from .errors import RequestError, did_you_mean
-from .graph import Component, max_weight_assignment
-from .inventory import Inventory
-from .requests import (
+from odedelta.model.catalog import Catalog, value_key
+from odedelta.model.errors import RequestError, did_you_mean
+from odedelta.model.graph import Component, max_weight_assignment
+from odedelta.model.inventory import Inventory
+from odedelta.model.requests import (
     Acquire,
     AddOffering,
     ChangeOffer,
@@ -31,7 +31,7 @@ from .requests import (
     Request,
     TerminateProduct,
 )
-from .tmf import Product, ProductTerm
+from odedelta.model.tmf import Product, ProductTerm
 
 
 class Action(StrEnum):

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from .catalog import Catalog
-from .money import Money
-from .tmf import ProductOfferingPrice, in_period
+from odedelta.model.catalog import Catalog
+from odedelta.model.money import Money
+from odedelta.model.tmf import ProductOfferingPrice, in_period
 
 RECURRING, ONE_TIME = "recurring", "oneTime"
 _MONTHS_PER_PERIOD = {"month": Decimal(1), "year": Decimal(12)}

@@ -24,8 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .jsonio import plain
-from .money import Money
+from odedelta.model.jsonio import plain
+from odedelta.model.money import Money
 
 
 class TmfModel(BaseModel):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from .errors import CurrencyMismatch
+from odedelta.model.errors import CurrencyMismatch
 
 MINOR_UNITS: dict[str, int] = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3, "TND": 3}
 ROUNDING = ROUND_HALF_EVEN

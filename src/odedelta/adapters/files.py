@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from ._source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, with_lines
-from .catalog import KINDS, Catalog, Document, kind_from_file_name
-from .errors import CatalogError, LoadError, OdeDeltaError, Problem
-from .inventory import Inventory
+from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, with_lines
+from odedelta.model.catalog import KINDS, Catalog, Document, kind_from_file_name
+from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem
+from odedelta.model.inventory import Inventory
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 E = TypeVar("E", bound=OdeDeltaError)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .catalog import value_key
-from .delta import Action, DeltaItem
-from .jsonio import iso
+from odedelta.model.catalog import value_key
+from odedelta.delta.builder import Action, DeltaItem
+from odedelta.model.jsonio import iso
 
 if TYPE_CHECKING:
-    from .engine import ChangeResult
+    from odedelta.flows.engine import ChangeResult
 
 SECTIONS = [
     (Action.NO_CHANGE, "Kept as they are"),

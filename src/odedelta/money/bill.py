@@ -26,12 +26,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUSES
-from .graph import CATEGORY, OFFERING, SPECIFICATION
-from .money import Money
-from .pricing import RECURRING, catalog_prices
-from .requests import Context
-from .tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
+from odedelta.model.catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUSES
+from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
+from odedelta.model.money import Money
+from odedelta.model.pricing import RECURRING, catalog_prices
+from odedelta.model.requests import Context
+from odedelta.model.tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

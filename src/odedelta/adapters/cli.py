@@ -10,13 +10,13 @@ from pathlib import Path
 
 from datetime import UTC, datetime
 
-from .engine import Engine
-from .errors import OdeDeltaError, RequestError
-from .inventory import Inventory
-from .jsonio import dumps
-from .load import load_catalog, load_inventory
-from .requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Renew, Request, TerminateProduct
-from .rules import load_rules
+from odedelta.flows.engine import Engine
+from odedelta.model.errors import OdeDeltaError, RequestError
+from odedelta.model.inventory import Inventory
+from odedelta.model.jsonio import dumps
+from odedelta.adapters.files import load_catalog, load_inventory
+from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Renew, Request, TerminateProduct
+from odedelta.rules import load_rules
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -79,7 +79,7 @@ def _what(args: argparse.Namespace) -> Request:
     if args.acquire is not None:
         return Acquire(offering=args.acquire, set=_choices(args.set, args.acquire), options=args.option)
     if args.product is not None and args.set:
-        from .requests import ModifyCharacteristics
+        from odedelta.model.requests import ModifyCharacteristics
 
         return ModifyCharacteristics(product=args.product, characteristics=_choices(args.set, args.product)[args.product])
     raise RequestError("say what to change: --product ID --to OFFERING, --product ID --set NAME=VALUE, --add, "
@@ -116,14 +116,14 @@ def _write(form: str, text: Callable[[], str], data: Callable[[], object], docum
 
 
 def _schema(_args: argparse.Namespace) -> int:
-    from .rules import json_schema
+    from odedelta.rules import json_schema
 
     sys.stdout.write(dumps(json_schema()))
     return 0
 
 
 def _facts(_args: argparse.Namespace) -> int:
-    from .rules.facts import reference_markdown
+    from odedelta.rules.facts import reference_markdown
 
     sys.stdout.write(reference_markdown())
     return 0
@@ -136,9 +136,9 @@ def _change(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from .scenario import Runner
+    from odedelta.adapters.scenario import Runner
 
-    from .rules import ReferenceExecutor, default_executor
+    from odedelta.rules import ReferenceExecutor, default_executor
 
     executor = {"reference": ReferenceExecutor, "durable": default_executor, None: None}[args.executor]
     if args.executor == "durable" and default_executor().name != "durable-rules":

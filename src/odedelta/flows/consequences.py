@@ -1,7 +1,7 @@
 """The consequences a customer sees before accepting a change: monthly price before → after, promotions kept, lost
 and gained, products that go with a lost promotion, penalties, fees, one-time charges, recommendations.
 
-All arithmetic is ``Decimal`` with the currency (:class:`~odedelta.money.Money`); amounts are exact until a line
+All arithmetic is ``Decimal`` with the currency (:class:`~odedelta.model.money.Money`); amounts are exact until a line
 is shown or emitted, where each line is rounded once (half-even, to the currency's minor unit) and totals are the
 sums of the rounded lines — so a total always equals the sum of the lines a customer reads.
 """
@@ -14,17 +14,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .commerce import Bill, Discount, ProductBill, add_discount, bill, catalog_base
-from .delta import Action, Delta, DeltaBuilder, DeltaItem, Reason
-from .errors import CurrencyMismatch
-from .money import Money, total
-from .pricing import ONE_TIME, catalog_prices
-from .rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
-from .tmf import Product
+from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill, catalog_base
+from odedelta.delta.builder import Action, Delta, DeltaBuilder, DeltaItem, Reason
+from odedelta.model.errors import CurrencyMismatch
+from odedelta.model.money import Money, total
+from odedelta.model.pricing import ONE_TIME, catalog_prices
+from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
+from odedelta.model.tmf import Product
 
 if TYPE_CHECKING:
-    from .engine import ChangeResult
-    from .rules import Rulebook
+    from odedelta.flows.engine import ChangeResult
+    from odedelta.rules import Rulebook
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
 def _reengage(result: ChangeResult, timing: Timing) -> None:
     """Re-engagement: the root product gets a new commitment from the effective date (the target offering's term,
     else the current one's duration); the current term is kept as history. No penalty is due."""
-    from .renewal import new_term
+    from odedelta.flows.renewal import new_term
 
     root = next((i for i in result.items if i.product_id == result.delta.root_product_id), None)
     if root is None or root.action is Action.DELETE or not root.installed:
@@ -217,7 +217,7 @@ def billing_period(moment: datetime, cycle_day: int | None) -> tuple[datetime, d
     """The billing period ``[start, end)`` that contains ``moment`` for a bill on ``cycle_day`` of each month."""
     if cycle_day is None:
         return None
-    from .rules.facts import _add_months
+    from odedelta.rules.facts import _add_months
 
     day = moment.date()
     start = day.replace(day=cycle_day) if day.day >= cycle_day else _add_months(day.replace(day=cycle_day), -1)
@@ -549,7 +549,7 @@ def _home_for(result: ChangeResult, projected: list[Product], item: DeltaItem, o
 
 
 def _outcome(rule: object, reason: str) -> object:
-    from .rules import RuleOutcome
+    from odedelta.rules import RuleOutcome
 
     then = rule.model.then  # type: ignore[attr-defined]
     message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """The product catalog: TMF620 offerings, specifications, prices and categories, TMF671 promotions.
 
 :meth:`Catalog.from_documents` turns parsed documents into models and cross-checks them, reporting every problem
-in one :class:`~odedelta.errors.CatalogError`. It does no I/O: :func:`odedelta.load_catalog` reads the files.
+in one :class:`~odedelta.model.errors.CatalogError`. It does no I/O: :func:`odedelta.load_catalog` reads the files.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import CatalogError, Problem, did_you_mean
-from .graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
-from .tmf import (
+from odedelta.model.errors import CatalogError, Problem, did_you_mean
+from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
+from odedelta.model.tmf import (
     CharacteristicValue,
     ProductOffering,
     ProductOfferingPrice,

@@ -17,16 +17,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ._source import parse_text, with_lines
-from .catalog import Catalog, value_key
-from .delta import Action, DeltaItem
-from .engine import ChangeResult, Engine, NotEligible
-from .errors import LoadError, OdeDeltaError, Problem
-from .inventory import Inventory
-from .load import load_catalog, load_inventory
-from .requests import REQUEST_TYPES, Context, Request
-from .rules import Executor, Rulebook, load_rules
-from .schemas import validation_errors
+from odedelta.model.source import parse_text, with_lines
+from odedelta.model.catalog import Catalog, value_key
+from odedelta.delta.builder import Action, DeltaItem
+from odedelta.flows.engine import ChangeResult, Engine, NotEligible
+from odedelta.model.errors import LoadError, OdeDeltaError, Problem
+from odedelta.model.inventory import Inventory
+from odedelta.adapters.files import load_catalog, load_inventory
+from odedelta.model.requests import REQUEST_TYPES, Context, Request
+from odedelta.rules import Executor, Rulebook, load_rules
+from odedelta.outputs.schemas import validation_errors
 
 ORDER_SCHEMAS = {4: "ProductOrder_Create", 5: "ProductOrder_FVO"}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import LoadError, Problem
+from odedelta.model.errors import LoadError, Problem
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C speed where available
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import Catalog, value_key
-from .delta import Action, Delta
-from .inventory import BUNDLES, Inventory
-from .tmf import Characteristic, Product, ProductRelationship, Ref
+from odedelta.model.catalog import Catalog, value_key
+from odedelta.delta.builder import Action, Delta
+from odedelta.model.inventory import BUNDLES, Inventory
+from odedelta.model.tmf import Characteristic, Product, ProductRelationship, Ref
 
 
 def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Product]:

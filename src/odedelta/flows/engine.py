@@ -7,21 +7,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .catalog import Catalog
-from .commerce import Bill
-from .consequences import Consequences, compute
-from .money import Money
-from .delta import Action, Delta, DeltaBuilder, DeltaItem, MigrationLookup
-from .errors import RequestError
-from .inventory import Inventory
-from .pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
-from .projection import instance_problems, project
-from .qualify import Qualification, qualify
-from .renewal import Renewal, TermNotice, renew, term_notices
-from .requests import Context, Request
-from .rules import RuleOutcome, Rulebook, Verdict
-from .rules.facts import Facts, change_facts
-from .tmf import Product
+from odedelta.model.catalog import Catalog
+from odedelta.money.bill import Bill
+from odedelta.flows.consequences import Consequences, compute
+from odedelta.model.money import Money
+from odedelta.delta.builder import Action, Delta, DeltaBuilder, DeltaItem, MigrationLookup
+from odedelta.model.errors import RequestError
+from odedelta.model.inventory import Inventory
+from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
+from odedelta.delta.projection import instance_problems, project
+from odedelta.flows.qualify import Qualification, qualify
+from odedelta.flows.renewal import Renewal, TermNotice, renew, term_notices
+from odedelta.model.requests import Context, Request
+from odedelta.rules import RuleOutcome, Rulebook, Verdict
+from odedelta.rules.facts import Facts, change_facts
+from odedelta.model.tmf import Product
 
 
 class NotEligible(RequestError):
@@ -178,12 +178,12 @@ class ChangeResult:
 
     # ------------------------------------------------------------------ outputs
     def to_tmf622(self, version: int = 4) -> dict[str, Any]:
-        from .order import product_order
+        from odedelta.outputs.tmf622 import product_order
 
         return product_order(self, version)
 
     def explain(self) -> str:
-        from .report import explain
+        from odedelta.outputs.report import explain
 
         return explain(self)
 

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .delta import Reason
-from .errors import RequestError
-from .inventory import Inventory
-from .jsonio import iso
-from .money import Money
-from .requests import ChangeOffer, Context
+from odedelta.delta.builder import Reason
+from odedelta.model.errors import RequestError
+from odedelta.model.inventory import Inventory
+from odedelta.model.jsonio import iso
+from odedelta.model.money import Money
+from odedelta.model.requests import ChangeOffer, Context
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from odedelta.flows.engine import Engine
 
 
 @dataclass
@@ -183,10 +183,10 @@ def _equalities(cond: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def qualify(engine: Engine, inventory: Inventory, product_id: str, *, as_of: datetime,
             context: Context | None = None) -> Qualification:
-    from .engine import NotEligible
+    from odedelta.flows.engine import NotEligible
 
     if product_id not in inventory.products:
-        from .errors import did_you_mean
+        from odedelta.model.errors import did_you_mean
 
         raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, inventory.products)}")
     catalog = engine.catalog
