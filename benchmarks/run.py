@@ -140,7 +140,7 @@ def residential(world: World, runs: int) -> list[str]:
     for name in world.books:
         engine = world.engine(name)
         result = engine.change(inventory, request, as_of=AS_OF, context=CONTEXT)
-        answers[name] = dumps({k: v for k, v in result.to_dict().items() if k != "executor"})
+        answers[name] = dumps({k: v for k, v in odedelta.to_dict(result).items() if k != "executor"})
         times = [timed(lambda: engine.change(inventory, request, as_of=AS_OF, context=CONTEXT)) for _ in range(runs)]
         rows.append((name, statistics.median(times), percentile(times, 0.99), result))
     result = rows[0][3]
@@ -212,8 +212,7 @@ def slope(xs: list[float], ys: list[float]) -> float:
 # ---------------------------------------------------------------------------------------------------- catalog load
 LOAD = """
 import gc, json, sys, time
-import odedelta
-from odedelta.rules import load_rules
+from odedelta.adapters.files import load_rules
 
 def peak_kb():  # VmHWM: this process image's peak RSS (ru_maxrss would include the parent's, kept across exec)
     with open("/proc/self/status") as status:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import odedelta
-from odedelta.flows.engine import ChangeResult, Engine
+from odedelta.flows.engine import Engine
+from odedelta.flows.result import ChangeResult
 from odedelta.model.errors import RequestError
 from odedelta.model.requests import ChangeOffer
 

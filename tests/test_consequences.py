@@ -29,7 +29,7 @@ def engine(demo: odedelta.Catalog) -> Engine:
 
 def test_s1_consequences_line_by_line(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
     result = engine.change(inventories["alice"], ChangeOffer(product="F-1", to="po-fiber-300"), as_of=AS_OF)
-    money = result.to_dict()["money"]
+    money = odedelta.to_dict(result)["money"]
     assert (money["recurringBefore"], money["recurringAfter"], money["dueNow"]) == (
         Decimal("54.00"), Decimal("44.00"), Decimal("60.00"))
     assert [(p["product"], p["base"], p["net"]) for p in money["before"]] == [
@@ -46,7 +46,7 @@ def test_s1_consequences_line_by_line(engine: Engine, inventories: dict[str, ode
     assert money["recommendations"] == [{"offering": "po-streaming-vas", "parent": "F-1",
                                          "message": "Keep StreamMax as a paid add-on for 10.00 EUR/month.",
                                          "price": Decimal("10.00"), "rule": "keep-streammax-paid"}]
-    order = result.to_tmf622(4)
+    order = odedelta.to_tmf622(result, 4)
     assert order["orderTotalPrice"][1]["price"]["taxIncludedAmount"]["value"] == Decimal("60.00")
     assert order["productOrderItem"][0]["itemPrice"][1]["name"] == "Early downgrade fee"
 
@@ -104,7 +104,7 @@ def test_proration_of_an_immediate_upgrade(engine: Engine, inventories: dict[str
     terms = result.item("F-1").terms
     assert terms is not None and terms[-1].valid_for is not None
     assert terms[-1].valid_for.start == datetime(2026, 3, 11, tzinfo=UTC)  # re-engaged: a new 12-month term
-    assert result.to_tmf622(4)["requestedStartDate"] == "2026-03-11T00:00:00Z"
+    assert odedelta.to_tmf622(result, 4)["requestedStartDate"] == "2026-03-11T00:00:00Z"
 
 
 def test_billing_period_and_timing(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
@@ -126,7 +126,7 @@ def test_renewal_terms_keep_history(engine: Engine, inventories: dict[str, odede
         ("2025-03-01", "2027-03-01"), ("2027-03-01", "2028-03-01")]
     after = early.projected_inventory().product("A-1")
     assert len(after.product_term) == 2
-    item = early.to_tmf622(5)["productOrderItem"][0]
+    item = odedelta.to_tmf622(early, 5)["productOrderItem"][0]
     assert item["itemTerm"] == [{"name": "12-month commitment", "description": "Minimum commitment of 12 months",
                                  "duration": {"amount": 12, "units": "month"}, "@type": "OrderTerm"}]
     assert [t["validFor"]["startDateTime"] for t in item["product"]["productTerm"]] == [
@@ -219,7 +219,7 @@ def test_totals_equal_the_sum_of_their_lines_in_one_currency(engine: Engine, cha
         entry = c.after.products[pid]
         if entry.net is not None:
             assert entry.net.amount >= 0  # discounts never take a price below zero
-    order = result.to_tmf622(4)
+    order = odedelta.to_tmf622(result, 4)
     due = [p for p in order["orderTotalPrice"] if p["priceType"] == "oneTime"][0]
     assert due["price"]["taxIncludedAmount"]["value"] == c.due_now.amount
 
@@ -237,6 +237,6 @@ def test_price_alterations_from_the_catalog_and_the_inventory(demo: odedelta.Cat
     assert launch.consequences is not None
     tv = launch.consequences.after.products["E-5"]  # 30.00 − 20% launch offer (a discount POP related to the fee)
     assert (tv.net.amount, tv.discounts[0].source) == (Decimal("24.00"), "catalog:pop-tv-premium-launch")  # type: ignore[union-attr]
-    order = launch.to_tmf622(5)
+    order = odedelta.to_tmf622(launch, 5)
     tv_item = next(i for i in order["productOrderItem"] if i["product"].get("id") == "E-5")
     assert tv_item["itemPrice"][0]["priceAlteration"][0]["price"]["percentage"] == Decimal("20")

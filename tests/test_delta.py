@@ -9,7 +9,8 @@ import pytest
 
 import odedelta
 from odedelta.delta.builder import Action
-from odedelta.flows.engine import ChangeResult, Engine
+from odedelta.flows.engine import Engine
+from odedelta.flows.result import ChangeResult
 from odedelta.model.errors import RequestError
 from odedelta.model.jsonio import dumps
 from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, ModifyCharacteristics, RemoveProduct, TerminateProduct
@@ -192,9 +193,9 @@ def test_same_change_twice_is_byte_identical(engine: Engine, inventories: dict[s
     request = ChangeOffer(product="E-1", to="po-home-pack-max")
     first = engine.change(inventories["erin"], request, as_of=AS_OF)
     second = engine.change(inventories["erin"], request, as_of=AS_OF)
-    for render in (lambda r: r.to_dict(), lambda r: r.to_tmf622(4), lambda r: r.to_tmf622(5)):
+    for render in (lambda r: odedelta.to_dict(r), lambda r: odedelta.to_tmf622(r, 4), lambda r: odedelta.to_tmf622(r, 5)):
         assert dumps(render(first)) == dumps(render(second))
-    assert first.explain() == second.explain()
+    assert odedelta.explain(first) == odedelta.explain(second)
 
 
 def test_result_does_not_depend_on_the_order_of_products(demo: odedelta.Catalog, engine: Engine) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import json
 import shutil
 import threading
@@ -15,9 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
-from odedelta.flows.engine import Engine, NotEligible
+from odedelta.flows.engine import Engine
+from odedelta.flows.result import NotEligible
 from odedelta.model.requests import ChangeOffer, Context
-from odedelta.rules import ReferenceExecutor, RuleError, default_executor, json_schema, load_rules
+from odedelta.rules import ReferenceExecutor, RuleError, default_executor, json_schema
+from odedelta.rules.durable import DurableExecutor
+from odedelta.adapters.files import load_rules
 from odedelta.rules.executor import evaluate
 from odedelta.rules.expr import Compiler, ExprError
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES, reference_markdown, term_facts
@@ -126,7 +131,7 @@ def test_allow_of_higher_priority_overrides_deny(demo: odedelta.Catalog, ruleboo
     result = Engine(demo, rulebook).change(inventories["alice"], ChangeOffer(product="A-1", to="po-mobile-s"),
                                            as_of=AS_OF_EARLY, context=vip)
     assert result.rule_ids == ["mobile-downgrade-fee", "vip-may-downgrade-anytime"]
-    assert result.to_dict()["rules"] == [
+    assert odedelta.to_dict(result)["rules"] == [
         {"rule": "vip-may-downgrade-anytime", "kind": "eligibility", "reason": "vip_exception",
          "message": "As a VIP customer you may change plan at any time."},
         {"rule": "mobile-downgrade-fee", "kind": "fee", "reason": "fee", "message": "Downgrade fee"},
@@ -168,7 +173,7 @@ def test_qualify_a_demo_customer(demo: odedelta.Catalog, rulebook: Any,
         "po-mobile-s": (False, ["downgrade_too_early"], None, None),
         "po-mobile-xl": (True, [], None, "71.00 EUR"),
     }
-    document = result.to_tmf679()
+    document = odedelta.to_tmf679(result)
     assert validation_errors(document, "TMF679", 4, "ProductOfferingQualification") == []
     items = {i["productOffering"]["id"]: i for i in document["productOfferingQualificationItem"]}
     assert items["po-mobile-classic"]["qualificationItemResult"] == "alternate"
@@ -215,7 +220,8 @@ CONDITIONS = [
 
 def _durable() -> Any:
     """durable-rules' executor; its C extension does not import on Python 3.13+, where these tests skip."""
-    return pytest.importorskip("odedelta.rules.durable", reason="durable-rules does not import here").DurableExecutor
+    pytest.importorskip("durable.engine", reason="durable-rules does not import here")
+    return DurableExecutor
 
 
 @pytest.fixture(scope="module")
@@ -289,8 +295,8 @@ def test_executors_agree_on_every_demo_qualification(demo: odedelta.Catalog,
         for context in (Context(), Context(segment="business"), Context(attributes={"vip": True})):
             for inventory in inventories.values():
                 for product_id in inventory.roots():
-                    answers = [Engine(demo, b).qualify(inventory, product_id, as_of=as_of, context=context).to_dict()
-                               for b in books]
+                    answers = [odedelta.qualification_dict(
+                        Engine(demo, b).qualify(inventory, product_id, as_of=as_of, context=context)) for b in books]
                     for answer in answers:
                         answer.pop("executor")
                     assert answers[0] == answers[1]
@@ -326,11 +332,7 @@ def test_one_rulebook_is_safe_under_threads(demo: odedelta.Catalog, rulebook: An
 
 def test_without_durable_the_reference_executor_serves(monkeypatch: pytest.MonkeyPatch,
                                                        demo: odedelta.Catalog) -> None:
-    import sys
-
-    from odedelta.rules.executor import default_executor
-
-    monkeypatch.setitem(sys.modules, "odedelta.rules.durable", None)  # as on Python 3.13+, where it cannot import
+    monkeypatch.setitem(sys.modules, "durable.engine", None)  # as on Python 3.13+, where it cannot import
     assert default_executor().name == "reference"
     assert load_rules(RULES, demo).executor_name == "reference"
 

@@ -1,25 +1,28 @@
 """odedelta: what happens if this customer moves from what they have to that?
 
-The public face. Everything not listed in ``__all__`` may change between versions.
+The public face. Everything not listed in ``__all__`` may change between versions. The layers, bottom up:
+``model`` → ``delta`` → ``rules`` → ``money`` → ``flows`` → ``outputs`` → ``adapters``.
 """
 
-from odedelta.model.catalog import Catalog
+from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.delta.builder import Action, CharacteristicChange, DeltaItem, Reason
-from odedelta.flows.engine import ChangeResult, Engine, NotEligible, apply
+from odedelta.flows.engine import Engine
+from odedelta.flows.qualify import Candidate, Qualification
+from odedelta.flows.result import ChangeResult, NotEligible, Refusal, Renewal, TermNotice, apply
+from odedelta.model.catalog import Catalog
 from odedelta.model.errors import (
     CatalogError,
     CurrencyMismatch,
     InventoryError,
     LoadError,
+    NotOrderable,
     OdeDeltaError,
     Problem,
     RequestError,
 )
 from odedelta.model.inventory import Inventory
-from odedelta.adapters.files import load_catalog, load_inventory
+from odedelta.model.jsonio import dumps
 from odedelta.model.money import Money
-from odedelta.flows.qualify import Candidate, Qualification
-from odedelta.rules import Rulebook, RuleError, load_rules
 from odedelta.model.requests import (
     Acquire,
     AddOffering,
@@ -27,44 +30,63 @@ from odedelta.model.requests import (
     Context,
     ModifyCharacteristics,
     RemoveProduct,
+    Renew,
     Request,
     TerminateProduct,
 )
+from odedelta.outputs.json import change_dict as to_dict
+from odedelta.outputs.json import qualification_dict
+from odedelta.outputs.report import explain, explain_qualification
+from odedelta.outputs.tmf622 import product_order as to_tmf622
+from odedelta.outputs.tmf679 import qualification_document as to_tmf679
+from odedelta.rules import Rulebook, RuleError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Acquire",
-    "Candidate",
-    "NotEligible",
-    "Qualification",
-    "RuleError",
-    "Rulebook",
-    "load_rules",
     "Action",
     "AddOffering",
+    "Candidate",
     "Catalog",
+    "CatalogError",
     "ChangeOffer",
     "ChangeResult",
     "CharacteristicChange",
     "Context",
+    "CurrencyMismatch",
     "DeltaItem",
     "Engine",
-    "ModifyCharacteristics",
-    "Reason",
-    "RemoveProduct",
-    "Request",
-    "TerminateProduct",
-    "apply",
-    "CatalogError",
-    "CurrencyMismatch",
     "Inventory",
     "InventoryError",
     "LoadError",
+    "ModifyCharacteristics",
     "Money",
+    "NotEligible",
+    "NotOrderable",
     "OdeDeltaError",
     "Problem",
+    "Qualification",
+    "Reason",
+    "Refusal",
+    "RemoveProduct",
+    "Renew",
+    "Renewal",
+    "Request",
     "RequestError",
+    "RuleError",
+    "Rulebook",
+    "TermNotice",
+    "TerminateProduct",
+    "apply",
+    "dumps",
+    "explain",
+    "explain_qualification",
     "load_catalog",
     "load_inventory",
+    "load_rules",
+    "qualification_dict",
+    "to_dict",
+    "to_tmf622",
+    "to_tmf679",
 ]

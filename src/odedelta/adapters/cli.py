@@ -11,12 +11,29 @@ from pathlib import Path
 from datetime import UTC, datetime
 
 from odedelta.flows.engine import Engine
+from odedelta.outputs.json import change_dict, qualification_dict
+from odedelta.outputs.report import explain, explain_qualification
+from odedelta.outputs.tmf622 import product_order
+from odedelta.outputs.tmf679 import qualification_document
 from odedelta.model.errors import OdeDeltaError, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.jsonio import dumps
 from odedelta.adapters.files import load_catalog, load_inventory
-from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Renew, Request, TerminateProduct
-from odedelta.rules import load_rules
+from odedelta.model.requests import (
+    Acquire,
+    AddOffering,
+    ChangeOffer,
+    Context,
+    ModifyCharacteristics,
+    RemoveProduct,
+    Renew,
+    Request,
+    TerminateProduct,
+)
+from odedelta.adapters.scenario import Runner
+from odedelta.rules import ReferenceExecutor, default_executor, json_schema
+from odedelta.rules.facts import reference_markdown
+from odedelta.adapters.files import load_rules
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -79,8 +96,6 @@ def _what(args: argparse.Namespace) -> Request:
     if args.acquire is not None:
         return Acquire(offering=args.acquire, set=_choices(args.set, args.acquire), options=args.option)
     if args.product is not None and args.set:
-        from odedelta.model.requests import ModifyCharacteristics
-
         return ModifyCharacteristics(product=args.product, characteristics=_choices(args.set, args.product)[args.product])
     raise RequestError("say what to change: --product ID --to OFFERING, --product ID --set NAME=VALUE, --add, "
                        "--remove, --terminate or --acquire")
@@ -106,7 +121,8 @@ def _context(args: argparse.Namespace) -> Context:
 def _qualify(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
     result = engine.qualify(inventory, args.product, as_of=_as_of(args.as_of), context=_context(args))
-    return _write(args.format, result.explain, result.to_dict, result.to_tmf679)
+    return _write(args.format, lambda: explain_qualification(result), lambda: qualification_dict(result),
+                  lambda: qualification_document(result))
 
 
 def _write(form: str, text: Callable[[], str], data: Callable[[], object], document: Callable[[], object]) -> int:
@@ -116,15 +132,11 @@ def _write(form: str, text: Callable[[], str], data: Callable[[], object], docum
 
 
 def _schema(_args: argparse.Namespace) -> int:
-    from odedelta.rules import json_schema
-
     sys.stdout.write(dumps(json_schema()))
     return 0
 
 
 def _facts(_args: argparse.Namespace) -> int:
-    from odedelta.rules.facts import reference_markdown
-
     sys.stdout.write(reference_markdown())
     return 0
 
@@ -132,14 +144,11 @@ def _facts(_args: argparse.Namespace) -> int:
 def _change(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
     result = engine.change(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
-    return _write(args.format, result.explain, result.to_dict, lambda: result.to_tmf622(args.tmf_version))
+    return _write(args.format, lambda: explain(result), lambda: change_dict(result),
+                  lambda: product_order(result, args.tmf_version))
 
 
 def _test(args: argparse.Namespace) -> int:
-    from odedelta.adapters.scenario import Runner
-
-    from odedelta.rules import ReferenceExecutor, default_executor
-
     executor = {"reference": ReferenceExecutor, "durable": default_executor, None: None}[args.executor]
     if args.executor == "durable" and default_executor().name != "durable-rules":
         raise RequestError("--executor durable: durable-rules cannot be imported here (Python 3.13+?)")

@@ -15,6 +15,7 @@ from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, with
 from odedelta.model.catalog import KINDS, Catalog, Document, kind_from_file_name
 from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
+from odedelta.rules import Executor, RuleError, Rulebook, check_rule_documents
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 E = TypeVar("E", bound=OdeDeltaError)
@@ -100,3 +101,23 @@ def load_inventory(path: str | Path, catalog: Catalog) -> Inventory:
 def _located(cls: type[E], message: str, problems: list[Problem] | tuple[Problem, ...], texts: dict[str, str]) -> E:
     located = sorted(with_lines(problems, texts), key=Problem.sort_key)
     return cls(message, located)
+
+
+def rule_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
+
+
+def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None) -> Rulebook:
+    """Read, check and compile every ``*.yaml`` rule file under ``path``; raise :class:`RuleError` listing every
+    problem of every file."""
+    root = Path(path)
+    if not root.exists():
+        raise RuleError(f"{root}: no such rules directory", [Problem(str(root), "$", "no such file or directory")])
+    documents = [(str(p), p.read_text(encoding="utf-8")) for p in rule_files(root)]
+    rules, problems = check_rule_documents(documents, catalog)
+    if problems:
+        problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
+        raise RuleError(f"{root}: the rules have {len(problems)} problem(s)", problems)
+    return Rulebook(rules, executor)

@@ -20,13 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from odedelta.model.source import parse_text, with_lines
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.delta.builder import Action, DeltaItem
-from odedelta.flows.engine import ChangeResult, Engine, NotEligible
+from odedelta.flows.engine import Engine
+from odedelta.flows.result import ChangeResult, NotEligible
 from odedelta.model.errors import LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
 from odedelta.adapters.files import load_catalog, load_inventory
 from odedelta.model.requests import REQUEST_TYPES, Context, Request
-from odedelta.rules import Executor, Rulebook, load_rules
+from odedelta.rules import Executor, Rulebook
+from odedelta.adapters.files import load_rules
 from odedelta.outputs.schemas import validation_errors
+from odedelta.outputs.tmf622 import product_order
 
 ORDER_SCHEMAS = {4: "ProductOrder_Create", 5: "ProductOrder_FVO"}
 
@@ -235,7 +238,7 @@ class Runner:
             return outcome
         outcome.failures.extend(compare(result, scenario.expect))
         for version, schema in ORDER_SCHEMAS.items():
-            errors = validation_errors(result.to_tmf622(version), "TMF622", version, schema)
+            errors = validation_errors(product_order(result, version), "TMF622", version, schema)
             outcome.failures.extend(f"TMF622 v{version} order invalid: {e}" for e in errors[:5])
         return outcome
 

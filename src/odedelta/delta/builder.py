@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.model.errors import RequestError, did_you_mean
+from odedelta.model.errors import NotOrderable, RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import (
@@ -211,8 +211,8 @@ class DeltaBuilder:
     def _wrap(self, product: Product, request: ChangeOffer) -> str:
         """The installed product becomes a component of a new product of the target (a plan moved into a pack)."""
         return self._instantiate(request.to, None, "requested_add",
-                                 f"{self._name(request.to)} is taken as requested; {product.id} "
-                                 f"({self._name(product.offering_id)}) becomes part of it",
+                                 f"{self.catalog.name_of(request.to)} is taken as requested; {product.id} "
+                                 f"({self.catalog.name_of(product.offering_id)}) becomes part of it",
                                  options=request.options, adopted=[product])
 
     def _unwrap(self, path: list[Product], request: ChangeOffer) -> str:
@@ -223,8 +223,8 @@ class DeltaBuilder:
         for depth, bundle in enumerate(around):
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
                        bundle.characteristics(), [],
-                       [Reason("restructured", f"{self._name(bundle.offering_id)} is left: {core.id} "
-                               f"({self._name(core.offering_id)}) continues on its own as {self._name(request.to)}",
+                       [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is left: {core.id} "
+                               f"({self.catalog.name_of(core.offering_id)}) continues on its own as {self.catalog.name_of(request.to)}",
                                "request")], previous=None)
             candidates += [c for c in self._children(bundle) if c.id != path[depth + 1].id]
         self._migrate(core, request.to, None, "requested_change", options=request.options, candidates=candidates)
@@ -239,7 +239,7 @@ class DeltaBuilder:
             self._must_fit_parent(parent.id, None, request.offering)
             self._emit_context(parent)
         self._instantiate(request.offering, request.parent, "requested_add",
-                          f"{self._name(request.offering)} is added as requested")
+                          f"{self.catalog.name_of(request.offering)} is added as requested")
         return request.parent, request.offering
 
     def _remove(self, request: RemoveProduct) -> tuple[str, None]:
@@ -275,7 +275,7 @@ class DeltaBuilder:
         product = self._installed(request.product)
         offering = product.offering_id or ""
         self._emit(Action.MODIFY, product.id, offering, self.inventory.parent(product.id), product.characteristics(),
-                   [], [Reason("renewed", f"{self._name(offering)}: the commitment is renewed as requested",
+                   [], [Reason("renewed", f"{self.catalog.name_of(offering)}: the commitment is renewed as requested",
                                "request")], previous=None)
         return product.id, offering
 
@@ -284,7 +284,7 @@ class DeltaBuilder:
         self._must_be_sellable(request.offering)
         self._choices = self._checked_choices(request.set)
         self._instantiate(request.offering, None, "requested_add",
-                          f"{self._name(request.offering)} is acquired as requested", options=request.options)
+                          f"{self.catalog.name_of(request.offering)} is acquired as requested", options=request.options)
         return None, request.offering
 
     # ------------------------------------------------------------------ the migration of a tree
@@ -302,13 +302,13 @@ class DeltaBuilder:
         reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_reason))]
         if offering_changed and code != "offering_changed":
             reasons.append(Reason("offering_changed",
-                                  f"{self._name(product.offering_id)} becomes {self._name(target)}",
+                                  f"{self.catalog.name_of(product.offering_id)} becomes {self.catalog.name_of(target)}",
                                   f"catalog:{target}"))
         reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
         moved = parent != self.inventory.parent(product.id)
         if moved:
             where = f"moves under {parent}" if parent else "becomes a product of its own"
-            reasons.append(Reason("moved", f"{where} ({self._name(target)} sits there in the target)",
+            reasons.append(Reason("moved", f"{where} ({self.catalog.name_of(target)} sits there in the target)",
                                   slot_reason.source if slot_reason else f"catalog:{target}"))
         if action is Action.NO_CHANGE and (changes or moved):
             action = Action.MODIFY
@@ -352,8 +352,8 @@ class DeltaBuilder:
         for bundle in dissolved:
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
                        bundle.characteristics(), [],
-                       [Reason("restructured", f"{self._name(bundle.offering_id)} is not part of "
-                               f"{self._name(offering)}; what it held is kept where the target has a place for it",
+                       [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is not part of "
+                               f"{self.catalog.name_of(offering)}; what it held is kept where the target has a place for it",
                                f"catalog:{offering}")], previous=None)
         have = {slot.slot: 0 for slot in slots}
         loose = [c for c in candidates if c.id not in assignment]
@@ -372,7 +372,7 @@ class DeltaBuilder:
                 have[slot.slot] += 1
                 mapped = (candidate.offering_id != slot.offering_id
                           and self._fit(candidate, slot, slots) == MIGRATION)
-                via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(offering)}",
+                via = Reason("kept", f"{self.catalog.name_of(slot.offering_id)} is a component of {self.catalog.name_of(offering)}",
                              (self._mapping_source(candidate, slot.offering_id) if mapped else None)
                              or f"catalog:{offering}")
                 extra = adopted.get(candidate.id)
@@ -386,13 +386,13 @@ class DeltaBuilder:
                 for taker in takers:
                     loose.remove(taker)
                 self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
-                                  f"{self._name(offering)} holds {self._name(slot.offering_id)}, where "
+                                  f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, where "
                                   f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
                                   adopted=takers)
                 have[slot.slot] += 1
             need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
-            why = (f"{self._name(offering)} requires {self._name(slot.offering_id)}" if slot.lower else
-                   f"{self._name(offering)} includes {self._name(slot.offering_id)} by default")
+            why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}" if slot.lower else
+                   f"{self.catalog.name_of(offering)} includes {self.catalog.name_of(slot.offering_id)} by default")
             for _ in range(max(need, 0)):
                 self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
                 have[slot.slot] += 1
@@ -400,13 +400,13 @@ class DeltaBuilder:
                 chosen.remove(slot.offering_id)
                 if have[slot.slot] == 0:  # an option already there is simply kept
                     self._instantiate(slot.offering_id, product_id, "chosen",
-                                      f"{self._name(slot.offering_id)} is added as chosen")
+                                      f"{self.catalog.name_of(slot.offering_id)} is added as chosen")
                     have[slot.slot] += 1
         _refuse_leftover_options(chosen, offering, slots)
         for candidate in loose:
             fits = any(self._fit(candidate, s, slots) for s in slots)
-            why = (f"{self._name(offering)} allows fewer {self._name(candidate.offering_id)} than installed"
-                   if fits else f"{self._name(offering)} has no place for {self._name(candidate.offering_id)}")
+            why = (f"{self.catalog.name_of(offering)} allows fewer {self.catalog.name_of(candidate.offering_id)} than installed"
+                   if fits else f"{self.catalog.name_of(offering)} has no place for {self.catalog.name_of(candidate.offering_id)}")
             self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
 
     def _children(self, product: Product) -> list[Product]:
@@ -540,7 +540,7 @@ class DeltaBuilder:
             self._migrate(product, slot.offering_id, None, "requested_change", candidates=candidates)
         else:
             mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
-            via = Reason("kept", f"{self._name(slot.offering_id)} is a component of {self._name(parent.offering_id)}",
+            via = Reason("kept", f"{self.catalog.name_of(slot.offering_id)} is a component of {self.catalog.name_of(parent.offering_id)}",
                          (self._mapping_source(product, slot.offering_id) if mapped else None)
                          or f"catalog:{parent.offering_id}")
             self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via,
@@ -687,19 +687,19 @@ class DeltaBuilder:
                 if not has_default or (name not in before and not mandatory):
                     if name in before:
                         changes.append(CharacteristicChange(name, before[name], None,
-                                                            f"{self._name(target)} does not allow it"))
+                                                            f"{self.catalog.name_of(target)} does not allow it"))
                     continue
                 value = default
-                why = (f"fixed by {self._name(target)}" if fixed else
-                       f"{self._name(target)} does not allow {value_key(before[name])}" if name in before else
-                       f"default of {self._name(target)}")
+                why = (f"fixed by {self.catalog.name_of(target)}" if fixed else
+                       f"{self.catalog.name_of(target)} does not allow {value_key(before[name])}" if name in before else
+                       f"default of {self.catalog.name_of(target)}")
             after[name] = value
             if name not in before or value_key(before[name]) != value_key(value):
                 changes.append(CharacteristicChange(name, before.get(name), value, why))
         for name in before:
             if name not in after and spec is not None and spec.characteristic(name) is None:
                 changes.append(CharacteristicChange(name, before[name], None,
-                                                    f"not a characteristic of {self._name(target)}"))
+                                                    f"not a characteristic of {self.catalog.name_of(target)}"))
         return after, changes
 
     def _new_characteristics(self, offering: str) -> dict[str, Any]:
@@ -715,7 +715,7 @@ class DeltaBuilder:
                 values[char.name] = default
             elif char.mandatory and self.catalog.allowed_values(offering, char.name):
                 allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, char.name) or [])
-                raise RequestError(f"a new {offering!r} needs a value for {char.name!r} (allowed: {allowed}); "
+                raise NotOrderable(f"a new {offering!r} needs a value for {char.name!r} (allowed: {allowed}); "
                                    f"choose one with set")
         return values
 
@@ -743,7 +743,7 @@ class DeltaBuilder:
         for name, value in characteristics.items():
             if not self.catalog.is_allowed(offering, name, value):
                 allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, name) or [])
-                raise RequestError(f"{value_key(value)!r} is not an allowed {name!r} for {offering!r} "
+                raise NotOrderable(f"{value_key(value)!r} is not an allowed {name!r} for {offering!r} "
                                    f"(allowed: {allowed})")
 
     # ------------------------------------------------------------------ emitting items
@@ -784,7 +784,7 @@ class DeltaBuilder:
             pid = product.id
             code_situation = situation if pid == product_id else "under_deleted"
             action, code = OUTCOMES[code_situation]
-            message = why if pid == product_id else f"bundled in {root.id} ({self._name(root.offering_id)}), which is removed"
+            message = why if pid == product_id else f"bundled in {root.id} ({self.catalog.name_of(root.offering_id)}), which is removed"
             self._emit(action, pid, product.offering_id or "", self.inventory.parent(pid), product.characteristics(),
                        [], [Reason(code, message, source)], previous=None)
 
@@ -809,9 +809,7 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ checks on the request
     def _installed(self, product_id: str) -> Product:
-        if product_id not in self.inventory.products:
-            raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, self.inventory.products)}")
-        return self.inventory.product(product_id)
+        return self.inventory.installed(product_id)
 
     def _known_offering(self, offering_id: str) -> None:
         if offering_id not in self.catalog.offerings:
@@ -822,20 +820,20 @@ class DeltaBuilder:
         if not ok:
             successors = self.catalog.successors(offering_id)
             hint = f"; its successor is {', '.join(map(repr, successors))}" if successors else ""
-            raise RequestError(why + hint)
+            raise NotOrderable(why + hint)
 
     def _must_fit_parent(self, parent_id: str, replacing: str | None, offering: str) -> None:
         parent = self.inventory.product(parent_id)
         slots = [s for s in self.catalog.graph.components(parent.offering_id or "") if s.offering_id == offering]
         if not slots:
             names = [s.offering_id for s in self.catalog.graph.components(parent.offering_id or "")]
-            raise RequestError(f"{offering!r} is not a component of {parent.offering_id!r} (installed as "
+            raise NotOrderable(f"{offering!r} is not a component of {parent.offering_id!r} (installed as "
                                f"{parent_id}){did_you_mean(offering, names)}")
         siblings = [c for c in self.inventory.children(parent_id)
                     if c != replacing and self.inventory.product(c).offering_id == offering]
         upper = slots[0].upper
         if upper is not None and len(siblings) + 1 > upper:
-            raise RequestError(f"{parent.offering_id!r} allows at most {upper} {offering!r}; "
+            raise NotOrderable(f"{parent.offering_id!r} allows at most {upper} {offering!r}; "
                                f"{parent_id} already has {len(siblings)}")
 
     def _must_allow_one_less(self, parent_id: str, product: Product) -> None:
@@ -844,24 +842,20 @@ class DeltaBuilder:
                 if self.inventory.product(c).offering_id == product.offering_id]
         for slot in self.catalog.graph.components(parent.offering_id or ""):
             if slot.offering_id == product.offering_id and len(same) - 1 < slot.lower:
-                raise RequestError(f"{product.id} ({product.offering_id}) is mandatory in {parent.offering_id!r} "
+                raise NotOrderable(f"{product.id} ({product.offering_id}) is mandatory in {parent.offering_id!r} "
                                    f"(at least {slot.lower}); change or terminate {parent_id} instead")
 
     # ------------------------------------------------------------------ words
-    def _name(self, offering_id: str | None) -> str:
-        offering = self.catalog.offerings.get(offering_id or "")
-        return (offering.name or offering.id) if offering else str(offering_id)
-
     def _sentence(self, code: str, product: Product, target: str) -> str:
         if code == "requested":
             if product.offering_id == target:
-                return f"{self._name(target)} is kept as requested"
-            return f"{self._name(product.offering_id)} changes to {self._name(target)} as requested"
+                return f"{self.catalog.name_of(target)} is kept as requested"
+            return f"{self.catalog.name_of(product.offering_id)} changes to {self.catalog.name_of(target)} as requested"
         if code == "offering_changed":
-            return f"{self._name(product.offering_id)} becomes {self._name(target)}"
+            return f"{self.catalog.name_of(product.offering_id)} becomes {self.catalog.name_of(target)}"
         if code == "characteristic_changed":
-            return f"{self._name(target)} is kept with changed characteristics"
-        return f"{self._name(target)} is kept unchanged"
+            return f"{self.catalog.name_of(target)} is kept with changed characteristics"
+        return f"{self.catalog.name_of(target)} is kept unchanged"
 
     @staticmethod
     def _source(code: str, target: str, slot_reason: Reason | None) -> str:
@@ -887,7 +881,7 @@ def _whole(offering: str) -> Component:
 def _refuse_leftover_options(chosen: list[str], offering: str, slots: list[Component]) -> None:
     if chosen:
         names = [s.offering_id for s in slots]
-        raise RequestError(f"option(s) {', '.join(map(repr, chosen))} are not components of {offering!r}"
+        raise NotOrderable(f"option(s) {', '.join(map(repr, chosen))} are not components of {offering!r}"
                            f"{did_you_mean(chosen[0], names)}")
 
 

@@ -8,11 +8,9 @@ sums of the rounded lines — so a total always equals the sum of the lines a cu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill, catalog_base
 from odedelta.delta.builder import Action, Delta, DeltaBuilder, DeltaItem, Reason
@@ -21,106 +19,12 @@ from odedelta.model.money import Money, total
 from odedelta.model.pricing import ONE_TIME, catalog_prices
 from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
 from odedelta.model.tmf import Product
+from odedelta.model.calendar import billing_period, new_term
+from odedelta.flows.result import ChangeResult
+from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
+from odedelta.rules import Rulebook, RuleOutcome
+from odedelta.rules.language import Rule
 
-if TYPE_CHECKING:
-    from odedelta.flows.engine import ChangeResult
-    from odedelta.rules import Rulebook
-
-
-@dataclass(frozen=True)
-class PromotionChange:
-    promotion_id: str
-    name: str
-    status: str  # kept, lost, gained
-    before: Money | None  # monthly discount it gives before the change
-    after: Money | None
-
-
-@dataclass(frozen=True)
-class Charge:
-    """A one-time amount due with the change: a catalog one-time price of an added product, a fee or a penalty."""
-
-    kind: str  # oneTime, fee, penalty
-    name: str
-    amount: Money
-    product_id: str | None
-    source: str
-    explanation: str = ""
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    offering_id: str
-    parent_id: str | None
-    message: str
-    price: Money | None
-    rule_id: str
-
-
-@dataclass(frozen=True)
-class Timing:
-    """When the change takes effect, and why: ``policy`` immediate, next_bill_cycle or end_of_term; ``reengage``:
-    the commitment restarts at ``effective``."""
-
-    policy: str
-    effective: datetime
-    reengage: bool
-    source: str
-    period: tuple[datetime, datetime] | None = None
-    """The billing period the change falls in (immediate changes are prorated over it)."""
-
-
-@dataclass
-class Consequences:
-    currency: str
-    before: Bill
-    after: Bill
-    before_ids: list[str]
-    after_ids: list[str]
-    promotions: list[PromotionChange] = field(default_factory=list)
-    charges: list[Charge] = field(default_factory=list)
-    recommendations: list[Recommendation] = field(default_factory=list)
-    timing: Timing | None = None
-
-    def _sum(self, amounts: Iterable[Money]) -> Money:
-        return total((a.rounded() for a in amounts), self.currency)
-
-    @property
-    def recurring_before(self) -> Money:
-        return self._sum(self.before.net(self.before_ids))
-
-    @property
-    def recurring_after(self) -> Money:
-        return self._sum(self.after.net(self.after_ids))
-
-    @property
-    def recurring_difference(self) -> Money:
-        return self.recurring_after - self.recurring_before
-
-    def charges_of(self, kind: str) -> list[Charge]:
-        return [c for c in self.charges if c.kind == kind]
-
-    @property
-    def one_time_total(self) -> Money:
-        """Everything due once with the change except penalties and proration: one-time prices of added products
-        and fees."""
-        return self._sum(c.amount for c in self.charges if c.kind in ("oneTime", "fee"))
-
-    @property
-    def proration_total(self) -> Money:
-        """Credit for the unused part of the old prices and charge for the new ones until the next bill date."""
-        return self._sum(c.amount for c in self.charges if c.kind == "proration")
-
-    @property
-    def penalty_total(self) -> Money:
-        return self._sum(c.amount for c in self.charges_of("penalty"))
-
-    @property
-    def due_now(self) -> Money:
-        return self.one_time_total + self.penalty_total + self.proration_total
-
-    def promotion_ids(self, status: str) -> list[str]:
-        return [p.promotion_id for p in self.promotions if p.status == status]
 
 
 def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> Consequences:
@@ -156,7 +60,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
             consequences.charges += _penalties(result, rules, before, promotions, currency, timing)
         consequences.recommendations = _recommendations(result, rules, facts, promotions)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
-        consequences.charges += _proration(consequences, timing, lambda o: _offering_name(result, o))
+        consequences.charges += _proration(consequences, timing, lambda o: result.catalog.name_of(o))
     return consequences
 
 
@@ -192,8 +96,6 @@ def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
 def _reengage(result: ChangeResult, timing: Timing) -> None:
     """Re-engagement: the root product gets a new commitment from the effective date (the target offering's term,
     else the current one's duration); the current term is kept as history. No penalty is due."""
-    from odedelta.flows.renewal import new_term
-
     root = next((i for i in result.items if i.product_id == result.delta.root_product_id), None)
     if root is None or root.action is Action.DELETE or not root.installed:
         return
@@ -211,19 +113,6 @@ def _reengage(result: ChangeResult, timing: Timing) -> None:
         root.action = Action.MODIFY
     root.reasons.append(Reason("reengaged", f"the commitment restarts: a new {months}-month term from "
                                             f"{timing.effective.date().isoformat()}; no penalty is due", timing.source))
-
-
-def billing_period(moment: datetime, cycle_day: int | None) -> tuple[datetime, datetime] | None:
-    """The billing period ``[start, end)`` that contains ``moment`` for a bill on ``cycle_day`` of each month."""
-    if cycle_day is None:
-        return None
-    from odedelta.rules.facts import _add_months
-
-    day = moment.date()
-    start = day.replace(day=cycle_day) if day.day >= cycle_day else _add_months(day.replace(day=cycle_day), -1)
-    end = _add_months(start, 1)
-    zone = moment.tzinfo
-    return (datetime(start.year, start.month, start.day, tzinfo=zone), datetime(end.year, end.month, end.day, tzinfo=zone))
 
 
 def _proration(consequences: Consequences, timing: Timing, name: Callable[[str], str]) -> list[Charge]:
@@ -348,7 +237,7 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
             if not _removable(result, grant.product_id):
                 continue
             name = before.products[grant.product_id].offering_id
-            why = Reason("promotion_lost", f"{_offering_name(result, name)} was free through {grant.name}, which "
+            why = Reason("promotion_lost", f"{result.catalog.name_of(name)} was free through {grant.name}, which "
                          f"the change ends", f"promotion:{promotion_id}")
             _delete_in_delta(result.delta, result, grant.product_id, why)
             dropped.append((grant, why))
@@ -356,11 +245,6 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
     for grant, why in sorted(dropped, key=lambda d: age(d[0])):
         DeltaBuilder(result.catalog, result.inventory, result.as_of).take_place(result.delta, grant.product_id, why)
     return [grant.product_id for grant, _ in dropped]
-
-
-def _offering_name(result: ChangeResult, offering_id: str) -> str:
-    offering = result.catalog.offerings.get(offering_id)
-    return (offering.name or offering_id) if offering else offering_id
 
 
 def _removable(result: ChangeResult, product_id: str) -> bool:
@@ -548,9 +432,7 @@ def _home_for(result: ChangeResult, projected: list[Product], item: DeltaItem, o
     return None
 
 
-def _outcome(rule: object, reason: str) -> object:
-    from odedelta.rules import RuleOutcome
-
+def _outcome(rule: Rule, reason: str) -> RuleOutcome:
     then = rule.model.then  # type: ignore[attr-defined]
     message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description  # type: ignore[attr-defined]
     return RuleOutcome(rule.id, rule.kind, reason, message)  # type: ignore[attr-defined]

@@ -1,35 +1,22 @@
-"""The engine: one entry point for every kind of change, and the result a CPQ screen or an order system reads."""
+"""The engine: one entry point for every kind of change. The flow is delta → rules → money; what comes out is a
+:class:`~odedelta.flows.result.ChangeResult` (or a :class:`~odedelta.flows.result.Refusal`: an expected outcome
+is a value, not an exception)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from odedelta.model.catalog import Catalog
-from odedelta.money.bill import Bill
-from odedelta.flows.consequences import Consequences, compute
-from odedelta.model.money import Money
-from odedelta.delta.builder import Action, Delta, DeltaBuilder, DeltaItem, MigrationLookup
-from odedelta.model.errors import RequestError
-from odedelta.model.inventory import Inventory
-from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
-from odedelta.delta.projection import instance_problems, project
+from odedelta.delta.builder import Delta, DeltaBuilder, MigrationLookup
+from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
-from odedelta.flows.renewal import Renewal, TermNotice, renew, term_notices
-from odedelta.model.requests import Context, Request
-from odedelta.rules import RuleOutcome, Rulebook, Verdict
+from odedelta.flows.renewal import renew, term_notices
+from odedelta.flows.result import ChangeResult, NotEligible, Refusal, TermNotice
+from odedelta.model.catalog import Catalog
+from odedelta.model.errors import NotOrderable, RequestError
+from odedelta.model.inventory import Inventory
+from odedelta.model.requests import Context, Renew, Request
+from odedelta.rules import Rulebook, RuleOutcome, Verdict
 from odedelta.rules.facts import Facts, change_facts
-from odedelta.model.tmf import Product
-
-
-class NotEligible(RequestError):
-    """The rules refuse the change; ``verdict.reasons`` names every rule that did."""
-
-    def __init__(self, message: str, verdict: Verdict) -> None:
-        self.verdict = verdict
-        super().__init__(message)
 
 
 class Engine:
@@ -41,11 +28,29 @@ class Engine:
 
     def change(self, inventory: Inventory, request: Request, *, as_of: datetime,
                context: Context | None = None) -> ChangeResult:
+        """The answer to ``request``; raises :class:`NotEligible` when rules refuse it and :class:`RequestError`
+        when it cannot be answered as asked."""
+        answer = self.evaluate(inventory, request, as_of=as_of, context=context)
+        if isinstance(answer, Refusal):
+            raise answer.error()
+        return answer
+
+    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime,
+                 context: Context | None = None) -> ChangeResult | Refusal:
+        """Like :meth:`change`, but a refusal — by rules, or by the catalog's structure — is returned as a value.
+        A request that names what does not exist still raises :class:`RequestError`."""
         if as_of.tzinfo is None:
             raise RequestError("as_of must carry a time zone (e.g. 2026-03-01T00:00:00Z)")
         context = context or Context()
-        if request.kind == "renew":
-            return renew(self, inventory, request, as_of=as_of, context=context)  # type: ignore[arg-type]
+        if isinstance(request, Renew):
+            return renew(self, inventory, request, as_of=as_of, context=context)
+        try:
+            return self._change(inventory, request, as_of, context)
+        except NotOrderable as refused:
+            return Refusal(str(refused), None)
+
+    def _change(self, inventory: Inventory, request: Request, as_of: datetime,
+                context: Context) -> ChangeResult | Refusal:
         decisions: list[RuleOutcome] = []
         migrations: MigrationLookup | None = None
         facts: Facts | None = None
@@ -55,7 +60,7 @@ class Engine:
             if target is not None and target in self.catalog.offerings:
                 verdict = self.rules.eligibility(facts, context)
                 if not verdict.eligible:
-                    raise NotEligible(_refusal(self.catalog, target, verdict), verdict)
+                    return Refusal(_refusal(self.catalog, target, verdict), verdict)
                 decisions += verdict.reasons
             migrations = self._migrations(facts, context)
         delta = DeltaBuilder(self.catalog, inventory, as_of, migrations).build(request)
@@ -66,7 +71,7 @@ class Engine:
             broken = self.rules.incompatibilities(facts, context, offerings)
             if broken:
                 verdict = Verdict(False, broken)
-                raise NotEligible(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
+                return Refusal(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
             decisions += [d for d in _used_migrations(delta) if d not in decisions]
         result.consequences = compute(result, self.rules, facts)
         return result
@@ -135,198 +140,3 @@ def _used_migrations(delta: Delta) -> list[RuleOutcome]:
             if reason.source.startswith("rule:"):
                 out.append(RuleOutcome(reason.source[5:], "migration", reason.code, reason.message))
     return out
-
-
-@dataclass
-class ChangeResult:
-    catalog: Catalog
-    inventory: Inventory
-    delta: Delta
-    context: Context
-    decisions: list[RuleOutcome] = field(default_factory=list)
-    """Every rule that took part in the result (eligibility, migrations, money), with what it said."""
-    consequences: Consequences | None = None
-    """Prices before → after, promotions, penalties, fees, recommendations."""
-    renewal: Renewal | None = None
-    """For a renewal: the new term and what shaped it."""
-    _projection: tuple[Any, list[Product]] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def rule_ids(self) -> list[str]:
-        return sorted({d.rule_id for d in self.decisions})
-
-    @property
-    def items(self) -> list[DeltaItem]:
-        return self.delta.items
-
-    @property
-    def as_of(self) -> datetime:
-        return self.delta.as_of
-
-    def item(self, product_id: str) -> DeltaItem:
-        for item in self.items:
-            if item.product_id == product_id:
-                return item
-        raise KeyError(product_id)
-
-    def item_prices(self, item: DeltaItem) -> list[PriceLine]:
-        """What the item costs after the change: recurring prices, plus one-time prices for an added product."""
-        if item.action is Action.DELETE:
-            return []
-        kinds = {RECURRING, ONE_TIME} if item.action is Action.ADD else {RECURRING}
-        return [line for line in catalog_prices(self.catalog, item.offering_id, self.as_of) if line.kind in kinds]
-
-    # ------------------------------------------------------------------ outputs
-    def to_tmf622(self, version: int = 4) -> dict[str, Any]:
-        from odedelta.outputs.tmf622 import product_order
-
-        return product_order(self, version)
-
-    def explain(self) -> str:
-        from odedelta.outputs.report import explain
-
-        return explain(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The full result as JSON-ready data (items, reasons, characteristic changes, prices)."""
-        request = self.delta.request.model_dump(mode="json")
-        return {
-            "request": request,
-            "asOf": self.as_of,
-            "summary": self.summary(),
-            "items": [
-                {
-                    "id": item.id,
-                    "action": item.action.value,
-                    "product": item.product_id,
-                    "new": not item.installed,
-                    "offering": item.offering_id,
-                    **({"previousOffering": item.previous_offering_id} if item.previous_offering_id else {}),
-                    "specification": item.specification_id,
-                    "parent": item.parent_id,
-                    "characteristics": item.characteristics,
-                    "characteristicChanges": [
-                        {"name": c.name, "before": c.before, "after": c.after, "why": c.why} for c in item.changes
-                    ],
-                    "reasons": [{"code": r.code, "message": r.message, "source": r.source} for r in item.reasons],
-                    "prices": [
-                        {"pop": p.pop_id, "name": p.name, "type": p.kind, "amount": p.amount.rounded().amount,
-                         "currency": p.amount.currency}
-                        for p in self.item_prices(item)
-                    ],
-                }
-                for item in self.items
-            ],
-            "rules": [{"rule": d.rule_id, "kind": d.kind, "reason": d.reason, "message": d.message}
-                      for d in self.decisions],
-            **({"money": self._money()} if self.consequences is not None else {}),
-        }
-
-    def _money(self) -> dict[str, Any]:
-        c = self.consequences
-        assert c is not None
-
-        def amount(m: Money | None) -> Decimal | None:
-            return m.rounded().amount if m is not None else None
-
-        def products(side: Bill, ids: list[str]) -> list[dict[str, Any]]:
-            return [{"product": pid, "offering": side.products[pid].offering_id,
-                     "base": amount(side.products[pid].base), "basis": side.products[pid].basis,
-                     "discounts": [{"source": d.source, "name": d.name, "amount": amount(d.amount),
-                                    **({"percentage": d.percentage} if d.percentage is not None else {})}
-                                   for d in side.products[pid].discounts],
-                     "net": amount(side.products[pid].net)} for pid in ids if pid in side.products]
-
-        return {
-            "currency": c.currency,
-            "recurringBefore": amount(c.recurring_before),
-            "recurringAfter": amount(c.recurring_after),
-            "recurringDifference": amount(c.recurring_difference),
-            "oneTimeTotal": amount(c.one_time_total),
-            "penaltyTotal": amount(c.penalty_total),
-            "dueNow": amount(c.due_now),
-            "before": products(c.before, c.before_ids),
-            "after": products(c.after, c.after_ids),
-            "charges": [{"kind": ch.kind, "name": ch.name, "amount": amount(ch.amount), "product": ch.product_id,
-                         "source": ch.source, "explanation": ch.explanation} for ch in c.charges],
-            "promotions": [{"promotion": p.promotion_id, "name": p.name, "status": p.status,
-                            "before": amount(p.before), "after": amount(p.after)} for p in c.promotions],
-            "recommendations": [{"offering": r.offering_id, "parent": r.parent_id, "message": r.message,
-                                 "price": amount(r.price), "rule": r.rule_id} for r in c.recommendations],
-        }
-
-    def projected(self) -> list[Product]:
-        """The installed products once the change is done (see :func:`apply`)."""
-        return project(self.inventory, self.delta, self.catalog)
-
-    def shared_projection(self) -> list[Product]:
-        """:meth:`projected`, computed again only when the delta has changed since: for the engine's own
-        read-only use (the products are shared between callers; never modify them)."""
-        state = (id(self.delta.items), tuple((i.action, i.product_id, i.offering_id, i.parent_id,
-                                               id(i.characteristics), id(i.terms)) for i in self.delta.items))
-        if self._projection is None or self._projection[0] != state:
-            self._projection = (state, self.projected())
-        return list(self._projection[1])
-
-    def projected_inventory(self) -> Inventory:
-        return Inventory.from_products(self.catalog, self.projected())
-
-    def target_problems(self) -> list[str]:
-        """Why the changed tree would not be a valid instance of its target offering (empty when it is)."""
-        root = self.delta.root_product_id
-        projected = self.projected_inventory()
-        roots = [root] if root in projected.products else [
-            i.product_id for i in self.items if not i.installed and i.parent_id is None
-        ]
-        return [p for r in roots for p in instance_problems(self.catalog, projected, r)]
-
-    # ------------------------------------------------------------------ facts for the outputs
-    def summary(self) -> str:
-        request = self.delta.request
-        name = self._name
-        match request.kind:
-            case "change_offer":
-                current = self.inventory.product(request.product).offering_id  # type: ignore[union-attr]
-                return f"Change {request.product} from {name(current)} to {name(request.to)}"  # type: ignore[union-attr]
-            case "add":
-                where = f" under {request.parent}" if request.parent else ""  # type: ignore[union-attr]
-                return f"Add {name(request.offering)}{where}"  # type: ignore[union-attr]
-            case "acquire":
-                return f"Acquire {name(request.offering)}"  # type: ignore[union-attr]
-            case "remove":
-                return f"Remove {request.product}"  # type: ignore[union-attr]
-            case "renew":
-                return f"Renew the commitment of {request.product}"  # type: ignore[union-attr]
-            case "terminate":
-                return f"Terminate {request.product}"  # type: ignore[union-attr]
-            case _:
-                return f"Modify the characteristics of {request.product}"  # type: ignore[union-attr]
-
-    def _name(self, offering_id: str | None) -> str:
-        offering = self.catalog.offerings.get(offering_id or "")
-        return f"{offering.name} ({offering.id})" if offering and offering.name else str(offering_id)
-
-    def _root_product(self) -> Product | None:
-        for item in self.items:
-            if item.installed:
-                return self.inventory.products[item.product_id]
-        roots = self.inventory.roots()
-        return self.inventory.products[roots[0]] if roots else None
-
-    def customer(self) -> str | None:
-        product = self._root_product()
-        for party in product.related_party if product else []:
-            if (party.role or "").lower() == "customer" and party.party_id:
-                return party.party_id
-        return None
-
-    def billing_account(self) -> str | None:
-        product = self._root_product()
-        return product.billing_account.id if product and product.billing_account else None
-
-
-
-def apply(inventory: Inventory, result: ChangeResult) -> list[Product]:
-    """The TMF637 products of ``inventory`` once ``result`` is carried out: deleted ones gone, kept ones under
-    their ids (modified in place), new ones with the ids the delta generated, untouched ones as they were."""
-    return project(inventory, result.delta, result.catalog)

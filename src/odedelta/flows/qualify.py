@@ -14,17 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from odedelta.delta.builder import Reason
-from odedelta.model.errors import RequestError
+from odedelta.flows.result import Changer, Refusal
 from odedelta.model.inventory import Inventory
-from odedelta.model.jsonio import iso
 from odedelta.model.money import Money
 from odedelta.model.requests import ChangeOffer, Context
-
-if TYPE_CHECKING:
-    from odedelta.flows.engine import Engine
 
 
 @dataclass
@@ -58,91 +54,8 @@ class Qualification:
     def candidate(self, offering_id: str) -> Candidate:
         return next(c for c in self.candidates if c.offering_id == offering_id)
 
-    def to_tmf679(self) -> dict[str, Any]:
-        """A TMF679 v4 ``ProductOfferingQualification`` (the answer): one item per candidate."""
-        items = []
-        for index, candidate in enumerate(self.candidates, start=1):
-            item: dict[str, Any] = {
-                "id": str(index),
-                "action": "modify",
-                "product": {"id": self.product_id, "@referredType": "Product"},
-                "productOffering": {"id": candidate.offering_id, "@referredType": "ProductOffering"},
-                "qualificationItemResult": "qualified" if candidate.qualified else (
-                    "alternate" if candidate.alternative else "unqualified"),
-                "state": "done",
-            }
-            if not candidate.qualified:
-                item["eligibilityUnavailabilityReason"] = [{"code": r.code, "label": r.message}
-                                                           for r in candidate.reasons]
-            if candidate.alternative:
-                item["alternateProductOfferingProposal"] = [{
-                    "id": f"{index}-1",
-                    "alternateProductOffering": {"id": candidate.alternative, "@referredType": "ProductOffering"},
-                }]
-            items.append(item)
-        qualified = any(c.qualified for c in self.candidates)
-        return {
-            "description": f"What {self.product_id} ({self.offering_id}) can change to",
-            "effectiveQualificationDate": iso(self.as_of),
-            "provideUnavailabilityReason": True,
-            "provideAlternative": True,
-            "qualificationResult": "qualified" if qualified else "unqualified",
-            "state": "done",
-            "productOfferingQualificationItem": items,
-            "@type": "ProductOfferingQualification",
-        }
 
-    def explain(self) -> str:
-        lines = [f"What {self.product_id} ({self.offering_id}) can change to — as of {iso(self.as_of)}"
-                 + (f" (rules run by {self.executor})" if self.executor else "")]
-        for title, flag in (("Qualified", True), ("Not qualified", False)):
-            chosen = [c for c in self.candidates if c.qualified is flag]
-            if not chosen:
-                continue
-            lines += ["", f"{title} ({len(chosen)}):"]
-            for c in chosen:
-                price = ""
-                if c.difference is not None and c.recurring_after is not None:
-                    sign = "+" if c.difference.amount >= 0 else ""
-                    price = f" — {c.recurring_after}/month ({sign}{c.difference})"
-                lines.append(f"  - {c.offering_id}{price}")
-                if c.penalties is not None and c.penalties.amount:
-                    lines.append(f"      penalties due: {c.penalties}")
-                for label, ids in (("promotions gained", c.promotions_gained), ("promotions lost", c.promotions_lost)):
-                    if ids:
-                        lines.append(f"      {label}: {', '.join(ids)}")
-                for reason in c.reasons:
-                    lines.append(f"      {reason.message} ({reason.code}; {reason.source})")
-                if c.alternative:
-                    lines.append(f"      instead: {c.alternative}")
-        return "\n".join(lines) + "\n"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "product": self.product_id,
-            "offering": self.offering_id,
-            "asOf": self.as_of,
-            "executor": self.executor,
-            "candidates": [
-                {
-                    "offering": c.offering_id,
-                    "qualified": c.qualified,
-                    "reasons": [{"code": r.code, "message": r.message, "source": r.source} for r in c.reasons],
-                    **({"alternative": c.alternative} if c.alternative else {}),
-                    **({"penalties": c.penalties.rounded().amount} if c.penalties is not None else {}),
-                    **({"promotionsGained": c.promotions_gained, "promotionsLost": c.promotions_lost}
-                       if c.qualified else {}),
-                    **({"recurringBefore": c.recurring_before.rounded().amount,
-                        "recurringAfter": c.recurring_after.rounded().amount,
-                        "currency": c.recurring_after.currency}
-                       if c.recurring_before is not None and c.recurring_after is not None else {}),
-                }
-                for c in self.candidates
-            ],
-        }
-
-
-def candidates(engine: Engine, inventory: Inventory, product_id: str) -> list[str]:
+def candidates(engine: Changer, inventory: Inventory, product_id: str) -> list[str]:
     catalog = engine.catalog
     product = inventory.product(product_id)
     current = product.offering_id or ""
@@ -165,7 +78,7 @@ def candidates(engine: Engine, inventory: Inventory, product_id: str) -> list[st
     return sorted(found)
 
 
-def _offerings_named_by_rules(engine: Engine) -> set[str]:
+def _offerings_named_by_rules(engine: Changer) -> set[str]:
     assert engine.rules is not None
     named = set()
     for rule in engine.rules.rules:
@@ -181,14 +94,9 @@ def _equalities(cond: dict[str, Any]) -> list[tuple[str, Any]]:
     return out
 
 
-def qualify(engine: Engine, inventory: Inventory, product_id: str, *, as_of: datetime,
+def qualify(engine: Changer, inventory: Inventory, product_id: str, *, as_of: datetime,
             context: Context | None = None) -> Qualification:
-    from odedelta.flows.engine import NotEligible
-
-    if product_id not in inventory.products:
-        from odedelta.model.errors import did_you_mean
-
-        raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, inventory.products)}")
+    inventory.installed(product_id)
     catalog = engine.catalog
     current = inventory.product(product_id).offering_id or ""
     found = []
@@ -201,13 +109,12 @@ def qualify(engine: Engine, inventory: Inventory, product_id: str, *, as_of: dat
             candidate.alternative = successors[0] if successors else None
             found.append(candidate)
             continue
-        try:
-            result = engine.change(inventory, ChangeOffer(product=product_id, to=offering), as_of=as_of,
-                                   context=context)
-        except NotEligible as refusal:
-            candidate.reasons += [Reason(r.reason, r.message, f"rule:{r.rule_id}") for r in refusal.verdict.reasons]
-        except RequestError as refusal:
-            candidate.reasons.append(Reason("not_orderable", str(refusal), f"catalog:{offering}"))
+        result = engine.evaluate(inventory, ChangeOffer(product=product_id, to=offering), as_of=as_of,
+                                 context=context)
+        if isinstance(result, Refusal) and result.verdict is not None:
+            candidate.reasons += [Reason(r.reason, r.message, f"rule:{r.rule_id}") for r in result.verdict.reasons]
+        elif isinstance(result, Refusal):
+            candidate.reasons.append(Reason("not_orderable", result.message, f"catalog:{offering}"))
         else:
             candidate.qualified = True
             candidate.reasons += [Reason(d.reason, d.message, f"rule:{d.rule_id}") for d in result.decisions

@@ -13,70 +13,28 @@ with the successor's own term starting on the day of the change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
 
-from odedelta.delta.builder import Reason
+from odedelta.delta.builder import DeltaBuilder, Reason
+from odedelta.flows.consequences import apply_renewal_benefit, compute
+from odedelta.flows.result import Changer, ChangeResult, Refusal, Renewal, TermNotice
+from odedelta.model.calendar import current_term, new_term
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import ChangeOffer, Context, Renew
-from odedelta.rules.facts import _add_months, current_term
+from odedelta.model.tmf import ProductTerm
+from odedelta.money.charges import PromotionChange
+from odedelta.rules import RuleOutcome, Verdict
+from odedelta.rules.facts import change_facts
 from odedelta.rules.language import RenewalEffect
-from odedelta.model.tmf import ProductTerm, Quantity, TimePeriod
-
-if TYPE_CHECKING:
-    from odedelta.flows.engine import ChangeResult, Engine
 
 DEFAULT_NOTICE_DAYS = 30
 
 
-@dataclass(frozen=True)
-class Renewal:
-    """What a renewal decided: the new term, the one it follows, the rule that shaped it, and — for an end-of-sale
-    offering — the successor it moves to."""
-
-    product_id: str
-    new_term: ProductTerm
-    previous_end: datetime | None
-    rule_id: str | None
-    successor: str | None = None
-    effect: RenewalEffect | None = None
-
-
-@dataclass(frozen=True)
-class TermNotice:
-    product_id: str
-    offering_id: str
-    ends: datetime
-    days_left: int
-    at_end: str
-    notice_days: int
-    successor: str | None
-    rule_id: str | None
-
-
-def new_term(start: datetime, months: int) -> ProductTerm:
-    end_day = _add_months(start.date(), months)
-    end = datetime(end_day.year, end_day.month, end_day.day, start.hour, start.minute, start.second, tzinfo=UTC)
-    return ProductTerm(name=f"{months}-month commitment", description=f"Minimum commitment of {months} months",
-                       duration=Quantity(amount=Decimal(months), units="month"),
-                       valid_for=TimePeriod(start=start, end=end))
-
-
-def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: datetime, context: Context) -> ChangeResult:
-    from odedelta.delta.builder import DeltaBuilder
-    from odedelta.flows.engine import ChangeResult, NotEligible
-    from odedelta.rules import Verdict
-    from odedelta.rules.facts import change_facts
-
+def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datetime,
+          context: Context) -> ChangeResult | Refusal:
     catalog = engine.catalog
-    if request.product not in inventory.products:
-        from odedelta.model.errors import did_you_mean
-
-        raise RequestError(f"no installed product {request.product!r}{did_you_mean(request.product, inventory.products)}")
-    product = inventory.product(request.product)
+    product = inventory.installed(request.product)
     offering = product.offering_id or ""
     term = current_term(product, as_of)
     if term is None or term.valid_for is None or term.valid_for.end is None:
@@ -89,12 +47,10 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
         if rule is not None:
             effect, rule_id = rule.model.then, rule.id  # type: ignore[attr-defined]
     if not effect.allowed:
-        from odedelta.rules import RuleOutcome
-
         verdict = Verdict(False, [RuleOutcome(rule_id or "", "renewal", "renewal_refused",
                                               effect.message or "renewal is not possible")])
-        raise NotEligible(f"not eligible: renewal of {product.id}: {effect.message or 'refused'} [rule {rule_id}]",
-                          verdict)
+        return Refusal(f"not eligible: renewal of {product.id}: {effect.message or 'refused'} [rule {rule_id}]",
+                       verdict)
     months = request.months or effect.months or (term.duration.months() if term.duration else None) or 12
     previous_end = term.valid_for.end
     sellable, why = catalog.sellable(offering, as_of)
@@ -103,7 +59,10 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
         if not successors:
             raise RequestError(f"{why}; it cannot be renewed and the catalog names no successor")
         successor = successors[0]
-        result = engine.change(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of, context=context)
+        result = engine.evaluate(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of,
+                                 context=context)
+        if isinstance(result, Refusal):
+            return result
         successor_months = _offering_months(engine, successor) or months
         root = result.item(result.delta.root_product_id or product.id)
         term_after = new_term(as_of, successor_months)
@@ -113,8 +72,6 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
         root.reasons.append(_term_reason(term_after, successor_months, "starting on the day of the change", None))
         result.renewal = Renewal(product.id, term_after, previous_end, rule_id, successor, effect)
         if result.consequences is not None:
-            from odedelta.flows.consequences import apply_renewal_benefit
-
             apply_renewal_benefit(result, result.consequences.after)
             result.consequences.promotions = result.consequences.promotions + [
                 c for c in _benefit_changes(result) if c not in result.consequences.promotions]
@@ -133,11 +90,7 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
     result = ChangeResult(catalog, inventory, delta, context)
     result.renewal = Renewal(product.id, term_after, previous_end, rule_id, None, effect)
     if rule_id is not None:
-        from odedelta.rules import RuleOutcome
-
         result.decisions.append(RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"))
-    from odedelta.flows.consequences import compute
-
     result.consequences = compute(result, engine.rules, None)
     return result
 
@@ -149,9 +102,7 @@ def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None)
                              f"{period.end.date().isoformat()} ({when})", f"rule:{rule_id}" if rule_id else "request")
 
 
-def _benefit_changes(result: ChangeResult) -> list[object]:
-    from odedelta.flows.consequences import PromotionChange
-
+def _benefit_changes(result: ChangeResult) -> list[PromotionChange]:
     assert result.consequences is not None and result.renewal is not None
     key = f"rule:{result.renewal.rule_id}"
     grants = result.consequences.after.promotions.get(key, [])
@@ -163,19 +114,17 @@ def _benefit_changes(result: ChangeResult) -> list[object]:
     return [PromotionChange(key, grants[0].name, "gained", None, amount)]
 
 
-def _offering_months(engine: Engine, offering_id: str) -> int | None:
+def _offering_months(engine: Changer, offering_id: str) -> int | None:
     for term in engine.catalog.offering(offering_id).product_offering_term:
         if term.duration is not None and term.duration.months():
             return term.duration.months()
     return None
 
 
-def term_notices(engine: Engine, inventory: Inventory, *, as_of: datetime, context: Context) -> list[TermNotice]:
+def term_notices(engine: Changer, inventory: Inventory, *, as_of: datetime, context: Context) -> list[TermNotice]:
     """Products whose commitment ends within its notice window (a ``renewal`` rule's ``notice_days``, else 30 days),
     with what happens at the end: ``renew``, ``terminate`` or ``migrate`` (to the successor of an end-of-sale
     offering)."""
-    from odedelta.rules.facts import change_facts
-
     notices = []
     for product in inventory.products.values():
         term = current_term(product, as_of)

@@ -380,6 +380,11 @@ class Catalog:
     def offering(self, offering_id: str) -> ProductOffering:
         return self.offerings[offering_id]
 
+    def name_of(self, offering_id: str | None) -> str:
+        """What a person calls the offering: its name, else its id."""
+        offering = self.offerings.get(offering_id or "")
+        return (offering.name or offering.id) if offering else str(offering_id)
+
     def specification_of(self, offering_id: str) -> ProductSpecification | None:
         sid = self.graph.specification_of(offering_id)
         return self.specifications.get(sid) if sid else None

@@ -73,6 +73,11 @@ class RequestError(OdeDeltaError):
     """The change request cannot be answered: unknown product or offering, a value not allowed, not sellable..."""
 
 
+class NotOrderable(RequestError):
+    """The catalog's structure refuses the change as asked: not sellable, a value the target does not allow, a
+    cardinality exceeded, a mandatory component removed. Qualification reports it as a candidate's reason."""
+
+
 class CurrencyMismatch(OdeDeltaError):
     """Two amounts in different currencies were combined."""
 

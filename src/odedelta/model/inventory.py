@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from odedelta.model.catalog import Catalog, Origin, value_key
-from odedelta.model.errors import InventoryError, Problem, did_you_mean
+from odedelta.model.errors import InventoryError, Problem, RequestError, did_you_mean
 from odedelta.model.graph import InventoryGraph
 from odedelta.model.tmf import Product
 
@@ -113,6 +113,12 @@ class Inventory:
 
     # ------------------------------------------------------------------ queries
     def product(self, product_id: str) -> Product:
+        return self.products[product_id]
+
+    def installed(self, product_id: str) -> Product:
+        """The installed product a request names; a :class:`RequestError` with a did-you-mean when there is none."""
+        if product_id not in self.products:
+            raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, self.products)}")
         return self.products[product_id]
 
     def roots(self) -> list[str]:

@@ -3,14 +3,12 @@ is added and why. Short lines a CPQ screen can show as they are."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from odedelta.model.catalog import value_key
 from odedelta.delta.builder import Action, DeltaItem
+from odedelta.flows.qualify import Qualification
+from odedelta.flows.result import ChangeResult
 from odedelta.model.jsonio import iso
-
-if TYPE_CHECKING:
-    from odedelta.flows.engine import ChangeResult
+from odedelta.outputs.describe import summary
 
 SECTIONS = [
     (Action.NO_CHANGE, "Kept as they are"),
@@ -26,7 +24,7 @@ _SHOWN_ELSEWHERE = {Action.MODIFY: {"characteristic_changed", "kept"}, Action.NO
 
 
 def explain(result: ChangeResult) -> str:
-    lines = [f"{result.summary()} — as of {iso(result.as_of)}"]
+    lines = [f"{summary(result)} — as of {iso(result.as_of)}"]
     lines += _consequence_summary(result)
     for action, title in SECTIONS:
         items = [i for i in result.items if i.action is action]
@@ -64,20 +62,20 @@ def _consequence_summary(result: ChangeResult) -> list[str]:
     if removed:
         lines.append("Services removed:")
         for item in removed:
-            lines.append(f"  - {_name(result, item.offering_id)} [{item.product_id}]: {item.reasons[0].message} "
+            lines.append(f"  - {result.catalog.name_of(item.offering_id)} [{item.product_id}]: {item.reasons[0].message} "
                          f"({item.reasons[0].code})")
     if c.recommendations:
         lines.append("Recommended (not added unless you choose it):")
         for r in c.recommendations:
             price = f" — {r.price}/month" if r.price else ""
-            lines.append(f"  - {_name(result, r.offering_id)}{price}: {r.message} (rule:{r.rule_id})")
+            lines.append(f"  - {result.catalog.name_of(r.offering_id)}{price}: {r.message} (rule:{r.rule_id})")
     return lines
 
 
 def _item_lines(result: ChangeResult, item: DeltaItem) -> list[str]:
-    name = _name(result, item.offering_id)
+    name = result.catalog.name_of(item.offering_id)
     if item.previous_offering_id:
-        name = f"{_name(result, item.previous_offering_id)} → {name}"
+        name = f"{result.catalog.name_of(item.previous_offering_id)} → {name}"
     product = item.product_id if item.installed else "new"
     entry = result.consequences.after.products.get(item.product_id) if result.consequences else None
     price = f" — {entry.net}/month" if entry is not None and entry.net is not None and \
@@ -98,6 +96,28 @@ def _item_lines(result: ChangeResult, item: DeltaItem) -> list[str]:
     return out
 
 
-def _name(result: ChangeResult, offering_id: str) -> str:
-    offering = result.catalog.offerings.get(offering_id)
-    return offering.name or offering_id if offering else offering_id
+def explain_qualification(q: Qualification) -> str:
+    """The plain-language list of what a product can change to, qualified first."""
+    lines = [f"What {q.product_id} ({q.offering_id}) can change to — as of {iso(q.as_of)}"
+             + (f" (rules run by {q.executor})" if q.executor else "")]
+    for title, flag in (("Qualified", True), ("Not qualified", False)):
+        chosen = [c for c in q.candidates if c.qualified is flag]
+        if not chosen:
+            continue
+        lines += ["", f"{title} ({len(chosen)}):"]
+        for c in chosen:
+            price = ""
+            if c.difference is not None and c.recurring_after is not None:
+                sign = "+" if c.difference.amount >= 0 else ""
+                price = f" — {c.recurring_after}/month ({sign}{c.difference})"
+            lines.append(f"  - {c.offering_id}{price}")
+            if c.penalties is not None and c.penalties.amount:
+                lines.append(f"      penalties due: {c.penalties}")
+            for label, ids in (("promotions gained", c.promotions_gained), ("promotions lost", c.promotions_lost)):
+                if ids:
+                    lines.append(f"      {label}: {', '.join(ids)}")
+            for reason in c.reasons:
+                lines.append(f"      {reason.message} ({reason.code}; {reason.source})")
+            if c.alternative:
+                lines.append(f"      instead: {c.alternative}")
+    return "\n".join(lines) + "\n"

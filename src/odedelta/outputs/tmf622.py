@@ -24,16 +24,15 @@ Layout (documented in the README):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from odedelta.delta.builder import Action, DeltaItem
 from odedelta.model.jsonio import iso
 from odedelta.model.money import Money, total
 from odedelta.model.tmf import ProductTerm
 from odedelta.model.pricing import RECURRING
-
-if TYPE_CHECKING:
-    from odedelta.flows.engine import ChangeResult
+from odedelta.flows.result import ChangeResult
+from odedelta.outputs.describe import billing_account, customer, summary
 
 CATALOG_API = "/tmf-api/productCatalogManagement/v{v}"
 INVENTORY_API = "/tmf-api/productInventory/v{v}"
@@ -67,10 +66,10 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
             entry["itemTotalPrice"] = totals
         entry["@type"] = "ProductOrderItem"
         order_items.append(entry)
-    order: dict[str, Any] = {"description": result.summary()}
+    order: dict[str, Any] = {"description": summary(result)}
     if result.consequences is not None and result.consequences.timing is not None:
         order["requestedStartDate"] = iso(result.consequences.timing.effective)
-    party = result.customer()
+    party = customer(result)
     if party is not None:
         if v5:
             order["relatedParty"] = [{
@@ -80,7 +79,7 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
             }]
         else:
             order["relatedParty"] = [{"id": party, "role": "customer", "@referredType": "Individual"}]
-    account = result.billing_account()
+    account = billing_account(result)
     if account is not None:
         order["billingAccount"] = _typed({"id": account}, "BillingAccountRef", v5)
     order["productOrderItem"] = order_items
@@ -210,7 +209,7 @@ def _item_prices(result: ChangeResult, item: DeltaItem, v5: bool) -> tuple[list[
         return prices, totals
     entry = consequences.after.products.get(item.product_id) if item.action is not Action.DELETE else None
     if entry is not None and entry.base is not None and entry.net is not None:
-        recurring: dict[str, Any] = {"name": _name(result, item.offering_id) + " monthly", "priceType": RECURRING,
+        recurring: dict[str, Any] = {"name": result.catalog.name_of(item.offering_id) + " monthly", "priceType": RECURRING,
                                      "recurringChargePeriod": "month", "price": _price(entry.base, v5, entry.duty_free)}
         if entry.discounts:
             recurring["priceAlteration"] = [
@@ -233,8 +232,3 @@ def _item_prices(result: ChangeResult, item: DeltaItem, v5: bool) -> tuple[list[
     if once:
         totals.append(_total("oneTime", total((c.amount.rounded() for c in once), once[0].amount.currency), v5))
     return prices, totals
-
-
-def _name(result: ChangeResult, offering_id: str) -> str:
-    offering = result.catalog.offerings.get(offering_id)
-    return (offering.name or offering_id) if offering else offering_id

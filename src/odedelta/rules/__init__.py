@@ -1,38 +1,17 @@
-"""Business rules in YAML: the language, its checker, two executors and the decisions they make."""
+"""The rules layer: business rules in YAML — the language, its checker against typed facts, the executors that
+run the compiled form (the reference executor, durable-rules) and the decisions they make. Reads the model; knows
+nothing of deltas being built, money or outputs. Reading rule files is the adapters' job."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from odedelta.model.catalog import Catalog
 from odedelta.model.errors import LoadError, Problem
-from odedelta.rules.executor import Executor, ReferenceExecutor, default_executor
+from odedelta.rules.executor import Executor, ReferenceExecutor
 from odedelta.rules.language import KINDS, Rule, check_rule_documents, json_schema
-from odedelta.rules.rulebook import RuleOutcome, Rulebook, Verdict
+from odedelta.rules.rulebook import RuleOutcome, Rulebook, Verdict, default_executor
 
 
 class RuleError(LoadError):
     """A rule file has problems (all of them are listed, each with file, line and column)."""
-
-
-def rule_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
-
-
-def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None) -> Rulebook:
-    """Read, check and compile every ``*.yaml`` rule file under ``path``; raise :class:`RuleError` listing every
-    problem of every file."""
-    root = Path(path)
-    if not root.exists():
-        raise RuleError(f"{root}: no such rules directory", [Problem(str(root), "$", "no such file or directory")])
-    documents = [(str(p), p.read_text(encoding="utf-8")) for p in rule_files(root)]
-    rules, problems = check_rule_documents(documents, catalog)
-    if problems:
-        problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
-        raise RuleError(f"{root}: the rules have {len(problems)} problem(s)", problems)
-    return Rulebook(rules, executor)
 
 
 __all__ = [
@@ -46,5 +25,4 @@ __all__ = [
     "Verdict",
     "default_executor",
     "json_schema",
-    "load_rules",
 ]

@@ -18,23 +18,32 @@ Used the way ../shared/notes/rule-engines.md found safe, each point a pitfall re
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
-
-import durable.engine as durable_engine
 
 from odedelta.rules.executor import Condition
 
 _names = itertools.count(1)
 
 
-class _QuietHost(durable_engine.Host):  # type: ignore[misc]
-    def _run(self) -> None:  # no dispatcher threads: actions run synchronously in assert_fact
-        return None
+def _engine() -> ModuleType:
+    """durable-rules' engine, imported when a durable executor is made: it is an optional C extension (no wheels;
+    it does not import on Python 3.13+), so importing odedelta never requires it. ImportError when absent."""
+    return importlib.import_module("durable.engine")
+
+
+def _quiet_host(engine: ModuleType) -> Any:
+    class QuietHost(engine.Host):  # type: ignore[misc,name-defined]
+        def _run(self) -> None:  # no dispatcher threads: actions run synchronously in assert_fact
+            return None
+
+    return QuietHost()
 
 
 def _float(value: Any) -> float:
@@ -49,7 +58,8 @@ class DurableExecutor:
     name = "durable-rules"
 
     def __init__(self) -> None:
-        self._host = _QuietHost()
+        self._engine = _engine()
+        self._host = _quiet_host(self._engine)
         self._lock = threading.Lock()
         self._names: dict[str, str] = {}
         self._order: dict[str, list[str]] = {}
@@ -81,12 +91,12 @@ class DurableExecutor:
             self._hits = []
             try:
                 self._host.assert_fact(name, fact)
-            except durable_engine.MessageNotHandledException:
+            except self._engine.MessageNotHandledException:
                 pass  # no rule matched
             finally:
                 try:
                     self._host.retract_fact(name, fact)
-                except durable_engine.MessageNotHandledException:
+                except self._engine.MessageNotHandledException:
                     pass
             hits = self._hits
         return [rule_id for rule_id in self._order[ruleset] if rule_id in hits]

@@ -239,12 +239,3 @@ def _value(operand: Any, facts: Mapping[str, Any], item: Any) -> Any:
             return None
         return _ARITH[op](left, right)
     return _number(operand)
-
-
-def default_executor() -> Executor:
-    """durable-rules where it imports (Python < 3.13), else the reference executor."""
-    try:
-        from odedelta.rules.durable import DurableExecutor
-    except ImportError:
-        return ReferenceExecutor()
-    return DurableExecutor()

@@ -25,7 +25,8 @@ from odedelta.model.catalog import Catalog
 from odedelta.model.inventory import Inventory
 from odedelta.model.pricing import RECURRING, catalog_prices
 from odedelta.model.requests import Context
-from odedelta.model.tmf import Product, ProductTerm
+from odedelta.model.calendar import add_months, current_term, months_between
+from odedelta.model.tmf import Product
 from odedelta.rules.executor import get
 from odedelta.rules.expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
 
@@ -166,28 +167,6 @@ def reference_markdown() -> str:
 # ------------------------------------------------------------------------------------------------ computing
 
 
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (negative when end is before start)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if end >= start and end.day < start.day:
-        months -= 1
-    elif end < start and end.day > start.day:
-        months += 1
-    return months
-
-
-def current_term(product: Product, as_of: dt.datetime) -> ProductTerm | None:
-    """The term in force at ``as_of``, else the one that ended last, else the first recorded."""
-    terms = [t for t in product.product_term if t.valid_for is not None]
-    for term in terms:
-        if term.valid_for is not None and term.valid_for.contains(as_of):
-            return term
-    ended = [t for t in terms if t.valid_for and t.valid_for.end and t.valid_for.end <= as_of]
-    if ended:
-        return max(ended, key=lambda t: t.valid_for.end)  # type: ignore[union-attr,return-value,arg-type]
-    return product.product_term[0] if product.product_term else None
-
-
 def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
     term = current_term(product, as_of)
     if term is None:
@@ -208,22 +187,10 @@ def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
         facts.months_elapsed = max(months_between(start.date(), day), 0)
     if end is not None:
         remaining = months_between(day, end.date())
-        started = remaining + (1 if _add_months(day, remaining) < end.date() else 0)
+        started = remaining + (1 if add_months(day, remaining) < end.date() else 0)
         facts.months_remaining = max(started, 0)
         facts.days_to_end = (end.date() - day).days
     return facts
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def monthly_price(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> Decimal | None:

@@ -20,7 +20,8 @@ from typing import Any
 from dataclasses import dataclass, field
 
 from odedelta.model.requests import Context
-from odedelta.rules.executor import Executor, default_executor
+from odedelta.rules.durable import DurableExecutor
+from odedelta.rules.executor import Executor, ReferenceExecutor
 from odedelta.rules.facts import Facts, engine_facts
 from odedelta.rules.language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
 
@@ -44,6 +45,14 @@ class Verdict:
     @property
     def rule_ids(self) -> list[str]:
         return [r.rule_id for r in self.reasons]
+
+
+def default_executor() -> Executor:
+    """durable-rules where it imports (Python < 3.13), else the reference executor."""
+    try:
+        return DurableExecutor()
+    except ImportError:
+        return ReferenceExecutor()
 
 
 class Rulebook:
