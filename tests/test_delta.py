@@ -8,7 +8,7 @@ import random
 import pytest
 
 import odedelta
-from odedelta.delta.builder import Action
+from odedelta.delta.items import Action
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import ChangeResult
 from odedelta.model.errors import RequestError

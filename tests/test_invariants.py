@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
-from odedelta.delta.builder import Action
+from odedelta.delta.items import Action
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import ChangeResult
 from odedelta.model.jsonio import dumps

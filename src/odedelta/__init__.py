@@ -5,7 +5,7 @@ The public face. Everything not listed in ``__all__`` may change between version
 """
 
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
-from odedelta.delta.builder import Action, CharacteristicChange, DeltaItem, Reason
+from odedelta.delta.items import Action, CharacteristicChange, DeltaItem, Reason
 from odedelta.flows.engine import Engine
 from odedelta.flows.qualify import Candidate, Qualification
 from odedelta.flows.result import ChangeResult, NotEligible, Refusal, Renewal, TermNotice, apply

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from odedelta.model.source import parse_text, with_lines
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.delta.builder import Action, DeltaItem
+from odedelta.delta.items import Action, DeltaItem
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import ChangeResult, NotEligible
 from odedelta.model.errors import LoadError, OdeDeltaError, Problem

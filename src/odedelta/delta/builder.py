@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.model.errors import NotOrderable, RequestError, did_you_mean
@@ -32,54 +31,17 @@ from odedelta.model.requests import (
     TerminateProduct,
 )
 from odedelta.model.tmf import Product, ProductTerm
-
-
-class Action(StrEnum):
-    ADD = "add"
-    MODIFY = "modify"
-    DELETE = "delete"
-    NO_CHANGE = "noChange"
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why an item has its action: a machine-readable ``code``, a sentence, and what caused it (``source``:
-    ``request``, ``catalog:<offering id>`` or ``rule:<rule id>``)."""
-
-    code: str
-    message: str
-    source: str
-
-
-@dataclass(frozen=True)
-class CharacteristicChange:
-    name: str
-    before: Any
-    after: Any
-    why: str
-
-
-@dataclass
-class DeltaItem:
-    id: str
-    action: Action
-    product_id: str
-    offering_id: str
-    specification_id: str | None
-    parent_id: str | None
-    previous_offering_id: str | None = None
-    characteristics: dict[str, Any] = field(default_factory=dict)
-    changes: list[CharacteristicChange] = field(default_factory=list)
-    reasons: list[Reason] = field(default_factory=list)
-    installed: bool = True
-    """False for products the change adds (their id is generated)."""
-    terms: list[ProductTerm] | None = None
-    """The product's commitment terms after the change, when the change gives it a new one (a renewal): the
-    previous terms first, kept as history."""
-
-    @property
-    def codes(self) -> list[str]:
-        return [r.code for r in self.reasons]
+from odedelta.delta.items import (
+    Action,
+    Amendment,
+    CharacteristicChange,
+    Delta,
+    DeltaItem,
+    Drop,
+    Reason,
+    Recommit,
+    TakePlace,
+)
 
 
 # situation → (action, reason code). Everything that decides an action lives here.
@@ -108,13 +70,39 @@ MigrationLookup = Callable[[str, str], str | None]
 
 
 @dataclass
-class Delta:
-    items: list[DeltaItem]
-    request: Request
-    as_of: datetime
-    root_product_id: str | None
-    """The product the request is about, after the change (for a pack left for one of its parts: that part)."""
-    target_offering_id: str | None
+class _Draft:
+    """An item while the builder works on it (the builder's own, mutable); :meth:`freeze` makes the value."""
+
+    id: str
+    action: Action
+    product_id: str
+    offering_id: str
+    specification_id: str | None
+    parent_id: str | None
+    previous_offering_id: str | None = None
+    characteristics: dict[str, Any] = field(default_factory=dict)
+    changes: list[CharacteristicChange] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    installed: bool = True
+    terms: list[ProductTerm] | None = None
+
+    def freeze(self) -> DeltaItem:
+        return DeltaItem(self.id, self.action, self.product_id, self.offering_id, self.specification_id,
+                         self.parent_id, self.previous_offering_id, dict(self.characteristics), tuple(self.changes),
+                         tuple(self.reasons), self.installed, tuple(self.terms) if self.terms is not None else None)
+
+    @classmethod
+    def thaw(cls, item: DeltaItem) -> _Draft:
+        return cls(item.id, item.action, item.product_id, item.offering_id, item.specification_id, item.parent_id,
+                   item.previous_offering_id, dict(item.characteristics), list(item.changes), list(item.reasons),
+                   item.installed, list(item.terms) if item.terms is not None else None)
+
+
+class _State(NamedTuple):
+    items: list[_Draft]
+    new_ids: int
+    root: str | None
+    elsewhere: frozenset[str]
 
 
 class DeltaBuilder:
@@ -126,7 +114,7 @@ class DeltaBuilder:
         self.inventory = inventory
         self.as_of = as_of
         self.migrations = migrations
-        self.items: list[DeltaItem] = []
+        self.items: list[_Draft] = []
         self._new_ids = 0
         self._choices: Mapping[str, Mapping[str, Any]] = {}
         self._root: str | None = None
@@ -151,7 +139,7 @@ class DeltaBuilder:
             self._rehome()
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(self.items, request, self.as_of, root, target)
+        return Delta(tuple(i.freeze() for i in self.items), request, self.as_of, root, target)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
         product = self._installed(request.product)
@@ -188,24 +176,22 @@ class DeltaBuilder:
     def _least_disruptive(self, ways: list[Callable[[], str]]) -> str:
         """Build each way of restructuring and keep the one that deletes the fewest installed products, then adds
         the fewest (the first on a tie). Returns the root product of the way kept."""
-        built: list[tuple[tuple[int, int], list[DeltaItem], int, str]] = []
+        built: list[tuple[tuple[int, int], _State]] = []
         refused: RequestError | None = None
         for way in ways:
-            self.items, self._new_ids, self._elsewhere = [], 0, set()
+            self._restore(_State([], 0, None, frozenset()))
             try:
                 self._root = way()
             except RequestError as exc:
                 refused = refused or exc
                 continue
             self._rehome()
-            root = self._root
-            deleted = sum(1 for i in self.items if i.action is Action.DELETE and i.installed)
-            added = sum(1 for i in self.items if not i.installed)
-            built.append(((deleted, added), self.items, self._new_ids, root))
+            built.append((self._disruption(), self._save()))
         if not built:
             assert refused is not None
             raise refused
-        _, self.items, self._new_ids, self._root = min(built, key=lambda b: b[0])
+        self._restore(min(built, key=lambda b: b[0])[1])
+        assert self._root is not None
         return self._root
 
     def _wrap(self, product: Product, request: ChangeOffer) -> str:
@@ -430,20 +416,59 @@ class DeltaBuilder:
                 if _gave_up(item) and self._improve(item, room=True):
                     improved = True
 
-    def take_place(self, delta: Delta, product_id: str, why: Reason) -> bool:
-        """After the fact: the installed ``product_id``, which ``delta`` deletes (``why``), takes the place of a new
-        product of its kind the change adds, rather than one being deleted and the other added. True if it did."""
-        self.items, self._root = delta.items, delta.root_product_id
+    # ------------------------------------------------------------------ amendments
+    def amend(self, delta: Delta, amendments: Iterable[Amendment]) -> Delta:
+        """A new delta: ``delta`` with ``amendments`` applied in order, by the rules it was built with (the same
+        catalog, inventory and migration rules). The given delta is not changed."""
+        self.items = [_Draft.thaw(i) for i in delta.items]
+        self._root, self._new_ids, self._elsewhere = delta.root_product_id, 0, set()
+        for amendment in amendments:
+            match amendment:
+                case Drop(product_id, reason):
+                    self._drop(product_id, reason)
+                case TakePlace(product_id, reason):
+                    self._take_place(product_id, reason)
+                case Recommit(product_id, terms, reasons, first):
+                    wanted = product_id if product_id is not None else self._root
+                    item = next(i for i in self.items if i.product_id == wanted)
+                    item.terms = list(terms)
+                    item.action = Action.MODIFY if item.action is Action.NO_CHANGE else item.action
+                    item.reasons = ([first] if first else []) + item.reasons + list(reasons)
+        renamed = self._renumber()
+        root = renamed.get(self._root, self._root) if self._root is not None else None
+        return Delta(tuple(i.freeze() for i in self.items), delta.request, delta.as_of, root,
+                     delta.target_offering_id)
+
+    def _drop(self, product_id: str, reason: Reason) -> None:
+        """Delete ``product_id`` and what it bundles, whatever the delta said of them before."""
+        inventory = self.inventory
+        by_product = {i.product_id: i for i in self.items}
+        for pid in inventory.subtree(product_id):
+            item = by_product.get(pid)
+            why = reason if pid == product_id else Reason(
+                "parent_deleted", f"bundled in {product_id}, which is removed", reason.source)
+            product = inventory.product(pid)
+            if item is None:
+                item = _Draft(str(len(self.items) + 1), Action.DELETE, pid, product.offering_id or "",
+                              self.catalog.graph.specification_of(product.offering_id or ""), inventory.parent(pid))
+                self.items.append(item)
+            item.action = Action.DELETE
+            item.offering_id = item.previous_offering_id or item.offering_id
+            item.previous_offering_id = None
+            item.characteristics = product.characteristics() if item.installed else {}
+            item.changes = []
+            item.reasons = [why]
+
+    def _take_place(self, product_id: str, why: Reason) -> bool:
+        """The installed ``product_id``, which the delta deletes (``why``), takes the place of a new product of its
+        kind the change adds, when that is less disruptive. True if it did."""
         item = next(i for i in self.items if i.product_id == product_id)
         if not self._improve(item, room=False, within=True):
             return False
         next(i for i in self.items if i.product_id == product_id).reasons.insert(0, why)
-        renamed = self._renumber()
-        delta.items = self.items
-        delta.root_product_id = renamed.get(self._root, self._root) if self._root is not None else None
         return True
 
-    def _improve(self, item: DeltaItem, room: bool, within: bool = False) -> bool:
+    def _improve(self, item: _Draft, room: bool, within: bool = False) -> bool:
         """Try the places the target has for the product of ``item``, best first; keep the first that makes the
         change less disruptive (see :meth:`_disruption`). ``within``: only if its parent is part of the change."""
         product = self.inventory.product(item.product_id)
@@ -453,29 +478,37 @@ class DeltaBuilder:
             live = {i.product_id for i in self.items if i.action is not Action.DELETE}
             places = places if item.parent_id in live else []
         for place in places:
-            kept, new_ids, root, score = self.items, self._new_ids, self._root, self._disruption()
+            saved, score = self._save(), self._disruption()
             self._move(item, *place)
             # a move must account for every installed product it touched, once
             if self._disruption() < score and sorted(i.product_id for i in self.items if i.installed) == installed:
                 return True
-            self.items, self._new_ids, self._root = kept, new_ids, root
+            self._restore(saved)
         return False
+
+    def _save(self) -> _State:
+        """What a trial may change (restructuring ways, re-homing moves), to go back to when it is not kept."""
+        return _State(list(self.items), self._new_ids, self._root, frozenset(self._elsewhere))
+
+    def _restore(self, state: _State) -> None:
+        self.items, self._new_ids, self._root, self._elsewhere = (list(state.items), state.new_ids, state.root,
+                                                                  set(state.elsewhere))
 
     def _disruption(self) -> tuple[int, int]:
         """Installed products deleted, then products added."""
         deleted = sum(1 for i in self.items if i.action is Action.DELETE and i.installed)
         return deleted, sum(1 for i in self.items if not i.installed)
 
-    def _places_for(self, product: Product, room: bool) -> list[tuple[DeltaItem | None, Component, DeltaItem | None]]:
+    def _places_for(self, product: Product, room: bool) -> list[tuple[_Draft | None, Component, _Draft | None]]:
         """Where ``product`` could go in the target tree, best first: ``(parent item, slot, new item it would
         replace)`` — replacing a new product of its kind (the new root of the change too) before taking free room
         (only when ``room``)."""
         live = [i for i in self.items if i.action is not Action.DELETE]
-        ranked: list[tuple[tuple[int, int, int], tuple[DeltaItem | None, Component, DeltaItem | None]]] = []
+        ranked: list[tuple[tuple[int, int, int], tuple[_Draft | None, Component, _Draft | None]]] = []
         root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
         if root is not None and (fit := self._fit(product, _whole(root.offering_id), [_whole(root.offering_id)])):
             ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
-        below: dict[str, list[DeltaItem]] = {}
+        below: dict[str, list[_Draft]] = {}
         for item in live:
             if item.parent_id is not None:
                 below.setdefault(item.parent_id, []).append(item)
@@ -496,11 +529,11 @@ class DeltaBuilder:
                     ranked.append(((-fit, 1, order), (parent, slot, None)))
         return [place for _, place in sorted(ranked, key=lambda r: r[0])]
 
-    def _move(self, item: DeltaItem, parent: DeltaItem | None, slot: Component, replaced: DeltaItem | None) -> None:
+    def _move(self, item: _Draft, parent: _Draft | None, slot: Component, replaced: _Draft | None) -> None:
         """Re-emit the given-up ``item`` as kept in ``slot`` under ``parent``, in place of ``replaced`` (whose
         installed products it takes in). What it held comes back to it where its new offering has a place."""
         product = self.inventory.product(item.product_id)
-        by_parent: dict[str, list[DeltaItem]] = {}
+        by_parent: dict[str, list[_Draft]] = {}
         for other in self.items:
             if other.parent_id is not None:
                 by_parent.setdefault(other.parent_id, []).append(other)
@@ -749,10 +782,10 @@ class DeltaBuilder:
     # ------------------------------------------------------------------ emitting items
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
               characteristics: dict[str, Any], changes: list[CharacteristicChange], reasons: list[Reason],
-              previous: str | None, installed: bool = True) -> DeltaItem:
+              previous: str | None, installed: bool = True) -> _Draft:
         if action is not Action.DELETE:
             self._check_values(offering, characteristics)
-        item = DeltaItem(
+        item = _Draft(
             id=str(len(self.items) + 1),
             action=action,
             product_id=product_id,
@@ -868,7 +901,7 @@ HOMELESS = {"not_in_target", "cardinality_exceeded", "parent_deleted", "restruct
 """Reasons a change deletes a product that a place elsewhere in the target could keep (see ``_rehome``)."""
 
 
-def _gave_up(item: DeltaItem) -> bool:
+def _gave_up(item: _Draft) -> bool:
     """Whether the change deletes an installed product for want of a place (see ``DeltaBuilder._rehome``)."""
     return item.action is Action.DELETE and item.installed and item.reasons[0].code in HOMELESS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.delta.builder import Action, Delta
+from odedelta.delta.items import Action, Delta
 from odedelta.model.inventory import BUNDLES, Inventory
 from odedelta.model.tmf import Characteristic, Product, ProductRelationship, Ref
 

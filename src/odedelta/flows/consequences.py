@@ -8,12 +8,13 @@ sums of the rounded lines — so a total always equals the sum of the lines a cu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill, catalog_base
-from odedelta.delta.builder import Action, Delta, DeltaBuilder, DeltaItem, Reason
+from odedelta.delta.items import Action, Amendment, Delta, DeltaItem, Drop, Reason, Recommit, TakePlace
 from odedelta.model.errors import CurrencyMismatch
 from odedelta.model.money import Money, total
 from odedelta.model.pricing import ONE_TIME, catalog_prices
@@ -27,18 +28,26 @@ from odedelta.rules.language import Rule
 
 
 
-def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> Consequences:
-    """The consequences of a change whose delta is built; may delete products that were free only through a lost
-    promotion (S1), which it records in the delta with reason ``promotion_lost``."""
+Amend = Callable[[Delta, Sequence[Amendment]], Delta]
+"""Applies amendments to a delta by the rules it was built with (:meth:`DeltaBuilder.amend`)."""
+
+
+def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None, amend: Amend) -> ChangeResult:
+    """The result with its consequences: prices before → after, promotions, penalties, fees, proration. Products
+    free only through a promotion the change loses go with it (S1) and a re-engagement gives the root a new term:
+    both are amendments to the delta, applied by ``amend``; the result returned carries the amended delta and
+    every rule that decided something."""
     catalog, inventory, context, as_of = result.catalog, result.inventory, result.context, result.as_of
+    decided: list[RuleOutcome] = list(result.decisions)
     before = bill(catalog, inventory.products, context, as_of)
     after, projected = _after(result)
     lost = [p for p in before.promotions if p not in after.promotions]
-    dropped = _drop_free_products(result, before, projected, lost, rules, facts)
-    if dropped:
+    built = result
+    result = _drop_free_products(result, before, projected, lost, rules, facts, amend, decided)
+    if result is not built:
         after, projected = _after(result)
     if rules is not None and facts is not None:
-        _apply_discount_rules(result, after, projected, rules, facts)
+        _apply_discount_rules(result, after, projected, rules, facts, decided)
     apply_renewal_benefit(result, after)
     touched = {i.product_id for i in result.items}
     changed = {pid for pid in before.products if pid in after.products and
@@ -49,22 +58,23 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
     consequences = Consequences(currency, before, after, before_ids, after_ids)
     consequences.promotions = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
     consequences.charges += _one_time_prices(result)
-    consequences.timing = timing = _timing(result, rules, facts)
+    consequences.timing = timing = _timing(result, rules, facts, decided)
     if timing.reengage:
-        _reengage(result, timing)
+        result = replace(result, delta=amend(result.delta, _reengage(result, timing)))
     if rules is not None and facts is not None:
         promotions = PromotionFacts(lost=consequences.promotion_ids("lost"),
                                     gained=consequences.promotion_ids("gained"))
-        consequences.charges += _fees(result, rules, facts, promotions, currency)
+        consequences.charges += _fees(result, rules, facts, promotions, currency, decided)
         if not timing.reengage:
-            consequences.charges += _penalties(result, rules, before, promotions, currency, timing)
-        consequences.recommendations = _recommendations(result, rules, facts, promotions)
+            consequences.charges += _penalties(result, rules, before, promotions, currency, timing, decided)
+        consequences.recommendations = _recommendations(result, rules, facts, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
-        consequences.charges += _proration(consequences, timing, lambda o: result.catalog.name_of(o))
-    return consequences
+        consequences.charges += _proration(consequences, timing, result.catalog.name_of)
+    return replace(result, decisions=tuple(decided), consequences=consequences)
 
 
-def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> Timing:
+def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None,
+            decided: list[RuleOutcome]) -> Timing:
     """The request's timing, else the first ``timing`` rule's, else immediate; and the billing period of as_of
     (from the context's billing cycle day) when one is known."""
     request = result.delta.request
@@ -74,7 +84,7 @@ def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
         if rule is not None:
             effect = rule.model.then  # type: ignore[attr-defined]
             policy, reengage, source = effect.policy, effect.reengage, f"rule:{rule.id}"
-            result.decisions.append(_outcome(rule, effect.policy))
+            decided.append(_outcome(rule, effect.policy))
     if request.timing is not None:
         policy, source = request.timing, "request"
     if request.reengage is not None:
@@ -93,12 +103,12 @@ def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
     return Timing(policy, effective, reengage, source, period)
 
 
-def _reengage(result: ChangeResult, timing: Timing) -> None:
+def _reengage(result: ChangeResult, timing: Timing) -> list[Amendment]:
     """Re-engagement: the root product gets a new commitment from the effective date (the target offering's term,
     else the current one's duration); the current term is kept as history. No penalty is due."""
     root = next((i for i in result.items if i.product_id == result.delta.root_product_id), None)
     if root is None or root.action is Action.DELETE or not root.installed:
-        return
+        return []
     product = result.inventory.product(root.product_id)
     months = next((t.duration.months() for t in result.catalog.offering(root.offering_id).product_offering_term
                    if t.duration is not None and t.duration.months()), None)
@@ -106,13 +116,11 @@ def _reengage(result: ChangeResult, timing: Timing) -> None:
         current = product.product_term[-1] if product.product_term else None
         months = current.duration.months() if current is not None and current.duration is not None else None
     if not months:
-        return
+        return []
     term = new_term(timing.effective, months)
-    root.terms = [*product.product_term, term]
-    if root.action is Action.NO_CHANGE:
-        root.action = Action.MODIFY
-    root.reasons.append(Reason("reengaged", f"the commitment restarts: a new {months}-month term from "
-                                            f"{timing.effective.date().isoformat()}; no penalty is due", timing.source))
+    why = Reason("reengaged", f"the commitment restarts: a new {months}-month term from "
+                              f"{timing.effective.date().isoformat()}; no penalty is due", timing.source)
+    return [Recommit(root.product_id, (*product.product_term, term), (why,))]
 
 
 def _proration(consequences: Consequences, timing: Timing, name: Callable[[str], str]) -> list[Charge]:
@@ -151,7 +159,7 @@ def _amount(money: Money | None) -> Decimal | None:
 
 
 def _after(result: ChangeResult) -> tuple[Bill, dict[str, Product]]:
-    projected = {p.id: p for p in result.shared_projection()}
+    projected = {p.id: p for p in result.shared_projection}
     bases = {}
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
@@ -209,9 +217,11 @@ def _promotion_changes(promotions: dict[str, object], before: Bill, after: Bill,
 
 
 def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str, Product], lost: list[str],
-                        rules: Rulebook | None, facts: Facts | None) -> list[str]:
+                        rules: Rulebook | None, facts: Facts | None, amend: Amend,
+                        decided: list[RuleOutcome]) -> ChangeResult:
     """S1: a product free only through a promotion the change loses goes with it (reason ``promotion_lost``),
-    unless a ``promotion_loss`` rule keeps it at its price, or its bundle requires it."""
+    unless a ``promotion_loss`` rule keeps it at its price, or its bundle requires it. Each drop is applied before
+    the next product is judged (whether its bundle can do without it depends on what already went)."""
     dropped: list[tuple[Discount, Reason]] = []
     far = datetime.max.replace(tzinfo=UTC)
 
@@ -232,19 +242,20 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
                     "promotion": PromotionFacts(lost=lost, id=promotion_id)})
                 keep = rules.first("promotion_loss", item_facts, result.context)
                 if keep is not None and keep.model.then.keep:  # type: ignore[attr-defined]
-                    result.decisions.append(_outcome(keep, "promotion_kept"))
+                    decided.append(_outcome(keep, "promotion_kept"))
                     continue
             if not _removable(result, grant.product_id):
                 continue
             name = before.products[grant.product_id].offering_id
             why = Reason("promotion_lost", f"{result.catalog.name_of(name)} was free through {grant.name}, which "
                          f"the change ends", f"promotion:{promotion_id}")
-            _delete_in_delta(result.delta, result, grant.product_id, why)
+            result = replace(result, delta=amend(result.delta, [Drop(grant.product_id, why)]))
             dropped.append((grant, why))
+    if not dropped:
+        return result
     # a product of its kind the change adds is one of these, continued at its price: the oldest first
-    for grant, why in sorted(dropped, key=lambda d: age(d[0])):
-        DeltaBuilder(result.catalog, result.inventory, result.as_of).take_place(result.delta, grant.product_id, why)
-    return [grant.product_id for grant, _ in dropped]
+    places = [TakePlace(grant.product_id, why) for grant, why in sorted(dropped, key=lambda d: age(d[0]))]
+    return replace(result, delta=amend(result.delta, places))
 
 
 def _removable(result: ChangeResult, product_id: str) -> bool:
@@ -256,7 +267,7 @@ def _removable(result: ChangeResult, product_id: str) -> bool:
     parent_offering = next((i.offering_id for i in result.items if i.product_id == parent), None) or (
         result.inventory.product(parent).offering_id if parent in result.inventory.products else None)
     offering = item.offering_id if item else result.inventory.product(product_id).offering_id
-    after = result.projected_inventory()
+    after = result.shared_inventory
     siblings = [c for c in after.children(parent) if after.product(c).offering_id == offering]
     for slot in result.catalog.graph.components(parent_offering or ""):
         if slot.offering_id == offering and len(siblings) - 1 < slot.lower:
@@ -264,30 +275,8 @@ def _removable(result: ChangeResult, product_id: str) -> bool:
     return True
 
 
-def _delete_in_delta(delta: Delta, result: ChangeResult, product_id: str, reason: Reason) -> None:
-    subtree = result.inventory.subtree(product_id) if product_id in result.inventory.products else [product_id]
-    by_product = {i.product_id: i for i in delta.items}
-    for pid in subtree:
-        item = by_product.get(pid)
-        why = reason if pid == product_id else Reason("parent_deleted", f"bundled in {product_id}, which is removed",
-                                                      reason.source)
-        if item is None:
-            product = result.inventory.product(pid)
-            item = DeltaItem(id=str(len(delta.items) + 1), action=Action.DELETE, product_id=pid,
-                             offering_id=product.offering_id or "",
-                             specification_id=result.catalog.graph.specification_of(product.offering_id or ""),
-                             parent_id=result.inventory.parent(pid), characteristics=product.characteristics())
-            delta.items.append(item)
-        item.action = Action.DELETE
-        item.offering_id = item.previous_offering_id or item.offering_id
-        item.previous_offering_id = None
-        item.characteristics = result.inventory.product(pid).characteristics() if item.installed else {}
-        item.changes = []
-        item.reasons = [why]
-
-
 def _apply_discount_rules(result: ChangeResult, after: Bill, projected: dict[str, Product], rules: Rulebook,
-                          facts: Facts) -> None:
+                          facts: Facts, decided: list[RuleOutcome]) -> None:
     for rule in rules.matching("discount", facts, result.context):
         effect = rule.model.then  # type: ignore[attr-defined]
         for entry in after.products.values():
@@ -295,7 +284,7 @@ def _apply_discount_rules(result: ChangeResult, after: Bill, projected: dict[str
                 discount = add_discount(entry, f"rule:{rule.id}", effect.name, effect.value)
                 if discount is not None:
                     after.promotions.setdefault(f"rule:{rule.id}", []).append(discount)
-                    result.decisions.append(_outcome(rule, "discount"))
+                    decided.append(_outcome(rule, "discount"))
 
 
 def _one_time_prices(result: ChangeResult) -> list[Charge]:
@@ -310,7 +299,7 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
 
 
 def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: PromotionFacts,
-          currency: str) -> list[Charge]:
+          currency: str, decided: list[RuleOutcome]) -> list[Charge]:
     root = result.delta.root_product_id
     judged = facts.model_copy(update={"promotion": promotions})
     out = []
@@ -318,12 +307,12 @@ def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: Promo
         effect = rule.model.then  # type: ignore[attr-defined]
         out.append(Charge("fee", effect.name, Money(effect.amount, currency), root, f"rule:{rule.id}",
                           rule.model.description))
-        result.decisions.append(_outcome(rule, "fee"))
+        decided.append(_outcome(rule, "fee"))
     return out
 
 
 def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: PromotionFacts,
-               currency: str, timing: Timing) -> list[Charge]:
+               currency: str, timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
     """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
     when the change takes effect once the term has ended (end_of_term)."""
     out = []
@@ -352,7 +341,7 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
         if rule is None:
             continue
         amount, explanation = _penalty_amount(rule.model.then, facts, currency)  # type: ignore[attr-defined]
-        result.decisions.append(_outcome(rule, "penalty"))
+        decided.append(_outcome(rule, "penalty"))
         if amount.amount > 0:
             out.append(Charge("penalty", rule.model.then.name, amount, product.id,  # type: ignore[attr-defined]
                               f"rule:{rule.id}", explanation))
@@ -396,9 +385,9 @@ def _penalty_amount(effect: object, facts: Facts, currency: str) -> tuple[Money,
 
 
 def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
-                     promotions: PromotionFacts) -> list[Recommendation]:
+                     promotions: PromotionFacts, decided: list[RuleOutcome]) -> list[Recommendation]:
     out = []
-    projected = result.shared_projection()
+    projected = result.shared_projection
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
@@ -412,7 +401,7 @@ def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
                 continue  # nowhere to put it after the change
             price = catalog_base(result.catalog, effect.offering, result.as_of).amount
             out.append(Recommendation(effect.offering, parent, effect.message, price, rule.id))
-            result.decisions.append(_outcome(rule, "recommendation"))
+            decided.append(_outcome(rule, "recommendation"))
     return out
 
 

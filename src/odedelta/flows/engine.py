@@ -4,13 +4,17 @@ is a value, not an exception)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from odedelta.delta.builder import Delta, DeltaBuilder, MigrationLookup
+from odedelta.delta.builder import DeltaBuilder, MigrationLookup
+
+from odedelta.delta.items import Amendment, Delta
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
 from odedelta.flows.renewal import renew, term_notices
-from odedelta.flows.result import ChangeResult, NotEligible, Refusal, TermNotice
+from odedelta.flows.result import ChangeResult, Refusal, Renewal, TermNotice
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import NotOrderable, RequestError
 from odedelta.model.inventory import Inventory
@@ -35,22 +39,23 @@ class Engine:
             raise answer.error()
         return answer
 
-    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime,
-                 context: Context | None = None) -> ChangeResult | Refusal:
+    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime, context: Context | None = None,
+                 renewal: Renewal | None = None, amendments: Sequence[Amendment] = ()) -> ChangeResult | Refusal:
         """Like :meth:`change`, but a refusal — by rules, or by the catalog's structure — is returned as a value.
-        A request that names what does not exist still raises :class:`RequestError`."""
+        A request that names what does not exist still raises :class:`RequestError`. (``renewal`` and
+        ``amendments``: what the renewal flow decided of a change that renews, applied before the money.)"""
         if as_of.tzinfo is None:
             raise RequestError("as_of must carry a time zone (e.g. 2026-03-01T00:00:00Z)")
         context = context or Context()
         if isinstance(request, Renew):
             return renew(self, inventory, request, as_of=as_of, context=context)
         try:
-            return self._change(inventory, request, as_of, context)
+            return self._change(inventory, request, as_of, context, renewal, amendments)
         except NotOrderable as refused:
             return Refusal(str(refused), None)
 
-    def _change(self, inventory: Inventory, request: Request, as_of: datetime,
-                context: Context) -> ChangeResult | Refusal:
+    def _change(self, inventory: Inventory, request: Request, as_of: datetime, context: Context,
+                renewal: Renewal | None, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
         decisions: list[RuleOutcome] = []
         migrations: MigrationLookup | None = None
         facts: Facts | None = None
@@ -63,18 +68,21 @@ class Engine:
                     return Refusal(_refusal(self.catalog, target, verdict), verdict)
                 decisions += verdict.reasons
             migrations = self._migrations(facts, context)
-        delta = DeltaBuilder(self.catalog, inventory, as_of, migrations).build(request)
-        result = ChangeResult(self.catalog, inventory, delta, context, decisions)
+        builder = DeltaBuilder(self.catalog, inventory, as_of, migrations)
+        delta = builder.build(request)
+        result = ChangeResult(self.catalog, inventory, delta, context, tuple(decisions), renewal=renewal)
         if self.rules is not None and facts is not None:
-            offerings = [p.offering_id for p in result.shared_projection() if p.offering_id]
+            offerings = [p.offering_id for p in result.shared_projection if p.offering_id]
             facts.projected.offerings = sorted(set(offerings))
             broken = self.rules.incompatibilities(facts, context, offerings)
             if broken:
                 verdict = Verdict(False, broken)
                 return Refusal(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
-            decisions += [d for d in _used_migrations(delta) if d not in decisions]
-        result.consequences = compute(result, self.rules, facts)
-        return result
+            used = [d for d in _used_migrations(delta) if d not in decisions]
+            result = replace(result, decisions=result.decisions + tuple(used))
+        if amendments:
+            result = replace(result, delta=builder.amend(result.delta, amendments))
+        return compute(result, self.rules, facts, builder.amend)
 
     def term_notices(self, inventory: Inventory, *, as_of: datetime, context: Context | None = None) -> list[TermNotice]:
         """Products whose commitment term ends within its notice window, and what happens at the end."""

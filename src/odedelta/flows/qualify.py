@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from odedelta.delta.builder import Reason
+from odedelta.delta.items import Reason
 from odedelta.flows.result import Changer, Refusal
 from odedelta.model.inventory import Inventory
 from odedelta.model.money import Money

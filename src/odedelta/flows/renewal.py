@@ -15,15 +15,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from odedelta.delta.builder import DeltaBuilder, Reason
-from odedelta.flows.consequences import apply_renewal_benefit, compute
+from odedelta.delta.builder import DeltaBuilder
+
+from odedelta.delta.items import Reason, Recommit
+from odedelta.flows.consequences import compute
 from odedelta.flows.result import Changer, ChangeResult, Refusal, Renewal, TermNotice
 from odedelta.model.calendar import current_term, new_term
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import ChangeOffer, Context, Renew
 from odedelta.model.tmf import ProductTerm
-from odedelta.money.charges import PromotionChange
 from odedelta.rules import RuleOutcome, Verdict
 from odedelta.rules.facts import change_facts
 from odedelta.rules.language import RenewalEffect
@@ -59,23 +60,16 @@ def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datet
         if not successors:
             raise RequestError(f"{why}; it cannot be renewed and the catalog names no successor")
         successor = successors[0]
-        result = engine.evaluate(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of,
-                                 context=context)
-        if isinstance(result, Refusal):
-            return result
         successor_months = _offering_months(engine, successor) or months
-        root = result.item(result.delta.root_product_id or product.id)
         term_after = new_term(as_of, successor_months)
-        root.terms = [*product.product_term, term_after]
-        root.reasons.insert(0, Reason("end_of_sale", f"{why}: it cannot be renewed; the renewal moves it to its "
-                                                     f"successor {successor}", f"catalog:{offering}"))
-        root.reasons.append(_term_reason(term_after, successor_months, "starting on the day of the change", None))
-        result.renewal = Renewal(product.id, term_after, previous_end, rule_id, successor, effect)
-        if result.consequences is not None:
-            apply_renewal_benefit(result, result.consequences.after)
-            result.consequences.promotions = result.consequences.promotions + [
-                c for c in _benefit_changes(result) if c not in result.consequences.promotions]
-        return result
+        moved = Reason("end_of_sale", f"{why}: it cannot be renewed; the renewal moves it to its successor "
+                                      f"{successor}", f"catalog:{offering}")
+        recommit = Recommit(None, (*product.product_term, term_after),
+                            (_term_reason(term_after, successor_months, "starting on the day of the change", None),),
+                            first=moved)
+        return engine.evaluate(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of,
+                               context=context, amendments=[recommit],
+                               renewal=Renewal(product.id, term_after, previous_end, rule_id, successor, effect))
     if effect.window_days is not None and as_of < previous_end - timedelta(days=effect.window_days):
         opens = (previous_end - timedelta(days=effect.window_days)).date().isoformat()
         raise RequestError(f"{product.id} cannot be renewed yet: renewal opens {effect.window_days} days before the "
@@ -83,16 +77,14 @@ def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datet
     expired = previous_end <= as_of
     start = as_of if (effect.start == "as_of" or (effect.start is None and expired)) else previous_end
     term_after = new_term(start, months)
-    delta = DeltaBuilder(catalog, inventory, as_of).build(request)
-    delta.items[0].terms = [*product.product_term, term_after]
     when = "after the previous term ended" if expired else "at the end of the current term"
-    delta.items[0].reasons.append(_term_reason(term_after, months, when, rule_id))
-    result = ChangeResult(catalog, inventory, delta, context)
-    result.renewal = Renewal(product.id, term_after, previous_end, rule_id, None, effect)
-    if rule_id is not None:
-        result.decisions.append(RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"))
-    result.consequences = compute(result, engine.rules, None)
-    return result
+    builder = DeltaBuilder(catalog, inventory, as_of)
+    delta = builder.amend(builder.build(request), [Recommit(product.id, (*product.product_term, term_after),
+                                                            (_term_reason(term_after, months, when, rule_id),))])
+    decisions = (RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"),) if rule_id else ()
+    result = ChangeResult(catalog, inventory, delta, context, decisions,
+                          renewal=Renewal(product.id, term_after, previous_end, rule_id, None, effect))
+    return compute(result, engine.rules, None, builder.amend)
 
 
 def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None) -> Reason:
@@ -100,18 +92,6 @@ def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None)
     assert period is not None and period.start is not None and period.end is not None
     return Reason("renewed", f"new {months}-month term from {period.start.date().isoformat()} to "
                              f"{period.end.date().isoformat()} ({when})", f"rule:{rule_id}" if rule_id else "request")
-
-
-def _benefit_changes(result: ChangeResult) -> list[PromotionChange]:
-    assert result.consequences is not None and result.renewal is not None
-    key = f"rule:{result.renewal.rule_id}"
-    grants = result.consequences.after.promotions.get(key, [])
-    if not grants:
-        return []
-    amount = grants[0].amount
-    for grant in grants[1:]:
-        amount = amount + grant.amount
-    return [PromotionChange(key, grants[0].name, "gained", None, amount)]
 
 
 def _offering_months(engine: Changer, offering_id: str) -> int | None:

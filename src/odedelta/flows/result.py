@@ -4,11 +4,13 @@ of it in :mod:`odedelta.outputs`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import Protocol
 
-from odedelta.delta.builder import Action, Delta, DeltaItem
+from odedelta.delta.items import Action, Amendment, Delta, DeltaItem
 from odedelta.delta.projection import instance_problems, project
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import NotOrderable, RequestError
@@ -69,35 +71,36 @@ class TermNotice:
 
 class Changer(Protocol):
     """What the renewal and qualification flows need of an engine: its catalog, its rules, and a change
-    evaluated."""
+    evaluated (the renewal flow passes the renewal it decided and the amendments it asks of the delta)."""
 
     catalog: Catalog
     rules: Rulebook | None
 
-    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime,
-                 context: Context | None = None) -> ChangeResult | Refusal: ...
+    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime, context: Context | None = None,
+                 renewal: Renewal | None = None, amendments: Sequence[Amendment] = ()) -> ChangeResult | Refusal: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class ChangeResult:
+    """What a change does: a plain, immutable record. Its projection is computed once, on first use."""
+
     catalog: Catalog
     inventory: Inventory
     delta: Delta
     context: Context
-    decisions: list[RuleOutcome] = field(default_factory=list)
+    decisions: tuple[RuleOutcome, ...] = ()
     """Every rule that took part in the result (eligibility, migrations, money), with what it said."""
     consequences: Consequences | None = None
     """Prices before → after, promotions, penalties, fees, recommendations."""
     renewal: Renewal | None = None
     """For a renewal: the new term and what shaped it."""
-    _projection: tuple[Any, list[Product]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def rule_ids(self) -> list[str]:
         return sorted({d.rule_id for d in self.decisions})
 
     @property
-    def items(self) -> list[DeltaItem]:
+    def items(self) -> tuple[DeltaItem, ...]:
         return self.delta.items
 
     @property
@@ -105,10 +108,10 @@ class ChangeResult:
         return self.delta.as_of
 
     def item(self, product_id: str) -> DeltaItem:
-        for item in self.items:
-            if item.product_id == product_id:
-                return item
-        raise KeyError(product_id)
+        found = self.delta.item(product_id)
+        if found is None:
+            raise KeyError(product_id)
+        return found
 
     def item_prices(self, item: DeltaItem) -> list[PriceLine]:
         """What the item costs after the change: recurring prices, plus one-time prices for an added product."""
@@ -118,25 +121,28 @@ class ChangeResult:
         return [line for line in catalog_prices(self.catalog, item.offering_id, self.as_of) if line.kind in kinds]
 
     def projected(self) -> list[Product]:
-        """The installed products once the change is done (see :func:`apply`)."""
+        """The installed products once the change is done (see :func:`apply`): new objects, the caller's to keep."""
         return project(self.inventory, self.delta, self.catalog)
 
-    def shared_projection(self) -> list[Product]:
-        """:meth:`projected`, computed again only when the delta has changed since: for the engine's own
-        read-only use (the products are shared between callers; never modify them)."""
-        state = (id(self.delta.items), tuple((i.action, i.product_id, i.offering_id, i.parent_id,
-                                               id(i.characteristics), id(i.terms)) for i in self.delta.items))
-        if self._projection is None or self._projection[0] != state:
-            self._projection = (state, self.projected())
-        return list(self._projection[1])
+    @cached_property
+    def shared_projection(self) -> tuple[Product, ...]:
+        """:meth:`projected`, computed once for this record (the record and its delta never change): for the
+        flows' read-only use — the products are shared, never modify them."""
+        return tuple(self.projected())
 
     def projected_inventory(self) -> Inventory:
+        """The inventory once the change is done: new objects, the caller's to keep."""
         return Inventory.from_products(self.catalog, self.projected())
+
+    @cached_property
+    def shared_inventory(self) -> Inventory:
+        """:meth:`projected_inventory`, computed once for this record; read-only like :attr:`shared_projection`."""
+        return Inventory.from_products(self.catalog, list(self.shared_projection))
 
     def target_problems(self) -> list[str]:
         """Why the changed tree would not be a valid instance of its target offering (empty when it is)."""
         root = self.delta.root_product_id
-        projected = self.projected_inventory()
+        projected = self.shared_inventory
         roots = [root] if root in projected.products else [
             i.product_id for i in self.items if not i.installed and i.parent_id is None
         ]

@@ -6,9 +6,11 @@ in one :class:`~odedelta.model.errors.CatalogError`. It does no I/O: :func:`oded
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from odedelta.model.errors import CatalogError, Problem, did_you_mean
+from odedelta.model.memo import Memo
 from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
 from odedelta.model.tmf import (
     CharacteristicValue,
@@ -148,8 +151,8 @@ class Catalog:
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     graph: CatalogGraph = field(default_factory=CatalogGraph)
     _inline: set[tuple[str, str]] = field(default_factory=set, repr=False)
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
-    """Answers of pure queries over this catalog (prices at a moment…): a loaded catalog is only read."""
+    memo: Memo = field(default_factory=Memo, repr=False, compare=False)
+    """Answers of pure queries over this catalog (prices at a moment…), bounded: a loaded catalog is only read."""
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -404,14 +407,20 @@ class Catalog:
         return char.values or None
 
     def remembered(self, key: tuple[Any, ...], compute: Callable[[], Answer]) -> Answer:
-        """The answer of a pure query over this catalog, computed once per ``key`` (an unhashable key: each time)."""
-        try:
-            return self.memo[key]  # type: ignore[no-any-return]
-        except KeyError:
-            answer = self.memo[key] = compute()
-            return answer
-        except TypeError:  # a key holding a list or another unhashable value
-            return compute()
+        """The answer of a pure query over this catalog, computed once per ``key`` (an unhashable key: each time).
+        A query that depends on a moment keys it by :meth:`epoch`, not by the moment itself."""
+        return self.memo.get(key, compute)
+
+    def epoch(self, moment: datetime) -> int:
+        """Which stretch of time between the catalog's validity boundaries ``moment`` falls in. Every validFor of
+        the catalog (start inclusive, end exclusive) says the same of two moments of one epoch, so answers that
+        depend on a moment only through validity are keyed by it: a handful of keys however many moments."""
+        return bisect.bisect_right(self._boundaries, moment)
+
+    @cached_property
+    def _boundaries(self) -> list[datetime]:
+        periods = [x.valid_for for group in (self.offerings, self.prices, self.promotions) for x in group.values()]
+        return sorted({edge for p in periods if p is not None for edge in (p.start, p.end) if edge is not None})
 
     def is_allowed(self, offering_id: str, name: str, value: Any, spec_id: str | None = None) -> bool:
         def compute() -> bool:

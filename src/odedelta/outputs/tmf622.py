@@ -26,7 +26,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from odedelta.delta.builder import Action, DeltaItem
+from odedelta.delta.items import Action, DeltaItem
+from odedelta.model.errors import RequestError
 from odedelta.model.jsonio import iso
 from odedelta.model.money import Money, total
 from odedelta.model.tmf import ProductTerm
@@ -40,7 +41,7 @@ INVENTORY_API = "/tmf-api/productInventory/v{v}"
 
 def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
     if version not in (4, 5):
-        raise ValueError(f"TMF622 version must be 4 or 5, not {version!r}")
+        raise RequestError(f"TMF622 version must be 4 or 5, not {version!r}")
     v5 = version == 5
     item_of = {item.product_id: item.id for item in result.items}
     children: dict[str, list[str]] = {}

@@ -1,0 +1,115 @@
+"""The delta as a value: each product a request touches with one action and the reasons for it, and the
+amendments a later stage may ask for (it never edits the delta itself: the builder applies them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from odedelta.model.requests import Request
+from odedelta.model.tmf import ProductTerm
+
+
+class Action(StrEnum):
+    ADD = "add"
+    MODIFY = "modify"
+    DELETE = "delete"
+    NO_CHANGE = "noChange"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an item has its action: a machine-readable ``code``, a sentence, and what caused it (``source``:
+    ``request``, ``catalog:<offering id>`` or ``rule:<rule id>``)."""
+
+    code: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CharacteristicChange:
+    name: str
+    before: Any
+    after: Any
+    why: str
+
+
+@dataclass(frozen=True)
+class DeltaItem:
+    """One product the change touches: its action, what it becomes and why. A value: nothing changes it after the
+    builder made it (``characteristics`` is the builder's own copy; treat it as read-only)."""
+
+    id: str
+    action: Action
+    product_id: str
+    offering_id: str
+    specification_id: str | None
+    parent_id: str | None
+    previous_offering_id: str | None = None
+    characteristics: Mapping[str, Any] = field(default_factory=dict)
+    changes: tuple[CharacteristicChange, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    installed: bool = True
+    """False for products the change adds (their id is generated)."""
+    terms: tuple[ProductTerm, ...] | None = None
+    """The product's commitment terms after the change, when the change gives it a new one (a renewal): the
+    previous terms first, kept as history."""
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+
+@dataclass(frozen=True)
+class Delta:
+    items: tuple[DeltaItem, ...]
+    request: Request
+    as_of: datetime
+    root_product_id: str | None
+    """The product the request is about, after the change (for a pack left for one of its parts: that part)."""
+    target_offering_id: str | None
+
+    def item(self, product_id: str) -> DeltaItem | None:
+        return next((i for i in self.items if i.product_id == product_id), None)
+
+
+# ------------------------------------------------------------------------------------------------ amendments
+# What a later stage (money, renewal) may ask of a built delta. The builder applies them with the same catalog,
+# inventory and migration rules it built the delta with (DeltaBuilder.amend).
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Delete an installed product the change would keep, and what it bundles (e.g. free only through a promotion
+    the change ends)."""
+
+    product_id: str
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class TakePlace:
+    """The deleted installed product takes the place of a new product of its kind the change adds, rather than one
+    being deleted and the other added (it continues at that product's price)."""
+
+    product_id: str
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class Recommit:
+    """The product gets a new commitment term (renewal, re-engagement): ``terms`` are all its terms after the change,
+    history first; a kept product becomes a modify. ``reasons`` are added after its own; ``first`` before them.
+    ``product_id`` None: the product the request is about, where the delta puts it (its root)."""
+
+    product_id: str | None
+    terms: tuple[ProductTerm, ...]
+    reasons: tuple[Reason, ...]
+    first: Reason | None = None
+
+
+Amendment = Drop | TakePlace | Recommit
