@@ -16,6 +16,7 @@ from .errors import (
     RequestError,
 )
 from .inventory import Inventory
+from .limits import Limits
 from .load import load_catalog, load_inventory
 from .money import Money
 from .qualify import Candidate, Qualification
@@ -34,6 +35,7 @@ from .requests import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Limits",
     "Acquire",
     "Candidate",
     "NotEligible",

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from ._source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, with_lines
+from ._source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read_text, with_lines
 from .catalog import KINDS, Catalog, Document, kind_from_file_name
 from .errors import CatalogError, LoadError, OdeDeltaError, Problem
 from .inventory import Inventory
+from .limits import DEFAULT, Limits
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 E = TypeVar("E", bound=OdeDeltaError)
@@ -30,13 +31,13 @@ def catalog_files(root: Path) -> list[Path]:
     return files
 
 
-def load_catalog(path: str | Path) -> Catalog:
-    """Load and check every catalog file under ``path`` (a directory, or one file)."""
+def load_catalog(path: str | Path, limits: Limits = DEFAULT) -> Catalog:
+    """Load and check every catalog file under ``path`` (a directory, or one file), each within ``limits``."""
     with _collector_paused():
-        return _load_catalog(path)
+        return _load_catalog(path, limits)
 
 
-def _load_catalog(path: str | Path) -> Catalog:
+def _load_catalog(path: str | Path, limits: Limits) -> Catalog:
     root = Path(path)
     if not root.exists():
         raise LoadError(f"{root}: no such catalog directory", [Problem(str(root), "$", "no such file or directory")])
@@ -51,13 +52,12 @@ def _load_catalog(path: str | Path) -> Catalog:
         name = str(file)
         hint = kind_from_file_name(file.stem) or (kind_from_file_name(file.parent.name) if file.parent != root else None)
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file, name, limits)
             texts[name] = text
-            documents.append(Document(name, parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json"), hint))
+            documents.append(Document(name, parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json",
+                                                       limits=limits), hint))
         except LoadError as exc:
             problems.extend(exc.problems)
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(name, "$", f"cannot read: {exc}"))
     try:
         catalog = Catalog.from_documents(documents)
     except LoadError as exc:
@@ -82,15 +82,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_inventory(path: str | Path, catalog: Catalog) -> Inventory:
-    """Load a JSON or YAML list of TMF637 products and check it against ``catalog``."""
+def load_inventory(path: str | Path, catalog: Catalog, limits: Limits = DEFAULT) -> Inventory:
+    """Load a JSON or YAML list of TMF637 products (within ``limits``) and check it against ``catalog``."""
     file = Path(path)
     name = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(f"{name}: cannot read ({exc})", [Problem(name, "$", "cannot read")]) from None
-    data = parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json")
+    text = read_text(file, name, limits)
+    data = parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json", limits=limits)
     try:
         return Inventory.from_document(catalog, data, name)
     except LoadError as exc:

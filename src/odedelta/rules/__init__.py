@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..catalog import Catalog
+from .._source import read_text
 from ..errors import LoadError, Problem
+from ..limits import DEFAULT, Limits
 from .executor import Executor, ReferenceExecutor, default_executor
 from .language import KINDS, Rule, check_rule_documents, json_schema
 from .rulebook import RuleOutcome, Rulebook, Verdict
@@ -21,14 +23,23 @@ def rule_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
 
 
-def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None) -> Rulebook:
-    """Read, check and compile every ``*.yaml`` rule file under ``path``; raise :class:`RuleError` listing every
-    problem of every file."""
+def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None,
+               limits: Limits = DEFAULT) -> Rulebook:
+    """Read, check and compile every ``*.yaml`` rule file under ``path`` (each within ``limits``); raise
+    :class:`RuleError` listing every problem of every file. A file that cannot be read is a problem, never an
+    empty file."""
     root = Path(path)
     if not root.exists():
         raise RuleError(f"{root}: no such rules directory", [Problem(str(root), "$", "no such file or directory")])
-    documents = [(str(p), p.read_text(encoding="utf-8")) for p in rule_files(root)]
-    rules, problems = check_rule_documents(documents, catalog)
+    documents = []
+    unreadable: list[Problem] = []
+    for file in rule_files(root):
+        try:
+            documents.append((str(file), read_text(file, str(file), limits)))
+        except LoadError as exc:
+            unreadable.extend(exc.problems)
+    rules, problems = check_rule_documents(documents, catalog, limits)
+    problems = unreadable + problems
     if problems:
         problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
         raise RuleError(f"{root}: the rules have {len(problems)} problem(s)", problems)
