@@ -22,6 +22,7 @@ from odedelta.model.errors import (
 )
 from odedelta.model.inventory import Inventory
 from odedelta.model.jsonio import dumps
+from odedelta.model.limits import Limits
 from odedelta.model.money import Money
 from odedelta.model.requests import (
     Acquire,
@@ -44,6 +45,7 @@ from odedelta.rules import Rulebook, RuleError
 __version__ = "0.1.0"
 
 __all__ = [
+    "Limits",
     "Acquire",
     "Action",
     "AddOffering",

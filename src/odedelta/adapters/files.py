@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, with_lines
+from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read_text, with_lines
 from odedelta.model.catalog import KINDS, Catalog, Document, kind_from_file_name
 from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
 from odedelta.rules import Executor, RuleError, Rulebook, check_rule_documents
+from odedelta.model.limits import DEFAULT, Limits
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 E = TypeVar("E", bound=OdeDeltaError)
@@ -31,13 +32,13 @@ def catalog_files(root: Path) -> list[Path]:
     return files
 
 
-def load_catalog(path: str | Path) -> Catalog:
-    """Load and check every catalog file under ``path`` (a directory, or one file)."""
+def load_catalog(path: str | Path, limits: Limits = DEFAULT) -> Catalog:
+    """Load and check every catalog file under ``path`` (a directory, or one file), each within ``limits``."""
     with _collector_paused():
-        return _load_catalog(path)
+        return _load_catalog(path, limits)
 
 
-def _load_catalog(path: str | Path) -> Catalog:
+def _load_catalog(path: str | Path, limits: Limits) -> Catalog:
     root = Path(path)
     if not root.exists():
         raise LoadError(f"{root}: no such catalog directory", [Problem(str(root), "$", "no such file or directory")])
@@ -52,13 +53,12 @@ def _load_catalog(path: str | Path) -> Catalog:
         name = str(file)
         hint = kind_from_file_name(file.stem) or (kind_from_file_name(file.parent.name) if file.parent != root else None)
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file, name, limits)
             texts[name] = text
-            documents.append(Document(name, parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json"), hint))
+            documents.append(Document(name, parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json",
+                                                       limits=limits), hint))
         except LoadError as exc:
             problems.extend(exc.problems)
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(name, "$", f"cannot read: {exc}"))
     try:
         catalog = Catalog.from_documents(documents)
     except LoadError as exc:
@@ -83,15 +83,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_inventory(path: str | Path, catalog: Catalog) -> Inventory:
-    """Load a JSON or YAML list of TMF637 products and check it against ``catalog``."""
+def load_inventory(path: str | Path, catalog: Catalog, limits: Limits = DEFAULT) -> Inventory:
+    """Load a JSON or YAML list of TMF637 products (within ``limits``) and check it against ``catalog``."""
     file = Path(path)
     name = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(f"{name}: cannot read ({exc})", [Problem(name, "$", "cannot read")]) from None
-    data = parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json")
+    text = read_text(file, name, limits)
+    data = parse_text(text, name, yaml_syntax=file.suffix.lower() != ".json", limits=limits)
     try:
         return Inventory.from_document(catalog, data, name)
     except LoadError as exc:
@@ -109,14 +106,23 @@ def rule_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
 
 
-def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None) -> Rulebook:
-    """Read, check and compile every ``*.yaml`` rule file under ``path``; raise :class:`RuleError` listing every
-    problem of every file."""
+def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None,
+               limits: Limits = DEFAULT) -> Rulebook:
+    """Read, check and compile every ``*.yaml`` rule file under ``path`` (each within ``limits``); raise
+    :class:`RuleError` listing every problem of every file. A file that cannot be read is a problem, never an
+    empty file."""
     root = Path(path)
     if not root.exists():
         raise RuleError(f"{root}: no such rules directory", [Problem(str(root), "$", "no such file or directory")])
-    documents = [(str(p), p.read_text(encoding="utf-8")) for p in rule_files(root)]
-    rules, problems = check_rule_documents(documents, catalog)
+    documents = []
+    unreadable: list[Problem] = []
+    for file in rule_files(root):
+        try:
+            documents.append((str(file), read_text(file, str(file), limits)))
+        except LoadError as exc:
+            unreadable.extend(exc.problems)
+    rules, problems = check_rule_documents(documents, catalog, limits)
+    problems = unreadable + problems
     if problems:
         problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
         raise RuleError(f"{root}: the rules have {len(problems)} problem(s)", problems)

@@ -516,6 +516,12 @@ def _check_price(price: ProductOfferingPrice, origin: Origin) -> list[Problem]:
     if (price.price_type or "").lower() == "recurring" and not price.recurring_charge_period_type:
         problems.append(origin.problem("recurring price without recurringChargePeriodType; expected month, year...",
                                        "recurringChargePeriodType"))
+    value = price.price.value if price.price is not None else None
+    if value is not None and not Decimal(value).is_finite():
+        problems.append(origin.problem(f"price {value} is not a finite amount", "price", "value"))
+    elif value is not None and value < 0 and (price.price_type or "").lower() != "discount":
+        problems.append(origin.problem(f"negative price {value}: a reduction is a priceType 'discount' or a "
+                                       "promotion", "price", "value"))
     return problems
 
 

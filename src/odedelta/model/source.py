@@ -6,15 +6,17 @@ This is edge code: it touches the file system. The core receives the parsed docu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from odedelta.model.errors import LoadError, Problem
+from odedelta.model.errors import LoadError, Problem, json_path
+from odedelta.model.limits import DEFAULT, Limits
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C speed where available
 
@@ -23,30 +25,192 @@ YAML_SUFFIXES = {".yaml", ".yml"}
 
 
 class DecimalLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """A safe YAML loader that reads floats as ``Decimal`` (``9.99`` stays exactly 9.99)."""
+    """A safe YAML loader that reads floats as ``Decimal`` (``9.99`` stays exactly 9.99), checks every number
+    against the :class:`~odedelta.model.limits.Limits`, reports duplicate keys with both positions, and turns every
+    constructor error (an impossible date, a malformed number) into a problem at the node's line and column."""
+
+    limits: Limits = DEFAULT
+    file: str = "<text>"
+
+    def found(self, node: yaml.Node, message: str) -> None:
+        problems: list[Problem] = self.__dict__.setdefault("problems", [])
+        mark = node.start_mark
+        problems.append(Problem(self.file, "$", message, mark.line + 1, mark.column + 1))
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+            what = node.tag.rsplit(":", 1)[-1]
+            value = f" {_clip(node.value)!r}" if isinstance(node, yaml.ScalarNode) else ""
+            self.found(node, f"cannot read {what}{value}: {exc}")
+            self.constructed_objects[node] = None
+            self.recursive_objects.pop(node, None)
+            return None
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], yaml.Node] = {}
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    first = seen.setdefault((key.tag, key.value), key)
+                    if first is not key:
+                        where = f"{first.start_mark.line + 1}:{first.start_mark.column + 1}"
+                        self.found(key, f"duplicate key {_clip(key.value)!r} (first at line {where}); "
+                                        "the last one would silently win")
+        return super().construct_mapping(node, deep=deep)
 
 
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | float:
-    text = str(loader.construct_scalar(node)).replace("_", "")
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # .inf, .nan: not money, keep YAML's meaning
-        return float(yaml.SafeLoader.construct_yaml_float(loader, node))
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:30]}…({len(text)} characters)"
+
+
+def _construct_decimal(loader: DecimalLoader, node: yaml.ScalarNode) -> Decimal | None:
+    text = str(node.value).replace("_", "")
+    problem = loader.limits.number_problem(text) if not text.lower().lstrip("+-").startswith(".") else \
+        f"number {text} is not finite"
+    if problem is not None:
+        loader.found(node, problem)
+        return None
+    return Decimal(text)
+
+
+def _construct_int(loader: DecimalLoader, node: yaml.ScalarNode) -> int | None:
+    text = str(node.value).replace("_", "")
+    if len(text) > loader.limits.max_number_chars:
+        loader.found(node, f"number of {len(text)} characters (at most {loader.limits.max_number_chars})")
+        return None
+    value = yaml.SafeLoader.construct_yaml_int(loader, node)
+    problem = loader.limits.value_problem(value)
+    if problem is not None:
+        loader.found(node, problem)
+        return None
+    return value  # type: ignore[no-any-return]
 
 
 DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
-def parse_text(text: str, file: str, *, yaml_syntax: bool) -> Any:
-    """Parse ``text``; a syntax error becomes a :class:`LoadError` naming the file, line and column."""
-    if not yaml_syntax:
-        try:
-            return json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            problem = Problem(file, "$", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
-            raise LoadError(f"{file}: cannot parse", [problem]) from None
+class _Refused(Exception):
+    """A JSON value beyond the limits, found inside the decoder (raised through it, located afterwards)."""
+
+    def __init__(self, message: str, token: str | None = None) -> None:
+        super().__init__(message)
+        self.token = token
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _refuse(file: str, message: str, line: int | None = None, column: int | None = None) -> LoadError:
+    return LoadError(f"{file}: cannot read", [Problem(file, "$", message, line, column)])
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def check_text(text: str, file: str, limits: Limits = DEFAULT) -> None:
+    """What every text must be before it is parsed: within the size limit, no byte order mark, no NUL."""
+    if len(text) > limits.max_file_bytes:
+        raise _refuse(file, f"file of {len(text)} characters is larger than the limit of {limits.max_file_bytes}")
+    if text.startswith("\ufeff"):
+        raise _refuse(file, "the file starts with a byte order mark (BOM); save it as UTF-8 without BOM", 1, 1)
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _refuse(file, "a NUL character: not a text file", *_line_col(text, nul))
+
+
+def parse_text(text: str, file: str, *, yaml_syntax: bool, limits: Limits = DEFAULT) -> Any:
+    """Parse ``text`` within ``limits``; every problem (syntax, encoding, nesting, a number or a date that cannot
+    be read, a duplicate key) becomes a :class:`LoadError` naming the file, line and column."""
+    check_text(text, file, limits)
+    data = _parse_json(text, file, limits) if not yaml_syntax else _parse_yaml(text, file, limits)
+    _check_shape(data, text, file, limits)
+    return data
+
+
+def _parse_json(text: str, file: str, limits: Limits) -> Any:
+    def number(token: str) -> Decimal | int:
+        problem = limits.number_problem(token)
+        if problem is not None:
+            raise _Refused(problem, token)
+        return Decimal(token) if any(c in token for c in ".eE") else int(token)
+
+    def constant(token: str) -> Any:
+        raise _Refused(f"{token} is not a JSON number", token)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(items)
+        if len(out) != len(items):
+            raise _Duplicate
+        return out
+
     try:
-        return yaml.load(text, Loader=DecimalLoader)  # noqa: S506 - DecimalLoader is a SafeLoader
+        return json.loads(text, parse_float=number, parse_int=number, parse_constant=constant,
+                          object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{file}: cannot parse", [Problem(file, "$", f"invalid JSON: {exc.msg}", exc.lineno,
+                                                          exc.colno)]) from None
+    except _Refused as exc:
+        offset = text.find(exc.token) if exc.token else -1
+        raise _refuse(file, str(exc), *(_line_col(text, offset) if offset >= 0 else ())) from None
+    except _Duplicate:
+        raise LoadError(f"{file}: duplicate keys", _duplicates(text, file)) from None
+    except (RecursionError, MemoryError):
+        raise _refuse(file, f"nesting deeper than {limits.max_depth} levels", *_deepest(text)) from None
+
+
+def _duplicates(text: str, file: str) -> list[Problem]:
+    """Every duplicate key of a JSON text, each with the position of both (JSON is YAML: its composer keeps them)."""
+    try:
+        root = yaml.compose(text, Loader=_BaseLoader)
+    except yaml.YAMLError:
+        root = None
+    problems = []
+    stack = [(root, ())] if root is not None else []
+    while stack:
+        node, parts = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, yaml.Node] = {}
+            for key, value in node.value:
+                first = seen.setdefault(key.value, key)
+                if first is not key:
+                    where = f"{first.start_mark.line + 1}:{first.start_mark.column + 1}"
+                    problems.append(Problem(file, json_path(parts), f"duplicate key {_clip(key.value)!r} (first at "
+                                            f"line {where}); the last one would silently win",
+                                            key.start_mark.line + 1, key.start_mark.column + 1, parts))
+                stack.append((value, (*parts, key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*parts, i)) for i, item in enumerate(node.value))
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0)) or [
+        Problem(file, "$", "duplicate key in an object; the last one would silently win")]
+
+
+def _deepest(text: str) -> tuple[int, int] | tuple[()]:
+    """Where the brackets of a JSON text are nested deepest (strings skipped)."""
+    depth = best = 0
+    where = -1
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > best:
+                best, where = depth, match.start()
+        elif char in "]}":
+            depth -= 1
+    return _line_col(text, where) if where >= 0 else ()
+
+
+def _parse_yaml(text: str, file: str, limits: Limits) -> Any:
+    loader = DecimalLoader(text)
+    loader.limits = limits
+    loader.file = file
+    try:
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -54,18 +218,88 @@ def parse_text(text: str, file: str, *, yaml_syntax: bool) -> Any:
         raise LoadError(f"{file}: cannot parse", [Problem(file, "$", f"invalid YAML: {what}", line, column)]) from None
     except yaml.YAMLError as exc:
         raise LoadError(f"{file}: cannot parse", [Problem(file, "$", f"invalid YAML: {exc}")]) from None
+    except (RecursionError, MemoryError):
+        raise _refuse(file, f"nesting deeper than {limits.max_depth} levels") from None
+    finally:
+        loader.dispose()
+    problems = loader.__dict__.get("problems")
+    if problems:
+        raise LoadError(f"{file}: cannot read {len(problems)} value(s)", problems)
+    return data
 
 
-def read_document(path: Path, display: str | None = None) -> Any:
+def _check_shape(data: Any, text: str, file: str, limits: Limits) -> None:
+    """Nesting depth and, for YAML (whose aliases share values), the number of values once expanded."""
+    height: dict[int, int] = {}
+    size: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = node.values() if isinstance(node, dict) else node
+            nested = [c for c in children if isinstance(c, (dict, list))]
+            height[key] = 1 + max((height[id(c)] for c in nested), default=0)
+            size[key] = 1 + len(node) - len(nested) + sum(size[id(c)] for c in nested)
+            if height[key] > limits.max_depth:
+                where = locate(text, _deep_path(data, height, limits.max_depth)) or ()
+                raise _refuse(file, f"nesting deeper than {limits.max_depth} levels", *where)
+            if size[key] > limits.max_nodes:
+                raise _refuse(file, f"more than {limits.max_nodes} values once aliases are expanded "
+                                    "(a YAML alias bomb?)")
+            continue
+        if key in height or not isinstance(node, (dict, list)):
+            continue
+        if key in entered:
+            raise _refuse(file, "a value that contains itself (a recursive YAML alias)")
+        entered.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in (node.values() if isinstance(node, dict) else node)
+                     if isinstance(c, (dict, list)) and id(c) not in height)
+
+
+def _deep_path(data: Any, height: dict[int, int], limit: int) -> list[str | int]:
+    parts: list[str | int] = []
+    node = data
+    while len(parts) < limit and isinstance(node, (dict, list)):
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        nested = [(k, v) for k, v in items if isinstance(v, (dict, list))]
+        if not nested:
+            break
+        k, node = max(nested, key=lambda kv: height.get(id(kv[1]), 0))
+        parts.append(k)
+    return parts
+
+
+def read_document(path: Path, display: str | None = None, limits: Limits = DEFAULT) -> Any:
     """Read one JSON or YAML file (by suffix; anything else is read as YAML, which JSON is a subset of)."""
     name = display or str(path)
+    return parse_text(read_text(path, name, limits), name, yaml_syntax=path.suffix.lower() not in JSON_SUFFIXES,
+                      limits=limits)
+
+
+def read_text(path: Path, name: str | None = None, limits: Limits = DEFAULT) -> str:
+    """The text of a file: UTF-8 (no byte order mark, no NUL) and within the size limit, else a located
+    :class:`LoadError`."""
+    name = name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise LoadError(f"{name}: not UTF-8 text", [Problem(name, "$", f"not UTF-8 text ({exc.reason})")]) from None
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            raise _refuse(name, f"file of {size} bytes is larger than the limit of {limits.max_file_bytes}")
+        raw = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"{name}: cannot read ({exc.strerror})", [Problem(name, "$", "cannot read")]) from None
-    return parse_text(text, name, yaml_syntax=path.suffix.lower() not in JSON_SUFFIXES)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise _refuse(name, "the file starts with a byte order mark (BOM); save it as UTF-8 without BOM", 1, 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _refuse(name, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}: {exc.reason})", line, column) from None
+    check_text(text, name, limits)
+    return text
 
 
 def locate(text: str, parts: Sequence[str | int]) -> tuple[int, int] | None:

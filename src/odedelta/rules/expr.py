@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from odedelta.model.errors import did_you_mean
+from odedelta.model.limits import DEFAULT, Limits
 
 ABSENT = "_absent"
 STRING, NUMBER, BOOLEAN, DATE, LIST, ANY = "string", "number", "boolean", "date", "list of strings", "any"
@@ -86,17 +88,32 @@ class Compiled:
 class Compiler:
     """Compiles condition strings against a fact catalogue (``name → type``)."""
 
-    def __init__(self, fact_types: Mapping[str, str], open_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, fact_types: Mapping[str, str], open_prefixes: tuple[str, ...] = (),
+                 limits: Limits = DEFAULT) -> None:
         self.fact_types = fact_types
         self.open_prefixes = open_prefixes  # e.g. customer.attributes.: any name below it, type any
+        self.limits = limits
         self._used: set[str] = set()
+        self._text = ""
 
     def compile(self, text: str) -> Compiled | ExprError:
+        """Compile one condition, in time linear in its length: the text, its syntax tree's size and depth and
+        the width of every ``or``/``and``/``in [...]`` are checked against the limits before anything recurses."""
         self._used = set()
+        self._text = text.strip()
+        limits = self.limits
+        if len(text) > limits.max_condition_chars:
+            return ExprError(0, f"condition of {len(text)} characters (at most {limits.max_condition_chars})"
+                                + _in_suggestion_text(text, limits))
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
             return ExprError(max((exc.offset or 1) - 1, 0), f"not a condition: {exc.msg}")
+        except (RecursionError, MemoryError, ValueError):
+            return ExprError(0, f"condition nested too deeply to read (at most {limits.max_condition_depth} levels)")
+        problem = _shape_problem(tree.body, limits)
+        if problem is not None:
+            return problem
         try:
             condition = self._condition(tree.body, negate=False)
         except _Failed as exc:
@@ -211,7 +228,13 @@ class Compiler:
             if isinstance(value, bool):
                 return _Value(BOOLEAN, value, node=node)
             if isinstance(value, (int, float)):
-                return _Value(NUMBER, Decimal(str(value)) if isinstance(value, float) else value, node=node)
+                number = Decimal(str(value)) if isinstance(value, float) else value
+                segment = ast.get_source_segment(self._text, node) if self._text else None
+                problem = self.limits.number_problem(segment, number) if segment else \
+                    self.limits.value_problem(number)
+                if problem is not None:
+                    raise _Failed(node, problem)
+                return _Value(NUMBER, number, node=node)
             if isinstance(value, str):
                 return _Value(STRING, value, node=node)
             raise _Failed(node, f"constant {value!r} is not allowed; use text, a number, true or false")
@@ -239,6 +262,9 @@ class Compiler:
             if not isinstance(left.json, dict) and not isinstance(right.json, dict):  # constants: fold them
                 # (durable-rules does not compute arithmetic between two constants)
                 folded = _FOLD[type(node.op)](Decimal(left.json), Decimal(right.json))
+                if not folded.is_finite() or folded.adjusted() > self.limits.max_magnitude_exponent:
+                    raise _Failed(node, f"{ast.unparse(node)!r} is {folded:.3e}, beyond the limit "
+                                        f"(below 1e{self.limits.max_magnitude_exponent + 1})")
                 return _Value(result_type, folded, node=node)
             json = {_ARITH[type(node.op)]: {"$l": left.json, "$r": right.json}}
             return _Value(result_type, json, node=node)
@@ -268,6 +294,74 @@ class Compiler:
             raise _Failed(node, f"{symbol} needs numbers, dates or text; {left.fact or left.json} is a {left.type}")
         if left.type == LIST:
             raise _Failed(node, "lists are compared with 'in', e.g. 'cat-tv' in target.categories")
+
+
+def _shape_problem(root: ast.AST, limits: Limits) -> ExprError | None:
+    """Size, depth and width of a condition's syntax tree against the limits, walked without recursion."""
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        column = getattr(node, "col_offset", 0)
+        if count > limits.max_condition_nodes:
+            return ExprError(0, f"condition of more than {limits.max_condition_nodes} elements"
+                                + _in_suggestion(root, limits))
+        if depth > limits.max_condition_depth:
+            return ExprError(column, f"condition nested deeper than {limits.max_condition_depth} levels "
+                                     "(parentheses, 'not' or chained arithmetic)")
+        width = len(node.values) if isinstance(node, ast.BoolOp) else len(node.elts) if isinstance(
+            node, (ast.List, ast.Tuple, ast.Set)) else 0
+        if width > limits.max_alternatives:
+            what = "values in one list" if not isinstance(node, ast.BoolOp) else \
+                f"operands of one '{'or' if isinstance(node.op, ast.Or) else 'and'}'"
+            return ExprError(column, f"{width} {what} (at most {limits.max_alternatives})"
+                                     + _in_suggestion(node, limits))
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return None
+
+
+def _in_suggestion(node: ast.AST, limits: Limits) -> str:
+    """For an ``or`` of equalities of one fact with constants: write ``fact in [...]``."""
+    if not isinstance(node, ast.BoolOp) or not isinstance(node.op, ast.Or):
+        return ""
+    facts = set()
+    for value in node.values:
+        if not (isinstance(value, ast.Compare) and len(value.ops) == 1 and isinstance(value.ops[0], ast.Eq)):
+            return ""
+        sides = (value.left, value.comparators[0])
+        names = [_dotted(side) for side in sides if isinstance(side, (ast.Name, ast.Attribute))]
+        if len(names) != 1 or not any(isinstance(side, ast.Constant) for side in sides):
+            return ""
+        facts.add(names[0])
+    if len(facts) != 1:
+        return ""
+    fact = facts.pop()
+    hint = f"; they compare {fact} with constants: write {fact} in [...]"
+    if len(node.values) > limits.max_alternatives:
+        hint += (f" (at most {limits.max_alternatives} values per list: split the rule, or give the offerings a "
+                 "category and test the category)")
+    return hint
+
+
+_EQUALITY = re.compile(r"\s*\(?\s*([A-Za-z_][\w.]*)\s*==\s*('[^']*'|\"[^\"]*\"|-?[\d.]+)\s*\)?\s*")
+
+
+def _in_suggestion_text(text: str, limits: Limits) -> str:
+    """:func:`_in_suggestion` for a condition too long to parse: the same test on its text, in linear time."""
+    clauses = text.split(" or ")
+    facts = set()
+    for clause in clauses:
+        match = _EQUALITY.fullmatch(clause)
+        if match is None:
+            return ""
+        facts.add(match.group(1))
+        if len(facts) > 1:
+            return ""
+    fact = facts.pop()
+    return (f"; its {len(clauses)} clauses compare {fact} with constants: write {fact} in [...] (at most "
+            f"{limits.max_alternatives} values per list: split the rule, or give the offerings a category and test "
+            "the category)")
 
 
 def _references(json: Any) -> set[str]:

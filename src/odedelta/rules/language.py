@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from odedelta.model.source import parse_text
 from odedelta.model.catalog import Catalog
-from odedelta.model.errors import Problem, did_you_mean
+from odedelta.model.errors import LoadError, Problem, did_you_mean
+from odedelta.model.limits import DEFAULT, Limits
 from odedelta.rules.expr import ALWAYS, Compiled, Compiler, ExprError, date_number
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES
 
@@ -146,7 +147,7 @@ class TimingEffect(_Strict):
 
 
 class _Rule(_Strict):
-    id: str = Field(description="Unique across all rule files.")
+    id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
     priority: int = Field(0, description="Higher wins when rules of one kind disagree (see the README).")
     valid_for: Period | None = Field(None, alias="validFor", description="When the rule is in force (as_of).")
@@ -272,16 +273,18 @@ class Rule:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog) -> tuple[list[Rule], list[Problem]]:
-    """Parse, check and compile rule files given as ``(name, text)``; every problem of every file."""
+def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
+                         limits: Limits = DEFAULT) -> tuple[list[Rule], list[Problem]]:
+    """Parse, check and compile rule files given as ``(name, text)``; every problem of every file. A file that
+    cannot be read is always at least one problem, never an empty file."""
     rules: list[Rule] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}  # rule id → where it was first written
     for name, text in documents:
         try:
-            data = parse_text(text, name, yaml_syntax=True)
-        except Exception as exc:  # a LoadError with the line and column
-            problems.extend(getattr(exc, "problems", ()))
+            data = parse_text(text, name, yaml_syntax=True, limits=limits)
+        except LoadError as exc:  # with the line and column
+            problems.extend(exc.problems or [Problem(name, "$", str(exc))])
             continue
         located = _Locator(name, text)
         if data is None:
@@ -305,7 +308,7 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog)
         for index, model in enumerate(parsed.rules):
             index = _index_of(data, model.id, index, taken)
             taken.add(index)
-            rule, found = _compile(model, name, index, located, catalog)
+            rule, found = _compile(model, name, index, located, catalog, limits)
             problems.extend(found)
             if rule is not None and rule.id not in {r.id for r in rules}:
                 rules.append(rule)
@@ -333,12 +336,13 @@ def _index_of(data: Any, rule_id: str, fallback: int, taken: set[int]) -> int:
     return fallback
 
 
-def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Catalog) -> tuple[Rule | None, list[Problem]]:
+def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Catalog,
+             limits: Limits = DEFAULT) -> tuple[Rule | None, list[Problem]]:
     problems: list[Problem] = []
     where = ("rules", index)
     compiled: Compiled | ExprError | None = None
     if model.when is not None:
-        compiled = Compiler(FACT_TYPES, OPEN_PREFIXES).compile(model.when)
+        compiled = Compiler(FACT_TYPES, OPEN_PREFIXES, limits).compile(model.when)
         if isinstance(compiled, ExprError):
             problems.append(located.in_expression((*where, "when"), compiled.column, compiled.message))
             compiled = None
