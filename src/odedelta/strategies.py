@@ -104,10 +104,12 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, An
     leaves = []
     for i in range(draw(st.integers(1, max_leaves))):
         spec = draw(st.sampled_from(specs))
-        uses = []
+        uses: list[dict[str, Any]] = []
         for char in spec["productSpecCharacteristic"]:
             values = [v["value"] for v in char["productSpecCharacteristicValue"]]
-            if values and draw(st.booleans()):
+            if not values:
+                continue
+            if draw(st.booleans()):
                 fixed = draw(st.sampled_from(values))
                 uses.append({"name": char["name"], "productSpecCharacteristicValue": [{"value": fixed,
                                                                                        "isDefault": True}]})
@@ -283,7 +285,8 @@ def requests(draw: st.DrawFn, catalog: Catalog, inventory: Inventory, as_of: dat
         return Acquire(offering=draw(st.sampled_from(sellable_tops or sorted(catalog.offerings))))
     root = draw(st.sampled_from(roots))
     if kind == "change_offer":
-        return ChangeOffer(product=root, to=draw(st.sampled_from(sellable_tops or [inventory.product(root).offering_id])))
+        return ChangeOffer(product=root, to=draw(st.sampled_from(sellable_tops or [inventory.product(root).offering_id
+                                                                                  or ""])))
     if kind == "terminate":
         return TerminateProduct(product=root)
     if kind == "renew":

@@ -15,7 +15,8 @@ from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read
 from odedelta.model.catalog import KINDS, Catalog, Document, kind_from_file_name
 from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
-from odedelta.rules import Executor, RuleError, Rulebook, check_rule_documents
+from odedelta.rules import Executor, RuleError, Rulebook
+from odedelta.rules.language import check_rule_documents
 from odedelta.model.limits import DEFAULT, Limits
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES

@@ -353,16 +353,17 @@ class DeltaBuilder:
                 adopted[holder.id] = takers
                 loose = [c for c in loose if c not in takers]
         for candidate in candidates:
-            slot = assignment.get(candidate.id)
-            if slot is not None:
-                have[slot.slot] += 1
-                mapped = (candidate.offering_id != slot.offering_id
-                          and self._fit(candidate, slot, slots) == MIGRATION)
-                via = Reason("kept", f"{self.catalog.name_of(slot.offering_id)} is a component of {self.catalog.name_of(offering)}",
-                             (self._mapping_source(candidate, slot.offering_id) if mapped else None)
+            assigned = assignment.get(candidate.id)
+            if assigned is not None:
+                have[assigned.slot] += 1
+                mapped = (candidate.offering_id != assigned.offering_id
+                          and self._fit(candidate, assigned, slots) == MIGRATION)
+                via = Reason("kept", f"{self.catalog.name_of(assigned.offering_id)} is a component of "
+                             f"{self.catalog.name_of(offering)}",
+                             (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
                              or f"catalog:{offering}")
                 extra = adopted.get(candidate.id)
-                self._migrate(candidate, slot.offering_id, product_id, "matched", slot_reason=via,
+                self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_reason=via,
                               candidates=self._children(candidate) + extra if extra else None)
         chosen = list(options)
         for slot in slots:
@@ -558,8 +559,9 @@ class DeltaBuilder:
         if replaced is not None:
             inside = subtree(replaced.product_id)
             gone |= inside
-            taken = [self.inventory.product(pid) for pid in sorted(inside) if current[pid].installed
-                     and current[pid].parent_id in current and not current[current[pid].parent_id].installed]
+            taken = [self.inventory.product(pid) for pid in sorted(inside)
+                     if current[pid].installed and (up := current[pid].parent_id) in current
+                     and up is not None and not current[up].installed]
         anchor = replaced or item
         position = next(n for n, i in enumerate(self.items) if i is anchor)
         before = [i for i in self.items[:position] if i.product_id not in gone]
@@ -693,8 +695,9 @@ class DeltaBuilder:
                     for copy in range(copies):  # filling a mandatory place first spares adding a new product
                         edges.append((cid, (slot.slot, copy),
                                       weight * 1000 + (copies - copy) + (500 if copy < slot.lower else 0)))
-            for cid, (number, _) in max_weight_assignment(edges).items():
-                assignment[cid] = slot_of[number]  # type: ignore[index]
+            for cid, place in max_weight_assignment(edges).items():
+                number, _ = place  # type: ignore[misc]  # the right side of each edge is (slot, copy)
+                assignment[cid] = slot_of[number]
         return assignment
 
     # ------------------------------------------------------------------ characteristics

@@ -3,6 +3,7 @@ tree is a valid instance of its offering."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from odedelta.model.catalog import Catalog, value_key
@@ -27,15 +28,15 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
     deleted = {item.product_id for item in delta.items if item.action is Action.DELETE}
     out: list[Product] = []
     for pid, product in inventory.products.items():
-        item = by_id.get(pid)
-        if item is None:
+        found = by_id.get(pid)
+        if found is None:
             gone = deleted | {c for c in inventory.children(pid) if c in by_id and by_id[c].parent_id != pid}
             out.append(_without_links_to(product, gone))
-        elif item.action is not Action.DELETE:
-            updated = _updated(product, item.offering_id, item.specification_id, item.characteristics,
+        elif found.action is not Action.DELETE:
+            updated = _updated(product, found.offering_id, found.specification_id, found.characteristics,
                                children(pid), catalog)
-            if item.terms is not None:
-                updated.product_term = list(item.terms)
+            if found.terms is not None:
+                updated.product_term = list(found.terms)
                 updated.model_fields_set.add("product_term")
             out.append(updated)
     for item in delta.items:
@@ -54,7 +55,7 @@ def _without_links_to(product: Product, gone: set[str]) -> Product:
     return product.model_copy(update={"product_relationship": kept})
 
 
-def _updated(product: Product, offering_id: str, spec_id: str | None, characteristics: dict[str, Any],
+def _updated(product: Product, offering_id: str, spec_id: str | None, characteristics: Mapping[str, Any],
              children: list[str], catalog: Catalog) -> Product:
     offering = catalog.offering(offering_id)
     update: dict[str, Any] = {

@@ -18,7 +18,7 @@ from odedelta.flows.result import ChangeResult, Refusal, Renewal, TermNotice
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import NotOrderable, RequestError
 from odedelta.model.inventory import Inventory
-from odedelta.model.requests import Context, Renew, Request
+from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, Renew, Request
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
 from odedelta.rules.facts import Facts, change_facts
 
@@ -123,15 +123,15 @@ class Engine:
 
 def _endpoints(request: Request, inventory: Inventory) -> tuple[str | None, str | None]:
     """The installed product a request starts from and the offering it goes to."""
-    match request.kind:
-        case "change_offer":
-            return request.product, request.to  # type: ignore[union-attr]
-        case "add":
-            return request.parent, request.offering  # type: ignore[union-attr]
-        case "acquire":
-            return None, request.offering  # type: ignore[union-attr]
+    match request:
+        case ChangeOffer():
+            return request.product, request.to
+        case AddOffering():
+            return request.parent, request.offering
+        case Acquire():
+            return None, request.offering
         case _:
-            return request.product, None  # type: ignore[union-attr]
+            return request.product, None
 
 
 def _refusal(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:

@@ -80,7 +80,7 @@ def candidates(engine: Changer, inventory: Inventory, product_id: str) -> list[s
 
 def _offerings_named_by_rules(engine: Changer) -> set[str]:
     assert engine.rules is not None
-    named = set()
+    named: set[str] = set()
     for rule in engine.rules.rules:
         if rule.kind == "eligibility":
             named.update(v for f, v in _equalities(rule.condition) if f == "target.offering")

@@ -68,7 +68,7 @@ def _memo(query: Callable[..., Answer]) -> Callable[..., Answer]:
 
 class CatalogGraph:
     def __init__(self) -> None:
-        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.g: nx.MultiDiGraph[tuple[str, str]] = nx.MultiDiGraph()
         self._memo: dict[tuple[Any, ...], Any] = {}
 
     # ------------------------------------------------------------------ building
@@ -190,7 +190,7 @@ class CatalogGraph:
         """Every cycle of offerings through ``bundles`` edges (an offering that contains itself)."""
         if not self._bundles_loop():  # the usual case, in linear time
             return []
-        bundles = nx.DiGraph(
+        bundles: nx.DiGraph[tuple[str, str]] = nx.DiGraph(
             (src, dst) for src, dst, data in self.g.edges(data=True) if data["kind"] == "bundles"
         )
         cycles = [[node[1] for node in cycle] for cycle in nx.simple_cycles(bundles)]
@@ -207,7 +207,7 @@ class CatalogGraph:
 def max_weight_assignment(edges: Iterable[tuple[str, Hashable, int]]) -> dict[str, Hashable]:
     """A maximum-cardinality, then maximum-weight, matching of a bipartite graph given as
     ``(left, right, weight)`` edges; returns ``left → right``. Deterministic for a given edge order."""
-    g = nx.Graph()
+    g: nx.Graph[tuple[str, Hashable]] = nx.Graph()
     for left, right, weight in edges:
         g.add_edge(("L", left), ("R", right), weight=weight)
     pairs: dict[str, Hashable] = {}
@@ -224,7 +224,7 @@ def _rotate_smallest_first(cycle: list[str]) -> list[str]:
 
 class InventoryGraph:
     def __init__(self) -> None:
-        self.g: nx.DiGraph = nx.DiGraph()
+        self.g: nx.DiGraph[str] = nx.DiGraph()
         self._memo: dict[tuple[Any, ...], Any] = {}
 
     def add_product(self, product_id: str, offering_id: str | None, spec_id: str | None) -> None:
@@ -246,11 +246,11 @@ class InventoryGraph:
 
     @_memo
     def children(self, product_id: str) -> list[str]:
-        return [dst for _, dst, kind in self.g.out_edges(product_id, data="kind") if kind == "bundles"]
+        return [dst for _, dst, data in self.g.out_edges(product_id, data=True) if data["kind"] == "bundles"]
 
     @_memo
     def parents(self, product_id: str) -> list[str]:
-        return [src for src, _, kind in self.g.in_edges(product_id, data="kind") if kind == "bundles"]
+        return [src for src, _, data in self.g.in_edges(product_id, data=True) if data["kind"] == "bundles"]
 
     def parent(self, product_id: str) -> str | None:
         found = self.parents(product_id)
@@ -271,7 +271,8 @@ class InventoryGraph:
         return [p for p in order if not self.parents(p)]
 
     def bundle_cycles(self) -> list[list[str]]:
-        bundles = nx.DiGraph((s, d) for s, d, kind in self.g.edges(data="kind") if kind == "bundles")
+        bundles: nx.DiGraph[str] = nx.DiGraph(
+            (s, d) for s, d, data in self.g.edges(data=True) if data["kind"] == "bundles")
         return sorted(_rotate_smallest_first(list(c)) for c in nx.simple_cycles(bundles))
 
     def related(self, product_id: str) -> list[tuple[str, str]]:

@@ -88,7 +88,7 @@ Request = Annotated[
     Field(discriminator="kind"),
 ]
 REQUEST_TYPES: dict[str, type[_Request]] = {
-    t.model_fields["kind"].default: t  # type: ignore[misc]
+    t.model_fields["kind"].default: t
     for t in (ChangeOffer, AddOffering, RemoveProduct, ModifyCharacteristics, TerminateProduct, Acquire, Renew)
 }
 
