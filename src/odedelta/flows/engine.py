@@ -5,7 +5,6 @@ is a value, not an exception)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from odedelta.delta.builder import DeltaBuilder, MigrationLookup
@@ -70,6 +69,11 @@ class Engine:
             migrations = self._migrations(facts, context)
         builder = DeltaBuilder(self.catalog, inventory, as_of, migrations)
         delta = builder.build(request)
+        if self.rules is not None:
+            decisions += [d for d in _used_migrations(delta) if d not in decisions]
+        if amendments:
+            delta = builder.amend(delta, amendments)
+        # one record for the checks and the money: its projection is computed once
         result = ChangeResult(self.catalog, inventory, delta, context, tuple(decisions), renewal=renewal)
         if self.rules is not None and facts is not None:
             offerings = [p.offering_id for p in result.shared_projection if p.offering_id]
@@ -78,10 +82,6 @@ class Engine:
             if broken:
                 verdict = Verdict(False, broken)
                 return Refusal(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
-            used = [d for d in _used_migrations(delta) if d not in decisions]
-            result = replace(result, decisions=result.decisions + tuple(used))
-        if amendments:
-            result = replace(result, delta=builder.amend(result.delta, amendments))
         return compute(result, self.rules, facts, builder.amend)
 
     def term_notices(self, inventory: Inventory, *, as_of: datetime, context: Context | None = None) -> list[TermNotice]:
