@@ -8,7 +8,7 @@ from ..catalog import Catalog
 from .._source import read_text
 from ..errors import LoadError, Problem
 from ..limits import DEFAULT, Limits
-from .executor import Executor, ReferenceExecutor, default_executor
+from .executor import Executor, ExecutorError, ReferenceExecutor, default_executor
 from .language import KINDS, Rule, check_rule_documents, json_schema
 from .rulebook import RuleOutcome, Rulebook, Verdict
 
@@ -43,12 +43,18 @@ def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = N
     if problems:
         problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
         raise RuleError(f"{root}: the rules have {len(problems)} problem(s)", problems)
-    return Rulebook(rules, executor)
+    try:
+        return Rulebook(rules, executor)
+    except ExecutorError as exc:  # what the executor cannot run, at the rule that asks for it
+        rule = next((r for r in rules if r.id == exc.rule_id), None)
+        where = Problem(rule.file, "$", str(exc), rule.line) if rule else Problem(str(root), "$", str(exc))
+        raise RuleError(f"{root}: the rules cannot run", [where]) from None
 
 
 __all__ = [
     "KINDS",
     "Executor",
+    "ExecutorError",
     "ReferenceExecutor",
     "Rule",
     "RuleError",

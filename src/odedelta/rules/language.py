@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -255,6 +255,8 @@ class Rule:
     line: int | None
     condition: dict[str, Any]
     facts: frozenset[str]
+    attribute_types: Mapping[str, str] = field(default_factory=dict)
+    """The type of each free attribute the condition reads (``customer.attributes.x`` → number...)."""
 
     @property
     def id(self) -> str:
@@ -313,7 +315,22 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
             if rule is not None and rule.id not in {r.id for r in rules}:
                 rules.append(rule)
     problems.extend(_conflicts(rules))
+    problems.extend(_attribute_types(rules))
     return rules, problems
+
+
+def _attribute_types(rules: list[Rule]) -> list[Problem]:
+    """A free attribute has one type across all rules (the type a caller's value is read as)."""
+    first: dict[str, tuple[str, Rule]] = {}
+    problems = []
+    for rule in rules:
+        for name, kind in rule.attribute_types.items():
+            known = first.setdefault(name, (kind, rule))
+            if known[0] != kind:
+                problems.append(Problem(rule.file, "$", f"rule {rule.id!r} uses {name} as a {kind}, rule "
+                                        f"{known[1].id!r} ({known[1].where}) as a {known[0]}: an attribute has one "
+                                        "type", rule.line))
+    return problems
 
 
 def _valid_rules(data: Any) -> list[Any]:
@@ -366,7 +383,7 @@ def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Ca
         condition = {"$and": [condition, *bounds]}
         facts = facts | {"as_of"}
     line = located.line_of((*where, "id"))
-    return Rule(model, file, line, condition, facts), []
+    return Rule(model, file, line, condition, facts, compiled.attribute_types if compiled else {}), []
 
 
 # which catalog table the constants compared with a fact must come from
