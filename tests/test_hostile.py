@@ -6,6 +6,7 @@ time bound (a bound on a hang, not a speed assertion)."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import re
 import shutil
 import subprocess
@@ -224,3 +225,87 @@ def test_pathological_conditions_are_located_quickly(rules: Path, catalog: Path,
     err = check_subprocess(catalog, rules)
     assert message in err, err
     assert str(file) + ":" in err
+
+
+# ------------------------------------------------------------------------------------------------ properties
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from odedelta import strategies as hostile  # noqa: E402
+from odedelta.errors import LoadError  # noqa: E402
+from odedelta.rules.expr import Compiled, Compiler, ExprError  # noqa: E402
+from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES  # noqa: E402
+from odedelta._source import parse_text  # noqa: E402
+
+SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DOCUMENT = '[{"id": "po-x", "name": "Fiber", "price": @@}]'
+
+
+def _refused_with_a_place(text: str, yaml_syntax: bool) -> LoadError:
+    with pytest.raises(LoadError) as caught:
+        parse_text(text, "f.json", yaml_syntax=yaml_syntax)
+    assert caught.value.problems and all(p.file == "f.json" for p in caught.value.problems)
+    return caught.value
+
+
+@SLOW
+@given(hostile.deep_nesting(), st.booleans())
+def test_deep_nesting_is_refused_at_a_line(text: str, yaml_syntax: bool) -> None:
+    error = _refused_with_a_place(DOCUMENT.replace("@@", text), yaml_syntax)
+    assert any("nesting" in p.message for p in error.problems) or yaml_syntax  # libyaml's own limit at 1000
+
+
+@SLOW
+@given(st.one_of(hostile.huge_numbers(), hostile.non_finite_numbers()), st.booleans())
+def test_huge_and_non_finite_numbers_are_refused_at_their_line(number: str, yaml_syntax: bool) -> None:
+    if number.startswith((".", "-.", "+.")) and not yaml_syntax:
+        return  # YAML spellings are not JSON numbers (a JSON syntax error, refused too)
+    error = _refused_with_a_place(DOCUMENT.replace("@@", number), yaml_syntax)
+    assert error.problems[0].line == 1
+
+
+@SLOW
+@given(hostile.invalid_encodings())
+def test_invalid_encodings_are_refused_at_a_line(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
+    from odedelta._source import read_document
+
+    file = tmp_path_factory.mktemp("enc") / "productOffering.json"
+    file.write_bytes(raw)
+    with pytest.raises(LoadError) as caught:
+        read_document(file)
+    assert caught.value.problems[0].file == str(file)
+
+
+@SLOW
+@given(hostile.pathological_conditions())
+def test_pathological_conditions_are_an_error_with_a_column(condition: str) -> None:
+    found = Compiler(FACT_TYPES, OPEN_PREFIXES).compile(condition)
+    assert isinstance(found, ExprError), found
+    assert found.column >= 0 and found.message
+
+
+@SLOW
+@given(hostile.attribute_values())
+def test_caller_attributes_are_read_as_their_type_or_refused(attributes: dict) -> None:
+    from odedelta.callers import as_type, check_context
+    from odedelta.errors import RequestError
+    from odedelta.requests import Context
+
+    try:
+        check_context(Context(attributes=attributes), attribute_types=hostile.ATTRIBUTES)
+    except RequestError as refused:
+        assert "customer attribute" in str(refused)
+        return
+    for name, value in attributes.items():
+        typed = as_type(value, hostile.ATTRIBUTES.get(name))
+        kind = hostile.ATTRIBUTES.get(name)
+        assert value is None or kind is None or isinstance(typed, {"number": (int, Decimal), "boolean": bool,
+                                                                   "string": str}[kind])
+
+
+def test_valid_conditions_still_compile() -> None:
+    ok = Compiler(FACT_TYPES, OPEN_PREFIXES).compile(
+        "installed.offering in [" + ", ".join(f"'o{i}'" for i in range(500)) + "] and installed.price > 99999999999999")
+    assert isinstance(ok, Compiled)

@@ -87,6 +87,14 @@ class CompatibilityEffect(_Strict):
     message: str = Field(description="What the customer is told.")
 
 
+def _amount(value: Decimal | None) -> Decimal | None:
+    """Amounts in rules obey the number limits (a quoted '1e999' reaches here as text, read by pydantic)."""
+    problem = DEFAULT.value_problem(value) if value is not None else None
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 class PenaltyEffect(_Strict):
     name: str = Field(description="What the customer sees on the line, e.g. 'Early termination fee'.")
     formula: Literal["fixed", "remaining_months", "remaining_value_share", "discount_repayment", "waived"] = Field(
@@ -99,10 +107,14 @@ class PenaltyEffect(_Strict):
     minimum: Decimal | None = Field(None, description="The penalty is at least this much (when one is due).")
     maximum: Decimal | None = Field(None, description="The penalty is at most this much.")
 
+    _limits = field_validator("amount", "factor", "share", "minimum", "maximum")(_amount)  # type: ignore[arg-type]
+
 
 class FeeEffect(_Strict):
     name: str = Field(description="What the customer sees on the line, e.g. 'Downgrade fee'.")
     amount: Decimal = Field(description="A one-time amount in the change's currency.")
+
+    _limits = field_validator("amount")(_amount)  # type: ignore[arg-type]
 
 
 class DiscountEffect(_Strict):
