@@ -87,6 +87,9 @@ def check_context(context: Context, limits: Limits = DEFAULT,
     """Refuse attributes of unsupported types, numbers beyond the limits and values that cannot be read as the
     type the rules give them; every problem in one :class:`RequestError`."""
     problems = []
+    day = context.billing_cycle_day
+    if day is not None and not 1 <= day <= 28:
+        problems.append(f"billing cycle day {day} is out of range (1 to 28)")
     for name, value in context.attributes.items():
         if not isinstance(name, str) or not name:
             problems.append(f"customer attribute name {name!r} is not a text")
@@ -113,6 +116,9 @@ def check_request(request: Any, limits: Limits = DEFAULT) -> None:
     if isinstance(getattr(request, "characteristics", None), Mapping):
         choices[request.product] = request.characteristics
     problems = []
+    months = getattr(request, "months", None)
+    if getattr(request, "kind", None) == "renew" and months is not None and not 1 <= months <= 120:
+        problems.append(f"renewal of {months} months is out of range (1 to 120)")
     for key, values in choices.items():
         if not isinstance(values, Mapping):
             problems.append(f"characteristic values for {key!r}: expected NAME: VALUE pairs")
