@@ -27,6 +27,7 @@ from odedelta.adapters.scenario import ORDER_SCHEMAS
 from odedelta.outputs.schemas import validation_errors
 from odedelta.strategies import (
     AS_OF,
+    attribute_values,
     build_catalog,
     catalog_documents,
     inventory_documents,
@@ -238,7 +239,8 @@ def test_durable_and_reference_executors_give_the_same_answer_on_generated_world
     rules, problems = check_rule_documents([("generated.yaml", text)], catalog)
     assert problems == []  # the strategy writes valid rules
     request = data.draw(requests(catalog, inventory), label="request")
-    context = Context(segment=data.draw(st.sampled_from([None, "business", "residential"]), label="segment"))
+    context = Context(segment=data.draw(st.sampled_from([None, "business", "residential"]), label="segment"),
+                      attributes=data.draw(attribute_values(), label="attributes"))
     answers = []
     for executor in (ReferenceExecutor(), DurableExecutor()):
         try:

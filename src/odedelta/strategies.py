@@ -11,7 +11,12 @@ the loader refuses is a bug (``tests/test_strategies.py`` checks it).
   cardinalities and allowed values, with commitment terms active, ending soon or expired relative to ``as_of``.
 * :func:`requests` — change requests of every kind for an inventory.
 * :func:`rule_documents` — a rule file for a catalog: eligibility, penalties of every formula, fees, discounts,
-  recommendations, promotion_loss.
+  recommendations, promotion_loss; conditions over free customer attributes too (:data:`ATTRIBUTES`).
+* :func:`attribute_values` — what a caller may send as those attributes, readable or not as their type.
+
+Hostile input — what a loader or the rule checker must *refuse* with a located error (README, "Limits"), never a
+crash, a hang or a silently dropped file: :func:`deep_nesting`, :func:`huge_numbers`, :func:`non_finite_numbers`,
+:func:`invalid_encodings` and :func:`pathological_conditions`.
 
 Each shrinks towards few, small resources: fewer specifications, fewer offerings, fewer components.
 """
@@ -179,8 +184,18 @@ def rule_documents(draw: st.DrawFn, catalog: Catalog) -> str:
             f"change.kind == '{draw(st.sampled_from(['change_offer', 'terminate', 'remove']))}'",
         ]))
 
+    def attribute_condition() -> str:
+        return draw(st.sampled_from([
+            f"customer.attributes.loyalty_months > {draw(thresholds)}",
+            f"customer.attributes.loyalty_months <= {draw(thresholds)}",
+            "customer.attributes.vip",
+            f"customer.attributes.tier == '{draw(st.sampled_from(['gold', 'silver']))}'",
+            "not exists(customer.attributes.tier)",
+        ]))
+
     def when() -> str:
-        return " and ".join(condition() for _ in range(draw(st.integers(1, 2))))
+        return " and ".join(draw(st.sampled_from([condition, condition, attribute_condition]))()
+                            for _ in range(draw(st.integers(1, 2))))
 
     rules: list[str] = []
 
@@ -309,5 +324,80 @@ def requests(draw: st.DrawFn, catalog: Catalog, inventory: Inventory, as_of: dat
     return ChangeOffer(product=root, to=inventory.product(root).offering_id or "")
 
 
-__all__ = ["AS_OF", "build_catalog", "catalog_documents", "catalogs", "inventories", "inventory_documents", "requests",
-           "rule_documents"]
+ATTRIBUTES = {"loyalty_months": "number", "vip": "boolean", "tier": "string"}
+"""The free attributes :func:`rule_documents` writes conditions over, with the type the conditions give them."""
+
+
+@st.composite
+def attribute_values(draw: st.DrawFn) -> dict[str, Any]:
+    """Customer attributes as a caller sends them: numbers, decimal texts, words, booleans, ``"true"`` — some
+    readable as the type the rules give them (:data:`ATTRIBUTES`), some not."""
+    values = st.one_of(st.integers(-5, 40), st.integers(-5, 40).map(str), st.decimals(-5, 40, places=2),
+                       st.sampled_from(["abc", "", "3.5", "-2", "1e3", "true", "false", "gold", "silver"]),
+                       st.booleans(), st.none())
+    names = draw(st.lists(st.sampled_from([*ATTRIBUTES, "unused"]), unique=True, max_size=4))
+    return {name: draw(values) for name in names}
+
+
+# ----------------------------------------------------------------------------------------- hostile input
+
+
+def deep_nesting(min_depth: int = 201, max_depth: int = 5_000) -> st.SearchStrategy[str]:
+    """JSON text of lists or objects nested beyond the default depth limit (200)."""
+    def text(depth: int, kind: str) -> str:
+        return "[" * depth + "]" * depth if kind == "list" else '{"a": ' * depth + "1" + "}" * depth
+
+    return st.builds(text, st.integers(min_depth, max_depth), st.sampled_from(["list", "object"]))
+
+
+def huge_numbers() -> st.SearchStrategy[str]:
+    """Numbers as written in a file that no currency can round: too many digits, too large, too fine."""
+    return st.one_of(
+        st.integers(29, 5_000).map(lambda n: "9" * n),
+        st.integers(16, 999_999_999).map(lambda e: f"1e{e}"),
+        st.integers(16, 400).map(lambda e: f"-1.5E+{e}"),
+        st.integers(16, 400).map(lambda e: f"1e-{e}"),
+        st.integers(30, 60).map(lambda n: "0." + "1" * n),
+    )
+
+
+def non_finite_numbers() -> st.SearchStrategy[str]:
+    """Non-finite numbers as JSON (``NaN``, ``Infinity``) or YAML (``.inf``, ``.nan``) writes them."""
+    return st.sampled_from(["NaN", "Infinity", "-Infinity", ".inf", "-.inf", ".nan", ".NaN", "+.INF"])
+
+
+@st.composite
+def invalid_encodings(draw: st.DrawFn, text: bytes = b'[{"id": "po-x", "name": "Fiber"}]') -> bytes:
+    """``text`` broken as a careless export breaks it: a byte that is not UTF-8, a byte order mark, a NUL, a lone
+    surrogate, Latin-1 or UTF-16."""
+    at = draw(st.integers(1, len(text) - 1))
+    kind = draw(st.sampled_from(["byte", "bom", "nul", "surrogate", "latin1", "utf16"]))
+    if kind == "byte":
+        return text[:at] + bytes([draw(st.integers(0x80, 0xFF))]) + text[at:]
+    if kind == "bom":
+        return b"\xef\xbb\xbf" + text
+    if kind == "nul":
+        return text[:at] + b"\x00" + text[at:]
+    if kind == "surrogate":
+        return text[:at] + b"\xed\xa0\x80" + text[at:]
+    if kind == "latin1":
+        return text.replace(b"Fiber", "Fibré".encode("latin-1"))
+    return text.decode().encode("utf-16")
+
+
+def pathological_conditions() -> st.SearchStrategy[str]:
+    """Rule conditions built to break a checker: very long or-chains, deep sums, many ``not``s, deep parentheses,
+    huge or non-finite constants, long ``in`` lists."""
+    return st.one_of(
+        st.integers(501, 20_000).map(lambda n: " or ".join(f"target.offering == 'po-{i}'" for i in range(n))),
+        st.integers(61, 5_000).map(lambda n: "installed.price > " + " + ".join(["1"] * n)),
+        st.integers(61, 100_000).map(lambda n: "not " * n + "term.active"),
+        st.integers(201, 5_000).map(lambda n: "(" * n + "term.active" + ")" * n),  # Python reads up to 200
+        st.sampled_from(["1e999", "-1e999", "1e16", "9" * 5_000, "1e-30"]).map(lambda c: f"installed.price > {c}"),
+        st.integers(501, 3_000).map(lambda n: "target.offering in [" + ", ".join(f"'o{i}'" for i in range(n)) + "]"),
+    )
+
+
+__all__ = ["AS_OF", "ATTRIBUTES", "attribute_values", "build_catalog", "catalog_documents", "catalogs",
+           "deep_nesting", "huge_numbers", "inventories", "inventory_documents", "invalid_encodings",
+           "non_finite_numbers", "pathological_conditions", "requests", "rule_documents"]

@@ -15,7 +15,7 @@ from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read
 from odedelta.model.catalog import KINDS, Catalog, Document, kind_from_file_name
 from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
-from odedelta.rules import Executor, RuleError, Rulebook
+from odedelta.rules import Executor, ExecutorError, RuleError, Rulebook
 from odedelta.rules.language import check_rule_documents
 from odedelta.model.limits import DEFAULT, Limits
 
@@ -127,4 +127,9 @@ def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = N
     if problems:
         problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
         raise RuleError(f"{root}: the rules have {len(problems)} problem(s)", problems)
-    return Rulebook(rules, executor)
+    try:
+        return Rulebook(rules, executor)
+    except ExecutorError as exc:  # what the executor cannot run, at the rule that asks for it
+        rule = next((r for r in rules if r.id == exc.rule_id), None)
+        where = Problem(rule.file, "$", str(exc), rule.line) if rule else Problem(str(root), "$", str(exc))
+        raise RuleError(f"{root}: the rules cannot run", [where]) from None

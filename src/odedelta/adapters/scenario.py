@@ -15,15 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from odedelta.model.source import parse_text, with_lines
+from odedelta.model.source import parse_text, read_text, with_lines
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.delta.items import Action, DeltaItem
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import ChangeResult, NotEligible
 from odedelta.model.errors import LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
+from odedelta.model.limits import DEFAULT, Limits
 from odedelta.adapters.files import load_catalog, load_inventory
 from odedelta.model.requests import REQUEST_TYPES, Context, Request
 from odedelta.rules import Executor, Rulebook
@@ -51,10 +52,27 @@ class ExpectedItem(_Strict):
         return self
 
 
+def _amount_text(value: str | None) -> str | None:
+    """An expected amount is written as a decimal number ('12.50'); anything else is a located problem."""
+    if value is None:
+        return value
+    text = str(value).strip()
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        raise ValueError(f"{value!r} is not an amount (a decimal number such as '12.50')") from None
+    problem = DEFAULT.value_problem(number)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
 class ExpectedRecurring(_Strict):
     before: str
     after: str
     currency: str
+
+    _amounts = field_validator("before", "after", mode="before")(_amount_text)  # type: ignore[arg-type]
 
 
 class ExpectedPromotions(_Strict):
@@ -73,6 +91,8 @@ class Expect(_Strict):
     one_time_total: str | None = None
     penalty_total: str | None = None
     eligible: bool | None = None
+
+    _amounts = field_validator("one_time_total", "penalty_total", mode="before")(_amount_text)  # type: ignore[arg-type]
 
 
 class Scenario(_Strict):
@@ -162,10 +182,10 @@ def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def read_scenario_file(path: Path) -> ScenarioFile:
+def read_scenario_file(path: Path, limits: Limits = DEFAULT) -> ScenarioFile:
     name = str(path)
-    text = path.read_text(encoding="utf-8")
-    data = parse_text(text, name, yaml_syntax=True)
+    text = read_text(path, name, limits)
+    data = parse_text(text, name, yaml_syntax=True, limits=limits)
     try:
         return ScenarioFile.model_validate(data)
     except ValidationError as exc:
@@ -177,8 +197,9 @@ def read_scenario_file(path: Path) -> ScenarioFile:
 class Runner:
     """Runs scenario files; catalogs and inventories are loaded once per path."""
 
-    def __init__(self, executor: Callable[[], Executor] | None = None) -> None:
+    def __init__(self, executor: Callable[[], Executor] | None = None, limits: Limits = DEFAULT) -> None:
         self._executor = executor
+        self.limits = limits
         self._catalogs: dict[Path, Catalog] = {}
         self._rulebooks: dict[tuple[Path, Path], Rulebook] = {}
 
@@ -186,7 +207,7 @@ class Runner:
         run = Run()
         for path in scenario_files(paths):
             try:
-                spec = read_scenario_file(path)
+                spec = read_scenario_file(path, self.limits)
                 catalog = self._catalog((path.parent / spec.catalog).resolve())
                 rules = None
                 if spec.rules is not None:
@@ -203,20 +224,21 @@ class Runner:
 
     def _catalog(self, path: Path) -> Catalog:
         if path not in self._catalogs:
-            self._catalogs[path] = load_catalog(path)
+            self._catalogs[path] = load_catalog(path, self.limits)
         return self._catalogs[path]
 
     def _rulebook(self, catalog: Catalog, catalog_path: Path, rules_path: Path) -> Rulebook:
         key = (catalog_path, rules_path.resolve())
         if key not in self._rulebooks:
-            self._rulebooks[key] = load_rules(rules_path, catalog, self._executor() if self._executor else None)
+            self._rulebooks[key] = load_rules(rules_path, catalog, self._executor() if self._executor else None,
+                                              self.limits)
         return self._rulebooks[key]
 
     def _run_one(self, path: Path, engine: Engine, catalog: Catalog, scenario: Scenario) -> Outcome:
         outcome = Outcome(str(path), scenario.name)
         try:
             if isinstance(scenario.inventory, str):
-                inventory = load_inventory(path.parent / scenario.inventory, catalog)
+                inventory = load_inventory(path.parent / scenario.inventory, catalog, self.limits)
             else:
                 inventory = Inventory.from_document(catalog, scenario.inventory, f"{path}#{scenario.name}")
             request = scenario.parsed_request()

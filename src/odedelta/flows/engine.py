@@ -14,6 +14,7 @@ from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
 from odedelta.flows.renewal import renew, term_notices
 from odedelta.flows.result import ChangeResult, Refusal, Renewal, TermNotice
+from odedelta.model.callers import check_context, check_request
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import NotOrderable, RequestError
 from odedelta.model.inventory import Inventory
@@ -46,6 +47,7 @@ class Engine:
         if as_of.tzinfo is None:
             raise RequestError("as_of must carry a time zone (e.g. 2026-03-01T00:00:00Z)")
         context = context or Context()
+        self.check(context, request)
         if isinstance(request, Renew):
             return renew(self, inventory, request, as_of=as_of, context=context)
         try:
@@ -84,13 +86,24 @@ class Engine:
                 return Refusal(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
         return compute(result, self.rules, facts, builder.amend)
 
-    def term_notices(self, inventory: Inventory, *, as_of: datetime, context: Context | None = None) -> list[TermNotice]:
+    def check(self, context: Context, request: Request | None = None) -> None:
+        """Refuse caller values no executor should see (README, "Limits"): attributes of unsupported types, numbers
+        beyond the limits, attributes that cannot be read as the type the rules give them; characteristic values
+        likewise. A :class:`RequestError` before anything runs."""
+        check_context(context, attribute_types=self.rules.attribute_types if self.rules is not None else None)
+        if request is not None:
+            check_request(request)
+
+    def term_notices(self, inventory: Inventory, *, as_of: datetime,
+                     context: Context | None = None) -> list[TermNotice]:
         """Products whose commitment term ends within its notice window, and what happens at the end."""
+        self.check(context or Context())
         return term_notices(self, inventory, as_of=as_of, context=context or Context())
 
     def qualify(self, inventory: Inventory, product_id: str, *, as_of: datetime,
                 context: Context | None = None) -> Qualification:
         """Every offering ``product_id`` could change to, qualified or not, with the reasons (TMF679 shape)."""
+        self.check(context or Context())
         return qualify(self, inventory, product_id, as_of=as_of, context=context)
 
     def _facts(self, inventory: Inventory, start: str | None, target: str | None, as_of: datetime,

@@ -7,6 +7,7 @@ import datetime as dt
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from odedelta.model.errors import RequestError
 from odedelta.model.tmf import Product, ProductTerm, Quantity, TimePeriod
 
 
@@ -15,6 +16,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year = day.year + month // 12
     month = month % 12 + 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise RequestError(f"{day.isoformat()} + {months} months is past the last date a calendar can hold "
+                           f"({dt.MAXYEAR}-12-31): as_of or a term is too far in the future")
     for candidate in (day.day, 30, 29, 28):
         try:
             return dt.date(year, month, min(day.day, candidate))

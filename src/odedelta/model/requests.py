@@ -80,7 +80,8 @@ class Renew(_Request):
 
     kind: Literal["renew"] = "renew"
     product: str
-    months: int | None = Field(default=None, ge=1, le=120)
+    months: int | None = None
+    """1 to 120; out of range is a :class:`~odedelta.errors.RequestError` when the change is asked for."""
 
 
 Request = Annotated[
@@ -100,4 +101,5 @@ class Context(BaseModel):
 
     segment: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
-    billing_cycle_day: int | None = Field(default=None, ge=1, le=28)
+    billing_cycle_day: int | None = None
+    """1 to 28; out of range is a :class:`~odedelta.errors.RequestError` when the change is asked for."""

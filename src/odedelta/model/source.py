@@ -89,6 +89,10 @@ def _construct_int(loader: DecimalLoader, node: yaml.ScalarNode) -> int | None:
 
 
 DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+# YAML 1.1 reads 1e16 (an exponent, no point) as text, which pydantic would then read as a number past every
+# limit; read it as JSON and YAML 1.2 do, as a number, so the limits apply
+DecimalLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                                    list("-+0123456789"))
 DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
@@ -302,16 +306,16 @@ def read_text(path: Path, name: str | None = None, limits: Limits = DEFAULT) -> 
     return text
 
 
-def locate(text: str, parts: Sequence[str | int]) -> tuple[int, int] | None:
-    """Line and column (1-based) of the node at ``parts`` in a JSON or YAML text, or of its nearest parent.
+def locate(text: str, parts: Sequence[str | int], root: yaml.Node | None = None) -> tuple[int, int] | None:
+    """Line and column (1-based) of the node at ``parts`` in a JSON or YAML text, or of its nearest parent
+    (``root``: the text already composed).
 
     Used only when a problem is reported, so the fast JSON parser serves the normal path.
     """
-    try:
-        node = yaml.compose(text, Loader=_BaseLoader)
-    except yaml.YAMLError:
+    node = root if root is not None else _compose(text)
+    if node is None:
         return None
-    best = node.start_mark if node is not None else None
+    best = node.start_mark
     for part in parts:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
             found = None
@@ -330,13 +334,24 @@ def locate(text: str, parts: Sequence[str | int]) -> tuple[int, int] | None:
     return (best.line + 1, best.column + 1) if best is not None else None
 
 
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_BaseLoader)
+    except (yaml.YAMLError, RecursionError, MemoryError):
+        return None
+
+
 def with_lines(problems: Sequence[Problem], texts: dict[str, str]) -> list[Problem]:
     """Add line and column to the problems whose file text is known (JSON or YAML alike)."""
     out = []
+    composed: dict[str, yaml.Node | None] = {}  # each text composed once, however many problems it has
     for problem in problems:
         text = texts.get(problem.file)
         if problem.line is None and text is not None:
-            where = locate(text, problem.parts)
+            if problem.file not in composed:
+                composed[problem.file] = _compose(text)
+            root = composed[problem.file]
+            where = locate(text, problem.parts, root) if root is not None else None
             if where is not None:
                 problem = replace(problem, line=where[0], column=where[1])
         out.append(problem)

@@ -5,7 +5,7 @@ nothing of deltas being built, money or outputs. Reading rule files is the adapt
 from __future__ import annotations
 
 from odedelta.model.errors import LoadError, Problem
-from odedelta.rules.executor import Executor, ReferenceExecutor
+from odedelta.rules.executor import Executor, ExecutorError, ReferenceExecutor
 from odedelta.rules.language import KINDS, Rule, check_rule_documents, json_schema
 from odedelta.rules.rulebook import RuleOutcome, Rulebook, Verdict, default_executor
 
@@ -17,6 +17,7 @@ class RuleError(LoadError):
 __all__ = [
     "KINDS",
     "Executor",
+    "ExecutorError",
     "ReferenceExecutor",
     "Rule",
     "RuleError",

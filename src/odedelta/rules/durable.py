@@ -13,7 +13,13 @@ Used the way ../shared/notes/rule-engines.md found safe, each point a pitfall re
   is always retracted in ``finally``, so no state is left behind; actions only append rule ids to the call's
   list and never touch session state;
 * compiled conditions never use ``$nex`` (it hangs the engine) nor send empty lists or nulls (see
-  :mod:`odedelta.rules.expr`).
+  :mod:`odedelta.rules.expr`);
+* what durable-rules cannot run is refused with an :class:`ExecutorError` before it reaches the engine: an
+  ``or``/``and`` of 512 operands or more (it hangs holding the GIL: every thread of the process stops), a number its
+  JSON reader cannot read (one written with an exponent, ``1e+16``, ``1e-05``: error 204), more rulesets than a
+  process can hold; every other engine error becomes an :class:`ExecutorError` too, never a raw C error;
+* durable-rules never frees a ruleset (≈0.6 MB each): a :class:`~odedelta.rules.Rulebook` registers one ruleset
+  per rule kind, once; build rulebooks once and reuse them (the scenario runner keeps one per rules directory).
 """
 
 from __future__ import annotations
@@ -27,9 +33,13 @@ from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
-from odedelta.rules.executor import Condition
+from odedelta.rules.executor import Condition, ExecutorError
 
 _names = itertools.count(1)
+MAX_OPERANDS = 511
+"""durable-rules hangs on an ``$or``/``$and`` of 512 operands or more."""
+MAX_RULESETS = 100_000
+"""durable-rules fails with a raw C error at ≈131,000 rulesets in a process; refused before."""
 
 
 def _engine() -> ModuleType:
@@ -50,8 +60,37 @@ def _float(value: Any) -> float:
     """durable serialises facts as JSON: Decimals go as floats (comparisons only; no money is computed inside the
     engine)."""
     if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"a fact of type {type(value).__name__} cannot be passed to durable-rules")
+        number = float(value)
+        if not _readable(number):
+            raise ExecutorError(f"durable-rules cannot read the number {value} (its JSON reader refuses {number!r}); "
+                                "use the reference executor for such values")
+        return number
+    raise ExecutorError(f"a fact of type {type(value).__name__} cannot be passed to durable-rules")
+
+
+def _readable(number: float | int) -> bool:
+    """Whether durable-rules' JSON reader reads the number as Python writes it (no exponent, finite)."""
+    return isinstance(number, int) and abs(number) < 2 ** 63 or "e" not in repr(number) and "n" not in repr(number)
+
+
+def _refusal(condition: Any) -> str | None:
+    """Why durable-rules cannot run a compiled condition, or None."""
+    stack = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, body in node.items():
+                if key in ("$or", "$and") and isinstance(body, list) and len(body) > MAX_OPERANDS:
+                    return (f"an {key[1:]} of {len(body)} operands (durable-rules hangs from {MAX_OPERANDS + 1}); "
+                            "split the rule")
+                stack.append(body)
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, (Decimal, float, int)) and not isinstance(node, bool):
+            number = float(node) if not isinstance(node, int) else node
+            if not _readable(number):
+                return f"the number {node} (durable-rules' JSON reader refuses {number!r})"
+    return None
 
 
 class DurableExecutor:
@@ -67,13 +106,24 @@ class DurableExecutor:
         self._hits: list[str] = []
 
     def register(self, ruleset: str, conditions: Mapping[str, Condition]) -> None:
-        name = f"odedelta{next(_names)}"
+        for rule_id, cond in conditions.items():
+            why = _refusal(cond)
+            if why is not None:
+                raise ExecutorError(f"rule {rule_id!r}: durable-rules cannot run {why}", rule_id)
+        number = next(_names)
+        if number > MAX_RULESETS:
+            raise ExecutorError(f"durable-rules holds at most {MAX_RULESETS} rulesets in one process and never frees "
+                                "them: build rulebooks once and reuse them")
+        name = f"odedelta{number}"
         definition = {
             rule_id: {"all": [{"m": json.loads(json.dumps(cond, default=float))}], "run": self._action(rule_id)}
             for rule_id, cond in conditions.items()
         }
         with self._lock:
-            self._host.set_rulesets({name: definition})
+            try:
+                self._host.set_rulesets({name: definition})
+            except Exception as exc:  # noqa: BLE001 - a raw C error (durable_rules_engine.error) or worse
+                raise ExecutorError(f"durable-rules could not create the {ruleset} ruleset: {exc}") from None
             self._names[ruleset] = name
             self._order[ruleset] = list(conditions)
 
@@ -86,21 +136,32 @@ class DurableExecutor:
     def matches(self, ruleset: str, facts: Mapping[str, Any]) -> list[str]:
         name = self._names[ruleset]
         with self._lock:
-            fact = json.loads(json.dumps(facts, default=_float))  # in C: faster than walking the facts in Python
+            try:
+                fact = json.loads(json.dumps(facts, default=_float, allow_nan=False))  # in C: faster than walking the facts in Python
+            except ValueError as exc:  # a float NaN/inf
+                raise ExecutorError(f"durable-rules cannot read a fact: {exc}") from None
             fact["_eid"] = next(self._eid)
             self._hits = []
+            failed: Exception | None = None
             try:
                 self._host.assert_fact(name, fact)
             except self._engine.MessageNotHandledException:
                 pass  # no rule matched
+            except Exception as exc:  # noqa: BLE001 - a raw engine error becomes an ExecutorError below
+                failed = exc
             finally:
                 try:
                     self._host.retract_fact(name, fact)
                 except self._engine.MessageNotHandledException:
                     pass
+                except Exception as exc:  # noqa: BLE001
+                    failed = failed or exc
             hits = self._hits
+            if failed is not None:
+                raise ExecutorError(f"durable-rules could not evaluate the {ruleset} rules: {failed}") from None
         return [rule_id for rule_id in self._order[ruleset] if rule_id in hits]
 
     def first(self, ruleset: str, facts: Mapping[str, Any]) -> str | None:
         hits = self.matches(ruleset, facts)  # durable-rules evaluates every rule of the ruleset anyway
         return hits[0] if hits else None
+

@@ -15,7 +15,18 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
+from odedelta.model.errors import OdeDeltaError
+
 Condition = dict[str, Any]
+
+
+class ExecutorError(OdeDeltaError):
+    """An executor cannot run a rule or read a fact (durable-rules' limits: README, "Limits"); ``rule_id`` names
+    the rule when one is to blame."""
+
+    def __init__(self, message: str, rule_id: str | None = None) -> None:
+        super().__init__(message)
+        self.rule_id = rule_id
 
 
 class Executor(Protocol):

@@ -28,7 +28,7 @@ import ast
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -83,6 +83,8 @@ class Compiled:
     condition: dict[str, Any]
     facts: frozenset[str]
     """Every fact the condition reads."""
+    attribute_types: dict[str, str] = field(default_factory=dict)
+    """The type of each free attribute (``customer.attributes.x``): the type the condition compares it with."""
 
 
 class Compiler:
@@ -95,11 +97,13 @@ class Compiler:
         self.limits = limits
         self._used: set[str] = set()
         self._text = ""
+        self._types: dict[str, str] = {}
 
     def compile(self, text: str) -> Compiled | ExprError:
         """Compile one condition, in time linear in its length: the text, its syntax tree's size and depth and
         the width of every ``or``/``and``/``in [...]`` are checked against the limits before anything recurses."""
         self._used = set()
+        self._types = {}
         self._text = text.strip()
         limits = self.limits
         if len(text) > limits.max_condition_chars:
@@ -118,7 +122,15 @@ class Compiler:
             condition = self._condition(tree.body, negate=False)
         except _Failed as exc:
             return ExprError(exc.column, str(exc))
-        return Compiled(condition, frozenset(self._used))
+        return Compiled(condition, frozenset(self._used), dict(self._types))
+
+    def _typed(self, value: _Value, kind: str, node: ast.AST | None) -> None:
+        """A free attribute used as ``kind``: that is its type (one type per attribute)."""
+        if value.type != ANY or value.fact is None or kind == ANY:
+            return
+        known = self._types.setdefault(value.fact, kind)
+        if known != kind:
+            raise _Failed(node, f"{value.fact} is used as a {known} and as a {kind}: an attribute has one type")
 
     # ------------------------------------------------------------------ conditions (true/false)
     def _condition(self, node: ast.AST, negate: bool) -> dict[str, Any]:
@@ -144,6 +156,7 @@ class Compiler:
             value = self._operand(node)
             if value.type not in (BOOLEAN, ANY):
                 raise _Failed(node, f"{value.fact} is a {value.type}, not true/false: compare it with something")
+            self._typed(value, BOOLEAN, node)
             return {value.fact: not negate}
         if isinstance(node, ast.Constant) and isinstance(node.value, bool) or _dotted(node) in ("true", "false"):
             raise _Failed(node, "a condition that is only true or false: leave 'when' out for a rule that always applies")
@@ -255,6 +268,7 @@ class Compiler:
             for side, side_node in ((left, node.left), (right, node.right)):
                 if side.type not in (NUMBER, DATE, ANY):
                     raise _Failed(side_node, f"arithmetic needs numbers: {ast.unparse(side_node)!r} is a {side.type}")
+                self._typed(side, NUMBER, side_node)
             result_type = DATE if DATE in (left.type, right.type) and isinstance(node.op, (ast.Add, ast.Sub)) \
                 and not (left.type == DATE and right.type == DATE) else NUMBER
             if isinstance(node.op, ast.Div) and not isinstance(right.json, dict) and right.json == 0:
@@ -283,9 +297,10 @@ class Compiler:
                 return _Value(ANY, {"$m": name}, fact=name, node=node)
         raise _Failed(node, f"unknown fact {name!r}{did_you_mean(name, self.fact_types)}")
 
-    @staticmethod
-    def _check_types(left: _Value, right: _Value, symbol: str, node: ast.AST) -> None:
+    def _check_types(self, left: _Value, right: _Value, symbol: str, node: ast.AST) -> None:
         if ANY in (left.type, right.type):
+            self._typed(left, right.type, node)
+            self._typed(right, left.type, node)
             return
         if left.type != right.type:
             what = (left.fact or repr(left.json)), (right.fact or repr(right.json))

@@ -21,7 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from odedelta.model.callers import as_type
 from odedelta.model.catalog import Catalog
+from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.pricing import RECURRING, catalog_prices
 from odedelta.model.requests import Context
@@ -260,13 +262,24 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
     return facts
 
 
-def engine_facts(facts: Facts, context: Context, used: frozenset[str]) -> dict[str, Any]:
+def engine_facts(facts: Facts, context: Context, used: frozenset[str],
+                 attribute_types: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The nested dict both executors read: dates as day numbers, absent facts left out and listed in
-    ``_absent`` (only those some rule reads), no empty lists."""
+    ``_absent`` (only those some rule reads), no empty lists. Only the free attributes some rule reads are copied,
+    each read as the type the rules give it (:func:`odedelta.model.callers.as_type`)."""
     sections = {name.split(".", 1)[0] for name in used}  # what no rule reads is not sent (durable-rules encodes it)
     data = _clean(facts.model_dump(include=sections & set(Facts.model_fields))) or {}
     if context.attributes and "customer" in sections:
-        data.setdefault("customer", {})["attributes"] = _clean(dict(context.attributes))
+        attributes = {}
+        for name in used:
+            key = name.removeprefix("customer.attributes.")
+            if key != name and key in context.attributes:
+                try:
+                    attributes[key] = as_type(context.attributes[key], (attribute_types or {}).get(key))
+                except ValueError as exc:
+                    raise RequestError(f"customer attribute {key}={context.attributes[key]!r}: {exc}") from None
+        if attributes:
+            data.setdefault("customer", {})["attributes"] = _clean(attributes)
     data[ABSENT] = sorted(name for name in used if get(data, name) is None) or ["-"]
     return data
 

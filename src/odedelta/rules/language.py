@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -87,6 +87,14 @@ class CompatibilityEffect(_Strict):
     message: str = Field(description="What the customer is told.")
 
 
+def _amount(value: Decimal | None) -> Decimal | None:
+    """Amounts in rules obey the number limits (a quoted '1e999' reaches here as text, read by pydantic)."""
+    problem = DEFAULT.value_problem(value) if value is not None else None
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 class PenaltyEffect(_Strict):
     name: str = Field(description="What the customer sees on the line, e.g. 'Early termination fee'.")
     formula: Literal["fixed", "remaining_months", "remaining_value_share", "discount_repayment", "waived"] = Field(
@@ -99,10 +107,14 @@ class PenaltyEffect(_Strict):
     minimum: Decimal | None = Field(None, description="The penalty is at least this much (when one is due).")
     maximum: Decimal | None = Field(None, description="The penalty is at most this much.")
 
+    _limits = field_validator("amount", "factor", "share", "minimum", "maximum")(_amount)  # type: ignore[arg-type]
+
 
 class FeeEffect(_Strict):
     name: str = Field(description="What the customer sees on the line, e.g. 'Downgrade fee'.")
     amount: Decimal = Field(description="A one-time amount in the change's currency.")
+
+    _limits = field_validator("amount")(_amount)  # type: ignore[arg-type]
 
 
 class DiscountEffect(_Strict):
@@ -255,6 +267,8 @@ class Rule:
     line: int | None
     condition: dict[str, Any]
     facts: frozenset[str]
+    attribute_types: Mapping[str, str] = field(default_factory=dict)
+    """The type of each free attribute the condition reads (``customer.attributes.x`` → number...)."""
 
     @property
     def id(self) -> str:
@@ -313,7 +327,22 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
             if rule is not None and rule.id not in {r.id for r in rules}:
                 rules.append(rule)
     problems.extend(_conflicts(rules))
+    problems.extend(_attribute_types(rules))
     return rules, problems
+
+
+def _attribute_types(rules: list[Rule]) -> list[Problem]:
+    """A free attribute has one type across all rules (the type a caller's value is read as)."""
+    first: dict[str, tuple[str, Rule]] = {}
+    problems = []
+    for rule in rules:
+        for name, kind in rule.attribute_types.items():
+            known = first.setdefault(name, (kind, rule))
+            if known[0] != kind:
+                problems.append(Problem(rule.file, "$", f"rule {rule.id!r} uses {name} as a {kind}, rule "
+                                        f"{known[1].id!r} ({known[1].where}) as a {known[0]}: an attribute has one "
+                                        "type", rule.line))
+    return problems
 
 
 def _valid_rules(data: Any) -> list[Any]:
@@ -366,7 +395,7 @@ def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Ca
         condition = {"$and": [condition, *bounds]}
         facts = facts | {"as_of"}
     line = located.line_of((*where, "id"))
-    return Rule(model, file, line, condition, facts), []
+    return Rule(model, file, line, condition, facts, compiled.attribute_types if compiled else {}), []
 
 
 # which catalog table the constants compared with a fact must come from

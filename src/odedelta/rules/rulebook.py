@@ -62,6 +62,11 @@ class Rulebook:
         self.executor = executor if executor is not None else default_executor()
         self._order = {rule.id: i for i, rule in enumerate(self.rules)}
         self.used_facts = frozenset().union(*(rule.facts for rule in self.rules))
+        self.attribute_types: dict[str, str] = {}
+        """``name → type`` of every free attribute the rules read (``loyalty_months → number``)."""
+        for rule in self.rules:
+            for name, kind in rule.attribute_types.items():
+                self.attribute_types.setdefault(name.removeprefix("customer.attributes."), kind)
         self.kinds = sorted({rule.kind for rule in self.rules})
         ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.id]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
@@ -75,7 +80,7 @@ class Rulebook:
         """The rules of ``kind`` the facts satisfy, highest priority first, then in file order."""
         if kind not in self.kinds:
             return []
-        return self.hits(kind, engine_facts(facts, context, self.used_facts))
+        return self.hits(kind, engine_facts(facts, context, self.used_facts, self.attribute_types))
 
     def hits(self, kind: str, facts: Mapping[str, Any]) -> list[Rule]:
         """The rules of ``kind`` that plain ``facts`` (as :func:`engine_facts` builds them) satisfy, highest
@@ -104,7 +109,7 @@ class Rulebook:
         return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
 
     def first(self, kind: str, facts: Facts, context: Context) -> Rule | None:
-        return self.first_hit(kind, engine_facts(facts, context, self.used_facts))
+        return self.first_hit(kind, engine_facts(facts, context, self.used_facts, self.attribute_types))
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""
