@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,3 +33,14 @@ def demo() -> odedelta.Catalog:
 @pytest.fixture(scope="session")
 def inventories(demo: odedelta.Catalog) -> dict[str, odedelta.Inventory]:
     return {p.stem: odedelta.load_inventory(p, demo) for p in sorted((DEMO / "inventories").glob("*.json"))}
+
+
+def durable() -> ModuleType:
+    """``odedelta.rules.durable`` (durable-rules: the extra ``odedelta[durable]``, in the dev extra). Where it can be
+    installed (Python < 3.13) it must be: a missing one fails the test. Skipped on 3.13+, where its C extension
+    cannot import."""
+    if sys.version_info >= (3, 13):
+        pytest.skip("durable-rules' C extension does not import on Python 3.13+")
+    import odedelta.rules.durable as module
+
+    return module

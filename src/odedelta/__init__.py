@@ -3,6 +3,9 @@
 The public face. Everything not listed in ``__all__`` may change between versions.
 """
 
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from . import demo
 from .catalog import Catalog
 from .delta import Action, CharacteristicChange, DeltaItem, Reason
 from .engine import ChangeResult, Engine, NotEligible, apply
@@ -31,7 +34,10 @@ from .requests import (
     TerminateProduct,
 )
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("odedelta")  # defined once, in pyproject.toml
+except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Acquire",
@@ -56,6 +62,7 @@ __all__ = [
     "Request",
     "TerminateProduct",
     "apply",
+    "demo",
     "CatalogError",
     "CurrencyMismatch",
     "Inventory",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ..catalog import Catalog
 from ..errors import LoadError, Problem
-from .executor import Executor, ReferenceExecutor, default_executor
-from .language import KINDS, Rule, check_rule_documents, json_schema
+from .executor import DURABLE_INSTALL, EXECUTORS, Executor, ReferenceExecutor, default_executor, make_executor
+from .language import KINDS, SCHEMA_FILE, SCHEMA_LINE, Rule, check_rule_documents, json_schema
 from .rulebook import RuleOutcome, Rulebook, Verdict
 
 
@@ -21,9 +21,10 @@ def rule_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
 
 
-def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None) -> Rulebook:
+def load_rules(path: str | Path, catalog: Catalog, executor: Executor | str | None = None) -> Rulebook:
     """Read, check and compile every ``*.yaml`` rule file under ``path``; raise :class:`RuleError` listing every
-    problem of every file."""
+    problem of every file. ``executor``: ``"reference"`` (the default), ``"durable"`` (durable-rules, the extra
+    ``odedelta[durable]``) or an :class:`Executor`."""
     root = Path(path)
     if not root.exists():
         raise RuleError(f"{root}: no such rules directory", [Problem(str(root), "$", "no such file or directory")])
@@ -36,15 +37,20 @@ def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = N
 
 
 __all__ = [
+    "DURABLE_INSTALL",
+    "EXECUTORS",
     "KINDS",
     "Executor",
     "ReferenceExecutor",
     "Rule",
     "RuleError",
     "RuleOutcome",
+    "SCHEMA_FILE",
+    "SCHEMA_LINE",
     "Rulebook",
     "Verdict",
     "default_executor",
     "json_schema",
     "load_rules",
+    "make_executor",
 ]

@@ -2,11 +2,12 @@
 
 Two implement the same :class:`Executor` protocol over the same compiled JSON:
 
-* :class:`ReferenceExecutor`, plain Python, runs everywhere; tests cross-check it against durable-rules;
-* ``DurableExecutor`` (:mod:`odedelta.rules.durable`), durable-rules' engine, where its C extension imports
-  (Python 3.11 and 3.12; not 3.13+).
+* :class:`ReferenceExecutor`, plain Python compiled per ruleset, runs everywhere: the default;
+* ``DurableExecutor`` (:mod:`odedelta.rules.durable`), durable-rules' engine, the optional extra
+  ``odedelta[durable]`` (a C extension built from source; Python 3.11 and 3.12, not 3.13+). Tests cross-check the
+  two wherever durable-rules is installed.
 
-:func:`default_executor` picks durable-rules when it can be imported and says which one it picked.
+:func:`make_executor` makes one by name (``"reference"``, ``"durable"``); :func:`default_executor` is the reference one.
 """
 
 from __future__ import annotations
@@ -241,10 +242,28 @@ def _value(operand: Any, facts: Mapping[str, Any], item: Any) -> Any:
     return _number(operand)
 
 
+EXECUTORS = ("reference", "durable")
+DURABLE_INSTALL = "pip install 'odedelta[durable]'"
+
+
 def default_executor() -> Executor:
-    """durable-rules where it imports (Python < 3.13), else the reference executor."""
+    """The reference executor: the same answers as durable-rules, faster, and no C extension to build."""
+    return ReferenceExecutor()
+
+
+def make_executor(name: str) -> Executor:
+    """A new executor by name: ``"reference"`` (the default) or ``"durable"`` (durable-rules, the optional extra
+    ``odedelta[durable]``). Raises :class:`~odedelta.OdeDeltaError` for an unknown name or when durable-rules cannot
+    be imported, saying how to install it."""
+    from ..errors import OdeDeltaError
+
+    if name == "reference":
+        return ReferenceExecutor()
+    if name != "durable":
+        raise OdeDeltaError(f"unknown rule executor {name!r}: expected one of {', '.join(EXECUTORS)}")
     try:
         from .durable import DurableExecutor
-    except ImportError:
-        return ReferenceExecutor()
+    except ImportError as exc:
+        raise OdeDeltaError(f"the durable executor needs durable-rules, which cannot be imported here ({exc}); "
+                            f"install it with {DURABLE_INSTALL} (Python 3.11 or 3.12, a C compiler)") from None
     return DurableExecutor()

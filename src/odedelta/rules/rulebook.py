@@ -20,7 +20,7 @@ from typing import Any
 from dataclasses import dataclass, field
 
 from ..requests import Context
-from .executor import Executor, default_executor
+from .executor import Executor, default_executor, make_executor
 from .facts import Facts, engine_facts
 from .language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
 
@@ -47,9 +47,12 @@ class Verdict:
 
 
 class Rulebook:
-    def __init__(self, rules: Sequence[Rule], executor: Executor | None = None) -> None:
+    def __init__(self, rules: Sequence[Rule], executor: Executor | str | None = None) -> None:
+        """``executor``: an :class:`Executor`, a name (``"reference"``, ``"durable"``) or None (the reference one)."""
         self.rules = list(rules)
         self.by_id = {rule.id: rule for rule in self.rules}
+        if isinstance(executor, str):
+            executor = make_executor(executor)
         self.executor = executor if executor is not None else default_executor()
         self._order = {rule.id: i for i, rule in enumerate(self.rules)}
         self.used_facts = frozenset().union(*(rule.facts for rule in self.rules))
