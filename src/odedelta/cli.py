@@ -57,23 +57,25 @@ def _executor_factory(args: argparse.Namespace) -> Callable[[], Any] | None:
 
 def _check(args: argparse.Namespace) -> int:
     make = _executor_factory(args)
+    say = print if args.format == "text" else (lambda _line: None)  # text: each line as soon as it is known
     catalog = load_catalog(args.catalog)
     report: dict[str, Any] = {"catalog": {"path": str(args.catalog), "counts": catalog.counts()}}
-    lines = [f"{args.catalog}: OK — " + ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items())]
+    say(f"{args.catalog}: OK — " + ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items()))
     if args.rules is not None:
         book = load_rules(args.rules, catalog, make() if make else None)
         counts = {k: sum(r.kind == k for r in book.rules) for k in book.kinds}
         report["rules"] = {"path": str(args.rules), "rules": len(book.rules), "kinds": counts,
                            "executor": book.executor_name}
         kinds = ", ".join(f"{n} {k}" for k, n in counts.items())
-        lines.append(f"{args.rules}: OK — {len(book.rules)} rules ({kinds}); executor: {book.executor_name}")
+        say(f"{args.rules}: OK — {len(book.rules)} rules ({kinds}); executor: {book.executor_name}")
     report["inventories"] = []
     for path in args.inventory or []:
         inventory = load_inventory(path, catalog)
         report["inventories"].append({"path": str(path), "products": len(inventory.products),
                                       "topLevel": len(inventory.roots())})
-        lines.append(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
-    sys.stdout.write(dumps({"ok": True, **report}) if args.format == "json" else "".join(f"{x}\n" for x in lines))
+        say(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
+    if args.format == "json":
+        sys.stdout.write(dumps({"ok": True, **report}))
     return 0
 
 
