@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import odedelta
+import odedelta.rules.durable
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "catalogs" / "demo"
@@ -31,3 +35,13 @@ def demo() -> odedelta.Catalog:
 @pytest.fixture(scope="session")
 def inventories(demo: odedelta.Catalog) -> dict[str, odedelta.Inventory]:
     return {p.stem: odedelta.load_inventory(p, demo) for p in sorted((DEMO / "inventories").glob("*.json"))}
+
+
+def durable() -> ModuleType:
+    """``odedelta.rules.durable`` (durable-rules: the extra ``odedelta[durable]``, in the dev extra). Where it can be
+    installed (Python < 3.13) it must be: a missing one fails the test. Skipped on 3.13+, where its C extension
+    cannot import."""
+    if sys.version_info >= (3, 13):
+        pytest.skip("durable-rules' C extension does not import on Python 3.13+")
+    importlib.import_module("durable.engine")  # odedelta imports it only when a durable executor is made
+    return odedelta.rules.durable

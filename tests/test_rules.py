@@ -17,17 +17,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
+from odedelta.adapters.cli import main
+from odedelta.adapters.files import load_rules
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import NotEligible
 from odedelta.model.requests import ChangeOffer, Context
-from odedelta.rules import ReferenceExecutor, RuleError, default_executor, json_schema
-from odedelta.rules.durable import DurableExecutor
-from odedelta.adapters.files import load_rules
+from odedelta.rules import (
+    SCHEMA_FILE,
+    SCHEMA_LINE,
+    ReferenceExecutor,
+    RuleError,
+    default_executor,
+    json_schema,
+)
 from odedelta.rules.executor import evaluate
 from odedelta.rules.expr import Compiler, ExprError
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES, reference_markdown, term_facts
 
-from .conftest import DATA, DEMO, ROOT
+from .conftest import DATA, DEMO, ROOT, durable
 
 RULES = ROOT / "rules"
 
@@ -90,17 +97,30 @@ def test_expression_errors_name_the_column(condition: str, column: int, message:
 
 
 def test_committed_rule_schema_is_current() -> None:
-    committed = json.loads((RULES / "rules.schema.json").read_text())
-    assert committed == json.loads(json.dumps(json_schema())), "regenerate: odedelta schema > rules/rules.schema.json"
+    committed = json.loads((RULES / SCHEMA_FILE).read_text())
+    assert committed == json.loads(json.dumps(json_schema())), "regenerate: odedelta schema --write rules"
 
 
 def test_committed_facts_reference_is_current() -> None:
     assert (ROOT / "docs" / "facts.md").read_text() == reference_markdown(), "regenerate: odedelta facts > docs/facts.md"
 
 
-def test_every_rule_file_points_editors_at_the_schema() -> None:
+def test_every_rule_file_points_editors_at_the_versioned_schema_beside_it() -> None:
+    assert SCHEMA_LINE == "# yaml-language-server: $schema=rules-v1.schema.json"
     for path in RULES.glob("*.yaml"):
-        assert path.read_text().splitlines()[0] == "# yaml-language-server: $schema=rules.schema.json", path
+        assert path.read_text().splitlines()[0] == SCHEMA_LINE, path
+    assert (RULES / SCHEMA_FILE).is_file()
+
+
+def test_schema_write_puts_the_schema_beside_the_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from odedelta.adapters.cli import main
+
+    assert main(["schema", "--write", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'rules-v1.schema.json'}\n"
+    written = json.loads((tmp_path / "rules-v1.schema.json").read_text())
+    assert written == json.loads((RULES / "rules-v1.schema.json").read_text())
+    assert written["$id"] == "urn:odedelta:rules:v1"
+    assert main(["schema", "--write", str(tmp_path / "nowhere")]) == 2
 
 
 # ------------------------------------------------------------------------------------------------ decisions
@@ -219,9 +239,8 @@ CONDITIONS = [
 
 
 def _durable() -> Any:
-    """durable-rules' executor; its C extension does not import on Python 3.13+, where these tests skip."""
-    pytest.importorskip("durable.engine", reason="durable-rules does not import here")
-    return DurableExecutor
+    """durable-rules' executor (required on Python < 3.13; these tests skip on 3.13+, where it cannot import)."""
+    return durable().DurableExecutor
 
 
 @pytest.fixture(scope="module")
@@ -330,11 +349,30 @@ def test_one_rulebook_is_safe_under_threads(demo: odedelta.Catalog, rulebook: An
     assert failures == []
 
 
-def test_without_durable_the_reference_executor_serves(monkeypatch: pytest.MonkeyPatch,
-                                                       demo: odedelta.Catalog) -> None:
-    monkeypatch.setitem(sys.modules, "durable.engine", None)  # as on Python 3.13+, where it cannot import
+def test_the_reference_executor_is_the_default_and_durable_is_chosen_by_name(demo: odedelta.Catalog) -> None:
     assert default_executor().name == "reference"
     assert load_rules(RULES, demo).executor_name == "reference"
+    assert load_rules(RULES, demo, "reference").executor_name == "reference"
+    with pytest.raises(odedelta.OdeDeltaError, match=r"^unknown rule executor 'drools': expected one of reference, "
+                                                     r"durable$"):
+        load_rules(RULES, demo, "drools")
+    _durable()
+    assert load_rules(RULES, demo, "durable").executor_name == "durable-rules"
+
+
+def test_without_durable_rules_asking_for_it_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch,
+                                                                    demo: odedelta.Catalog,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "durable.engine", None)  # as without the extra, or on Python 3.13+
+    with pytest.raises(odedelta.OdeDeltaError) as refused:
+        load_rules(RULES, demo, "durable")
+    assert str(refused.value).startswith("the durable executor needs durable-rules, which cannot be imported here (")
+    assert str(refused.value).endswith("install it with pip install 'odedelta[durable]' (Python 3.11 or 3.12, a C "
+                                       "compiler)")
+    assert main(["test", "--executor", "durable", str(DEMO / "scenarios")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"error: {refused.value}\n"
 
 
 def test_decimal_facts_compare_exactly_in_the_reference_executor() -> None:
@@ -363,6 +401,6 @@ scenarios:
 """)
     assert main(["test", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == f"rule coverage ({RULES}, {default_executor().name}): 1 of 17 rules exercised"
+    assert lines[1] == f"rule coverage ({RULES}, reference): 1 of 17 rules exercised"
     assert f"      not exercised: {RULES}/eligibility.yaml:14 business-offers-for-business" in lines
     assert lines[-1] == "1 passed, 0 failed"

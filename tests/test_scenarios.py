@@ -9,16 +9,17 @@ import pytest
 
 from odedelta.adapters.cli import main
 
-from .conftest import DEMO
+from .conftest import DEMO, durable
 
 
-def test_demo_scenarios_all_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["test", str(DEMO / "scenarios")]) == 0
+@pytest.mark.parametrize("executor", [None, "reference", "durable"])
+def test_demo_scenarios_all_pass(capsys: pytest.CaptureFixture[str], executor: str | None) -> None:
+    if executor == "durable":
+        durable()  # the cross-check: durable-rules passes every scenario too (skipped on 3.13+ only)
+    assert main(["test", str(DEMO / "scenarios"), *(["--executor", executor] if executor else [])]) == 0
     lines = capsys.readouterr().out.splitlines()
-    from odedelta.rules import default_executor
-
     rules = DEMO.parent.parent / "rules"
-    executor = default_executor().name
+    executor = "durable-rules" if executor == "durable" else "reference"
     assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 17 of 17 rules exercised", "44 passed, 0 failed"]
     assert all(line.startswith("PASS  ") for line in lines[:-2])
 

@@ -4,6 +4,8 @@ The public face. Everything not listed in ``__all__`` may change between version
 ``model`` → ``delta`` → ``rules`` → ``money`` → ``flows`` → ``outputs`` → ``adapters``.
 """
 
+from odedelta._version import __version__
+from odedelta.adapters import demo
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.delta.items import Action, CharacteristicChange, DeltaItem, Reason
 from odedelta.flows.engine import Engine
@@ -42,10 +44,9 @@ from odedelta.outputs.tmf622 import product_order as to_tmf622
 from odedelta.outputs.tmf679 import qualification_document as to_tmf679
 from odedelta.rules import Rulebook, RuleError
 
-__version__ = "0.1.0"
-
 __all__ = [
     "Limits",
+    "demo",
     "Acquire",
     "Action",
     "AddOffering",

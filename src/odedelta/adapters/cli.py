@@ -1,5 +1,9 @@
 """The ``odedelta`` command: an adapter that reads files, calls the core and prints. Exit codes: 0 success,
-1 the input is refused or a scenario failed, 2 the command line is wrong."""
+1 the input is refused or a scenario failed, 2 the command line is wrong.
+
+With ``--format`` json (or a TMF format), a refusal is also written to stdout as a JSON error object
+(:func:`error_document`), so automation reads one stream; the sentence for people still goes to stderr.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,19 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from datetime import UTC, datetime
 
+from odedelta._version import __version__
+from odedelta.adapters import demo
+from odedelta.adapters.files import load_catalog, load_inventory, load_rules
+from odedelta.adapters.scenario import Runner
 from odedelta.flows.engine import Engine
-from odedelta.outputs.json import change_dict, qualification_dict
-from odedelta.outputs.report import explain, explain_qualification
-from odedelta.outputs.tmf622 import product_order
-from odedelta.outputs.tmf679 import qualification_document
+from odedelta.flows.result import NotEligible
 from odedelta.model.errors import OdeDeltaError, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.jsonio import dumps
-from odedelta.adapters.files import load_catalog, load_inventory
 from odedelta.model.requests import (
     Acquire,
     AddOffering,
@@ -30,34 +35,79 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
-from odedelta.adapters.scenario import Runner
-from odedelta.rules import ReferenceExecutor, default_executor, json_schema
+from odedelta.outputs.json import change_dict, qualification_dict
+from odedelta.outputs.report import explain, explain_qualification
+from odedelta.outputs.tmf622 import product_order
+from odedelta.outputs.tmf679 import qualification_document
+from odedelta.rules import EXECUTORS, SCHEMA_FILE, json_schema, make_executor
 from odedelta.rules.facts import reference_markdown
-from odedelta.adapters.files import load_rules
+
+
+class UsageError(RequestError):
+    """The command line is wrong (a value that cannot be read, a missing option): exit 2, like argparse's own."""
+
+    exit_code = 2
+
+
+def error_document(exc: OdeDeltaError) -> dict[str, Any]:
+    """The JSON error object of a refusal: its type, exit code, one-sentence message, every located problem and,
+    for a change the rules refuse, every refusing rule."""
+    error: dict[str, Any] = {
+        "type": type(exc).__name__,
+        "exitCode": exc.exit_code,
+        "message": str(exc.args[0]) if exc.args else str(exc),
+        "problems": [{k: v for k, v in (("file", p.file), ("line", p.line), ("column", p.column), ("path", p.path),
+                                        ("message", p.message)) if v is not None} for p in exc.problems],
+    }
+    if isinstance(exc, NotEligible):
+        error["rules"] = [{"rule": r.rule_id, "kind": r.kind, "reason": r.reason, "message": r.message}
+                          for r in exc.verdict.reasons]
+    return {"error": error}
+
+
+def _executor_factory(args: argparse.Namespace) -> Callable[[], Any] | None:
+    """The executor ``--executor`` names, checked at once (so a missing durable-rules is said before any work)."""
+    name = getattr(args, "executor", None)
+    if name is None:
+        return None
+    make_executor(name)
+    return lambda: make_executor(name)
 
 
 def _check(args: argparse.Namespace) -> int:
+    make = _executor_factory(args)
+    say = print if args.format == "text" else (lambda _line: None)  # text: each line as soon as it is known
     catalog = load_catalog(args.catalog)
-    counts = ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items())
-    print(f"{args.catalog}: OK — {counts}")
+    report: dict[str, Any] = {"catalog": {"path": str(args.catalog), "counts": catalog.counts()}}
+    say(f"{args.catalog}: OK — " + ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items()))
     if args.rules is not None:
-        book = load_rules(args.rules, catalog)
-        kinds = ", ".join(f"{sum(r.kind == k for r in book.rules)} {k}" for k in book.kinds)
-        print(f"{args.rules}: OK — {len(book.rules)} rules ({kinds}); executor: {book.executor_name}")
+        book = load_rules(args.rules, catalog, make() if make else None)
+        counts = {k: sum(r.kind == k for r in book.rules) for k in book.kinds}
+        report["rules"] = {"path": str(args.rules), "rules": len(book.rules), "kinds": counts,
+                           "executor": book.executor_name}
+        kinds = ", ".join(f"{n} {k}" for k, n in counts.items())
+        say(f"{args.rules}: OK — {len(book.rules)} rules ({kinds}); executor: {book.executor_name}")
+    report["inventories"] = []
     for path in args.inventory or []:
         inventory = load_inventory(path, catalog)
-        print(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
+        report["inventories"].append({"path": str(path), "products": len(inventory.products),
+                                      "topLevel": len(inventory.roots())})
+        say(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
+    if args.format == "json":
+        sys.stdout.write(dumps({"ok": True, **report}))
     return 0
 
 
 def _as_of(text: str | None) -> datetime:
-    """The edge reads the clock when no ``--as-of`` is given; the core never does."""
+    """The edge reads the clock when no ``--as-of`` is given, and says so on stderr; the core never does."""
     if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
+        print(f"note: no --as-of given: using now, {now.isoformat().replace('+00:00', 'Z')}", file=sys.stderr)
+        return now
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise RequestError(f"--as-of {text!r} is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)") from None
+        raise UsageError(f"--as-of {text!r} is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -66,7 +116,7 @@ def _choices(pairs: Sequence[str], default_key: str) -> dict[str, dict[str, obje
     out: dict[str, dict[str, object]] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise RequestError(f"--set {pair!r}: expected NAME=VALUE or KEY:NAME=VALUE")
+            raise UsageError(f"--set {pair!r}: expected NAME=VALUE or KEY:NAME=VALUE")
         name, value = pair.split("=", 1)
         key, _, name = name.rpartition(":")
         out.setdefault(key or default_key, {})[name] = value
@@ -84,7 +134,7 @@ def _what(args: argparse.Namespace) -> Request:
         return Renew(product=args.renew)
     if args.to is not None:
         if args.product is None:
-            raise RequestError("--to needs --product (the installed product to change)")
+            raise UsageError("--to needs --product (the installed product to change)")
         return ChangeOffer(product=args.product, to=args.to, set=_choices(args.set, args.product),
                            options=args.option)
     if args.add is not None:
@@ -97,13 +147,14 @@ def _what(args: argparse.Namespace) -> Request:
         return Acquire(offering=args.acquire, set=_choices(args.set, args.acquire), options=args.option)
     if args.product is not None and args.set:
         return ModifyCharacteristics(product=args.product, characteristics=_choices(args.set, args.product)[args.product])
-    raise RequestError("say what to change: --product ID --to OFFERING, --product ID --set NAME=VALUE, --add, "
-                       "--remove, --terminate or --acquire")
+    raise UsageError("say what to change: --product ID --to OFFERING, --product ID --set NAME=VALUE, --add, "
+                     "--remove, --terminate or --acquire")
 
 
 def _engine(args: argparse.Namespace) -> tuple[Engine, Inventory]:
+    make = _executor_factory(args)
     catalog = load_catalog(args.catalog)
-    rules = load_rules(args.rules, catalog) if args.rules else None
+    rules = load_rules(args.rules, catalog, make() if make else None) if args.rules else None
     inventory = load_inventory(args.inventory, catalog) if args.inventory else Inventory()
     return Engine(catalog, rules), inventory
 
@@ -113,7 +164,7 @@ def _context(args: argparse.Namespace) -> Context:
     for pair in args.attribute:
         name, sep, value = pair.partition("=")
         if not sep:
-            raise RequestError(f"--attribute {pair!r}: expected NAME=VALUE")
+            raise UsageError(f"--attribute {pair!r}: expected NAME=VALUE")
         attributes[name] = {"true": True, "false": False}.get(value, value)
     return Context(segment=args.segment, attributes=attributes, billing_cycle_day=args.billing_day)
 
@@ -131,9 +182,25 @@ def _write(form: str, text: Callable[[], str], data: Callable[[], object], docum
     return 0
 
 
-def _schema(_args: argparse.Namespace) -> int:
-    sys.stdout.write(dumps(json_schema()))
+def _schema(args: argparse.Namespace) -> int:
+    if args.write is None:
+        sys.stdout.write(dumps(json_schema()))
+        return 0
+    if not args.write.is_dir():
+        raise UsageError(f"--write {args.write}: no such directory (give the directory of your rule files)")
+    target = args.write / SCHEMA_FILE
+    target.write_text(dumps(json_schema()), encoding="utf-8")
+    print(f"wrote {target}")
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.path:
+        print(demo.catalog_path())
+        return 0
+    make = _executor_factory(args)
+    result = demo.run(make() if make else None)
+    return _write(args.format, lambda: explain(result), lambda: change_dict(result), lambda: product_order(result, 4))
 
 
 def _facts(_args: argparse.Namespace) -> int:
@@ -149,10 +216,7 @@ def _change(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    executor = {"reference": ReferenceExecutor, "durable": default_executor, None: None}[args.executor]
-    if args.executor == "durable" and default_executor().name != "durable-rules":
-        raise RequestError("--executor durable: durable-rules cannot be imported here (Python 3.13+?)")
-    run = Runner(executor).run(args.paths)  # rule coverage is reported before the closing line
+    run = Runner(_executor_factory(args)).run(args.paths)  # rule coverage is reported before the closing line
     for line in run.lines():
         print(line)
     return 0 if run.failed == 0 and run.outcomes else 1
@@ -165,13 +229,22 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
                         help="a free customer attribute for rules: customer.attributes.NAME (repeatable)")
     parser.add_argument("--billing-day", type=int, choices=range(1, 29), metavar="DAY",
                         help="the customer's billing cycle day (1-28): immediate changes are prorated to it")
+    _executor_option(parser)
+
+
+def _executor_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", choices=EXECUTORS,
+                        help="which executor runs the rules: reference (default; compiled Python) or durable "
+                        "(durable-rules: pip install 'odedelta[durable]')")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="odedelta",
-        description="Compute what changes when a customer moves from their installed products to another offer.",
+        description="Compute what changes when a customer moves from their installed products to another offer. "
+        "Start with 'odedelta demo'.",
     )
+    parser.add_argument("--version", action="version", version=f"odedelta {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser(
@@ -185,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a directory of rule files to check against the catalog")
     check.add_argument("--inventory", type=Path, action="append", metavar="FILE",
                        help="a TMF637 product list to check against the catalog (repeatable)")
+    check.add_argument("--format", choices=["text", "json"], default="text",
+                       help="text summary (default) or JSON (problems too: a JSON error object on stdout)")
+    _executor_option(check)
     check.set_defaults(run=_check)
 
     change = sub.add_parser(
@@ -239,9 +315,25 @@ def build_parser() -> argparse.ArgumentParser:
                          help="text (default), JSON, or a TMF679 ProductOfferingQualification")
     qualify.set_defaults(run=_qualify)
 
-    schema = sub.add_parser("schema", help="print the JSON schema of rule files (rules/rules.schema.json)",
-                            description="Print the JSON schema of rule files, for editors' autocompletion.")
+    schema = sub.add_parser("schema", help="print the JSON schema of rule files, or write it beside your rules",
+                            description="Print the JSON schema of rule files, for editors' autocompletion; "
+                            "--write DIR puts it in DIR under the name rule files' modeline points at.")
+    schema.add_argument("--write", type=Path, metavar="DIR", help="write the schema file into DIR (your rules)")
     schema.set_defaults(run=_schema)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the demo: a downgrade that loses a promotion, with its consequences (or --path: where it is)",
+        description="Run the README's main job on the demo catalog shipped with odedelta: alice moves from Fiber "
+        "500 to Fiber 300 under commitment and loses the promotion that made her StreamMax free. --path prints "
+        "the demo catalog directory (with inventories/ and scenarios/; the rules are in ../../rules), to copy "
+        "as a starting point or to run: odedelta test \"$(odedelta demo --path)\".",
+    )
+    demo.add_argument("--path", action="store_true", help="print the demo catalog directory and exit")
+    demo.add_argument("--format", choices=["text", "json", "tmf622"], default="text",
+                      help="text report (default), the full result as JSON, or the TMF622 v4 ProductOrder")
+    _executor_option(demo)
+    demo.set_defaults(run=_demo)
     facts = sub.add_parser("facts", help="print the reference page of facts rules can read (docs/facts.md)",
                            description="Print the reference page of the facts rule conditions can read.")
     facts.set_defaults(run=_facts)
@@ -253,8 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         "differences under a failure, then 'N passed, N failed'. Exit 1 when any scenario fails or none ran.",
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
-    test.add_argument("--executor", choices=["durable", "reference"],
-                      help="which rule executor runs the rules (default: durable-rules where it imports)")
+    _executor_option(test)
     test.set_defaults(run=_test)
     return parser
 
@@ -266,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except OdeDeltaError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "format", "text") != "text":
+            sys.stdout.write(dumps(error_document(exc)))
         return exc.exit_code
 
 

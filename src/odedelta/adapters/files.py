@@ -107,7 +107,7 @@ def rule_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
 
 
-def load_rules(path: str | Path, catalog: Catalog, executor: Executor | None = None,
+def load_rules(path: str | Path, catalog: Catalog, executor: Executor | str | None = None,
                limits: Limits = DEFAULT) -> Rulebook:
     """Read, check and compile every ``*.yaml`` rule file under ``path`` (each within ``limits``); raise
     :class:`RuleError` listing every problem of every file. A file that cannot be read is a problem, never an

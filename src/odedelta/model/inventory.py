@@ -14,12 +14,34 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from odedelta.model.catalog import Catalog, Origin, value_key
+from odedelta.model.catalog import KIND_LABEL, PROMOTION, Catalog, Origin, kind_from_type, value_key
 from odedelta.model.errors import InventoryError, Problem, RequestError, did_you_mean
 from odedelta.model.graph import InventoryGraph
 from odedelta.model.tmf import Product
 
 BUNDLES = "bundles"
+_CATALOG_KEYS = {"bundledProductOffering": "ProductOffering", "productOfferingPrice": "ProductOffering",
+                 "productSpecCharacteristic": "ProductSpecification", "priceType": "ProductOfferingPrice"}
+"""Keys only a catalog resource has, for files without ``@type``."""
+
+
+def _refuse_catalog_resources(items: list[Any], file: str) -> None:
+    """A catalog file given where an inventory belongs is refused in one sentence rather than read as products."""
+    kinds = []
+    for item in items:
+        if not isinstance(item, dict):
+            return
+        kind = kind_from_type(item) or next((kind_from_type({"@type": t}) for key, t in _CATALOG_KEYS.items()
+                                             if key in item), None)
+        if kind is None:
+            return
+        kinds.append(kind)
+    if kinds:
+        kind = max(sorted(set(kinds)), key=kinds.count)
+        what = f"{'TMF671' if kind == PROMOTION else 'TMF620'} {KIND_LABEL[kind]}"
+        raise InventoryError(f"{file}: this is a {what} list, not TMF637 products (an inventory lists a customer's "
+                             "installed products)", [Problem(file, "$", f"found {what} resources, expected TMF637 "
+                                                                        "products")])
 
 
 @dataclass
@@ -34,6 +56,7 @@ class Inventory:
         inventory = cls()
         problems: list[Problem] = []
         items = data if isinstance(data, list) else [data]
+        _refuse_catalog_resources(items, file)
         base: tuple[int, ...] = ()
         parents: list[tuple[str, str]] = []
         for index, item in enumerate(items):

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from odedelta.model.errors import LoadError, Problem
 from odedelta.rules.executor import Executor, ExecutorError, ReferenceExecutor
-from odedelta.rules.language import KINDS, Rule, check_rule_documents, json_schema
-from odedelta.rules.rulebook import RuleOutcome, Rulebook, Verdict, default_executor
+from odedelta.rules.language import KINDS, SCHEMA_FILE, SCHEMA_LINE, Rule, check_rule_documents, json_schema
+from odedelta.rules.rulebook import (
+    DURABLE_INSTALL,
+    EXECUTORS,
+    RuleOutcome,
+    Rulebook,
+    Verdict,
+    default_executor,
+    make_executor,
+)
 
 
 class RuleError(LoadError):
@@ -15,6 +23,8 @@ class RuleError(LoadError):
 
 
 __all__ = [
+    "DURABLE_INSTALL",
+    "EXECUTORS",
     "KINDS",
     "Executor",
     "ExecutorError",
@@ -22,8 +32,11 @@ __all__ = [
     "Rule",
     "RuleError",
     "RuleOutcome",
+    "SCHEMA_FILE",
+    "SCHEMA_LINE",
     "Rulebook",
     "Verdict",
     "default_executor",
     "json_schema",
+    "make_executor",
 ]

@@ -2,11 +2,12 @@
 
 Two implement the same :class:`Executor` protocol over the same compiled JSON:
 
-* :class:`ReferenceExecutor`, plain Python, runs everywhere; tests cross-check it against durable-rules;
-* ``DurableExecutor`` (:mod:`odedelta.rules.durable`), durable-rules' engine, where its C extension imports
-  (Python 3.11 and 3.12; not 3.13+).
+* :class:`ReferenceExecutor`, plain Python compiled per ruleset, runs everywhere: the default;
+* ``DurableExecutor`` (:mod:`odedelta.rules.durable`), durable-rules' engine, the optional extra
+  ``odedelta[durable]`` (a C extension built from source; Python 3.11 and 3.12, not 3.13+). Tests cross-check the
+  two wherever durable-rules is installed.
 
-:func:`default_executor` picks durable-rules when it can be imported and says which one it picked.
+:func:`make_executor` makes one by name (``"reference"``, ``"durable"``); :func:`default_executor` is the reference one.
 """
 
 from __future__ import annotations

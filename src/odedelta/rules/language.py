@@ -30,7 +30,11 @@ from odedelta.model.limits import DEFAULT, Limits
 from odedelta.rules.expr import ALWAYS, Compiled, Compiler, ExprError, date_number
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES
 
-SCHEMA_LINE = "# yaml-language-server: $schema=rules.schema.json"
+SCHEMA_VERSION = 1
+"""The version of the rule-file format; a rule file's modeline names the schema of the version it was written for."""
+SCHEMA_FILE = f"rules-v{SCHEMA_VERSION}.schema.json"
+"""The schema's file name, beside the rule files (``odedelta schema --write DIR``)."""
+SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_FILE}"
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -251,7 +255,8 @@ class RuleFile(_Strict):
 def json_schema() -> dict[str, Any]:
     schema = RuleFile.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "odedelta rule file"
+    schema["$id"] = f"urn:odedelta:rules:v{SCHEMA_VERSION}"
+    schema["title"] = f"odedelta rule file, version {SCHEMA_VERSION}"
     return schema
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from odedelta.model.requests import Context
 from odedelta.rules.durable import DurableExecutor
+from odedelta.model.errors import OdeDeltaError
 from odedelta.rules.executor import Executor, ReferenceExecutor
 from odedelta.rules.facts import Facts, engine_facts
 from odedelta.rules.language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
@@ -47,18 +48,37 @@ class Verdict:
         return [r.rule_id for r in self.reasons]
 
 
+EXECUTORS = ("reference", "durable")
+DURABLE_INSTALL = "pip install 'odedelta[durable]'"
+
+
 def default_executor() -> Executor:
-    """durable-rules where it imports (Python < 3.13), else the reference executor."""
+    """The reference executor: the same answers as durable-rules, faster, and no C extension to build."""
+    return ReferenceExecutor()
+
+
+def make_executor(name: str) -> Executor:
+    """A new executor by name: ``"reference"`` (the default) or ``"durable"`` (durable-rules, the optional extra
+    ``odedelta[durable]``). Raises :class:`~odedelta.OdeDeltaError` for an unknown name or when durable-rules cannot
+    be imported, saying how to install it."""
+    if name == "reference":
+        return ReferenceExecutor()
+    if name != "durable":
+        raise OdeDeltaError(f"unknown rule executor {name!r}: expected one of {', '.join(EXECUTORS)}")
     try:
         return DurableExecutor()
-    except ImportError:
-        return ReferenceExecutor()
+    except ImportError as exc:
+        raise OdeDeltaError(f"the durable executor needs durable-rules, which cannot be imported here ({exc}); "
+                            f"install it with {DURABLE_INSTALL} (Python 3.11 or 3.12, a C compiler)") from None
 
 
 class Rulebook:
-    def __init__(self, rules: Sequence[Rule], executor: Executor | None = None) -> None:
+    def __init__(self, rules: Sequence[Rule], executor: Executor | str | None = None) -> None:
+        """``executor``: an :class:`Executor`, a name (``"reference"``, ``"durable"``) or None (the reference one)."""
         self.rules = list(rules)
         self.by_id = {rule.id: rule for rule in self.rules}
+        if isinstance(executor, str):
+            executor = make_executor(executor)
         self.executor = executor if executor is not None else default_executor()
         self._order = {rule.id: i for i, rule in enumerate(self.rules)}
         self.used_facts = frozenset().union(*(rule.facts for rule in self.rules))
