@@ -184,12 +184,18 @@ _PARTY = {"type": "array", "items": {"type": "object", "properties": {"id": {"ty
                                                                      "role": {"type": "string"}}}}
 
 
-def _body_schema(items_key: str, required: bool = True) -> dict[str, Any]:
+def _body_schema(items_key: str, required: bool = True, example: str = "modify") -> dict[str, Any]:
+    """The part of the TMF body the service reads (the official schemas allow more; the rest is ignored), with
+    the demo's downgrade as the example."""
     schema: dict[str, Any] = {"type": "object", "properties": {items_key: {"type": "array", "items": _ITEM},
                                                                "relatedParty": _PARTY}}
     if required:
         schema["required"] = [items_key]
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    item: dict[str, Any] = {"product": {"id": "F-1"}}
+    if example == "modify":
+        item = {"action": "modify", **item, "productOffering": {"id": "po-fiber-300"}}
+    sample = {items_key: [item], "relatedParty": [{"id": "alice", "role": "customer"}]}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema, "example": sample}}}}
 
 
 _HUB_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -332,7 +338,7 @@ def _routes(app: FastAPI, service: Service) -> None:
 
     @app.post(f"{POQ}/v4/productOfferingQualification", tags=["TMF679 Product Offering Qualification v4"],
               summary="createProductOfferingQualification", operation_id="TMF679v4_createProductOfferingQualification",
-              openapi_extra=_body_schema("productOfferingQualificationItem"),
+              openapi_extra=_body_schema("productOfferingQualificationItem", example="qualify"),
               responses=_doc_response(201, "ProductOfferingQualification", ["id", "productOfferingQualificationItem"]),
               status_code=201)
     async def poq_v4(request: Request, as_of: str | None = AS_OF) -> Response:
@@ -348,7 +354,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     @app.post(f"{POQ}/v5/checkProductOfferingQualification", tags=["TMF679 Product Offering Qualification v5"],
               summary="createCheckProductOfferingQualification",
               operation_id="TMF679v5_createCheckProductOfferingQualification",
-              openapi_extra=_body_schema("checkProductOfferingQualificationItem"),
+              openapi_extra=_body_schema("checkProductOfferingQualificationItem", example="qualify"),
               responses=_doc_response(201, "CheckProductOfferingQualification",
                                       ["id", "checkProductOfferingQualificationItem"]),
               status_code=201)
