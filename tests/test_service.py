@@ -193,7 +193,7 @@ def test_quote_of_a_change_and_of_a_refused_one(client: TestClient) -> None:
 class _Listener(BaseHTTPRequestHandler):
     received: list[tuple[str, dict[str, Any]]]
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append((self.path, json.loads(body)))
         self.send_response(201)

@@ -33,7 +33,7 @@ def _products() -> list[dict[str, Any]]:
 class _Tmf(BaseHTTPRequestHandler):
     requests: list[str]
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+    def do_GET(self) -> None:
         self.requests.append(self.path)
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}

@@ -139,6 +139,10 @@ def _json(document: Any, status: int = 200, headers: dict[str, str] | None = Non
                     background=background)
 
 
+def _raw(text: str, status: int = 200, background: BackgroundTasks | None = None) -> Response:
+    return Response(text, status_code=status, media_type="application/json", background=background)
+
+
 def _error(status: int, reason: str, message: str) -> Response:
     return _json(docs.error(status, reason, message), status)
 
@@ -326,15 +330,15 @@ def _routes(app: FastAPI, service: Service) -> None:
         now = service.now()
         path = f"{POQ}/v{version}/{'checkProductOfferingQualification' if version == 5 else 'productOfferingQualification'}"
         kind = "poq"
-        document = store.add(kind, version, lambda ident: docs.qualification(
+        _, text = store.add(kind, version, lambda ident: docs.qualification(
             answers, version, ident, f"{path}/{ident}", now, as_of), {})
-        return _json(document, 201)
+        return _raw(text, 201)
 
     async def get_qualification(version: int, ident: str) -> Response:
-        found = store.get("poq", ident, version)
+        found = store.text("poq", ident, version)
         if found is None:
             raise ApiError(404, "Not found", f"no qualification {ident!r}")
-        return _json(found[0])
+        return _raw(found)
 
     @app.post(f"{POQ}/v4/productOfferingQualification", tags=["TMF679 Product Offering Qualification v4"],
               summary="createProductOfferingQualification", operation_id="TMF679v4_createProductOfferingQualification",
@@ -381,9 +385,17 @@ def _routes(app: FastAPI, service: Service) -> None:
         as_of = _as_of(as_of_text, service)
         now = service.now()
         meta = {"intent": intent.to_json(), "asOf": iso(as_of), "created": iso(now)}
-        document = store.add("shoppingCart", version,
-                             lambda ident: cart_document(version, ident, intent, as_of, now, now), meta)
-        return _json(document, 201)
+        _, text = store.add("shoppingCart", version,
+                            lambda ident: cart_document(version, ident, intent, as_of, now, now), meta)
+        return _raw(text, 201)
+
+    def fetched(kind: str, version: int, ident: str, fields: str | None) -> Response:
+        if fields:
+            return _json(_fields(stored(kind, version, ident)[0], fields))
+        text = store.text(kind, ident, version)
+        if text is None:
+            raise ApiError(404, "Not found", f"no {kind} {ident!r} in v{version}")
+        return _raw(text)
 
     def stored(kind: str, version: int, ident: str) -> tuple[dict[str, Any], dict[str, Any]]:
         found = store.get(kind, ident, version)
@@ -410,8 +422,9 @@ def _routes(app: FastAPI, service: Service) -> None:
         as_of = _as_of(as_of_text, service) if as_of_text is not None else _as_of(meta["asOf"], service)
         created = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
         document = cart_document(version, ident, intent, as_of, created, service.now())
-        store.put("shoppingCart", version, ident, document, {**meta, "intent": intent.to_json(), "asOf": iso(as_of)})
-        return _json(document)
+        text = store.put("shoppingCart", version, ident, document,
+                         {**meta, "intent": intent.to_json(), "asOf": iso(as_of)})
+        return _raw(text)
 
     def bind(version: int) -> None:
         tag = f"TMF663 Shopping Cart v{version}"
@@ -433,7 +446,7 @@ def _routes(app: FastAPI, service: Service) -> None:
                  operation_id=f"TMF663v{version}_retrieveShoppingCart",
                  responses=_doc_response(200, "ShoppingCart", ["id", "cartItem"]))
         async def get_cart(id: str, fields: str | None = None) -> Response:
-            return _json(_fields(stored("shoppingCart", version, id)[0], fields))
+            return fetched("shoppingCart", version, id, fields)
 
         @app.patch(base + "/{id}", tags=[tag], summary="patchShoppingCart",
                    operation_id=f"TMF663v{version}_patchShoppingCart",
@@ -471,10 +484,10 @@ def _routes(app: FastAPI, service: Service) -> None:
             result, refusal = service.change(intent, moment), None
         except NotEligible as exc:
             result, refusal = None, str(exc)
-        document = store.add("quote", 4, lambda ident: docs.quote(
+        _, text = store.add("quote", 4, lambda ident: docs.quote(
             result, refusal, docs.intent_items(intent, 4, "QuoteItem"), ident, f"{QUOTE}/quote/{ident}",
             intent.party, now, moment), {"intent": intent.to_json(), "asOf": iso(moment)})
-        return _json(document, 201)
+        return _raw(text, 201)
 
     @app.get(f"{QUOTE}/quote", tags=["TMF648 Quote v4"], summary="listQuote", operation_id="TMF648v4_listQuote",
              responses=_error_responses())
@@ -485,7 +498,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     @app.get(f"{QUOTE}/quote/{{id}}", tags=["TMF648 Quote v4"], summary="retrieveQuote",
              operation_id="TMF648v4_retrieveQuote", responses=_doc_response(200, "Quote", ["id", "quoteItem"]))
     async def get_quote(id: str, fields: str | None = None) -> Response:
-        return _json(_fields(stored("quote", 4, id)[0], fields))
+        return fetched("quote", 4, id, fields)
 
     # ------------------------------------------------------------------ TMF622
     def bind_order(version: int) -> None:
@@ -504,7 +517,7 @@ def _routes(app: FastAPI, service: Service) -> None:
                 result, refusal = service.change(intent, moment), None
             except NotEligible as exc:
                 result, refusal = None, str(exc)
-            order = store.add("productOrder", version, lambda ident: docs.product_order(
+            order, text = store.add("productOrder", version, lambda ident: docs.product_order(
                 result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now),
                 {"intent": intent.to_json(), "asOf": iso(moment)})
             tasks = BackgroundTasks()
@@ -513,7 +526,7 @@ def _routes(app: FastAPI, service: Service) -> None:
                 events.append(("ProductOrderStateChangeEvent", order))
             for event_type, payload in events:
                 tasks.add_task(notify, version, event_type, payload, now)
-            return _json(order, 201, background=tasks)
+            return _raw(text, 201, background=tasks)
 
         @app.get(base + "/productOrder", tags=[tag], summary="listProductOrder",
                  operation_id=f"TMF622v{version}_listProductOrder", responses=_error_responses())
@@ -525,7 +538,7 @@ def _routes(app: FastAPI, service: Service) -> None:
                  operation_id=f"TMF622v{version}_retrieveProductOrder",
                  responses=_doc_response(200, "ProductOrder", ["id", "state"]))
         async def get_order(id: str, fields: str | None = None) -> Response:
-            return _json(_fields(stored("productOrder", version, id)[0], fields))
+            return fetched("productOrder", version, id, fields)
 
         @app.post(base + "/hub", tags=[tag], summary="registerListener", status_code=201,
                   operation_id=f"TMF622v{version}_registerListener", openapi_extra=_HUB_BODY,
@@ -542,10 +555,10 @@ def _routes(app: FastAPI, service: Service) -> None:
             query = body.get("query")
             if query is not None and not isinstance(query, str):
                 raise RequestError("EventSubscriptionInput @ $.query: expected a string")
-            hub = store.add("hub", version, lambda ident: {
+            _, text = store.add("hub", version, lambda ident: {
                 "id": ident, "callback": callback, **({"query": query} if query else {}),
                 **({"@type": "EventSubscription"} if version == 5 else {})}, {})
-            return _json(hub, 201)
+            return _raw(text, 201)
 
         @app.delete(base + "/hub/{id}", tags=[tag], summary="unregisterListener", status_code=204,
                     operation_id=f"TMF622v{version}_unregisterListener",

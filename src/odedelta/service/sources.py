@@ -114,15 +114,21 @@ class InventorySource:
     """TMF637 products: a file or a directory of files (one customer's list each, as ``GET /product`` returns it),
     or a TMF637 server base URL (``…/productInventory/v4``) asked ``GET /product?relatedParty.id=…`` or ``?id=…``."""
 
+    CACHED = 1024
+
     def __init__(self, where: str | Path | None) -> None:
         self.where = where
         self._files: list[tuple[str, list[Any]]] | None = None
+        self._built: dict[tuple[str | None, str | None], tuple[Catalog, Inventory]] = {}
+        """Inventories built from local files, per (party, product) asked, with the catalog they were checked
+        against; emptied by :meth:`reload`. A server's answers are never kept (its products may change)."""
 
     def describe(self) -> str:
         return str(self.where) if self.where is not None else "no inventory"
 
     def reload(self) -> None:
         self._files = None
+        self._built = {}
 
     def _local(self) -> list[tuple[str, list[Any]]]:
         if self._files is None:
@@ -187,8 +193,19 @@ class InventorySource:
         return f"{url}?relatedParty.id={party}", get_all(url, {"relatedParty.id": party})
 
     def inventory(self, catalog: Catalog, party: str | None, product_id: str | None) -> Inventory:
+        """The customer's products checked against ``catalog`` (the engine never modifies an inventory, so one
+        built from local files serves every request of that customer until a reload)."""
+        key = (party, product_id)
+        cached = self._built.get(key)
+        if cached is not None and cached[0] is catalog:
+            return cached[1]
         origin, products = self.products(party, product_id)
-        return inventory_from_products(catalog, products, origin)
+        inventory = inventory_from_products(catalog, products, origin)
+        if not is_url(self.where):
+            if len(self._built) >= self.CACHED:
+                self._built = {}
+            self._built[key] = (catalog, inventory)
+        return inventory
 
 
 def _parties(product: Any) -> list[tuple[str, str]]:

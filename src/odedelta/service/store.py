@@ -36,24 +36,28 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL" if path is not None else "PRAGMA journal_mode=MEMORY")
         self._db.executescript(SCHEMA)
 
-    def put(self, kind: str, version: int, ident: str, body: dict[str, Any], meta: dict[str, Any]) -> None:
+    def put(self, kind: str, version: int, ident: str, body: dict[str, Any], meta: dict[str, Any]) -> str:
+        """Store ``body`` (replacing any); returns its JSON text, the bytes the API answers with."""
+        text = dumps(body)
         with self._lock:
             self._db.execute(
                 "INSERT INTO resource (kind, version, id, body, meta) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, meta = excluded.meta",
-                (kind, version, ident, dumps(body), dumps(meta)))
+                (kind, version, ident, text, dumps(meta)))
+        return text
 
-    def add(self, kind: str, version: int, body_of: Any, meta: dict[str, Any]) -> dict[str, Any]:
+    def add(self, kind: str, version: int, body_of: Any, meta: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """Store a new ``kind`` under the next id ("1", "2"…, never reused, kept across restarts); ``body_of(id)``
-        builds its document. Returns the document."""
+        builds its document. Returns the document and its JSON text."""
         with self._lock:
             row = self._db.execute("SELECT COALESCE(MAX(CAST(id AS INTEGER)), 0) FROM resource WHERE kind = ?",
                                    (kind,)).fetchone()
             ident = str(int(row[0]) + 1)
             body = body_of(ident)
+            text = dumps(body)
             self._db.execute("INSERT INTO resource (kind, version, id, body, meta) VALUES (?, ?, ?, ?, ?)",
-                             (kind, version, ident, dumps(body), dumps(meta)))
-        return body  # type: ignore[no-any-return]
+                             (kind, version, ident, text, dumps(meta)))
+        return body, text
 
     def get(self, kind: str, ident: str, version: int | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None:
         with self._lock:
@@ -62,6 +66,13 @@ class Store:
         if row is None or (version is not None and row[2] != version):
             return None
         return _load(row[0]), _load(row[1])
+
+    def text(self, kind: str, ident: str, version: int) -> str | None:
+        """The stored JSON text of one document (what a GET answers, unparsed)."""
+        with self._lock:
+            row = self._db.execute("SELECT body FROM resource WHERE kind = ? AND id = ? AND version = ?",
+                                   (kind, ident, version)).fetchone()
+        return None if row is None else str(row[0])
 
     def delete(self, kind: str, ident: str, version: int | None = None) -> bool:
         with self._lock:
