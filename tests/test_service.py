@@ -4,6 +4,7 @@ equal the engine's, TMF errors for bad input, persistence across restarts, liste
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -360,3 +361,10 @@ def test_serve_without_the_extra_says_what_to_install(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "fastapi", None)
     assert cli.main(["serve", "--catalog", str(DEMO)]) == 1
     assert "pip install 'odedelta[service]'" in capsys.readouterr().err
+
+
+def test_the_core_and_the_cli_do_not_import_the_service() -> None:
+    code = ("import sys, odedelta, odedelta.cli, odedelta.strategies; "
+            "print(sorted(m for m in sys.modules if m.startswith(('fastapi', 'uvicorn', 'odedelta.service'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

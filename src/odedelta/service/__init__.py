@@ -6,6 +6,7 @@ sources and the store into an ASGI app; ``serve`` runs it on uvicorn, bound to l
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import uvicorn
@@ -19,6 +20,7 @@ __all__ = ["CatalogSource", "InventorySource", "SourceError", "Store", "create_a
 
 def serve(catalog: str | Path, rules: str | Path | None, inventory: str | Path | None, *, host: str = "127.0.0.1",
           port: int = 8080, store_path: str | Path | None = None, token: str | None = None) -> None:
-    """Load the sources, then serve until interrupted (uvicorn, one process)."""
+    """Load the sources, then serve until interrupted (uvicorn, one process; bound to loopback by default)."""
     app = create_app(catalog, rules, inventory, store_path=store_path, token=token)
+    gc.freeze()  # the loaded catalog lives as long as the process: later collections skip its objects
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -326,7 +326,7 @@ def _routes(app: FastAPI, service: Service) -> None:
                 raise RequestError(f"{where} @ $.{items_key}[{index}].product.id: name the installed product")
             offering = docs._id_of(item.get("productOffering"))
             inventory = service.inventory_source.inventory(engine.catalog, party, product_id)
-            answers.append((product_id, engine.qualify(inventory, product_id, as_of=as_of), None, offering))
+            answers.append((product_id, engine.qualify(inventory, product_id, as_of=as_of), offering))
         now = service.now()
         path = f"{POQ}/v{version}/{'checkProductOfferingQualification' if version == 5 else 'productOfferingQualification'}"
         kind = "poq"

@@ -44,20 +44,20 @@ class Intent:
     party: str | None = None
 
     def request(self, inventory: Inventory) -> Request:
+        product, offering = self.product or "", self.offering or ""  # intent_of guarantees the ones each needs
         if self.action == "modify":
             if self.offering is not None:
-                chars = {self.product: self.characteristics} if self.characteristics else {}
-                return ChangeOffer(product=self.product, to=self.offering, set=chars, options=list(self.options))
-            return ModifyCharacteristics(product=self.product, characteristics=self.characteristics)
+                chars = {product: self.characteristics} if self.characteristics else {}
+                return ChangeOffer(product=product, to=offering, set=chars, options=list(self.options))
+            return ModifyCharacteristics(product=product, characteristics=self.characteristics)
         if self.action == "delete":
-            assert self.product is not None
-            if self.product in inventory.products and inventory.parent(self.product) is None:
-                return TerminateProduct(product=self.product)
-            return RemoveProduct(product=self.product)
-        chars = {self.offering: self.characteristics} if self.characteristics else {}
+            if product in inventory.products and inventory.parent(product) is None:
+                return TerminateProduct(product=product)
+            return RemoveProduct(product=product)
+        chars = {offering: self.characteristics} if self.characteristics else {}
         if self.parent is not None:
-            return AddOffering(offering=self.offering, parent=self.parent, set=chars)
-        return Acquire(offering=self.offering, set=chars, options=list(self.options))
+            return AddOffering(offering=offering, parent=self.parent, set=chars)
+        return Acquire(offering=offering, set=chars, options=list(self.options))
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "product": self.product, "offering": self.offering, "parent": self.parent,
@@ -122,7 +122,7 @@ def intent_of(document: Any, items_key: str, where: str) -> Intent:
         raise RequestError(f"{where} @ $.{items_key}: one change per request — a modify or add with optional "
                            f"add items, or one delete; found {len(stated)} items to change")
     path = f"{where} @ $.{items_key}[{main_index}]"
-    product = main.get("product") if isinstance(main.get("product"), dict) else {}
+    product: dict[str, Any] = main["product"] if isinstance(main.get("product"), dict) else {}
     product_id = _id_of(product)
     offering = _id_of(main.get("productOffering")) or _id_of(product.get("productOffering"))
     if main["action"] in ("modify", "delete") and product_id is None:
@@ -422,18 +422,14 @@ def product_order(result: ChangeResult | None, refusal: str | None, intent: Inte
     return {**head, **order}
 
 
-def qualification(answers: list[tuple[str, Qualification | None, str | None, Any]], version: int, poq_id: str,
-                  href: str, created: datetime, as_of: datetime) -> dict[str, Any]:
-    """TMF679: for each requested item (product, its qualification or why none, the offering asked about), every
+def qualification(answers: list[tuple[str, Qualification, str | None]], version: int, poq_id: str, href: str,
+                  created: datetime, as_of: datetime) -> dict[str, Any]:
+    """TMF679: for each requested item (the product, its qualification, the offering asked about if any), every
     candidate with its result, reasons, alternative, and price difference and penalties as notes."""
     v5 = version == 5
     items: list[dict[str, Any]] = []
     multiple = len(answers) > 1
-    for number, (product_id, qual, problem, offering) in enumerate(answers, start=1):
-        if qual is None:
-            items.append(_poq_item(f"{number}" if multiple else "1", product_id, offering, "unqualified",
-                                   [("unknownProduct", problem or "")], None, [], v5))
-            continue
+    for number, (product_id, qual, offering) in enumerate(answers, start=1):
         document = to_tmf679(qual)
         for candidate, item in zip(qual.candidates, document["productOfferingQualificationItem"], strict=True):
             if offering is not None and candidate.offering_id != offering:

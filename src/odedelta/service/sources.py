@@ -38,7 +38,7 @@ class SourceError(LoadError):
     """A catalog or inventory server could not be read, or answered something that is not a TMF list."""
 
 
-def is_url(text: str | Path) -> bool:
+def is_url(text: object) -> bool:
     return isinstance(text, str) and text.startswith(("http://", "https://"))
 
 
@@ -201,7 +201,7 @@ class InventorySource:
             return cached[1]
         origin, products = self.products(party, product_id)
         inventory = inventory_from_products(catalog, products, origin)
-        if not is_url(self.where):
+        if self.where is not None and not is_url(self.where):
             if len(self._built) >= self.CACHED:
                 self._built = {}
             self._built[key] = (catalog, inventory)
