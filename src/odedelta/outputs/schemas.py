@@ -17,6 +17,9 @@ SPECS = {
     ("TMF622", 5): "TMF622-ProductOrdering-v5.0.0.oas.yaml",
     ("TMF679", 4): "TMF679-ProductOfferingQualification-v4.0.0.swagger.json",
     ("TMF679", 5): "TMF679-ProductOfferingQualification-v5.0.0.oas.yaml",
+    ("TMF663", 4): "TMF663-ShoppingCart-v4.0.0.swagger.json",
+    ("TMF663", 5): "TMF663-ShoppingCart-v5.0.0.oas.yaml",
+    ("TMF648", 4): "TMF648-Quote-v4.0.0.swagger.json",
 }
 
 

@@ -1,0 +1,92 @@
+"""The library names the service needs, imported in one place.
+
+The public face (``odedelta``) first; the few internal names below may move when the library's modules are
+rearranged, and then only this file changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import odedelta
+from odedelta import (
+    Acquire,
+    AddOffering,
+    Catalog,
+    ChangeOffer,
+    ChangeResult,
+    Context,
+    Engine,
+    Inventory,
+    LoadError,
+    ModifyCharacteristics,
+    NotEligible,
+    OdeDeltaError,
+    Problem,
+    Qualification,
+    RemoveProduct,
+    Request,
+    RequestError,
+    Rulebook,
+    TerminateProduct,
+    load_catalog,
+    load_rules,
+)
+from odedelta.model.source import parse_text
+from odedelta.model.catalog import Document
+from odedelta.model.jsonio import dumps, iso, plain
+from odedelta.adapters.files import SUFFIXES
+from odedelta.outputs.describe import customer, summary
+
+
+def to_tmf622(result: ChangeResult, version: int) -> dict[str, Any]:
+    return odedelta.to_tmf622(result, version)
+
+
+def to_tmf679(qualification: Qualification) -> dict[str, Any]:
+    return odedelta.to_tmf679(qualification)
+
+
+def catalog_from_documents(documents: list[Document]) -> Catalog:
+    return Catalog.from_documents(documents)
+
+
+def inventory_from_products(catalog: Catalog, products: list[Any], origin: str) -> Inventory:
+    return Inventory.from_document(catalog, products, origin)
+
+
+__all__ = [
+    "customer",
+    "summary",
+    "SUFFIXES",
+    "Acquire",
+    "AddOffering",
+    "Catalog",
+    "ChangeOffer",
+    "ChangeResult",
+    "Context",
+    "Document",
+    "Engine",
+    "Inventory",
+    "LoadError",
+    "ModifyCharacteristics",
+    "NotEligible",
+    "OdeDeltaError",
+    "Problem",
+    "Qualification",
+    "RemoveProduct",
+    "Request",
+    "RequestError",
+    "Rulebook",
+    "TerminateProduct",
+    "catalog_from_documents",
+    "dumps",
+    "inventory_from_products",
+    "iso",
+    "load_catalog",
+    "load_rules",
+    "parse_text",
+    "plain",
+    "to_tmf622",
+    "to_tmf679",
+]
