@@ -56,8 +56,9 @@ def run(campaign: Campaign, chunks: Iterator[list[Record]], workers: int | None,
             while pending.count() and (chunk is None or pending.count() >= slots):
                 future = next(pending)
                 out.append(future.result())
+                size = sizes.pop(future.key)
                 if progress:
-                    progress.update(sizes.pop(future.key))
+                    progress.update(size)
                 future.release()
     finally:
         client.close()

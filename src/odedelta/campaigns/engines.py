@@ -108,8 +108,9 @@ def _local(campaign: Campaign, chunks: Iterator[list[Record]], workers: int,
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     out.append(future.result())
+                    size = running.pop(future)
                     if progress:
-                        progress.update(running.pop(future))
+                        progress.update(size)
     return out
 
 

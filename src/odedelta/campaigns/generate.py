@@ -2,7 +2,8 @@
 
 Each customer holds one to ``max_plans`` top-level offerings (the ``favour`` offering first with probability
 ``share``), every component within its cardinalities, allowed characteristic values, and a commitment term that is
-active, ending soon or expired relative to ``as_of``. Same seed, same customers.
+active, ending soon or expired relative to ``as_of``, a segment (residential, business or none) and now and
+then a VIP flag. Same seed, same customers.
 """
 
 from __future__ import annotations
@@ -72,7 +73,13 @@ def customer(catalog: Catalog, number: int, *, as_of: datetime, seed: int = 7, f
         plans.append(rng.choice(roots))
     for plan in plans:
         instantiate(plan, True)
-    return {"customer": cid, "products": plain(products)}
+    record: dict[str, Any] = {"customer": cid, "products": plain(products)}
+    segment = rng.choice(["residential", "residential", "business", None])
+    if segment is not None:
+        record["segment"] = segment
+    if rng.random() < 0.1:
+        record["attributes"] = {"vip": True}
+    return record
 
 
 def customers(catalog: Catalog, count: int, **options: Any) -> Iterator[dict[str, Any]]:

@@ -103,15 +103,16 @@ def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
     return out
 
 
-def _parse(engine: Engine, record: Record) -> tuple[str, Inventory, Context]:
-    """The customer id, inventory and context of a record; a :class:`LoadError` located in its origin."""
+def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context]:
+    """The inventory and context of a record (its customer id into ``row`` as soon as it is known); a
+    :class:`LoadError` located in its origin."""
     if record.text.startswith("\0"):
         raise LoadError(f"{record.origin}: {record.text[1:]}")
     syntax = record.syntax
     data = parse_text(record.text, record.origin, yaml_syntax=syntax == "yaml")
-    name, context = record.name, Context()
+    context = Context()
     if syntax == "jsonl" and isinstance(data, dict) and "products" in data:
-        name = str(data.get("customer") or name)
+        row["customer"] = str(data.get("customer") or record.name)
         try:
             context = Context(segment=data.get("segment"), attributes=data.get("attributes") or {},
                               billing_cycle_day=data.get("billingCycleDay"))
@@ -120,7 +121,7 @@ def _parse(engine: Engine, record: Record) -> tuple[str, Inventory, Context]:
                             f"{str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else exc}") from None
         data = data["products"]
     try:
-        return name, Inventory.from_document(engine.catalog, data, record.origin), context
+        return Inventory.from_document(engine.catalog, data, record.origin), context
     except LoadError as exc:
         texts = {} if syntax == "jsonl" else {record.origin: record.text}
         located = with_lines(exc.problems, texts)
@@ -139,8 +140,7 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Ro
                 "one_time": None, "proration": None, "due_now": None, "promotions_lost": [],
                 "promotions_gained": [], "rules": [], "items": 0}
     try:
-        name, inventory, context = _parse(engine, record)
-        row["customer"] = name
+        inventory, context = _parse(engine, record, row)
         products = targets(campaign.template, inventory)
         results: list[ChangeResult] = []
         for product_id in products:
