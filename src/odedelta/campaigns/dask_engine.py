@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .engines import Progress
 
 
-class WarmCampaign(WorkerPlugin):  # type: ignore[misc]
+class WarmCampaign(WorkerPlugin):
     """Read the campaign's catalog and rules once per worker, before its first task."""
 
     def __init__(self, campaign: Campaign) -> None:

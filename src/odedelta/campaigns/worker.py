@@ -142,13 +142,13 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Ro
     try:
         inventory, context = _parse(engine, record, row)
         products = targets(campaign.template, inventory)
-        results: list[ChangeResult] = []
+        results: list[tuple[str, ChangeResult]] = []
         for product_id in products:
             if product_id not in inventory.products:  # gone with an earlier request of this customer
                 continue
             result = engine.change(inventory, campaign.template.request(product_id), as_of=campaign.as_of,
                                    context=context)
-            results.append(result)
+            results.append((product_id, result))
             if product_id != products[-1]:
                 inventory = Inventory.from_products(engine.catalog, apply(inventory, result))
     except NotEligible as exc:
@@ -174,7 +174,9 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Ro
     return _changed(row, campaign, results)
 
 
-def _changed(row: Row, campaign: Campaign, results: list[ChangeResult]) -> tuple[Row, list[Row], list[str]]:
+def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResult]]) -> tuple[Row, list[Row],
+                                                                                         list[str]]:
+    results = [result for _product, result in requested]
     first, last = results[0].consequences, results[-1].consequences
     assert first is not None and last is not None
     charges = [c for r in results for c in (r.consequences.charges if r.consequences else [])]
@@ -185,11 +187,11 @@ def _changed(row: Row, campaign: Campaign, results: list[ChangeResult]) -> tuple
     before = {p.promotion_id for p in first.promotions if p.status in ("kept", "lost")}
     after = {p.promotion_id for p in last.promotions if p.status in ("kept", "gained")}
     recurring_before, recurring_after = _money(first.recurring_before), _money(last.recurring_after)
-    items = [{"customer": row["customer"], "index": row["index"], "request": n, "requested": r.delta.request.product,
+    items = [{"customer": row["customer"], "index": row["index"], "request": n, "requested": product,
               "item": item.id, "action": item.action.value, "product": item.product_id, "offering": item.offering_id,
               "previous_offering": item.previous_offering_id, "parent": item.parent_id, "new": not item.installed,
               "reasons": [reason.code for reason in item.reasons]}
-             for n, r in enumerate(results) for item in r.items]  # type: ignore[union-attr]
+             for n, (product, r) in enumerate(requested) for item in r.items]
     row.update(status="changed", requests=len(results), currency=first.currency,
                recurring_before=recurring_before, recurring_after=recurring_after,
                recurring_difference=recurring_after - recurring_before, penalties=charged("penalty"),
