@@ -1,0 +1,140 @@
+"""Campaign throughput: customers per second on one machine, by engine, beside the in-process Engine.change loop.
+
+    .venv/bin/python benchmarks/campaigns.py [--customers 100000] [--out benchmarks/campaigns-run]
+
+The base is generated (seeded) from the demo catalog: every customer holds Mobile Classic, the demo's end-of-sale
+offering, and the campaign moves it to its successor Mobile M under the demo rules. Each mode runs in a fresh
+process so that its peak memory is its own:
+
+* ``engine only``: ``Engine.change`` on inventories already parsed (the library's cost, nothing else);
+* ``loop``: one process parses each JSON line and calls ``Engine.change`` (what a script would do);
+* ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes;
+* ``dask 2``: the same on a dask.distributed LocalCluster of 2 worker processes.
+
+Campaign times are wall clock for the whole run: starting the workers, reading the catalog and rules in each,
+sorting and writing summary.json and the Parquet files. Scaling is the rate over the rate of ``local 1``. The
+per-customer cost is processor time (user + system, the driver's and the workers') per customer, compared with
+``engine only`` and with ``loop``: unlike wall time it does not depend on what else the machine runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "catalogs" / "demo"
+RULES = ROOT / "rules"
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+FROM, TO = "po-mobile-classic", "po-mobile-m"
+MODES = ("engine only", "loop", "local 1", "local 2", "dask 2")
+
+
+def _peak_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _cpu() -> float:
+    """Processor seconds of this process and of its finished children (the workers), user and system."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
+    import odedelta
+    from odedelta.campaigns import ChangeOffering, run
+
+    template = ChangeOffering(FROM, TO)
+    if mode in ("engine only", "loop"):
+        catalog = odedelta.load_catalog(DEMO)
+        engine = odedelta.Engine(catalog, odedelta.load_rules(RULES, catalog))
+        lines = base.read_text(encoding="utf-8").splitlines()
+        inventories = []
+        start, cpu = time.perf_counter(), _cpu()
+        for line in lines:
+            record = json.loads(line)
+            inventory = odedelta.Inventory.from_document(catalog, record["products"], "base")
+            context = odedelta.Context(segment=record.get("segment"), attributes=record.get("attributes", {}))
+            inventories.append((inventory, context))
+            if mode == "loop":
+                _change(engine, inventory, context, template.to)
+        if mode == "engine only":
+            start, cpu = time.perf_counter(), _cpu()
+            for inventory, context in inventories:
+                _change(engine, inventory, context, template.to)
+        seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+        return {"mode": mode, "customers": len(lines), "seconds": seconds, "cpu": cpu, "peak_worker_mib": _peak_mib(
+            resource.RUSAGE_SELF)}
+    engine_name, workers = mode.split()
+    start, cpu = time.perf_counter(), _cpu()
+    result = run(DEMO, base, template, as_of=AS_OF, out=out / mode.replace(" ", "-"), rules=RULES,
+                 engine=engine_name, workers=int(workers), partition_size=250)
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+    return {"mode": mode, "customers": result.summary["customers"], "seconds": seconds, "cpu": cpu,
+            "peak_worker_mib": _peak_mib(resource.RUSAGE_CHILDREN), "peak_driver_mib": _peak_mib(
+                resource.RUSAGE_SELF), "changed": result.summary["changed"]}
+
+
+def _change(engine: object, inventory: object, context: object, to: str) -> None:
+    import odedelta
+
+    assert isinstance(engine, odedelta.Engine) and isinstance(inventory, odedelta.Inventory)
+    for pid in sorted(p for p, product in inventory.products.items() if product.offering_id == FROM):
+        try:
+            engine.change(inventory, odedelta.ChangeOffer(product=pid, to=to), as_of=AS_OF,
+                          context=context)  # type: ignore[arg-type]
+        except odedelta.OdeDeltaError:
+            pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000, help="size of the generated base")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/campaigns-run"), help="scratch directory")
+    parser.add_argument("--modes", nargs="*", default=list(MODES), help=f"a subset of {', '.join(MODES)}")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one mode, in its own process
+    args = parser.parse_args()
+    base = args.out / f"customers-{args.customers}.jsonl"
+    if args.measure:
+        print(json.dumps(measure(args.measure, base, args.out)))
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not base.exists():
+        import odedelta
+        from odedelta.campaigns import generate
+
+        catalog = odedelta.load_catalog(DEMO)
+        generate.write_jsonl(base, generate.customers(catalog, args.customers, as_of=AS_OF, seed=11, favour=FROM,
+                                                      share=1.0))
+    rows = []
+    for mode in args.modes:
+        done = subprocess.run([sys.executable, __file__, "--customers", str(args.customers), "--out", str(args.out),
+                               "--measure", mode], check=True, capture_output=True, text=True)
+        rows.append(json.loads(done.stdout.splitlines()[-1]))
+        print(f"... {mode}: {rows[-1]['seconds']:.1f} s", file=sys.stderr)
+    rates = {row["mode"]: row["customers"] / row["seconds"] for row in rows}
+    cost = {row["mode"]: row["cpu"] / row["customers"] * 1000 for row in rows}  # CPU milliseconds per customer
+    one = rates.get("local 1")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{args.customers:,} customers, {os.cpu_count()} cores (load average at the end: {load}); "
+          f"{FROM} -> {TO} under rules/\n")
+    print("| mode | wall s | customers/s | scaling vs local 1 | CPU ms/customer | vs engine only | vs loop "
+          "| peak MiB per worker |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        mode = str(row["mode"])
+        scaling = f"{rates[mode] / one:.2f}x" if one else ""
+        ratios = [f"{cost[mode] / cost[base]:.2f}" if base in cost else "" for base in ("engine only", "loop")]
+        print(f"| {mode} | {row['seconds']:.1f} | {rates[mode]:,.0f} | {scaling} | {cost[mode]:.2f} | "
+              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Campaigns: the change-offer question asked for a whole customer base at once, before anything is executed.
+
+An edge of odedelta (the core never imports it), installed with ``pip install 'odedelta[bulk]'`` (Parquet output
+through pyarrow, the ``dask`` engine through dask.distributed). :func:`run` makes a template's requests for every
+customer on a process pool or a Dask cluster and writes ``summary.json``, ``customers.parquet``, ``items.parquet``
+and ``orders.jsonl``; :func:`compare` runs the same changes under two rule sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from odedelta.campaigns._core import dumps
+from odedelta.campaigns.engines import ENGINES, INSTALL, execute
+from odedelta.campaigns.outputs import order, write
+from odedelta.campaigns.progress import Progress
+from odedelta.campaigns.sources import Record, Source
+from odedelta.campaigns.spec import Campaign, CampaignError, ChangeOffering, Renewal, Template, Termination
+from odedelta.campaigns.worker import Row
+
+__all__ = [
+    "ENGINES",
+    "Campaign",
+    "CampaignError",
+    "CampaignResult",
+    "ChangeOffering",
+    "Record",
+    "Renewal",
+    "Source",
+    "Template",
+    "Termination",
+    "command",
+    "compare",
+    "run",
+]
+
+
+@dataclass
+class CampaignResult:
+    summary: dict[str, Any]
+    customers: list[Row]
+    """One row per customer, sorted by customer (the rows of ``customers.parquet``)."""
+    items: list[Row]
+    orders: list[str]
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401 - only checks that the optional extra is installed
+    except ImportError:
+        raise CampaignError(f"campaigns write Parquet through pyarrow: {INSTALL}") from None
+
+
+def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering | Renewal | Termination, *,
+        as_of: datetime, out: str | Path, rules: str | Path | None = None, orders: bool = False,
+        tmf_version: int = 4, engine: str = "local", workers: int | None = None, scheduler: str | None = None,
+        partition_size: int = 200, progress: bool | Progress = False) -> CampaignResult:
+    """Run ``template`` over every customer of ``inventories`` (a directory of TMF637 files or a JSON Lines file)
+    and write the campaign's files into ``out``. ``workers=0`` with the local engine runs in this process."""
+    _require_pyarrow()
+    campaign = Campaign(str(catalog), template, as_of, str(rules) if rules is not None else None, orders,
+                        tmf_version)
+    source = Source(inventories)
+    meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
+    parts = execute(campaign, source, engine=engine, workers=workers, scheduler=scheduler,
+                    partition_size=partition_size, progress=meter)
+    customers = [row for part in parts for row in part.customers]
+    items = [row for part in parts for row in part.items]
+    all_orders = [o for part in parts for o in part.orders]
+    summary = write(Path(out), campaign, customers, items, all_orders)
+    return CampaignResult(summary, order(customers), order(items),
+                          [line for _c, _i, line in sorted(all_orders, key=lambda o: (o[0], o[1]))])
+
+
+def compare(catalog: str | Path, inventories: str | Path, template: ChangeOffering | Renewal | Termination, *,
+            rules_a: str | Path | None, rules_b: str | Path | None, as_of: datetime, out: str | Path,
+            **options: Any) -> dict[str, Any]:
+    """The same changes under rule sets A and B: each campaign's files in ``out/a`` and ``out/b``, and
+    ``out/comparison.json``: the customers whose outcome differs, by status change, and the money by currency
+    under each rule set."""
+    root = Path(out)
+    a = run(catalog, inventories, template, as_of=as_of, out=root / "a", rules=rules_a, **options)
+    b = run(catalog, inventories, template, as_of=as_of, out=root / "b", rules=rules_b, **options)
+    moves: dict[str, int] = {}
+    differ = []
+    fields = ("status", "reasons", "recurring_after", "penalties", "fees", "due_now", "promotions_lost")
+    for row_a, row_b in zip(a.customers, b.customers, strict=True):
+        if any(row_a[f] != row_b[f] for f in fields):
+            differ.append(row_a["customer"])
+            move = f"{row_a['status']} -> {row_b['status']}"
+            moves[move] = moves.get(move, 0) + 1
+    money = ("recurring", "penalties", "fees", "dueNow")
+    comparison = {
+        "rulesA": str(rules_a) if rules_a is not None else None,
+        "rulesB": str(rules_b) if rules_b is not None else None,
+        "customers": len(a.customers),
+        "differ": len(differ),
+        "byOutcome": {k: moves[k] for k in sorted(moves)},
+        "a": {k: a.summary[k] for k in ("changed", "refused", *money)},
+        "b": {k: b.summary[k] for k in ("changed", "refused", *money)},
+        "differences": _differences(a.summary, b.summary),
+        "customersThatDiffer": differ,
+    }
+    (root / "comparison.json").write_text(dumps(comparison), encoding="utf-8")
+    return comparison
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Decimal]]:
+    """B minus A for each money total, by currency."""
+    out: dict[str, dict[str, Decimal]] = {}
+    for name in ("penalties", "fees", "dueNow"):
+        currencies = sorted(set(a[name]) | set(b[name]))
+        out[name] = {c: b[name].get(c, Decimal(0)) - a[name].get(c, Decimal(0)) for c in currencies}
+    currencies = sorted(set(a["recurring"]) | set(b["recurring"]))
+    out["recurringAfter"] = {c: b["recurring"].get(c, {}).get("after", Decimal(0))
+                             - a["recurring"].get(c, {}).get("after", Decimal(0)) for c in currencies}
+    return out
+
+
+
+def command(args: Any, as_of: datetime) -> int:
+    """``odedelta bulk``: run (or compare) a campaign from the parsed command line; print the summary."""
+    import sys
+
+    template: ChangeOffering | Renewal | Termination = (
+        ChangeOffering(args.offering, args.to) if args.to is not None
+        else Renewal(args.offering) if args.renew else Termination(args.offering))
+    options = {"orders": args.orders, "tmf_version": args.tmf_version, "engine": args.engine,
+               "workers": args.workers, "scheduler": args.scheduler, "partition_size": args.partition_size,
+               "progress": True}
+    if args.compare_rules is not None:
+        result = compare(args.catalog, args.inventories, template, rules_a=args.rules, rules_b=args.compare_rules,
+                         as_of=as_of, out=args.out, **options)
+    else:
+        result = run(args.catalog, args.inventories, template, as_of=as_of, out=args.out, rules=args.rules,
+                     **options).summary
+    sys.stdout.write(dumps(result))
+    return 0

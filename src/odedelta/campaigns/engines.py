@@ -1,0 +1,92 @@
+"""Where the partitions run: ``local`` (a process pool on this machine's cores; ``workers=0`` runs them in this
+process) or ``dask`` (a dask.distributed ``LocalCluster`` of ``workers`` processes, or the cluster at
+``scheduler``). The driver reads the input, hands out partitions a few at a time (memory stays bounded) and
+collects the rows; the order in which partitions finish does not matter (the rows are sorted at the end).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from odedelta.campaigns.progress import Progress
+from odedelta.campaigns.sources import Record
+from odedelta.campaigns.spec import Campaign, CampaignError
+from odedelta.campaigns.worker import Partition, run_partition, warm
+
+ENGINES = ("local", "dask")
+INSTALL = "pip install 'odedelta[bulk]'"
+
+
+def partitions(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def execute(campaign: Campaign, records: Iterable[Record], *, engine: str = "local", workers: int | None = None,
+            scheduler: str | None = None, partition_size: int = 200,
+            progress: Progress | None = None) -> list[Partition]:
+    """Run every record through the campaign; the partitions' rows, in the order they finished."""
+    if engine not in ENGINES:
+        raise CampaignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if partition_size < 1:
+        raise CampaignError(f"partition size {partition_size}: expected 1 or more")
+    chunks = partitions(records, partition_size)
+    if engine == "dask":
+        return _dask(campaign, chunks, workers, scheduler, progress)
+    if scheduler is not None:
+        raise CampaignError("--scheduler needs --engine dask")
+    count = (os.cpu_count() or 1) if workers is None else workers
+    if count < 0:
+        raise CampaignError(f"workers {count}: expected 0 (this process) or more")
+    if count == 0:
+        return _inline(campaign, chunks, progress)
+    return _local(campaign, chunks, count, progress)
+
+
+def _inline(campaign: Campaign, chunks: Iterator[list[Record]], progress: Progress | None) -> list[Partition]:
+    warm(campaign)
+    out = []
+    for chunk in chunks:
+        out.append(run_partition(campaign, chunk))
+        if progress:
+            progress.update(len(chunk))
+    return out
+
+
+def _local(campaign: Campaign, chunks: Iterator[list[Record]], workers: int,
+           progress: Progress | None) -> list[Partition]:
+    # spawn, not fork: forking a process that runs threads (a Dask client, a test runner's) is unsafe
+    context = multiprocessing.get_context("spawn")
+    out: list[Partition] = []
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=warm, initargs=(campaign,)) as pool:
+        running: dict[Future[Partition], int] = {}
+        for chunk in itertools.chain(chunks, [None]):
+            if chunk is not None:
+                running[pool.submit(run_partition, campaign, chunk)] = len(chunk)
+            while running and (chunk is None or len(running) >= 3 * workers):
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    out.append(future.result())
+                    size = running.pop(future)
+                    if progress:
+                        progress.update(size)
+    return out
+
+
+def _dask(campaign: Campaign, chunks: Iterator[list[Record]], workers: int | None, scheduler: str | None,
+          progress: Progress | None) -> list[Partition]:
+    try:
+        from odedelta.campaigns import dask_engine
+    except ImportError:
+        raise CampaignError(f"--engine dask needs dask.distributed: {INSTALL}") from None
+    if scheduler is not None and workers is not None:
+        raise CampaignError("--workers and --scheduler exclude each other (a cluster has its workers)")
+    count = None if scheduler is not None else (workers if workers is not None else (os.cpu_count() or 1))
+    if count is not None and count < 1:
+        raise CampaignError(f"workers {count}: a Dask cluster needs 1 or more")
+    return dask_engine.run(campaign, chunks, count, scheduler, progress)

@@ -1,0 +1,41 @@
+"""Progress of a campaign: customers done, customers per second and the time left, on a terminal or in a log."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    """Customers done, customers per second and the time left: a bar redrawn in place on a terminal, a plain
+    line every ``every`` seconds otherwise (logs, CI)."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, every: float = 10.0) -> None:
+        self.total, self.done = total, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = every
+        self.start = self.last = time.monotonic()
+
+    def update(self, count: int) -> None:
+        self.done += count
+        now = time.monotonic()
+        if self.tty or now - self.last >= self.every or self.done >= self.total:
+            self.last = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        elapsed = max(now - self.start, 1e-9)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        eta = f"{int(left // 60)}m{int(left % 60):02d}s"
+        text = f"{self.done:,}/{self.total:,} customers  {rate:,.0f}/s  ETA {eta}"
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / self.total) if self.total else width
+            end = "\n" if self.done >= self.total else ""
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {text}{end}")
+        else:
+            self.stream.write(f"bulk: {text}\n")
+        self.stream.flush()

@@ -1,0 +1,298 @@
+"""Campaigns: one change template over a generated customer base, on every engine, checked against single changes."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from distributed import LocalCluster
+
+import odedelta
+from odedelta import ChangeOffer, Engine, Inventory, NotEligible, RequestError, apply
+from odedelta.campaigns import (
+    CampaignError,
+    ChangeOffering,
+    Renewal,
+    Termination,
+    compare,
+    generate,
+    run,
+    worker,
+)
+from odedelta.campaigns.progress import Progress
+from odedelta.adapters.cli import main
+
+from .conftest import DEMO, ROOT
+
+RULES = ROOT / "rules"
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+DOWNGRADE = ChangeOffering("po-mobile-l", "po-mobile-s")
+FILES = ("summary.json", "customers.parquet", "items.parquet", "orders.jsonl")
+BROKEN = [
+    "{not json\n",
+    json.dumps({"customer": "BROKEN-unknown-offering", "products": [
+        {"id": "X-1", "productOffering": {"id": "po-does-not-exist"}, "@type": "Product"}]}) + "\n",
+    json.dumps({"customer": "BROKEN-no-id", "products": [{"productOffering": {"id": "po-mobile-l"}}]}) + "\n",
+    json.dumps({"customer": "BROKEN-segment", "products": [], "billingCycleDay": 40}) + "\n",
+]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory, demo: odedelta.Catalog) -> Path:
+    """240 generated customers, half of them on Mobile L, with four broken lines among them."""
+    path = tmp_path_factory.mktemp("base") / "customers.jsonl"
+    generate.write_jsonl(path, generate.customers(demo, 240, as_of=AS_OF, seed=3, favour="po-mobile-l"))
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for n, line in enumerate(BROKEN):
+        lines.insert(50 * n + 7, line)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def inline(base: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("inline")
+    return out, run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0,
+                    partition_size=7)
+
+
+def _same_files(a: Path, b: Path) -> None:
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_local_processes_and_a_dask_cluster_write_the_same_bytes(base: Path, inline: tuple[Path, Any],
+                                                                  tmp_path: Path) -> None:
+    reference, result = inline
+    run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path / "local", rules=RULES, orders=True, workers=2,
+        partition_size=50)
+    _same_files(reference, tmp_path / "local")
+    before = worker.LOADS[(str(DEMO.resolve()), str(RULES.resolve()))]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path / "dask", rules=RULES, orders=True, engine="dask",
+            scheduler=cluster.scheduler_address, partition_size=11)
+    _same_files(reference, tmp_path / "dask")
+    # 23 partitions on two worker threads of this process: the catalog was read at most once per thread
+    assert worker.LOADS[(str(DEMO.resolve()), str(RULES.resolve()))] - before <= 2
+    assert result.summary["customers"] == 244
+
+
+def test_the_summary_is_the_sum_of_single_engine_changes(base: Path, demo: odedelta.Catalog,
+                                                         inline: tuple[Path, Any]) -> None:
+    _, result = inline
+    engine = Engine(demo, odedelta.load_rules(RULES, demo))
+    status: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+    before = after = fees = penalties = Decimal(0)
+    lost: Counter[str] = Counter()
+    actions: Counter[str] = Counter()
+    for line in base.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+            inventory = Inventory.from_document(demo, record["products"], "x")
+            context = odedelta.Context(segment=record.get("segment"), attributes=record.get("attributes", {}),
+                                       billing_cycle_day=record.get("billingCycleDay"))
+            engine.check(context)
+        except (ValueError, odedelta.OdeDeltaError):
+            status["error"] += 1
+            continue
+        products = sorted(p for p, product in inventory.products.items() if product.offering_id == "po-mobile-l")
+        if not products:
+            status["unchanged"] += 1
+            continue
+        try:
+            results = []
+            for pid in products:
+                results.append(engine.change(inventory, ChangeOffer(product=pid, to="po-mobile-s"), as_of=AS_OF,
+                                             context=context))
+                inventory = Inventory.from_products(demo, apply(inventory, results[-1]))
+        except NotEligible as exc:
+            status["refused"] += 1
+            refused.update({r.reason for r in exc.verdict.reasons})
+            continue
+        except RequestError:
+            status["refused"] += 1
+            refused["request_refused"] += 1
+            continue
+        status["changed"] += 1
+        c0, c1 = results[0].consequences, results[-1].consequences
+        assert c0 is not None and c1 is not None
+        before += c0.recurring_before.amount
+        after += c1.recurring_after.amount
+        for r in results:
+            assert r.consequences is not None
+            fees += sum((c.amount.amount for c in r.consequences.charges_of("fee")), Decimal(0))
+            penalties += r.consequences.penalty_total.amount
+            actions.update(i.action.value for i in r.items)
+        kept_after = set(c1.promotion_ids("kept")) | set(c1.promotion_ids("gained"))
+        lost.update(set(c0.promotion_ids("lost")) | set(c0.promotion_ids("kept")) - kept_after)
+    summary = result.summary
+    assert (summary["changed"], summary["unchanged"], summary["refused"]["total"], summary["errors"]["total"]) == (
+        status["changed"], status["unchanged"], status["refused"], status["error"])
+    assert status["changed"] > 50 and status["refused"] > 10  # the campaign exercises changes and refusals
+    assert summary["refused"]["byReason"] == dict(sorted(refused.items()))
+    assert summary["recurring"]["EUR"] == {"before": before, "after": after, "difference": after - before}
+    assert summary["fees"]["EUR"] == fees and fees > 0
+    assert summary["penalties"]["EUR"] == penalties
+    assert summary["actions"] == dict(sorted(actions.items()))
+    assert summary["promotions"]["lost"] == dict(sorted(lost.items()))
+
+
+def test_every_customer_is_one_row_and_a_broken_one_is_a_located_error(base: Path, inline: tuple[Path, Any]) -> None:
+    out, result = inline
+    table = pq.read_table(out / "customers.parquet").to_pylist()
+    lines = [line for line in base.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(table) == len(lines) == result.summary["customers"]
+    assert [row["customer"] for row in table] == sorted(row["customer"] for row in table)
+    errors = {row["customer"]: row for row in table if row["status"] == "error"}
+    assert sorted(errors) == ["BROKEN-no-id", "BROKEN-segment", "BROKEN-unknown-offering", "customers.jsonl:8"]
+    assert errors["customers.jsonl:8"]["message"].startswith(f"{base}:8: cannot parse")
+    assert "invalid JSON: Expecting property name" in errors["customers.jsonl:8"]["message"]
+    assert "po-does-not-exist" in errors["BROKEN-unknown-offering"]["message"]
+    where = next(n for n, line in enumerate(lines, 1) if "BROKEN-unknown-offering" in line)
+    assert f"{base}:{where}: " in errors["BROKEN-unknown-offering"]["message"]
+    assert "$[0]" in errors["BROKEN-no-id"]["message"] and "'id'" in errors["BROKEN-no-id"]["message"]
+    assert errors["BROKEN-segment"]["reasons"] == ["input"]
+    assert result.summary["errors"]["byKind"] == {"input": 2, "inventory": 2}
+    items = pq.read_table(out / "items.parquet").to_pylist()
+    changed = {row["customer"]: row["items"] for row in table if row["status"] == "changed"}
+    assert Counter(item["customer"] for item in items) == Counter(changed)
+    orders = (out / "orders.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(orders) == sum(row["requests"] for row in table if row["status"] == "changed")
+    first = json.loads(orders[0])
+    assert first["@type"] == "ProductOrder" and first["relatedParty"][0]["id"] == min(changed)
+
+
+def test_money_columns_are_exact_decimals(inline: tuple[Path, Any]) -> None:
+    out, result = inline
+    rows = pq.read_table(out / "customers.parquet").to_pylist()
+    changed = [row for row in rows if row["status"] == "changed"]
+    assert sum(row["recurring_after"] for row in changed) == result.summary["recurring"]["EUR"]["after"]
+    assert all(isinstance(row["fees"], Decimal) for row in changed)
+    assert all(row["recurring_before"] is None for row in rows if row["status"] != "changed")
+
+
+def test_a_directory_of_tmf637_files_and_json_lines_give_the_same_rows(demo: odedelta.Catalog, tmp_path: Path) -> None:
+    folder = tmp_path / "inventories"
+    folder.mkdir()
+    records = list(generate.customers(demo, 30, as_of=AS_OF, seed=5, favour="po-fiber-500"))
+    for record in records:
+        (folder / f"{record['customer']}.json").write_text(json.dumps(record["products"]), encoding="utf-8")
+    bare = [{"customer": r["customer"], "products": r["products"]} for r in records]
+    generate.write_jsonl(tmp_path / "customers.jsonl", iter(bare))
+    template = ChangeOffering("po-fiber-500", "po-fiber-1000")
+    a = run(DEMO, folder, template, as_of=AS_OF, out=tmp_path / "a", rules=RULES, workers=0)
+    b = run(DEMO, tmp_path / "customers.jsonl", template, as_of=AS_OF, out=tmp_path / "b", rules=RULES, workers=0)
+    assert a.summary == b.summary and a.summary["changed"] >= 10
+    assert [{k: v for k, v in row.items() if k != "source"} for row in a.customers] == [
+        {k: v for k, v in row.items() if k != "source"} for row in b.customers]
+    assert (tmp_path / "a" / "items.parquet").read_bytes() == (tmp_path / "b" / "items.parquet").read_bytes()
+
+
+def test_a_broken_file_of_a_directory_is_located_by_line(tmp_path: Path) -> None:
+    folder = tmp_path / "inventories"
+    folder.mkdir()
+    for file in (DEMO / "inventories").iterdir():
+        (folder / file.name).write_bytes(file.read_bytes())
+    (folder / "zed.yaml").write_text("- id: Z-1\n  productOffering: {id: po-fiber-300}\n- id: Z-1\n"
+                                     "  productOffering: {id: po-fiber-300}\n", encoding="utf-8")
+    result = run(DEMO, folder, ChangeOffering("po-fiber-200-legacy", "po-fiber-300"), as_of=AS_OF,
+                 out=tmp_path / "out", rules=RULES, workers=0)
+    rows = {row["customer"]: row for row in result.customers}
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "frank", "zed"]
+    assert rows["carol"]["status"] == "changed"
+    assert (rows["carol"]["recurring_before"], rows["carol"]["recurring_after"]) == (Decimal("35.00"),
+                                                                                     Decimal("40.00"))
+    assert rows["zed"]["status"] == "error" and f"{folder / 'zed.yaml'}:3" in rows["zed"]["message"]
+    assert "duplicate product id 'Z-1'" in rows["zed"]["message"]
+
+
+def test_terminate_and_renew_templates(base: Path, tmp_path: Path) -> None:
+    ended = run(DEMO, base, Termination("po-mobile-l"), as_of=AS_OF, out=tmp_path / "t", rules=RULES, workers=0)
+    assert ended.summary["changed"] > 50 and set(ended.summary["actions"]) == {"delete"}
+    assert all(row["recurring_after"] < row["recurring_before"] for row in ended.customers
+               if row["status"] == "changed")
+    renewed = run(DEMO, base, Renewal("po-mobile-l"), as_of=AS_OF, out=tmp_path / "r", rules=RULES, workers=0)
+    assert renewed.summary["changed"] + renewed.summary["refused"]["total"] == ended.summary["changed"] + \
+        ended.summary["refused"]["total"]
+    assert renewed.summary["changed"] > 0
+
+
+def test_a_rule_set_comparison_counts_the_customers_whose_outcome_differs(base: Path, tmp_path: Path) -> None:
+    comparison = compare(DEMO, base, DOWNGRADE, rules_a=None, rules_b=RULES, as_of=AS_OF, out=tmp_path, workers=0)
+    written = json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
+    assert written["differ"] == comparison["differ"] == len(comparison["customersThatDiffer"])
+    a, b = (json.loads((tmp_path / side / "summary.json").read_text(encoding="utf-8")) for side in "ab")
+    # the rules only add refusals (eligibility): every customer refused under A is refused under B
+    assert "refused -> changed" not in comparison["byOutcome"]
+    assert comparison["byOutcome"]["changed -> refused"] == b["refused"]["total"] - a["refused"]["total"] > 20
+    assert "downgrade_too_early" not in a["refused"]["byReason"]
+    assert Decimal(str(written["differences"]["fees"]["EUR"])) == Decimal(str(b["fees"]["EUR"]))
+
+
+def test_the_command_line_runs_a_campaign_and_prints_its_summary(base: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bulk", "--catalog", str(DEMO), "--rules", str(RULES), "--inventories", str(base), "--from",
+                 "po-mobile-l", "--to", "po-mobile-s", "--as-of", "2026-03-01T00:00:00Z", "--out", str(tmp_path),
+                 "--workers", "0"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert json.loads(captured.out)["customers"] == 244
+    assert "bulk: 244/244 customers" in captured.err
+    assert not (tmp_path / "orders.jsonl").exists()
+
+
+def test_without_the_extra_the_command_says_what_to_install(base: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)
+    code = main(["bulk", "--catalog", str(DEMO), "--inventories", str(base), "--from", "po-mobile-l", "--to",
+                 "po-mobile-s", "--as-of", "2026-03-01T00:00:00Z", "--out", str(tmp_path)])
+    assert code == 1
+    assert "pip install 'odedelta[bulk]'" in capsys.readouterr().err
+
+
+def test_bad_campaign_options_are_one_line_errors(base: Path, tmp_path: Path) -> None:
+    with pytest.raises(CampaignError, match="no such inventories"):
+        run(DEMO, tmp_path / "nowhere", DOWNGRADE, as_of=AS_OF, out=tmp_path)
+    with pytest.raises(CampaignError, match="engine 'spark'"):
+        run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path, engine="spark")
+    with pytest.raises(CampaignError, match="time zone"):
+        run(DEMO, base, DOWNGRADE, as_of=datetime(2026, 3, 1), out=tmp_path)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_periodic_lines_otherwise() -> None:
+    terminal = _Terminal()
+    bar = Progress(400, terminal)
+    bar.update(100)
+    bar.update(300)
+    assert terminal.getvalue().count("\r") == 2 and "] 100/400 customers" in terminal.getvalue()
+    assert "ETA" in terminal.getvalue() and terminal.getvalue().endswith("ETA 0m00s\n")
+    log = io.StringIO()
+    lines = Progress(400, log, every=3600)
+    lines.update(100)
+    lines.update(300)
+    assert log.getvalue().splitlines() == [line for line in log.getvalue().splitlines() if line.startswith("bulk: ")]
+    assert len(log.getvalue().splitlines()) == 1 and "400/400 customers" in log.getvalue()
+
+
+def test_the_core_does_not_import_the_campaigns() -> None:
+    package = ROOT / "src" / "odedelta"
+    for file in package.rglob("*.py"):
+        if "campaigns" in file.parts or file.name == "cli.py":
+            continue
+        assert "campaigns" not in file.read_text(encoding="utf-8"), file
