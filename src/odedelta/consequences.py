@@ -217,11 +217,13 @@ def billing_period(moment: datetime, cycle_day: int | None) -> tuple[datetime, d
     """The billing period ``[start, end)`` that contains ``moment`` for a bill on ``cycle_day`` of each month."""
     if cycle_day is None:
         return None
-    from .rules.facts import _add_months
+    from dateutil.relativedelta import relativedelta
 
+    # the bill falls on cycle_day, or on the last day of a month shorter than that (31 → 28 February)
     day = moment.date()
-    start = day.replace(day=cycle_day) if day.day >= cycle_day else _add_months(day.replace(day=cycle_day), -1)
-    end = _add_months(start, 1)
+    this_month = day + relativedelta(day=cycle_day)
+    start = this_month if day >= this_month else day + relativedelta(months=-1, day=cycle_day)
+    end = start + relativedelta(months=1, day=cycle_day)
     zone = moment.tzinfo
     return (datetime(start.year, start.month, start.day, tzinfo=zone), datetime(end.year, end.month, end.day, tzinfo=zone))
 

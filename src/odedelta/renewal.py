@@ -22,7 +22,8 @@ from .delta import Reason
 from .errors import RequestError
 from .inventory import Inventory
 from .requests import ChangeOffer, Context, Renew
-from .rules.facts import _add_months, current_term
+from .months import add_months
+from .rules.facts import current_term
 from .rules.language import RenewalEffect
 from .tmf import ProductTerm, Quantity, TimePeriod
 
@@ -58,7 +59,7 @@ class TermNotice:
 
 
 def new_term(start: datetime, months: int) -> ProductTerm:
-    end_day = _add_months(start.date(), months)
+    end_day = add_months(start.date(), months)
     end = datetime(end_day.year, end_day.month, end_day.day, start.hour, start.minute, start.second, tzinfo=UTC)
     return ProductTerm(name=f"{months}-month commitment", description=f"Minimum commitment of {months} months",
                        duration=Quantity(amount=Decimal(months), units="month"),

@@ -5,7 +5,8 @@ The models are the single source: the checker takes each fact's name and type fr
 (:func:`reference_markdown`; a test fails when the committed page is stale).
 
 Dates are compared as dates (``term.end < date('2026-12-31')``); inside the engines they are numbers of days.
-Months are calendar months: ``term.months_elapsed`` counts the whole months completed since the term started,
+Months are calendar months, one definition for adding and counting (:mod:`odedelta.months`, python-dateutil's
+``relativedelta``): ``term.months_elapsed`` counts the whole months completed since the term started,
 ``term.months_remaining`` the months started but not finished before it ends (a term ending in 2 months and 3 days
 has 3 months remaining).
 """
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from ..catalog import Catalog
 from ..inventory import Inventory
+from ..months import months_between, months_started
 from ..pricing import RECURRING, catalog_prices
 from ..requests import Context
 from ..tmf import Product, ProductTerm
@@ -166,16 +168,6 @@ def reference_markdown() -> str:
 # ------------------------------------------------------------------------------------------------ computing
 
 
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (negative when end is before start)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if end >= start and end.day < start.day:
-        months -= 1
-    elif end < start and end.day > start.day:
-        months += 1
-    return months
-
-
 def current_term(product: Product, as_of: dt.datetime) -> ProductTerm | None:
     """The term in force at ``as_of``, else the one that ended last, else the first recorded."""
     terms = [t for t in product.product_term if t.valid_for is not None]
@@ -207,23 +199,9 @@ def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
     if start is not None:
         facts.months_elapsed = max(months_between(start.date(), day), 0)
     if end is not None:
-        remaining = months_between(day, end.date())
-        started = remaining + (1 if _add_months(day, remaining) < end.date() else 0)
-        facts.months_remaining = max(started, 0)
+        facts.months_remaining = max(months_started(day, end.date()), 0)
         facts.days_to_end = (end.date() - day).days
     return facts
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def monthly_price(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> Decimal | None:
