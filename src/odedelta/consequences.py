@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .attribution import Attribution
 from .commerce import Bill, Discount, ProductBill, add_discount, bill, catalog_base
 from .delta import Action, Delta, DeltaBuilder, DeltaItem, Reason
 from .errors import CurrencyMismatch
@@ -119,6 +120,15 @@ class Consequences:
     def due_now(self) -> Money:
         return self.one_time_total + self.penalty_total + self.proration_total
 
+    @property
+    def attributions(self) -> list[Attribution]:
+        """Inventory price alterations read as the record of a promotion (counted once, as the promotion), before
+        and after the change, each once."""
+        seen: dict[tuple[str, str], Attribution] = {}
+        for attribution in self.before.attributions + self.after.attributions:
+            seen.setdefault((attribution.product_id, attribution.source), attribution)
+        return list(seen.values())
+
     def promotion_ids(self, status: str) -> list[str]:
         return [p.promotion_id for p in self.promotions if p.status == status]
 
@@ -193,6 +203,7 @@ def _reengage(result: ChangeResult, timing: Timing) -> None:
     """Re-engagement: the root product gets a new commitment from the effective date (the target offering's term,
     else the current one's duration); the current term is kept as history. No penalty is due."""
     from .renewal import new_term
+    from .terms import add_term
 
     root = next((i for i in result.items if i.product_id == result.delta.root_product_id), None)
     if root is None or root.action is Action.DELETE or not root.installed:
@@ -206,7 +217,7 @@ def _reengage(result: ChangeResult, timing: Timing) -> None:
     if not months:
         return
     term = new_term(timing.effective, months)
-    root.terms = [*product.product_term, term]
+    root.terms = add_term(product.product_term, term)
     if root.action is Action.NO_CHANGE:
         root.action = Action.MODIFY
     root.reasons.append(Reason("reengaged", f"the commitment restarts: a new {months}-month term from "
@@ -287,13 +298,18 @@ def _currency(before: Bill, after: Bill, before_ids: list[str], after_ids: list[
 
 
 def apply_renewal_benefit(result: ChangeResult, after: Bill) -> None:
-    """A renewal rule's discount, on the products of its offering, while the new term runs."""
+    """A renewal rule's discount while the new term runs: on the renewed product and its components only (not on
+    another product of the same offering the customer did not renew); ``applies_to: successor`` means the offering
+    an end-of-sale product renews into."""
     renewal = result.renewal
     if renewal is None or renewal.effect is None or renewal.effect.discount is None:
         return
     benefit = renewal.effect.discount
+    target = renewal.successor if benefit.applies_to == "successor" else benefit.applies_to
+    projected = result.projected_inventory()
+    renewed = set(projected.subtree(renewal.product_id)) if renewal.product_id in projected.products else set()
     for entry in after.products.values():
-        if entry.offering_id == benefit.applies_to:
+        if entry.offering_id == target and entry.product_id in renewed:
             granted = add_discount(entry, f"rule:{renewal.rule_id}", benefit.name, benefit.value)
             if granted is not None:
                 after.promotions.setdefault(f"rule:{renewal.rule_id}", []).append(granted)
@@ -453,7 +469,7 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
             continue
         target = None if item.action is Action.DELETE else item.offering_id
         facts = change_facts(result.catalog, result.inventory, product_id=product.id, target_id=target,
-                             as_of=result.as_of, context=result.context, kind=result.delta.request.kind)
+                             as_of=result.as_of, context=result.context, kind=result.kind)
         entry = before.products.get(product.id)
         term = term_facts(product, result.as_of)
         if term.end is not None and timing.effective.date() >= term.end:
@@ -489,6 +505,10 @@ def _penalty_amount(effect: object, facts: Facts, currency: str) -> tuple[Money,
         return Money.zero(currency), "waived"
     if formula == "fixed":
         amount, text = effect.amount, "fixed amount"  # type: ignore[attr-defined]
+    elif formula == "remaining_months" and effect.amount is not None:  # type: ignore[attr-defined]
+        per_month = effect.amount  # type: ignore[attr-defined]
+        amount = months * per_month
+        text = f"{months} months remaining × {money(per_month)}"
     elif formula == "remaining_months":
         factor = effect.factor  # type: ignore[attr-defined]
         amount = months * price * factor

@@ -46,12 +46,17 @@ class Engine:
         context = context or Context()
         if request.kind == "renew":
             return renew(self, inventory, request, as_of=as_of, context=context)  # type: ignore[arg-type]
+        return self._change(inventory, request, as_of=as_of, context=context, kind=request.kind)
+
+    def _change(self, inventory: Inventory, request: Request, *, as_of: datetime, context: Context,
+                kind: str) -> ChangeResult:
+        """A change whose rules see ``change.kind == kind`` (``renew`` for an end-of-sale renewal, S9)."""
         decisions: list[RuleOutcome] = []
         migrations: MigrationLookup | None = None
         facts: Facts | None = None
         if self.rules is not None:
             start, target = _endpoints(request, inventory)
-            facts = self._facts(inventory, start, target, as_of, context, request.kind)
+            facts = self._facts(inventory, start, target, as_of, context, kind)
             if target is not None and target in self.catalog.offerings:
                 verdict = self.rules.eligibility(facts, context)
                 if not verdict.eligible:
@@ -59,7 +64,8 @@ class Engine:
                 decisions += verdict.reasons
             migrations = self._migrations(facts, context)
         delta = DeltaBuilder(self.catalog, inventory, as_of, migrations).build(request)
-        result = ChangeResult(self.catalog, inventory, delta, context, decisions)
+        result = ChangeResult(self.catalog, inventory, delta, context, decisions,
+                              change_kind=kind if kind != request.kind else None)
         if self.rules is not None and facts is not None:
             offerings = [p.offering_id for p in result.shared_projection() if p.offering_id]
             facts.projected.offerings = sorted(set(offerings))
@@ -149,7 +155,14 @@ class ChangeResult:
     """Prices before → after, promotions, penalties, fees, recommendations."""
     renewal: Renewal | None = None
     """For a renewal: the new term and what shaped it."""
+    change_kind: str | None = None
+    """What rules call the change (``change.kind``) when the request's kind does not say it: ``renew`` for the
+    change to a successor that an end-of-sale renewal is (S9)."""
     _projection: tuple[Any, list[Product]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return self.change_kind or self.delta.request.kind
 
     @property
     def rule_ids(self) -> list[str]:
@@ -253,6 +266,9 @@ class ChangeResult:
                             "before": amount(p.before), "after": amount(p.after)} for p in c.promotions],
             "recommendations": [{"offering": r.offering_id, "parent": r.parent_id, "message": r.message,
                                  "price": amount(r.price), "rule": r.rule_id} for r in c.recommendations],
+            "attributions": [{"product": a.product_id, "alteration": a.source, "promotion": a.promotion_id,
+                              "by": a.how, "candidates": list(a.candidates), "ambiguous": a.ambiguous}
+                             for a in c.attributions],
         }
 
     def projected(self) -> list[Product]:

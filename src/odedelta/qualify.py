@@ -2,7 +2,8 @@
 
 Candidates (S6): the offerings the catalog relates to the installed one (upgrade, downgrade, replacedBy…), its
 successors, the offerings of its categories with the same specification, and offerings eligibility rules name
-with that specification; for a bundle only bundles (a plan does not change into one of its parts); for a
+with that specification (offerings without a specification: those sharing a component specification —
+:func:`same_kind`); for a bundle only bundles (a plan does not change into one of its parts); for a
 component of a bundle,
 the other offerings of its specification that the bundle can hold. Each is judged like a real change: not
 sellable (lifecycle, validFor), refused by eligibility or compatibility rules, or structurally impossible (a value
@@ -20,7 +21,8 @@ from .delta import Reason
 from .errors import RequestError
 from .inventory import Inventory
 from .jsonio import iso
-from .money import Money
+from .consequences import Charge, PromotionChange
+from .money import Money, total
 from .requests import ChangeOffer, Context
 
 if TYPE_CHECKING:
@@ -39,6 +41,37 @@ class Candidate:
     penalties: Money | None = None
     promotions_gained: list[str] = field(default_factory=list)
     promotions_lost: list[str] = field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
+    """Everything due once with the change: penalties, fees, one-time prices of added products, proration."""
+    promotions: list[PromotionChange] = field(default_factory=list)
+    """Promotions the change keeps, loses or brings, with their monthly value before and after."""
+    due_now: Money | None = None
+
+    @property
+    def fees(self) -> Money | None:
+        """Fees and one-time prices of added products (penalties apart)."""
+        if self.due_now is None:
+            return None
+        return total((c.amount.rounded() for c in self.charges if c.kind in ("fee", "oneTime")), self.due_now.currency)
+
+    def money_lines(self) -> list[str]:
+        """The money consequences in words, one per line (text report and TMF679 notes)."""
+        lines = []
+        if self.difference is not None and self.recurring_before is not None and self.recurring_after is not None:
+            sign = "+" if self.difference.amount >= 0 else ""
+            lines.append(f"monthly {self.recurring_before} → {self.recurring_after} ({sign}{self.difference})")
+        if self.due_now is not None and self.due_now.amount:
+            lines.append(f"due now {self.due_now}")
+        for charge in self.charges:
+            why = f" — {charge.explanation}" if charge.explanation and charge.kind == "penalty" else ""
+            lines.append(f"{charge.kind} {charge.name}: {charge.amount.rounded()} ({charge.source}){why}")
+        for promotion in self.promotions:
+            if promotion.status == "kept":
+                continue
+            worth = promotion.before if promotion.status == "lost" else promotion.after
+            lines.append(f"promotion {promotion.status}: {promotion.name} ({promotion.promotion_id})"
+                         + (f", {worth}/month" if worth is not None else ""))
+        return lines
 
     @property
     def difference(self) -> Money | None:
@@ -74,6 +107,15 @@ class Qualification:
             if not candidate.qualified:
                 item["eligibilityUnavailabilityReason"] = [{"code": r.code, "label": r.message}
                                                            for r in candidate.reasons]
+            if candidate.qualified and candidate.recurring_after is not None:
+                prices = [{"name": "Monthly price after the change", "priceType": "recurring",
+                           "recurringChargePeriod": "month",
+                           "price": {"taxIncludedAmount": _money(candidate.recurring_after)}}]
+                prices += [{"name": c.name, "priceType": "oneTime", "description": f"{c.kind}; {c.source}",
+                            "price": {"taxIncludedAmount": _money(c.amount)}} for c in candidate.charges]
+                item["product"]["productPrice"] = prices
+                item["note"] = [{"id": f"{index}-{n}", "text": line}
+                                for n, line in enumerate(candidate.money_lines(), start=1)]
             if candidate.alternative:
                 item["alternateProductOfferingProposal"] = [{
                     "id": f"{index}-1",
@@ -106,11 +148,19 @@ class Qualification:
                     sign = "+" if c.difference.amount >= 0 else ""
                     price = f" — {c.recurring_after}/month ({sign}{c.difference})"
                 lines.append(f"  - {c.offering_id}{price}")
-                if c.penalties is not None and c.penalties.amount:
-                    lines.append(f"      penalties due: {c.penalties}")
-                for label, ids in (("promotions gained", c.promotions_gained), ("promotions lost", c.promotions_lost)):
-                    if ids:
-                        lines.append(f"      {label}: {', '.join(ids)}")
+                if c.due_now is not None and c.due_now.amount:
+                    parts = [f"penalties {c.penalties}" if c.penalties is not None and c.penalties.amount else "",
+                             f"fees {c.fees}" if c.fees is not None and c.fees.amount else ""]
+                    detail = ", ".join(p for p in parts if p)
+                    lines.append(f"      due now: {c.due_now}" + (f" ({detail})" if detail else ""))
+                for charge in c.charges:
+                    why = f" — {charge.explanation}" if charge.explanation and charge.kind == "penalty" else ""
+                    lines.append(f"        {charge.name}: {charge.amount.rounded()} ({charge.kind}; {charge.source}){why}")
+                for status, label in (("gained", "promotion gained"), ("lost", "promotion lost")):
+                    for p in (p for p in c.promotions if p.status == status):
+                        worth = p.after if status == "gained" else p.before
+                        lines.append(f"      {label}: {p.name} ({p.promotion_id})"
+                                     + (f", {worth}/month" if worth is not None else ""))
                 for reason in c.reasons:
                     lines.append(f"      {reason.message} ({reason.code}; {reason.source})")
                 if c.alternative:
@@ -130,6 +180,14 @@ class Qualification:
                     "reasons": [{"code": r.code, "message": r.message, "source": r.source} for r in c.reasons],
                     **({"alternative": c.alternative} if c.alternative else {}),
                     **({"penalties": c.penalties.rounded().amount} if c.penalties is not None else {}),
+                    **({"fees": c.fees.rounded().amount, "dueNow": c.due_now.rounded().amount,
+                        "charges": [{"kind": ch.kind, "name": ch.name, "amount": ch.amount.rounded().amount,
+                                     "source": ch.source, "explanation": ch.explanation} for ch in c.charges],
+                        "promotions": [{"promotion": p.promotion_id, "name": p.name, "status": p.status,
+                                        "before": p.before.rounded().amount if p.before is not None else None,
+                                        "after": p.after.rounded().amount if p.after is not None else None}
+                                       for p in c.promotions]}
+                       if c.due_now is not None and c.fees is not None else {}),
                     **({"promotionsGained": c.promotions_gained, "promotionsLost": c.promotions_lost}
                        if c.qualified else {}),
                     **({"recurringBefore": c.recurring_before.rounded().amount,
@@ -142,27 +200,42 @@ class Qualification:
         }
 
 
+def _money(amount: Money) -> dict[str, Any]:
+    rounded = amount.rounded()
+    return {"unit": rounded.currency, "value": rounded.amount}
+
+
 def candidates(engine: Engine, inventory: Inventory, product_id: str) -> list[str]:
     catalog = engine.catalog
     product = inventory.product(product_id)
     current = product.offering_id or ""
     parent = inventory.parent(product_id)
     if parent is not None:  # a component: the other offerings of its specification its bundle can hold
-        spec = catalog.graph.specification_of(current)
         slots = catalog.graph.components(inventory.product(parent).offering_id or "")
-        found = {s.offering_id for s in slots if catalog.graph.specification_of(s.offering_id) == spec}
+        found = {s.offering_id for s in slots if same_kind(engine, current, s.offering_id)}
     else:  # related offerings, successors, and offerings of its categories with the same specification
-        spec = catalog.graph.specification_of(current)
         found = {target for target, _ in catalog.graph.related(current)}
         found.update(catalog.successors(current))
         for category in catalog.graph.categories_of(current):
-            found.update(o for o in catalog.graph.offerings_in_category(category)
-                         if catalog.graph.specification_of(o) == spec)
+            found.update(o for o in catalog.graph.offerings_in_category(category) if same_kind(engine, current, o))
         if engine.rules is not None:
-            found.update(o for o in _offerings_named_by_rules(engine) if catalog.graph.specification_of(o) == spec)
+            found.update(o for o in _offerings_named_by_rules(engine) if same_kind(engine, current, o))
         found = {o for o in found if not catalog.graph.components(current) or catalog.graph.components(o)}
     found.discard(current)
     return sorted(found)
+
+
+def same_kind(engine: Engine, a: str, b: str) -> bool:
+    """Whether offering ``b`` is the same kind of thing as ``a``: the same product specification; for offerings
+    without one (a bundle defined by its parts), a component specification in common. A missing specification never
+    matches another missing one."""
+    graph = engine.catalog.graph
+    spec_a, spec_b = graph.specification_of(a), graph.specification_of(b)
+    if spec_a is not None or spec_b is not None:
+        return spec_a == spec_b
+    parts_a = {graph.specification_of(c.offering_id) for c in graph.components(a)} - {None}
+    parts_b = {graph.specification_of(c.offering_id) for c in graph.components(b)} - {None}
+    return bool(parts_a & parts_b)
 
 
 def _offerings_named_by_rules(engine: Engine) -> set[str]:
@@ -218,6 +291,9 @@ def qualify(engine: Engine, inventory: Inventory, product_id: str, *, as_of: dat
                 candidate.penalties = result.consequences.penalty_total
                 candidate.promotions_gained = result.consequences.promotion_ids("gained")
                 candidate.promotions_lost = result.consequences.promotion_ids("lost")
+                candidate.charges = list(result.consequences.charges)
+                candidate.promotions = list(result.consequences.promotions)
+                candidate.due_now = result.consequences.due_now
         found.append(candidate)
     executor = engine.rules.executor_name if engine.rules is not None else None
     return Qualification(product_id, current, as_of, found, executor)

@@ -23,7 +23,7 @@ from .errors import RequestError
 from .inventory import Inventory
 from .requests import ChangeOffer, Context, Renew
 from .months import add_months
-from .rules.facts import current_term
+from .terms import add_term, last_term
 from .rules.language import RenewalEffect
 from .tmf import ProductTerm, Quantity, TimePeriod
 
@@ -69,7 +69,7 @@ def new_term(start: datetime, months: int) -> ProductTerm:
 def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: datetime, context: Context) -> ChangeResult:
     from .delta import DeltaBuilder
     from .engine import ChangeResult, NotEligible
-    from .rules import Verdict
+    from .rules import RuleOutcome, Verdict
     from .rules.facts import change_facts
 
     catalog = engine.catalog
@@ -79,40 +79,47 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
         raise RequestError(f"no installed product {request.product!r}{did_you_mean(request.product, inventory.products)}")
     product = inventory.product(request.product)
     offering = product.offering_id or ""
-    term = current_term(product, as_of)
+    term = last_term(product.product_term)  # a renewal follows the last term, even one not begun (renewed already)
     if term is None or term.valid_for is None or term.valid_for.end is None:
         raise RequestError(f"{product.id} has no commitment term to renew")
     effect, rule_id = RenewalEffect(), None
+    facts = change_facts(catalog, inventory, product_id=product.id, target_id=offering, as_of=as_of,
+                         context=context, kind="renew")
     if engine.rules is not None:
-        facts = change_facts(catalog, inventory, product_id=product.id, target_id=offering, as_of=as_of,
-                             context=context, kind="renew")
         rule = engine.rules.first("renewal", facts, context)
         if rule is not None:
             effect, rule_id = rule.model.then, rule.id  # type: ignore[attr-defined]
     if not effect.allowed:
-        from .rules import RuleOutcome
-
         verdict = Verdict(False, [RuleOutcome(rule_id or "", "renewal", "renewal_refused",
                                               effect.message or "renewal is not possible")])
         raise NotEligible(f"not eligible: renewal of {product.id}: {effect.message or 'refused'} [rule {rule_id}]",
                           verdict)
     months = request.months or effect.months or (term.duration.months() if term.duration else None) or 12
     previous_end = term.valid_for.end
+    if effect.window_days is not None and as_of < previous_end - timedelta(days=effect.window_days):
+        opens = (previous_end - timedelta(days=effect.window_days)).date().isoformat()
+        raise RequestError(f"{product.id} cannot be renewed yet: renewal opens {effect.window_days} days before the "
+                           f"term ends, on {opens} [rule {rule_id}]")
+    renewed = RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal") if rule_id else None
     sellable, why = catalog.sellable(offering, as_of)
     if not sellable:  # S9: renewing means moving to the successor, with its own term
-        successors = catalog.successors(offering)
-        if not successors:
-            raise RequestError(f"{why}; it cannot be renewed and the catalog names no successor")
-        successor = successors[0]
-        result = engine.change(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of, context=context)
-        successor_months = _offering_months(engine, successor) or months
+        found = successor_of(engine, inventory, product.id, as_of=as_of, context=context, effect=effect,
+                             rule_id=rule_id)
+        if found is None:
+            raise RequestError(f"{why}; it cannot be renewed and neither the catalog nor a rule names a successor")
+        successor, named_by = found
+        result = engine._change(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of,
+                                context=context, kind="renew")
+        successor_months = request.months or _offering_months(engine, successor) or months
         root = result.item(result.delta.root_product_id or product.id)
         term_after = new_term(as_of, successor_months)
-        root.terms = [*product.product_term, term_after]
+        root.terms = add_term(product.product_term, term_after)
         root.reasons.insert(0, Reason("end_of_sale", f"{why}: it cannot be renewed; the renewal moves it to its "
-                                                     f"successor {successor}", f"catalog:{offering}"))
-        root.reasons.append(_term_reason(term_after, successor_months, "starting on the day of the change", None))
+                                                     f"successor {successor}", named_by))
+        root.reasons.append(_term_reason(term_after, successor_months, "starting on the day of the change", rule_id))
         result.renewal = Renewal(product.id, term_after, previous_end, rule_id, successor, effect)
+        if renewed is not None:
+            result.decisions.append(renewed)
         if result.consequences is not None:
             from .consequences import apply_renewal_benefit
 
@@ -120,27 +127,48 @@ def renew(engine: Engine, inventory: Inventory, request: Renew, *, as_of: dateti
             result.consequences.promotions = result.consequences.promotions + [
                 c for c in _benefit_changes(result) if c not in result.consequences.promotions]
         return result
-    if effect.window_days is not None and as_of < previous_end - timedelta(days=effect.window_days):
-        opens = (previous_end - timedelta(days=effect.window_days)).date().isoformat()
-        raise RequestError(f"{product.id} cannot be renewed yet: renewal opens {effect.window_days} days before the "
-                           f"term ends, on {opens} [rule {rule_id}]")
     expired = previous_end <= as_of
     start = as_of if (effect.start == "as_of" or (effect.start is None and expired)) else previous_end
     term_after = new_term(start, months)
     delta = DeltaBuilder(catalog, inventory, as_of).build(request)
-    delta.items[0].terms = [*product.product_term, term_after]
+    delta.items[0].terms = add_term(product.product_term, term_after)
     when = "after the previous term ended" if expired else "at the end of the current term"
     delta.items[0].reasons.append(_term_reason(term_after, months, when, rule_id))
     result = ChangeResult(catalog, inventory, delta, context)
     result.renewal = Renewal(product.id, term_after, previous_end, rule_id, None, effect)
-    if rule_id is not None:
-        from .rules import RuleOutcome
-
-        result.decisions.append(RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"))
+    if renewed is not None:
+        result.decisions.append(renewed)
     from .consequences import compute
 
     result.consequences = compute(result, engine.rules, None)
     return result
+
+
+def successor_of(engine: Engine, inventory: Inventory, product_id: str, *, as_of: datetime, context: Context,
+                 effect: RenewalEffect | None = None, rule_id: str | None = None) -> tuple[str, str] | None:
+    """The offering an end-of-sale product moves to, and who names it: the catalog (``replacedBy`` and the other
+    successor relationships), else the renewal rule (``successor:``), else a migration rule from its offering or
+    specification to a sellable offering. ``(offering, source)`` with source ``catalog:<id>`` or ``rule:<id>``."""
+    from .rules.facts import change_facts
+
+    catalog = engine.catalog
+    offering = inventory.product(product_id).offering_id or ""
+    for successor in catalog.successors(offering):
+        return successor, f"catalog:{offering}"
+    if effect is not None and effect.successor is not None:
+        return effect.successor, f"rule:{rule_id}"
+    if engine.rules is None:
+        return None
+    facts = change_facts(catalog, inventory, product_id=product_id, target_id=None, as_of=as_of, context=context,
+                         kind="renew")
+    spec = catalog.graph.specification_of(offering)
+    for rule, migration in engine.rules.migrations(facts, context):
+        source, dest = migration.from_, migration.to
+        if source.offering not in (None, offering) or source.specification not in (None, spec):
+            continue
+        if dest.offering is not None and dest.offering != offering and catalog.sellable(dest.offering, as_of)[0]:
+            return dest.offering, f"rule:{rule.id}"
+    return None
 
 
 def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None) -> Reason:
@@ -179,7 +207,7 @@ def term_notices(engine: Engine, inventory: Inventory, *, as_of: datetime, conte
 
     notices = []
     for product in inventory.products.values():
-        term = current_term(product, as_of)
+        term = last_term(product.product_term)
         if term is None or term.valid_for is None or term.valid_for.end is None or term.valid_for.end <= as_of:
             continue
         offering = product.offering_id or ""
@@ -194,9 +222,10 @@ def term_notices(engine: Engine, inventory: Inventory, *, as_of: datetime, conte
         days_left = (term.valid_for.end - as_of).days
         if days_left > notice:
             continue
-        successors = engine.catalog.successors(offering)
         sellable = engine.catalog.sellable(offering, as_of)[0]
-        at_end = "migrate" if not sellable and successors else (effect.at_end or "renew")
+        found = None if sellable and effect.at_end != "migrate" else successor_of(
+            engine, inventory, product.id, as_of=as_of, context=context, effect=effect, rule_id=rule_id)
+        at_end = "migrate" if found is not None else (effect.at_end or "renew")
         notices.append(TermNotice(product.id, offering, term.valid_for.end, days_left, at_end, notice,
-                                  successors[0] if successors and at_end == "migrate" else None, rule_id))
+                                  found[0] if found is not None else None, rule_id))
     return notices

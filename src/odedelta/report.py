@@ -60,6 +60,10 @@ def _consequence_summary(result: ChangeResult) -> list[str]:
             for p in chosen:
                 worth = p.before if status == "lost" else p.after
                 lines.append(f"  - {p.name} ({p.promotion_id})" + (f": {worth}/month" if worth else ""))
+    ambiguous = [a for a in c.attributions if a.ambiguous]
+    if ambiguous:
+        lines.append("Price alterations whose promotion is ambiguous (each counted once):")
+        lines += [f"  - {a.describe()}" for a in ambiguous]
     removed = [i for i in result.items if i.action is Action.DELETE and i.reasons[0].code != "parent_deleted"]
     if removed:
         lines.append("Services removed:")

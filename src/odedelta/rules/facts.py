@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from ..catalog import Catalog
 from ..inventory import Inventory
 from ..months import months_between, months_started
+from ..terms import current_term as _current_term
 from ..pricing import RECURRING, catalog_prices
 from ..requests import Context
 from ..tmf import Product, ProductTerm
@@ -169,15 +170,8 @@ def reference_markdown() -> str:
 
 
 def current_term(product: Product, as_of: dt.datetime) -> ProductTerm | None:
-    """The term in force at ``as_of``, else the one that ended last, else the first recorded."""
-    terms = [t for t in product.product_term if t.valid_for is not None]
-    for term in terms:
-        if term.valid_for is not None and term.valid_for.contains(as_of):
-            return term
-    ended = [t for t in terms if t.valid_for and t.valid_for.end and t.valid_for.end <= as_of]
-    if ended:
-        return max(ended, key=lambda t: t.valid_for.end)  # type: ignore[union-attr,return-value,arg-type]
-    return product.product_term[0] if product.product_term else None
+    """The product's current term at ``as_of``: the latest started (:func:`odedelta.terms.current_term`)."""
+    return _current_term(product.product_term, as_of)
 
 
 def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
