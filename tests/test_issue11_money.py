@@ -398,3 +398,74 @@ def test_qualification_shows_fees(demo_engine: Engine, inventories: dict[str, od
     assert [(c.kind, str(c.amount)) for c in mobile_l.charges] == [("fee", "10.00 EUR"), ("penalty", "175.00 EUR")]
     assert str(mobile_l.fees) == "10.00 EUR" and str(mobile_l.due_now) == "185.00 EUR"
     assert "due now: 185.00 EUR (penalties 175.00 EUR, fees 10.00 EUR)" in answer.explain()
+
+
+# ------------------------------------------------------------------------------------------------ rule-named successors
+
+
+def _demo_without_replaced_by(tmp_path: Path) -> odedelta.Catalog:
+    demo_dir = Path(__file__).resolve().parent.parent / "catalogs" / "demo"
+    target = tmp_path / "demo"
+    target.mkdir()
+    for file in demo_dir.glob("*.json"):
+        data = json.loads(file.read_text())
+        if file.name == "productOffering.json":
+            for offering in data:
+                if offering["id"] == "po-mobile-classic":
+                    offering.pop("productOfferingRelationship")
+        (target / file.name).write_text(json.dumps(data))
+    return odedelta.load_catalog(target)
+
+
+_RENEWAL_TO_SUCCESSOR = """rules:
+  - id: classic-renews-into-mobile-l
+    kind: renewal
+    description: Retired mobile plans renew into Mobile L, 10 % off the successor while the new term runs.
+    priority: 10
+    when: "installed.offering == 'po-mobile-classic'"
+    then:
+      months: 12
+      window_days: 60
+      at_end: migrate
+      successor: po-mobile-l
+      discount: {name: Renewal discount, value: "10%", applies_to: successor}
+"""
+
+_MIGRATION_TO_SUCCESSOR = """rules:
+  - id: classic-becomes-mobile-l
+    kind: migration
+    description: A retired classic plan becomes Mobile L.
+    then: {from: {offering: po-mobile-classic}, to: {offering: po-mobile-l}}
+"""
+
+
+@pytest.mark.parametrize(("rules", "source"), [(_RENEWAL_TO_SUCCESSOR, "rule:classic-renews-into-mobile-l"),
+                                               (_MIGRATION_TO_SUCCESSOR, "rule:classic-becomes-mobile-l")])
+def test_an_end_of_sale_renewal_finds_its_successor_in_the_rules(tmp_path: Path, rules: str, source: str) -> None:
+    # missing capability: only the catalog's replacedBy named a successor
+    catalog = _demo_without_replaced_by(tmp_path)
+    engine = _with_rules(catalog, tmp_path, rules)
+    inventory = odedelta.load_inventory(Path(__file__).resolve().parent.parent / "catalogs/demo/inventories/carol.json",
+                                        catalog)
+    result = engine.change(inventory, Renew(product="C-1"), as_of=S9_AS_OF)
+    root = result.item("C-1")
+    assert (root.offering_id, root.reasons[0].code, root.reasons[0].source) == ("po-mobile-l", "end_of_sale", source)
+    money = result.consequences
+    assert money is not None
+    if rules is _RENEWAL_TO_SUCCESSOR:
+        # Mobile L 39.00 − 10 % renewal (3.90) − 5 % loyalty (1.95, rule loyal-customers-5-percent) + Voicemail Plus
+        assert [d.product_id for d in money.after.promotions["rule:classic-renews-into-mobile-l"]] == ["C-1"]
+        assert sorted((d.source, str(d.amount)) for d in money.after.products["C-1"].discounts) == [
+            ("rule:classic-renews-into-mobile-l", "3.90 EUR"), ("rule:loyal-customers-5-percent", "1.95 EUR")]
+        assert str(money.recurring_after) == "35.15 EUR"
+    notices = engine.term_notices(inventory, as_of=S9_AS_OF)
+    assert [(n.product_id, n.at_end, n.successor) for n in notices if n.product_id == "C-1"] == [
+        ("C-1", "migrate", "po-mobile-l")]
+
+
+def test_without_any_successor_an_end_of_sale_renewal_is_refused(tmp_path: Path) -> None:
+    catalog = _demo_without_replaced_by(tmp_path)
+    inventory = odedelta.load_inventory(Path(__file__).resolve().parent.parent / "catalogs/demo/inventories/carol.json",
+                                        catalog)
+    with pytest.raises(RequestError, match="neither the catalog nor a rule names a successor"):
+        Engine(catalog).change(inventory, Renew(product="C-1"), as_of=S9_AS_OF)
