@@ -220,6 +220,9 @@ def test_s9_end_of_sale_renewal_is_a_renewal(demo: odedelta.Catalog, inventories
     assert "mobile-renewal-12-months" in result.rule_ids
     root = result.item("C-1")
     assert [r.source for r in root.reasons if r.code == "renewed"] == ["rule:mobile-renewal-12-months"]
+    # the renewal brings the new term: an upgrade's re-engagement (timing rule) does not add a second one
+    assert "reengaged" not in root.codes
+    assert result.summary().startswith("Renew the commitment of C-1: Mobile Classic (2022) (po-mobile-classic) is no")
 
 
 def test_s9_renewal_honours_the_window(demo_engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:

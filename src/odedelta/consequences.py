@@ -185,6 +185,8 @@ def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
         policy, source = request.timing, "request"
     if request.reengage is not None:
         reengage = request.reengage
+    if result.kind == "renew":
+        reengage = False  # a renewal (S9: to the successor) brings its own new term
     as_of = result.as_of
     period = billing_period(as_of, result.context.billing_cycle_day)
     effective = as_of

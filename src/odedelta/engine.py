@@ -301,6 +301,10 @@ class ChangeResult:
         request = self.delta.request
         name = self._name
         match request.kind:
+            case "change_offer" if self.kind == "renew":
+                current = self.inventory.product(request.product).offering_id  # type: ignore[union-attr]
+                return (f"Renew the commitment of {request.product}: {name(current)} is no longer sold, it moves to "  # type: ignore[union-attr]
+                        f"{name(request.to)}")  # type: ignore[union-attr]
             case "change_offer":
                 current = self.inventory.product(request.product).offering_id  # type: ignore[union-attr]
                 return f"Change {request.product} from {name(current)} to {name(request.to)}"  # type: ignore[union-attr]
