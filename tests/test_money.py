@@ -31,3 +31,25 @@ def test_floats_are_refused() -> None:
 def test_total_of_nothing_is_zero_in_that_currency() -> None:
     assert total([], "EUR") == Money(Decimal(0), "EUR")
     assert total([Money(Decimal("1.5"), "EUR")] * 3, "EUR").amount == Decimal("4.5")
+
+
+@pytest.mark.parametrize(("currency", "amount", "expected"), [
+    ("CLP", "1234.5", "1234"), ("XOF", "999.51", "1000"), ("VND", "20500.49", "20500"), ("ISK", "10.5", "10"),
+    ("OMR", "1.2345", "1.234"), ("JOD", "1.2355", "1.236"), ("KWD", "0.0005", "0.000"), ("BHD", "3.14159", "3.142"),
+    ("CLF", "1.234567", "1.2346"), ("EUR", "2.345", "2.34"),
+])
+def test_minor_units_follow_iso_4217(currency: str, amount: str, expected: str) -> None:
+    # issue 11, defect 7: a hand list of five currencies rounded CLP, XOF, VND, ISK to cents and OMR, JOD to cents
+    assert Money(Decimal(amount), currency).rounded().amount == Decimal(expected)
+    assert str(Money(Decimal(amount), currency).rounded().amount) == expected
+
+
+def test_minor_units_come_from_the_maintained_table() -> None:
+    from iso4217 import Currency
+
+    from odedelta.model.money import minor_units
+
+    for currency in Currency:
+        if currency.exponent is not None:
+            assert minor_units(currency.code) == currency.exponent, currency.code
+    assert minor_units("XAU") == 2 and minor_units("ZZZ") == 2  # no minor unit / not a currency: two places

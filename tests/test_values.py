@@ -123,5 +123,5 @@ def test_a_change_result_is_a_plain_record(demo: odedelta.Catalog,
                                            inventories: dict[str, odedelta.Inventory]) -> None:
     result = Engine(demo).change(inventories["bob"], ChangeOffer(product="B-1", to="po-mobile-l"), as_of=AS_OF)
     fields = {f.name for f in dataclasses.fields(ChangeResult)}
-    assert fields == {"catalog", "inventory", "delta", "context", "decisions", "consequences", "renewal"}
+    assert fields == {"catalog", "inventory", "delta", "context", "decisions", "consequences", "renewal", "change_kind"}
     assert not any(hasattr(result, name) for name in ("to_tmf622", "explain", "to_dict"))

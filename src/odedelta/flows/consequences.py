@@ -21,6 +21,7 @@ from odedelta.model.pricing import ONE_TIME, catalog_prices
 from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
 from odedelta.model.tmf import Product
 from odedelta.model.calendar import billing_period, new_term
+from odedelta.model.terms import add_term
 from odedelta.flows.result import ChangeResult
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome
@@ -89,6 +90,8 @@ def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None,
         policy, source = request.timing, "request"
     if request.reengage is not None:
         reengage = request.reengage
+    if result.kind == "renew":
+        reengage = False  # a renewal (S9: to the successor) brings its own new term
     as_of = result.as_of
     period = billing_period(as_of, result.context.billing_cycle_day)
     effective = as_of
@@ -120,7 +123,7 @@ def _reengage(result: ChangeResult, timing: Timing) -> list[Amendment]:
     term = new_term(timing.effective, months)
     why = Reason("reengaged", f"the commitment restarts: a new {months}-month term from "
                               f"{timing.effective.date().isoformat()}; no penalty is due", timing.source)
-    return [Recommit(root.product_id, (*product.product_term, term), (why,))]
+    return [Recommit(root.product_id, tuple(add_term(product.product_term, term)), (why,))]
 
 
 def _proration(consequences: Consequences, timing: Timing, name: Callable[[str], str]) -> list[Charge]:
@@ -182,13 +185,18 @@ def _currency(before: Bill, after: Bill, before_ids: list[str], after_ids: list[
 
 
 def apply_renewal_benefit(result: ChangeResult, after: Bill) -> None:
-    """A renewal rule's discount, on the products of its offering, while the new term runs."""
+    """A renewal rule's discount while the new term runs: on the renewed product and its components only (not on
+    another product of the same offering the customer did not renew); ``applies_to: successor`` means the offering
+    an end-of-sale product renews into."""
     renewal = result.renewal
     if renewal is None or renewal.effect is None or renewal.effect.discount is None:
         return
     benefit = renewal.effect.discount
+    target = renewal.successor if benefit.applies_to == "successor" else benefit.applies_to
+    projected = result.shared_inventory
+    renewed = set(projected.subtree(renewal.product_id)) if renewal.product_id in projected.products else set()
     for entry in after.products.values():
-        if entry.offering_id == benefit.applies_to:
+        if entry.offering_id == target and entry.product_id in renewed:
             granted = add_discount(entry, f"rule:{renewal.rule_id}", benefit.name, benefit.value)
             if granted is not None:
                 after.promotions.setdefault(f"rule:{renewal.rule_id}", []).append(granted)
@@ -324,7 +332,7 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
             continue
         target = None if item.action is Action.DELETE else item.offering_id
         facts = change_facts(result.catalog, result.inventory, product_id=product.id, target_id=target,
-                             as_of=result.as_of, context=result.context, kind=result.delta.request.kind)
+                             as_of=result.as_of, context=result.context, kind=result.kind)
         entry = before.products.get(product.id)
         term = term_facts(product, result.as_of)
         if term.end is not None and timing.effective.date() >= term.end:
@@ -360,6 +368,10 @@ def _penalty_amount(effect: object, facts: Facts, currency: str) -> tuple[Money,
         return Money.zero(currency), "waived"
     if formula == "fixed":
         amount, text = effect.amount, "fixed amount"  # type: ignore[attr-defined]
+    elif formula == "remaining_months" and effect.amount is not None:  # type: ignore[attr-defined]
+        per_month = effect.amount  # type: ignore[attr-defined]
+        amount = months * per_month
+        text = f"{months} months remaining × {money(per_month)}"
     elif formula == "remaining_months":
         factor = effect.factor  # type: ignore[attr-defined]
         amount = months * price * factor

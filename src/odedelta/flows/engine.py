@@ -57,12 +57,13 @@ class Engine:
 
     def _change(self, inventory: Inventory, request: Request, as_of: datetime, context: Context,
                 renewal: Renewal | None, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
+        kind = "renew" if renewal is not None else request.kind  # an end-of-sale renewal is a renewal to rules (S9)
         decisions: list[RuleOutcome] = []
         migrations: MigrationLookup | None = None
         facts: Facts | None = None
         if self.rules is not None:
             start, target = _endpoints(request, inventory)
-            facts = self._facts(inventory, start, target, as_of, context, request.kind)
+            facts = self._facts(inventory, start, target, as_of, context, kind)
             if target is not None and target in self.catalog.offerings:
                 verdict = self.rules.eligibility(facts, context)
                 if not verdict.eligible:
@@ -76,7 +77,8 @@ class Engine:
         if amendments:
             delta = builder.amend(delta, amendments)
         # one record for the checks and the money: its projection is computed once
-        result = ChangeResult(self.catalog, inventory, delta, context, tuple(decisions), renewal=renewal)
+        result = ChangeResult(self.catalog, inventory, delta, context, tuple(decisions), renewal=renewal,
+                              change_kind=kind if kind != request.kind else None)
         if self.rules is not None and facts is not None:
             offerings = [p.offering_id for p in result.shared_projection if p.offering_id]
             facts.projected.offerings = sorted(set(offerings))

@@ -2,7 +2,8 @@
 
 Candidates (S6): the offerings the catalog relates to the installed one (upgrade, downgrade, replacedBy…), its
 successors, the offerings of its categories with the same specification, and offerings eligibility rules name
-with that specification; for a bundle only bundles (a plan does not change into one of its parts); for a
+with that specification (offerings without a specification: those sharing a component specification —
+:func:`same_kind`); for a bundle only bundles (a plan does not change into one of its parts); for a
 component of a bundle,
 the other offerings of its specification that the bundle can hold. Each is judged like a real change: not
 sellable (lifecycle, validFor), refused by eligibility or compatibility rules, or structurally impossible (a value
@@ -19,7 +20,8 @@ from typing import Any
 from odedelta.delta.items import Reason
 from odedelta.flows.result import Changer, Refusal
 from odedelta.model.inventory import Inventory
-from odedelta.model.money import Money
+from odedelta.model.money import Money, total
+from odedelta.money.charges import Charge, PromotionChange
 from odedelta.model.requests import ChangeOffer, Context
 
 
@@ -35,6 +37,18 @@ class Candidate:
     penalties: Money | None = None
     promotions_gained: list[str] = field(default_factory=list)
     promotions_lost: list[str] = field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
+    """Everything due once with the change: penalties, fees, one-time prices of added products, proration."""
+    promotions: list[PromotionChange] = field(default_factory=list)
+    """Promotions the change keeps, loses or brings, with their monthly value before and after."""
+    due_now: Money | None = None
+
+    @property
+    def fees(self) -> Money | None:
+        """Fees and one-time prices of added products (penalties apart)."""
+        if self.due_now is None:
+            return None
+        return total((c.amount.rounded() for c in self.charges if c.kind in ("fee", "oneTime")), self.due_now.currency)
 
     @property
     def difference(self) -> Money | None:
@@ -61,21 +75,31 @@ def candidates(engine: Changer, inventory: Inventory, product_id: str) -> list[s
     current = product.offering_id or ""
     parent = inventory.parent(product_id)
     if parent is not None:  # a component: the other offerings of its specification its bundle can hold
-        spec = catalog.graph.specification_of(current)
         slots = catalog.graph.components(inventory.product(parent).offering_id or "")
-        found = {s.offering_id for s in slots if catalog.graph.specification_of(s.offering_id) == spec}
+        found = {s.offering_id for s in slots if same_kind(engine, current, s.offering_id)}
     else:  # related offerings, successors, and offerings of its categories with the same specification
-        spec = catalog.graph.specification_of(current)
         found = {target for target, _ in catalog.graph.related(current)}
         found.update(catalog.successors(current))
         for category in catalog.graph.categories_of(current):
-            found.update(o for o in catalog.graph.offerings_in_category(category)
-                         if catalog.graph.specification_of(o) == spec)
+            found.update(o for o in catalog.graph.offerings_in_category(category) if same_kind(engine, current, o))
         if engine.rules is not None:
-            found.update(o for o in _offerings_named_by_rules(engine) if catalog.graph.specification_of(o) == spec)
+            found.update(o for o in _offerings_named_by_rules(engine) if same_kind(engine, current, o))
         found = {o for o in found if not catalog.graph.components(current) or catalog.graph.components(o)}
     found.discard(current)
     return sorted(found)
+
+
+def same_kind(engine: Changer, a: str, b: str) -> bool:
+    """Whether offering ``b`` is the same kind of thing as ``a``: the same product specification; for offerings
+    without one (a bundle defined by its parts), a component specification in common. A missing specification never
+    matches another missing one."""
+    graph = engine.catalog.graph
+    spec_a, spec_b = graph.specification_of(a), graph.specification_of(b)
+    if spec_a is not None or spec_b is not None:
+        return spec_a == spec_b
+    parts_a = {graph.specification_of(c.offering_id) for c in graph.components(a)} - {None}
+    parts_b = {graph.specification_of(c.offering_id) for c in graph.components(b)} - {None}
+    return bool(parts_a & parts_b)
 
 
 def _offerings_named_by_rules(engine: Changer) -> set[str]:
@@ -125,6 +149,9 @@ def qualify(engine: Changer, inventory: Inventory, product_id: str, *, as_of: da
                 candidate.penalties = result.consequences.penalty_total
                 candidate.promotions_gained = result.consequences.promotion_ids("gained")
                 candidate.promotions_lost = result.consequences.promotion_ids("lost")
+                candidate.charges = list(result.consequences.charges)
+                candidate.promotions = list(result.consequences.promotions)
+                candidate.due_now = result.consequences.due_now
         found.append(candidate)
     executor = engine.rules.executor_name if engine.rules is not None else None
     return Qualification(product_id, current, as_of, found, executor)

@@ -13,18 +13,18 @@ with the successor's own term starting on the day of the change.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from odedelta.delta.builder import DeltaBuilder
-
 from odedelta.delta.items import Reason, Recommit
 from odedelta.flows.consequences import compute
 from odedelta.flows.result import Changer, ChangeResult, Refusal, Renewal, TermNotice
-from odedelta.model.calendar import current_term, new_term
+from odedelta.model.calendar import new_term
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import ChangeOffer, Context, Renew
-from odedelta.model.tmf import ProductTerm
+from odedelta.model.terms import add_term, last_term
 from odedelta.rules import RuleOutcome, Verdict
 from odedelta.rules.facts import change_facts
 from odedelta.rules.language import RenewalEffect
@@ -37,7 +37,7 @@ def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datet
     catalog = engine.catalog
     product = inventory.installed(request.product)
     offering = product.offering_id or ""
-    term = current_term(product, as_of)
+    term = last_term(product.product_term)  # a renewal follows the last term, even one not begun (renewed already)
     if term is None or term.valid_for is None or term.valid_for.end is None:
         raise RequestError(f"{product.id} has no commitment term to renew")
     effect, rule_id = RenewalEffect(), None
@@ -54,37 +54,64 @@ def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datet
                        verdict)
     months = request.months or effect.months or (term.duration.months() if term.duration else None) or 12
     previous_end = term.valid_for.end
-    sellable, why = catalog.sellable(offering, as_of)
-    if not sellable:  # S9: renewing means moving to the successor, with its own term
-        successors = catalog.successors(offering)
-        if not successors:
-            raise RequestError(f"{why}; it cannot be renewed and the catalog names no successor")
-        successor = successors[0]
-        successor_months = _offering_months(engine, successor) or months
-        term_after = new_term(as_of, successor_months)
-        moved = Reason("end_of_sale", f"{why}: it cannot be renewed; the renewal moves it to its successor "
-                                      f"{successor}", f"catalog:{offering}")
-        recommit = Recommit(None, (*product.product_term, term_after),
-                            (_term_reason(term_after, successor_months, "starting on the day of the change", None),),
-                            first=moved)
-        return engine.evaluate(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of,
-                               context=context, amendments=[recommit],
-                               renewal=Renewal(product.id, term_after, previous_end, rule_id, successor, effect))
     if effect.window_days is not None and as_of < previous_end - timedelta(days=effect.window_days):
         opens = (previous_end - timedelta(days=effect.window_days)).date().isoformat()
         raise RequestError(f"{product.id} cannot be renewed yet: renewal opens {effect.window_days} days before the "
                            f"term ends, on {opens} [rule {rule_id}]")
+    renewed = (RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"),) if rule_id else ()
+    sellable, why = catalog.sellable(offering, as_of)
+    if not sellable:  # S9: renewing means moving to the successor, with its own term
+        found = successor_of(engine, inventory, product.id, as_of=as_of, context=context, effect=effect,
+                             rule_id=rule_id)
+        if found is None:
+            raise RequestError(f"{why}; it cannot be renewed and neither the catalog nor a rule names a successor")
+        successor, named_by = found
+        successor_months = request.months or _offering_months(engine, successor) or months
+        term_after = new_term(as_of, successor_months)
+        moved = Reason("end_of_sale", f"{why}: it cannot be renewed; the renewal moves it to its successor "
+                                      f"{successor}", named_by)
+        recommit = Recommit(None, tuple(add_term(product.product_term, term_after)),
+                            (_term_reason(term_after, successor_months, "starting on the day of the change", rule_id),),
+                            first=moved)
+        answer = engine.evaluate(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of,
+                                 context=context, amendments=[recommit],
+                                 renewal=Renewal(product.id, term_after, previous_end, rule_id, successor, effect))
+        return answer if isinstance(answer, Refusal) else replace(answer, decisions=answer.decisions + renewed)
     expired = previous_end <= as_of
     start = as_of if (effect.start == "as_of" or (effect.start is None and expired)) else previous_end
     term_after = new_term(start, months)
     when = "after the previous term ended" if expired else "at the end of the current term"
     builder = DeltaBuilder(catalog, inventory, as_of)
-    delta = builder.amend(builder.build(request), [Recommit(product.id, (*product.product_term, term_after),
+    delta = builder.amend(builder.build(request), [Recommit(product.id, tuple(add_term(product.product_term, term_after)),
                                                             (_term_reason(term_after, months, when, rule_id),))])
-    decisions = (RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"),) if rule_id else ()
-    result = ChangeResult(catalog, inventory, delta, context, decisions,
+    result = ChangeResult(catalog, inventory, delta, context, renewed,
                           renewal=Renewal(product.id, term_after, previous_end, rule_id, None, effect))
     return compute(result, engine.rules, None, builder.amend)
+
+
+def successor_of(engine: Changer, inventory: Inventory, product_id: str, *, as_of: datetime, context: Context,
+                 effect: RenewalEffect | None = None, rule_id: str | None = None) -> tuple[str, str] | None:
+    """The offering an end-of-sale product moves to, and who names it: the catalog (``replacedBy`` and the other
+    successor relationships), else the renewal rule (``successor:``), else a migration rule from its offering or
+    specification to a sellable offering. ``(offering, source)`` with source ``catalog:<id>`` or ``rule:<id>``."""
+    catalog = engine.catalog
+    offering = inventory.product(product_id).offering_id or ""
+    for successor in catalog.successors(offering):
+        return successor, f"catalog:{offering}"
+    if effect is not None and effect.successor is not None:
+        return effect.successor, f"rule:{rule_id}"
+    if engine.rules is None:
+        return None
+    facts = change_facts(catalog, inventory, product_id=product_id, target_id=None, as_of=as_of, context=context,
+                         kind="renew")
+    spec = catalog.graph.specification_of(offering)
+    for rule, migration in engine.rules.migrations(facts, context):
+        source, dest = migration.from_, migration.to
+        if source.offering not in (None, offering) or source.specification not in (None, spec):
+            continue
+        if dest.offering is not None and dest.offering != offering and catalog.sellable(dest.offering, as_of)[0]:
+            return dest.offering, f"rule:{rule.id}"
+    return None
 
 
 def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None) -> Reason:
@@ -107,7 +134,7 @@ def term_notices(engine: Changer, inventory: Inventory, *, as_of: datetime, cont
     offering)."""
     notices = []
     for product in inventory.products.values():
-        term = current_term(product, as_of)
+        term = last_term(product.product_term)
         if term is None or term.valid_for is None or term.valid_for.end is None or term.valid_for.end <= as_of:
             continue
         offering = product.offering_id or ""
@@ -122,9 +149,10 @@ def term_notices(engine: Changer, inventory: Inventory, *, as_of: datetime, cont
         days_left = (term.valid_for.end - as_of).days
         if days_left > notice:
             continue
-        successors = engine.catalog.successors(offering)
         sellable = engine.catalog.sellable(offering, as_of)[0]
-        at_end = "migrate" if not sellable and successors else (effect.at_end or "renew")
+        found = None if sellable and effect.at_end != "migrate" else successor_of(
+            engine, inventory, product.id, as_of=as_of, context=context, effect=effect, rule_id=rule_id)
+        at_end = "migrate" if found is not None else (effect.at_end or "renew")
         notices.append(TermNotice(product.id, offering, term.valid_for.end, days_left, at_end, notice,
-                                  successors[0] if successors and at_end == "migrate" else None, rule_id))
+                                  found[0] if found is not None else None, rule_id))
     return notices

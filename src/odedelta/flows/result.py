@@ -94,6 +94,13 @@ class ChangeResult:
     """Prices before → after, promotions, penalties, fees, recommendations."""
     renewal: Renewal | None = None
     """For a renewal: the new term and what shaped it."""
+    change_kind: str | None = None
+    """What rules call the change (``change.kind``) when the request's kind does not say it: ``renew`` for the
+    change to a successor that an end-of-sale renewal is (S9)."""
+
+    @property
+    def kind(self) -> str:
+        return self.change_kind or self.delta.request.kind
 
     @property
     def rule_ids(self) -> list[str]:

@@ -1,5 +1,5 @@
-"""Time in the model: calendar months, commitment terms and the billing period. One definition of a month for
-adding and for counting, used by renewals, penalties and proration alike."""
+"""Time in the model: commitment terms of a product and the billing period. Months are :mod:`odedelta.model.months`
+(one definition for adding and counting), a product's terms :mod:`odedelta.model.terms`."""
 
 from __future__ import annotations
 
@@ -7,49 +7,17 @@ import datetime as dt
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
+
+from odedelta.model import terms
 from odedelta.model.errors import RequestError
+from odedelta.model.months import add_months
 from odedelta.model.tmf import Product, ProductTerm, Quantity, TimePeriod
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by whole calendar months, clamped to the end of a shorter month (31 Jan + 1 → 28/29 Feb)."""
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise RequestError(f"{day.isoformat()} + {months} months is past the last date a calendar can hold "
-                           f"({dt.MAXYEAR}-12-31): as_of or a term is too far in the future")
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # day 28 exists in every month
-
-
-
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (negative when end is before start)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if end >= start and end.day < start.day:
-        months -= 1
-    elif end < start and end.day > start.day:
-        months += 1
-    return months
-
-
-
 def current_term(product: Product, as_of: dt.datetime) -> ProductTerm | None:
-    """The term in force at ``as_of``, else the one that ended last, else the first recorded."""
-    terms = [t for t in product.product_term if t.valid_for is not None]
-    for term in terms:
-        if term.valid_for is not None and term.valid_for.contains(as_of):
-            return term
-    ended = [t for t in terms if t.valid_for and t.valid_for.end and t.valid_for.end <= as_of]
-    if ended:
-        return max(ended, key=lambda t: t.valid_for.end)  # type: ignore[union-attr,return-value,arg-type]
-    return product.product_term[0] if product.product_term else None
-
+    """The product's current term at ``as_of``: the latest started (:func:`odedelta.model.terms.current_term`)."""
+    return terms.current_term(product.product_term, as_of)
 
 
 def new_term(start: datetime, months: int) -> ProductTerm:
@@ -64,8 +32,15 @@ def billing_period(moment: datetime, cycle_day: int | None) -> tuple[datetime, d
     """The billing period ``[start, end)`` that contains ``moment`` for a bill on ``cycle_day`` of each month."""
     if cycle_day is None:
         return None
+    # the bill falls on cycle_day, or on the last day of a month shorter than that (31 → 28 February)
     day = moment.date()
-    start = day.replace(day=cycle_day) if day.day >= cycle_day else add_months(day.replace(day=cycle_day), -1)
-    end = add_months(start, 1)
+    try:
+        this_month = day + relativedelta(day=cycle_day)
+        start = this_month if day >= this_month else day + relativedelta(months=-1, day=cycle_day)
+        end = start + relativedelta(months=1, day=cycle_day)
+    except (ValueError, OverflowError):
+        raise RequestError(f"the billing period of {day.isoformat()} ends past the last date a calendar can hold "
+                           f"({dt.MAXYEAR}-12-31)") from None
     zone = moment.tzinfo
-    return (datetime(start.year, start.month, start.day, tzinfo=zone), datetime(end.year, end.month, end.day, tzinfo=zone))
+    return (datetime(start.year, start.month, start.day, tzinfo=zone),
+            datetime(end.year, end.month, end.day, tzinfo=zone))

@@ -1,8 +1,10 @@
 """Money: a ``Decimal`` amount with its currency. Never a float; never two currencies in one sum.
 
 Rounding: amounts are kept exact while they are computed; :meth:`Money.rounded` rounds to the currency's minor
-unit (two places unless listed in ``MINOR_UNITS``) with ``ROUND_HALF_EVEN`` (banker's rounding, as ISO 4217 billing
-systems do), and that happens once per line, at the point where a line is shown or emitted.
+unit with ``ROUND_HALF_EVEN`` (banker's rounding, as ISO 4217 billing systems do), and that happens once per line, at
+the point where a line is shown or emitted. The minor units (exponents) come from the ISO 4217 list as the
+``iso4217`` package ships it (kept in step with the maintenance agency's amendments); a code the list does not know,
+or one without a minor unit (gold, SDR: "N.A."), is rounded to two places.
 """
 
 from __future__ import annotations
@@ -11,10 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from iso4217 import Currency
+
 from odedelta.model.errors import CurrencyMismatch
 
-MINOR_UNITS: dict[str, int] = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3, "TND": 3}
+MINOR_UNITS: dict[str, int] = {c.code: c.exponent for c in Currency if c.exponent is not None}
+"""ISO 4217 code → number of decimals of its minor unit (CLP 0, EUR 2, KWD 3, CLF 4…), from the ``iso4217`` package."""
+DEFAULT_MINOR_UNITS = 2
 ROUNDING = ROUND_HALF_EVEN
+
+
+def minor_units(currency: str) -> int:
+    """The decimals a ``currency`` amount is rounded to: its ISO 4217 exponent, else two."""
+    return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +74,7 @@ class Money:
         return self.amount <= other.amount
 
     def rounded(self) -> Money:
-        places = MINOR_UNITS.get(self.currency, 2)
+        places = minor_units(self.currency)
         return Money(self.amount.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING), self.currency)
 
     def __str__(self) -> str:

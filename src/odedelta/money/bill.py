@@ -15,17 +15,20 @@ Interpretation of TMF671 (README, "Promotions"):
   ``actionEntityRef`` offering(s). Discounts never take a price below zero.
 
 Promotions are evaluated over all of the customer's products, before the change (the inventory) and after it (the
-projected inventory).
+projected inventory). An inventory ``productPriceAlteration`` that records a promotion (by id, by name, or by the
+promotion's action on that product: :mod:`odedelta.money.attribution`) is left to the promotion, so a discount is never
+counted twice; any other alteration is a standing reduction of the price.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from odedelta.money.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUSES
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
@@ -61,6 +64,8 @@ class Base:
     """Standing reductions of this price: ``(source, name, value)`` with value ``"20%"`` or ``"3.00"`` — catalog
     discount POPs related to the price (``popRelationship``), and inventory ``productPriceAlteration``s that no
     catalog promotion accounts for (a goodwill discount)."""
+    attributions: tuple[Attribution, ...] = ()
+    """Inventory alterations left to the catalog promotion they record (:mod:`odedelta.money.attribution`)."""
 
 
 @dataclass
@@ -103,6 +108,13 @@ class Bill:
     products: dict[str, ProductBill]
     promotions: dict[str, list[Discount]]
     """Promotion id → the discounts it grants (only promotions that discount something the customer holds)."""
+    attributions: list[Attribution] = field(default_factory=list)
+    """Every inventory alteration read as a promotion's record (counted once, as the promotion)."""
+
+    @property
+    def ambiguous(self) -> list[Attribution]:
+        """Attributions the evidence does not settle (reported with the result)."""
+        return [a for a in self.attributions if a.ambiguous]
 
     def net(self, product_ids: Iterable[str]) -> list[Money]:
         return [n for p in product_ids if p in self.products and (n := self.products[p].net) is not None]
@@ -182,13 +194,18 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
         if amount is not None:
             pop = price.product_offering_price.id if price.product_offering_price else None
             where = f"inventory:{product.id}/productPrice[{index}]"
-            alterations = tuple(
-                (f"{where}/productPriceAlteration[{i}]", alteration.name or "price alteration", value)
-                for i, alteration in enumerate(price.alterations)
-                if (value := _alteration_value(alteration.price)) is not None
-                and not _names_a_promotion(alteration.name, alteration.description, catalog)
-            )
-            return Base(amount, where, duty_free, pop, alterations)
+            alterations, attributions = [], []
+            for i, alteration in enumerate(price.alterations):
+                value = _alteration_value(alteration.price)
+                if value is None:
+                    continue
+                source = f"{where}/productPriceAlteration[{i}]"
+                found = attribute(catalog, product.id, product.offering_id or "", source, alteration, amount.amount)
+                if found is not None:
+                    attributions.append(found)  # left to the promotion, evaluated afresh: counted once
+                else:
+                    alterations.append((source, alteration.name or "price alteration", value))
+            return Base(amount, where, duty_free, pop, tuple(alterations), tuple(attributions))
     return catalog_base(catalog, product.offering_id or "", as_of)
 
 
@@ -199,12 +216,6 @@ def _alteration_value(price: Any) -> str | None:
         return f"{price.percentage}%"
     money = price.tax_included_amount or price.duty_free_amount
     return str(abs(money.value)) if money is not None and money.value is not None else None
-
-
-def _names_a_promotion(name: str | None, description: str | None, catalog: Catalog) -> bool:
-    """Inventory alterations a catalog promotion accounts for are left to the promotion (evaluated afresh)."""
-    text = f"{name or ''} {description or ''}"
-    return any(pid in text for pid in catalog.promotions)
 
 
 def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
@@ -251,8 +262,10 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
     product's base price (a changed product is priced from the catalog of its new offering)."""
     held = holds(products.values(), catalog)
     bills: dict[str, ProductBill] = {}
+    attributions: list[Attribution] = []
     for pid, product in products.items():
         base = (bases or {}).get(pid) or recurring_base(product, catalog, as_of)
+        attributions += _mark_duplicates(base.attributions)
         bills[pid] = entry = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free,
                                          base.pop_id)
         for source, name, value in base.alterations:
@@ -283,7 +296,15 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
                     granted.append(discount)
         if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
             promotions[promotion.id] = granted
-    return Bill(bills, promotions)
+    return Bill(bills, promotions, attributions)
+
+
+def _mark_duplicates(found: tuple[Attribution, ...]) -> list[Attribution]:
+    """Several alterations of one product recording the same promotion: each is flagged (counted once)."""
+    seen: dict[str, int] = {}
+    for attribution in found:
+        seen[attribution.promotion_id] = seen.get(attribution.promotion_id, 0) + 1
+    return [replace(a, duplicate=True) if seen[a.promotion_id] > 1 else a for a in found]
 
 
 def add_discount(entry: ProductBill, source: str, name: str, value: str) -> Discount | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from odedelta.model.money import Money, total
+from odedelta.money.attribution import Attribution
 from odedelta.money.bill import Bill
 
 
@@ -107,6 +108,15 @@ class Consequences:
     @property
     def due_now(self) -> Money:
         return self.one_time_total + self.penalty_total + self.proration_total
+
+    @property
+    def attributions(self) -> list[Attribution]:
+        """Inventory price alterations read as the record of a promotion (counted once, as the promotion), before
+        and after the change, each once."""
+        seen: dict[tuple[str, str], Attribution] = {}
+        for attribution in self.before.attributions + self.after.attributions:
+            seen.setdefault((attribution.product_id, attribution.source), attribution)
+        return list(seen.values())
 
     def promotion_ids(self, status: str) -> list[str]:
         return [p.promotion_id for p in self.promotions if p.status == status]

@@ -24,6 +24,9 @@ def summary(result: ChangeResult) -> str:
 
     if isinstance(request, ChangeOffer):
         current = result.inventory.product(request.product).offering_id
+        if result.kind == "renew":
+            return (f"Renew the commitment of {request.product}: {name(current)} is no longer sold, it moves to "
+                    f"{name(request.to)}")
         return f"Change {request.product} from {name(current)} to {name(request.to)}"
     if isinstance(request, AddOffering):
         where = f" under {request.parent}" if request.parent else ""

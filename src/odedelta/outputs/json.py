@@ -79,6 +79,9 @@ def _money(result: ChangeResult) -> dict[str, Any]:
                         "before": amount(p.before), "after": amount(p.after)} for p in c.promotions],
         "recommendations": [{"offering": r.offering_id, "parent": r.parent_id, "message": r.message,
                              "price": amount(r.price), "rule": r.rule_id} for r in c.recommendations],
+        "attributions": [{"product": a.product_id, "alteration": a.source, "promotion": a.promotion_id,
+                          "by": a.how, "candidates": list(a.candidates), "ambiguous": a.ambiguous}
+                         for a in c.attributions],
     }
 
 
@@ -95,6 +98,14 @@ def qualification_dict(q: Qualification) -> dict[str, Any]:
                 "reasons": [{"code": r.code, "message": r.message, "source": r.source} for r in c.reasons],
                 **({"alternative": c.alternative} if c.alternative else {}),
                 **({"penalties": c.penalties.rounded().amount} if c.penalties is not None else {}),
+                **({"fees": c.fees.rounded().amount, "dueNow": c.due_now.rounded().amount,
+                    "charges": [{"kind": ch.kind, "name": ch.name, "amount": ch.amount.rounded().amount,
+                                 "source": ch.source, "explanation": ch.explanation} for ch in c.charges],
+                    "promotions": [{"promotion": p.promotion_id, "name": p.name, "status": p.status,
+                                    "before": p.before.rounded().amount if p.before is not None else None,
+                                    "after": p.after.rounded().amount if p.after is not None else None}
+                                   for p in c.promotions]}
+                   if c.due_now is not None and c.fees is not None else {}),
                 **({"promotionsGained": c.promotions_gained, "promotionsLost": c.promotions_lost}
                    if c.qualified else {}),
                 **({"recurringBefore": c.recurring_before.rounded().amount,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from odedelta.model.catalog import value_key
 from odedelta.delta.items import Action, DeltaItem
-from odedelta.flows.qualify import Qualification
+from odedelta.flows.qualify import Candidate, Qualification
 from odedelta.flows.result import ChangeResult
 from odedelta.model.jsonio import iso
 from odedelta.outputs.describe import summary
@@ -58,6 +58,10 @@ def _consequence_summary(result: ChangeResult) -> list[str]:
             for p in chosen:
                 worth = p.before if status == "lost" else p.after
                 lines.append(f"  - {p.name} ({p.promotion_id})" + (f": {worth}/month" if worth else ""))
+    ambiguous = [a for a in c.attributions if a.ambiguous]
+    if ambiguous:
+        lines.append("Price alterations whose promotion is ambiguous (each counted once):")
+        lines += [f"  - {a.describe()}" for a in ambiguous]
     removed = [i for i in result.items if i.action is Action.DELETE and i.reasons[0].code != "parent_deleted"]
     if removed:
         lines.append("Services removed:")
@@ -96,8 +100,28 @@ def _item_lines(result: ChangeResult, item: DeltaItem) -> list[str]:
     return out
 
 
+def money_lines(c: Candidate) -> list[str]:
+    """A candidate's money consequences in words, one per line (the TMF679 notes)."""
+    lines = []
+    if c.difference is not None and c.recurring_before is not None and c.recurring_after is not None:
+        sign = "+" if c.difference.amount >= 0 else ""
+        lines.append(f"monthly {c.recurring_before} → {c.recurring_after} ({sign}{c.difference})")
+    if c.due_now is not None and c.due_now.amount:
+        lines.append(f"due now {c.due_now}")
+    for charge in c.charges:
+        why = f" — {charge.explanation}" if charge.explanation and charge.kind == "penalty" else ""
+        lines.append(f"{charge.kind} {charge.name}: {charge.amount.rounded()} ({charge.source}){why}")
+    for promotion in c.promotions:
+        if promotion.status == "kept":
+            continue
+        worth = promotion.before if promotion.status == "lost" else promotion.after
+        lines.append(f"promotion {promotion.status}: {promotion.name} ({promotion.promotion_id})"
+                     + (f", {worth}/month" if worth is not None else ""))
+    return lines
+
+
 def explain_qualification(q: Qualification) -> str:
-    """The plain-language list of what a product can change to, qualified first."""
+    """The plain-language list of what a product can change to, qualified first, with every money consequence."""
     lines = [f"What {q.product_id} ({q.offering_id}) can change to — as of {iso(q.as_of)}"
              + (f" (rules run by {q.executor})" if q.executor else "")]
     for title, flag in (("Qualified", True), ("Not qualified", False)):
@@ -111,11 +135,19 @@ def explain_qualification(q: Qualification) -> str:
                 sign = "+" if c.difference.amount >= 0 else ""
                 price = f" — {c.recurring_after}/month ({sign}{c.difference})"
             lines.append(f"  - {c.offering_id}{price}")
-            if c.penalties is not None and c.penalties.amount:
-                lines.append(f"      penalties due: {c.penalties}")
-            for label, ids in (("promotions gained", c.promotions_gained), ("promotions lost", c.promotions_lost)):
-                if ids:
-                    lines.append(f"      {label}: {', '.join(ids)}")
+            if c.due_now is not None and c.due_now.amount:
+                parts = [f"penalties {c.penalties}" if c.penalties is not None and c.penalties.amount else "",
+                         f"fees {c.fees}" if c.fees is not None and c.fees.amount else ""]
+                detail = ", ".join(p for p in parts if p)
+                lines.append(f"      due now: {c.due_now}" + (f" ({detail})" if detail else ""))
+            for charge in c.charges:
+                why = f" — {charge.explanation}" if charge.explanation and charge.kind == "penalty" else ""
+                lines.append(f"        {charge.name}: {charge.amount.rounded()} ({charge.kind}; {charge.source}){why}")
+            for status, label in (("gained", "promotion gained"), ("lost", "promotion lost")):
+                for p in (p for p in c.promotions if p.status == status):
+                    worth = p.after if status == "gained" else p.before
+                    lines.append(f"      {label}: {p.name} ({p.promotion_id})"
+                                 + (f", {worth}/month" if worth is not None else ""))
             for reason in c.reasons:
                 lines.append(f"      {reason.message} ({reason.code}; {reason.source})")
             if c.alternative:

@@ -6,6 +6,8 @@ from typing import Any
 
 from odedelta.flows.qualify import Qualification
 from odedelta.model.jsonio import iso
+from odedelta.model.money import Money
+from odedelta.outputs.report import money_lines
 
 
 def qualification_document(q: Qualification) -> dict[str, Any]:
@@ -24,6 +26,15 @@ def qualification_document(q: Qualification) -> dict[str, Any]:
         if not candidate.qualified:
             item["eligibilityUnavailabilityReason"] = [{"code": r.code, "label": r.message}
                                                        for r in candidate.reasons]
+        if candidate.qualified and candidate.recurring_after is not None:
+            prices = [{"name": "Monthly price after the change", "priceType": "recurring",
+                       "recurringChargePeriod": "month",
+                       "price": {"taxIncludedAmount": _money(candidate.recurring_after)}}]
+            prices += [{"name": c.name, "priceType": "oneTime", "description": f"{c.kind}; {c.source}",
+                        "price": {"taxIncludedAmount": _money(c.amount)}} for c in candidate.charges]
+            item["product"]["productPrice"] = prices
+            item["note"] = [{"id": f"{index}-{n}", "text": line}
+                            for n, line in enumerate(money_lines(candidate), start=1)]
         if candidate.alternative:
             item["alternateProductOfferingProposal"] = [{
                 "id": f"{index}-1",
@@ -41,3 +52,8 @@ def qualification_document(q: Qualification) -> dict[str, Any]:
         "productOfferingQualificationItem": items,
         "@type": "ProductOfferingQualification",
     }
+
+
+def _money(amount: Money) -> dict[str, Any]:
+    rounded = amount.rounded()
+    return {"unit": rounded.currency, "value": rounded.amount}

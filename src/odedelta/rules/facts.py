@@ -5,7 +5,8 @@ The models are the single source: the checker takes each fact's name and type fr
 (:func:`reference_markdown`; a test fails when the committed page is stale).
 
 Dates are compared as dates (``term.end < date('2026-12-31')``); inside the engines they are numbers of days.
-Months are calendar months: ``term.months_elapsed`` counts the whole months completed since the term started,
+Months are calendar months, one definition for adding and counting (:mod:`odedelta.model.months`, python-dateutil's
+``relativedelta``): ``term.months_elapsed`` counts the whole months completed since the term started,
 ``term.months_remaining`` the months started but not finished before it ends (a term ending in 2 months and 3 days
 has 3 months remaining).
 """
@@ -22,12 +23,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from odedelta.model.callers import as_type
+from odedelta.model.calendar import current_term
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
+from odedelta.model.months import months_between, months_started
 from odedelta.model.pricing import RECURRING, catalog_prices
 from odedelta.model.requests import Context
-from odedelta.model.calendar import add_months, current_term, months_between
 from odedelta.model.tmf import Product
 from odedelta.rules.executor import get
 from odedelta.rules.expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
@@ -188,9 +190,7 @@ def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
     if start is not None:
         facts.months_elapsed = max(months_between(start.date(), day), 0)
     if end is not None:
-        remaining = months_between(day, end.date())
-        started = remaining + (1 if add_months(day, remaining) < end.date() else 0)
-        facts.months_remaining = max(started, 0)
+        facts.months_remaining = max(months_started(day, end.date()), 0)
         facts.days_to_end = (end.date() - day).days
     return facts
 

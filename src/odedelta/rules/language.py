@@ -102,16 +102,29 @@ def _amount(value: Decimal | None) -> Decimal | None:
 class PenaltyEffect(_Strict):
     name: str = Field(description="What the customer sees on the line, e.g. 'Early termination fee'.")
     formula: Literal["fixed", "remaining_months", "remaining_value_share", "discount_repayment", "waived"] = Field(
-        description="fixed: amount; remaining_months: months remaining × monthly price × factor; "
-                    "remaining_value_share: share × months remaining × monthly price; discount_repayment: share × "
-                    "the discount received so far; waived: no penalty (an exception of higher priority).")
-    amount: Decimal | None = Field(None, description="For fixed: the amount.")
-    factor: Decimal = Field(Decimal(1), description="For remaining_months.")
+        description="fixed: amount; remaining_months: months remaining × amount (a fixed amount per month) or × "
+                    "monthly price × factor (a share of the price); remaining_value_share: share × months remaining "
+                    "× monthly price; discount_repayment: share × the discount received so far; waived: no penalty "
+                    "(an exception of higher priority).")
+    amount: Decimal | None = Field(None, description="For fixed: the amount; for remaining_months: the amount per "
+                                                     "remaining month.")
+    factor: Decimal = Field(Decimal(1), description="For remaining_months: the share of the monthly price per "
+                                                    "remaining month (default 1).")
     share: Decimal = Field(Decimal(1), description="For remaining_value_share and discount_repayment (0.5 = half).")
     minimum: Decimal | None = Field(None, description="The penalty is at least this much (when one is due).")
     maximum: Decimal | None = Field(None, description="The penalty is at most this much.")
 
     _limits = field_validator("amount", "factor", "share", "minimum", "maximum")(_amount)  # type: ignore[arg-type]
+
+
+PENALTY_PARAMETERS: dict[str, frozenset[str]] = {
+    "fixed": frozenset({"amount", "minimum", "maximum"}),
+    "remaining_months": frozenset({"amount", "factor", "minimum", "maximum"}),
+    "remaining_value_share": frozenset({"share", "minimum", "maximum"}),
+    "discount_repayment": frozenset({"share", "minimum", "maximum"}),
+    "waived": frozenset(),
+}
+"""The parameters each penalty formula reads (besides name and formula); any other is refused when rules load."""
 
 
 class FeeEffect(_Strict):
@@ -124,7 +137,8 @@ class FeeEffect(_Strict):
 class DiscountEffect(_Strict):
     name: str = Field(description="What the customer sees on the line.")
     value: str = Field(description="'5%' of the monthly price, or '3.00' off per month.", pattern=r"^\s*\d+(\.\d+)?\s*%?\s*$")
-    applies_to: str = Field(description="The offering whose products the discount applies to.")
+    applies_to: str = Field(description="The offering whose products the discount applies to; in a renewal rule, "
+                                        "'successor' names the offering an end-of-sale product renews into.")
 
 
 class RecommendationEffect(_Strict):
@@ -151,6 +165,9 @@ class RenewalEffect(_Strict):
     notice_days: int | None = Field(None, ge=0, description="Days before the end when the customer must be told.")
     at_end: Literal["renew", "terminate", "migrate"] | None = Field(None, description="What happens when the term "
                                                                                      "ends without a renewal.")
+    successor: str | None = Field(None, description="The offering an end-of-sale product renews into (and migrates "
+                                                    "to at the end, with at_end: migrate) when the catalog names "
+                                                    "none (replacedBy).")
     allowed: bool = Field(True, description="false: renewal is refused (with message).")
     message: str | None = Field(None, description="What the customer is told.")
 
@@ -465,12 +482,26 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
             known(endpoint.specification, "specifications", side, "specification")
     elif isinstance(model, DiscountRule):
         known(model.then.applies_to, "offerings", "applies_to")
-    elif isinstance(model, RenewalRule) and model.then.discount is not None:
-        known(model.then.discount.applies_to, "offerings", "discount", "applies_to")
+    elif isinstance(model, RenewalRule):
+        if model.then.discount is not None and model.then.discount.applies_to != "successor":
+            known(model.then.discount.applies_to, "offerings", "discount", "applies_to")
+        known(model.then.successor, "offerings", "successor")
     elif isinstance(model, RecommendationRule):
         known(model.then.offering, "offerings", "offering")
-    elif isinstance(model, PenaltyRule) and model.then.formula == "fixed" and model.then.amount is None:
-        problems.append(located.at((*where, "then"), "a fixed penalty needs an amount"))
+    elif isinstance(model, PenaltyRule):
+        effect = model.then
+        uses = PENALTY_PARAMETERS[effect.formula]
+        for key in sorted(effect.model_fields_set - {"name", "formula"} - uses):
+            problems.append(located.at((*where, "then", key), f"formula {effect.formula!r} does not use {key!r}; "
+                                       f"it reads {', '.join(sorted(uses)) or 'no parameter'}"))
+        if effect.formula == "fixed" and effect.amount is None:
+            problems.append(located.at((*where, "then"), "a fixed penalty needs an amount"))
+        if effect.formula == "remaining_months" and {"amount", "factor"} <= effect.model_fields_set:
+            problems.append(located.at((*where, "then", "factor"), "remaining_months takes an amount per month or a "
+                                       "factor of the monthly price, not both"))
+        if effect.minimum is not None and effect.maximum is not None and effect.minimum > effect.maximum:
+            problems.append(located.at((*where, "then", "minimum"), f"minimum {effect.minimum} is above maximum "
+                                       f"{effect.maximum}"))
     elif isinstance(model, CompatibilityRule):
         known(model.then.offering, "offerings", "offering")
         for key in ("requires", "excludes"):
