@@ -475,3 +475,17 @@ def test_without_any_successor_an_end_of_sale_renewal_is_refused(tmp_path: Path)
                                         catalog)
     with pytest.raises(RequestError, match="neither the catalog nor a rule names a successor"):
         Engine(catalog).change(inventory, Renew(product="C-1"), as_of=S9_AS_OF)
+
+
+@pytest.mark.parametrize(("duration", "counted"), [(None, True), (24, True), (14, True), (13, False), (12, False)])
+def test_a_goodwill_alteration_lasts_its_application_duration(plan_catalog: odedelta.Catalog, tmp_path: Path,
+                                                             duration: int | None, counted: bool) -> None:
+    # sibling of defect 1: applicationDuration was ignored. dana's plan started 2025-08-01; AS_OF 2026-09-01 is 13
+    # months later, so a 13-month goodwill discount has just ended (the end is exclusive, like validFor)
+    products = _with_alteration(name="Goodwill", price={"taxIncludedAmount": {"unit": "EUR", "value": 5}})
+    products[0]["productPrice"][0]["productPriceAlteration"][0]["applicationDuration"] = duration
+    inventory = _inventory(plan_catalog, products, tmp_path)
+    result = Engine(plan_catalog).change(inventory, RemoveProduct(product="P-2"), as_of=AS_OF)
+    assert result.consequences is not None
+    sources = [d.source for d in result.consequences.before.products["P-1"].discounts]
+    assert ("inventory:P-1/productPrice[0]/productPriceAlteration[0]" in sources) is counted

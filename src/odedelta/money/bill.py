@@ -32,6 +32,7 @@ from odedelta.money.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUSES
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
+from odedelta.model.months import add_months
 from odedelta.model.pricing import RECURRING, catalog_prices
 from odedelta.model.requests import Context
 from odedelta.model.tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
@@ -203,10 +204,23 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
                 found = attribute(catalog, product.id, product.offering_id or "", source, alteration, amount.amount)
                 if found is not None:
                     attributions.append(found)  # left to the promotion, evaluated afresh: counted once
+                elif _expired(alteration, product, as_of):
+                    continue  # a goodwill discount for applicationDuration months from the product's start, now over
                 else:
                     alterations.append((source, alteration.name or "price alteration", value))
             return Base(amount, where, duty_free, pop, tuple(alterations), tuple(attributions))
     return catalog_base(catalog, product.offering_id or "", as_of)
+
+
+def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
+    """Whether a standing alteration's ``applicationDuration`` (in its ``recurringChargePeriod``: months, or years)
+    counted from the product's start has run out at ``as_of``."""
+    duration = alteration.application_duration
+    if duration is None or product.start_date is None:
+        return False
+    period = (alteration.recurring_charge_period or "month").strip().lower()
+    months = duration * 12 if period.startswith(("year", "annual")) else duration
+    return add_months(product.start_date.date(), months) <= as_of.date()
 
 
 def _alteration_value(price: Any) -> str | None:
