@@ -6,6 +6,7 @@ in one :class:`~odedelta.errors.CatalogError`. It does no I/O: :func:`odedelta.l
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .memo import BoundedMemo
 from .errors import CatalogError, Problem, did_you_mean
 from .graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
 from .tmf import (
@@ -148,8 +150,10 @@ class Catalog:
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     graph: CatalogGraph = field(default_factory=CatalogGraph)
     _inline: set[tuple[str, str]] = field(default_factory=set, repr=False)
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
-    """Answers of pure queries over this catalog (prices at a moment…): a loaded catalog is only read."""
+    memo: BoundedMemo = field(default_factory=BoundedMemo, repr=False, compare=False)
+    """Answers of pure queries over this catalog (prices at a moment…): a loaded catalog is only read. Bounded
+    (least recently used first out); price answers are keyed by :meth:`price_epoch`, not by the moment."""
+    _price_bounds: list[datetime] | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -399,14 +403,20 @@ class Catalog:
         return char.values or None
 
     def remembered(self, key: tuple[Any, ...], compute: Callable[[], Answer]) -> Answer:
-        """The answer of a pure query over this catalog, computed once per ``key`` (an unhashable key: each time)."""
-        try:
-            return self.memo[key]  # type: ignore[no-any-return]
-        except KeyError:
-            answer = self.memo[key] = compute()
-            return answer
-        except TypeError:  # a key holding a list or another unhashable value
-            return compute()
+        """The answer of a pure query over this catalog, computed once per ``key`` while remembered (an unhashable
+        key: each time)."""
+        return self.memo.get(key, compute)
+
+    def price_epoch(self, as_of: datetime) -> int:
+        """Which stretch of time between two price validity boundaries (``validFor`` of every price) ``as_of``
+        falls in. Every price answer is the same at all moments of one stretch (starts inclusive, ends exclusive),
+        so price answers are remembered per stretch — a service asking at a new moment each time reuses them."""
+        bounds = self._price_bounds
+        if bounds is None:
+            moments = {m for pop in self.prices.values() if pop.valid_for is not None
+                       for m in (pop.valid_for.start, pop.valid_for.end) if m is not None}
+            bounds = self._price_bounds = sorted(moments)
+        return bisect.bisect_right(bounds, as_of)
 
     def is_allowed(self, offering_id: str, name: str, value: Any, spec_id: str | None = None) -> bool:
         def compute() -> bool:

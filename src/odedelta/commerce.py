@@ -208,7 +208,8 @@ def _names_a_promotion(name: str | None, description: str | None, catalog: Catal
 
 
 def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
-    return catalog.remembered(("base", offering_id, as_of), lambda: _catalog_base(catalog, offering_id, as_of))
+    return catalog.remembered(("base", offering_id, catalog.price_epoch(as_of)),
+                              lambda: _catalog_base(catalog, offering_id, as_of))
 
 
 def _catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:

@@ -46,7 +46,7 @@ def monthly(pop: ProductOfferingPrice, amount: Money) -> Money | None:
 
 def catalog_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:
     """The recurring (per month) and one-time prices of an offering valid at ``as_of``, in catalog order."""
-    return list(catalog.remembered(("prices", offering_id, as_of),
+    return list(catalog.remembered(("prices", offering_id, catalog.price_epoch(as_of)),
                                    lambda: tuple(_prices(catalog, offering_id, as_of))))
 
 
