@@ -4,12 +4,14 @@ tree is a valid instance of its offering."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from odedelta.model.catalog import Catalog, value_key
 from odedelta.delta.items import Action, Delta
+from odedelta.model.catalog import Catalog, value_key
 from odedelta.model.inventory import BUNDLES, Inventory
-from odedelta.model.tmf import Characteristic, Product, ProductRelationship, Ref
+from odedelta.model.pricing import RECURRING
+from odedelta.model.tmf import Characteristic, Product, ProductPrice, ProductRelationship, Ref
 
 
 def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Product]:
@@ -34,15 +36,16 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
             out.append(_without_links_to(product, gone))
         elif found.action is not Action.DELETE:
             updated = _updated(product, found.offering_id, found.specification_id, found.characteristics,
-                               children(pid), catalog)
-            if found.terms is not None:
-                updated.product_term = list(found.terms)
+                               children(pid), catalog, delta.as_of)
+            if found.terms is not None and list(found.terms) != list(product.product_term):
+                updated = updated.model_copy(update={"product_term": list(found.terms)})  # never the installed one
                 updated.model_fields_set.add("product_term")
             out.append(updated)
     for item in delta.items:
         if not item.installed:
             out.append(_updated(Product(id=item.product_id, status="created"), item.offering_id,
-                                item.specification_id, item.characteristics, children(item.product_id), catalog))
+                                item.specification_id, item.characteristics, children(item.product_id), catalog,
+                                None))
     return out
 
 
@@ -56,24 +59,83 @@ def _without_links_to(product: Product, gone: set[str]) -> Product:
 
 
 def _updated(product: Product, offering_id: str, spec_id: str | None, characteristics: Mapping[str, Any],
-             children: list[str], catalog: Catalog) -> Product:
-    offering = catalog.offering(offering_id)
-    update: dict[str, Any] = {
-        "product_offering": Ref(id=offering_id, name=offering.name),
-        "product_characteristic": [Characteristic(name=k, value=v) for k, v in characteristics.items()],
-    }
-    if spec_id is not None:
+             children: list[str], catalog: Catalog, as_of: datetime | None) -> Product:
+    """``product`` after the change. Only what the change alters is rebuilt; every other field — and every ref,
+    characteristic and relationship it keeps — is the installed object itself, so a ``noChange`` product is
+    written back byte-identically (href, ``@referredType``, ``valueType``…). A product whose offering changes gets
+    the new offering's recurring prices at ``as_of`` as its ``productPrice`` (``as_of`` None: a new product, priced
+    by the catalog). Links already naming exactly ``children`` are kept as written;
+    components the installed product held nested (``product``) become ``bundles`` relationships."""
+    update: dict[str, Any] = {}
+    moved = product.offering_id != offering_id
+    if moved:
+        update["product_offering"] = Ref(id=offering_id, name=catalog.offering(offering_id).name)
+        if as_of is not None and (product.product_price or "product_price" in product.model_fields_set):
+            update["product_price"] = _catalog_product_prices(catalog, offering_id, as_of)
+    if spec_id is not None and product.spec_id != spec_id and (moved or product.spec_id is not None):
         update["product_specification"] = Ref(id=spec_id)
+    chars = _characteristics(product.product_characteristic, characteristics)
+    if len(chars) != len(product.product_characteristic) or any(
+            a is not b for a, b in zip(chars, product.product_characteristic, strict=False)):
+        update["product_characteristic"] = chars
     others = [r for r in product.product_relationship if (r.relationship_type or "").lower() != BUNDLES]
     kept = {r.target_id: r for r in product.product_relationship if (r.relationship_type or "").lower() == BUNDLES}
-    links = others + [kept.get(c) or ProductRelationship(relationship_type=BUNDLES, product=Ref(id=c))
-                      for c in children]
-    if links or product.product_relationship:
+    links = product.product_relationship if set(kept) == set(children) else others + [
+        kept.get(c) or ProductRelationship(relationship_type=BUNDLES, product=Ref(id=c)) for c in children]
+    if len(links) != len(product.product_relationship) or any(
+            a is not b for a, b in zip(links, product.product_relationship, strict=False)):
         update["product_relationship"] = links
+    if not update:
+        return product
     new = product.model_copy(update=update)
     for name in update:  # model_copy does not mark fields as set; the TMF output must show them
         new.model_fields_set.add(name)
     return new
+
+
+def _characteristics(installed: list[Characteristic], values: dict[str, Any]) -> list[Characteristic]:
+    """The characteristics after the change, in the installed order then the new ones: an unchanged one is the
+    installed object; a changed value keeps the installed entry's other fields when its type is the same."""
+    out = []
+    for char in installed:
+        if char.name not in values:
+            continue
+        value = values[char.name]
+        if char.value == value and type(char.value) is type(value):
+            out.append(char)
+        elif type(char.value) is type(value):
+            out.append(char.model_copy(update={"value": value}))
+        else:
+            out.append(Characteristic(name=char.name, value=value))
+    names = {c.name for c in installed}
+    out += [Characteristic(name=k, value=v) for k, v in values.items() if k not in names]
+    return out
+
+
+def _catalog_product_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[ProductPrice]:
+    """The offering's monthly catalog price at ``as_of`` as one TMF637 ``productPrice`` (what
+    :func:`~odedelta.commerce.recurring_base` reads back): the recurring prices summed, the catalog's standing
+    discounts as ``productPriceAlteration``s — so a change on the projected inventory prices it as this one did."""
+    from odedelta.money.bill import catalog_base
+
+    base = catalog_base(catalog, offering_id, as_of)
+    if base.amount is None:
+        return []
+    money = {"unit": base.amount.currency, "value": base.amount.amount}
+    alterations = []
+    for source, name, value in base.alterations:
+        price = {"percentage": value[:-1]} if value.endswith("%") else {
+            "taxIncludedAmount": {"unit": base.amount.currency, "value": value}}
+        alterations.append({"name": name, "priceType": "discount", "recurringChargePeriod": "month", "price": price,
+                            "productOfferingPrice": {"id": source.removeprefix("catalog:"),
+                                                     "@referredType": "ProductOfferingPrice"}})
+    entry: dict[str, Any] = {"name": catalog.offering(offering_id).name or offering_id, "priceType": RECURRING,
+                             "recurringChargePeriod": "month", "price": {"taxIncludedAmount": money}}
+    if base.pop_id is not None:
+        entry["productOfferingPrice"] = {"id": base.pop_id, "@referredType": "ProductOfferingPrice"}
+    if alterations:
+        entry["productPriceAlteration"] = alterations
+    return [ProductPrice.model_validate(entry)]
 
 
 def instance_problems(catalog: Catalog, inventory: Inventory, product_id: str) -> list[str]:

@@ -132,17 +132,27 @@ def parse_text(text: str, file: str, *, yaml_syntax: bool, limits: Limits = DEFA
     """Parse ``text`` within ``limits``; every problem (syntax, encoding, nesting, a number or a date that cannot
     be read, a duplicate key) becomes a :class:`LoadError` naming the file, line and column."""
     check_text(text, file, limits)
-    data = _parse_json(text, file, limits) if not yaml_syntax else _parse_yaml(text, file, limits)
-    _check_shape(data, text, file, limits)
+    if not yaml_syntax:
+        return _parse_json(text, file, limits)
+    data = _parse_yaml(text, file, limits)
+    _check_shape(data, text, file, limits)  # aliases share values: depth and size once expanded
     return data
 
 
 def _parse_json(text: str, file: str, limits: Limits) -> Any:
+    short = min(limits.max_magnitude_exponent, limits.max_significant_digits, -limits.min_exponent - 1)
+
     def number(token: str) -> Decimal | int:
         problem = limits.number_problem(token)
         if problem is not None:
             raise _Refused(problem, token)
         return Decimal(token) if any(c in token for c in ".eE") else int(token)
+
+    def decimal(token: str) -> Decimal | int:  # the common case (a short plain number) without the full check
+        return Decimal(token) if len(token) <= short and "e" not in token and "E" not in token else number(token)
+
+    def integer(token: str) -> Decimal | int:
+        return int(token) if len(token) <= short else number(token)
 
     def constant(token: str) -> Any:
         raise _Refused(f"{token} is not a JSON number", token)
@@ -154,7 +164,7 @@ def _parse_json(text: str, file: str, limits: Limits) -> Any:
         return out
 
     try:
-        return json.loads(text, parse_float=number, parse_int=number, parse_constant=constant,
+        data = json.loads(text, parse_float=decimal, parse_int=integer, parse_constant=constant,
                           object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
         raise LoadError(f"{file}: cannot parse", [Problem(file, "$", f"invalid JSON: {exc.msg}", exc.lineno,
@@ -166,6 +176,24 @@ def _parse_json(text: str, file: str, limits: Limits) -> Any:
         raise LoadError(f"{file}: duplicate keys", _duplicates(text, file)) from None
     except (RecursionError, MemoryError):
         raise _refuse(file, f"nesting deeper than {limits.max_depth} levels", *_deepest(text)) from None
+    if _json_depth(data, limits.max_depth) > limits.max_depth:
+        raise _refuse(file, f"nesting deeper than {limits.max_depth} levels", *_deepest(text))
+    return data
+
+
+def _json_depth(data: Any, limit: int) -> int:
+    """How deep a parsed JSON value nests, up to ``limit + 1``: a level-by-level walk of its containers (JSON
+    shares no values, so each is met once)."""
+    level = [data] if type(data) is dict or type(data) is list else []
+    depth = 0
+    while level and depth <= limit:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            below.extend(v for v in (node.values() if type(node) is dict else node)
+                         if type(v) is dict or type(v) is list)
+        level = below
+    return depth
 
 
 def _duplicates(text: str, file: str) -> list[Problem]:
