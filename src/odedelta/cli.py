@@ -21,7 +21,8 @@ from .inventory import Inventory
 from .jsonio import dumps
 from .load import load_catalog, load_inventory
 from .requests import Acquire, AddOffering, ChangeOffer, Context, RemoveProduct, Renew, Request, TerminateProduct
-from .rules import EXECUTORS, load_rules, make_executor
+from .rules import EXECUTORS, Executor, load_rules
+from .rules.executor import executor_factory
 
 
 class UsageError(RequestError):
@@ -46,13 +47,10 @@ def error_document(exc: OdeDeltaError) -> dict[str, Any]:
     return {"error": error}
 
 
-def _executor_factory(args: argparse.Namespace) -> Callable[[], Any] | None:
+def _executor_factory(args: argparse.Namespace) -> Callable[[], Executor] | None:
     """The executor ``--executor`` names, checked at once (so a missing durable-rules is said before any work)."""
     name = getattr(args, "executor", None)
-    if name is None:
-        return None
-    make_executor(name)
-    return lambda: make_executor(name)
+    return None if name is None else executor_factory(name)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -165,15 +163,17 @@ def _write(form: str, text: Callable[[], str], data: Callable[[], object], docum
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .rules import SCHEMA_FILE, json_schema
+    from . import rules, scenario
 
+    source = scenario if args.scenarios else rules
     if args.write is None:
-        sys.stdout.write(dumps(json_schema()))
+        sys.stdout.write(dumps(source.json_schema()))
         return 0
     if not args.write.is_dir():
-        raise UsageError(f"--write {args.write}: no such directory (give the directory of your rule files)")
-    target = args.write / SCHEMA_FILE
-    target.write_text(dumps(json_schema()), encoding="utf-8")
+        raise UsageError(f"--write {args.write}: no such directory (give the directory of your "
+                         f"{'scenario' if args.scenarios else 'rule'} files)")
+    target = args.write / source.SCHEMA_FILE
+    target.write_text(dumps(source.json_schema()), encoding="utf-8")
     print(f"wrote {target}")
     return 0
 
@@ -306,10 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="text (default), JSON, or a TMF679 ProductOfferingQualification")
     qualify.set_defaults(run=_qualify)
 
-    schema = sub.add_parser("schema", help="print the JSON schema of rule files, or write it beside your rules",
-                            description="Print the JSON schema of rule files, for editors' autocompletion; "
-                            "--write DIR puts it in DIR under the name rule files' modeline points at.")
+    schema = sub.add_parser("schema", help="print the JSON schema of rule (or scenario) files, or write it beside them",
+                            description="Print the JSON schema of rule files (--scenarios: of scenario files), for "
+                            "editors' autocompletion; --write DIR puts it in DIR under the name the files' "
+                            "yaml-language-server modeline points at.")
     schema.add_argument("--write", type=Path, metavar="DIR", help="write the schema file into DIR (your rules)")
+    schema.add_argument("--scenarios", action="store_true",
+                        help="the schema of scenario files instead (scenarios-v1.schema.json)")
     schema.set_defaults(run=_schema)
 
     demo = sub.add_parser(

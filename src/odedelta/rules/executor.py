@@ -255,10 +255,16 @@ def make_executor(name: str) -> Executor:
     """A new executor by name: ``"reference"`` (the default) or ``"durable"`` (durable-rules, the optional extra
     ``odedelta[durable]``). Raises :class:`~odedelta.OdeDeltaError` for an unknown name or when durable-rules cannot
     be imported, saying how to install it."""
+    return executor_factory(name)()
+
+
+def executor_factory(name: str) -> Callable[[], Executor]:
+    """What :func:`make_executor` calls: the executor class of ``name``, once it is known to import (so a missing
+    durable-rules is said before any work, without building a durable Host)."""
     from ..errors import OdeDeltaError
 
     if name == "reference":
-        return ReferenceExecutor()
+        return ReferenceExecutor
     if name != "durable":
         raise OdeDeltaError(f"unknown rule executor {name!r}: expected one of {', '.join(EXECUTORS)}")
     try:
@@ -266,4 +272,4 @@ def make_executor(name: str) -> Executor:
     except ImportError as exc:
         raise OdeDeltaError(f"the durable executor needs durable-rules, which cannot be imported here ({exc}); "
                             f"install it with {DURABLE_INSTALL} (Python 3.11 or 3.12, a C compiler)") from None
-    return DurableExecutor()
+    return DurableExecutor
