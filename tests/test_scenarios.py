@@ -132,7 +132,7 @@ def test_scenario_files_point_editors_at_the_committed_schema_and_satisfy_it() -
                                                                "catalogs/demo/scenarios"
     validator = jsonschema.Draft202012Validator(committed)
     files = sorted((DEMO / "scenarios").glob("*.yaml"))
-    assert len(files) == 7
+    assert len(files) >= 7  # the demo's S1–S9 files, and any added since
     for path in files:
         text = path.read_text()
         assert text.splitlines()[0] == "# yaml-language-server: $schema=scenarios-v1.schema.json", path
