@@ -2,7 +2,8 @@
 
 * Console blocks: a fenced block whose first line is ``$ odedelta …``. The command may continue over lines ending
   in a backslash; the lines after it are its output as a terminal shows it (stdout, then stderr). In the expected
-  output a line that is ``…`` alone (indented or not) stands for any number of lines, and ``…`` within a line for any text.
+  output a line that is ``…`` alone (indented or not) stands for any number of lines, and ``…`` within a line for
+  any text.
 * The Python example: the ``pycon`` block after "From Python:", run as a doctest.
 """
 

@@ -117,3 +117,33 @@ def test_demo_scenarios_pass_with_the_reference_executor_too(capsys: pytest.Capt
     assert main(["test", "--executor", "reference", str(DEMO / "scenarios")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2].endswith(", reference): 17 of 17 rules exercised") and lines[-1] == "44 passed, 0 failed"
+
+
+def test_scenario_files_point_editors_at_the_committed_schema_and_satisfy_it() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    from odedelta.adapters.scenario import SCHEMA_FILE, json_schema
+
+    committed = json.loads((DEMO / "scenarios" / SCHEMA_FILE).read_text())
+    assert committed == json.loads(json.dumps(json_schema())), "regenerate: odedelta schema --scenarios --write " \
+                                                               "catalogs/demo/scenarios"
+    validator = jsonschema.Draft202012Validator(committed)
+    files = sorted((DEMO / "scenarios").glob("*.yaml"))
+    assert len(files) >= 7  # the demo's S1–S9 files, and any added since
+    for path in files:
+        text = path.read_text()
+        assert text.splitlines()[0] == "# yaml-language-server: $schema=scenarios-v1.schema.json", path
+        assert [e.message for e in validator.iter_errors(yaml.safe_load(text))] == [], path
+    broken = {"catalog": "..", "scenarios": [{"name": "x", "as_of": "2026-03-01T00:00:00Z", "inventory": [],
+                                              "request": {"remove": {"product": "A"}}, "expect": {"itemz": []}}]}
+    assert [e.validator for e in validator.iter_errors(broken)] == ["additionalProperties"]
+
+
+def test_schema_write_scenarios(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "--scenarios", "--write", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'scenarios-v1.schema.json'}\n"
+    assert (tmp_path / "scenarios-v1.schema.json").read_text() == \
+        (DEMO / "scenarios" / "scenarios-v1.schema.json").read_text()

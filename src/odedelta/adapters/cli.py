@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from odedelta._version import __version__
 from odedelta import campaigns  # light: dask and pyarrow are imported when a campaign runs
 from odedelta.adapters import demo
+from odedelta.adapters import scenario as scenario_files
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.adapters.scenario import Runner
 from odedelta.flows.engine import Engine
@@ -41,7 +42,8 @@ from odedelta.outputs.json import change_dict, qualification_dict
 from odedelta.outputs.report import explain, explain_qualification
 from odedelta.outputs.tmf622 import product_order
 from odedelta.outputs.tmf679 import qualification_document
-from odedelta.rules import EXECUTORS, SCHEMA_FILE, json_schema, make_executor
+from odedelta import rules as rule_files
+from odedelta.rules import EXECUTORS, Executor, executor_factory
 from odedelta.rules.facts import reference_markdown
 
 
@@ -67,13 +69,10 @@ def error_document(exc: OdeDeltaError) -> dict[str, Any]:
     return {"error": error}
 
 
-def _executor_factory(args: argparse.Namespace) -> Callable[[], Any] | None:
+def _executor_factory(args: argparse.Namespace) -> Callable[[], Executor] | None:
     """The executor ``--executor`` names, checked at once (so a missing durable-rules is said before any work)."""
     name = getattr(args, "executor", None)
-    if name is None:
-        return None
-    make_executor(name)
-    return lambda: make_executor(name)
+    return None if name is None else executor_factory(name)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -185,13 +184,15 @@ def _write(form: str, text: Callable[[], str], data: Callable[[], object], docum
 
 
 def _schema(args: argparse.Namespace) -> int:
+    source = scenario_files if args.scenarios else rule_files
     if args.write is None:
-        sys.stdout.write(dumps(json_schema()))
+        sys.stdout.write(dumps(source.json_schema()))
         return 0
     if not args.write.is_dir():
-        raise UsageError(f"--write {args.write}: no such directory (give the directory of your rule files)")
-    target = args.write / SCHEMA_FILE
-    target.write_text(dumps(json_schema()), encoding="utf-8")
+        raise UsageError(f"--write {args.write}: no such directory (give the directory of your "
+                         f"{'scenario' if args.scenarios else 'rule'} files)")
+    target = args.write / source.SCHEMA_FILE
+    target.write_text(dumps(source.json_schema()), encoding="utf-8")
     print(f"wrote {target}")
     return 0
 
@@ -335,10 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="text (default), JSON, or a TMF679 ProductOfferingQualification")
     qualify.set_defaults(run=_qualify)
 
-    schema = sub.add_parser("schema", help="print the JSON schema of rule files, or write it beside your rules",
-                            description="Print the JSON schema of rule files, for editors' autocompletion; "
-                            "--write DIR puts it in DIR under the name rule files' modeline points at.")
+    schema = sub.add_parser("schema", help="print the JSON schema of rule (or scenario) files, or write it beside them",
+                            description="Print the JSON schema of rule files (--scenarios: of scenario files), for "
+                            "editors' autocompletion; --write DIR puts it in DIR under the name the files' "
+                            "yaml-language-server modeline points at.")
     schema.add_argument("--write", type=Path, metavar="DIR", help="write the schema file into DIR (your rules)")
+    schema.add_argument("--scenarios", action="store_true",
+                        help="the schema of scenario files instead (scenarios-v1.schema.json)")
     schema.set_defaults(run=_schema)
 
     demo = sub.add_parser(

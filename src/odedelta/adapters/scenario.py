@@ -123,6 +123,20 @@ class ScenarioFile(_Strict):
     scenarios: list[Scenario]
 
 
+SCHEMA_VERSION = 1
+SCHEMA_FILE = f"scenarios-v{SCHEMA_VERSION}.schema.json"
+"""The scenario-file schema's name, beside the scenario files their modeline points at."""
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema of scenario files, for editors (``odedelta schema --scenarios``)."""
+    schema = ScenarioFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"urn:odedelta:scenarios:v{SCHEMA_VERSION}"
+    schema["title"] = f"odedelta scenario file, version {SCHEMA_VERSION}"
+    return schema
+
+
 @dataclass
 class Outcome:
     file: str

@@ -10,7 +10,7 @@ from typing import Any
 from odedelta.delta.items import Action, Delta
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.model.inventory import BUNDLES, Inventory
-from odedelta.model.pricing import RECURRING
+from odedelta.model.pricing import RECURRING, catalog_base
 from odedelta.model.tmf import Characteristic, Product, ProductPrice, ProductRelationship, Ref
 
 
@@ -114,10 +114,8 @@ def _characteristics(installed: list[Characteristic], values: dict[str, Any]) ->
 
 def _catalog_product_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[ProductPrice]:
     """The offering's monthly catalog price at ``as_of`` as one TMF637 ``productPrice`` (what
-    :func:`~odedelta.commerce.recurring_base` reads back): the recurring prices summed, the catalog's standing
+    :func:`~odedelta.money.bill.recurring_base` reads back): the recurring prices summed, the catalog's standing
     discounts as ``productPriceAlteration``s — so a change on the projected inventory prices it as this one did."""
-    from odedelta.money.bill import catalog_base
-
     base = catalog_base(catalog, offering_id, as_of)
     if base.amount is None:
         return []

@@ -33,7 +33,7 @@ from odedelta.model.catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUS
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
-from odedelta.model.pricing import RECURRING, catalog_prices
+from odedelta.model.pricing import RECURRING, Base, catalog_base, catalog_prices
 from odedelta.model.requests import Context
 from odedelta.model.tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
 
@@ -50,23 +50,6 @@ class Discount:
     name: str
     amount: Money
     percentage: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Base:
-    """A monthly price before discounts: tax-included ``amount`` (duty-free when only that is known), where it
-    comes from (``basis``), the duty-free amount when given, and the catalog price it is an instance of."""
-
-    amount: Money | None
-    basis: str
-    duty_free: Money | None = None
-    pop_id: str | None = None
-    alterations: tuple[tuple[str, str, str], ...] = ()
-    """Standing reductions of this price: ``(source, name, value)`` with value ``"20%"`` or ``"3.00"`` — catalog
-    discount POPs related to the price (``popRelationship``), and inventory ``productPriceAlteration``s that no
-    catalog promotion accounts for (a goodwill discount)."""
-    attributions: tuple[Attribution, ...] = ()
-    """Inventory alterations left to the catalog promotion they record (:mod:`odedelta.money.attribution`)."""
 
 
 @dataclass
@@ -230,32 +213,6 @@ def _alteration_value(price: Any) -> str | None:
         return f"{price.percentage}%"
     money = price.tax_included_amount or price.duty_free_amount
     return str(abs(money.value)) if money is not None and money.value is not None else None
-
-
-def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
-    return catalog.remembered(("base", offering_id, catalog.epoch(as_of)),
-                              lambda: _catalog_base(catalog, offering_id, as_of))
-
-
-def _catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
-    lines = [line for line in catalog_prices(catalog, offering_id, as_of) if line.kind == RECURRING]
-    if not lines:
-        return Base(None, f"catalog:{offering_id}")
-    amount = lines[0].amount
-    for line in lines[1:]:
-        amount = amount + line.amount
-    alterations = tuple(
-        (f"catalog:{related.id}", related.name or related.id, f"{related.percentage}%" if related.percentage is not None
-         else str(related.price.value))
-        for line in lines
-        for rel in catalog.prices[line.pop_id].pop_relationship
-        if (related := catalog.prices.get(rel.id or "")) is not None
-        and (related.price_type or "").lower() in ("discount", "allowance")
-        and in_period(related.valid_for, as_of)
-        and (related.percentage is not None or (related.price is not None and related.price.value is not None))
-    )
-    return Base(amount, "catalog:" + ",".join(line.pop_id for line in lines), None,
-                lines[0].pop_id if len(lines) == 1 else None, alterations)
 
 
 def _price_amounts(price: ProductPrice) -> tuple[Money | None, Money | None]:

@@ -14,6 +14,7 @@ from odedelta.rules.rulebook import (
     Rulebook,
     Verdict,
     default_executor,
+    executor_factory,
     make_executor,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "Verdict",
     "default_executor",
     "json_schema",
+    "executor_factory",
     "make_executor",
 ]

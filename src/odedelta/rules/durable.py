@@ -42,7 +42,7 @@ MAX_RULESETS = 100_000
 """durable-rules fails with a raw C error at ≈131,000 rulesets in a process; refused before."""
 
 
-def _engine() -> ModuleType:
+def engine() -> ModuleType:
     """durable-rules' engine, imported when a durable executor is made: it is an optional C extension (no wheels;
     it does not import on Python 3.13+), so importing odedelta never requires it. ImportError when absent."""
     return importlib.import_module("durable.engine")
@@ -97,7 +97,7 @@ class DurableExecutor:
     name = "durable-rules"
 
     def __init__(self) -> None:
-        self._engine = _engine()
+        self._engine = engine()
         self._host = _quiet_host(self._engine)
         self._lock = threading.Lock()
         self._names: dict[str, str] = {}

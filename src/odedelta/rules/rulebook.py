@@ -15,12 +15,13 @@ Decisions are made from the executor's hits, never inside the engine, so both ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from dataclasses import dataclass, field
 
 from odedelta.model.requests import Context
 from odedelta.rules.durable import DurableExecutor
+from odedelta.rules.durable import engine as durable_engine
 from odedelta.model.errors import OdeDeltaError
 from odedelta.rules.executor import Executor, ReferenceExecutor
 from odedelta.rules.facts import Facts, engine_facts
@@ -61,15 +62,22 @@ def make_executor(name: str) -> Executor:
     """A new executor by name: ``"reference"`` (the default) or ``"durable"`` (durable-rules, the optional extra
     ``odedelta[durable]``). Raises :class:`~odedelta.OdeDeltaError` for an unknown name or when durable-rules cannot
     be imported, saying how to install it."""
+    return executor_factory(name)()
+
+
+def executor_factory(name: str) -> Callable[[], Executor]:
+    """What :func:`make_executor` calls: the executor class of ``name``, once it is known to import (so a missing
+    durable-rules is said before any work, without building a durable Host)."""
     if name == "reference":
-        return ReferenceExecutor()
+        return ReferenceExecutor
     if name != "durable":
         raise OdeDeltaError(f"unknown rule executor {name!r}: expected one of {', '.join(EXECUTORS)}")
     try:
-        return DurableExecutor()
+        durable_engine()
     except ImportError as exc:
         raise OdeDeltaError(f"the durable executor needs durable-rules, which cannot be imported here ({exc}); "
                             f"install it with {DURABLE_INSTALL} (Python 3.11 or 3.12, a C compiler)") from None
+    return DurableExecutor
 
 
 class Rulebook:
