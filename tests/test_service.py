@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 import odedelta
-from odedelta import cli
+from odedelta import cli, jsonio
 from odedelta.schemas import validation_errors
-from odedelta.service import create_app
+from odedelta.service import create_app, encode
 
 from .conftest import DEMO, ROOT
 
@@ -368,3 +370,16 @@ def test_the_core_and_the_cli_do_not_import_the_service() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('fastapi', 'uvicorn', 'odedelta.service'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.decimals(allow_nan=False, allow_infinity=False, places=None),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_the_fast_encoder_writes_the_librarys_bytes(value: Any) -> None:
+    assert encode.dumps(value) == jsonio.dumps(value)

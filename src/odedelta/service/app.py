@@ -38,10 +38,10 @@ from ._core import (
     OdeDeltaError,
     RequestError,
     Rulebook,
-    dumps,
     iso,
     load_rules,
 )
+from .encode import dumps
 from .sources import CatalogSource, InventorySource, SourceError
 from .store import Store
 

@@ -6,7 +6,6 @@ Pure functions of their inputs: no I/O, no clock (moments are passed in).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -174,8 +173,8 @@ def _price(amount: Any, v5: bool) -> dict[str, Any]:
 
 
 def _retyped(value: Any, old: str, new: str) -> Any:
-    """A deep copy of ``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices)."""
-    value = copy.deepcopy(value)
+    """``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices), in place: the
+    order it comes from is built for this one answer."""
     stack = [value]
     while stack:
         node = stack.pop()

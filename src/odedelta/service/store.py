@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._core import dumps
+from .encode import dumps
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resource (
