@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
+import odedelta.service as odedelta_service
 from odedelta import cli, jsonio
 from odedelta.schemas import validation_errors
 from odedelta.service import create_app, encode
@@ -383,3 +384,13 @@ _JSON = st.recursive(
 @given(_JSON)
 def test_the_fast_encoder_writes_the_librarys_bytes(value: Any) -> None:
     assert encode.dumps(value) == jsonio.dumps(value)
+
+
+def test_serve_reads_the_token_from_the_environment_at_the_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(odedelta_service, "serve", lambda *args, **kwargs: calls.append({"args": args, **kwargs}))
+    monkeypatch.setenv("ODEDELTA_TOKEN", "from-env")
+    assert cli.main(["serve", "--catalog", str(DEMO), "--port", "9"]) == 0
+    assert cli.main(["serve", "--catalog", str(DEMO), "--token", "given"]) == 0
+    assert [(c["token"], c["host"], c["port"]) for c in calls] == [("from-env", "127.0.0.1", 9),
+                                                                   ("given", "127.0.0.1", 8080)]
