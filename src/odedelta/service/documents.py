@@ -329,7 +329,8 @@ def total_prices(result: ChangeResult, version: int, price_type: str) -> list[di
     return out
 
 
-def _related_party(party: str | None, v5: bool, type_name: str = "RelatedPartyRefOrPartyRoleRef") -> list[dict[str, Any]]:
+def _related_party(party: str | None, v5: bool,
+                   type_name: str = "RelatedPartyRefOrPartyRoleRef") -> list[dict[str, Any]]:
     if party is None:
         return []
     if v5:
