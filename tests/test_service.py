@@ -16,11 +16,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 import odedelta
+import odedelta.service as odedelta_service
 from odedelta.adapters import cli
+from odedelta.model import jsonio
 from odedelta.outputs.schemas import validation_errors
-from odedelta.service import create_app
+from odedelta.service import create_app, encode
 
 from .conftest import DEMO, ROOT
 
@@ -266,10 +270,10 @@ def test_hub_refuses_a_listener_off_loopback(client: TestClient) -> None:
     ({"content": b" " * (1 << 20) + b"{}", "headers": {"Content-Type": "application/json"}}, 413, "larger than"),
     ({"json": []}, 422, "expected a JSON object"),
     ({"json": {"cartItem": []}}, 422, "'cartItem' must be a non-empty list"),
-    ({"json": {"cartItem": [{"action": "modify", "product": {"id": "F-99"}, "productOffering": {"id": "po-fiber-300"}}]}},
-     422, "unknown product 'F-99'"),
-    ({"json": {"cartItem": [{"action": "modify", "product": {"id": "F-1"}, "productOffering": {"id": "po-fibre-300"}}]}},
-     422, "po-fibre-300"),
+    ({"json": {"cartItem": [{"action": "modify", "product": {"id": "F-99"},
+                             "productOffering": {"id": "po-fiber-300"}}]}}, 422, "unknown product 'F-99'"),
+    ({"json": {"cartItem": [{"action": "modify", "product": {"id": "F-1"},
+                             "productOffering": {"id": "po-fibre-300"}}]}}, 422, "po-fibre-300"),
     ({"json": {"cartItem": [{"action": "replace", "product": {"id": "F-1"}}]}}, 422,
      "ShoppingCart @ $.cartItem[0].action: expected one of add, modify, delete, noChange, found 'replace'"),
 ])
@@ -368,3 +372,26 @@ def test_the_core_and_the_cli_do_not_import_the_service() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('fastapi', 'uvicorn', 'odedelta.service'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.decimals(allow_nan=False, allow_infinity=False, places=None),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_the_fast_encoder_writes_the_librarys_bytes(value: Any) -> None:
+    assert encode.dumps(value) == jsonio.dumps(value)
+
+
+def test_serve_reads_the_token_from_the_environment_at_the_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(odedelta_service, "serve", lambda *args, **kwargs: calls.append({"args": args, **kwargs}))
+    monkeypatch.setenv("ODEDELTA_TOKEN", "from-env")
+    assert cli.main(["serve", "--catalog", str(DEMO), "--port", "9"]) == 0
+    assert cli.main(["serve", "--catalog", str(DEMO), "--token", "given"]) == 0
+    assert [(c["token"], c["host"], c["port"]) for c in calls] == [("from-env", "127.0.0.1", 9),
+                                                                   ("given", "127.0.0.1", 8080)]

@@ -38,10 +38,10 @@ from odedelta.service._core import (
     OdeDeltaError,
     RequestError,
     Rulebook,
-    dumps,
     iso,
     load_rules,
 )
+from odedelta.service.encode import dumps
 from odedelta.service.sources import CatalogSource, InventorySource, SourceError
 from odedelta.service.store import Store
 
@@ -328,7 +328,8 @@ def _routes(app: FastAPI, service: Service) -> None:
             inventory = service.inventory_source.inventory(engine.catalog, party, product_id)
             answers.append((product_id, engine.qualify(inventory, product_id, as_of=as_of), offering))
         now = service.now()
-        path = f"{POQ}/v{version}/{'checkProductOfferingQualification' if version == 5 else 'productOfferingQualification'}"
+        resource = "checkProductOfferingQualification" if version == 5 else "productOfferingQualification"
+        path = f"{POQ}/v{version}/{resource}"
         kind = "poq"
         _, text = store.add(kind, version, lambda ident: docs.qualification(
             answers, version, ident, f"{path}/{ident}", now, as_of), {})
@@ -413,8 +414,9 @@ def _routes(app: FastAPI, service: Service) -> None:
             intent = docs.intent_of({**body, "relatedParty": body.get("relatedParty")}, "cartItem",
                                     f"ShoppingCart {ident}")
             if intent.party is None:
+                party = docs.Intent.from_json(meta["intent"]).party
                 intent = docs.Intent(intent.action, intent.product, intent.offering, intent.parent,
-                                     intent.characteristics, intent.options, docs.Intent.from_json(meta["intent"]).party)
+                                     intent.characteristics, intent.options, party)
         elif "relatedParty" in body:
             old = intent
             intent = docs.Intent(old.action, old.product, old.offering, old.parent, old.characteristics, old.options,

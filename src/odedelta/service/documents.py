@@ -6,7 +6,6 @@ Pure functions of their inputs: no I/O, no clock (moments are passed in).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -176,8 +175,8 @@ def _price(amount: Any, v5: bool) -> dict[str, Any]:
 
 
 def _retyped(value: Any, old: str, new: str) -> Any:
-    """A deep copy of ``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices)."""
-    value = copy.deepcopy(value)
+    """``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices), in place: the
+    order it comes from is built for this one answer."""
     stack = [value]
     while stack:
         node = stack.pop()
@@ -332,7 +331,8 @@ def total_prices(result: ChangeResult, version: int, price_type: str) -> list[di
     return out
 
 
-def _related_party(party: str | None, v5: bool, type_name: str = "RelatedPartyRefOrPartyRoleRef") -> list[dict[str, Any]]:
+def _related_party(party: str | None, v5: bool,
+                   type_name: str = "RelatedPartyRefOrPartyRoleRef") -> list[dict[str, Any]]:
     if party is None:
         return []
     if v5:

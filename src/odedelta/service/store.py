@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from odedelta.service._core import dumps
+from odedelta.service.encode import dumps
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resource (
