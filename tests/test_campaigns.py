@@ -251,6 +251,18 @@ def test_the_command_line_runs_a_campaign_and_prints_its_summary(base: Path, tmp
     assert not (tmp_path / "orders.jsonl").exists()
 
 
+def test_the_command_line_compares_two_rule_sets_for_a_termination(base: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bulk", "--catalog", str(DEMO), "--compare-rules", str(RULES), "--inventories", str(base),
+                 "--from", "po-mobile-l", "--terminate", "--as-of", "2026-03-01T00:00:00Z", "--out", str(tmp_path),
+                 "--workers", "0"])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed == json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
+    a, b = (json.loads((tmp_path / side / "summary.json").read_text(encoding="utf-8")) for side in "ab")
+    assert a["template"] == b["template"] == {"kind": "Termination", "offering": "po-mobile-l"}
+    assert printed["differ"] == len(printed["customersThatDiffer"]) and printed["customers"] == 244
+
+
 def test_without_the_extra_the_command_says_what_to_install(base: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ one leaves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -76,7 +76,6 @@ class Campaign:
     orders: bool = False
     """Also make the TMF622 ProductOrder of every changed customer."""
     tmf_version: int = 4
-    label: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if self.as_of.tzinfo is None:
