@@ -152,3 +152,46 @@ def test_generated_rules_read_only_facts_their_kind_sees() -> None:
     from odedelta.strategies import _SEES_ITEM
 
     assert set(_SEES_ITEM) == {kind for kind, sections in KIND_SECTIONS.items() if "item" in sections}
+
+
+def test_check_format_json_lists_problems_as_objects(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from odedelta.adapters.cli import main
+
+    from .conftest import DEMO
+
+    assert main(["check", str(DEMO), str(DATA / "never_firing"), "--format", "json"]) == 1  # refused input: 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and len(data["problems"]) == 10
+    assert data["problems"][4] == {
+        "file": str(DATA / "never_firing" / "rules.yaml"), "line": 29, "column": 69, "path": "$.rules[4].when",
+        "message": "unknown offering 'po-streamin' (compared with item.offering): no such id in the catalog",
+        "suggestion": "did you mean 'po-streaming-vas'?"}
+    assert main(["check", str(DEMO), str(DATA / "broken_rules"), "--format", "json"]) == 1
+    problem = json.loads(capsys.readouterr().out)["problems"][1]  # a suggestion inside the message is split off
+    assert (problem["message"], problem["suggestion"]) == ("unknown fact 'target.ofering'",
+                                                           "did you mean 'target.offering'?")
+    assert main(["check", str(DEMO), str(Path(__file__).resolve().parent.parent / "rules"), "--format",
+                 "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["problems"] == [] and data["checked"][1]["rules"] == 17
+    with pytest.raises(SystemExit) as usage:  # a wrong command line: 2
+        main(["check", str(DEMO), "--format", "yaml"])
+    assert usage.value.code == 2
+
+
+def test_the_readme_file_with_five_mistakes(demo: odedelta.Catalog) -> None:
+    with pytest.raises(RuleError) as caught:
+        load_rules(DATA / "five_mistakes", demo)
+    assert [(p.line, p.column, p.path) for p in caught.value.problems] == [
+        (6, 12, "$.rules[0].when"), (12, 32, "$.rules[1].when"), (19, 35, "$.rules[2].then.amount"),
+        (24, 80, "$.rules[3].when"), (32, 63, "$.rules[4].then.share")]
+
+
+def test_a_rule_with_a_wrong_effect_still_has_its_condition_checked(demo: odedelta.Catalog) -> None:
+    found = problems(demo, RULE.format(kind="fee", when="item.offering == 'po-streaming-vas'",
+                                       then='{name: F, amount: "5 EUR"}'))
+    assert [(line, col, text.split(":")[0]) for line, col, text, _ in found] == [
+        (6, 21, "amount '5 EUR'"), (5, 12, "fee rules never see item.* facts (item.offering is there for penalty, "
+                                           "recommendation, promotion_loss rules)")]

@@ -15,7 +15,7 @@ from odedelta.outputs.json import change_dict, qualification_dict
 from odedelta.outputs.report import explain, explain_qualification
 from odedelta.outputs.tmf622 import product_order
 from odedelta.outputs.tmf679 import qualification_document
-from odedelta.model.errors import OdeDeltaError, RequestError
+from odedelta.model.errors import OdeDeltaError, Problem, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.jsonio import dumps
 from odedelta.adapters.files import load_catalog, load_inventory
@@ -30,13 +30,16 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
-from odedelta.adapters.scenario import Runner
+from odedelta.adapters.scenario import Outcome, Runner
+from odedelta.adapters.scenario import json_schema as scenario_schema
 from odedelta.rules import ReferenceExecutor, default_executor, json_schema
 from odedelta.rules.facts import reference_markdown
 from odedelta.adapters.files import load_rules
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        return _check_json(args)
     catalog = load_catalog(args.catalog)
     counts = ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items())
     print(f"{args.catalog}: OK — {counts}")
@@ -48,6 +51,37 @@ def _check(args: argparse.Namespace) -> int:
         inventory = load_inventory(path, catalog)
         print(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
     return 0
+
+
+def _check_json(args: argparse.Namespace) -> int:
+    """``check --format json``: every problem as an object (file, line, column, path, message, suggestion), for
+    editors; exit 1 when there is any."""
+    checked: list[dict[str, object]] = []
+    problems: list[Problem] = []
+    try:
+        catalog = load_catalog(args.catalog)
+        checked.append({"file": str(args.catalog), "kind": "catalog", "counts": catalog.counts()})
+        if args.rules is not None:
+            book = load_rules(args.rules, catalog)
+            checked.append({"file": str(args.rules), "kind": "rules", "rules": len(book.rules)})
+        for path in args.inventory or []:
+            inventory = load_inventory(path, catalog)
+            checked.append({"file": str(path), "kind": "inventory", "products": len(inventory.products)})
+    except OdeDeltaError as exc:
+        problems = list(exc.problems) or [Problem("", "$", str(exc))]
+    sys.stdout.write(dumps({"ok": not problems, "checked": checked,
+                            "problems": [problem_dict(p) for p in problems]}))
+    return 1 if problems else 0
+
+
+def problem_dict(problem: Problem) -> dict[str, object]:
+    """A problem for editor integrations; a suggestion written into the message (`` — did you mean 'x'?``) is
+    given on its own too."""
+    message, suggestion = problem.message, problem.suggestion
+    if suggestion is None and " — " in message:
+        message, _, suggestion = message.partition(" — ")
+    return {"file": problem.file, "line": problem.line, "column": problem.column, "path": problem.path,
+            "message": message, "suggestion": suggestion}
 
 
 def _as_of(text: str | None) -> datetime:
@@ -131,8 +165,8 @@ def _write(form: str, text: Callable[[], str], data: Callable[[], object], docum
     return 0
 
 
-def _schema(_args: argparse.Namespace) -> int:
-    sys.stdout.write(dumps(json_schema()))
+def _schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(dumps(scenario_schema() if args.which == "scenario" else json_schema()))
     return 0
 
 
@@ -152,9 +186,20 @@ def _test(args: argparse.Namespace) -> int:
     executor = {"reference": ReferenceExecutor, "durable": default_executor, None: None}[args.executor]
     if args.executor == "durable" and default_executor().name != "durable-rules":
         raise RequestError("--executor durable: durable-rules cannot be imported here (Python 3.13+?)")
-    run = Runner(executor).run(args.paths)  # rule coverage is reported before the closing line
-    for line in run.lines():
-        print(line)
+    text = args.format == "text"
+
+    def show(outcome: Outcome) -> None:  # each scenario as soon as it is known
+        for line in outcome.lines():
+            print(line, flush=True)
+
+    run = Runner(executor).run(args.paths, show if text else None)
+    if text:
+        for line in run.summary_lines():  # rule coverage, then the closing line
+            print(line)
+    else:
+        sys.stdout.write(dumps(run.to_dict()))
+    if args.junit_xml is not None:
+        args.junit_xml.write_text(run.junit_xml(), encoding="utf-8")
     return 0 if run.failed == 0 and run.outcomes else 1
 
 
@@ -185,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a directory of rule files to check against the catalog")
     check.add_argument("--inventory", type=Path, action="append", metavar="FILE",
                        help="a TMF637 product list to check against the catalog (repeatable)")
+    check.add_argument("--format", choices=["text", "json"], default="text",
+                       help="text (default), or JSON: every problem as an object (file, line, column, path, message, "
+                       "suggestion) for editors")
     check.set_defaults(run=_check)
 
     change = sub.add_parser(
@@ -239,8 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="text (default), JSON, or a TMF679 ProductOfferingQualification")
     qualify.set_defaults(run=_qualify)
 
-    schema = sub.add_parser("schema", help="print the JSON schema of rule files (rules/rules.schema.json)",
-                            description="Print the JSON schema of rule files, for editors' autocompletion.")
+    schema = sub.add_parser("schema", help="print the JSON schema of rule files (rules/rules.schema.json) or of "
+                            "scenario files (catalogs/demo/scenarios/scenario.schema.json)",
+                            description="Print the JSON schema of rule files (default) or scenario files, for "
+                            "editors' autocompletion.")
+    schema.add_argument("which", nargs="?", choices=["rules", "scenario"], default="rules",
+                        help="rules (default) or scenario")
     schema.set_defaults(run=_schema)
     facts = sub.add_parser("facts", help="print the reference page of facts rules can read (docs/facts.md)",
                            description="Print the reference page of the facts rule conditions can read.")
@@ -255,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
     test.add_argument("--executor", choices=["durable", "reference"],
                       help="which rule executor runs the rules (default: durable-rules where it imports)")
+    test.add_argument("--format", choices=["text", "json"], default="text",
+                      help="text: each scenario as it finishes, then the rule coverage and 'N passed, N failed' "
+                      "(default); json: the whole run as one JSON object at the end")
+    test.add_argument("--junit-xml", type=Path, metavar="FILE",
+                      help="also write the results as JUnit XML (the file pytest writes and CI servers read)")
     test.set_defaults(run=_test)
     return parser
 

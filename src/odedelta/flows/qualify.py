@@ -33,6 +33,7 @@ class Candidate:
     alternative: str | None = None
     """For an offering no longer sold: its successor."""
     penalties: Money | None = None
+    fees: Money | None = None
     promotions_gained: list[str] = field(default_factory=list)
     promotions_lost: list[str] = field(default_factory=list)
 
@@ -123,6 +124,8 @@ def qualify(engine: Changer, inventory: Inventory, product_id: str, *, as_of: da
                 candidate.recurring_before = result.consequences.recurring_before
                 candidate.recurring_after = result.consequences.recurring_after
                 candidate.penalties = result.consequences.penalty_total
+                candidate.fees = sum((ch.amount.rounded() for ch in result.consequences.charges_of("fee")),
+                                     Money.zero(result.consequences.currency))
                 candidate.promotions_gained = result.consequences.promotion_ids("gained")
                 candidate.promotions_lost = result.consequences.promotion_ids("lost")
         found.append(candidate)

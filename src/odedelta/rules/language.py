@@ -309,6 +309,7 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
         except ValidationError as exc:
             problems.extend(located.pydantic(exc, data))
             parsed = RuleFile.model_validate({"rules": _valid_rules(data)})
+            problems.extend(_conditions_of_invalid_rules(data, located, catalog, limits))
         listed = data.get("rules") if isinstance(data, dict) else None
         for index, item in enumerate(listed if isinstance(listed, list) else []):
             rule_id = item.get("id") if isinstance(item, dict) else None
@@ -341,6 +342,25 @@ def _valid_rules(data: Any) -> list[Any]:
             continue
         out.append(item)
     return out
+
+
+def _conditions_of_invalid_rules(data: Any, located: _Locator, catalog: Catalog, limits: Limits) -> list[Problem]:
+    """The condition of a rule whose other keys are wrong is still checked: every problem at once."""
+    problems: list[Problem] = []
+    listed = data.get("rules") if isinstance(data, dict) else None
+    for index, item in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(item, dict) or not isinstance(item.get("when"), str) or item.get("kind") not in KINDS:
+            continue
+        try:
+            RuleFile.model_validate({"rules": [item]})
+            continue  # a valid rule: compiled with the others
+        except ValidationError:
+            pass
+        compiled = _compiler(item["kind"], catalog, limits).compile(item["when"])
+        found = [compiled] if isinstance(compiled, ExprError) else list(compiled.problems)
+        problems.extend(located.in_expression(("rules", index, "when"), p.column, p.message, p.suggestion)
+                        for p in found)
+    return problems
 
 
 def _index_of(data: Any, rule_id: str, fallback: int, taken: set[int]) -> int:
