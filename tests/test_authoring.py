@@ -195,3 +195,52 @@ def test_a_rule_with_a_wrong_effect_still_has_its_condition_checked(demo: odedel
     assert [(line, col, text.split(":")[0]) for line, col, text, _ in found] == [
         (6, 21, "amount '5 EUR'"), (5, 12, "fee rules never see item.* facts (item.offering is there for penalty, "
                                            "recommendation, promotion_loss rules)")]
+
+
+@pytest.mark.parametrize(("kind", "then", "column", "message", "suggestion"), [
+    ("discount", "{name: D, value: five, applies_to: po-mobile-l}", 21, "value 'five' is neither a percentage nor an "
+     "amount", "write '5%' or '3.00'"),
+    ("renewal", "{months: 200}", 12, "months must be at most 120 (found 200)", None),
+    ("renewal", "{notice_days: -5}", 12, "notice_days must be at least 0 (found -5)", None),
+    ("compatibility", "{offering: po-tv-basic, requires: po-fiber-500, reason: r, message: m}", 35,
+     "requires must be a list (found 'po-fiber-500')", "write requires: [...]"),
+])
+def test_more_effect_messages(demo: odedelta.Catalog, kind: str, then: str, column: int, message: str,
+                              suggestion: str | None) -> None:
+    assert problems(demo, RULE.format(kind=kind, when="term.active", then=then)) == [
+        (6, column, message, suggestion)]
+
+
+def test_rule_level_messages(demo: odedelta.Catalog) -> None:
+    text = """rules:
+  - id: " spaced"
+    kind: fee
+    description: d
+    validFor: {startDateTime: someday}
+    then: {name: F, amount: 1}
+  - kind: fee
+    id: x
+    then: {name: F, amount: 1}
+"""
+    assert problems(demo, text) == [
+        (2, 5, "id ' spaced' begins or ends with a space", "remove the spaces"),
+        (5, 16, "startDateTime 'someday' is not a date-time", "write e.g. 2026-01-01T00:00:00Z"),
+        (7, 5, "missing key 'description'", None)]
+
+
+def test_a_catalog_type_error_names_the_entity_in_plain_words(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from .conftest import DEMO
+
+    shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns("scenarios", "inventories"))
+    prices = json.loads((tmp_path / "demo" / "productOfferingPrice.json").read_text())
+    prices[0]["price"]["value"] = "50.00 EUR"
+    (tmp_path / "demo" / "productOfferingPrice.json").write_text(json.dumps(prices))
+    with pytest.raises(odedelta.LoadError) as caught:
+        odedelta.load_catalog(tmp_path / "demo")
+    (problem,) = [p for p in caught.value.problems if p.file.endswith("productOfferingPrice.json")]
+    assert (problem.message, problem.suggestion) == (
+        f"productOfferingPrice {prices[0]['id']!r}: value '50.00 EUR': amounts are plain numbers in the catalog's "
+        "currency", "write 50.00")

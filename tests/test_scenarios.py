@@ -103,7 +103,7 @@ scenarios:
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"FAIL  {path} :: (file)"
-    assert f"{path}:8:5: Extra inputs are not permitted @ $.scenarios[0].expectt" in out[2]
+    assert f"{path}:8:5: unknown key 'expectt' @ $.scenarios[0].expectt" in out[2]
     assert out[-1] == "0 passed, 1 failed"
 
 

@@ -11,7 +11,7 @@ import os
 import time
 from xml.etree import ElementTree
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from odedelta.model.plain import plain_words
 from odedelta.model.source import parse_text, with_lines
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.delta.items import Action, DeltaItem
@@ -311,8 +312,11 @@ def read_scenario_file(path: Path) -> ScenarioFile:
     try:
         return ScenarioFile.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem.at(name, [p for p in e["loc"] if isinstance(p, (str, int))], e["msg"])
-                    for e in exc.errors()]
+        problems = []
+        for error in exc.errors():
+            loc = [p for p in error["loc"] if isinstance(p, (str, int))]
+            message, suggestion = plain_words(error, loc)
+            problems.append(replace(Problem.at(name, loc, message), suggestion=suggestion))
         raise LoadError(f"{name}: not a valid scenario file", with_lines(problems, {name: text})) from None
 
 

@@ -22,6 +22,10 @@ def plain_words(error: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str
     name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "the value")
     shown = repr(found) if isinstance(found, (str, int, float, Decimal, bool)) else type(found).__name__.replace(
         "dict", "a mapping").replace("list", "a list").replace("NoneType", "nothing")
+    if kind == "extra_forbidden":
+        return f"unknown key {name!r}", None
+    if kind == "missing":
+        return f"missing key {name!r}", None
     if kind.startswith("decimal") or kind in ("float_parsing", "float_type"):
         money = _CURRENCY_AMOUNT.match(found) if isinstance(found, str) else None
         if money is not None:
