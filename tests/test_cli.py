@@ -138,26 +138,26 @@ def test_check_writes_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(DEMO), str(rules), "--inventory", str(bob), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "ok": True,
-        "catalog": {"path": str(DEMO), "counts": {"productOffering": 49, "productSpecification": 21,
-                                                  "productOfferingPrice": 50, "category": 8, "promotion": 5}},
-        "rules": {"path": str(rules), "rules": 17, "executor": "reference",
-                  "kinds": {"compatibility": 2, "discount": 1, "eligibility": 5, "fee": 1, "migration": 1,
-                            "penalty": 4, "recommendation": 1, "renewal": 1, "timing": 1}},
-        "inventories": [{"path": str(bob), "products": 4, "topLevel": 2}],
+        "checked": [
+            {"file": str(DEMO), "kind": "catalog",
+             "counts": {"productOffering": 49, "productSpecification": 21, "productOfferingPrice": 50, "category": 8,
+                        "promotion": 5}},
+            {"file": str(rules), "kind": "rules", "rules": 17, "executor": "reference"},
+            {"file": str(bob), "kind": "inventory", "products": 4},
+        ],
+        "problems": [],
     }
 
 
-def test_check_problems_as_a_json_error_object(capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_problems_as_json_objects_for_editors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(DATA / "broken_catalog"), "--format", "json"]) == 1
     captured = capsys.readouterr()
-    error = json.loads(captured.out)["error"]
-    assert error["type"] == "CatalogError" and error["exitCode"] == 1
-    assert error["message"] == f"{DATA / 'broken_catalog'}: the catalog has 17 problem(s)"
-    assert len(error["problems"]) == 17
+    report = json.loads(captured.out)
+    assert report["ok"] is False and report["checked"] == []
+    assert len(report["problems"]) == 17
     assert {"file": str(DATA / "broken_catalog" / "productOffering.json"), "line": 6, "column": 30,
-            "path": "$[0].productSpecification.id",
-            "message": "unknown productSpecification 'ps-acess' — did you mean 'ps-access'?"} in error["problems"]
-    assert captured.err.splitlines()[0] == f"error: {error['message']}"
+            "path": "$[0].productSpecification.id", "message": "unknown productSpecification 'ps-acess'",
+            "suggestion": "did you mean 'ps-access'?"} in report["problems"]
 
 
 def test_a_refused_change_writes_a_json_error_object(capsys: pytest.CaptureFixture[str]) -> None:

@@ -190,7 +190,7 @@ def test_a_billion_laughs_rule_file_is_refused(capsys: pytest.CaptureFixture[str
 def test_an_empty_rule_id_is_refused(capsys: pytest.CaptureFixture[str], catalog: Path, rules: Path) -> None:
     file = rules / "money.yaml"
     file.write_text(file.read_text().replace("id: mobile-downgrade-fee", "id: ''", 1))
-    located(check(capsys, catalog, rules), str(file), "String should have at least 1 character")
+    located(check(capsys, catalog, rules), str(file), "id is empty")
 
 
 def _with_condition(rules: Path, condition: str) -> Path:

@@ -276,4 +276,4 @@ def test_a_rule_file_with_an_empty_rules_key_is_not_a_crash(demo: odedelta.Catal
     # found by the harness: `rules:` with nothing under it raised TypeError inside the checker
     rules, problems = check_rule_documents([("rules.yaml", "rules:\n")], demo)
     assert rules == []
-    assert [(p.path, p.line, p.message) for p in problems] == [("$.rules", 1, "Input should be a valid list")]
+    assert [(p.path, p.line, p.message) for p in problems] == [("$.rules", 1, "rules must be a list (found nothing)")]

@@ -351,9 +351,9 @@ def test_a_fixed_amount_per_remaining_month(plan_catalog: odedelta.Catalog, as_o
 
 
 @pytest.mark.parametrize(("then", "problem"), [
-    ("{name: X, formula: fixed, amount: 10, share: 0.5}", "formula 'fixed' does not use 'share'"),
-    ("{name: X, formula: discount_repayment, factor: 2}", "formula 'discount_repayment' does not use 'factor'"),
-    ("{name: X, formula: waived, maximum: 10}", "formula 'waived' does not use 'maximum'"),
+    ("{name: X, formula: fixed, amount: 10, share: 0.5}", "formula 'fixed' does not use share"),
+    ("{name: X, formula: discount_repayment, factor: 2}", "formula 'discount_repayment' does not use factor"),
+    ("{name: X, formula: waived, maximum: 10}", "formula 'waived' does not use maximum"),
     ("{name: X, formula: remaining_months, amount: 10, factor: 0.5}", "not both"),
     ("{name: X, formula: remaining_value_share, share: 0.5, minimum: 50, maximum: 20}", "minimum 50 is above"),
 ])

@@ -193,8 +193,8 @@ def test_a_dozen_planted_mistakes_are_all_reported_with_file_and_path() -> None:
     for expected in [
         "invalid JSON: Expecting ',' delimiter",
         "@type is 'Widget'",
-        "numberRelOfferLowerLimit 2 > numberRelOfferUpperLimit 1",
-        "numberRelOfferDefault 3 is outside the limits 0..1",
+        "offering 'po-bundle', bundled offering 'po-access': numberRelOfferLowerLimit 2 > numberRelOfferUpperLimit 1",
+        "offering 'po-bundle', bundled offering 'po-router': numberRelOfferDefault 3 is outside the limits 0..1",
         "unknown productSpecification 'ps-acess' — did you mean 'ps-access'?",
         "no characteristic 'sped' — did you mean 'speed'?",
         "value '250' of 'speed' is not allowed by specification 'ps-access' (allowed: 100, 300)",

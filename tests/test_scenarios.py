@@ -20,7 +20,7 @@ def test_demo_scenarios_all_pass(capsys: pytest.CaptureFixture[str], executor: s
     lines = capsys.readouterr().out.splitlines()
     rules = DEMO.parent.parent / "rules"
     executor = "durable-rules" if executor == "durable" else "reference"
-    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 17 of 17 rules exercised", "44 passed, 0 failed"]
+    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 17 of 17 rules exercised", "49 passed, 0 failed"]
     assert all(line.startswith("PASS  ") for line in lines[:-2])
 
 
@@ -104,7 +104,7 @@ scenarios:
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"FAIL  {path} :: (file)"
-    assert f"{path}:8:5: Extra inputs are not permitted @ $.scenarios[0].expectt" in out[2]
+    assert f"{path}:8:5: unknown key 'expectt' @ $.scenarios[0].expectt" in out[2]
     assert out[-1] == "0 passed, 1 failed"
 
 
@@ -116,10 +116,141 @@ def test_no_scenario_found_is_a_failure(tmp_path: Path, capsys: pytest.CaptureFi
 def test_demo_scenarios_pass_with_the_reference_executor_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", "--executor", "reference", str(DEMO / "scenarios")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2].endswith(", reference): 17 of 17 rules exercised") and lines[-1] == "44 passed, 0 failed"
+    assert lines[-2].endswith(", reference): 17 of 17 rules exercised") and lines[-1] == "49 passed, 0 failed"
 
 
-def test_scenario_files_point_editors_at_the_committed_schema_and_satisfy_it() -> None:
+# ------------------------------------------------------------------------- what a product manager owns (issue 13)
+
+
+WRONG = """\
+catalog: ..
+rules: RULES_DIR
+scenarios:
+  - name: refusal reasons
+    as_of: "2025-06-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request: {change_offer: {product: A-1, to: po-mobile-s}}
+    expect:
+      refusal: [{code: business_only, rule: no-downgrade-first-6-months}]
+  - name: lines
+    as_of: "2026-06-01T00:00:00Z"
+    inventory: ../inventories/bob.json
+    request: {change_offer: {product: B-1, to: po-mobile-l}}
+    expect:
+      fees: [{name: Downgrade fee, amount: 12.00}]
+      penalties: [{amount: 175.00, rule: terminate-under-commitment}]
+      discounts: [{name: Loyalty discount}]
+  - name: recommendation and term
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request: {change_offer: {product: F-1, to: po-fiber-300}}
+    expect:
+      recommendations: [{offering: po-streaming-vas, price: 12.00}, {offering: po-tv-basic}]
+      terms: [{product: F-1, start: 2026-03-01}]
+  - name: notices
+    as_of: "2026-11-01T00:00:00Z"
+    inventory: ../inventories/carol.json
+    term_notices: true
+    expect:
+      notices: [{product: C-1, ends: 2026-12-02, at_end: renew}]
+  - name: qualification
+    as_of: "2025-06-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    qualify: {product: A-1}
+    expect:
+      only_listed_candidates: true
+      qualification:
+        - {offering: po-mobile-s, qualified: true}
+        - {offering: po-mobile-l, price_difference: 11.00, penalties: 1.00, fees: 2.00, reasons: [vip_exception]}
+  - name: a refusal that was not expected
+    as_of: "2025-06-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request: {change_offer: {product: A-1, to: po-mobile-s}}
+""".replace("RULES_DIR", str(DEMO.parent.parent / "rules"))
+
+
+def test_every_new_assertion_reports_its_difference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, WRONG)  # the rules directory named by an absolute path
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out
+    for expected in [
+        "refusal: expected reason business_only by rule no-downgrade-first-6-months, got downgrade_too_early by rule "
+        "no-downgrade-first-6-months",
+        "fees: expected a line 'Downgrade fee' 12.00; got 'Downgrade fee' 10.00 (rule:mobile-downgrade-fee, B-1)",
+        "penalties: expected a line 175.00 rule:terminate-under-commitment; got 'Repayment of the device discount' "
+        "175.00 (rule:device-discount-repayment, B-1)",
+        "discounts: expected a line 'Loyalty discount'; got none",
+        "recommendation po-streaming-vas: expected price 12.00, got 10.00",
+        "recommendations: expected po-tv-basic, got ['po-streaming-vas']",
+        "term of F-1: the change records no new term for it",
+        "notice for C-1: expected ends 2026-12-02, got 2026-12-01",
+        "notice for C-1: expected at_end renew, got migrate",
+        "qualification of po-mobile-s: expected qualified True, got False",
+        "qualification of po-mobile-l: expected price_difference 11.00, got 10.00",
+        "qualification of po-mobile-l: expected penalties 1.00, got 0.00",
+        "qualification of po-mobile-l: expected fees 2.00, got 0.00",
+        "qualification of po-mobile-l: expected reasons ['vip_exception'] among []",
+        "unexpected candidates: po-business-mobile, po-mobile-classic, po-mobile-xl",
+        "refused: not eligible: Mobile S (po-mobile-s)",
+    ]:
+        assert expected in out, expected
+    assert out.splitlines()[-1] == "0 passed, 6 failed"
+
+
+def test_a_scenario_asks_one_thing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, """\
+catalog: ..
+scenarios:
+  - name: two questions
+    as_of: "2026-03-01T00:00:00Z"
+    request: {acquire: {offering: po-tv-basic}}
+    term_notices: true
+""")
+    assert main(["test", str(path)]) == 1
+    assert "a scenario asks one thing: request, qualify or term_notices (found request, term_notices)" in \
+        capsys.readouterr().out
+
+
+def test_results_stream_and_junit_xml_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import xml.etree.ElementTree as ElementTree
+
+    from odedelta.adapters.scenario import Runner
+
+    path = _write(tmp_path, WRONG)
+    seen: list[str] = []
+    run = Runner().run([DEMO / "scenarios" / "s1_structural.yaml", path], lambda o: seen.append(o.name))
+    assert seen == [o.name for o in run.outcomes] and len(seen) == 1 + 6  # one call per scenario, in order
+
+    report = tmp_path / "junit.xml"
+    assert main(["test", str(path), str(DEMO / "scenarios" / "s1_structural.yaml"), "--junit-xml", str(report),
+                 "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["passed"], data["failed"]) == (1, 6)
+    assert data["scenarios"][0]["failures"][0].startswith("refusal: expected reason business_only")
+    assert data["coverage"][0]["total"] == 17
+    root = ElementTree.parse(report).getroot()  # the shape pytest --junit-xml writes and Jenkins/GitLab read
+    assert root.tag == "testsuites" and (root.get("tests"), root.get("failures")) == ("7", "6")
+    suites = root.findall("testsuite")
+    assert [(Path(s.get("name", "")).name, s.get("tests"), s.get("failures")) for s in suites] == [
+        ("mine.yaml", "6", "6"), ("s1_structural.yaml", "1", "0")]
+    for suite in suites:
+        assert {"name", "tests", "failures", "errors", "skipped", "time"} <= set(suite.attrib)
+        for case in suite.findall("testcase"):
+            assert {"classname", "name", "time"} <= set(case.attrib)
+            float(case.get("time", ""))
+    failure = suites[0].find("testcase/failure")
+    assert failure is not None and failure.get("message", "").startswith("refusal: expected reason business_only")
+    assert root.findtext("system-out", "").endswith("1 passed, 6 failed")
+
+
+def test_text_output_prints_each_scenario_before_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(DEMO / "scenarios" / "s1_structural.yaml")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("PASS  ") and lines[-1] == "1 passed, 0 failed"
+
+
+def test_committed_scenario_schema_is_current_and_validates_the_demo_scenarios() -> None:
     import json
 
     import jsonschema
@@ -128,22 +259,14 @@ def test_scenario_files_point_editors_at_the_committed_schema_and_satisfy_it() -
     from odedelta.adapters.scenario import SCHEMA_FILE, json_schema
 
     committed = json.loads((DEMO / "scenarios" / SCHEMA_FILE).read_text())
-    assert committed == json.loads(json.dumps(json_schema())), "regenerate: odedelta schema --scenarios --write " \
-                                                               "catalogs/demo/scenarios"
+    assert committed == json.loads(json.dumps(json_schema())), \
+        "regenerate: odedelta schema --scenarios --write catalogs/demo/scenarios"
     validator = jsonschema.Draft202012Validator(committed)
-    files = sorted((DEMO / "scenarios").glob("*.yaml"))
-    assert len(files) >= 7  # the demo's S1–S9 files, and any added since
-    for path in files:
-        text = path.read_text()
-        assert text.splitlines()[0] == "# yaml-language-server: $schema=scenarios-v1.schema.json", path
-        assert [e.message for e in validator.iter_errors(yaml.safe_load(text))] == [], path
-    broken = {"catalog": "..", "scenarios": [{"name": "x", "as_of": "2026-03-01T00:00:00Z", "inventory": [],
-                                              "request": {"remove": {"product": "A"}}, "expect": {"itemz": []}}]}
-    assert [e.validator for e in validator.iter_errors(broken)] == ["additionalProperties"]
-
-
-def test_schema_write_scenarios(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schema", "--scenarios", "--write", str(tmp_path)]) == 0
-    assert capsys.readouterr().out == f"wrote {tmp_path / 'scenarios-v1.schema.json'}\n"
-    assert (tmp_path / "scenarios-v1.schema.json").read_text() == \
-        (DEMO / "scenarios" / "scenarios-v1.schema.json").read_text()
+    for path in sorted((DEMO / "scenarios").glob("*.yaml")):
+        assert path.read_text().splitlines()[0] == f"# yaml-language-server: $schema={SCHEMA_FILE}", path
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
+        assert list(validator.iter_errors(data)) == [], path
+    bad = {"catalog": "..", "scenarios": [{"name": "x", "as_of": "2026-01-01T00:00:00Z", "expect": {"fees": [
+        {"amont": 1}]}}]}
+    assert [e.message for e in validator.iter_errors(bad)] == [
+        "Additional properties are not allowed ('amont' was unexpected)"]

@@ -159,6 +159,9 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, An
     return [*specs, *bundle_specs, *top_specs, *categories, *prices, *offerings, *promotions]
 
 
+_SEES_ITEM = ("penalty", "recommendation", "promotion_loss")  # odedelta.rules.facts.KIND_SECTIONS (item.*)
+
+
 @st.composite
 def rule_documents(draw: st.DrawFn, catalog: Catalog) -> str:
     """A rule file (YAML text) for ``catalog``: eligibility denies and an allow exception, penalties with every
@@ -169,8 +172,8 @@ def rule_documents(draw: st.DrawFn, catalog: Catalog) -> str:
     leaves = [o for o in offerings if not catalog.graph.components(o)] or offerings
     thresholds = st.integers(0, 24)
 
-    def condition() -> str:
-        return draw(st.sampled_from([
+    def condition(kind: str) -> str:
+        options = [
             f"target.offering == '{draw(st.sampled_from(offerings))}'",
             f"'{draw(st.sampled_from(categories))}' in target.categories",
             f"term.active and term.months_elapsed < {draw(thresholds)}",
@@ -182,7 +185,10 @@ def rule_documents(draw: st.DrawFn, catalog: Catalog) -> str:
             f"item.action == '{draw(st.sampled_from(['add', 'modify', 'delete', 'noChange']))}'",
             "target.lifecycle == 'Retired'",
             f"change.kind == '{draw(st.sampled_from(['change_offer', 'terminate', 'remove']))}'",
-        ]))
+        ]
+        if kind not in _SEES_ITEM:  # the checker refuses a fact the rule's kind never sees
+            options = [o for o in options if not o.startswith("item.")]
+        return draw(st.sampled_from(options))
 
     def attribute_condition() -> str:
         return draw(st.sampled_from([
@@ -193,9 +199,11 @@ def rule_documents(draw: st.DrawFn, catalog: Catalog) -> str:
             "not exists(customer.attributes.tier)",
         ]))
 
-    def when() -> str:
-        return " and ".join(draw(st.sampled_from([condition, condition, attribute_condition]))()
-                            for _ in range(draw(st.integers(1, 2))))
+    def when(kind: str) -> str:
+        parts = []
+        for _ in range(draw(st.integers(1, 2))):
+            parts.append(attribute_condition() if draw(st.sampled_from([False, False, True])) else condition(kind))
+        return " and ".join(parts)
 
     rules: list[str] = []
 
@@ -203,7 +211,7 @@ def rule_documents(draw: st.DrawFn, catalog: Catalog) -> str:
         n = len(rules)
         rules.append(f"  - id: {kind}-{n}\n    kind: {kind}\n    description: generated {kind} rule {n}\n"
                      + (f"    priority: {priority}\n" if priority is not None else "")
-                     + f"    when: \"{when()}\"\n    then: {then}\n")
+                     + f"    when: \"{when(kind)}\"\n    then: {then}\n")
 
     for _ in range(draw(st.integers(0, 3))):
         rule("eligibility", "{decision: deny, reason: generated, message: Not allowed.}", len(rules))

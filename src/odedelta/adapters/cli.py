@@ -24,7 +24,7 @@ from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.adapters.scenario import Runner
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import NotEligible
-from odedelta.model.errors import OdeDeltaError, RequestError
+from odedelta.model.errors import OdeDeltaError, Problem, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.jsonio import dumps
 from odedelta.model.requests import (
@@ -44,6 +44,7 @@ from odedelta.outputs.tmf622 import product_order
 from odedelta.outputs.tmf679 import qualification_document
 from odedelta import rules as rule_files
 from odedelta.rules import EXECUTORS, Executor, executor_factory
+from odedelta.adapters.scenario import Outcome
 from odedelta.rules.facts import reference_markdown
 
 
@@ -77,26 +78,50 @@ def _executor_factory(args: argparse.Namespace) -> Callable[[], Executor] | None
 
 def _check(args: argparse.Namespace) -> int:
     make = _executor_factory(args)
-    say = print if args.format == "text" else (lambda _line: None)  # text: each line as soon as it is known
-    catalog = load_catalog(args.catalog)
-    report: dict[str, Any] = {"catalog": {"path": str(args.catalog), "counts": catalog.counts()}}
-    say(f"{args.catalog}: OK — " + ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items()))
+    if args.format == "json":
+        return _check_json(args, make)
+    catalog = load_catalog(args.catalog)  # text: each line as soon as it is known
+    print(f"{args.catalog}: OK — " + ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items()))
     if args.rules is not None:
         book = load_rules(args.rules, catalog, make() if make else None)
-        counts = {k: sum(r.kind == k for r in book.rules) for k in book.kinds}
-        report["rules"] = {"path": str(args.rules), "rules": len(book.rules), "kinds": counts,
-                           "executor": book.executor_name}
-        kinds = ", ".join(f"{n} {k}" for k, n in counts.items())
-        say(f"{args.rules}: OK — {len(book.rules)} rules ({kinds}); executor: {book.executor_name}")
-    report["inventories"] = []
+        kinds = ", ".join(f"{sum(r.kind == k for r in book.rules)} {k}" for k in book.kinds)
+        print(f"{args.rules}: OK — {len(book.rules)} rules ({kinds}); executor: {book.executor_name}")
     for path in args.inventory or []:
         inventory = load_inventory(path, catalog)
-        report["inventories"].append({"path": str(path), "products": len(inventory.products),
-                                      "topLevel": len(inventory.roots())})
-        say(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
-    if args.format == "json":
-        sys.stdout.write(dumps({"ok": True, **report}))
+        print(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
     return 0
+
+
+def _check_json(args: argparse.Namespace, make: Callable[[], Executor] | None) -> int:
+    """``check --format json``: every problem as an object (file, line, column, path, message, suggestion), for
+    editors; exit 1 when there is any."""
+    checked: list[dict[str, object]] = []
+    problems: list[Problem] = []
+    try:
+        catalog = load_catalog(args.catalog)
+        checked.append({"file": str(args.catalog), "kind": "catalog", "counts": catalog.counts()})
+        if args.rules is not None:
+            book = load_rules(args.rules, catalog, make() if make else None)
+            checked.append({"file": str(args.rules), "kind": "rules", "rules": len(book.rules),
+                            "executor": book.executor_name})
+        for path in args.inventory or []:
+            inventory = load_inventory(path, catalog)
+            checked.append({"file": str(path), "kind": "inventory", "products": len(inventory.products)})
+    except OdeDeltaError as exc:
+        problems = list(exc.problems) or [Problem("", "$", str(exc))]
+    sys.stdout.write(dumps({"ok": not problems, "checked": checked,
+                            "problems": [problem_dict(p) for p in problems]}))
+    return 1 if problems else 0
+
+
+def problem_dict(problem: Problem) -> dict[str, object]:
+    """A problem for editor integrations; a suggestion written into the message (`` — did you mean 'x'?``) is
+    given on its own too."""
+    message, suggestion = problem.message, problem.suggestion
+    if suggestion is None and " — " in message:
+        message, _, suggestion = message.partition(" — ")
+    return {"file": problem.file, "line": problem.line, "column": problem.column, "path": problem.path,
+            "message": message, "suggestion": suggestion}
 
 
 def _as_of(text: str | None) -> datetime:
@@ -184,7 +209,7 @@ def _write(form: str, text: Callable[[], str], data: Callable[[], object], docum
 
 
 def _schema(args: argparse.Namespace) -> int:
-    source = scenario_files if args.scenarios else rule_files
+    source = scenario_files if args.scenarios or args.which == "scenario" else rule_files
     if args.write is None:
         sys.stdout.write(dumps(source.json_schema()))
         return 0
@@ -219,9 +244,20 @@ def _change(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    run = Runner(_executor_factory(args)).run(args.paths)  # rule coverage is reported before the closing line
-    for line in run.lines():
-        print(line)
+    text = args.format == "text"
+
+    def show(outcome: Outcome) -> None:  # each scenario as soon as it is known
+        for line in outcome.lines():
+            print(line, flush=True)
+
+    run = Runner(_executor_factory(args)).run(args.paths, show if text else None)
+    if text:
+        for line in run.summary_lines():  # rule coverage, then the closing line
+            print(line)
+    else:
+        sys.stdout.write(dumps(run.to_dict()))
+    if args.junit_xml is not None:
+        args.junit_xml.write_text(run.junit_xml(), encoding="utf-8")
     return 0 if run.failed == 0 and run.outcomes else 1
 
 
@@ -280,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--inventory", type=Path, action="append", metavar="FILE",
                        help="a TMF637 product list to check against the catalog (repeatable)")
     check.add_argument("--format", choices=["text", "json"], default="text",
-                       help="text summary (default) or JSON (problems too: a JSON error object on stdout)")
+                       help="text (default), or JSON: every problem as an object (file, line, column, path, message, "
+                       "suggestion) for editors")
     _executor_option(check)
     check.set_defaults(run=_check)
 
@@ -343,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--write", type=Path, metavar="DIR", help="write the schema file into DIR (your rules)")
     schema.add_argument("--scenarios", action="store_true",
                         help="the schema of scenario files instead (scenarios-v1.schema.json)")
+    schema.add_argument("which", nargs="?", choices=["rules", "scenario"], default="rules",
+                        help="rules (default) or scenario (the same as --scenarios)")
     schema.set_defaults(run=_schema)
 
     demo = sub.add_parser(
@@ -388,6 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
     _executor_option(test)
+    test.add_argument("--format", choices=["text", "json"], default="text",
+                      help="text: each scenario as it finishes, then the rule coverage and 'N passed, N failed' "
+                      "(default); json: the whole run as one JSON object at the end")
+    test.add_argument("--junit-xml", type=Path, metavar="FILE",
+                      help="also write the results as JUnit XML (the file pytest writes and CI servers read)")
     test.set_defaults(run=_test)
 
     bulk = sub.add_parser(

@@ -8,20 +8,24 @@ difference. Every order a scenario produces is also validated against the offici
 from __future__ import annotations
 
 import os
+import time
+from xml.etree import ElementTree
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from odedelta.model.plain import plain_words
 from odedelta.model.source import parse_text, read_text, with_lines
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.delta.items import Action, DeltaItem
 from odedelta.flows.engine import Engine
-from odedelta.flows.result import ChangeResult, NotEligible
+from odedelta.flows.qualify import Qualification
+from odedelta.flows.result import ChangeResult, Refusal, TermNotice
 from odedelta.model.errors import LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
 from odedelta.model.limits import DEFAULT, Limits
@@ -81,6 +85,63 @@ class ExpectedPromotions(_Strict):
     kept: list[str] = Field(default_factory=list)
 
 
+class ExpectedReason(_Strict):
+    """A rule's reason for refusing (eligibility, compatibility, renewal): its code and/or the rule's id."""
+
+    code: str | None = None
+    rule: str | None = None
+
+
+class ExpectedLine(_Strict):
+    """One penalty, fee or discount line: its name, amount (a plain number) and the rule (or promotion) behind it;
+    ``product`` the installed product (or added offering) it is on. Only what is written is compared."""
+
+    name: str | None = None
+    amount: Decimal | None = None
+    rule: str | None = None
+    promotion: str | None = None
+    product: str | None = None
+
+
+class ExpectedRecommendation(_Strict):
+    offering: str
+    rule: str | None = None
+    parent: str | None = None
+    price: Decimal | None = None
+
+
+class ExpectedTerm(_Strict):
+    """The commitment term a product has after the change (its newest term's validFor, as dates)."""
+
+    product: str
+    start: date | None = None
+    end: date | None = None
+
+
+class ExpectedNotice(_Strict):
+    """A product whose term ends within its notice window: when it ends, by when the customer must be told
+    (``notify_by`` = the end − the notice days), what happens at the end, and the successor."""
+
+    product: str
+    ends: date | None = None
+    notify_by: date | None = None
+    at_end: Literal["renew", "terminate", "migrate"] | None = None
+    successor: str | None = None
+    rule: str | None = None
+
+
+class ExpectedCandidate(_Strict):
+    """One offering a qualification lists for the product: qualified or not, its reason codes, the monthly price
+    difference, the penalties and fees a move to it costs."""
+
+    offering: str
+    qualified: bool | None = None
+    reasons: list[str] = Field(default_factory=list)
+    price_difference: Decimal | None = None
+    penalties: Decimal | None = None
+    fees: Decimal | None = None
+
+
 class Expect(_Strict):
     error: bool = False
     only_listed_items: bool = False
@@ -91,8 +152,21 @@ class Expect(_Strict):
     one_time_total: str | None = None
     penalty_total: str | None = None
     eligible: bool | None = None
+    refusal: list[ExpectedReason] = Field(default_factory=list)
+    penalties: list[ExpectedLine] = Field(default_factory=list)
+    fees: list[ExpectedLine] = Field(default_factory=list)
+    discounts: list[ExpectedLine] = Field(default_factory=list)
+    recommendations: list[ExpectedRecommendation] = Field(default_factory=list)
+    terms: list[ExpectedTerm] = Field(default_factory=list)
+    notices: list[ExpectedNotice] | None = None
+    qualification: list[ExpectedCandidate] = Field(default_factory=list)
+    only_listed_candidates: bool = False
 
     _amounts = field_validator("one_time_total", "penalty_total", mode="before")(_amount_text)  # type: ignore[arg-type]
+
+
+class Query(_Strict):
+    product: str
 
 
 class Scenario(_Strict):
@@ -100,11 +174,20 @@ class Scenario(_Strict):
     as_of: datetime
     inventory: str | list[dict[str, Any]] = Field(default_factory=list)
     context: Context = Field(default_factory=Context)
-    request: dict[str, dict[str, Any]]
+    request: dict[str, dict[str, Any]] | None = None
+    qualify: Query | None = None
+    term_notices: bool = False
     expect: Expect = Field(default_factory=Expect)
 
     @model_validator(mode="after")
     def _one_request(self) -> Scenario:
+        asked = [k for k, v in (("request", self.request), ("qualify", self.qualify),
+                                ("term_notices", self.term_notices or None)) if v is not None]
+        if len(asked) != 1:
+            raise ValueError(f"a scenario asks one thing: request, qualify or term_notices (found "
+                             f"{', '.join(asked) or 'none'})")
+        if self.request is None:
+            return self
         if len(self.request) != 1:
             raise ValueError(f"request holds exactly one of {', '.join(REQUEST_TYPES)}; found {len(self.request)}")
         (kind,) = self.request
@@ -113,13 +196,17 @@ class Scenario(_Strict):
         return self
 
     def parsed_request(self) -> Request:
+        assert self.request is not None
         ((kind, body),) = self.request.items()
         return REQUEST_TYPES[kind].model_validate(body)  # type: ignore[return-value]
 
 
 class ScenarioFile(_Strict):
-    catalog: str
-    rules: str | None = None
+    """A scenario file: the catalog directory, optionally the rules directory (both relative to the file), and the
+    scenarios."""
+
+    catalog: str = Field(description="The catalog directory, relative to this file.")
+    rules: str | None = Field(None, description="The rules directory, relative to this file (none: no rules).")
     scenarios: list[Scenario]
 
 
@@ -144,10 +231,20 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
     rules: set[str] = field(default_factory=set)
     """The rules that took part in this scenario's answer."""
+    seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    def lines(self) -> Iterator[str]:
+        yield f"{'PASS' if self.passed else 'FAIL'}  {self.file} :: {self.name}"
+        for failure in self.failures:
+            yield f"      {failure}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "name": self.name, "passed": self.passed, "failures": list(self.failures),
+                "rules": sorted(self.rules)}
 
 
 @dataclass
@@ -171,16 +268,54 @@ class Run:
 
     def lines(self) -> Iterator[str]:
         for outcome in self.outcomes:
-            yield f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.file} :: {outcome.name}"
-            for failure in outcome.failures:
-                yield f"      {failure}"
+            yield from outcome.lines()
+        yield from self.summary_lines()
+
+    def coverage(self) -> list[dict[str, Any]]:
+        """Per rulebook: how many rules some scenario exercised, and where each of the others is."""
+        out = []
         for book_path, book in self.rulebooks.items():
             missing = [line for line in self.unexercised() if line.startswith(tuple(r.file for r in book.rules))]
-            covered = len(book.rules) - len(missing)
-            yield f"rule coverage ({book_path}, {book.executor_name}): {covered} of {len(book.rules)} rules exercised"
-            for line in missing:
+            out.append({"rules": book_path, "executor": book.executor_name, "total": len(book.rules),
+                        "exercised": len(book.rules) - len(missing), "not_exercised": missing})
+        return out
+
+    def summary_lines(self) -> Iterator[str]:
+        """Rule coverage, then ``N passed, N failed``."""
+        for book in self.coverage():
+            yield (f"rule coverage ({book['rules']}, {book['executor']}): {book['exercised']} of {book['total']} "
+                   "rules exercised")
+            for line in book["not_exercised"]:
                 yield f"      not exercised: {line}"
         yield f"{self.passed} passed, {self.failed} failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "failed": self.failed, "scenarios": [o.to_dict() for o in self.outcomes],
+                "coverage": self.coverage()}
+
+    def junit_xml(self) -> str:
+        """The run as JUnit XML (the format pytest writes and CI servers read): one testsuite per scenario file,
+        one testcase per scenario, a failure element with every difference; rule coverage in system-out."""
+        root = ElementTree.Element("testsuites", name="odedelta scenarios", tests=str(len(self.outcomes)),
+                                   failures=str(self.failed), errors="0",
+                                   time=f"{sum(o.seconds for o in self.outcomes):.3f}")
+        files: dict[str, list[Outcome]] = {}
+        for outcome in self.outcomes:
+            files.setdefault(outcome.file, []).append(outcome)
+        for file, outcomes in files.items():
+            suite = ElementTree.SubElement(root, "testsuite", name=file, tests=str(len(outcomes)),
+                                           failures=str(sum(not o.passed for o in outcomes)), errors="0",
+                                           skipped="0", time=f"{sum(o.seconds for o in outcomes):.3f}")
+            for outcome in outcomes:
+                case = ElementTree.SubElement(suite, "testcase", classname=file, name=outcome.name,
+                                              time=f"{outcome.seconds:.3f}")
+                if not outcome.passed:
+                    failure = ElementTree.SubElement(case, "failure", message=outcome.failures[0], type="scenario")
+                    failure.text = "\n".join(outcome.failures)
+        out = ElementTree.SubElement(root, "system-out")
+        out.text = "\n".join(self.summary_lines())
+        ElementTree.indent(root)
+        return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
 
 
 def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -203,8 +338,11 @@ def read_scenario_file(path: Path, limits: Limits = DEFAULT) -> ScenarioFile:
     try:
         return ScenarioFile.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem.at(name, [p for p in e["loc"] if isinstance(p, (str, int))], e["msg"])
-                    for e in exc.errors()]
+        problems = []
+        for error in exc.errors():
+            loc = [p for p in error["loc"] if isinstance(p, (str, int))]
+            message, suggestion = plain_words(error, loc)
+            problems.append(replace(Problem.at(name, loc, message), suggestion=suggestion))
         raise LoadError(f"{name}: not a valid scenario file", with_lines(problems, {name: text})) from None
 
 
@@ -217,8 +355,15 @@ class Runner:
         self._catalogs: dict[Path, Catalog] = {}
         self._rulebooks: dict[tuple[Path, Path], Rulebook] = {}
 
-    def run(self, paths: Iterable[str | Path]) -> Run:
+    def run(self, paths: Iterable[str | Path], on_outcome: Callable[[Outcome], None] | None = None) -> Run:
+        """Run every scenario of the files; ``on_outcome`` is called with each result as soon as it is known."""
         run = Run()
+
+        def done(outcome: Outcome) -> None:
+            run.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
         for path in scenario_files(paths):
             try:
                 spec = read_scenario_file(path, self.limits)
@@ -229,11 +374,14 @@ class Runner:
                     rules = self._rulebook(catalog, (path.parent / spec.catalog).resolve(), rules_path)
                     run.rulebooks.setdefault(str(rules_path), rules)
             except OdeDeltaError as exc:
-                run.outcomes.append(Outcome(str(path), "(file)", str(exc).splitlines()))
+                done(Outcome(str(path), "(file)", str(exc).splitlines()))
                 continue
             engine = Engine(catalog, rules)
             for scenario in spec.scenarios:
-                run.outcomes.append(self._run_one(path, engine, catalog, scenario))
+                started = time.perf_counter()  # an edge: the duration goes into the JUnit report
+                outcome = self._run_one(path, engine, catalog, scenario)
+                outcome.seconds = time.perf_counter() - started
+                done(outcome)
         return run
 
     def _catalog(self, path: Path) -> Catalog:
@@ -250,33 +398,167 @@ class Runner:
 
     def _run_one(self, path: Path, engine: Engine, catalog: Catalog, scenario: Scenario) -> Outcome:
         outcome = Outcome(str(path), scenario.name)
+        expect = scenario.expect
         try:
             if isinstance(scenario.inventory, str):
                 inventory = load_inventory(path.parent / scenario.inventory, catalog, self.limits)
             else:
                 inventory = Inventory.from_document(catalog, scenario.inventory, f"{path}#{scenario.name}")
+            if scenario.qualify is not None:
+                qualification = engine.qualify(inventory, scenario.qualify.product, as_of=scenario.as_of,
+                                               context=scenario.context)
+                outcome.rules.update(r.source.removeprefix("rule:") for c in qualification.candidates
+                                     for r in c.reasons if r.source.startswith("rule:"))
+                outcome.failures.extend(compare_qualification(qualification, expect))
+                return outcome
+            if scenario.term_notices:
+                notices = engine.term_notices(inventory, as_of=scenario.as_of, context=scenario.context)
+                outcome.rules.update(n.rule_id for n in notices if n.rule_id)
+                outcome.failures.extend(compare_notices(notices, expect.notices or []))
+                return outcome
             request = scenario.parsed_request()
-            result = engine.change(inventory, request, as_of=scenario.as_of, context=scenario.context)
-        except NotEligible as refusal:
-            outcome.rules.update(refusal.verdict.rule_ids)
-            if scenario.expect.eligible is not False and not scenario.expect.error:
-                outcome.failures.append(f"refused: {str(refusal).splitlines()[0]}")
-            return outcome
+            answer = engine.evaluate(inventory, request, as_of=scenario.as_of, context=scenario.context)
+            if isinstance(answer, Refusal) and answer.verdict is None:
+                raise answer.error()  # refused by the catalog's structure: an error, as before
         except (OdeDeltaError, ValidationError) as exc:
-            if not scenario.expect.error:
+            if not expect.error:
                 outcome.failures.append(f"refused: {str(exc).splitlines()[0]}")
-            elif scenario.expect.eligible is False:
-                outcome.failures.append(f"expected a refusal by the eligibility rules, got: {str(exc).splitlines()[0]}")
+            elif expect.eligible is False or expect.refusal:
+                outcome.failures.append(f"expected a refusal by the rules, got: {str(exc).splitlines()[0]}")
             return outcome
+        if isinstance(answer, Refusal):
+            assert answer.verdict is not None
+            outcome.rules.update(answer.verdict.rule_ids)
+            if expect.eligible is not False and not expect.error and not expect.refusal:
+                outcome.failures.append(f"refused: {answer.message.splitlines()[0]}")
+            outcome.failures.extend(compare_refusal(answer, expect.refusal))
+            return outcome
+        result = answer
         outcome.rules.update(result.rule_ids)
-        if scenario.expect.error or scenario.expect.eligible is False:
+        if expect.error or expect.eligible is False or expect.refusal:
             outcome.failures.append("expected the request to be refused, but it was answered")
             return outcome
-        outcome.failures.extend(compare(result, scenario.expect))
+        outcome.failures.extend(compare(result, expect))
         for version, schema in ORDER_SCHEMAS.items():
             errors = validation_errors(product_order(result, version), "TMF622", version, schema)
             outcome.failures.extend(f"TMF622 v{version} order invalid: {e}" for e in errors[:5])
         return outcome
+
+
+def compare_refusal(refusal: Refusal, expected: list[ExpectedReason]) -> list[str]:
+    got = [(r.reason, r.rule_id) for r in (refusal.verdict.reasons if refusal.verdict else [])]
+    failures = []
+    for want in expected:
+        if not any(want.code in (None, code) and want.rule in (None, rule) for code, rule in got):
+            failures.append(f"refusal: expected reason {want.code or '*'} by rule {want.rule or '*'}, got "
+                            + (", ".join(f"{code} by rule {rule}" for code, rule in got) or "none"))
+    return failures
+
+
+def _lines_failures(label: str, expected: list[ExpectedLine], got: list[tuple[str, Decimal, str, str | None]]) -> list[str]:
+    """``got``: (name, amount, source, product) of each line."""
+    failures = []
+    unclaimed = list(got)
+    for want in expected:
+        source = f"rule:{want.rule}" if want.rule else f"promotion:{want.promotion}" if want.promotion else None
+        match = next((line for line in unclaimed if want.name in (None, line[0]) and (
+            want.amount is None or line[1] == want.amount) and source in (None, line[2]) and want.product in (
+            None, line[3])), None)
+        if match is None:
+            shown = ", ".join(f"{n!r} {a} ({s}{', ' + p if p else ''})" for n, a, s, p in got) or "none"
+            wanted = " ".join(x for x in (repr(want.name) if want.name else None, str(want.amount) if want.amount
+                              is not None else None, source, want.product) if x)
+            failures.append(f"{label}: expected a line {wanted}; got {shown}")
+        else:
+            unclaimed.remove(match)
+    return failures
+
+
+def compare_lines(result: ChangeResult, expect: Expect) -> list[str]:
+    c = result.consequences
+    if c is None:
+        return [f"{label}: the result has no money" for label in ("penalties", "fees", "discounts")
+                if getattr(expect, label)]
+    failures = []
+    for label, kind in (("penalties", "penalty"), ("fees", "fee")):
+        got = [(ch.name, ch.amount.rounded().amount, ch.source, ch.product_id) for ch in c.charges_of(kind)]
+        failures += _lines_failures(label, getattr(expect, label), got)
+    discounts = [(d.name, d.amount.rounded().amount, d.source, pid) for pid in c.after_ids
+                 for d in c.after.products[pid].discounts]
+    failures += _lines_failures("discounts", expect.discounts, discounts)
+    for want in expect.recommendations:
+        found = next((r for r in c.recommendations if r.offering_id == want.offering), None)
+        if found is None:
+            failures.append(f"recommendations: expected {want.offering}, got "
+                            f"{[r.offering_id for r in c.recommendations] or 'none'}")
+            continue
+        for key, wanted, got in (("rule", want.rule, found.rule_id), ("parent", want.parent, found.parent_id),
+                                 ("price", want.price, found.price.amount if found.price else None)):
+            if wanted is not None and wanted != got:
+                failures.append(f"recommendation {want.offering}: expected {key} {wanted}, got {got}")
+    return failures
+
+
+def compare_terms(result: ChangeResult, expected: list[ExpectedTerm]) -> list[str]:
+    failures = []
+    for want in expected:
+        item = next((i for i in result.items if i.product_id == want.product), None)
+        terms = item.terms if item is not None else None
+        period = terms[-1].valid_for if terms else None
+        if period is None:
+            failures.append(f"term of {want.product}: the change records no new term for it")
+            continue
+        got = (period.start.date() if period.start else None, period.end.date() if period.end else None)
+        for key, wanted, value in (("start", want.start, got[0]), ("end", want.end, got[1])):
+            if wanted is not None and wanted != value:
+                failures.append(f"term of {want.product}: expected {key} {wanted}, got {value}")
+    return failures
+
+
+def compare_notices(notices: list[TermNotice], expected: list[ExpectedNotice]) -> list[str]:
+    failures = []
+    by_product = {n.product_id: n for n in notices}
+    for want in expected:
+        notice = by_product.pop(want.product, None)
+        if notice is None:
+            failures.append(f"notice for {want.product}: none")
+            continue
+        notify_by = (notice.ends - timedelta(days=notice.notice_days)).date()
+        for key, wanted, got in (("ends", want.ends, notice.ends.date()), ("notify_by", want.notify_by, notify_by),
+                                 ("at_end", want.at_end, notice.at_end), ("successor", want.successor,
+                                                                          notice.successor),
+                                 ("rule", want.rule, notice.rule_id)):
+            if wanted is not None and wanted != got:
+                failures.append(f"notice for {want.product}: expected {key} {wanted}, got {got}")
+    if by_product:  # the notices are listed exhaustively: an empty list means none is due
+        failures.append(f"unexpected notices: {', '.join(sorted(by_product))}")
+    return failures
+
+
+def compare_qualification(qualification: Qualification, expect: Expect) -> list[str]:
+    failures = []
+    candidates = {c.offering_id: c for c in qualification.candidates}
+    for want in expect.qualification:
+        found = candidates.pop(want.offering, None)
+        if found is None:
+            failures.append(f"qualification: {want.offering} is not a candidate")
+            continue
+        codes = [r.code for r in found.reasons]
+        difference = found.difference.amount if found.difference is not None else None
+        checks = (("qualified", want.qualified, found.qualified),
+                  ("price_difference", want.price_difference, difference),
+                  ("penalties", want.penalties, found.penalties.rounded().amount if found.penalties is not None
+                   else None),
+                  ("fees", want.fees, found.fees.rounded().amount if found.fees is not None else None))
+        for key, wanted, got in checks:
+            if wanted is not None and wanted != got:
+                failures.append(f"qualification of {want.offering}: expected {key} {wanted}, got {got}")
+        missing = [code for code in want.reasons if code not in codes]
+        if missing:
+            failures.append(f"qualification of {want.offering}: expected reasons {missing} among {codes}")
+    if expect.only_listed_candidates and candidates:
+        failures.append(f"unexpected candidates: {', '.join(sorted(candidates))}")
+    return failures
 
 
 def compare(result: ChangeResult, expect: Expect) -> list[str]:
@@ -312,6 +594,8 @@ def compare(result: ChangeResult, expect: Expect) -> list[str]:
                 failures.append(f"characteristics of {key}: expected {name}={value_key(value)}, got "
                                 f"{'nothing' if got is None else value_key(got)}")
     failures.extend(_compare_money(result, expect))
+    failures.extend(compare_lines(result, expect))
+    failures.extend(compare_terms(result, expect.terms))
     return failures
 
 

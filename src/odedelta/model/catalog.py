@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from odedelta.model.errors import CatalogError, Problem, did_you_mean
+from odedelta.model.plain import plain_words
 from odedelta.model.memo import Memo
 from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
 from odedelta.model.tmf import (
@@ -196,7 +197,7 @@ class Catalog:
         try:
             model = KINDS[kind].model_validate(item)
         except ValidationError as exc:
-            return [_pydantic_problem(origin, error, kind) for error in exc.errors()]
+            return [_pydantic_problem(origin, error, kind, item.get("id")) for error in exc.errors()]
         table: dict[str, Any] = getattr(self, _TABLES[kind])
         id_ = model.id  # type: ignore[attr-defined]
         if id_ in table:
@@ -338,22 +339,23 @@ class Catalog:
         problems = []
         if offering.is_bundle is False and offering.bundled_product_offering:
             problems.append(origin.problem(
-                f"isBundle is false but bundledProductOffering lists {len(offering.bundled_product_offering)} "
-                "offering(s); expected isBundle true", "isBundle"))
+                f"offering {offering.id!r}: isBundle is false but bundledProductOffering lists "
+                f"{len(offering.bundled_product_offering)} offering(s); expected isBundle true", "isBundle"))
         for i, slot in enumerate(offering.bundled_product_offering):
             where = ("bundledProductOffering", i, "bundledProductOfferingOption")
+            named = f"offering {offering.id!r}, bundled offering {slot.id!r}: "  # not only the index
             opt = slot.bundled_product_offering_option
             limits = [opt.number_rel_offer_lower_limit, opt.number_rel_offer_upper_limit,
                       opt.number_rel_offer_default] if opt else []
             if any(v is not None and v < 0 for v in limits):
-                problems.append(origin.problem("negative cardinality; expected numbers ≥ 0", *where))
+                problems.append(origin.problem(f"{named}negative cardinality; expected numbers ≥ 0", *where))
             elif slot.upper is not None and slot.lower > slot.upper:
                 problems.append(origin.problem(
-                    f"numberRelOfferLowerLimit {slot.lower} > numberRelOfferUpperLimit {slot.upper}", *where))
+                    f"{named}numberRelOfferLowerLimit {slot.lower} > numberRelOfferUpperLimit {slot.upper}", *where))
             elif slot.default < slot.lower or (slot.upper is not None and slot.default > slot.upper):
                 upper = "unbounded" if slot.upper is None else slot.upper
                 problems.append(origin.problem(
-                    f"numberRelOfferDefault {slot.default} is outside the limits {slot.lower}..{upper}",
+                    f"{named}numberRelOfferDefault {slot.default} is outside the limits {slot.lower}..{upper}",
                     *where, "numberRelOfferDefault"))
         return problems
 
@@ -525,13 +527,12 @@ def _check_price(price: ProductOfferingPrice, origin: Origin) -> list[Problem]:
     return problems
 
 
-def _pydantic_problem(origin: Origin, error: Any, kind: str) -> Problem:
+def _pydantic_problem(origin: Origin, error: Any, kind: str, entity: Any = None) -> Problem:
     loc = tuple(error["loc"])
-    found = error.get("input")
+    named = f"{KIND_LABEL[kind]} {entity!r}: " if isinstance(entity, str) else ""
     if error["type"] == "missing":
-        message = f"{KIND_LABEL[kind]} lacks required field {loc[-1]!r}"
-    else:
-        shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
-        message = f"{error['msg']} (found {shown})"
-    return origin.problem(message, *loc)
+        who = f"{KIND_LABEL[kind]} {entity!r}" if isinstance(entity, str) else KIND_LABEL[kind]
+        return origin.problem(f"{who} lacks required field {loc[-1]!r}", *loc)
+    message, suggestion = plain_words(error, loc)
+    return replace(origin.problem(f"{named}{message}", *loc), suggestion=suggestion)
 

@@ -22,6 +22,8 @@ class Problem:
     column: int | None = None
     parts: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
     """The JSON path as keys and indexes, used to find the line once a problem is reported."""
+    suggestion: str | None = field(default=None, compare=False)
+    """What to write instead, in the author's words (``did you mean 'x'?``, ``write 29.00``), when known."""
 
     @classmethod
     def at(cls, file: str, parts: Iterable[str | int], message: str) -> Problem:
@@ -32,13 +34,18 @@ class Problem:
         """File, then document order of the JSON path (indexes compared as numbers), then message."""
         return self.file, tuple(f"{p:08d}" if isinstance(p, int) else p for p in self.parts), self.message
 
+    @property
+    def text(self) -> str:
+        """The message with its suggestion."""
+        return f"{self.message} — {self.suggestion}" if self.suggestion else self.message
+
     def __str__(self) -> str:
         where = self.file
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
         if self.path and self.path != "$":
-            return f"{where}: {self.message} @ {self.path}"
-        return f"{where}: {self.message}"
+            return f"{where}: {self.text} @ {self.path}"
+        return f"{where}: {self.text}"
 
 
 class OdeDeltaError(Exception):
@@ -86,6 +93,16 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` — did you mean 'x'?`` for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f" — did you mean {close[0]!r}?" if close else ""
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``word`` most likely meant (the same letters in another case first), or None."""
+    options = sorted(set(candidates))
+    folded = [c for c in options if c.lower() == word.lower()]
+    if folded:
+        return folded[0]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def json_path(parts: Iterable[str | int]) -> str:

@@ -27,12 +27,12 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from odedelta.model.errors import did_you_mean
+from odedelta.model.errors import closest, did_you_mean
 from odedelta.model.limits import DEFAULT, Limits
 
 ABSENT = "_absent"
@@ -60,12 +60,17 @@ class ExprError:
 
     column: int
     message: str
+    suggestion: str | None = None
 
 
 class _Failed(Exception):
-    def __init__(self, node: ast.AST | None, message: str) -> None:
+    def __init__(self, node: ast.AST | None, message: str, suggestion: str | None = None) -> None:
         self.column = getattr(node, "col_offset", 0) if node is not None else 0
+        self.suggestion = suggestion
         super().__init__(message)
+
+
+_AMOUNT_WITH_CURRENCY = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[A-Z]{3}\b|€|\$|£)")
 
 
 @dataclass(frozen=True)
@@ -85,17 +90,28 @@ class Compiled:
     """Every fact the condition reads."""
     attribute_types: dict[str, str] = field(default_factory=dict)
     """The type of each free attribute (``customer.attributes.x``): the type the condition compares it with."""
+    problems: tuple[ExprError, ...] = field(default=())
+    """What makes a part of the condition never true (a value a fact never takes, an id the catalog lacks, a fact
+    the rule's kind never sees): the condition compiles, but the rule should be refused."""
 
 
 class Compiler:
-    """Compiles condition strings against a fact catalogue (``name → type``)."""
+    """Compiles condition strings against a fact catalogue (``name → type``). Optionally: ``values``, the closed
+    set of values of some facts; ``known``, for facts holding ids, ``(what, the ids that exist)``; ``unseen``, a
+    message when a fact is never there for the rule being compiled (None when it is)."""
 
     def __init__(self, fact_types: Mapping[str, str], open_prefixes: tuple[str, ...] = (),
-                 limits: Limits = DEFAULT) -> None:
+                 limits: Limits = DEFAULT, *, values: Mapping[str, Collection[str]] | None = None,
+                 known: Mapping[str, tuple[str, Collection[str]]] | None = None,
+                 unseen: Callable[[str], str | None] | None = None) -> None:
         self.fact_types = fact_types
         self.open_prefixes = open_prefixes  # e.g. customer.attributes.: any name below it, type any
         self.limits = limits
+        self.values = values or {}
+        self.known = known or {}
+        self.unseen = unseen
         self._used: set[str] = set()
+        self._soft: list[ExprError] = []
         self._text = ""
         self._types: dict[str, str] = {}
 
@@ -104,6 +120,7 @@ class Compiler:
         the width of every ``or``/``and``/``in [...]`` are checked against the limits before anything recurses."""
         self._used = set()
         self._types = {}
+        self._soft = []
         self._text = text.strip()
         limits = self.limits
         if len(text) > limits.max_condition_chars:
@@ -112,6 +129,10 @@ class Compiler:
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
+            money = _AMOUNT_WITH_CURRENCY.search(self._text)
+            if money is not None:
+                return ExprError(money.start(), "amounts are plain numbers in the catalog's currency",
+                                 f"write {money.group(1)}")
             return ExprError(max((exc.offset or 1) - 1, 0), f"not a condition: {exc.msg}")
         except (RecursionError, MemoryError, ValueError):
             return ExprError(0, f"condition nested too deeply to read (at most {limits.max_condition_depth} levels)")
@@ -121,8 +142,31 @@ class Compiler:
         try:
             condition = self._condition(tree.body, negate=False)
         except _Failed as exc:
-            return ExprError(exc.column, str(exc))
-        return Compiled(condition, frozenset(self._used), dict(self._types))
+            return ExprError(self._chars(exc.column), str(exc), exc.suggestion)
+        return Compiled(condition, frozenset(self._used), dict(self._types), tuple(self._soft))
+
+    def _chars(self, offset: int) -> int:
+        """ast counts columns in UTF-8 bytes; the author counts characters."""
+        return len(self._text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+
+    def _note(self, node: ast.AST | None, message: str, suggestion: str | None = None) -> None:
+        self._soft.append(ExprError(self._chars(getattr(node, "col_offset", 0)), message, suggestion))
+
+    def _check_value(self, fact: str | None, value: Any, node: ast.AST | None) -> None:
+        """A constant compared with (or looked up in) ``fact``: one of the fact's values, an id that exists."""
+        if fact is None or not isinstance(value, str):
+            return
+        if fact in self.values and value not in self.values[fact]:
+            allowed = self.values[fact]
+            guess = closest(value, allowed)
+            self._note(node, f"{fact} is never {value!r}: it is one of {', '.join(map(repr, allowed))}",
+                       f"did you mean {guess!r}?" if guess else None)
+        elif fact in self.known:
+            what, ids = self.known[fact]
+            if value not in ids:
+                guess = closest(value, ids)
+                self._note(node, f"unknown {what} {value!r} (compared with {fact}): no such id in the catalog",
+                           f"did you mean {guess!r}?" if guess else None)
 
     def _typed(self, value: _Value, kind: str, node: ast.AST | None) -> None:
         """A free attribute used as ``kind``: that is its type (one type per attribute)."""
@@ -182,6 +226,8 @@ class Compiler:
         if negate:
             symbol = _NEGATE[symbol]
         assert left.fact is not None
+        if symbol in ("==", "!="):
+            self._check_value(left.fact, right.json, right.node)
         test = {left.fact: right.json} if symbol == "==" else {_DURABLE_OP[symbol]: {left.fact: right.json}}
         referenced = sorted(_references(right.json))
         if not referenced:
@@ -201,6 +247,7 @@ class Compiler:
                 if option.fact is not None or option.node is not None and not isinstance(option.node, ast.Constant):
                     raise _Failed(option.node, "a list after 'in' holds constants only")
                 self._check_types(needle, option, "==", option.node or hay_node)
+                self._check_value(needle.fact, option.json, option.node)
             if negated:
                 return {"$and": [{"$neq": {needle.fact: o.json}} for o in options]}
             return {"$or": [{needle.fact: o.json} for o in options]}
@@ -212,6 +259,7 @@ class Compiler:
             raise _Failed(needle_node, f"only a text constant can be looked up in {hay.fact} (e.g. 'cat-tv' in "
                                        f"{hay.fact})")
         assert hay.fact is not None
+        self._check_value(hay.fact, needle.json, needle.node)
         if negated:
             return {"$or": [{"$iall": {hay.fact: {"$neq": {"$i": needle.json}}}}, self._absent(hay.fact)]}
         return {"$iany": {hay.fact: {"$i": needle.json}}}
@@ -289,19 +337,32 @@ class Compiler:
 
     def _fact(self, name: str, node: ast.AST) -> _Value:
         if name in self.fact_types:
-            self._used.add(name)
+            self._seen(name, node)
             return _Value(self.fact_types[name], {"$m": name}, fact=name, node=node)
         for prefix in self.open_prefixes:
             if name.startswith(prefix) and len(name) > len(prefix):
-                self._used.add(name)
+                self._seen(name, node)
                 return _Value(ANY, {"$m": name}, fact=name, node=node)
-        raise _Failed(node, f"unknown fact {name!r}{did_you_mean(name, self.fact_types)}")
+        hint = did_you_mean(name, self.fact_types)
+        if not hint and "." not in name:  # a word written without quotes
+            raise _Failed(node, f"unknown fact {name!r}", f"quote text values: '{name}'")
+        raise _Failed(node, f"unknown fact {name!r}{hint}")
+
+    def _seen(self, name: str, node: ast.AST) -> None:
+        self._used.add(name)
+        problem = self.unseen(name) if self.unseen is not None else None
+        if problem is not None:
+            self._note(node, problem)
 
     def _check_types(self, left: _Value, right: _Value, symbol: str, node: ast.AST) -> None:
         if ANY in (left.type, right.type):
             self._typed(left, right.type, node)
             self._typed(right, left.type, node)
             return
+        for listed, other in ((left, right), (right, left)):
+            if listed.type == LIST and listed.fact is not None and other.type == STRING and other.fact is None:
+                raise _Failed(node, f"{listed.fact} is a list: it is never equal to a text",
+                              f"write {other.json!r} in {listed.fact}")
         if left.type != right.type:
             what = (left.fact or repr(left.json)), (right.fact or repr(right.json))
             raise _Failed(node, f"cannot compare {what[0]} ({left.type}) with {what[1]} ({right.type})")

@@ -18,7 +18,7 @@ import types
 import typing
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -81,16 +81,17 @@ class TargetFacts(BaseModel):
 
 
 class ChangeFacts(BaseModel):
-    kind: str | None = Field(None, description="change_offer, add, remove, modify, terminate, acquire, renew.")
-    direction: str | None = Field(None, description="upgrade, downgrade or lateral: from the catalog's "
-                                                    "upgrade/downgrade offering relationships, else by monthly "
-                                                    "price; new when nothing is installed.")
+    kind: Literal["change_offer", "add", "remove", "modify", "terminate", "acquire", "renew"] | None = Field(
+        None, description="What the request asks for.")
+    direction: Literal["upgrade", "downgrade", "lateral", "new"] | None = Field(
+        None, description="From the catalog's upgrade/downgrade offering relationships, else by monthly price; new "
+                          "when nothing is installed.")
     price_difference: Decimal | None = Field(None, description="target.price − installed.price.")
 
 
 class ItemFacts(BaseModel):
-    action: str | None = Field(None, description="For rules judging one product of the change (penalty, "
-                                                 "recommendation, promotion_loss): add, modify, delete or noChange.")
+    action: Literal["add", "modify", "delete", "noChange"] | None = Field(
+        None, description="For rules judging one product of the change (penalty, recommendation, promotion_loss).")
     offering: str | None = Field(None, description="That product's offering (after the change, or the deleted one).")
     reasons: list[str] = Field(default_factory=list, description="Its reason codes (e.g. promotion_lost).")
 
@@ -128,6 +129,8 @@ def _type_name(annotation: Any) -> str:
         return _type_name(args[0])
     if typing.get_origin(annotation) is list:
         return LIST
+    if typing.get_origin(annotation) is Literal:
+        return STRING
     return {str: STRING, bool: BOOLEAN, int: NUMBER, Decimal: NUMBER, dt.date: DATE}[annotation]
 
 
@@ -146,6 +149,60 @@ def fact_catalogue(model: type[BaseModel] = Facts, prefix: str = "") -> dict[str
 FACT_TYPES: dict[str, str] = {name: kind for name, (kind, _) in fact_catalogue().items()}
 
 
+def _closed(model: type[BaseModel] = Facts, prefix: str = "") -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out.update(_closed(annotation, f"{prefix}{name}."))
+            continue
+        for arg in (annotation, *typing.get_args(annotation)):
+            if typing.get_origin(arg) is Literal:
+                out[f"{prefix}{name}"] = tuple(typing.get_args(arg))
+    return out
+
+
+FACT_VALUES: dict[str, tuple[str, ...]] = _closed()
+"""Facts with a closed set of values (``Literal`` types): a comparison with anything else can never be true."""
+
+_EVERYWHERE = ("as_of", "customer", "installed", "term", "change")
+KIND_SECTIONS: dict[str, tuple[str, ...]] = {
+    "eligibility": (*_EVERYWHERE, "target"),
+    "migration": (*_EVERYWHERE, "target"),
+    "compatibility": (*_EVERYWHERE, "target", "projected"),
+    "penalty": (*_EVERYWHERE, "target", "item", "promotion"),
+    "fee": (*_EVERYWHERE, "target", "promotion", "projected"),
+    "discount": (*_EVERYWHERE, "target", "projected"),
+    "recommendation": (*_EVERYWHERE, "target", "item", "promotion", "projected"),
+    "promotion_loss": (*_EVERYWHERE, "target", "item", "promotion", "projected"),
+    "timing": (*_EVERYWHERE, "target", "projected"),
+    "renewal": _EVERYWHERE,
+}
+"""Which fact sections each rule kind sees (the engine fills no other section for that kind): the one table the
+checker, the fact reference and the rule schema read. A fact of another section is never there, so a condition
+reading it could never be true."""
+KIND_ONLY: dict[str, tuple[str, ...]] = {"promotion.id": ("promotion_loss",)}
+"""Facts filled for fewer kinds than their section."""
+
+
+def visible(kind: str, fact: str) -> bool:
+    """Whether rules of ``kind`` ever see ``fact``."""
+    if fact in KIND_ONLY:
+        return kind in KIND_ONLY[fact]
+    return fact.split(".", 1)[0] in KIND_SECTIONS.get(kind, ())
+
+
+def sections_note(kind: str) -> str:
+    """`` (without promotion.id)`` for a kind that sees a section but not all of it."""
+    missing = [fact for fact, kinds in KIND_ONLY.items()
+               if fact.split(".", 1)[0] in KIND_SECTIONS.get(kind, ()) and kind not in kinds]
+    return f" (without {', '.join(missing)})" if missing else ""
+
+
+def kinds_seeing(fact: str) -> list[str]:
+    return [kind for kind in KIND_SECTIONS if visible(kind, fact)]
+
+
 def reference_markdown() -> str:
     """The reference page of facts for rule authors (``docs/facts.md``)."""
     lines = [
@@ -157,8 +214,22 @@ def reference_markdown() -> str:
         "|---|---|---|",
     ]
     for name, (kind, description) in fact_catalogue().items():
+        if name in FACT_VALUES:
+            kind = "one of " + ", ".join(f"`'{v}'`" for v in FACT_VALUES[name])
         lines.append(f"| `{name}` | {kind} | {description} |")
     lines.append("| `customer.attributes.<name>` | any | A free attribute from the request context. |")
+    lines += [
+        "",
+        "## Which facts each kind of rule sees",
+        "",
+        "A rule reading a fact its kind never sees could never fire: `odedelta check` refuses it.",
+        "",
+        "| kind | sections |",
+        "|---|---|",
+    ]
+    for rule_kind, sections in KIND_SECTIONS.items():
+        shown = [f"`{s}`" if s == "as_of" else f"`{s}.*`" for s in sections]
+        lines.append(f"| {rule_kind} | {', '.join(shown)}{sections_note(rule_kind)} |")
     lines += [
         "",
         "A fact that does not apply (no term, nothing installed) is *absent*: every comparison with it is false,",

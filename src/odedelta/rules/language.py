@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -25,10 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from odedelta.model.source import parse_text
 from odedelta.model.catalog import Catalog
-from odedelta.model.errors import LoadError, Problem, did_you_mean
+from odedelta.model.errors import LoadError, Problem, closest, did_you_mean
 from odedelta.model.limits import DEFAULT, Limits
+from odedelta.model.plain import plain_words
 from odedelta.rules.expr import ALWAYS, Compiled, Compiler, ExprError, date_number
-from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES
+from odedelta.rules.facts import FACT_TYPES, FACT_VALUES, KIND_ONLY, KIND_SECTIONS, OPEN_PREFIXES, fact_catalogue, \
+    kinds_seeing, sections_note, visible
 
 SCHEMA_VERSION = 1
 """The version of the rule-file format; a rule file's modeline names the schema of the version it was written for."""
@@ -115,16 +117,6 @@ class PenaltyEffect(_Strict):
     maximum: Decimal | None = Field(None, description="The penalty is at most this much.")
 
     _limits = field_validator("amount", "factor", "share", "minimum", "maximum")(_amount)  # type: ignore[arg-type]
-
-
-PENALTY_PARAMETERS: dict[str, frozenset[str]] = {
-    "fixed": frozenset({"amount", "minimum", "maximum"}),
-    "remaining_months": frozenset({"amount", "factor", "minimum", "maximum"}),
-    "remaining_value_share": frozenset({"share", "minimum", "maximum"}),
-    "discount_repayment": frozenset({"share", "minimum", "maximum"}),
-    "waived": frozenset(),
-}
-"""The parameters each penalty formula reads (besides name and formula); any other is refused when rules load."""
 
 
 class FeeEffect(_Strict):
@@ -274,6 +266,19 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"urn:odedelta:rules:v{SCHEMA_VERSION}"
     schema["title"] = f"odedelta rule file, version {SCHEMA_VERSION}"
+    for kind, model in KINDS.items():  # which facts each kind's condition can read
+        when = schema["$defs"][model.__name__]["properties"]["when"]
+        sections = ", ".join(s if s == "as_of" else f"{s}.*" for s in KIND_SECTIONS[kind])
+        when["description"] = (f"The condition; leave it out for a rule that always applies. {kind} rules see "
+                               f"{sections}{sections_note(kind)}.")
+    facts: dict[str, Any] = {}
+    for name, (_type, description) in fact_catalogue().items():
+        entry: dict[str, Any] = {"description": description}
+        if name in FACT_VALUES:
+            entry["enum"] = list(FACT_VALUES[name])
+        facts[name] = entry
+    schema["$defs"]["Facts"] = {"description": "The facts conditions read (docs/facts.md); facts with a closed set "
+                                               "of values list it (enum).", "type": "object", "properties": facts}
     return schema
 
 
@@ -330,6 +335,7 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
         except ValidationError as exc:
             problems.extend(located.pydantic(exc, data))
             parsed = RuleFile.model_validate({"rules": _valid_rules(data)})
+            problems.extend(_conditions_of_invalid_rules(data, located, catalog, limits))
         listed = data.get("rules") if isinstance(data, dict) else None
         for index, item in enumerate(listed if isinstance(listed, list) else []):
             rule_id = item.get("id") if isinstance(item, dict) else None
@@ -379,6 +385,25 @@ def _valid_rules(data: Any) -> list[Any]:
     return out
 
 
+def _conditions_of_invalid_rules(data: Any, located: _Locator, catalog: Catalog, limits: Limits) -> list[Problem]:
+    """The condition of a rule whose other keys are wrong is still checked: every problem at once."""
+    problems: list[Problem] = []
+    listed = data.get("rules") if isinstance(data, dict) else None
+    for index, item in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(item, dict) or not isinstance(item.get("when"), str) or item.get("kind") not in KINDS:
+            continue
+        try:
+            RuleFile.model_validate({"rules": [item]})
+            continue  # a valid rule: compiled with the others
+        except ValidationError:
+            pass
+        compiled = _compiler(item["kind"], catalog, limits).compile(item["when"])
+        found = [compiled] if isinstance(compiled, ExprError) else list(compiled.problems)
+        problems.extend(located.in_expression(("rules", index, "when"), p.column, p.message, p.suggestion)
+                        for p in found)
+    return problems
+
+
 def _index_of(data: Any, rule_id: str, fallback: int, taken: set[int]) -> int:
     """The position in the file of a parsed rule (invalid rules before it are skipped by the parse)."""
     for i, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
@@ -393,12 +418,14 @@ def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Ca
     where = ("rules", index)
     compiled: Compiled | ExprError | None = None
     if model.when is not None:
-        compiled = Compiler(FACT_TYPES, OPEN_PREFIXES, limits).compile(model.when)
+        compiled = _compiler(model.kind, catalog, limits).compile(model.when)  # type: ignore[attr-defined]
         if isinstance(compiled, ExprError):
-            problems.append(located.in_expression((*where, "when"), compiled.column, compiled.message))
+            problems.append(located.in_expression((*where, "when"), compiled.column, compiled.message,
+                                                  compiled.suggestion))
             compiled = None
         else:
-            problems.extend(_check_constants(model.when, compiled, located, (*where, "when"), catalog))
+            problems.extend(located.in_expression((*where, "when"), p.column, p.message, p.suggestion)
+                            for p in compiled.problems)
     period = model.valid_for
     if period and period.start and period.end and period.end <= period.start:
         problems.append(located.at((*where, "validFor"), f"validFor ends ({period.end.isoformat()}) before it "
@@ -423,44 +450,42 @@ def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Ca
 # which catalog table the constants compared with a fact must come from
 _ID_FACTS = {
     "installed.offering": "offerings", "target.offering": "offerings", "projected.offerings": "offerings",
+    "item.offering": "offerings",
     "installed.specification": "specifications", "target.specification": "specifications",
     "installed.categories": "categories", "target.categories": "categories",
+    "promotion.lost": "promotions", "promotion.gained": "promotions", "promotion.id": "promotions",
 }
+_ID_WORDS = {"offerings": "offering", "specifications": "specification", "categories": "category",
+             "promotions": "promotion"}
 
 
-def _check_constants(text: str, compiled: Compiled, located: _Locator, parts: tuple[str | int, ...],
-                     catalog: Catalog) -> list[Problem]:
-    problems = []
-    for fact, value in _constants(compiled.condition):
-        table = _ID_FACTS.get(fact)
-        if table is None or not isinstance(value, str):
-            continue
-        known = getattr(catalog, table)
-        if value not in known:
-            column = text.find(repr(value)[1:-1])
-            kind = table.rstrip("s").replace("specification", "specification").replace("categorie", "category")
-            problems.append(located.in_expression(parts, max(column - 1, 0), f"unknown {kind} {value!r} "
-                                                  f"(compared with {fact}){did_you_mean(value, known)}"))
-    return problems
+def _compiler(kind: str, catalog: Catalog, limits: Limits) -> Compiler:
+    """The condition compiler for a rule of ``kind``: closed sets, the catalog's ids, the facts the kind sees."""
+    known = {fact: (_ID_WORDS[table], getattr(catalog, table)) for fact, table in _ID_FACTS.items()}
+
+    def unseen(fact: str) -> str | None:
+        if visible(kind, fact):
+            return None
+        section = fact.split(".", 1)[0]
+        if fact in KIND_ONLY and section in KIND_SECTIONS.get(kind, ()):
+            return (f"{kind} rules never see {fact} (only {', '.join(KIND_ONLY[fact])} rules do): this rule could "
+                    "never fire")
+        others = ", ".join(kinds_seeing(fact)) or "no kind"
+        return (f"{kind} rules never see {section}.* facts ({fact} is there for {others} rules): this rule could "
+                "never fire")
+
+    return Compiler(FACT_TYPES, OPEN_PREFIXES, limits, values=FACT_VALUES, known=known, unseen=unseen)
 
 
-def _constants(cond: Any) -> Iterator[tuple[str, Any]]:
-    """``(fact, constant)`` pairs a compiled condition compares."""
-    if not isinstance(cond, dict):
-        return
-    for key, body in cond.items():
-        if key in ("$and", "$or"):
-            for part in body:
-                yield from _constants(part)
-        elif key in ("$iany", "$iall"):
-            ((fact, inner),) = body.items()
-            value = inner.get("$i", inner.get("$neq", {}).get("$i"))
-            yield fact, value
-        elif key in ("$lt", "$lte", "$gt", "$gte", "$neq"):
-            ((fact, value),) = body.items()
-            yield fact, value
-        elif not key.startswith("$"):
-            yield key, body
+# which parameters each penalty formula reads (minimum and maximum bound every formula but waived)
+FORMULA_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "fixed": ("amount", "minimum", "maximum"),
+    "remaining_months": ("amount", "factor", "minimum", "maximum"),  # amount per month, or factor of the price
+    "remaining_value_share": ("share", "minimum", "maximum"),
+    "discount_repayment": ("share", "minimum", "maximum"),
+    "waived": (),
+}
+"""The parameters each penalty formula reads (besides name and formula); any other is refused when rules load."""
 
 
 def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...], catalog: Catalog) -> list[Problem]:
@@ -469,8 +494,9 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
     def known(value: str | None, table: str, *parts: str | int) -> None:
         if value is not None and value not in getattr(catalog, table):
             label = "offering" if table == "offerings" else "specification"
-            problems.append(located.at((*where, "then", *parts),
-                                       f"unknown {label} {value!r}{did_you_mean(value, getattr(catalog, table))}"))
+            guess = closest(value, getattr(catalog, table))
+            problems.append(located.at((*where, "then", *parts), f"unknown {label} {value!r}: no such id in the "
+                                       "catalog", f"did you mean {guess!r}?" if guess else None))
 
     if isinstance(model, MigrationRule):
         for side in ("from", "to"):
@@ -489,19 +515,25 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
     elif isinstance(model, RecommendationRule):
         known(model.then.offering, "offerings", "offering")
     elif isinstance(model, PenaltyRule):
-        effect = model.then
-        uses = PENALTY_PARAMETERS[effect.formula]
-        for key in sorted(effect.model_fields_set - {"name", "formula"} - uses):
-            problems.append(located.at((*where, "then", key), f"formula {effect.formula!r} does not use {key!r}; "
-                                       f"it reads {', '.join(sorted(uses)) or 'no parameter'}"))
-        if effect.formula == "fixed" and effect.amount is None:
-            problems.append(located.at((*where, "then"), "a fixed penalty needs an amount"))
-        if effect.formula == "remaining_months" and {"amount", "factor"} <= effect.model_fields_set:
+        formula = model.then.formula
+        if formula == "fixed" and model.then.amount is None:
+            problems.append(located.at((*where, "then"), "a fixed penalty needs an amount",
+                                       "add amount: 50.00 (a plain number in the catalog's currency)"))
+        used = FORMULA_PARAMETERS[formula]
+        for name in sorted(model.then.model_fields_set - {"name", "formula"} - set(used),
+                           key=list(PenaltyEffect.model_fields).index):
+            readers = [f for f, params in FORMULA_PARAMETERS.items() if name in params]
+            problems.append(located.at(
+                (*where, "then", name),
+                f"formula {formula!r} does not use {name}" + (f" (it reads {', '.join(used)})" if used else
+                                                               " (it reads no parameter)"),
+                f"remove {name}, or use a formula that reads it: {', '.join(readers)}"))
+        if formula == "remaining_months" and {"amount", "factor"} <= model.then.model_fields_set:
             problems.append(located.at((*where, "then", "factor"), "remaining_months takes an amount per month or a "
-                                       "factor of the monthly price, not both"))
-        if effect.minimum is not None and effect.maximum is not None and effect.minimum > effect.maximum:
-            problems.append(located.at((*where, "then", "minimum"), f"minimum {effect.minimum} is above maximum "
-                                       f"{effect.maximum}"))
+                                       "factor of the monthly price, not both", "keep one of amount and factor"))
+        if model.then.minimum is not None and model.then.maximum is not None and model.then.minimum > model.then.maximum:
+            problems.append(located.at((*where, "then", "minimum"), f"minimum {model.then.minimum} is above maximum "
+                                       f"{model.then.maximum}", "swap them, or remove one"))
     elif isinstance(model, CompatibilityRule):
         known(model.then.offering, "offerings", "offering")
         for key in ("requires", "excludes"):
@@ -586,25 +618,26 @@ class _Locator:
         mark = (key or node).start_mark if (key or node) is not None else None  # type: ignore[union-attr]
         return mark.line + 1 if mark else None
 
-    def at(self, parts: Sequence[str | int], message: str) -> Problem:
+    def at(self, parts: Sequence[str | int], message: str, suggestion: str | None = None) -> Problem:
         key, node = self._node(parts)
         target = key or node
         if target is None:
-            return Problem.at(self.file, parts, message)
+            return replace(Problem.at(self.file, parts, message), suggestion=suggestion)
         mark = target.start_mark
         return Problem(self.file, Problem.at(self.file, parts, "").path, message, mark.line + 1, mark.column + 1,
-                       tuple(parts))
+                       tuple(parts), suggestion)
 
-    def in_expression(self, parts: Sequence[str | int], column: int, message: str) -> Problem:
+    def in_expression(self, parts: Sequence[str | int], column: int, message: str,
+                      suggestion: str | None = None) -> Problem:
         """A problem at ``column`` of the condition string at ``parts`` (quotes and indentation counted)."""
         _, node = self._node(parts)
         if not isinstance(node, yaml.ScalarNode):
-            return self.at(parts, message)
+            return self.at(parts, message, suggestion)
         mark = node.start_mark
         quote = 1 if node.style in ("'", '"') else 0
         lead = len(node.value) - len(node.value.lstrip())
         return Problem(self.file, Problem.at(self.file, parts, "").path, message, mark.line + 1,
-                       mark.column + 1 + quote + lead + column, tuple(parts))
+                       mark.column + 1 + quote + lead + column, tuple(parts), suggestion)
 
     def pydantic(self, exc: ValidationError, data: Any) -> list[Problem]:
         problems = []
@@ -620,7 +653,9 @@ class _Locator:
                 message = f"unknown kind {found!r}{did_you_mean(str(found), KINDS)} (kinds: {', '.join(KINDS)})"
                 loc = [*loc, "kind"]
             else:
-                message = error["msg"]
+                message, suggestion = plain_words(error, loc)
+                problems.append(self.at(loc, message, suggestion))
+                continue
             problems.append(self.at(loc, message))
         return problems
 
