@@ -1,0 +1,21 @@
+"""The library's internal names the partners edge uses, imported in this one place (the public face ``odedelta``
+serves everything else), so a move inside the core changes one file here."""
+
+from odedelta.adapters.cli import _as_of, _context, _engine, _request, build_parser
+from odedelta.adapters.files import catalog_files
+from odedelta.delta.items import Action, DeltaItem
+from odedelta.model.catalog import Catalog, Document
+from odedelta.model.errors import LoadError, OdeDeltaError, Problem, RequestError
+from odedelta.model.jsonio import dumps, iso
+from odedelta.model.money import Money
+from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, monthly, price_type
+from odedelta.model.source import read_document, with_lines, read_text
+from odedelta.model.tmf import RelatedParty, in_period
+from odedelta.outputs.schemas import validation_errors
+
+__all__ = [
+    "Action", "Catalog", "DeltaItem", "Document", "LoadError", "Money", "ONE_TIME", "OdeDeltaError", "PriceLine",
+    "Problem", "RECURRING", "RelatedParty", "RequestError", "_as_of", "_context", "_engine", "_request",
+    "build_parser", "catalog_files", "dumps", "in_period", "iso", "monthly", "price_type", "read_document",
+    "read_text", "validation_errors", "with_lines",
+]
