@@ -13,7 +13,7 @@ from .conftest import DATA, DEMO
 def test_check_prints_counts_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(DEMO), "--inventory", str(DEMO / "inventories" / "bob.json")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == (f"{DEMO}: OK — 49 productOffering, 21 productSpecification, 50 productOfferingPrice, "
+    assert out[0] == (f"{DEMO}: OK — 51 productOffering, 23 productSpecification, 58 productOfferingPrice, "
                       "8 category, 5 promotion")
     assert out[1] == f"{DEMO / 'inventories' / 'bob.json'}: OK — 4 products, 2 top-level"
 

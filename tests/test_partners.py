@@ -168,3 +168,176 @@ def test_unknown_and_malformed_events_are_reported_not_raised() -> None:
         "event 2 (x2): not a ProductOrderStateChangeEvent or ProductOrderAttributeValueChangeEvent with a productOrder",
         "event 3 (x3): item 3 is not an item of order REF:a",
     )
+
+
+# ------------------------------------------------------------------------------ generated catalogs with suppliers
+
+
+@given(st.data())
+def test_generated_changes_split_into_partner_orders_and_own_items(data: st.DataObject) -> None:
+    from odedelta.strategies import catalog_documents, inventory_documents, requests, build_catalog
+
+    catalog = build_catalog(data.draw(catalog_documents(suppliers=2), label="catalog"))
+    inventory = odedelta.Inventory.from_document(catalog, data.draw(inventory_documents(catalog), label="inventory"))
+    request = data.draw(requests(catalog, inventory), label="request")
+    try:
+        result = odedelta.Engine(catalog).change(inventory, request, as_of=AS_OF)
+    except odedelta.RequestError:
+        return
+    for version in (4, 5):
+        _check_partition(result, version)
+
+
+# ------------------------------------------------------------------------------ the demo's S10 (and settlement)
+
+from pathlib import Path  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from odedelta.partners.catalog_import import import_partner_catalog  # noqa: E402
+from odedelta.partners.cli import _documents, main  # noqa: E402
+from odedelta.partners.settlement import SlaPolicy, settlement_lines, sla_adjustment  # noqa: E402
+from odedelta.model.catalog import Document  # noqa: E402
+
+from .conftest import DEMO, ROOT  # noqa: E402
+
+S10_ARGS = ["--catalog", str(DEMO), "--rules", str(ROOT / "rules"), "--inventory", str(DEMO / "inventories" /
+            "alice.json"), "--product", "F-1", "--to", "po-fiber-300", "--as-of", "2026-03-01T00:00:00Z"]
+
+
+@pytest.fixture(scope="module")
+def s10(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> odedelta.ChangeResult:
+    engine = odedelta.Engine(demo, odedelta.load_rules(ROOT / "rules", demo))
+    return engine.change(inventories["alice"], odedelta.ChangeOffer(product="F-1", to="po-fiber-300"), as_of=AS_OF)
+
+
+def test_the_committed_import_is_what_the_documented_command_makes() -> None:
+    texts: dict[str, str] = {}
+    target = DEMO / "partner-streamco.json"
+    added = import_partner_catalog(_documents(DEMO, target, texts), _documents(ROOT / "catalogs" / "partner-streamco",
+                                                                               None, texts),
+                                   supplier_id="org-streamco", supplier_name="StreamCo", prefix="streamco-",
+                                   markup=Decimal(25))
+    assert odedelta.dumps(added) == target.read_text(encoding="utf-8")
+    assert [(r["@type"], r["id"]) for r in added] == [
+        ("ProductSpecification", "streamco-ps-sports"), ("ProductSpecification", "streamco-ps-kids"),
+        ("ProductOffering", "streamco-po-sports-pass"), ("ProductOffering", "streamco-po-kids"),
+        ("ProductOfferingPrice", "streamco-pop-sports-monthly"),
+        ("ProductOfferingPrice", "streamco-pop-sports-monthly-wholesale"),
+        ("ProductOfferingPrice", "streamco-pop-sports-activation"),
+        ("ProductOfferingPrice", "streamco-pop-sports-activation-wholesale"),
+        ("ProductOfferingPrice", "streamco-pop-kids-monthly"),
+        ("ProductOfferingPrice", "streamco-pop-kids-monthly-wholesale")]
+    prices = {r["id"]: r["price"]["value"] for r in added if r["@type"] == "ProductOfferingPrice"}
+    assert prices == {"streamco-pop-sports-monthly": Decimal("15.00"),
+                      "streamco-pop-sports-monthly-wholesale": Decimal("12.00"),
+                      "streamco-pop-sports-activation": Decimal("6.25"),
+                      "streamco-pop-sports-activation-wholesale": Decimal("5.00"),
+                      "streamco-pop-kids-monthly": Decimal("5.00"), "streamco-pop-kids-monthly-wholesale": Decimal("4.00")}
+
+
+def test_the_demo_knows_the_suppliers(demo: odedelta.Catalog) -> None:
+    from odedelta.partners.orders import supplier_of
+    from odedelta.partners.wholesale import wholesale_prices
+
+    assert supplier_of(demo, "streamco-po-sports-pass").name == "StreamCo"  # type: ignore[union-attr]
+    assert supplier_of(demo, "po-streaming-vas").name == "StreamMax Ltd"  # type: ignore[union-attr]
+    assert supplier_of(demo, "po-fiber-300") is None
+    assert [(p.pop_id, str(p.amount)) for p in wholesale_prices(demo, "po-streaming-uhd", AS_OF)] == [
+        ("pop-streaming-uhd-wholesale", "9.00 EUR")]
+
+
+def test_import_problems_are_located_and_all_at_once() -> None:
+    export = [Document("export/productOffering.json", [
+        {"id": "po-x", "@type": "ProductOffering", "productSpecification": {"id": "ps-missing"},
+         "productOfferingPrice": [{"id": "pop-missing"}]},
+        {"id": "cat-1", "@type": "Category"}])]
+    reseller = [Document("demo/productOffering.json", [
+        {"id": "p-po-x", "@type": "ProductOffering", "name": "mine"},
+        {"id": "po-pack", "@type": "ProductOffering", "bundledProductOffering": [{"id": "p-po-gone"}]}])]
+    with pytest.raises(odedelta.CatalogError) as caught:
+        import_partner_catalog(reseller, export, supplier_id="org-x", supplier_name="X", prefix="p-")
+    assert [str(p) for p in caught.value.problems] == [
+        "demo/productOffering.json: the reseller's productOffering 'p-po-x' is not the one the import brings (a "
+        "different content under the same id); choose another prefix @ $[0].id",
+        "demo/productOffering.json: the reseller's bundle names partner offering 'p-po-gone', which the import does "
+        "not bring @ $[1].bundledProductOffering[0].id",
+        "export/productOffering.json: references productOfferingPrice 'pop-missing', which the export lacks "
+        "@ $[0].productOfferingPrice[0]",
+        "export/productOffering.json: references productSpecification 'ps-missing', which the export lacks "
+        "@ $[0].productSpecification",
+        "export/productOffering.json: a category is not imported: a partner export brings productOffering, "
+        "productSpecification and productOfferingPrice @ $[1]",
+    ]
+
+
+def test_s10_settlement_of_the_streammax_removal_and_of_a_streamco_pass(
+        s10: odedelta.ChangeResult, demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    assert [(line.supplier.id, line.item_id, line.kind, str(line.amount)) for line in settlement_lines(s10)] == [
+        ("org-streammax", "4", "wholesale_before", "6.00 EUR")]
+    added = odedelta.Engine(demo).change(inventories["alice"], odedelta.AddOffering(offering="streamco-po-sports-pass"),
+                                         as_of=AS_OF)
+    assert [(line.supplier.id, line.kind, str(line.amount)) for line in settlement_lines(added)] == [
+        ("org-streamco", "wholesale_after", "12.00 EUR"), ("org-streamco", "revenue_share", "3.00 EUR"),
+        ("org-streamco", "one_time", "5.00 EUR")]
+    [order] = partner_orders(added, 5)
+    assert [p["price"]["taxIncludedAmount"]["value"] for p in order["orderTotalPrice"]] == [Decimal("12.00"),
+                                                                                           Decimal("5.00")]
+
+
+def test_s10_sla_credit_recharged_to_the_supplier(demo: odedelta.Catalog,
+                                                  inventories: dict[str, odedelta.Inventory]) -> None:
+    added = odedelta.Engine(demo).change(inventories["alice"], odedelta.AddOffering(offering="streamco-po-sports-pass"),
+                                         as_of=AS_OF)
+    after = added.projected_inventory()
+    policy = SlaPolicy(name="Sports availability", metric="availability", below=Decimal("99.5"),
+                       credit_percent=Decimal(10))
+    adjustment = sla_adjustment(demo, after, "NEW-1", "availability", Decimal("98.7"), policy, AS_OF)
+    assert adjustment is not None
+    assert (str(adjustment.customer_credit), str(adjustment.supplier_penalty)) == ("1.50 EUR", "1.50 EUR")
+    assert adjustment.explanation == ("Sports availability: availability 98.7% under 99.5% — credit 10% of "
+                                      "15.00 EUR = 1.50 EUR, recharged to StreamCo: 1.50 EUR")
+    assert sla_adjustment(demo, after, "NEW-1", "availability", Decimal("99.5"), policy, AS_OF) is None
+    # a free product (alice's StreamMax, free through a promotion) earns no credit
+    free = sla_adjustment(demo, inventories["alice"], "F-4", "availability", Decimal("90"), policy, AS_OF)
+    assert free is not None and str(free.customer_credit) == "0.00 EUR"
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("outcome, state, lines", [
+    ("completed", "completed", ["  item 4 delete StreamMax (at StreamMax Ltd): completed",
+                                "States: inProgress → completed",
+                                "  not applied: event 4 (sm-102): a duplicate of an event already received"]),
+    ("failed", "partial", ["  item 4 delete StreamMax (at StreamMax Ltd): failed",
+                           "  why: StreamMax removal failed at StreamMax Ltd: subscription F-4 has an open billing "
+                           "dispute and cannot be ended",
+                           "States: inProgress → partial",
+                           "  not applied: event 3 (sm-202): item 4 is failed; held arrived late, ignored"]),
+])
+def test_s10_cli_customer_order_partner_order_and_roll_up(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                          outcome: str, state: str, lines: list[str]) -> None:
+    (tmp_path / "c.json").write_text(_cli(capsys, "change", *S10_ARGS, "--format", "customer-order"))
+    (tmp_path / "p.json").write_text(_cli(capsys, "change", *S10_ARGS, "--format", "partner-orders",
+                                          "--reseller-id", "org-demotel", "--reseller-name", "DemoTel"))
+    report = _cli(capsys, "partner-status", "--customer-order", str(tmp_path / "c.json"), "--partner-orders",
+                  str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"))
+    assert report.splitlines()[0] == f"Customer order odedelta-f679abab394cae1f: {state}"
+    assert all(line in report.splitlines() for line in lines), report
+    notification = _cli(capsys, "partner-status", "--customer-order", str(tmp_path / "c.json"), "--partner-orders",
+                        str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"),
+                        "--format", "notification")
+    assert f'"state": "{state}"' in notification
+
+
+def test_cli_import_refuses_with_every_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "productOffering.json").write_text('[\n  {"id": "po-x", "productSpecification": {"id": "ps-y"}}\n]\n')
+    code = main(["import-partner-catalog", "--catalog", str(DEMO), "--export", str(export), "--supplier-id", "org-x",
+                 "--prefix", "x-", "--out", str(tmp_path / "out.json")])
+    err = capsys.readouterr().err
+    assert code == 1 and not (tmp_path / "out.json").exists()
+    assert f"{export}/productOffering.json:2:18: references productSpecification 'ps-y', which the export lacks" in err

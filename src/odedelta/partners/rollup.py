@@ -86,7 +86,7 @@ class RollUp:
     state: str
     items: tuple[ItemStatus, ...]
     history: tuple[str, ...]
-    """The customer order's state after each event, in arrival order."""
+    """The customer order's state before the first event, then each state it took, in arrival order."""
     applied: tuple[str, ...]
     problems: tuple[str, ...]
     """Events not applied, and why (unknown order, duplicate, late, conflicting)."""
@@ -150,7 +150,7 @@ def roll_up(customer: Mapping[str, Any], partners: Sequence[Mapping[str, Any]], 
     reason: dict[str, str] = {}
     seen_events: set[str] = set()
     known_ids: dict[str, str] = {}  # the supplier's order id -> our reference
-    history, applied, problems = [], [], []
+    history, applied, problems = [order_state(list(state.values()))], [], []
     latest = ""
     for n, event in enumerate(events, 1):
         label = f"event {n}" + (f" ({event['eventId']})" if event.get("eventId") else "")
