@@ -195,7 +195,7 @@ from decimal import Decimal  # noqa: E402
 
 from odedelta.partners.catalog_import import import_partner_catalog  # noqa: E402
 from odedelta.partners.cli import _documents, main  # noqa: E402
-from odedelta.partners.settlement import SlaPolicy, settlement_lines, sla_adjustment  # noqa: E402
+from odedelta.partners.settlement import settlement_lines, sla_adjustment  # noqa: E402
 from odedelta.model.catalog import Document  # noqa: E402
 
 from .conftest import DEMO, ROOT  # noqa: E402
@@ -284,22 +284,50 @@ def test_s10_settlement_of_the_streammax_removal_and_of_a_streamco_pass(
                                                                                            Decimal("5.00")]
 
 
-def test_s10_sla_credit_recharged_to_the_supplier(demo: odedelta.Catalog,
-                                                  inventories: dict[str, odedelta.Inventory]) -> None:
+@pytest.mark.parametrize("executor", ["default", "reference"])
+def test_s10_sla_credit_recharged_to_the_supplier(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory],
+                                                  executor: str) -> None:
+    from odedelta.rules import ReferenceExecutor
+
+    rules = odedelta.load_rules(DEMO / "partners" / "sla.yaml", demo,
+                                ReferenceExecutor() if executor == "reference" else None)
     added = odedelta.Engine(demo).change(inventories["alice"], odedelta.AddOffering(offering="streamco-po-sports-pass"),
                                          as_of=AS_OF)
     after = added.projected_inventory()
-    policy = SlaPolicy(name="Sports availability", metric="availability", below=Decimal("99.5"),
-                       credit_percent=Decimal(10))
-    adjustment = sla_adjustment(demo, after, "NEW-1", "availability", Decimal("98.7"), policy, AS_OF)
-    assert adjustment is not None
-    assert (str(adjustment.customer_credit), str(adjustment.supplier_penalty)) == ("1.50 EUR", "1.50 EUR")
-    assert adjustment.explanation == ("Sports availability: availability 98.7% under 99.5% — credit 10% of "
-                                      "15.00 EUR = 1.50 EUR, recharged to StreamCo: 1.50 EUR")
-    assert sla_adjustment(demo, after, "NEW-1", "availability", Decimal("99.5"), policy, AS_OF) is None
-    # a free product (alice's StreamMax, free through a promotion) earns no credit
-    free = sla_adjustment(demo, inventories["alice"], "F-4", "availability", Decimal("90"), policy, AS_OF)
-    assert free is not None and str(free.customer_credit) == "0.00 EUR"
+
+    def month(product: str, measured: str, inventory: odedelta.Inventory = after) -> tuple[str, str, str] | None:
+        found = sla_adjustment(rules, demo, inventory, product, "availability", Decimal(measured), AS_OF)
+        return None if found is None else (found.rule_id, str(found.customer_credit), str(found.supplier_penalty))
+
+    assert month("NEW-1", "98.7") == ("partner-availability-credit", "1.50 EUR", "1.50 EUR")
+    assert month("NEW-1", "94.9") == ("partner-outage-credit", "7.50 EUR", "6.00 EUR")  # higher priority wins
+    assert month("NEW-1", "99.5") is None
+    assert month("A-1", "90", inventories["alice"]) is None  # the reseller's own product: no partner SLA
+    # alice's StreamMax is free through a promotion: a credit on what she pays is nothing
+    assert month("F-4", "90", inventories["alice"]) == ("partner-outage-credit", "0.00 EUR", "0.00 EUR")
+    found = sla_adjustment(rules, demo, after, "NEW-1", "availability", Decimal("98.7"), AS_OF)
+    assert found is not None and found.explanation == (
+        "Availability credit: availability 98.7 — credit 10% of 15.00 EUR = 1.50 EUR, 100% recharged to StreamCo: "
+        "1.50 EUR (rule:partner-availability-credit)")
+
+
+def test_sla_credit_rules_are_checked_when_they_load(demo: odedelta.Catalog, tmp_path: Path) -> None:
+    (tmp_path / "sla.yaml").write_text(
+        "rules:\n"
+        "  - id: typo\n"
+        "    kind: sla_credit\n"
+        "    description: a typo in a fact\n"
+        "    when: \"sla.measure < 99\"\n"
+        "    then: {name: Credit, credit: 10%, message: sorry}\n"
+        "  - id: not-an-amount\n"
+        "    kind: sla_credit\n"
+        "    description: a credit that is not an amount\n"
+        "    then: {name: Credit, credit: ten percent, message: sorry}\n")
+    with pytest.raises(odedelta.RuleError) as caught:
+        odedelta.load_rules(tmp_path / "sla.yaml", demo)
+    text = str(caught.value)
+    assert "unknown fact 'sla.measure' — did you mean 'sla.measured'?" in text
+    assert "$.rules[1].then.credit" in text
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

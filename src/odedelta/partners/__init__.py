@@ -5,13 +5,12 @@ it may import any layer, and no layer imports it."""
 from odedelta.partners.catalog_import import import_partner_catalog
 from odedelta.partners.orders import customer_order, item_supplier, order_reference, partner_items, partner_orders
 from odedelta.partners.rollup import RollUp, roll_up
-from odedelta.partners.settlement import SettlementLine, SlaAdjustment, SlaPolicy, settlement_lines, sla_adjustment
+from odedelta.partners.settlement import SettlementLine, SlaAdjustment, settlement_lines, sla_adjustment
 
 __all__ = [
     "RollUp",
     "SettlementLine",
     "SlaAdjustment",
-    "SlaPolicy",
     "customer_order",
     "import_partner_catalog",
     "item_supplier",

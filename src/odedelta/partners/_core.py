@@ -13,9 +13,12 @@ from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_price
 from odedelta.model.source import JSON_SUFFIXES, parse_text, read_text, with_lines
 from odedelta.model.tmf import RelatedParty, in_period
 from odedelta.outputs.schemas import validation_errors
+from odedelta.rules import Rulebook
+from odedelta.rules.facts import Facts, ItemFacts, SlaFacts
+from odedelta.rules.language import SlaCreditEffect
 
 __all__ = [
-    "Action", "Catalog", "CatalogError", "KIND_LABEL", "OFFERING", "PRICE", "SPECIFICATION", "kind_from_file_name", "kind_from_type", "DeltaItem", "Document", "LoadError", "Money", "ONE_TIME", "OdeDeltaError", "PriceLine",
+    "Action", "Catalog", "Facts", "ItemFacts", "Rulebook", "SlaCreditEffect", "SlaFacts", "CatalogError", "KIND_LABEL", "OFFERING", "PRICE", "SPECIFICATION", "kind_from_file_name", "kind_from_type", "DeltaItem", "Document", "LoadError", "Money", "ONE_TIME", "OdeDeltaError", "PriceLine",
     "Problem", "RECURRING", "RelatedParty", "RequestError", "_as_of", "_context", "_engine", "_request",
     "bill", "build_parser", "catalog_files", "catalog_prices", "dumps", "in_period", "iso", "monthly", "price_type", "JSON_SUFFIXES", "parse_text",
     "read_text", "validation_errors", "with_lines",

@@ -1,5 +1,6 @@
 """Money between the partners, from catalog data: what the reseller owes each supplier because of a change
-(settlement lines), and what an SLA violation costs (a customer credit recharged to the supplier).
+(settlement lines), and what an SLA violation costs (a customer credit recharged to the supplier, as the
+``sla_credit`` rules say).
 
 Settlement lines per partner item of a change (every item a supplier supplies, ``noChange`` included — its
 wholesale price does not move, so its lines cancel out):
@@ -20,10 +21,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 import odedelta
-from odedelta.partners._core import ONE_TIME, RECURRING, Action, Catalog, Money, RequestError, bill
+from odedelta.partners._core import (
+    ONE_TIME,
+    RECURRING,
+    Action,
+    Catalog,
+    Facts,
+    ItemFacts,
+    Money,
+    RequestError,
+    Rulebook,
+    SlaCreditEffect,
+    SlaFacts,
+    bill,
+)
 from odedelta.partners.orders import Supplier, item_supplier, supplier_of
 from odedelta.partners.wholesale import wholesale_prices
 
@@ -90,48 +102,45 @@ def settlement_lines(result: odedelta.ChangeResult) -> list[SettlementLine]:
 # ------------------------------------------------------------------------------------------------ SLA
 
 
-class SlaPolicy(BaseModel):
-    """An SLA of a partner product: when the measured value of ``metric`` is under ``below`` in a month, the
-    customer is credited ``credit_percent`` of the product's monthly price and ``recharge_percent`` of that credit
-    is recharged to the supplier."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    metric: str = Field(description="e.g. availability (percent of the month)")
-    below: Decimal
-    credit_percent: Decimal = Field(ge=0, le=100)
-    recharge_percent: Decimal = Field(Decimal(100), ge=0, le=100)
-
-
 @dataclass(frozen=True)
 class SlaAdjustment:
     product_id: str
+    rule_id: str
     customer_credit: Money
     supplier_penalty: Money | None
     supplier: Supplier | None
     explanation: str
 
 
-def sla_adjustment(catalog: Catalog, inventory: odedelta.Inventory, product_id: str, metric: str, measured: Decimal,
-                   policy: SlaPolicy, as_of: datetime, context: odedelta.Context | None = None) -> SlaAdjustment | None:
-    """What one month's violation costs (None when the measure meets the SLA or is of another metric): a credit
-    to the customer on what they pay for the product per month (its net price, promotions applied), recharged to
-    the supplier as a penalty."""
+def _share(text: str, of: Money) -> Money:
+    text = text.strip()
+    if text.endswith("%"):
+        return (of * (Decimal(text[:-1].strip()) / 100)).rounded()
+    return Money(Decimal(text), of.currency).rounded()
+
+
+def sla_adjustment(rules: Rulebook, catalog: Catalog, inventory: odedelta.Inventory, product_id: str, metric: str,
+                   measured: Decimal, as_of: datetime, context: odedelta.Context | None = None) -> SlaAdjustment | None:
+    """What one month's measure of an installed product costs, as the first matching ``sla_credit`` rule says
+    (None when no rule matches): a credit to the customer on what they pay for the product per month (its net
+    price, promotions applied), and the rule's share of it recharged to the product's supplier."""
     if product_id not in inventory.products:
-        raise RequestError(f"SLA violation for product {product_id!r}, which the inventory does not hold")
-    if metric != policy.metric or measured >= policy.below:
-        return None
+        raise RequestError(f"SLA measure for product {product_id!r}, which the inventory does not hold")
     offering = inventory.products[product_id].offering_id or ""
+    supplier = supplier_of(catalog, offering)
+    facts = Facts(as_of=as_of.date(), item=ItemFacts(offering=offering),
+                  sla=SlaFacts(metric=metric, measured=measured, supplier=supplier.id if supplier else None))
+    rule = rules.first("sla_credit", facts, context or odedelta.Context())
+    if rule is None:
+        return None
+    effect: SlaCreditEffect = rule.model.then  # type: ignore[attr-defined]
     net = bill(catalog, inventory.products, context or odedelta.Context(), as_of).products[product_id].net
     if net is None:
         raise RequestError(f"SLA credit for product {product_id!r}: it has no monthly price (offering {offering!r})")
     monthly = net.rounded()
-    credit = (monthly * (policy.credit_percent / 100)).rounded()
-    supplier = supplier_of(catalog, offering)
-    penalty = (credit * (policy.recharge_percent / 100)).rounded() if supplier else None
-    text = (f"{policy.name}: {metric} {measured}% under {policy.below}% — credit {policy.credit_percent}% of "
-            f"{monthly} = {credit}")
+    credit = _share(effect.credit, monthly)
+    penalty = _share(effect.recharge, credit) if supplier else None
+    text = f"{effect.name}: {metric} {measured} — credit {effect.credit} of {monthly} = {credit}"
     if supplier is not None and penalty is not None:
-        text += f", recharged to {supplier.name}: {penalty}"
-    return SlaAdjustment(product_id, credit, penalty, supplier, text)
+        text += f", {effect.recharge} recharged to {supplier.name}: {penalty}"
+    return SlaAdjustment(product_id, rule.id, credit, penalty, supplier, f"{text} (rule:{rule.id})")

@@ -102,6 +102,14 @@ class ProjectedFacts(BaseModel):
                                                                    "after the change.")
 
 
+class SlaFacts(BaseModel):
+    metric: str | None = Field(None, description="For sla_credit rules: the metric measured over the month "
+                                                 "(e.g. availability).")
+    measured: Decimal | None = Field(None, description="Its value over the month (availability: a percentage).")
+    supplier: str | None = Field(None, description="The party id of the product's supplier; absent for the "
+                                                   "reseller's own products.")
+
+
 class Facts(BaseModel):
     as_of: dt.date = Field(description="The date the change is evaluated at.")
     customer: CustomerFacts = Field(default_factory=CustomerFacts)
@@ -112,6 +120,7 @@ class Facts(BaseModel):
     item: ItemFacts = Field(default_factory=ItemFacts)
     promotion: PromotionFacts = Field(default_factory=PromotionFacts)
     projected: ProjectedFacts = Field(default_factory=ProjectedFacts)
+    sla: SlaFacts = Field(default_factory=SlaFacts)
 
 
 OPEN_PREFIXES = ("customer.attributes.",)
