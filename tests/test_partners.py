@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -358,6 +359,13 @@ def test_s10_cli_customer_order_partner_order_and_roll_up(capsys: pytest.Capture
                         str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"),
                         "--format", "notification")
     assert f'"state": "{state}"' in notification
+    for version in (4, 5):
+        event = _cli(capsys, "partner-status", "--customer-order", str(tmp_path / "c.json"), "--partner-orders",
+                     str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"),
+                     "--format", "notification", "--tmf-version", str(version))
+        document = json.loads(event)
+        assert validation_errors(document, "TMF622", version, "ProductOrderStateChangeEvent") == []
+        assert document["event"]["productOrder"]["state"] == state
 
 
 def test_cli_import_refuses_with_every_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
