@@ -12,7 +12,7 @@ import odedelta
 from odedelta.adapters.scenario import ORDER_SCHEMAS
 from odedelta.outputs.schemas import validation_errors
 from odedelta.partners import customer_order, partner_orders
-from odedelta.partners.orders import item_supplier
+from odedelta.partners.orders import supplier_actions
 from odedelta.partners.rollup import ENDED, ITEM_TRANSITIONS, RANK, ORDER_STATE, order_state, roll_up
 
 from .helpers import AS_OF, all_demo_changes
@@ -20,12 +20,13 @@ from .helpers import AS_OF, all_demo_changes
 
 def _check_partition(result: odedelta.ChangeResult, version: int) -> int:
     """The union of the partner orders' items and the reseller's own items is the customer order's items, each
-    exactly once; every partner item is linked (same id, shared reference) to the customer item it serves."""
+    exactly once — a product moving from one supplier to another once in each of their orders (a delete there, an
+    add here) —; every partner item is linked (same id, shared reference) to the customer item it serves."""
     customer = customer_order(result, version)
     partners = partner_orders(result, version)
     reference = customer["externalId"] if version == 4 else customer["externalId"][0]["id"]
     customer_items = {e["id"]: e for e in customer["productOrderItem"]}
-    seen: list[str] = []
+    served: dict[str, list[str]] = {}
     for order in partners:
         assert validation_errors(order, "TMF622", version, ORDER_SCHEMAS[version]) == []
         ids = [order["externalId"]] if version == 4 else [e["id"] for e in order["externalId"]]
@@ -34,16 +35,21 @@ def _check_partition(result: odedelta.ChangeResult, version: int) -> int:
             assert ids[1] == reference
         supplier = ids[0].split(":", 1)[1]
         for entry in order["productOrderItem"]:
-            served = customer_items[entry["id"]]
-            assert (entry["action"], entry["product"].get("id"), entry["productOffering"]["id"]) == (
-                served["action"], served["product"].get("id"), served["productOffering"]["id"])
-            assert entry["action"] != "noChange"
+            customer_entry = customer_items[entry["id"]]
             item = next(i for i in result.items if i.id == entry["id"])
-            assert item_supplier(result.catalog, item).id == supplier  # type: ignore[union-attr]
-            seen.append(entry["id"])
-    own = [i.id for i in result.items if item_supplier(result.catalog, i) is None or i.action.value == "noChange"]
-    assert sorted(seen + own) == sorted(customer_items)
-    assert len(set(seen + own)) == len(customer_items)
+            assert (supplier, entry["action"]) in [(s.id, a) for s, a in supplier_actions(result.catalog, item)]
+            if entry["action"] == customer_entry["action"]:
+                assert (entry["product"].get("id"), entry["productOffering"]["id"]) == (
+                    customer_entry["product"].get("id"), customer_entry["productOffering"]["id"])
+            elif entry["action"] == "add":  # a product new to this supplier
+                assert customer_entry["action"] == "modify" and "id" not in entry["product"]
+            else:  # a product leaving this supplier
+                assert (entry["action"], entry["product"]["id"]) == ("delete", item.product_id)
+                assert entry["productOffering"]["id"] == (item.previous_offering_id or item.offering_id)
+            served.setdefault(entry["id"], []).append(entry["action"])
+    own = [i.id for i in result.items if not supplier_actions(result.catalog, i)]
+    assert sorted([*served, *own]) == sorted(customer_items)
+    assert all(sorted(a) in (["add"], ["modify"], ["delete"], ["add", "delete"]) for a in served.values()), served
     return len(partners)
 
 
@@ -377,3 +383,26 @@ def test_cli_import_refuses_with_every_problem(capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert code == 1 and not (tmp_path / "out.json").exists()
     assert f"{export}/productOffering.json:2:18: references productSpecification 'ps-y', which the export lacks" in err
+
+
+def test_a_product_moving_between_suppliers_is_a_delete_at_one_and_an_add_at_the_other() -> None:
+    def spec(sid: str, supplier: str) -> dict[str, Any]:
+        return {"id": sid, "@type": "ProductSpecification",
+                "relatedParty": [{"id": supplier, "name": supplier.upper(), "role": "supplier"}]}
+
+    catalog = odedelta.Catalog.from_documents([Document("c", [
+        spec("ps-x", "org-x"), spec("ps-y", "org-y"),
+        {"id": "po-x", "@type": "ProductOffering", "productSpecification": {"id": "ps-x"},
+         "productOfferingRelationship": [{"id": "po-y", "relationshipType": "migratesTo"}]},
+        {"id": "po-y", "@type": "ProductOffering", "productSpecification": {"id": "ps-y"}},
+    ])])
+    inventory = odedelta.Inventory.from_document(catalog, [
+        {"id": "P-1", "productOffering": {"id": "po-x"}, "productSpecification": {"id": "ps-x"}}])
+    result = odedelta.Engine(catalog).change(inventory, odedelta.ChangeOffer(product="P-1", to="po-y"), as_of=AS_OF)
+    assert [(i.id, i.action.value) for i in result.items] == [("1", "modify")]
+    for version in (4, 5):
+        assert _check_partition(result, version) == 2
+    x, y = partner_orders(result, 4)
+    assert [(e["id"], e["action"], e["productOffering"]["id"], e["product"].get("id")) for e in
+            x["productOrderItem"] + y["productOrderItem"]] == [("1", "delete", "po-x", "P-1"),
+                                                              ("1", "add", "po-y", None)]

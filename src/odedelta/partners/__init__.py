@@ -3,7 +3,13 @@ catalog merged into the reseller's, the order states rolled up, and the money be
 it may import any layer, and no layer imports it."""
 
 from odedelta.partners.catalog_import import import_partner_catalog
-from odedelta.partners.orders import customer_order, item_supplier, order_reference, partner_items, partner_orders
+from odedelta.partners.orders import (
+    customer_order,
+    order_reference,
+    partner_items,
+    partner_orders,
+    supplier_actions,
+)
 from odedelta.partners.rollup import RollUp, roll_up
 from odedelta.partners.settlement import SettlementLine, SlaAdjustment, settlement_lines, sla_adjustment
 
@@ -13,11 +19,11 @@ __all__ = [
     "SlaAdjustment",
     "customer_order",
     "import_partner_catalog",
-    "item_supplier",
     "order_reference",
     "partner_items",
     "partner_orders",
     "roll_up",
     "settlement_lines",
     "sla_adjustment",
+    "supplier_actions",
 ]

@@ -2,11 +2,12 @@
 ``ProductOrder_FVO``).
 
 * A delta item belongs to a supplier when the specification of its offering names one (``relatedParty`` with role
-  ``supplier``, ``partner`` or ``provider``); a ``delete`` is the installed offering's supplier's, and a ``modify``
-  that leaves a partner offering for one of the reseller's is still that supplier's (it has something to end).
-* Each supplier's partner order holds exactly its ``add``, ``modify`` and ``delete`` items — with their product,
-  characteristics and terms as in the customer order. A partner item with nothing to do (``noChange``) and every
-  item the reseller fulfils itself stay only in the customer order.
+  ``supplier``, ``partner`` or ``provider``); a ``delete`` is the installed offering's supplier's.
+* What the supplier is asked (:func:`supplier_actions`): an ``add``, ``modify`` or ``delete`` as in the customer
+  order, with its product, characteristics and terms — except a ``modify`` that moves a product between the
+  reseller and a supplier, or between two suppliers: the supplier it leaves gets a ``delete`` of the installed
+  product (its own offering named), the one it joins an ``add`` of a new product (no id). A partner item with
+  nothing to do (``noChange``) and every item the reseller fulfils itself stay only in the customer order.
 * Links that survive the round trip: a partner item has the id of the customer item it serves; the customer order
   carries ``externalId`` ``REF`` and each partner order ``REF:SUPPLIER`` (v5: an ``ExternalIdentifier``, the
   customer order's as a second one), ``REF`` derived from the customer order's content (same change, same
@@ -46,19 +47,25 @@ def supplier_of(catalog: Catalog, offering_id: str | None) -> Supplier | None:
     return Supplier(pid, party.party_name or pid)
 
 
-def item_supplier(catalog: Catalog, item: DeltaItem) -> Supplier | None:
-    """The supplier that fulfils the item, or None when the reseller does (see the module docstring)."""
-    return supplier_of(catalog, item.offering_id) or (
-        supplier_of(catalog, item.previous_offering_id) if item.action is Action.MODIFY else None)
+def supplier_actions(catalog: Catalog, item: DeltaItem) -> list[tuple[Supplier, str]]:
+    """What each supplier must do for the item: (supplier, TMF622 action), none for ``noChange``."""
+    if item.action is Action.NO_CHANGE:
+        return []
+    after = supplier_of(catalog, item.offering_id)
+    if item.action is not Action.MODIFY:
+        return [(after, item.action.value)] if after else []
+    before = supplier_of(catalog, item.previous_offering_id or item.offering_id)
+    if before == after:
+        return [(after, "modify")] if after else []
+    return [(s, a) for s, a in ((before, "delete"), (after, "add")) if s is not None]
 
 
-def partner_items(result: odedelta.ChangeResult) -> dict[str, list[DeltaItem]]:
-    """The items each supplier must act on (``noChange`` excluded), by supplier id, in delta order."""
-    out: dict[str, list[DeltaItem]] = {}
+def partner_items(result: odedelta.ChangeResult) -> dict[str, list[tuple[DeltaItem, str]]]:
+    """The items each supplier must act on and the action it is asked, by supplier id, in delta order."""
+    out: dict[str, list[tuple[DeltaItem, str]]] = {}
     for item in result.items:
-        supplier = item_supplier(result.catalog, item)
-        if supplier is not None and item.action is not Action.NO_CHANGE:
-            out.setdefault(supplier.id, []).append(item)
+        for supplier, action in supplier_actions(result.catalog, item):
+            out.setdefault(supplier.id, []).append((item, action))
     return out
 
 
@@ -99,11 +106,12 @@ def _typed(value: dict[str, Any], name: str, v5: bool) -> dict[str, Any]:
     return {**value, "@type": name} if v5 else value
 
 
-def _wholesale(result: odedelta.ChangeResult, item: DeltaItem, v5: bool) -> tuple[list[dict[str, Any]], dict[str, Money]]:
+def _wholesale(result: odedelta.ChangeResult, item: DeltaItem, action: str,
+               v5: bool) -> tuple[list[dict[str, Any]], dict[str, Money]]:
     """The item's wholesale prices after the change (recurring; one-time too for an add) and their sums by kind."""
-    if item.action is Action.DELETE:
+    if action == "delete":
         return [], {}
-    kinds = {RECURRING, ONE_TIME} if item.action is Action.ADD else {RECURRING}
+    kinds = {RECURRING, ONE_TIME} if action == "add" else {RECURRING}
     prices, sums = [], {}
     for line in wholesale_prices(result.catalog, item.offering_id, result.as_of):
         if line.kind not in kinds:
@@ -138,16 +146,17 @@ def partner_orders(result: odedelta.ChangeResult, version: int = 4, *,
     by_id: Mapping[str, dict[str, Any]] = {entry["id"]: entry for entry in customer["productOrderItem"]}
     orders = []
     for supplier_id, items in sorted(partner_items(result).items()):
-        supplier = item_supplier(result.catalog, items[0])
-        assert supplier is not None  # partner_items grouped them by it
-        mine = {item.id for item in items}
+        supplier = next(s for s, _ in supplier_actions(result.catalog, items[0][0]) if s.id == supplier_id)
+        mine = {item.id for item, _ in items}
         entries, totals = [], {}
-        for item in items:
+        for item, action in items:
             entry = {k: v for k, v in by_id[item.id].items() if k not in ("itemPrice", "itemTotalPrice", "@type")}
+            if action != entry["action"]:  # a product moving between the reseller and a supplier, or two suppliers
+                entry = _moved(result, item, action, entry, v5)
             relations = [r for r in entry.pop("productOrderItemRelationship", []) if r["id"] in mine]
             if relations:
                 entry["productOrderItemRelationship"] = relations
-            prices, sums = _wholesale(result, item, v5)
+            prices, sums = _wholesale(result, item, action, v5)
             if prices:
                 entry["itemPrice"] = prices
                 entry["itemTotalPrice"] = [_total(kind, amount, v5) for kind, amount in sorted(sums.items(),
@@ -172,6 +181,25 @@ def partner_orders(result: odedelta.ChangeResult, version: int = 4, *,
         order["@type"] = "ProductOrder"
         orders.append(order)
     return orders
+
+
+def _moved(result: odedelta.ChangeResult, item: DeltaItem, action: str, entry: dict[str, Any],
+           v5: bool) -> dict[str, Any]:
+    """The customer's ``modify`` as the supplier sees it: a ``delete`` of the installed product at the supplier it
+    leaves (its offering there named), an ``add`` of a new product (without the installed id) at the one it joins."""
+    moved = {**entry, "action": action}
+    if action == "add":
+        moved["product"] = {k: v for k, v in entry["product"].items() if k not in ("id", "href")}
+        return moved
+    offering_id = item.previous_offering_id or item.offering_id
+    offering = result.catalog.offerings[offering_id]
+    ref = {"id": offering_id, **({"href": offering.href} if offering.href else {}),
+           **({"name": offering.name} if offering.name else {})}
+    moved["productOffering"] = _typed(ref, "ProductOfferingRef", v5)
+    product = {k: v for k, v in entry["product"].items() if k in ("id", "href")}
+    moved["product"] = {**product, "@type": "ProductRef", "@referredType": "Product"} if v5 else product
+    moved.pop("itemTerm", None)
+    return moved
 
 
 def _recurring_first(pair: tuple[str, Money]) -> int:

@@ -9,7 +9,10 @@ wholesale price does not move, so its lines cancel out):
 * ``wholesale_after`` — the product's wholesale price per month after the change (none for a ``delete``);
 * ``revenue_share`` — what the reseller keeps per month: the customer's net monthly price after the change minus
   the wholesale price after it;
-* ``one_time`` — the supplier's one-time wholesale prices of an added product (activation).
+* ``one_time`` — the supplier's one-time wholesale prices of a product new to it (activation).
+
+A product moving between suppliers has its ``wholesale_before`` line under the supplier it leaves and the others
+under the one it joins.
 
 Amounts are rounded per line, like every amount odedelta shows.
 """
@@ -36,7 +39,7 @@ from odedelta.partners._core import (
     SlaFacts,
     bill,
 )
-from odedelta.partners.orders import Supplier, item_supplier, supplier_of
+from odedelta.partners.orders import Supplier, supplier_of
 from odedelta.partners.wholesale import wholesale_prices
 
 
@@ -65,37 +68,36 @@ def settlement_lines(result: odedelta.ChangeResult) -> list[SettlementLine]:
     out: list[SettlementLine] = []
     catalog, as_of = result.catalog, result.as_of
     for item in result.items:
-        supplier = item_supplier(catalog, item)
-        if supplier is None:
-            continue
+        name = catalog.name_of(item.offering_id)
+        before_offering = item.previous_offering_id or item.offering_id
+        before_supplier = supplier_of(catalog, before_offering) if item.installed else None
+        after_supplier = supplier_of(catalog, item.offering_id) if item.action is not Action.DELETE else None
 
-        def line(kind: str, amount: Money, text: str) -> None:
+        def line(supplier: Supplier, kind: str, amount: Money, text: str) -> None:
             out.append(SettlementLine(supplier, item.id, item.product_id, kind, amount.rounded(), text))
 
-        name = catalog.name_of(item.offering_id)
-        if item.installed:
-            before_offering = item.previous_offering_id or item.offering_id
-            if supplier_of(catalog, before_offering) == supplier:
-                before = _sum([p.amount for p in wholesale_prices(catalog, before_offering, as_of)
-                               if p.kind == RECURRING])
-                if before is not None:
-                    line("wholesale_before", before, f"{catalog.name_of(before_offering)} [{item.product_id}]: "
-                                                     f"wholesale {before} per month before the change")
-        if item.action is Action.DELETE or supplier_of(catalog, item.offering_id) != supplier:
+        if before_supplier is not None:
+            before = _sum([p.amount for p in wholesale_prices(catalog, before_offering, as_of) if p.kind == RECURRING])
+            if before is not None:
+                line(before_supplier, "wholesale_before", before, f"{catalog.name_of(before_offering)} "
+                     f"[{item.product_id}]: wholesale {before} per month before the change")
+        if after_supplier is None:
             continue
         prices = wholesale_prices(catalog, item.offering_id, as_of)
         after = _sum([p.amount for p in prices if p.kind == RECURRING])
         if after is not None:
-            line("wholesale_after", after, f"{name} [{item.product_id}]: wholesale {after} per month after the change")
-            bill = result.consequences.after.products.get(item.product_id) if result.consequences else None
-            if bill is not None and bill.net is not None:
-                retail = bill.net.rounded()
-                line("revenue_share", retail - after, f"{name} [{item.product_id}]: the customer pays {retail}, the "
-                                                      f"supplier is paid {after}: the reseller keeps {retail - after}")
-        if item.action is Action.ADD:
+            line(after_supplier, "wholesale_after", after, f"{name} [{item.product_id}]: wholesale {after} per month "
+                                                           "after the change")
+            bill_entry = result.consequences.after.products.get(item.product_id) if result.consequences else None
+            if bill_entry is not None and bill_entry.net is not None:
+                retail = bill_entry.net.rounded()
+                line(after_supplier, "revenue_share", retail - after, f"{name} [{item.product_id}]: the customer pays "
+                     f"{retail}, the supplier is paid {after}: the reseller keeps {retail - after}")
+        if item.action is Action.ADD or before_supplier != after_supplier:  # a new product at this supplier
             for price in prices:
                 if price.kind == ONE_TIME:
-                    line("one_time", price.amount, f"{name} [{item.product_id}]: {price.name} {price.amount.rounded()}")
+                    line(after_supplier, "one_time", price.amount,
+                         f"{name} [{item.product_id}]: {price.name} {price.amount.rounded()}")
     return out
 
 
