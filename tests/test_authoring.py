@@ -38,7 +38,7 @@ def test_each_never_firing_rule_is_refused_at_its_token(demo: odedelta.Catalog) 
          "did you mean 'po-streaming-vas'?"),
         (35, 12, "unknown promotion 'promo-x' (compared with promotion.lost): no such id in the catalog", None),
         (41, 12, "fee rules never see item.* facts (item.action is there for penalty, recommendation, "
-                 "promotion_loss rules): this rule could never fire", None),
+                 "promotion_loss, sla_credit rules): this rule could never fire", None),
         (47, 12, "renewal rules never see target.* facts (target.offering is there for eligibility, migration, "
                  "compatibility, penalty, fee, discount, recommendation, promotion_loss, timing rules): this rule "
                  "could never fire", None),
@@ -194,7 +194,7 @@ def test_a_rule_with_a_wrong_effect_still_has_its_condition_checked(demo: odedel
                                        then='{name: F, amount: "5 EUR"}'))
     assert [(line, col, text.split(":")[0]) for line, col, text, _ in found] == [
         (6, 21, "amount '5 EUR'"), (5, 12, "fee rules never see item.* facts (item.offering is there for penalty, "
-                                           "recommendation, promotion_loss rules)")]
+                                           "recommendation, promotion_loss, sla_credit rules)")]
 
 
 @pytest.mark.parametrize(("kind", "then", "column", "message", "suggestion"), [

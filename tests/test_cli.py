@@ -14,7 +14,7 @@ from .conftest import DATA, DEMO
 def test_check_prints_counts_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(DEMO), "--inventory", str(DEMO / "inventories" / "bob.json")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == (f"{DEMO}: OK — 49 productOffering, 21 productSpecification, 50 productOfferingPrice, "
+    assert out[0] == (f"{DEMO}: OK — 51 productOffering, 23 productSpecification, 58 productOfferingPrice, "
                       "8 category, 5 promotion")
     assert out[1] == f"{DEMO / 'inventories' / 'bob.json'}: OK — 4 products, 2 top-level"
 
@@ -140,7 +140,7 @@ def test_check_writes_json(capsys: pytest.CaptureFixture[str]) -> None:
         "ok": True,
         "checked": [
             {"file": str(DEMO), "kind": "catalog",
-             "counts": {"productOffering": 49, "productSpecification": 21, "productOfferingPrice": 50, "category": 8,
+             "counts": {"productOffering": 51, "productSpecification": 23, "productOfferingPrice": 58, "category": 8,
                         "promotion": 5}},
             {"file": str(rules), "kind": "rules", "rules": 17, "executor": "reference"},
             {"file": str(bob), "kind": "inventory", "products": 4},

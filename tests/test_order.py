@@ -81,7 +81,7 @@ def test_every_demo_change_emits_a_valid_consistent_order(demo: odedelta.Catalog
             else:
                 assert "id" not in item["product"], label
         checked += 1
-    assert checked == 605
+    assert checked == 623  # 605 + every top-level product to each of the two imported StreamCo offerings
 
 
 def test_v5_order_types_every_object(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:

@@ -69,7 +69,8 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
                                        f"({DATA / 'broken_rules'}/eligibility.yaml:55) have the same priority 3 and "
                                        "can both match with different effects: give one a higher priority"),
         ("other.yaml", 3, 5, "unknown kind 'eligibilty' — did you mean 'eligibility'? (kinds: eligibility, migration, "
-                             "compatibility, penalty, fee, discount, recommendation, promotion_loss, renewal, timing)"),
+                             "compatibility, penalty, fee, discount, recommendation, promotion_loss, renewal, timing, "
+                             "sla_credit)"),
         ("other.yaml", 12, 12, "unknown specification 'ps-fiber-acess': no such id in the catalog — did you mean "
                                "'ps-fiber-access'?"),
         ("other.yaml", 17, 12, "not a condition: invalid syntax"),

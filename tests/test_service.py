@@ -310,7 +310,7 @@ def test_token_protects_every_route() -> None:
 
 def test_health_and_openapi_names_the_tmf_operations(client: TestClient) -> None:
     health = client.get("/health").json()
-    assert health["status"] == "ok" and health["counts"]["productOffering"] == 49
+    assert health["status"] == "ok" and health["counts"]["productOffering"] == 51
     spec = client.get("/openapi.json").json()
     operations = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert {"TMF679v4_createProductOfferingQualification", "TMF679v5_createCheckProductOfferingQualification",

@@ -26,6 +26,18 @@ INVENTORY_API = "/tmf-api/productInventory/v4"
 MAX_PAGE = 7  # the server returns at most this many per page, whatever limit the client asks
 
 
+def _catalog() -> dict[str, list[dict[str, Any]]]:
+    """The demo catalog's resources by kind, as a TMF620/671 server holds them: the files named after a kind, and the
+    resources of the other files (an imported partner catalog) by their @type."""
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(DEMO.glob("*.json")):
+        for item in json.loads(path.read_text()):
+            kind = path.stem if path.stem in ("productOffering", "productSpecification", "productOfferingPrice",
+                                              "category", "promotion") else item["@type"][0].lower() + item["@type"][1:]
+            kinds.setdefault(kind, []).append(item)
+    return kinds
+
+
 def _products() -> list[dict[str, Any]]:
     return [p for f in sorted((DEMO / "inventories").glob("*.json")) for p in json.loads(f.read_text())]
 
@@ -40,10 +52,10 @@ class _Tmf(BaseHTTPRequestHandler):
         headers = {}
         if url.path.startswith(CATALOG_API + "/"):
             kind = url.path.removeprefix(CATALOG_API + "/")
-            found = json.loads((DEMO / f"{kind}.json").read_text())
+            found = _catalog().get(kind, [])
             headers["X-Total-Count"] = str(len(found))  # announced by the catalog, not by the inventory
         elif url.path == PROMOTION_API + "/promotion":
-            found = json.loads((DEMO / "promotion.json").read_text())
+            found = _catalog()["promotion"]
             headers["X-Total-Count"] = str(len(found))
         elif url.path == INVENTORY_API + "/product":
             found = [p for p in _products()
@@ -87,7 +99,7 @@ def test_catalog_from_a_tmf620_server_page_by_page(server: tuple[str, list[str]]
     assert catalog.counts() == demo.counts()
     assert sorted(catalog.offerings) == sorted(demo.offerings)
     offerings = [r for r in requests if r.startswith(CATALOG_API + "/productOffering?")]
-    assert offerings == [f"{CATALOG_API}/productOffering?offset={o}&limit=100" for o in range(0, 49, MAX_PAGE)]
+    assert offerings == [f"{CATALOG_API}/productOffering?offset={o}&limit=100" for o in range(0, 51, MAX_PAGE)]
     assert f"{PROMOTION_API}/promotion?offset=0&limit=100" in requests
 
 
@@ -118,7 +130,7 @@ def test_the_service_fed_by_servers_answers_as_fed_by_files(server: tuple[str, l
                for c in (remote, local)]
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[0].content == answers[1].content
-    assert remote.post("/admin/reload").json()["counts"]["productOffering"] == 49
+    assert remote.post("/admin/reload").json()["counts"]["productOffering"] == 51
 
 
 def test_an_unreachable_inventory_server_is_a_502_tmf_error() -> None:

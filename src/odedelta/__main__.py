@@ -1,5 +1,5 @@
 import sys
 
-from odedelta.adapters.cli import main
+from odedelta.partners.cli import main
 
 sys.exit(main())

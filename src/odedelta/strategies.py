@@ -75,9 +75,16 @@ def _specification(draw: st.DrawFn, index: int) -> dict[str, Any]:
 
 
 @st.composite
-def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, Any]]:
-    """The resources of a random valid catalog (TMF620/TMF671 JSON), as one list."""
+def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0) -> list[dict[str, Any]]:
+    """The resources of a random valid catalog (TMF620/TMF671 JSON), as one list. With ``suppliers``, each
+    specification may name one of that many partners (``org-supplier-N``) as its ``relatedParty`` supplier."""
     specs = [draw(_specification(i)) for i in range(draw(st.integers(1, 4)))]
+    for spec in specs if suppliers else []:
+        n = draw(st.integers(-1, suppliers - 1))
+        if n >= 0:
+            spec["relatedParty"] = [{"id": f"org-supplier-{n}", "name": f"Supplier {n}",
+                                     "role": draw(st.sampled_from(["supplier", "partner", "provider"])),
+                                     "@referredType": "Organization"}]
     bundle_specs = [{"id": f"ps-b{i}", "name": f"Bundle specification {i}", "@type": "ProductSpecification"}
                     for i in range(2)]
     # top-level bundles draw from their own specifications and the level-1 ones: one specification may sit at
@@ -159,7 +166,7 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6) -> list[dict[str, An
     return [*specs, *bundle_specs, *top_specs, *categories, *prices, *offerings, *promotions]
 
 
-_SEES_ITEM = ("penalty", "recommendation", "promotion_loss")  # odedelta.rules.facts.KIND_SECTIONS (item.*)
+_SEES_ITEM = ("penalty", "recommendation", "promotion_loss", "sla_credit")  # odedelta.rules.facts.KIND_SECTIONS (item.*)
 
 
 @st.composite
@@ -239,9 +246,9 @@ def build_catalog(documents: list[dict[str, Any]]) -> Catalog:
     return Catalog.from_documents([Document("generated", documents)])
 
 
-def catalogs(max_leaves: int = 6) -> st.SearchStrategy[Catalog]:
+def catalogs(max_leaves: int = 6, suppliers: int = 0) -> st.SearchStrategy[Catalog]:
     """Random valid catalogs (see :func:`catalog_documents`)."""
-    return catalog_documents(max_leaves).map(build_catalog)
+    return catalog_documents(max_leaves, suppliers).map(build_catalog)
 
 
 @st.composite

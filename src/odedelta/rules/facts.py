@@ -107,6 +107,14 @@ class ProjectedFacts(BaseModel):
                                                                    "after the change.")
 
 
+class SlaFacts(BaseModel):
+    metric: str | None = Field(None, description="For sla_credit rules: the metric measured over the month "
+                                                 "(e.g. availability).")
+    measured: Decimal | None = Field(None, description="Its value over the month (availability: a percentage).")
+    supplier: str | None = Field(None, description="The party id of the product's supplier; absent for the "
+                                                   "reseller's own products.")
+
+
 class Facts(BaseModel):
     as_of: dt.date = Field(description="The date the change is evaluated at.")
     customer: CustomerFacts = Field(default_factory=CustomerFacts)
@@ -117,6 +125,7 @@ class Facts(BaseModel):
     item: ItemFacts = Field(default_factory=ItemFacts)
     promotion: PromotionFacts = Field(default_factory=PromotionFacts)
     projected: ProjectedFacts = Field(default_factory=ProjectedFacts)
+    sla: SlaFacts = Field(default_factory=SlaFacts)
 
 
 OPEN_PREFIXES = ("customer.attributes.",)
@@ -177,6 +186,7 @@ KIND_SECTIONS: dict[str, tuple[str, ...]] = {
     "promotion_loss": (*_EVERYWHERE, "target", "item", "promotion", "projected"),
     "timing": (*_EVERYWHERE, "target", "projected"),
     "renewal": _EVERYWHERE,
+    "sla_credit": ("as_of", "customer", "item", "sla"),
 }
 """Which fact sections each rule kind sees (the engine fills no other section for that kind): the one table the
 checker, the fact reference and the rule schema read. A fact of another section is never there, so a condition

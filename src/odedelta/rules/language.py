@@ -171,6 +171,15 @@ class TimingEffect(_Strict):
     reengage: bool = Field(False, description="The change restarts the commitment (a new term); no penalty is due.")
 
 
+class SlaCreditEffect(_Strict):
+    name: str = Field(description="What the customer sees on the credit line, e.g. 'Streaming availability credit'.")
+    credit: str = Field(description="'10%' of the product's monthly price (what the customer pays), or '2.00'.",
+                        pattern=r"^\s*\d+(\.\d+)?\s*%?\s*$")
+    recharge: str = Field("100%", description="The share of the credit recharged to the product's supplier "
+                                              "('100%', '50%', '0%').", pattern=r"^\s*\d+(\.\d+)?\s*%\s*$")
+    message: str = Field(description="What the customer is told.")
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
@@ -236,9 +245,18 @@ class RenewalRule(_Rule):
     MODE: ClassVar[str] = "first"
 
 
+class SlaCreditRule(_Rule):
+    """A month under an SLA (facts ``sla.*``, ``item.offering``): a credit to the customer, recharged to the
+    supplier (partners, S10)."""
+
+    kind: Literal["sla_credit"]
+    then: SlaCreditEffect
+    MODE: ClassVar[str] = "first"
+
+
 AnyRule = Annotated[
     EligibilityRule | MigrationRule | CompatibilityRule | PenaltyRule | FeeRule | DiscountRule | RecommendationRule
-    | PromotionLossRule | RenewalRule | TimingRule,
+    | PromotionLossRule | RenewalRule | TimingRule | SlaCreditRule,
     Field(discriminator="kind"),
 ]
 KINDS: dict[str, type[_Rule]] = {
@@ -252,6 +270,7 @@ KINDS: dict[str, type[_Rule]] = {
     "promotion_loss": PromotionLossRule,
     "renewal": RenewalRule,
     "timing": TimingRule,
+    "sla_credit": SlaCreditRule,
 }
 
 

@@ -1,0 +1,182 @@
+"""The partner commands of ``odedelta`` (an adapter of the partners edge: it reads the files, calls the pure
+functions, prints). The core's CLI cannot import an edge, so this module extends its parser and is the
+``odedelta`` entry point:
+
+* ``odedelta import-partner-catalog`` merges a supplier's TMF620 export into a catalog directory;
+* ``odedelta change … --format customer-order|partner-orders`` prints the customer order with its reference, or the
+  JSON array of partner orders;
+* ``odedelta partner-status`` rolls the supplier's notifications up into the customer order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import odedelta
+from odedelta.partners._core import (
+    JSON_SUFFIXES,
+    Catalog,
+    CatalogError,
+    Document,
+    LoadError,
+    OdeDeltaError,
+    RequestError,
+    _as_of,
+    _context,
+    _engine,
+    _request,
+    build_parser,
+    catalog_files,
+    dumps,
+    kind_from_file_name,
+    parse_text,
+    read_text,
+    with_lines,
+)
+from odedelta.partners.catalog_import import import_partner_catalog
+from odedelta.partners.orders import customer_order, partner_orders
+from odedelta.partners.rollup import RANK, roll_up
+
+PARTNER_FORMATS = ("customer-order", "partner-orders")
+
+
+def _documents(root: Path, skip: Path | None, texts: dict[str, str]) -> list[Document]:
+    if not root.is_dir():
+        raise LoadError(f"{root}: no such catalog directory")
+    documents = []
+    for file in catalog_files(root):
+        if skip is not None and file.resolve() == skip.resolve():
+            continue  # the previous import, replaced by this one
+        name = str(file)
+        texts[name] = read_text(file, name)
+        documents.append(Document(name, parse_text(texts[name], name, yaml_syntax=file.suffix.lower() not in
+                                                   JSON_SUFFIXES), kind_from_file_name(file.stem)))
+    return documents
+
+
+def _import(args: argparse.Namespace) -> int:
+    try:
+        markup = Decimal(args.markup)
+    except InvalidOperation:
+        raise RequestError(f"--markup {args.markup!r} is not a number (a percentage, e.g. 25)") from None
+    texts: dict[str, str] = {}
+    reseller = _documents(args.catalog, args.out, texts)
+    export = _documents(args.export, None, texts)
+    try:
+        added = import_partner_catalog(reseller, export, supplier_id=args.supplier_id,
+                                       supplier_name=args.supplier_name or args.supplier_id, prefix=args.prefix,
+                                       markup=markup)
+        name = str(args.out) if args.out else "<import>"
+        Catalog.from_documents([*reseller, Document(name, added)])  # the merged catalog must load
+    except CatalogError as exc:
+        raise CatalogError(str(exc).splitlines()[0], with_lines(exc.problems, texts)) from None
+    text = dumps(added)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        kinds = {k: sum(r["@type"] == k for r in added) for k in ("ProductSpecification", "ProductOffering",
+                                                                  "ProductOfferingPrice")}
+        print(f"{args.out}: {', '.join(f'{n} {k}' for k, n in kinds.items())} from {args.export} "
+              f"(supplier {args.supplier_id}, prefix {args.prefix!r}, markup {markup}%)")
+    return 0
+
+
+def _change(args: argparse.Namespace, plain: Any) -> int:
+    if args.format not in PARTNER_FORMATS:
+        return int(plain(args))
+    engine, inventory = _engine(args)
+    result = engine.change(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
+    if args.format == "customer-order":
+        sys.stdout.write(dumps(customer_order(result, args.tmf_version)))
+    else:
+        sys.stdout.write(dumps(partner_orders(result, args.tmf_version,
+                                              reseller=(args.reseller_id, args.reseller_name or args.reseller_id))))
+    return 0
+
+
+def _read_json(path: Path) -> Any:
+    name = str(path)
+    return parse_text(read_text(path, name), name, yaml_syntax=path.suffix.lower() not in JSON_SUFFIXES)
+
+
+def _status(args: argparse.Namespace) -> int:
+    customer = _read_json(args.customer_order)
+    partners = _read_json(args.partner_orders)
+    events = _read_json(args.events)
+    for path, value, shape in ((args.customer_order, customer, dict), (args.partner_orders, partners, list),
+                               (args.events, events, list)):
+        if not isinstance(value, shape):
+            raise LoadError(f"{path}: expected {'an order (object)' if shape is dict else 'a JSON array'}")
+    if not customer.get("externalId") or not isinstance(customer.get("productOrderItem"), list):
+        raise LoadError(f"{args.customer_order}: expected a customer order with externalId and productOrderItem "
+                        "(odedelta change … --format customer-order)")
+    result = roll_up(customer, partners, events, own_state=args.own_state, version=args.tmf_version)
+    sys.stdout.write(result.report() if args.format == "text" else dumps(result.notification))
+    return 0
+
+
+def extend(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    change = sub.choices["change"]
+    fmt = next(a for a in change._actions if a.dest == "format")
+    fmt.choices = [*(fmt.choices or []), *PARTNER_FORMATS]
+    fmt.help = (fmt.help or "") + "; customer-order (the TMF622 order with its externalId) or partner-orders (a " \
+        "JSON array: one TMF622 order per supplier)"
+    change.add_argument("--reseller-id", default="reseller", help="with --format partner-orders: the buyer's party id")
+    change.add_argument("--reseller-name", help="with --format partner-orders: the buyer's name")
+    plain = change.get_default("run")
+    change.set_defaults(run=lambda args: _change(args, plain))
+
+    imp = sub.add_parser(
+        "import-partner-catalog",
+        help="merge a supplier's TMF620 export into a catalog (ids prefixed, wholesale and retail prices)",
+        description="Read a supplier's exported catalog and write the resources it adds to the reseller's catalog: "
+        "ids prefixed, the supplier as related party of every specification, each supplier price kept as the "
+        "wholesale price beside a retail price (wholesale plus --markup percent). Every problem is reported at "
+        "once; the merged catalog is checked before anything is written.",
+    )
+    imp.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="the reseller's catalog directory")
+    imp.add_argument("--export", type=Path, required=True, metavar="DIR", help="the supplier's exported catalog")
+    imp.add_argument("--supplier-id", required=True, help="the supplier's party id (e.g. org-streamco)")
+    imp.add_argument("--supplier-name", help="the supplier's name (default: its id)")
+    imp.add_argument("--prefix", required=True, help="prefix of every imported id (e.g. streamco-)")
+    imp.add_argument("--markup", default="0", metavar="PERCENT", help="retail = wholesale × (1 + PERCENT/100)")
+    imp.add_argument("--out", type=Path, metavar="FILE", help="write the imported resources here (a file in the "
+                     "catalog directory; a previous import in it is replaced), else print them")
+    imp.set_defaults(run=_import)
+
+    status = sub.add_parser(
+        "partner-status",
+        help="roll the supplier's order notifications up into the customer order's state",
+        description="Given the customer order (--format customer-order), its partner orders (--format "
+        "partner-orders) and the supplier's TMF622 ProductOrderStateChangeEvent / AttributeValueChangeEvent "
+        "notifications in arrival order, print each item's state, the customer order's state with the "
+        "explanations and every event not applied (or --format notification: the event to send the customer).",
+    )
+    status.add_argument("--customer-order", type=Path, required=True, metavar="FILE")
+    status.add_argument("--partner-orders", type=Path, required=True, metavar="FILE")
+    status.add_argument("--events", type=Path, required=True, metavar="FILE", help="a JSON array of events")
+    status.add_argument("--own-state", default="completed", choices=sorted(RANK),
+                        help="the state of the items the reseller fulfils itself (default completed)")
+    status.add_argument("--format", choices=["text", "notification"], default="text")
+    status.add_argument("--tmf-version", type=int, choices=[4, 5], default=4)
+    status.set_defaults(run=_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = extend(build_parser()).parse_args(argv)
+    try:
+        return int(args.run(args))
+    except OdeDeltaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+__all__ = ["extend", "main", "odedelta"]
