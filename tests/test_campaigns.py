@@ -17,6 +17,7 @@ from distributed import LocalCluster
 
 import odedelta
 from odedelta import ChangeOffer, Engine, Inventory, NotEligible, RequestError, apply
+from odedelta.adapters.cli import main
 from odedelta.campaigns import (
     CampaignError,
     ChangeOffering,
@@ -28,7 +29,6 @@ from odedelta.campaigns import (
     worker,
 )
 from odedelta.campaigns.progress import Progress
-from odedelta.adapters.cli import main
 
 from .conftest import DEMO, ROOT
 

@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
-from odedelta.money.bill import holds, promotion_applies
 from odedelta.flows.consequences import billing_period
 from odedelta.flows.engine import Engine
 from odedelta.model.requests import ChangeOffer, Context, Renew, TerminateProduct
 from odedelta.model.tmf import Promotion
+from odedelta.money.bill import holds, promotion_applies
 
 from .conftest import DEMO, ROOT
 from .helpers import AS_OF

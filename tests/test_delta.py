@@ -13,7 +13,14 @@ from odedelta.flows.engine import Engine
 from odedelta.flows.result import ChangeResult
 from odedelta.model.errors import RequestError
 from odedelta.model.jsonio import dumps
-from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, ModifyCharacteristics, RemoveProduct, TerminateProduct
+from odedelta.model.requests import (
+    Acquire,
+    AddOffering,
+    ChangeOffer,
+    ModifyCharacteristics,
+    RemoveProduct,
+    TerminateProduct,
+)
 
 from .conftest import DEMO
 from .helpers import AS_OF, all_demo_changes

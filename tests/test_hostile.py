@@ -6,11 +6,11 @@ time bound (a bound on a hang, not a speed assertion)."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import re
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -235,9 +235,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 from odedelta import strategies as hostile  # noqa: E402
 from odedelta.model.errors import LoadError  # noqa: E402
+from odedelta.model.source import parse_text  # noqa: E402
 from odedelta.rules.expr import Compiled, Compiler, ExprError  # noqa: E402
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES  # noqa: E402
-from odedelta.model.source import parse_text  # noqa: E402
 
 SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DOCUMENT = '[{"id": "po-x", "name": "Fiber", "price": @@}]'
@@ -372,8 +372,8 @@ def test_a_nested_attribute_is_refused_before_any_executor(tmp_path: Path,
 @pytest.fixture(scope="module")
 def demo_engine():
     import odedelta
-    from odedelta.flows.engine import Engine
     from odedelta.adapters.files import load_rules
+    from odedelta.flows.engine import Engine
 
     catalog = odedelta.load_catalog(DEMO)
     return Engine(catalog, load_rules(RULES, catalog)), odedelta.load_inventory(DEMO / "inventories" / "alice.json",
@@ -444,10 +444,10 @@ def test_a_text_attribute_that_is_a_number_compares_as_a_number_in_both_executor
     from datetime import UTC, datetime
 
     import odedelta
+    from odedelta.adapters.files import load_rules
     from odedelta.flows.engine import Engine
     from odedelta.model.requests import ChangeOffer, Context
     from odedelta.rules import ReferenceExecutor, default_executor
-    from odedelta.adapters.files import load_rules
 
     (tmp_path / "fee.yaml").write_text(
         "rules:\n  - id: long-loyalty-fee\n    kind: fee\n    description: A fee for the long loyal.\n"

@@ -15,15 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odedelta
+from odedelta.adapters.scenario import ORDER_SCHEMAS
 from odedelta.delta.items import Action
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import ChangeResult
 from odedelta.model.jsonio import dumps
 from odedelta.model.requests import ChangeOffer, Context
+from odedelta.outputs.schemas import validation_errors
 from odedelta.rules import ReferenceExecutor, Rulebook
 from odedelta.rules.language import check_rule_documents
-from odedelta.adapters.scenario import ORDER_SCHEMAS
-from odedelta.outputs.schemas import validation_errors
 from odedelta.strategies import (
     AS_OF,
     attribute_values,

@@ -16,10 +16,10 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import odedelta
-from odedelta.outputs.describe import summary
 from odedelta.flows.engine import Engine
 from odedelta.model.errors import RequestError
 from odedelta.model.requests import ChangeOffer, RemoveProduct, Renew
+from odedelta.outputs.describe import summary
 
 from .conftest import DATA
 
@@ -166,8 +166,8 @@ def test_property_each_discount_is_counted_once(plan_catalog: odedelta.Catalog,
                                                 drawn: tuple[list[dict[str, Any]], bool,
                                                              list[tuple[Decimal, Decimal]]]) -> None:
     """Recurring before = Σ (base − the promotion's discount once, when it applies − a goodwill discount)."""
-    from odedelta.money.bill import bill
     from odedelta.model.requests import Context
+    from odedelta.money.bill import bill
 
     products, phone, expected = drawn
     with tempfile.TemporaryDirectory() as tmp:
@@ -237,8 +237,8 @@ def test_after_an_s9_renewal_the_new_term_is_current(demo: odedelta.Catalog, dem
                                                      inventories: dict[str, odedelta.Inventory],
                                                      tmp_path: Path) -> None:
     # defect 3: the old term (ending 2026-12-01) stayed current and the customer could renew again at once
-    from odedelta.rules.facts import current_term
     from odedelta.model.terms import overlapping
+    from odedelta.rules.facts import current_term
 
     result = demo_engine.change(inventories["carol"], Renew(product="C-1"), as_of=S9_AS_OF)
     after = {p.id: p for p in odedelta.apply(inventories["carol"], result)}
@@ -299,8 +299,8 @@ def test_property_terms_never_overlap(demo_engine: Engine, inventories: dict[str
     """After any sequence of renewals and plan changes (upgrades restart the commitment), the product's terms never
     overlap and its current term is the latest started."""
     from odedelta.model.inventory import Inventory
-    from odedelta.rules.facts import current_term
     from odedelta.model.terms import overlapping
+    from odedelta.rules.facts import current_term
 
     inventory = inventories["alice"]
     as_of = datetime(2026, 12, 1, tzinfo=UTC)  # A-1's term ends 2027-03-01; its renewal window opens 2026-12-31

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from odedelta.outputs import _tmfschema
 from .conftest import DEMO, TEST_SPECS
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spec(name: str) -> _tmfschema.CompiledSpec:
     return _tmfschema.compile_spec(TEST_SPECS / name)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 import odedelta
+from odedelta.adapters.files import load_rules
+from odedelta.adapters.scenario import ORDER_SCHEMAS, read_scenario_file
 from odedelta.delta.items import Action
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import ChangeResult
-from odedelta.adapters.files import load_rules
 from odedelta.model.jsonio import dumps
-from odedelta.adapters.scenario import ORDER_SCHEMAS, read_scenario_file
 from odedelta.outputs.schemas import validation_errors
 
 from .conftest import DEMO

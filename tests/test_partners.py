@@ -6,14 +6,15 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import odedelta
 from odedelta.adapters.scenario import ORDER_SCHEMAS
 from odedelta.outputs.schemas import validation_errors
 from odedelta.partners import customer_order, partner_orders
 from odedelta.partners.orders import supplier_actions
-from odedelta.partners.rollup import ENDED, ITEM_TRANSITIONS, RANK, ORDER_STATE, order_state, roll_up
+from odedelta.partners.rollup import ENDED, ITEM_TRANSITIONS, ORDER_STATE, RANK, order_state, roll_up
 
 from .helpers import AS_OF, all_demo_changes
 
@@ -182,7 +183,7 @@ def test_unknown_and_malformed_events_are_reported_not_raised() -> None:
 
 @given(st.data())
 def test_generated_changes_split_into_partner_orders_and_own_items(data: st.DataObject) -> None:
-    from odedelta.strategies import catalog_documents, inventory_documents, requests, build_catalog
+    from odedelta.strategies import build_catalog, catalog_documents, inventory_documents, requests
 
     catalog = build_catalog(data.draw(catalog_documents(suppliers=2), label="catalog"))
     inventory = odedelta.Inventory.from_document(catalog, data.draw(inventory_documents(catalog), label="inventory"))
@@ -197,13 +198,13 @@ def test_generated_changes_split_into_partner_orders_and_own_items(data: st.Data
 
 # ------------------------------------------------------------------------------ the demo's S10 (and settlement)
 
-from pathlib import Path  # noqa: E402
 from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
 
+from odedelta.model.catalog import Document  # noqa: E402
 from odedelta.partners.catalog_import import import_partner_catalog  # noqa: E402
 from odedelta.partners.cli import _documents, main  # noqa: E402
 from odedelta.partners.settlement import settlement_lines, sla_adjustment  # noqa: E402
-from odedelta.model.catalog import Document  # noqa: E402
 
 from .conftest import DEMO, ROOT  # noqa: E402
 

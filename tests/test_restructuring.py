@@ -8,7 +8,6 @@ specification while adding a new one of it.
 from __future__ import annotations
 
 from odedelta.flows.engine import Engine
-
 from odedelta.flows.result import ChangeResult
 from odedelta.model.requests import ChangeOffer
 from odedelta.strategies import AS_OF

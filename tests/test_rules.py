@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import json
 import shutil
+import sys
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal

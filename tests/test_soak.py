@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import odedelta
+from odedelta.adapters.files import load_rules
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import NotEligible
 from odedelta.model.jsonio import dumps
 from odedelta.model.requests import ChangeOffer
 from odedelta.rules import ReferenceExecutor, default_executor
-from odedelta.adapters.files import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 

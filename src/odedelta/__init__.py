@@ -45,8 +45,6 @@ from odedelta.outputs.tmf679 import qualification_document as to_tmf679
 from odedelta.rules import Rulebook, RuleError
 
 __all__ = [
-    "Limits",
-    "demo",
     "Acquire",
     "Action",
     "AddOffering",
@@ -62,6 +60,7 @@ __all__ = [
     "Engine",
     "Inventory",
     "InventoryError",
+    "Limits",
     "LoadError",
     "ModifyCharacteristics",
     "Money",
@@ -82,6 +81,7 @@ __all__ = [
     "TermNotice",
     "TerminateProduct",
     "apply",
+    "demo",
     "dumps",
     "explain",
     "explain_qualification",

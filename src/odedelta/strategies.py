@@ -413,6 +413,20 @@ def pathological_conditions() -> st.SearchStrategy[str]:
     )
 
 
-__all__ = ["AS_OF", "ATTRIBUTES", "attribute_values", "build_catalog", "catalog_documents", "catalogs",
-           "deep_nesting", "huge_numbers", "inventories", "inventory_documents", "invalid_encodings",
-           "non_finite_numbers", "pathological_conditions", "requests", "rule_documents"]
+__all__ = [
+    "AS_OF",
+    "ATTRIBUTES",
+    "attribute_values",
+    "build_catalog",
+    "catalog_documents",
+    "catalogs",
+    "deep_nesting",
+    "huge_numbers",
+    "invalid_encodings",
+    "inventories",
+    "inventory_documents",
+    "non_finite_numbers",
+    "pathological_conditions",
+    "requests",
+    "rule_documents",
+]

@@ -11,17 +11,17 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from datetime import UTC, datetime
-
-from odedelta._version import __version__
 from odedelta import campaigns  # light: dask and pyarrow are imported when a campaign runs
+from odedelta import rules as rule_files
+from odedelta._version import __version__
 from odedelta.adapters import demo
 from odedelta.adapters import scenario as scenario_files
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
-from odedelta.adapters.scenario import Runner
+from odedelta.adapters.scenario import Outcome, Runner
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import NotEligible
 from odedelta.model.errors import OdeDeltaError, Problem, RequestError
@@ -42,9 +42,7 @@ from odedelta.outputs.json import change_dict, qualification_dict
 from odedelta.outputs.report import explain, explain_qualification
 from odedelta.outputs.tmf622 import product_order
 from odedelta.outputs.tmf679 import qualification_document
-from odedelta import rules as rule_files
 from odedelta.rules import EXECUTORS, Executor, executor_factory
-from odedelta.adapters.scenario import Outcome
 from odedelta.rules.facts import reference_markdown
 
 

@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read_text, with_lines
 from odedelta.model.catalog import KINDS, Catalog, Document, kind_from_file_name
 from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
-from odedelta.rules import Executor, ExecutorError, RuleError, Rulebook
-from odedelta.rules.language import check_rule_documents
 from odedelta.model.limits import DEFAULT, Limits
+from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read_text, with_lines
+from odedelta.rules import Executor, ExecutorError, Rulebook, RuleError
+from odedelta.rules.language import check_rule_documents
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 E = TypeVar("E", bound=OdeDeltaError)

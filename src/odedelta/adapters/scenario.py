@@ -9,32 +9,31 @@ from __future__ import annotations
 
 import os
 import time
-from xml.etree import ElementTree
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from odedelta.model.plain import plain_words
-from odedelta.model.source import parse_text, read_text, with_lines
-from odedelta.model.catalog import Catalog, value_key
+from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.delta.items import Action, DeltaItem
 from odedelta.flows.engine import Engine
 from odedelta.flows.qualify import Qualification
 from odedelta.flows.result import ChangeResult, Refusal, TermNotice
+from odedelta.model.catalog import Catalog, value_key
 from odedelta.model.errors import LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
 from odedelta.model.limits import DEFAULT, Limits
-from odedelta.adapters.files import load_catalog, load_inventory
+from odedelta.model.plain import plain_words
 from odedelta.model.requests import REQUEST_TYPES, Context, Request
-from odedelta.rules import Executor, Rulebook
-from odedelta.adapters.files import load_rules
+from odedelta.model.source import parse_text, read_text, with_lines
 from odedelta.outputs.schemas import validation_errors
 from odedelta.outputs.tmf622 import product_order
+from odedelta.rules import Executor, Rulebook
 
 ORDER_SCHEMAS = {4: "ProductOrder_Create", 5: "ProductOrder_FVO"}
 

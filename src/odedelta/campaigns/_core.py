@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from odedelta import ChangeResult, to_tmf622
-from odedelta.model.source import parse_text, with_lines
 from odedelta.model.jsonio import dumps, plain
 from odedelta.model.requests import Renew
+from odedelta.model.source import parse_text, with_lines
 
 __all__ = ["Renew", "dumps", "parse_text", "plain", "tmf622", "with_lines"]
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from odedelta import Catalog
-
 from odedelta.campaigns._core import plain
 
 

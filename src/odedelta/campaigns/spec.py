@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Protocol
 
 from odedelta import ChangeOffer, Inventory, OdeDeltaError, Request, TerminateProduct
-
 from odedelta.campaigns._core import Renew
 
 

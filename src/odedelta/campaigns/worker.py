@@ -31,7 +31,6 @@ from odedelta import (
     load_catalog,
     load_rules,
 )
-
 from odedelta.campaigns._core import dumps, parse_text, tmf622, with_lines
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, targets
@@ -166,7 +165,7 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Ro
     except OdeDeltaError as exc:
         row.update(status="error", reasons=["input"], message=str(exc))
         return row, [], []
-    except Exception as exc:  # noqa: BLE001 - a bug on one customer must not stop the campaign; the row says what
+    except Exception as exc:
         row.update(status="error", reasons=["internal"], message=f"{record.origin}: internal error: "
                    f"{type(exc).__name__}: {exc}")
         return row, [], []

@@ -16,6 +16,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from odedelta.delta.items import (
+    Action,
+    Amendment,
+    CharacteristicChange,
+    Delta,
+    DeltaItem,
+    Drop,
+    Reason,
+    Recommit,
+    TakePlace,
+)
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.model.errors import NotOrderable, RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
@@ -31,18 +42,6 @@ from odedelta.model.requests import (
     TerminateProduct,
 )
 from odedelta.model.tmf import Product, ProductTerm
-from odedelta.delta.items import (
-    Action,
-    Amendment,
-    CharacteristicChange,
-    Delta,
-    DeltaItem,
-    Drop,
-    Reason,
-    Recommit,
-    TakePlace,
-)
-
 
 # situation → (action, reason code). Everything that decides an action lives here.
 OUTCOMES: dict[str, tuple[Action, str]] = {
@@ -520,7 +519,7 @@ class DeltaBuilder:
                 held = [c for c in below.get(parent.product_id, []) if c.offering_id == slot.offering_id]
                 new = next((c for c in held if not c.installed), None)
                 fit = self._fit(product, slot, slots, strict=new is None)
-                if not fit or new is not None and new.product_id == parent.product_id:
+                if not fit or (new is not None and new.product_id == parent.product_id):
                     continue
                 untouched = [c for c in (self.inventory.children(parent.product_id) if parent.installed else [])
                              if c not in touched and self.inventory.product(c).offering_id == slot.offering_id]

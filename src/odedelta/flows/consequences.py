@@ -13,21 +13,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill, catalog_base
 from odedelta.delta.items import Action, Amendment, Delta, DeltaItem, Drop, Reason, Recommit, TakePlace
+from odedelta.flows.result import ChangeResult
+from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.errors import CurrencyMismatch
 from odedelta.model.money import Money, total
 from odedelta.model.pricing import ONE_TIME, catalog_prices
-from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
-from odedelta.model.tmf import Product
-from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.terms import add_term
-from odedelta.flows.result import ChangeResult
+from odedelta.model.tmf import Product
+from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill, catalog_base
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome
+from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
 from odedelta.rules.language import Rule
-
-
 
 Amend = Callable[[Delta, Sequence[Amendment]], Delta]
 """Applies amendments to a delta by the rules it was built with (:meth:`DeltaBuilder.amend`)."""

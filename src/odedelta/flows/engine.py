@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from odedelta.delta.builder import DeltaBuilder, MigrationLookup
-
 from odedelta.delta.items import Amendment, Delta
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify

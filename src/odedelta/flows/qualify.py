@@ -21,8 +21,8 @@ from odedelta.delta.items import Reason
 from odedelta.flows.result import Changer, Refusal
 from odedelta.model.inventory import Inventory
 from odedelta.model.money import Money, total
-from odedelta.money.charges import Charge, PromotionChange
 from odedelta.model.requests import ChangeOffer, Context
+from odedelta.money.charges import Charge, PromotionChange
 
 
 @dataclass

@@ -25,6 +25,7 @@ from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import ChangeOffer, Context, Renew
 from odedelta.model.terms import add_term, last_term
+from odedelta.model.tmf import ProductTerm
 from odedelta.rules import RuleOutcome, Verdict
 from odedelta.rules.facts import change_facts
 from odedelta.rules.language import RenewalEffect

@@ -10,24 +10,24 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from odedelta.model.errors import CatalogError, Problem, did_you_mean
-from odedelta.model.plain import plain_words
-from odedelta.model.memo import Memo
 from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
+from odedelta.model.memo import Memo
+from odedelta.model.plain import plain_words
 from odedelta.model.tmf import (
+    Category,
     CharacteristicValue,
     ProductOffering,
     ProductOfferingPrice,
     ProductSpecification,
     Promotion,
-    Category,
     in_period,
 )
 

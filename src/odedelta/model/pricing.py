@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from odedelta.model.attribution import Attribution
 from odedelta.model.catalog import Catalog
 from odedelta.model.money import Money
 from odedelta.model.tmf import ProductOfferingPrice, in_period
@@ -80,7 +81,7 @@ class Base:
     discount POPs related to the price (``popRelationship``), and inventory ``productPriceAlteration``s that no
     catalog promotion accounts for (a goodwill discount)."""
     attributions: tuple[Attribution, ...] = ()
-    """Inventory alterations left to the catalog promotion they record (:mod:`odedelta.money.attribution`)."""
+    """Inventory alterations left to the catalog promotion they record (:mod:`odedelta.model.attribution`)."""
 
 
 def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:

@@ -18,7 +18,6 @@ from datetime import datetime
 from odedelta.model.tmf import ProductTerm
 
 
-
 def _start(term: ProductTerm) -> datetime | None:
     return term.valid_for.start if term.valid_for is not None else None
 

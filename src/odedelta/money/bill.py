@@ -16,7 +16,7 @@ Interpretation of TMF671 (README, "Promotions"):
 
 Promotions are evaluated over all of the customer's products, before the change (the inventory) and after it (the
 projected inventory). An inventory ``productPriceAlteration`` that records a promotion (by id, by name, or by the
-promotion's action on that product: :mod:`odedelta.money.attribution`) is left to the promotion, so a discount is never
+promotion's action on that product: :mod:`odedelta.model.attribution`) is left to the promotion, so a discount is never
 counted twice; any other alteration is a standing reduction of the price.
 """
 
@@ -28,12 +28,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from odedelta.money.attribution import Attribution, attribute
-from odedelta.model.catalog import CRITERIA_PARAMETERS, Catalog, SELLABLE_STATUSES
+from odedelta.model.attribution import Attribution, attribute
+from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
-from odedelta.model.pricing import RECURRING, Base, catalog_base, catalog_prices
+from odedelta.model.pricing import RECURRING, Base, catalog_base
 from odedelta.model.requests import Context
 from odedelta.model.tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
 

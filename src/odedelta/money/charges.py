@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from odedelta.model.attribution import Attribution
 from odedelta.model.money import Money, total
-from odedelta.money.attribution import Attribution
 from odedelta.money.bill import Bill
 
 

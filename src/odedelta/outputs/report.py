@@ -3,10 +3,10 @@ is added and why. Short lines a CPQ screen can show as they are."""
 
 from __future__ import annotations
 
-from odedelta.model.catalog import value_key
 from odedelta.delta.items import Action, DeltaItem
 from odedelta.flows.qualify import Candidate, Qualification
 from odedelta.flows.result import ChangeResult
+from odedelta.model.catalog import value_key
 from odedelta.model.jsonio import iso
 from odedelta.outputs.describe import summary
 

@@ -5,7 +5,7 @@ Provenance of the spec files: ``src/odedelta/_specs/SOURCES.md``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ SPECS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(api: str, version: int) -> _tmfschema.CompiledSpec:
     return _tmfschema.compile_spec(SPEC_DIR / SPECS[(api, version)])
 

@@ -27,12 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from odedelta.delta.items import Action, DeltaItem
+from odedelta.flows.result import ChangeResult
 from odedelta.model.errors import RequestError
 from odedelta.model.jsonio import iso
 from odedelta.model.money import Money, total
-from odedelta.model.tmf import ProductTerm
 from odedelta.model.pricing import RECURRING
-from odedelta.flows.result import ChangeResult
+from odedelta.model.tmf import ProductTerm
 from odedelta.outputs.describe import billing_account, customer, summary
 
 CATALOG_API = "/tmf-api/productCatalogManagement/v{v}"

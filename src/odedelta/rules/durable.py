@@ -70,7 +70,7 @@ def _float(value: Any) -> float:
 
 def _readable(number: float | int) -> bool:
     """Whether durable-rules' JSON reader reads the number as Python writes it (no exponent, finite)."""
-    return isinstance(number, int) and abs(number) < 2 ** 63 or "e" not in repr(number) and "n" not in repr(number)
+    return (isinstance(number, int) and abs(number) < 2 ** 63) or ("e" not in repr(number) and "n" not in repr(number))
 
 
 def _refusal(condition: Any) -> str | None:
@@ -122,7 +122,7 @@ class DurableExecutor:
         with self._lock:
             try:
                 self._host.set_rulesets({name: definition})
-            except Exception as exc:  # noqa: BLE001 - a raw C error (durable_rules_engine.error) or worse
+            except Exception as exc:
                 raise ExecutorError(f"durable-rules could not create the {ruleset} ruleset: {exc}") from None
             self._names[ruleset] = name
             self._order[ruleset] = list(conditions)
@@ -147,14 +147,14 @@ class DurableExecutor:
                 self._host.assert_fact(name, fact)
             except self._engine.MessageNotHandledException:
                 pass  # no rule matched
-            except Exception as exc:  # noqa: BLE001 - a raw engine error becomes an ExecutorError below
+            except Exception as exc:
                 failed = exc
             finally:
                 try:
                     self._host.retract_fact(name, fact)
                 except self._engine.MessageNotHandledException:
                     pass
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     failed = failed or exc
             hits = self._hits
             if failed is not None:

@@ -202,7 +202,7 @@ class Compiler:
                 raise _Failed(node, f"{value.fact} is a {value.type}, not true/false: compare it with something")
             self._typed(value, BOOLEAN, node)
             return {value.fact: not negate}
-        if isinstance(node, ast.Constant) and isinstance(node.value, bool) or _dotted(node) in ("true", "false"):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, bool)) or _dotted(node) in ("true", "false"):
             raise _Failed(node, "a condition that is only true or false: leave 'when' out for a rule that always applies")
         raise _Failed(node, f"not a condition: {ast.unparse(node)!r}; expected a comparison, 'and', 'or', "
                             "'not', 'in', exists(...) or a true/false fact")
@@ -244,7 +244,7 @@ class Compiler:
             if not options:
                 raise _Failed(hay_node, "an empty list: nothing can be in it")
             for option in options:
-                if option.fact is not None or option.node is not None and not isinstance(option.node, ast.Constant):
+                if option.fact is not None or (option.node is not None and not isinstance(option.node, ast.Constant)):
                     raise _Failed(option.node, "a list after 'in' holds constants only")
                 self._check_types(needle, option, "==", option.node or hay_node)
                 self._check_value(needle.fact, option.json, option.node)

@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from odedelta.model.callers import as_type
 from odedelta.model.calendar import current_term
+from odedelta.model.callers import as_type
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory

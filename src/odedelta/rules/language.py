@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
@@ -23,14 +23,23 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from odedelta.model.source import parse_text
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import LoadError, Problem, closest, did_you_mean
 from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.plain import plain_words
+from odedelta.model.source import parse_text
 from odedelta.rules.expr import ALWAYS, Compiled, Compiler, ExprError, date_number
-from odedelta.rules.facts import FACT_TYPES, FACT_VALUES, KIND_ONLY, KIND_SECTIONS, OPEN_PREFIXES, fact_catalogue, \
-    kinds_seeing, sections_note, visible
+from odedelta.rules.facts import (
+    FACT_TYPES,
+    FACT_VALUES,
+    KIND_ONLY,
+    KIND_SECTIONS,
+    OPEN_PREFIXES,
+    fact_catalogue,
+    kinds_seeing,
+    sections_note,
+    visible,
+)
 
 SCHEMA_VERSION = 1
 """The version of the rule-file format; a rule file's modeline names the schema of the version it was written for."""

@@ -16,13 +16,13 @@ Decisions are made from the executor's hits, never inside the engine, so both ex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
+from odedelta.model.errors import OdeDeltaError
 from odedelta.model.requests import Context
 from odedelta.rules.durable import DurableExecutor
 from odedelta.rules.durable import engine as durable_engine
-from odedelta.model.errors import OdeDeltaError
 from odedelta.rules.executor import Executor, ReferenceExecutor
 from odedelta.rules.facts import Facts, engine_facts
 from odedelta.rules.language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
@@ -154,7 +154,7 @@ class Rulebook:
         return broken
 
 
-def _effect(rule: Rule, kind: type) -> Any:  # noqa: ARG001 - names the expected effect for the reader
+def _effect(rule: Rule, kind: type) -> Any:
     return rule.model.then  # type: ignore[attr-defined,no-any-return]
 
 

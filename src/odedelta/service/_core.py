@@ -32,10 +32,10 @@ from odedelta import (
     load_catalog,
     load_rules,
 )
-from odedelta.model.source import parse_text
+from odedelta.adapters.files import SUFFIXES
 from odedelta.model.catalog import Document
 from odedelta.model.jsonio import dumps, iso, plain
-from odedelta.adapters.files import SUFFIXES
+from odedelta.model.source import parse_text
 from odedelta.outputs.describe import customer, summary
 
 
@@ -56,8 +56,6 @@ def inventory_from_products(catalog: Catalog, products: list[Any], origin: str) 
 
 
 __all__ = [
-    "customer",
-    "summary",
     "SUFFIXES",
     "Acquire",
     "AddOffering",
@@ -80,6 +78,7 @@ __all__ = [
     "Rulebook",
     "TerminateProduct",
     "catalog_from_documents",
+    "customer",
     "dumps",
     "inventory_from_products",
     "iso",
@@ -87,6 +86,7 @@ __all__ = [
     "load_rules",
     "parse_text",
     "plain",
+    "summary",
     "to_tmf622",
     "to_tmf679",
 ]

@@ -11,8 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from odedelta.service._core import (
-    customer,
-    summary,
     Acquire,
     AddOffering,
     ChangeOffer,
@@ -24,7 +22,9 @@ from odedelta.service._core import (
     Request,
     RequestError,
     TerminateProduct,
+    customer,
     iso,
+    summary,
     to_tmf622,
     to_tmf679,
 )
