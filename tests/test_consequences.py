@@ -69,7 +69,8 @@ def test_terminate_penalty_and_minimum(engine: Engine, inventories: dict[str, od
                            as_of=datetime(2027, 2, 20, tzinfo=UTC))  # 1 month left: 0.5 × 1 × 29 = 14.50 < 25
     c = result.consequences
     assert c is not None and c.penalty_total.amount == Decimal("25.00")
-    assert c.charges_of("penalty")[0].explanation == "0.5 × 1 months remaining × 29.00 EUR = 14.50 EUR, at least 25.00 EUR"
+    assert c.charges_of("penalty")[0].explanation == (
+        "0.5 × 1 months remaining × 29.00 EUR = 14.50 EUR, at least 25.00 EUR")
 
 
 def test_a_promotion_loss_rule_keeps_the_free_product_at_its_price(demo: odedelta.Catalog,
@@ -141,7 +142,8 @@ def test_renewal_terms_keep_history(engine: Engine, inventories: dict[str, odede
 
 def test_term_notices(engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
     notices = engine.term_notices(inventories["carol"], as_of=datetime(2026, 11, 1, tzinfo=UTC))
-    assert [(n.product_id, n.days_left, n.at_end, n.successor) for n in notices] == [("C-1", 30, "migrate", "po-mobile-m")]
+    assert [(n.product_id, n.days_left, n.at_end, n.successor) for n in notices] == [
+        ("C-1", 30, "migrate", "po-mobile-m")]
     assert engine.term_notices(inventories["carol"], as_of=datetime(2026, 9, 1, tzinfo=UTC)) == []
 
 
@@ -220,7 +222,7 @@ def test_totals_equal_the_sum_of_their_lines_in_one_currency(engine: Engine, cha
         if entry.net is not None:
             assert entry.net.amount >= 0  # discounts never take a price below zero
     order = odedelta.to_tmf622(result, 4)
-    due = [p for p in order["orderTotalPrice"] if p["priceType"] == "oneTime"][0]
+    due = next(p for p in order["orderTotalPrice"] if p["priceType"] == "oneTime")
     assert due["price"]["taxIncludedAmount"]["value"] == c.due_now.amount
 
 

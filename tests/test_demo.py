@@ -23,8 +23,8 @@ def test_in_a_clone_the_demo_is_the_repository_s_folders() -> None:
     assert demo.rules_path() == ROOT / "rules"
     assert demo.scenarios_path() == DEMO / "scenarios"
     assert demo.inventory_path("frank") == DEMO / "inventories" / "frank.json"
-    with pytest.raises(odedelta.OdeDeltaError, match="^no demo customer 'zoe': expected one of alice, bob, carol, "
-                                                     "dave, erin, frank$"):
+    with pytest.raises(odedelta.OdeDeltaError, match=r"^no demo customer 'zoe': expected one of alice, bob, carol, "
+                                                     r"dave, erin, frank$"):
         demo.inventory_path("zoe")
 
 

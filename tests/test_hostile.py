@@ -473,9 +473,9 @@ def test_durable_refuses_what_it_cannot_run_with_an_ode_delta_error() -> None:
     executor = durable.DurableExecutor()
     with pytest.raises(ExecutorError, match="an or of 512 operands"):
         executor.register("wide", {"r": {"$or": [{"x": i} for i in range(512)]}})
-    with pytest.raises(ExecutorError, match="the number 1E[+]16"):
+    with pytest.raises(ExecutorError, match=r"the number 1E[+]16"):
         executor.register("big", {"r": {"$gt": {"x": Decimal("1e16")}}})
     executor.register("ok", {"r": {"$gt": {"x": 24}}})
-    with pytest.raises(ExecutorError, match="cannot read the number 1E[+]308"):
+    with pytest.raises(ExecutorError, match=r"cannot read the number 1E[+]308"):
         executor.matches("ok", {"x": Decimal("1e308"), "_absent": ["-"]})
     assert executor.matches("ok", {"x": Decimal("30"), "_absent": ["-"]}) == ["r"]  # nothing left behind

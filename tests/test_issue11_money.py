@@ -109,7 +109,7 @@ def test_an_ambiguous_attribution_is_counted_once_and_reported(plan_catalog: ode
     catalog_dir.mkdir()
     for name in ("productOffering.yaml", "productOfferingPrice.yaml", "productSpecification.yaml"):
         (catalog_dir / name).write_text((PLAN / name).read_text())
-    (catalog_dir / "promotion.json").write_text(json.dumps(promotions + [twin]))
+    (catalog_dir / "promotion.json").write_text(json.dumps([*promotions, twin]))
     catalog = odedelta.load_catalog(catalog_dir)
     inventory = _inventory(catalog, _with_alteration(), tmp_path)
     result = Engine(catalog).change(inventory, ChangeOffer(product="P-1", to="po-plus"), as_of=AS_OF)

@@ -11,7 +11,7 @@ def test_sums_exactly_in_decimal() -> None:
 
 
 def test_mixing_currencies_is_an_error_naming_both() -> None:
-    with pytest.raises(CurrencyMismatch, match="10.00 EUR.*5.00 USD"):
+    with pytest.raises(CurrencyMismatch, match=r"10.00 EUR.*5.00 USD"):
         Money(Decimal("10"), "EUR") + Money(Decimal("5"), "USD")
 
 

@@ -100,7 +100,7 @@ def test_eight_threads_on_one_engine_agree_with_serial_answers(demo: odedelta.Ca
         switch = sys.getswitchinterval()
         sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
         try:
-            def work(offset: int) -> None:
+            def work(offset: int, got: dict[int, str] = got, engine: Engine = engine) -> None:
                 for i in range(offset, len(cases), 8):
                     got[i] = _answer(engine, inventories, cases[i])
 

@@ -4,7 +4,7 @@ The public face. Everything not listed in ``__all__`` may change between version
 ``model`` → ``delta`` → ``rules`` → ``money`` → ``flows`` → ``outputs`` → ``adapters``.
 """
 
-from odedelta._version import __version__
+from odedelta._version import __version__ as __version__
 from odedelta.adapters import demo
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.delta.items import Action, CharacteristicChange, DeltaItem, Reason

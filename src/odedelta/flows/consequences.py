@@ -212,7 +212,7 @@ def _promotion_changes(promotions: dict[str, object], before: Bill, after: Bill,
             "lost" if pid in before.promotions else "gained")
         name = getattr(promotions.get(pid), "name", None) or grants[0].name
 
-        def monthly(side: Bill) -> Money | None:
+        def monthly(side: Bill, pid: str = pid) -> Money | None:
             grants = side.promotions.get(pid)
             if not grants:
                 return None

@@ -10,7 +10,8 @@ from typing import Any
 
 from odedelta.model.errors import closest
 
-_CURRENCY_AMOUNT = re.compile(r"^\s*[-+]?(\d+(?:[.,]\d+)?)\s*(?:[A-Za-z]{3}|€|\$|£)\s*$|^\s*(?:€|\$|£)\s*(\d+(?:[.,]\d+)?)\s*$")
+_CURRENCY_AMOUNT = re.compile(r"^\s*[-+]?(\d+(?:[.,]\d+)?)\s*(?:[A-Za-z]{3}|€|\$|£)\s*$"
+                              r"|^\s*(?:€|\$|£)\s*(\d+(?:[.,]\d+)?)\s*$")
 
 
 def plain_words(error: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, str | None]:
@@ -60,7 +61,7 @@ def plain_words(error: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str
         return f"{name} must be a mapping of keys and values (found {shown})", None
     if kind == "list_type":
         return f"{name} must be a list (found {shown})", f"write {name}: [...]"
-    if kind.startswith("datetime") or kind.startswith("date"):
+    if kind.startswith(("datetime", "date")):
         return f"{name} {shown} is not a date-time", "write e.g. 2026-01-01T00:00:00Z"
     if kind == "value_error":
         return str(ctx.get("error", error.get("msg", ""))), None

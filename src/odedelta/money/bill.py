@@ -221,7 +221,7 @@ def _price_amounts(price: ProductPrice) -> tuple[Money | None, Money | None]:
     included = price.price.tax_included_amount.money() if price.price.tax_included_amount else None
     free = price.price.duty_free_amount.money() if price.price.duty_free_amount else None
     period = (price.recurring_charge_period or "month").strip().lower()
-    if period.startswith("year") or period.startswith("annual"):
+    if period.startswith(("year", "annual")):
         included = Money(included.amount / 12, included.currency) if included else None
         free = Money(free.amount / 12, free.currency) if free else None
     return included or free, free

@@ -30,6 +30,7 @@ from odedelta.partners._core import (
     RECURRING,
     Action,
     Catalog,
+    DeltaItem,
     Facts,
     ItemFacts,
     Money,
@@ -73,7 +74,7 @@ def settlement_lines(result: odedelta.ChangeResult) -> list[SettlementLine]:
         before_supplier = supplier_of(catalog, before_offering) if item.installed else None
         after_supplier = supplier_of(catalog, item.offering_id) if item.action is not Action.DELETE else None
 
-        def line(supplier: Supplier, kind: str, amount: Money, text: str) -> None:
+        def line(supplier: Supplier, kind: str, amount: Money, text: str, item: DeltaItem = item) -> None:
             out.append(SettlementLine(supplier, item.id, item.product_id, kind, amount.rounded(), text))
 
         if before_supplier is not None:

@@ -4,9 +4,9 @@ nothing of deltas being built, money or outputs. Reading rule files is the adapt
 
 from __future__ import annotations
 
-from odedelta.model.errors import LoadError, Problem
+from odedelta.model.errors import LoadError
 from odedelta.rules.executor import Executor, ExecutorError, ReferenceExecutor
-from odedelta.rules.language import KINDS, SCHEMA_FILE, SCHEMA_LINE, Rule, check_rule_documents, json_schema
+from odedelta.rules.language import KINDS, SCHEMA_FILE, SCHEMA_LINE, Rule, json_schema
 from odedelta.rules.rulebook import (
     DURABLE_INSTALL,
     EXECUTORS,
