@@ -14,7 +14,8 @@ from odedelta.model.requests import ChangeOffer
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def all_demo_changes(catalog: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> Iterator[tuple[str, ChangeResult]]:
+def all_demo_changes(catalog: odedelta.Catalog,
+                     inventories: dict[str, odedelta.Inventory]) -> Iterator[tuple[str, ChangeResult]]:
     """Every change of every installed demo product to every offering the engine accepts."""
     engine = Engine(catalog)
     for name, inventory in inventories.items():

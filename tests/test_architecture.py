@@ -85,7 +85,8 @@ def test_no_import_cycle_between_modules() -> None:
 
 def _needs_an_extra(modules: dict[str, ast.Module]) -> set[str]:
     """The odedelta modules that import (at their top, or through another such module) an optional extra."""
-    top = {name: [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))] for name, tree in modules.items()}
+    top = {name: [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+           for name, tree in modules.items()}
 
     def third_party(node: ast.stmt) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -73,7 +73,8 @@ def test_change_emits_json_and_tmf622(capsys: pytest.CaptureFixture[str]) -> Non
         (["--product", "QQ-77", "--to", "po-fiber-300"], "error: no installed product 'QQ-77'"),
     ],
 )
-def test_change_refusals_exit_1_with_one_line(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+def test_change_refusals_exit_1_with_one_line(capsys: pytest.CaptureFixture[str], args: list[str],
+                                              message: str) -> None:
     base = ["change", "--catalog", str(DEMO), "--inventory", str(DEMO / "inventories" / "alice.json")]
     if "--as-of" not in args:
         args = [*args, "--as-of", "2026-03-01T00:00:00Z"]

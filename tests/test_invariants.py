@@ -37,7 +37,8 @@ from odedelta.strategies import (
 from .conftest import durable as durable_module
 
 
-def _world(data: st.DataObject) -> tuple[list[dict[str, Any]], odedelta.Catalog, list[dict[str, Any]], odedelta.Inventory]:
+def _world(data: st.DataObject) -> tuple[list[dict[str, Any]], odedelta.Catalog, list[dict[str, Any]],
+                                         odedelta.Inventory]:
     documents = data.draw(catalog_documents(), label="catalog")
     catalog = build_catalog(documents)
     products = data.draw(inventory_documents(catalog), label="inventory")
@@ -218,12 +219,15 @@ def test_equivalent_products_competing_for_one_slot_are_chosen_by_age_then_id_no
         {"id": "ps", "@type": "ProductSpecification"}, {"id": "ps-b", "@type": "ProductSpecification"},
         {"id": "po-x", "@type": "ProductOffering", "productSpecification": {"id": "ps"}},
         {"id": "po-two", "@type": "ProductOffering", "productSpecification": {"id": "ps-b"}, "bundledProductOffering": [
-            {"id": "po-x", "bundledProductOfferingOption": {"numberRelOfferLowerLimit": 0, "numberRelOfferUpperLimit": 2}}]},
+            {"id": "po-x",
+             "bundledProductOfferingOption": {"numberRelOfferLowerLimit": 0, "numberRelOfferUpperLimit": 2}}]},
         {"id": "po-one", "@type": "ProductOffering", "productSpecification": {"id": "ps-b"}, "bundledProductOffering": [
-            {"id": "po-x", "bundledProductOfferingOption": {"numberRelOfferLowerLimit": 0, "numberRelOfferUpperLimit": 1}}]},
+            {"id": "po-x",
+             "bundledProductOfferingOption": {"numberRelOfferLowerLimit": 0, "numberRelOfferUpperLimit": 1}}]},
     ])])
     products = [{"id": "B", "productOffering": {"id": "po-two"}, "productRelationship": [
-        {"relationshipType": "bundles", "product": {"id": "X-2"}}, {"relationshipType": "bundles", "product": {"id": "X-1"}}]},
+        {"relationshipType": "bundles", "product": {"id": "X-2"}},
+        {"relationshipType": "bundles", "product": {"id": "X-1"}}]},
         {"id": "X-2", "productOffering": {"id": "po-x"}}, {"id": "X-1", "productOffering": {"id": "po-x"}}]
     for listing in (products, [products[0], products[2], products[1]]):
         result = Engine(catalog).change(odedelta.Inventory.from_document(catalog, listing),

@@ -76,7 +76,8 @@ def test_yaml_twin_of_the_demo_loads_identically(tmp_path: Path, demo: odedelta.
 def test_resources_in_kind_folders_and_inline_prices(tmp_path: Path) -> None:
     (tmp_path / "productOffering").mkdir()
     (tmp_path / "productOffering" / "one.json").write_text(json.dumps({
-        "id": "po-1", "name": "One", "productSpecification": {"id": "ps-1", "name": "Spec", "productSpecCharacteristic": []},
+        "id": "po-1", "name": "One",
+        "productSpecification": {"id": "ps-1", "name": "Spec", "productSpecCharacteristic": []},
         "productOfferingPrice": [{"id": "pop-1", "priceType": "oneTime", "price": {"unit": "EUR", "value": 5}}],
     }))
     (tmp_path / "inventories").mkdir()
@@ -134,7 +135,8 @@ def test_official_v5_product_list_loads_as_an_inventory_of_products() -> None:
 def test_v5_spellings_are_understood() -> None:
     spec = ProductSpecification.model_validate({
         "id": "ps", "relatedParty": [{"role": "supplier", "partyOrPartyRole": {"id": "org-b", "name": "B"}}],
-        "productSpecCharacteristic": [{"name": "speed", "characteristicValueSpecification": [{"value": 100, "isDefault": True}]}],
+        "productSpecCharacteristic": [{"name": "speed",
+                                       "characteristicValueSpecification": [{"value": 100, "isDefault": True}]}],
     })
     assert spec.supplier is not None and spec.supplier.party_id == "org-b"
     assert [v.value for v in spec.product_spec_characteristic[0].values] == [100]

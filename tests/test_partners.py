@@ -240,7 +240,8 @@ def test_the_committed_import_is_what_the_documented_command_makes() -> None:
                       "streamco-pop-sports-monthly-wholesale": Decimal("12.00"),
                       "streamco-pop-sports-activation": Decimal("6.25"),
                       "streamco-pop-sports-activation-wholesale": Decimal("5.00"),
-                      "streamco-pop-kids-monthly": Decimal("5.00"), "streamco-pop-kids-monthly-wholesale": Decimal("4.00")}
+                      "streamco-pop-kids-monthly": Decimal("5.00"),
+                      "streamco-pop-kids-monthly-wholesale": Decimal("4.00")}
 
 
 def test_the_demo_knows_the_suppliers(demo: odedelta.Catalog) -> None:

@@ -42,7 +42,8 @@ def _drift(engine: Engine, result: ChangeResult) -> list[str]:
                     result.inventory.children(pid)):  # a component added/removed, or held nested: links written
                 before.pop("productRelationship", None), after.pop("productRelationship", None)
             if before != after:
-                problems.append(f"{item.product_id} noChange: {sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))}")
+                differing = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+                problems.append(f"{item.product_id} noChange: {differing}")
     for pid, product in result.inventory.products.items():
         if pid not in {i.product_id for i in result.items}:
             before, after = _dump(product), _dump(projected.product(pid))
@@ -84,8 +85,8 @@ def test_a_change_on_the_projection_prices_what_the_first_change_said(data: st.D
     assert _drift(engine, result) == []
 
 
-def test_an_offering_change_carries_the_new_price_into_the_projection(demo: odedelta.Catalog,
-                                                                       inventories: dict[str, odedelta.Inventory]) -> None:
+def test_an_offering_change_carries_the_new_price_into_the_projection(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
     alice = inventories["alice"]
     assert alice.product("F-1").product_price[0].price.tax_included_amount.value == 50  # type: ignore[union-attr]
     result = Engine(demo).change(alice, ChangeOffer(product="F-1", to="po-fiber-300"), as_of=AS_OF)

@@ -102,7 +102,8 @@ def test_committed_rule_schema_is_current() -> None:
 
 
 def test_committed_facts_reference_is_current() -> None:
-    assert (ROOT / "docs" / "facts.md").read_text() == reference_markdown(), "regenerate: odedelta facts > docs/facts.md"
+    assert (ROOT / "docs" / "facts.md").read_text() == reference_markdown(), (
+        "regenerate: odedelta facts > docs/facts.md")
 
 
 def test_every_rule_file_points_editors_at_the_versioned_schema_beside_it() -> None:
@@ -198,7 +199,8 @@ def test_qualify_a_demo_customer(demo: odedelta.Catalog, rulebook: Any,
     items = {i["productOffering"]["id"]: i for i in document["productOfferingQualificationItem"]}
     assert items["po-mobile-classic"]["qualificationItemResult"] == "alternate"
     assert items["po-mobile-s"]["eligibilityUnavailabilityReason"] == [
-        {"code": "downgrade_too_early", "label": "You can move to a smaller plan once your commitment is 6 months old."}]
+        {"code": "downgrade_too_early",
+         "label": "You can move to a smaller plan once your commitment is 6 months old."}]
 
 
 def test_term_months_are_calendar_months(inventories: dict[str, odedelta.Inventory]) -> None:

@@ -2,7 +2,8 @@
 
 Catalog lines: ``offering spec [retired] [price AMOUNT]`` then, after a colon, the slots
 ``offering lower..upper [dDEFAULT]`` (``n``: unbounded); ``promo ID: QUALIFYING -> TARGET DISCOUNT`` adds a TMF671
-promotion (the target is discounted while the customer has the qualifying offering). Inventory lines: ``product offering`` then, after a colon, the products it bundles::
+promotion (the target is discounted while the customer has the qualifying offering). Inventory lines:
+``product offering`` then, after a colon, the products it bundles::
 
     po-l0 ps-1
     po-m0 ps-b0: po-l0 1..n d2

@@ -166,7 +166,8 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0) 
     return [*specs, *bundle_specs, *top_specs, *categories, *prices, *offerings, *promotions]
 
 
-_SEES_ITEM = ("penalty", "recommendation", "promotion_loss", "sla_credit")  # odedelta.rules.facts.KIND_SECTIONS (item.*)
+# odedelta.rules.facts.KIND_SECTIONS (item.*)
+_SEES_ITEM = ("penalty", "recommendation", "promotion_loss", "sla_credit")
 
 
 @st.composite

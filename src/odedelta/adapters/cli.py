@@ -170,7 +170,8 @@ def _what(args: argparse.Namespace) -> Request:
     if args.acquire is not None:
         return Acquire(offering=args.acquire, set=_choices(args.set, args.acquire), options=args.option)
     if args.product is not None and args.set:
-        return ModifyCharacteristics(product=args.product, characteristics=_choices(args.set, args.product)[args.product])
+        return ModifyCharacteristics(product=args.product,
+                                     characteristics=_choices(args.set, args.product)[args.product])
     raise UsageError("say what to change: --product ID --to OFFERING, --product ID --set NAME=VALUE, --add, "
                      "--remove, --terminate or --acquire")
 
@@ -308,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load a catalog directory and optionally inventory files; print counts by kind, or every "
         "problem with its file, line and JSON path. Exit 0 when valid, 1 otherwise.",
     )
-    check.add_argument("catalog", type=Path, metavar="CATALOG_DIR", help="directory of TMF620/TMF671 JSON or YAML files")
+    check.add_argument("catalog", type=Path, metavar="CATALOG_DIR",
+                       help="directory of TMF620/TMF671 JSON or YAML files")
     check.add_argument("rules", type=Path, nargs="?", metavar="RULES_DIR",
                        help="a directory of rule files to check against the catalog")
     check.add_argument("--inventory", type=Path, action="append", metavar="FILE",

@@ -52,7 +52,8 @@ def _load_catalog(path: str | Path, limits: Limits) -> Catalog:
     problems: list[Problem] = []
     for file in files:
         name = str(file)
-        hint = kind_from_file_name(file.stem) or (kind_from_file_name(file.parent.name) if file.parent != root else None)
+        hint = kind_from_file_name(file.stem) or (
+            kind_from_file_name(file.parent.name) if file.parent != root else None)
         try:
             text = read_text(file, name, limits)
             texts[name] = text

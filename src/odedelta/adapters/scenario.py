@@ -454,7 +454,8 @@ def compare_refusal(refusal: Refusal, expected: list[ExpectedReason]) -> list[st
     return failures
 
 
-def _lines_failures(label: str, expected: list[ExpectedLine], got: list[tuple[str, Decimal, str, str | None]]) -> list[str]:
+def _lines_failures(label: str, expected: list[ExpectedLine],
+                    got: list[tuple[str, Decimal, str, str | None]]) -> list[str]:
     """``got``: (name, amount, source, product) of each line."""
     failures = []
     unclaimed = list(got)

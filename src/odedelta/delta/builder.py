@@ -209,7 +209,8 @@ class DeltaBuilder:
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
                        bundle.characteristics(), [],
                        [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is left: {core.id} "
-                               f"({self.catalog.name_of(core.offering_id)}) continues on its own as {self.catalog.name_of(request.to)}",
+                               f"({self.catalog.name_of(core.offering_id)}) continues on its own as "
+                               f"{self.catalog.name_of(request.to)}",
                                "request")], previous=None)
             candidates += [c for c in self._children(bundle) if c.id != path[depth + 1].id]
         self._migrate(core, request.to, None, "requested_change", options=request.options, candidates=candidates)
@@ -338,7 +339,8 @@ class DeltaBuilder:
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
                        bundle.characteristics(), [],
                        [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is not part of "
-                               f"{self.catalog.name_of(offering)}; what it held is kept where the target has a place for it",
+                               f"{self.catalog.name_of(offering)}; what it held is kept where the target has a place "
+                               "for it",
                                f"catalog:{offering}")], previous=None)
         have = {slot.slot: 0 for slot in slots}
         loose = [c for c in candidates if c.id not in assignment]
@@ -372,12 +374,14 @@ class DeltaBuilder:
                 for taker in takers:
                     loose.remove(taker)
                 self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
-                                  f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, where "
+                                  f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, "
+                                  "where "
                                   f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
                                   adopted=takers)
                 have[slot.slot] += 1
             need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
-            why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}" if slot.lower else
+            why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}"
+                   if slot.lower else
                    f"{self.catalog.name_of(offering)} includes {self.catalog.name_of(slot.offering_id)} by default")
             for _ in range(max(need, 0)):
                 self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
@@ -391,8 +395,10 @@ class DeltaBuilder:
         _refuse_leftover_options(chosen, offering, slots)
         for candidate in loose:
             fits = any(self._fit(candidate, s, slots) for s in slots)
-            why = (f"{self.catalog.name_of(offering)} allows fewer {self.catalog.name_of(candidate.offering_id)} than installed"
-                   if fits else f"{self.catalog.name_of(offering)} has no place for {self.catalog.name_of(candidate.offering_id)}")
+            why = (f"{self.catalog.name_of(offering)} allows fewer {self.catalog.name_of(candidate.offering_id)} "
+                   "than installed"
+                   if fits else
+                   f"{self.catalog.name_of(offering)} has no place for {self.catalog.name_of(candidate.offering_id)}")
             self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
 
     def _children(self, product: Product) -> list[Product]:
@@ -574,7 +580,8 @@ class DeltaBuilder:
             self._migrate(product, slot.offering_id, None, "requested_change", candidates=candidates)
         else:
             mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
-            via = Reason("kept", f"{self.catalog.name_of(slot.offering_id)} is a component of {self.catalog.name_of(parent.offering_id)}",
+            via = Reason("kept", f"{self.catalog.name_of(slot.offering_id)} is a component of "
+                                 f"{self.catalog.name_of(parent.offering_id)}",
                          (self._mapping_source(product, slot.offering_id) if mapped else None)
                          or f"catalog:{parent.offering_id}")
             self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via,
@@ -700,7 +707,8 @@ class DeltaBuilder:
         return assignment
 
     # ------------------------------------------------------------------ characteristics
-    def _carry_characteristics(self, product: Product, target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
+    def _carry_characteristics(self, product: Product,
+                               target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
         """The product's characteristics under the target offering, and what changes."""
         spec = self.catalog.specification_of(target)
         before = product.characteristics()
@@ -819,7 +827,8 @@ class DeltaBuilder:
             pid = product.id
             code_situation = situation if pid == product_id else "under_deleted"
             action, code = OUTCOMES[code_situation]
-            message = why if pid == product_id else f"bundled in {root.id} ({self.catalog.name_of(root.offering_id)}), which is removed"
+            message = why if pid == product_id else (
+                f"bundled in {root.id} ({self.catalog.name_of(root.offering_id)}), which is removed")
             self._emit(action, pid, product.offering_id or "", self.inventory.parent(pid), product.characteristics(),
                        [], [Reason(code, message, source)], previous=None)
 

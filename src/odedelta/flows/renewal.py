@@ -83,8 +83,9 @@ def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datet
     term_after = new_term(start, months)
     when = "after the previous term ended" if expired else "at the end of the current term"
     builder = DeltaBuilder(catalog, inventory, as_of)
-    delta = builder.amend(builder.build(request), [Recommit(product.id, tuple(add_term(product.product_term, term_after)),
-                                                            (_term_reason(term_after, months, when, rule_id),))])
+    delta = builder.amend(builder.build(request),
+                          [Recommit(product.id, tuple(add_term(product.product_term, term_after)),
+                                    (_term_reason(term_after, months, when, rule_id),))])
     result = ChangeResult(catalog, inventory, delta, context, renewed,
                           renewal=Renewal(product.id, term_after, previous_end, rule_id, None, effect))
     return compute(result, engine.rules, None, builder.amend)

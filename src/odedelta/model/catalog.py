@@ -394,7 +394,8 @@ class Catalog:
         sid = self.graph.specification_of(offering_id)
         return self.specifications.get(sid) if sid else None
 
-    def allowed_values(self, offering_id: str, name: str, spec_id: str | None = None) -> list[CharacteristicValue] | None:
+    def allowed_values(self, offering_id: str, name: str,
+                       spec_id: str | None = None) -> list[CharacteristicValue] | None:
         """The values the offering allows for a characteristic (its prodSpecCharValueUse narrows the
         specification's); None when any value is allowed; an empty list when the characteristic is unknown."""
         offering = self.offerings.get(offering_id)
@@ -501,9 +502,9 @@ def _value_allowed(value: Any, allowed: Iterable[CharacteristicValue]) -> bool:
     for spec_value in allowed:
         if spec_value.value is not None and value_key(spec_value.value) == key:
             return True
-        if spec_value.value is None and (spec_value.value_from is not None or spec_value.value_to is not None):
-            if _in_range(value, spec_value):
-                return True
+        if (spec_value.value is None and (spec_value.value_from is not None or spec_value.value_to is not None)
+                and _in_range(value, spec_value)):
+            return True
     return False
 
 

@@ -91,7 +91,8 @@ def _construct_int(loader: DecimalLoader, node: yaml.ScalarNode) -> int | None:
 DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 # YAML 1.1 reads 1e16 (an exponent, no point) as text, which pydantic would then read as a number past every
 # limit; read it as JSON and YAML 1.2 do, as a number, so the limits apply
-DecimalLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+DecimalLoader.add_implicit_resolver("tag:yaml.org,2002:float",
+                                    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
                                     list("-+0123456789"))
 DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 

@@ -66,8 +66,8 @@ def _consequence_summary(result: ChangeResult) -> list[str]:
     if removed:
         lines.append("Services removed:")
         for item in removed:
-            lines.append(f"  - {result.catalog.name_of(item.offering_id)} [{item.product_id}]: {item.reasons[0].message} "
-                         f"({item.reasons[0].code})")
+            lines.append(f"  - {result.catalog.name_of(item.offering_id)} [{item.product_id}]: "
+                         f"{item.reasons[0].message} ({item.reasons[0].code})")
     if c.recommendations:
         lines.append("Recommended (not added unless you choose it):")
         for r in c.recommendations:

@@ -183,7 +183,8 @@ def _money(amount: Money) -> dict[str, Any]:
     return {"unit": rounded.currency, "value": rounded.amount}
 
 
-def _price(amount: Money, v5: bool, duty_free: Money | None = None, percentage: Decimal | None = None) -> dict[str, Any]:
+def _price(amount: Money, v5: bool, duty_free: Money | None = None,
+           percentage: Decimal | None = None) -> dict[str, Any]:
     price: dict[str, Any] = {"taxIncludedAmount": _money(amount)}
     if duty_free is not None:
         price["dutyFreeAmount"] = _money(duty_free)
@@ -210,12 +211,14 @@ def _item_prices(result: ChangeResult, item: DeltaItem, v5: bool) -> tuple[list[
         return prices, totals
     entry = consequences.after.products.get(item.product_id) if item.action is not Action.DELETE else None
     if entry is not None and entry.base is not None and entry.net is not None:
-        recurring: dict[str, Any] = {"name": result.catalog.name_of(item.offering_id) + " monthly", "priceType": RECURRING,
-                                     "recurringChargePeriod": "month", "price": _price(entry.base, v5, entry.duty_free)}
+        recurring: dict[str, Any] = {"name": result.catalog.name_of(item.offering_id) + " monthly",
+                                     "priceType": RECURRING, "recurringChargePeriod": "month",
+                                     "price": _price(entry.base, v5, entry.duty_free)}
         if entry.discounts:
             recurring["priceAlteration"] = [
-                _typed({"name": d.name, "description": d.source, "priceType": RECURRING, "recurringChargePeriod": "month",
-                        "price": _price(d.amount, v5, percentage=d.percentage)}, "PriceAlteration", v5)
+                _typed({"name": d.name, "description": d.source, "priceType": RECURRING,
+                        "recurringChargePeriod": "month", "price": _price(d.amount, v5, percentage=d.percentage)},
+                       "PriceAlteration", v5)
                 for d in entry.discounts
             ]
         if entry.pop_id is not None:

@@ -64,7 +64,8 @@ def import_partner_catalog(reseller: Sequence[Document], export: Sequence[Docume
         if kind not in exported:
             label = KIND_LABEL.get(kind or "", repr(item.get("@type")))
             problems.append(Problem.at(doc.file, parts, f"a {label} is not imported: a partner export brings "
-                                                        "productOffering, productSpecification and productOfferingPrice"))
+                                                        "productOffering, productSpecification and "
+                                                        "productOfferingPrice"))
             continue
         if "id" not in item:
             problems.append(Problem.at(doc.file, parts, f"{KIND_LABEL[kind]} without an id"))
@@ -80,7 +81,7 @@ def import_partner_catalog(reseller: Sequence[Document], export: Sequence[Docume
 
     supplier = {"id": supplier_id, "name": supplier_name, "role": "supplier", "@referredType": "Organization"}
     out_specs, out_offers, out_prices = [], [], []
-    for sid, (item, doc, parts) in exported[SPECIFICATION].items():
+    for sid, (item, _doc, _parts) in exported[SPECIFICATION].items():
         spec = {k: v for k, v in item.items() if k not in ("href", "relatedParty")}
         spec["id"] = prefix + sid
         others = [p for p in item.get("relatedParty") or [] if str(p.get("role", "")).lower() not in SUPPLIER_ROLES]

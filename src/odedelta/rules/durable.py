@@ -137,7 +137,8 @@ class DurableExecutor:
         name = self._names[ruleset]
         with self._lock:
             try:
-                fact = json.loads(json.dumps(facts, default=_float, allow_nan=False))  # in C: faster than walking the facts in Python
+                # in C: faster than walking the facts in Python
+                fact = json.loads(json.dumps(facts, default=_float, allow_nan=False))
             except ValueError as exc:  # a float NaN/inf
                 raise ExecutorError(f"durable-rules cannot read a fact: {exc}") from None
             fact["_eid"] = next(self._eid)

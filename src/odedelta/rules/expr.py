@@ -203,7 +203,8 @@ class Compiler:
             self._typed(value, BOOLEAN, node)
             return {value.fact: not negate}
         if (isinstance(node, ast.Constant) and isinstance(node.value, bool)) or _dotted(node) in ("true", "false"):
-            raise _Failed(node, "a condition that is only true or false: leave 'when' out for a rule that always applies")
+            raise _Failed(node, "a condition that is only true or false: leave 'when' out for a rule that always "
+                                "applies")
         raise _Failed(node, f"not a condition: {ast.unparse(node)!r}; expected a comparison, 'and', 'or', "
                             "'not', 'in', exists(...) or a true/false fact")
 

@@ -137,7 +137,8 @@ class FeeEffect(_Strict):
 
 class DiscountEffect(_Strict):
     name: str = Field(description="What the customer sees on the line.")
-    value: str = Field(description="'5%' of the monthly price, or '3.00' off per month.", pattern=r"^\s*\d+(\.\d+)?\s*%?\s*$")
+    value: str = Field(description="'5%' of the monthly price, or '3.00' off per month.",
+                       pattern=r"^\s*\d+(\.\d+)?\s*%?\s*$")
     applies_to: str = Field(description="The offering whose products the discount applies to; in a renewal rule, "
                                         "'successor' names the offering an end-of-sale product renews into.")
 
@@ -559,7 +560,8 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
         if formula == "remaining_months" and {"amount", "factor"} <= model.then.model_fields_set:
             problems.append(located.at((*where, "then", "factor"), "remaining_months takes an amount per month or a "
                                        "factor of the monthly price, not both", "keep one of amount and factor"))
-        if model.then.minimum is not None and model.then.maximum is not None and model.then.minimum > model.then.maximum:
+        if (model.then.minimum is not None and model.then.maximum is not None
+                and model.then.minimum > model.then.maximum):
             problems.append(located.at((*where, "then", "minimum"), f"minimum {model.then.minimum} is above maximum "
                                        f"{model.then.maximum}", "swap them, or remove one"))
     elif isinstance(model, CompatibilityRule):

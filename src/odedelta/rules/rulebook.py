@@ -6,8 +6,8 @@ Precedence, per kind (README, "Rules"):
   every matching ``allow`` rule; then every such deny is a reason. An ``allow`` of higher priority overrides the
   denies below it (an exception to a general refusal). On equal priority deny wins, and the checker reports such
   pairs when their conditions can overlap.
-* ``penalty``, ``promotion_loss``, ``renewal``, ``timing`` — the first matching rule decides (highest priority, then file order); the
-  checker reports two of equal priority that can both match with different effects.
+* ``penalty``, ``promotion_loss``, ``renewal``, ``timing`` — the first matching rule decides (highest priority, then
+  file order); the checker reports two of equal priority that can both match with different effects.
 * ``migration``, ``compatibility``, ``fee``, ``discount``, ``recommendation`` — every matching rule applies.
 
 Decisions are made from the executor's hits, never inside the engine, so both executors decide alike.
