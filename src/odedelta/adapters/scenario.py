@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -75,7 +75,7 @@ class ExpectedRecurring(_Strict):
     after: str
     currency: str
 
-    _amounts = field_validator("before", "after", mode="before")(_amount_text)  # type: ignore[arg-type]
+    _amounts = field_validator("before", "after", mode="before")(_amount_text)
 
 
 class ExpectedPromotions(_Strict):
@@ -161,7 +161,7 @@ class Expect(_Strict):
     qualification: list[ExpectedCandidate] = Field(default_factory=list)
     only_listed_candidates: bool = False
 
-    _amounts = field_validator("one_time_total", "penalty_total", mode="before")(_amount_text)  # type: ignore[arg-type]
+    _amounts = field_validator("one_time_total", "penalty_total", mode="before")(_amount_text)
 
 
 class Query(_Strict):
@@ -455,7 +455,7 @@ def compare_refusal(refusal: Refusal, expected: list[ExpectedReason]) -> list[st
 
 
 def _lines_failures(label: str, expected: list[ExpectedLine],
-                    got: list[tuple[str, Decimal, str, str | None]]) -> list[str]:
+                    got: Sequence[tuple[str, Decimal, str, str | None]]) -> list[str]:
     """``got``: (name, amount, source, product) of each line."""
     failures = []
     unclaimed = list(got)
@@ -492,10 +492,10 @@ def compare_lines(result: ChangeResult, expect: Expect) -> list[str]:
             failures.append(f"recommendations: expected {want.offering}, got "
                             f"{[r.offering_id for r in c.recommendations] or 'none'}")
             continue
-        for key, wanted, got in (("rule", want.rule, found.rule_id), ("parent", want.parent, found.parent_id),
-                                 ("price", want.price, found.price.amount if found.price else None)):
-            if wanted is not None and wanted != got:
-                failures.append(f"recommendation {want.offering}: expected {key} {wanted}, got {got}")
+        for key, wanted, actual in (("rule", want.rule, found.rule_id), ("parent", want.parent, found.parent_id),
+                                    ("price", want.price, found.price.amount if found.price else None)):
+            if wanted is not None and wanted != actual:
+                failures.append(f"recommendation {want.offering}: expected {key} {wanted}, got {actual}")
     return failures
 
 
@@ -606,9 +606,9 @@ def _compare_money(result: ChangeResult, expect: Expect) -> list[str]:
         return failures
     if expect.promotions is not None:
         for status in ("lost", "gained", "kept"):
-            wanted, got = sorted(getattr(expect.promotions, status)), sorted(c.promotion_ids(status))
-            if wanted != got:
-                failures.append(f"promotions {status}: expected {wanted}, got {got}")
+            wanted_ids, got_ids = sorted(getattr(expect.promotions, status)), sorted(c.promotion_ids(status))
+            if wanted_ids != got_ids:
+                failures.append(f"promotions {status}: expected {wanted_ids}, got {got_ids}")
     if expect.recurring is not None:
         if expect.recurring.currency != c.currency:
             failures.append(f"recurring currency: expected {expect.recurring.currency}, got {c.currency}")
@@ -635,7 +635,7 @@ def _find(items: list[DeltaItem], expected: ExpectedItem) -> DeltaItem | None:
     return None
 
 
-def _near(items: list[DeltaItem], expected: ExpectedItem) -> str:
+def _near(items: Sequence[DeltaItem], expected: ExpectedItem) -> str:
     if expected.product is None:
         added = sorted({i.offering_id for i in items if i.action is Action.ADD})
         return f" (added: {', '.join(added) or 'nothing'})"

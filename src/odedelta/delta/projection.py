@@ -93,7 +93,7 @@ def _updated(product: Product, offering_id: str, spec_id: str | None, characteri
     return new
 
 
-def _characteristics(installed: list[Characteristic], values: dict[str, Any]) -> list[Characteristic]:
+def _characteristics(installed: list[Characteristic], values: Mapping[str, Any]) -> list[Characteristic]:
     """The characteristics after the change, in the installed order then the new ones: an unchanged one is the
     installed object; a changed value keeps the installed entry's other fields when its type is the same."""
     out = []

@@ -8,7 +8,7 @@ sums of the rounded lines — so a total always equals the sum of the lines a cu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,10 +18,10 @@ from odedelta.flows.result import ChangeResult
 from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.errors import CurrencyMismatch
 from odedelta.model.money import Money, total
-from odedelta.model.pricing import ONE_TIME, catalog_prices
+from odedelta.model.pricing import ONE_TIME, catalog_base, catalog_prices
 from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
-from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill, catalog_base
+from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome
 from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
@@ -200,7 +200,7 @@ def apply_renewal_benefit(result: ChangeResult, after: Bill) -> None:
                 after.promotions.setdefault(f"rule:{renewal.rule_id}", []).append(granted)
 
 
-def _promotion_changes(promotions: dict[str, object], before: Bill, after: Bill,
+def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bill,
                        affected: set[str]) -> list[PromotionChange]:
     """Promotions whose discounts touch the products the change affects: kept, lost or gained."""
     out = []
@@ -415,7 +415,7 @@ def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
     return out
 
 
-def _home_for(result: ChangeResult, projected: list[Product], item: DeltaItem, offering: str) -> str | None:
+def _home_for(result: ChangeResult, projected: Sequence[Product], item: DeltaItem, offering: str) -> str | None:
     """The bundle that, after the change, could hold a product of ``offering`` in place of the deleted item."""
     if item.parent_id is None:
         return None
@@ -433,8 +433,8 @@ def _home_for(result: ChangeResult, projected: list[Product], item: DeltaItem, o
 
 def _outcome(rule: Rule, reason: str) -> RuleOutcome:
     then = rule.model.then  # type: ignore[attr-defined]
-    message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description  # type: ignore[attr-defined]
-    return RuleOutcome(rule.id, rule.kind, reason, message)  # type: ignore[attr-defined]
+    message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description
+    return RuleOutcome(rule.id, rule.kind, reason, message)
 
 
 __all__ = ["Charge", "Consequences", "ProductBill", "PromotionChange", "Recommendation", "compute"]

@@ -19,7 +19,7 @@ from odedelta.model.errors import NotOrderable, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, Renew, Request
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
-from odedelta.rules.facts import Facts, change_facts
+from odedelta.rules.facts import ChangeKind, Facts, change_facts
 
 
 class Engine:
@@ -56,7 +56,8 @@ class Engine:
 
     def _change(self, inventory: Inventory, request: Request, as_of: datetime, context: Context,
                 renewal: Renewal | None, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
-        kind = "renew" if renewal is not None else request.kind  # an end-of-sale renewal is a renewal to rules (S9)
+        # an end-of-sale renewal is a renewal to rules (S9)
+        kind: ChangeKind = "renew" if renewal is not None else request.kind
         decisions: list[RuleOutcome] = []
         migrations: MigrationLookup | None = None
         facts: Facts | None = None
@@ -108,7 +109,7 @@ class Engine:
         return qualify(self, inventory, product_id, as_of=as_of, context=context)
 
     def _facts(self, inventory: Inventory, start: str | None, target: str | None, as_of: datetime,
-               context: Context, kind: str) -> Facts:
+               context: Context, kind: ChangeKind) -> Facts:
         known_start = start if start in inventory.products else None
         known_target = target if target in self.catalog.offerings else None
         return change_facts(self.catalog, inventory, product_id=known_start, target_id=known_target, as_of=as_of,

@@ -20,6 +20,7 @@ from odedelta.model.requests import Context, Request
 from odedelta.model.tmf import Product, ProductTerm
 from odedelta.money.charges import Consequences
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
+from odedelta.rules.facts import ChangeKind
 from odedelta.rules.language import RenewalEffect
 
 
@@ -94,12 +95,12 @@ class ChangeResult:
     """Prices before → after, promotions, penalties, fees, recommendations."""
     renewal: Renewal | None = None
     """For a renewal: the new term and what shaped it."""
-    change_kind: str | None = None
+    change_kind: ChangeKind | None = None
     """What rules call the change (``change.kind``) when the request's kind does not say it: ``renew`` for the
     change to a successor that an end-of-sale renewal is (S9)."""
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> ChangeKind:
         return self.change_kind or self.delta.request.kind
 
     @property

@@ -272,10 +272,10 @@ class Catalog:
                     g.add_edge(node, (CATEGORY, str(cat.id)), "in_category")
         for pid, price in self.prices.items():
             origin = self.origins[(PRICE, pid)]
-            for i, rel in enumerate(price.pop_relationship):
-                if ref(PRICE, rel.id, origin, "popRelationship", i):
-                    g.add_edge((PRICE, pid), (PRICE, str(rel.id)), "pop_related",
-                               relationship_type=rel.relationship_type or "")
+            for i, pop_rel in enumerate(price.pop_relationship):
+                if ref(PRICE, pop_rel.id, origin, "popRelationship", i):
+                    g.add_edge((PRICE, pid), (PRICE, str(pop_rel.id)), "pop_related",
+                               relationship_type=pop_rel.relationship_type or "")
         for prid, promotion in self.promotions.items():
             problems.extend(self._link_promotion(prid, promotion, ref))
         return problems

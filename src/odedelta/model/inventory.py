@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from odedelta.model.catalog import KIND_LABEL, PROMOTION, Catalog, Origin, kind_from_type, value_key
+from odedelta.model.catalog import KIND_LABEL, Catalog, Origin, kind_from_type, value_key
 from odedelta.model.errors import InventoryError, Problem, RequestError, did_you_mean
-from odedelta.model.graph import InventoryGraph
+from odedelta.model.graph import PROMOTION, InventoryGraph
 from odedelta.model.tmf import Product
 
 BUNDLES = "bundles"

@@ -85,7 +85,7 @@ def _construct_int(loader: DecimalLoader, node: yaml.ScalarNode) -> int | None:
     if problem is not None:
         loader.found(node, problem)
         return None
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -204,7 +204,7 @@ def _duplicates(text: str, file: str) -> list[Problem]:
     except yaml.YAMLError:
         root = None
     problems = []
-    stack = [(root, ())] if root is not None else []
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())] if root is not None else []
     while stack:
         node, parts = stack.pop()
         if isinstance(node, yaml.MappingNode):

@@ -6,15 +6,13 @@ from odedelta.adapters.files import catalog_files
 from odedelta.delta.items import Action, DeltaItem
 from odedelta.model.catalog import (
     KIND_LABEL,
-    OFFERING,
-    PRICE,
-    SPECIFICATION,
     Catalog,
     Document,
     kind_from_file_name,
     kind_from_type,
 )
 from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem, RequestError
+from odedelta.model.graph import OFFERING, PRICE, SPECIFICATION
 from odedelta.model.jsonio import dumps, iso
 from odedelta.model.money import Money
 from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices, monthly, price_type

@@ -112,7 +112,8 @@ def _wholesale(result: odedelta.ChangeResult, item: DeltaItem, action: str,
     if action == "delete":
         return [], {}
     kinds = {RECURRING, ONE_TIME} if action == "add" else {RECURRING}
-    prices, sums = [], {}
+    prices: list[dict[str, Any]] = []
+    sums: dict[str, Money] = {}
     for line in wholesale_prices(result.catalog, item.offering_id, result.as_of):
         if line.kind not in kinds:
             continue
@@ -148,7 +149,8 @@ def partner_orders(result: odedelta.ChangeResult, version: int = 4, *,
     for supplier_id, items in sorted(partner_items(result).items()):
         supplier = next(s for s, _ in supplier_actions(result.catalog, items[0][0]) if s.id == supplier_id)
         mine = {item.id for item, _ in items}
-        entries, totals = [], {}
+        entries: list[dict[str, Any]] = []
+        totals: dict[str, Money] = {}
         for item, action in items:
             entry = {k: v for k, v in by_id[item.id].items() if k not in ("itemPrice", "itemTotalPrice", "@type")}
             if action != entry["action"]:  # a product moving between the reseller and a supplier, or two suppliers

@@ -138,11 +138,11 @@ def roll_up(customer: Mapping[str, Any], partners: Sequence[Mapping[str, Any]], 
     owner: dict[str, str] = {}  # item id -> partner order reference
     supplier: dict[str, str] = {}  # partner order reference -> supplier name
     members: dict[str, list[str]] = {reference: []}
-    for order in partners:
-        ref = _ids(order.get("externalId"))[0]
-        supplier[ref] = _supplier_name(order)
-        members[ref] = [str(e["id"]) for e in order["productOrderItem"]]
-        owner.update({i: ref for i in members[ref]})
+    for partner_order in partners:
+        partner_ref = _ids(partner_order.get("externalId"))[0]
+        supplier[partner_ref] = _supplier_name(partner_order)
+        members[partner_ref] = [str(e["id"]) for e in partner_order["productOrderItem"]]
+        owner.update({i: partner_ref for i in members[partner_ref]})
     state = {i: ("completed" if e["action"] == "noChange" else own_state) if i not in owner else "acknowledged"
              for i, e in items.items()}
     members[reference] = [i for i in items if i not in owner and items[i]["action"] != "noChange"]

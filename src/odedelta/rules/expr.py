@@ -208,7 +208,7 @@ class Compiler:
         raise _Failed(node, f"not a condition: {ast.unparse(node)!r}; expected a comparison, 'and', 'or', "
                             "'not', 'in', exists(...) or a true/false fact")
 
-    def _compare(self, left_node: ast.AST, op: ast.cmpop, right_node: ast.AST, negate: bool) -> dict[str, Any]:
+    def _compare(self, left_node: ast.expr, op: ast.cmpop, right_node: ast.expr, negate: bool) -> dict[str, Any]:
         if isinstance(op, (ast.In, ast.NotIn)):
             return self._membership(left_node, right_node, isinstance(op, ast.NotIn) != negate)
         if type(op) not in _COMPARE:
@@ -458,7 +458,7 @@ def _positive_constant(node: ast.AST) -> bool:
         node.value, bool) and node.value > 0
 
 
-def _isolate(left: ast.AST, symbol: str, right: ast.AST) -> tuple[ast.AST, str, ast.AST]:
+def _isolate(left: ast.expr, symbol: str, right: ast.expr) -> tuple[ast.expr, str, ast.expr]:
     """Move arithmetic off the left side so a fact stands alone there, as durable-rules needs:
     ``a - b >= 10`` becomes ``a >= 10 + b``; ``a * 2 < c`` becomes ``a < c / 2`` (positive constants only)."""
     while isinstance(left, ast.BinOp) and not _is_fact(left):
@@ -484,7 +484,7 @@ def _contains_fact_first(node: ast.AST) -> bool:
     return _is_fact(node)
 
 
-def _binop(left: ast.AST, op: ast.operator, right: ast.AST, where: ast.AST) -> ast.BinOp:
+def _binop(left: ast.expr, op: ast.operator, right: ast.expr, where: ast.AST) -> ast.BinOp:
     node = ast.BinOp(left=left, op=op, right=right)
     return ast.copy_location(node, where)
 

@@ -80,10 +80,14 @@ class TargetFacts(BaseModel):
                                                "offering (replacedBy).")
 
 
+ChangeKind = Literal["change_offer", "add", "remove", "modify", "terminate", "acquire", "renew"]
+Direction = Literal["upgrade", "downgrade", "lateral", "new"]
+
+
 class ChangeFacts(BaseModel):
-    kind: Literal["change_offer", "add", "remove", "modify", "terminate", "acquire", "renew"] | None = Field(
+    kind: ChangeKind | None = Field(
         None, description="What the request asks for.")
-    direction: Literal["upgrade", "downgrade", "lateral", "new"] | None = Field(
+    direction: Direction | None = Field(
         None, description="From the catalog's upgrade/downgrade offering relationships, else by monthly price; new "
                           "when nothing is installed.")
     price_difference: Decimal | None = Field(None, description="target.price − installed.price.")
@@ -293,21 +297,24 @@ def offering_facts(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> di
     }
 
 
-def direction(catalog: Catalog, installed: str | None, target: str | None, difference: Decimal | None) -> str | None:
+def direction(catalog: Catalog, installed: str | None, target: str | None,
+              difference: Decimal | None) -> Direction | None:
     if target is None:
         return None
     if installed is None:
         return "new"
     for other, kind in catalog.graph.related(installed):
-        if other == target and kind.lower() in ("upgrade", "downgrade"):
-            return kind.lower()
+        if other == target and kind.lower() == "upgrade":
+            return "upgrade"
+        if other == target and kind.lower() == "downgrade":
+            return "downgrade"
     if difference is None or difference == 0:
         return "lateral"
     return "upgrade" if difference > 0 else "downgrade"
 
 
 def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | None, target_id: str | None,
-                 as_of: dt.datetime, context: Context, kind: str,
+                 as_of: dt.datetime, context: Context, kind: ChangeKind,
                  projected: list[str] | None = None) -> Facts:
     """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
     ``target_id`` the offering it goes to (None for a removal)."""

@@ -125,14 +125,14 @@ class PenaltyEffect(_Strict):
     minimum: Decimal | None = Field(None, description="The penalty is at least this much (when one is due).")
     maximum: Decimal | None = Field(None, description="The penalty is at most this much.")
 
-    _limits = field_validator("amount", "factor", "share", "minimum", "maximum")(_amount)  # type: ignore[arg-type]
+    _limits = field_validator("amount", "factor", "share", "minimum", "maximum")(_amount)
 
 
 class FeeEffect(_Strict):
     name: str = Field(description="What the customer sees on the line, e.g. 'Downgrade fee'.")
     amount: Decimal = Field(description="A one-time amount in the change's currency.")
 
-    _limits = field_validator("amount")(_amount)  # type: ignore[arg-type]
+    _limits = field_validator("amount")(_amount)
 
 
 class DiscountEffect(_Strict):
@@ -445,14 +445,14 @@ def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Ca
              limits: Limits = DEFAULT) -> tuple[Rule | None, list[Problem]]:
     problems: list[Problem] = []
     where = ("rules", index)
-    compiled: Compiled | ExprError | None = None
+    compiled: Compiled | None = None
     if model.when is not None:
-        compiled = _compiler(model.kind, catalog, limits).compile(model.when)  # type: ignore[attr-defined]
-        if isinstance(compiled, ExprError):
-            problems.append(located.in_expression((*where, "when"), compiled.column, compiled.message,
-                                                  compiled.suggestion))
-            compiled = None
+        outcome = _compiler(model.kind, catalog, limits).compile(model.when)  # type: ignore[attr-defined]
+        if isinstance(outcome, ExprError):
+            problems.append(located.in_expression((*where, "when"), outcome.column, outcome.message,
+                                                  outcome.suggestion))
         else:
+            compiled = outcome
             problems.extend(located.in_expression((*where, "when"), p.column, p.message, p.suggestion)
                             for p in compiled.problems)
     period = model.valid_for

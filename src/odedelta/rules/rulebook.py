@@ -155,7 +155,7 @@ class Rulebook:
 
 
 def _effect(rule: Rule, kind: type) -> Any:
-    return rule.model.then  # type: ignore[attr-defined,no-any-return]
+    return rule.model.then  # type: ignore[attr-defined]
 
 
 def _outcome(rule: Rule) -> RuleOutcome:
