@@ -97,8 +97,7 @@ def _catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
     for line in lines[1:]:
         amount = amount + line.amount
     alterations = tuple(
-        (f"catalog:{related.id}", related.name or related.id, f"{related.percentage}%" if related.percentage is not None
-         else str(related.price.value))
+        (f"catalog:{related.id}", related.name or related.id, _reduction(related))
         for line in lines
         for rel in catalog.prices[line.pop_id].pop_relationship
         if (related := catalog.prices.get(rel.id or "")) is not None
@@ -108,3 +107,12 @@ def _catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:
     )
     return Base(amount, "catalog:" + ",".join(line.pop_id for line in lines), None,
                 lines[0].pop_id if len(lines) == 1 else None, alterations)
+
+
+def _reduction(pop: ProductOfferingPrice) -> str:
+    """A discount POP's reduction: ``"20%"`` from its percentage, else its amount (the caller keeps only POPs
+    with one of the two)."""
+    if pop.percentage is not None:
+        return f"{pop.percentage}%"
+    assert pop.price is not None
+    return str(pop.price.value)
