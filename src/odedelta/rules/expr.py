@@ -196,11 +196,12 @@ class Compiler:
         if isinstance(node, ast.Call) and _call_name(node) == "exists":
             fact = self._exists_argument(node)
             return self._absent(fact) if negate else {"$ex": {fact: 1}}
-        if isinstance(node, (ast.Name, ast.Attribute)):
+        if isinstance(node, (ast.Name, ast.Attribute)) and _dotted(node) not in ("true", "false"):
             value = self._operand(node)
             if value.type not in (BOOLEAN, ANY):
                 raise _Failed(node, f"{value.fact} is a {value.type}, not true/false: compare it with something")
             self._typed(value, BOOLEAN, node)
+            assert value.fact is not None  # a name other than true/false is a fact (or _operand refused it)
             return {value.fact: not negate}
         if (isinstance(node, ast.Constant) and isinstance(node.value, bool)) or _dotted(node) in ("true", "false"):
             raise _Failed(node, "a condition that is only true or false: leave 'when' out for a rule that always "
