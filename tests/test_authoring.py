@@ -244,10 +244,3 @@ def test_a_catalog_type_error_names_the_entity_in_plain_words(tmp_path: Path) ->
     assert (problem.message, problem.suggestion) == (
         f"productOfferingPrice {prices[0]['id']!r}: value '50.00 EUR': amounts are plain numbers in the catalog's "
         "currency", "write 50.00")
-
-
-@pytest.mark.parametrize(("when", "column"), [("true", 12), ("not false", 16), ("term.active or true", 27)])
-def test_a_bare_true_or_false_is_refused_like_a_constant(demo: odedelta.Catalog, when: str, column: int) -> None:
-    text = RULE.format(kind="penalty", when=when, then=PENALTY)
-    assert problems(demo, text) == [
-        (5, column, "a condition that is only true or false: leave 'when' out for a rule that always applies", None)]

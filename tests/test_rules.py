@@ -88,6 +88,9 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
         ("customer.segment", 0, "customer.segment is a string, not true/false"),
         ("target.offering is None", 19, "operator Is is not allowed"),
         ("lambda: 1", 0, "not a condition"),
+        ("true", 0, "a condition that is only true or false"),
+        ("not false", 4, "a condition that is only true or false"),
+        ("term.active or true", 15, "a condition that is only true or false"),
     ],
 )
 def test_expression_errors_name_the_column(condition: str, column: int, message: str) -> None:
