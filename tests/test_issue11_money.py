@@ -489,3 +489,20 @@ def test_a_goodwill_alteration_lasts_its_application_duration(plan_catalog: oded
     assert result.consequences is not None
     sources = [d.source for d in result.consequences.before.products["P-1"].discounts]
     assert ("inventory:P-1/productPrice[0]/productPriceAlteration[0]" in sources) is counted
+
+
+def test_a_named_alteration_that_names_no_promotion_is_a_discount_of_its_own_even_at_the_promotion_s_value(
+        plan_catalog: odedelta.Catalog) -> None:
+    """Found by the property above: a 3.00 'Goodwill' alteration on a 6.00 price was read as the 50 % promotion's
+    record (the same amount), so the goodwill discount vanished. Only a nameless alteration is matched by value."""
+    from types import SimpleNamespace
+
+    from odedelta.model.attribution import attribute
+
+    price = SimpleNamespace(percentage=None, tax_included_amount=SimpleNamespace(value=Decimal("3.00")),
+                            duty_free_amount=None)
+    named = SimpleNamespace(name="Goodwill", description=None, price=price)
+    assert attribute(plan_catalog, "P-1", "po-max", "alteration:0", named, Decimal("6.00")) is None
+    nameless = SimpleNamespace(name=None, description=None, price=price)
+    found = attribute(plan_catalog, "P-1", "po-max", "alteration:0", nameless, Decimal("6.00"))
+    assert found is not None and (found.promotion_id, found.how) == ("promo-max-phone17", "action")

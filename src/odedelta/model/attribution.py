@@ -7,13 +7,15 @@ alteration that records a promotion must be left to that promotion, and only an 
 
 1. **id** — the alteration's ``name`` or ``description`` contains a promotion's id (as a whole token);
 2. **name** — it contains a promotion's ``name`` (case and spacing ignored);
-3. **action** — a promotion whose ``discount`` action targets the product's offering (``actionEntityRef``) takes the
-   alteration's value: the same percentage, or the same amount per month on this product's price.
+3. **action** — for an alteration with no name or description only: a promotion whose ``discount`` action targets the
+   product's offering (``actionEntityRef``) takes the alteration's value: the same percentage, or the same amount per
+   month on this product's price. An alteration named something no promotion is called ("Goodwill") is a discount of
+   its own, whatever its value.
 
 The first level that finds a promotion decides. When it finds several (two promotions of one name, two with the same
 action on the offering), or when several alterations of one product fall to the same promotion, the attribution is
 *ambiguous*: the alteration is still left to the promotions — counted once, never both as a standing discount and as
-a promotion — and the result reports it (:attr:`odedelta.commerce.Bill.attributions`).
+a promotion — and the result reports it (:attr:`odedelta.money.bill.Bill.attributions`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def attribute(catalog: Catalog, product_id: str, offering_id: str, source: str, 
                        if (name := _words(promotion.name)) and name in words)
         if named:
             return Attribution(product_id, source, named[0], "name", tuple(named))
+        return None  # it has a name of its own that names no promotion: a discount of its own (a goodwill gesture)
     matching = sorted(pid for pid in catalog.graph.promotions_naming(OFFERING, offering_id)
                       if _action_matches(catalog.promotions[pid], offering_id, alteration, base_amount))
     if matching:

@@ -52,19 +52,22 @@ def catalog_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[
 
 
 def _prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:
-    lines = []
-    for pop_id in catalog.graph.prices_of(offering_id):
-        pop = catalog.prices[pop_id]
-        kind = price_type(pop)
-        amount = pop.price.money() if pop.price else None
-        if kind is None or amount is None or not in_period(pop.valid_for, as_of):
-            continue
-        if kind == RECURRING:
-            amount = monthly(pop, amount)
-            if amount is None:
-                continue
-        lines.append(PriceLine(pop_id, pop.name or pop_id, kind, amount))
-    return lines
+    lines = (price_line(pop_id, catalog.prices[pop_id], as_of) for pop_id in catalog.graph.prices_of(offering_id))
+    return [line for line in lines if line is not None]
+
+
+def price_line(pop_id: str, pop: ProductOfferingPrice, as_of: datetime) -> PriceLine | None:
+    """A POP as a charge at ``as_of`` (a recurring one per month); None when it is not a recurring or one-time
+    price, has no amount, is not valid then, or recurs over a period that is not month- or year-based."""
+    kind = price_type(pop)
+    amount = pop.price.money() if pop.price else None
+    if kind is None or amount is None or not in_period(pop.valid_for, as_of):
+        return None
+    if kind == RECURRING:
+        amount = monthly(pop, amount)
+        if amount is None:
+            return None
+    return PriceLine(pop_id, pop.name or pop_id, kind, amount)
 
 
 @dataclass(frozen=True)

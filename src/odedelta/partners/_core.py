@@ -15,7 +15,7 @@ from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Proble
 from odedelta.model.graph import OFFERING, PRICE, SPECIFICATION
 from odedelta.model.jsonio import dumps, iso
 from odedelta.model.money import Money
-from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices, monthly, price_type
+from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices, monthly, price_line, price_type
 from odedelta.model.source import JSON_SUFFIXES, parse_text, read_text, with_lines
 from odedelta.model.tmf import RelatedParty, in_period
 from odedelta.money.bill import bill
@@ -64,6 +64,7 @@ __all__ = [
     "kind_from_type",
     "monthly",
     "parse_text",
+    "price_line",
     "price_type",
     "read_text",
     "validation_errors",

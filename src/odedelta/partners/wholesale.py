@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from odedelta.partners._core import RECURRING, Catalog, PriceLine, in_period, monthly, price_type
+from odedelta.partners._core import Catalog, PriceLine, price_line
 
 WHOLESALE = "wholesale"
 
@@ -30,14 +30,7 @@ def wholesale_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> lis
         pop_id = wholesale_of(catalog, retail_id)
         if pop_id is None:
             continue
-        pop = catalog.prices[pop_id]
-        kind = price_type(pop)
-        amount = pop.price.money() if pop.price else None
-        if kind is None or amount is None or not in_period(pop.valid_for, as_of):
-            continue
-        if kind == RECURRING:
-            amount = monthly(pop, amount)
-            if amount is None:
-                continue
-        lines.append(PriceLine(pop_id, pop.name or pop_id, kind, amount))
+        line = price_line(pop_id, catalog.prices[pop_id], as_of)
+        if line is not None:
+            lines.append(line)
     return lines
