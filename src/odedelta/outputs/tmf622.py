@@ -55,11 +55,11 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
         entry["product"] = _product(result, item, v5)
         if item.id in children:
             entry["productOrderItemRelationship"] = [
-                _typed({"id": child, "relationshipType": "bundles"}, "OrderItemRelationship", v5)
+                typed({"id": child, "relationshipType": "bundles"}, "OrderItemRelationship", v5)
                 for child in children[item.id]
             ]
         if item.terms is not None:  # a renewal: itemTerm names the new commitment (its dates are on the product)
-            entry["itemTerm"] = [_typed({k: v for k, v in _term(item.terms[-1]).items() if k != "validFor"},
+            entry["itemTerm"] = [typed({k: v for k, v in _term(item.terms[-1]).items() if k != "validFor"},
                                         "OrderTerm", v5)]
         prices, totals = _item_prices(result, item, v5)
         if prices:
@@ -82,7 +82,7 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
             order["relatedParty"] = [{"id": party, "role": "customer", "@referredType": "Individual"}]
     account = billing_account(result)
     if account is not None:
-        order["billingAccount"] = _typed({"id": account}, "BillingAccountRef", v5)
+        order["billingAccount"] = typed({"id": account}, "BillingAccountRef", v5)
     order["productOrderItem"] = order_items
     consequences = result.consequences
     if consequences is not None:
@@ -94,7 +94,8 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
     return order
 
 
-def _typed(value: dict[str, Any], type_name: str, v5: bool) -> dict[str, Any]:
+def typed(value: dict[str, Any], type_name: str, v5: bool) -> dict[str, Any]:
+    """``value`` with its ``@type`` in v5 (v4 documents carry none)."""
     return {**value, "@type": type_name} if v5 else value
 
 
@@ -139,7 +140,7 @@ def _product(result: ChangeResult, item: DeltaItem, v5: bool) -> dict[str, Any]:
     if characteristics:
         product["productCharacteristic"] = characteristics
     if item.terms is not None:
-        product["productTerm"] = [_typed(_term(term), "ProductTerm", v5) for term in item.terms]
+        product["productTerm"] = [typed(_term(term), "ProductTerm", v5) for term in item.terms]
     if v5:
         product["@type"] = "Product"
     return product
@@ -183,22 +184,27 @@ def _money(amount: Money) -> dict[str, Any]:
     return {"unit": rounded.currency, "value": rounded.amount}
 
 
-def _price(amount: Money, v5: bool, duty_free: Money | None = None,
-           percentage: Decimal | None = None) -> dict[str, Any]:
+def order_price(amount: Money, v5: bool, duty_free: Money | None = None,
+                percentage: Decimal | None = None) -> dict[str, Any]:
     price: dict[str, Any] = {"taxIncludedAmount": _money(amount)}
     if duty_free is not None:
         price["dutyFreeAmount"] = _money(duty_free)
     if percentage is not None:
         price["percentage"] = percentage
-    return _typed(price, "Price", v5)
+    return typed(price, "Price", v5)
 
 
 def _total(kind: str, amount: Money, v5: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": "Total " + ("per month" if kind == RECURRING else "due now"), "priceType": kind}
+    return order_total("Total " + ("per month" if kind == RECURRING else "due now"), kind, amount, v5)
+
+
+def order_total(name: str, kind: str, amount: Money, v5: bool) -> dict[str, Any]:
+    """A TMF622 ``OrderPrice`` of ``kind`` (recurring: per month) for ``amount``."""
+    out: dict[str, Any] = {"name": name, "priceType": kind}
     if kind == RECURRING:
         out["recurringChargePeriod"] = "month"
-    out["price"] = _price(amount, v5)
-    return _typed(out, "OrderPrice", v5)
+    out["price"] = order_price(amount, v5)
+    return typed(out, "OrderPrice", v5)
 
 
 def _item_prices(result: ChangeResult, item: DeltaItem, v5: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -213,26 +219,26 @@ def _item_prices(result: ChangeResult, item: DeltaItem, v5: bool) -> tuple[list[
     if entry is not None and entry.base is not None and entry.net is not None:
         recurring: dict[str, Any] = {"name": result.catalog.name_of(item.offering_id) + " monthly",
                                      "priceType": RECURRING, "recurringChargePeriod": "month",
-                                     "price": _price(entry.base, v5, entry.duty_free)}
+                                     "price": order_price(entry.base, v5, entry.duty_free)}
         if entry.discounts:
             recurring["priceAlteration"] = [
-                _typed({"name": d.name, "description": d.source, "priceType": RECURRING,
-                        "recurringChargePeriod": "month", "price": _price(d.amount, v5, percentage=d.percentage)},
+                typed({"name": d.name, "description": d.source, "priceType": RECURRING,
+                        "recurringChargePeriod": "month", "price": order_price(d.amount, v5, percentage=d.percentage)},
                        "PriceAlteration", v5)
                 for d in entry.discounts
             ]
         if entry.pop_id is not None:
-            recurring["productOfferingPrice"] = _typed({"id": entry.pop_id}, "ProductOfferingPriceRef", v5)
-        prices.append(_typed(recurring, "OrderPrice", v5))
+            recurring["productOfferingPrice"] = typed({"id": entry.pop_id}, "ProductOfferingPriceRef", v5)
+        prices.append(typed(recurring, "OrderPrice", v5))
         totals.append(_total(RECURRING, entry.net, v5))
     once = [c for c in consequences.charges if c.product_id == item.product_id]
     for charge in once:
         line: dict[str, Any] = {"name": charge.name, "description": f"{charge.kind}; {charge.source}"
                                 + (f"; {charge.explanation}" if charge.explanation else ""),
-                                "priceType": "oneTime", "price": _price(charge.amount, v5)}
+                                "priceType": "oneTime", "price": order_price(charge.amount, v5)}
         if charge.source.startswith("catalog:"):
-            line["productOfferingPrice"] = _typed({"id": charge.source[8:]}, "ProductOfferingPriceRef", v5)
-        prices.append(_typed(line, "OrderPrice", v5))
+            line["productOfferingPrice"] = typed({"id": charge.source[8:]}, "ProductOfferingPriceRef", v5)
+        prices.append(typed(line, "OrderPrice", v5))
     if once:
         totals.append(_total("oneTime", total((c.amount.rounded() for c in once), once[0].amount.currency), v5))
     return prices, totals

@@ -20,6 +20,7 @@ from odedelta.model.source import JSON_SUFFIXES, parse_text, read_text, with_lin
 from odedelta.model.tmf import RelatedParty, in_period
 from odedelta.money.bill import bill
 from odedelta.outputs.schemas import validation_errors
+from odedelta.outputs.tmf622 import order_price, order_total, typed
 from odedelta.rules import Rulebook
 from odedelta.rules.facts import Facts, ItemFacts, SlaFacts
 from odedelta.rules.language import SlaCreditEffect
@@ -63,10 +64,13 @@ __all__ = [
     "kind_from_file_name",
     "kind_from_type",
     "monthly",
+    "order_price",
+    "order_total",
     "parse_text",
     "price_line",
     "price_type",
     "read_text",
+    "typed",
     "validation_errors",
     "with_lines",
 ]

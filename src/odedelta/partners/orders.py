@@ -25,7 +25,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import odedelta
-from odedelta.partners._core import ONE_TIME, RECURRING, Action, Catalog, DeltaItem, Money, RequestError, dumps
+from odedelta.partners._core import (
+    ONE_TIME,
+    RECURRING,
+    Action,
+    Catalog,
+    DeltaItem,
+    Money,
+    RequestError,
+    dumps,
+    order_price,
+    order_total,
+    typed,
+)
 from odedelta.partners.wholesale import wholesale_prices
 
 OWNER = "odedelta"
@@ -96,16 +108,6 @@ def _party(party_id: str, name: str, role: str, v5: bool) -> dict[str, Any]:
     return {"id": party_id, "name": name, "role": role, "@referredType": "Organization"}
 
 
-def _price(amount: Money, v5: bool) -> dict[str, Any]:
-    rounded = amount.rounded()
-    price = {"taxIncludedAmount": {"unit": rounded.currency, "value": rounded.amount}}
-    return {**price, "@type": "Price"} if v5 else price
-
-
-def _typed(value: dict[str, Any], name: str, v5: bool) -> dict[str, Any]:
-    return {**value, "@type": name} if v5 else value
-
-
 def _wholesale(result: odedelta.ChangeResult, item: DeltaItem, action: str,
                v5: bool) -> tuple[list[dict[str, Any]], dict[str, Money]]:
     """The item's wholesale prices after the change (recurring; one-time too for an add) and their sums by kind."""
@@ -120,19 +122,15 @@ def _wholesale(result: odedelta.ChangeResult, item: DeltaItem, action: str,
         entry: dict[str, Any] = {"name": line.name, "priceType": line.kind}
         if line.kind == RECURRING:
             entry["recurringChargePeriod"] = "month"
-        entry["price"] = _price(line.amount, v5)
-        entry["productOfferingPrice"] = _typed({"id": line.pop_id}, "ProductOfferingPriceRef", v5)
-        prices.append(_typed(entry, "OrderPrice", v5))
+        entry["price"] = order_price(line.amount, v5)
+        entry["productOfferingPrice"] = typed({"id": line.pop_id}, "ProductOfferingPriceRef", v5)
+        prices.append(typed(entry, "OrderPrice", v5))
         sums[line.kind] = sums[line.kind] + line.amount.rounded() if line.kind in sums else line.amount.rounded()
     return prices, sums
 
 
 def _total(kind: str, amount: Money, v5: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": "Wholesale " + ("per month" if kind == RECURRING else "one-time"), "priceType": kind}
-    if kind == RECURRING:
-        out["recurringChargePeriod"] = "month"
-    out["price"] = _price(amount, v5)
-    return _typed(out, "OrderPrice", v5)
+    return order_total("Wholesale " + ("per month" if kind == RECURRING else "one-time"), kind, amount, v5)
 
 
 def partner_orders(result: odedelta.ChangeResult, version: int = 4, *,
@@ -197,7 +195,7 @@ def _moved(result: odedelta.ChangeResult, item: DeltaItem, action: str, entry: d
     offering = result.catalog.offerings[offering_id]
     ref = {"id": offering_id, **({"href": offering.href} if offering.href else {}),
            **({"name": offering.name} if offering.name else {})}
-    moved["productOffering"] = _typed(ref, "ProductOfferingRef", v5)
+    moved["productOffering"] = typed(ref, "ProductOfferingRef", v5)
     product = {k: v for k, v in entry["product"].items() if k in ("id", "href")}
     moved["product"] = {**product, "@type": "ProductRef", "@referredType": "Product"} if v5 else product
     moved.pop("itemTerm", None)
