@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import odedelta
 from odedelta import (
     Acquire,
     AddOffering,
@@ -31,20 +30,14 @@ from odedelta import (
     TerminateProduct,
     load_catalog,
     load_rules,
+    to_tmf622,
+    to_tmf679,
 )
 from odedelta.adapters.files import SUFFIXES
 from odedelta.model.catalog import Document
 from odedelta.model.jsonio import dumps, iso, plain
 from odedelta.model.source import parse_text
 from odedelta.outputs.describe import customer, summary
-
-
-def to_tmf622(result: ChangeResult, version: int) -> dict[str, Any]:
-    return odedelta.to_tmf622(result, version)
-
-
-def to_tmf679(qualification: Qualification) -> dict[str, Any]:
-    return odedelta.to_tmf679(qualification)
 
 
 def catalog_from_documents(documents: list[Document]) -> Catalog:
