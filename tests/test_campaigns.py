@@ -86,6 +86,30 @@ def test_local_processes_and_a_dask_cluster_write_the_same_bytes(base: Path, inl
     assert result.summary["customers"] == 244
 
 
+def test_a_driver_over_its_budget_sorts_runs_on_disk_and_writes_the_same_bytes(
+        base: Path, inline: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from odedelta.campaigns import runs
+
+    spilled: list[int] = []
+    write = runs.Runs._write
+
+    def counting(self: runs.Runs, rows: Any) -> Path:
+        spilled.append(1)
+        return write(self, rows)
+
+    monkeypatch.setattr(runs.Runs, "_write", counting)
+    monkeypatch.setattr(runs, "FAN_IN", 4)  # merge runs on the way too
+    reference, result = inline
+    small = run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path, rules=RULES, orders=True, workers=0,
+                partition_size=5, budget=9)
+    _same_files(reference, tmp_path)
+    # 244 customers, 9 a run: 28 runs of each of the three streams, and a merge of every 4
+    assert len(spilled) > 3 * 28
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # the scratch runs are gone
+    assert small.summary == result.summary and small.customers == result.customers
+    assert len(small.orders) == small.summary["requests"]
+
+
 def test_the_summary_is_the_sum_of_single_engine_changes(base: Path, demo: odedelta.Catalog,
                                                          inline: tuple[Path, Any]) -> None:
     _, result = inline

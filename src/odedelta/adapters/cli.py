@@ -457,6 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--workers", type=int, metavar="N", help="processes (default: the cores; local 0: inline)")
     bulk.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing cluster")
     bulk.add_argument("--partition-size", type=int, default=200, metavar="N", help="customers per task")
+    bulk.add_argument("--budget", type=int, default=20_000, metavar="N",
+                      help="customers whose rows the driver holds before sorting them to disk (default 20000)")
     bulk.add_argument("--orders", action="store_true", help="also write the TMF622 orders to orders.jsonl")
     bulk.add_argument("--tmf-version", type=int, choices=[4, 5], default=4, help="TMF622 version (default 4)")
     bulk.set_defaults(run=_bulk)

@@ -8,6 +8,8 @@ and ``orders.jsonl``; :func:`compare` runs the same changes under two rule sets.
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +18,7 @@ from typing import Any
 
 from odedelta.campaigns._core import dumps
 from odedelta.campaigns.engines import ENGINES, INSTALL, execute
-from odedelta.campaigns.outputs import order, write
+from odedelta.campaigns.outputs import CUSTOMERS, ITEMS, ORDERS, SCRATCH, Collected, write
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record, Source
 from odedelta.campaigns.spec import Campaign, CampaignError, ChangeOffering, Renewal, Template, Termination
@@ -39,13 +41,42 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class CampaignResult:
+    """A finished campaign: its summary, and its rows read back from the files in ``out`` when asked (a campaign
+    of ten million customers is never held in memory)."""
+
     summary: dict[str, Any]
-    customers: list[Row]
-    """One row per customer, sorted by customer (the rows of ``customers.parquet``)."""
-    items: list[Row]
-    orders: list[str]
+    out: Path
+
+    def iter_customers(self) -> Iterator[Row]:
+        """One row per customer, sorted by customer: the rows of ``customers.parquet``."""
+        return _read(self.out / CUSTOMERS)
+
+    def iter_items(self) -> Iterator[Row]:
+        """One row per order item, sorted by customer: the rows of ``items.parquet``."""
+        return _read(self.out / ITEMS)
+
+    @property
+    def customers(self) -> list[Row]:
+        return list(self.iter_customers())
+
+    @property
+    def items(self) -> list[Row]:
+        return list(self.iter_items())
+
+    @property
+    def orders(self) -> list[str]:
+        """The TMF622 ProductOrders as JSON lines (empty unless the campaign was run with ``orders=True``)."""
+        path = self.out / ORDERS
+        return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def _read(path: Path) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(path).iter_batches():
+        yield from batch.to_pylist()
 
 
 def _require_pyarrow() -> None:
@@ -58,22 +89,34 @@ def _require_pyarrow() -> None:
 def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering | Renewal | Termination, *,
         as_of: datetime, out: str | Path, rules: str | Path | None = None, orders: bool = False,
         tmf_version: int = 4, engine: str = "local", workers: int | None = None, scheduler: str | None = None,
-        partition_size: int = 200, progress: bool | Progress = False) -> CampaignResult:
+        partition_size: int = 200, progress: bool | Progress = False, budget: int = 20_000) -> CampaignResult:
     """Run ``template`` over every customer of ``inventories`` (a directory of TMF637 files or a JSON Lines file)
-    and write the campaign's files into ``out``. ``workers=0`` with the local engine runs in this process."""
+    and write the campaign's files into ``out``. ``workers=0`` with the local engine runs in this process.
+
+    The driver holds the rows of at most ``budget`` customers (about 20 KB each with their order items, more with
+    ``orders``); beyond that it sorts them into runs in a scratch directory under ``out``, merged when the files
+    are written and then removed."""
     _require_pyarrow()
     campaign = Campaign(str(catalog), template, as_of, str(rules) if rules is not None else None, orders,
                         tmf_version)
     source = Source(inventories)
+    if budget < 1:
+        raise CampaignError(f"budget {budget}: expected 1 customer or more")
     meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
-    parts = execute(campaign, source, engine=engine, workers=workers, scheduler=scheduler,
-                    partition_size=partition_size, progress=meter)
-    customers = [row for part in parts for row in part.customers]
-    items = [row for part in parts for row in part.items]
-    all_orders = [o for part in parts for o in part.orders]
-    summary = write(Path(out), campaign, customers, items, all_orders)
-    return CampaignResult(summary, order(customers), order(items),
-                          [line for _c, _i, line in sorted(all_orders, key=lambda o: (o[0], o[1]))])
+    folder = Path(out)
+    scratch = folder / SCRATCH
+    rows = Collected(scratch, budget)
+    try:
+        execute(campaign, source, engine=engine, workers=workers, scheduler=scheduler,
+                partition_size=partition_size, progress=meter, sink=rows.add)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CampaignError(f"{folder}: cannot create the output directory ({exc.strerror})") from None
+        summary = write(folder, campaign, rows)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return CampaignResult(summary, folder)
 
 
 def compare(catalog: str | Path, inventories: str | Path, template: ChangeOffering | Renewal | Termination, *,
@@ -88,7 +131,7 @@ def compare(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
     moves: dict[str, int] = {}
     differ = []
     fields = ("status", "reasons", "recurring_after", "penalties", "fees", "due_now", "promotions_lost")
-    for row_a, row_b in zip(a.customers, b.customers, strict=True):
+    for row_a, row_b in zip(a.iter_customers(), b.iter_customers(), strict=True):
         if any(row_a[f] != row_b[f] for f in fields):
             differ.append(row_a["customer"])
             move = f"{row_a['status']} -> {row_b['status']}"
@@ -97,7 +140,7 @@ def compare(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
     comparison = {
         "rulesA": str(rules_a) if rules_a is not None else None,
         "rulesB": str(rules_b) if rules_b is not None else None,
-        "customers": len(a.customers),
+        "customers": a.summary["customers"],
         "differ": len(differ),
         "byOutcome": {k: moves[k] for k in sorted(moves)},
         "a": {k: a.summary[k] for k in ("changed", "refused", *money)},
@@ -131,7 +174,7 @@ def command(args: Any, as_of: datetime) -> int:
         else Renewal(args.offering) if args.renew else Termination(args.offering))
     options = {"orders": args.orders, "tmf_version": args.tmf_version, "engine": args.engine,
                "workers": args.workers, "scheduler": args.scheduler, "partition_size": args.partition_size,
-               "progress": True}
+               "budget": args.budget, "progress": True}
     if args.compare_rules is not None:
         result = compare(args.catalog, args.inventories, template, rules_a=args.rules, rules_b=args.compare_rules,
                          as_of=as_of, out=args.out, **options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed
@@ -31,7 +31,7 @@ class WarmCampaign(WorkerPlugin):
 
 
 def run(campaign: Campaign, chunks: Iterator[list[Record]], workers: int | None, scheduler: str | None,
-        progress: Progress | None) -> list[Partition]:
+        progress: Progress | None, sink: Callable[[Partition], None]) -> None:
     """``workers`` processes of a new LocalCluster (one thread each: the work holds the GIL), or ``scheduler``."""
     cluster = None
     if scheduler is None:
@@ -40,7 +40,6 @@ def run(campaign: Campaign, chunks: Iterator[list[Record]], workers: int | None,
         client = Client(cluster)
     else:
         client = Client(scheduler)
-    out: list[Partition] = []
     try:
         client.register_plugin(WarmCampaign(campaign))
         slots = 3 * max(1, len(client.scheduler_info()["workers"]))
@@ -53,7 +52,7 @@ def run(campaign: Campaign, chunks: Iterator[list[Record]], workers: int | None,
                 pending.add(future)
             while pending.count() and (chunk is None or pending.count() >= slots):
                 future = next(pending)
-                out.append(future.result())
+                sink(future.result())
                 size = sizes.pop(future.key)
                 if progress:
                     progress.update(size)
@@ -62,4 +61,3 @@ def run(campaign: Campaign, chunks: Iterator[list[Record]], workers: int | None,
         client.close()
         if cluster is not None:
             cluster.close()
-    return out

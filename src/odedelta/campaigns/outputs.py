@@ -6,15 +6,20 @@ engine, the number of workers and the partitioning. Amounts are exact decimals (
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from odedelta.campaigns._core import dumps
-from odedelta.campaigns.spec import Campaign, CampaignError
-from odedelta.campaigns.worker import Row
+from odedelta.campaigns.runs import Runs
+from odedelta.campaigns.spec import Campaign
+from odedelta.campaigns.worker import Partition, Row
+
+SUMMARY, CUSTOMERS, ITEMS, ORDERS = "summary.json", "customers.parquet", "items.parquet", "orders.jsonl"
+SCRATCH = ".odedelta-runs"
+"""The scratch directory of sorted runs under the output directory (removed when the files are written)."""
 
 MONEY = ("recurring_before", "recurring_after", "recurring_difference", "penalties", "fees", "one_time",
          "proration", "due_now")
@@ -22,50 +27,102 @@ TOTALS = {"penalties": "penalties", "fees": "fees", "oneTime": "one_time", "pror
           "dueNow": "due_now"}
 
 
-def summary(campaign: Campaign, customers: list[Row], items: list[Row]) -> dict[str, Any]:
-    """The campaign in numbers (the rows are the detail): counts by status, refusals by reason, money by
-    currency, promotions lost and gained, order items by action."""
-    status = Counter(row["status"] for row in customers)
-    refused = Counter(reason for row in customers if row["status"] == "refused" for reason in row["reasons"])
-    errors = Counter(reason for row in customers if row["status"] == "error" for reason in row["reasons"])
-    changed = [row for row in customers if row["status"] == "changed"]
-    recurring: dict[str, dict[str, Decimal]] = {}
-    totals: dict[str, dict[str, Decimal]] = {name: {} for name in TOTALS}
-    for row in changed:
-        side = recurring.setdefault(row["currency"], {"before": Decimal("0.00"), "after": Decimal("0.00")})
+class Summary:
+    """The campaign in numbers (the rows are the detail), added up row by row as the sorted rows stream past:
+    counts by status, refusals by reason, money by currency, promotions lost and gained, order items by action."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.customers = 0
+        self.requests = 0
+        self.status: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.recurring: dict[str, dict[str, Decimal]] = {}
+        self.totals: dict[str, dict[str, Decimal]] = {name: {} for name in TOTALS}
+        self.lost: Counter[str] = Counter()
+        self.gained: Counter[str] = Counter()
+        self.actions: Counter[str] = Counter()
+        self.rules: Counter[str] = Counter()
+
+    def customer(self, row: Row) -> None:
+        self.customers += 1
+        self.status[row["status"]] += 1
+        self.rules.update(row["rules"])
+        if row["status"] == "refused":
+            self.refused.update(row["reasons"])
+        elif row["status"] == "error":
+            self.errors.update(row["reasons"])
+        if row["status"] != "changed":
+            return
+        self.requests += row["requests"]
+        side = self.recurring.setdefault(row["currency"], {"before": Decimal("0.00"), "after": Decimal("0.00")})
         side["before"] += row["recurring_before"]
         side["after"] += row["recurring_after"]
         for name, column in TOTALS.items():
-            totals[name][row["currency"]] = totals[name].get(row["currency"], Decimal("0.00")) + row[column]
-    for side in recurring.values():
-        side["difference"] = side["after"] - side["before"]
-    template = campaign.template
-    return {
-        "template": {"kind": type(template).__name__, **{k: v for k, v in vars(template).items() if v is not None}},
-        "asOf": campaign.as_of,
-        "customers": len(customers),
-        "changed": status["changed"],
-        "unchanged": status["unchanged"],
-        "refused": {"total": status["refused"], "byReason": _sorted(refused)},
-        "errors": {"total": status["error"], "byKind": _sorted(errors)},
-        "requests": sum(row["requests"] for row in changed),
-        "recurring": {c: recurring[c] for c in sorted(recurring)},
-        **{name: {c: v[c] for c in sorted(v)} for name, v in totals.items()},
-        "promotions": {
-            "lost": _sorted(Counter(p for row in changed for p in row["promotions_lost"])),
-            "gained": _sorted(Counter(p for row in changed for p in row["promotions_gained"])),
-        },
-        "actions": _sorted(Counter(item["action"] for item in items)),
-        "rules": _sorted(Counter(r for row in customers for r in row["rules"])),
-    }
+            self.totals[name][row["currency"]] = self.totals[name].get(row["currency"], Decimal("0.00")) + row[column]
+        self.lost.update(row["promotions_lost"])
+        self.gained.update(row["promotions_gained"])
+
+    def item(self, row: Row) -> None:
+        self.actions[row["action"]] += 1
+
+    def result(self) -> dict[str, Any]:
+        recurring = {c: {**self.recurring[c], "difference": self.recurring[c]["after"] - self.recurring[c]["before"]}
+                     for c in sorted(self.recurring)}
+        template = self.campaign.template
+        return {
+            "template": {"kind": type(template).__name__,
+                         **{k: v for k, v in vars(template).items() if v is not None}},
+            "asOf": self.campaign.as_of,
+            "customers": self.customers,
+            "changed": self.status["changed"],
+            "unchanged": self.status["unchanged"],
+            "refused": {"total": self.status["refused"], "byReason": _sorted(self.refused)},
+            "errors": {"total": self.status["error"], "byKind": _sorted(self.errors)},
+            "requests": self.requests,
+            "recurring": recurring,
+            **{name: {c: v[c] for c in sorted(v)} for name, v in self.totals.items()},
+            "promotions": {"lost": _sorted(self.lost), "gained": _sorted(self.gained)},
+            "actions": _sorted(self.actions),
+            "rules": _sorted(self.rules),
+        }
 
 
 def _sorted(counter: Counter[str]) -> dict[str, int]:
     return {key: counter[key] for key in sorted(counter)}
 
 
-def order(rows: Iterable[Row]) -> list[Row]:
-    return sorted(rows, key=lambda row: (row["customer"], row["index"], row.get("request", 0), row.get("item", "")))
+def customer_key(row: Row) -> tuple[str, int]:
+    return row["customer"], row["index"]
+
+
+def item_key(row: Row) -> tuple[str, int, int, str]:
+    return row["customer"], row["index"], row["request"], row["item"]
+
+
+def order_key(order: tuple[str, int, str]) -> tuple[str, int]:
+    return order[0], order[1]
+
+
+class Collected:
+    """The finished partitions' rows, sorted in runs under ``directory`` whenever ``budget`` customers are held."""
+
+    def __init__(self, directory: Path, budget: int) -> None:
+        self.customers = Runs(directory, "customers", customer_key)
+        self.items = Runs(directory, "items", item_key)
+        self.orders = Runs(directory, "orders", order_key)
+        self.budget, self.held = budget, 0
+
+    def add(self, partition: Partition) -> None:
+        self.customers.extend(partition.customers)
+        self.items.extend(partition.items)
+        self.orders.extend(partition.orders)
+        self.held += len(partition.customers)
+        if self.held >= self.budget:
+            for runs in (self.customers, self.items, self.orders):
+                runs.spill()
+            self.held = 0
 
 
 def _schemas() -> tuple[Any, Any]:
@@ -86,24 +143,27 @@ def _schemas() -> tuple[Any, Any]:
     return customers, items
 
 
-def write(out: Path, campaign: Campaign, customers: list[Row], items: list[Row],
-          orders: list[tuple[str, int, str]]) -> dict[str, Any]:
-    """Write the campaign's files into ``out`` (created if needed); return the summary."""
+def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -> dict[str, Any]:
+    """Write the campaign's files into ``out`` (which exists), streaming the rows in order; return the summary.
+    Each Parquet row group holds ``batch`` rows, so the files do not depend on how the rows were partitioned."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CampaignError(f"{out}: cannot create the output directory ({exc.strerror})") from None
-    customers, items = order(customers), order(items)
-    result = summary(campaign, customers, items)
-    (out / "summary.json").write_text(dumps(result), encoding="utf-8")
+    totals = Summary(campaign)
     customer_schema, item_schema = _schemas()
-    pq.write_table(pa.Table.from_pylist(customers, customer_schema), out / "customers.parquet")
-    pq.write_table(pa.Table.from_pylist(items, item_schema), out / "items.parquet")
+    for name, schema, stream, count in ((CUSTOMERS, customer_schema, rows.customers, totals.customer),
+                                        (ITEMS, item_schema, rows.items, totals.item)):
+        with pq.ParquetWriter(out / name, schema) as writer:
+            iterator = iter(stream)
+            while chunk := list(itertools.islice(iterator, batch)):
+                for row in chunk:
+                    count(row)
+                writer.write_table(pa.Table.from_pylist(chunk, schema))
+    (out / ORDERS).unlink(missing_ok=True)  # from an earlier campaign into the same directory
     if campaign.orders:
-        with (out / "orders.jsonl").open("w", encoding="utf-8") as stream:
-            for _customer, _index, line in sorted(orders, key=lambda o: (o[0], o[1])):
-                stream.write(line + "\n")
+        with (out / ORDERS).open("w", encoding="utf-8") as lines:
+            for _customer, _index, line in rows.orders:
+                lines.write(line + "\n")
+    result = totals.result()
+    (out / SUMMARY).write_text(dumps(result), encoding="utf-8")
     return result
