@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 import odedelta
 from odedelta.adapters.scenario import ORDER_SCHEMAS
+from odedelta.outputs.partner_orders import supplier_actions
+from odedelta.outputs.rollup import ENDED, ITEM_TRANSITIONS, ORDER_STATE, RANK, order_state, roll_up
 from odedelta.outputs.schemas import validation_errors
 from odedelta.partners import customer_order, partner_orders
-from odedelta.partners.orders import supplier_actions
-from odedelta.partners.rollup import ENDED, ITEM_TRANSITIONS, ORDER_STATE, RANK, order_state, roll_up
 
 from .helpers import AS_OF, all_demo_changes
 
@@ -201,10 +201,10 @@ def test_generated_changes_split_into_partner_orders_and_own_items(data: st.Data
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from odedelta.flows.settlement import settlement_lines, sla_adjustment  # noqa: E402
 from odedelta.model.catalog import Document  # noqa: E402
 from odedelta.partners.catalog_import import import_partner_catalog  # noqa: E402
 from odedelta.partners.cli import _documents, main  # noqa: E402
-from odedelta.partners.settlement import settlement_lines, sla_adjustment  # noqa: E402
 
 from .conftest import DEMO, ROOT  # noqa: E402
 
@@ -245,8 +245,7 @@ def test_the_committed_import_is_what_the_documented_command_makes() -> None:
 
 
 def test_the_demo_knows_the_suppliers(demo: odedelta.Catalog) -> None:
-    from odedelta.partners.orders import supplier_of
-    from odedelta.partners.wholesale import wholesale_prices
+    from odedelta.model.partners import supplier_of, wholesale_prices
 
     assert supplier_of(demo, "streamco-po-sports-pass").name == "StreamCo"  # type: ignore[union-attr]
     assert supplier_of(demo, "po-streaming-vas").name == "StreamMax Ltd"  # type: ignore[union-attr]

@@ -1,17 +1,17 @@
-"""Partners (S10): a reseller's change as the customer order and one partner order per supplier, the supplier's
-catalog merged into the reseller's, the order states rolled up, and the money between the partners. An edge:
-it may import any layer, and no layer imports it."""
+"""Partners (S10), the command-line and file side: a supplier's catalog merged into the reseller's, and the
+``odedelta`` commands around partner orders. The pure computations live in the core (partner orders and the status
+roll-up in ``odedelta.outputs``, settlement and SLA credits in ``odedelta.flows``) and are re-exported here."""
 
-from odedelta.partners.catalog_import import import_partner_catalog
-from odedelta.partners.orders import (
+from odedelta.flows.settlement import SettlementLine, SlaAdjustment, settlement_lines, sla_adjustment
+from odedelta.outputs.partner_orders import (
     customer_order,
     order_reference,
     partner_items,
     partner_orders,
     supplier_actions,
 )
-from odedelta.partners.rollup import RollUp, roll_up
-from odedelta.partners.settlement import SettlementLine, SlaAdjustment, settlement_lines, sla_adjustment
+from odedelta.outputs.rollup import RollUp, roll_up
+from odedelta.partners.catalog_import import import_partner_catalog
 
 __all__ = [
     "RollUp",

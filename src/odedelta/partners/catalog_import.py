@@ -27,13 +27,13 @@ from odedelta.partners._core import (
     OFFERING,
     PRICE,
     SPECIFICATION,
+    WHOLESALE,
     CatalogError,
     Document,
     Money,
     Problem,
     kind_from_type,
 )
-from odedelta.partners.wholesale import WHOLESALE
 
 SUPPLIER_ROLES = {"supplier", "partner", "provider"}
 _TYPES = {OFFERING: "ProductOffering", SPECIFICATION: "ProductSpecification", PRICE: "ProductOfferingPrice"}

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import odedelta
+from odedelta.outputs.partner_orders import customer_order, partner_orders
+from odedelta.outputs.rollup import RANK, roll_up
 from odedelta.partners._core import (
     JSON_SUFFIXES,
     Catalog,
@@ -39,8 +41,6 @@ from odedelta.partners._core import (
     with_lines,
 )
 from odedelta.partners.catalog_import import import_partner_catalog
-from odedelta.partners.orders import customer_order, partner_orders
-from odedelta.partners.rollup import RANK, roll_up
 
 PARTNER_FORMATS = ("customer-order", "partner-orders")
 

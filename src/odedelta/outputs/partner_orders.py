@@ -21,42 +21,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import odedelta
-from odedelta.partners._core import (
-    ONE_TIME,
-    RECURRING,
-    Action,
-    Catalog,
-    DeltaItem,
-    Money,
-    RequestError,
-    dumps,
-    order_price,
-    order_total,
-    typed,
-)
-from odedelta.partners.wholesale import wholesale_prices
+from odedelta.delta.items import Action, DeltaItem
+from odedelta.flows.result import ChangeResult
+from odedelta.model.catalog import Catalog
+from odedelta.model.errors import RequestError
+from odedelta.model.jsonio import dumps
+from odedelta.model.money import Money
+from odedelta.model.partners import Supplier, supplier_of, wholesale_prices
+from odedelta.model.pricing import ONE_TIME, RECURRING
+from odedelta.outputs.tmf622 import order_price, order_total, product_order, typed
 
 OWNER = "odedelta"
 DEFAULT_RESELLER = ("reseller", "Reseller")
 
-
-@dataclass(frozen=True)
-class Supplier:
-    id: str
-    name: str
-
-
-def supplier_of(catalog: Catalog, offering_id: str | None) -> Supplier | None:
-    spec = catalog.specification_of(offering_id) if offering_id and offering_id in catalog.offerings else None
-    party = spec.supplier if spec else None
-    if party is None:
-        return None
-    pid = party.party_id or party.party_name or ""
-    return Supplier(pid, party.party_name or pid)
 
 
 def supplier_actions(catalog: Catalog, item: DeltaItem) -> list[tuple[Supplier, str]]:
@@ -72,7 +51,7 @@ def supplier_actions(catalog: Catalog, item: DeltaItem) -> list[tuple[Supplier, 
     return [(s, a) for s, a in ((before, "delete"), (after, "add")) if s is not None]
 
 
-def partner_items(result: odedelta.ChangeResult) -> dict[str, list[tuple[DeltaItem, str]]]:
+def partner_items(result: ChangeResult) -> dict[str, list[tuple[DeltaItem, str]]]:
     """The items each supplier must act on and the action it is asked, by supplier id, in delta order."""
     out: dict[str, list[tuple[DeltaItem, str]]] = {}
     for item in result.items:
@@ -81,9 +60,9 @@ def partner_items(result: odedelta.ChangeResult) -> dict[str, list[tuple[DeltaIt
     return out
 
 
-def order_reference(result: odedelta.ChangeResult) -> str:
+def order_reference(result: ChangeResult) -> str:
     """The customer order's external id: derived from its v4 document, so the same change gives the same one."""
-    digest = hashlib.sha256(dumps(odedelta.to_tmf622(result, 4)).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(dumps(product_order(result, 4)).encode("utf-8")).hexdigest()
     return f"{OWNER}-{digest[:16]}"
 
 
@@ -94,9 +73,9 @@ def _external(ids: list[str], v5: bool) -> Any:
             for i in ids]
 
 
-def customer_order(result: odedelta.ChangeResult, version: int = 4) -> dict[str, Any]:
+def customer_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
     """``odedelta.to_tmf622`` with the ``externalId`` its partner orders refer to."""
-    order = odedelta.to_tmf622(result, version)
+    order = product_order(result, version)
     return {"externalId": _external([order_reference(result)], version == 5), **order}
 
 
@@ -108,7 +87,7 @@ def _party(party_id: str, name: str, role: str, v5: bool) -> dict[str, Any]:
     return {"id": party_id, "name": name, "role": role, "@referredType": "Organization"}
 
 
-def _wholesale(result: odedelta.ChangeResult, item: DeltaItem, action: str,
+def _wholesale(result: ChangeResult, item: DeltaItem, action: str,
                v5: bool) -> tuple[list[dict[str, Any]], dict[str, Money]]:
     """The item's wholesale prices after the change (recurring; one-time too for an add) and their sums by kind."""
     if action == "delete":
@@ -133,14 +112,14 @@ def _total(kind: str, amount: Money, v5: bool) -> dict[str, Any]:
     return order_total("Wholesale " + ("per month" if kind == RECURRING else "one-time"), kind, amount, v5)
 
 
-def partner_orders(result: odedelta.ChangeResult, version: int = 4, *,
+def partner_orders(result: ChangeResult, version: int = 4, *,
                    reseller: tuple[str, str] = DEFAULT_RESELLER) -> list[dict[str, Any]]:
     """One TMF622 order per supplier whose items the change touches, ordered by supplier id; ``reseller`` is the
     buyer's (id, name)."""
     if version not in (4, 5):
         raise RequestError(f"TMF622 version must be 4 or 5, not {version!r}")
     v5 = version == 5
-    customer = odedelta.to_tmf622(result, version)
+    customer = product_order(result, version)
     reference = order_reference(result)
     by_id: Mapping[str, dict[str, Any]] = {entry["id"]: entry for entry in customer["productOrderItem"]}
     orders = []
@@ -183,7 +162,7 @@ def partner_orders(result: odedelta.ChangeResult, version: int = 4, *,
     return orders
 
 
-def _moved(result: odedelta.ChangeResult, item: DeltaItem, action: str, entry: dict[str, Any],
+def _moved(result: ChangeResult, item: DeltaItem, action: str, entry: dict[str, Any],
            v5: bool) -> dict[str, Any]:
     """The customer's ``modify`` as the supplier sees it: a ``delete`` of the installed product at the supplier it
     leaves (its offering there named), an ``add`` of a new product (without the installed id) at the one it joins."""

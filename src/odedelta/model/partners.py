@@ -1,4 +1,7 @@
-"""What the reseller pays its supplier: the wholesale prices of an offering.
+"""Who supplies an offering, and what the reseller pays its supplier: the wholesale prices of an offering.
+
+An offering is a supplier's when its product specification names one: a ``relatedParty`` with role ``supplier``,
+``partner`` or ``provider`` (:func:`supplier_of`); every other offering the reseller fulfils itself.
 
 A partner offering's retail price (what the customer pays, in the offering's ``productOfferingPrice``) names the
 supplier's price beside it: a ``popRelationship`` of type ``wholesale`` to a ``ProductOfferingPrice`` of its own.
@@ -7,11 +10,29 @@ The wholesale price is never part of the customer's bill; only settlement and pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from odedelta.partners._core import Catalog, PriceLine, price_line
+from odedelta.model.catalog import Catalog
+from odedelta.model.pricing import PriceLine, price_line
 
 WHOLESALE = "wholesale"
+
+
+@dataclass(frozen=True)
+class Supplier:
+    id: str
+    name: str
+
+
+def supplier_of(catalog: Catalog, offering_id: str | None) -> Supplier | None:
+    """The supplier of the offering (None: the reseller fulfils it itself)."""
+    spec = catalog.specification_of(offering_id) if offering_id and offering_id in catalog.offerings else None
+    party = spec.supplier if spec else None
+    if party is None:
+        return None
+    pid = party.party_id or party.party_name or ""
+    return Supplier(pid, party.party_name or pid)
 
 
 def wholesale_of(catalog: Catalog, pop_id: str) -> str | None:

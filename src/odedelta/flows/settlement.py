@@ -24,24 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import odedelta
-from odedelta.partners._core import (
-    ONE_TIME,
-    RECURRING,
-    Action,
-    Catalog,
-    DeltaItem,
-    Facts,
-    ItemFacts,
-    Money,
-    RequestError,
-    Rulebook,
-    SlaCreditEffect,
-    SlaFacts,
-    bill,
-)
-from odedelta.partners.orders import Supplier, supplier_of
-from odedelta.partners.wholesale import wholesale_prices
+from odedelta.delta.items import Action, DeltaItem
+from odedelta.flows.result import ChangeResult
+from odedelta.model.catalog import Catalog
+from odedelta.model.errors import RequestError
+from odedelta.model.inventory import Inventory
+from odedelta.model.money import Money
+from odedelta.model.partners import Supplier, supplier_of, wholesale_prices
+from odedelta.model.pricing import ONE_TIME, RECURRING
+from odedelta.model.requests import Context
+from odedelta.money.bill import bill
+from odedelta.rules import Rulebook
+from odedelta.rules.facts import Facts, ItemFacts, SlaFacts
+from odedelta.rules.language import SlaCreditEffect
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,7 @@ def _sum(lines: Sequence[Money]) -> Money | None:
     return out
 
 
-def settlement_lines(result: odedelta.ChangeResult) -> list[SettlementLine]:
+def settlement_lines(result: ChangeResult) -> list[SettlementLine]:
     """Every settlement line of the change, in delta order (see the module docstring)."""
     out: list[SettlementLine] = []
     catalog, as_of = result.catalog, result.as_of
@@ -122,8 +117,8 @@ def _share(text: str, of: Money) -> Money:
     return Money(Decimal(text), of.currency).rounded()
 
 
-def sla_adjustment(rules: Rulebook, catalog: Catalog, inventory: odedelta.Inventory, product_id: str, metric: str,
-                   measured: Decimal, as_of: datetime, context: odedelta.Context | None = None) -> SlaAdjustment | None:
+def sla_adjustment(rules: Rulebook, catalog: Catalog, inventory: Inventory, product_id: str, metric: str,
+                   measured: Decimal, as_of: datetime, context: Context | None = None) -> SlaAdjustment | None:
     """What one month's measure of an installed product costs, as the first matching ``sla_credit`` rule says
     (None when no rule matches): a credit to the customer on what they pay for the product per month (its net
     price, promotions applied), and the rule's share of it recharged to the product's supplier."""
@@ -133,11 +128,11 @@ def sla_adjustment(rules: Rulebook, catalog: Catalog, inventory: odedelta.Invent
     supplier = supplier_of(catalog, offering)
     facts = Facts(as_of=as_of.date(), item=ItemFacts(offering=offering),
                   sla=SlaFacts(metric=metric, measured=measured, supplier=supplier.id if supplier else None))
-    rule = rules.first("sla_credit", facts, context or odedelta.Context())
+    rule = rules.first("sla_credit", facts, context or Context())
     if rule is None:
         return None
     effect: SlaCreditEffect = rule.model.then  # type: ignore[attr-defined]
-    net = bill(catalog, inventory.products, context or odedelta.Context(), as_of).products[product_id].net
+    net = bill(catalog, inventory.products, context or Context(), as_of).products[product_id].net
     if net is None:
         raise RequestError(f"SLA credit for product {product_id!r}: it has no monthly price (offering {offering!r})")
     monthly = net.rounded()
