@@ -62,7 +62,7 @@ def test_demo_path_runs_with_odedelta_test_from_any_directory(tmp_path: Path) ->
     done = subprocess.run([sys.executable, "-m", "odedelta", "test", where.stdout.strip()], capture_output=True,
                           text=True, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.splitlines()[-1] == "49 passed, 0 failed"
+    assert done.stdout.splitlines()[-1] == "60 passed, 0 failed"
     as_json = subprocess.run([sys.executable, "-m", "odedelta", "demo", "--format", "json"], capture_output=True,
                              text=True, check=True, cwd=tmp_path, env=env)
     assert [i["action"] for i in json.loads(as_json.stdout)["items"]] == [

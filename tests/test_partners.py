@@ -292,12 +292,71 @@ def test_s10_settlement_of_the_streammax_removal_and_of_a_streamco_pass(
                                                                                            Decimal("5.00")]
 
 
+def test_settlement_rules_share_revenue_and_charge_between_the_partners(
+        s10: odedelta.ChangeResult, demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    rules = odedelta.load_rules(ROOT / "rules", demo)
+
+    def lines(result: odedelta.ChangeResult) -> list[tuple[str, str, str, str]]:
+        return [(line.supplier.id, line.kind, str(line.amount), line.source)
+                for line in settlement_lines(result, rules)]
+
+    # the StreamMax removal: its catalog wholesale price before, and StreamMax's deactivation charge
+    assert lines(s10) == [("org-streammax", "wholesale_before", "6.00 EUR", "catalog:pop-streaming-wholesale"),
+                          ("org-streammax", "charge", "2.00 EUR", "rule:streammax-deactivation-charge")]
+    engine = odedelta.Engine(demo, rules)
+    kids = engine.change(inventories["alice"], odedelta.AddOffering(offering="streamco-po-kids"), as_of=AS_OF)
+    # StreamCo Kids retails at 5.00 with a 4.00 wholesale price, but the rule pays StreamCo 70 % of the retail price
+    assert lines(kids) == [("org-streamco", "wholesale_after", "3.50 EUR", "rule:streamco-kids-revenue-share"),
+                           ("org-streamco", "revenue_share", "1.50 EUR", "rule:streamco-kids-revenue-share"),
+                           ("org-streamco", "credit", "3.50 EUR", "rule:streamco-welcome-credit")]
+    assert settlement_lines(kids, rules)[2].explanation == (
+        "StreamCo welcome credit: StreamCo pays the reseller 3.50 EUR (100% of 3.50 EUR per month) for StreamCo Kids "
+        "[NEW-1] (rule:streamco-welcome-credit)")
+    # without the rules, the catalog's wholesale price
+    assert [(line.kind, str(line.amount)) for line in settlement_lines(kids)] == [
+        ("wholesale_after", "4.00 EUR"), ("revenue_share", "1.00 EUR")]
+    # ending the Kids subscription again: the rule judges the installed product too (side before)
+    after = kids.projected_inventory()
+    ended = engine.change(after, odedelta.TerminateProduct(product="NEW-1"), as_of=AS_OF)
+    assert lines(ended) == [("org-streamco", "wholesale_before", "3.50 EUR", "rule:streamco-kids-revenue-share")]
+
+
+def test_settlement_rules_are_checked_when_they_load(demo: odedelta.Catalog, tmp_path: Path) -> None:
+    (tmp_path / "settlement.yaml").write_text(
+        "rules:\n"
+        "  - id: wrong-section\n"
+        "    kind: revenue_share\n"
+        "    description: reads an SLA fact it never sees\n"
+        "    when: \"sla.measured < 99\"\n"
+        "    then: {name: Share, supplier_share: 70%}\n"
+        "  - id: side-of-a-charge\n"
+        "    kind: partner_charge\n"
+        "    description: only revenue_share rules see the side\n"
+        "    when: \"settlement.side == 'after'\"\n"
+        "    then: {name: Charge, amount: '2.00'}\n"
+        "  - id: not-a-share\n"
+        "    kind: revenue_share\n"
+        "    description: a share is a percentage\n"
+        "    then: {name: Share, supplier_share: '3.00'}\n"
+        "  - id: wrong-payer\n"
+        "    kind: partner_charge\n"
+        "    description: the payer is the reseller or the supplier\n"
+        "    then: {name: Charge, amount: '2.00', payer: customer}\n")
+    with pytest.raises(odedelta.RuleError) as caught:
+        odedelta.load_rules(tmp_path / "settlement.yaml", demo)
+    text = str(caught.value)
+    assert "settlement.yaml:5:12: revenue_share rules never see sla.* facts" in text
+    assert "settlement.yaml:10:12: partner_charge rules never see settlement.side (only revenue_share rules do)" in text
+    assert "settlement.yaml:15:25: supplier_share '3.00' does not have the expected form" in text
+    assert "settlement.yaml:19:42: payer cannot be 'customer': it is one of 'reseller', 'supplier'" in text
+
+
 @pytest.mark.parametrize("executor", ["default", "reference"])
 def test_s10_sla_credit_recharged_to_the_supplier(demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory],
                                                   executor: str) -> None:
     from odedelta.rules import ReferenceExecutor
 
-    rules = odedelta.load_rules(DEMO.parent / "partners" / "sla.yaml", demo,
+    rules = odedelta.load_rules(ROOT / "rules" / "partners.yaml", demo,
                                 ReferenceExecutor() if executor == "reference" else None)
     added = odedelta.Engine(demo).change(inventories["alice"], odedelta.AddOffering(offering="streamco-po-sports-pass"),
                                          as_of=AS_OF)
@@ -407,3 +466,21 @@ def test_a_product_moving_between_suppliers_is_a_delete_at_one_and_an_add_at_the
     assert [(e["id"], e["action"], e["productOffering"]["id"], e["product"].get("id")) for e in
             x["productOrderItem"] + y["productOrderItem"]] == [("1", "delete", "po-x", "P-1"),
                                                               ("1", "add", "po-y", None)]
+
+
+def test_the_settlement_and_an_sla_month_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--catalog", str(DEMO), "--rules", str(ROOT / "rules"), "--inventory",
+              str(DEMO / "inventories" / "alice.json"), "--as-of", "2026-03-01T00:00:00Z"]
+    assert main(["change", *common, "--product", "F-1", "--to", "po-fiber-300", "--format", "settlement"]) == 0
+    lines = json.loads(capsys.readouterr().out)
+    assert [(x["supplier"]["id"], x["product"], x["kind"], x["amount"], x["source"]) for x in lines] == [
+        ("org-streammax", "F-4", "wholesale_before", 6.0, "catalog:pop-streaming-wholesale"),
+        ("org-streammax", "F-4", "charge", 2.0, "rule:streammax-deactivation-charge")]
+    # alice's StreamMax is free through her promotion: the credit on what she pays is nothing
+    assert main(["partner-sla", *common, "--product", "F-4", "--metric", "availability", "--measured", "94"]) == 0
+    assert capsys.readouterr().out == ("Outage credit: availability 94 — credit 50% of 0.00 EUR = 0.00 EUR, 80% "
+                                       "recharged to StreamMax Ltd: 0.00 EUR (rule:partner-outage-credit)\n")
+    assert main(["partner-sla", *common, "--product", "A-1", "--metric", "availability", "--measured", "90"]) == 0
+    assert capsys.readouterr().out == "A-1: availability 90: no credit (no sla_credit rule matches)\n"
+    assert main(["partner-sla", *common, "--product", "A-1", "--metric", "availability", "--measured", "ninety"]) == 1
+    assert "--measured 'ninety' is not a number" in capsys.readouterr().err

@@ -69,7 +69,7 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
                                        "can both match with different effects: give one a higher priority"),
         ("other.yaml", 3, 5, "unknown kind 'eligibilty' — did you mean 'eligibility'? (kinds: eligibility, migration, "
                              "compatibility, penalty, fee, discount, recommendation, promotion_loss, renewal, timing, "
-                             "sla_credit)"),
+                             "sla_credit, revenue_share, partner_charge)"),
         ("other.yaml", 12, 12, "unknown specification 'ps-fiber-acess': no such id in the catalog — did you mean "
                                "'ps-fiber-access'?"),
         ("other.yaml", 17, 12, "not a condition: invalid syntax"),
@@ -406,6 +406,6 @@ scenarios:
 """)
     assert main(["test", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == f"rule coverage ({RULES}, reference): 1 of 17 rules exercised"
+    assert lines[1] == f"rule coverage ({RULES}, reference): 1 of 22 rules exercised"
     assert f"      not exercised: {RULES}/eligibility.yaml:14 business-offers-for-business" in lines
     assert lines[-1] == "1 passed, 0 failed"

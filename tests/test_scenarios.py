@@ -20,7 +20,7 @@ def test_demo_scenarios_all_pass(capsys: pytest.CaptureFixture[str], executor: s
     lines = capsys.readouterr().out.splitlines()
     rules = DEMO.parent.parent / "rules"
     executor = "durable-rules" if executor == "durable" else "reference"
-    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 17 of 17 rules exercised", "49 passed, 0 failed"]
+    assert lines[-2:] == [f"rule coverage ({rules}, {executor}): 22 of 22 rules exercised", "60 passed, 0 failed"]
     assert all(line.startswith("PASS  ") for line in lines[:-2])
 
 
@@ -116,7 +116,7 @@ def test_no_scenario_found_is_a_failure(tmp_path: Path, capsys: pytest.CaptureFi
 def test_demo_scenarios_pass_with_the_reference_executor_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", "--executor", "reference", str(DEMO / "scenarios")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2].endswith(", reference): 17 of 17 rules exercised") and lines[-1] == "49 passed, 0 failed"
+    assert lines[-2].endswith(", reference): 22 of 22 rules exercised") and lines[-1] == "60 passed, 0 failed"
 
 
 # ------------------------------------------------------------------------- what a product manager owns (issue 13)
@@ -197,6 +197,63 @@ def test_every_new_assertion_reports_its_difference(tmp_path: Path, capsys: pyte
     assert out.splitlines()[-1] == "0 passed, 6 failed"
 
 
+def test_every_partner_assertion_reports_its_difference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = DEMO.parent.parent / "rules"
+    path = _write(tmp_path, f"""\
+catalog: ..
+rules: {rules}
+scenarios:
+  - name: StreamMax removal, wrong on purpose
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request:
+      change_offer: {{product: F-1, to: po-fiber-300}}
+    partner_events:
+      - {{supplier: org-streammax, state: failed, items: {{F-4: failed, F-9: failed}}, message: dispute}}
+    expect:
+      partner_orders:
+        - supplier: org-streammax
+          items: [{{product: F-4, action: modify}}, {{product: F-5}}]
+        - supplier: org-streamco
+      settlement:
+        - {{kind: wholesale_before, amount: 7.00}}
+        - {{kind: charge, rule: streamco-welcome-credit}}
+      rollup: {{state: completed, items: {{F-4: completed}}, explanations: [outage], not_applied: 1}}
+  - name: a sports pass month, wrong on purpose
+    as_of: "2026-04-01T00:00:00Z"
+    inventory: [{{id: S-1, productOffering: {{id: streamco-po-sports-pass}}}}]
+    sla: {{product: S-1, metric: availability, measured: 98.7}}
+    expect:
+      sla: {{credit: 1.60, recharge: 1.00}}
+  - name: a month within the SLA, wrong on purpose
+    as_of: "2026-04-01T00:00:00Z"
+    inventory: [{{id: S-1, productOffering: {{id: streamco-po-sports-pass}}}}]
+    sla: {{product: S-1, metric: availability, measured: 99.9}}
+    expect:
+      sla: {{credit: 1.50}}
+""")
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out
+    for expected in [
+        "partner order to org-streammax: item F-4 expected action modify, got delete",
+        "partner order to org-streammax: no item for F-5",
+        "partner orders: none to org-streamco (orders to: none)",
+        "settlement: expected a line wholesale_before 7.00; got wholesale_before 6.00 org-streammax F-4 "
+        "(catalog:pop-streaming-wholesale); charge 2.00 org-streammax F-4 (rule:streammax-deactivation-charge)",
+        "settlement: expected a line charge streamco-welcome-credit; got",
+        "partner event 1: no item for F-9",
+        "roll-up: expected the customer order completed, got partial (inProgress → partial)",
+        "roll-up: item F-4 expected completed, got failed",
+        "roll-up: no explanation contains 'outage' (got ['StreamMax removal failed at StreamMax Ltd: dispute'])",
+        "roll-up: expected 1 events not applied, got 0: []",
+        "sla: expected credit 1.60, got 1.50",
+        "sla: expected recharge 1.00, got 1.50",
+        "sla: expected a credit, no sla_credit rule matched",
+    ]:
+        assert expected in out, expected
+    assert out.splitlines()[-1] == "0 passed, 3 failed"
+
+
 def test_a_scenario_asks_one_thing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, """\
 catalog: ..
@@ -207,7 +264,7 @@ scenarios:
     term_notices: true
 """)
     assert main(["test", str(path)]) == 1
-    assert "a scenario asks one thing: request, qualify or term_notices (found request, term_notices)" in \
+    assert "a scenario asks one thing: request, qualify, term_notices or sla (found request, term_notices)" in \
         capsys.readouterr().out
 
 
@@ -228,7 +285,7 @@ def test_results_stream_and_junit_xml_and_json(tmp_path: Path, capsys: pytest.Ca
     data = json.loads(capsys.readouterr().out)
     assert (data["passed"], data["failed"]) == (1, 6)
     assert data["scenarios"][0]["failures"][0].startswith("refusal: expected reason business_only")
-    assert data["coverage"][0]["total"] == 17
+    assert data["coverage"][0]["total"] == 22
     root = ElementTree.parse(report).getroot()  # the shape pytest --junit-xml writes and Jenkins/GitLab read
     assert root.tag == "testsuites" and (root.get("tests"), root.get("failures")) == ("7", "6")
     suites = root.findall("testsuite")

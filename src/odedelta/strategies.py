@@ -167,7 +167,7 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0) 
 
 
 # odedelta.rules.facts.KIND_SECTIONS (item.*)
-_SEES_ITEM = ("penalty", "recommendation", "promotion_loss", "sla_credit")
+_SEES_ITEM = ("penalty", "recommendation", "promotion_loss", "sla_credit", "revenue_share", "partner_charge")
 
 
 @st.composite

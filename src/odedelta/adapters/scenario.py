@@ -24,6 +24,13 @@ from odedelta.delta.items import Action, DeltaItem
 from odedelta.flows.engine import Engine
 from odedelta.flows.qualify import Qualification
 from odedelta.flows.result import ChangeResult, Refusal, TermNotice
+from odedelta.flows.settlement import (
+    SettlementLine,
+    SlaAdjustment,
+    settlement_lines,
+    settlement_rule_ids,
+    sla_adjustment,
+)
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.model.errors import LoadError, OdeDeltaError, Problem
 from odedelta.model.inventory import Inventory
@@ -31,6 +38,8 @@ from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.plain import plain_words
 from odedelta.model.requests import REQUEST_TYPES, Context, Request
 from odedelta.model.source import parse_text, read_text, with_lines
+from odedelta.outputs.partner_orders import customer_order, partner_items, partner_orders
+from odedelta.outputs.rollup import RollUp, roll_up
 from odedelta.outputs.schemas import validation_errors
 from odedelta.outputs.tmf622 import product_order
 from odedelta.rules import Executor, Rulebook
@@ -141,6 +150,52 @@ class ExpectedCandidate(_Strict):
     fees: Decimal | None = None
 
 
+class ExpectedPartnerItem(_Strict):
+    """An item of a partner order: the installed product it changes, or the offering it adds."""
+
+    product: str | None = None
+    offering: str | None = None
+    action: Literal["add", "modify", "delete"] | None = None
+
+
+class ExpectedPartnerOrder(_Strict):
+    """The partner order to one supplier (its party id) and, when listed, exactly its items."""
+
+    supplier: str
+    items: list[ExpectedPartnerItem] | None = None
+
+
+class ExpectedSettlement(_Strict):
+    """One settlement line between the reseller and a supplier; only what is written is compared."""
+
+    supplier: str | None = None
+    kind: Literal["wholesale_before", "wholesale_after", "revenue_share", "one_time", "charge", "credit"] | None = None
+    amount: Decimal | None = None
+    product: str | None = None
+    """The installed product, or the offering of an added one."""
+    rule: str | None = None
+
+
+class ExpectedRollUp(_Strict):
+    """The customer order after the partner events: its state, item states by product (or added offering) and
+    text each explanation must contain."""
+
+    state: Literal["acknowledged", "inProgress", "held", "completed", "partial", "failed", "cancelled"] | None = None
+    items: dict[str, str] = Field(default_factory=dict)
+    explanations: list[str] = Field(default_factory=list)
+    not_applied: int | None = None
+    """How many events were reported and not applied (duplicates, late, unknown order)."""
+
+
+class ExpectedSla(_Strict):
+    """The month's SLA adjustment: ``credited: false`` when no rule gives a credit."""
+
+    credited: bool = True
+    credit: Decimal | None = None
+    recharge: Decimal | None = None
+    rule: str | None = None
+
+
 class Expect(_Strict):
     error: bool = False
     only_listed_items: bool = False
@@ -160,12 +215,37 @@ class Expect(_Strict):
     notices: list[ExpectedNotice] | None = None
     qualification: list[ExpectedCandidate] = Field(default_factory=list)
     only_listed_candidates: bool = False
+    partner_orders: list[ExpectedPartnerOrder] | None = None
+    """Listed exhaustively: one per supplier whose items the change touches ([]: none)."""
+    settlement: list[ExpectedSettlement] = Field(default_factory=list)
+    rollup: ExpectedRollUp | None = None
+    sla: ExpectedSla | None = None
 
     _amounts = field_validator("one_time_total", "penalty_total", mode="before")(_amount_text)
 
 
 class Query(_Strict):
     product: str
+
+
+class PartnerEvent(_Strict):
+    """A supplier's notification about its partner order of the scenario's change (the runner writes the TMF622
+    ProductOrderStateChangeEvent): the order's state, item states by product (or added offering), a message."""
+
+    supplier: str
+    state: str | None = None
+    items: dict[str, str] = Field(default_factory=dict)
+    message: str | None = None
+    time: datetime | None = None
+    event_id: str | None = None
+
+
+class SlaMeasure(_Strict):
+    """One month's measure of an installed product under its SLA."""
+
+    product: str
+    metric: str
+    measured: Decimal
 
 
 class Scenario(_Strict):
@@ -176,15 +256,22 @@ class Scenario(_Strict):
     request: dict[str, dict[str, Any]] | None = None
     qualify: Query | None = None
     term_notices: bool = False
+    sla: SlaMeasure | None = None
+    partner_events: list[PartnerEvent] = Field(default_factory=list)
+    """With a request: the suppliers' notifications, in arrival order (``expect.rollup``)."""
+    own_state: Literal["acknowledged", "inProgress", "held", "completed", "failed", "cancelled"] = "completed"
+    """With partner_events: the state of the items the reseller fulfils itself."""
     expect: Expect = Field(default_factory=Expect)
 
     @model_validator(mode="after")
     def _one_request(self) -> Scenario:
         asked = [k for k, v in (("request", self.request), ("qualify", self.qualify),
-                                ("term_notices", self.term_notices or None)) if v is not None]
+                                ("term_notices", self.term_notices or None), ("sla", self.sla)) if v is not None]
         if len(asked) != 1:
-            raise ValueError(f"a scenario asks one thing: request, qualify or term_notices (found "
+            raise ValueError(f"a scenario asks one thing: request, qualify, term_notices or sla (found "
                              f"{', '.join(asked) or 'none'})")
+        if self.partner_events and self.request is None:
+            raise ValueError("partner_events are notifications about a change's partner orders: they need a request")
         if self.request is None:
             return self
         if len(self.request) != 1:
@@ -415,6 +502,14 @@ class Runner:
                 outcome.rules.update(n.rule_id for n in notices if n.rule_id)
                 outcome.failures.extend(compare_notices(notices, expect.notices or []))
                 return outcome
+            if scenario.sla is not None:
+                measure = scenario.sla
+                adjustment = sla_adjustment(engine.rules, catalog, inventory, measure.product, measure.metric,
+                                            measure.measured, scenario.as_of, scenario.context) \
+                    if engine.rules is not None else None
+                outcome.rules.update([adjustment.rule_id] if adjustment is not None else [])
+                outcome.failures.extend(compare_sla(adjustment, expect.sla))
+                return outcome
             request = scenario.parsed_request()
             answer = engine.evaluate(inventory, request, as_of=scenario.as_of, context=scenario.context)
             if isinstance(answer, Refusal) and answer.verdict is None:
@@ -438,10 +533,151 @@ class Runner:
             outcome.failures.append("expected the request to be refused, but it was answered")
             return outcome
         outcome.failures.extend(compare(result, expect))
+        partners: dict[int, list[dict[str, Any]]] = {}
         for version, schema in ORDER_SCHEMAS.items():
             errors = validation_errors(product_order(result, version), "TMF622", version, schema)
             outcome.failures.extend(f"TMF622 v{version} order invalid: {e}" for e in errors[:5])
+            partners[version] = partner_orders(result, version)
+            for order in partners[version]:
+                errors = validation_errors(order, "TMF622", version, schema)
+                outcome.failures.extend(f"TMF622 v{version} partner order invalid: {e}" for e in errors[:5])
+        lines = settlement_lines(result, engine.rules)
+        outcome.rules.update(settlement_rule_ids(lines))
+        outcome.failures.extend(compare_partner_orders(result, expect.partner_orders))
+        outcome.failures.extend(compare_settlement(result, lines, expect.settlement))
+        if scenario.partner_events or expect.rollup is not None:
+            events = partner_events(result, partners[4], scenario.partner_events, outcome.failures)
+            rolled = roll_up(customer_order(result, 4), partners[4], events, own_state=scenario.own_state)
+            outcome.failures.extend(compare_rollup(result, rolled, expect.rollup))
         return outcome
+
+
+def _names(item: DeltaItem, key: str) -> bool:
+    """``key`` names the item: its installed product's id, or the offering of a product it adds."""
+    return key == item.product_id if item.installed else key == item.offering_id
+
+
+def _label(item: DeltaItem) -> str:
+    return item.product_id if item.installed else f"added {item.offering_id}"
+
+
+def compare_partner_orders(result: ChangeResult, expected: list[ExpectedPartnerOrder] | None) -> list[str]:
+    if expected is None:
+        return []
+    failures = []
+    got = partner_items(result)
+    for want in expected:
+        items = got.pop(want.supplier, None)
+        if items is None:
+            failures.append(f"partner orders: none to {want.supplier} (orders to: {', '.join(sorted(got)) or 'none'})")
+            continue
+        if want.items is None:
+            continue
+        unclaimed = list(items)
+        for wanted in want.items:
+            key = wanted.product or wanted.offering or ""
+            match = next((pair for pair in unclaimed if _names(pair[0], key) or (
+                wanted.offering is not None and pair[0].offering_id == wanted.offering)), None)
+            if match is None:
+                failures.append(f"partner order to {want.supplier}: no item for {key}")
+                continue
+            unclaimed.remove(match)
+            if wanted.action is not None and match[1] != wanted.action:
+                failures.append(f"partner order to {want.supplier}: item {key} expected action {wanted.action}, "
+                                f"got {match[1]}")
+        if unclaimed:
+            failures.append(f"partner order to {want.supplier}: unexpected items " + ", ".join(
+                f"{action} {_label(item)}" for item, action in unclaimed))
+    if got:
+        failures.append(f"unexpected partner orders to {', '.join(sorted(got))}")
+    return failures
+
+
+def compare_settlement(result: ChangeResult, lines: Sequence[SettlementLine],
+                       expected: list[ExpectedSettlement]) -> list[str]:
+    failures = []
+    items = {item.id: item for item in result.items}
+    unclaimed = list(lines)
+    for want in expected:
+        match = next((line for line in unclaimed if want.supplier in (None, line.supplier.id)
+                      and want.kind in (None, line.kind) and want.amount in (None, line.amount.amount)
+                      and (want.product is None or _names(items[line.item_id], want.product))
+                      and (want.rule is None or line.source == f"rule:{want.rule}")), None)
+        if match is None:
+            wanted = " ".join(str(x) for x in (want.kind, want.amount, want.supplier, want.product, want.rule) if x)
+            shown = "; ".join(f"{x.kind} {x.amount.amount} {x.supplier.id} {_label(items[x.item_id])} ({x.source})"
+                              for x in lines) or "none"
+            failures.append(f"settlement: expected a line {wanted}; got {shown}")
+        else:
+            unclaimed.remove(match)
+    return failures
+
+
+def partner_events(result: ChangeResult, partners: list[dict[str, Any]], events: list[PartnerEvent],
+                   failures: list[str]) -> list[dict[str, Any]]:
+    """The TMF622 v4 ProductOrderStateChangeEvents the scenario's partner events stand for."""
+    references = {str(o["externalId"]).rsplit(":", 1)[1]: str(o["externalId"]) for o in partners}
+    out = []
+    for n, event in enumerate(events, 1):
+        order: dict[str, Any] = {"externalId": references.get(event.supplier, f"{event.supplier}:no-such-order")}
+        if event.state is not None:
+            order["state"] = event.state
+        listed = []
+        for key, state in event.items.items():
+            item = next((i for i in result.items if _names(i, key)), None)
+            if item is None:
+                failures.append(f"partner event {n}: no item for {key}")
+                continue
+            listed.append({"id": item.id, "state": state})
+        if listed:
+            order["productOrderItem"] = listed
+        if event.message is not None:
+            order["note"] = [{"text": event.message}]
+        body: dict[str, Any] = {"eventId": event.event_id or f"scenario-event-{n}",
+                                "eventType": "ProductOrderStateChangeEvent", "event": {"productOrder": order}}
+        if event.time is not None:
+            body["eventTime"] = event.time.isoformat().replace("+00:00", "Z")
+        out.append(body)
+    return out
+
+
+def compare_rollup(result: ChangeResult, rolled: RollUp, expected: ExpectedRollUp | None) -> list[str]:
+    if expected is None:
+        return []
+    failures = []
+    if expected.state is not None and rolled.state != expected.state:
+        failures.append(f"roll-up: expected the customer order {expected.state}, got {rolled.state} "
+                        f"({' → '.join(rolled.history)})")
+    states = {s.id: s.state for s in rolled.items}
+    for key, wanted in expected.items.items():
+        item = next((i for i in result.items if _names(i, key)), None)
+        if item is None or item.id not in states:
+            failures.append(f"roll-up: no item for {key}")
+        elif states[item.id] != wanted:
+            failures.append(f"roll-up: item {key} expected {wanted}, got {states[item.id]}")
+    for text in expected.explanations:
+        if not any(text in line for line in rolled.explanations):
+            failures.append(f"roll-up: no explanation contains {text!r} (got {list(rolled.explanations)})")
+    if expected.not_applied is not None and len(rolled.problems) != expected.not_applied:
+        failures.append(f"roll-up: expected {expected.not_applied} events not applied, got {len(rolled.problems)}: "
+                        f"{list(rolled.problems)}")
+    return failures
+
+
+def compare_sla(adjustment: SlaAdjustment | None, expected: ExpectedSla | None) -> list[str]:
+    if expected is None:
+        return []
+    if adjustment is None:
+        return ["sla: expected a credit, no sla_credit rule matched"] if expected.credited else []
+    if not expected.credited:
+        return [f"sla: expected no credit, got {adjustment.explanation}"]
+    failures = []
+    recharge = adjustment.supplier_penalty.amount if adjustment.supplier_penalty is not None else None
+    for key, wanted, got in (("credit", expected.credit, adjustment.customer_credit.amount),
+                             ("recharge", expected.recharge, recharge), ("rule", expected.rule, adjustment.rule_id)):
+        if wanted is not None and wanted != got:
+            failures.append(f"sla: expected {key} {wanted}, got {got}")
+    return failures
 
 
 def compare_refusal(refusal: Refusal, expected: list[ExpectedReason]) -> list[str]:

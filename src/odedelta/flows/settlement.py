@@ -1,20 +1,23 @@
-"""Money between the partners, from catalog data: what the reseller owes each supplier because of a change
-(settlement lines), and what an SLA violation costs (a customer credit recharged to the supplier, as the
-``sla_credit`` rules say).
+"""Money between the partners: what the reseller and each supplier owe each other because of a change (settlement
+lines), and what an SLA violation costs (a customer credit recharged to the supplier, as the ``sla_credit`` rules
+say).
 
 Settlement lines per partner item of a change (every item a supplier supplies, ``noChange`` included — its
-wholesale price does not move, so its lines cancel out):
+monthly payment does not move, so its lines cancel out):
 
-* ``wholesale_before`` — the installed product's wholesale price per month (its installed offering's);
-* ``wholesale_after`` — the product's wholesale price per month after the change (none for a ``delete``);
+* ``wholesale_before`` — what the supplier was paid per month for the installed product;
+* ``wholesale_after`` — what it is paid per month after the change (none for a ``delete``);
 * ``revenue_share`` — what the reseller keeps per month: the customer's net monthly price after the change minus
-  the wholesale price after it;
-* ``one_time`` — the supplier's one-time wholesale prices of a product new to it (activation).
+  ``wholesale_after``;
+* ``one_time`` — the supplier's one-time wholesale prices of a product new to it (activation);
+* ``charge`` / ``credit`` — a ``partner_charge`` rule's one-time amount, paid by the reseller / by the supplier.
+
+The monthly payment is the first matching ``revenue_share`` rule's share of what the customer pays for the product
+(net of promotions; ``settlement.side`` tells the rule which side it judges), else the catalog's wholesale price
+(a ``popRelationship`` of type ``wholesale``). Every line names its source: the rule or the price.
 
 A product moving between suppliers has its ``wholesale_before`` line under the supplier it leaves and the others
-under the one it joins.
-
-Amounts are rounded per line, like every amount odedelta shows.
+under the one it joins. Amounts are rounded per line, like every amount odedelta shows.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ from odedelta.model.pricing import ONE_TIME, RECURRING
 from odedelta.model.requests import Context
 from odedelta.money.bill import bill
 from odedelta.rules import Rulebook
-from odedelta.rules.facts import Facts, ItemFacts, SlaFacts
-from odedelta.rules.language import SlaCreditEffect
+from odedelta.rules.facts import Facts, ItemFacts, SettlementFacts, SlaFacts, change_facts
+from odedelta.rules.language import PartnerChargeEffect, RevenueShareEffect, SlaCreditEffect
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,12 @@ class SettlementLine:
     item_id: str
     product_id: str
     kind: str
-    """``wholesale_before``, ``wholesale_after``, ``revenue_share`` (per month) or ``one_time``."""
+    """``wholesale_before``, ``wholesale_after``, ``revenue_share`` (per month), ``one_time``, ``charge`` or
+    ``credit``."""
     amount: Money
     explanation: str
+    source: str = ""
+    """``rule:<id>`` or ``catalog:<price id>``: what the amount comes from."""
 
 
 def _sum(lines: Sequence[Money]) -> Money | None:
@@ -59,42 +65,129 @@ def _sum(lines: Sequence[Money]) -> Money | None:
     return out
 
 
-def settlement_lines(result: ChangeResult) -> list[SettlementLine]:
-    """Every settlement line of the change, in delta order (see the module docstring)."""
-    out: list[SettlementLine] = []
-    catalog, as_of = result.catalog, result.as_of
-    for item in result.items:
+def _amount(text: str, of: Money | None, currency: str) -> Money | None:
+    """A rule's amount: 'N%' of ``of`` (None when there is nothing to take it of), or a plain amount."""
+    text = text.strip()
+    if text.endswith("%"):
+        return (of * (Decimal(text[:-1].strip()) / 100)).rounded() if of is not None else None
+    return Money(Decimal(text), currency).rounded()
+
+
+class _Settlement:
+    """The settlement of one change: the rules, the bills before and after, the lines in delta order."""
+
+    def __init__(self, result: ChangeResult, rules: Rulebook | None) -> None:
+        self.result, self.rules = result, rules
+        self.catalog, self.as_of = result.catalog, result.as_of
+        self.lines: list[SettlementLine] = []
+
+    def facts(self, item: DeltaItem, supplier: Supplier, offering: str, retail: Money | None,
+              wholesale: Money | None, side: str | None) -> Facts:
+        product = item.product_id if item.installed and item.product_id in self.result.inventory.products else None
+        target = None if item.action is Action.DELETE else item.offering_id
+        facts = change_facts(self.catalog, self.result.inventory, product_id=product, target_id=target,
+                             as_of=self.as_of, context=self.result.context, kind=self.result.kind)
+        facts.item = ItemFacts(action=item.action.value, offering=offering, reasons=item.codes)
+        facts.settlement = SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
+                                           wholesale=wholesale.amount if wholesale else None,
+                                           side=side)  # type: ignore[arg-type]
+        return facts
+
+    def retail(self, item: DeltaItem, side: str) -> Money | None:
+        """What the customer pays for the product per month on one side of the change (net of promotions)."""
+        consequences = self.result.consequences
+        if consequences is None:
+            return None
+        entry = (consequences.before if side == "before" else consequences.after).products.get(item.product_id)
+        return entry.net.rounded() if entry is not None and entry.net is not None else None
+
+    def monthly(self, item: DeltaItem, supplier: Supplier, offering: str, side: str) -> tuple[Money, str] | None:
+        """What the supplier is paid per month for the product on one side of the change, and the source."""
+        retail = self.retail(item, side)
+        prices = [p for p in wholesale_prices(self.catalog, offering, self.as_of) if p.kind == RECURRING]
+        wholesale = _sum([p.amount for p in prices])
+        if self.rules is not None and "revenue_share" in self.rules.kinds:
+            facts = self.facts(item, supplier, offering, retail, wholesale, side)
+            rule = self.rules.first("revenue_share", facts, self.result.context)
+            if rule is not None and retail is not None:
+                effect: RevenueShareEffect = rule.model.then  # type: ignore[attr-defined]
+                share = _amount(effect.supplier_share, retail, retail.currency)
+                assert share is not None
+                return share, f"rule:{rule.id}"
+        if wholesale is None:
+            return None
+        return wholesale, f"catalog:{prices[0].pop_id}" if len(prices) == 1 else \
+            "catalog:" + ",".join(p.pop_id for p in prices)
+
+    def add(self, supplier: Supplier, item: DeltaItem, kind: str, amount: Money, text: str, source: str) -> None:
+        self.lines.append(SettlementLine(supplier, item.id, item.product_id, kind, amount.rounded(), text, source))
+
+    def item(self, item: DeltaItem) -> None:
+        catalog = self.catalog
         name = catalog.name_of(item.offering_id)
         before_offering = item.previous_offering_id or item.offering_id
         before_supplier = supplier_of(catalog, before_offering) if item.installed else None
         after_supplier = supplier_of(catalog, item.offering_id) if item.action is not Action.DELETE else None
-
-        def line(supplier: Supplier, kind: str, amount: Money, text: str, item: DeltaItem = item) -> None:
-            out.append(SettlementLine(supplier, item.id, item.product_id, kind, amount.rounded(), text))
-
         if before_supplier is not None:
-            before = _sum([p.amount for p in wholesale_prices(catalog, before_offering, as_of) if p.kind == RECURRING])
-            if before is not None:
-                line(before_supplier, "wholesale_before", before, f"{catalog.name_of(before_offering)} "
-                     f"[{item.product_id}]: wholesale {before} per month before the change")
-        if after_supplier is None:
-            continue
-        prices = wholesale_prices(catalog, item.offering_id, as_of)
-        after = _sum([p.amount for p in prices if p.kind == RECURRING])
-        if after is not None:
-            line(after_supplier, "wholesale_after", after, f"{name} [{item.product_id}]: wholesale {after} per month "
-                                                           "after the change")
-            bill_entry = result.consequences.after.products.get(item.product_id) if result.consequences else None
-            if bill_entry is not None and bill_entry.net is not None:
-                retail = bill_entry.net.rounded()
-                line(after_supplier, "revenue_share", retail - after, f"{name} [{item.product_id}]: the customer pays "
-                     f"{retail}, the supplier is paid {after}: the reseller keeps {retail - after}")
-        if item.action is Action.ADD or before_supplier != after_supplier:  # a new product at this supplier
-            for price in prices:
-                if price.kind == ONE_TIME:
-                    line(after_supplier, "one_time", price.amount,
-                         f"{name} [{item.product_id}]: {price.name} {price.amount.rounded()}")
-    return out
+            paid = self.monthly(item, before_supplier, before_offering, "before")
+            if paid is not None:
+                self.add(before_supplier, item, "wholesale_before", paid[0], f"{catalog.name_of(before_offering)} "
+                         f"[{item.product_id}]: {paid[0].rounded()} per month to {before_supplier.name} before the "
+                         "change", paid[1])
+        if after_supplier is not None:
+            paid = self.monthly(item, after_supplier, item.offering_id, "after")
+            if paid is not None:
+                after, source = paid[0].rounded(), paid[1]
+                self.add(after_supplier, item, "wholesale_after", after, f"{name} [{item.product_id}]: {after} per "
+                         f"month to {after_supplier.name} after the change", source)
+                retail = self.retail(item, "after")
+                if retail is not None:
+                    self.add(after_supplier, item, "revenue_share", retail - after, f"{name} [{item.product_id}]: "
+                             f"the customer pays {retail}, {after_supplier.name} is paid {after}: the reseller keeps "
+                             f"{retail - after}", source)
+            if item.action is Action.ADD or before_supplier != after_supplier:  # a new product at this supplier
+                for price in wholesale_prices(catalog, item.offering_id, self.as_of):
+                    if price.kind == ONE_TIME:
+                        self.add(after_supplier, item, "one_time", price.amount, f"{name} [{item.product_id}]: "
+                                 f"{price.name} {price.amount.rounded()}", f"catalog:{price.pop_id}")
+        supplier = after_supplier or before_supplier
+        if supplier is not None:
+            self.charges(item, supplier, item.offering_id if after_supplier else before_offering)
+
+    def charges(self, item: DeltaItem, supplier: Supplier, offering: str) -> None:
+        """Every matching ``partner_charge`` rule's line."""
+        if self.rules is None or "partner_charge" not in self.rules.kinds:
+            return
+        side = "after" if item.action is not Action.DELETE else "before"
+        paid = self.monthly(item, supplier, offering, side)
+        retail = self.retail(item, side)
+        facts = self.facts(item, supplier, offering, retail, paid[0] if paid else None, None)
+        currency = self.result.consequences.currency if self.result.consequences else "EUR"
+        for rule in self.rules.matching("partner_charge", facts, self.result.context):
+            effect: PartnerChargeEffect = rule.model.then  # type: ignore[attr-defined]
+            amount = _amount(effect.amount, paid[0] if paid else None, currency)
+            if amount is None or amount.amount == 0:
+                continue
+            kind, who = ("charge", f"the reseller pays {supplier.name}") if effect.payer == "reseller" else (
+                "credit", f"{supplier.name} pays the reseller")
+            how = f" ({effect.amount.strip()} of {paid[0].rounded()} per month)" if effect.amount.strip().endswith(
+                "%") and paid else ""
+            self.add(supplier, item, kind, amount, f"{effect.name}: {who} {amount}{how} for "
+                     f"{self.catalog.name_of(offering)} [{item.product_id}] (rule:{rule.id})", f"rule:{rule.id}")
+
+
+def settlement_lines(result: ChangeResult, rules: Rulebook | None = None) -> list[SettlementLine]:
+    """Every settlement line of the change, in delta order (see the module docstring); ``rules``: the rule book
+    whose ``revenue_share`` and ``partner_charge`` rules apply (none: the catalog's wholesale prices alone)."""
+    settlement = _Settlement(result, rules)
+    for item in result.items:
+        settlement.item(item)
+    return settlement.lines
+
+
+def settlement_rule_ids(lines: Sequence[SettlementLine]) -> list[str]:
+    """The rules behind the lines, sorted."""
+    return sorted({line.source.removeprefix("rule:") for line in lines if line.source.startswith("rule:")})
 
 
 # ------------------------------------------------------------------------------------------------ SLA

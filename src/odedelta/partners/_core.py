@@ -1,7 +1,7 @@
 """The library's internal names the partners edge uses, imported in this one place (the public face ``odedelta``
 serves everything else), so a move inside the core changes one file here."""
 
-from odedelta.adapters.cli import _as_of, _context, _engine, _request, build_parser
+from odedelta.adapters.cli import _as_of, _context, _customer_options, _engine, _request, build_parser
 from odedelta.adapters.files import catalog_files
 from odedelta.model.catalog import KIND_LABEL, Catalog, Document, kind_from_file_name, kind_from_type
 from odedelta.model.errors import CatalogError, LoadError, OdeDeltaError, Problem, RequestError
@@ -28,6 +28,7 @@ __all__ = [
     "RequestError",
     "_as_of",
     "_context",
+    "_customer_options",
     "_engine",
     "_request",
     "build_parser",

@@ -3,9 +3,10 @@ functions, prints). The core's CLI cannot import an edge, so this module extends
 ``odedelta`` entry point:
 
 * ``odedelta import-partner-catalog`` merges a supplier's TMF620 export into a catalog directory;
-* ``odedelta change … --format customer-order|partner-orders`` prints the customer order with its reference, or the
-  JSON array of partner orders;
-* ``odedelta partner-status`` rolls the supplier's notifications up into the customer order.
+* ``odedelta change … --format customer-order|partner-orders|settlement`` prints the customer order with its
+  reference, the JSON array of partner orders, or the settlement lines between the partners;
+* ``odedelta partner-status`` rolls the supplier's notifications up into the customer order;
+* ``odedelta partner-sla`` prints what one month's SLA measure of a product costs (credit and recharge).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import odedelta
+from odedelta.flows.settlement import SettlementLine, settlement_lines, sla_adjustment
 from odedelta.outputs.partner_orders import customer_order, partner_orders
 from odedelta.outputs.rollup import RANK, roll_up
 from odedelta.partners._core import (
@@ -30,6 +32,7 @@ from odedelta.partners._core import (
     RequestError,
     _as_of,
     _context,
+    _customer_options,
     _engine,
     _request,
     build_parser,
@@ -42,7 +45,7 @@ from odedelta.partners._core import (
 )
 from odedelta.partners.catalog_import import import_partner_catalog
 
-PARTNER_FORMATS = ("customer-order", "partner-orders")
+PARTNER_FORMATS = ("customer-order", "partner-orders", "settlement")
 
 
 def _documents(root: Path, skip: Path | None, texts: dict[str, str]) -> list[Document]:
@@ -94,9 +97,38 @@ def _change(args: argparse.Namespace, plain: Any) -> int:
     result = engine.change(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
     if args.format == "customer-order":
         sys.stdout.write(dumps(customer_order(result, args.tmf_version)))
+    elif args.format == "settlement":
+        sys.stdout.write(dumps([_line(line) for line in settlement_lines(result, engine.rules)]))
     else:
         sys.stdout.write(dumps(partner_orders(result, args.tmf_version,
                                               reseller=(args.reseller_id, args.reseller_name or args.reseller_id))))
+    return 0
+
+
+def _line(line: SettlementLine) -> dict[str, Any]:
+    return {"supplier": {"id": line.supplier.id, "name": line.supplier.name}, "item": line.item_id,
+            "product": line.product_id, "kind": line.kind, "amount": line.amount.amount,
+            "currency": line.amount.currency, "source": line.source, "explanation": line.explanation}
+
+
+def _sla(args: argparse.Namespace) -> int:
+    try:
+        measured = Decimal(args.measured)
+    except InvalidOperation:
+        raise RequestError(f"--measured {args.measured!r} is not a number (e.g. 98.7)") from None
+    engine, inventory = _engine(args)
+    if engine.rules is None:
+        raise RequestError("--rules is needed: SLA credits are sla_credit rules")
+    found = sla_adjustment(engine.rules, engine.catalog, inventory, args.product, args.metric, measured,
+                           _as_of(args.as_of), _context(args))
+    if args.format == "json":
+        sys.stdout.write(dumps(None if found is None else {
+            "product": found.product_id, "rule": found.rule_id, "customerCredit": found.customer_credit,
+            "supplier": {"id": found.supplier.id, "name": found.supplier.name} if found.supplier else None,
+            "supplierPenalty": found.supplier_penalty, "explanation": found.explanation}))
+    else:
+        print(found.explanation if found is not None else f"{args.product}: {args.metric} {measured}: no credit "
+              "(no sla_credit rule matches)")
     return 0
 
 
@@ -126,8 +158,8 @@ def extend(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     change = sub.choices["change"]
     fmt = next(a for a in change._actions if a.dest == "format")
     fmt.choices = [*(fmt.choices or []), *PARTNER_FORMATS]
-    fmt.help = (fmt.help or "") + "; customer-order (the TMF622 order with its externalId) or partner-orders (a " \
-        "JSON array: one TMF622 order per supplier)"
+    fmt.help = (fmt.help or "") + "; customer-order (the TMF622 order with its externalId), partner-orders (a " \
+        "JSON array: one TMF622 order per supplier) or settlement (the money between the partners, JSON)"
     change.add_argument("--reseller-id", default="reseller", help="with --format partner-orders: the buyer's party id")
     change.add_argument("--reseller-name", help="with --format partner-orders: the buyer's name")
     plain = change.get_default("run")
@@ -167,6 +199,22 @@ def extend(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     status.add_argument("--format", choices=["text", "notification"], default="text")
     status.add_argument("--tmf-version", type=int, choices=[4, 5], default=4)
     status.set_defaults(run=_status)
+
+    sla = sub.add_parser(
+        "partner-sla",
+        help="what one month's SLA measure of a product costs: the customer's credit and the supplier's recharge",
+        description="Apply the sla_credit rules to one month's measure of an installed product: the credit to the "
+        "customer (on what they pay for it per month) and the share recharged to its supplier.",
+    )
+    sla.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
+    sla.add_argument("--inventory", type=Path, required=True, metavar="FILE", help="the customer's products")
+    sla.add_argument("--product", required=True, metavar="ID", help="the installed product measured")
+    sla.add_argument("--metric", required=True, help="the metric measured over the month (e.g. availability)")
+    sla.add_argument("--measured", required=True, metavar="VALUE", help="its value (e.g. 98.7)")
+    sla.add_argument("--as-of", metavar="ISO-8601", help="the month's end (default: now, UTC)")
+    _customer_options(sla)
+    sla.add_argument("--format", choices=["text", "json"], default="text")
+    sla.set_defaults(run=_sla)
     return parser
 
 

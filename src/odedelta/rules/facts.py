@@ -95,7 +95,8 @@ class ChangeFacts(BaseModel):
 
 class ItemFacts(BaseModel):
     action: Literal["add", "modify", "delete", "noChange"] | None = Field(
-        None, description="For rules judging one product of the change (penalty, recommendation, promotion_loss).")
+        None, description="For rules judging one product of the change (penalty, recommendation, promotion_loss, "
+                          "revenue_share, partner_charge).")
     offering: str | None = Field(None, description="That product's offering (after the change, or the deleted one).")
     reasons: list[str] = Field(default_factory=list, description="Its reason codes (e.g. promotion_lost).")
 
@@ -119,6 +120,16 @@ class SlaFacts(BaseModel):
                                                    "reseller's own products.")
 
 
+class SettlementFacts(BaseModel):
+    supplier: str | None = Field(None, description="For revenue_share and partner_charge rules: the party id of the "
+                                                   "product's supplier.")
+    retail: Decimal | None = Field(None, description="What the customer pays for the product per month (net of "
+                                                     "promotions).")
+    wholesale: Decimal | None = Field(None, description="The catalog's wholesale price of the product per month.")
+    side: Literal["before", "after"] | None = Field(None, description="For revenue_share rules: the product as "
+                                                                      "installed (before) or after the change.")
+
+
 class Facts(BaseModel):
     as_of: dt.date = Field(description="The date the change is evaluated at.")
     customer: CustomerFacts = Field(default_factory=CustomerFacts)
@@ -130,6 +141,7 @@ class Facts(BaseModel):
     promotion: PromotionFacts = Field(default_factory=PromotionFacts)
     projected: ProjectedFacts = Field(default_factory=ProjectedFacts)
     sla: SlaFacts = Field(default_factory=SlaFacts)
+    settlement: SettlementFacts = Field(default_factory=SettlementFacts)
 
 
 OPEN_PREFIXES = ("customer.attributes.",)
@@ -191,11 +203,13 @@ KIND_SECTIONS: dict[str, tuple[str, ...]] = {
     "timing": (*_EVERYWHERE, "target", "projected"),
     "renewal": _EVERYWHERE,
     "sla_credit": ("as_of", "customer", "item", "sla"),
+    "revenue_share": (*_EVERYWHERE, "item", "settlement"),
+    "partner_charge": (*_EVERYWHERE, "item", "settlement"),
 }
 """Which fact sections each rule kind sees (the engine fills no other section for that kind): the one table the
 checker, the fact reference and the rule schema read. A fact of another section is never there, so a condition
 reading it could never be true."""
-KIND_ONLY: dict[str, tuple[str, ...]] = {"promotion.id": ("promotion_loss",)}
+KIND_ONLY: dict[str, tuple[str, ...]] = {"promotion.id": ("promotion_loss",), "settlement.side": ("revenue_share",)}
 """Facts filled for fewer kinds than their section."""
 
 

@@ -190,6 +190,22 @@ class SlaCreditEffect(_Strict):
     message: str = Field(description="What the customer is told.")
 
 
+class RevenueShareEffect(_Strict):
+    name: str = Field(description="What the settlement line is called, e.g. 'StreamCo revenue share'.")
+    supplier_share: str = Field(description="The supplier's share of what the customer pays for the product per "
+                                            "month (its net price), e.g. '70%': it replaces the catalog's "
+                                            "wholesale price in the settlement.", pattern=r"^\s*\d+(\.\d+)?\s*%\s*$")
+
+
+class PartnerChargeEffect(_Strict):
+    name: str = Field(description="What the settlement line is called, e.g. 'StreamCo activation'.")
+    amount: str = Field(description="'2.00' (in the change's currency), or '100%' of the product's monthly "
+                                    "wholesale price (the supplier's monthly payment).",
+                        pattern=r"^\s*\d+(\.\d+)?\s*%?\s*$")
+    payer: Literal["reseller", "supplier"] = Field("reseller", description="Who pays: the reseller (a partner "
+                                                                           "charge) or the supplier (a credit).")
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
@@ -264,9 +280,26 @@ class SlaCreditRule(_Rule):
     MODE: ClassVar[str] = "first"
 
 
+class RevenueShareRule(_Rule):
+    """What a supplier is paid per month for a product of a change (facts ``settlement.*``, ``item.*``): a share
+    of what the customer pays, instead of the catalog's wholesale price (partners, S10)."""
+
+    kind: Literal["revenue_share"]
+    then: RevenueShareEffect
+    MODE: ClassVar[str] = "first"
+
+
+class PartnerChargeRule(_Rule):
+    """A one-time amount between the reseller and a supplier for a product of a change (an activation, a
+    cancellation): every matching rule adds its line (partners, S10)."""
+
+    kind: Literal["partner_charge"]
+    then: PartnerChargeEffect
+
+
 AnyRule = Annotated[
     EligibilityRule | MigrationRule | CompatibilityRule | PenaltyRule | FeeRule | DiscountRule | RecommendationRule
-    | PromotionLossRule | RenewalRule | TimingRule | SlaCreditRule,
+    | PromotionLossRule | RenewalRule | TimingRule | SlaCreditRule | RevenueShareRule | PartnerChargeRule,
     Field(discriminator="kind"),
 ]
 KINDS: dict[str, type[_Rule]] = {
@@ -281,6 +314,8 @@ KINDS: dict[str, type[_Rule]] = {
     "renewal": RenewalRule,
     "timing": TimingRule,
     "sla_credit": SlaCreditRule,
+    "revenue_share": RevenueShareRule,
+    "partner_charge": PartnerChargeRule,
 }
 
 
