@@ -257,6 +257,32 @@ def test_order_is_completed_acknowledged_and_announced(version: int, listener: A
     assert client.get(f"{ORDER.format(v=version)}/productOrder/{order['id']}").json() == order
 
 
+@pytest.mark.parametrize("version", [4, 5])
+def test_an_order_touching_a_partner_product_exposes_its_partner_orders(version: int, client: TestClient) -> None:
+    base = ORDER.format(v=version)
+    response = client.post(f"{base}/productOrder", params={"asOf": AS_OF},
+                           json={"productOrderItem": [{"id": "1", **DOWNGRADE[0]}],
+                                 "relatedParty": [{"id": "alice", "role": "customer"}]})
+    order = response.json()
+    _valid(order, "TMF622", version, "ProductOrder")
+    partners = client.get(f"{base}/productOrder/{order['id']}/partnerOrder")
+    assert partners.status_code == 200
+    [partner] = partners.json()  # StreamMax's removal of F-4, and nothing else
+    _valid(partner, "TMF622", version, "ProductOrder_Create" if version == 4 else "ProductOrder_FVO")
+    reference = order["externalId"] if version == 4 else order["externalId"][0]["id"]
+    external = partner["externalId"] if version == 4 else partner["externalId"][0]["id"]
+    assert reference.startswith("odedelta-") and external == f"{reference}:org-streammax"
+    assert [(i["action"], i["product"]["id"]) for i in partner["productOrderItem"]] == [("delete", "F-4")]
+    served = {i["id"] for i in order["productOrderItem"]}
+    assert {i["id"] for i in partner["productOrderItem"]} <= served  # each partner item is its customer item
+    # an order with no partner item has none, and no externalId; an unknown order is a 404
+    mobile = client.post(f"{base}/productOrder", params={"asOf": AS_OF}, json={"productOrderItem": [
+        {"id": "1", "action": "modify", "product": {"id": "A-1"}, "productOffering": {"id": "po-mobile-l"}}],
+        "relatedParty": [{"id": "alice", "role": "customer"}]}).json()
+    assert "externalId" not in mobile and client.get(f"{base}/productOrder/{mobile['id']}/partnerOrder").json() == []
+    assert client.get(f"{base}/productOrder/999/partnerOrder").status_code == 404
+
+
 def test_hub_refuses_a_listener_off_loopback(client: TestClient) -> None:
     response = client.post(f"{ORDER.format(v=4)}/hub", json={"callback": "http://example.com/listener"})
     assert response.status_code == 422

@@ -38,6 +38,7 @@ from odedelta.model.catalog import Document
 from odedelta.model.jsonio import dumps, iso, plain
 from odedelta.model.source import parse_text
 from odedelta.outputs.describe import customer, summary
+from odedelta.outputs.partner_orders import customer_order, partner_items, partner_orders
 
 
 def catalog_from_documents(documents: list[Document]) -> Catalog:
@@ -72,12 +73,15 @@ __all__ = [
     "TerminateProduct",
     "catalog_from_documents",
     "customer",
+    "customer_order",
     "dumps",
     "inventory_from_products",
     "iso",
     "load_catalog",
     "load_rules",
     "parse_text",
+    "partner_items",
+    "partner_orders",
     "plain",
     "summary",
     "to_tmf622",

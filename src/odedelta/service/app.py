@@ -40,6 +40,7 @@ from odedelta.service._core import (
     Rulebook,
     iso,
     load_rules,
+    partner_orders,
 )
 from odedelta.service.encode import dumps
 from odedelta.service.sources import CatalogSource, InventorySource, SourceError
@@ -522,6 +523,8 @@ def _routes(app: FastAPI, service: Service) -> None:
             order, text = store.add("productOrder", version, lambda ident: docs.product_order(
                 result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now),
                 {"intent": intent.to_json(), "asOf": iso(moment)})
+            store.put("partnerOrders", version, order["id"],
+                      {"partnerOrder": partner_orders(result, version) if result is not None else []}, {})
             tasks = BackgroundTasks()
             events = [("ProductOrderCreateEvent", order)]
             if order["state"] == "rejected":
@@ -541,6 +544,15 @@ def _routes(app: FastAPI, service: Service) -> None:
                  responses=_doc_response(200, "ProductOrder", ["id", "state"]))
         async def get_order(id: str, fields: str | None = None) -> Response:
             return fetched("productOrder", version, id, fields)
+
+        @app.get(base + "/productOrder/{id}/partnerOrder", tags=[tag], summary="listPartnerOrder (odedelta)",
+                 operation_id=f"odedelta_TMF622v{version}_listPartnerOrder", responses=_error_responses())
+        async def get_partner_orders(id: str) -> Response:
+            """The partner orders of a customer order: one TMF622 ProductOrder per supplier whose items the change
+            touches, linked by ``externalId`` (an odedelta extension; the reseller sends them to its suppliers)."""
+            stored("productOrder", version, id)
+            found = store.get("partnerOrders", id, version)
+            return _json(found[0]["partnerOrder"] if found is not None else [])
 
         @app.post(base + "/hub", tags=[tag], summary="registerListener", status_code=201,
                   operation_id=f"TMF622v{version}_registerListener", openapi_extra=_HUB_BODY,

@@ -23,7 +23,9 @@ from odedelta.service._core import (
     RequestError,
     TerminateProduct,
     customer,
+    customer_order,
     iso,
+    partner_items,
     summary,
     to_tmf622,
     to_tmf679,
@@ -405,7 +407,8 @@ def product_order(result: ChangeResult | None, refusal: str | None, intent: Inte
     v5 = version == 5
     head: dict[str, Any] = {"id": order_id, "href": href}
     if result is not None:
-        order = to_tmf622(result, version)
+        # with partner items: the externalId its partner orders refer to (…/productOrder/{id}/partnerOrder)
+        order = customer_order(result, version) if partner_items(result) else to_tmf622(result, version)
         state = "acknowledged"
         for item in order["productOrderItem"]:
             item["state"] = state
