@@ -38,7 +38,7 @@ def test_each_never_firing_rule_is_refused_at_its_token(demo: odedelta.Catalog) 
          "did you mean 'po-streaming-vas'?"),
         (35, 12, "unknown promotion 'promo-x' (compared with promotion.lost): no such id in the catalog", None),
         (41, 12, "fee rules never see item.* facts (item.action is there for penalty, recommendation, "
-                 "promotion_loss, sla_credit rules): this rule could never fire", None),
+                 "promotion_loss, sla_credit, revenue_share, partner_charge rules): this rule could never fire", None),
         (47, 12, "renewal rules never see target.* facts (target.offering is there for eligibility, migration, "
                  "compatibility, penalty, fee, discount, recommendation, promotion_loss, timing rules): this rule "
                  "could never fire", None),
@@ -144,7 +144,7 @@ def test_a_fixed_penalty_without_amount_and_a_bounded_waiver(demo: odedelta.Cata
 
 def test_the_demo_rules_pass_every_new_check(demo: odedelta.Catalog) -> None:
     book = load_rules(Path(__file__).resolve().parent.parent / "rules", demo)
-    assert len(book.rules) == 17
+    assert len(book.rules) == 22
 
 
 def test_generated_rules_read_only_facts_their_kind_sees() -> None:
@@ -175,7 +175,7 @@ def test_check_format_json_lists_problems_as_objects(capsys: pytest.CaptureFixtu
     assert main(["check", str(DEMO), str(Path(__file__).resolve().parent.parent / "rules"), "--format",
                  "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["ok"] is True and data["problems"] == [] and data["checked"][1]["rules"] == 17
+    assert data["ok"] is True and data["problems"] == [] and data["checked"][1]["rules"] == 22
     with pytest.raises(SystemExit) as usage:  # a wrong command line: 2
         main(["check", str(DEMO), "--format", "yaml"])
     assert usage.value.code == 2
@@ -194,7 +194,8 @@ def test_a_rule_with_a_wrong_effect_still_has_its_condition_checked(demo: odedel
                                        then='{name: F, amount: "5 EUR"}'))
     assert [(line, col, text.split(":")[0]) for line, col, text, _ in found] == [
         (6, 21, "amount '5 EUR'"), (5, 12, "fee rules never see item.* facts (item.offering is there for penalty, "
-                                           "recommendation, promotion_loss, sla_credit rules)")]
+                                           "recommendation, promotion_loss, sla_credit, revenue_share, "
+                                           "partner_charge rules)")]
 
 
 @pytest.mark.parametrize(("kind", "then", "column", "message", "suggestion"), [

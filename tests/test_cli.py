@@ -143,7 +143,7 @@ def test_check_writes_json(capsys: pytest.CaptureFixture[str]) -> None:
             {"file": str(DEMO), "kind": "catalog",
              "counts": {"productOffering": 51, "productSpecification": 23, "productOfferingPrice": 58, "category": 8,
                         "promotion": 5}},
-            {"file": str(rules), "kind": "rules", "rules": 17, "executor": "reference"},
+            {"file": str(rules), "kind": "rules", "rules": 22, "executor": "reference"},
             {"file": str(bob), "kind": "inventory", "products": 4},
         ],
         "problems": [],

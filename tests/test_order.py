@@ -59,7 +59,7 @@ def test_scenario_orders_match_their_golden_files(scenario_results: list[tuple[s
         elif not golden.exists() or golden.read_text() != text:
             stale.append(golden.name)
     assert stale == [], "orders changed: review them, then rerun with UPDATE_GOLDEN=1"
-    assert len(scenario_results) == 34
+    assert len(scenario_results) == 41
 
 
 @pytest.mark.parametrize("version", [4, 5])

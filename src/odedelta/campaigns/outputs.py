@@ -94,11 +94,9 @@ def _sorted(counter: Counter[str]) -> dict[str, int]:
 
 
 def customer_key(row: Row) -> tuple[str, int]:
+    """Rows sort by customer, then position in the input; a customer's item rows and orders keep the order the
+    worker gave them (requests in turn, items in delta order): the sorts and the merge are stable."""
     return row["customer"], row["index"]
-
-
-def item_key(row: Row) -> tuple[str, int, int, str]:
-    return row["customer"], row["index"], row["request"], row["item"]
 
 
 def order_key(order: tuple[str, int, str]) -> tuple[str, int]:
@@ -110,7 +108,7 @@ class Collected:
 
     def __init__(self, directory: Path, budget: int) -> None:
         self.customers = Runs(directory, "customers", customer_key)
-        self.items = Runs(directory, "items", item_key)
+        self.items = Runs(directory, "items", customer_key)
         self.orders = Runs(directory, "orders", order_key)
         self.budget, self.held = budget, 0
 

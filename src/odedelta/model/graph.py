@@ -271,6 +271,13 @@ class InventoryGraph:
         return [p for p in order if not self.parents(p)]
 
     def bundle_cycles(self) -> list[list[str]]:
+        nodes = list(self.g.nodes)
+        # one parent at most: the roots' subtrees cover every product exactly when there is no cycle (a cycle's
+        # products each have their one parent inside it, so no root reaches them) — the common case, checked
+        # without building a graph
+        if all(len(self.parents(n)) <= 1 for n in nodes) and sum(
+                len(self.subtree(root)) for root in self.roots(nodes)) == len(nodes):
+            return []
         bundles: nx.DiGraph[str] = nx.DiGraph(
             (s, d) for s, d, data in self.g.edges(data=True) if data["kind"] == "bundles")
         return sorted(_rotate_smallest_first(list(c)) for c in nx.simple_cycles(bundles))

@@ -14,6 +14,7 @@ has 3 months remaining).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -364,14 +365,35 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
     return facts
 
 
+@functools.lru_cache(maxsize=64)
+def _paths(used: frozenset[str]) -> tuple[tuple[str, ...], ...]:
+    """The paths of the facts (other than free attributes) some rule reads, in a stable order."""
+    return tuple(tuple(name.split(".")) for name in sorted(used) if not name.startswith(OPEN_PREFIXES))
+
+
 def engine_facts(facts: Facts, context: Context, used: frozenset[str],
                  attribute_types: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The nested dict both executors read: dates as day numbers, absent facts left out and listed in
-    ``_absent`` (only those some rule reads), no empty lists. Only the free attributes some rule reads are copied,
+    """The nested dict both executors read: only the facts some rule reads, dates as day numbers, absent facts
+    left out and listed in ``_absent``, no empty lists. Only the free attributes some rule reads are copied,
     each read as the type the rules give it (:func:`odedelta.model.callers.as_type`)."""
-    sections = {name.split(".", 1)[0] for name in used}  # what no rule reads is not sent (durable-rules encodes it)
-    data = _clean(facts.model_dump(include=sections & set(Facts.model_fields))) or {}
-    if context.attributes and "customer" in sections:
+    data: dict[str, Any] = {}
+    for path in _paths(used):
+        value: Any = facts
+        for part in path:
+            value = getattr(value, part, None)
+            if value is None:
+                break
+        if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
+            value = value.model_dump()
+        if isinstance(value, _NESTED):
+            value = _clean(value)
+        if value is None:
+            continue
+        section = data
+        for part in path[:-1]:
+            section = section.setdefault(part, {})
+        section[path[-1]] = value
+    if context.attributes and any(name.startswith("customer.attributes.") for name in used):
         attributes = {}
         for name in used:
             key = name.removeprefix("customer.attributes.")
