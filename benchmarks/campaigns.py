@@ -11,7 +11,9 @@ process so that its peak memory is its own:
 * ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes;
 * ``dask 2``: the same on a dask.distributed LocalCluster of 2 worker processes.
 
-Campaign times are wall clock for the whole run: starting the workers, reading the catalog and rules in each,
+The driver's peak memory (``local``/``dask``: the process that reads, sorts and writes) is its own column: it holds
+at most ``budget`` customers' rows (default 20,000) and merges sorted runs from disk. Campaign times are wall clock
+for the whole run: starting the workers, reading the catalog and rules in each,
 sorting and writing summary.json and the Parquet files. Scaling is the rate over the rate of ``local 1``. The
 per-customer cost is processor time (user + system, the driver's and the workers') per customer, compared with
 ``engine only`` and with ``loop``: unlike wall time it does not depend on what else the machine runs.
@@ -126,15 +128,17 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{args.customers:,} customers, {os.cpu_count()} cores (load average at the end: {load}); "
           f"{FROM} -> {TO} under rules/\n")
+    (args.out / f"rows-{args.customers}.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print("| mode | wall s | customers/s | scaling vs local 1 | CPU ms/customer | vs engine only | vs loop "
-          "| peak MiB per worker |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| peak MiB per worker | peak MiB driver |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         mode = str(row["mode"])
         scaling = f"{rates[mode] / one:.2f}x" if one else ""
         ratios = [f"{cost[mode] / cost[base]:.2f}" if base in cost else "" for base in ("engine only", "loop")]
+        driver = f"{row['peak_driver_mib']:.0f}" if "peak_driver_mib" in row else "—"
         print(f"| {mode} | {row['seconds']:.1f} | {rates[mode]:,.0f} | {scaling} | {cost[mode]:.2f} | "
-              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} |")
+              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} |")
 
 
 if __name__ == "__main__":

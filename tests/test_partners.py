@@ -309,6 +309,9 @@ def test_settlement_rules_share_revenue_and_charge_between_the_partners(
     assert lines(kids) == [("org-streamco", "wholesale_after", "3.50 EUR", "rule:streamco-kids-revenue-share"),
                            ("org-streamco", "revenue_share", "1.50 EUR", "rule:streamco-kids-revenue-share"),
                            ("org-streamco", "credit", "3.50 EUR", "rule:streamco-welcome-credit")]
+    assert settlement_lines(kids, rules)[0].explanation == (
+        "StreamCo Kids [NEW-1]: 3.50 EUR per month to StreamCo after the change (StreamCo Kids revenue share: 70% of "
+        "the 5.00 EUR the customer pays; rule:streamco-kids-revenue-share)")
     assert settlement_lines(kids, rules)[2].explanation == (
         "StreamCo welcome credit: StreamCo pays the reseller 3.50 EUR (100% of 3.50 EUR per month) for StreamCo Kids "
         "[NEW-1] (rule:streamco-welcome-credit)")

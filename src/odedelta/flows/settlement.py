@@ -101,8 +101,10 @@ class _Settlement:
         entry = (consequences.before if side == "before" else consequences.after).products.get(item.product_id)
         return entry.net.rounded() if entry is not None and entry.net is not None else None
 
-    def monthly(self, item: DeltaItem, supplier: Supplier, offering: str, side: str) -> tuple[Money, str] | None:
-        """What the supplier is paid per month for the product on one side of the change, and the source."""
+    def monthly(self, item: DeltaItem, supplier: Supplier, offering: str,
+                side: str) -> tuple[Money, str, str] | None:
+        """What the supplier is paid per month for the product on one side of the change, its source and how it
+        was worked out."""
         retail = self.retail(item, side)
         prices = [p for p in wholesale_prices(self.catalog, offering, self.as_of) if p.kind == RECURRING]
         wholesale = _sum([p.amount for p in prices])
@@ -113,11 +115,11 @@ class _Settlement:
                 effect: RevenueShareEffect = rule.model.then  # type: ignore[attr-defined]
                 share = _amount(effect.supplier_share, retail, retail.currency)
                 assert share is not None
-                return share, f"rule:{rule.id}"
+                return share, f"rule:{rule.id}", (f" ({effect.name}: {effect.supplier_share.strip()} of the "
+                                                  f"{retail} the customer pays; rule:{rule.id})")
         if wholesale is None:
             return None
-        return wholesale, f"catalog:{prices[0].pop_id}" if len(prices) == 1 else \
-            "catalog:" + ",".join(p.pop_id for p in prices)
+        return wholesale, "catalog:" + ",".join(p.pop_id for p in prices), " (wholesale price)"
 
     def add(self, supplier: Supplier, item: DeltaItem, kind: str, amount: Money, text: str, source: str) -> None:
         self.lines.append(SettlementLine(supplier, item.id, item.product_id, kind, amount.rounded(), text, source))
@@ -133,13 +135,13 @@ class _Settlement:
             if paid is not None:
                 self.add(before_supplier, item, "wholesale_before", paid[0], f"{catalog.name_of(before_offering)} "
                          f"[{item.product_id}]: {paid[0].rounded()} per month to {before_supplier.name} before the "
-                         "change", paid[1])
+                         f"change{paid[2]}", paid[1])
         if after_supplier is not None:
             paid = self.monthly(item, after_supplier, item.offering_id, "after")
             if paid is not None:
                 after, source = paid[0].rounded(), paid[1]
                 self.add(after_supplier, item, "wholesale_after", after, f"{name} [{item.product_id}]: {after} per "
-                         f"month to {after_supplier.name} after the change", source)
+                         f"month to {after_supplier.name} after the change{paid[2]}", source)
                 retail = self.retail(item, "after")
                 if retail is not None:
                     self.add(after_supplier, item, "revenue_share", retail - after, f"{name} [{item.product_id}]: "
