@@ -350,7 +350,7 @@ def test_settlement_rules_are_checked_when_they_load(demo: odedelta.Catalog, tmp
     text = str(caught.value)
     assert "settlement.yaml:5:12: revenue_share rules never see sla.* facts" in text
     assert "settlement.yaml:10:12: partner_charge rules never see settlement.side (only revenue_share rules do)" in text
-    assert "settlement.yaml:15:25: supplier_share '3.00' does not have the expected form" in text
+    assert "settlement.yaml:15:25: supplier_share '3.00' is not a percentage — write e.g. '70%'" in text
     assert "settlement.yaml:19:42: payer cannot be 'customer': it is one of 'reseller', 'supplier'" in text
 
 
@@ -397,7 +397,8 @@ def test_sla_credit_rules_are_checked_when_they_load(demo: odedelta.Catalog, tmp
         odedelta.load_rules(tmp_path / "sla.yaml", demo)
     text = str(caught.value)
     assert "unknown fact 'sla.measure' — did you mean 'sla.measured'?" in text
-    assert "$.rules[1].then.credit" in text
+    assert "credit 'ten percent' is neither a percentage nor an amount — write e.g. '10%' or '2.00' " \
+        "@ $.rules[1].then.credit" in text
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -49,6 +49,11 @@ def plain_words(error: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str
             return f"value {shown} is neither a percentage nor an amount", "write '5%' or '3.00'"
         if name == "id":
             return f"id {shown} begins or ends with a space", "remove the spaces"
+        pattern = str(ctx.get("pattern", ""))
+        if pattern.endswith("%?\\s*$"):  # a percentage or an amount (the rule language's shares and amounts)
+            return f"{name} {shown} is neither a percentage nor an amount", "write e.g. '10%' or '2.00'"
+        if pattern.endswith("%\\s*$"):  # a percentage only
+            return f"{name} {shown} is not a percentage", "write e.g. '70%'"
         return f"{name} {shown} does not have the expected form", None
     if kind == "string_too_short":
         return f"{name} is empty", "write one (text)"
