@@ -306,6 +306,24 @@ def test_bad_campaign_options_are_one_line_errors(base: Path, tmp_path: Path) ->
         run(DEMO, base, DOWNGRADE, as_of=datetime(2026, 3, 1), out=tmp_path)
 
 
+def test_a_script_without_a_main_guard_gets_a_sentence_not_a_broken_pool(base: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "campaign.py"
+    script.write_text(  # the local engine's workers import the main module: without the guard they run it again
+        "from datetime import UTC, datetime\n"
+        "from odedelta.campaigns import ChangeOffering, CampaignError, run\n"
+        "try:\n"
+        f"    run({str(DEMO)!r}, {str(base)!r}, ChangeOffering('po-mobile-l', 'po-mobile-s'),\n"
+        f"        as_of=datetime(2026, 3, 1, tzinfo=UTC), out={str(tmp_path / 'out')!r}, workers=1)\n"
+        "except CampaignError as exc:\n"
+        "    print('CampaignError:', exc)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "CampaignError: a worker process stopped before finishing its partition" in done.stdout
+    assert "if __name__ == '__main__':" in done.stdout
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

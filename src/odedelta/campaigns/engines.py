@@ -12,6 +12,8 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import BaseContext
 
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record
@@ -64,6 +66,17 @@ def _local(campaign: Campaign, chunks: Iterator[list[Record]], workers: int,
            progress: Progress | None, sink: Callable[[Partition], None]) -> None:
     # spawn, not fork: forking a process that runs threads (a Dask client, a test runner's) is unsafe
     context = multiprocessing.get_context("spawn")
+    try:
+        _pool(campaign, chunks, workers, progress, sink, context)
+    except BrokenProcessPool:
+        raise CampaignError(
+            "a worker process stopped before finishing its partition (killed, out of memory, or started from a "
+            "script whose campaign is not under `if __name__ == '__main__':` — the local engine starts its "
+            "workers by importing the main module)") from None
+
+
+def _pool(campaign: Campaign, chunks: Iterator[list[Record]], workers: int, progress: Progress | None,
+          sink: Callable[[Partition], None], context: BaseContext) -> None:
     with ProcessPoolExecutor(workers, mp_context=context, initializer=warm, initargs=(campaign,)) as pool:
         running: dict[Future[Partition], int] = {}
         for chunk in itertools.chain(chunks, [None]):
