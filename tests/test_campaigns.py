@@ -103,7 +103,7 @@ def test_a_driver_over_its_budget_sorts_runs_on_disk_and_writes_the_same_bytes(
     small = run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path, rules=RULES, orders=True, workers=0,
                 partition_size=5, budget=9)
     _same_files(reference, tmp_path)
-    # 244 customers, 9 a run: 28 runs of each of the three streams, and a merge of every 4
+    # 244 customers, 9 a run: 28 runs of each of the three streams, the two smaller merged whenever there are 4
     assert len(spilled) > 3 * 28
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # the scratch runs are gone
     assert small.summary == result.summary and small.customers == result.customers
@@ -302,6 +302,9 @@ def test_bad_campaign_options_are_one_line_errors(base: Path, tmp_path: Path) ->
         run(DEMO, tmp_path / "nowhere", DOWNGRADE, as_of=AS_OF, out=tmp_path)
     with pytest.raises(CampaignError, match="engine 'spark'"):
         run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path, engine="spark")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CampaignError, match="the output directory is a file"):
+        run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path / "a-file", budget=1, workers=0)
     with pytest.raises(CampaignError, match="time zone"):
         run(DEMO, base, DOWNGRADE, as_of=datetime(2026, 3, 1), out=tmp_path)
 

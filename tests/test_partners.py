@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import odedelta
 from odedelta.adapters.scenario import ORDER_SCHEMAS
-from odedelta.outputs.partner_orders import supplier_actions
+from odedelta.flows.settlement import supplier_actions
 from odedelta.outputs.rollup import ENDED, ITEM_TRANSITIONS, ORDER_STATE, RANK, order_state, roll_up
 from odedelta.outputs.schemas import validation_errors
 from odedelta.partners import customer_order, partner_orders
@@ -285,7 +285,7 @@ def test_s10_settlement_of_the_streammax_removal_and_of_a_streamco_pass(
     added = odedelta.Engine(demo).change(inventories["alice"], odedelta.AddOffering(offering="streamco-po-sports-pass"),
                                          as_of=AS_OF)
     assert [(line.supplier.id, line.kind, str(line.amount)) for line in settlement_lines(added)] == [
-        ("org-streamco", "wholesale_after", "12.00 EUR"), ("org-streamco", "revenue_share", "3.00 EUR"),
+        ("org-streamco", "wholesale_after", "12.00 EUR"), ("org-streamco", "reseller_margin", "3.00 EUR"),
         ("org-streamco", "one_time", "5.00 EUR")]
     [order] = partner_orders(added, 5)
     assert [p["price"]["taxIncludedAmount"]["value"] for p in order["orderTotalPrice"]] == [Decimal("12.00"),
@@ -307,7 +307,7 @@ def test_settlement_rules_share_revenue_and_charge_between_the_partners(
     kids = engine.change(inventories["alice"], odedelta.AddOffering(offering="streamco-po-kids"), as_of=AS_OF)
     # StreamCo Kids retails at 5.00 with a 4.00 wholesale price, but the rule pays StreamCo 70 % of the retail price
     assert lines(kids) == [("org-streamco", "wholesale_after", "3.50 EUR", "rule:streamco-kids-revenue-share"),
-                           ("org-streamco", "revenue_share", "1.50 EUR", "rule:streamco-kids-revenue-share"),
+                           ("org-streamco", "reseller_margin", "1.50 EUR", "rule:streamco-kids-revenue-share"),
                            ("org-streamco", "credit", "3.50 EUR", "rule:streamco-welcome-credit")]
     assert settlement_lines(kids, rules)[0].explanation == (
         "StreamCo Kids [NEW-1]: 3.50 EUR per month to StreamCo after the change (StreamCo Kids revenue share: 70% of "
@@ -317,7 +317,7 @@ def test_settlement_rules_share_revenue_and_charge_between_the_partners(
         "[NEW-1] (rule:streamco-welcome-credit)")
     # without the rules, the catalog's wholesale price
     assert [(line.kind, str(line.amount)) for line in settlement_lines(kids)] == [
-        ("wholesale_after", "4.00 EUR"), ("revenue_share", "1.00 EUR")]
+        ("wholesale_after", "4.00 EUR"), ("reseller_margin", "1.00 EUR")]
     # ending the Kids subscription again: the rule judges the installed product too (side before)
     after = kids.projected_inventory()
     ended = engine.change(after, odedelta.TerminateProduct(product="NEW-1"), as_of=AS_OF)
@@ -470,6 +470,105 @@ def test_a_product_moving_between_suppliers_is_a_delete_at_one_and_an_add_at_the
     assert [(e["id"], e["action"], e["productOffering"]["id"], e["product"].get("id")) for e in
             x["productOrderItem"] + y["productOrderItem"]] == [("1", "delete", "po-x", "P-1"),
                                                               ("1", "add", "po-y", None)]
+
+
+MOVE_RULES = """rules:
+  - id: leave-x
+    kind: partner_charge
+    description: X charges for a subscription it ends
+    when: "settlement.supplier == 'org-x' and item.action == 'delete'"
+    then: {name: X deactivation, amount: '2.00'}
+  - id: join-y
+    kind: partner_charge
+    description: Y charges one month of its wholesale price, the catalog's, for a new subscription
+    when: "settlement.supplier == 'org-y' and item.action == 'add' and settlement.wholesale == 4"
+    then: {name: Y activation, amount: '100%'}
+  - id: modify-anywhere
+    kind: partner_charge
+    description: a change at the same supplier (never here)
+    when: "item.action == 'modify'"
+    then: {name: Change, amount: '1.00'}
+  - id: y-share
+    kind: revenue_share
+    description: Y is paid half of what the customer pays
+    when: "settlement.supplier == 'org-y'"
+    then: {name: Y share, supplier_share: '50%'}
+  - id: business-sla
+    kind: sla_credit
+    description: business customers get a credit under 99.9 %
+    when: "customer.segment == 'business' and sla.measured < 99.9"
+    then: {name: Business credit, credit: '20%', recharge: '50%', message: sorry}
+"""
+
+
+def _two_suppliers(y_name: str = "ORG-Y", same_id: bool = False) -> odedelta.Catalog:
+    def spec(sid: str, supplier: str, name: str) -> dict[str, Any]:
+        return {"id": sid, "@type": "ProductSpecification",
+                "relatedParty": [{"id": supplier, "name": name, "role": "supplier"}]}
+
+    def price(pid: str, amount: float, relation: str | None = None) -> dict[str, Any]:
+        pop: dict[str, Any] = {"id": pid, "@type": "ProductOfferingPrice", "priceType": "recurring",
+                               "recurringChargePeriodType": "month",
+                               "price": {"unit": "EUR", "value": amount}}
+        if relation:
+            pop["popRelationship"] = [{"id": relation, "relationshipType": "wholesale"}]
+        return pop
+
+    return odedelta.Catalog.from_documents([Document("c", [
+        spec("ps-x", "org-x", "ORG-X"), spec("ps-y", "org-x" if same_id else "org-y", y_name),
+        price("pop-x", 10.0, "pop-x-w"), price("pop-x-w", 6.0),
+        price("pop-y", 12.0, "pop-y-w"), price("pop-y-w", 4.0),
+        {"id": "po-x", "@type": "ProductOffering", "productSpecification": {"id": "ps-x"},
+         "productOfferingPrice": [{"id": "pop-x"}],
+         "productOfferingRelationship": [{"id": "po-y", "relationshipType": "migratesTo"}]},
+        {"id": "po-y", "@type": "ProductOffering", "productSpecification": {"id": "ps-y"},
+         "productOfferingPrice": [{"id": "pop-y"}]},
+    ])])
+
+
+def test_settlement_follows_what_each_supplier_is_asked(tmp_path: Path) -> None:
+    (tmp_path / "move.yaml").write_text(MOVE_RULES)
+    catalog = _two_suppliers()
+    rules = odedelta.load_rules(tmp_path / "move.yaml", catalog)
+    inventory = odedelta.Inventory.from_document(catalog, [
+        {"id": "P-1", "productOffering": {"id": "po-x"}}, {"id": "Q-1", "productOffering": {"id": "po-y"}}])
+    engine = odedelta.Engine(catalog, rules)
+    moved = engine.change(inventory, odedelta.ChangeOffer(product="P-1", to="po-y"), as_of=AS_OF)
+    # the product leaves X (a delete there: X's deactivation charge) and joins Y (an add there: Y's activation,
+    # 100 % of the catalog's 4.00 wholesale... of Y's monthly pay, which the revenue share makes 6.00); Q-1, left
+    # alone, has no line at all; nothing is a "modify" at a supplier
+    assert [(x.supplier.id, x.product_id, x.kind, str(x.amount), x.source) for x in settlement_lines(moved, rules)] == [
+        ("org-x", "P-1", "wholesale_before", "6.00 EUR", "catalog:pop-x-w"),
+        ("org-y", "P-1", "wholesale_after", "6.00 EUR", "rule:y-share"),
+        ("org-y", "P-1", "reseller_margin", "6.00 EUR", "rule:y-share"),
+        ("org-x", "P-1", "charge", "2.00 EUR", "rule:leave-x"),
+        ("org-y", "P-1", "charge", "6.00 EUR", "rule:join-y")]
+    # the same supplier under another name on the other specification is the same supplier: a modify, no move
+    same = _two_suppliers(y_name="X Networks", same_id=True)
+    result = odedelta.Engine(same, odedelta.load_rules(tmp_path / "move.yaml", same)).change(
+        odedelta.Inventory.from_document(same, [{"id": "P-1", "productOffering": {"id": "po-x"}}]),
+        odedelta.ChangeOffer(product="P-1", to="po-y"), as_of=AS_OF)
+    [order] = partner_orders(result, 4)
+    assert [(e["id"], e["action"]) for e in order["productOrderItem"]] == [("1", "modify")]
+    assert [x.kind for x in settlement_lines(result, rules)] == ["wholesale_before", "wholesale_after",
+                                                                 "reseller_margin", "charge"]  # modify-anywhere
+
+
+def test_sla_credit_rules_see_the_customer(tmp_path: Path) -> None:
+    (tmp_path / "move.yaml").write_text(MOVE_RULES)
+    catalog = _two_suppliers()
+    rules = odedelta.load_rules(tmp_path / "move.yaml", catalog)
+    inventory = odedelta.Inventory.from_document(catalog, [{"id": "Q-1", "productOffering": {"id": "po-y"}}])
+
+    def month(segment: str | None, measured: str = "99.5") -> Any:
+        return sla_adjustment(rules, catalog, inventory, "Q-1", "availability", Decimal(measured), AS_OF,
+                              odedelta.Context(segment=segment))
+
+    found = month("business")
+    assert found is not None and (str(found.customer_credit), str(found.supplier_penalty)) == ("2.40 EUR", "1.20 EUR")
+    assert month("residential") is None
+    with pytest.raises(odedelta.RequestError, match="expected a number"):
+        month("business", "NaN")
 
 
 def test_the_settlement_and_an_sla_month_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -268,6 +268,43 @@ scenarios:
         capsys.readouterr().out
 
 
+def test_partner_keys_that_would_be_ignored_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, """\
+catalog: ..
+scenarios:
+  - name: an sla expectation on a change
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request: {change_offer: {product: F-1, to: po-fiber-300}}
+    expect: {sla: {credit: 1.00}}
+  - name: items expected of an sla month
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    sla: {product: F-4, metric: availability, measured: 90}
+    expect: {items: [{product: F-4}], partner_orders: []}
+  - name: own_state without a roll-up
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request: {change_offer: {product: F-1, to: po-fiber-300}}
+    own_state: held
+  - name: a state typo in an event
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request: {change_offer: {product: F-1, to: po-fiber-300}}
+    partner_events: [{supplier: org-streammax, state: complete}]
+""")
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out
+    for expected in [
+        "mine.yaml:3:5: expect.sla needs the scenario to ask sla",
+        "mine.yaml:8:5: an sla scenario expects sla only (found items, partner_orders)",
+        "mine.yaml:13:5: own_state is the reseller's items' state in a roll-up: it needs partner_events or "
+        "expect.rollup",
+        "mine.yaml:22:48: state cannot be 'complete': it is one of 'acknowledged'", "did you mean 'completed'?",
+    ]:
+        assert expected in out, expected
+
+
 def test_results_stream_and_junit_xml_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
     import xml.etree.ElementTree as ElementTree

@@ -271,7 +271,12 @@ def test_an_order_touching_a_partner_product_exposes_its_partner_orders(version:
     _valid(partner, "TMF622", version, "ProductOrder_Create" if version == 4 else "ProductOrder_FVO")
     reference = order["externalId"] if version == 4 else order["externalId"][0]["id"]
     external = partner["externalId"] if version == 4 else partner["externalId"][0]["id"]
-    assert reference.startswith("odedelta-") and external == f"{reference}:org-streammax"
+    assert reference.startswith("odedelta-") and reference.endswith(f"-{order['id']}")
+    assert external == f"{reference}:org-streammax"
+    again = client.post(f"{base}/productOrder", params={"asOf": AS_OF},  # the same change ordered again
+                        json={"productOrderItem": [{"id": "1", **DOWNGRADE[0]}],
+                              "relatedParty": [{"id": "alice", "role": "customer"}]}).json()
+    assert (again["externalId"] if version == 4 else again["externalId"][0]["id"]) != reference
     assert [(i["action"], i["product"]["id"]) for i in partner["productOrderItem"]] == [("delete", "F-4")]
     served = {i["id"] for i in order["productOrderItem"]}
     assert {i["id"] for i in partner["productOrderItem"]} <= served  # each partner item is its customer item

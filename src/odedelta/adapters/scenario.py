@@ -27,6 +27,7 @@ from odedelta.flows.result import ChangeResult, Refusal, TermNotice
 from odedelta.flows.settlement import (
     SettlementLine,
     SlaAdjustment,
+    partner_items,
     settlement_lines,
     settlement_rule_ids,
     sla_adjustment,
@@ -38,7 +39,7 @@ from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.plain import plain_words
 from odedelta.model.requests import REQUEST_TYPES, Context, Request
 from odedelta.model.source import parse_text, read_text, with_lines
-from odedelta.outputs.partner_orders import customer_order, partner_items, partner_orders
+from odedelta.outputs.partner_orders import customer_order, order_reference, partner_orders
 from odedelta.outputs.rollup import RollUp, roll_up
 from odedelta.outputs.schemas import validation_errors
 from odedelta.outputs.tmf622 import product_order
@@ -169,7 +170,8 @@ class ExpectedSettlement(_Strict):
     """One settlement line between the reseller and a supplier; only what is written is compared."""
 
     supplier: str | None = None
-    kind: Literal["wholesale_before", "wholesale_after", "revenue_share", "one_time", "charge", "credit"] | None = None
+    kind: Literal["wholesale_before", "wholesale_after", "reseller_margin", "one_time", "charge",
+                  "credit"] | None = None
     amount: Decimal | None = None
     product: str | None = None
     """The installed product, or the offering of an added one."""
@@ -217,7 +219,9 @@ class Expect(_Strict):
     only_listed_candidates: bool = False
     partner_orders: list[ExpectedPartnerOrder] | None = None
     """Listed exhaustively: one per supplier whose items the change touches ([]: none)."""
-    settlement: list[ExpectedSettlement] = Field(default_factory=list)
+    settlement: list[ExpectedSettlement] | None = None
+    only_listed_settlement: bool = False
+    """true: no settlement lines beyond those listed (``settlement: []`` with it: none at all)."""
     rollup: ExpectedRollUp | None = None
     sla: ExpectedSla | None = None
 
@@ -228,13 +232,18 @@ class Query(_Strict):
     product: str
 
 
+OrderState = Literal["acknowledged", "pending", "held", "inProgress", "assessingCancellation", "pendingCancellation",
+                     "completed", "failed", "cancelled", "rejected", "partial"]
+"""The states a supplier's TMF622 notification may report (``partial``: the order only, its items say more)."""
+
+
 class PartnerEvent(_Strict):
     """A supplier's notification about its partner order of the scenario's change (the runner writes the TMF622
     ProductOrderStateChangeEvent): the order's state, item states by product (or added offering), a message."""
 
     supplier: str
-    state: str | None = None
-    items: dict[str, str] = Field(default_factory=dict)
+    state: OrderState | None = None
+    items: dict[str, OrderState] = Field(default_factory=dict)
     message: str | None = None
     time: datetime | None = None
     event_id: str | None = None
@@ -270,8 +279,16 @@ class Scenario(_Strict):
         if len(asked) != 1:
             raise ValueError(f"a scenario asks one thing: request, qualify, term_notices or sla (found "
                              f"{', '.join(asked) or 'none'})")
-        if self.partner_events and self.request is None:
-            raise ValueError("partner_events are notifications about a change's partner orders: they need a request")
+        if (self.partner_events or "own_state" in self.model_fields_set) and self.request is None:
+            raise ValueError("partner_events and own_state are about a change's orders: they need a request")
+        if "own_state" in self.model_fields_set and not self.partner_events and self.expect.rollup is None:
+            raise ValueError("own_state is the reseller's items' state in a roll-up: it needs partner_events or "
+                             "expect.rollup")
+        asked_about = {key for key in self.expect.model_fields_set if key not in ("error", "only_listed_items")}
+        if self.sla is not None and asked_about - {"sla"}:
+            raise ValueError(f"an sla scenario expects sla only (found {', '.join(sorted(asked_about - {'sla'}))})")
+        if self.sla is None and self.expect.sla is not None:
+            raise ValueError("expect.sla needs the scenario to ask sla: {product, metric, measured}")
         if self.request is None:
             return self
         if len(self.request) != 1:
@@ -544,9 +561,9 @@ class Runner:
         lines = settlement_lines(result, engine.rules)
         outcome.rules.update(settlement_rule_ids(lines))
         outcome.failures.extend(compare_partner_orders(result, expect.partner_orders))
-        outcome.failures.extend(compare_settlement(result, lines, expect.settlement))
+        outcome.failures.extend(compare_settlement(result, lines, expect.settlement, expect.only_listed_settlement))
         if scenario.partner_events or expect.rollup is not None:
-            events = partner_events(result, partners[4], scenario.partner_events, outcome.failures)
+            events = partner_events(result, scenario.partner_events, outcome.failures)
             rolled = roll_up(customer_order(result, 4), partners[4], events, own_state=scenario.own_state)
             outcome.failures.extend(compare_rollup(result, rolled, expect.rollup))
         return outcome
@@ -594,8 +611,10 @@ def compare_partner_orders(result: ChangeResult, expected: list[ExpectedPartnerO
 
 
 def compare_settlement(result: ChangeResult, lines: Sequence[SettlementLine],
-                       expected: list[ExpectedSettlement]) -> list[str]:
-    failures = []
+                       expected: list[ExpectedSettlement] | None, only_listed: bool = False) -> list[str]:
+    failures: list[str] = []
+    if expected is None:
+        return failures
     items = {item.id: item for item in result.items}
     unclaimed = list(lines)
     for want in expected:
@@ -610,16 +629,19 @@ def compare_settlement(result: ChangeResult, lines: Sequence[SettlementLine],
             failures.append(f"settlement: expected a line {wanted}; got {shown}")
         else:
             unclaimed.remove(match)
+    if only_listed and unclaimed:
+        failures.append("settlement: unexpected lines " + "; ".join(
+            f"{x.kind} {x.amount.amount} {x.supplier.id} {_label(items[x.item_id])} ({x.source})" for x in unclaimed))
     return failures
 
 
-def partner_events(result: ChangeResult, partners: list[dict[str, Any]], events: list[PartnerEvent],
-                   failures: list[str]) -> list[dict[str, Any]]:
+def partner_events(result: ChangeResult, events: list[PartnerEvent], failures: list[str]) -> list[dict[str, Any]]:
     """The TMF622 v4 ProductOrderStateChangeEvents the scenario's partner events stand for."""
-    references = {str(o["externalId"]).rsplit(":", 1)[1]: str(o["externalId"]) for o in partners}
+    reference = order_reference(result)
     out = []
     for n, event in enumerate(events, 1):
-        order: dict[str, Any] = {"externalId": references.get(event.supplier, f"{event.supplier}:no-such-order")}
+        # the partner order's externalId (an event for a supplier with no order names the one it would have)
+        order: dict[str, Any] = {"externalId": f"{reference}:{event.supplier}"}
         if event.state is not None:
             order["state"] = event.state
         listed = []

@@ -104,15 +104,17 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
         raise CampaignError(f"budget {budget}: expected 1 customer or more")
     meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
     folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise CampaignError(f"{folder}: the output directory is a file (expected a directory, new or existing)")
+    try:  # before any work: a campaign that cannot write its files does not run
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CampaignError(f"{folder}: cannot create the output directory ({exc.strerror})") from None
     scratch = folder / SCRATCH
     rows = Collected(scratch, budget)
     try:
         execute(campaign, source, engine=engine, workers=workers, scheduler=scheduler,
                 partition_size=partition_size, progress=meter, sink=rows.add)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CampaignError(f"{folder}: cannot create the output directory ({exc.strerror})") from None
         summary = write(folder, campaign, rows)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

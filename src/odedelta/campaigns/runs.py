@@ -2,8 +2,10 @@
 
 Finished partitions are buffered until they hold ``budget`` customers; the buffer is then sorted and written to a
 run file (pickled chunks of rows) in a scratch directory. Reading merges the runs (and what is still buffered) in
-key order. At most ``FAN_IN`` runs are kept: beyond that they are merged into one, so the number of open files stays
-small for ten million customers too. A campaign under the budget never touches the disk.
+key order. At most ``FAN_IN`` runs are kept: when there are that many, the smaller half is merged into one run, so
+the number of open files stays small for ten million customers too and each row is rewritten a few times at most.
+Rows of one customer are always in one run and no two runs share a key, so the merge order is the key order. A
+campaign under the budget never touches the disk.
 """
 
 from __future__ import annotations
@@ -39,11 +41,12 @@ class Runs:
         self.buffer.sort(key=self.key)
         self.files.append(self._write(self.buffer))
         self.buffer = []
-        if len(self.files) >= FAN_IN:
-            merged = self._write(heapq.merge(*(_read(f) for f in self.files), key=self.key))
-            for file in self.files:
+        if len(self.files) >= FAN_IN:  # merge the smaller half into one: each row is rewritten O(log n) times
+            self.files.sort(key=lambda file: file.stat().st_size)
+            small, self.files = self.files[:FAN_IN // 2], self.files[FAN_IN // 2:]
+            self.files.append(self._write(heapq.merge(*(_read(f) for f in small), key=self.key)))
+            for file in small:
                 file.unlink()
-            self.files = [merged]
 
     def _write(self, rows: Iterable[Any]) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ The wholesale price is never part of the customer's bill; only settlement and pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from odedelta.model.catalog import Catalog
@@ -21,8 +21,10 @@ WHOLESALE = "wholesale"
 
 @dataclass(frozen=True)
 class Supplier:
+    """A supplier is its party id: the same id under two names is one supplier."""
+
     id: str
-    name: str
+    name: str = field(compare=False)
 
 
 def supplier_of(catalog: Catalog, offering_id: str | None) -> Supplier | None:

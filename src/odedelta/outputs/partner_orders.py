@@ -23,41 +23,18 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from odedelta.delta.items import Action, DeltaItem
+from odedelta.delta.items import DeltaItem
 from odedelta.flows.result import ChangeResult
-from odedelta.model.catalog import Catalog
+from odedelta.flows.settlement import partner_items, supplier_actions
 from odedelta.model.errors import RequestError
 from odedelta.model.jsonio import dumps
 from odedelta.model.money import Money
-from odedelta.model.partners import Supplier, supplier_of, wholesale_prices
+from odedelta.model.partners import wholesale_prices
 from odedelta.model.pricing import ONE_TIME, RECURRING
 from odedelta.outputs.tmf622 import order_price, order_total, product_order, typed
 
 OWNER = "odedelta"
 DEFAULT_RESELLER = ("reseller", "Reseller")
-
-
-
-def supplier_actions(catalog: Catalog, item: DeltaItem) -> list[tuple[Supplier, str]]:
-    """What each supplier must do for the item: (supplier, TMF622 action), none for ``noChange``."""
-    if item.action is Action.NO_CHANGE:
-        return []
-    after = supplier_of(catalog, item.offering_id)
-    if item.action is not Action.MODIFY:
-        return [(after, item.action.value)] if after else []
-    before = supplier_of(catalog, item.previous_offering_id or item.offering_id)
-    if before == after:
-        return [(after, "modify")] if after else []
-    return [(s, a) for s, a in ((before, "delete"), (after, "add")) if s is not None]
-
-
-def partner_items(result: ChangeResult) -> dict[str, list[tuple[DeltaItem, str]]]:
-    """The items each supplier must act on and the action it is asked, by supplier id, in delta order."""
-    out: dict[str, list[tuple[DeltaItem, str]]] = {}
-    for item in result.items:
-        for supplier, action in supplier_actions(result.catalog, item):
-            out.setdefault(supplier.id, []).append((item, action))
-    return out
 
 
 def order_reference(result: ChangeResult) -> str:
@@ -73,10 +50,11 @@ def _external(ids: list[str], v5: bool) -> Any:
             for i in ids]
 
 
-def customer_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
-    """``odedelta.to_tmf622`` with the ``externalId`` its partner orders refer to."""
+def customer_order(result: ChangeResult, version: int = 4, *, reference: str | None = None) -> dict[str, Any]:
+    """``odedelta.to_tmf622`` with the ``externalId`` its partner orders refer to (``reference``, by default
+    :func:`order_reference`; a system that can place the same change twice passes one per order)."""
     order = product_order(result, version)
-    return {"externalId": _external([order_reference(result)], version == 5), **order}
+    return {"externalId": _external([reference or order_reference(result)], version == 5), **order}
 
 
 def _party(party_id: str, name: str, role: str, v5: bool) -> dict[str, Any]:
@@ -112,15 +90,15 @@ def _total(kind: str, amount: Money, v5: bool) -> dict[str, Any]:
     return order_total("Wholesale " + ("per month" if kind == RECURRING else "one-time"), kind, amount, v5)
 
 
-def partner_orders(result: ChangeResult, version: int = 4, *,
-                   reseller: tuple[str, str] = DEFAULT_RESELLER) -> list[dict[str, Any]]:
+def partner_orders(result: ChangeResult, version: int = 4, *, reseller: tuple[str, str] = DEFAULT_RESELLER,
+                   reference: str | None = None) -> list[dict[str, Any]]:
     """One TMF622 order per supplier whose items the change touches, ordered by supplier id; ``reseller`` is the
-    buyer's (id, name)."""
+    buyer's (id, name), ``reference`` the customer order's (as :func:`customer_order` was given it)."""
     if version not in (4, 5):
         raise RequestError(f"TMF622 version must be 4 or 5, not {version!r}")
     v5 = version == 5
     customer = product_order(result, version)
-    reference = order_reference(result)
+    reference = reference or order_reference(result)
     by_id: Mapping[str, dict[str, Any]] = {entry["id"]: entry for entry in customer["productOrderItem"]}
     orders = []
     for supplier_id, items in sorted(partner_items(result).items()):

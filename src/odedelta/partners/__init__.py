@@ -2,14 +2,15 @@
 ``odedelta`` commands around partner orders. The pure computations live in the core (partner orders and the status
 roll-up in ``odedelta.outputs``, settlement and SLA credits in ``odedelta.flows``) and are re-exported here."""
 
-from odedelta.flows.settlement import SettlementLine, SlaAdjustment, settlement_lines, sla_adjustment
-from odedelta.outputs.partner_orders import (
-    customer_order,
-    order_reference,
+from odedelta.flows.settlement import (
+    SettlementLine,
+    SlaAdjustment,
     partner_items,
-    partner_orders,
+    settlement_lines,
+    sla_adjustment,
     supplier_actions,
 )
+from odedelta.outputs.partner_orders import customer_order, order_reference, partner_orders
 from odedelta.outputs.rollup import RollUp, roll_up
 from odedelta.partners.catalog_import import import_partner_catalog
 

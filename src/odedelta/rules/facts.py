@@ -328,19 +328,22 @@ def direction(catalog: Catalog, installed: str | None, target: str | None,
     return "upgrade" if difference > 0 else "downgrade"
 
 
+def customer_facts(inventory: Inventory, context: Context, as_of: dt.datetime) -> CustomerFacts:
+    """The customer's facts: segment, tenure (months since the oldest product started), top-level products."""
+    starts = [p.start_date for p in inventory.products.values() if p.start_date is not None]
+    return CustomerFacts(segment=context.segment,
+                         tenure_months=months_between(min(starts).date(), as_of.date()) if starts else None,
+                         products=len(inventory.roots()))
+
+
 def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | None, target_id: str | None,
                  as_of: dt.datetime, context: Context, kind: ChangeKind,
                  projected: list[str] | None = None) -> Facts:
     """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
     ``target_id`` the offering it goes to (None for a removal)."""
-    starts = [p.start_date for p in inventory.products.values() if p.start_date is not None]
     facts = Facts(
         as_of=as_of.date(),
-        customer=CustomerFacts(
-            segment=context.segment,
-            tenure_months=months_between(min(starts).date(), as_of.date()) if starts else None,
-            products=len(inventory.roots()),
-        ),
+        customer=customer_facts(inventory, context, as_of),
         change=ChangeFacts(kind=kind),
         projected=ProjectedFacts(offerings=sorted(set(projected or []))),
     )

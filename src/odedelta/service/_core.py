@@ -34,11 +34,12 @@ from odedelta import (
     to_tmf679,
 )
 from odedelta.adapters.files import SUFFIXES
+from odedelta.flows.settlement import partner_items
 from odedelta.model.catalog import Document
 from odedelta.model.jsonio import dumps, iso, plain
 from odedelta.model.source import parse_text
 from odedelta.outputs.describe import customer, summary
-from odedelta.outputs.partner_orders import customer_order, partner_items, partner_orders
+from odedelta.outputs.partner_orders import customer_order, order_reference, partner_orders
 
 
 def catalog_from_documents(documents: list[Document]) -> Catalog:
@@ -79,6 +80,7 @@ __all__ = [
     "iso",
     "load_catalog",
     "load_rules",
+    "order_reference",
     "parse_text",
     "partner_items",
     "partner_orders",

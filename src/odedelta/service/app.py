@@ -523,8 +523,9 @@ def _routes(app: FastAPI, service: Service) -> None:
             order, text = store.add("productOrder", version, lambda ident: docs.product_order(
                 result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now),
                 {"intent": intent.to_json(), "asOf": iso(moment)})
-            store.put("partnerOrders", version, order["id"],
-                      {"partnerOrder": partner_orders(result, version) if result is not None else []}, {})
+            store.put("partnerOrders", version, order["id"], {"partnerOrder": partner_orders(
+                result, version, reference=docs.partner_reference(result, order["id"])) if result is not None else []},
+                {})
             tasks = BackgroundTasks()
             events = [("ProductOrderCreateEvent", order)]
             if order["state"] == "rejected":
