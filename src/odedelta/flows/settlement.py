@@ -34,7 +34,7 @@ from odedelta.flows.result import ChangeResult
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
-from odedelta.model.money import Money
+from odedelta.model.money import Money, total
 from odedelta.model.partners import Supplier, supplier_of, wholesale_prices
 from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine
 from odedelta.model.requests import Context
@@ -80,15 +80,6 @@ def partner_items(result: ChangeResult) -> dict[str, list[tuple[DeltaItem, str]]
     return out
 
 
-def _sum(lines: Sequence[Money]) -> Money | None:
-    if not lines:
-        return None
-    out = lines[0].rounded()
-    for line in lines[1:]:
-        out = out + line.rounded()
-    return out
-
-
 def _amount(text: str, of: Money | None, currency: str | None = None) -> Money | None:
     """A rule's amount, rounded: 'N%' of ``of`` (None when there is nothing to take it of), or a plain amount in
     ``currency`` (``of``'s by default)."""
@@ -106,15 +97,21 @@ class _Settlement:
         self.result, self.rules = result, rules
         self.catalog, self.as_of = result.catalog, result.as_of
         self.lines: list[SettlementLine] = []
+        self._change: dict[str, Facts] = {}
+        self._paid: dict[tuple[str, str, str, str, str], tuple[Money, str, str] | None] = {}
 
     def facts(self, item: DeltaItem, action: str, supplier: Supplier, offering: str, retail: Money | None,
               wholesale: Money | None, side: str | None) -> Facts:
         """The facts of one partner item; ``action`` what the supplier is asked (a product moving between suppliers
         is a ``delete`` at the one it leaves and an ``add`` at the one it joins)."""
-        product = item.product_id if item.installed and item.product_id in self.result.inventory.products else None
-        target = None if item.action is Action.DELETE else item.offering_id
-        facts = change_facts(self.catalog, self.result.inventory, product_id=product, target_id=target,
-                             as_of=self.as_of, context=self.result.context, kind=self.result.kind)
+        if item.id not in self._change:  # the change's facts, once per item (only item.* and settlement.* differ)
+            product = item.product_id if item.installed and item.product_id in self.result.inventory.products \
+                else None
+            target = None if item.action is Action.DELETE else item.offering_id
+            self._change[item.id] = change_facts(self.catalog, self.result.inventory, product_id=product,
+                                                 target_id=target, as_of=self.as_of, context=self.result.context,
+                                                 kind=self.result.kind)
+        facts = self._change[item.id].model_copy()
         facts.item = ItemFacts(action=action, offering=offering, reasons=item.codes)  # type: ignore[arg-type]
         facts.settlement = SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
                                            wholesale=wholesale.amount if wholesale else None,
@@ -132,12 +129,21 @@ class _Settlement:
     def wholesale(self, offering: str) -> tuple[Money | None, list[PriceLine]]:
         """The catalog's wholesale price of the offering per month, and its price lines."""
         prices = [p for p in wholesale_prices(self.catalog, offering, self.as_of) if p.kind == RECURRING]
-        return _sum([p.amount for p in prices]), prices
+        if not prices:
+            return None, prices
+        return total((p.amount.rounded() for p in prices), prices[0].amount.currency), prices
 
     def monthly(self, item: DeltaItem, action: str, supplier: Supplier, offering: str,
                 side: str) -> tuple[Money, str, str] | None:
         """What the supplier is paid per month for the product on one side of the change, its source and how it
-        was worked out."""
+        was worked out (asked once: the lines and the charges both need it)."""
+        key = (item.id, action, supplier.id, offering, side)
+        if key not in self._paid:
+            self._paid[key] = self._monthly(item, action, supplier, offering, side)
+        return self._paid[key]
+
+    def _monthly(self, item: DeltaItem, action: str, supplier: Supplier, offering: str,
+                 side: str) -> tuple[Money, str, str] | None:
         retail = self.retail(item, side)
         wholesale, prices = self.wholesale(offering)
         if self.rules is not None and "revenue_share" in self.rules.kinds:
