@@ -40,6 +40,8 @@ from odedelta.service._core import (
     Rulebook,
     iso,
     load_rules,
+    order_reference,
+    partner_items,
     partner_orders,
 )
 from odedelta.service.encode import dumps
@@ -520,12 +522,14 @@ def _routes(app: FastAPI, service: Service) -> None:
                 result, refusal = service.change(intent, moment), None
             except NotEligible as exc:
                 result, refusal = None, str(exc)
+            # with partner items, the customer order names the reference its partner orders carry
+            reference = order_reference(result) if result is not None and partner_items(result) else None
             order, text = store.add("productOrder", version, lambda ident: docs.product_order(
-                result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now),
+                result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now, reference),
                 {"intent": intent.to_json(), "asOf": iso(moment)})
-            store.put("partnerOrders", version, order["id"], {"partnerOrder": partner_orders(
-                result, version, reference=docs.partner_reference(result, order["id"])) if result is not None else []},
-                {})
+            if result is not None and reference is not None:
+                partners = partner_orders(result, version, reference=docs.partner_reference(reference, order["id"]))
+                store.put("partnerOrders", version, order["id"], {"partnerOrder": partners}, {})
             tasks = BackgroundTasks()
             events = [("ProductOrderCreateEvent", order)]
             if order["state"] == "rejected":

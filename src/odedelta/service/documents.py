@@ -25,8 +25,6 @@ from odedelta.service._core import (
     customer,
     customer_order,
     iso,
-    order_reference,
-    partner_items,
     summary,
     to_tmf622,
     to_tmf679,
@@ -401,22 +399,22 @@ def intent_items(intent: Intent, version: int, kind: str) -> list[dict[str, Any]
     return items
 
 
-def partner_reference(result: ChangeResult, order_id: str) -> str:
-    """The externalId linking a service order to its partner orders: the change's reference and the order's id
-    (the same change ordered twice is two orders; each supplier must tell them apart)."""
-    return f"{order_reference(result)}-{order_id}"
+def partner_reference(change_reference: str, order_id: str) -> str:
+    """The externalId linking a service order to its partner orders: the change's reference (``order_reference``)
+    and the order's id (the same change ordered twice is two orders; each supplier must tell them apart)."""
+    return f"{change_reference}-{order_id}"
 
 
 def product_order(result: ChangeResult | None, refusal: str | None, intent: Intent, version: int, order_id: str,
-                  href: str, created: datetime) -> dict[str, Any]:
+                  href: str, created: datetime, change_reference: str | None = None) -> dict[str, Any]:
     """The TMF622 ProductOrder: the engine's completed order ``acknowledged``, or the stated items ``rejected`` with
-    the reasons as notes."""
+    the reasons as notes. ``change_reference``: the change has partner items, and this is its reference."""
     v5 = version == 5
     head: dict[str, Any] = {"id": order_id, "href": href}
     if result is not None:
         # with partner items: the externalId its partner orders refer to (…/productOrder/{id}/partnerOrder)
-        order = customer_order(result, version, reference=partner_reference(result, order_id)) \
-            if partner_items(result) else to_tmf622(result, version)
+        order = customer_order(result, version, reference=partner_reference(change_reference, order_id)) \
+            if change_reference is not None else to_tmf622(result, version)
         state = "acknowledged"
         for item in order["productOrderItem"]:
             item["state"] = state
