@@ -32,7 +32,6 @@ from odedelta.model.months import months_between, months_started
 from odedelta.model.pricing import RECURRING, catalog_prices
 from odedelta.model.requests import Context
 from odedelta.model.tmf import Product
-from odedelta.rules.executor import get
 from odedelta.rules.expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
 
 
@@ -369,9 +368,13 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
 
 
 @functools.lru_cache(maxsize=64)
-def _paths(used: frozenset[str]) -> tuple[tuple[str, ...], ...]:
-    """The paths of the facts (other than free attributes) some rule reads, in a stable order."""
-    return tuple(tuple(name.split(".")) for name in sorted(used) if not name.startswith(OPEN_PREFIXES))
+def _plan(used: frozenset[str]) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str], ...]]:
+    """What ``engine_facts`` reads for a rule book, worked out once: each fact's name and path, and each free
+    attribute's name and key, in a stable order."""
+    names = sorted(used)
+    return (tuple((name, tuple(name.split("."))) for name in names if not name.startswith(OPEN_PREFIXES)),
+            tuple((name, name.removeprefix("customer.attributes.")) for name in names
+                  if name.startswith("customer.attributes.")))
 
 
 def engine_facts(facts: Facts, context: Context, used: frozenset[str],
@@ -379,8 +382,10 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str],
     """The nested dict both executors read: only the facts some rule reads, dates as day numbers, absent facts
     left out and listed in ``_absent``, no empty lists. Only the free attributes some rule reads are copied,
     each read as the type the rules give it (:func:`odedelta.model.callers.as_type`)."""
+    paths, attribute_names = _plan(used)
     data: dict[str, Any] = {}
-    for path in _paths(used):
+    absent = []
+    for name, path in paths:
         value: Any = facts
         for part in path:
             value = getattr(value, part, None)
@@ -391,23 +396,25 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str],
         if isinstance(value, _NESTED):
             value = _clean(value)
         if value is None:
+            absent.append(name)
             continue
         section = data
         for part in path[:-1]:
             section = section.setdefault(part, {})
         section[path[-1]] = value
-    if context.attributes and any(name.startswith("customer.attributes.") for name in used):
-        attributes = {}
-        for name in used:
-            key = name.removeprefix("customer.attributes.")
-            if key != name and key in context.attributes:
+    attributes: dict[str, Any] = {}
+    if context.attributes:
+        for _name, key in attribute_names:
+            if key in context.attributes:
                 try:
                     attributes[key] = as_type(context.attributes[key], (attribute_types or {}).get(key))
                 except ValueError as exc:
                     raise RequestError(f"customer attribute {key}={context.attributes[key]!r}: {exc}") from None
+        attributes = _clean(attributes) or {}
         if attributes:
-            data.setdefault("customer", {})["attributes"] = _clean(attributes)
-    data[ABSENT] = sorted(name for name in used if get(data, name) is None) or ["-"]
+            data.setdefault("customer", {})["attributes"] = attributes
+    absent += [name for name, key in attribute_names if key not in attributes]
+    data[ABSENT] = sorted(absent) or ["-"]
     return data
 
 
