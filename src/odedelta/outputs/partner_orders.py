@@ -37,9 +37,10 @@ OWNER = "odedelta"
 DEFAULT_RESELLER = ("reseller", "Reseller")
 
 
-def order_reference(result: ChangeResult) -> str:
-    """The customer order's external id: derived from its v4 document, so the same change gives the same one."""
-    digest = hashlib.sha256(dumps(product_order(result, 4)).encode("utf-8")).hexdigest()
+def order_reference(result: ChangeResult, order: Mapping[str, Any] | None = None) -> str:
+    """The customer order's external id: derived from its v4 document (``order`` when the caller has it), so the
+    same change gives the same one."""
+    digest = hashlib.sha256(dumps(order or product_order(result, 4)).encode("utf-8")).hexdigest()
     return f"{OWNER}-{digest[:16]}"
 
 
@@ -54,7 +55,8 @@ def customer_order(result: ChangeResult, version: int = 4, *, reference: str | N
     """``odedelta.to_tmf622`` with the ``externalId`` its partner orders refer to (``reference``, by default
     :func:`order_reference`; a system that can place the same change twice passes one per order)."""
     order = product_order(result, version)
-    return {"externalId": _external([reference or order_reference(result)], version == 5), **order}
+    reference = reference or order_reference(result, order if version == 4 else None)
+    return {"externalId": _external([reference], version == 5), **order}
 
 
 def _party(party_id: str, name: str, role: str, v5: bool) -> dict[str, Any]:
@@ -98,7 +100,7 @@ def partner_orders(result: ChangeResult, version: int = 4, *, reseller: tuple[st
         raise RequestError(f"TMF622 version must be 4 or 5, not {version!r}")
     v5 = version == 5
     customer = product_order(result, version)
-    reference = reference or order_reference(result)
+    reference = reference or order_reference(result, customer if version == 4 else None)
     by_id: Mapping[str, dict[str, Any]] = {entry["id"]: entry for entry in customer["productOrderItem"]}
     orders = []
     for supplier_id, items in sorted(partner_items(result).items()):
