@@ -23,6 +23,7 @@ from odedelta.adapters import scenario as scenario_files
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.adapters.scenario import Outcome, Runner
 from odedelta.flows.engine import Engine
+from odedelta.flows.explain import explain_change
 from odedelta.flows.result import NotEligible
 from odedelta.model.errors import OdeDeltaError, Problem, RequestError
 from odedelta.model.inventory import Inventory
@@ -40,6 +41,7 @@ from odedelta.model.requests import (
 )
 from odedelta.outputs.json import change_dict, qualification_dict
 from odedelta.outputs.report import explain, explain_qualification
+from odedelta.outputs.rule_explanation import explanation_dict, explanation_text
 from odedelta.outputs.tmf622 import product_order
 from odedelta.outputs.tmf679 import qualification_document
 from odedelta.rules import EXECUTORS, Executor, executor_factory
@@ -242,6 +244,16 @@ def _change(args: argparse.Namespace) -> int:
                   lambda: product_order(result, args.tmf_version))
 
 
+def _explain_rules(args: argparse.Namespace) -> int:
+    if args.rules is None:
+        raise UsageError("explain needs --rules DIR (the rule set to explain)")
+    engine, inventory = _engine(args)
+    explanation = explain_change(engine, inventory, _request(args), as_of=_as_of(args.as_of),
+                                 context=_context(args))
+    return _write(args.format, lambda: explanation_text(explanation, facts=args.facts),
+                  lambda: explanation_dict(explanation, facts=args.facts), lambda: None)
+
+
 def _test(args: argparse.Namespace) -> int:
     text = args.format == "text"
 
@@ -288,6 +300,33 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
     _executor_option(parser)
 
 
+def _request_options(parser: argparse.ArgumentParser) -> None:
+    """The arguments of one change request (``change`` and ``explain``)."""
+    parser.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
+    parser.add_argument("--inventory", type=Path, metavar="FILE",
+                        help="the customer's TMF637 products (omit for a customer with none)")
+    parser.add_argument("--as-of", metavar="ISO-8601", help="the moment of the change (default: now, UTC)")
+    _customer_options(parser)
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--to", metavar="OFFERING", help="with --product: move that product to OFFERING")
+    what.add_argument("--add", metavar="OFFERING", help="add a product of OFFERING (under --parent, or top level)")
+    what.add_argument("--remove", metavar="ID", help="remove a component and what it bundles")
+    what.add_argument("--terminate", metavar="ID", help="terminate a product and everything it bundles")
+    what.add_argument("--acquire", metavar="OFFERING", help="a new OFFERING from nothing")
+    what.add_argument("--renew", metavar="ID", help="renew the commitment term of a product")
+    parser.add_argument("--product", metavar="ID", help="the installed product to change (with --to or --set)")
+    parser.add_argument("--parent", metavar="ID", help="with --add: the installed bundle to add to")
+    parser.add_argument("--set", action="append", default=[], metavar="[KEY:]NAME=VALUE",
+                        help="a characteristic value; KEY (a product id or offering id) defaults to the request's "
+                        "product or offering (repeatable)")
+    parser.add_argument("--option", action="append", default=[], metavar="OFFERING",
+                        help="with --to or --acquire: an optional component to add (repeatable)")
+    parser.add_argument("--timing", choices=["immediate", "next_bill_cycle", "end_of_term"],
+                        help="when the change takes effect (default: as a timing rule says, else immediately)")
+    parser.add_argument("--reengage", action="store_true", default=None,
+                        help="the change restarts the commitment (a new term; no penalty)")
+
+
 def _executor_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--executor", choices=EXECUTORS,
                         help="which executor runs the rules: reference (default; compiled Python) or durable "
@@ -328,33 +367,26 @@ def build_parser() -> argparse.ArgumentParser:
         "(noChange, modify, delete) and every product it adds, with the reasons. Exit 1 with a one-line reason "
         "for an unknown product or offering, a value that is not allowed, or an offering not sellable at --as-of.",
     )
-    change.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
-    change.add_argument("--inventory", type=Path, metavar="FILE",
-                        help="the customer's TMF637 products (omit for a customer with none)")
-    change.add_argument("--as-of", metavar="ISO-8601", help="the moment of the change (default: now, UTC)")
-    _customer_options(change)
-    what = change.add_mutually_exclusive_group()
-    what.add_argument("--to", metavar="OFFERING", help="with --product: move that product to OFFERING")
-    what.add_argument("--add", metavar="OFFERING", help="add a product of OFFERING (under --parent, or top level)")
-    what.add_argument("--remove", metavar="ID", help="remove a component and what it bundles")
-    what.add_argument("--terminate", metavar="ID", help="terminate a product and everything it bundles")
-    what.add_argument("--acquire", metavar="OFFERING", help="a new OFFERING from nothing")
-    what.add_argument("--renew", metavar="ID", help="renew the commitment term of a product")
-    change.add_argument("--product", metavar="ID", help="the installed product to change (with --to or --set)")
-    change.add_argument("--parent", metavar="ID", help="with --add: the installed bundle to add to")
-    change.add_argument("--set", action="append", default=[], metavar="[KEY:]NAME=VALUE",
-                        help="a characteristic value; KEY (a product id or offering id) defaults to the request's "
-                        "product or offering (repeatable)")
-    change.add_argument("--option", action="append", default=[], metavar="OFFERING",
-                        help="with --to or --acquire: an optional component to add (repeatable)")
-    change.add_argument("--timing", choices=["immediate", "next_bill_cycle", "end_of_term"],
-                        help="when the change takes effect (default: as a timing rule says, else immediately)")
-    change.add_argument("--reengage", action="store_true", default=None,
-                        help="the change restarts the commitment (a new term; no penalty)")
+    _request_options(change)
     change.add_argument("--format", choices=["text", "json", "tmf622"], default="text",
                         help="text report (default), the full result as JSON, or the TMF622 ProductOrder")
     change.add_argument("--tmf-version", type=int, choices=[4, 5], default=4, help="TMF622 version (default 4)")
     change.set_defaults(run=_change)
+
+    explain_parser = sub.add_parser(
+        "explain",
+        help="every rule on one change: fired or not, and why (the false condition and the facts it read)",
+        description="Evaluate one change (the arguments of 'change', with --rules) and show every rule of the rule "
+        "set: fired (with the facts it read), matched without deciding (and what came first), did not fire (the "
+        "first false part of its condition and the facts it read), or never asked. Exit 0, also for a change the "
+        "rules refuse (the explanation says why).",
+    )
+    _request_options(explain_parser)
+    explain_parser.add_argument("--facts", action="store_true",
+                                help="also print every fact the change produced, for each question asked of rules")
+    explain_parser.add_argument("--format", choices=["text", "json"], default="text",
+                                help="text (default) or JSON")
+    explain_parser.set_defaults(run=_explain_rules)
 
     qualify = sub.add_parser(
         "qualify",
