@@ -76,6 +76,10 @@ class RuleExplanation:
     why: str
     """One sentence: what decided the status."""
     checks: tuple[Check, ...]
+    key: str = ""
+    """The rule book's key: the id, or ``id@from`` for one version of an effective-dated rule."""
+    valid_for: str | None = None
+    """When the rule (this version) is in force, as text (``2026-07-01 to on``)."""
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,14 @@ class RulesExplanation:
 
     @property
     def fired(self) -> list[str]:
-        return sorted(r.rule_id for r in self.rules if r.status == "fired")
+        return sorted({r.rule_id for r in self.rules if r.status == "fired"})
 
     def rule(self, rule_id: str) -> RuleExplanation:
-        for rule in self.rules:
-            if rule.rule_id == rule_id:
-                return rule
-        raise KeyError(rule_id)
+        """The rule of that id (of an effective-dated rule's versions: the one that fired, else the first)."""
+        found = [r for r in self.rules if r.rule_id == rule_id]
+        if not found:
+            raise KeyError(rule_id)
+        return next((r for r in found if r.status == "fired"), found[0])
 
     def of_status(self, status: Status) -> list[RuleExplanation]:
         return [r for r in self.rules if r.status == status]
@@ -130,16 +135,16 @@ def explain_change(engine: Engine, inventory: Inventory, request: Request, *, as
                   [] if isinstance(answer, Refusal) else answer.rule_ids)
     questions = tuple(recording.questions)
     book = engine.rules
-    rank = {rule.id: (-rule.priority, i) for i, rule in enumerate(book.rules)}
-    checks: dict[str, list[Check]] = {rule.id: [] for rule in book.rules}
-    chosen: dict[str, tuple[int, str]] = {}  # rule id → (question, why) where the hit policy chose it
-    beaten: dict[str, str] = {}  # rule id → why it held but was not chosen
+    rank = {rule.key: (-rule.priority, i) for i, rule in enumerate(book.rules)}
+    checks: dict[str, list[Check]] = {rule.key: [] for rule in book.rules}
+    chosen: dict[str, tuple[int, str]] = {}  # rule key → (question, subject) where the hit policy chose it
+    beaten: dict[str, str] = {}  # rule key → why it held but was not chosen
     for index, (question, plain) in enumerate(zip(questions, recording.plain, strict=True)):
-        rules = sorted((r for r in book.rules if r.kind == question.kind), key=lambda r: rank[r.id])
+        rules = sorted((r for r in book.rules if r.kind == question.kind), key=lambda r: rank[r.key])
         held = []
         for rule in rules:
             found = trace(rule.condition, plain, FACT_TYPES)
-            checks[rule.id].append(Check(index, found.held, found.false_part, found.facts))
+            checks[rule.key].append(Check(index, found.held, found.false_part, found.facts))
             if found.held:
                 held.append(rule)
         for rule_id, why in _policy(question.kind, held).items():
@@ -149,21 +154,21 @@ def explain_change(engine: Engine, inventory: Inventory, request: Request, *, as
                 beaten.setdefault(rule_id, why)
     explained = []
     for rule in book.rules:
-        explained.append(_explain(rule, checks[rule.id], chosen, beaten, decided, questions))
+        explained.append(_explain(rule, checks[rule.key], chosen, beaten, decided, questions))
     title = _title(request, as_of, context)
     refused = answer.message if isinstance(answer, Refusal) else None
     return RulesExplanation(title, refused, tuple(explained), questions)
 
 
 def _policy(kind: str, held: Sequence[Rule]) -> dict[str, str | None]:
-    """The kind's hit policy over the rules that held (highest priority first): rule id → None when chosen, else
+    """The kind's hit policy over the rules that held (highest priority first): rule key → None when chosen, else
     why not."""
     if not held:
         return {}
     mode = held[0].model.MODE
     if mode == "first":
         winner = held[0]
-        return {r.id: None if r is winner else f"its condition held, but {winner.id!r} (priority {winner.priority}) "
+        return {r.key: None if r is winner else f"its condition held, but {winner.id!r} (priority {winner.priority}) "
                 f"comes first in the {kind} table" for r in held}
     if mode == "deny_wins":
         allows = [r for r in held if r.model.then.decision == "allow"]  # type: ignore[attr-defined]
@@ -173,13 +178,13 @@ def _policy(kind: str, held: Sequence[Rule]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for rule in denies:
             top = next(a for a in allows if a.priority == floor) if floor is not None else None
-            out[rule.id] = None if rule in refusing else (
+            out[rule.key] = None if rule in refusing else (
                 f"its condition held, but the allow {top.id!r} (priority {floor}) overrides it" if top else None)
         for rule in allows:
-            out[rule.id] = None if not refusing else (
+            out[rule.key] = None if not refusing else (
                 f"its condition held, but the deny {refusing[0].id!r} (priority {refusing[0].priority}) wins")
         return out
-    return {r.id: None for r in held}
+    return {r.key: None for r in held}
 
 
 _NO_EFFECT = {
@@ -194,19 +199,21 @@ _NO_EFFECT = {
 def _explain(rule: Rule, checks: list[Check], chosen: Mapping[str, tuple[int, str]], beaten: Mapping[str, str],
              decided: set[str], questions: Sequence[Question]) -> RuleExplanation:
     def made(status: Status, why: str) -> RuleExplanation:
+        period = rule.model.valid_for
         return RuleExplanation(rule.id, rule.kind, rule.model.description, rule.where, rule.priority,
-                               rule.model.when, status, why, tuple(checks))
+                               rule.model.when, status, why, tuple(checks), rule.key,
+                               period.text if period is not None else None)
 
     if not checks:
         return made("not_evaluated", f"the change asked no {rule.kind} question")
-    if rule.id in chosen:
-        _, subject = chosen[rule.id]
+    if rule.key in chosen:
+        _, subject = chosen[rule.key]
         if rule.id in decided or rule.model.MODE != "all":
             return made("fired", f"its condition held on {subject}")
         return made("matched", f"its condition held on {subject}, but it changed nothing: "
                                f"{_NO_EFFECT.get(rule.kind, 'nothing to act on')}")
-    if rule.id in beaten:
-        return made("matched", beaten[rule.id])
+    if rule.key in beaten:
+        return made("matched", beaten[rule.key])
     first = checks[0]
     assert first.false_part is not None
     values = ", ".join(f"{name} was {shown(value)}" for name, value in first.false_part.facts)
@@ -231,7 +238,7 @@ class _Recording(Rulebook):
 
     def _ask(self, kind: str, facts: Facts, context: Context) -> Mapping[str, Any]:
         plain = engine_facts(facts, context, self.used_facts, self.attribute_types)
-        hits = tuple(r.id for r in self.hits(kind, plain))
+        hits = tuple(r.key for r in self.hits(kind, plain))
         self.questions.append(Question(kind, _subject(kind, facts), facts.model_dump(), hits))
         self.plain.append(plain)
         return plain

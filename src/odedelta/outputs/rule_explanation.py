@@ -26,7 +26,9 @@ def explanation_text(explanation: RulesExplanation, *, facts: bool = False) -> s
             continue
         lines += ["", f"{headings[status]} ({len(group)}):"]
         for rule in group:
-            lines.append(f"  {rule.rule_id} ({rule.kind}, priority {rule.priority}, {rule.where}): {rule.why}")
+            period = f", in force {rule.valid_for}" if rule.valid_for else ""
+            lines.append(f"  {rule.rule_id} ({rule.kind}, priority {rule.priority}{period}, {rule.where}): "
+                         f"{rule.why}")
             if status == "fired" and rule.when:
                 used = next(c for c in rule.checks if c.held)
                 lines.append(f"      when {rule.when}")
@@ -86,7 +88,8 @@ def explanation_dict(explanation: RulesExplanation, *, facts: bool = False) -> d
         "change": explanation.title,
         "refused": explanation.refused,
         "fired": explanation.fired,
-        "rules": [{"id": r.rule_id, "kind": r.kind, "where": r.where, "priority": r.priority, "when": r.when,
+        "rules": [{"id": r.rule_id, "key": r.key, "kind": r.kind, "where": r.where, "priority": r.priority,
+                   "validFor": r.valid_for, "when": r.when,
                    "status": r.status, "why": r.why, "checks": [check(c) for c in r.checks]}
                   for r in explanation.rules],
         "questions": [{"kind": q.kind, "subject": q.subject, "executorHits": list(q.executor_hits),
