@@ -9,6 +9,7 @@ from datetime import datetime
 
 from odedelta.delta.builder import DeltaBuilder, MigrationLookup
 from odedelta.delta.items import Amendment, Delta
+from odedelta.flows.allowed import refused_actions
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
 from odedelta.flows.renewal import renew, term_notices
@@ -72,6 +73,9 @@ class Engine:
             migrations = self._migrations(facts, context)
         builder = DeltaBuilder(self.catalog, inventory, as_of, migrations)
         delta = builder.build(request)
+        refused = refused_actions(self.catalog, delta, as_of, context)  # TMF620 v5 allowedAction
+        if refused is not None:
+            return Refusal(_refusal(self.catalog, delta.target_offering_id, refused, "the change"), refused)
         if self.rules is not None:
             decisions += [d for d in _used_migrations(delta) if d not in decisions]
         if amendments:
