@@ -150,6 +150,9 @@ def compare(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
         "differences": _differences(a.summary, b.summary),
         "customersThatDiffer": differ,
     }
+    from odedelta.campaigns.impact import rule_changes  # per rule: who it fires for under A and B, the money
+
+    comparison.update(rule_changes(a.iter_customers(), b.iter_customers()))
     (root / "comparison.json").write_text(dumps(comparison), encoding="utf-8")
     return comparison
 
@@ -177,7 +180,14 @@ def command(args: Any, as_of: datetime) -> int:
     options = {"orders": args.orders, "tmf_version": args.tmf_version, "engine": args.engine,
                "workers": args.workers, "scheduler": args.scheduler, "partition_size": args.partition_size,
                "budget": args.budget, "progress": True}
-    if args.compare_rules is not None:
+    if getattr(args, "compare_catalog", None) is not None and args.compare_rules is not None:
+        raise CampaignError("--compare-rules and --compare-catalog: compare one thing at a time (run twice)")
+    if getattr(args, "compare_catalog", None) is not None:
+        from odedelta.campaigns.impact import compare_catalogs
+
+        result = compare_catalogs(args.catalog, args.compare_catalog, args.inventories, template, as_of=as_of,
+                                  out=args.out, rules=args.rules, **options)
+    elif args.compare_rules is not None:
         result = compare(args.catalog, args.inventories, template, rules_a=args.rules, rules_b=args.compare_rules,
                          as_of=as_of, out=args.out, **options)
     else:
