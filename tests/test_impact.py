@@ -13,8 +13,7 @@ import pytest
 
 import odedelta
 from odedelta.adapters.cli import main
-from odedelta.campaigns import ChangeOffering, compare, generate
-from odedelta.campaigns.impact import compare_catalogs
+from odedelta.campaigns import ChangeOffering, compare, compare_catalogs, generate
 
 from .conftest import DEMO, ROOT
 
@@ -86,9 +85,10 @@ def test_two_catalog_versions_say_who_a_price_change_affects(base: Path, reprice
     # after the downgrade, and 3 of them pay a larger penalty (20% of the remaining months of a higher price)
     assert comparison["differ"] == 29 and comparison["byOutcome"] == {"changed -> changed": 29}
     assert comparison["affected"] == {"recurringBefore": 29, "recurringAfter": 0, "dueNow": 3}
-    money = comparison["differencesOfAffected"]
+    money = comparison["differences"]
     assert _eur(money["recurringBefore"]["EUR"]) == Decimal("145.00") == 29 * Decimal("5.00")
-    assert _eur(money["penalties"]["EUR"]) == _eur(comparison["differences"]["penalties"]["EUR"]) == Decimal("4.00")
+    assert _eur(money["penalties"]["EUR"]) == _eur(money["dueNow"]["EUR"]) == Decimal("4.00")
+    assert _eur(comparison["b"]["penalties"]["EUR"]) - _eur(comparison["a"]["penalties"]["EUR"]) == Decimal("4.00")
     assert comparison["rulesThatFireDifferently"] == 0
     lines = [json.loads(line) for line in (tmp_path / "affected.jsonl").read_text().splitlines()]
     assert len(lines) == 29

@@ -15,11 +15,10 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from odedelta import load_catalog
 from odedelta.campaigns._core import dumps
-from odedelta.campaigns.spec import ChangeOffering, Renewal, Termination
 from odedelta.campaigns.worker import Row
 from odedelta.model.catalog import Catalog
 from odedelta.rules.facts import monthly_price
@@ -129,19 +128,23 @@ def price_changes(catalog_a: Catalog, catalog_b: Catalog, as_of: datetime) -> li
     return out
 
 
-def compare_catalogs(catalog_a: str | Path, catalog_b: str | Path, inventories: str | Path,
-                     template: ChangeOffering | Renewal | Termination, *, as_of: datetime, out: str | Path,
-                     rules: str | Path | None = None, **options: Any) -> dict[str, Any]:
-    """The same changes over the same base under two versions of the catalog (same rules): each campaign's files in
-    ``out/a`` and ``out/b``, ``out/affected.jsonl`` (every customer whose outcome differs, with both sides'
-    money) and ``out/comparison.json``: the offerings whose price changed, how many customers are affected — in
-    what they pay today for what they hold (``recurringBefore``: not grandfathered, they pay the new price) and
-    after the change — the outcomes that move, the rules that fire differently, the money by currency."""
-    from odedelta.campaigns import _differences, run  # the package imports this module lazily
+class Campaign(Protocol):
+    """What a comparison reads of a finished campaign (:class:`odedelta.campaigns.CampaignResult`)."""
 
+    @property
+    def summary(self) -> dict[str, Any]: ...
+
+    def iter_customers(self) -> Iterator[Row]: ...
+
+
+def catalog_comparison(a: Campaign, b: Campaign, *, catalog_a: str | Path, catalog_b: str | Path,
+                       rules: str | Path | None, as_of: datetime, out: str | Path) -> dict[str, Any]:
+    """Two campaigns over the same base and rules under two catalog versions, compared: ``out/affected.jsonl``
+    (every customer whose outcome differs, with both sides' money) and ``out/comparison.json``: the offerings whose
+    price changed, how many customers are affected — in what they pay today for what they hold
+    (``recurringBefore``: not grandfathered, they pay the new price) and after the change — the outcomes that
+    move, the money (B − A of the affected customers, by currency) and the rules that fire differently."""
     root = Path(out)
-    a = run(catalog_a, inventories, template, as_of=as_of, out=root / "a", rules=rules, **options)
-    b = run(catalog_b, inventories, template, as_of=as_of, out=root / "b", rules=rules, **options)
     changes = RuleChanges()
     moves: dict[str, int] = {}
     differ: list[str] = []
@@ -178,9 +181,7 @@ def compare_catalogs(catalog_a: str | Path, catalog_b: str | Path, inventories: 
         "byOutcome": {k: moves[k] for k in sorted(moves)},
         "a": {k: a.summary[k] for k in ("changed", "refused", *money)},
         "b": {k: b.summary[k] for k in ("changed", "refused", *money)},
-        "differences": _differences(a.summary, b.summary),
-        "differencesOfAffected": {name: {c: totals[name][c] for c in sorted(totals[name])}
-                                  for name in MONEY if name in totals},
+        "differences": {name: {c: totals[name][c] for c in sorted(totals[name])} for name in MONEY if name in totals},
         **changes.result(),
         "customersThatDiffer": differ,
     }
