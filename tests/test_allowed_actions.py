@@ -58,7 +58,9 @@ def test_an_action_outside_its_channels_is_refused_with_its_reason(tmp_path: Pat
         ("catalog:po-fiber-500", "allowed_action", "action_not_allowed_in_channel",
          "F-1: Fiber 500 (po-fiber-500) allows modify only in Assisted Channel (4407), not in channel "
          "'Online Channel'")]
-    assert refused.message.startswith("not eligible: the change: F-1: Fiber 500 (po-fiber-500) allows modify only")
+    assert refused.message == ("not eligible: the change: F-1: Fiber 500 (po-fiber-500) allows modify only in "
+                               "Assisted Channel (4407), not in channel 'Online Channel' "
+                               "[action_not_allowed_in_channel, catalog:po-fiber-500]")
     # by id or by name, the assisted channel may; a request naming no channel is not judged by channel
     for channel in ("4407", "Assisted Channel", None):
         assert isinstance(_evaluate(folder, downgrade, channel=channel), odedelta.ChangeResult), channel
@@ -82,6 +84,19 @@ def test_an_action_outside_its_dates_or_not_listed_is_refused(tmp_path: Path) ->
         catalog = odedelta.load_catalog(folder)
         odedelta.Engine(catalog).change(odedelta.load_inventory(DEMO / "inventories" / "alice.json", catalog),
                                         odedelta.ChangeOffer(product="A-1", to="po-mobile-s"), as_of=AS_OF)
+
+
+def test_qualification_names_the_catalog_element_that_refuses(tmp_path: Path) -> None:
+    folder = _catalog(tmp_path, **{"po-fiber-500": FIBER_500})
+    catalog = odedelta.load_catalog(folder)
+    alice = odedelta.load_inventory(DEMO / "inventories" / "alice.json", catalog)
+    online = odedelta.Engine(catalog).qualify(alice, "F-1", as_of=AS_OF, context=odedelta.Context(channel="4406"))
+    fiber_300 = next(c for c in online.candidates if c.offering_id == "po-fiber-300")
+    assert not fiber_300.qualified
+    assert [(r.code, r.source) for r in fiber_300.reasons] == [("action_not_allowed_in_channel",
+                                                                "catalog:po-fiber-500")]
+    assisted = odedelta.Engine(catalog).qualify(alice, "F-1", as_of=AS_OF, context=odedelta.Context(channel="4407"))
+    assert next(c for c in assisted.candidates if c.offering_id == "po-fiber-300").qualified
 
 
 def test_the_cli_takes_the_channel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

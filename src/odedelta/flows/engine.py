@@ -156,7 +156,9 @@ def _endpoints(request: Request, inventory: Inventory) -> tuple[str | None, str 
 def _refusal(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:
     offering = catalog.offerings.get(target or "")
     name = what or f"{offering.name if offering and offering.name else target} ({target})"
-    reasons = "; ".join(f"{r.message} [{r.reason}, rule {r.rule_id}]" for r in verdict.reasons)
+    reasons = "; ".join(f"{r.message} [{r.reason}, "
+                        f"{r.rule_id if r.rule_id.startswith('catalog:') else f'rule {r.rule_id}'}]"
+                        for r in verdict.reasons)
     return f"not eligible: {name}: {reasons}"
 
 
