@@ -119,3 +119,25 @@ def test_the_tmf_spelling_and_dates_with_times_still_read(tmp_path: Path, demo: 
     frank = inventories["frank"]
     assert _fees(demo, frank, folder, "2026-06-30") == []
     assert _fees(demo, frank, folder, "2026-07-01") == [("rule:mobile-downgrade-fee", "10.00 EUR")]
+
+
+def test_scenario_coverage_counts_the_versions_of_a_rule_as_one(tmp_path: Path) -> None:
+    from odedelta.adapters.scenario import Runner
+
+    folder = _rules(tmp_path, "rules:\n"
+                    + FEE.format(period="    valid_for: {to: 2026-07-01}\n", amount="10.00")
+                    + FEE.format(period="    valid_for: {from: 2026-07-01}\n", amount="15.00"))
+    (tmp_path / "s.yaml").write_text(f"""catalog: {DEMO}
+rules: {folder}
+scenarios:
+  - name: before July
+    as_of: 2026-03-01T00:00:00Z
+    inventory: {DEMO / 'inventories' / 'frank.json'}
+    request: {{change_offer: {{product: G-1, to: po-mobile-s}}}}
+    expect:
+      fees: [{{name: Downgrade fee, amount: "10.00"}}]
+""")
+    run = Runner().run([tmp_path / "s.yaml"])
+    assert [o.failures for o in run.outcomes] == [[]]
+    (coverage,) = run.coverage()
+    assert (coverage["total"], coverage["exercised"]) == (1, 1)

@@ -20,7 +20,7 @@ from odedelta.rules.expr import Compiler, ExprError
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES
 from odedelta.rules.trace import trace
 
-from .conftest import DEMO, ROOT
+from .conftest import DEMO, ROOT, durable
 from .test_rules import CONDITIONS, _with_absent, facts_strategy
 
 RULES = ROOT / "rules"
@@ -159,3 +159,14 @@ def test_the_trace_answers_as_the_compiled_executor(facts: dict[str, Any]) -> No
             part = compiler.compile(found.false_part.text)  # written back in the rule language
             assert not isinstance(part, ExprError), found.false_part.text
             assert not evaluate(part.condition, facts)
+
+
+def test_the_explanation_is_the_same_with_durable_rules(demo: odedelta.Catalog,
+                                                        inventories: dict[str, odedelta.Inventory]) -> None:
+    executor = durable().DurableExecutor()
+    books = [odedelta.load_rules(RULES, demo), odedelta.load_rules(RULES, demo, executor)]
+    request = odedelta.ChangeOffer(product="F-1", to="po-fiber-300")
+    explained = [odedelta.explain_change(odedelta.Engine(demo, book), inventories["alice"], request,
+                                         as_of=datetime(2025, 12, 1, tzinfo=UTC),
+                                         context=odedelta.Context(segment="residential")) for book in books]
+    assert explained[0].refused is not None and explained[0] == explained[1]
