@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import LoadError, Problem, closest, did_you_mean
@@ -56,15 +56,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+_Moment = Annotated[dt.datetime | None, WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}, {"type": "null"}]})]
+"""A day (``2026-07-01``) or a date-time; the schema says both (pydantic reads a day as its midnight, UTC)."""
+
+
 class Period(_Strict):
     """When a rule is in force: ``from`` (inclusive) and ``to`` (exclusive), dates or date-times (UTC when no zone
     is given), compared with the day of ``as_of``. ``startDateTime`` / ``endDateTime`` (TMF's spelling) are read
     too."""
 
-    start: dt.datetime | None = Field(None, validation_alias=AliasChoices("from", "startDateTime"),
+    start: _Moment = Field(None, validation_alias=AliasChoices("from", "startDateTime"),
                                       serialization_alias="from",
                                       description="The first day the rule is in force (inclusive).")
-    end: dt.datetime | None = Field(None, validation_alias=AliasChoices("to", "endDateTime"),
+    end: _Moment = Field(None, validation_alias=AliasChoices("to", "endDateTime"),
                                     serialization_alias="to",
                                     description="The day the rule stops being in force (exclusive).")
 
