@@ -141,3 +141,14 @@ scenarios:
     assert [o.failures for o in run.outcomes] == [[]]
     (coverage,) = run.coverage()
     assert (coverage["total"], coverage["exercised"]) == (1, 1)
+
+
+def test_versions_under_a_file_period_stay_versions_when_another_rule_is_broken(tmp_path: Path,
+                                                                               demo: odedelta.Catalog) -> None:
+    folder = _rules(tmp_path, "valid_for: {from: 2026-07-01}\nrules:\n"
+                    + FEE.format(period="", amount="10.00")
+                    + FEE.format(period="    valid_for: {to: 2026-07-01}\n", amount="5.00")
+                    + "  - id: broken\n    kind: fee\n    description: d\n    then: {name: F}\n")
+    with pytest.raises(RuleError) as caught:
+        odedelta.load_rules(folder, demo)
+    assert [p.message for p in caught.value.problems] == ["missing key 'amount'"]

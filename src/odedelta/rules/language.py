@@ -457,7 +457,7 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
             parsed = RuleFile.model_validate(data)
         except ValidationError as exc:
             problems.extend(located.pydantic(exc, data))
-            parsed = RuleFile.model_validate({"rules": _valid_rules(data)})
+            parsed = RuleFile.model_validate({"rules": _valid_rules(data), "valid_for": _file_period(data)})
             problems.extend(_conditions_of_invalid_rules(data, located, catalog, limits))
         default = parsed.valid_for
         if default is not None and default.start and default.end and default.end <= default.start:
@@ -539,6 +539,15 @@ def _attribute_types(rules: list[Rule]) -> list[Problem]:
                                         f"{known[1].id!r} ({known[1].where}) as a {known[0]}: an attribute has one "
                                         "type", rule.line))
     return problems
+
+
+def _file_period(data: Any) -> Period | None:
+    """A file's valid_for when it is valid on its own (so one bad rule does not change what the others mean)."""
+    raw = data.get("valid_for", data.get("validFor")) if isinstance(data, dict) else None
+    try:
+        return Period.model_validate(raw) if isinstance(raw, dict) else None
+    except ValidationError:
+        return None
 
 
 def _valid_rules(data: Any) -> list[Any]:
