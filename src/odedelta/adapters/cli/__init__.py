@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from odedelta._version import __version__
 from odedelta.adapters.cli import authoring, bulk, change, partners, serve
 from odedelta.adapters.cli.errors import UsageError, did_you_mean, error_document, problem_dict, run
 
@@ -22,6 +22,21 @@ __all__ = ["UsageError", "build_parser", "error_document", "main", "problem_dict
 
 # the options the top-level parser takes before a command (none takes a value)
 _TOP_OPTIONS = ("-h", "--help", "--version")
+
+
+class _Version(argparse.Action):
+    """``--version``: argparse's own action, but the version (the installed package's metadata) is read only when
+    it is asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **_: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from odedelta._version import __version__
+
+        print(f"odedelta {__version__}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +50,7 @@ def _assemble() -> tuple[argparse.ArgumentParser, list[str]]:
         description="Compute what changes when a customer moves from their installed products to another offer. "
         "Start with 'odedelta demo'.",
     )
-    parser.add_argument("--version", action="version", version=f"odedelta {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     change.add_parsers(sub)
     authoring.add_parsers(sub)

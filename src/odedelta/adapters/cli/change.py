@@ -97,7 +97,7 @@ def _change(args: argparse.Namespace) -> int:
     installed(inventory, (getattr(request, "product", None), getattr(request, "parent", None)))
     _known(engine, request)
     result = engine.change(inventory, request, as_of=_as_of(args.as_of), context=_context(args))
-    note_rules(engine)
+    note_rules(args, engine)
     if args.format in partners.CHANGE_FORMATS:
         return partners.write_change(args, engine, result)
     return _write(args.format, lambda: explain(result), lambda: change_dict(result),
@@ -112,7 +112,7 @@ def _qualify(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
     installed(inventory, [args.product])
     result = engine.qualify(inventory, args.product, as_of=_as_of(args.as_of), context=_context(args))
-    note_rules(engine)
+    note_rules(args, engine)
     return _write(args.format, lambda: explain_qualification(result), lambda: qualification_dict(result),
                   lambda: qualification_document(result))
 

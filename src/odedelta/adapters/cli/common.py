@@ -66,10 +66,12 @@ def installed(inventory: Inventory, product_ids: Iterable[str | None]) -> None:
             raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, inventory.products)}")
 
 
-def note_rules(engine: Engine) -> None:
+def note_rules(args: argparse.Namespace, engine: Engine) -> None:
     """Say on stderr when no rules took part (stdout, the answer, is the same either way)."""
     if engine.rules is None:
         print(NO_RULES, file=sys.stderr)
+    elif not engine.rules.rules:
+        print(f"note: --rules {args.rules} holds no rules: the catalog alone answers", file=sys.stderr)
 
 
 def _context(args: argparse.Namespace) -> Context:

@@ -62,15 +62,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def did_you_mean(word: str, candidates: Iterable[str], most: int = 5) -> str:
-    """`` — did you mean 'x'?`` naming the closest candidates: the closest by spelling when one is close (difflib,
-    as the library's own messages), else the ids of the same stem (``F-99`` → ``F-1``, ``F-2``, … : ids that differ
-    in their number), at most ``most`` of them; an empty string when nothing is near."""
-    options = sorted(set(candidates))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    """`` — did you mean 'x'?`` naming the closest candidates, at most ``most`` of them, or an empty string when
+    nothing is near: the same id in another case; else the candidates ``word`` begins (``partner`` →
+    ``partner-sla``, ``partner-status``); else the closest by spelling, every one as close as the closest
+    (difflib's ratio, at least 0.6, as the library's own messages); else the ids of the same stem (``F-99`` →
+    ``F-1``, ``F-2``, …: ids that differ in their number)."""
+    options = sorted(set(candidates), key=lambda c: (len(c), c))  # F-2 before F-10
+    close = [c for c in options if c.casefold() == word.casefold()]
+    if not close:
+        close = [c for c in options if len(word) >= 3 and c.startswith(word)]
+    if not close:
+        ratios = {c: difflib.SequenceMatcher(None, word, c).ratio() for c in options}
+        best = max(ratios.values(), default=0.0)
+        close = [c for c in options if ratios[c] == best] if best >= 0.6 else []
     if not close:
         stem = word.rstrip("0123456789")
         close = [c for c in options if stem and stem != word and c.rstrip("0123456789") == stem]
-        close.sort(key=lambda c: (len(c), c))  # F-2 before F-10
     if not close:
         return ""
     shown = [repr(c) for c in close[:most]]
