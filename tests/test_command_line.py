@@ -58,6 +58,8 @@ def test_help_and_version_come_before_the_command_check(capsys: pytest.CaptureFi
     (["--add", "po-static-ip", "--parent", "F-7"],
      "no installed product 'F-7' — did you mean 'F-1', 'F-2', 'F-3', 'F-4' or 'F-5'?"),
     (["--product", "F-1", "--to", "po-fiber-3000"], "unknown offering 'po-fiber-3000' — did you mean 'po-fiber-300'?"),
+    (["--product", "F-1", "--to", "po-fiber-300", "--set", "F-22:downloadSpeed=300"],
+     "set: 'F-22' is neither an installed product nor an offering — did you mean 'F-2'?"),
     (["--add", "po-stream"], "unknown offering 'po-stream' — did you mean 'po-streaming-uhd' or 'po-streaming-vas'?"),
     (["--acquire", "po-fiber"], "unknown offering 'po-fiber' — did you mean 'po-fiber-100', 'po-fiber-300', "
                                 "'po-fiber-500', 'po-fiber-1000', 'po-fiber-200-legacy', …?"),
@@ -69,6 +71,12 @@ def test_an_unknown_id_names_the_closest_ids(capsys: pytest.CaptureFixture[str],
     assert captured.err.splitlines() == [f"error: {message}"]
     assert json.loads(captured.out) == {"error": {"type": "RequestError", "exitCode": 1, "message": message,
                                                   "problems": []}}
+
+
+def test_a_wrong_command_line_is_said_before_an_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["change", *ALICE[:4], "--remove", "F-99", "--as-of", "yesterday"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --as-of 'yesterday' is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)"]
 
 
 def test_qualify_and_partner_sla_name_the_closest_installed_ids(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,6 +25,7 @@ from odedelta.model.errors import RequestError
 
 if TYPE_CHECKING:
     from odedelta.flows.engine import Engine
+    from odedelta.model.inventory import Inventory
     from odedelta.model.requests import Request
 
 
@@ -79,12 +80,18 @@ def _what(args: argparse.Namespace) -> Request:
                      "--remove, --terminate or --acquire")
 
 
-def _known(engine: Engine, request: Request) -> None:
-    """Refuse an offering id the catalog lacks before any work, naming the closest ids it has (the products the
-    request names are checked by :func:`installed`)."""
+def _known(engine: Engine, inventory: Inventory, request: Request) -> None:
+    """Refuse an offering id the catalog lacks, or a ``--set KEY:`` that is neither an installed product nor an
+    offering, before any work, naming the closest ids (the products the request names are checked by
+    :func:`installed`)."""
+    offerings = engine.catalog.offerings
     for offering in (getattr(request, "to", None), getattr(request, "offering", None)):
-        if offering is not None and offering not in engine.catalog.offerings:
-            raise RequestError(f"unknown offering {offering!r}{did_you_mean(offering, engine.catalog.offerings)}")
+        if offering is not None and offering not in offerings:
+            raise RequestError(f"unknown offering {offering!r}{did_you_mean(offering, offerings)}")
+    for key in getattr(request, "set", {}):
+        if key not in inventory.products and key not in offerings:
+            hint = did_you_mean(key, [*inventory.products, *offerings])
+            raise RequestError(f"set: {key!r} is neither an installed product nor an offering{hint}")
 
 
 def _change(args: argparse.Namespace) -> int:
@@ -93,10 +100,10 @@ def _change(args: argparse.Namespace) -> int:
     from odedelta.outputs.tmf622 import product_order
 
     engine, inventory = _engine(args)
-    request = _request(args)
+    request, as_of, context = _request(args), _as_of(args.as_of), _context(args)
     installed(inventory, (getattr(request, "product", None), getattr(request, "parent", None)))
-    _known(engine, request)
-    result = engine.change(inventory, request, as_of=_as_of(args.as_of), context=_context(args))
+    _known(engine, inventory, request)
+    result = engine.change(inventory, request, as_of=as_of, context=context)
     note_rules(args, engine)
     if args.format in partners.CHANGE_FORMATS:
         return partners.write_change(args, engine, result)
@@ -110,8 +117,9 @@ def _qualify(args: argparse.Namespace) -> int:
     from odedelta.outputs.tmf679 import qualification_document
 
     engine, inventory = _engine(args)
+    as_of, context = _as_of(args.as_of), _context(args)
     installed(inventory, [args.product])
-    result = engine.qualify(inventory, args.product, as_of=_as_of(args.as_of), context=_context(args))
+    result = engine.qualify(inventory, args.product, as_of=as_of, context=context)
     note_rules(args, engine)
     return _write(args.format, lambda: explain_qualification(result), lambda: qualification_dict(result),
                   lambda: qualification_document(result))

@@ -117,9 +117,10 @@ def _sla(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
     if engine.rules is None:
         raise RequestError("--rules is needed: SLA credits are sla_credit rules")
+    as_of, context = _as_of(args.as_of), _context(args)
     installed(inventory, [args.product])
-    found = sla_adjustment(engine.rules, engine.catalog, inventory, args.product, args.metric, measured,
-                           _as_of(args.as_of), _context(args))
+    found = sla_adjustment(engine.rules, engine.catalog, inventory, args.product, args.metric, measured, as_of,
+                           context)
     if args.format == "json":
         sys.stdout.write(dumps(None if found is None else {
             "product": found.product_id, "rule": found.rule_id, "customerCredit": found.customer_credit,
