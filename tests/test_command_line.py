@@ -135,6 +135,9 @@ def test_help_imports_nothing_of_the_engine() -> None:
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "odedelta", "--help"], capture_output=True,
                           text=True, check=True)
     assert done.stdout.startswith("usage: odedelta [-h] [--version] COMMAND ...")
+    assert " ".join(done.stdout.split()).endswith(
+        "Exit codes: 0 success; 1 the input is refused or a scenario failed; 2 the command line is wrong. With "
+        "--format json (or a TMF format) a refusal is also a JSON error object on stdout.")
     imported = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()[1:]]
     heavy = ("odedelta", "pydantic", "networkx", "yaml", "jsonschema", "importlib.metadata")
     assert sorted(m for m in imported if m.startswith(heavy)) == [  # not the engine, not even the version

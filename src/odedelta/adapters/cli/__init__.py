@@ -49,6 +49,8 @@ def _assemble() -> tuple[argparse.ArgumentParser, list[str]]:
         prog="odedelta",
         description="Compute what changes when a customer moves from their installed products to another offer. "
         "Start with 'odedelta demo'.",
+        epilog="Exit codes: 0 success; 1 the input is refused or a scenario failed; 2 the command line is wrong. "
+        "With --format json (or a TMF format) a refusal is also a JSON error object on stdout.",
     )
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
