@@ -98,6 +98,8 @@ def test_explain_rules_is_the_library_call(demo: odedelta.Catalog,
     assert explanation.fired == result.rule_ids
     with pytest.raises(AttributeError):
         explanation.title = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):  # frozen all the way down: the facts too
+        explanation.questions[0].facts["customer"]["segment"] = "business"  # type: ignore[index]
     # without a segment, the business rule's fact is absent, and the explanation says so
     assert explanation.rule("business-customers-no-penalty").why == (
         "customer.segment == 'business' was false: customer.segment was absent")

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 from odedelta.flows.engine import Engine
@@ -144,7 +145,7 @@ def explain_change(engine: Engine, inventory: Inventory, request: Request, *, as
         held = []
         for rule in rules:
             found = trace(rule.condition, plain, FACT_TYPES)
-            checks[rule.key].append(Check(index, found.held, found.false_part, found.facts))
+            checks[rule.key].append(Check(index, found.held, found.false_part, _frozen(found.facts)))
             if found.held:
                 held.append(rule)
         for rule_id, why in _policy(question.kind, held).items():
@@ -239,7 +240,7 @@ class _Recording(Rulebook):
     def _ask(self, kind: str, facts: Facts, context: Context) -> Mapping[str, Any]:
         plain = engine_facts(facts, context, self.used_facts, self.attribute_types)
         hits = tuple(r.key for r in self.hits(kind, plain))
-        self.questions.append(Question(kind, _subject(kind, facts), facts.model_dump(), hits))
+        self.questions.append(Question(kind, _subject(kind, facts), _frozen(facts.model_dump()), hits))
         self.plain.append(plain)
         return plain
 
@@ -248,6 +249,15 @@ class _Recording(Rulebook):
 
     def first(self, kind: str, facts: Facts, context: Context) -> Rule | None:
         return self.first_hit(kind, self._ask(kind, facts, context))
+
+
+def _frozen(value: Any) -> Any:
+    """A read-only copy: mappings as mapping proxies, lists as tuples (the explanation is a frozen value)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _subject(kind: str, facts: Facts) -> str:

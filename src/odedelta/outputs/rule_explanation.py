@@ -100,7 +100,7 @@ def explanation_dict(explanation: RulesExplanation, *, facts: bool = False) -> d
 
 def _json(value: Any) -> Any:
     """Dates as ISO text (the JSON writer keeps Decimals exact and writes date-times itself)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json(v) for v in value]

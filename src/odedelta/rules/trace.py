@@ -120,6 +120,8 @@ class _Reader:
 
     def value(self, name: str) -> Any:
         value = get(self.facts, name)
+        if isinstance(value, list):
+            return tuple(value)  # the trace is a value: nothing in it changes
         if value is not None and self.fact_types.get(name) == DATE and isinstance(value, int):
             return EPOCH + dt.timedelta(days=value)
         return value
@@ -187,7 +189,7 @@ def shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return repr(value)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "[" + ", ".join(shown(v) for v in value) + "]"
     if isinstance(value, Decimal):
         return format(value, "f")
