@@ -381,7 +381,8 @@ class Catalog:
             if (price.price_type or "").lower() == "recurring" and not price.recurring_charge_period_type:
                 out.append(origin.problem(
                     f"recurring price {pid!r} has no recurringChargePeriodType: read as per "
-                    f"{DEFAULT_PERIOD} (write recurringChargePeriodType to say otherwise)", "recurringChargePeriodType"))
+                    f"{DEFAULT_PERIOD} (write recurringChargePeriodType to say otherwise)",
+                    "recurringChargePeriodType"))
             if not g.used_by(PRICE, pid, ("priced_by", "pop_related")):
                 named = f" ({price.name})" if price.name else ""
                 back = (price.model_extra or {}).get("productOffering")
