@@ -256,6 +256,8 @@ def test_a_plan_with_only_a_per_minute_price_totals_in_its_currency(retail: oded
     result = odedelta.Engine(retail).change(payg, odedelta.Acquire(offering="mvno-voice"), as_of=AS_OF)
     text = odedelta.explain(result)
     assert "Monthly: 0.00 GBP → 0.00 GBP (+0.00 GBP)" in text and "EUR" not in text
+    assert "  Per use, in no total: Per minute rate 0.005 GBP (MVNO Voice Access - National; catalog:priceMVNO2)" \
+        in text.splitlines()
     order = odedelta.to_tmf622(result, 4)
     assert {p["price"]["taxIncludedAmount"]["unit"] for p in order["orderTotalPrice"]} == {"GBP"}
 

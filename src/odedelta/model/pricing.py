@@ -143,3 +143,16 @@ def catalog_currency(catalog: Catalog) -> str | None:
     """The catalog's currency: the one currency all its prices are in (None when they use several, or none)."""
     units = {pop.price.unit for pop in catalog.prices.values() if pop.price is not None and pop.price.unit}
     return units.pop() if len(units) == 1 else None
+
+
+def usage_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:
+    """The offering's per-use prices valid at ``as_of`` (``priceType`` usage): charged per use, so in no monthly or
+    one-time total, but part of what the customer is told."""
+    out = []
+    for pop_id in catalog.graph.prices_of(offering_id):
+        pop = catalog.prices[pop_id]
+        amount = pop.price.money() if pop.price else None
+        if (pop.price_type or "").strip().lower() == "usage" and amount is not None and in_period(pop.valid_for,
+                                                                                                  as_of):
+            out.append(PriceLine(pop_id, pop.name or pop_id, "usage", amount))
+    return out

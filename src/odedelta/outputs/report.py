@@ -8,6 +8,7 @@ from odedelta.flows.qualify import Candidate, Qualification
 from odedelta.flows.result import ChangeResult
 from odedelta.model.catalog import value_key
 from odedelta.model.jsonio import iso
+from odedelta.model.pricing import usage_prices
 from odedelta.outputs.describe import summary
 
 SECTIONS = [
@@ -50,6 +51,11 @@ def _consequence_summary(result: ChangeResult) -> list[str]:
              f"Due now: {c.due_now}" + (f" (of which penalties {c.penalty_total})" if c.penalty_total.amount else "")]
     if c.unpriced:
         lines.append(f"Note: {c.unpriced}")
+    for item in result.items:
+        if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
+            for line in usage_prices(result.catalog, item.offering_id, result.as_of):  # the rate as written
+                lines.append(f"  Per use, in no total: {line.name} {line.amount.amount} {line.amount.currency} "
+                             f"({result.catalog.name_of(item.offering_id)}; catalog:{line.pop_id})")
     for charge in c.charges:
         why = f" — {charge.explanation}" if charge.explanation and charge.kind in ("penalty", "proration") else ""
         lines.append(f"  - {charge.name}: {charge.amount.rounded()} ({charge.kind}; {charge.source}){why}")
