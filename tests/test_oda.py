@@ -156,6 +156,25 @@ def test_an_offering_whose_catalog_has_expired_is_not_sellable(built: dict[str, 
     assert catalog.sellable("fibre-900-pro", datetime(2025, 6, 1, tzinfo=UTC)) == (True, "")
 
 
+def test_a_catalog_listing_a_parent_category_limits_the_offerings_of_its_sub_categories(
+        built: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "retail"
+    shutil.copytree(built["retail_and_wholesale"], copy)
+    categories = json.loads((copy / "category.json").read_text())
+    for category in categories:
+        if category["id"] == "catBroadband":
+            category.update(isRoot=False, parentId="catHome")
+    (copy / "category.json").write_text(json.dumps([*categories, {"id": "catHome", "name": "Home", "isRoot": True}]))
+    catalogs = json.loads((copy / "catalog.json").read_text())
+    catalogs[0]["category"] = [{"id": "catHome"}]
+    catalogs[0]["validFor"] = {"startDateTime": "2027-01-01T00:00:00Z"}
+    (copy / "catalog.json").write_text(json.dumps(catalogs))
+    catalog = odedelta.load_catalog(copy)
+    assert catalog.sellable("fibre-900-pro", AS_OF)[0] is False
+    assert catalog.sellable("fibre-900-pro", datetime(2027, 2, 1, tzinfo=UTC)) == (True, "")
+    assert catalog.sellable("unlimited-max", AS_OF) == (True, "")  # Mobile is listed by no catalog now
+
+
 def test_references_typed_by_at_type_or_at_referred_type_point_at_the_same_kind(built: dict[str, Path],
                                                                                  tmp_path: Path) -> None:
     copy = tmp_path / "retail"

@@ -535,9 +535,21 @@ class Catalog:
         return True, ""
 
     def _listing_catalogs(self, offering_id: str) -> list[CatalogDocument]:
-        """The Catalog documents that list one of the offering's categories (none: no catalog limits it)."""
-        categories = set(self.graph.categories_of(offering_id))
-        return [c for c in self.catalog_documents.values() if categories & {ref.id for ref in c.category}]
+        """The Catalog documents that list one of the offering's categories or their parents (none: no catalog
+        limits it)."""
+        if not self.catalog_documents:
+            return []
+
+        def compute() -> tuple[CatalogDocument, ...]:
+            categories: set[str] = set()
+            for category in self.graph.categories_of(offering_id):
+                while category and category not in categories:  # the category and its parents (parentId)
+                    categories.add(category)
+                    parent = self.categories.get(category)
+                    category = parent.parent_id if parent is not None and parent.parent_id else ""
+            return tuple(c for c in self.catalog_documents.values() if categories & {ref.id for ref in c.category})
+
+        return list(self.remembered(("listing catalogs", offering_id), compute))
 
     def successors(self, offering_id: str) -> list[str]:
         return [t for t, kind in self.graph.related(offering_id) if kind.lower() in SUCCESSOR_TYPES]
