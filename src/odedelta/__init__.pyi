@@ -35,9 +35,9 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
+from odedelta.outputs.html import to_html
 from odedelta.outputs.json import change_dict as to_dict
 from odedelta.outputs.json import qualification_dict
-from odedelta.outputs.html import to_html
 from odedelta.outputs.report import explain, explain_qualification
 from odedelta.outputs.tmf622 import product_order as to_tmf622
 from odedelta.outputs.tmf679 import qualification_document as to_tmf679
