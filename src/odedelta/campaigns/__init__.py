@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from odedelta.campaigns import report
 from odedelta.campaigns._core import dumps
 from odedelta.campaigns.engines import ENGINES, INSTALL, execute
 from odedelta.campaigns.impact import catalog_comparison, rule_changes
@@ -118,6 +119,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
         execute(campaign, source, engine=engine, workers=workers, scheduler=scheduler,
                 partition_size=partition_size, progress=meter, sink=rows.add)
         summary = write(folder, campaign, rows)
+        report.write(folder, summary)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return CampaignResult(summary, folder)
@@ -154,6 +156,7 @@ def compare(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
     }
     comparison.update(rule_changes(a.iter_customers(), b.iter_customers()))  # per rule: for whom, the money
     (root / "comparison.json").write_text(dumps(comparison), encoding="utf-8")
+    report.write_comparison(root, comparison)
     return comparison
 
 

@@ -20,6 +20,7 @@ from odedelta.model.catalog import value_key
 from odedelta.model.jsonio import iso
 from odedelta.model.money import Money, minor_units
 from odedelta.outputs.describe import summary
+from odedelta.outputs.report import _SHOWN_ELSEWHERE  # the reasons another line already says, as in the report
 from odedelta.rules import Rulebook, RuleOutcome
 
 GROUP_OPEN_UP_TO = 40
@@ -53,7 +54,7 @@ caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.3rem .4rem;text-align:left;vertical-align:top}
 thead th{background:var(--soft)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-code{font-size:.88em;word-break:break-all}
+code{font-size:.88em;overflow-wrap:break-word}
 .why{color:var(--muted);font-size:.9rem}
 details{border:1px solid var(--line);border-radius:.4rem;margin:.4rem 0;padding:.2rem .6rem}
 summary{cursor:pointer;font-weight:600;padding:.2rem 0}
@@ -128,12 +129,12 @@ def _num(value: Decimal | int | float) -> str:
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, Decimal | int, str]], *, unit: str = "",
-              colors: Sequence[str] = ("var(--bar-a)", "var(--bar-b)"), width: int = 640) -> str:
+              colors: Sequence[str] = ("var(--bar-b)",), width: int = 680) -> str:
     """A horizontal bar chart as inline SVG: ``bars`` are ``(label, value, shown value)``; negative values extend
     left of the axis. The chart has a title and a description listing every bar, for screen readers."""
     if not bars:
         return ""
-    label_w, value_w, row_h, pad = 200, 130, 28, 6
+    label_w, value_w, row_h, pad = 240, 140, 28, 6
     plot_w = width - label_w - value_w
     values = [Decimal(str(v)) for _, v, _ in bars]
     low, high = min(Decimal(0), *values), max(Decimal(0), *values)
@@ -149,7 +150,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, Decimal | int, str]], *, uni
         y = pad + index * row_h
         w = plot_w * abs(value) / span
         x = zero if value >= 0 else zero - w
-        short = label if len(label) <= 28 else label[:27] + "…"
+        short = label if len(label) <= 32 else label[:31] + "…"
         parts.append(f'<text x="{label_w - 8}" y="{_num(y + row_h / 2 + 4)}" text-anchor="end">{text(short)}</text>'
                      f'<rect x="{_num(x)}" y="{_num(y + 4)}" width="{_num(max(w, Decimal("0.5")))}" '
                      f'height="{row_h - 8}" fill="{colors[index % len(colors)]}"/>'
@@ -282,7 +283,8 @@ def _monthly(result: ChangeResult) -> str:
                f"{money(c.due_now)}</span></p></div>")
     before, after = c.recurring_before.rounded(), c.recurring_after.rounded()
     chart = bar_chart("Monthly price before and after", [("Before", before.amount, money(before)),
-                                                          ("After", after.amount, money(after))])
+                                                          ("After", after.amount, money(after))],
+                      colors=("var(--bar-a)", "var(--bar-b)"))
     note = f'<p class="note">Note: {text(c.unpriced)}</p>' if c.unpriced else ""
 
     def rows(side: str) -> list[tuple[str, ...]]:
@@ -390,8 +392,10 @@ def _item_table(result: ChangeResult, refs: _Rules, items: Sequence[DeltaItem], 
         entry = after.get(item.product_id)
         price = money(entry.net) if entry is not None and entry.net is not None and \
             item.action is not Action.DELETE else "—"
+        codes = set(item.codes)
         why = [f"{text(r.message)} <span class=\"why\">({text(r.code)}; {refs.source(r.source)})</span>"
-               for r in item.reasons]
+               for r in item.reasons if r.code not in _SHOWN_ELSEWHERE.get(item.action, set())
+               and not (r.code == "offering_changed" and "requested" in codes)]
         why += [f"{text(ch.name)}: {text('—' if ch.before is None else value_key(ch.before))} → "
                 f"{text('removed' if ch.after is None else value_key(ch.after))} <span class=\"why\">({text(ch.why)})"
                 "</span>" for ch in item.changes]
