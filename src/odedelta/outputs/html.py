@@ -27,6 +27,8 @@ GROUP_OPEN_UP_TO = 40
 """A group of products with at most this many lines is shown open; a larger one starts collapsed."""
 SUBGROUP_FROM = 60
 """A group with more lines than this is split by offering (each a collapsible subgroup), so 5,000 lines stay usable."""
+CHUNK = 500
+"""A subgroup with more lines than this is shown as collapsible tables of this many lines each."""
 
 CSS = """
 :root{--ink:#1a1a1a;--muted:#4a4a4a;--line:#c8c8c8;--bg:#fff;--soft:#f3f5f7;--up:#8a1c1c;--down:#1d5e2a;
@@ -373,13 +375,22 @@ def _products(result: ChangeResult, refs: _Rules) -> str:
                 groups.setdefault(item.offering_id, []).append(item)
             inner = "".join(
                 f"<details><summary>{text(result.catalog.name_of(o))} <code>{text(o)}</code> ({len(g)})</summary>"
-                f"{_item_table(result, refs, g, f'{_TITLES[action]}: {result.catalog.name_of(o)}')}</details>"
+                f"{_chunks(result, refs, g, f'{_TITLES[action]}: {result.catalog.name_of(o)}')}</details>"
                 for o, g in sorted(groups.items()))
         else:
             inner = _item_table(result, refs, items, _TITLES[action])
         out.append(f'<details{opened} id="group-{action.value}"><summary>{_TITLES[action]} ({len(items)})</summary>'
                    f"{inner}</details>")
     return "".join(out)
+
+
+def _chunks(result: ChangeResult, refs: _Rules, items: Sequence[DeltaItem], caption: str) -> str:
+    """One table, or past :data:`CHUNK` lines one collapsible table per :data:`CHUNK` lines (in delta order)."""
+    if len(items) <= CHUNK:
+        return _item_table(result, refs, items, caption)
+    return "".join(f"<details><summary>Lines {start + 1:,}–{min(start + CHUNK, len(items)):,}</summary>"
+                   f"{_item_table(result, refs, items[start:start + CHUNK], caption)}</details>"
+                   for start in range(0, len(items), CHUNK))
 
 
 def _item_table(result: ChangeResult, refs: _Rules, items: Sequence[DeltaItem], caption: str) -> str:
