@@ -197,7 +197,7 @@ def render(summary: Mapping[str, Any], histogram: Histogram) -> str:
                                            promo_rows, numeric=(2,)) if promo_rows else ""),
         ("actions", "Order items by action", _counts("Order items by action", summary.get("actions", {}), "Action",
                                                               unit="Order items")),
-        ("rules", "Rules fired most", _counts(f"The {TOP_RULES} rules that fired for the most customers",
+        ("rules", "Rules fired most", _counts("The rules that fired for the most customers",
                                               summary.get("rules", {}), "Rule", top=TOP_RULES)),
     ]
     subtitle = (f"{text(_describe(summary.get('template', {})))} — as of "

@@ -131,12 +131,12 @@ def _num(value: Decimal | int | float) -> str:
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, Decimal | int, str]], *, unit: str = "",
-              colors: Sequence[str] = ("var(--bar-b)",), width: int = 680) -> str:
+              colors: Sequence[str] = ("var(--bar-b)",), width: int = 700) -> str:
     """A horizontal bar chart as inline SVG: ``bars`` are ``(label, value, shown value)``; negative values extend
     left of the axis. The chart has a title and a description listing every bar, for screen readers."""
     if not bars:
         return ""
-    label_w, value_w, row_h, pad = 240, 140, 28, 6
+    label_w, value_w, row_h, pad = 270, 140, 28, 6
     plot_w = width - label_w - value_w
     values = [Decimal(str(v)) for _, v, _ in bars]
     low, high = min(Decimal(0), *values), max(Decimal(0), *values)
