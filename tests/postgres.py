@@ -27,7 +27,8 @@ def _bindir() -> Path | None:
 
 
 def _required() -> bool:
-    return any(os.environ.get(name, "").lower() not in ("", "0", "false") for name in ("CI", "ODEDELTA_REQUIRE_POSTGRES"))
+    return any(os.environ.get(name, "").lower() not in ("", "0", "false")
+               for name in ("CI", "ODEDELTA_REQUIRE_POSTGRES"))
 
 
 def _as_postgres_user() -> list[str]:
