@@ -27,6 +27,7 @@ from odedelta.service import InventorySource, create_app
 from odedelta.service.edge import Limits
 from odedelta.service.outbound import CallbackPolicy, OutboundError, Retry
 from odedelta.service.security import AuthConfigError, Tokens, authenticator
+from odedelta.service.server import GuardedH11Protocol
 
 from .conftest import DEMO, ROOT
 from .servers import free_port, in_thread, serving
@@ -154,6 +155,24 @@ def test_a_slow_client_is_cut_off_and_a_huge_declared_body_refused_unread() -> N
         assert b"the body was not received within 0.5 s (1 bytes came)" in slow
         huge, _ = _raw_request(base, head.format(100 * 1024 * 1024), b"{", wait=20)
         assert huge.startswith(b"HTTP/1.1 413 ") and b"Content-Length 104857600" in huge
+
+
+def test_a_client_trickling_its_headers_is_closed() -> None:
+    class Quick(GuardedH11Protocol):
+        HEADER_TIMEOUT = 0.5
+
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=Quick) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n")  # and never the blank line
+            assert conn.recv(1024) == b""  # closed by the server, with no answer
+        with socket.create_connection((host, int(port)), timeout=10) as conn:  # a whole request is answered,
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")  # then the idle connection closed
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 ") and b'"status": "ok"' in answer
 
 
 class _Inventory(BaseHTTPRequestHandler):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from odedelta.service import server
 from odedelta.service.app import create_app
 from odedelta.service.server import ServeError, Settings
 from odedelta.service.sources import CatalogSource, InventorySource, SourceError
@@ -25,8 +26,6 @@ def serve(catalog: str | Path, rules: str | Path | None, inventory: str | Path |
           **options: Any) -> None:
     """Check the settings, load the sources, say where and how the service listens, then serve until interrupted
     (``options``: the other fields of :class:`Settings`, e.g. ``workers``, ``tokens_file``, ``callback_allow``)."""
-    from odedelta.service import server
-
     if "callback_allow" in options:
         options["callback_allow"] = tuple(options["callback_allow"] or ())
     server.serve(Settings(str(catalog), None if rules is None else str(rules),

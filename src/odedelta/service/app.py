@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -26,90 +25,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from odedelta.service import documents as docs
 from odedelta.service._core import (
     Catalog,
-    ChangeResult,
-    Context,
-    Engine,
     LoadError,
     NotEligible,
     OdeDeltaError,
     RequestError,
     Rulebook,
-    load_rules,
 )
+from odedelta.service.api import routers
 from odedelta.service.edge import ApiError, Limits, error
 from odedelta.service.outbound import CallbackPolicy, Retry
 from odedelta.service.security import Authenticator, Refused, Tokens, authenticator
 from odedelta.service.sources import CatalogSource, InventorySource, SourceError
+from odedelta.service.state import Service
 from odedelta.service.store import Store, open_store
 
 log = logging.getLogger("odedelta.service")
 access = logging.getLogger("odedelta.service.access")
-
-RETAINED = {"poq": "qualifications", "shoppingCart": "carts", "quote": "quotes"}
-"""The kinds retention applies to (orders and listener registrations are kept until deleted)."""
-
-
-class Service:
-    """What one app answers with: the catalog (reloadable), rules, the engine, the inventory source, the store,
-    the limits, the callback policy and the retention."""
-
-    def __init__(self, catalog: CatalogSource, rules: Rulebook | str | Path | None, inventory: InventorySource,
-                 store: Store, clock: Callable[[], datetime], *, limits: Limits | None = None,
-                 callbacks: CallbackPolicy | None = None, retry: Retry | None = None,
-                 retention: timedelta | None = timedelta(days=30)) -> None:
-        self.catalog_source, self.rules_source, self.inventory_source = catalog, rules, inventory
-        self.store, self.clock = store, clock
-        self.limits = limits or Limits()
-        self.callbacks = callbacks or CallbackPolicy()
-        self.retry = retry or Retry()
-        self.retention = retention
-        self._lock = threading.Lock()
-        self._purged = 0.0
-        self.engine = self._build()
-        self.counts = self.engine.catalog.counts()
-
-    def _build(self) -> Engine:
-        catalog = self.catalog_source.load()
-        rules = self.rules_source
-        book = load_rules(rules, catalog) if isinstance(rules, (str, Path)) else rules
-        return Engine(catalog, book)
-
-    def reload(self) -> Engine:
-        """Read the catalog (and rules, inventory files) again; on any problem the previous ones stay."""
-        engine = self._build()
-        with self._lock:
-            self.engine = engine
-            self.counts = engine.catalog.counts()
-            self.inventory_source.reload()
-        return engine
-
-    @property
-    def catalog(self) -> Catalog:
-        return self.engine.catalog
-
-    def now(self) -> datetime:
-        return self.clock().astimezone(UTC).replace(microsecond=0)
-
-    def change(self, intent: docs.Intent, as_of: datetime) -> ChangeResult:
-        engine = self.engine
-        inventory = self.inventory_source.inventory(engine.catalog, intent.party, intent.product)
-        return engine.change(inventory, intent.request(inventory), as_of=as_of, context=Context())
-
-    def purge(self, force: bool = False) -> dict[str, int]:
-        """Delete the qualifications, carts and quotes older than the retention (at most once a minute unless
-        ``force``); returns how many of each."""
-        if self.retention is None:
-            return {}
-        moment = time.monotonic()
-        if not force and moment - self._purged < 60:
-            return {}
-        self._purged = moment
-        before = self.now() - self.retention
-        return {RETAINED[kind]: self.store.purge(kind, before) for kind in RETAINED}
-
 
 def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | str | Path | None = None,
                inventory_source: InventorySource | str | Path | None = None, store_path: str | Path | None = None,
@@ -139,8 +72,6 @@ def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | 
     app.state.authenticator = auth if auth is not None else (Tokens.single(token) if token else authenticator())
     app.openapi_schema = None
     _handlers(app)
-    from odedelta.service.api import routers
-
     for router in routers():
         app.include_router(router)
     _openapi(app)

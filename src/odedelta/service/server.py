@@ -23,6 +23,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from odedelta.service._core import OdeDeltaError
 from odedelta.service.app import create_app
@@ -130,6 +131,37 @@ def check(settings: Settings) -> None:
         probe.close()
 
 
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for the request line and headers: a connection that has not sent a
+    complete request head within ``HEADER_TIMEOUT`` seconds of opening (or of its previous answer) is closed. uvicorn
+    times out idle keep-alive connections and the service times out slow bodies (``--body-timeout``), but nothing
+    else ends a client that trickles its headers."""
+
+    HEADER_TIMEOUT = 10.0
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._heads = 0
+        self._arm()
+
+    def _arm(self) -> None:
+        self.loop.call_later(self.HEADER_TIMEOUT, self._expire, self._heads)
+
+    def _expire(self, heads: int) -> None:
+        if self._heads == heads and self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def handle_events(self) -> None:
+        scope = self.scope
+        super().handle_events()
+        if self.scope is not scope:  # a complete request head arrived
+            self._heads += 1
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()
+
+
 def describe(settings: Settings, app: FastAPI) -> str:
     service = app.state.service
     where = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -153,7 +185,7 @@ def serve(settings: Settings) -> None:
     config: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": "warning",
                               "timeout_keep_alive": 5, "timeout_graceful_shutdown": 10, "access_log": False,
                               "h11_max_incomplete_event_size": 64 * 1024, "server_header": False,
-                              "log_config": None}
+                              "log_config": None, "http": GuardedH11Protocol}
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back quickly while a thread runs the engine
     if settings.workers == 1:
         gc.freeze()  # the loaded catalog lives as long as the process: later collections skip its objects

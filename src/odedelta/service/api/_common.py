@@ -7,9 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from odedelta.service.app import Service
 from odedelta.service.edge import ApiError, json_answer, raw, select_fields
 from odedelta.service.security import Caller
+from odedelta.service.state import Service
 
 
 def service_of(request: Request) -> Service:

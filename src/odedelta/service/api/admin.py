@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from odedelta.service.api._common import service_of
-from odedelta.service.app import Service
 from odedelta.service.edge import ApiError, error_responses, json_answer
 from odedelta.service.security import Caller, caller_of
+from odedelta.service.state import Service
 
 ADMIN = Depends(caller_of("admin", "admin"))
 

@@ -25,7 +25,6 @@ from odedelta.service._core import (
     partner_orders,
 )
 from odedelta.service.api._common import deleted, fetched, listed, owner_of, service_of, stored
-from odedelta.service.app import Service
 from odedelta.service.edge import (
     AS_OF,
     HUB_BODY,
@@ -46,6 +45,7 @@ from odedelta.service.edge import (
 from odedelta.service.encode import dumps
 from odedelta.service.outbound import OutboundError
 from odedelta.service.security import Caller, caller_of
+from odedelta.service.state import Service
 
 log = logging.getLogger("odedelta.service")
 BASE = "/tmf-api/productOrderingManagement"

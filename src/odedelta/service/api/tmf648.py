@@ -12,7 +12,6 @@ from starlette.responses import Response
 from odedelta.service import documents as docs
 from odedelta.service._core import ChangeResult, NotEligible, iso
 from odedelta.service.api._common import fetched, listed, owner_of, service_of
-from odedelta.service.app import Service
 from odedelta.service.edge import (
     AS_OF,
     LIMIT,
@@ -28,6 +27,7 @@ from odedelta.service.edge import (
     read_body,
 )
 from odedelta.service.security import Caller, caller_of
+from odedelta.service.state import Service
 
 API = "tmf648"
 READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))

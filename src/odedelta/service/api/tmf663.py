@@ -12,7 +12,6 @@ from starlette.responses import Response
 from odedelta.service import documents as docs
 from odedelta.service._core import RequestError, iso
 from odedelta.service.api._common import deleted, fetched, listed, owner_of, service_of, stored
-from odedelta.service.app import Service
 from odedelta.service.edge import (
     AS_OF,
     LIMIT,
@@ -29,6 +28,7 @@ from odedelta.service.edge import (
     read_body,
 )
 from odedelta.service.security import Caller, caller_of
+from odedelta.service.state import Service
 
 BASE = "/tmf-api/shoppingCart"
 API = "tmf663"

@@ -13,7 +13,6 @@ from starlette.responses import Response
 from odedelta.service import documents as docs
 from odedelta.service._core import Qualification, RequestError
 from odedelta.service.api._common import deleted, owner_of, service_of
-from odedelta.service.app import Service
 from odedelta.service.edge import (
     AS_OF,
     ApiError,
@@ -28,6 +27,7 @@ from odedelta.service.edge import (
     read_body,
 )
 from odedelta.service.security import Caller, caller_of
+from odedelta.service.state import Service
 
 BASE = "/tmf-api/productOfferingQualification"
 API = "tmf679"
