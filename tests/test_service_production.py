@@ -43,7 +43,7 @@ NOW = datetime(2026, 2, 20, 9, 30, tzinfo=UTC)
 DOWNGRADE = [{"action": "modify", "product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}]
 ALICE = [{"id": "alice", "role": "customer"}]
 TOKENS = {"alice": "token-alice", "bob": "token-bob", "reader": "token-reader", "auditor": "token-auditor",
-          "ops": "token-ops"}
+          "ops": "token-ops", "self-care": "token-self-care"}
 
 
 def _app(**kwargs: Any) -> TestClient:
@@ -67,7 +67,9 @@ def tokens_file(tmp_path: Path) -> Path:
         f"  - {{caller: bob, sha256: {sha(TOKENS['bob'])}, scopes: [tmf663:write, tmf622:write]}}\n"
         f"  - {{caller: reader, token: {TOKENS['reader']}, scopes: [tmf622:read]}}\n"
         f"  - {{caller: auditor, sha256: {sha(TOKENS['auditor'])}, scopes: [tmf622:read, tmf622:all]}}\n"
-        f"  - {{caller: ops, sha256: {sha(TOKENS['ops'])}, scopes: [admin]}}\n")
+        f"  - {{caller: ops, sha256: {sha(TOKENS['ops'])}, scopes: [admin]}}\n"
+        f"  - {{caller: self-care, token: {TOKENS['self-care']}, scopes: [tmf679:write, tmf663:write, tmf622:write],"
+        " parties: [alice]}\n")
     return path
 
 
@@ -258,6 +260,30 @@ def test_callers_see_only_their_own_carts_and_orders(scoped: TestClient) -> None
     assert scoped.get(CART, headers=_as("reader")).status_code == 403  # tmf622:read only
     assert scoped.get(f"{CART}/{cart['id']}", headers=_as("ops")).json() == cart
     assert scoped.delete(f"{CART}/{cart['id']}", headers=_as("alice")).status_code == 204
+
+
+def test_a_caller_limited_to_its_customers_learns_nothing_of_others(scoped: TestClient) -> None:
+    def cart(product: str, party: list[dict[str, str]] | None = None) -> Any:
+        body: dict[str, Any] = {"cartItem": [{"action": "delete", "product": {"id": product}}]}
+        if party is not None:
+            body["relatedParty"] = party
+        return scoped.post(CART, params={"asOf": AS_OF}, json=body, headers=_as("self-care"))
+
+    assert cart("F-4").status_code == 201  # alice's product
+    others, unknown = cart("B-1"), cart("Z-404")  # bob's product, and one nobody holds: the same answer
+    assert (others.status_code, unknown.status_code) == (422, 422)
+    assert others.json()["message"] == unknown.json()["message"].replace("Z-404", "B-1")
+    named = cart("B-1", [{"id": "bob", "role": "customer"}])
+    assert named.status_code == 403 and named.json()["message"] == "caller 'self-care' may not act for customer 'bob'"
+    poq = scoped.post(POQ, json={"productOfferingQualificationItem": [{"product": {"id": "B-1"}}]},
+                      headers=_as("self-care"))
+    assert poq.status_code == 422 and poq.json()["message"] == others.json()["message"]
+    order = scoped.post(f"{ORDER}/productOrder", json={"productOrderItem": [
+        {"action": "add", "productOffering": {"id": "po-fiber-300"}}]}, headers=_as("self-care"))
+    assert order.status_code == 403 and "name the customer in relatedParty" in order.json()["message"]
+    assert cart("B-1").status_code == 422 and _app(auth=scoped.app.state.authenticator).post(  # type: ignore[attr-defined]
+        CART, params={"asOf": AS_OF}, json={"cartItem": [{"action": "delete", "product": {"id": "B-1"}}]},
+        headers=_as("bob")).status_code == 201  # a caller without parties acts for anyone
 
 
 def test_admin_routes_need_the_admin_scope_and_health_is_open(scoped: TestClient) -> None:
@@ -535,4 +561,4 @@ def test_serve_with_two_workers_says_how_it_listens_and_serves(tmp_path: Path, t
         assert httpx.get(server.url + CART).status_code == 401
         err = server.stop()
     assert (f"odedelta serve: listening on http://127.0.0.1:{server.port} — store: SQLite {store}; "
-            f"auth: tokens file {tokens_file} (5 tokens); workers: 2; callbacks: none (listeners refused)") in err
+            f"auth: tokens file {tokens_file} (6 tokens); workers: 2; callbacks: none (listeners refused)") in err

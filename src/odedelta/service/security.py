@@ -15,6 +15,10 @@ The tokens file (YAML or JSON)::
       - caller: ops
         sha256: 60303ae22b998861…
         scopes: [admin]
+      - caller: self-care-alice
+        sha256: 2c26b46b68ffc68f…
+        scopes: [tmf679:write, tmf663:write]
+        parties: [alice]                 # may act for these customers only (default: any)
 
 Without any credentials (loopback only, or ``--insecure``) every request is the caller ``anonymous`` with ``admin``.
 """
@@ -53,6 +57,11 @@ class Refused(Exception):
 class Caller:
     name: str
     scopes: frozenset[str]
+    parties: frozenset[str] | None = None
+    """the customers (party ids) this caller may act for; None: any"""
+
+    def may_act_for(self, party: str | None) -> bool:
+        return self.parties is None or "admin" in self.scopes or (party is not None and party in self.parties)
 
     def may(self, api: str, access: str) -> bool:
         return "admin" in self.scopes or f"{api}:{access}" in self.scopes or (
@@ -108,9 +117,14 @@ class Tokens(Authenticator):
             where = f"{path} @ $.tokens[{index}]"
             if not isinstance(entry, dict):
                 raise AuthConfigError(f"{where}: expected a mapping with caller, sha256 (or token) and scopes")
-            unknown = sorted(set(entry) - {"caller", "sha256", "token", "scopes"})
+            unknown = sorted(set(entry) - {"caller", "sha256", "token", "scopes", "parties"})
             if unknown:
-                raise AuthConfigError(f"{where}: unknown key {unknown[0]!r} (expected caller, sha256, token, scopes)")
+                raise AuthConfigError(f"{where}: unknown key {unknown[0]!r} "
+                                      "(expected caller, sha256, token, scopes, parties)")
+            parties = entry.get("parties")
+            if parties is not None and (not isinstance(parties, list) or not all(
+                    isinstance(p, str) and p for p in parties)):
+                raise AuthConfigError(f"{where}.parties: expected a list of customer (party) ids")
             name, scopes = entry.get("caller"), entry.get("scopes")
             if not isinstance(name, str) or not name:
                 raise AuthConfigError(f"{where}.caller: expected the caller's name")
@@ -129,7 +143,8 @@ class Tokens(Authenticator):
                                       f"(expected admin, or <api>:read|write|all with api in {', '.join(APIS)})")
             if digest.lower() in found:
                 raise AuthConfigError(f"{where}: the same token as caller {found[digest.lower()].name!r}")
-            found[digest.lower()] = Caller(name, frozenset(scopes))
+            found[digest.lower()] = Caller(name, frozenset(scopes),
+                                           None if parties is None else frozenset(parties))
         return cls(found, f"tokens file {path} ({len(found)} tokens)")
 
     def caller(self, credential: str | None) -> Caller:

@@ -164,7 +164,7 @@ class InventorySource:
                 if party is not None:
                     break
             if party is None:
-                raise RequestError(f"unknown product {product_id!r}: no inventory holds it ({self.describe()})")
+                raise self.unknown(product_id)
         if party is None:
             return "<no inventory>", []
         held = [(name, [p for p in products if _has_party(p, party)]) for name, products in files]
@@ -183,13 +183,33 @@ class InventorySource:
         if party is None and product_id is not None:
             found = get_all(url, {"id": product_id}, self.retry)
             if not found:
-                raise RequestError(f"unknown product {product_id!r}: {url}?id={product_id} has no such product")
+                raise self.unknown(product_id)
             party = _customer(found[0])
             if party is None:
                 return f"{url}?id={product_id}", found
         if party is None:
             return "<no inventory>", []
         return f"{url}?relatedParty.id={party}", get_all(url, {"relatedParty.id": party}, self.retry)
+
+    def unknown(self, product_id: str) -> RequestError:
+        """The refusal of a product no customer holds (also of one the caller may not see: the same words)."""
+        if is_url(self.where):
+            url = f"{str(self.where).rstrip('/')}/product"
+            return RequestError(f"unknown product {product_id!r}: {url}?id={product_id} has no such product")
+        return RequestError(f"unknown product {product_id!r}: no inventory holds it ({self.describe()})")
+
+    def customer(self, party: str | None, product_id: str | None) -> str | None:
+        """The customer a request is for: its party, else the holder of ``product_id`` (None: unknown)."""
+        if party is not None or product_id is None or self.where is None:
+            return party
+        if is_url(self.where):
+            found = get_all(f"{str(self.where).rstrip('/')}/product", {"id": product_id}, self.retry)
+            return _customer(found[0]) if found else None
+        for _, products in self._local():
+            for product in products:
+                if isinstance(product, dict) and product.get("id") == product_id:
+                    return _customer(product)
+        return None
 
     def inventory(self, catalog: Catalog, party: str | None, product_id: str | None) -> Inventory:
         """The customer's products checked against ``catalog`` (the engine never modifies an inventory, so one

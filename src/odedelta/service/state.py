@@ -11,8 +11,9 @@ from pathlib import Path
 
 from odedelta.service import documents as docs
 from odedelta.service._core import Catalog, ChangeResult, Context, Engine, Rulebook, load_rules
-from odedelta.service.edge import Limits
+from odedelta.service.edge import ApiError, Limits
 from odedelta.service.outbound import CallbackPolicy, Retry
+from odedelta.service.security import Caller
 from odedelta.service.sources import CatalogSource, InventorySource
 from odedelta.service.store import Store
 
@@ -65,6 +66,19 @@ class Service:
         engine = self.engine
         inventory = self.inventory_source.inventory(engine.catalog, intent.party, intent.product)
         return engine.change(inventory, intent.request(inventory), as_of=as_of, context=Context())
+
+    def check_party(self, caller: Caller, party: str | None, product_id: str | None) -> None:
+        """Refuse a request for a customer the caller may not act for: a named party is 403; a product of another
+        customer is answered as an unknown product (nothing about its holder is revealed)."""
+        if caller.parties is None or caller.may_act_for(party):
+            return
+        if party is not None:
+            raise ApiError(403, "Forbidden", f"caller {caller.name!r} may not act for customer {party!r}")
+        if product_id is None:
+            raise ApiError(403, "Forbidden", f"caller {caller.name!r} acts for its customers only: name the "
+                                             "customer in relatedParty (role customer)")
+        if not caller.may_act_for(self.inventory_source.customer(None, product_id)):
+            raise self.inventory_source.unknown(product_id)
 
     def purge(self, force: bool = False) -> dict[str, int]:
         """Delete the qualifications, carts and quotes older than the retention (at most once a minute unless

@@ -58,8 +58,9 @@ def router(version: int) -> APIRouter:
     api = APIRouter(tags=[f"TMF622 Product Ordering v{version}"])
 
     def work(deadline: Deadline, service: Service, body: Any, moment: datetime,
-             owner: str) -> tuple[dict[str, Any], str, datetime]:
+             caller: Caller) -> tuple[dict[str, Any], str, datetime]:
         intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
+        service.check_party(caller, intent.party, intent.product)
         result: ChangeResult | None
         try:
             result, refusal = service.change(intent, moment), None
@@ -71,10 +72,11 @@ def router(version: int) -> APIRouter:
         now = service.now()
         order, text = service.store.add("productOrder", version, lambda ident: docs.product_order(
             result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now, reference),
-            {"intent": intent.to_json(), "asOf": iso(moment)}, owner, now)
+            {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
         if result is not None and reference is not None:
             partners = partner_orders(result, version, reference=docs.partner_reference(reference, order["id"]))
-            service.store.put("partnerOrders", version, order["id"], {"partnerOrder": partners}, {}, owner, now)
+            service.store.put("partnerOrders", version, order["id"], {"partnerOrder": partners}, {}, caller.name,
+                              now)
         return order, text, now
 
     def notify(service: Service, owner: str, event_type: str, order: dict[str, Any], now: datetime) -> None:
@@ -103,7 +105,7 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "productOrderItem", service.limits, "ProductOrder")
         moment = as_of(as_of_text, service.now)
-        order, text, now = await blocking(service.limits, work, service, body, moment, caller.name)
+        order, text, now = await blocking(service.limits, work, service, body, moment, caller)
         tasks = BackgroundTasks()
         events = [("ProductOrderCreateEvent", order)]
         if order["state"] == "rejected":

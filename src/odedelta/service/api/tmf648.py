@@ -37,8 +37,9 @@ def router(version: int) -> APIRouter:
     base = f"/tmf-api/quoteManagement/v{version}/quote"
     api = APIRouter(tags=[f"TMF648 Quote v{version}"])
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, owner: str) -> str:
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller) -> str:
         intent = docs.intent_of(body, "quoteItem", "Quote")
+        service.check_party(caller, intent.party, intent.product)
         result: ChangeResult | None
         try:
             result, refusal = service.change(intent, moment), None
@@ -49,7 +50,7 @@ def router(version: int) -> APIRouter:
         now = service.now()
         _, text = service.store.add("quote", version, lambda ident: docs.quote(
             result, refusal, docs.intent_items(intent, version, "QuoteItem"), ident, f"{base}/{ident}",
-            intent.party, now, moment), {"intent": intent.to_json(), "asOf": iso(moment)}, owner, now)
+            intent.party, now, moment), {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
         return text
 
     @api.post(base, summary="createQuote", operation_id=f"TMF648v{version}_createQuote",
@@ -60,7 +61,7 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "quoteItem", service.limits, "Quote")
         moment = as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, work, service, body, moment, caller.name), 201)
+        return raw(await blocking(service.limits, work, service, body, moment, caller), 201)
 
     @api.get(base, summary="listQuote", operation_id=f"TMF648v{version}_listQuote", responses=error_responses())
     def list_quotes(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,

@@ -45,19 +45,21 @@ def router(version: int) -> APIRouter:
                  updated: datetime) -> dict[str, Any]:
         return docs.shopping_cart(result, version, ident, f"{base}/{ident}", intent.party, created, updated)
 
-    def create_work(deadline: Deadline, service: Service, body: Any, moment: datetime, owner: str) -> str:
+    def create_work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller) -> str:
         intent = docs.intent_of(body, "cartItem", "ShoppingCart")
+        service.check_party(caller, intent.party, intent.product)
         result = service.change(intent, moment)
         deadline.check()
         service.purge()
         now = service.now()
         meta = {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(now)}
         _, text = service.store.add(KIND, version, lambda ident: document(service, ident, intent, result, now, now),
-                                    meta, owner, now)
+                                    meta, caller.name, now)
         return text
 
     def patch_work(deadline: Deadline, service: Service, ident: str, body: Any, as_of_text: str | None,
-                   owner: str | None) -> str:
+                   caller: Caller) -> str:
+        owner = owner_of(caller, API)
         _, meta = stored(service, KIND, version, ident, owner)
         if not isinstance(body, dict):
             raise RequestError(f"ShoppingCart {ident}: expected a JSON object, found {type(body).__name__}")
@@ -75,6 +77,7 @@ def router(version: int) -> APIRouter:
                                  docs.party_of(body))
         moment = as_of(as_of_text if as_of_text is not None else meta["asOf"], service.now)
         created = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
+        service.check_party(caller, intent.party, intent.product)
         result = service.change(intent, moment)
         deadline.check()
         return service.store.put(KIND, version, ident, document(service, ident, intent, result, created,
@@ -89,7 +92,7 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "cartItem", service.limits, "ShoppingCart")
         moment = as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, create_work, service, body, moment, caller.name), 201)
+        return raw(await blocking(service.limits, create_work, service, body, moment, caller), 201)
 
     @api.get(base, summary="listShoppingCart", operation_id=f"TMF663v{version}_listShoppingCart",
              responses=error_responses())
@@ -114,7 +117,7 @@ def router(version: int) -> APIRouter:
         count_items(body, "cartItem", service.limits, f"ShoppingCart {id}")
         if as_of_text is not None:
             as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, patch_work, service, id, body, as_of_text, owner))
+        return raw(await blocking(service.limits, patch_work, service, id, body, as_of_text, caller))
 
     @api.delete(base + "/{id}", summary="deleteShoppingCart", status_code=204,
                 operation_id=f"TMF663v{version}_deleteShoppingCart", responses=deleted_responses())

@@ -41,7 +41,7 @@ def router(version: int) -> APIRouter:
     path = f"{BASE}/v{version}/{resource}"
     api = APIRouter(tags=[f"TMF679 Product Offering Qualification v{version}"])
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, owner: str) -> str:
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller) -> str:
         if not isinstance(body, dict):
             raise RequestError(f"{name}: expected a JSON object, found {type(body).__name__}")
         items = body.get(items_key)
@@ -57,13 +57,14 @@ def router(version: int) -> APIRouter:
             if product_id is None:
                 raise RequestError(f"{name} @ $.{items_key}[{index}].product.id: name the installed product")
             offering = docs._id_of(item.get("productOffering"))
+            service.check_party(caller, party, product_id)
             inventory = service.inventory_source.inventory(engine.catalog, party, product_id)
             answers.append((product_id, engine.qualify(inventory, product_id, as_of=moment), offering))
         deadline.check()
         service.purge()
         now = service.now()
         _, text = service.store.add("poq", version, lambda ident: docs.qualification(
-            answers, version, ident, f"{path}/{ident}", now, moment), {}, owner, now)
+            answers, version, ident, f"{path}/{ident}", now, moment), {}, caller.name, now)
         return text
 
     @api.post(path, summary=f"create{name}", operation_id=f"TMF679v{version}_create{name}", status_code=201,
@@ -74,7 +75,7 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, items_key, service.limits, name)
         moment = as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, work, service, body, moment, caller.name), 201)
+        return raw(await blocking(service.limits, work, service, body, moment, caller), 201)
 
     @api.get(path + "/{id}", summary=f"retrieve{name}", operation_id=f"TMF679v{version}_retrieve{name}",
              responses=doc_response(200, name, ["id"]))
