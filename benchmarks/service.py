@@ -1,6 +1,7 @@
 """The HTTP cost of the service: the TMF663 cart of the demo downgrade over loopback, against the engine in process.
 
     .venv/bin/python benchmarks/service.py [--requests 400] [--levels 1,8,32]
+    .venv/bin/python benchmarks/service.py --quick     # 20 requests at 1 and 2 clients: a smoke run (CI)
 
 Starts ``odedelta serve`` (uvicorn, one process) on 127.0.0.1 with the demo catalog, rules and inventories and
 an in-memory store, then for each level of concurrency runs a bounded loop: that many httpx clients POST the same
@@ -101,7 +102,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="answers measured per level (default 400)")
     parser.add_argument("--levels", default="1,8,32", help="concurrent clients (default 1,8,32)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 20 requests at 1 and 2 clients")
     args = parser.parse_args()
+    if args.quick:
+        args.requests, args.levels = 20, "1,2"
+    rounds = args.requests if args.quick else max(200, args.requests)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -110,16 +115,19 @@ def main() -> None:
     server = subprocess.Popen(command, env={**os.environ, "ODEDELTA_TOKEN": ""})
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
+        for _ in range(400):
             try:
                 if httpx.get(base + "/health").status_code == 200:
                     break
             except httpx.TransportError:
+                if server.poll() is not None:
+                    raise SystemExit(f"error: odedelta serve exited with {server.returncode}") from None
                 time.sleep(0.05)
+        else:
+            raise SystemExit("error: odedelta serve did not answer /health within 20 s")
         url = f"{base}/tmf-api/shoppingCart/v4/shoppingCart?asOf={AS_OF}"
-        engine_times, answer_times = in_process(max(200, args.requests))
+        engine_times, answer_times = in_process(rounds)
         engine_p50 = statistics.median(engine_times)
-        rounds = max(200, args.requests)
         asgi_times = asyncio.run(asgi(rounds))
         print(f"in process ({rounds} rounds): Engine.change p50 {engine_p50 * 1e3:.2f} ms, "
               f"p99 {percentile(engine_times, 0.99) * 1e3:.2f} ms; whole answer (inventory + change + cart) "
