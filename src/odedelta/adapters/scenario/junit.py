@@ -3,20 +3,34 @@ file, one testcase per scenario, a failure element with every difference; the ru
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 from xml.etree import ElementTree
 
-if TYPE_CHECKING:  # results imports this module to give Run its junit_xml()
-    from odedelta.adapters.scenario.results import Outcome, Run
+
+class Case(Protocol):
+    """What a testcase shows of a scenario's outcome (:class:`~odedelta.adapters.scenario.results.Outcome`)."""
+
+    @property
+    def file(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def failures(self) -> list[str]: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def passed(self) -> bool: ...
 
 
-def junit_xml(run: Run) -> str:
-    """``run`` as a JUnit XML document (UTF-8, with its declaration), indented."""
-    root = ElementTree.Element("testsuites", name="odedelta scenarios", tests=str(len(run.outcomes)),
-                               failures=str(run.failed), errors="0",
-                               time=f"{sum(o.seconds for o in run.outcomes):.3f}")
-    files: dict[str, list[Outcome]] = {}
-    for outcome in run.outcomes:
+def junit_xml(cases: Sequence[Case], summary: Iterable[str]) -> str:
+    """The scenarios' outcomes, in run order, as a JUnit XML document (UTF-8, with its declaration), indented;
+    ``summary`` (the rule coverage and the counts) goes in system-out."""
+    root = ElementTree.Element("testsuites", name="odedelta scenarios", tests=str(len(cases)),
+                               failures=str(sum(not c.passed for c in cases)), errors="0",
+                               time=f"{sum(c.seconds for c in cases):.3f}")
+    files: dict[str, list[Case]] = {}
+    for outcome in cases:
         files.setdefault(outcome.file, []).append(outcome)
     for file, outcomes in files.items():
         suite = ElementTree.SubElement(root, "testsuite", name=file, tests=str(len(outcomes)),
@@ -29,6 +43,6 @@ def junit_xml(run: Run) -> str:
                 failure = ElementTree.SubElement(case, "failure", message=outcome.failures[0], type="scenario")
                 failure.text = "\n".join(outcome.failures)
     out = ElementTree.SubElement(root, "system-out")
-    out.text = "\n".join(run.summary_lines())
+    out.text = "\n".join(summary)
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"

@@ -82,4 +82,4 @@ class Run:
 
     def junit_xml(self) -> str:
         """The run as JUnit XML (the format pytest writes and CI servers read)."""
-        return junit_xml(self)
+        return junit_xml(self.outcomes, self.summary_lines())
