@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -301,7 +301,7 @@ class Scenario(_Strict):
     def parsed_request(self) -> Request:
         assert self.request is not None
         ((kind, body),) = self.request.items()
-        return REQUEST_TYPES[kind].model_validate(body)  # type: ignore[return-value]
+        return cast(Request, REQUEST_TYPES[kind].model_validate(body))
 
 
 class ScenarioFile(_Strict):

@@ -68,9 +68,15 @@ class Limits:
         if number.adjusted() > self.max_magnitude_exponent:
             return f"number {_short(number)} is too large (below 1e{self.max_magnitude_exponent + 1} expected)"
         if isinstance(digits.exponent, int) and digits.exponent < self.min_exponent and \
-                number.normalize().as_tuple().exponent < self.min_exponent:  # type: ignore[operator]
+                _exponent(number.normalize()) < self.min_exponent:
             return f"number {_short(number)} is finer than 1e{self.min_exponent}"
         return None
+
+
+def _exponent(number: Decimal) -> int:
+    """The exponent of a finite number (Decimal types it as ``int | str`` for the specials 'n', 'N', 'F')."""
+    exponent = number.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
 
 
 def _short(number: Decimal) -> str:

@@ -18,13 +18,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from odedelta.model.catalog import Catalog
-from odedelta.model.errors import LoadError, Problem, closest, did_you_mean
+from odedelta.model.errors import LoadError, OdeDeltaError, Problem, closest, did_you_mean
 from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.plain import plain_words
 from odedelta.model.source import parse_text
@@ -297,12 +297,21 @@ class PartnerChargeRule(_Rule):
     then: PartnerChargeEffect
 
 
-AnyRule = Annotated[
+RuleModel = (
     EligibilityRule | MigrationRule | CompatibilityRule | PenaltyRule | FeeRule | DiscountRule | RecommendationRule
-    | PromotionLossRule | RenewalRule | TimingRule | SlaCreditRule | RevenueShareRule | PartnerChargeRule,
-    Field(discriminator="kind"),
-]
-KINDS: dict[str, type[_Rule]] = {
+    | PromotionLossRule | RenewalRule | TimingRule | SlaCreditRule | RevenueShareRule | PartnerChargeRule
+)
+"""A rule as written, of one kind: its ``kind`` (a literal) says which, and its ``then`` is that kind's effect."""
+AnyRule = Annotated[RuleModel, Field(discriminator="kind")]
+"""The discriminated union pydantic reads a rule with: ``kind`` picks the model."""
+Effect = (
+    EligibilityEffect | MigrationEffect | CompatibilityEffect | PenaltyEffect | FeeEffect | DiscountEffect
+    | RecommendationEffect | PromotionLossEffect | RenewalEffect | TimingEffect | SlaCreditEffect | RevenueShareEffect
+    | PartnerChargeEffect
+)
+"""What a rule does (its ``then``), one model per kind."""
+E = TypeVar("E", bound=BaseModel)
+KINDS: dict[str, type[RuleModel]] = {
     "eligibility": EligibilityRule,
     "migration": MigrationRule,
     "compatibility": CompatibilityRule,
@@ -353,7 +362,7 @@ def json_schema() -> dict[str, Any]:
 class Rule:
     """A checked, compiled rule: the model, where it was written, and its condition in engine form."""
 
-    model: _Rule
+    model: RuleModel
     file: str
     line: int | None
     condition: dict[str, Any]
@@ -367,7 +376,21 @@ class Rule:
 
     @property
     def kind(self) -> str:
-        return self.model.kind  # type: ignore[attr-defined,no-any-return]
+        return self.model.kind
+
+    @property
+    def then(self) -> Effect:
+        """The rule's effect (narrow it with :meth:`effect` where the kind is known)."""
+        return self.model.then
+
+    def effect(self, expected: type[E]) -> E:
+        """The rule's effect as the model of the kind the caller works on (``rule.effect(PenaltyEffect)``); a rule
+        of another kind here is a bug in the caller, said as such."""
+        then = self.model.then
+        if not isinstance(then, expected):
+            raise OdeDeltaError(f"internal error: rule {self.id!r} is a {self.kind} rule, its effect is not a "
+                                f"{expected.__name__}")
+        return then
 
     @property
     def priority(self) -> int:
@@ -476,13 +499,13 @@ def _index_of(data: Any, rule_id: str, fallback: int, taken: set[int]) -> int:
     return fallback
 
 
-def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Catalog,
+def _compile(model: RuleModel, file: str, index: int, located: _Locator, catalog: Catalog,
              limits: Limits = DEFAULT) -> tuple[Rule | None, list[Problem]]:
     problems: list[Problem] = []
     where = ("rules", index)
     compiled: Compiled | None = None
     if model.when is not None:
-        outcome = _compiler(model.kind, catalog, limits).compile(model.when)  # type: ignore[attr-defined]
+        outcome = _compiler(model.kind, catalog, limits).compile(model.when)
         if isinstance(outcome, ExprError):
             problems.append(located.in_expression((*where, "when"), outcome.column, outcome.message,
                                                   outcome.suggestion))
@@ -552,7 +575,7 @@ FORMULA_PARAMETERS: dict[str, tuple[str, ...]] = {
 """The parameters each penalty formula reads (besides name and formula); any other is refused when rules load."""
 
 
-def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...], catalog: Catalog) -> list[Problem]:
+def _check_effect(model: RuleModel, located: _Locator, where: tuple[str | int, ...], catalog: Catalog) -> list[Problem]:
     problems: list[Problem] = []
 
     def known(value: str | None, table: str, *parts: str | int) -> None:
@@ -610,7 +633,7 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
 
 
 def _effect_key(rule: Rule) -> Any:
-    then = rule.model.then  # type: ignore[attr-defined]
+    then = rule.then
     return then.decision if isinstance(then, EligibilityEffect) else then.model_dump_json()
 
 
@@ -680,8 +703,8 @@ class _Locator:
 
     def line_of(self, parts: Sequence[str | int]) -> int | None:
         key, node = self._node(parts)
-        mark = (key or node).start_mark if (key or node) is not None else None  # type: ignore[union-attr]
-        return mark.line + 1 if mark else None
+        target = key or node
+        return target.start_mark.line + 1 if target is not None else None
 
     def at(self, parts: Sequence[str | int], message: str, suggestion: str | None = None) -> Problem:
         key, node = self._node(parts)
@@ -747,5 +770,6 @@ def _allowed_keys(loc: Sequence[str | int], data: Any) -> list[str]:
                 return [f.alias or n for n, f in model.model_fields.items()]
             if loc[2] == "then":
                 effect = model.model_fields["then"].annotation
-                return [f.alias or n for n, f in effect.model_fields.items()]  # type: ignore[union-attr]
+                if isinstance(effect, type) and issubclass(effect, BaseModel):
+                    return [f.alias or n for n, f in effect.model_fields.items()]
     return ["rules"]
