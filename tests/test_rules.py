@@ -66,7 +66,9 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
                                      "date('YYYY-MM-DD')"),
         ("eligibility.yaml", 48, None, "rules 'conflict-a' and 'conflict-b' "
                                        f"({DATA / 'broken_rules'}/eligibility.yaml:55) have the same priority 3 and "
-                                       "can both match with different effects: give one a higher priority"),
+                                       "can both match with different effects (e.g. target.offering == 'po-fiber-300' "
+                                       "and term.expired): give one a higher priority, or mark the overlap intended "
+                                       "(analysis: {allow_overlap: true})"),
         ("other.yaml", 3, 5, "unknown kind 'eligibilty' — did you mean 'eligibility'? (kinds: eligibility, migration, "
                              "compatibility, penalty, fee, discount, recommendation, promotion_loss, renewal, timing, "
                              "sla_credit, revenue_share, partner_charge)"),

@@ -17,6 +17,7 @@ from odedelta.model.inventory import Inventory
 from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read_text, with_lines
 from odedelta.rules import Executor, ExecutorError, Rulebook, RuleError
+from odedelta.rules.analysis import Analysis, analyze
 from odedelta.rules.language import check_rule_documents
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
@@ -106,6 +107,24 @@ def rule_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
+
+
+def analyze_rules(path: str | Path, catalog: Catalog, limits: Limits = DEFAULT) -> tuple[list[Problem], Analysis]:
+    """``check --analyze``: every problem of the rule files under ``path`` (what :func:`load_rules` refuses) and
+    the analysis of every rule that compiled (:func:`odedelta.rules.analysis.analyze`), so one run shows both."""
+    root = Path(path)
+    if not root.exists():
+        raise RuleError(f"{root}: no such rules directory", [Problem(str(root), "$", "no such file or directory")])
+    documents = []
+    problems: list[Problem] = []
+    for file in rule_files(root):
+        try:
+            documents.append((str(file), read_text(file, str(file), limits)))
+        except LoadError as exc:
+            problems.extend(exc.problems)
+    rules, found = check_rule_documents(documents, catalog, limits)
+    problems = sorted(problems + found, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
+    return problems, analyze(rules)
 
 
 def load_rules(path: str | Path, catalog: Catalog, executor: Executor | str | None = None,

@@ -40,6 +40,7 @@ from odedelta.rules.facts import (
     sections_note,
     visible,
 )
+from odedelta.rules.solver import Solver, as_condition, conj, formula
 
 SCHEMA_VERSION = 1
 """The version of the rule-file format; a rule file's modeline names the schema of the version it was written for."""
@@ -206,12 +207,24 @@ class PartnerChargeEffect(_Strict):
                                                                            "charge) or the supplier (a credit).")
 
 
+class AnalysisOptions(_Strict):
+    """How ``odedelta check --analyze`` treats a rule (README, "Analysing rules")."""
+
+    allow_overlap: bool = Field(False, description="Its overlaps with other rules of its kind are intended: not "
+                                                   "reported, and not refused at equal priority (file order "
+                                                   "decides).")
+    allow_gap: bool = Field(False, description="The table it belongs to (rules of its kind reading the same "
+                                               "facts) is complete as it is: gaps in it are not reported.")
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
     priority: int = Field(0, description="Higher wins when rules of one kind disagree (see the README).")
     valid_for: Period | None = Field(None, alias="validFor", description="When the rule is in force (as_of).")
     when: str | None = Field(None, description="The condition; leave it out for a rule that always applies.")
+    analysis: AnalysisOptions | None = Field(None, description="What the analysis (check --analyze) accepts as "
+                                                               "intended for this rule.")
 
     MODE: ClassVar[str] = "all"
 
@@ -632,40 +645,54 @@ def _check_effect(model: RuleModel, located: _Locator, where: tuple[str | int, .
     return problems
 
 
-def _effect_key(rule: Rule) -> Any:
+def effect_key(rule: Rule) -> Any:
+    """What two rules of one kind disagree on: an eligibility rule's decision, any other rule's whole effect."""
     then = rule.then
     return then.decision if isinstance(then, EligibilityEffect) else then.model_dump_json()
 
 
+def allows_overlap(rule: Rule) -> bool:
+    return rule.model.analysis is not None and rule.model.analysis.allow_overlap
+
+
+def allows_gap(rule: Rule) -> bool:
+    return rule.model.analysis is not None and rule.model.analysis.allow_gap
+
+
 def _conflicts(rules: list[Rule]) -> list[Problem]:
-    """Two rules of one kind with equal priority, different effects, and conditions that are not provably
-    disjoint (disjoint: both require one fact to equal different constants)."""
+    """Two rules of one kind with equal priority, different effects, and facts on which both match (a first-match
+    kind, or an eligibility allow and deny): the winner would be file order, or the deny. Decided over the facts'
+    domains (:mod:`odedelta.rules.solver`): rules that cannot both match (``tenure_months < 12`` and
+    ``tenure_months >= 36``) are not reported; a pair with arithmetic between facts the solver cannot decide is
+    left to ``check --analyze`` (an ``undecided`` note). ``analysis: {allow_overlap: true}`` on either rule marks
+    the overlap intended."""
+    attribute_types: dict[str, str] = {}
+    for rule in rules:
+        attribute_types.update(rule.attribute_types)
+    solver = Solver(attribute_types)
     problems = []
     by_key: dict[tuple[str, int], list[Rule]] = {}
     for rule in rules:
         if rule.model.MODE != "all":
             by_key.setdefault((rule.kind, rule.priority), []).append(rule)
     for (_kind, priority), group in by_key.items():
+        if len(group) < 2:
+            continue
+        formulas = [formula(rule.condition) for rule in group]
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if _effect_key(a) == _effect_key(b) or _disjoint(a.condition, b.condition):
+            for j in range(i + 1, len(group)):
+                b = group[j]
+                if effect_key(a) == effect_key(b) or allows_overlap(a) or allows_overlap(b):
                     continue
+                both = solver.satisfy(conj(formulas[i], formulas[j]), [(a.condition, True), (b.condition, True)])
+                if both.verdict != "yes" or both.witness is None:
+                    continue
+                example = as_condition(both.witness, attribute_types)
                 problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
-                                        f"priority {priority} and can both match with different effects: give one a "
-                                        "higher priority", a.line))
+                                        f"priority {priority} and can both match with different effects (e.g. "
+                                        f"{example}): give one a higher priority, or mark the overlap intended "
+                                        "(analysis: {allow_overlap: true})", a.line))
     return problems
-
-
-def _equalities(cond: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in cond.items() if not k.startswith("$") and not isinstance(v, dict)}
-    for part in cond.get("$and", []):
-        out.update(_equalities(part))
-    return out
-
-
-def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    ea, eb = _equalities(a), _equalities(b)
-    return any(fact in eb and eb[fact] != value for fact, value in ea.items())
 
 
 # ----------------------------------------------------------------------------------------- positions

@@ -1,0 +1,553 @@
+"""Rule-set analysis (``odedelta check --analyze``): what a rule set decides before a customer meets it.
+
+Per kind of rule, under its hit policy (:mod:`odedelta.rules.rulebook`): first-match kinds (penalty,
+promotion_loss, renewal, timing, sla_credit, revenue_share: the highest priority, then file order, decides),
+eligibility (a deny wins unless an allow of higher priority matches) and collect kinds (every matching rule applies):
+
+* ``always_false`` (error) — a condition no facts satisfy (``tenure_months > 24 and tenure_months < 12``): the rule
+  never fires;
+* ``always_true`` (warning) — a written condition every set of facts satisfies (leave ``when`` out instead);
+* ``masked`` (error) — a first-match rule (or an eligibility allow) never reached: rules ranked above it match
+  everything it matches;
+* ``overlap`` — two rules both match some facts. Under first match at equal priority with different effects, file
+  order alone picks the winner (error: give one a higher priority, or mark the overlap intended); an eligibility
+  allow and deny at equal priority (error: the deny wins); otherwise (info) which one wins, or that both apply;
+* ``subsumed`` (warning) — in a collect kind, a rule whose every match another rule with the same effect also
+  matches: it applies twice;
+* ``gap`` (warning) — in a table (two or more rules of a kind reading the same facts), a combination of the values
+  the rules use for which no rule of the kind fires (a penalty table with no rule for business customers in months
+  13–24), with the ``when`` of the rule that closes it;
+* ``undecided`` (info) — what the analysis cannot decide (arithmetic between facts) is said, never guessed.
+
+Every finding carries the rules' ``file:line`` and, where one exists, a counterexample: concrete fact values (facts
+not named are absent) on which the executor shows it — the rules fire, the masking rule wins, or none fires.
+``analysis: {allow_overlap: true}`` on a rule marks its overlaps as intended, ``allow_gap: true`` the gaps of its
+table. Eligibility tables have no gaps (no rule firing means eligible), and neither do open ends of a range:
+``sla.measured >= 99.5`` with no credit rule is not a gap, a hole between two ranges is.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from odedelta.rules.expr import BOOLEAN, DATE, LIST
+from odedelta.rules.facts import FACT_VALUES
+from odedelta.rules.language import EligibilityEffect, Rule, allows_gap, allows_overlap, effect_key
+from odedelta.rules.solver import (
+    INTEGER_FACTS,
+    And,
+    Atom,
+    Formula,
+    Solution,
+    Solver,
+    conj,
+    fact_type,
+    formula,
+    negate,
+    plain_value,
+    show,
+)
+
+Severity = Literal["error", "warning", "info"]
+Code = Literal["always_false", "always_true", "masked", "overlap", "subsumed", "gap", "undecided"]
+MAX_CELLS = 2000
+"""The most value combinations a table's gap search visits; beyond, the gap search says it was not done."""
+MAX_PAIRS = 200_000
+"""The most pairs of rules of one kind compared; beyond, the overlap search says it was not done."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the analysis found, with the rules, where they are written and the facts that show it."""
+
+    code: Code
+    severity: Severity
+    kind: str
+    rules: tuple[str, ...]
+    locations: tuple[str, ...]
+    message: str
+    counterexample: Mapping[str, Any] | None = None
+    """``fact → value`` (dates as ISO text); facts the rules read that are not named here are absent."""
+    suggestion: str | None = None
+    winner: str | None = None
+    """For an overlap or a masked rule: the rule that decides on the counterexample."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "severity": self.severity, "kind": self.kind,
+                               "rules": list(self.rules), "locations": list(self.locations),
+                               "message": self.message}
+        if self.counterexample is not None:
+            out["counterexample"] = dict(self.counterexample)
+        if self.winner is not None:
+            out["winner"] = self.winner
+        if self.suggestion is not None:
+            out["suggestion"] = self.suggestion
+        return out
+
+    def text(self) -> str:
+        where = self.locations[0] if self.locations else ""
+        line = f"{where}: {self.severity}: [{self.code}] {self.message}"
+        if self.counterexample is not None:
+            line += f"\n    counterexample: {facts_text(self.counterexample)}"
+        if self.suggestion:
+            line += f"\n    suggestion: {self.suggestion}"
+        return line
+
+
+@dataclass(frozen=True)
+class Analysis:
+    findings: tuple[Finding, ...]
+    rules: int
+    kinds: tuple[str, ...] = field(default=())
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": not self.errors, "rules": self.rules,
+                "counts": {s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")},
+                "findings": [f.as_dict() for f in self.findings]}
+
+    def text(self) -> str:
+        lines = [f.text() for f in self.findings]
+        counts = self.as_dict()["counts"]
+        lines.append(f"analysis of {self.rules} rules: {counts['error']} error(s), {counts['warning']} warning(s), "
+                     f"{counts['info']} note(s)")
+        return "\n".join(lines)
+
+
+def facts_text(facts: Mapping[str, Any]) -> str:
+    if not facts:
+        return "any facts (every fact absent)"
+    return ", ".join(f"{name} = {_plain_show(value)}" for name, value in facts.items()) + " (other facts absent)"
+
+
+def _plain_show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_plain_show(v) for v in value) + "]"
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------------------ the analysis
+
+
+def analyze(rules: Sequence[Rule]) -> Analysis:
+    """Every finding over a checked rule set (:func:`odedelta.rules.language.check_rule_documents`' rules, in file
+    order), kind by kind in the order the kinds first appear; errors, then warnings, then notes within a kind."""
+    attribute_types: dict[str, str] = {}
+    for rule in rules:
+        attribute_types.update(rule.attribute_types)
+    solver = Solver(attribute_types)
+    findings: list[Finding] = []
+    kinds = list(dict.fromkeys(r.kind for r in rules))
+    order = {r.id: i for i, r in enumerate(rules)}
+    for kind in kinds:
+        ranked = sorted((r for r in rules if r.kind == kind), key=lambda r: (-r.priority, order[r.id]))
+        found = _Kind(kind, ranked, solver).run()
+        findings.extend(sorted(found, key=lambda f: ("error", "warning", "info").index(f.severity)))
+    return Analysis(tuple(findings), len(rules), tuple(kinds))
+
+
+def _plain(witness: Mapping[str, Any], solver: Solver) -> dict[str, Any]:
+    return {name: plain_value(value, fact_type(name, solver.attribute_types))
+            for name, value in sorted(witness.items())}
+
+
+class _Kind:
+    """The analysis of the rules of one kind, highest rank first."""
+
+    def __init__(self, kind: str, ranked: list[Rule], solver: Solver) -> None:
+        self.kind = kind
+        self.ranked = ranked
+        self.solver = solver
+        self.mode = ranked[0].model.MODE if ranked else "all"
+        self.formulas = {r.id: formula(r.condition) for r in ranked}
+        self.findings: list[Finding] = []
+        self.dead: set[str] = set()
+
+    def run(self) -> list[Finding]:
+        for rule in self.ranked:
+            self._alone(rule)
+        self._pairs()
+        if self.mode != "deny_wins":
+            self._gaps()
+        return self.findings
+
+    def add(self, code: Code, severity: Severity, rules: Sequence[Rule], message: str,
+            witness: Mapping[str, Any] | None = None, suggestion: str | None = None,
+            winner: str | None = None) -> None:
+        self.findings.append(Finding(code, severity, self.kind, tuple(r.id for r in rules),
+                                     tuple(r.where for r in rules), message,
+                                     _plain(witness, self.solver) if witness is not None else None, suggestion,
+                                     winner))
+
+    # -------------------------------------------------------------- one rule
+    def _alone(self, rule: Rule) -> None:
+        f = self.formulas[rule.id]
+        alone = self.solver.satisfy(f, [(rule.condition, True)])
+        if alone.verdict == "no":
+            self.dead.add(rule.id)
+            why = self.solver.why_not(f)
+            self.add("always_false", "error", [rule], f"{self.kind} rule {rule.id!r} can never fire: no facts "
+                     f"satisfy its condition" + (f" ({why} exclude each other)" if why else ""),
+                     suggestion="correct the bounds (e.g. 'and' where 'or' was meant), or remove the rule")
+            return
+        if alone.verdict == "undecided":
+            self.add("undecided", "info", [rule], f"whether {self.kind} rule {rule.id!r} can fire is not decided: "
+                     f"{alone.reason}")
+            return
+        if rule.model.when is None:
+            return
+        never = self.solver.satisfy(negate(f), [(rule.condition, False)])
+        if never.verdict == "no":
+            self.add("always_true", "warning", [rule], f"the condition of {self.kind} rule {rule.id!r} holds for "
+                     "every set of facts", alone.witness, "leave 'when' out for a rule that always applies")
+
+    # -------------------------------------------------------------- pairs
+    def _pairs(self) -> None:
+        live = [r for r in self.ranked if r.id not in self.dead]
+        if len(live) * (len(live) - 1) // 2 > MAX_PAIRS:
+            self.add("undecided", "info", live[:1], f"{len(live)} {self.kind} rules: overlaps and masked rules "
+                     f"were not searched (more than {MAX_PAIRS} pairs)")
+            return
+        masked: set[str] = set()
+        for j, b in enumerate(live):
+            above = live[:j]
+            if self.mode in ("first", "deny_wins") and self._masked(b, above):
+                masked.add(b.id)
+        for a, b in itertools.combinations(live, 2):
+            if b.id in masked or a.id in masked:
+                continue
+            self._pair(a, b)
+
+    def _masked(self, rule: Rule, above: list[Rule]) -> bool:
+        """A first-match rule never reached, or an eligibility allow always overruled (a deny of at least its
+        priority matches wherever it does)."""
+        if self.mode == "deny_wins":
+            if _decision(rule) != "allow":
+                return False
+            above = [r for r in above if _decision(r) == "deny"]
+            above += [r for r in self.ranked if r.priority == rule.priority and _decision(r) == "deny"
+                      and r not in above and r.id not in self.dead]
+        if not above:
+            return False
+        for other in above:  # one rule that covers it
+            covers = self.solver.satisfy(conj(self.formulas[rule.id], negate(self.formulas[other.id])),
+                                         [(rule.condition, True), (other.condition, False)])
+            if covers.verdict == "no":
+                self._report_masked(rule, [other])
+                return True
+        together = conj(self.formulas[rule.id], *(negate(self.formulas[o.id]) for o in above))
+        if len(above) > 1 and self.solver.satisfy(together).verdict == "no":
+            hitting = [o for o in above if self.solver.satisfy(
+                conj(self.formulas[rule.id], self.formulas[o.id])).verdict == "yes"]
+            self._report_masked(rule, hitting or above)
+            return True
+        return False
+
+    def _report_masked(self, rule: Rule, by: list[Rule]) -> None:
+        first = by[0]
+        shown = self.solver.satisfy(conj(self.formulas[rule.id], self.formulas[first.id]),
+                                    [(rule.condition, True), (first.condition, True)])
+        names = ", ".join(repr(r.id) for r in by)
+        if self.mode == "deny_wins":
+            message = (f"eligibility allow {rule.id!r} never takes effect: wherever it matches, {names} (a deny of "
+                       "at least its priority) matches too and refuses")
+            hint = f"give {rule.id!r} a priority above {first.priority}, or narrow the deny"
+        else:
+            rank = f"priority {first.priority}" + (", file order" if first.priority == rule.priority else "")
+            message = (f"{self.kind} rule {rule.id!r} is never reached: wherever it matches, {names} (ranked above "
+                       f"it: {rank}) matches first")
+            hint = f"give {rule.id!r} a priority above {first.priority} if it is an exception, or remove it"
+        self.add("masked", "error", [rule, *by], message, shown.witness, hint, winner=first.id)
+
+    def _pair(self, a: Rule, b: Rule) -> None:
+        both = self.solver.satisfy(conj(self.formulas[a.id], self.formulas[b.id]),
+                                   [(a.condition, True), (b.condition, True)])
+        if both.verdict == "no":
+            return
+        if both.verdict == "undecided":
+            if self.mode != "all" and a.priority == b.priority and effect_key(a) != effect_key(b):
+                self.add("undecided", "info", [a, b], f"whether {self.kind} rules {a.id!r} and {b.id!r} (same "
+                         f"priority {a.priority}) can both match is not decided: {both.reason}")
+            return
+        allowed = allows_overlap(a) or allows_overlap(b)
+        if self.mode == "all":
+            self._collect_pair(a, b, both, allowed)
+            return
+        if allowed:
+            return
+        if self.mode == "deny_wins":
+            da, db = _decision(a), _decision(b)
+            if da == db:
+                return
+            deny, allow = (a, b) if da == "deny" else (b, a)
+            if a.priority == b.priority:
+                self.add("overlap", "error", [a, b], f"eligibility rules {a.id!r} and {b.id!r} have the same "
+                         f"priority {a.priority} and can both match: the deny {deny.id!r} wins, the allow "
+                         f"{allow.id!r} does not take effect there", both.witness,
+                         f"give {allow.id!r} a higher priority if it is an exception, or mark the overlap intended "
+                         "(analysis: {allow_overlap: true})", winner=deny.id)
+            elif allow.priority > deny.priority:
+                self.add("overlap", "info", [a, b], f"eligibility allow {allow.id!r} (priority {allow.priority}) "
+                         f"overrides deny {deny.id!r} (priority {deny.priority}) where both match", both.witness,
+                         winner=allow.id)
+            return
+        if a.priority == b.priority:
+            if effect_key(a) == effect_key(b):
+                return
+            self.add("overlap", "error", [a, b], f"{self.kind} rules {a.id!r} and {b.id!r} have the same priority "
+                     f"{a.priority} and can both match with different effects: file order alone makes {a.id!r} "
+                     "win", both.witness, "give one a higher priority, or mark the overlap intended "
+                     "(analysis: {allow_overlap: true})", winner=a.id)
+        else:
+            self.add("overlap", "info", [a, b], f"{self.kind} rules {a.id!r} (priority {a.priority}) and {b.id!r} "
+                     f"(priority {b.priority}) can both match: {a.id!r} wins", both.witness, winner=a.id)
+
+    def _collect_pair(self, a: Rule, b: Rule, both: Solution, allowed: bool) -> None:
+        """Every matching rule of a collect kind applies: an overlap is how they are meant to work, reported only
+        when one rule repeats another's effect wherever it matches."""
+        if effect_key(a) == effect_key(b):
+            for inner, outer in ((a, b), (b, a)):
+                rest = self.solver.satisfy(conj(self.formulas[inner.id], negate(self.formulas[outer.id])),
+                                           [(inner.condition, True), (outer.condition, False)])
+                if rest.verdict == "no" and not allowed:
+                    self.add("subsumed", "warning", [inner, outer], f"{self.kind} rule {inner.id!r} is subsumed "
+                             f"by {outer.id!r}: it has the same effect and {outer.id!r} matches wherever it does, "
+                             "so the effect applies twice", both.witness, f"remove {inner.id!r}")
+                    return
+
+    # -------------------------------------------------------------- gaps
+    def _gaps(self) -> None:
+        tables: dict[frozenset[str], list[Rule]] = {}
+        for rule in self.ranked:
+            if rule.id in self.dead:
+                continue
+            facts = frozenset(rule.facts - {"as_of"})
+            if facts:
+                tables.setdefault(facts, []).append(rule)
+        for facts, table in tables.items():
+            if len(table) >= 2 and not any(allows_gap(r) for r in table):
+                _Gaps(self, sorted(facts), table).run()
+
+
+def _decision(rule: Rule) -> str:
+    then = rule.then
+    return then.decision if isinstance(then, EligibilityEffect) else ""
+
+
+# ------------------------------------------------------------------------------------------------ gaps
+
+
+@dataclass(frozen=True)
+class _Region:
+    """One value (or range) of one dimension of a table."""
+
+    fact: str
+    atoms: tuple[Atom, ...]
+    low: tuple[Decimal, bool] | None = None
+    high: tuple[Decimal, bool] | None = None
+    text: str = ""
+    ordered: bool = False
+    """A range of a number or date (its neighbours are the ranges beside it)."""
+
+
+class _Gaps:
+    def __init__(self, owner: _Kind, facts: list[str], table: list[Rule]) -> None:
+        self.owner = owner
+        self.solver = owner.solver
+        self.facts = facts
+        self.table = table
+        shared = [set(_top_atoms(owner.formulas[r.id])) for r in table]
+        self.scope = tuple(sorted(set.intersection(*shared), key=lambda a: (a.fact, a.op, str(a.value))))
+        """What every rule of the table requires (``exists(sla.supplier)``, ``term.active``): the table's
+        subject; a gap is looked for inside it, not outside."""
+
+    def run(self) -> None:
+        dims = [dim for fact in self.facts for dim in self._dimension(fact) if dim]
+        if not dims:
+            return
+        ranges = [self._in_range(d) for d in dims]
+        if any(not r for r in ranges):
+            return
+        count = 1
+        for r in ranges:
+            count *= len(r)
+        if count > MAX_CELLS:
+            self.owner.add("undecided", "info", self.table[:2], f"the {self.owner.kind} table of "
+                           f"{len(self.table)} rules over {', '.join(self.facts)} has {count} value combinations: "
+                           f"gaps were not searched (more than {MAX_CELLS})")
+            return
+        gaps = [cell for cell in itertools.product(*ranges) if self._uncovered(cell) is not None]
+        for cell in _merge(gaps, dims):
+            self._report(cell)
+
+    def _dimension(self, fact: str) -> list[list[_Region]]:
+        """The regions of one fact the table's rules tell apart (a list fact: one dimension per constant)."""
+        atoms = [a for r in self.table for a in _atoms(self.owner.formulas[r.id]) if a.fact == fact]
+        constants = [a.value for a in atoms if a.op not in ("present", "absent", "opaque")]
+        if not constants:
+            return []
+        kind = fact_type(fact, self.solver.attribute_types)
+        if kind == LIST:
+            return [[_Region(fact, (Atom(fact, "has", c),), text=f"{show(c)} in {fact}"),
+                     _Region(fact, (Atom(fact, "lacks", c),), text=f"{show(c)} not in {fact}")]
+                    for c in sorted(set(constants))]
+        if kind == BOOLEAN or all(isinstance(c, bool) for c in constants):
+            return [[_Region(fact, (Atom(fact, "==", True),), text=fact),
+                     _Region(fact, (Atom(fact, "==", False),), text=f"not {fact}")]]
+        if any(isinstance(c, str) for c in constants):
+            values = list(dict.fromkeys([*FACT_VALUES.get(fact, ()), *sorted(set(map(str, constants)))]))
+            return [[_Region(fact, (Atom(fact, "==", v),), text=f"{fact} == {show(v)}") for v in values]]
+        points = sorted({Decimal(c) for c in constants})
+        regions: list[_Region] = []
+        previous: Decimal | None = None
+        for point in [*points, None]:
+            low = (previous, False) if previous is not None else None
+            high = (point, False) if point is not None else None
+            regions.append(self._range(fact, low, high, kind))
+            if point is not None:
+                regions.append(self._range(fact, (point, True), (point, True), kind))
+            previous = point
+        return [[r for r in regions if self.solver.solve_term(r.atoms).verdict != "no"]]
+
+    def _range(self, fact: str, low: tuple[Decimal, bool] | None, high: tuple[Decimal, bool] | None,
+               kind: str) -> _Region:
+        atoms = []
+        if low is not None:
+            atoms.append(Atom(fact, ">=" if low[1] else ">", _number(low[0])))
+        if high is not None:
+            atoms.append(Atom(fact, "<=" if high[1] else "<", _number(high[0])))
+        if not atoms:
+            atoms.append(Atom(fact, "present"))
+        return _Region(fact, tuple(atoms), low, high, _range_text(fact, low, high, kind), ordered=True)
+
+    def _in_range(self, regions: list[_Region]) -> list[_Region]:
+        """The regions some rule of the table reaches; for a range, every region between the lowest and the
+        highest reached (the open ends beyond them are not gaps)."""
+        reached = [i for i, region in enumerate(regions) if any(
+            self.solver.satisfy(conj(self.owner.formulas[r.id], *region.atoms)).verdict != "no"
+            for r in self.table)]
+        if not reached:
+            return []
+        if regions[0].ordered:
+            return regions[min(reached):max(reached) + 1]
+        return [regions[i] for i in reached]
+
+    def _uncovered(self, cell: tuple[_Region, ...]) -> Mapping[str, Any] | None:
+        """Facts inside the cell on which no rule of the kind fires (the executor agrees), or None."""
+        atoms = [*self.scope, *(a for region in cell for a in region.atoms)]
+        if self.solver.solve_term(atoms).verdict != "yes":
+            return None
+        table = {r.id for r in self.table}
+        rules = sorted(self.owner.ranked, key=lambda r: r.id not in table)  # the table's rules prune fastest
+        none = conj(*atoms, *(negate(self.owner.formulas[r.id]) for r in rules))
+        found = self.solver.satisfy(none, [(r.condition, False) for r in rules])
+        return found.witness if found.verdict == "yes" else None
+
+    def _report(self, cell: tuple[_Region, ...]) -> None:
+        witness = self._uncovered(cell)
+        if witness is None:
+            return
+        when = " and ".join(region.text for region in cell)
+        self.owner.add("gap", "warning", self.table, f"no {self.owner.kind} rule fires when {when} (the table "
+                       f"{', '.join(repr(r.id) for r in self.table)} reads {', '.join(self.facts)})", witness,
+                       f'add a rule with when: "{when}", or mark the table complete (analysis: {{allow_gap: true}})')
+
+
+def _top_atoms(f: Formula) -> Iterable[Atom]:
+    """The atoms a formula requires outright (those of its top-level conjunction)."""
+    if isinstance(f, Atom):
+        yield f
+    elif isinstance(f, And):
+        for part in f.parts:
+            yield from _top_atoms(part)
+
+
+def _atoms(f: Formula) -> Iterable[Atom]:
+    if isinstance(f, Atom):
+        yield f
+    else:
+        for part in f.parts:
+            yield from _atoms(part)
+
+
+def _number(value: Decimal) -> Any:
+    return int(value) if value == value.to_integral_value() else value
+
+
+def _range_text(fact: str, low: tuple[Decimal, bool] | None, high: tuple[Decimal, bool] | None, kind: str) -> str:
+    integer = fact in INTEGER_FACTS or kind == DATE
+    if integer:  # whole numbers: inclusive bounds read best (13 <= x <= 23)
+        lo = None if low is None else (low[0] if low[1] else low[0].to_integral_value("ROUND_FLOOR") + 1)
+        hi = None if high is None else (high[0] if high[1] else high[0].to_integral_value("ROUND_CEILING") - 1)
+        parts = []
+        if lo is not None and hi is not None and lo == hi:
+            return f"{fact} == {show(_number(lo), kind)}"
+        if lo is not None:
+            parts.append(f"{fact} >= {show(_number(lo), kind)}")
+        if hi is not None:
+            parts.append(f"{fact} <= {show(_number(hi), kind)}")
+        return " and ".join(parts) or f"exists({fact})"
+    if low is not None and high is not None and low == high:
+        return f"{fact} == {show(_number(low[0]), kind)}"
+    parts = []
+    if low is not None:
+        parts.append(f"{fact} {'>=' if low[1] else '>'} {show(_number(low[0]), kind)}")
+    if high is not None:
+        parts.append(f"{fact} {'<=' if high[1] else '<'} {show(_number(high[0]), kind)}")
+    return " and ".join(parts) or f"exists({fact})"
+
+
+def _merge(cells: list[tuple[_Region, ...]], dims: list[list[_Region]]) -> list[tuple[_Region, ...]]:
+    """Adjacent gap cells along a range joined into one (business × [12], (12, 24), [24] → 12 <= tenure <= 24)."""
+    for d, regions in enumerate(dims):
+        if not regions or not regions[0].ordered:
+            continue
+        index = {id(r): i for i, r in enumerate(regions)}
+        groups: dict[tuple[int, ...], list[tuple[_Region, ...]]] = {}
+        for cell in cells:
+            key = tuple(id(r) for k, r in enumerate(cell) if k != d)
+            groups.setdefault(key, []).append(cell)
+        merged: list[tuple[_Region, ...]] = []
+        for group in groups.values():
+            group.sort(key=lambda c: index.get(id(c[d]), 0))
+            run = [group[0]]
+            for cell in group[1:]:
+                if index.get(id(cell[d]), -9) == index.get(id(run[-1][d]), -9) + 1:
+                    run.append(cell)
+                else:
+                    merged.append(_join(run, d))
+                    run = [cell]
+            merged.append(_join(run, d))
+        cells = merged
+    return cells
+
+
+def _join(run: list[tuple[_Region, ...]], d: int) -> tuple[_Region, ...]:
+    if len(run) == 1:
+        return run[0]
+    first, last = run[0][d], run[-1][d]
+    fact = first.fact
+    kind = fact_type(fact, {})
+    atoms = []
+    if first.low is not None:
+        atoms.append(Atom(fact, ">=" if first.low[1] else ">", _number(first.low[0])))
+    if last.high is not None:
+        atoms.append(Atom(fact, "<=" if last.high[1] else "<", _number(last.high[0])))
+    region = _Region(fact, tuple(atoms) or (Atom(fact, "present"),), first.low, last.high,
+                     _range_text(fact, first.low, last.high, kind), ordered=True)
+    return (*run[0][:d], region, *run[0][d + 1:])
