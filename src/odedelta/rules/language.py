@@ -365,7 +365,43 @@ def json_schema() -> dict[str, Any]:
         facts[name] = entry
     schema["$defs"]["Facts"] = {"description": "The facts conditions read (docs/facts.md); facts with a closed set "
                                                "of values list it (enum).", "type": "object", "properties": facts}
+    schema["properties"]["rules"]["items"] = _by_kind()
+    _plain_numbers(schema)
     return schema
+
+
+NUMBER_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
+"""A number written as text (``'29.00'``): what a quoted amount may hold — no currency, no unit."""
+
+
+def _by_kind() -> dict[str, Any]:
+    """Each rule validated against its kind's schema, chosen by ``kind`` (if/then): a misspelt kind is flagged
+    by the ``enum`` naming every kind, not by "not valid under any of the given schemas"."""
+    return {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": list(KINDS), "description": "What the rule decides; the shape of 'then' "
+                                                                   "depends on it."}},
+        "allOf": [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                   "then": {"$ref": f"#/$defs/{model.__name__}"}} for kind, model in KINDS.items()],
+    }
+
+
+def _plain_numbers(node: Any) -> None:
+    """Amounts are numbers; pydantic also reads a quoted number, which the schema says must be one (``'29.00'``),
+    so an editor flags ``amount: "29.00 EUR"``."""
+    if isinstance(node, dict):
+        options = node.get("anyOf")
+        if isinstance(options, list) and {"type": "number"} in options:
+            for option in options:
+                if option == {"type": "string"}:
+                    option["pattern"] = NUMBER_TEXT
+                    option["description"] = "a plain number in quotes, without a currency (e.g. '29.00')"
+        for value in node.values():
+            _plain_numbers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _plain_numbers(value)
 
 
 # ----------------------------------------------------------------------------------------- compiled rules
@@ -498,7 +534,7 @@ def _conditions_of_invalid_rules(data: Any, located: _Locator, catalog: Catalog,
         except ValidationError:
             pass
         compiled = _compiler(item["kind"], catalog, limits).compile(item["when"])
-        found = [compiled] if isinstance(compiled, ExprError) else list(compiled.problems)
+        found = compiled.all() if isinstance(compiled, ExprError) else list(compiled.problems)
         problems.extend(located.in_expression(("rules", index, "when"), p.column, p.message, p.suggestion)
                         for p in found)
     return problems
@@ -520,8 +556,8 @@ def _compile(model: RuleModel, file: str, index: int, located: _Locator, catalog
     if model.when is not None:
         outcome = _compiler(model.kind, catalog, limits).compile(model.when)
         if isinstance(outcome, ExprError):
-            problems.append(located.in_expression((*where, "when"), outcome.column, outcome.message,
-                                                  outcome.suggestion))
+            problems.extend(located.in_expression((*where, "when"), p.column, p.message, p.suggestion)
+                            for p in outcome.all())
         else:
             compiled = outcome
             problems.extend(located.in_expression((*where, "when"), p.column, p.message, p.suggestion)
