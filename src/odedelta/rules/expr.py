@@ -192,9 +192,9 @@ class Compiler:
     def _condition(self, node: ast.AST, negate: bool) -> dict[str, Any]:
         if isinstance(node, ast.BoolOp):
             parts = []
-            for value in node.values:  # a problem in one operand: noted, and the others still checked
+            for operand in node.values:  # a problem in one operand: noted, and the others still checked
                 try:
-                    parts.append(self._condition(value, negate))
+                    parts.append(self._condition(operand, negate))
                 except _Failed as exc:
                     self._hard.append(exc)
                     parts.append(ALWAYS)
