@@ -450,6 +450,12 @@ class Rule:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
+def rule_file_too_large(size: int, limits: Limits) -> str:
+    return (f"rule file of {size:,} bytes is larger than the limit of {limits.max_rule_file_bytes:,} "
+            f"(max_rule_file_bytes, about {limits.max_rule_file_bytes // 230:,} rules): split it into several files, "
+            "or raise the limit (odedelta.Limits)")
+
+
 def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
                          limits: Limits = DEFAULT) -> tuple[list[Rule], list[Problem]]:
     """Parse, check and compile rule files given as ``(name, text)``; every problem of every file. A file that
@@ -457,7 +463,13 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
     rules: list[Rule] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}  # rule id → where it was first written
+    compiled: set[str] = set()
+    total = 0
     for name, text in documents:
+        size = len(text.encode("utf-8")) if len(text) * 4 > limits.max_rule_file_bytes else len(text)
+        if size > limits.max_rule_file_bytes:
+            problems.append(Problem(name, "$", rule_file_too_large(size, limits)))
+            continue
         try:
             data = parse_text(text, name, yaml_syntax=True, limits=limits)
         except LoadError as exc:  # with the line and column
@@ -466,6 +478,13 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
         located = _Locator(name, text)
         if data is None:
             continue
+        listed = data.get("rules") if isinstance(data, dict) else None
+        total += len(listed) if isinstance(listed, list) else 0
+        if total > limits.max_rules:
+            problems.append(Problem(name, "$", f"more than {limits.max_rules} rules in the rule set ({total} so "
+                                    "far, this file included): the limit max_rules bounds the time and memory a "
+                                    "check takes; split the rule set, or raise the limit (odedelta.Limits)"))
+            break
         try:
             parsed = RuleFile.model_validate(data)
         except ValidationError as exc:
@@ -482,13 +501,13 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
                                            f"duplicate rule id {rule_id!r} (first in {seen[rule_id]})"))
             else:
                 seen[rule_id] = f"{name}:{located.line_of(('rules', index, 'id'))}"
-        taken: set[int] = set()
+        places = _places(data)
         for index, model in enumerate(parsed.rules):
-            index = _index_of(data, model.id, index, taken)
-            taken.add(index)
+            index = places[model.id].pop(0) if places.get(model.id) else index
             rule, found = _compile(model, name, index, located, catalog, limits)
             problems.extend(found)
-            if rule is not None and rule.id not in {r.id for r in rules}:
+            if rule is not None and rule.id not in compiled:
+                compiled.add(rule.id)
                 rules.append(rule)
     problems.extend(_conflicts(rules))
     problems.extend(_attribute_types(rules))
@@ -540,12 +559,14 @@ def _conditions_of_invalid_rules(data: Any, located: _Locator, catalog: Catalog,
     return problems
 
 
-def _index_of(data: Any, rule_id: str, fallback: int, taken: set[int]) -> int:
-    """The position in the file of a parsed rule (invalid rules before it are skipped by the parse)."""
+def _places(data: Any) -> dict[str, list[int]]:
+    """The positions in the file of each rule id, in order (invalid rules are skipped by the parse, so a parsed
+    rule's index in the file is found by its id)."""
+    places: dict[str, list[int]] = {}
     for i, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
-        if isinstance(item, dict) and item.get("id") == rule_id and i not in taken:
-            return i
-    return fallback
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            places.setdefault(item["id"], []).append(i)
+    return places
 
 
 def _compile(model: RuleModel, file: str, index: int, located: _Locator, catalog: Catalog,
@@ -681,6 +702,35 @@ def _check_effect(model: RuleModel, located: _Locator, where: tuple[str | int, .
     return problems
 
 
+def _candidate_pairs(group: list[Rule]) -> list[tuple[int, int]]:
+    """The pairs of a group that may both match, in file order: rules requiring different values of one fact
+    (``target.offering == 'a'`` / ``== 'b'``, the usual table) are never paired, so a table of thousands of rows
+    is not compared row by row."""
+    equal = [_equalities(rule.condition) for rule in group]
+    counts: dict[str, int] = {}
+    for found in equal:
+        for fact in found:
+            counts[fact] = counts.get(fact, 0) + 1
+    if not counts:
+        return [(i, j) for i in range(len(group)) for j in range(i + 1, len(group))]
+    fact = max(sorted(counts), key=counts.__getitem__)
+    buckets: dict[Any, list[int]] = {}
+    wild: list[int] = []
+    for i, found in enumerate(equal):
+        (buckets.setdefault(repr(found[fact]), []) if fact in found else wild).append(i)
+    pairs = {(i, j) for bucket in buckets.values() for n, i in enumerate(bucket) for j in bucket[n + 1:]}
+    pairs |= {(min(i, j), max(i, j)) for i in wild for j in range(len(group)) if i != j}
+    return sorted(pairs)
+
+
+def _equalities(cond: dict[str, Any]) -> dict[str, Any]:
+    """The facts a compiled condition requires to equal a constant (at its top level)."""
+    out = {k: v for k, v in cond.items() if not k.startswith("$") and not isinstance(v, dict)}
+    for part in cond.get("$and", []):
+        out.update(_equalities(part))
+    return out
+
+
 def effect_key(rule: Rule) -> Any:
     """What two rules of one kind disagree on: an eligibility rule's decision, any other rule's whole effect."""
     then = rule.then
@@ -712,22 +762,22 @@ def _conflicts(rules: list[Rule]) -> list[Problem]:
         if rule.model.MODE != "all":
             by_key.setdefault((rule.kind, rule.priority), []).append(rule)
     for (_kind, priority), group in by_key.items():
-        if len(group) < 2:
+        keys = [effect_key(rule) for rule in group]
+        if len(set(keys)) < 2:
             continue
         formulas = [formula(rule.condition) for rule in group]
-        for i, a in enumerate(group):
-            for j in range(i + 1, len(group)):
-                b = group[j]
-                if effect_key(a) == effect_key(b) or allows_overlap(a) or allows_overlap(b):
-                    continue
-                both = solver.satisfy(conj(formulas[i], formulas[j]), [(a.condition, True), (b.condition, True)])
-                if both.verdict != "yes" or both.witness is None:
-                    continue
-                example = as_condition(both.witness, attribute_types)
-                problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
-                                        f"priority {priority} and can both match with different effects (e.g. "
-                                        f"{example}): give one a higher priority, or mark the overlap intended "
-                                        "(analysis: {allow_overlap: true})", a.line))
+        for i, j in _candidate_pairs(group):
+            a, b = group[i], group[j]
+            if keys[i] == keys[j] or allows_overlap(a) or allows_overlap(b):
+                continue
+            both = solver.satisfy(conj(formulas[i], formulas[j]), [(a.condition, True), (b.condition, True)])
+            if both.verdict != "yes" or both.witness is None:
+                continue
+            example = as_condition(both.witness, attribute_types)
+            problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
+                                    f"priority {priority} and can both match with different effects (e.g. "
+                                    f"{example}): give one a higher priority, or mark the overlap intended "
+                                    "(analysis: {allow_overlap: true})", a.line))
     return problems
 
 
