@@ -29,8 +29,8 @@ class Limits:
     min_exponent: int = -15
     """A number's last digit is no finer than ``10 ** min_exponent``."""
     max_rule_file_bytes: int = 1024 * 1024
-    """Largest rule file, in bytes (about 4,000 rules; a few seconds to check): checked before the file is read, so an oversized file is
-    refused at once instead of being parsed, validated and compiled."""
+    """Largest rule file, in bytes (about 4,000 rules; a few seconds to check): checked before the file is read,
+    so an oversized file is refused at once instead of being parsed, validated and compiled."""
     max_rules: int = 10_000
     """Most rules in one rule set (all its files together)."""
     max_condition_chars: int = 100_000

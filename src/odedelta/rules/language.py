@@ -563,7 +563,8 @@ def _places(data: Any) -> dict[str, list[int]]:
     """The positions in the file of each rule id, in order (invalid rules are skipped by the parse, so a parsed
     rule's index in the file is found by its id)."""
     places: dict[str, list[int]] = {}
-    for i, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
+    listed = data.get("rules") if isinstance(data, dict) else None
+    for i, item in enumerate(listed if isinstance(listed, list) else []):
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             places.setdefault(item["id"], []).append(i)
     return places
