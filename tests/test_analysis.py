@@ -68,6 +68,7 @@ def test_every_planted_finding_is_reported(planted: tuple[list[Rule], Analysis])
         ("overlap", "error", ("early-downgrade", "vip-downgrade")),
         ("always_true", "warning", ("every-direction",)),
         ("subsumed", "warning", ("mobile-downgrade-fee", "downgrade-fee")),
+        ("subsumed", "warning", ("short-tenure-now", "every-direction")),
         ("gap", "warning", ("residential-new", "residential-settled", "residential-loyal", "business-new",
                             "business-loyal")),
         ("gap", "warning", ("upgrade-business", "upgrade-residential", "downgrade-residential")),
@@ -129,15 +130,29 @@ def test_a_gap_is_a_combination_no_rule_fires_on_and_the_suggested_rule_closes_i
     closed, problems = check_rule_documents([*_documents(PLANTED), ("closing.yaml", closing)], demo)
     assert not [p for p in problems if "business-settled" in p.message]
     assert not [f for f in analyze(closed).findings if f.code == "gap" and "business-new" in f.rules]
-    enum_gap = _one(analysis, "gap", "downgrade-residential")
-    assert enum_gap.counterexample == {"change.direction": "downgrade", "customer.segment": "business"}
-    assert _hits(rules, "recommendation", enum_gap.counterexample) == []
+    enum_gaps = [f for f in analysis.findings if f.code == "gap" and "downgrade-residential" in f.rules]
+    assert [(f.message.split(" (")[0], f.counterexample) for f in enum_gaps] == [
+        ("no recommendation rule fires when change.direction in ['downgrade', 'lateral', 'new'] and customer.segment "
+         "== 'business'", {"change.direction": "downgrade", "customer.segment": "business"}),
+        ("no recommendation rule fires when change.direction in ['lateral', 'new'] and customer.segment == "
+         "'residential'", {"change.direction": "lateral", "customer.segment": "residential"}),
+    ]
+    for finding in enum_gaps:  # every value of the closed set is a gap when no rule names it: 'lateral', 'new'
+        for direction in finding.message.split("in [")[1].split("]")[0].replace("'", "").split(", "):
+            assert _hits(rules, "recommendation", {**(finding.counterexample or {}),
+                                                   "change.direction": direction}) == []
 
 
 def test_subsumed_and_always_true_rules_fire_on_their_counterexample(planted: tuple[list[Rule], Analysis]) -> None:
     rules, analysis = planted
     subsumed = _one(analysis, "subsumed", "mobile-downgrade-fee")
     assert _hits(rules, "fee", subsumed.counterexample) == ["downgrade-fee", "mobile-downgrade-fee"]
+    first_match = _one(analysis, "subsumed", "short-tenure-now")
+    hits = _hits(rules, "timing", first_match.counterexample)
+    assert hits[0] == "short-tenure-now" and "every-direction" in hits
+    book = Rulebook([r for r in rules if r.id != "short-tenure-now"])
+    winner = book.first_hit("timing", _facts(book, first_match.counterexample or {}))
+    assert winner is not None and winner.then == Rulebook(rules).by_id["short-tenure-now"].then  # nothing changes
     always = _one(analysis, "always_true", "every-direction")
     assert "every-direction" in _hits(rules, "timing", always.counterexample)
     assert "every-direction" in _hits(rules, "timing", {})  # every fact absent: still true

@@ -306,9 +306,10 @@ class _Kind:
                          f"overrides deny {deny.id!r} (priority {deny.priority}) where both match", both.witness,
                          winner=allow.id)
             return
+        if effect_key(a) == effect_key(b):
+            self._redundant(a, b, both)
+            return
         if a.priority == b.priority:
-            if effect_key(a) == effect_key(b):
-                return
             self.add("overlap", "error", [a, b], f"{self.kind} rules {a.id!r} and {b.id!r} have the same priority "
                      f"{a.priority} and can both match with different effects: file order alone makes {a.id!r} "
                      "win", both.witness, "give one a higher priority, or mark the overlap intended "
@@ -317,18 +318,38 @@ class _Kind:
             self.add("overlap", "info", [a, b], f"{self.kind} rules {a.id!r} (priority {a.priority}) and {b.id!r} "
                      f"(priority {b.priority}) can both match: {a.id!r} wins", both.witness, winner=a.id)
 
+    def _redundant(self, a: Rule, b: Rule, both: Solution) -> None:
+        """First match, one effect: ``a`` (ranked above) is subsumed by ``b`` when ``b`` matches wherever ``a``
+        does and no rule ranked between them takes over with another effect — removing ``a`` changes nothing."""
+        inside = self.solver.satisfy(conj(self.formulas[a.id], negate(self.formulas[b.id])),
+                                     [(a.condition, True), (b.condition, False)])
+        if inside.verdict != "no":
+            return
+        start, end = self.ranked.index(a), self.ranked.index(b)
+        for other in self.ranked[start + 1:end]:
+            if effect_key(other) != effect_key(a) and other.id not in self.dead and self.solver.satisfy(
+                    conj(self.formulas[a.id], self.formulas[other.id])).verdict != "no":
+                return
+        self.add("subsumed", "warning", [a, b], f"{self.kind} rule {a.id!r} is subsumed by {b.id!r}: it has the "
+                 f"same effect and {b.id!r} matches wherever it does, so removing {a.id!r} changes nothing",
+                 both.witness, f"remove {a.id!r}", winner=a.id)
+
     def _collect_pair(self, a: Rule, b: Rule, both: Solution, allowed: bool) -> None:
-        """Every matching rule of a collect kind applies: an overlap is how they are meant to work, reported only
-        when one rule repeats another's effect wherever it matches."""
+        """Every matching rule of a collect kind applies: an overlap is how they are meant to work (a note says
+        both apply); a rule that repeats another's effect wherever it matches is subsumed (applied twice)."""
+        if allowed:
+            return
         if effect_key(a) == effect_key(b):
             for inner, outer in ((a, b), (b, a)):
                 rest = self.solver.satisfy(conj(self.formulas[inner.id], negate(self.formulas[outer.id])),
                                            [(inner.condition, True), (outer.condition, False)])
-                if rest.verdict == "no" and not allowed:
+                if rest.verdict == "no":
                     self.add("subsumed", "warning", [inner, outer], f"{self.kind} rule {inner.id!r} is subsumed "
                              f"by {outer.id!r}: it has the same effect and {outer.id!r} matches wherever it does, "
                              "so the effect applies twice", both.witness, f"remove {inner.id!r}")
                     return
+        self.add("overlap", "info", [a, b], f"{self.kind} rules {a.id!r} and {b.id!r} can both match: both apply",
+                 both.witness)
 
     # -------------------------------------------------------------- gaps
     def _gaps(self) -> None:
@@ -336,12 +357,17 @@ class _Kind:
         for rule in self.ranked:
             if rule.id in self.dead:
                 continue
-            facts = frozenset(rule.facts - {"as_of"})
+            facts = frozenset(rule.facts - ({"as_of"} if _dated_only(rule) else set()))
             if facts:
                 tables.setdefault(facts, []).append(rule)
         for facts, table in tables.items():
             if len(table) >= 2 and not any(allows_gap(r) for r in table):
                 _Gaps(self, sorted(facts), table).run()
+
+
+def _dated_only(rule: Rule) -> bool:
+    """``as_of`` comes from the rule's effective dates only (not its condition): not a column of its table."""
+    return rule.model.valid_for is not None and "as_of" not in (rule.model.when or "")
 
 
 def _decision(rule: Rule) -> str:
@@ -445,6 +471,8 @@ class _Gaps:
             return []
         if regions[0].ordered:
             return regions[min(reached):max(reached) + 1]
+        if regions[0].fact in FACT_VALUES and regions[0].atoms[0].op == "==":
+            return regions  # a closed set: a value no rule names is a gap (change.direction == 'lateral')
         return [regions[i] for i in reached]
 
     def _uncovered(self, cell: tuple[_Region, ...]) -> Mapping[str, Any] | None:
@@ -513,21 +541,27 @@ def _range_text(fact: str, low: tuple[Decimal, bool] | None, high: tuple[Decimal
 
 
 def _merge(cells: list[tuple[_Region, ...]], dims: list[list[_Region]]) -> list[tuple[_Region, ...]]:
-    """Adjacent gap cells along a range joined into one (business × [12], (12, 24), [24] → 12 <= tenure <= 24)."""
-    for d, regions in enumerate(dims):
-        if not regions or not regions[0].ordered:
+    """Gap cells that differ in one dimension joined into one: adjacent ranges (business × [12], (12, 24), [24] →
+    12 <= tenure <= 24), values of a set (``change.direction in ['lateral', 'new']``)."""
+    order = sorted(range(len(dims)), key=lambda d: bool(dims[d]) and dims[d][0].ordered)
+    for d in order:
+        regions = dims[d]
+        if not regions:
             continue
-        index = {id(r): i for i, r in enumerate(regions)}
-        groups: dict[tuple[int, ...], list[tuple[_Region, ...]]] = {}
+        index = {r.text: i for i, r in enumerate(regions)}
+        groups: dict[tuple[str, ...], list[tuple[_Region, ...]]] = {}
         for cell in cells:
-            key = tuple(id(r) for k, r in enumerate(cell) if k != d)
+            key = tuple(r.text for k, r in enumerate(cell) if k != d)
             groups.setdefault(key, []).append(cell)
         merged: list[tuple[_Region, ...]] = []
         for group in groups.values():
-            group.sort(key=lambda c: index.get(id(c[d]), 0))
+            group.sort(key=lambda c: index.get(c[d].text, -1))
+            if not regions[0].ordered:
+                merged.append(_join_set(group, d))
+                continue
             run = [group[0]]
             for cell in group[1:]:
-                if index.get(id(cell[d]), -9) == index.get(id(run[-1][d]), -9) + 1:
+                if index.get(cell[d].text, -9) == index.get(run[-1][d].text, -9) + 1:
                     run.append(cell)
                 else:
                     merged.append(_join(run, d))
@@ -535,6 +569,17 @@ def _merge(cells: list[tuple[_Region, ...]], dims: list[list[_Region]]) -> list[
             merged.append(_join(run, d))
         cells = merged
     return cells
+
+
+def _join_set(group: list[tuple[_Region, ...]], d: int) -> tuple[_Region, ...]:
+    if len(group) == 1:
+        return group[0]
+    first = group[0][d]
+    values = [c[d].atoms[0].value for c in group]
+    if first.atoms[0].op != "==" or any(c[d].atoms[0].op != "==" for c in group):
+        return group[0]  # a list fact's has/lacks: not joined
+    region = _Region(first.fact, first.atoms, text=f"{first.fact} in [{', '.join(show(v) for v in values)}]")
+    return (*group[0][:d], region, *group[0][d + 1:])
 
 
 def _join(run: list[tuple[_Region, ...]], d: int) -> tuple[_Region, ...]:
