@@ -56,8 +56,11 @@ Severity = Literal["error", "warning", "info"]
 Code = Literal["always_false", "always_true", "masked", "overlap", "subsumed", "gap", "undecided"]
 MAX_CELLS = 2000
 """The most value combinations a table's gap search visits; beyond, the gap search says it was not done."""
-MAX_PAIRS = 200_000
+MAX_PAIRS = 2_000_000
 """The most pairs of rules of one kind compared; beyond, the overlap search says it was not done."""
+MAX_WORK = 400_000
+"""The most conjunctions the solver decides for one rule set (a deterministic budget, not a clock): past it, what
+was not searched is said in a note."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ class _Kind:
         self.solver = solver
         self.mode = ranked[0].model.MODE if ranked else "all"
         self.formulas = {r.id: formula(r.condition) for r in ranked}
+        self.rank = {r.id: i for i, r in enumerate(ranked)}
+        self.index = _Index(ranked, self.formulas)
         self.findings: list[Finding] = []
         self.dead: set[str] = set()
 
@@ -224,24 +229,33 @@ class _Kind:
                      f"were not searched (more than {MAX_PAIRS} pairs)")
             return
         masked: set[str] = set()
-        for j, b in enumerate(live):
-            above = live[:j]
-            if self.mode in ("first", "deny_wins") and self._masked(b, above):
+        dead = self.dead
+        for b in live:
+            if self.solver.work > MAX_WORK:
+                break
+            near = [a for a in self.index.near(self.index.equalities[b.id]) if a.id not in dead]
+            above = [a for a in near if self.rank[a.id] < self.rank[b.id]]
+            if self.mode in ("first", "deny_wins") and self._masked(b, above, near):
                 masked.add(b.id)
-        for a, b in itertools.combinations(live, 2):
-            if b.id in masked or a.id in masked:
+        for b in live:
+            if self.solver.work > MAX_WORK:
+                self.add("undecided", "info", live[:1], f"the analysis of the {len(live)} {self.kind} rules stopped "
+                         f"after {MAX_WORK} steps: overlaps and masked rules were not all searched")
+                return
+            if b.id in masked:
                 continue
-            self._pair(a, b)
+            for a in self.index.near(self.index.equalities[b.id]):
+                if self.rank[a.id] < self.rank[b.id] and a.id not in masked and a.id not in dead:
+                    self._pair(a, b)
 
-    def _masked(self, rule: Rule, above: list[Rule]) -> bool:
+    def _masked(self, rule: Rule, above: list[Rule], near: list[Rule]) -> bool:
         """A first-match rule never reached, or an eligibility allow always overruled (a deny of at least its
-        priority matches wherever it does)."""
+        priority matches wherever it does). ``above``: the rules ranked above it that may match with it; ``near``:
+        every rule that may."""
         if self.mode == "deny_wins":
             if _decision(rule) != "allow":
                 return False
-            above = [r for r in above if _decision(r) == "deny"]
-            above += [r for r in self.ranked if r.priority == rule.priority and _decision(r) == "deny"
-                      and r not in above and r.id not in self.dead]
+            above = [r for r in near if _decision(r) == "deny" and r.priority >= rule.priority]
         if not above:
             return False
         for other in above:  # one rule that covers it
@@ -251,7 +265,7 @@ class _Kind:
                 self._report_masked(rule, [other])
                 return True
         together = conj(self.formulas[rule.id], *(negate(self.formulas[o.id]) for o in above))
-        if len(above) > 1 and self.solver.satisfy(together).verdict == "no":
+        if 1 < len(above) <= 64 and self.solver.satisfy(together).verdict == "no":
             hitting = [o for o in above if self.solver.satisfy(
                 conj(self.formulas[rule.id], self.formulas[o.id])).verdict == "yes"]
             self._report_masked(rule, hitting or above)
@@ -365,6 +379,51 @@ class _Kind:
                 _Gaps(self, sorted(facts), table).run()
 
 
+class _Index:
+    """Rules by the value they require of the fact most of them compare with a constant (``installed.offering ==
+    'x'``): two rules requiring different values cannot both match, so a table of hundreds of rows is searched row
+    by neighbouring row, not every row against every other."""
+
+    def __init__(self, ranked: list[Rule], formulas: Mapping[str, Formula]) -> None:
+        self.ranked = ranked
+        self.rank = {r.id: i for i, r in enumerate(ranked)}
+        self.equalities = {r.id: _equalities(formulas[r.id]) for r in ranked}
+        counts: dict[str, int] = {}
+        for found in self.equalities.values():
+            for fact in found:
+                counts[fact] = counts.get(fact, 0) + 1
+        self.fact = max(sorted(counts), key=counts.__getitem__) if counts else None
+        self.buckets: dict[str, list[Rule]] = {}
+        self.wild: list[Rule] = []
+        for rule in ranked:
+            found = self.equalities[rule.id]
+            if self.fact is not None and self.fact in found:
+                self.buckets.setdefault(repr(found[self.fact]), []).append(rule)
+            else:
+                self.wild.append(rule)
+
+    @staticmethod
+    def of_atoms(atoms: Iterable[Atom]) -> dict[str, Any]:
+        return {a.fact: a.value for a in atoms if a.op == "=="}
+
+    def near(self, equalities: Mapping[str, Any], among: Sequence[Rule] | None = None) -> list[Rule]:
+        """The rules (of ``among``, or all) that may match together with facts requiring ``equalities``, in
+        rank order."""
+        if self.fact is None or self.fact not in equalities:
+            found = self.ranked
+        else:
+            found = sorted([*self.buckets.get(repr(equalities[self.fact]), []), *self.wild],
+                           key=lambda r: self.rank[r.id])
+        if among is None:
+            return list(found)
+        wanted = {r.id for r in among}
+        return [r for r in found if r.id in wanted]
+
+
+def _equalities(f: Formula) -> dict[str, Any]:
+    return {a.fact: a.value for a in _top_atoms(f) if a.op == "=="}
+
+
 def _dated_only(rule: Rule) -> bool:
     """``as_of`` comes from the rule's effective dates only (not its condition): not a column of its table."""
     return rule.model.valid_for is not None and "as_of" not in (rule.model.when or "")
@@ -417,7 +476,14 @@ class _Gaps:
                            f"{len(self.table)} rules over {', '.join(self.facts)} has {count} value combinations: "
                            f"gaps were not searched (more than {MAX_CELLS})")
             return
-        gaps = [cell for cell in itertools.product(*ranges) if self._uncovered(cell) is not None]
+        gaps = []
+        for cell in itertools.product(*ranges):
+            if self.solver.work > MAX_WORK:
+                self.owner.add("undecided", "info", self.table[:2], f"the gap search of the {self.owner.kind} table "
+                               f"of {len(self.table)} rules stopped after {MAX_WORK} steps")
+                return
+            if self._uncovered(cell) is not None:
+                gaps.append(cell)
         for cell in _merge(gaps, dims):
             self._report(cell)
 
@@ -464,9 +530,10 @@ class _Gaps:
     def _in_range(self, regions: list[_Region]) -> list[_Region]:
         """The regions some rule of the table reaches; for a range, every region between the lowest and the
         highest reached (the open ends beyond them are not gaps)."""
+        index = self.owner.index
         reached = [i for i, region in enumerate(regions) if any(
             self.solver.satisfy(conj(self.owner.formulas[r.id], *region.atoms)).verdict != "no"
-            for r in self.table)]
+            for r in index.near(index.of_atoms(region.atoms), self.table))]
         if not reached:
             return []
         if regions[0].ordered:
@@ -481,7 +548,8 @@ class _Gaps:
         if self.solver.solve_term(atoms).verdict != "yes":
             return None
         table = {r.id for r in self.table}
-        rules = sorted(self.owner.ranked, key=lambda r: r.id not in table)  # the table's rules prune fastest
+        near = self.owner.index.near(self.owner.index.of_atoms(atoms))  # the others need another value
+        rules = sorted(near, key=lambda r: r.id not in table)  # the table's rules prune fastest
         none = conj(*atoms, *(negate(self.owner.formulas[r.id]) for r in rules))
         found = self.solver.satisfy(none, [(r.condition, False) for r in rules])
         return found.witness if found.verdict == "yes" else None
@@ -491,8 +559,10 @@ class _Gaps:
         if witness is None:
             return
         when = " and ".join(region.text for region in cell)
+        names = ", ".join(repr(r.id) for r in self.table[:5]) + (
+            f", … ({len(self.table)} rules)" if len(self.table) > 5 else "")
         self.owner.add("gap", "warning", self.table, f"no {self.owner.kind} rule fires when {when} (the table "
-                       f"{', '.join(repr(r.id) for r in self.table)} reads {', '.join(self.facts)})", witness,
+                       f"{names} reads {', '.join(self.facts)})", witness,
                        f'add a rule with when: "{when}", or mark the table complete (analysis: {{allow_gap: true}})')
 
 

@@ -200,6 +200,8 @@ class Solver:
 
     def __init__(self, attribute_types: Mapping[str, str] | None = None) -> None:
         self.attribute_types = dict(attribute_types or {})
+        self.work = 0
+        """Conjunctions decided so far: a deterministic measure of effort callers bound their searches by."""
 
     # -------------------------------------------------------------- expansion
     def why_not(self, f: Formula) -> str:
@@ -266,6 +268,7 @@ class Solver:
         return Solution("no", reason="; ".join(dict.fromkeys(r for r in reasons if r)))
 
     def solve_term(self, term: Iterable[Atom]) -> Solution:
+        self.work += 1
         by_fact: dict[str, list[Atom]] = {}
         opaque: list[Atom] = []
         for atom in term:
