@@ -214,9 +214,9 @@ _ATOMS = st.sampled_from([
 ])
 _CONDITIONS = st.recursive(_ATOMS, lambda inner: st.tuples(inner, st.sampled_from([" and ", " or "]), inner).map(
     lambda t: f"({t[0]}{t[1]}{t[2]})"), max_leaves=4)
-_FACTS = st.fixed_dictionaries({}, optional={
+_FACTS = st.fixed_dictionaries({"term.active": st.booleans()}, optional={  # term.active is never absent
     "customer.tenure_months": st.integers(0, 40), "customer.segment": st.sampled_from(["business", "residential"]),
-    "change.direction": st.sampled_from(list(FACT_VALUES["change.direction"])), "term.active": st.booleans(),
+    "change.direction": st.sampled_from(list(FACT_VALUES["change.direction"])),
     "target.categories": st.lists(st.sampled_from(["cat-tv", "cat-fiber"]), min_size=1, unique=True),
     "term.end": st.integers(20_600, 20_620), "target.price": st.sampled_from([9, 9.5, 10]),
 })

@@ -47,6 +47,19 @@ def _integers(model: type[BaseModel] = Facts, prefix: str = "") -> set[str]:
     return out
 
 
+def _always_present(model: type[BaseModel] = Facts, prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out |= _always_present(annotation, f"{prefix}{name}.")
+        elif type(None) not in typing.get_args(annotation) and typing.get_origin(annotation) is not list:
+            out.add(f"{prefix}{name}")
+    return out
+
+
+ALWAYS_PRESENT = frozenset(_always_present())
+"""Facts that always have a value (``as_of``, ``term.active``, ``customer.products``…): never absent."""
 INTEGER_FACTS = frozenset(_integers())
 """Facts holding whole numbers (months, days, counts): ``> 24 and < 25`` holds for none of them."""
 NON_NEGATIVE = frozenset({"customer.products", "installed.months_active", "term.duration_months",
@@ -294,7 +307,7 @@ class Solver:
     def _fact(self, fact: str, atoms: list[Atom]) -> tuple[bool, Any]:
         ops = {a.op for a in atoms}
         if "absent" in ops:
-            return (ops == {"absent"}), _ABSENT_VALUE
+            return (ops == {"absent"} and fact not in ALWAYS_PRESENT), _ABSENT_VALUE
         kind = fact_type(fact, self.attribute_types)
         if kind == "any":
             kind = _kind_of_constants(atoms)
