@@ -56,8 +56,9 @@ Severity = Literal["error", "warning", "info"]
 Code = Literal["always_false", "always_true", "masked", "overlap", "subsumed", "gap", "undecided"]
 MAX_CELLS = 2000
 """The most value combinations a table's gap search visits; beyond, the gap search says it was not done."""
-MAX_PAIRS = 2_000_000
-"""The most pairs of rules of one kind compared; beyond, the overlap search says it was not done."""
+MAX_NOTES = 50
+"""The most overlap notes listed per kind (overlaps priority resolves, or that apply together); the rest are
+counted in one note."""
 MAX_WORK = 400_000
 """The most conjunctions the solver decides for one rule set (a deterministic budget, not a clock): past it, what
 was not searched is said in a note."""
@@ -92,8 +93,8 @@ class Finding:
         return out
 
     def text(self) -> str:
-        where = self.locations[0] if self.locations else ""
-        line = f"{where}: {self.severity}: [{self.code}] {self.message}"
+        where = f"{self.locations[0]}: " if self.locations else ""
+        line = f"{where}{self.severity}: [{self.code}] {self.message}"
         if self.counterexample is not None:
             line += f"\n    counterexample: {facts_text(self.counterexample)}"
         if self.suggestion:
@@ -182,6 +183,8 @@ class _Kind:
         self.index = _Index(ranked, self.formulas)
         self.findings: list[Finding] = []
         self.dead: set[str] = set()
+        self.notes = 0
+        self.hidden = 0
 
     def run(self) -> list[Finding]:
         for rule in self.ranked:
@@ -189,11 +192,20 @@ class _Kind:
         self._pairs()
         if self.mode != "deny_wins":
             self._gaps()
+        if self.hidden:
+            self.findings.append(Finding("overlap", "info", self.kind, (), (), f"and {self.hidden} more "
+                                         f"{self.kind} overlap(s) resolved by priority or applying together (the "
+                                         f"first {MAX_NOTES} are listed)"))
         return self.findings
 
     def add(self, code: Code, severity: Severity, rules: Sequence[Rule], message: str,
             witness: Mapping[str, Any] | None = None, suggestion: str | None = None,
             winner: str | None = None) -> None:
+        if severity == "info" and code == "overlap":
+            if self.notes >= MAX_NOTES:
+                self.hidden += 1
+                return
+            self.notes += 1
         self.findings.append(Finding(code, severity, self.kind, tuple(r.id for r in rules),
                                      tuple(r.where for r in rules), message,
                                      _plain(witness, self.solver) if witness is not None else None, suggestion,
@@ -224,18 +236,16 @@ class _Kind:
     # -------------------------------------------------------------- pairs
     def _pairs(self) -> None:
         live = [r for r in self.ranked if r.id not in self.dead]
-        if len(live) * (len(live) - 1) // 2 > MAX_PAIRS:
-            self.add("undecided", "info", live[:1], f"{len(live)} {self.kind} rules: overlaps and masked rules "
-                     f"were not searched (more than {MAX_PAIRS} pairs)")
-            return
         masked: set[str] = set()
         dead = self.dead
         for b in live:
             if self.solver.work > MAX_WORK:
                 break
+            if self.mode == "all" or (self.mode == "deny_wins" and _decision(b) != "allow"):
+                continue
             near = [a for a in self.index.near(self.index.equalities[b.id]) if a.id not in dead]
             above = [a for a in near if self.rank[a.id] < self.rank[b.id]]
-            if self.mode in ("first", "deny_wins") and self._masked(b, above, near):
+            if self._masked(b, above, near):
                 masked.add(b.id)
         for b in live:
             if self.solver.work > MAX_WORK:
@@ -245,7 +255,9 @@ class _Kind:
             if b.id in masked:
                 continue
             for a in self.index.near(self.index.equalities[b.id]):
-                if self.rank[a.id] < self.rank[b.id] and a.id not in masked and a.id not in dead:
+                if self.rank[a.id] >= self.rank[b.id]:
+                    break  # rank order: the rest rank below b
+                if a.id not in masked and a.id not in dead:
                     self._pair(a, b)
 
     def _masked(self, rule: Rule, above: list[Rule], near: list[Rule]) -> bool:
@@ -289,6 +301,11 @@ class _Kind:
         self.add("masked", "error", [rule, *by], message, shown.witness, hint, winner=first.id)
 
     def _pair(self, a: Rule, b: Rule) -> None:
+        if self.mode == "deny_wins" and _decision(a) == _decision(b):
+            return  # two denies (or allows) that meet: every one is a reason, nothing to decide
+        if self.notes >= MAX_NOTES and self.mode == "all" and effect_key(a) != effect_key(b):
+            self.hidden += 1  # only a note could come of it
+            return
         both = self.solver.satisfy(conj(self.formulas[a.id], self.formulas[b.id]),
                                    [(a.condition, True), (b.condition, True)])
         if both.verdict == "no":
@@ -395,6 +412,7 @@ class _Index:
         self.fact = max(sorted(counts), key=counts.__getitem__) if counts else None
         self.buckets: dict[str, list[Rule]] = {}
         self.wild: list[Rule] = []
+        self._near: dict[str, list[Rule]] = {}
         for rule in ranked:
             found = self.equalities[rule.id]
             if self.fact is not None and self.fact in found:
@@ -412,8 +430,10 @@ class _Index:
         if self.fact is None or self.fact not in equalities:
             found = self.ranked
         else:
-            found = sorted([*self.buckets.get(repr(equalities[self.fact]), []), *self.wild],
-                           key=lambda r: self.rank[r.id])
+            key = repr(equalities[self.fact])
+            if key not in self._near:
+                self._near[key] = sorted([*self.buckets.get(key, []), *self.wild], key=lambda r: self.rank[r.id])
+            found = self._near[key]
         if among is None:
             return list(found)
         wanted = {r.id for r in among}
