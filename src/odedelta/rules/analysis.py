@@ -157,9 +157,9 @@ def analyze(rules: Sequence[Rule]) -> Analysis:
     solver = Solver(attribute_types)
     findings: list[Finding] = []
     kinds = list(dict.fromkeys(r.kind for r in rules))
-    order = {r.id: i for i, r in enumerate(rules)}
+    order = {r.key: i for i, r in enumerate(rules)}
     for kind in kinds:
-        ranked = sorted((r for r in rules if r.kind == kind), key=lambda r: (-r.priority, order[r.id]))
+        ranked = sorted((r for r in rules if r.kind == kind), key=lambda r: (-r.priority, order[r.key]))
         found = _Kind(kind, ranked, solver).run()
         findings.extend(sorted(found, key=lambda f: ("error", "warning", "info").index(f.severity)))
     return Analysis(tuple(findings), len(rules), tuple(kinds))
@@ -178,8 +178,8 @@ class _Kind:
         self.ranked = ranked
         self.solver = solver
         self.mode = ranked[0].model.MODE if ranked else "all"
-        self.formulas = {r.id: formula(r.condition) for r in ranked}
-        self.rank = {r.id: i for i, r in enumerate(ranked)}
+        self.formulas = {r.key: formula(r.condition) for r in ranked}
+        self.rank = {r.key: i for i, r in enumerate(ranked)}
         self.index = _Index(ranked, self.formulas)
         self.findings: list[Finding] = []
         self.dead: set[str] = set()
@@ -213,10 +213,10 @@ class _Kind:
 
     # -------------------------------------------------------------- one rule
     def _alone(self, rule: Rule) -> None:
-        f = self.formulas[rule.id]
+        f = self.formulas[rule.key]
         alone = self.solver.satisfy(f, [(rule.condition, True)])
         if alone.verdict == "no":
-            self.dead.add(rule.id)
+            self.dead.add(rule.key)
             why = self.solver.why_not(f)
             self.add("always_false", "error", [rule], f"{self.kind} rule {rule.id!r} can never fire: no facts "
                      f"satisfy its condition" + (f" ({why} exclude each other)" if why else ""),
@@ -235,7 +235,7 @@ class _Kind:
 
     # -------------------------------------------------------------- pairs
     def _pairs(self) -> None:
-        live = [r for r in self.ranked if r.id not in self.dead]
+        live = [r for r in self.ranked if r.key not in self.dead]
         masked: set[str] = set()
         dead = self.dead
         for b in live:
@@ -243,21 +243,21 @@ class _Kind:
                 break
             if self.mode == "all" or (self.mode == "deny_wins" and _decision(b) != "allow"):
                 continue
-            near = [a for a in self.index.near(self.index.equalities[b.id]) if a.id not in dead]
-            above = [a for a in near if self.rank[a.id] < self.rank[b.id]]
+            near = [a for a in self.index.near(self.index.equalities[b.key]) if a.key not in dead]
+            above = [a for a in near if self.rank[a.key] < self.rank[b.key]]
             if self._masked(b, above, near):
-                masked.add(b.id)
+                masked.add(b.key)
         for b in live:
             if self.solver.work > MAX_WORK:
                 self.add("undecided", "info", live[:1], f"the analysis of the {len(live)} {self.kind} rules stopped "
                          f"after {MAX_WORK} steps: overlaps and masked rules were not all searched")
                 return
-            if b.id in masked:
+            if b.key in masked:
                 continue
-            for a in self.index.near(self.index.equalities[b.id]):
-                if self.rank[a.id] >= self.rank[b.id]:
+            for a in self.index.near(self.index.equalities[b.key]):
+                if self.rank[a.key] >= self.rank[b.key]:
                     break  # rank order: the rest rank below b
-                if a.id not in masked and a.id not in dead:
+                if a.key not in masked and a.key not in dead:
                     self._pair(a, b)
 
     def _masked(self, rule: Rule, above: list[Rule], near: list[Rule]) -> bool:
@@ -271,22 +271,22 @@ class _Kind:
         if not above:
             return False
         for other in above:  # one rule that covers it
-            covers = self.solver.satisfy(conj(self.formulas[rule.id], negate(self.formulas[other.id])),
+            covers = self.solver.satisfy(conj(self.formulas[rule.key], negate(self.formulas[other.key])),
                                          [(rule.condition, True), (other.condition, False)])
             if covers.verdict == "no":
                 self._report_masked(rule, [other])
                 return True
-        together = conj(self.formulas[rule.id], *(negate(self.formulas[o.id]) for o in above))
+        together = conj(self.formulas[rule.key], *(negate(self.formulas[o.key]) for o in above))
         if 1 < len(above) <= 64 and self.solver.satisfy(together).verdict == "no":
             hitting = [o for o in above if self.solver.satisfy(
-                conj(self.formulas[rule.id], self.formulas[o.id])).verdict == "yes"]
+                conj(self.formulas[rule.key], self.formulas[o.key])).verdict == "yes"]
             self._report_masked(rule, hitting or above)
             return True
         return False
 
     def _report_masked(self, rule: Rule, by: list[Rule]) -> None:
         first = by[0]
-        shown = self.solver.satisfy(conj(self.formulas[rule.id], self.formulas[first.id]),
+        shown = self.solver.satisfy(conj(self.formulas[rule.key], self.formulas[first.key]),
                                     [(rule.condition, True), (first.condition, True)])
         names = ", ".join(repr(r.id) for r in by)
         if self.mode == "deny_wins":
@@ -306,7 +306,7 @@ class _Kind:
         if self.notes >= MAX_NOTES and self.mode == "all" and effect_key(a) != effect_key(b):
             self.hidden += 1  # only a note could come of it
             return
-        both = self.solver.satisfy(conj(self.formulas[a.id], self.formulas[b.id]),
+        both = self.solver.satisfy(conj(self.formulas[a.key], self.formulas[b.key]),
                                    [(a.condition, True), (b.condition, True)])
         if both.verdict == "no":
             return
@@ -352,14 +352,14 @@ class _Kind:
     def _redundant(self, a: Rule, b: Rule, both: Solution) -> None:
         """First match, one effect: ``a`` (ranked above) is subsumed by ``b`` when ``b`` matches wherever ``a``
         does and no rule ranked between them takes over with another effect — removing ``a`` changes nothing."""
-        inside = self.solver.satisfy(conj(self.formulas[a.id], negate(self.formulas[b.id])),
+        inside = self.solver.satisfy(conj(self.formulas[a.key], negate(self.formulas[b.key])),
                                      [(a.condition, True), (b.condition, False)])
         if inside.verdict != "no":
             return
         start, end = self.ranked.index(a), self.ranked.index(b)
         for other in self.ranked[start + 1:end]:
-            if effect_key(other) != effect_key(a) and other.id not in self.dead and self.solver.satisfy(
-                    conj(self.formulas[a.id], self.formulas[other.id])).verdict != "no":
+            if effect_key(other) != effect_key(a) and other.key not in self.dead and self.solver.satisfy(
+                    conj(self.formulas[a.key], self.formulas[other.key])).verdict != "no":
                 return
         self.add("subsumed", "warning", [a, b], f"{self.kind} rule {a.id!r} is subsumed by {b.id!r}: it has the "
                  f"same effect and {b.id!r} matches wherever it does, so removing {a.id!r} changes nothing",
@@ -372,7 +372,7 @@ class _Kind:
             return
         if effect_key(a) == effect_key(b):
             for inner, outer in ((a, b), (b, a)):
-                rest = self.solver.satisfy(conj(self.formulas[inner.id], negate(self.formulas[outer.id])),
+                rest = self.solver.satisfy(conj(self.formulas[inner.key], negate(self.formulas[outer.key])),
                                            [(inner.condition, True), (outer.condition, False)])
                 if rest.verdict == "no":
                     self.add("subsumed", "warning", [inner, outer], f"{self.kind} rule {inner.id!r} is subsumed "
@@ -386,7 +386,7 @@ class _Kind:
     def _gaps(self) -> None:
         tables: dict[frozenset[str], list[Rule]] = {}
         for rule in self.ranked:
-            if rule.id in self.dead:
+            if rule.key in self.dead:
                 continue
             facts = frozenset(rule.facts - ({"as_of"} if _dated_only(rule) else set()))
             if facts:
@@ -403,8 +403,8 @@ class _Index:
 
     def __init__(self, ranked: list[Rule], formulas: Mapping[str, Formula]) -> None:
         self.ranked = ranked
-        self.rank = {r.id: i for i, r in enumerate(ranked)}
-        self.equalities = {r.id: _equalities(formulas[r.id]) for r in ranked}
+        self.rank = {r.key: i for i, r in enumerate(ranked)}
+        self.equalities = {r.key: _equalities(formulas[r.key]) for r in ranked}
         counts: dict[str, int] = {}
         for found in self.equalities.values():
             for fact in found:
@@ -414,7 +414,7 @@ class _Index:
         self.wild: list[Rule] = []
         self._near: dict[str, list[Rule]] = {}
         for rule in ranked:
-            found = self.equalities[rule.id]
+            found = self.equalities[rule.key]
             if self.fact is not None and self.fact in found:
                 self.buckets.setdefault(repr(found[self.fact]), []).append(rule)
             else:
@@ -432,12 +432,12 @@ class _Index:
         else:
             key = repr(equalities[self.fact])
             if key not in self._near:
-                self._near[key] = sorted([*self.buckets.get(key, []), *self.wild], key=lambda r: self.rank[r.id])
+                self._near[key] = sorted([*self.buckets.get(key, []), *self.wild], key=lambda r: self.rank[r.key])
             found = self._near[key]
         if among is None:
             return list(found)
-        wanted = {r.id for r in among}
-        return [r for r in found if r.id in wanted]
+        wanted = {r.key for r in among}
+        return [r for r in found if r.key in wanted]
 
 
 def _equalities(f: Formula) -> dict[str, Any]:
@@ -476,7 +476,7 @@ class _Gaps:
         self.solver = owner.solver
         self.facts = facts
         self.table = table
-        shared = [set(_top_atoms(owner.formulas[r.id])) for r in table]
+        shared = [set(_top_atoms(owner.formulas[r.key])) for r in table]
         self.scope = tuple(sorted(set.intersection(*shared), key=lambda a: (a.fact, a.op, str(a.value))))
         """What every rule of the table requires (``exists(sla.supplier)``, ``term.active``): the table's
         subject; a gap is looked for inside it, not outside."""
@@ -509,7 +509,7 @@ class _Gaps:
 
     def _dimension(self, fact: str) -> list[list[_Region]]:
         """The regions of one fact the table's rules tell apart (a list fact: one dimension per constant)."""
-        atoms = [a for r in self.table for a in _atoms(self.owner.formulas[r.id]) if a.fact == fact]
+        atoms = [a for r in self.table for a in _atoms(self.owner.formulas[r.key]) if a.fact == fact]
         constants = [a.value for a in atoms if a.op not in ("present", "absent", "opaque")]
         if not constants:
             return []
@@ -552,7 +552,7 @@ class _Gaps:
         highest reached (the open ends beyond them are not gaps)."""
         index = self.owner.index
         reached = [i for i, region in enumerate(regions) if any(
-            self.solver.satisfy(conj(self.owner.formulas[r.id], *region.atoms)).verdict != "no"
+            self.solver.satisfy(conj(self.owner.formulas[r.key], *region.atoms)).verdict != "no"
             for r in index.near(index.of_atoms(region.atoms), self.table))]
         if not reached:
             return []
@@ -567,10 +567,10 @@ class _Gaps:
         atoms = [*self.scope, *(a for region in cell for a in region.atoms)]
         if self.solver.solve_term(atoms).verdict != "yes":
             return None
-        table = {r.id for r in self.table}
+        table = {r.key for r in self.table}
         near = self.owner.index.near(self.owner.index.of_atoms(atoms))  # the others need another value
-        rules = sorted(near, key=lambda r: r.id not in table)  # the table's rules prune fastest
-        none = conj(*atoms, *(negate(self.owner.formulas[r.id]) for r in rules))
+        rules = sorted(near, key=lambda r: r.key not in table)  # the table's rules prune fastest
+        none = conj(*atoms, *(negate(self.owner.formulas[r.key]) for r in rules))
         found = self.solver.satisfy(none, [(r.condition, False) for r in rules])
         return found.witness if found.verdict == "yes" else None
 
