@@ -246,3 +246,25 @@ def test_the_solver_agrees_with_the_executor(a: str, b: str, values: dict[str, A
             assert found.witness is not None
             witness = engine_facts(found.witness, _USED)
             assert all(evaluate(c, witness) == want for c, want in checks)
+
+
+def test_versions_of_one_rule_are_one_rule_to_the_analysis(demo: odedelta.Catalog) -> None:
+    """Two versions of a penalty (consecutive periods) against another rule: one overlap, said once, with a date
+    inside a version; the versions themselves neither overlap nor leave a gap before the first one."""
+    text = ("rules:\n"
+            "  - {id: fee-a, kind: penalty, description: d, valid_for: {from: 2026-01-01, to: 2026-07-01},\n"
+            "     when: \"customer.segment == 'business'\", then: {name: Fee, formula: fixed, amount: 10}}\n"
+            "  - {id: fee-a, kind: penalty, description: d, valid_for: {from: 2026-07-01},\n"
+            "     when: \"customer.segment == 'business'\", then: {name: Fee, formula: fixed, amount: 20}}\n"
+            "  - {id: fee-b, kind: penalty, description: d,\n"
+            "     when: \"customer.segment == 'business' and customer.tenure_months < 3\",\n"
+            "     then: {name: Fee, formula: fixed, amount: 30}}\n")
+    rules, problems = check_rule_documents([("versions.yaml", text)], demo)
+    assert [p.message.split(" (e.g.")[0] for p in problems] == [
+        "rules 'fee-a' and 'fee-b' (versions.yaml:6) have the same priority 0 and can both match with different "
+        "effects"]
+    analysis = analyze(rules)
+    assert [(f.code, f.severity, f.rules) for f in analysis.findings] == [("overlap", "error", ("fee-a", "fee-b"))]
+    counterexample = analysis.findings[0].counterexample
+    assert counterexample == {"as_of": "2026-01-01", "customer.segment": "business", "customer.tenure_months": 0}
+    assert _hits(rules, "penalty", counterexample) == ["fee-a", "fee-b"]

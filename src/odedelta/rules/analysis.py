@@ -42,6 +42,7 @@ from odedelta.rules.solver import (
     And,
     Atom,
     Formula,
+    Or,
     Solution,
     Solver,
     conj,
@@ -181,6 +182,11 @@ class _Kind:
         self.formulas = {r.key: formula(r.condition) for r in ranked}
         self.rank = {r.key: i for i, r in enumerate(ranked)}
         self.index = _Index(ranked, self.formulas)
+        self.undated = {r.key: _without(self.formulas[r.key], "as_of") if _dated_only(r) else self.formulas[r.key]
+                        for r in ranked}
+        """Conditions without the bounds of the rules' effective dates: a gap is a hole in what the rules decide,
+        not the time before a rule's first version."""
+        self.reported: set[tuple[str, tuple[str, ...]]] = set()
         self.findings: list[Finding] = []
         self.dead: set[str] = set()
         self.notes = 0
@@ -201,6 +207,11 @@ class _Kind:
     def add(self, code: Code, severity: Severity, rules: Sequence[Rule], message: str,
             witness: Mapping[str, Any] | None = None, suggestion: str | None = None,
             winner: str | None = None) -> None:
+        if code != "gap":  # versions of one rule are one rule: a finding about it is said once
+            seen = (code, tuple(r.id for r in rules))
+            if seen in self.reported:
+                return
+            self.reported.add(seen)
         if severity == "info" and code == "overlap":
             if self.notes >= MAX_NOTES:
                 self.hidden += 1
@@ -392,7 +403,7 @@ class _Kind:
             if facts:
                 tables.setdefault(facts, []).append(rule)
         for facts, table in tables.items():
-            if len(table) >= 2 and not any(allows_gap(r) for r in table):
+            if len({r.id for r in table}) >= 2 and not any(allows_gap(r) for r in table):
                 _Gaps(self, sorted(facts), table).run()
 
 
@@ -570,7 +581,7 @@ class _Gaps:
         table = {r.key for r in self.table}
         near = self.owner.index.near(self.owner.index.of_atoms(atoms))  # the others need another value
         rules = sorted(near, key=lambda r: r.key not in table)  # the table's rules prune fastest
-        none = conj(*atoms, *(negate(self.owner.formulas[r.key]) for r in rules))
+        none = conj(*atoms, *(negate(self.owner.undated[r.key]) for r in rules))
         found = self.solver.satisfy(none, [(r.condition, False) for r in rules])
         return found.witness if found.verdict == "yes" else None
 
@@ -584,6 +595,14 @@ class _Gaps:
         self.owner.add("gap", "warning", self.table, f"no {self.owner.kind} rule fires when {when} (the table "
                        f"{names} reads {', '.join(self.facts)})", witness,
                        f'add a rule with when: "{when}", or mark the table complete (analysis: {{allow_gap: true}})')
+
+
+def _without(f: Formula, fact: str) -> Formula:
+    """``f`` with every test of ``fact`` taken as true."""
+    if isinstance(f, Atom):
+        return And(()) if f.fact == fact else f
+    parts = tuple(_without(p, fact) for p in f.parts)
+    return And(parts) if isinstance(f, And) else Or(parts)
 
 
 def _top_atoms(f: Formula) -> Iterable[Atom]:

@@ -874,6 +874,7 @@ def _conflicts(rules: list[Rule]) -> list[Problem]:
     for rule in rules:
         if rule.model.MODE != "all":
             by_key.setdefault((rule.kind, rule.priority), []).append(rule)
+    said: set[tuple[str, str]] = set()
     for (_kind, priority), group in by_key.items():
         keys = [effect_key(rule) for rule in group]
         if len(set(keys)) < 2:
@@ -881,13 +882,14 @@ def _conflicts(rules: list[Rule]) -> list[Problem]:
         formulas = [formula(rule.condition) for rule in group]
         for i, j in _candidate_pairs(group):
             a, b = group[i], group[j]
-            if a.id == b.id:
-                continue  # versions of one rule: _versions checks their periods
+            if a.id == b.id or (a.id, b.id) in said:
+                continue  # versions of one rule: _versions checks their periods; a pair is said once
             if keys[i] == keys[j] or allows_overlap(a) or allows_overlap(b):
                 continue
             both = solver.satisfy(conj(formulas[i], formulas[j]), [(a.condition, True), (b.condition, True)])
             if both.verdict != "yes" or both.witness is None:
                 continue
+            said.add((a.id, b.id))
             example = as_condition(both.witness, attribute_types)
             problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
                                     f"priority {priority} and can both match with different effects (e.g. "
