@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -266,7 +266,7 @@ class Scenario(_Strict):
     def parsed_request(self) -> Request:
         assert self.request is not None
         ((kind, body),) = self.request.items()
-        return REQUEST_TYPES[kind].model_validate(body)  # type: ignore[return-value]
+        return cast(Request, REQUEST_TYPES[kind].model_validate(body))
 
 
 class ScenarioFile(_Strict):
