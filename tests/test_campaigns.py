@@ -35,7 +35,7 @@ from .conftest import DEMO, ROOT
 RULES = ROOT / "rules"
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 DOWNGRADE = ChangeOffering("po-mobile-l", "po-mobile-s")
-FILES = ("summary.json", "customers.parquet", "items.parquet", "orders.jsonl")
+FILES = ("summary.json", "customers.parquet", "items.parquet", "orders.jsonl", "report.html")
 BROKEN = [
     "{not json\n",
     json.dumps({"customer": "BROKEN-unknown-offering", "products": [

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from odedelta.model.jsonio import iso
+from odedelta.model.money import minor_units
 from odedelta.outputs.html import amount_text, bar_chart, page, table, text
 
 REPORT = "report.html"
@@ -69,8 +70,6 @@ def monthly_changes(customers: Path) -> Histogram:
 
 def _nice_width(span: Decimal, currency: str) -> Decimal:
     """A bin width of 1, 2 or 5 × 10ⁿ giving about :data:`BINS` bins over ``span`` (at least one minor unit)."""
-    from odedelta.model.money import minor_units
-
     smallest = Decimal(1).scaleb(-minor_units(currency))
     if span <= 0:
         return max(Decimal(1), smallest)

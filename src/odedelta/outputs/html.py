@@ -5,7 +5,7 @@ an inline SVG chart drawn here, no script), and the same bytes for the same inpu
 the JSON carry — it reads the money the flows computed and never computes money of its own. The page is printable
 (print CSS), readable at phone width and accessible (landmarks, table headers with scope, a lang attribute, text
 alternatives for the chart). The building blocks (:func:`page`, :func:`bar_chart`, :func:`money`) are shared with the
-campaign report (``odedelta.campaigns.report``).
+campaign report that ``odedelta bulk`` writes (an edge, which imports this module, never the reverse).
 """
 
 from __future__ import annotations
