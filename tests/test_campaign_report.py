@@ -88,3 +88,25 @@ def test_comparing_two_rule_sets_reports_the_per_rule_differences(base: Path, tm
     for move, count in comparison["byOutcome"].items():
         assert f"{move} {count:,}" in seen
     assert (tmp_path / "a" / REPORT).is_file() and (tmp_path / "b" / REPORT).is_file()
+
+
+def test_a_report_in_two_currencies_keeps_them_apart() -> None:
+    money = {"GBP": Decimal("12.50"), "JPY": Decimal("3000")}
+    summary = {"template": {"kind": "ChangeOffering", "offering": "a", "to": "b"}, "asOf": "2026-03-01T00:00:00Z",
+               "customers": 5, "changed": 4, "unchanged": 0, "refused": {"total": 1, "byReason": {"<no>": 1}},
+               "errors": {"total": 0, "byKind": {}}, "requests": 4,
+               "recurring": {"GBP": {"before": Decimal("60.00"), "after": Decimal("40.00"),
+                                     "difference": Decimal("-20.00")},
+                             "JPY": {"before": Decimal("9000"), "after": Decimal("12000"),
+                                     "difference": Decimal("3000")}},
+               "penalties": money, "fees": {}, "oneTime": {}, "proration": {}, "dueNow": money,
+               "promotions": {"lost": {}, "gained": {}}, "actions": {"modify": 4}, "rules": {"r<1>": 4}}
+    histogram = {"GBP": Counter({Decimal("-10.00"): 2}), "JPY": Counter({Decimal(1000): 1, Decimal(2000): 1})}
+    page = render(summary, histogram)
+    seen = _Page(page).text
+    assert "Money in GBP (customers changed) Amount Monthly revenue before 60.00 GBP" in seen
+    assert "Money in JPY (customers changed) Amount Monthly revenue before 9,000 JPY" in seen
+    assert "Penalties due now 3,000 JPY" in seen and "Penalties due now 12.50 GBP" in seen
+    assert "Monthly change per customer, GBP (2 customers)" in seen
+    assert "Monthly change per customer, JPY (2 customers)" in seen
+    assert "<no>" in seen and "&lt;no&gt;" in page and "r&lt;1&gt;" in page

@@ -232,3 +232,10 @@ def test_an_enterprise_change_of_5000_lines_stays_usable() -> None:
     for item in result.items:
         assert f"<code>{item.product_id}</code>" in page
     assert len(parsed.ids) == len(set(parsed.ids))
+
+
+def test_a_refusal_by_the_catalog_structure_names_no_rule() -> None:
+    page = to_html(Refusal("F-1 cannot hold <b>two</b> routers", None))
+    seen = _Page(page).text
+    assert "Refused. F-1 cannot hold <b>two</b> routers" in seen and "<b>" not in page
+    assert "no rule took part" in seen and 'id="rules"' not in page
