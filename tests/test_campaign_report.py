@@ -104,8 +104,8 @@ def test_a_report_in_two_currencies_keeps_them_apart() -> None:
     histogram = {"GBP": Counter({Decimal("-10.00"): 2}), "JPY": Counter({Decimal(1000): 1, Decimal(2000): 1})}
     page = render(summary, histogram)
     seen = _Page(page).text
-    assert "Money in GBP (customers changed) Amount Monthly revenue before 60.00 GBP" in seen
-    assert "Money in JPY (customers changed) Amount Monthly revenue before 9,000 JPY" in seen
+    assert "Money in GBP (customers changed) Figure Amount Monthly revenue before 60.00 GBP" in seen
+    assert "Money in JPY (customers changed) Figure Amount Monthly revenue before 9,000 JPY" in seen
     assert "Penalties due now 3,000 JPY" in seen and "Penalties due now 12.50 GBP" in seen
     assert "Monthly change per customer, GBP (2 customers)" in seen
     assert "Monthly change per customer, JPY (2 customers)" in seen

@@ -110,6 +110,7 @@ def test_the_page_is_self_contained_accessible_and_printable(downgrade: ChangeRe
     assert "script" not in parsed.tags and "link" not in parsed.tags and "img" not in parsed.tags
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing fetched, no link leaves the page
     assert all(h.get("scope") == "col" for h in parsed.headers) and parsed.headers
+    assert not re.search(r"<th[^>]*></th>", page)  # every column header says what the column holds
     assert len(parsed.ids) == len(set(parsed.ids))  # every anchor unique
     assert "@media print" in page and "@media (max-width:40rem)" in page
     assert "default-src 'none'" in page  # the browser refuses any request the page would make

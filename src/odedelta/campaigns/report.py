@@ -152,7 +152,7 @@ def _money_table(summary: Mapping[str, Any]) -> str:
                 ("Fees due now", cell(summary.get("fees", {}).get(currency))),
                 ("One-time charges", cell(summary.get("oneTime", {}).get(currency))),
                 ("Due now in all", cell(summary.get("dueNow", {}).get(currency)))]
-        out.append(table(f"Money in {currency} (customers changed)", ["", "Amount"], rows, numeric=(1,),
+        out.append(table(f"Money in {currency} (customers changed)", ["Figure", "Amount"], rows, numeric=(1,),
                          stack=False))
         if recurring:
             out.append(bar_chart(f"Monthly revenue before and after, {currency}",
@@ -219,7 +219,7 @@ def _side_by_side(comparison: Mapping[str, Any]) -> str:
         after_b = b["recurring"].get(currency, {}).get("after", Decimal(0))
         rows.append((f"Monthly revenue after ({currency})", text(amount_text(after_a, currency)),
                      text(amount_text(after_b, currency))))
-    return table("Rule set A and rule set B", ["", "A", "B"], rows, numeric=(1, 2), stack=False)
+    return table("Rule set A and rule set B", ["Figure", "A", "B"], rows, numeric=(1, 2), stack=False)
 
 
 def _rule_changes(comparison: Mapping[str, Any]) -> str:

@@ -320,7 +320,7 @@ def _due_now(result: ChangeResult, refs: _Rules) -> str:
                                                                    "Product", "Decided by"], rows, numeric=(2,))
     totals = [("Penalties", money(c.penalty_total)), ("One-time charges and fees", money(c.one_time_total)),
               ("Due now", f"<strong>{money(c.due_now)}</strong>")]
-    total = table("Totals", ["", "Amount"], totals, numeric=(1,), stack=False)
+    total = table("Totals", ["Total", "Amount"], totals, numeric=(1,), stack=False)
     return (lines if rows else "<p>Nothing is charged now.</p>") + total
 
 
@@ -459,4 +459,4 @@ def _terms(result: ChangeResult, refs: _Rules) -> str:
                              f"{text('removed' if ch.after is None else value_key(ch.after))} ({text(ch.why)})"))
     if not rows:
         return ""
-    return table("Terms and timing", ["", "Value"], rows, stack=False)
+    return table("Terms and timing", ["What", "Value"], rows, stack=False)
