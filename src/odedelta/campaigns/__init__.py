@@ -50,7 +50,7 @@ from odedelta.campaigns.spec import (
     Termination,
     check_template,
 )
-from odedelta.campaigns.state import MANIFEST, Checkpoints, digest, outputs, prepare
+from odedelta.campaigns.state import MANIFEST, Checkpoints, digest, output_files, prepare
 from odedelta.campaigns.worker import (
     Partition,
     Row,
@@ -254,7 +254,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
                    "unchanged": summary["unchanged"], "refused": summary["refused"]["total"],
                    "errors": summary["errors"]["total"], "items": sum(summary["actions"].values()),
                    "orders": summary["requests"] if orders else 0},
-        "files": outputs(folder)})
+        "files": output_files(folder)})
     return CampaignResult(summary, folder)
 
 
@@ -308,10 +308,10 @@ def dry_run(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
     parallel = max(1, count or 1)
     return {"customers": total, "sampled": len(records),
             "sample": {status: statuses[status] for status in sorted(statuses)},
-            "errors": [f"{row['source']}: {row['message'].splitlines()[-1].strip()}"
+            "errors": [row["message"].splitlines()[-1].strip()
                        for row in partition.customers if row["status"] == "error"][:10],
-            "secondsPerCustomer": round(each, 6), "workers": parallel,
-            "estimatedSeconds": round(each * total / parallel, 1)}
+            "secondsPerCustomer": Decimal(f"{each:.6f}"), "workers": parallel,
+            "estimatedSeconds": Decimal(f"{each * total / parallel:.1f}")}
 
 
 def compare(catalog: str | Path, inventories: str | Path, template: ChangeOffering | Renewal | Termination, *,

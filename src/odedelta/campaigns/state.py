@@ -167,7 +167,7 @@ class Checkpoints:
         sync_directory(self.folder)
 
 
-def outputs(folder: Path) -> dict[str, dict[str, Any]]:
+def output_files(folder: Path) -> dict[str, dict[str, Any]]:
     """Each file of a finished campaign: its size and hash."""
     return {name: {"bytes": (folder / name).stat().st_size, "sha256": file_hash(folder / name)}
             for name in OUTPUTS if (folder / name).exists()}

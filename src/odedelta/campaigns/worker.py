@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -222,7 +222,9 @@ def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context
     except LoadError as exc:
         raise _located(exc, record, row, str(exc).splitlines()[0]) from None
     context = Context()
+    inside: tuple[str, ...] = ()  # where the products are in the record's own document
     if syntax == "jsonl" and isinstance(data, dict) and "products" in data:
+        inside = ("products",)
         row["customer"] = str(data.get("customer") or record.name)
         try:
             context = Context(segment=data.get("segment"), attributes=data.get("attributes") or {},
@@ -235,7 +237,8 @@ def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context
     try:
         return Inventory.from_document(engine.catalog, data, record.origin), context
     except LoadError as exc:
-        problems = with_lines(exc.problems, {record.origin: record.text})
+        shifted = [replace(p, parts=(*inside, *p.parts)) if p.file == record.origin else p for p in exc.problems]
+        problems = with_lines(shifted, {record.origin: record.text})
         raise _located(type(exc)(str(exc), problems), record, row,
                        f"{record.origin}: {str(exc).splitlines()[0]}") from None
 
