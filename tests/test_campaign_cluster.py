@@ -160,3 +160,45 @@ def test_a_separately_started_cluster_without_the_driver_paths_writes_the_local_
     for name in FILES:
         assert (out / name).read_bytes() == (local.out / name).read_bytes(), name
     assert result.summary["customers"] == 400 and result.summary["changed"] > 50
+
+
+@pytest.mark.parametrize("number", [signal.SIGKILL, signal.SIGTERM])
+def test_a_dask_driver_killed_leaves_no_process(number: int, tmp_path: Path) -> None:
+    base = tmp_path / "customers.jsonl"
+    generate.write_jsonl(base, generate.customers(odedelta.load_catalog(DEMO), 600, as_of=AS_OF, seed=2,
+                                                  favour="po-mobile-l"))
+    out = tmp_path / "out"
+    driver = subprocess.Popen([sys.executable, "-m", "odedelta", "bulk", "--catalog", str(DEMO), "--inventories",
+                               str(base), "--from", "po-mobile-l", "--to", "po-mobile-s", "--as-of",
+                               "2026-03-01T00:00:00Z", "--out", str(out), "--engine", "dask", "--workers", "2",
+                               "--partition-size", "5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + 90
+        while len(list((out / ".odedelta-checkpoints").glob("part-*.pickle"))) < 2:
+            assert driver.poll() is None and time.monotonic() < deadline, "the campaign ended before the kill"
+            seen |= _descendants(driver.pid)
+            time.sleep(0.01)
+        seen |= _descendants(driver.pid)
+        assert any("multiprocessing-fork" in _command_line(pid) for pid in seen)
+        driver.send_signal(number)
+        driver.wait(60)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [_command_line(pid) for pid in seen if _alive(pid)]
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        for pid in seen:
+            with contextlib.suppress(ProcessLookupError):
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False

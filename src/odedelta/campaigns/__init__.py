@@ -411,6 +411,11 @@ def command(args: Any, as_of: datetime) -> int:
         else:
             result = run(args.catalog, args.inventories, template, as_of=as_of, out=args.out, rules=args.rules,
                          **options).summary
+    except KeyboardInterrupt:
+        interrupted = Interrupted(f"stopped by SIGINT: the finished partitions are saved in {args.out}; run the "
+                                  "same command with --resume to continue")
+        interrupted.exit_code = 130
+        raise interrupted from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     sys.stdout.write(dumps(result))
