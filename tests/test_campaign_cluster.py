@@ -182,7 +182,7 @@ def test_a_dask_driver_killed_leaves_no_process(number: int, tmp_path: Path) -> 
         seen |= _descendants(driver.pid)
         assert any("multiprocessing-fork" in _command_line(pid) for pid in seen)
         driver.send_signal(number)
-        driver.wait(60)
+        assert driver.wait(60) == (143 if number == signal.SIGTERM else -signal.SIGKILL)  # stopped, not finished
         deadline = time.monotonic() + 20
         while any(_alive(pid) for pid in seen) and time.monotonic() < deadline:
             time.sleep(0.05)

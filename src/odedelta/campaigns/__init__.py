@@ -44,6 +44,7 @@ from odedelta.campaigns.spec import (
     CampaignError,
     CampaignUsageError,
     ChangeOffering,
+    Interrupted,
     Renewal,
     Template,
     TemplateError,
@@ -358,12 +359,6 @@ def _differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, De
                              - a["recurring"].get(c, {}).get("after", Decimal(0)) for c in currencies}
     return out
 
-
-
-class Interrupted(CampaignError):
-    """The driver was asked to stop (SIGTERM, SIGINT): its workers are stopped; ``--resume`` continues."""
-
-    exit_code = 143
 
 
 def _choices(pairs: list[str], default_key: str) -> dict[str, dict[str, str]]:

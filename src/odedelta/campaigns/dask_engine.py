@@ -16,7 +16,7 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
 from odedelta.campaigns.engines import Retries, Sink, Task
 from odedelta.campaigns.progress import Progress
-from odedelta.campaigns.spec import Campaign
+from odedelta.campaigns.spec import Campaign, Interrupted
 from odedelta.campaigns.worker import Shipment, receive, run_partition, warm
 
 
@@ -64,6 +64,8 @@ def run(campaign: Campaign, tasks: Iterator[Task], workers: int | None, schedule
             task = held.pop(future.key)
             try:
                 partition = future.result()
+            except Interrupted:
+                raise
             except Exception as exc:  # a worker lost more often than Dask retries, or an error in the task
                 again.again(task, f"{type(exc).__name__}: {exc}")
                 continue

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record
-from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError
+from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError, Interrupted
 from odedelta.campaigns.worker import Partition, child, run_partition, warm
 
 ENGINES = ("local", "dask")
@@ -158,6 +158,8 @@ def _pool(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Pro
             task = running.pop(future)
             try:
                 partition = future.result()
+            except Interrupted:
+                raise
             except BrokenProcessPool:
                 broken = True
                 again.again(task, STOPPED)

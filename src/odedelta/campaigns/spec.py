@@ -98,6 +98,13 @@ class CampaignError(OdeDeltaError):
     """A campaign that cannot start: missing input, a bad option, the optional extra not installed."""
 
 
+class Interrupted(CampaignError):
+    """The driver was asked to stop (SIGTERM, SIGINT): its workers are stopped; ``--resume`` continues. Never
+    taken for a failed partition."""
+
+    exit_code = 143
+
+
 class CampaignUsageError(CampaignError):
     """The command line is wrong: an option that cannot work, an output directory already in use (exit 2)."""
 
