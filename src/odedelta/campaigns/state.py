@@ -132,7 +132,7 @@ class Checkpoints:
         if resume and plan.exists():
             self._same(json.loads(plan.read_text(encoding="utf-8")), "interrupted")
             for path in sorted(self.directory.glob("part-*.pickle")):
-                with path.open("rb") as stream:
+                with path.open("rb") as stream:  # the header alone: the input hash
                     self.done[int(path.stem.split("-")[1])] = pickle.load(stream)["digest"]
             for path in self.directory.glob(".*.tmp"):  # a checkpoint the kill interrupted
                 path.unlink()
@@ -150,14 +150,16 @@ class Checkpoints:
     def save(self, index: int, hashed: str, partition: Partition) -> None:
         """The partition's rows, durable on disk before the call returns."""
         with atomic(self.path(index)) as scratch, scratch.open("wb") as stream:
-            pickle.dump({"digest": hashed, "partition": partition}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"digest": hashed}, stream, protocol=pickle.HIGHEST_PROTOCOL)  # a header, read alone
+            pickle.dump(partition, stream, protocol=pickle.HIGHEST_PROTOCOL)
         self.done[index] = hashed
 
     def load(self) -> Iterator[Partition]:
         """The rows of every partition finished before this run."""
         for index in sorted(self.done):
-            with self.path(index).open("rb") as stream:
-                partition: Partition = pickle.load(stream)["partition"]  # a file a run of this campaign wrote
+            with self.path(index).open("rb") as stream:  # a file a run of this campaign wrote
+                pickle.load(stream)
+                partition: Partition = pickle.load(stream)
             yield partition
 
     def finish(self, manifest: dict[str, Any]) -> None:
