@@ -460,6 +460,10 @@ def test_a_resume_refuses_customers_that_changed(base: Path, tmp_path: Path, mon
     with pytest.raises(CampaignError, match=r"customers of partition 1 .* changed since the campaign started"):
         run(DEMO, copy, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=20,
             resume=True)
+    copy.write_text("".join(base.read_text(encoding="utf-8").splitlines(keepends=True)[:40]), encoding="utf-8")
+    with pytest.raises(CampaignError, match="fewer customers than when the campaign started"):
+        run(DEMO, copy, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=20,
+            resume=True)
 
 
 def test_a_kill_while_writing_leaves_no_file_under_its_final_name_and_resume_finishes(

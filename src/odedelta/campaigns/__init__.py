@@ -219,7 +219,9 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     hashes: dict[int, str] = {}
 
     def tasks() -> Iterator[Task]:
+        count = 0
         for index, chunk in enumerate(partitions(source, partition_size)):
+            count = index + 1
             hashed = digest(chunk)
             whole.update(hashed.encode())
             if index in checkpoints.done:
@@ -230,6 +232,9 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
                 continue
             hashes[index] = hashed
             yield index, chunk
+        if any(index >= count for index in checkpoints.done):
+            raise CampaignUsageError(f"{source.path}: cannot resume: it has fewer customers than when the campaign "
+                                     "started (use --force to start again)")
 
     def finished(index: int, partition: Partition) -> None:
         checkpoints.save(index, hashes.pop(index), partition)
