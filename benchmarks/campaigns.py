@@ -86,16 +86,16 @@ def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
     saving = {"seconds": 0.0, "bytes": 0}
     save = Checkpoints.save
 
-    def timed(self: Checkpoints, index: int, hashed: str, partition: object) -> None:
+    def timed(self: Checkpoints, index: int, hashed: str, partition: bytes) -> None:
         begin = time.perf_counter()
         if rest:  # uncheckpointed: remembered as done, nothing written
             self.done[index] = hashed
         else:
-            save(self, index, hashed, partition)  # type: ignore[arg-type]
+            save(self, index, hashed, partition)
             saving["bytes"] += self.path(index).stat().st_size
         saving["seconds"] += time.perf_counter() - begin
 
-    Checkpoints.save = timed  # type: ignore[method-assign]
+    Checkpoints.save = timed  # type: ignore[method-assign,assignment]
     start, cpu = time.perf_counter(), _cpu()
     result = run(DEMO, base, template, as_of=AS_OF, out=out / mode.replace(" ", "-"), rules=RULES,
                  engine=engine_name, workers=int(workers), partition_size=250, force=True)

@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import pickle
 import shutil
 import sys
 from collections import Counter
@@ -236,8 +237,9 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
             raise CampaignUsageError(f"{source.path}: cannot resume: it has fewer customers than when the campaign "
                                      "started (use --force to start again)")
 
-    def finished(index: int, partition: Partition) -> None:
-        checkpoints.save(index, hashes.pop(index), partition)
+    def finished(index: int, packed: bytes) -> None:
+        checkpoints.save(index, hashes.pop(index), packed)
+        partition: Partition = pickle.loads(packed)  # rows a worker of this campaign made
         rows.add(partition)
 
     if count == 0:

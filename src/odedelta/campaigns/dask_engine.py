@@ -17,7 +17,7 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 from odedelta.campaigns.engines import Retries, Sink, Task
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.spec import Campaign, Interrupted
-from odedelta.campaigns.worker import Shipment, receive, run_partition, warm
+from odedelta.campaigns.worker import Shipment, receive, run_packed, warm
 
 
 class ShipCampaign(WorkerPlugin):
@@ -51,7 +51,7 @@ def run(campaign: Campaign, tasks: Iterator[Task], workers: int | None, schedule
         again = Retries(retries)
 
         def submit(task: Task) -> None:
-            future = client.submit(run_partition, campaign, task[1], pure=False)
+            future = client.submit(run_packed, campaign, task[1], pure=False)
             held[future.key] = task
             pending.add(future)
 

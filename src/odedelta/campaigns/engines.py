@@ -22,14 +22,15 @@ from concurrent.futures.process import BrokenProcessPool
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError, Interrupted
-from odedelta.campaigns.worker import Partition, child, run_partition, warm
+from odedelta.campaigns.worker import child, run_packed, warm
 
 ENGINES = ("local", "dask")
 INSTALL = "pip install 'odedelta[bulk]'"
 
 Task = tuple[int, list[Record]]
 """A partition: its number (from 0, in input order) and its customers."""
-Sink = Callable[[int, Partition], None]
+Sink = Callable[[int, bytes], None]
+"""Takes a finished partition: its number and its rows, pickled (a :class:`~odedelta.campaigns.worker.Partition`)."""
 STOPPED = ("a worker process stopped before finishing its partition (killed, out of memory, or started from a "
            "script whose campaign is not under `if __name__ == '__main__':` — the local engine starts its "
            "workers by importing the main module)")
@@ -85,7 +86,7 @@ def execute(campaign: Campaign, tasks: Iterator[Task], *, engine: str = "local",
 def _inline(campaign: Campaign, tasks: Iterator[Task], progress: Progress | None, sink: Sink) -> None:
     warm(campaign)
     for index, chunk in tasks:
-        sink(index, run_partition(campaign, chunk))
+        sink(index, run_packed(campaign, chunk))
         if progress:
             progress.update(len(chunk))
 
@@ -142,12 +143,12 @@ def _pool(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Pro
           pool: ProcessPoolExecutor, again: Retries) -> bool:
     """Run tasks on ``pool`` until there are no more (False) or a worker's death broke it (True: the partitions
     it held are queued again)."""
-    running: dict[Future[Partition], Task] = {}
+    running: dict[Future[bytes], Task] = {}
     broken = False
     while True:
         while not broken and len(running) < 3 * workers and (task := again.next(tasks)) is not None:
             try:
-                running[pool.submit(run_partition, campaign, task[1])] = task
+                running[pool.submit(run_packed, campaign, task[1])] = task
             except BrokenProcessPool:
                 again.queue.appendleft(task)
                 broken = True

@@ -147,11 +147,11 @@ class Checkpoints:
     def path(self, index: int) -> Path:
         return self.directory / f"part-{index:08d}.pickle"
 
-    def save(self, index: int, hashed: str, partition: Partition) -> None:
-        """The partition's rows, durable on disk before the call returns."""
+    def save(self, index: int, hashed: str, rows: bytes) -> None:
+        """The partition's rows (a pickled :class:`Partition`), durable on disk before the call returns."""
         with atomic(self.path(index)) as scratch, scratch.open("wb") as stream:
             pickle.dump({"digest": hashed}, stream, protocol=pickle.HIGHEST_PROTOCOL)  # a header, read alone
-            pickle.dump(partition, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(rows)
         self.done[index] = hashed
 
     def load(self) -> Iterator[Partition]:

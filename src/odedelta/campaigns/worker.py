@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import pickle
 import re
 import signal
 import sys
@@ -141,23 +142,40 @@ def receive(shipment: Shipment) -> None:
 
 
 def _unpack(digest: str, files: dict[str, bytes]) -> Path:
+    """The shipped files under ``<tmp>/odedelta-<uid>/<hash>/`` (reused when another worker of this machine put
+    the very same bytes there); a directory of one file is that file (the loaders read either)."""
+    for name in files:
+        if name.startswith("/") or ".." in name.split("/"):
+            raise RuntimeError(f"a shipped file name outside its directory: {name!r}")
     root = Path(tempfile.gettempdir()) / f"odedelta-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = root / digest.replace(":", "-")
-    if target.is_dir():  # an earlier worker of this machine unpacked the same content
-        return target if len(files) != 1 else target / next(iter(files))
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=root, prefix=".unpacking-"))
-    for name, data in files.items():
-        file = scratch / name
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_bytes(data)
-    try:
-        scratch.rename(target)
-    except OSError:  # another worker of this machine was first: its copy has the same content
-        import shutil
+    if not _holds(target, files):
+        scratch = Path(tempfile.mkdtemp(dir=root, prefix=".unpacking-"))
+        for name, data in files.items():
+            file = scratch / name
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(data)
+        try:
+            scratch.rename(target)
+        except OSError:  # another worker was first (the same bytes), or a stale copy is in the way: keep ours
+            if not _holds(target, files):
+                target = scratch
+            else:
+                import shutil
 
-        shutil.rmtree(scratch, ignore_errors=True)
+                shutil.rmtree(scratch, ignore_errors=True)
     return target if len(files) != 1 else target / next(iter(files))
+
+
+def _holds(directory: Path, files: dict[str, bytes]) -> bool:
+    try:
+        return (directory.is_dir()
+                and sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
+                == sorted(files)
+                and all((directory / name).read_bytes() == data for name, data in files.items()))
+    except OSError:
+        return False
 
 
 def warm(campaign: Campaign) -> None:
@@ -198,6 +216,12 @@ class Partition:
 def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
     with _engine(campaign) as engine:
         return run_partition_with(engine, campaign, records)
+
+
+def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
+    """The partition's rows, pickled here in the worker: the bytes travel to the driver, which writes them as the
+    checkpoint as they are (pickling them again there would cost the driver what the worker already paid)."""
+    return pickle.dumps(run_partition(campaign, records), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]) -> Partition:
