@@ -3,7 +3,12 @@
 An edge of odedelta (the core never imports it), installed with ``pip install 'odedelta[bulk]'`` (Parquet output
 through pyarrow, the ``dask`` engine through dask.distributed). :func:`run` makes a template's requests for every
 customer on a process pool or a Dask cluster and writes ``summary.json``, ``customers.parquet``, ``items.parquet``
-and ``orders.jsonl``; :func:`compare` runs the same changes under two rule sets.
+and ``orders.jsonl``, then ``_manifest.json``; :func:`compare` runs the same changes under two rule sets;
+:func:`dry_run` checks a campaign and estimates it; :func:`open` reads a finished campaign's folder.
+
+A campaign is checked before it starts (the template against the catalog and rules), works in partitions with a
+durable checkpoint each (``resume=True`` continues after any kill, with byte-identical files), retries a failed
+partition, writes every file under a temporary name and renames it when whole, and leaves no worker behind.
 """
 
 from __future__ import annotations
