@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from odedelta import Engine, LoadError, __version__, load_catalog, load_rules
-from odedelta.campaigns._core import dumps
-from odedelta.campaigns.engines import ENGINES, INSTALL, Task, check_options, execute, partitions
+from odedelta.campaigns import generate
+from odedelta.campaigns._core import did_you_mean, dumps
+from odedelta.campaigns.engines import ENGINES, INSTALL, check_options, execute, partitions
 from odedelta.campaigns.outputs import (
     CUSTOMERS,
     ITEMS,
@@ -58,6 +59,7 @@ from odedelta.campaigns.spec import (
     check_template,
 )
 from odedelta.campaigns.state import MANIFEST, Checkpoints, digest, output_files, prepare
+from odedelta.campaigns.tasks import Task
 from odedelta.campaigns.worker import (
     Partition,
     Row,
@@ -431,8 +433,6 @@ def command(args: Any, as_of: datetime) -> int:
 
 def generate_command(args: Any, as_of: datetime) -> int:
     """``odedelta generate-base``: a seeded synthetic customer base for a catalog, as JSON Lines."""
-    from odedelta.campaigns import generate
-
     if args.customers < 0:
         raise CampaignUsageError(f"--customers {args.customers}: expected 0 or more")
     if not 0 <= args.share <= 1:
@@ -441,8 +441,6 @@ def generate_command(args: Any, as_of: datetime) -> int:
         raise CampaignUsageError(f"--max-plans {args.max_plans}: expected 1 or more")
     loaded = load_catalog(args.catalog)
     if args.favour is not None and args.favour not in loaded.offerings:
-        from odedelta.campaigns._core import did_you_mean
-
         raise TemplateError(f"--favour {args.favour!r}: no such offering in the catalog"
                             f"{did_you_mean(args.favour, loaded.offerings)}")
     out = Path(args.out)

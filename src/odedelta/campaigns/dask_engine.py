@@ -14,9 +14,9 @@ from typing import Any
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
-from odedelta.campaigns.engines import Retries, Sink, Task
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.spec import Campaign, Interrupted
+from odedelta.campaigns.tasks import Retries, Sink, Task
 from odedelta.campaigns.worker import Shipment, receive, run_packed, warm
 
 

@@ -14,23 +14,19 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError, Interrupted
+from odedelta.campaigns.tasks import Retries, Sink, Task
 from odedelta.campaigns.worker import child, run_packed, warm
 
 ENGINES = ("local", "dask")
 INSTALL = "pip install 'odedelta[bulk]'"
 
-Task = tuple[int, list[Record]]
-"""A partition: its number (from 0, in input order) and its customers."""
-Sink = Callable[[int, bytes], None]
-"""Takes a finished partition: its number and its rows, pickled (a :class:`~odedelta.campaigns.worker.Partition`)."""
 STOPPED = ("a worker process stopped before finishing its partition (killed, out of memory, or started from a "
            "script whose campaign is not under `if __name__ == '__main__':` — the local engine starts its "
            "workers by importing the main module)")
@@ -89,26 +85,6 @@ def _inline(campaign: Campaign, tasks: Iterator[Task], progress: Progress | None
         sink(index, run_packed(campaign, chunk))
         if progress:
             progress.update(len(chunk))
-
-
-class Retries:
-    """How many times each partition failed; a partition failing more than ``retries`` times stops the run."""
-
-    def __init__(self, retries: int) -> None:
-        self.retries = retries
-        self.failed: Counter[int] = Counter()
-        self.queue: deque[Task] = deque()
-
-    def again(self, task: Task, why: str) -> None:
-        self.failed[task[0]] += 1
-        if self.failed[task[0]] > self.retries:
-            first = task[1][0].origin if task[1] else "?"
-            raise CampaignError(f"{why} [partition {task[0]}, from {first}: failed {self.failed[task[0]]} times; "
-                                "the finished partitions are saved: --resume continues]")
-        self.queue.append(task)
-
-    def next(self, tasks: Iterator[Task]) -> Task | None:
-        return self.queue.popleft() if self.queue else next(tasks, None)
 
 
 def _local(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Progress | None, sink: Sink,
