@@ -172,33 +172,45 @@ def test_a_dask_driver_killed_leaves_no_process(number: int, tmp_path: Path) -> 
                                str(base), "--from", "po-mobile-l", "--to", "po-mobile-s", "--as-of",
                                "2026-03-01T00:00:00Z", "--out", str(out), "--engine", "dask", "--workers", "2",
                                "--partition-size", "5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seen: set[int] = set()
+    seen: dict[int, str | None] = {}
+
+    def look() -> None:
+        for pid in _descendants(driver.pid):
+            seen.setdefault(pid, _stat(pid)[19] if _stat(pid) else None)
+
     try:
         deadline = time.monotonic() + 90
         while len(list((out / ".odedelta-checkpoints").glob("part-*.pickle"))) < 2:
             assert driver.poll() is None and time.monotonic() < deadline, "the campaign ended before the kill"
-            seen |= _descendants(driver.pid)
+            look()
             time.sleep(0.01)
-        seen |= _descendants(driver.pid)
+        look()
         assert any("multiprocessing-fork" in _command_line(pid) for pid in seen)
         driver.send_signal(number)
         assert driver.wait(60) == (143 if number == signal.SIGTERM else -signal.SIGKILL)  # stopped, not finished
         deadline = time.monotonic() + 20
-        while any(_alive(pid) for pid in seen) and time.monotonic() < deadline:
+        while any(_alive(pid, since) for pid, since in seen.items()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not [_command_line(pid) for pid in seen if _alive(pid)]
+        assert not [_command_line(pid) for pid, since in seen.items() if _alive(pid, since)]
     finally:
         if driver.poll() is None:
             driver.kill()
             driver.wait()
-        for pid in seen:
+        for pid, since in seen.items():
             with contextlib.suppress(ProcessLookupError):
-                if _alive(pid):
+                if _alive(pid, since):
                     os.kill(pid, signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state first; the start time is field 19)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return False
+        return []
+
+
+def _alive(pid: int, since: str | None) -> bool:
+    """The process that had ``pid`` and started at ``since`` is still running (pids wrap on a busy machine)."""
+    fields = _stat(pid)
+    return bool(fields) and fields[0] not in ("Z", "X") and (since is None or fields[19] == since)

@@ -83,12 +83,20 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> str | None:
+    """When the process started (clock ticks since boot): with the pid, names one process even if pids wrap."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int, started: str | None = None) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return False
-    return state not in ("Z", "X")
+    return fields[0] not in ("Z", "X") and (started is None or fields[19] == started)
 
 
 def _command_line(pid: int) -> str:
@@ -98,10 +106,11 @@ def _command_line(pid: int) -> str:
         return ""
 
 
-def _none_left(pids: set[int], within: float = 10.0) -> None:
+def _none_left(pids: dict[int, str | None], within: float = 20.0) -> None:
     deadline = time.monotonic() + within
+    left: set[int] = set()
     while time.monotonic() < deadline:
-        left = {pid for pid in pids if _alive(pid)}
+        left = {pid for pid, started in pids.items() if _alive(pid, started)}
         if not left:
             return
         time.sleep(0.05)
@@ -127,14 +136,19 @@ class Watched:
         self.log = log
         with log.open("wb") as stream:
             self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stream)
-        self.seen: set[int] = set()
+        self.seen: dict[int, str | None] = {}
+
+    def look(self) -> None:
+        for pid in _descendants(self.process.pid):
+            self.seen.setdefault(pid, _started(pid))
 
     def workers(self) -> list[int]:
-        self.seen |= _descendants(self.process.pid)
-        return sorted(pid for pid in self.seen if "--multiprocessing-fork" in _command_line(pid))
+        self.look()
+        return sorted(pid for pid, started in self.seen.items()
+                      if _alive(pid, started) and "--multiprocessing-fork" in _command_line(pid))
 
     def kill(self, number: int) -> int:
-        self.seen |= _descendants(self.process.pid)
+        self.look()
         self.process.send_signal(number)
         code = self.process.wait(60)
         _none_left(self.seen)
@@ -143,14 +157,14 @@ class Watched:
 
 @pytest.fixture
 def watched() -> Iterator[list[Watched]]:
-    started: list[Watched] = []
-    yield started
-    for driver in started:  # a failed test leaves nothing running either
+    drivers: list[Watched] = []
+    yield drivers
+    for driver in drivers:  # a failed test leaves nothing running either
         if driver.process.poll() is None:
             driver.process.kill()
             driver.process.wait()
-        for pid in driver.seen:
-            if _alive(pid):
+        for pid, since in driver.seen.items():
+            if _alive(pid, since):
                 os.kill(pid, signal.SIGKILL)
 
 

@@ -83,7 +83,7 @@ def test_local_processes_and_a_dask_cluster_write_the_same_bytes(base: Path, inl
             scheduler=cluster.scheduler_address, partition_size=11)
     _same_files(reference, tmp_path / "dask")
     # 23 partitions on two worker threads of this process: the catalog was read at most once per thread
-    assert 1 <= worker.LOADS[key] - before <= 2
+    assert worker.LOADS[key] - before <= 2
     assert result.summary["customers"] == 244
 
 
