@@ -201,10 +201,11 @@ def test_generated_changes_split_into_partner_orders_and_own_items(data: st.Data
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from odedelta.adapters.cli import main  # noqa: E402
+from odedelta.adapters.cli.partners import _documents  # noqa: E402
 from odedelta.flows.settlement import settlement_lines, sla_adjustment  # noqa: E402
 from odedelta.model.catalog import Document  # noqa: E402
 from odedelta.partners.catalog_import import import_partner_catalog  # noqa: E402
-from odedelta.partners.cli import _documents, main  # noqa: E402
 
 from .conftest import DEMO, ROOT  # noqa: E402
 
@@ -423,7 +424,7 @@ def test_s10_cli_customer_order_partner_order_and_roll_up(capsys: pytest.Capture
                                           "--reseller-id", "org-demotel", "--reseller-name", "DemoTel"))
     report = _cli(capsys, "partner-status", "--customer-order", str(tmp_path / "c.json"), "--partner-orders",
                   str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"))
-    assert report.splitlines()[0] == f"Customer order odedelta-f679abab394cae1f: {state}"
+    assert report.splitlines()[0] == f"Customer order odedelta-7d1c28718e0a8264: {state}"
     assert all(line in report.splitlines() for line in lines), report
     notification = _cli(capsys, "partner-status", "--customer-order", str(tmp_path / "c.json"), "--partner-orders",
                         str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"),

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from odedelta.delta.builder import DeltaBuilder, MigrationLookup
 from odedelta.delta.items import Amendment, Delta
+from odedelta.flows.allowed import refused_actions
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
 from odedelta.flows.renewal import renew, term_notices
@@ -72,6 +73,9 @@ class Engine:
             migrations = self._migrations(facts, context)
         builder = DeltaBuilder(self.catalog, inventory, as_of, migrations)
         delta = builder.build(request)
+        refused = refused_actions(self.catalog, delta, as_of, context)  # TMF620 v5 allowedAction
+        if refused is not None:
+            return Refusal(_refusal(self.catalog, delta.target_offering_id, refused, "the change"), refused)
         if self.rules is not None:
             decisions += [d for d in _used_migrations(delta) if d not in decisions]
         if amendments:
@@ -152,7 +156,9 @@ def _endpoints(request: Request, inventory: Inventory) -> tuple[str | None, str 
 def _refusal(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:
     offering = catalog.offerings.get(target or "")
     name = what or f"{offering.name if offering and offering.name else target} ({target})"
-    reasons = "; ".join(f"{r.message} [{r.reason}, rule {r.rule_id}]" for r in verdict.reasons)
+    reasons = "; ".join(f"{r.message} [{r.reason}, "
+                        f"{r.rule_id if r.rule_id.startswith('catalog:') else f'rule {r.rule_id}'}]"
+                        for r in verdict.reasons)
     return f"not eligible: {name}: {reasons}"
 
 

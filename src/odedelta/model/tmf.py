@@ -280,6 +280,15 @@ class CategoryRef(Ref):
     pass
 
 
+class AllowedProductAction(TmfModel):
+    """TMF620 v5 AllowedProductAction: an action (``add``, ``modify``, ``delete``…) products of the offering may
+    undergo in a product order, in these sales channels (none listed: any), during ``validFor`` (absent: always)."""
+
+    action: str | None = None
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    channel: list[Ref] = Field(default_factory=list)
+
+
 class ProductOffering(TmfModel):
     id: str
     href: str | None = None
@@ -300,6 +309,11 @@ class ProductOffering(TmfModel):
         default_factory=list, alias="productOfferingRelationship"
     )
     category: list[CategoryRef] = Field(default_factory=list)
+    allowed_action: list[AllowedProductAction] = Field(default_factory=list, alias="allowedAction")
+    """TMF620 v5: the actions products of this offering may undergo (empty: any action, as in v4)."""
+    policy: list[Ref] = Field(default_factory=list)
+    """TMF620 v5 PolicyRef: policies applied to the offering; one naming a rule binds that rule to this offering
+    (README, "Rules")."""
 
     @property
     def spec_id(self) -> str | None:
@@ -310,6 +324,19 @@ class ProductOffering(TmfModel):
             if use.name == name:
                 return use
         return None
+
+
+class CatalogDocument(TmfModel):
+    """A TMF620 ``Catalog`` (v4; v5's ``ProductCatalog``): a named collection of categories, valid for a period.
+    odedelta reads its ``category`` references and ``validFor``; every other field is kept as it came."""
+
+    id: str
+    href: str | None = None
+    name: str | None = None
+    catalog_type: str | None = Field(default=None, alias="catalogType")
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    category: list[CategoryRef] = Field(default_factory=list)
 
 
 class Category(TmfModel):
