@@ -78,7 +78,7 @@ def test_local_processes_and_a_dask_cluster_write_the_same_bytes(base: Path, inl
     key = (result.manifest["inputs"]["catalog"]["sha256"], result.manifest["inputs"]["rules"]["sha256"])
     before = worker.LOADS[key]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
+                      scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR) as cluster:
         run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path / "dask", rules=RULES, orders=True, engine="dask",
             scheduler=cluster.scheduler_address, partition_size=11)
     _same_files(reference, tmp_path / "dask")

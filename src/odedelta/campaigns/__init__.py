@@ -428,7 +428,7 @@ def command(args: Any, as_of: datetime) -> int:
                           f"{args.out}; run the same command with --resume to continue")
 
     if getattr(args, "compare_catalog", None) is not None and args.compare_rules is not None:
-        raise CampaignUsageError("--compare-rules and --compare-catalog: compare one thing at a time (run twice)")
+        raise CampaignError("--compare-rules and --compare-catalog: compare one thing at a time (run twice)")
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         if getattr(args, "compare_catalog", None) is not None:

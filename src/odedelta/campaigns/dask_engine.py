@@ -38,8 +38,9 @@ def run(campaign: Campaign, tasks: Iterator[Task], workers: int | None, schedule
     assert isinstance(shipment, Shipment)
     cluster = None
     if scheduler is None:
+        # no dashboard; the scheduler's HTTP server (health, metrics) on a free port, not 8787 (maybe taken)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+                               scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
         client = Client(scheduler)
