@@ -288,7 +288,8 @@ def _located(exc: LoadError, record: Record, row: Row, head: str) -> LoadError:
 
 
 def _money(value: Any) -> Decimal:
-    return value.rounded().amount  # type: ignore[no-any-return]
+    amount: Decimal = value.rounded().amount
+    return amount
 
 
 def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Row, list[Row], list[str]]:

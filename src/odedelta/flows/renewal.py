@@ -47,7 +47,7 @@ def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datet
                              context=context, kind="renew")
         rule = engine.rules.first("renewal", facts, context)
         if rule is not None:
-            effect, rule_id = rule.model.then, rule.id  # type: ignore[attr-defined]
+            effect, rule_id = rule.effect(RenewalEffect), rule.id
     if not effect.allowed:
         verdict = Verdict(False, [RuleOutcome(rule_id or "", "renewal", "renewal_refused",
                                               effect.message or "renewal is not possible")])
@@ -146,7 +146,7 @@ def term_notices(engine: Changer, inventory: Inventory, *, as_of: datetime, cont
                                  context=context, kind="renew")
             rule = engine.rules.first("renewal", facts, context)
             if rule is not None:
-                effect, rule_id = rule.model.then, rule.id  # type: ignore[attr-defined]
+                effect, rule_id = rule.effect(RenewalEffect), rule.id
         notice = effect.notice_days if effect.notice_days is not None else DEFAULT_NOTICE_DAYS
         days_left = (term.valid_for.end - as_of).days
         if days_left > notice:
