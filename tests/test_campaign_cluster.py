@@ -5,6 +5,7 @@ mid-run has its partitions run again."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -93,14 +94,14 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]
     seen: set[int] = set()
     try:
         deadline = time.monotonic() + 60
-        while not file.exists():
+        address = None
+        while address is None:  # the scheduler writes its file when it listens (maybe not in one go)
             assert time.monotonic() < deadline and scheduler.poll() is None, "the scheduler did not start"
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                address = json.loads(file.read_text(encoding="utf-8"))["address"]
             time.sleep(0.05)
-        import json
-
         from distributed import Client
 
-        address = json.loads(file.read_text(encoding="utf-8"))["address"]
         with Client(address) as client:
             client.wait_for_workers(2, timeout=60)
         seen |= _descendants(workers.pid)
