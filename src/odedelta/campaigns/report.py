@@ -19,11 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from odedelta.campaigns.outputs import REPORT, write_text
 from odedelta.model.jsonio import iso
 from odedelta.model.money import minor_units
 from odedelta.outputs.html import amount_text, bar_chart, page, table, text
 
-REPORT = "report.html"
 TOP_RULES = 15
 """How many of the rules that fired most the chart shows (the table below it lists every one)."""
 BINS = 12
@@ -39,7 +39,7 @@ Histogram = dict[str, Counter[Decimal]]
 def write(out: Path, summary: Mapping[str, Any]) -> Path:
     """Write ``out/report.html`` for the campaign whose files are in ``out``; return its path."""
     path = out / REPORT
-    path.write_text(render(summary, monthly_changes(out / "customers.parquet")), encoding="utf-8")
+    write_text(path, render(summary, monthly_changes(out / "customers.parquet")))
     return path
 
 
@@ -47,7 +47,7 @@ def write_comparison(out: Path, comparison: Mapping[str, Any]) -> Path:
     """Write ``out/report.html`` for a comparison of two rule sets (each side keeps its own report in ``out/a``
     and ``out/b``); return its path."""
     path = out / REPORT
-    path.write_text(render_comparison(comparison), encoding="utf-8")
+    write_text(path, render_comparison(comparison))
     return path
 
 
