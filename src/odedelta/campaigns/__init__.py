@@ -21,7 +21,7 @@ import pickle
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -228,24 +228,6 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     whole = hashlib.sha256()
     hashes: dict[int, str] = {}
 
-    def tasks() -> Iterator[Task]:
-        count = 0
-        for index, chunk in enumerate(partitions(source, partition_size)):
-            count = index + 1
-            hashed = digest(chunk)
-            whole.update(hashed.encode())
-            if index in checkpoints.done:
-                if checkpoints.done[index] != hashed:
-                    raise CampaignUsageError(
-                        f"{source.path}: cannot resume: the customers of partition {index} (from "
-                        f"{chunk[0].origin}) changed since the campaign started (use --force to start again)")
-                continue
-            hashes[index] = hashed
-            yield index, chunk
-        if any(index >= count for index in checkpoints.done):
-            raise CampaignUsageError(f"{source.path}: cannot resume: it has fewer customers than when the campaign "
-                                     "started (use --force to start again)")
-
     def finished(index: int, packed: bytes) -> None:
         checkpoints.save(index, hashes.pop(index), packed)
         partition: Partition = pickle.loads(packed)  # rows a worker of this campaign made
@@ -254,26 +236,55 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     if count == 0:
         adopt(campaign, prepared.engine)
     try:
-        execute(replace(campaign, shipped=True) if engine == "dask" else campaign, tasks(), engine=engine,
+        execute(replace(campaign, shipped=True) if engine == "dask" else campaign,
+                _tasks(source, partition_size, checkpoints, whole.update, hashes), engine=engine,
                 workers=count, scheduler=scheduler, progress=meter, sink=finished, retries=retries,
                 shipment=prepared.shipment)
         summary = write(folder, campaign, rows)
         report.write(folder, summary)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    checkpoints.finish({
+    checkpoints.finish(_manifest(plan, whole.hexdigest(), summary, len(checkpoints.done), orders, folder))
+    return CampaignResult(summary, folder)
+
+
+def _tasks(source: Source, partition_size: int, checkpoints: Checkpoints, whole: Callable[[bytes], object],
+           hashes: dict[int, str]) -> Iterator[Task]:
+    """The partitions still to run. Each partition's hash is fed to ``whole`` (the input's hash) and, when it is
+    to run, kept in ``hashes``; a resumed campaign's input must be the one its finished partitions came from."""
+    count = 0
+    for index, chunk in enumerate(partitions(source, partition_size)):
+        count = index + 1
+        hashed = digest(chunk)
+        whole(hashed.encode())
+        if index in checkpoints.done:
+            if checkpoints.done[index] != hashed:
+                raise CampaignUsageError(
+                    f"{source.path}: cannot resume: the customers of partition {index} (from "
+                    f"{chunk[0].origin}) changed since the campaign started (use --force to start again)")
+            continue
+        hashes[index] = hashed
+        yield index, chunk
+    if any(index >= count for index in checkpoints.done):
+        raise CampaignUsageError(f"{source.path}: cannot resume: it has fewer customers than when the campaign "
+                                 "started (use --force to start again)")
+
+
+def _manifest(plan: dict[str, Any], inventories_hash: str, summary: dict[str, Any], partitions_done: int,
+              orders: bool, folder: Path) -> dict[str, Any]:
+    """``_manifest.json`` of a finished campaign: its inputs by hash, options, partitions, counts and files."""
+    return {
         "odedelta": __version__, "complete": True, "plan": plan,
         "inputs": {"catalog": plan["catalog"], "rules": plan["rules"],
-                   "inventories": {"path": plan["inventories"], "sha256": "sha256:" + whole.hexdigest(),
+                   "inventories": {"path": plan["inventories"], "sha256": "sha256:" + inventories_hash,
                                    "customers": summary["customers"]}},
         "options": {k: plan[k] for k in ("template", "asOf", "orders", "tmfVersion", "partitionSize")},
-        "partitions": {"total": len(checkpoints.done), "done": len(checkpoints.done)},
+        "partitions": {"total": partitions_done, "done": partitions_done},
         "counts": {"customers": summary["customers"], "changed": summary["changed"],
                    "unchanged": summary["unchanged"], "refused": summary["refused"]["total"],
                    "errors": summary["errors"]["total"], "items": sum(summary["actions"].values()),
                    "orders": summary["requests"] if orders else 0},
-        "files": output_files(folder)})
-    return CampaignResult(summary, folder)
+        "files": output_files(folder)}
 
 
 def open(out: str | Path, *, incomplete: bool = False) -> CampaignResult:
