@@ -1,10 +1,15 @@
-"""The README's runnable parts, read from README.md so a test can run them and compare what they print.
+"""The runnable parts of the README and of every documentation page (docs/**/*.md), read from the files so a test
+can run them and compare what they print.
 
 * Console blocks: a fenced block whose first line is ``$ odedelta …``. The command may continue over lines ending
   in a backslash; the lines after it are its output as a terminal shows it (stdout, then stderr). In the expected
   output a line that is ``…`` alone (indented or not) stands for any number of lines, and ``…`` within a line for
   any text.
-* The Python example: the ``pycon`` block after "From Python:", run as a doctest.
+* The Python example: the ``pycon`` block after "From Python:", run as a doctest; every other ``pycon`` block of a
+  page is run as a doctest too.
+* A block that cannot run in a test (a cluster on other machines, a service behind a proxy, an install) is marked by
+  the line before it: ``<!-- not run: the reason -->``. Every block that is a command or code (``sh``, ``bash``,
+  ``console``, ``shell``, ``python``, ``pycon``, or any block starting with ``$ ``) is either run or marked.
 """
 
 from __future__ import annotations
@@ -13,17 +18,31 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+_NOT_RUN = re.compile(r"<!-- not run: ([^>]+?) -->\s*\n$")
+CODE_INFOS = {"sh", "bash", "console", "shell", "python", "pycon"}
+
+
+def pages() -> list[Path]:
+    """The README and every documentation page."""
+    return [README, *sorted(DOCS.rglob("*.md"))]
+
+
+def page_name(path: Path) -> str:
+    return str(path.relative_to(ROOT))
 
 
 @dataclass(frozen=True)
 class ConsoleBlock:
     line: int
-    """The README line of the command."""
+    """The line of the command in its page."""
     command: str
     """The command as a shell reads it (continuation lines joined)."""
     expected: str
+    page: str = "README.md"
 
     def matches(self, output: str) -> bool:
         return output_pattern(self.expected).fullmatch(output) is not None
@@ -35,17 +54,34 @@ def fences(text: str | None = None) -> list[tuple[int, str, str]]:
     return [(text.count("\n", 0, m.start(2)) + 1, m.group(1).strip(), m.group(2)) for m in _FENCE.finditer(text)]
 
 
-def console_blocks(text: str | None = None) -> list[ConsoleBlock]:
+def not_run(text: str) -> dict[int, str]:
+    """The blocks marked ``<!-- not run: reason -->``: the line of their first content line → the reason."""
+    marked = {}
+    for m in _FENCE.finditer(text):
+        found = _NOT_RUN.search(text, 0, m.start())
+        if found is not None and found.end() == m.start():
+            marked[text.count("\n", 0, m.start(2)) + 1] = found.group(1)
+    return marked
+
+
+def is_code(info: str, body: str) -> bool:
+    return info in CODE_INFOS or body.startswith("$ ")
+
+
+def console_blocks(text: str | None = None, page: str = "README.md") -> list[ConsoleBlock]:
+    """The console blocks (a first line ``$ …``) that are not marked not run."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    skipped = not_run(text)
     blocks = []
     for line, _info, body in fences(text):
-        if not body.startswith("$ odedelta"):
+        if not body.startswith("$ ") or line in skipped:
             continue
         lines = body.splitlines()
         command = lines[0][2:]
         rest = lines[1:]
         while command.endswith("\\"):
             command = command[:-1].rstrip() + " " + rest.pop(0).strip()
-        blocks.append(ConsoleBlock(line, command, "".join(f"{x}\n" for x in rest)))
+        blocks.append(ConsoleBlock(line, command, "".join(f"{x}\n" for x in rest), page))
     return blocks
 
 
