@@ -123,3 +123,13 @@ def test_the_import_contract_shown_is_the_one_checked() -> None:
     (shown,) = [body for _line, info, body in readme.fences(text) if info == "toml"]
     checked = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
     assert tomllib.loads(shown)["tool"]["importlinter"]["contracts"] == checked["contracts"]
+
+
+def test_every_public_name_has_a_docstring_for_the_api_reference() -> None:
+    """docs/reference/python-api.md renders every name of odedelta.__all__ with its docstring: none is empty."""
+    import odedelta
+
+    page = (readme.DOCS / "reference" / "python-api.md").read_text(encoding="utf-8")
+    assert [line[len("::: odedelta."):] for line in page.splitlines() if line.startswith(":::")] == odedelta.__all__
+    missing = [name for name in odedelta.__all__ if not (getattr(odedelta, name).__doc__ or "").strip()]
+    assert missing == []

@@ -14,6 +14,8 @@ from odedelta.model.tmf import ProductTerm
 
 
 class Action(StrEnum):
+    """What a delta item does to a product: TMF622's item actions add, modify, delete and noChange."""
+
     ADD = "add"
     MODIFY = "modify"
     DELETE = "delete"

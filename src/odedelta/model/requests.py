@@ -53,6 +53,8 @@ class RemoveProduct(_Request):
 
 
 class ModifyCharacteristics(_Request):
+    """Change characteristic values of one installed product."""
+
     kind: Literal["modify"] = "modify"
     product: str
     characteristics: dict[str, Any]

@@ -87,6 +87,7 @@ def _money(result: ChangeResult) -> dict[str, Any]:
 
 
 def qualification_dict(q: Qualification) -> dict[str, Any]:
+    """One candidate of a qualification, JSON-ready."""
     return {
         "product": q.product_id,
         "offering": q.offering_id,

@@ -25,6 +25,7 @@ _SHOWN_ELSEWHERE = {Action.MODIFY: {"characteristic_changed", "kept"}, Action.NO
 
 
 def explain(result: ChangeResult) -> str:
+    """The text report of a change: the money first, then every item by action with its reasons."""
     lines = [f"{summary(result)} — as of {iso(result.as_of)}"]
     lines += _consequence_summary(result)
     for action, title in SECTIONS:

@@ -40,6 +40,8 @@ INVENTORY_API = "/tmf-api/productInventory/v{v}"
 
 
 def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
+    """The change as a TMF622 ``ProductOrder_Create`` (version 4) or ``ProductOrder_FVO`` (version 5), valid against
+    the official schema: one item per delta item, ids ``"1"``, ``"2"``… in delta order."""
     if version not in (4, 5):
         raise RequestError(f"TMF622 version must be 4 or 5, not {version!r}")
     v5 = version == 5

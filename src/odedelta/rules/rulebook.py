@@ -81,6 +81,8 @@ def executor_factory(name: str) -> Callable[[], Executor]:
 
 
 class Rulebook:
+    """A checked, compiled rule set (what :func:`odedelta.load_rules` returns), run by one executor."""
+
     def __init__(self, rules: Sequence[Rule], executor: Executor | str | None = None) -> None:
         """``executor``: an :class:`Executor`, a name (``"reference"``, ``"durable"``) or None (the reference one)."""
         self.rules = list(rules)
