@@ -65,7 +65,8 @@ def test_every_code_block_is_run_or_marked_and_few_are_marked() -> None:
 
 
 @pytest.mark.parametrize("block", _blocks(), ids=lambda b: f"{b.page}:{b.line}")
-def test_console_block(block: readme.ConsoleBlock) -> None:
+def test_console_block(block: readme.ConsoleBlock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # what a command writes under "$(mktemp -d)" is cleaned up
     output = run_console(block, ROOT, BIN)
     assert block.matches(output), f"{block.page}:{block.line}: $ {block.command}\n" + "\n".join(
         __import__("difflib").unified_diff(block.expected.splitlines(), output.splitlines(), block.page, "output",
