@@ -152,10 +152,78 @@ def error(status: int, reason: str, message: str, headers: dict[str, str] | None
 
 
 def select_fields(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """The attributes ``fields`` names (TMF630: ``id,state``, nested ``item.state``), with ``id``, ``href`` and
+    ``@type`` always."""
     if not fields:
         return document
-    wanted = {f.strip() for f in fields.split(",") if f.strip()} | {"id", "href", "@type"}
-    return {k: v for k, v in document.items() if k in wanted}
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    selected: dict[str, Any] = _select(document, [*wanted, "id", "href", "@type"])
+    return selected
+
+
+def _select(value: Any, paths: list[str]) -> Any:
+    if isinstance(value, list):
+        return [_select(v, paths) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, found in value.items():
+        if key in paths:
+            out[key] = found
+            continue
+        deeper = [p[len(key) + 1:] for p in paths if p.startswith(key + ".")]
+        if deeper and isinstance(found, (dict, list)):
+            out[key] = _select(found, deeper)
+    return out
+
+
+_OPERATORS = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b,
+              "lte": lambda a, b: a <= b}
+
+
+def matches(document: Any, name: str, wanted: str) -> bool:
+    """Whether ``document`` has the attribute ``name`` (a dotted path through objects and lists) equal to one of
+    the comma-separated values of ``wanted`` (quotes around a value are ignored), or — with a ``.gt``, ``.gte``,
+    ``.lt`` or ``.lte`` suffix — compares so (date-times as moments)."""
+    path, operator = name, None
+    head, _, last = name.rpartition(".")
+    if head and last in _OPERATORS:
+        path, operator = head, last
+    values = _values(document, path.split("."))
+    expected = [w.strip().strip('"') for w in wanted.split(",")] if operator is None else [wanted.strip('"')]
+    for value in values:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if operator is None:
+            if text in expected:
+                return True
+        elif _OPERATORS[operator](*_comparable(text, expected[0])):
+            return True
+    return False
+
+
+def _values(value: Any, path: list[str]) -> list[Any]:
+    if isinstance(value, list):
+        return [found for v in value for found in _values(v, path)]
+    if not path:
+        return [value]
+    if isinstance(value, dict) and path[0] in value:
+        return _values(value[path[0]], path[1:])
+    return []
+
+
+def _comparable(a: str, b: str) -> tuple[Any, Any]:
+    """Both as moments, else both as numbers, else the texts."""
+    for read in (_moment, Decimal):
+        try:
+            return read(a), read(b)
+        except (ValueError, ArithmeticError):
+            continue
+    return a, b
+
+
+def _moment(text: str) -> datetime:
+    found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def error_responses() -> dict[int | str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from odedelta.service.security import Caller
 from odedelta.service.sources import CatalogSource, InventorySource
 from odedelta.service.store import Store
 
-RETAINED = {"poq": "qualifications", "shoppingCart": "carts", "quote": "quotes"}
+RETAINED = {"poq": "qualifications", "poqQuery": "qualifications", "shoppingCart": "carts", "quote": "quotes"}
 """The kinds retention applies to (orders and listener registrations are kept until deleted)."""
 
 
@@ -90,4 +90,7 @@ class Service:
             return {}
         self._purged = moment
         before = self.now() - self.retention
-        return {RETAINED[kind]: self.store.purge(kind, before) for kind in RETAINED}
+        deleted: dict[str, int] = {}
+        for kind, label in RETAINED.items():
+            deleted[label] = deleted.get(label, 0) + self.store.purge(kind, before)
+        return deleted
