@@ -162,3 +162,11 @@ def test_v5_query_lists_the_offerings_that_qualify(client: TestClient) -> None:
     assert client.get(f"{QUERY}/{document['id']}").json() == document
     assert [d["id"] for d in client.get(QUERY).json()] == [document["id"]]
     assert client.post(QUERY, json={"relatedParty": []}).status_code == 400
+
+
+def test_v5_query_for_a_customer_validates(client: TestClient) -> None:
+    response = client.post(QUERY, params={"asOf": AS_OF}, json={
+        "searchCriteria": {"productOffering": {"id": "po-tv-basic"}}, "relatedParty": [{"id": "alice", "role": "customer"}]})
+    document = response.json()
+    assert validation_errors(document, "TMF679", 5, "QueryProductOfferingQualification") == []
+    assert [i["productOffering"]["id"] for i in document["qualifiedProductOfferingItem"]] == ["po-tv-basic"]

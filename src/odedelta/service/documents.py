@@ -485,7 +485,7 @@ def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str
         doc["productOfferingQualificationDate"] = iso(created)
     doc["qualificationResult"] = result
     doc["state"] = "done"
-    parties = _related_party(asked.party, v5)
+    parties = _related_party(asked.party, v5, "RelatedPartyOrPartyRole")  # TMF679 v5's name
     if parties:
         doc["relatedParty"] = parties
     doc["checkProductOfferingQualificationItem" if v5 else "productOfferingQualificationItem"] = items
@@ -519,7 +519,7 @@ def query_qualification(answers: list[Answer], criteria: dict[str, Any], party: 
     search["@type"] = "QueryProductOfferingQualificationItem"
     doc: dict[str, Any] = {"id": query_id, "href": href, "creationDate": iso(created),
                            "effectiveQualificationDate": iso(as_of), "state": "done", "searchCriteria": search}
-    parties = _related_party(party, True)
+    parties = _related_party(party, True, "RelatedPartyOrPartyRole")
     if parties:
         doc["relatedParty"] = parties
     doc["qualifiedProductOfferingItem"] = items

@@ -4,8 +4,8 @@ Each offering is judged like the engine's ``acquire`` request on the customer's 
 unknown to the catalog, not sellable (lifecycle, validFor, its catalog's period — with its successor as the
 alternative), refused by eligibility or compatibility rules, or structurally impossible — each with its reason and
 the catalog element or rule that says so — else qualified, with the monthly price after, the charges due once and
-the promotions it brings. A category stands for every sellable offering in it (and its sub-categories) sold on its own: a bundle, or an
-offering that is no part of a bundle.
+the promotions it brings. A category stands for every sellable offering in it (and its sub-categories) sold on
+its own: a bundle, or an offering that is no part of a bundle.
 
 Pure functions of their inputs: no I/O, no clock.
 """
