@@ -166,7 +166,8 @@ def test_v5_query_lists_the_offerings_that_qualify(client: TestClient) -> None:
 
 def test_v5_query_for_a_customer_validates(client: TestClient) -> None:
     response = client.post(QUERY, params={"asOf": AS_OF}, json={
-        "searchCriteria": {"productOffering": {"id": "po-tv-basic"}}, "relatedParty": [{"id": "alice", "role": "customer"}]})
+        "searchCriteria": {"productOffering": {"id": "po-tv-basic"}},
+        "relatedParty": [{"id": "alice", "role": "customer"}]})
     document = response.json()
     assert validation_errors(document, "TMF679", 5, "QueryProductOfferingQualification") == []
     assert [i["productOffering"]["id"] for i in document["qualifiedProductOfferingItem"]] == ["po-tv-basic"]
