@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -133,8 +134,13 @@ def _handlers(app: FastAPI) -> None:
         return error(422, "Unprocessable entity", str(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> Response:
-        return error(exc.status_code, str(exc.detail), f"{exc.detail}", dict(exc.headers or {}))
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not those of the first route that matched it
+            headers["Allow"] = allowed(app, request)
+            return error(405, "Method not allowed", f"{request.method} is not allowed on {request.url.path}; "
+                                                    f"allowed: {headers['Allow']}", headers)
+        return error(exc.status_code, str(exc.detail), f"{exc.detail}", headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> Response:
@@ -146,6 +152,21 @@ def _handlers(app: FastAPI) -> None:
     async def bug(_request: Request, exc: Exception) -> Response:
         log.exception("internal error")
         return error(500, "Internal error", f"internal error ({type(exc).__name__}); see the service log")
+
+
+def allowed(app: FastAPI, request: Request) -> str:
+    """The methods the request's path answers, from the served OpenAPI (TMF630: the ``Allow`` header of a 405)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(m.upper() for m in operations if m.upper() in HTTP_METHODS)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 def _openapi(app: FastAPI) -> None:

@@ -106,13 +106,79 @@ async def read_body(request: Request, limits: Limits) -> Any:
     except TimeoutError:
         raise ApiError(408, "Request timeout", f"the body was not received within {limits.body_timeout:g} s "
                                                f"({size} bytes came)", {"Connection": "close"}) from None
-    raw = b"".join(chunks)
+    return parse_json(b"".join(chunks))
+
+
+MAX_DIGITS = 100
+"""Digits of one number in a body (more: 400; no amount, quantity or characteristic value needs them)."""
+MAX_DEPTH = 64
+"""Nesting of objects and arrays in a body (more: 400; TMF documents nest a few levels)."""
+
+
+class _BadJson(Exception):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _BadJson(f"duplicate key {key!r} in an object")
+        found[key] = value
+    return found
+
+
+def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def read(text: str) -> Any:
+        if sum(c.isdigit() for c in text) > MAX_DIGITS:
+            raise _BadJson(f"a number of more than {MAX_DIGITS} digits ({text[:12]}…)")
+        return kind(text)
+    return read
+
+
+def _constant(text: str) -> Any:
+    raise _BadJson(f"{text} is not a JSON number")
+
+
+def _depth(raw: bytes) -> int:
+    """The deepest nesting of ``raw``'s objects and arrays (brackets inside strings do not count)."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body as TMF630 wants it refused (400): not UTF-8, invalid, nested deeper than ``MAX_DEPTH``, an object
+    with a key twice, a number of more than ``MAX_DIGITS`` digits, NaN or Infinity. Decimals are ``Decimal``."""
     try:
-        return json.loads(raw, parse_float=Decimal)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, "Bad request", "the body is not UTF-8 text") from None
+    deepest = _depth(raw)
+    if deepest > MAX_DEPTH:
+        raise ApiError(400, "Bad request", f"the body is nested {deepest} levels deep, more than {MAX_DEPTH}")
+    try:
+        return json.loads(text, parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant,
+                          object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "Bad request", f"<body>:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except _BadJson as exc:
+        raise ApiError(400, "Bad request", f"invalid JSON: {exc}") from None
     except RecursionError:
         raise ApiError(400, "Bad request", "the body is nested too deeply") from None
 
