@@ -29,6 +29,10 @@ SCHEMA.config.phases.update(phases=["examples", "fuzzing"])
 
 # operation id prefix → (API, version, schema of one answer)
 OFFICIAL = {
+    "TMF679v5_createQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
+    "TMF679v5_listQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
+    "TMF679v5_retrieveQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
+    "TMF679v5_deleteQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
     "TMF679v4_": ("TMF679", 4, "ProductOfferingQualification"),
     "TMF679v5_": ("TMF679", 5, "CheckProductOfferingQualification"),
     "TMF663v4_": ("TMF663", 4, "ShoppingCart"),

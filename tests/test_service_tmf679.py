@@ -58,7 +58,8 @@ def test_a_prospect_qualifies_for_offerings_with_the_acquisition_price(client: T
     assert response.status_code == 201, response.text
     document = response.json()
     assert validation_errors(document, "TMF679", version, SCHEMA[version]) == []
-    assert response.headers["Location"] == "http://testserver" + document["href"]
+    assert response.headers["Location"] == document["href"]
+    assert document["href"] == f"http://testserver{POQ[version]}/{document['id']}"
     fiber, unknown = document[ITEMS[version]]
     assert (fiber["id"], fiber["action"], fiber["qualificationItemResult"]) == ("a", "add", "qualified")
     assert "product" not in fiber

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from odedelta.service import documents as docs
 from odedelta.service._core import (
     Catalog,
     LoadError,
@@ -50,21 +51,24 @@ def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | 
                token: str | None = None, *, clock: Callable[[], datetime] | None = None,
                auth: Authenticator | None = None, limits: Limits | None = None,
                callback_allow: Iterable[str] = (), bound_host: str | None = None, retry: Retry | None = None,
-               retention: timedelta | None = timedelta(days=30), store: Store | None = None) -> FastAPI:
+               retention: timedelta | None = timedelta(days=30), store: Store | None = None,
+               public_url: str | None = None) -> FastAPI:
     """The app. ``catalog``: a directory, a TMF620 base URL, a :class:`CatalogSource` or a loaded catalog;
     ``rules``: a rules directory or a rulebook; ``inventory_source``: a TMF637 file, directory or base URL;
     ``store_path``: the SQLite file or a ``postgresql://`` URL (None: SQLite in memory), or ``store`` an open one;
     ``token``: a single admin bearer token (``auth``: any authenticator; neither: open); ``limits``: items, time
     budget, body size and body timeout per request; ``callback_allow``: the hosts/CIDRs listeners may be on;
     ``retry``: timeouts and retries of calls to sources and listeners; ``retention``: how long qualifications,
-    carts and quotes are kept (None: forever)."""
+    carts and quotes are kept (None: forever); ``public_url``: the address hrefs and ``Location`` start with
+    (None: the scheme and host each request came to)."""
     retry = retry or Retry()
     catalog_source = catalog if isinstance(catalog, CatalogSource) else CatalogSource(catalog, retry=retry)
     inventory = inventory_source if isinstance(inventory_source, InventorySource) else InventorySource(
         inventory_source, retry)
     service = Service(catalog_source, rules, inventory, store if store is not None else open_store(store_path),
                       clock or (lambda: datetime.now(UTC)), limits=limits,
-                      callbacks=CallbackPolicy.of(callback_allow, bound_host), retry=retry, retention=retention)
+                      callbacks=CallbackPolicy.of(callback_allow, bound_host), retry=retry, retention=retention,
+                      public_url=public_url)
     app = FastAPI(title="odedelta TMF service",
                   description="TMF679 qualification, TMF663 shopping cart, TMF648 quote and TMF622 product order "
                               "answered by the odedelta change engine.",
@@ -127,6 +131,8 @@ def _handlers(app: FastAPI) -> None:
     async def refused(_request: Request, exc: OdeDeltaError) -> Response:
         if isinstance(exc, SourceError):
             return error(502, "Bad gateway", str(exc))
+        if isinstance(exc, docs.Incomplete):
+            return error(400, "Bad request", str(exc))
         if isinstance(exc, RequestError):
             return error(422, "Unprocessable entity", str(exc))
         if isinstance(exc, LoadError):

@@ -34,6 +34,10 @@ from odedelta.service._core import (
 INTENT_ACTIONS = ("add", "modify", "delete")
 
 
+class Incomplete(RequestError):
+    """A body without an attribute the API makes mandatory (TMF630: 400, not 422)."""
+
+
 @dataclass(frozen=True)
 class Intent:
     """What a cart, quote or order asks for: one change (and optional components chosen with it) for a customer."""
@@ -102,10 +106,10 @@ def intent_of(document: Any, items_key: str, where: str) -> Intent:
     """The one change ``document[items_key]`` states. Items whose action is ``noChange`` are context; a ``modify``
     or ``add`` may come with further ``add`` items (optional components chosen with it)."""
     if not isinstance(document, dict):
-        raise RequestError(f"{where}: expected a JSON object, found {type(document).__name__}")
+        raise Incomplete(f"{where}: expected a JSON object, found {type(document).__name__}")
     items = document.get(items_key)
     if not isinstance(items, list) or not items:
-        raise RequestError(f"{where}: '{items_key}' must be a non-empty list of items")
+        raise Incomplete(f"{where}: '{items_key}' must be a non-empty list of items (a mandatory attribute)")
     stated: list[tuple[int, dict[str, Any]]] = []
     for index, item in enumerate(items):
         path = f"{where} @ $.{items_key}[{index}]"

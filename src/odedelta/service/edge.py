@@ -307,6 +307,13 @@ def doc_response(code: int, what: str, required: list[str]) -> dict[int | str, d
     return {code: {"description": what, "content": {"application/json": {"schema": schema}}}, **error_responses()}
 
 
+def list_response(what: str) -> dict[int | str, dict[str, Any]]:
+    schema = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
+                                                                          "@type": {"type": "string"}}}}
+    return {200: {"description": f"a list of {what}", "content": {"application/json": {"schema": schema}}},
+            **error_responses()}
+
+
 def deleted_responses() -> dict[int | str, dict[str, Any]]:
     return {204: {"description": "Deleted"}, **error_responses()}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -62,6 +64,19 @@ def deleted(service: Service, kind: str, version: int, ident: str, owner: str | 
     if not service.store.delete(kind, ident, version, owner):
         raise ApiError(404, "Not found", f"no {label or kind} {ident!r} in v{version}")
     return Response(status_code=204)
+
+
+def origin_of(request: Request) -> str:
+    """Where hrefs point: ``serve --public-url``, else the scheme and host the request came to."""
+    public = service_of(request).public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
+def created(text: str, background: BackgroundTasks | None = None) -> Response:
+    """201 with the stored document and its ``Location`` (its href)."""
+    href = json.loads(text).get("href")
+    return Response(text, status_code=201, media_type="application/json", background=background,
+                    headers={"Location": href} if isinstance(href, str) else None)
 
 
 def owner_of(caller: Caller, api: str) -> str | None:

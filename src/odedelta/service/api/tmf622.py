@@ -24,7 +24,7 @@ from odedelta.service._core import (
     partner_items,
     partner_orders,
 )
-from odedelta.service.api._common import deleted, fetched, listed, owner_of, service_of, stored
+from odedelta.service.api._common import created, deleted, fetched, listed, origin_of, owner_of, service_of, stored
 from odedelta.service.edge import (
     AS_OF,
     HUB_BODY,
@@ -57,8 +57,8 @@ def router(version: int) -> APIRouter:
     base = f"{BASE}/v{version}"
     api = APIRouter(tags=[f"TMF622 Product Ordering v{version}"])
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime,
-             caller: Caller) -> tuple[dict[str, Any], str, datetime]:
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller,
+             origin: str) -> tuple[dict[str, Any], str, datetime]:
         intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
         service.check_party(caller, intent.party, intent.product)
         result: ChangeResult | None
@@ -71,7 +71,7 @@ def router(version: int) -> APIRouter:
         deadline.check()
         now = service.now()
         order, text = service.store.add("productOrder", version, lambda ident: docs.product_order(
-            result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now, reference),
+            result, refusal, intent, version, ident, f"{origin}{base}/productOrder/{ident}", now, reference),
             {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
         if result is not None and reference is not None:
             partners = partner_orders(result, version, reference=docs.partner_reference(reference, order["id"]))
@@ -105,20 +105,21 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "productOrderItem", service.limits, "ProductOrder")
         moment = as_of(as_of_text, service.now)
-        order, text, now = await blocking(service.limits, work, service, body, moment, caller)
+        order, text, now = await blocking(service.limits, work, service, body, moment, caller, origin_of(request))
         tasks = BackgroundTasks()
         events = [("ProductOrderCreateEvent", order)]
         if order["state"] == "rejected":
             events.append(("ProductOrderStateChangeEvent", order))
         for event_type, payload in events:
             tasks.add_task(notify, service, caller.name, event_type, payload, now)
-        return raw(text, 201, background=tasks)
+        return created(text, background=tasks)
 
     @api.get(base + "/productOrder", summary="listProductOrder", operation_id=f"TMF622v{version}_listProductOrder",
              responses=error_responses())
     def list_orders(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
                     caller: Caller = READ) -> Response:
-        return listed(service_of(request), "productOrder", version, fields, offset, limit, owner_of(caller, API))
+        return listed(service_of(request), "productOrder", version, fields, offset, limit, owner_of(caller, API),
+                      request.query_params)
 
     @api.get(base + "/productOrder/{id}", summary="retrieveProductOrder",
              operation_id=f"TMF622v{version}_retrieveProductOrder",

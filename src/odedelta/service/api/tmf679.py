@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from odedelta.service import documents as docs
 from odedelta.service._core import Candidate, Context, Engine, Inventory, Reason
-from odedelta.service.api._common import deleted, fetched, listed, owner_of, service_of
+from odedelta.service.api._common import created, deleted, fetched, listed, origin_of, owner_of, service_of
 from odedelta.service.edge import (
     AS_OF,
     LIMIT,
@@ -32,6 +32,7 @@ from odedelta.service.edge import (
     count_items,
     deleted_responses,
     doc_response,
+    list_response,
     read_body,
 )
 from odedelta.service.prospect import acquisition, category_offerings
@@ -150,7 +151,7 @@ def _resources(api: APIRouter, version: int, path: str, name: str, kind: str) ->
     """List, retrieve and delete of one stored resource."""
 
     @api.get(path, summary=f"list{name}", operation_id=f"TMF679v{version}_list{name}",
-             responses=doc_response(200, name, []))
+             responses=list_response(name))
     def list_all(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
                  caller: Caller = READ) -> Response:
         return listed(service_of(request), kind, version, fields, offset, limit, owner_of(caller, API),
@@ -167,24 +168,19 @@ def _resources(api: APIRouter, version: int, path: str, name: str, kind: str) ->
         return deleted(service_of(request), kind, version, id, owner_of(caller, API), "qualification")
 
 
-def _stored(service: Service, kind: str, version: int, path: str, caller: Caller,
-            build: Any) -> tuple[dict[str, Any], str]:
+def _stored(service: Service, kind: str, version: int, href: str, caller: Caller, build: Any) -> str:
     service.purge()
     now = service.now()
-    return service.store.add(kind, version, lambda ident: build(ident, f"{path}/{ident}", now), {}, caller.name, now)
-
-
-def _created(request: Request, text: str, document: dict[str, Any]) -> Response:
-    return Response(text, status_code=201, media_type="application/json",
-                    headers={"Location": str(request.base_url).rstrip("/") + str(document["href"])})
+    _, text = service.store.add(kind, version, lambda ident: build(ident, f"{href}/{ident}", now), {}, caller.name,
+                                now)
+    return text
 
 
 def _check(api: APIRouter, version: int, resource: str, name: str) -> None:
     items_key = f"{resource}Item"
     path = f"{BASE}/v{version}/{resource}"
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime,
-             caller: Caller) -> tuple[dict[str, Any], str]:
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str) -> str:
         if not isinstance(body, dict):
             raise ApiError(400, "Bad request", f"{name}: expected a JSON object, found {type(body).__name__}")
         items = body.get(items_key)
@@ -202,7 +198,7 @@ def _check(api: APIRouter, version: int, resource: str, name: str) -> None:
                            description=body["description"] if isinstance(body.get("description"), str) else None)
         answers = _answers(deadline, _Asker(service, caller, asked.party, moment), items, category, items_key, name)
         deadline.check()
-        return _stored(service, "poq", version, path, caller, lambda ident, href, now: docs.qualification(
+        return _stored(service, "poq", version, origin + path, caller, lambda ident, href, now: docs.qualification(
             answers, asked, version, ident, href, now, moment))
 
     @api.post(path, summary=f"create{name}", operation_id=f"TMF679v{version}_create{name}", status_code=201,
@@ -213,8 +209,7 @@ def _check(api: APIRouter, version: int, resource: str, name: str) -> None:
         body = await read_body(request, service.limits)
         count_items(body, items_key, service.limits, name)
         moment = as_of(as_of_text, service.now)
-        document, text = await blocking(service.limits, work, service, body, moment, caller)
-        return _created(request, text, document)
+        return created(await blocking(service.limits, work, service, body, moment, caller, origin_of(request)))
 
     _resources(api, version, path, name, "poq")
 
@@ -225,8 +220,7 @@ def _query(api: APIRouter) -> None:
     name = "QueryProductOfferingQualification"
     path = f"{BASE}/v5/queryProductOfferingQualification"
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime,
-             caller: Caller) -> tuple[dict[str, Any], str]:
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str) -> str:
         if not isinstance(body, dict):
             raise ApiError(400, "Bad request", f"{name}: expected a JSON object, found {type(body).__name__}")
         criteria = body.get("searchCriteria")
@@ -237,7 +231,7 @@ def _query(api: APIRouter) -> None:
         answers = _answers(deadline, _Asker(service, caller, party, moment), [criteria], None, "searchCriteria",
                            name)
         deadline.check()
-        return _stored(service, "poqQuery", 5, path, caller, lambda ident, href, now: docs.query_qualification(
+        return _stored(service, "poqQuery", 5, origin + path, caller, lambda ident, href, now: docs.query_qualification(
             answers, criteria, party, ident, href, now, moment))
 
     @api.post(path, summary=f"create{name}", operation_id=f"TMF679v5_create{name}", status_code=201,
@@ -253,7 +247,6 @@ def _query(api: APIRouter) -> None:
         service = service_of(request)
         body = await read_body(request, service.limits)
         moment = as_of(as_of_text, service.now)
-        document, text = await blocking(service.limits, work, service, body, moment, caller)
-        return _created(request, text, document)
+        return created(await blocking(service.limits, work, service, body, moment, caller, origin_of(request)))
 
     _resources(api, 5, path, name, "poqQuery")
