@@ -37,6 +37,7 @@ from odedelta.service._core import (
 )
 from odedelta.service.api import routers
 from odedelta.service.edge import ApiError, Limits, error
+from odedelta.service.orders import Conflict
 from odedelta.service.outbound import CallbackPolicy, Retry
 from odedelta.service.security import Authenticator, Refused, Tokens, authenticator
 from odedelta.service.sources import CatalogSource, InventorySource, SourceError
@@ -131,6 +132,8 @@ def _handlers(app: FastAPI) -> None:
     async def refused(_request: Request, exc: OdeDeltaError) -> Response:
         if isinstance(exc, SourceError):
             return error(502, "Bad gateway", str(exc))
+        if isinstance(exc, Conflict):
+            return error(409, "Conflict", str(exc))
         if isinstance(exc, docs.Incomplete):
             return error(400, "Bad request", str(exc))
         if isinstance(exc, RequestError):
