@@ -21,9 +21,9 @@ from odedelta.service._core import RequestError, iso
 from odedelta.service.documents import Incomplete
 
 OPEN = frozenset({"acknowledged", "pending", "held", "inProgress", "draft"})
-PATCHABLE_TEXT = ("description", "externalId", "priority", "category", "notificationContact")
+PATCHABLE_TEXT = ("description", "priority", "category", "notificationContact")
 PATCHABLE_DATES = ("requestedCompletionDate", "requestedStartDate")
-PATCHABLE = frozenset({*PATCHABLE_TEXT, *PATCHABLE_DATES, "note"})
+PATCHABLE = frozenset({*PATCHABLE_TEXT, *PATCHABLE_DATES, "note", "externalId"})
 
 
 class Conflict(RequestError):
@@ -66,6 +66,23 @@ def _notes(value: Any, version: int, where: str) -> list[dict[str, Any]]:
     return notes
 
 
+def _external(value: Any, version: int, where: str) -> Any:
+    """v4: a string; v5: a list of ExternalIdentifier ({id, owner?, externalIdentifierType?})."""
+    if version == 4:
+        if not isinstance(value, str):
+            raise Incomplete(f"{where}: expected a string, found {value!r}")
+        return value
+    if not isinstance(value, list):
+        raise Incomplete(f"{where}: expected a list of external identifiers ({{\"id\": …}})")
+    out = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise Incomplete(f"{where}[{index}]: expected an external identifier with a string id")
+        kept = {k: entry[k] for k in ("id", "owner", "externalIdentifierType") if isinstance(entry.get(k), str)}
+        out.append({**kept, "@type": "ExternalIdentifier"})
+    return out
+
+
 def patched(order: dict[str, Any], patch: Any, version: int) -> dict[str, Any]:
     """``order`` with the JSON merge-patch (RFC 7386) ``patch`` applied to its patchable attributes (null
     removes one). Refuses (400) any other attribute and any bad value, (409) an order in a final state."""
@@ -92,6 +109,8 @@ def patched(order: dict[str, Any], patch: Any, version: int) -> dict[str, Any]:
             out[key] = value
         elif key in PATCHABLE_DATES:
             out[key] = _moment(value, f"{where} @ $.{key}")
+        elif key == "externalId":
+            out[key] = _external(value, version, f"{where} @ $.externalId")
         else:
             out["note"] = _notes(value, version, f"{where} @ $.note")
     return out

@@ -59,6 +59,9 @@ PATCH_BODY = {"requestBody": {"required": True, "content": {"application/merge-p
     "type": "object", "properties": {
         **{key: {"type": ["string", "null"]} for key in orders.PATCHABLE_TEXT},
         **{key: {"type": ["string", "null"], "format": "date-time"} for key in orders.PATCHABLE_DATES},
+        "externalId": {"type": ["string", "array", "null"], "items": {
+            "type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            "description": "v4: a string; v5: a list of ExternalIdentifier"},
         "note": {"type": ["array", "null"], "items": {"type": "object", "required": ["text"],
                                                       "properties": {"text": {"type": "string"},
                                                                      "author": {"type": "string"}}}}},
