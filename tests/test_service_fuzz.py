@@ -29,6 +29,8 @@ SCHEMA.config.phases.update(phases=["examples", "fuzzing"])
 
 # operation id prefix → (API, version, schema of one answer)
 OFFICIAL = {
+    **{f"TMF622v{v}_{op}CancelProductOrder": ("TMF622", v, "CancelProductOrder")
+       for v in (4, 5) for op in ("create", "list", "retrieve")},
     "TMF679v5_createQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
     "TMF679v5_listQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
     "TMF679v5_retrieveQuery": ("TMF679", 5, "QueryProductOfferingQualification"),

@@ -296,9 +296,9 @@ def error_responses() -> dict[int | str, dict[str, Any]]:
     schema = {"$ref": "#/components/schemas/Error"}
     return {code: {"description": reason, "content": {"application/json": {"schema": schema}}}
             for code, reason in ((400, "Bad request"), (401, "Unauthorized"), (403, "Forbidden"),
-                                 (404, "Not found"), (408, "Request timeout"), (413, "Payload too large"),
-                                 (415, "Unsupported media type"), (422, "Unprocessable entity"),
-                                 (502, "A catalog or inventory server failed"))}
+                                 (404, "Not found"), (408, "Request timeout"), (409, "Conflict"),
+                                 (413, "Payload too large"), (415, "Unsupported media type"),
+                                 (422, "Unprocessable entity"), (502, "A catalog or inventory server failed"))}
 
 
 def doc_response(code: int, what: str, required: list[str]) -> dict[int | str, dict[str, Any]]:
