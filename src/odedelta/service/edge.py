@@ -341,8 +341,8 @@ _PARTY = {"type": "array", "items": {"type": "object", "properties": {"id": {"ty
 def body_schema(items_key: str, required: bool = True, example: str = "modify") -> dict[str, Any]:
     """The part of the TMF body the service reads (the official schemas allow more; the rest is ignored), with
     the demo's downgrade as the example."""
-    schema: dict[str, Any] = {"type": "object", "properties": {items_key: {"type": "array", "items": _ITEM},
-                                                               "relatedParty": _PARTY}}
+    items = {"type": "array", "minItems": 1, "items": _ITEM}
+    schema: dict[str, Any] = {"type": "object", "properties": {items_key: items, "relatedParty": _PARTY}}
     if required:
         schema["required"] = [items_key]
     item: dict[str, Any] = {"product": {"id": "F-1"}}

@@ -68,7 +68,8 @@ PATCH_BODY = {"requestBody": {"required": True, "content": {"application/merge-p
     "additionalProperties": False}, "example": {"description": "deliver after 6 pm"}}}}}
 CANCEL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["productOrder"], "properties": {
-        "productOrder": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+        "productOrder": {"type": "object", "required": ["id"],
+                         "properties": {"id": {"type": "string", "minLength": 1}}},
         "cancellationReason": {"type": "string"},
         "requestedCancellationDate": {"type": "string", "format": "date-time"}}},
     "example": {"productOrder": {"id": "1"}, "cancellationReason": "customer changed their mind"}}}}}

@@ -237,7 +237,7 @@ def _query(api: APIRouter) -> None:
     @api.post(path, summary=f"create{name}", operation_id=f"TMF679v5_create{name}", status_code=201,
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
                   "type": "object", "required": ["searchCriteria"],
-                  "properties": {"searchCriteria": {"type": "object", "properties": {
+                  "properties": {"searchCriteria": {"type": "object", "minProperties": 1, "properties": {
                       "productOffering": {"type": "object", "properties": {"id": {"type": "string"}}},
                       "category": {"type": "object", "properties": {"id": {"type": "string"}}},
                       "product": {"type": "object", "properties": {"id": {"type": "string"}}}}}}},
