@@ -29,6 +29,12 @@ SCHEMA.config.phases.update(phases=["examples", "fuzzing"])
 
 # operation id prefix → (API, version, schema of one answer)
 OFFICIAL = {
+    **{f"TMF622v{v}_{op}CancelProductOrder": ("TMF622", v, "CancelProductOrder")
+       for v in (4, 5) for op in ("create", "list", "retrieve")},
+    "TMF679v5_createQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
+    "TMF679v5_listQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
+    "TMF679v5_retrieveQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
+    "TMF679v5_deleteQuery": ("TMF679", 5, "QueryProductOfferingQualification"),
     "TMF679v4_": ("TMF679", 4, "ProductOfferingQualification"),
     "TMF679v5_": ("TMF679", 5, "CheckProductOfferingQualification"),
     "TMF663v4_": ("TMF663", 4, "ShoppingCart"),

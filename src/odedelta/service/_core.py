@@ -34,6 +34,9 @@ from odedelta import (
     to_tmf679,
 )
 from odedelta.adapters.files import SUFFIXES
+from odedelta.delta.items import Reason
+from odedelta.flows.qualify import Candidate
+from odedelta.flows.result import Refusal
 from odedelta.flows.settlement import partner_items
 from odedelta.model.catalog import Document
 from odedelta.model.jsonio import dumps, iso, plain
@@ -56,6 +59,7 @@ __all__ = [
     "SUFFIXES",
     "Acquire",
     "AddOffering",
+    "Candidate",
     "Catalog",
     "ChangeOffer",
     "ChangeResult",
@@ -69,6 +73,8 @@ __all__ = [
     "OdeDeltaError",
     "Problem",
     "Qualification",
+    "Reason",
+    "Refusal",
     "RelatedParty",
     "RemoveProduct",
     "Request",

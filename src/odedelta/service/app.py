@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from odedelta.service import documents as docs
 from odedelta.service._core import (
     Catalog,
     LoadError,
@@ -35,6 +37,7 @@ from odedelta.service._core import (
 )
 from odedelta.service.api import routers
 from odedelta.service.edge import ApiError, Limits, error
+from odedelta.service.orders import Conflict
 from odedelta.service.outbound import CallbackPolicy, Retry
 from odedelta.service.security import Authenticator, Refused, Tokens, authenticator
 from odedelta.service.sources import CatalogSource, InventorySource, SourceError
@@ -49,21 +52,24 @@ def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | 
                token: str | None = None, *, clock: Callable[[], datetime] | None = None,
                auth: Authenticator | None = None, limits: Limits | None = None,
                callback_allow: Iterable[str] = (), bound_host: str | None = None, retry: Retry | None = None,
-               retention: timedelta | None = timedelta(days=30), store: Store | None = None) -> FastAPI:
+               retention: timedelta | None = timedelta(days=30), store: Store | None = None,
+               public_url: str | None = None) -> FastAPI:
     """The app. ``catalog``: a directory, a TMF620 base URL, a :class:`CatalogSource` or a loaded catalog;
     ``rules``: a rules directory or a rulebook; ``inventory_source``: a TMF637 file, directory or base URL;
     ``store_path``: the SQLite file or a ``postgresql://`` URL (None: SQLite in memory), or ``store`` an open one;
     ``token``: a single admin bearer token (``auth``: any authenticator; neither: open); ``limits``: items, time
     budget, body size and body timeout per request; ``callback_allow``: the hosts/CIDRs listeners may be on;
     ``retry``: timeouts and retries of calls to sources and listeners; ``retention``: how long qualifications,
-    carts and quotes are kept (None: forever)."""
+    carts and quotes are kept (None: forever); ``public_url``: the address hrefs and ``Location`` start with
+    (None: the scheme and host each request came to)."""
     retry = retry or Retry()
     catalog_source = catalog if isinstance(catalog, CatalogSource) else CatalogSource(catalog, retry=retry)
     inventory = inventory_source if isinstance(inventory_source, InventorySource) else InventorySource(
         inventory_source, retry)
     service = Service(catalog_source, rules, inventory, store if store is not None else open_store(store_path),
                       clock or (lambda: datetime.now(UTC)), limits=limits,
-                      callbacks=CallbackPolicy.of(callback_allow, bound_host), retry=retry, retention=retention)
+                      callbacks=CallbackPolicy.of(callback_allow, bound_host), retry=retry, retention=retention,
+                      public_url=public_url)
     app = FastAPI(title="odedelta TMF service",
                   description="TMF679 qualification, TMF663 shopping cart, TMF648 quote and TMF622 product order "
                               "answered by the odedelta change engine.",
@@ -126,6 +132,10 @@ def _handlers(app: FastAPI) -> None:
     async def refused(_request: Request, exc: OdeDeltaError) -> Response:
         if isinstance(exc, SourceError):
             return error(502, "Bad gateway", str(exc))
+        if isinstance(exc, Conflict):
+            return error(409, "Conflict", str(exc))
+        if isinstance(exc, docs.Incomplete):
+            return error(400, "Bad request", str(exc))
         if isinstance(exc, RequestError):
             return error(422, "Unprocessable entity", str(exc))
         if isinstance(exc, LoadError):
@@ -133,8 +143,13 @@ def _handlers(app: FastAPI) -> None:
         return error(422, "Unprocessable entity", str(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> Response:
-        return error(exc.status_code, str(exc.detail), f"{exc.detail}", dict(exc.headers or {}))
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not those of the first route that matched it
+            headers["Allow"] = allowed(app, request)
+            return error(405, "Method not allowed", f"{request.method} is not allowed on {request.url.path}; "
+                                                    f"allowed: {headers['Allow']}", headers)
+        return error(exc.status_code, str(exc.detail), f"{exc.detail}", headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> Response:
@@ -146,6 +161,21 @@ def _handlers(app: FastAPI) -> None:
     async def bug(_request: Request, exc: Exception) -> Response:
         log.exception("internal error")
         return error(500, "Internal error", f"internal error ({type(exc).__name__}); see the service log")
+
+
+def allowed(app: FastAPI, request: Request) -> str:
+    """The methods the request's path answers, from the served OpenAPI (TMF630: the ``Allow`` header of a 405)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(m.upper() for m in operations if m.upper() in HTTP_METHODS)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 def _openapi(app: FastAPI) -> None:

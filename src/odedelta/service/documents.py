@@ -13,11 +13,11 @@ from typing import Any
 from odedelta.service._core import (
     Acquire,
     AddOffering,
+    Candidate,
     ChangeOffer,
     ChangeResult,
     Inventory,
     ModifyCharacteristics,
-    Qualification,
     RelatedParty,
     RemoveProduct,
     Request,
@@ -29,10 +29,13 @@ from odedelta.service._core import (
     related_parties,
     summary,
     to_tmf622,
-    to_tmf679,
 )
 
 INTENT_ACTIONS = ("add", "modify", "delete")
+
+
+class Incomplete(RequestError):
+    """A body without an attribute the API makes mandatory (TMF630: 400, not 422)."""
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,10 @@ def intent_of(document: Any, items_key: str, where: str) -> Intent:
     """The one change ``document[items_key]`` states. Items whose action is ``noChange`` are context; a ``modify``
     or ``add`` may come with further ``add`` items (optional components chosen with it)."""
     if not isinstance(document, dict):
-        raise RequestError(f"{where}: expected a JSON object, found {type(document).__name__}")
+        raise Incomplete(f"{where}: expected a JSON object, found {type(document).__name__}")
     items = document.get(items_key)
     if not isinstance(items, list) or not items:
-        raise RequestError(f"{where}: '{items_key}' must be a non-empty list of items")
+        raise Incomplete(f"{where}: '{items_key}' must be a non-empty list of items (a mandatory attribute)")
     stated: list[tuple[int, dict[str, Any]]] = []
     for index, item in enumerate(items):
         path = f"{where} @ $.{items_key}[{index}]"
@@ -436,71 +439,146 @@ def product_order(result: ChangeResult | None, refusal: str | None, intent: Inte
     return {**head, **order}
 
 
-def qualification(answers: list[tuple[str, Qualification, str | None]], version: int, poq_id: str, href: str,
+@dataclass(frozen=True)
+class Answer:
+    """One item of a qualification: its id, the installed product it is about (None: an acquisition, action
+    ``add``), the category it was asked by, and the candidate offering with its verdict."""
+
+    ident: str
+    product: str | None
+    candidate: Candidate
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a qualification request asks for besides its items (TMF679 ``provide…`` flags; absent flags: reasons
+    and alternatives are given, unavailable offerings are listed)."""
+
+    alternative: bool = True
+    reason: bool = True
+    only_available: bool = False
+    party: str | None = None
+    description: str | None = None
+
+
+def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str, href: str,
                   created: datetime, as_of: datetime) -> dict[str, Any]:
-    """TMF679: for each requested item (the product, its qualification, the offering asked about if any), every
-    candidate with its result, reasons, alternative, and price difference and penalties as notes."""
+    """TMF679 (v4 ProductOfferingQualification, v5 CheckProductOfferingQualification): one item per answer, with
+    its result, the reasons (``provideUnavailabilityReason`` / ``provideResultReason``), the alternative
+    (``provideAlternative``), and prices, charges, penalties and promotions as notes; ``provideOnlyAvailable``
+    keeps the qualified items only."""
     v5 = version == 5
-    items: list[dict[str, Any]] = []
-    multiple = len(answers) > 1
-    for number, (product_id, qual, offering) in enumerate(answers, start=1):
-        document = to_tmf679(qual)
-        for candidate, item in zip(qual.candidates, document["productOfferingQualificationItem"], strict=True):
-            if offering is not None and candidate.offering_id != offering:
-                continue
-            notes = []
-            if candidate.recurring_before is not None and candidate.recurring_after is not None:
-                diff = candidate.recurring_after - candidate.recurring_before
-                notes.append(f"monthly price {candidate.recurring_before.rounded()} → "
-                             f"{candidate.recurring_after.rounded()} ({diff.rounded()})")
-            if candidate.penalties is not None and candidate.penalties.amount:
-                notes.append(f"penalties due: {candidate.penalties.rounded()}")
-            for label, ids in (("promotions gained", candidate.promotions_gained),
-                               ("promotions lost", candidate.promotions_lost)):
-                if ids:
-                    notes.append(f"{label}: {', '.join(ids)}")
-            reasons = [(r["code"], r["label"]) for r in item.get("eligibilityUnavailabilityReason", [])]
-            ident = f"{number}-{item['id']}" if multiple else item["id"]
-            items.append(_poq_item(ident, product_id, candidate.offering_id, item["qualificationItemResult"], reasons,
-                                   candidate.alternative, notes, v5))
-        if offering is not None and not any(i["productOffering"]["id"] == offering for i in items
-                                            if i["product"]["id"] == product_id):
-            why = f"{offering} is not among the offerings {product_id} ({qual.offering_id}) can change to"
-            items.append(_poq_item(f"{number}" if multiple else "1", product_id, offering, "unqualified",
-                                   [("notACandidate", why)], None, [], v5))
-    result = "qualified" if any(i["qualificationItemResult"] == "qualified" for i in items) else "unqualified"
-    doc: dict[str, Any] = {"id": poq_id, "href": href, "description": "What the installed products can change to",
-                           "effectiveQualificationDate": iso(as_of), "provideAlternative": True}
-    doc["provideResultReason" if v5 else "provideUnavailabilityReason"] = True
+    items = []
+    for answer in answers:
+        item = _poq_item(answer, asked, v5)
+        if asked.only_available and item["qualificationItemResult"] != "qualified":
+            continue
+        items.append(item)
+    results = {i["qualificationItemResult"] for i in items}
+    result = "qualified" if "qualified" in results else "alternate" if "alternate" in results else "unqualified"
+    described = asked.description or ("What the installed products can change to"
+                                      if all(a.product for a in answers) else "What can be ordered")
+    doc: dict[str, Any] = {"id": poq_id, "href": href, "description": described,
+                           "effectiveQualificationDate": iso(as_of), "provideAlternative": asked.alternative,
+                           "provideOnlyAvailable": asked.only_available}
+    doc["provideResultReason" if v5 else "provideUnavailabilityReason"] = asked.reason
     if v5:
         doc["creationDate"] = iso(created)
     else:
         doc["productOfferingQualificationDate"] = iso(created)
     doc["qualificationResult"] = result
     doc["state"] = "done"
+    parties = _related_party(asked.party, v5, "RelatedPartyOrPartyRole")  # TMF679 v5's name
+    if parties:
+        doc["relatedParty"] = parties
     doc["checkProductOfferingQualificationItem" if v5 else "productOfferingQualificationItem"] = items
     doc["@type"] = "CheckProductOfferingQualification" if v5 else "ProductOfferingQualification"
     return doc
 
 
-def _poq_item(ident: str, product_id: str, offering: str | None, result: str, reasons: list[tuple[str, str]],
-              alternative: str | None, notes: list[str], v5: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": ident, "action": "modify",
-                            "product": _typed({"id": product_id, "@referredType": "Product"}, "ProductRef", v5)}
-    if offering is not None:
-        item["productOffering"] = _typed({"id": offering, "@referredType": "ProductOffering"}, "ProductOfferingRef", v5)
+def query_qualification(answers: list[Answer], criteria: dict[str, Any], party: str | None, query_id: str,
+                        href: str, created: datetime, as_of: datetime) -> dict[str, Any]:
+    """TMF679 v5 QueryProductOfferingQualification: the offerings that qualify for what ``searchCriteria`` names,
+    each a ``qualifiedProductOfferingItem`` (the ones that do not are left out, as the resource says)."""
+    items = []
+    for answer in answers:
+        if not answer.candidate.qualified:
+            continue
+        item: dict[str, Any] = {"id": answer.ident, "productOffering": {
+            "id": answer.candidate.offering_id, "@referredType": "ProductOffering", "@type": "ProductOfferingRef"}}
+        if answer.product is not None:
+            item["product"] = {"id": answer.product, "@referredType": "Product", "@type": "ProductRef"}
+        if answer.category is not None:
+            item["category"] = {"id": answer.category, "@referredType": "Category", "@type": "CategoryRef"}
+        item["@type"] = "QueryProductOfferingQualificationItem"
+        items.append(item)
+    search: dict[str, Any] = {}
+    for key, type_name, referred in (("product", "ProductRef", "Product"),
+                                     ("productOffering", "ProductOfferingRef", "ProductOffering"),
+                                     ("category", "CategoryRef", "Category")):
+        ident = _id_of(criteria.get(key))
+        if ident is not None:
+            search[key] = {"id": ident, "@referredType": referred, "@type": type_name}
+    search["@type"] = "QueryProductOfferingQualificationItem"
+    doc: dict[str, Any] = {"id": query_id, "href": href, "creationDate": iso(created),
+                           "effectiveQualificationDate": iso(as_of), "state": "done", "searchCriteria": search}
+    parties = _related_party(party, True, "RelatedPartyOrPartyRole")
+    if parties:
+        doc["relatedParty"] = parties
+    doc["qualifiedProductOfferingItem"] = items
+    doc["@type"] = "QueryProductOfferingQualification"
+    return doc
+
+
+def _candidate_notes(answer: Answer) -> list[str]:
+    candidate = answer.candidate
+    notes = []
+    before, after = candidate.recurring_before, candidate.recurring_after
+    if answer.product is not None and before is not None and after is not None:
+        notes.append(f"monthly price {before.rounded()} → {after.rounded()} ({(after - before).rounded()})")
+    elif answer.product is None and candidate.qualified and after is not None:
+        notes.append(f"monthly price {after.rounded()}")
+    for charge in candidate.charges:
+        if charge.kind != "penalty":
+            notes.append(f"{charge.kind} {charge.name}: {charge.amount.rounded()} ({charge.source})")
+    if candidate.penalties is not None and candidate.penalties.amount:
+        notes.append(f"penalties due: {candidate.penalties.rounded()}")
+    if answer.product is None and candidate.due_now is not None and candidate.due_now.amount:
+        notes.append(f"due now: {candidate.due_now.rounded()}")
+    for label, ids in (("promotions gained", candidate.promotions_gained),
+                       ("promotions lost", candidate.promotions_lost)):
+        if ids:
+            notes.append(f"{label}: {', '.join(ids)}")
+    if candidate.qualified:
+        notes += [f"{r.code}: {r.message} ({r.source})" for r in candidate.reasons]
+    return notes
+
+
+def _poq_item(answer: Answer, asked: Asked, v5: bool) -> dict[str, Any]:
+    candidate = answer.candidate
+    alternative = candidate.alternative if asked.alternative and not candidate.qualified else None
+    result = "qualified" if candidate.qualified else "alternate" if alternative else "unqualified"
+    item: dict[str, Any] = {"id": answer.ident, "action": "modify" if answer.product else "add"}
+    if answer.product is not None:
+        item["product"] = _typed({"id": answer.product, "@referredType": "Product"}, "ProductRef", v5)
+    item["productOffering"] = _typed({"id": candidate.offering_id, "@referredType": "ProductOffering"},
+                                     "ProductOfferingRef", v5)
+    if answer.category is not None and v5:
+        item["category"] = {"id": answer.category, "@referredType": "Category", "@type": "CategoryRef"}
     item["qualificationItemResult"] = result
     item["state"] = "done"
-    if reasons:
+    if asked.reason and not candidate.qualified and candidate.reasons:
         key, type_name = ("eligibilityResultReason", "EligibilityResultReason") if v5 else (
             "eligibilityUnavailabilityReason", "")
-        item[key] = [_typed({"code": code, "label": label}, type_name, v5) for code, label in reasons]
+        item[key] = [_typed({"code": r.code, "label": r.message}, type_name, v5) for r in candidate.reasons]
     if alternative:
         item["alternateProductOfferingProposal"] = [_typed({
-            "id": f"{ident}-1",
+            "id": f"{answer.ident}-1",
             "alternateProductOffering": _typed({"id": alternative, "@referredType": "ProductOffering"},
                                                "ProductOfferingRef", v5),
         }, "AlternateProductOfferingProposal", v5)]
+    notes = _candidate_notes(answer)
     if notes:
         item["note"] = _numbered([_note(text, v5) for text in notes])
     return _typed(item, "CheckProductOfferingQualificationItem", v5)

@@ -106,13 +106,79 @@ async def read_body(request: Request, limits: Limits) -> Any:
     except TimeoutError:
         raise ApiError(408, "Request timeout", f"the body was not received within {limits.body_timeout:g} s "
                                                f"({size} bytes came)", {"Connection": "close"}) from None
-    raw = b"".join(chunks)
+    return parse_json(b"".join(chunks))
+
+
+MAX_DIGITS = 100
+"""Digits of one number in a body (more: 400; no amount, quantity or characteristic value needs them)."""
+MAX_DEPTH = 64
+"""Nesting of objects and arrays in a body (more: 400; TMF documents nest a few levels)."""
+
+
+class _BadJson(Exception):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _BadJson(f"duplicate key {key!r} in an object")
+        found[key] = value
+    return found
+
+
+def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def read(text: str) -> Any:
+        if sum(c.isdigit() for c in text) > MAX_DIGITS:
+            raise _BadJson(f"a number of more than {MAX_DIGITS} digits ({text[:12]}…)")
+        return kind(text)
+    return read
+
+
+def _constant(text: str) -> Any:
+    raise _BadJson(f"{text} is not a JSON number")
+
+
+def _depth(raw: bytes) -> int:
+    """The deepest nesting of ``raw``'s objects and arrays (brackets inside strings do not count)."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body as TMF630 wants it refused (400): not UTF-8, invalid, nested deeper than ``MAX_DEPTH``, an object
+    with a key twice, a number of more than ``MAX_DIGITS`` digits, NaN or Infinity. Decimals are ``Decimal``."""
     try:
-        return json.loads(raw, parse_float=Decimal)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, "Bad request", "the body is not UTF-8 text") from None
+    deepest = _depth(raw)
+    if deepest > MAX_DEPTH:
+        raise ApiError(400, "Bad request", f"the body is nested {deepest} levels deep, more than {MAX_DEPTH}")
+    try:
+        return json.loads(text, parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant,
+                          object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "Bad request", f"<body>:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except _BadJson as exc:
+        raise ApiError(400, "Bad request", f"invalid JSON: {exc}") from None
     except RecursionError:
         raise ApiError(400, "Bad request", "the body is nested too deeply") from None
 
@@ -152,25 +218,100 @@ def error(status: int, reason: str, message: str, headers: dict[str, str] | None
 
 
 def select_fields(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """The attributes ``fields`` names (TMF630: ``id,state``, nested ``item.state``), with ``id``, ``href`` and
+    ``@type`` always."""
     if not fields:
         return document
-    wanted = {f.strip() for f in fields.split(",") if f.strip()} | {"id", "href", "@type"}
-    return {k: v for k, v in document.items() if k in wanted}
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    selected: dict[str, Any] = _select(document, [*wanted, "id", "href", "@type"])
+    return selected
+
+
+def _select(value: Any, paths: list[str]) -> Any:
+    if isinstance(value, list):
+        return [_select(v, paths) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, found in value.items():
+        if key in paths:
+            out[key] = found
+            continue
+        deeper = [p[len(key) + 1:] for p in paths if p.startswith(key + ".")]
+        if deeper and isinstance(found, (dict, list)):
+            out[key] = _select(found, deeper)
+    return out
+
+
+_OPERATORS = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b,
+              "lte": lambda a, b: a <= b}
+
+
+def matches(document: Any, name: str, wanted: str) -> bool:
+    """Whether ``document`` has the attribute ``name`` (a dotted path through objects and lists) equal to one of
+    the comma-separated values of ``wanted`` (quotes around a value are ignored), or — with a ``.gt``, ``.gte``,
+    ``.lt`` or ``.lte`` suffix — compares so (date-times as moments)."""
+    path, operator = name, None
+    head, _, last = name.rpartition(".")
+    if head and last in _OPERATORS:
+        path, operator = head, last
+    values = _values(document, path.split("."))
+    expected = [w.strip().strip('"') for w in wanted.split(",")] if operator is None else [wanted.strip('"')]
+    for value in values:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if operator is None:
+            if text in expected:
+                return True
+        elif _OPERATORS[operator](*_comparable(text, expected[0])):
+            return True
+    return False
+
+
+def _values(value: Any, path: list[str]) -> list[Any]:
+    if isinstance(value, list):
+        return [found for v in value for found in _values(v, path)]
+    if not path:
+        return [value]
+    if isinstance(value, dict) and path[0] in value:
+        return _values(value[path[0]], path[1:])
+    return []
+
+
+def _comparable(a: str, b: str) -> tuple[Any, Any]:
+    """Both as moments, else both as numbers, else the texts."""
+    for read in (_moment, Decimal):
+        try:
+            return read(a), read(b)
+        except (ValueError, ArithmeticError):
+            continue
+    return a, b
+
+
+def _moment(text: str) -> datetime:
+    found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def error_responses() -> dict[int | str, dict[str, Any]]:
     schema = {"$ref": "#/components/schemas/Error"}
     return {code: {"description": reason, "content": {"application/json": {"schema": schema}}}
             for code, reason in ((400, "Bad request"), (401, "Unauthorized"), (403, "Forbidden"),
-                                 (404, "Not found"), (408, "Request timeout"), (413, "Payload too large"),
-                                 (415, "Unsupported media type"), (422, "Unprocessable entity"),
-                                 (502, "A catalog or inventory server failed"))}
+                                 (404, "Not found"), (408, "Request timeout"), (409, "Conflict"),
+                                 (413, "Payload too large"), (415, "Unsupported media type"),
+                                 (422, "Unprocessable entity"), (502, "A catalog or inventory server failed"))}
 
 
 def doc_response(code: int, what: str, required: list[str]) -> dict[int | str, dict[str, Any]]:
     schema = {"type": "object", "required": required, "properties": {"id": {"type": "string"},
                                                                       "@type": {"type": "string"}}}
     return {code: {"description": what, "content": {"application/json": {"schema": schema}}}, **error_responses()}
+
+
+def list_response(what: str) -> dict[int | str, dict[str, Any]]:
+    schema = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
+                                                                          "@type": {"type": "string"}}}}
+    return {200: {"description": f"a list of {what}", "content": {"application/json": {"schema": schema}}},
+            **error_responses()}
 
 
 def deleted_responses() -> dict[int | str, dict[str, Any]]:
@@ -200,8 +341,8 @@ _PARTY = {"type": "array", "items": {"type": "object", "properties": {"id": {"ty
 def body_schema(items_key: str, required: bool = True, example: str = "modify") -> dict[str, Any]:
     """The part of the TMF body the service reads (the official schemas allow more; the rest is ignored), with
     the demo's downgrade as the example."""
-    schema: dict[str, Any] = {"type": "object", "properties": {items_key: {"type": "array", "items": _ITEM},
-                                                               "relatedParty": _PARTY}}
+    items = {"type": "array", "minItems": 1, "items": _ITEM}
+    schema: dict[str, Any] = {"type": "object", "properties": {items_key: items, "relatedParty": _PARTY}}
     if required:
         schema["required"] = [items_key]
     item: dict[str, Any] = {"product": {"id": "F-1"}}

@@ -66,6 +66,7 @@ class Settings:
     upstream_attempts: int = Retry.attempts
     retain_days: float | None = 30.0
     access_log: bool = True
+    public_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -96,7 +97,8 @@ def build(settings: Settings) -> FastAPI:
     try:
         return create_app(settings.catalog, settings.rules, settings.inventory, store_path=settings.store,
                           auth=auth, limits=limits, callback_allow=settings.callback_allow,
-                          bound_host=settings.host, retry=retry, retention=retention)
+                          bound_host=settings.host, retry=retry, retention=retention,
+                          public_url=settings.public_url)
     except StoreError as exc:
         raise ServeError(str(exc), 1) from None
 
@@ -107,6 +109,8 @@ def check(settings: Settings) -> None:
         raise ServeError(f"--port {settings.port}: expected a port from 1 to 65535", 2)
     if settings.workers < 1:
         raise ServeError(f"--workers {settings.workers}: expected 1 or more", 2)
+    if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
+        raise ServeError(f"--public-url {settings.public_url}: expected an http:// or https:// URL", 2)
     if not is_loopback(settings.host) and not settings.has_credentials and not settings.insecure:
         raise ServeError(f"--host {settings.host} is not loopback and no credentials are set: give --tokens FILE, "
                          "--jwt-key FILE or --token (or $ODEDELTA_TOKEN), or --insecure to serve everyone openly", 2)

@@ -17,7 +17,7 @@ from odedelta.service.security import Caller
 from odedelta.service.sources import CatalogSource, InventorySource
 from odedelta.service.store import Store
 
-RETAINED = {"poq": "qualifications", "shoppingCart": "carts", "quote": "quotes"}
+RETAINED = {"poq": "qualifications", "poqQuery": "qualifications", "shoppingCart": "carts", "quote": "quotes"}
 """The kinds retention applies to (orders and listener registrations are kept until deleted)."""
 
 
@@ -28,13 +28,15 @@ class Service:
     def __init__(self, catalog: CatalogSource, rules: Rulebook | str | Path | None, inventory: InventorySource,
                  store: Store, clock: Callable[[], datetime], *, limits: Limits | None = None,
                  callbacks: CallbackPolicy | None = None, retry: Retry | None = None,
-                 retention: timedelta | None = timedelta(days=30)) -> None:
+                 retention: timedelta | None = timedelta(days=30), public_url: str | None = None) -> None:
         self.catalog_source, self.rules_source, self.inventory_source = catalog, rules, inventory
         self.store, self.clock = store, clock
         self.limits = limits or Limits()
         self.callbacks = callbacks or CallbackPolicy()
         self.retry = retry or Retry()
         self.retention = retention
+        self.public_url = public_url
+        """The service's own address for hrefs (None: the request's)."""
         self._lock = threading.Lock()
         self._purged = 0.0
         self.engine = self._build()
@@ -90,4 +92,7 @@ class Service:
             return {}
         self._purged = moment
         before = self.now() - self.retention
-        return {RETAINED[kind]: self.store.purge(kind, before) for kind in RETAINED}
+        deleted: dict[str, int] = {}
+        for kind, label in RETAINED.items():
+            deleted[label] = deleted.get(label, 0) + self.store.purge(kind, before)
+        return deleted

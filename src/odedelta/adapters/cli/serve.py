@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
                   jwt_issuer=args.jwt_issuer, insecure=args.insecure, workers=args.workers, callback_allow=allow,
                   max_items=args.max_items, time_budget=args.time_budget, body_timeout=args.body_timeout,
                   upstream_timeout=args.upstream_timeout, retain_days=args.retain_days or None,
-                  access_log=not args.no_access_log)
+                  access_log=not args.no_access_log, public_url=args.public_url)
     return 0
 
 
@@ -69,5 +69,8 @@ def add_parser(sub: Any) -> None:
                        help="timeout of each call to TMF620/637 servers and listeners (default 10; 3 attempts)")
     serve.add_argument("--retain-days", type=float, default=30.0, metavar="DAYS",
                        help="keep qualifications, carts and quotes this long (default 30; 0: forever)")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="the address clients reach the service at, for hrefs and Location (default: the scheme "
+                       "and host of each request)")
     serve.add_argument("--no-access-log", action="store_true", help="no JSON access-log line per request")
     serve.set_defaults(run=_serve)

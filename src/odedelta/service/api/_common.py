@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
+from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import Response
 
-from odedelta.service.edge import ApiError, json_answer, raw, select_fields
+from odedelta.service.edge import ApiError, json_answer, matches, raw, select_fields
 from odedelta.service.security import Caller
 from odedelta.service.state import Service
 
@@ -35,9 +38,23 @@ def fetched(service: Service, kind: str, version: int, ident: str, fields: str |
     return raw(text)
 
 
+PAGING = frozenset({"fields", "offset", "limit", "asOf", "sort"})
+"""Query parameters that are not attribute filters (TMF630)."""
+EVERY = 1 << 31
+"""How many resources a filtered list reads before it filters (the store's own order)."""
+
+
 def listed(service: Service, kind: str, version: int, fields: str | None, offset: int, limit: int,
-           owner: str | None) -> Response:
-    total, found = service.store.list(kind, version, offset, limit, owner)
+           owner: str | None, query: Mapping[str, str] | None = None) -> Response:
+    """A TMF630 list: ``fields`` selection, ``offset``/``limit`` paging, and attribute filters (every other query
+    parameter: ``state=done``, ``relatedParty.id=alice``, ``creationDate.gte=2026-01-01``, ``state=a,b``)."""
+    filters = [(name, value) for name, value in (query or {}).items() if name not in PAGING]
+    if filters:
+        _, every = service.store.list(kind, version, 0, EVERY, owner)
+        matching = [d for d in every if all(matches(d, name, value) for name, value in filters)]
+        total, found = len(matching), matching[offset:offset + limit]
+    else:
+        total, found = service.store.list(kind, version, offset, limit, owner)
     return json_answer([select_fields(d, fields) for d in found],
                        headers={"X-Total-Count": str(total), "X-Result-Count": str(len(found))})
 
@@ -47,6 +64,19 @@ def deleted(service: Service, kind: str, version: int, ident: str, owner: str | 
     if not service.store.delete(kind, ident, version, owner):
         raise ApiError(404, "Not found", f"no {label or kind} {ident!r} in v{version}")
     return Response(status_code=204)
+
+
+def origin_of(request: Request) -> str:
+    """Where hrefs point: ``serve --public-url``, else the scheme and host the request came to."""
+    public = service_of(request).public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
+def created(text: str, background: BackgroundTasks | None = None) -> Response:
+    """201 with the stored document and its ``Location`` (its href)."""
+    href = json.loads(text).get("href")
+    return Response(text, status_code=201, media_type="application/json", background=background,
+                    headers={"Location": href} if isinstance(href, str) else None)
 
 
 def owner_of(caller: Caller, api: str) -> str | None:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from odedelta.service import documents as docs
+from odedelta.service import orders
 from odedelta.service._core import (
     ChangeResult,
     NotEligible,
@@ -24,7 +25,7 @@ from odedelta.service._core import (
     partner_items,
     partner_orders,
 )
-from odedelta.service.api._common import deleted, fetched, listed, owner_of, service_of, stored
+from odedelta.service.api._common import created, deleted, fetched, listed, origin_of, owner_of, service_of, stored
 from odedelta.service.edge import (
     AS_OF,
     HUB_BODY,
@@ -39,6 +40,7 @@ from odedelta.service.edge import (
     doc_response,
     error_responses,
     json_answer,
+    list_response,
     raw,
     read_body,
 )
@@ -53,12 +55,32 @@ API = "tmf622"
 READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
 
 
+PATCH_BODY = {"requestBody": {"required": True, "content": {"application/merge-patch+json": {"schema": {
+    "type": "object", "properties": {
+        **{key: {"type": ["string", "null"]} for key in orders.PATCHABLE_TEXT},
+        **{key: {"type": ["string", "null"], "format": "date-time"} for key in orders.PATCHABLE_DATES},
+        "externalId": {"type": ["string", "array", "null"], "items": {
+            "type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            "description": "v4: a string; v5: a list of ExternalIdentifier"},
+        "note": {"type": ["array", "null"], "items": {"type": "object", "required": ["text"],
+                                                      "properties": {"text": {"type": "string"},
+                                                                     "author": {"type": "string"}}}}},
+    "additionalProperties": False}, "example": {"description": "deliver after 6 pm"}}}}}
+CANCEL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["productOrder"], "properties": {
+        "productOrder": {"type": "object", "required": ["id"],
+                         "properties": {"id": {"type": "string", "minLength": 1}}},
+        "cancellationReason": {"type": "string"},
+        "requestedCancellationDate": {"type": "string", "format": "date-time"}}},
+    "example": {"productOrder": {"id": "1"}, "cancellationReason": "customer changed their mind"}}}}}
+
+
 def router(version: int) -> APIRouter:
     base = f"{BASE}/v{version}"
     api = APIRouter(tags=[f"TMF622 Product Ordering v{version}"])
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime,
-             caller: Caller) -> tuple[dict[str, Any], str, datetime]:
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller,
+             origin: str) -> tuple[dict[str, Any], str, datetime]:
         intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
         service.check_party(caller, intent.party, intent.product)
         result: ChangeResult | None
@@ -71,7 +93,7 @@ def router(version: int) -> APIRouter:
         deadline.check()
         now = service.now()
         order, text = service.store.add("productOrder", version, lambda ident: docs.product_order(
-            result, refusal, intent, version, ident, f"{base}/productOrder/{ident}", now, reference),
+            result, refusal, intent, version, ident, f"{origin}{base}/productOrder/{ident}", now, reference),
             {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
         if result is not None and reference is not None:
             partners = partner_orders(result, version, reference=docs.partner_reference(reference, order["id"]))
@@ -105,26 +127,93 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "productOrderItem", service.limits, "ProductOrder")
         moment = as_of(as_of_text, service.now)
-        order, text, now = await blocking(service.limits, work, service, body, moment, caller)
+        order, text, now = await blocking(service.limits, work, service, body, moment, caller, origin_of(request))
         tasks = BackgroundTasks()
         events = [("ProductOrderCreateEvent", order)]
         if order["state"] == "rejected":
             events.append(("ProductOrderStateChangeEvent", order))
         for event_type, payload in events:
             tasks.add_task(notify, service, caller.name, event_type, payload, now)
-        return raw(text, 201, background=tasks)
+        return created(text, background=tasks)
 
     @api.get(base + "/productOrder", summary="listProductOrder", operation_id=f"TMF622v{version}_listProductOrder",
              responses=error_responses())
     def list_orders(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
                     caller: Caller = READ) -> Response:
-        return listed(service_of(request), "productOrder", version, fields, offset, limit, owner_of(caller, API))
+        return listed(service_of(request), "productOrder", version, fields, offset, limit, owner_of(caller, API),
+                      request.query_params)
 
     @api.get(base + "/productOrder/{id}", summary="retrieveProductOrder",
              operation_id=f"TMF622v{version}_retrieveProductOrder",
              responses=doc_response(200, "ProductOrder", ["id", "state"]))
     def retrieve(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
         return fetched(service_of(request), "productOrder", version, id, fields, owner_of(caller, API))
+
+    @api.patch(base + "/productOrder/{id}", summary="patchProductOrder",
+               operation_id=f"TMF622v{version}_patchProductOrder", openapi_extra=PATCH_BODY,
+               responses=doc_response(200, "ProductOrder", ["id", "state"]))
+    async def patch(request: Request, id: str, caller: Caller = WRITE) -> Response:
+        """A JSON merge-patch of what a client may change (description, externalId, priority, category,
+        notificationContact, requested dates, notes) while the order is not final."""
+        service = service_of(request)
+        owner = owner_of(caller, API)
+        body = await read_body(request, service.limits)
+
+        def work(_deadline: Deadline) -> tuple[dict[str, Any], str]:
+            order, meta = stored(service, "productOrder", version, id, owner)
+            changed = orders.patched(order, body, version)
+            return changed, service.store.put("productOrder", version, id, changed, meta)
+
+        changed, text = await blocking(service.limits, work)
+        tasks = BackgroundTasks()
+        tasks.add_task(notify, service, caller.name, "ProductOrderAttributeValueChangeEvent", changed, service.now())
+        return raw(text, background=tasks)
+
+    @api.post(base + "/cancelProductOrder", summary="createCancelProductOrder", status_code=201,
+              operation_id=f"TMF622v{version}_createCancelProductOrder", openapi_extra=CANCEL_BODY,
+              responses=doc_response(201, "CancelProductOrder", ["id", "state", "productOrder"]))
+    async def cancel(request: Request, caller: Caller = WRITE) -> Response:
+        """Cancel an order that is not final: it and its items become ``cancelled`` at once (409 otherwise)."""
+        service = service_of(request)
+        owner = owner_of(caller, API)
+        body = await read_body(request, service.limits)
+        ident = orders.order_of(body)
+        origin = origin_of(request)
+
+        def work(_deadline: Deadline) -> tuple[dict[str, Any], str, datetime]:
+            order, meta = stored(service, "productOrder", version, ident, owner)
+            now = service.now()
+            orders.cancellation(order, body, version, "", "", now)  # refused before an id is taken
+            pending: list[dict[str, Any]] = []
+
+            def build(cancel_id: str) -> dict[str, Any]:
+                cancelled, cancel = orders.cancellation(order, body, version, cancel_id,
+                                                        f"{origin}{base}/cancelProductOrder/{cancel_id}", now)
+                pending.append(cancelled)
+                return cancel
+
+            _, text = service.store.add("cancelProductOrder", version, build, {"order": ident}, caller.name, now)
+            service.store.put("productOrder", version, ident, pending[0], meta)
+            return pending[0], text, now
+
+        cancelled, text, now = await blocking(service.limits, work)
+        tasks = BackgroundTasks()
+        tasks.add_task(notify, service, caller.name, "ProductOrderStateChangeEvent", cancelled, now)
+        return created(text, background=tasks)
+
+    @api.get(base + "/cancelProductOrder", summary="listCancelProductOrder",
+             operation_id=f"TMF622v{version}_listCancelProductOrder", responses=list_response("CancelProductOrder"))
+    def list_cancels(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
+                     caller: Caller = READ) -> Response:
+        return listed(service_of(request), "cancelProductOrder", version, fields, offset, limit,
+                      owner_of(caller, API), request.query_params)
+
+    @api.get(base + "/cancelProductOrder/{id}", summary="retrieveCancelProductOrder",
+             operation_id=f"TMF622v{version}_retrieveCancelProductOrder",
+             responses=doc_response(200, "CancelProductOrder", ["id", "state"]))
+    def retrieve_cancel(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
+        return fetched(service_of(request), "cancelProductOrder", version, id, fields, owner_of(caller, API),
+                       "cancelProductOrder")
 
     @api.get(base + "/productOrder/{id}/partnerOrder", summary="listPartnerOrder (odedelta)",
              operation_id=f"odedelta_TMF622v{version}_listPartnerOrder", responses=error_responses())

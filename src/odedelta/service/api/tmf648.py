@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from odedelta.service import documents as docs
 from odedelta.service._core import ChangeResult, NotEligible, iso
-from odedelta.service.api._common import fetched, listed, owner_of, service_of
+from odedelta.service.api._common import created, fetched, listed, origin_of, owner_of, service_of
 from odedelta.service.edge import (
     AS_OF,
     LIMIT,
@@ -23,7 +23,6 @@ from odedelta.service.edge import (
     count_items,
     doc_response,
     error_responses,
-    raw,
     read_body,
 )
 from odedelta.service.security import Caller, caller_of
@@ -37,7 +36,7 @@ def router(version: int) -> APIRouter:
     base = f"/tmf-api/quoteManagement/v{version}/quote"
     api = APIRouter(tags=[f"TMF648 Quote v{version}"])
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller) -> str:
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str) -> str:
         intent = docs.intent_of(body, "quoteItem", "Quote")
         service.check_party(caller, intent.party, intent.product)
         result: ChangeResult | None
@@ -49,7 +48,7 @@ def router(version: int) -> APIRouter:
         service.purge()
         now = service.now()
         _, text = service.store.add("quote", version, lambda ident: docs.quote(
-            result, refusal, docs.intent_items(intent, version, "QuoteItem"), ident, f"{base}/{ident}",
+            result, refusal, docs.intent_items(intent, version, "QuoteItem"), ident, f"{origin}{base}/{ident}",
             intent.party, now, moment), {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
         return text
 
@@ -61,12 +60,13 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "quoteItem", service.limits, "Quote")
         moment = as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, work, service, body, moment, caller), 201)
+        return created(await blocking(service.limits, work, service, body, moment, caller, origin_of(request)))
 
     @api.get(base, summary="listQuote", operation_id=f"TMF648v{version}_listQuote", responses=error_responses())
     def list_quotes(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
                     caller: Caller = READ) -> Response:
-        return listed(service_of(request), "quote", version, fields, offset, limit, owner_of(caller, API))
+        return listed(service_of(request), "quote", version, fields, offset, limit, owner_of(caller, API),
+                      request.query_params)
 
     @api.get(base + "/{id}", summary="retrieveQuote", operation_id=f"TMF648v{version}_retrieveQuote",
              responses=doc_response(200, "Quote", ["id", "quoteItem"]))

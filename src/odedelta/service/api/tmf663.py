@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from odedelta.service import documents as docs
 from odedelta.service._core import RequestError, iso
-from odedelta.service.api._common import deleted, fetched, listed, owner_of, service_of, stored
+from odedelta.service.api._common import created, deleted, fetched, listed, origin_of, owner_of, service_of, stored
 from odedelta.service.edge import (
     AS_OF,
     LIMIT,
@@ -41,19 +41,20 @@ def router(version: int) -> APIRouter:
     base = f"{BASE}/v{version}/shoppingCart"
     api = APIRouter(tags=[tag])
 
-    def document(service: Service, ident: str, intent: docs.Intent, result: Any, created: datetime,
+    def document(origin: str, ident: str, intent: docs.Intent, result: Any, made: datetime,
                  updated: datetime) -> dict[str, Any]:
-        return docs.shopping_cart(result, version, ident, f"{base}/{ident}", intent.party, created, updated)
+        return docs.shopping_cart(result, version, ident, f"{origin}{base}/{ident}", intent.party, made, updated)
 
-    def create_work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller) -> str:
+    def create_work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller,
+                    origin: str) -> str:
         intent = docs.intent_of(body, "cartItem", "ShoppingCart")
         service.check_party(caller, intent.party, intent.product)
         result = service.change(intent, moment)
         deadline.check()
         service.purge()
         now = service.now()
-        meta = {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(now)}
-        _, text = service.store.add(KIND, version, lambda ident: document(service, ident, intent, result, now, now),
+        meta = {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(now), "origin": origin}
+        _, text = service.store.add(KIND, version, lambda ident: document(origin, ident, intent, result, now, now),
                                     meta, caller.name, now)
         return text
 
@@ -76,11 +77,11 @@ def router(version: int) -> APIRouter:
             intent = docs.Intent(old.action, old.product, old.offering, old.parent, old.characteristics, old.options,
                                  docs.party_of(body))
         moment = as_of(as_of_text if as_of_text is not None else meta["asOf"], service.now)
-        created = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
+        made = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
         service.check_party(caller, intent.party, intent.product)
         result = service.change(intent, moment)
         deadline.check()
-        return service.store.put(KIND, version, ident, document(service, ident, intent, result, created,
+        return service.store.put(KIND, version, ident, document(meta.get("origin", ""), ident, intent, result, made,
                                                                 service.now()),
                                  {**meta, "intent": intent.to_json(), "asOf": iso(moment)})
 
@@ -92,13 +93,15 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "cartItem", service.limits, "ShoppingCart")
         moment = as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, create_work, service, body, moment, caller), 201)
+        return created(await blocking(service.limits, create_work, service, body, moment, caller,
+                                      origin_of(request)))
 
     @api.get(base, summary="listShoppingCart", operation_id=f"TMF663v{version}_listShoppingCart",
              responses=error_responses())
     def list_carts(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
                    caller: Caller = READ) -> Response:
-        return listed(service_of(request), KIND, version, fields, offset, limit, owner_of(caller, API))
+        return listed(service_of(request), KIND, version, fields, offset, limit, owner_of(caller, API),
+                      request.query_params)
 
     @api.get(base + "/{id}", summary="retrieveShoppingCart", operation_id=f"TMF663v{version}_retrieveShoppingCart",
              responses=doc_response(200, "ShoppingCart", ["id", "cartItem"]))
