@@ -183,3 +183,17 @@ def test_every_public_name_is_the_one_its_module_defines_and_the_stub_says_so() 
     assert odedelta.rules.EXECUTORS == EXECUTORS  # a subpackage, as `import odedelta` gave it before
     with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
         _ = odedelta.nothing_here
+
+
+def test_a_reader_that_leaves_early_ends_the_command_without_a_traceback() -> None:
+    """`odedelta test … | head -1`: the pipe closes after the first line; the command stops quietly (exit 1)."""
+    command = subprocess.Popen([sys.executable, "-m", "odedelta", "test", str(DEMO / "scenarios")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert command.stdout is not None and command.stderr is not None
+    first = command.stdout.readline()
+    command.stdout.close()  # the reader leaves, as head does
+    errors = command.stderr.read().decode()
+    command.stderr.close()
+    assert command.wait(timeout=120) == 1
+    assert first.startswith(b"PASS  ")
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors

@@ -11,6 +11,7 @@ imports the engine when it runs, so ``odedelta --help`` does not load it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -83,4 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, names = _assemble()
     arguments = sys.argv[1:] if argv is None else list(argv)
     _known_command(parser, names, arguments)
-    return run(parser.parse_args(arguments))
+    try:
+        return run(parser.parse_args(arguments))
+    except BrokenPipeError:  # `odedelta test … | head`: the reader left; what is left to print has nowhere to go
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's own flush at exit does not fail again
+        return 1
