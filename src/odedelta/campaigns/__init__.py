@@ -120,7 +120,8 @@ class CampaignResult:
     @property
     def manifest(self) -> dict[str, Any]:
         """``_manifest.json``: the inputs and their hashes, the options, the counts, each file's size and hash."""
-        return json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        manifest: dict[str, Any] = json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))
+        return manifest
 
     @property
     def orders(self) -> list[str]:

@@ -111,10 +111,10 @@ def _stamp(created: datetime | None) -> float:
 
 
 def _where(kind: str, version: int | None, owner: str | None, mark: str) -> tuple[str, tuple[Any, ...]]:
-    clauses, args = [f"kind = {mark}"], [kind]
+    clauses, args = [f"kind = {mark}"], list[Any]([kind])
     if version is not None:
         clauses.append(f"version = {mark}")
-        args.append(version)  # type: ignore[arg-type]
+        args.append(version)
     if owner is not None:
         clauses.append(f"owner = {mark}")
         args.append(owner)
