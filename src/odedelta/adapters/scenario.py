@@ -449,6 +449,15 @@ def read_scenario_file(path: Path, limits: Limits = DEFAULT) -> ScenarioFile:
         raise LoadError(f"{name}: not a valid scenario file", with_lines(problems, {name: text})) from None
 
 
+def _errored(outcome: Outcome, expect: Expect, message: str) -> Outcome:
+    """A scenario the engine answered with an error (bad input, or a refusal by the catalog's structure)."""
+    if not expect.error:
+        outcome.failures.append(f"refused: {message.splitlines()[0]}")
+    elif expect.eligible is False or expect.refusal:
+        outcome.failures.append(f"expected a refusal by the rules, got: {message.splitlines()[0]}")
+    return outcome
+
+
 class Runner:
     """Runs scenario files; catalogs and inventories are loaded once per path."""
 
@@ -529,14 +538,10 @@ class Runner:
                 return outcome
             request = scenario.parsed_request()
             answer = engine.evaluate(inventory, request, as_of=scenario.as_of, context=scenario.context)
-            if isinstance(answer, Refusal) and answer.verdict is None:
-                raise answer.error()  # refused by the catalog's structure: an error, as before
         except (OdeDeltaError, ValidationError) as exc:
-            if not expect.error:
-                outcome.failures.append(f"refused: {str(exc).splitlines()[0]}")
-            elif expect.eligible is False or expect.refusal:
-                outcome.failures.append(f"expected a refusal by the rules, got: {str(exc).splitlines()[0]}")
-            return outcome
+            return _errored(outcome, expect, str(exc))
+        if isinstance(answer, Refusal) and answer.verdict is None:
+            return _errored(outcome, expect, answer.message)  # refused by the catalog's structure: as an error
         if isinstance(answer, Refusal):
             assert answer.verdict is not None
             outcome.rules.update(answer.verdict.rule_ids)

@@ -111,12 +111,11 @@ class _Settlement:
             self._change[item.id] = change_facts(self.catalog, self.result.inventory, product_id=product,
                                                  target_id=target, as_of=self.as_of, context=self.result.context,
                                                  kind=self.result.kind)
-        facts = self._change[item.id].model_copy()
-        facts.item = ItemFacts(action=action, offering=offering, reasons=item.codes)  # type: ignore[arg-type]
-        facts.settlement = SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
-                                           wholesale=wholesale.amount if wholesale else None,
-                                           side=side)  # type: ignore[arg-type]
-        return facts
+        return self._change[item.id].model_copy(update={
+            "item": ItemFacts(action=action, offering=offering, reasons=item.codes),  # type: ignore[arg-type]
+            "settlement": SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
+                                          wholesale=wholesale.amount if wholesale else None,
+                                          side=side)})  # type: ignore[arg-type]
 
     def retail(self, item: DeltaItem, side: str) -> Money | None:
         """What the customer pays for the product per month on one side of the change (net of promotions)."""

@@ -36,6 +36,7 @@ from odedelta.service._core import (
     LoadError,
     NotEligible,
     OdeDeltaError,
+    Refusal,
     RequestError,
     Rulebook,
     iso,
@@ -99,9 +100,24 @@ class Service:
         return self.clock().astimezone(UTC).replace(microsecond=0)
 
     def change(self, intent: docs.Intent, as_of: datetime) -> ChangeResult:
+        answer = self.evaluate(intent, as_of)
+        if isinstance(answer, Refusal):
+            raise answer.error()
+        return answer
+
+    def evaluate(self, intent: docs.Intent, as_of: datetime) -> ChangeResult | Refusal:
         engine = self.engine
         inventory = self.inventory_source.inventory(engine.catalog, intent.party, intent.product)
-        return engine.change(inventory, intent.request(inventory), as_of=as_of, context=Context())
+        return engine.evaluate(inventory, intent.request(inventory), as_of=as_of, context=Context())
+
+
+def _refused_by_rules(answer: ChangeResult | Refusal) -> tuple[ChangeResult | None, str | None]:
+    """A change, or the rules' refusal of it (a rejected document); a refusal by the catalog's structure is a 422."""
+    if not isinstance(answer, Refusal):
+        return answer, None
+    if answer.verdict is None:
+        raise answer.error()
+    return None, answer.message
 
 
 def _as_of(text: str | None, service: Service) -> datetime:
@@ -485,10 +501,7 @@ def _routes(app: FastAPI, service: Service) -> None:
         intent = docs.intent_of(body, "quoteItem", "Quote")
         moment = _as_of(as_of, service)
         now = service.now()
-        try:
-            result, refusal = service.change(intent, moment), None
-        except NotEligible as exc:
-            result, refusal = None, str(exc)
+        result, refusal = _refused_by_rules(service.evaluate(intent, moment))
         _, text = store.add("quote", 4, lambda ident: docs.quote(
             result, refusal, docs.intent_items(intent, 4, "QuoteItem"), ident, f"{QUOTE}/quote/{ident}",
             intent.party, now, moment), {"intent": intent.to_json(), "asOf": iso(moment)})
@@ -518,10 +531,7 @@ def _routes(app: FastAPI, service: Service) -> None:
             intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
             moment = _as_of(as_of, service)
             now = service.now()
-            try:
-                result, refusal = service.change(intent, moment), None
-            except NotEligible as exc:
-                result, refusal = None, str(exc)
+            result, refusal = _refused_by_rules(service.evaluate(intent, moment))
             # with partner items, the customer order names the reference its partner orders carry
             reference = order_reference(result) if result is not None and partner_items(result) else None
             order, text = store.add("productOrder", version, lambda ident: docs.product_order(
