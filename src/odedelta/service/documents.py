@@ -413,11 +413,10 @@ def product_order(result: ChangeResult | None, refusal: str | None, intent: Inte
     head: dict[str, Any] = {"id": order_id, "href": href}
     if result is not None:
         # with partner items: the externalId its partner orders refer to (…/productOrder/{id}/partnerOrder)
-        order = customer_order(result, version, reference=partner_reference(change_reference, order_id)) \
-            if change_reference is not None else to_tmf622(result, version)
         state = "acknowledged"
-        for item in order["productOrderItem"]:
-            item["state"] = state
+        order = customer_order(result, version, reference=partner_reference(change_reference, order_id),
+                               item_state=state) \
+            if change_reference is not None else to_tmf622(result, version, item_state=state)
     else:
         order = {"description": f"Refused: {intent.action} {intent.product or intent.offering}",
                  "productOrderItem": intent_items(intent, version, "ProductOrderItem"), "@type": "ProductOrder"}
