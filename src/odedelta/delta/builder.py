@@ -357,22 +357,7 @@ class DeltaBuilder:
         slots = self.catalog.graph.components(offering)
         if not slots and not candidates and not options:  # a leaf: nothing to place (most lines of an account)
             return
-        candidates = list(candidates)
-        dissolved: list[Product] = []
-        while True:
-            assignment = self._match(candidates, slots)
-            opened = [c for c in candidates if c.id not in assignment and self._children(c)
-                      and any(self._fits_beneath(g, offering) for g in self._children(c))]
-            lifted = [stray for c in candidates if c.id in assignment
-                      for stray in self._strays(c, assignment[c.id].offering_id, offering)]
-            if not opened and not lifted:
-                break
-            for bundle in opened:
-                candidates.remove(bundle)
-                dissolved.append(bundle)
-                candidates.extend(self._children(bundle))
-            self._elsewhere.update(stray.id for stray in lifted)
-            candidates.extend(lifted)
+        candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
         for bundle in dissolved:
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
                        bundle.characteristics(), [],
@@ -380,56 +365,13 @@ class DeltaBuilder:
                                f"{self.catalog.name_of(offering)}; what it held is kept where the target has a place "
                                "for it",
                                f"catalog:{offering}")], previous=None)
-        have = {slot.slot: 0 for slot in slots}
         loose = [c for c in candidates if c.id not in assignment]
-        adopted: dict[str, list[Product]] = {}
-        for slot in slots:  # a kept product of a slot takes in loose products that belong beneath it
-            holder = next((c for c in candidates if assignment.get(c.id) is slot), None)
-            if holder is None:
-                continue
-            takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
-            if takers:
-                adopted[holder.id] = takers
-                loose = [c for c in loose if c not in takers]
-        for candidate in candidates:
-            assigned = assignment.get(candidate.id)
-            if assigned is not None:
-                have[assigned.slot] += 1
-                mapped = (candidate.offering_id != assigned.offering_id
-                          and self._fit(candidate, assigned, slots) == MIGRATION)
-                via = Reason("kept", f"{self.catalog.name_of(assigned.offering_id)} is a component of "
-                             f"{self.catalog.name_of(offering)}",
-                             (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
-                             or f"catalog:{offering}")
-                extra = adopted.get(candidate.id)
-                self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_reason=via,
-                              candidates=self._children(candidate) + extra if extra else None)
+        adopted = self._adoptions(candidates, assignment, slots, loose)
+        loose = [c for c in loose if not any(c in takers for takers in adopted.values())]
+        have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
         chosen = list(options)
         for slot in slots:
-            room = None if slot.upper is None else slot.upper - have[slot.slot]
-            takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
-            if takers and (room is None or room > 0):
-                for taker in takers:
-                    loose.remove(taker)
-                self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
-                                  f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, "
-                                  "where "
-                                  f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
-                                  adopted=takers)
-                have[slot.slot] += 1
-            need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
-            why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}"
-                   if slot.lower else
-                   f"{self.catalog.name_of(offering)} includes {self.catalog.name_of(slot.offering_id)} by default")
-            for _ in range(max(need, 0)):
-                self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
-                have[slot.slot] += 1
-            if slot.offering_id in chosen:
-                chosen.remove(slot.offering_id)
-                if have[slot.slot] == 0:  # an option already there is simply kept
-                    self._instantiate(slot.offering_id, product_id, "chosen",
-                                      f"{self.catalog.name_of(slot.offering_id)} is added as chosen")
-                    have[slot.slot] += 1
+            self._fill_slot(product_id, offering, slot, have, loose, chosen, fresh)
         self._refuse_leftover_options(chosen, offering, slots)
         for candidate in loose:
             fits = any(self._fit(candidate, s, slots) for s in slots)
@@ -438,6 +380,94 @@ class DeltaBuilder:
                    if fits else
                    f"{self.catalog.name_of(offering)} has no place for {self.catalog.name_of(candidate.offering_id)}")
             self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
+
+    def _assign(self, offering: str, candidates: list[Product],
+                slots: list[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:
+        """Match ``candidates`` to the slots of ``offering``, dissolving unmatched bundles whose components fit
+        here and lifting what a matched product's target has no place for, until nothing more moves. Returns the
+        candidates, the assignment and the bundles dissolved."""
+        dissolved: list[Product] = []
+        while True:
+            assignment = self._match(candidates, slots)
+            opened = [c for c in candidates if c.id not in assignment and self._children(c)
+                      and any(self._fits_beneath(g, offering) for g in self._children(c))]
+            lifted = [stray for c in candidates if c.id in assignment
+                      for stray in self._strays(c, assignment[c.id].offering_id, offering)]
+            if not opened and not lifted:
+                return candidates, assignment, dissolved
+            for bundle in opened:
+                candidates.remove(bundle)
+                dissolved.append(bundle)
+                candidates.extend(self._children(bundle))
+            self._elsewhere.update(stray.id for stray in lifted)
+            candidates.extend(lifted)
+
+    def _adoptions(self, candidates: list[Product], assignment: Mapping[str, Component], slots: list[Component],
+                   loose: list[Product]) -> dict[str, list[Product]]:
+        """A kept product of a slot takes in the loose products that belong beneath it: ``holder id → takers``
+        (each loose product to the first slot's holder that can take it)."""
+        adopted: dict[str, list[Product]] = {}
+        for slot in slots:
+            holder = next((c for c in candidates if assignment.get(c.id) is slot), None)
+            if holder is None:
+                continue
+            takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
+            if takers:
+                adopted[holder.id] = takers
+                loose = [c for c in loose if c not in takers]
+        return adopted
+
+    def _keep_matched(self, product_id: str, offering: str, candidates: list[Product],
+                      assignment: Mapping[str, Component], slots: list[Component],
+                      adopted: Mapping[str, list[Product]]) -> dict[int, int]:
+        """Emit each matched candidate as kept in its slot (with what it adopts); returns how many each slot
+        holds."""
+        have = {slot.slot: 0 for slot in slots}
+        for candidate in candidates:
+            assigned = assignment.get(candidate.id)
+            if assigned is None:
+                continue
+            have[assigned.slot] += 1
+            mapped = (candidate.offering_id != assigned.offering_id
+                      and self._fit(candidate, assigned, slots) == MIGRATION)
+            via = Reason("kept", f"{self.catalog.name_of(assigned.offering_id)} is a component of "
+                         f"{self.catalog.name_of(offering)}",
+                         (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
+                         or f"catalog:{offering}")
+            extra = adopted.get(candidate.id)
+            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_reason=via,
+                          candidates=self._children(candidate) + extra if extra else None)
+        return have
+
+    def _fill_slot(self, product_id: str, offering: str, slot: Component, have: dict[int, int],
+                   loose: list[Product], chosen: list[str], fresh: bool) -> None:
+        """Complete one slot: a new bundle for loose products that belong beneath it (when it has room), what its
+        lower limit (or, new, its default count) requires, and the option chosen in it. ``have``, ``loose`` and
+        ``chosen`` are updated."""
+        room = None if slot.upper is None else slot.upper - have[slot.slot]
+        takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
+        if takers and (room is None or room > 0):
+            for taker in takers:
+                loose.remove(taker)
+            self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
+                              f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, "
+                              "where "
+                              f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
+                              adopted=takers)
+            have[slot.slot] += 1
+        need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
+        why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}"
+               if slot.lower else
+               f"{self.catalog.name_of(offering)} includes {self.catalog.name_of(slot.offering_id)} by default")
+        for _ in range(max(need, 0)):
+            self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
+            have[slot.slot] += 1
+        if slot.offering_id in chosen:
+            chosen.remove(slot.offering_id)
+            if have[slot.slot] == 0:  # an option already there is simply kept
+                self._instantiate(slot.offering_id, product_id, "chosen",
+                                  f"{self.catalog.name_of(slot.offering_id)} is added as chosen")
+                have[slot.slot] += 1
 
     def _children(self, product: Product) -> list[Product]:
         return [self.inventory.product(c) for c in self.inventory.children(product.id) if c not in self._elsewhere]
