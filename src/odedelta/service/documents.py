@@ -176,17 +176,12 @@ def _price(amount: Any, v5: bool) -> dict[str, Any]:
 
 
 def _retyped(value: Any, old: str, new: str) -> Any:
-    """``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices), in place: the
-    order it comes from is built for this one answer."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("@type") == old:
-                node["@type"] = new
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    """A copy of ``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices): the
+    order it comes from is left as it was."""
+    if isinstance(value, dict):
+        return {k: new if k == "@type" and v == old else _retyped(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_retyped(v, old, new) for v in value]
     return value
 
 
