@@ -23,7 +23,7 @@ from odedelta.adapters import scenario as scenario_files
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.adapters.scenario import Outcome, Runner
 from odedelta.flows.engine import Engine
-from odedelta.flows.result import NotEligible
+from odedelta.flows.result import NotEligible, Refusal
 from odedelta.model.errors import OdeDeltaError, Problem, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.jsonio import dumps
@@ -237,7 +237,9 @@ def _facts(_args: argparse.Namespace) -> int:
 
 def _change(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
-    result = engine.change(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
+    result = engine.evaluate(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
+    if isinstance(result, Refusal):  # an expected answer, reported like every refusal (text or JSON)
+        return _failed(args, result.error())
     return _write(args.format, lambda: explain(result), lambda: change_dict(result),
                   lambda: product_order(result, args.tmf_version))
 
@@ -471,10 +473,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except OdeDeltaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if getattr(args, "format", "text") != "text":
-            sys.stdout.write(dumps(error_document(exc)))
-        return exc.exit_code
+        return _failed(args, exc)
+
+
+def _failed(args: argparse.Namespace, error: OdeDeltaError) -> int:
+    """The one error path every command shares: the sentence on stderr, the JSON error object on stdout with a
+    JSON or TMF format; the exit code."""
+    print(f"error: {error}", file=sys.stderr)
+    if getattr(args, "format", "text") != "text":
+        sys.stdout.write(dumps(error_document(error)))
+    return error.exit_code
 
 
 if __name__ == "__main__":
