@@ -1,6 +1,10 @@
-"""The engine: one entry point for every kind of change. The flow is delta → rules → money; what comes out is a
-:class:`~odedelta.flows.result.ChangeResult` (or a :class:`~odedelta.flows.result.Refusal`: an expected outcome
-is a value, not an exception)."""
+"""The engine: one entry point and one pipeline for every kind of request. request (a renewal is planned first:
+:func:`~odedelta.flows.renewal.renewal_plan`) → rules before the delta (facts, eligibility, migration rules) →
+delta (:func:`~odedelta.delta.builder.build`, then the amendments asked of it) → rules on the changed tree
+(compatibility) → money (:func:`~odedelta.flows.consequences.compute`) → a
+:class:`~odedelta.flows.result.ChangeResult`, or a :class:`~odedelta.flows.result.Refusal` from the stage that
+decides it: an expected outcome is a value, not an exception. Each stage takes the previous stage's frozen value and
+returns a new one."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The result of a change: a plain record of what the flows decided — the delta, the rules that took part, the
-money, the renewal — and the refusal raised when rules say no. Outputs (TMF622, TMF679, report, JSON) are functions
-of it in :mod:`odedelta.outputs`."""
+"""The values of the pipeline: what it is asked (:class:`Plan`), what it answers — a :class:`ChangeResult`, a plain
+record of what the flows decided (the delta, the rules that took part, the money, the renewal), or a
+:class:`Refusal` — and :class:`NotEligible`, the exception :meth:`Engine.change` makes of a rules' refusal. Outputs
+(TMF622, TMF679, report, JSON) are functions of the result in :mod:`odedelta.outputs`."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ class NotEligible(RequestError):
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a change cannot be made: rules refused it (``verdict`` names every rule that did), or the catalog's
-    structure does not allow it as asked (``verdict`` is None)."""
+    """Why a change cannot be made, returned by the stage that decides it: rules refused it (``verdict`` names every
+    rule that did), or the catalog's structure does not allow it as asked (``verdict`` is None)."""
 
     message: str
     verdict: Verdict | None
