@@ -350,6 +350,6 @@ def test_progress_is_a_bar_on_a_terminal_and_periodic_lines_otherwise() -> None:
 def test_the_core_does_not_import_the_campaigns() -> None:
     package = ROOT / "src" / "odedelta"
     for file in package.rglob("*.py"):
-        if "campaigns" in file.parts or file.name == "cli.py":
+        if "campaigns" in file.parts or "cli" in file.parts:  # the campaigns and the command line
             continue
         assert "campaigns" not in file.read_text(encoding="utf-8"), file

@@ -109,8 +109,8 @@ def test_without_as_of_now_is_used_and_said_on_stderr(capsys: pytest.CaptureFixt
     from datetime import UTC, datetime
 
     before = datetime.now(UTC).replace(microsecond=0)
-    assert main(["change", "--catalog", str(DEMO), "--inventory", str(DEMO / "inventories" / "alice.json"),
-                 "--remove", "A-4"]) == 0
+    assert main(["change", "--catalog", str(DEMO), "--rules", str(DEMO.parent.parent / "rules"), "--inventory",
+                 str(DEMO / "inventories" / "alice.json"), "--remove", "A-4"]) == 0
     captured = capsys.readouterr()
     note = captured.err.splitlines()
     assert len(note) == 1 and note[0].startswith("note: no --as-of given: using now, ")

@@ -201,10 +201,11 @@ def test_generated_changes_split_into_partner_orders_and_own_items(data: st.Data
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from odedelta.adapters.cli import main  # noqa: E402
+from odedelta.adapters.cli.partners import _documents  # noqa: E402
 from odedelta.flows.settlement import settlement_lines, sla_adjustment  # noqa: E402
 from odedelta.model.catalog import Document  # noqa: E402
 from odedelta.partners.catalog_import import import_partner_catalog  # noqa: E402
-from odedelta.partners.cli import _documents, main  # noqa: E402
 
 from .conftest import DEMO, ROOT  # noqa: E402
 

@@ -4,6 +4,7 @@ installs its dependencies from the package index pip is configured with (its cac
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,3 +102,25 @@ def test_schema_write_gives_the_schema_the_demo_rules_point_at(installed: Instal
     where = Path(installed.run("odedelta demo --path").stdout.strip())
     shipped = where.parent.parent / "rules" / "rules-v1.schema.json"
     assert (tmp_path / "rules-v1.schema.json").read_text() == shipped.read_text()
+
+
+def test_the_installed_command_writes_the_json_error_of_a_refused_change(installed: Installed) -> None:
+    """The console script the wheel installs (not an import of main): a refusal with --format json is the JSON
+    error object on stdout, the sentence on stderr, exit 1 (README: refused input exits 1)."""
+    script = installed.bin / ("odedelta.exe" if os.name == "nt" else "odedelta")
+    assert "from odedelta.adapters.cli import main" in script.read_text(encoding="utf-8", errors="replace")
+    message = "unknown offering 'po-fiber-3000' — did you mean 'po-fiber-300'?"
+    done = installed.run('odedelta change --catalog "$(odedelta demo --path)" --inventory '
+                         '"$(odedelta demo --path)/inventories/alice.json" --product F-1 --to po-fiber-3000 '
+                         "--as-of 2026-03-01T00:00:00Z --format json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout) == {"error": {"type": "RequestError", "exitCode": 1, "message": message,
+                                                 "problems": []}}
+    assert done.stderr == f"error: {message}\n"
+
+    done = installed.run("odedelta chnage; echo \"exit $?\"; python -m odedelta chnage")
+    assert done.returncode == 2
+    said = "odedelta: error: unknown command 'chnage' — did you mean 'change'?"
+    assert done.stdout == "exit 2\n"
+    assert done.stderr.splitlines() == ["usage: odedelta [-h] [--version] COMMAND ...", said,
+                                        "usage: odedelta [-h] [--version] COMMAND ...", said]

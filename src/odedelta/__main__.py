@@ -1,5 +1,5 @@
 import sys
 
-from odedelta.partners.cli import main
+from odedelta.adapters.cli import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
-"""Partners (S10), the command-line and file side: a supplier's catalog merged into the reseller's, and the
-``odedelta`` commands around partner orders. The pure computations live in the core (partner orders and the status
-roll-up in ``odedelta.outputs``, settlement and SLA credits in ``odedelta.flows``) and are re-exported here."""
+"""Partners (S10), the library side: a supplier's catalog merged into the reseller's. The pure computations live
+in the core (partner orders and the status roll-up in ``odedelta.outputs``, settlement and SLA credits in
+``odedelta.flows``) and are re-exported here; the partner commands are in ``odedelta.adapters.cli.partners``."""
 
 from odedelta.flows.settlement import (
     SettlementLine,

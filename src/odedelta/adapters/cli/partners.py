@@ -1,6 +1,5 @@
-"""The partner commands of ``odedelta`` (an adapter of the partners edge: it reads the files, calls the pure
-functions, prints). The core's CLI cannot import an edge, so this module extends its parser and is the
-``odedelta`` entry point:
+"""The partner commands (S10): the files side of the partners edge — it reads the files, calls the pure functions
+(``odedelta.partners``, and the core's partner orders, roll-up and settlement), prints:
 
 * ``odedelta import-partner-catalog`` merges a supplier's TMF620 export into a catalog directory;
 * ``odedelta change … --format customer-order|partner-orders|settlement`` prints the customer order with its
@@ -13,42 +12,34 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import odedelta
-from odedelta.flows.settlement import SettlementLine, settlement_lines, sla_adjustment
-from odedelta.outputs.partner_orders import customer_order, partner_orders
-from odedelta.outputs.rollup import RANK, roll_up
-from odedelta.partners._core import (
-    JSON_SUFFIXES,
-    Catalog,
-    CatalogError,
-    Document,
-    LoadError,
-    OdeDeltaError,
-    RequestError,
-    _as_of,
-    _context,
-    _customer_options,
-    _engine,
-    _request,
-    build_parser,
-    catalog_files,
-    dumps,
-    kind_from_file_name,
-    parse_text,
-    read_text,
-    with_lines,
-)
-from odedelta.partners.catalog_import import import_partner_catalog
+from odedelta.adapters.cli.common import _as_of, _context, _customer_options, _engine, installed
+from odedelta.model.errors import LoadError, RequestError
+from odedelta.model.jsonio import dumps
 
-PARTNER_FORMATS = ("customer-order", "partner-orders", "settlement")
+if TYPE_CHECKING:
+    from odedelta.flows.engine import Engine
+    from odedelta.flows.result import ChangeResult
+    from odedelta.flows.settlement import SettlementLine
+    from odedelta.model.catalog import Document
+
+CHANGE_FORMATS = ("customer-order", "partner-orders", "settlement")
+CHANGE_FORMATS_HELP = ("customer-order (the TMF622 order with its externalId), partner-orders (a JSON array: one "
+                       "TMF622 order per supplier) or settlement (the money between the partners, JSON)")
+# the states of an order item (odedelta.outputs.rollup.RANK; a test keeps the two equal), named here so the parser
+# does not import the outputs layer
+ITEM_STATES = ("acknowledged", "assessingCancellation", "cancelled", "completed", "failed", "held", "inProgress",
+               "pending", "pendingCancellation", "rejected")
 
 
 def _documents(root: Path, skip: Path | None, texts: dict[str, str]) -> list[Document]:
+    from odedelta.adapters.files import catalog_files
+    from odedelta.model.catalog import Document, kind_from_file_name
+    from odedelta.model.source import JSON_SUFFIXES, parse_text, read_text
+
     if not root.is_dir():
         raise LoadError(f"{root}: no such catalog directory")
     documents = []
@@ -63,6 +54,11 @@ def _documents(root: Path, skip: Path | None, texts: dict[str, str]) -> list[Doc
 
 
 def _import(args: argparse.Namespace) -> int:
+    from odedelta.model.catalog import Catalog, Document
+    from odedelta.model.errors import CatalogError
+    from odedelta.model.source import with_lines
+    from odedelta.partners.catalog_import import import_partner_catalog
+
     try:
         markup = Decimal(args.markup)
     except InvalidOperation:
@@ -90,11 +86,11 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _change(args: argparse.Namespace, plain: Any) -> int:
-    if args.format not in PARTNER_FORMATS:
-        return int(plain(args))
-    engine, inventory = _engine(args)
-    result = engine.change(inventory, _request(args), as_of=_as_of(args.as_of), context=_context(args))
+def write_change(args: argparse.Namespace, engine: Engine, result: ChangeResult) -> int:
+    """``odedelta change … --format customer-order|partner-orders|settlement``."""
+    from odedelta.flows.settlement import settlement_lines
+    from odedelta.outputs.partner_orders import customer_order, partner_orders
+
     if args.format == "customer-order":
         sys.stdout.write(dumps(customer_order(result, args.tmf_version)))
     elif args.format == "settlement":
@@ -112,6 +108,8 @@ def _line(line: SettlementLine) -> dict[str, Any]:
 
 
 def _sla(args: argparse.Namespace) -> int:
+    from odedelta.flows.settlement import sla_adjustment
+
     try:
         measured = Decimal(args.measured)
     except InvalidOperation:
@@ -119,8 +117,10 @@ def _sla(args: argparse.Namespace) -> int:
     engine, inventory = _engine(args)
     if engine.rules is None:
         raise RequestError("--rules is needed: SLA credits are sla_credit rules")
-    found = sla_adjustment(engine.rules, engine.catalog, inventory, args.product, args.metric, measured,
-                           _as_of(args.as_of), _context(args))
+    as_of, context = _as_of(args.as_of), _context(args)
+    installed(inventory, [args.product])
+    found = sla_adjustment(engine.rules, engine.catalog, inventory, args.product, args.metric, measured, as_of,
+                           context)
     if args.format == "json":
         sys.stdout.write(dumps(None if found is None else {
             "product": found.product_id, "rule": found.rule_id, "customerCredit": found.customer_credit,
@@ -133,11 +133,15 @@ def _sla(args: argparse.Namespace) -> int:
 
 
 def _read_json(path: Path) -> Any:
+    from odedelta.model.source import JSON_SUFFIXES, parse_text, read_text
+
     name = str(path)
     return parse_text(read_text(path, name), name, yaml_syntax=path.suffix.lower() not in JSON_SUFFIXES)
 
 
 def _status(args: argparse.Namespace) -> int:
+    from odedelta.outputs.rollup import roll_up
+
     customer = _read_json(args.customer_order)
     partners = _read_json(args.partner_orders)
     events = _read_json(args.events)
@@ -153,18 +157,14 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def extend(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    change = sub.choices["change"]
-    fmt = next(a for a in change._actions if a.dest == "format")
-    fmt.choices = [*(fmt.choices or []), *PARTNER_FORMATS]
-    fmt.help = (fmt.help or "") + "; customer-order (the TMF622 order with its externalId), partner-orders (a " \
-        "JSON array: one TMF622 order per supplier) or settlement (the money between the partners, JSON)"
+def add_change_options(change: argparse.ArgumentParser) -> None:
+    """The options ``change`` takes for its partner formats."""
     change.add_argument("--reseller-id", default="reseller", help="with --format partner-orders: the buyer's party id")
     change.add_argument("--reseller-name", help="with --format partner-orders: the buyer's name")
-    plain = change.get_default("run")
-    change.set_defaults(run=lambda args: _change(args, plain))
 
+
+def add_parsers(sub: Any) -> None:
+    """``import-partner-catalog``, ``partner-status`` and ``partner-sla``."""
     imp = sub.add_parser(
         "import-partner-catalog",
         help="merge a supplier's TMF620 export into a catalog (ids prefixed, wholesale and retail prices)",
@@ -182,7 +182,11 @@ def extend(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     imp.add_argument("--out", type=Path, metavar="FILE", help="write the imported resources here (a file in the "
                      "catalog directory; a previous import in it is replaced), else print them")
     imp.set_defaults(run=_import)
+    _add_status(sub)
+    _add_sla(sub)
 
+
+def _add_status(sub: Any) -> None:
     status = sub.add_parser(
         "partner-status",
         help="roll the supplier's order notifications up into the customer order's state",
@@ -194,12 +198,14 @@ def extend(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     status.add_argument("--customer-order", type=Path, required=True, metavar="FILE")
     status.add_argument("--partner-orders", type=Path, required=True, metavar="FILE")
     status.add_argument("--events", type=Path, required=True, metavar="FILE", help="a JSON array of events")
-    status.add_argument("--own-state", default="completed", choices=sorted(RANK),
+    status.add_argument("--own-state", default="completed", choices=ITEM_STATES,
                         help="the state of the items the reseller fulfils itself (default completed)")
     status.add_argument("--format", choices=["text", "notification"], default="text")
     status.add_argument("--tmf-version", type=int, choices=[4, 5], default=4)
     status.set_defaults(run=_status)
 
+
+def _add_sla(sub: Any) -> None:
     sla = sub.add_parser(
         "partner-sla",
         help="what one month's SLA measure of a product costs: the customer's credit and the supplier's recharge",
@@ -215,16 +221,3 @@ def extend(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     _customer_options(sla)
     sla.add_argument("--format", choices=["text", "json"], default="text")
     sla.set_defaults(run=_sla)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = extend(build_parser()).parse_args(argv)
-    try:
-        return int(args.run(args))
-    except OdeDeltaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
-__all__ = ["extend", "main", "odedelta"]
