@@ -143,8 +143,8 @@ def test_help_imports_nothing_of_the_engine() -> None:
     assert sorted(m for m in imported if m.startswith(heavy)) == [  # not the engine, not even the version
         "odedelta", "odedelta.adapters", "odedelta.adapters.cli", "odedelta.adapters.cli.authoring",
         "odedelta.adapters.cli.bulk", "odedelta.adapters.cli.change", "odedelta.adapters.cli.common",
-        "odedelta.adapters.cli.errors", "odedelta.adapters.cli.partners", "odedelta.adapters.cli.serve",
-        "odedelta.model", "odedelta.model.errors", "odedelta.model.jsonio"]
+        "odedelta.adapters.cli.errors", "odedelta.adapters.cli.explain", "odedelta.adapters.cli.partners",
+        "odedelta.adapters.cli.serve", "odedelta.model", "odedelta.model.errors", "odedelta.model.jsonio"]
 
 
 def test_the_parser_names_what_the_library_knows() -> None:

@@ -6,6 +6,7 @@ from odedelta.adapters import demo
 from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 from odedelta.delta.items import Action, CharacteristicChange, DeltaItem, Reason
 from odedelta.flows.engine import Engine
+from odedelta.flows.explain import RulesExplanation, explain_change, explain_rules
 from odedelta.flows.qualify import Candidate, Qualification
 from odedelta.flows.result import ChangeResult, NotEligible, Refusal, Renewal, TermNotice, apply
 from odedelta.model.catalog import Catalog
@@ -75,13 +76,16 @@ __all__ = [
     "RequestError",
     "RuleError",
     "Rulebook",
+    "RulesExplanation",
     "TermNotice",
     "TerminateProduct",
     "apply",
     "demo",
     "dumps",
     "explain",
+    "explain_change",
     "explain_qualification",
+    "explain_rules",
     "load_catalog",
     "load_inventory",
     "load_rules",

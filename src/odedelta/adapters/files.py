@@ -18,6 +18,7 @@ from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read_text, with_lines
 from odedelta.rules import Executor, ExecutorError, Rulebook, RuleError
 from odedelta.rules.language import check_rule_documents
+from odedelta.rules.policy import bind_policies
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 E = TypeVar("E", bound=OdeDeltaError)
@@ -129,7 +130,7 @@ def load_rules(path: str | Path, catalog: Catalog, executor: Executor | str | No
         problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
         raise RuleError(f"{root}: the rules have {len(problems)} problem(s)", problems)
     try:
-        return Rulebook(rules, executor)
+        return Rulebook(bind_policies(rules, catalog), executor)  # TMF620 v5 policy refs naming rules
     except ExecutorError as exc:  # what the executor cannot run, at the rule that asks for it
         rule = next((r for r in rules if r.id == exc.rule_id), None)
         where = Problem(rule.file, "$", str(exc), rule.line) if rule else Problem(str(root), "$", str(exc))

@@ -379,8 +379,10 @@ class Run:
         out = []
         for book_path, book in self.rulebooks.items():
             missing = [line for line in self.unexercised() if line.startswith(tuple(r.file for r in book.rules))]
-            out.append({"rules": book_path, "executor": book.executor_name, "total": len(book.rules),
-                        "exercised": len(book.rules) - len(missing), "not_exercised": missing})
+            ids = {r.id for r in book.rules}  # the versions of an effective-dated rule are one rule
+            unused = {line.rsplit(" ", 1)[1] for line in missing}
+            out.append({"rules": book_path, "executor": book.executor_name, "total": len(ids),
+                        "exercised": len(ids) - len(unused), "not_exercised": missing})
         return out
 
     def summary_lines(self) -> Iterator[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from odedelta.campaigns._core import dumps
 from odedelta.campaigns.engines import ENGINES, INSTALL, execute
+from odedelta.campaigns.impact import catalog_comparison, rule_changes
 from odedelta.campaigns.outputs import CUSTOMERS, ITEMS, ORDERS, SCRATCH, Collected, write
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record, Source
@@ -37,6 +38,7 @@ __all__ = [
     "Termination",
     "command",
     "compare",
+    "compare_catalogs",
     "run",
 ]
 
@@ -150,8 +152,21 @@ def compare(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
         "differences": _differences(a.summary, b.summary),
         "customersThatDiffer": differ,
     }
+    comparison.update(rule_changes(a.iter_customers(), b.iter_customers()))  # per rule: for whom, the money
     (root / "comparison.json").write_text(dumps(comparison), encoding="utf-8")
     return comparison
+
+
+def compare_catalogs(catalog_a: str | Path, catalog_b: str | Path, inventories: str | Path,
+                     template: ChangeOffering | Renewal | Termination, *, as_of: datetime, out: str | Path,
+                     rules: str | Path | None = None, **options: Any) -> dict[str, Any]:
+    """The same changes over the same base and rules under two versions of the catalog: each campaign's files in
+    ``out/a`` and ``out/b``, and what :func:`odedelta.campaigns.impact.catalog_comparison` writes (who a price
+    change affects, and by how much)."""
+    root = Path(out)
+    a = run(catalog_a, inventories, template, as_of=as_of, out=root / "a", rules=rules, **options)
+    b = run(catalog_b, inventories, template, as_of=as_of, out=root / "b", rules=rules, **options)
+    return catalog_comparison(a, b, catalog_a=catalog_a, catalog_b=catalog_b, rules=rules, as_of=as_of, out=root)
 
 
 def _differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Decimal]]:
@@ -177,7 +192,12 @@ def command(args: Any, as_of: datetime) -> int:
     options = {"orders": args.orders, "tmf_version": args.tmf_version, "engine": args.engine,
                "workers": args.workers, "scheduler": args.scheduler, "partition_size": args.partition_size,
                "budget": args.budget, "progress": True}
-    if args.compare_rules is not None:
+    if getattr(args, "compare_catalog", None) is not None and args.compare_rules is not None:
+        raise CampaignError("--compare-rules and --compare-catalog: compare one thing at a time (run twice)")
+    if getattr(args, "compare_catalog", None) is not None:
+        result = compare_catalogs(args.catalog, args.compare_catalog, args.inventories, template, as_of=as_of,
+                                  out=args.out, rules=args.rules, **options)
+    elif args.compare_rules is not None:
         result = compare(args.catalog, args.inventories, template, rules_a=args.rules, rules_b=args.compare_rules,
                          as_of=as_of, out=args.out, **options)
     else:

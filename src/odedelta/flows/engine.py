@@ -14,6 +14,7 @@ from datetime import datetime
 
 from odedelta.delta.builder import amend, build
 from odedelta.delta.items import Delta, Migration, Refused
+from odedelta.flows.allowed import refused_actions
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
 from odedelta.flows.renewal import renewal_plan, term_notices
@@ -73,6 +74,10 @@ class Engine:
         delta = build(self.catalog, inventory, request, as_of, migrations)
         if isinstance(delta, Refused):
             return Refusal(delta.message, None)
+        if plan.judged:  # TMF620 v5 allowedAction (an in-term renewal is not judged again)
+            refused = refused_actions(self.catalog, delta, as_of, context)
+            if refused is not None:
+                return Refusal(_refusal(self.catalog, delta.target_offering_id, refused, "the change"), refused)
         if rules is not None:
             decisions += tuple(d for d in _used_migrations(delta) if d not in decisions)
         if plan.amendments:
@@ -152,7 +157,9 @@ def _endpoints(request: Request, inventory: Inventory) -> tuple[str | None, str 
 def _refusal(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:
     offering = catalog.offerings.get(target or "")
     name = what or f"{offering.name if offering and offering.name else target} ({target})"
-    reasons = "; ".join(f"{r.message} [{r.reason}, rule {r.rule_id}]" for r in verdict.reasons)
+    reasons = "; ".join(f"{r.message} [{r.reason}, "
+                        f"{r.rule_id if r.rule_id.startswith('catalog:') else f'rule {r.rule_id}'}]"
+                        for r in verdict.reasons)
     return f"not eligible: {name}: {reasons}"
 
 

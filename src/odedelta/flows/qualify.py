@@ -136,7 +136,7 @@ def qualify(engine: Changer, inventory: Inventory, product_id: str, *, as_of: da
         result = engine.evaluate(inventory, ChangeOffer(product=product_id, to=offering), as_of=as_of,
                                  context=context)
         if isinstance(result, Refusal) and result.verdict is not None:
-            candidate.reasons += [Reason(r.reason, r.message, f"rule:{r.rule_id}") for r in result.verdict.reasons]
+            candidate.reasons += [Reason(r.reason, r.message, _source(r.rule_id)) for r in result.verdict.reasons]
         elif isinstance(result, Refusal):
             candidate.reasons.append(Reason("not_orderable", result.message, f"catalog:{offering}"))
         else:
@@ -155,3 +155,8 @@ def qualify(engine: Changer, inventory: Inventory, product_id: str, *, as_of: da
         found.append(candidate)
     executor = engine.rules.executor_name if engine.rules is not None else None
     return Qualification(product_id, current, as_of, found, executor)
+
+
+def _source(rule_id: str) -> str:
+    """A refusal's source: ``rule:<id>``, or the catalog element itself (``catalog:<offering>``, allowedAction)."""
+    return rule_id if rule_id.startswith("catalog:") else f"rule:{rule_id}"

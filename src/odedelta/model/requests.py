@@ -101,5 +101,8 @@ class Context(BaseModel):
 
     segment: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    channel: str | None = None
+    """The sales channel the request comes through (a TMF ChannelRef id or name): TMF620 v5 ``allowedAction``
+    entries may allow an action in some channels only. None: channel restrictions are not checked."""
     billing_cycle_day: int | None = None
     """1 to 28; out of range is a :class:`~odedelta.errors.RequestError` when the change is asked for."""

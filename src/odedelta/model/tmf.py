@@ -280,6 +280,15 @@ class CategoryRef(Ref):
     pass
 
 
+class AllowedProductAction(TmfModel):
+    """TMF620 v5 AllowedProductAction: an action (``add``, ``modify``, ``delete``…) products of the offering may
+    undergo in a product order, in these sales channels (none listed: any), during ``validFor`` (absent: always)."""
+
+    action: str | None = None
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    channel: list[Ref] = Field(default_factory=list)
+
+
 class ProductOffering(TmfModel):
     id: str
     href: str | None = None
@@ -300,6 +309,11 @@ class ProductOffering(TmfModel):
         default_factory=list, alias="productOfferingRelationship"
     )
     category: list[CategoryRef] = Field(default_factory=list)
+    allowed_action: list[AllowedProductAction] = Field(default_factory=list, alias="allowedAction")
+    """TMF620 v5: the actions products of this offering may undergo (empty: any action, as in v4)."""
+    policy: list[Ref] = Field(default_factory=list)
+    """TMF620 v5 PolicyRef: policies applied to the offering; one naming a rule binds that rule to this offering
+    (README, "Rules")."""
 
     @property
     def spec_id(self) -> str | None:

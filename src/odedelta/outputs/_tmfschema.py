@@ -1,7 +1,8 @@
 """Validate documents against a named schema of a TM Forum Open API spec (Swagger 2.0 / OpenAPI 3).
 
 Vendored from the team's own validator (shared/tmf/validate.py: our code, not TM Forum's); odedelta uses it to
-check every TMF622/TMF679 document it emits. Its original notes follow.
+check every TMF622/TMF679 document it emits. Only the library part is vendored: the command line below stays in the
+original (a core module reads no file and prints nothing). Its original notes follow.
 
 Usage:
     python validate.py SPEC_FILE SCHEMA_NAME DOC.json [DOC.json ...] [options]
@@ -46,12 +47,10 @@ The functions ``load_spec``, ``compile_spec`` and ``validate_document`` can be i
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import difflib
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,21 +116,6 @@ def load_spec(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not ({"swagger", "openapi"} & data.keys()):
         raise SpecError(f"{path}: not a Swagger 2.0 / OpenAPI 3 document (no 'swagger'/'openapi' key)")
     return data
-
-
-def _load_document(path: str) -> Any:
-    try:
-        if path == "-":
-            return json.load(sys.stdin)
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read document: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
-
-
-# --------------------------------------------------------------------------- compiling
 
 
 def _escape(name: str) -> str:
@@ -678,102 +662,3 @@ def validate_document(
         errors.extend(warnings)
         warnings = []
     return Report(errors=errors, warnings=warnings)
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="validate.py",
-        description="Validate JSON documents against a named schema of a TM Forum Open API spec "
-        "(Swagger 2.0 'definitions' or OpenAPI 3 'components/schemas').",
-    )
-    parser.add_argument("spec", help="Swagger/OpenAPI file, JSON or YAML")
-    parser.add_argument("schema", nargs="?", help="schema name, e.g. ProductOrder or ProductOrder_FVO")
-    parser.add_argument("docs", nargs="*", help="JSON documents to validate ('-' for stdin)")
-    parser.add_argument("--list", nargs="?", const="", metavar="SUBSTRING", help="list schema names and exit")
-    parser.add_argument("--check-spec", action="store_true", help="report problems of the spec itself and exit")
-    parser.add_argument("--no-formats", action="store_true", help="do not check date-time/date formats")
-    parser.add_argument("--strict", action="store_true", help="treat unknown @type values as errors")
-    parser.add_argument(
-        "--strict-properties",
-        action="store_true",
-        help="report properties the schemas do not declare (typos, wrong-version fields) as errors",
-    )
-    parser.add_argument("--each", action="store_true", default=None, help="validate each element of a list document")
-    parser.add_argument("--whole", dest="each", action="store_false", help="validate a list document as a whole")
-    parser.add_argument("--max-errors", type=int, default=50, help="errors shown per document (default 50)")
-    parser.add_argument("--json", action="store_true", help="print a JSON report instead of text")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid documents")
-    args = parser.parse_args(argv)
-
-    try:
-        compiled = compile_spec(args.spec)
-        if args.list is not None:
-            for name in compiled.names:
-                if args.list.lower() in name.lower():
-                    print(name)
-            return 0
-        if args.check_spec:
-            print(
-                f"{args.spec}: {compiled.flavour} {compiled.version}, {len(compiled.names)} schemas, "
-                f"{len(compiled.issues)} issue(s)"
-            )
-            for issue in compiled.issues:
-                print(f"  {issue}")
-            return 1 if compiled.issues else 0
-        if not args.schema or not args.docs:
-            parser.error("SCHEMA_NAME and at least one DOC are required (or --list / --check-spec)")
-        results = []
-        for doc_path in args.docs:
-            report = validate_document(
-                compiled,
-                args.schema,
-                _load_document(doc_path),
-                check_formats=not args.no_formats,
-                strict_types=args.strict,
-                strict_properties=args.strict_properties,
-                each=args.each,
-            )
-            results.append((doc_path, report))
-    except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "document": doc_path,
-                        "spec": args.spec,
-                        "schema": args.schema,
-                        "valid": report.valid,
-                        "errors": [p.__dict__ for p in report.errors],
-                        "warnings": [p.__dict__ for p in report.warnings],
-                    }
-                    for doc_path, report in results
-                ],
-                indent=2,
-            )
-        )
-    else:
-        for doc_path, report in results:
-            label = f"{doc_path} against {Path(args.spec).name}#{args.schema}"
-            if report.valid:
-                if not args.quiet or report.warnings:
-                    print(f"VALID  {label}" + (f" ({len(report.warnings)} warning(s))" if report.warnings else ""))
-            else:
-                print(f"INVALID  {label}: {len(report.errors)} error(s)")
-                for problem in report.errors[: args.max_errors]:
-                    print(f"  - {problem}")
-                if len(report.errors) > args.max_errors:
-                    print(f"  ... {len(report.errors) - args.max_errors} more (use --max-errors)")
-            for problem in report.warnings[: args.max_errors]:
-                print(f"  warning: {problem}")
-    return 0 if all(report.valid for _, report in results) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(_main())

@@ -133,88 +133,116 @@ def roll_up(customer: Mapping[str, Any], partners: Sequence[Mapping[str, Any]], 
     """Roll the ``events`` (in arrival order) up into the customer order (with its ``externalId``, as
     :func:`~odedelta.partners.customer_order` gives it). The reseller's own items are in ``own_state`` unless
     events for the customer order's own ``externalId`` move them; items with nothing to do are completed."""
-    reference = _ids(customer.get("externalId"))[0]
-    items = {str(e["id"]): e for e in customer["productOrderItem"]}
-    owner: dict[str, str] = {}  # item id -> partner order reference
-    supplier: dict[str, str] = {}  # partner order reference -> supplier name
-    members: dict[str, list[str]] = {reference: []}
-    for partner_order in partners:
-        partner_ref = _ids(partner_order.get("externalId"))[0]
-        supplier[partner_ref] = _supplier_name(partner_order)
-        members[partner_ref] = [str(e["id"]) for e in partner_order["productOrderItem"]]
-        owner.update({i: partner_ref for i in members[partner_ref]})
-    state = {i: ("completed" if e["action"] == "noChange" else own_state) if i not in owner else "acknowledged"
-             for i, e in items.items()}
-    members[reference] = [i for i in items if i not in owner and items[i]["action"] != "noChange"]
-    last_time: dict[str, str] = {}
-    reason: dict[str, str] = {}
-    seen_events: set[str] = set()
-    known_ids: dict[str, str] = {}  # the supplier's order id -> our reference
-    history, applied, problems = [order_state(list(state.values()))], [], []
-    latest = ""
+    tracker = _Tracker(customer, partners, own_state)
     for n, event in enumerate(events, 1):
+        tracker.receive(n, event)
+    return tracker.result(version)
+
+
+class _Tracker:
+    """The roll-up while the events arrive: a local accumulator of :func:`roll_up`, never shared."""
+
+    def __init__(self, customer: Mapping[str, Any], partners: Sequence[Mapping[str, Any]], own_state: str) -> None:
+        self.reference = _ids(customer.get("externalId"))[0]
+        self.items = {str(e["id"]): e for e in customer["productOrderItem"]}
+        self.owner: dict[str, str] = {}  # item id -> partner order reference
+        self.supplier: dict[str, str] = {}  # partner order reference -> supplier name
+        self.members: dict[str, list[str]] = {self.reference: []}
+        for partner_order in partners:
+            partner_ref = _ids(partner_order.get("externalId"))[0]
+            self.supplier[partner_ref] = _supplier_name(partner_order)
+            self.members[partner_ref] = [str(e["id"]) for e in partner_order["productOrderItem"]]
+            self.owner.update({i: partner_ref for i in self.members[partner_ref]})
+        self.state = {i: ("completed" if e["action"] == "noChange" else own_state) if i not in self.owner
+                      else "acknowledged" for i, e in self.items.items()}
+        self.members[self.reference] = [i for i in self.items
+                                        if i not in self.owner and self.items[i]["action"] != "noChange"]
+        self.last_time: dict[str, str] = {}
+        self.reason: dict[str, str] = {}
+        self.seen_events: set[str] = set()
+        self.known_ids: dict[str, str] = {}  # the supplier's order id -> our reference
+        self.history = [order_state(list(self.state.values()))]
+        self.applied: list[str] = []
+        self.problems: list[str] = []
+        self.latest = ""
+
+    def receive(self, n: int, event: Mapping[str, Any]) -> None:
+        """Apply event number ``n``, or say why it is not applied."""
         label = f"event {n}" + (f" ({event['eventId']})" if event.get("eventId") else "")
         kind = event.get("eventType") or event.get("@type")
         order = (event.get("event") or {}).get("productOrder") if isinstance(event.get("event"), Mapping) else None
         if kind not in _EVENTS or not isinstance(order, Mapping):
-            problems.append(f"{label}: not a ProductOrderStateChangeEvent or ProductOrderAttributeValueChangeEvent "
-                            "with a productOrder")
-            continue
-        if event.get("eventId") and str(event["eventId"]) in seen_events:
-            problems.append(f"{label}: a duplicate of an event already received")
-            continue
-        ref = next((r for r in _ids(order.get("externalId")) if r in members), None) or known_ids.get(
+            self.problems.append(f"{label}: not a ProductOrderStateChangeEvent or "
+                                 "ProductOrderAttributeValueChangeEvent with a productOrder")
+            return
+        if event.get("eventId") and str(event["eventId"]) in self.seen_events:
+            self.problems.append(f"{label}: a duplicate of an event already received")
+            return
+        ref = next((r for r in _ids(order.get("externalId")) if r in self.members), None) or self.known_ids.get(
             str(order.get("id")))
         if ref is None:
-            problems.append(f"{label}: for no order of this change (externalId {_ids(order.get('externalId'))}, "
-                            f"id {order.get('id')!r})")
-            continue
+            self.problems.append(f"{label}: for no order of this change (externalId "
+                                 f"{_ids(order.get('externalId'))}, id {order.get('id')!r})")
+            return
         if event.get("eventId"):
-            seen_events.add(str(event["eventId"]))
+            self.seen_events.add(str(event["eventId"]))
         if order.get("id"):
-            known_ids[str(order["id"])] = ref
+            self.known_ids[str(order["id"])] = ref
         when = str(event.get("eventTime") or "")
-        latest = max(latest, when)
+        self.latest = max(self.latest, when)
         listed = {str(e["id"]): e.get("state") for e in order.get("productOrderItem") or [] if isinstance(e, Mapping)}
-        changes = []
-        for item_id in members[ref]:
-            new = listed.get(item_id) if item_id in listed else (
-                order.get("state") if order.get("state") != "partial" else None)
-            if new is None:
-                continue
-            if new not in RANK:
-                problems.append(f"{label}: item {item_id} state {new!r} is not a TMF622 item state")
-                continue
-            outcome = ITEM_TRANSITIONS[state[item_id]][new]
-            if outcome == NEWER and when and when < last_time.get(item_id, ""):
-                outcome = LATE
-            if outcome in (APPLY, NEWER):
-                changes.append(f"item {item_id} {state[item_id]} → {new}")
-                state[item_id] = new
-                if when:
-                    last_time[item_id] = max(when, last_time.get(item_id, ""))
-                if new in ENDED and new != "completed":
-                    reason[item_id] = _reason(order) or "no reason given"
-            elif outcome == LATE:
-                problems.append(f"{label}: item {item_id} is {state[item_id]}; {new} arrived late, ignored")
-            elif outcome == CONFLICT:
-                problems.append(f"{label}: item {item_id} already ended {state[item_id]}; {new} ignored")
-        for item_id in sorted(set(listed) - set(members[ref]), key=str):
-            problems.append(f"{label}: item {item_id} is not an item of order {ref}")
+        changes = [change for item_id in self.members[ref]
+                   if (change := self._move(label, item_id, order, listed, when)) is not None]
+        for item_id in sorted(set(listed) - set(self.members[ref]), key=str):
+            self.problems.append(f"{label}: item {item_id} is not an item of order {ref}")
         if changes:
-            applied.append(f"{label}: " + ", ".join(changes))
-        history.append(order_state(list(state.values())))
-    statuses = tuple(
-        ItemStatus(i, e["action"], str((e.get("productOffering") or {}).get("name") or (e.get("productOffering") or {})
-                                       .get("id")), state[i], supplier.get(owner[i]) if i in owner else None,
-                   reason.get(i))
-        for i, e in items.items())
-    explanations = tuple(
-        f"{s.name} {_VERB.get(s.action, s.action)} {s.state} at {s.supplier or 'the reseller'}: {s.reason}"
-        for s in statuses if s.reason)
-    final = order_state([s.state for s in statuses])
-    return RollUp(reference, final, statuses, tuple(_compress(history)), tuple(applied), tuple(problems),
-                  explanations, _notification(reference, final, statuses, explanations, latest, version))
+            self.applied.append(f"{label}: " + ", ".join(changes))
+        self.history.append(order_state(list(self.state.values())))
+
+    def _move(self, label: str, item_id: str, order: Mapping[str, Any], listed: Mapping[str, Any],
+              when: str) -> str | None:
+        """Move one item to the state the event reports for it (:data:`ITEM_TRANSITIONS`); the change made, if any."""
+        new = listed.get(item_id) if item_id in listed else (
+            order.get("state") if order.get("state") != "partial" else None)
+        if new is None:
+            return None
+        if new not in RANK:
+            self.problems.append(f"{label}: item {item_id} state {new!r} is not a TMF622 item state")
+            return None
+        current = self.state[item_id]
+        outcome = ITEM_TRANSITIONS[current][new]
+        if outcome == NEWER and when and when < self.last_time.get(item_id, ""):
+            outcome = LATE
+        if outcome == LATE:
+            self.problems.append(f"{label}: item {item_id} is {current}; {new} arrived late, ignored")
+        elif outcome == CONFLICT:
+            self.problems.append(f"{label}: item {item_id} already ended {current}; {new} ignored")
+        if outcome not in (APPLY, NEWER):
+            return None
+        self.state[item_id] = new
+        if when:
+            self.last_time[item_id] = max(when, self.last_time.get(item_id, ""))
+        if new in ENDED and new != "completed":
+            self.reason[item_id] = _reason(order) or "no reason given"
+        return f"item {item_id} {current} → {new}"
+
+    def result(self, version: int) -> RollUp:
+        statuses = tuple(
+            ItemStatus(i, e["action"], _offering_name(e), self.state[i],
+                       self.supplier.get(self.owner[i]) if i in self.owner else None, self.reason.get(i))
+            for i, e in self.items.items())
+        explanations = tuple(
+            f"{s.name} {_VERB.get(s.action, s.action)} {s.state} at {s.supplier or 'the reseller'}: {s.reason}"
+            for s in statuses if s.reason)
+        final = order_state([s.state for s in statuses])
+        return RollUp(self.reference, final, statuses, tuple(_compress(self.history)), tuple(self.applied),
+                      tuple(self.problems), explanations,
+                      _notification(self.reference, final, statuses, explanations, self.latest, version))
+
+
+def _offering_name(item: Mapping[str, Any]) -> str:
+    offering = item.get("productOffering") or {}
+    return str(offering.get("name") or offering.get("id"))
 
 
 def _compress(history: list[str]) -> list[str]:

@@ -57,71 +57,88 @@ def import_partner_catalog(reseller: Sequence[Document], export: Sequence[Docume
                            supplier_name: str, prefix: str, markup: Decimal = Decimal(0)) -> list[dict[str, Any]]:
     """The resources to add to the reseller's catalog (specifications, offerings, then retail and wholesale
     prices, each in export order); raise :class:`CatalogError` listing every problem."""
-    problems: list[Problem] = []
-    exported: dict[str, dict[str, tuple[dict[str, Any], Document, tuple[int, ...]]]] = {
-        OFFERING: {}, SPECIFICATION: {}, PRICE: {}}
-    for kind, item, doc, parts in _resources(export):
-        if kind not in exported:
-            label = KIND_LABEL.get(kind or "", repr(item.get("@type")))
-            problems.append(Problem.at(doc.file, parts, f"a {label} is not imported: a partner export brings "
-                                                        "productOffering, productSpecification and "
-                                                        "productOfferingPrice"))
-            continue
-        if "id" not in item:
-            problems.append(Problem.at(doc.file, parts, f"{KIND_LABEL[kind]} without an id"))
-            continue
-        exported[kind][str(item["id"])] = (item, doc, parts)
-
-    def mapped(kind: str, ref: Any, doc: Document, parts: tuple[str | int, ...]) -> str | None:
-        rid = str(ref.get("id")) if isinstance(ref, dict) else None
-        if rid in exported[kind]:
-            return prefix + rid
-        problems.append(Problem.at(doc.file, parts, f"references {KIND_LABEL[kind]} {rid!r}, which the export lacks"))
-        return None
-
+    work = _Import(export, prefix)
     supplier = {"id": supplier_id, "name": supplier_name, "role": "supplier", "@referredType": "Organization"}
-    out_specs, out_offers, out_prices = [], [], []
-    for sid, (item, _doc, _parts) in exported[SPECIFICATION].items():
+    out = [work.specification(sid, item, supplier) for sid, (item, _, _) in work.exported[SPECIFICATION].items()]
+    out += [work.offering(oid, *found) for oid, found in work.exported[OFFERING].items()]
+    factor = 1 + markup / 100
+    for pid, found in work.exported[PRICE].items():
+        out += work.prices(pid, *found, factor)
+    work.check_reseller(reseller, out)
+    if work.problems:
+        files = sorted({p.file for p in work.problems})
+        raise CatalogError(f"{', '.join(files)}: the partner catalog cannot be imported: {len(work.problems)} "
+                           "problem(s)", sorted(work.problems, key=Problem.sort_key))
+    return out
+
+
+_Found = tuple[dict[str, Any], Document, tuple[int, ...]]
+
+
+class _Import:
+    """One import while it runs: the export's resources by kind and id, and the problems found so far."""
+
+    def __init__(self, export: Sequence[Document], prefix: str) -> None:
+        self.prefix = prefix
+        self.problems: list[Problem] = []
+        self.exported: dict[str, dict[str, _Found]] = {OFFERING: {}, SPECIFICATION: {}, PRICE: {}}
+        for kind, item, doc, parts in _resources(export):
+            if kind not in self.exported:
+                label = KIND_LABEL.get(kind or "", repr(item.get("@type")))
+                self.problems.append(Problem.at(doc.file, parts, f"a {label} is not imported: a partner export "
+                                                "brings productOffering, productSpecification and "
+                                                "productOfferingPrice"))
+            elif "id" not in item:
+                self.problems.append(Problem.at(doc.file, parts, f"{KIND_LABEL[kind]} without an id"))
+            else:
+                self.exported[kind][str(item["id"])] = (item, doc, parts)
+
+    def ref(self, kind: str, ref: Any, doc: Document, parts: tuple[str | int, ...]) -> dict[str, Any]:
+        """``ref`` pointing at the imported resource (an empty id, and a problem, when the export lacks it)."""
+        rid = str(ref.get("id")) if isinstance(ref, dict) else None
+        if rid in self.exported[kind]:
+            return _ref(ref, self.prefix + rid)
+        self.problems.append(Problem.at(doc.file, parts,
+                                        f"references {KIND_LABEL[kind]} {rid!r}, which the export lacks"))
+        return _ref(ref if isinstance(ref, dict) else {}, "")
+
+    def specification(self, sid: str, item: dict[str, Any], supplier: dict[str, str]) -> dict[str, Any]:
         spec = {k: v for k, v in item.items() if k not in ("href", "relatedParty")}
-        spec["id"] = prefix + sid
+        spec["id"] = self.prefix + sid
         others = [p for p in item.get("relatedParty") or [] if str(p.get("role", "")).lower() not in SUPPLIER_ROLES]
         spec["relatedParty"] = [*others, supplier]
         spec.setdefault("@type", _TYPES[SPECIFICATION])
-        out_specs.append(spec)
-    for oid, (item, doc, parts) in exported[OFFERING].items():
+        return spec
+
+    def offering(self, oid: str, item: dict[str, Any], doc: Document, parts: tuple[int, ...]) -> dict[str, Any]:
         offer = {k: v for k, v in item.items() if k not in ("href", "category")}
-        offer["id"] = prefix + oid
+        offer["id"] = self.prefix + oid
         if isinstance(item.get("productSpecification"), dict):
-            new = mapped(SPECIFICATION, item["productSpecification"], doc, (*parts, "productSpecification"))
-            offer["productSpecification"] = _ref(item["productSpecification"], new or "")
+            offer["productSpecification"] = self.ref(SPECIFICATION, item["productSpecification"], doc,
+                                                     (*parts, "productSpecification"))
         for key, kind in (("bundledProductOffering", OFFERING), ("productOfferingRelationship", OFFERING),
                           ("productOfferingPrice", PRICE)):
-            refs = []
-            for n, ref in enumerate(item.get(key) or []):
-                new = mapped(kind, ref, doc, (*parts, key, n))
-                refs.append(_ref(ref, new or ""))
             if key in item:
-                offer[key] = refs
+                offer[key] = [self.ref(kind, ref, doc, (*parts, key, n)) for n, ref in enumerate(item[key] or [])]
         for n, use in enumerate(item.get("prodSpecCharValueUse") or []):
             if isinstance(use.get("productSpecification"), dict):
-                new = mapped(SPECIFICATION, use["productSpecification"], doc,
-                             (*parts, "prodSpecCharValueUse", n, "productSpecification"))
-                offer["prodSpecCharValueUse"][n] = {**use, "productSpecification": _ref(use["productSpecification"],
-                                                                                        new or "")}
+                spec = self.ref(SPECIFICATION, use["productSpecification"], doc,
+                                (*parts, "prodSpecCharValueUse", n, "productSpecification"))
+                offer["prodSpecCharValueUse"][n] = {**use, "productSpecification": spec}
         offer.setdefault("@type", _TYPES[OFFERING])
-        out_offers.append(offer)
-    factor = 1 + markup / 100
-    for pid, (item, doc, parts) in exported[PRICE].items():
-        relations = []
-        for n, rel in enumerate(item.get("popRelationship") or []):
-            new = mapped(PRICE, rel, doc, (*parts, "popRelationship", n))
-            relations.append(_ref(rel, new or ""))
+        return offer
+
+    def prices(self, pid: str, item: dict[str, Any], doc: Document, parts: tuple[int, ...],
+               factor: Decimal) -> list[dict[str, Any]]:
+        """The retail price (the supplier's marked up by ``factor``) and the wholesale price it points at."""
+        relations = [self.ref(PRICE, rel, doc, (*parts, "popRelationship", n))
+                     for n, rel in enumerate(item.get("popRelationship") or [])]
         wholesale = {k: v for k, v in item.items() if k != "href"}
-        wholesale.update(id=prefix + pid + "-wholesale", name=f"{item.get('name') or pid} (wholesale)")
+        wholesale.update(id=self.prefix + pid + "-wholesale", name=f"{item.get('name') or pid} (wholesale)")
         if relations:
             wholesale["popRelationship"] = [{**r, "id": r["id"] + "-wholesale"} for r in relations]
         retail = {k: v for k, v in item.items() if k != "href"}
-        retail["id"] = prefix + pid
+        retail["id"] = self.prefix + pid
         price = item.get("price")
         if isinstance(price, dict) and price.get("value") is not None and price.get("unit"):
             retail["price"] = {**price, "value": (Money(Decimal(str(price["value"])) * factor,
@@ -130,30 +147,26 @@ def import_partner_catalog(reseller: Sequence[Document], export: Sequence[Docume
                                                   "relationshipType": WHOLESALE}]
         retail.setdefault("@type", _TYPES[PRICE])
         wholesale.setdefault("@type", _TYPES[PRICE])
-        out_prices += [retail, wholesale]
-    out = out_specs + out_offers + out_prices
+        return [retail, wholesale]
 
-    new_ids = {(kind_from_type(r) or "", str(r["id"])) for r in out}
-    for kind, item, doc, parts in _resources(reseller):
-        rid = str(item.get("id"))
-        if (kind or "", rid) in new_ids:
-            mine = next(r for r in out if str(r["id"]) == rid and kind_from_type(r) == kind)
-            if mine != item:
-                problems.append(Problem.at(doc.file, (*parts, "id"), f"the reseller's {KIND_LABEL.get(kind or '', '')} "
-                                           f"{rid!r} is not the one the import brings (a different content under "
-                                           "the same id); choose another prefix"))
-        for n, ref in enumerate(item.get("bundledProductOffering") or [] if kind == OFFERING else []):
-            ref_id = str(ref.get("id", "")) if isinstance(ref, dict) else ""
-            if ref_id.startswith(prefix) and (OFFERING, ref_id) not in new_ids:
-                problems.append(Problem.at(doc.file, (*parts, "bundledProductOffering", n, "id"),
-                                           f"the reseller's bundle names partner offering {ref_id!r}, which the "
-                                           "import does not bring"))
-    if problems:
-        files = sorted({p.file for p in problems})
-        raise CatalogError(f"{', '.join(files)}: the partner catalog cannot be imported: {len(problems)} problem(s)",
-                           sorted(problems, key=Problem.sort_key))
-    return out
-
+    def check_reseller(self, reseller: Sequence[Document], out: Sequence[dict[str, Any]]) -> None:
+        """The reseller's catalog neither holds another resource under an imported id nor bundles a partner
+        offering the import does not bring."""
+        new_ids = {(kind_from_type(r) or "", str(r["id"])) for r in out}
+        for kind, item, doc, parts in _resources(reseller):
+            rid = str(item.get("id"))
+            if (kind or "", rid) in new_ids:
+                mine = next(r for r in out if str(r["id"]) == rid and kind_from_type(r) == kind)
+                if mine != item:
+                    self.problems.append(Problem.at(
+                        doc.file, (*parts, "id"), f"the reseller's {KIND_LABEL.get(kind or '', '')} {rid!r} is not "
+                        "the one the import brings (a different content under the same id); choose another prefix"))
+            for n, ref in enumerate(item.get("bundledProductOffering") or [] if kind == OFFERING else []):
+                ref_id = str(ref.get("id", "")) if isinstance(ref, dict) else ""
+                if ref_id.startswith(self.prefix) and (OFFERING, ref_id) not in new_ids:
+                    self.problems.append(Problem.at(doc.file, (*parts, "bundledProductOffering", n, "id"),
+                                                    f"the reseller's bundle names partner offering {ref_id!r}, which "
+                                                    "the import does not bring"))
 
 
 __all__ = ["import_partner_catalog"]

@@ -1,13 +1,16 @@
 """Rule files: what a rule is, how files are read and checked, and the JSON schema editors use.
 
-A rule file holds ``rules:``, a list of rules. Every rule has an ``id`` (unique across all files), a ``kind``, a
-``description``, an optional ``priority`` (default 0; higher wins), an optional ``validFor`` (effective dates,
+A rule file holds ``rules:``, a list of rules, and optionally ``valid_for`` (the default of its rules). Every rule
+has an ``id`` (unique across all files, except for versions of one rule: each with a ``valid_for``, the periods not
+overlapping), a ``kind``, a
+``description``, an optional ``priority`` (default 0; higher wins), an optional ``valid_for`` (effective dates,
 compared with ``as_of``), an optional ``when`` condition (:mod:`odedelta.rules.expr`; no ``when``: always) and a
 ``then`` whose shape depends on the kind (:data:`KINDS`).
 
 Every problem in every file is reported at once as ``file:line:column: message``, checked before anything runs:
 YAML syntax, unknown keys, unknown facts, type mismatches, unknown offering/specification/category ids (with
-suggestions from the catalog), duplicate ids, effective dates that end before they start, and two rules of equal
+suggestions from the catalog), duplicate ids, effective dates that end before they start, versions of one rule that
+overlap (both places named) or differ in kind, and two rules of equal
 priority that can both match with different effects.
 """
 
@@ -21,7 +24,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import LoadError, Problem, closest, did_you_mean
@@ -53,9 +56,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+_Moment = Annotated[dt.datetime | None, WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}, {"type": "null"}]})]
+"""A day (``2026-07-01``) or a date-time; the schema says both (pydantic reads a day as its midnight, UTC)."""
+
+
 class Period(_Strict):
-    start: dt.datetime | None = Field(None, alias="startDateTime")
-    end: dt.datetime | None = Field(None, alias="endDateTime")
+    """When a rule is in force: ``from`` (inclusive) and ``to`` (exclusive), dates or date-times (UTC when no zone
+    is given), compared with the day of ``as_of``. ``startDateTime`` / ``endDateTime`` (TMF's spelling) are read
+    too."""
+
+    start: _Moment = Field(None, validation_alias=AliasChoices("from", "startDateTime"),
+                                      serialization_alias="from",
+                                      description="The first day the rule is in force (inclusive).")
+    end: _Moment = Field(None, validation_alias=AliasChoices("to", "endDateTime"),
+                                    serialization_alias="to",
+                                    description="The day the rule stops being in force (exclusive).")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+        return value
 
     @field_validator("start", "end")
     @classmethod
@@ -63,6 +86,21 @@ class Period(_Strict):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value
+
+    def overlaps(self, other: Period) -> bool:
+        """Whether some day is in both periods (an open end reaches forever)."""
+        far_past, far_future = dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC)
+        return (max(self.start or far_past, other.start or far_past).date()
+                < min(self.end or far_future, other.end or far_future).date())
+
+    @property
+    def text(self) -> str:
+        """``2026-07-01 to 2027-01-01`` (the end exclusive), ``from 2026-07-01``, ``until 2026-07-01``."""
+        start = self.start.date().isoformat() if self.start else None
+        end = self.end.date().isoformat() if self.end else None
+        if start and end:
+            return f"{start} to {end}"
+        return f"from {start}" if start else f"until {end}" if end else "always"
 
 
 # ----------------------------------------------------------------------------------------- effects by kind
@@ -210,7 +248,11 @@ class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
     priority: int = Field(0, description="Higher wins when rules of one kind disagree (see the README).")
-    valid_for: Period | None = Field(None, alias="validFor", description="When the rule is in force (as_of).")
+    valid_for: Period | None = Field(None, validation_alias=AliasChoices("valid_for", "validFor"),
+                                     serialization_alias="valid_for",
+                                     description="When the rule is in force ({from, to}, compared with as_of); "
+                                                 "several versions of one rule (the same id) have periods that do "
+                                                 "not overlap. Default: the file's valid_for.")
     when: str | None = Field(None, description="The condition; leave it out for a rule that always applies.")
 
     MODE: ClassVar[str] = "all"
@@ -322,6 +364,10 @@ KINDS: dict[str, type[_Rule]] = {
 class RuleFile(_Strict):
     """A rule file (YAML): ``rules:`` and the list of rules."""
 
+    valid_for: Period | None = Field(None, validation_alias=AliasChoices("valid_for", "validFor"),
+                                     serialization_alias="valid_for",
+                                     description="When the file's rules are in force, for each rule that says "
+                                                 "nothing itself.")
     rules: list[AnyRule] = Field(default_factory=list)
 
 
@@ -366,6 +412,19 @@ class Rule:
         return self.model.id
 
     @property
+    def key(self) -> str:
+        """Unique in a rule book: the id, and for a version of a rule (one of several with the same id, each with
+        its own valid_for) ``id@from``."""
+        period = self.model.valid_for
+        if period is None or not self.versioned:
+            return self.model.id
+        return f"{self.model.id}@{period.start.date().isoformat() if period.start else 'always'}"
+
+    versioned: bool = False
+    """One of several versions of a rule (same id, periods that do not overlap): analysis and coverage count them
+    as one rule."""
+
+    @property
     def kind(self) -> str:
         return self.model.kind  # type: ignore[attr-defined,no-any-return]
 
@@ -384,7 +443,7 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
     cannot be read is always at least one problem, never an empty file."""
     rules: list[Rule] = []
     problems: list[Problem] = []
-    seen: dict[str, str] = {}  # rule id → where it was first written
+    seen: dict[str, tuple[str, bool]] = {}  # rule id → (where it was first written, with a period)
     for name, text in documents:
         try:
             data = parse_text(text, name, yaml_syntax=True, limits=limits)
@@ -398,29 +457,74 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
             parsed = RuleFile.model_validate(data)
         except ValidationError as exc:
             problems.extend(located.pydantic(exc, data))
-            parsed = RuleFile.model_validate({"rules": _valid_rules(data)})
+            parsed = RuleFile.model_validate({"rules": _valid_rules(data), "valid_for": _file_period(data)})
             problems.extend(_conditions_of_invalid_rules(data, located, catalog, limits))
+        default = parsed.valid_for
+        if default is not None and default.start and default.end and default.end <= default.start:
+            key = "valid_for" if isinstance(data, dict) and "valid_for" in data else "validFor"
+            problems.append(located.at((key,), f"{key} ends ({default.end.isoformat()}) before it starts "
+                                               f"({default.start.isoformat()})"))
+            default = None
         listed = data.get("rules") if isinstance(data, dict) else None
         for index, item in enumerate(listed if isinstance(listed, list) else []):
             rule_id = item.get("id") if isinstance(item, dict) else None
             if not isinstance(rule_id, str):
                 continue
-            if rule_id in seen:
+            dated = default is not None or "valid_for" in item or "validFor" in item
+            if rule_id in seen and not (dated and seen[rule_id][1]):
                 problems.append(located.at(("rules", index, "id"),
-                                           f"duplicate rule id {rule_id!r} (first in {seen[rule_id]})"))
-            else:
-                seen[rule_id] = f"{name}:{located.line_of(('rules', index, 'id'))}"
+                                           f"duplicate rule id {rule_id!r} (first in {seen[rule_id][0]})",
+                                           "versions of one rule each need a valid_for, and the periods must not "
+                                           "overlap" if dated or seen[rule_id][1] else None))
+            elif rule_id not in seen:
+                seen[rule_id] = (f"{name}:{located.line_of(('rules', index, 'id'))}", dated)
         taken: set[int] = set()
         for index, model in enumerate(parsed.rules):
             index = _index_of(data, model.id, index, taken)
             taken.add(index)
+            if model.valid_for is None and default is not None:
+                model = model.model_copy(update={"valid_for": default})
             rule, found = _compile(model, name, index, located, catalog, limits)
             problems.extend(found)
-            if rule is not None and rule.id not in {r.id for r in rules}:
+            if rule is not None:
                 rules.append(rule)
+    rules, found = _versions(rules)
+    problems.extend(found)
     problems.extend(_conflicts(rules))
     problems.extend(_attribute_types(rules))
     return rules, problems
+
+
+def _versions(rules: list[Rule]) -> tuple[list[Rule], list[Problem]]:
+    """Rules sharing an id are versions of one rule: each with a valid_for, of one kind, the periods not
+    overlapping. Every clash names both versions; of clashing versions the first is kept."""
+    problems: list[Problem] = []
+    out: list[Rule] = []
+    for rule in rules:
+        kept = [r for r in out if r.id == rule.id]
+        if kept and (rule.model.valid_for is None or any(r.model.valid_for is None for r in kept)):
+            continue  # a duplicate id: reported where the ids were read
+        clash = None
+        for earlier in kept:
+            a, b = earlier.model.valid_for, rule.model.valid_for
+            assert a is not None and b is not None
+            if earlier.kind != rule.kind:
+                clash = (f"rule {rule.id!r} is a {rule.kind} rule here and a {earlier.kind} rule at {earlier.where}: "
+                         "versions of one rule have one kind")
+            elif a.overlaps(b):
+                clash = (f"versions of rule {rule.id!r} overlap: {earlier.where} ({a.text}) and {rule.where} "
+                         f"({b.text})")
+            if clash:
+                break
+        if clash:
+            problems.append(Problem(rule.file, "$", clash, rule.line,
+                                    suggestion="end one version the day the next one starts (to is exclusive)"))
+            continue
+        out.append(rule)
+    counts: dict[str, int] = {}
+    for rule in out:
+        counts[rule.id] = counts.get(rule.id, 0) + 1
+    return [replace(r, versioned=True) if counts[r.id] > 1 else r for r in out], problems
 
 
 def _attribute_types(rules: list[Rule]) -> list[Problem]:
@@ -435,6 +539,15 @@ def _attribute_types(rules: list[Rule]) -> list[Problem]:
                                         f"{known[1].id!r} ({known[1].where}) as a {known[0]}: an attribute has one "
                                         "type", rule.line))
     return problems
+
+
+def _file_period(data: Any) -> Period | None:
+    """A file's valid_for when it is valid on its own (so one bad rule does not change what the others mean)."""
+    raw = data.get("valid_for", data.get("validFor")) if isinstance(data, dict) else None
+    try:
+        return Period.model_validate(raw) if isinstance(raw, dict) else None
+    except ValidationError:
+        return None
 
 
 def _valid_rules(data: Any) -> list[Any]:
@@ -492,8 +605,9 @@ def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Ca
                             for p in compiled.problems)
     period = model.valid_for
     if period and period.start and period.end and period.end <= period.start:
-        problems.append(located.at((*where, "validFor"), f"validFor ends ({period.end.isoformat()}) before it "
-                                                         f"starts ({period.start.isoformat()})"))
+        key = "validFor" if located.line_of((*where, "validFor")) != located.line_of(where) else "valid_for"
+        problems.append(located.at((*where, key), f"{key} ends ({period.end.isoformat()}) before it "
+                                                  f"starts ({period.start.isoformat()})"))
     problems.extend(_check_effect(model, located, where, catalog))
     if problems:
         return None, problems
@@ -625,7 +739,7 @@ def _conflicts(rules: list[Rule]) -> list[Problem]:
     for (_kind, priority), group in by_key.items():
         for i, a in enumerate(group):
             for b in group[i + 1:]:
-                if _effect_key(a) == _effect_key(b) or _disjoint(a.condition, b.condition):
+                if a.id == b.id or _effect_key(a) == _effect_key(b) or _disjoint(a.condition, b.condition):
                     continue
                 problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
                                         f"priority {priority} and can both match with different effects: give one a "

@@ -84,11 +84,12 @@ class Rulebook:
     def __init__(self, rules: Sequence[Rule], executor: Executor | str | None = None) -> None:
         """``executor``: an :class:`Executor`, a name (``"reference"``, ``"durable"``) or None (the reference one)."""
         self.rules = list(rules)
-        self.by_id = {rule.id: rule for rule in self.rules}
+        self.by_id = {rule.key: rule for rule in self.rules}
+        """Each rule by its key: the id, or ``id@from`` for the versions of an effective-dated rule."""
         if isinstance(executor, str):
             executor = make_executor(executor)
         self.executor = executor if executor is not None else default_executor()
-        self._order = {rule.id: i for i, rule in enumerate(self.rules)}
+        self._order = {rule.key: i for i, rule in enumerate(self.rules)}
         self.used_facts = frozenset().union(*(rule.facts for rule in self.rules))
         self.attribute_types: dict[str, str] = {}
         """``name → type`` of every free attribute the rules read (``loyalty_months → number``)."""
@@ -96,9 +97,9 @@ class Rulebook:
             for name, kind in rule.attribute_types.items():
                 self.attribute_types.setdefault(name.removeprefix("customer.attributes."), kind)
         self.kinds = sorted({rule.kind for rule in self.rules})
-        ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.id]))
+        ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.key]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
-            self.executor.register(kind, {r.id: r.condition for r in ranked if r.kind == kind})
+            self.executor.register(kind, {r.key: r.condition for r in ranked if r.kind == kind})
 
     @property
     def executor_name(self) -> str:

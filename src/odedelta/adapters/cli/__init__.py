@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from odedelta.adapters.cli import authoring, bulk, change, partners, serve
+from odedelta.adapters.cli import authoring, bulk, change, explain, partners, serve
 from odedelta.adapters.cli.errors import UsageError, did_you_mean, error_document, problem_dict, run
 
 __all__ = ["UsageError", "build_parser", "error_document", "main", "problem_dict"]
@@ -55,6 +55,7 @@ def _assemble() -> tuple[argparse.ArgumentParser, list[str]]:
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     change.add_parsers(sub)
+    explain.add_parser(sub)
     authoring.add_parsers(sub)
     partners.add_parsers(sub)
     bulk.add_parser(sub)

@@ -25,7 +25,11 @@ def add_parser(sub: Any) -> None:
     bulk.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
     bulk.add_argument("--rules", type=Path, metavar="DIR", help="a directory of rule files to apply")
     bulk.add_argument("--compare-rules", type=Path, metavar="DIR",
-                      help="also run under these rules: out/a, out/b and out/comparison.json")
+                      help="also run under these rules: out/a, out/b and out/comparison.json (with the rules that "
+                      "fire differently, for how many customers, and the money)")
+    bulk.add_argument("--compare-catalog", type=Path, metavar="DIR",
+                      help="also run under this version of the catalog (same base, same rules): out/a, out/b, "
+                      "out/affected.jsonl and out/comparison.json (price changes, who is affected and by how much)")
     bulk.add_argument("--inventories", type=Path, required=True, metavar="PATH", help="directory or .jsonl file")
     bulk.add_argument("--from", dest="offering", required=True, metavar="OFFERING", help="the offering to change")
     action = bulk.add_mutually_exclusive_group(required=True)

@@ -142,6 +142,33 @@ def _demo(args: argparse.Namespace) -> int:
     return _write(args.format, lambda: explain(result), lambda: change_dict(result), lambda: product_order(result, 4))
 
 
+def request_options(parser: argparse.ArgumentParser) -> None:
+    """The arguments of one change request (``change``, and ``explain`` which takes the same)."""
+    parser.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
+    parser.add_argument("--inventory", type=Path, metavar="FILE",
+                        help="the customer's TMF637 products (omit for a customer with none)")
+    parser.add_argument("--as-of", metavar="ISO-8601", help="the moment of the change (default: now, UTC)")
+    _customer_options(parser)
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--to", metavar="OFFERING", help="with --product: move that product to OFFERING")
+    what.add_argument("--add", metavar="OFFERING", help="add a product of OFFERING (under --parent, or top level)")
+    what.add_argument("--remove", metavar="ID", help="remove a component and what it bundles")
+    what.add_argument("--terminate", metavar="ID", help="terminate a product and everything it bundles")
+    what.add_argument("--acquire", metavar="OFFERING", help="a new OFFERING from nothing")
+    what.add_argument("--renew", metavar="ID", help="renew the commitment term of a product")
+    parser.add_argument("--product", metavar="ID", help="the installed product to change (with --to or --set)")
+    parser.add_argument("--parent", metavar="ID", help="with --add: the installed bundle to add to")
+    parser.add_argument("--set", action="append", default=[], metavar="[KEY:]NAME=VALUE",
+                        help="a characteristic value; KEY (a product id or offering id) defaults to the request's "
+                        "product or offering (repeatable)")
+    parser.add_argument("--option", action="append", default=[], metavar="OFFERING",
+                        help="with --to or --acquire: an optional component to add (repeatable)")
+    parser.add_argument("--timing", choices=["immediate", "next_bill_cycle", "end_of_term"],
+                        help="when the change takes effect (default: as a timing rule says, else immediately)")
+    parser.add_argument("--reengage", action="store_true", default=None,
+                        help="the change restarts the commitment (a new term; no penalty)")
+
+
 def add_parsers(sub: Any) -> None:
     """``change``, ``qualify`` and ``demo``."""
     change = sub.add_parser(
@@ -151,29 +178,7 @@ def add_parsers(sub: Any) -> None:
         "(noChange, modify, delete) and every product it adds, with the reasons. Exit 1 with a one-line reason "
         "for an unknown product or offering, a value that is not allowed, or an offering not sellable at --as-of.",
     )
-    change.add_argument("--catalog", type=Path, required=True, metavar="DIR", help="catalog directory")
-    change.add_argument("--inventory", type=Path, metavar="FILE",
-                        help="the customer's TMF637 products (omit for a customer with none)")
-    change.add_argument("--as-of", metavar="ISO-8601", help="the moment of the change (default: now, UTC)")
-    _customer_options(change)
-    what = change.add_mutually_exclusive_group()
-    what.add_argument("--to", metavar="OFFERING", help="with --product: move that product to OFFERING")
-    what.add_argument("--add", metavar="OFFERING", help="add a product of OFFERING (under --parent, or top level)")
-    what.add_argument("--remove", metavar="ID", help="remove a component and what it bundles")
-    what.add_argument("--terminate", metavar="ID", help="terminate a product and everything it bundles")
-    what.add_argument("--acquire", metavar="OFFERING", help="a new OFFERING from nothing")
-    what.add_argument("--renew", metavar="ID", help="renew the commitment term of a product")
-    change.add_argument("--product", metavar="ID", help="the installed product to change (with --to or --set)")
-    change.add_argument("--parent", metavar="ID", help="with --add: the installed bundle to add to")
-    change.add_argument("--set", action="append", default=[], metavar="[KEY:]NAME=VALUE",
-                        help="a characteristic value; KEY (a product id or offering id) defaults to the request's "
-                        "product or offering (repeatable)")
-    change.add_argument("--option", action="append", default=[], metavar="OFFERING",
-                        help="with --to or --acquire: an optional component to add (repeatable)")
-    change.add_argument("--timing", choices=["immediate", "next_bill_cycle", "end_of_term"],
-                        help="when the change takes effect (default: as a timing rule says, else immediately)")
-    change.add_argument("--reengage", action="store_true", default=None,
-                        help="the change restarts the commitment (a new term; no penalty)")
+    request_options(change)
     change.add_argument("--format", choices=["text", "json", "tmf622", *partners.CHANGE_FORMATS], default="text",
                         help="text report (default), the full result as JSON, or the TMF622 ProductOrder; "
                         + partners.CHANGE_FORMATS_HELP)

@@ -83,7 +83,8 @@ def _context(args: argparse.Namespace) -> Context:
         if not sep:
             raise UsageError(f"--attribute {pair!r}: expected NAME=VALUE")
         attributes[name] = {"true": True, "false": False}.get(value, value)
-    return Context(segment=args.segment, attributes=attributes, billing_cycle_day=args.billing_day)
+    return Context(segment=args.segment, attributes=attributes, billing_cycle_day=args.billing_day,
+                   channel=args.channel)
 
 
 def _write(form: str, text: Callable[[], str], data: Callable[[], object], document: Callable[[], object]) -> int:
@@ -99,6 +100,9 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segment", help="customer segment (e.g. residential, business), a fact for rules")
     parser.add_argument("--attribute", action="append", default=[], metavar="NAME=VALUE",
                         help="a free customer attribute for rules: customer.attributes.NAME (repeatable)")
+    parser.add_argument("--channel", metavar="ID|NAME",
+                        help="the sales channel of the request (TMF620 v5 allowedAction may allow an action in some "
+                        "channels only)")
     parser.add_argument("--billing-day", type=int, choices=range(1, 29), metavar="DAY",
                         help="the customer's billing cycle day (1-28): immediate changes are prorated to it")
     _executor_option(parser)
