@@ -424,7 +424,7 @@ def test_s10_cli_customer_order_partner_order_and_roll_up(capsys: pytest.Capture
                                           "--reseller-id", "org-demotel", "--reseller-name", "DemoTel"))
     report = _cli(capsys, "partner-status", "--customer-order", str(tmp_path / "c.json"), "--partner-orders",
                   str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"))
-    assert report.splitlines()[0] == f"Customer order odedelta-f679abab394cae1f: {state}"
+    assert report.splitlines()[0] == f"Customer order odedelta-7d1c28718e0a8264: {state}"
     assert all(line in report.splitlines() for line in lines), report
     notification = _cli(capsys, "partner-status", "--customer-order", str(tmp_path / "c.json"), "--partner-orders",
                         str(tmp_path / "p.json"), "--events", str(DEMO / "partners" / f"s10-streammax-{outcome}.json"),

@@ -34,6 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from odedelta.model.catalog import Catalog, Document
 from odedelta.model.inventory import Inventory
+from odedelta.model.money import MINOR_UNITS
 from odedelta.model.requests import (
     Acquire,
     AddOffering,
@@ -53,8 +54,13 @@ amounts = st.integers(min_value=0, max_value=200).map(lambda n: Decimal(n) / 2)
 """Prices in halves of a currency unit: exact in Decimal and in binary floating point."""
 
 
-def _money(amount: Decimal) -> dict[str, Any]:
-    return {"unit": CURRENCY, "value": amount}
+def _money(amount: Decimal, currency: str = CURRENCY) -> dict[str, Any]:
+    return {"unit": currency, "value": amount}
+
+
+def currencies(minor_units: tuple[int, ...] = (0, 2, 3)) -> st.SearchStrategy[str]:
+    """ISO 4217 currency codes whose minor unit has one of these numbers of decimals (JPY 0, GBP 2, KWD 3…)."""
+    return st.sampled_from(sorted(code for code, units in MINOR_UNITS.items() if units in minor_units))
 
 
 @st.composite
@@ -75,9 +81,12 @@ def _specification(draw: st.DrawFn, index: int) -> dict[str, Any]:
 
 
 @st.composite
-def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0) -> list[dict[str, Any]]:
+def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0, currency: str = CURRENCY,
+                      sparse_prices: bool = False) -> list[dict[str, Any]]:
     """The resources of a random valid catalog (TMF620/TMF671 JSON), as one list. With ``suppliers``, each
-    specification may name one of that many partners (``org-supplier-N``) as its ``relatedParty`` supplier."""
+    specification may name one of that many partners (``org-supplier-N``) as its ``relatedParty`` supplier.
+    Every price is in ``currency``. With ``sparse_prices``, an offering's monthly price may be missing: it has only
+    a one-time price, only a usage (per-minute) price, or no price at all."""
     specs = [draw(_specification(i)) for i in range(draw(st.integers(1, 4)))]
     for spec in specs if suppliers else []:
         n = draw(st.integers(-1, suppliers - 1))
@@ -96,7 +105,7 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0) 
 
     def price(owner: str, kind: str, amount: Decimal) -> dict[str, str]:
         pop: dict[str, Any] = {"id": f"pop-{owner}-{kind}", "name": f"{owner} {kind}", "priceType": kind,
-                               "price": _money(amount), "@type": "ProductOfferingPrice"}
+                               "price": _money(amount, currency), "@type": "ProductOfferingPrice"}
         if kind == "recurring":
             pop["recurringChargePeriodType"] = "month"
             pop["recurringChargePeriodLength"] = 1
@@ -108,7 +117,11 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0) 
                "productSpecification": {"id": spec},
                "category": [{"id": draw(st.sampled_from([c["id"] for c in categories]))}],
                "productOfferingPrice": [price(oid, "recurring", draw(amounts))], "@type": "ProductOffering", **extra}
-        if draw(st.booleans()):
+        monthly = draw(st.sampled_from(["recurring", "oneTime", "usage", "none"])) if sparse_prices else "recurring"
+        if monthly != "recurring":
+            prices.pop()
+            doc["productOfferingPrice"] = [] if monthly == "none" else [price(oid, monthly, draw(amounts))]
+        if monthly != "oneTime" and draw(st.booleans()):
             doc["productOfferingPrice"].append(price(oid, "oneTime", draw(amounts)))
         offerings.append(doc)
         return doc
@@ -247,9 +260,10 @@ def build_catalog(documents: list[dict[str, Any]]) -> Catalog:
     return Catalog.from_documents([Document("generated", documents)])
 
 
-def catalogs(max_leaves: int = 6, suppliers: int = 0) -> st.SearchStrategy[Catalog]:
+def catalogs(max_leaves: int = 6, suppliers: int = 0, currency: str = CURRENCY,
+             sparse_prices: bool = False) -> st.SearchStrategy[Catalog]:
     """Random valid catalogs (see :func:`catalog_documents`)."""
-    return catalog_documents(max_leaves, suppliers).map(build_catalog)
+    return catalog_documents(max_leaves, suppliers, currency, sparse_prices).map(build_catalog)
 
 
 @st.composite

@@ -69,6 +69,7 @@ def _load_catalog(path: str | Path, limits: Limits) -> Catalog:
         catalog = None
     if problems or catalog is None:
         raise _located(CatalogError, f"{root}: the catalog has {len(problems)} problem(s)", problems, texts)
+    catalog.warnings = sorted(with_lines(catalog.warnings, texts), key=Problem.sort_key)
     return catalog
 
 

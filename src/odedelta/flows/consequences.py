@@ -19,7 +19,14 @@ from odedelta.flows.result import ChangeResult, Refusal
 from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.errors import CurrencyMismatch
 from odedelta.model.money import Money, total
-from odedelta.model.pricing import ONE_TIME, catalog_base, catalog_prices
+from odedelta.model.pricing import (
+    NO_CURRENCY,
+    ONE_TIME,
+    catalog_base,
+    catalog_currency,
+    catalog_prices,
+    offering_currencies,
+)
 from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
 from odedelta.money.bill import Bill, Discount, ProductBill, bill, discount_for, with_discount
@@ -62,7 +69,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
                _amount(before.products[pid].net) != _amount(after.products[pid].net)}
     before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
     after_ids = [pid for pid in projected if pid in touched or pid in changed]
-    currency = _currency(before, after, before_ids, after_ids)
+    currency, unpriced = _currency(result, before, after, before_ids, after_ids)
     promotion_changes = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
     charges = _one_time_prices(result)
     timing = _timing(result, rules, facts, decided)
@@ -82,7 +89,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
     consequences = Consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
-                                recommendations, timing)
+                                recommendations, timing, unpriced)
     return replace(result, decisions=tuple(decided), consequences=consequences)
 
 
@@ -183,7 +190,12 @@ def _after(result: ChangeResult) -> tuple[Bill, dict[str, Product]]:
     return bill(result.catalog, projected, result.context, result.as_of, bases), projected
 
 
-def _currency(before: Bill, after: Bill, before_ids: list[str], after_ids: list[str]) -> str:
+def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],
+              after_ids: list[str]) -> tuple[str, str | None]:
+    """The change's currency, and a note when no price of the change has one. The monthly prices' currency; else
+    that of any other price of the offerings involved (one-time, usage…) or of the products' inventory prices;
+    else the catalog's own (all its prices in one currency); else ISO 4217's ``XXX`` (no currency). Prices in two
+    currencies are an error naming both."""
     seen: dict[str, str] = {}
     for side, ids in ((before, before_ids), (after, after_ids)):
         for pid in ids:
@@ -191,10 +203,24 @@ def _currency(before: Bill, after: Bill, before_ids: list[str], after_ids: list[
             if entry is None or entry.base is None:
                 continue
             seen.setdefault(entry.base.currency, f"{entry.base} ({pid}, {entry.basis})")
+    if not seen:
+        seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
+        for pid in before_ids:
+            for price in result.inventory.products[pid].product_price:
+                for money in (price.price.tax_included_amount, price.price.duty_free_amount) if price.price else ():
+                    if money is not None and money.unit:
+                        seen.setdefault(money.unit, f"{money.value} {money.unit} ({pid}, inventory productPrice)")
     if len(seen) > 1:
         first, second = list(seen.values())[:2]
         raise CurrencyMismatch(f"prices in different currencies: {first} and {second}")
-    return next(iter(seen), "EUR")
+    if seen:
+        return next(iter(seen)), None
+    fallback = catalog_currency(result.catalog)
+    note = ("no price in any currency: no offering this change involves has a price in the catalog, and the "
+            "products have no inventory price" + (f" (amounts shown in the catalog's currency, {fallback})"
+                                                  if fallback else f" (amounts shown as {NO_CURRENCY}, ISO 4217's "
+                                                  "no currency)"))
+    return fallback or NO_CURRENCY, note
 
 
 def apply_renewal_benefit(result: ChangeResult, after: Bill) -> Bill:

@@ -1,15 +1,23 @@
 """What can this installed product change to? Every candidate offering, qualified or not, with the reasons.
 
-Candidates (S6): the offerings the catalog relates to the installed one (upgrade, downgrade, replacedBy…), its
-successors, the offerings of its categories with the same specification, and offerings eligibility rules name
-with that specification (offerings without a specification: those sharing a component specification —
-:func:`same_kind`); for a bundle only bundles (a plan does not change into one of its parts); for a
-component of a bundle,
-the other offerings of its specification that the bundle can hold. Each is judged like a real change: not
+Candidates come from the catalog's own structure first, then the rules (S6), in this order of sources (the list
+itself is sorted by offering id, and an offering found twice is listed once):
+
+1. the installed offering's ``productOfferingRelationship``s, whatever their type (upgrade, downgrade,
+   exchangableTo, replacedBy…);
+2. its successors (replacedBy / successor);
+3. the targets of migration rules from its offering or specification (the ``to`` offering, or the offerings of the
+   ``to`` specification);
+4. the offerings of its categories: those of the same kind (:func:`same_kind`), and, for a simple offering, the
+   other simple offerings sold on their own whatever their specification — one specification per tier (Fibre 100,
+   Fibre 900) is common;
+5. offerings eligibility rules name as a target, with the same kind.
+
+For a bundle only bundles (a plan does not change into one of its parts); for a component of a bundle, the other
+offerings of its specification that the bundle can hold. Each is judged like a real change: not
 sellable (lifecycle, validFor), refused by eligibility or compatibility rules, or structurally impossible (a value
 it cannot take) — with the reason, the catalog element or the rule that says so — else qualified, with the monthly
-price before and after.
-"""
+price before and after. No candidate at all is an empty list, which the outputs say in words."""
 
 from __future__ import annotations
 
@@ -70,6 +78,9 @@ class Qualification:
 
 
 def candidates(engine: Changer, inventory: Inventory, product_id: str) -> list[str]:
+    """The offerings an installed product could change to, from the catalog's own structure and the rules (see the
+    module docstring for the sources), sorted by id. A component's candidates are the other offerings of its kind
+    its bundle can hold; a bundle's are bundles only (a plan does not change into one of its parts)."""
     catalog = engine.catalog
     product = inventory.product(product_id)
     current = product.offering_id or ""
@@ -77,16 +88,49 @@ def candidates(engine: Changer, inventory: Inventory, product_id: str) -> list[s
     if parent is not None:  # a component: the other offerings of its specification its bundle can hold
         slots = catalog.graph.components(inventory.product(parent).offering_id or "")
         found = {s.offering_id for s in slots if same_kind(engine, current, s.offering_id)}
-    else:  # related offerings, successors, and offerings of its categories with the same specification
-        found = {target for target, _ in catalog.graph.related(current)}
+    else:
+        found = {target for target, _ in catalog.graph.related(current)}  # upgrade, downgrade, exchangableTo…
         found.update(catalog.successors(current))
-        for category in catalog.graph.categories_of(current):
-            found.update(o for o in catalog.graph.offerings_in_category(category) if same_kind(engine, current, o))
+        found.update(_migration_targets(engine, current, product.spec_id))
+        for category in catalog.graph.categories_of(current):  # its categories, whatever their specification
+            found.update(o for o in catalog.graph.offerings_in_category(category)
+                         if same_kind(engine, current, o) or _other_tier(engine, current, o))
         if engine.rules is not None:
             found.update(o for o in _offerings_named_by_rules(engine) if same_kind(engine, current, o))
         found = {o for o in found if not catalog.graph.components(current) or catalog.graph.components(o)}
     found.discard(current)
     return sorted(found)
+
+
+def _other_tier(engine: Changer, current: str, offering_id: str) -> bool:
+    """A category neighbour of another specification worth offering: both simple offerings with a specification
+    (one specification per tier), the neighbour sold on its own (not only a component of bundles). Bundles without
+    a specification stay matched by their parts (:func:`same_kind`)."""
+    graph = engine.catalog.graph
+    return all(not graph.components(o) and graph.specification_of(o) is not None for o in (current, offering_id)) \
+        and not graph.bundles_containing(offering_id)
+
+
+def _migration_targets(engine: Changer, offering_id: str, spec_id: str | None) -> set[str]:
+    """The offerings migration rules map the installed offering (or its specification) to: the rule's ``to``
+    offering, or the offerings of its ``to`` specification."""
+    if engine.rules is None:
+        return set()
+    catalog = engine.catalog
+    spec = spec_id or catalog.graph.specification_of(offering_id)
+    out: set[str] = set()
+    for rule in engine.rules.rules:
+        effect = getattr(rule.model, "then", None) if rule.kind == "migration" else None
+        source, target = getattr(effect, "from_", None), getattr(effect, "to", None)
+        if source is None or target is None:
+            continue
+        if (source.offering is not None and source.offering == offering_id) or (
+                source.specification is not None and source.specification == spec):
+            if target.offering in catalog.offerings:
+                out.add(target.offering)
+            if target.specification is not None:
+                out.update(catalog.graph.offerings_with_specification(target.specification))
+    return out
 
 
 def same_kind(engine: Changer, a: str, b: str) -> bool:

@@ -22,15 +22,19 @@ from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICA
 from odedelta.model.memo import Memo
 from odedelta.model.plain import plain_words
 from odedelta.model.tmf import (
+    CatalogDocument,
     Category,
     CharacteristicValue,
     ProductOffering,
     ProductOfferingPrice,
     ProductSpecification,
     Promotion,
+    TimePeriod,
     in_period,
 )
 
+CATALOG = "catalog"
+"""A TMF620 Catalog document: read for its category references and validFor, not a node of the graph."""
 KINDS: dict[str, type[BaseModel]] = {
     OFFERING: ProductOffering,
     SPECIFICATION: ProductSpecification,
@@ -44,6 +48,8 @@ TYPE_NAMES = {
     "ProductOfferingPrice": PRICE,
     "Category": CATEGORY,
     "Promotion": PROMOTION,
+    "Catalog": CATALOG,
+    "ProductCatalog": CATALOG,
 }
 FILE_NAMES = {
     "productoffering": OFFERING,
@@ -52,6 +58,8 @@ FILE_NAMES = {
     "category": CATEGORY,
     "categories": CATEGORY,
     "promotion": PROMOTION,
+    "catalog": CATALOG,
+    "productcatalog": CATALOG,
 }
 KIND_LABEL = {
     OFFERING: "productOffering",
@@ -59,7 +67,10 @@ KIND_LABEL = {
     PRICE: "productOfferingPrice",
     CATEGORY: "category",
     PROMOTION: "promotion",
+    CATALOG: "catalog",
 }
+DEFAULT_PERIOD = "month"
+"""The period of a recurring price that names none (recurringChargePeriodType is optional in TMF620 v4 and v5)."""
 REF_KEYS = {"id", "href", "name", "version", "@referredType", "@type", "@baseType", "@schemaLocation"}
 SELLABLE_STATUSES = {"active", "launched"}
 SUCCESSOR_TYPES = {"replacedby", "successor"}
@@ -149,6 +160,12 @@ class Catalog:
     prices: dict[str, ProductOfferingPrice] = field(default_factory=dict)
     categories: dict[str, Category] = field(default_factory=dict)
     promotions: dict[str, Promotion] = field(default_factory=dict)
+    catalog_documents: dict[str, CatalogDocument] = field(default_factory=dict)
+    """TMF620 Catalog documents of the folder: the categories each lists and when it is valid."""
+    warnings: list[Problem] = field(default_factory=list)
+    """What loads but deserves a look: a default odedelta applied (a recurring price without a period), or
+    something loaded that nothing uses (a price no offering names, a promotion naming nothing of this catalog, a
+    specification no offering uses). ``odedelta check`` lists them; ``--strict`` makes them errors."""
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     graph: CatalogGraph = field(default_factory=CatalogGraph)
     _inline: set[tuple[str, str]] = field(default_factory=set, repr=False)
@@ -168,6 +185,7 @@ class Catalog:
         if problems:
             problems = sorted(set(problems), key=Problem.sort_key)
             raise CatalogError(f"the catalog has {len(problems)} problem(s)", problems)
+        catalog.warnings = sorted(set(catalog._warnings()), key=Problem.sort_key)
         return catalog
 
     def _add_document(self, doc: Document) -> list[Problem]:
@@ -181,6 +199,9 @@ class Catalog:
                 problems.append(origin.problem(f"expected a TMF resource (an object), found {_kind_of(item)}"))
                 continue
             kind = kind_from_type(item) or doc.kind_hint
+            if kind == CATALOG:
+                problems.extend(self._add_catalog_document(item, origin))
+                continue
             if kind is None:
                 found = item.get("@type")
                 problems.append(
@@ -192,6 +213,19 @@ class Catalog:
                 continue
             problems.extend(self._add_resource(kind, item, origin))
         return problems
+
+    def _add_catalog_document(self, item: dict[str, Any], origin: Origin) -> list[Problem]:
+        try:
+            document = CatalogDocument.model_validate(item)
+        except ValidationError as exc:
+            return [_pydantic_problem(origin, error, CATALOG, item.get("id")) for error in exc.errors()]
+        if document.id in self.catalog_documents:
+            first = self.origins[(CATALOG, document.id)]
+            return [origin.problem(f"duplicate catalog id {document.id!r} (first defined in {first.file} at "
+                                   f"{first.problem('').path})", "id")]
+        self.catalog_documents[document.id] = document
+        self.origins[(CATALOG, document.id)] = origin
+        return []
 
     def _add_resource(self, kind: str, item: dict[str, Any], origin: Origin, inline: bool = False) -> list[Problem]:
         try:
@@ -278,6 +312,9 @@ class Catalog:
                                relationship_type=pop_rel.relationship_type or "")
         for prid, promotion in self.promotions.items():
             problems.extend(self._link_promotion(prid, promotion, ref))
+        for cid, document in self.catalog_documents.items():
+            for i, cat in enumerate(document.category if self.categories else ()):
+                ref(CATEGORY, cat.id, self.origins[(CATALOG, cid)], "category", i)
         return problems
 
     def _link_promotion(self, prid: str, promotion: Promotion, ref: Any) -> list[Problem]:
@@ -305,7 +342,7 @@ class Catalog:
                     parts: tuple[str | int, ...] = ("pattern", p, "action", a, "actionEntityRef")
                     if isinstance(action.action_entity_ref, list):
                         parts = (*parts, r)
-                    kind = TYPE_NAMES.get(entity.referred_type or "ProductOffering", OFFERING)
+                    kind = _ref_kind(entity.referred_type, entity.type)
                     if ref(kind, entity.id, origin, *parts):
                         self.graph.add_edge(node, (kind, str(entity.id)), "discounts")
         return problems
@@ -334,6 +371,42 @@ class Catalog:
                         f"characteristic {char.name!r} has {len(defaults)} default values; expected at most one",
                         "productSpecCharacteristic", c))
         return problems
+
+    def _warnings(self) -> list[Problem]:
+        """Defaults applied and things loaded that nothing uses (see :attr:`warnings`)."""
+        g = self.graph
+        out: list[Problem] = []
+        for pid, price in self.prices.items():
+            origin = self.origins[(PRICE, pid)]
+            if (price.price_type or "").lower() == "recurring" and not price.recurring_charge_period_type:
+                out.append(origin.problem(
+                    f"recurring price {pid!r} has no recurringChargePeriodType: read as per "
+                    f"{DEFAULT_PERIOD} (write recurringChargePeriodType to say otherwise)",
+                    "recurringChargePeriodType"))
+            if not g.used_by(PRICE, pid, ("priced_by", "pop_related")):
+                named = f" ({price.name})" if price.name else ""
+                back = (price.model_extra or {}).get("productOffering")
+                hint = (f"; it names offering {back['id']!r} in 'productOffering', a field TMF620 does not define "
+                        "on a price: list the price in that offering's productOfferingPrice instead"
+                        if isinstance(back, dict) and back.get("id") else "")
+                out.append(origin.problem(
+                    f"price {pid!r}{named} is attached to no offering: no productOffering lists it in "
+                    f"productOfferingPrice, so it is never charged{hint}", "id"))
+        for sid in self.specifications:
+            if not g.used_by(SPECIFICATION, sid, ("specifies",)):
+                out.append(self.origins[(SPECIFICATION, sid)].problem(
+                    f"specification {sid!r} is used by no offering (no productOffering names it in "
+                    "productSpecification)", "id"))
+        for prid in self.promotions:
+            if not g.out_edges_of(PROMOTION, prid):
+                out.append(self.origins[(PROMOTION, prid)].problem(
+                    f"promotion {prid!r} names no offering, specification or category of this catalog (in its "
+                    "criteria or actions), so it applies to nothing", "pattern"))
+        for cid, document in self.catalog_documents.items():
+            if not document.category:
+                out.append(self.origins[(CATALOG, cid)].problem(
+                    f"catalog {cid!r} lists no category: its validFor limits no offering", "category"))
+        return out
 
     def _check_bundle(self, offering: ProductOffering, origin: Origin) -> list[Problem]:
         problems = []
@@ -422,7 +495,8 @@ class Catalog:
 
     @cached_property
     def _boundaries(self) -> list[datetime]:
-        periods = [x.valid_for for group in (self.offerings, self.prices, self.promotions) for x in group.values()]
+        periods = [x.valid_for for group in (self.offerings, self.prices, self.promotions, self.catalog_documents)
+                   for x in group.values()]
         return sorted({edge for p in periods if p is not None for edge in (p.start, p.end) if edge is not None})
 
     def is_allowed(self, offering_id: str, name: str, value: Any, spec_id: str | None = None) -> bool:
@@ -451,11 +525,31 @@ class Catalog:
         if offering.is_sellable is False:
             return False, f"offering {offering_id!r} is not sellable (isSellable is false)"
         if not in_period(offering.valid_for, as_of):
-            period = offering.valid_for
-            start = period.start.isoformat() if period and period.start else "…"
-            end = period.end.isoformat() if period and period.end else "…"
-            return False, f"offering {offering_id!r} is not sellable at {as_of.isoformat()} (validFor {start} – {end})"
+            return False, (f"offering {offering_id!r} is not sellable at {as_of.isoformat()} "
+                           f"(validFor {_period_text(offering.valid_for)})")
+        listing = self._listing_catalogs(offering_id)
+        if listing and not any(in_period(c.valid_for, as_of) for c in listing):
+            named = ", ".join(f"{c.id!r} (validFor {_period_text(c.valid_for)})" for c in listing)
+            return False, (f"offering {offering_id!r} is not sellable at {as_of.isoformat()}: the catalog(s) "
+                           f"listing its categories are not valid then: {named}")
         return True, ""
+
+    def _listing_catalogs(self, offering_id: str) -> list[CatalogDocument]:
+        """The Catalog documents that list one of the offering's categories or their parents (none: no catalog
+        limits it)."""
+        if not self.catalog_documents:
+            return []
+
+        def compute() -> tuple[CatalogDocument, ...]:
+            categories: set[str] = set()
+            for category in self.graph.categories_of(offering_id):
+                while category and category not in categories:  # the category and its parents (parentId)
+                    categories.add(category)
+                    parent = self.categories.get(category)
+                    category = parent.parent_id if parent is not None and parent.parent_id else ""
+            return tuple(c for c in self.catalog_documents.values() if categories & {ref.id for ref in c.category})
+
+        return list(self.remembered(("listing catalogs", offering_id), compute))
 
     def successors(self, offering_id: str) -> list[str]:
         return [t for t, kind in self.graph.related(offering_id) if kind.lower() in SUCCESSOR_TYPES]
@@ -464,7 +558,10 @@ class Catalog:
         return [t for t, kind in self.graph.related(offering_id) if kind.lower() in MIGRATION_TYPES]
 
     def counts(self) -> dict[str, int]:
-        return {KIND_LABEL[kind]: len(getattr(self, _TABLES[kind])) for kind in KINDS}
+        counts = {KIND_LABEL[kind]: len(getattr(self, _TABLES[kind])) for kind in KINDS}
+        if self.catalog_documents:
+            counts[KIND_LABEL[CATALOG]] = len(self.catalog_documents)
+        return counts
 
     def supplier_of(self, offering_id: str) -> str | None:
         spec = self.specification_of(offering_id)
@@ -489,12 +586,29 @@ def _kind_of(value: Any) -> str:
     return {list: "a list", str: "a string", type(None): "nothing", bool: "a boolean"}.get(type(value), "a number")
 
 
+def _period_text(period: TimePeriod | None) -> str:
+    start = period.start.isoformat() if period and period.start else "…"
+    end = period.end.isoformat() if period and period.end else "…"
+    return f"{start} – {end}"
+
+
 def _criteria_values(text: str) -> Iterator[str]:
     """``criteriaValue`` is free text: one id, or several separated by commas (for the ``in`` operator)."""
     for part in text.split(","):
         part = part.strip()
         if part:
             yield part
+
+
+def _ref_kind(referred_type: str | None, type_name: str | None) -> str:
+    """The kind a reference points at, typed either way: ``@referredType: ProductOfferingPrice`` (v4) or
+    ``@type: ProductOfferingPriceRef`` (v5); an offering when it says neither."""
+    for name in (referred_type, (type_name or "").removesuffix("Ref") or None):
+        if name:
+            bases = [base for base in TYPE_NAMES if name.startswith(base) and TYPE_NAMES[base] in KINDS]
+            if bases:
+                return TYPE_NAMES[max(bases, key=len)]
+    return OFFERING
 
 
 def _value_allowed(value: Any, allowed: Iterable[CharacteristicValue]) -> bool:
@@ -516,9 +630,6 @@ def _check_price(price: ProductOfferingPrice, origin: Origin) -> list[Problem]:
     if price.price is not None and price.price.unit and not re.fullmatch(r"[A-Z]{3}", price.price.unit):
         problems.append(origin.problem(f"currency {price.price.unit!r} is not an ISO 4217 code (three capitals)",
                                        "price", "unit"))
-    if (price.price_type or "").lower() == "recurring" and not price.recurring_charge_period_type:
-        problems.append(origin.problem("recurring price without recurringChargePeriodType; expected month, year...",
-                                       "recurringChargePeriodType"))
     value = price.price.value if price.price is not None else None
     if value is not None and not Decimal(value).is_finite():
         problems.append(origin.problem(f"price {value} is not a finite amount", "price", "value"))

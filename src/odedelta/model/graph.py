@@ -186,6 +186,16 @@ class CatalogGraph:
             return []
         return sorted({src[1] for src, _ in self.g.in_edges(node) if src[0] == PROMOTION})
 
+    def used_by(self, kind: str, id_: str, edge_kinds: tuple[str, ...]) -> bool:
+        """Whether some node points at this one through an edge of one of ``edge_kinds``."""
+        node = (kind, id_)
+        return node in self.g and any(data["kind"] in edge_kinds for _, _, data in self.g.in_edges(node, data=True))
+
+    def out_edges_of(self, kind: str, id_: str) -> int:
+        """How many edges leave this node (what it names)."""
+        node = (kind, id_)
+        return self.g.out_degree(node) if node in self.g else 0
+
     def bundle_cycles(self) -> list[list[str]]:
         """Every cycle of offerings through ``bundles`` edges (an offering that contains itself)."""
         if not self._bundles_loop():  # the usual case, in linear time

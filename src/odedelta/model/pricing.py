@@ -6,6 +6,7 @@ catalog shows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -119,3 +120,39 @@ def _reduction(pop: ProductOfferingPrice) -> str:
         return f"{pop.percentage}%"
     assert pop.price is not None
     return str(pop.price.value)
+
+
+NO_CURRENCY = "XXX"
+"""ISO 4217's code for "no currency involved": the currency of a change where no price of any kind is known."""
+
+
+def offering_currencies(catalog: Catalog, offering_ids: Iterable[str], as_of: datetime) -> dict[str, str]:
+    """Currency → the first price that shows it, over every price of the offerings valid at ``as_of`` — of any
+    type (one-time, usage, recurring, discount), so a plan with only a one-time or a per-minute price still has
+    its currency."""
+    seen: dict[str, str] = {}
+    for offering_id in offering_ids:
+        for pop_id in catalog.graph.prices_of(offering_id):
+            pop = catalog.prices[pop_id]
+            if pop.price is not None and pop.price.unit and in_period(pop.valid_for, as_of):
+                seen.setdefault(pop.price.unit, f"{pop.price.value} {pop.price.unit} ({pop_id}, {offering_id})")
+    return seen
+
+
+def catalog_currency(catalog: Catalog) -> str | None:
+    """The catalog's currency: the one currency all its prices are in (None when they use several, or none)."""
+    units = {pop.price.unit for pop in catalog.prices.values() if pop.price is not None and pop.price.unit}
+    return units.pop() if len(units) == 1 else None
+
+
+def usage_prices(catalog: Catalog, offering_id: str, as_of: datetime) -> list[PriceLine]:
+    """The offering's per-use prices valid at ``as_of`` (``priceType`` usage): charged per use, so in no monthly or
+    one-time total, but part of what the customer is told."""
+    out = []
+    for pop_id in catalog.graph.prices_of(offering_id):
+        pop = catalog.prices[pop_id]
+        amount = pop.price.money() if pop.price else None
+        if (pop.price_type or "").strip().lower() == "usage" and amount is not None and in_period(pop.valid_for,
+                                                                                                  as_of):
+            out.append(PriceLine(pop_id, pop.name or pop_id, "usage", amount))
+    return out

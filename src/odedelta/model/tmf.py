@@ -326,6 +326,19 @@ class ProductOffering(TmfModel):
         return None
 
 
+class CatalogDocument(TmfModel):
+    """A TMF620 ``Catalog`` (v4; v5's ``ProductCatalog``): a named collection of categories, valid for a period.
+    odedelta reads its ``category`` references and ``validFor``; every other field is kept as it came."""
+
+    id: str
+    href: str | None = None
+    name: str | None = None
+    catalog_type: str | None = Field(default=None, alias="catalogType")
+    lifecycle_status: str | None = Field(default=None, alias="lifecycleStatus")
+    valid_for: TimePeriod | None = Field(default=None, alias="validFor")
+    category: list[CategoryRef] = Field(default_factory=list)
+
+
 class Category(TmfModel):
     id: str
     href: str | None = None

@@ -74,6 +74,9 @@ class Consequences:
     charges: list[Charge] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
     timing: Timing | None = None
+    unpriced: str | None = None
+    """Set when no price of the change has a currency: says so (the amounts are zeros in the catalog's currency,
+    or in ``XXX``)."""
 
     def _sum(self, amounts: Iterable[Money]) -> Money:
         return total((a.rounded() for a in amounts), self.currency)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from odedelta.flows.result import ChangeResult
 from odedelta.model.catalog import Catalog
 from odedelta.model.requests import AddOffering, ChangeOffer
-from odedelta.model.tmf import Product
+from odedelta.model.tmf import Product, Ref, RelatedParty
 
 
 def offering_label(catalog: Catalog, offering_id: str | None) -> str:
@@ -58,3 +58,16 @@ def customer(result: ChangeResult) -> str | None:
 def billing_account(result: ChangeResult) -> str | None:
     product = _root_product(result)
     return product.billing_account.id if product and product.billing_account else None
+
+
+def parties(result: ChangeResult) -> list[RelatedParty]:
+    """Every related party of the changed tree's root product (customer, reseller, user…), as the inventory
+    states them: id, name, role and ``@referredType`` (Individual, Organization…) untouched."""
+    product = _root_product(result)
+    return [party for party in product.related_party if party.party_id] if product else []
+
+
+def billing_account_ref(result: ChangeResult) -> Ref | None:
+    """The root product's billing account reference, as the inventory states it (id, href, name, type)."""
+    product = _root_product(result)
+    return product.billing_account if product and product.billing_account and product.billing_account.id else None

@@ -65,6 +65,7 @@ def _money(result: ChangeResult) -> dict[str, Any]:
 
     return {
         "currency": c.currency,
+        **({"unpriced": c.unpriced} if c.unpriced else {}),
         "recurringBefore": amount(c.recurring_before),
         "recurringAfter": amount(c.recurring_after),
         "recurringDifference": amount(c.recurring_difference),

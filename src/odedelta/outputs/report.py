@@ -8,6 +8,7 @@ from odedelta.flows.qualify import Candidate, Qualification
 from odedelta.flows.result import ChangeResult
 from odedelta.model.catalog import value_key
 from odedelta.model.jsonio import iso
+from odedelta.model.pricing import usage_prices
 from odedelta.outputs.describe import summary
 
 SECTIONS = [
@@ -48,6 +49,13 @@ def _consequence_summary(result: ChangeResult) -> list[str]:
         lines.append(f"Takes effect: {c.timing.effective.date().isoformat()} ({c.timing.policy}; {c.timing.source})")
     lines += [f"Monthly: {c.recurring_before} → {c.recurring_after} ({sign}{c.recurring_difference})",
              f"Due now: {c.due_now}" + (f" (of which penalties {c.penalty_total})" if c.penalty_total.amount else "")]
+    if c.unpriced:
+        lines.append(f"Note: {c.unpriced}")
+    for item in result.items:
+        if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
+            for line in usage_prices(result.catalog, item.offering_id, result.as_of):  # the rate as written
+                lines.append(f"  Per use, in no total: {line.name} {line.amount.amount} {line.amount.currency} "
+                             f"({result.catalog.name_of(item.offering_id)}; catalog:{line.pop_id})")
     for charge in c.charges:
         why = f" — {charge.explanation}" if charge.explanation and charge.kind in ("penalty", "proration") else ""
         lines.append(f"  - {charge.name}: {charge.amount.rounded()} ({charge.kind}; {charge.source}){why}")
@@ -124,6 +132,10 @@ def explain_qualification(q: Qualification) -> str:
     """The plain-language list of what a product can change to, qualified first, with every money consequence."""
     lines = [f"What {q.product_id} ({q.offering_id}) can change to — as of {iso(q.as_of)}"
              + (f" (rules run by {q.executor})" if q.executor else "")]
+    if not q.candidates:
+        lines += ["", f"No candidates: nothing in the catalog or the rules offers {q.offering_id} a change — no "
+                      "productOfferingRelationship, successor, migration rule, other offering in its categories or "
+                      "eligibility rule names one."]
     for title, flag in (("Qualified", True), ("Not qualified", False)):
         chosen = [c for c in q.candidates if c.qualified is flag]
         if not chosen:

@@ -32,8 +32,8 @@ from odedelta.model.errors import RequestError
 from odedelta.model.jsonio import iso
 from odedelta.model.money import Money, total
 from odedelta.model.pricing import RECURRING
-from odedelta.model.tmf import ProductTerm
-from odedelta.outputs.describe import billing_account, customer, summary
+from odedelta.model.tmf import ProductTerm, Ref, RelatedParty
+from odedelta.outputs.describe import billing_account_ref, parties, summary
 
 CATALOG_API = "/tmf-api/productCatalogManagement/v{v}"
 INVENTORY_API = "/tmf-api/productInventory/v{v}"
@@ -74,19 +74,12 @@ def product_order(result: ChangeResult, version: int = 4, *, item_state: str | N
     order: dict[str, Any] = {"description": summary(result)}
     if result.consequences is not None and result.consequences.timing is not None:
         order["requestedStartDate"] = iso(result.consequences.timing.effective)
-    party = customer(result)
-    if party is not None:
-        if v5:
-            order["relatedParty"] = [{
-                "role": "customer",
-                "partyOrPartyRole": {"id": party, "@type": "PartyRef", "@referredType": "Individual"},
-                "@type": "RelatedPartyRefOrPartyRoleRef",
-            }]
-        else:
-            order["relatedParty"] = [{"id": party, "role": "customer", "@referredType": "Individual"}]
-    account = billing_account(result)
+    related = related_parties(parties(result), v5)
+    if related:
+        order["relatedParty"] = related
+    account = billing_account_ref(result)
     if account is not None:
-        order["billingAccount"] = typed({"id": account}, "BillingAccountRef", v5)
+        order["billingAccount"] = account_ref(account, v5)
     order["productOrderItem"] = order_items
     consequences = result.consequences
     if consequences is not None:
@@ -96,6 +89,50 @@ def product_order(result: ChangeResult, version: int = 4, *, item_state: str | N
         ]
     order["@type"] = "ProductOrder"
     return order
+
+
+GENERIC_PARTY = "Party"
+"""v4's RelatedParty requires ``@referredType``; when the inventory does not say (a v5 PartyRef may omit it), the
+order says ``Party`` — the base type, which claims nothing about Individual or Organization."""
+
+
+def related_parties(found: list[RelatedParty], v5: bool,
+                    type_name: str = "RelatedPartyRefOrPartyRoleRef") -> list[dict[str, Any]]:
+    """The parties of a document as the inventory (or the request) states them — id, href, name, role and
+    ``@referredType`` carried, never replaced: v4 ``RelatedParty``; v5 ``RelatedPartyRefOrPartyRoleRef`` (or
+    ``type_name``) wrapping a ``PartyRef`` (a ``PartyRoleRef`` when the inventory's was one)."""
+    out = []
+    for party in found:
+        inner = party.party_or_party_role
+        ref: dict[str, Any] = {"id": party.party_id}
+        href = inner.href if inner is not None else (party.model_extra or {}).get("href")
+        if href:
+            ref["href"] = href
+        if party.party_name:
+            ref["name"] = party.party_name
+        referred = (inner.referred_type if inner is not None else None) or party.referred_type
+        if v5:
+            ref["@type"] = inner.type if inner is not None and inner.type in ("PartyRef", "PartyRoleRef") \
+                else "PartyRef"
+            if referred:
+                ref["@referredType"] = referred
+            entry: dict[str, Any] = {"role": party.role} if party.role else {}
+            out.append({**entry, "partyOrPartyRole": ref, "@type": type_name})
+        else:
+            if party.role:
+                ref["role"] = party.role
+            ref["@referredType"] = referred or GENERIC_PARTY
+            out.append(ref)
+    return out
+
+
+def account_ref(account: Ref, v5: bool) -> dict[str, Any]:
+    """A billing account reference as the inventory states it (id, href, name, ``@referredType``)."""
+    ref: dict[str, Any] = {"id": account.id}
+    for key, value in (("href", account.href), ("name", account.name), ("@referredType", account.referred_type)):
+        if value:
+            ref[key] = value
+    return typed(ref, "BillingAccountRef", v5)
 
 
 def typed(value: dict[str, Any], type_name: str, v5: bool) -> dict[str, Any]:

@@ -39,8 +39,10 @@ from odedelta.flows.settlement import partner_items
 from odedelta.model.catalog import Document
 from odedelta.model.jsonio import dumps, iso, plain
 from odedelta.model.source import parse_text
-from odedelta.outputs.describe import customer, summary
+from odedelta.model.tmf import RelatedParty
+from odedelta.outputs.describe import customer, parties, summary
 from odedelta.outputs.partner_orders import customer_order, order_reference, partner_orders
+from odedelta.outputs.tmf622 import related_parties
 
 
 def catalog_from_documents(documents: list[Document]) -> Catalog:
@@ -69,6 +71,7 @@ __all__ = [
     "Problem",
     "Qualification",
     "Refusal",
+    "RelatedParty",
     "RemoveProduct",
     "Request",
     "RequestError",
@@ -84,9 +87,11 @@ __all__ = [
     "load_rules",
     "order_reference",
     "parse_text",
+    "parties",
     "partner_items",
     "partner_orders",
     "plain",
+    "related_parties",
     "summary",
     "to_tmf622",
     "to_tmf679",

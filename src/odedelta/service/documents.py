@@ -18,13 +18,15 @@ from odedelta.service._core import (
     Inventory,
     ModifyCharacteristics,
     Qualification,
+    RelatedParty,
     RemoveProduct,
     Request,
     RequestError,
     TerminateProduct,
-    customer,
     customer_order,
     iso,
+    parties,
+    related_parties,
     summary,
     to_tmf622,
     to_tmf679,
@@ -327,22 +329,23 @@ def total_prices(result: ChangeResult, version: int, price_type: str) -> list[di
     return out
 
 
-def _related_party(party: str | None, v5: bool,
-                   type_name: str = "RelatedPartyRefOrPartyRoleRef") -> list[dict[str, Any]]:
+def _related_party(party: str | None, v5: bool, type_name: str = "RelatedPartyRefOrPartyRoleRef",
+                   result: ChangeResult | None = None) -> list[dict[str, Any]]:
+    """The document's parties: the inventory's (customer, reseller… as they are: name, role, @referredType) when
+    ``party`` is one of them or none is named; else the party the request names, by id alone."""
+    held = parties(result) if result is not None else []
+    if held and (party is None or any(p.party_id == party for p in held)):
+        return related_parties(held, v5, type_name)
     if party is None:
         return []
-    if v5:
-        return [{"role": "customer", "partyOrPartyRole": {"id": party, "@type": "PartyRef",
-                                                           "@referredType": "Individual"},
-                 "@type": type_name}]
-    return [{"id": party, "role": "customer", "@referredType": "Individual"}]
+    return related_parties([RelatedParty(id=party, role="customer")], v5, type_name)
 
 
 def shopping_cart(result: ChangeResult, version: int, cart_id: str, href: str, party: str | None,
                   created: datetime, updated: datetime) -> dict[str, Any]:
     v5 = version == 5
     cart: dict[str, Any] = {"id": cart_id, "href": href}
-    parties = _related_party(party or customer(result), v5, "RelatedPartyOrPartyRole")  # TMF663 v5's name
+    parties = _related_party(party, v5, "RelatedPartyOrPartyRole", result)  # TMF663 v5's name
     if parties:
         cart["relatedParty"] = parties
     cart["validFor"] = {"startDateTime": iso(result.as_of)}
@@ -363,7 +366,7 @@ def quote(result: ChangeResult | None, refusal: str | None, intent_items: list[d
     if result is not None:
         doc["description"] = summary(result)
         doc["state"] = "approved"
-        parties = _related_party(party or customer(result), False)
+        parties = _related_party(party, False, result=result)
         if parties:
             doc["relatedParty"] = parties
         doc["quoteItem"] = result_items(result, 4, QUOTE_V4)

@@ -26,7 +26,13 @@ def _check(args: argparse.Namespace) -> int:
     if args.format == "json":
         return _check_json(args, make)
     catalog = load_catalog(args.catalog)  # text: each line as soon as it is known
-    print(f"{args.catalog}: OK — " + ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items()))
+    verdict = "OK" if not catalog.warnings else (
+        f"{len(catalog.warnings)} {'error' if args.strict else 'warning'}(s)")
+    print(f"{args.catalog}: {verdict} — " + ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items()))
+    for warning in catalog.warnings:
+        print(f"  {'error' if args.strict else 'warning'}: {warning}")
+    if args.strict and catalog.warnings:
+        return 1
     if args.rules is not None:
         book = load_rules(args.rules, catalog, make() if make else None)
         kinds = ", ".join(f"{sum(r.kind == k for r in book.rules)} {k}" for k in book.kinds)
@@ -44,6 +50,7 @@ def _check_json(args: argparse.Namespace, make: Callable[[], Executor] | None) -
 
     checked: list[dict[str, object]] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     try:
         catalog = load_catalog(args.catalog)
         checked.append({"file": str(args.catalog), "kind": "catalog", "counts": catalog.counts()})
@@ -56,8 +63,14 @@ def _check_json(args: argparse.Namespace, make: Callable[[], Executor] | None) -
             checked.append({"file": str(path), "kind": "inventory", "products": len(inventory.products)})
     except OdeDeltaError as exc:
         problems = list(exc.problems) or [Problem("", "$", str(exc))]
+    else:
+        if args.strict:  # --strict: what is loaded but used by nothing, and defaults applied, are errors
+            problems = list(catalog.warnings)
+        else:
+            warnings = catalog.warnings
     sys.stdout.write(dumps({"ok": not problems, "checked": checked,
-                            "problems": [problem_dict(p) for p in problems]}))
+                            "problems": [problem_dict(p) for p in problems],
+                            "warnings": [problem_dict(p) for p in warnings]}))
     return 1 if problems else 0
 
 
@@ -119,6 +132,9 @@ def add_parsers(sub: Any) -> None:
                        help="a directory of rule files to check against the catalog")
     check.add_argument("--inventory", type=Path, action="append", metavar="FILE",
                        help="a TMF637 product list to check against the catalog (repeatable)")
+    check.add_argument("--strict", action="store_true",
+                       help="warnings (prices attached to no offering, promotions naming nothing, unused "
+                            "specifications, defaults applied) are errors: exit 1")
     check.add_argument("--format", choices=["text", "json"], default="text",
                        help="text (default), or JSON: every problem as an object (file, line, column, path, message, "
                        "suggestion) for editors")
