@@ -1,39 +1,52 @@
-"""The HTTP cost of the service: the TMF663 cart of the demo downgrade over loopback, against the engine in process.
+"""The service under load, over loopback: never blocked, the HTTP overhead, and several workers.
 
-    .venv/bin/python benchmarks/service.py [--requests 400] [--levels 1,8,32]
+    .venv/bin/python benchmarks/service.py [--requests 400] [--health-polls 2000] [--clients 8]
 
-Starts ``odedelta serve`` (uvicorn, one process) on 127.0.0.1 with the demo catalog, rules and inventories and
-an in-memory store, then for each level of concurrency runs a bounded loop: that many httpx clients POST the same
-cart until ``--requests`` answers have come back (after a warm-up), each answer checked to be a 201. It reports
-requests per second and p50/p99 latency, beside the in-process time of ``Engine.change`` for the same change (and of
-the whole in-process answer: inventory from the TMF637 products, change, cart document), and the ratio of the HTTP
-p50 to the engine's. Client and server share the machine's cores: the numbers at 8 and 32 clients include the
-client's own work.
+Every server is ``odedelta serve`` on 127.0.0.1 (a free port) with the demo catalog, rules and inventories, stopped
+at the end; every loop is bounded. Three measures:
+
+1. **/health while a 1,000-item qualification runs** (one process): one client POSTs a TMF679 qualification of
+   1,000 items while another GETs ``/health`` back to back (at most ``--health-polls`` times, until the
+   qualification answers); p50/p99/max of ``/health`` and how long the qualification took.
+2. **HTTP overhead at one client** (one process): the TMF663 cart of the demo downgrade POSTed ``--requests``
+   times one after the other, against the same answer computed in process by the same code (inventory, change,
+   cart document, stored in SQLite in memory); the difference of the p50s is what HTTP, uvicorn, the thread pool
+   and the access log add.
+3. **``--clients`` clients, ``--workers 1`` and ``--workers 2``** (a SQLite file shared by the workers): requests/s,
+   p50 and p99 of the same cart POST. Client and server share the machine's cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 
-import odedelta
 from odedelta.service import create_app
-from odedelta.service.documents import Intent, shopping_cart
+from odedelta.service._core import iso
+from odedelta.service.documents import intent_of, shopping_cart
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "catalogs" / "demo"
 AS_OF = "2026-03-01T00:00:00Z"
 CART = {"cartItem": [{"action": "modify", "product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}]}
+CART_PATH = f"/tmf-api/shoppingCart/v4/shoppingCart?asOf={AS_OF}"
+POQ_PATH = "/tmf-api/productOfferingQualification/v4/productOfferingQualification"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -41,46 +54,119 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def asgi(rounds: int) -> list[float]:
-    """The same POST through the app in process (httpx's ASGI transport): the adapter without socket or server."""
-    app = create_app(DEMO, ROOT / "rules", DEMO / "inventories")
-    times = []
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://in-process") as client:
-        for _ in range(rounds):
+def ms(value: float) -> str:
+    return f"{value * 1e3:.2f}"
+
+
+@contextmanager
+def serve(*extra: str) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "odedelta", "serve", "--catalog", str(DEMO), "--rules", str(ROOT / "rules"),
+               "--inventory", str(DEMO / "inventories"), "--host", "127.0.0.1", "--port", str(port), *extra]
+    server = subprocess.Popen(command, env={**os.environ, "ODEDELTA_TOKEN": ""}, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        assert server.stderr is not None
+        banner = server.stderr.readline().strip()
+        print(f"  ({banner})")
+
+
+def health_while_qualifying(polls: int) -> None:
+    items = [{"product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}] * 1000
+    with serve("--time-budget", "300", "--no-access-log") as base, httpx.Client(base_url=base, timeout=300) as http:
+        idle = []
+        for _ in range(min(polls, 500)):  # the same GETs with nothing else running: the machine's own noise
             start = time.perf_counter()
-            response = await client.post(f"/tmf-api/shoppingCart/v4/shoppingCart?asOf={AS_OF}", json=CART)
-            times.append(time.perf_counter() - start)
-            if response.status_code != 201:
-                raise RuntimeError(response.text[:200])
-    return times
+            http.get("/health")
+            idle.append(time.perf_counter() - start)
+            time.sleep(0.005)
+        done: list[tuple[int, float]] = []
+
+        def qualify() -> None:
+            start = time.perf_counter()
+            response = http.post(POQ_PATH, json={"productOfferingQualificationItem": items, "relatedParty": [
+                {"id": "alice", "role": "customer"}]})
+            done.append((response.status_code, time.perf_counter() - start))
+
+        worker = threading.Thread(target=qualify)
+        worker.start()
+        time.sleep(0.2)  # the qualification is under way
+        latencies = []
+        with httpx.Client(base_url=base, timeout=60) as probe:
+            for _ in range(polls):
+                if done:
+                    break
+                start = time.perf_counter()
+                if probe.get("/health").status_code != 200:
+                    raise RuntimeError("/health failed")
+                latencies.append(time.perf_counter() - start)
+                time.sleep(0.005)
+        worker.join()
+    status, took = done[0]
+    print(f"1. /health while a 1,000-item qualification runs: {len(latencies)} GETs, "
+          f"p50 {ms(statistics.median(latencies))} ms, p99 {ms(percentile(latencies, 0.99))} ms, "
+          f"max {ms(max(latencies))} ms; the qualification answered {status} in {took:.1f} s; "
+          f"/health idle: p50 {ms(statistics.median(idle))} ms, p99 {ms(percentile(idle, 0.99))} ms")
 
 
-def in_process(rounds: int) -> tuple[list[float], list[float]]:
-    catalog = odedelta.load_catalog(DEMO)
-    engine = odedelta.Engine(catalog, odedelta.load_rules(ROOT / "rules", catalog))
-    alice = odedelta.load_inventory(DEMO / "inventories" / "alice.json", catalog)
-    request = odedelta.ChangeOffer(product="F-1", to="po-fiber-300")
-    moment = datetime(2026, 3, 1, tzinfo=UTC)
-    app = create_app(DEMO, ROOT / "rules", DEMO / "inventories")
-    service = app.state.service
-    intent = Intent("modify", "F-1", "po-fiber-300")
-    engine_times, answer_times = [], []
-    for _ in range(rounds):
+class InProcess:
+    """The cart's answer without HTTP: the same service code (intent, change, cart document, stored in SQLite in
+    memory), in this process."""
+
+    def __init__(self) -> None:
+        self.service = create_app(DEMO, ROOT / "rules", DEMO / "inventories").state.service
+        self.moment = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def __call__(self) -> float:
         start = time.perf_counter()
-        engine.change(alice, request, as_of=moment)
-        engine_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        result = service.change(intent, moment)
-        shopping_cart(result, 4, "1", "/x", None, moment, moment)
-        answer_times.append(time.perf_counter() - start)
-    return engine_times, answer_times
+        body = json.loads(json.dumps(CART), parse_float=Decimal)
+        intent = intent_of(body, "cartItem", "ShoppingCart")
+        result = self.service.change(intent, self.moment)
+        moment = self.moment
+        self.service.store.add("shoppingCart", 4, lambda ident: shopping_cart(
+            result, 4, ident, f"/x/{ident}", intent.party, moment, moment),
+            {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(moment)}, "anonymous", moment)
+        return time.perf_counter() - start
+
+
+def overhead(rounds: int) -> None:
+    """Each round one call in process and one over HTTP, alternated, so the machine's load weighs on both alike."""
+    local_call = InProcess()
+    for label, extra in (("access log on", ()), ("access log off", ("--no-access-log",))):
+        local, over = [], []
+        with serve(*extra) as base, httpx.Client(base_url=base, timeout=30) as http:
+            for index in range(rounds + 50):
+                spent = local_call()
+                start = time.perf_counter()
+                response = http.post(CART_PATH, json=CART)
+                took = time.perf_counter() - start
+                if response.status_code != 201:
+                    raise RuntimeError(response.text[:200])
+                if index >= 50:  # after a warm-up
+                    local.append(spent)
+                    over.append(took)
+        local_p50, http_p50 = statistics.median(local), statistics.median(over)
+        print(f"2. one client, {rounds} carts ({label}): in process p50 {ms(local_p50)} ms; over HTTP p50 "
+              f"{ms(http_p50)} ms, p99 {ms(percentile(over, 0.99))} ms; HTTP overhead p50 {ms(http_p50 - local_p50)}"
+              " ms")
 
 
 async def load(url: str, clients: int, total: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
     remaining = total
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=clients), timeout=30) as client:
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=clients), timeout=60) as client:
 
         async def worker() -> None:
             nonlocal remaining
@@ -97,48 +183,33 @@ async def load(url: str, clients: int, total: int) -> tuple[float, list[float]]:
         return time.perf_counter() - start, latencies
 
 
+def workers(clients: int, requests: int) -> None:
+    print(f"3. {clients} clients, {requests} carts each run:")
+    print("| workers | store | requests | rps | p50 ms | p99 ms |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for count in (1, 2):
+        with tempfile.TemporaryDirectory() as folder:
+            store = str(Path(folder) / "shared.sqlite")
+            with serve("--workers", str(count), "--store", store, "--no-access-log") as base:
+                asyncio.run(load(base + CART_PATH, clients, min(50, requests)))  # warm-up
+                elapsed, latencies = asyncio.run(load(base + CART_PATH, clients, requests))
+            print(f"| {count} | SQLite file | {len(latencies)} | {len(latencies) / elapsed:.0f} | "
+                  f"{ms(statistics.median(latencies))} | {ms(percentile(latencies, 0.99))} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=400, help="answers measured per level (default 400)")
-    parser.add_argument("--levels", default="1,8,32", help="concurrent clients (default 1,8,32)")
+    parser.add_argument("--requests", type=int, default=400, help="answers measured per run (default 400)")
+    parser.add_argument("--health-polls", type=int, default=2000, help="at most this many /health GETs")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients of measure 3 (default 8)")
+    parser.add_argument("--only", choices=["health", "overhead", "workers"], help="one measure only")
     args = parser.parse_args()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [str(Path(sys.executable).parent / "odedelta"), "serve", "--catalog", str(DEMO), "--rules",
-               str(ROOT / "rules"), "--inventory", str(DEMO / "inventories"), "--port", str(port)]
-    server = subprocess.Popen(command, env={**os.environ, "ODEDELTA_TOKEN": ""})
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if httpx.get(base + "/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        url = f"{base}/tmf-api/shoppingCart/v4/shoppingCart?asOf={AS_OF}"
-        engine_times, answer_times = in_process(max(200, args.requests))
-        engine_p50 = statistics.median(engine_times)
-        rounds = max(200, args.requests)
-        asgi_times = asyncio.run(asgi(rounds))
-        print(f"in process ({rounds} rounds): Engine.change p50 {engine_p50 * 1e3:.2f} ms, "
-              f"p99 {percentile(engine_times, 0.99) * 1e3:.2f} ms; whole answer (inventory + change + cart) "
-              f"p50 {statistics.median(answer_times) * 1e3:.2f} ms; through the ASGI app without a socket "
-              f"p50 {statistics.median(asgi_times) * 1e3:.2f} ms "
-              f"(+{(statistics.median(asgi_times) - engine_p50) * 1e3:.2f} ms over Engine.change)")
-        print()
-        print("| clients | requests | rps | p50 ms | p99 ms | p50 / Engine.change p50 | p50 − Engine.change p50 (ms) |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for clients in (int(c) for c in args.levels.split(",")):
-            asyncio.run(load(url, clients, min(50, args.requests)))  # warm-up
-            elapsed, latencies = asyncio.run(load(url, clients, args.requests))
-            p50 = statistics.median(latencies)
-            print(f"| {clients} | {len(latencies)} | {len(latencies) / elapsed:.0f} | {p50 * 1e3:.2f} | "
-                  f"{percentile(latencies, 0.99) * 1e3:.2f} | {p50 / engine_p50:.1f} | "
-                  f"{(p50 - engine_p50) * 1e3:.2f} |")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    if args.only in (None, "health"):
+        health_while_qualifying(args.health_polls)
+    if args.only in (None, "overhead"):
+        overhead(args.requests)
+    if args.only in (None, "workers"):
+        workers(args.clients, args.requests)
 
 
 if __name__ == "__main__":

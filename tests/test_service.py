@@ -222,7 +222,7 @@ def listener() -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
 
 @pytest.mark.parametrize("version", [4, 5])
 def test_order_is_completed_acknowledged_and_announced(version: int, listener: Any) -> None:
-    client = _app()
+    client = _app(callback_allow=["127.0.0.1/32"])  # the test's listener is on loopback: allowed explicitly
     url, received = listener
     hub = client.post(f"{ORDER.format(v=version)}/hub", json={"callback": url})
     assert hub.status_code == 201 and hub.json()["callback"] == url
@@ -288,10 +288,11 @@ def test_an_order_touching_a_partner_product_exposes_its_partner_orders(version:
     assert client.get(f"{base}/productOrder/999/partnerOrder").status_code == 404
 
 
-def test_hub_refuses_a_listener_off_loopback(client: TestClient) -> None:
-    response = client.post(f"{ORDER.format(v=4)}/hub", json={"callback": "http://example.com/listener"})
-    assert response.status_code == 422
-    assert "not a loopback http URL" in response.json()["message"]
+def test_hub_refuses_every_listener_without_callback_allow(client: TestClient) -> None:
+    for url in ("http://example.com/listener", "http://127.0.0.1:18099/arbitrary/internal/path"):
+        response = client.post(f"{ORDER.format(v=4)}/hub", json={"callback": url})
+        assert response.status_code == 422
+        assert "started without --callback-allow" in response.json()["message"]
 
 
 # ---------------------------------------------------------------------------------------------- errors, token
@@ -330,13 +331,19 @@ def test_not_found_bad_as_of_and_wrong_method(client: TestClient) -> None:
     assert client.put(CART.format(v=4), json={}).status_code == 405
 
 
-def test_token_protects_every_route() -> None:
+def test_token_protects_every_route_but_health_and_the_openapi() -> None:
     client = _app(token="s3cret")
-    for method, path in [("get", "/health"), ("get", "/openapi.json"), ("post", CART.format(v=4))]:
+    for method, path in [("get", CART.format(v=4)), ("post", CART.format(v=4)), ("post", "/admin/reload"),
+                         ("get", f"{ORDER.format(v=5)}/productOrder/1")]:
         refused = getattr(client, method)(path)
         assert refused.status_code == 401 and refused.json()["code"] == "401"
-    assert client.get("/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert client.get("/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+    assert client.get(CART.format(v=4), headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get(CART.format(v=4), headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    # liveness probes and clients reading the contract need no secret; /health names no file, URL or store
+    health = client.get("/health")
+    assert health.status_code == 200 and set(health.json()) == {"status", "counts"}
+    assert client.get("/openapi.json").status_code == 200
 
 
 def test_health_and_openapi_names_the_tmf_operations(client: TestClient) -> None:

@@ -1,16 +1,14 @@
 """Where the service reads its catalog and inventories: local files, or TMF620/TMF671/TMF637 servers over HTTP.
 
 A catalog source is read once and again on request (``reload``); an inventory source is asked per request for one
-customer's products. The HTTP client is the standard library's (``urllib``): a few GETs of JSON lists with
-``offset``/``limit`` paging need nothing more.
+customer's products. The calls go through :mod:`odedelta.service.outbound` (httpx): timeouts, bounded retries with
+backoff, no redirects; a server that stays slow or down is a located :class:`SourceError` (a 502), never a hang.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from odedelta.service._core import (
     load_catalog,
     parse_text,
 )
+from odedelta.service.outbound import OutboundError, Retry, request
 
 CATALOG_KINDS = ("category", "productSpecification", "productOfferingPrice", "productOffering")
 PAGE = 100
@@ -42,33 +41,29 @@ def is_url(text: object) -> bool:
     return isinstance(text, str) and text.startswith(("http://", "https://"))
 
 
-def get_json(url: str, timeout: float = 10.0) -> tuple[Any, dict[str, str]]:
+def get_json(url: str, retry: Retry | None = None) -> tuple[Any, dict[str, str]]:
     """GET ``url`` as JSON (numbers with decimals as ``Decimal``); any failure is a located :class:`SourceError`."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read()
-            headers = {k.lower(): v for k, v in response.headers.items()}
-    except urllib.error.HTTPError as exc:
-        raise SourceError(f"{url}: the server answered {exc.code} {exc.reason}",
-                          [Problem(url, "$", f"HTTP {exc.code}")]) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise SourceError(f"{url}: cannot connect ({reason})", [Problem(url, "$", "cannot connect")]) from None
+        response = request("GET", url, retry or Retry(), headers={"Accept": "application/json"})
+    except OutboundError as exc:
+        raise SourceError(str(exc), [Problem(url, "$", "cannot read")]) from None
+    if response.status_code != 200:
+        raise SourceError(f"{url}: the server answered {response.status_code} {response.reason_phrase}",
+                          [Problem(url, "$", f"HTTP {response.status_code}")])
     try:
-        return json.loads(body, parse_float=Decimal), headers
+        return json.loads(response.content, parse_float=Decimal), {k.lower(): v for k, v in response.headers.items()}
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"{url}: the answer is not JSON ({exc})", [Problem(url, "$", "not JSON")]) from None
 
 
-def get_all(url: str, params: dict[str, str] | None = None) -> list[Any]:
+def get_all(url: str, params: dict[str, str] | None = None, retry: Retry | None = None) -> list[Any]:
     """Every element of a TMF list endpoint, page by page (``offset``/``limit``), until the ``X-Total-Count`` the
     server announced is reached or a page is empty (a server may return fewer than ``limit`` before the end)."""
     out: list[Any] = []
     for _ in range(MAX_PAGES):
         query = urllib.parse.urlencode({**(params or {}), "offset": str(len(out)), "limit": str(PAGE)})
         page_url = f"{url}?{query}"
-        page, headers = get_json(page_url)
+        page, headers = get_json(page_url, retry)
         if not isinstance(page, list):
             raise SourceError(f"{page_url}: expected a JSON list, found {type(page).__name__}",
                               [Problem(page_url, "$", "expected a list")])
@@ -83,8 +78,10 @@ class CatalogSource:
     """A catalog directory (or file), a TMF620 server base URL (``…/productCatalogManagement/v4``; promotions from
     TMF671 ``…/promotionManagement/v4/promotion`` unless ``promotion_url`` says), or a catalog already loaded."""
 
-    def __init__(self, where: str | Path | Catalog, promotion_url: str | None = None) -> None:
+    def __init__(self, where: str | Path | Catalog, promotion_url: str | None = None,
+                 retry: Retry | None = None) -> None:
         self.where = where
+        self.retry = retry or Retry()
         self.promotion_url = promotion_url
         if promotion_url is None and is_url(where):
             base = str(where).rstrip("/")
@@ -104,9 +101,10 @@ class CatalogSource:
         if not is_url(self.where):
             return load_catalog(self.where)
         base = str(self.where).rstrip("/")
-        documents = [Document(f"{base}/{kind}", get_all(f"{base}/{kind}"), kind) for kind in CATALOG_KINDS]
+        documents = [Document(f"{base}/{kind}", get_all(f"{base}/{kind}", None, self.retry), kind)
+                     for kind in CATALOG_KINDS]
         promotions = f"{str(self.promotion_url).rstrip('/')}/promotion"
-        documents.append(Document(promotions, get_all(promotions), "promotion"))
+        documents.append(Document(promotions, get_all(promotions, None, self.retry), "promotion"))
         return catalog_from_documents(documents)
 
 
@@ -116,8 +114,9 @@ class InventorySource:
 
     CACHED = 1024
 
-    def __init__(self, where: str | Path | None) -> None:
+    def __init__(self, where: str | Path | None, retry: Retry | None = None) -> None:
         self.where = where
+        self.retry = retry or Retry()
         self._files: list[tuple[str, list[Any]]] | None = None
         self._built: dict[tuple[str | None, str | None], tuple[Catalog, Inventory]] = {}
         """Inventories built from local files, per (party, product) asked, with the catalog they were checked
@@ -165,7 +164,7 @@ class InventorySource:
                 if party is not None:
                     break
             if party is None:
-                raise RequestError(f"unknown product {product_id!r}: no inventory holds it ({self.describe()})")
+                raise self.unknown(product_id)
         if party is None:
             return "<no inventory>", []
         held = [(name, [p for p in products if _has_party(p, party)]) for name, products in files]
@@ -182,15 +181,35 @@ class InventorySource:
     def _remote(self, party: str | None, product_id: str | None) -> tuple[str, list[Any]]:
         url = f"{str(self.where).rstrip('/')}/product"
         if party is None and product_id is not None:
-            found = get_all(url, {"id": product_id})
+            found = get_all(url, {"id": product_id}, self.retry)
             if not found:
-                raise RequestError(f"unknown product {product_id!r}: {url}?id={product_id} has no such product")
+                raise self.unknown(product_id)
             party = _customer(found[0])
             if party is None:
                 return f"{url}?id={product_id}", found
         if party is None:
             return "<no inventory>", []
-        return f"{url}?relatedParty.id={party}", get_all(url, {"relatedParty.id": party})
+        return f"{url}?relatedParty.id={party}", get_all(url, {"relatedParty.id": party}, self.retry)
+
+    def unknown(self, product_id: str) -> RequestError:
+        """The refusal of a product no customer holds (also of one the caller may not see: the same words)."""
+        if is_url(self.where):
+            url = f"{str(self.where).rstrip('/')}/product"
+            return RequestError(f"unknown product {product_id!r}: {url}?id={product_id} has no such product")
+        return RequestError(f"unknown product {product_id!r}: no inventory holds it ({self.describe()})")
+
+    def customer(self, party: str | None, product_id: str | None) -> str | None:
+        """The customer a request is for: its party, else the holder of ``product_id`` (None: unknown)."""
+        if party is not None or product_id is None or self.where is None:
+            return party
+        if is_url(self.where):
+            found = get_all(f"{str(self.where).rstrip('/')}/product", {"id": product_id}, self.retry)
+            return _customer(found[0]) if found else None
+        for _, products in self._local():
+            for product in products:
+                if isinstance(product, dict) and product.get("id") == product_id:
+                    return _customer(product)
+        return None
 
     def inventory(self, catalog: Catalog, party: str | None, product_id: str | None) -> Inventory:
         """The customer's products checked against ``catalog`` (the engine never modifies an inventory, so one

@@ -1,0 +1,73 @@
+"""TMF648 Quote Management v4: create (priced by the engine, or refused with the reason), list, retrieve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from odedelta.service import documents as docs
+from odedelta.service._core import ChangeResult, iso
+from odedelta.service.api._common import fetched, listed, owner_of, service_of
+from odedelta.service.edge import (
+    AS_OF,
+    LIMIT,
+    OFFSET,
+    Deadline,
+    as_of,
+    blocking,
+    body_schema,
+    count_items,
+    doc_response,
+    error_responses,
+    raw,
+    read_body,
+)
+from odedelta.service.security import Caller, caller_of
+from odedelta.service.state import Service
+
+API = "tmf648"
+READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
+
+
+def router(version: int) -> APIRouter:
+    base = f"/tmf-api/quoteManagement/v{version}/quote"
+    api = APIRouter(tags=[f"TMF648 Quote v{version}"])
+
+    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller) -> str:
+        intent = docs.intent_of(body, "quoteItem", "Quote")
+        service.check_party(caller, intent.party, intent.product)
+        result: ChangeResult | None
+        result, refusal = service.priced_or_refused(intent, moment)
+        deadline.check()
+        service.purge()
+        now = service.now()
+        _, text = service.store.add("quote", version, lambda ident: docs.quote(
+            result, refusal, docs.intent_items(intent, version, "QuoteItem"), ident, f"{base}/{ident}",
+            intent.party, now, moment), {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
+        return text
+
+    @api.post(base, summary="createQuote", operation_id=f"TMF648v{version}_createQuote",
+              openapi_extra=body_schema("quoteItem"), status_code=201,
+              responses=doc_response(201, "Quote", ["id", "quoteItem", "state"]))
+    async def create(request: Request, as_of_text: str | None = AS_OF, caller: Caller = WRITE) -> Response:
+        service = service_of(request)
+        body = await read_body(request, service.limits)
+        count_items(body, "quoteItem", service.limits, "Quote")
+        moment = as_of(as_of_text, service.now)
+        return raw(await blocking(service.limits, work, service, body, moment, caller), 201)
+
+    @api.get(base, summary="listQuote", operation_id=f"TMF648v{version}_listQuote", responses=error_responses())
+    def list_quotes(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
+                    caller: Caller = READ) -> Response:
+        return listed(service_of(request), "quote", version, fields, offset, limit, owner_of(caller, API))
+
+    @api.get(base + "/{id}", summary="retrieveQuote", operation_id=f"TMF648v{version}_retrieveQuote",
+             responses=doc_response(200, "Quote", ["id", "quoteItem"]))
+    def retrieve(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
+        return fetched(service_of(request), "quote", version, id, fields, owner_of(caller, API))
+
+    return api

@@ -1,0 +1,127 @@
+"""TMF663 Shopping Cart v4 and v5: create (priced by the engine), list, retrieve, patch (priced again), delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from odedelta.service import documents as docs
+from odedelta.service._core import RequestError, iso
+from odedelta.service.api._common import deleted, fetched, listed, owner_of, service_of, stored
+from odedelta.service.edge import (
+    AS_OF,
+    LIMIT,
+    OFFSET,
+    Deadline,
+    as_of,
+    blocking,
+    body_schema,
+    count_items,
+    deleted_responses,
+    doc_response,
+    error_responses,
+    raw,
+    read_body,
+)
+from odedelta.service.security import Caller, caller_of
+from odedelta.service.state import Service
+
+BASE = "/tmf-api/shoppingCart"
+API = "tmf663"
+READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
+KIND = "shoppingCart"
+
+
+def router(version: int) -> APIRouter:
+    tag = f"TMF663 Shopping Cart v{version}"
+    base = f"{BASE}/v{version}/shoppingCart"
+    api = APIRouter(tags=[tag])
+
+    def document(service: Service, ident: str, intent: docs.Intent, result: Any, created: datetime,
+                 updated: datetime) -> dict[str, Any]:
+        return docs.shopping_cart(result, version, ident, f"{base}/{ident}", intent.party, created, updated)
+
+    def create_work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller) -> str:
+        intent = docs.intent_of(body, "cartItem", "ShoppingCart")
+        service.check_party(caller, intent.party, intent.product)
+        result = service.change(intent, moment)
+        deadline.check()
+        service.purge()
+        now = service.now()
+        meta = {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(now)}
+        _, text = service.store.add(KIND, version, lambda ident: document(service, ident, intent, result, now, now),
+                                    meta, caller.name, now)
+        return text
+
+    def patch_work(deadline: Deadline, service: Service, ident: str, body: Any, as_of_text: str | None,
+                   caller: Caller) -> str:
+        owner = owner_of(caller, API)
+        _, meta = stored(service, KIND, version, ident, owner)
+        if not isinstance(body, dict):
+            raise RequestError(f"ShoppingCart {ident}: expected a JSON object, found {type(body).__name__}")
+        intent = docs.Intent.from_json(meta["intent"])
+        if "cartItem" in body:
+            intent = docs.intent_of({**body, "relatedParty": body.get("relatedParty")}, "cartItem",
+                                    f"ShoppingCart {ident}")
+            if intent.party is None:
+                party = docs.Intent.from_json(meta["intent"]).party
+                intent = docs.Intent(intent.action, intent.product, intent.offering, intent.parent,
+                                     intent.characteristics, intent.options, party)
+        elif "relatedParty" in body:
+            old = intent
+            intent = docs.Intent(old.action, old.product, old.offering, old.parent, old.characteristics, old.options,
+                                 docs.party_of(body))
+        moment = as_of(as_of_text if as_of_text is not None else meta["asOf"], service.now)
+        created = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
+        service.check_party(caller, intent.party, intent.product)
+        result = service.change(intent, moment)
+        deadline.check()
+        return service.store.put(KIND, version, ident, document(service, ident, intent, result, created,
+                                                                service.now()),
+                                 {**meta, "intent": intent.to_json(), "asOf": iso(moment)})
+
+    @api.post(base, summary="createShoppingCart", operation_id=f"TMF663v{version}_createShoppingCart",
+              openapi_extra=body_schema("cartItem"), status_code=201,
+              responses=doc_response(201, "ShoppingCart", ["id", "cartItem", "cartTotalPrice"]))
+    async def create(request: Request, as_of_text: str | None = AS_OF, caller: Caller = WRITE) -> Response:
+        service = service_of(request)
+        body = await read_body(request, service.limits)
+        count_items(body, "cartItem", service.limits, "ShoppingCart")
+        moment = as_of(as_of_text, service.now)
+        return raw(await blocking(service.limits, create_work, service, body, moment, caller), 201)
+
+    @api.get(base, summary="listShoppingCart", operation_id=f"TMF663v{version}_listShoppingCart",
+             responses=error_responses())
+    def list_carts(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
+                   caller: Caller = READ) -> Response:
+        return listed(service_of(request), KIND, version, fields, offset, limit, owner_of(caller, API))
+
+    @api.get(base + "/{id}", summary="retrieveShoppingCart", operation_id=f"TMF663v{version}_retrieveShoppingCart",
+             responses=doc_response(200, "ShoppingCart", ["id", "cartItem"]))
+    def retrieve(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
+        return fetched(service_of(request), KIND, version, id, fields, owner_of(caller, API))
+
+    @api.patch(base + "/{id}", summary="patchShoppingCart", operation_id=f"TMF663v{version}_patchShoppingCart",
+               openapi_extra=body_schema("cartItem", required=False),
+               responses=doc_response(200, "ShoppingCart", ["id", "cartItem"]))
+    async def patch(request: Request, id: str, as_of_text: str | None = AS_OF,
+                    caller: Caller = WRITE) -> Response:
+        service = service_of(request)
+        owner = owner_of(caller, API)
+        await blocking(service.limits, lambda _deadline: stored(service, KIND, version, id, owner))
+        body = await read_body(request, service.limits)
+        count_items(body, "cartItem", service.limits, f"ShoppingCart {id}")
+        if as_of_text is not None:
+            as_of(as_of_text, service.now)
+        return raw(await blocking(service.limits, patch_work, service, id, body, as_of_text, caller))
+
+    @api.delete(base + "/{id}", summary="deleteShoppingCart", status_code=204,
+                operation_id=f"TMF663v{version}_deleteShoppingCart", responses=deleted_responses())
+    def delete(request: Request, id: str, caller: Caller = WRITE) -> Response:
+        return deleted(service_of(request), KIND, version, id, owner_of(caller, API), "shoppingCart")
+
+    return api

@@ -1,0 +1,220 @@
+"""What every router shares at the HTTP edge: the TMF error, the body reader with its limits, the answers, the
+limits themselves and the way blocking work leaves the event loop.
+
+The event loop only reads bodies and writes answers; the engine, the inventory fetches and the store run in the
+thread pool (:func:`blocking`) under the request's time budget, so ``/health`` and every other client keep being
+answered while a large qualification runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import Query
+from starlette.background import BackgroundTasks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from odedelta.service import documents as docs
+from odedelta.service.encode import dumps
+
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the service (``serve --max-items``, ``--time-budget``, ``--body-timeout``)."""
+
+    max_items: int = 1000
+    """items in one qualification, cart, quote or order (more: 413)"""
+    time_budget: float = 30.0
+    """seconds of work for one request (more: 422, nothing stored)"""
+    max_body: int = 1 << 20
+    """bytes of one body (more: 413, before it is read)"""
+    body_timeout: float = 10.0
+    """seconds a client may take to send its body (more: 408 and the connection is closed)"""
+
+
+class ApiError(Exception):
+    """A refusal at the edge (not found, bad body, wrong type): becomes a TMF Error with ``status``."""
+
+    def __init__(self, status: int, reason: str, message: str, headers: dict[str, str] | None = None) -> None:
+        self.status, self.reason, self.message, self.headers = status, reason, message, headers
+        super().__init__(message)
+
+
+class Deadline:
+    """The moment a request's time budget ends; :meth:`check` refuses once it has passed (the work in the thread
+    calls it between items and before anything is stored)."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget, self.end = budget, time.monotonic() + budget
+
+    def check(self, done: str = "") -> None:
+        if time.monotonic() > self.end:
+            raise budget_exceeded(self.budget, done)
+
+
+def budget_exceeded(budget: float, done: str = "") -> ApiError:
+    return ApiError(422, "Time budget exceeded",
+                    f"the request needs more than its time budget of {budget:g} s{done}; nothing was stored: "
+                    "split it into smaller requests")
+
+
+async def blocking(limits: Limits, work: Callable[..., T], *args: Any) -> T:
+    """Run ``work(deadline, *args)`` in the thread pool; past the budget (and a second of grace) the client is
+    answered 422 while the thread stops at its next :meth:`Deadline.check`, storing nothing."""
+    deadline = Deadline(limits.time_budget)
+    try:
+        with anyio.fail_after(limits.time_budget + 1.0):
+            return await anyio.to_thread.run_sync(functools.partial(work, deadline, *args), abandon_on_cancel=True)
+    except TimeoutError:
+        raise budget_exceeded(limits.time_budget) from None
+
+
+async def read_body(request: Request, limits: Limits) -> Any:
+    """The JSON body: application/json, at most ``max_body`` bytes (a larger ``Content-Length`` is refused before
+    anything is read), sent within ``body_timeout`` seconds, UTF-8, valid JSON (decimals as ``Decimal``)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in JSON_TYPES:
+        raise ApiError(415, "Unsupported media type",
+                       f"the body must be application/json, found {kind or 'no content type'!r}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_body:
+        raise ApiError(413, "Payload too large", f"the body is larger than {limits.max_body} bytes "
+                                                 f"(Content-Length {declared})", {"Connection": "close"})
+    size = 0
+    chunks = []
+    try:
+        with anyio.fail_after(limits.body_timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limits.max_body:
+                    raise ApiError(413, "Payload too large", f"the body is larger than {limits.max_body} bytes",
+                                   {"Connection": "close"})
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, "Request timeout", f"the body was not received within {limits.body_timeout:g} s "
+                                               f"({size} bytes came)", {"Connection": "close"}) from None
+    raw = b"".join(chunks)
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise ApiError(400, "Bad request", "the body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "Bad request", f"<body>:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ApiError(400, "Bad request", "the body is nested too deeply") from None
+
+
+def count_items(body: Any, key: str, limits: Limits, where: str) -> None:
+    """Refuse (413) a body whose ``key`` list holds more than ``max_items`` items, before any work."""
+    items = body.get(key) if isinstance(body, dict) else None
+    if isinstance(items, list) and len(items) > limits.max_items:
+        raise ApiError(413, "Payload too large",
+                       f"{where} @ $.{key}: {len(items)} items, more than the {limits.max_items} one request may "
+                       "hold; split it into smaller requests")
+
+
+def as_of(text: str | None, now: Callable[[], datetime]) -> datetime:
+    if text is None:
+        return now()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "Bad request", f"asOf {text!r} is not an ISO-8601 date-time "
+                                           "(e.g. 2026-03-01T00:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def json_answer(document: Any, status: int = 200, headers: dict[str, str] | None = None,
+                background: BackgroundTasks | None = None) -> Response:
+    return Response(dumps(document), status_code=status, media_type="application/json", headers=headers,
+                    background=background)
+
+
+def raw(text: str, status: int = 200, background: BackgroundTasks | None = None) -> Response:
+    return Response(text, status_code=status, media_type="application/json", background=background)
+
+
+def error(status: int, reason: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return json_answer(docs.error(status, reason, message), status, headers)
+
+
+def select_fields(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    if not fields:
+        return document
+    wanted = {f.strip() for f in fields.split(",") if f.strip()} | {"id", "href", "@type"}
+    return {k: v for k, v in document.items() if k in wanted}
+
+
+def error_responses() -> dict[int | str, dict[str, Any]]:
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {code: {"description": reason, "content": {"application/json": {"schema": schema}}}
+            for code, reason in ((400, "Bad request"), (401, "Unauthorized"), (403, "Forbidden"),
+                                 (404, "Not found"), (408, "Request timeout"), (413, "Payload too large"),
+                                 (415, "Unsupported media type"), (422, "Unprocessable entity"),
+                                 (502, "A catalog or inventory server failed"))}
+
+
+def doc_response(code: int, what: str, required: list[str]) -> dict[int | str, dict[str, Any]]:
+    schema = {"type": "object", "required": required, "properties": {"id": {"type": "string"},
+                                                                      "@type": {"type": "string"}}}
+    return {code: {"description": what, "content": {"application/json": {"schema": schema}}}, **error_responses()}
+
+
+def deleted_responses() -> dict[int | str, dict[str, Any]]:
+    return {204: {"description": "Deleted"}, **error_responses()}
+
+
+_REF = {"type": "object", "properties": {"id": {"type": "string"}}}
+_ITEM = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "action": {"type": "string", "enum": ["add", "modify", "delete", "noChange"]},
+        "productOffering": _REF,
+        "product": {"type": "object", "properties": {
+            "id": {"type": "string"},
+            "productCharacteristic": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "value": {}}}},
+            "productRelationship": {"type": "array", "items": {"type": "object", "properties": {
+                "relationshipType": {"type": "string"}, "id": {"type": "string"}, "product": _REF}}},
+        }},
+    },
+}
+_PARTY = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
+                                                                     "role": {"type": "string"}}}}
+
+
+def body_schema(items_key: str, required: bool = True, example: str = "modify") -> dict[str, Any]:
+    """The part of the TMF body the service reads (the official schemas allow more; the rest is ignored), with
+    the demo's downgrade as the example."""
+    schema: dict[str, Any] = {"type": "object", "properties": {items_key: {"type": "array", "items": _ITEM},
+                                                               "relatedParty": _PARTY}}
+    if required:
+        schema["required"] = [items_key]
+    item: dict[str, Any] = {"product": {"id": "F-1"}}
+    if example == "modify":
+        item = {"action": "modify", **item, "productOffering": {"id": "po-fiber-300"}}
+    sample = {items_key: [item], "relatedParty": [{"id": "alice", "role": "customer"}]}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema, "example": sample}}}}
+
+
+HUB_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["callback"],
+    "properties": {"callback": {"type": "string"}, "query": {"type": "string"}}}}}}}
+
+AS_OF = Query(None, alias="asOf", description="the moment of the change, ISO-8601 (default: now, UTC)")
+OFFSET = Query(0, ge=0, le=1 << 62)
+LIMIT = Query(100, ge=1, le=1000)

@@ -1,0 +1,265 @@
+"""Who is calling, and what it may do: bearer tokens with scopes, or JWTs checked against a key, shared by every
+router as one FastAPI dependency (:func:`caller_of`).
+
+Scopes are ``<api>:read`` and ``<api>:write`` per API (``tmf679``, ``tmf663``, ``tmf648``, ``tmf622``), ``<api>:all``
+(the resources of every caller, not only its own) and ``admin`` (everything, ``/admin/*`` included). A caller sees,
+changes and deletes the carts, quotes, orders, qualifications and listeners it created, unless ``<api>:all`` or
+``admin`` says otherwise; another caller's resource is answered 404, as if it did not exist.
+
+The tokens file (YAML or JSON)::
+
+    tokens:
+      - caller: shop-frontend            # the name in the access log and the owner of what it creates
+        sha256: 9f86d081884c7d65…        # the token's SHA-256 in hex (or `token: <the token>`, less safe)
+        scopes: [tmf663:read, tmf663:write, tmf622:read, tmf622:write]
+      - caller: ops
+        sha256: 60303ae22b998861…
+        scopes: [admin]
+      - caller: self-care-alice
+        sha256: 2c26b46b68ffc68f…
+        scopes: [tmf679:write, tmf663:write]
+        parties: [alice]                 # may act for these customers only (default: any)
+
+Without any credentials (loopback only, or ``--insecure``) every request is the caller ``anonymous`` with ``admin``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+APIS = ("tmf679", "tmf663", "tmf648", "tmf622")
+SCOPES = frozenset({f"{api}:{access}" for api in APIS for access in ("read", "write", "all")} | {"admin"})
+
+
+class AuthConfigError(Exception):
+    """The tokens file or the JWT key cannot be used (a one-line message naming the file and the entry)."""
+
+
+class Refused(Exception):
+    """A request without valid credentials (401) or without the scope it needs (403)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    scopes: frozenset[str]
+    parties: frozenset[str] | None = None
+    """the customers (party ids) this caller may act for; None: any"""
+
+    def may_act_for(self, party: str | None) -> bool:
+        return self.parties is None or "admin" in self.scopes or (party is not None and party in self.parties)
+
+    def may(self, api: str, access: str) -> bool:
+        return "admin" in self.scopes or f"{api}:{access}" in self.scopes or (
+            access == "read" and f"{api}:write" in self.scopes)
+
+    def owner_filter(self, api: str) -> str | None:
+        """The owner whose resources this caller may reach in ``api`` (None: every owner's)."""
+        return None if "admin" in self.scopes or f"{api}:all" in self.scopes else self.name
+
+
+ANONYMOUS = Caller("anonymous", frozenset({"admin"}))
+
+
+class Authenticator:
+    """Maps a bearer credential to a :class:`Caller`, or refuses it. ``mode`` says which kind, for people."""
+
+    mode = "none"
+
+    def caller(self, credential: str | None) -> Caller:
+        return ANONYMOUS
+
+    @property
+    def open(self) -> bool:
+        return True
+
+
+class Tokens(Authenticator):
+    """Bearer tokens from a tokens file, or one token (``ODEDELTA_TOKEN``/``--token``) that is an admin."""
+
+    def __init__(self, entries: Mapping[str, Caller], mode: str) -> None:
+        self._by_hash = dict(entries)
+        self.mode = mode
+
+    @property
+    def open(self) -> bool:
+        return False
+
+    @classmethod
+    def single(cls, token: str) -> Tokens:
+        return cls({_sha256(token): Caller("admin", frozenset({"admin"}))}, "single token (admin)")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Tokens:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise AuthConfigError(f"{path}: cannot read the tokens file ({exc})".replace("\n", " ")) from None
+        entries = data.get("tokens") if isinstance(data, dict) else None
+        if not isinstance(entries, list) or not entries:
+            raise AuthConfigError(f"{path} @ $.tokens: expected a non-empty list of {{caller, sha256, scopes}}")
+        found: dict[str, Caller] = {}
+        for index, entry in enumerate(entries):
+            where = f"{path} @ $.tokens[{index}]"
+            if not isinstance(entry, dict):
+                raise AuthConfigError(f"{where}: expected a mapping with caller, sha256 (or token) and scopes")
+            unknown = sorted(set(entry) - {"caller", "sha256", "token", "scopes", "parties"})
+            if unknown:
+                raise AuthConfigError(f"{where}: unknown key {unknown[0]!r} "
+                                      "(expected caller, sha256, token, scopes, parties)")
+            parties = entry.get("parties")
+            if parties is not None and (not isinstance(parties, list) or not all(
+                    isinstance(p, str) and p for p in parties)):
+                raise AuthConfigError(f"{where}.parties: expected a list of customer (party) ids")
+            name, scopes = entry.get("caller"), entry.get("scopes")
+            if not isinstance(name, str) or not name:
+                raise AuthConfigError(f"{where}.caller: expected the caller's name")
+            digest = entry.get("sha256")
+            if digest is None and isinstance(entry.get("token"), str) and entry["token"]:
+                digest = _sha256(entry["token"])
+            if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef"
+                                                                        for c in digest.lower()):
+                raise AuthConfigError(f"{where}.sha256: expected the token's SHA-256 in hex (64 digits), "
+                                      "or token: the token itself")
+            if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
+                raise AuthConfigError(f"{where}.scopes: expected a non-empty list of scopes")
+            bad = sorted(set(scopes) - SCOPES)
+            if bad:
+                raise AuthConfigError(f"{where}.scopes: unknown scope {bad[0]!r} "
+                                      f"(expected admin, or <api>:read|write|all with api in {', '.join(APIS)})")
+            if digest.lower() in found:
+                raise AuthConfigError(f"{where}: the same token as caller {found[digest.lower()].name!r}")
+            found[digest.lower()] = Caller(name, frozenset(scopes),
+                                           None if parties is None else frozenset(parties))
+        return cls(found, f"tokens file {path} ({len(found)} tokens)")
+
+    def caller(self, credential: str | None) -> Caller:
+        if not credential:
+            raise Refused(401, "a bearer token is required (Authorization: Bearer …)")
+        given = _sha256(credential)
+        for digest, who in self._by_hash.items():
+            if hmac.compare_digest(digest, given):
+                return who
+        raise Refused(401, "the bearer token is not valid")
+
+
+class Jwt(Authenticator):
+    """JWTs signed by a key in a PEM file or a JWKS file (PyJWT, the ``jwt`` extra). The caller is the ``sub``
+    claim; its scopes are the ``scope`` claim (space-separated, OAuth 2) or ``scp`` (a list), unknown ones ignored."""
+
+    ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA")
+
+    def __init__(self, key_file: str | Path, *, audience: str | None = None, issuer: str | None = None,
+                 fallback: Tokens | None = None) -> None:
+        try:
+            import jwt
+        except ImportError:
+            raise AuthConfigError("--jwt-key needs the jwt extra (PyJWT is missing): "
+                                  "pip install 'odedelta[jwt]'") from None
+        self._jwt = jwt
+        self.audience, self.issuer, self.fallback = audience, issuer, fallback
+        try:
+            text = Path(key_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuthConfigError(f"{key_file}: cannot read the JWT key ({exc})") from None
+        self._keys: dict[str | None, Any] = {}
+        try:
+            if text.lstrip().startswith("{"):
+                for key in jwt.PyJWKSet.from_json(text).keys:
+                    self._keys[key.key_id] = key.key
+            else:
+                if "-----BEGIN" not in text:
+                    raise ValueError("no PEM block")
+                self._keys[None] = text
+        except (jwt.PyJWTError, ValueError, json.JSONDecodeError) as exc:
+            raise AuthConfigError(f"{key_file}: not a PEM public key or a JWKS ({exc})") from None
+        if not self._keys:
+            raise AuthConfigError(f"{key_file}: the JWKS has no usable key")
+        self.mode = f"JWT ({key_file}, {len(self._keys)} keys)" + (" + tokens" if fallback else "")
+
+    @property
+    def open(self) -> bool:
+        return False
+
+    def caller(self, credential: str | None) -> Caller:
+        if not credential:
+            raise Refused(401, "a bearer token is required (Authorization: Bearer …)")
+        jwt = self._jwt
+        if credential.count(".") != 2 and self.fallback is not None:
+            return self.fallback.caller(credential)
+        try:
+            header = jwt.get_unverified_header(credential)
+            key = self._keys.get(header.get("kid")) or (self._keys.get(None) if None in self._keys else None)
+            if key is None and len(self._keys) == 1:
+                key = next(iter(self._keys.values()))
+            if key is None:
+                raise Refused(401, f"the JWT names an unknown key id {header.get('kid')!r}")
+            claims = jwt.decode(credential, key, algorithms=list(self.ALGORITHMS), audience=self.audience,
+                                issuer=self.issuer, options={"require": ["exp", "sub"],
+                                                             "verify_aud": self.audience is not None})
+        except jwt.PyJWTError as exc:
+            raise Refused(401, f"the JWT is not valid ({exc})") from None
+        scopes = claims.get("scope", "")
+        named: Iterable[Any] = scopes.split() if isinstance(scopes, str) else []
+        if isinstance(claims.get("scp"), list):
+            named = [*named, *claims["scp"]]
+        return Caller(str(claims["sub"]), frozenset(s for s in named if s in SCOPES))
+
+
+def authenticator(*, token: str | None = None, tokens_file: str | Path | None = None,
+                  jwt_key: str | Path | None = None, jwt_audience: str | None = None,
+                  jwt_issuer: str | None = None) -> Authenticator:
+    """The authenticator of these settings: a tokens file (and the single token as one more admin), a JWT key
+    (tokens beside it), the single token alone, or none (open)."""
+    tokens: Tokens | None = None
+    if tokens_file is not None:
+        tokens = Tokens.from_file(tokens_file)
+        if token:
+            tokens = Tokens({**tokens._by_hash, **Tokens.single(token)._by_hash}, tokens.mode + " + single token")
+    elif token:
+        tokens = Tokens.single(token)
+    if jwt_key is not None:
+        return Jwt(jwt_key, audience=jwt_audience, issuer=jwt_issuer, fallback=tokens)
+    return tokens if tokens is not None else Authenticator()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="Authorization: Bearer <token> — a token of the tokens file, the single token, or a "
+                                "JWT; its scopes say which APIs it may read or write")
+BEARER_DEPENDS = Security(BEARER)
+
+
+def caller_of(api: str, access: str) -> Callable[..., Any]:
+    """The dependency of an operation of ``api`` that needs ``access`` (``read``, ``write``; ``admin`` for
+    ``/admin``): the :class:`Caller`, also kept on ``request.state.caller`` for the access log."""
+
+    def dependency(request: Request, credentials: HTTPAuthorizationCredentials | None = BEARER_DEPENDS) -> Caller:
+        auth: Authenticator = request.app.state.authenticator
+        who = auth.caller(credentials.credentials if credentials is not None else None)
+        request.state.caller = who.name
+        allowed = "admin" in who.scopes if access == "admin" else who.may(api, access)
+        if not allowed:
+            needed = "admin" if access == "admin" else f"{api}:{access}"
+            raise Refused(403, f"caller {who.name!r} lacks the scope {needed!r}")
+        return who
+
+    dependency.__name__ = f"caller_{api}_{access}"
+    return dependency
