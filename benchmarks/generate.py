@@ -79,7 +79,8 @@ def catalog_documents(offerings: int = 2000, seed: int = 7, enterprise: bool = T
     for i in range(50):
         plan = f"po-plan-{rng.randrange(n_plans)}"
         target = docs[-1 - rng.randrange(n_plans)]["bundledProductOffering"][0]["id"] if n_plans else leaves[0][0]
-        promotions.append({"id": f"promo-{i}", "name": f"Promotion {i}", "lifecycleStatus": "active", "validFor": EPOCH,
+        promotions.append({"id": f"promo-{i}", "name": f"Promotion {i}", "lifecycleStatus": "active",
+                           "validFor": EPOCH,
                            "pattern": [{"criteriaGroup": [{"criteria": [{"criteriaParameter": "productOffering.id",
                                                                           "criteriaOperator": "=",
                                                                           "criteriaValue": plan}]}],
@@ -100,7 +101,8 @@ def rules_text(plans: list[str], count: int = 100, seed: int = 7) -> str:
                   f"    priority: {100 - i}",
                   f"    when: \"term.active and term.months_remaining >= {low} and term.months_remaining < {low + 2}"
                   f" and change.direction == 'downgrade'\"",
-                  f"    then: {{name: Early change fee, formula: remaining_months, factor: 0.{i % 9 + 1}, maximum: 200}}"]
+                  f"    then: {{name: Early change fee, formula: remaining_months, factor: 0.{i % 9 + 1}, "
+                  "maximum: 200}"]
     for i in range(count - 60):
         plan = rng.choice(plans)
         lines += [f"  - id: deny-{i}", "    kind: eligibility", f"    description: not for segment s{i % 7}",
@@ -127,7 +129,8 @@ def residential_inventory(catalog: Any, plans: list[str], seed: int = 7) -> list
                 products.append({"id": cid, "productOffering": {"id": slot.offering_id},
                                  "productCharacteristic": [{"name": "level", "value": "b"}], "@type": "Product"})
         products.append({"id": root, "productOffering": {"id": plan}, "startDate": "2025-06-01T00:00:00Z",
-                         "productRelationship": [{"relationshipType": "bundles", "product": {"id": c}} for c in children],
+                         "productRelationship": [{"relationshipType": "bundles", "product": {"id": c}}
+                                                 for c in children],
                          "productTerm": [{"name": "commitment", "duration": {"amount": 24, "units": "month"},
                                           "validFor": {"startDateTime": "2025-06-01T00:00:00Z",
                                                        "endDateTime": "2027-06-01T00:00:00Z"}}],

@@ -1,6 +1,7 @@
 """The service under load, over loopback: never blocked, the HTTP overhead, and several workers.
 
     .venv/bin/python benchmarks/service.py [--requests 400] [--health-polls 2000] [--clients 8]
+    .venv/bin/python benchmarks/service.py --quick     # a smoke run (CI): 20 items, 20 requests, 2 clients
 
 Every server is ``odedelta serve`` on 127.0.0.1 (a free port) with the demo catalog, rules and inventories, stopped
 at the end; every loop is bounded. Three measures:
@@ -83,8 +84,8 @@ def serve(*extra: str) -> Iterator[str]:
         print(f"  ({banner})")
 
 
-def health_while_qualifying(polls: int) -> None:
-    items = [{"product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}] * 1000
+def health_while_qualifying(polls: int, count: int = 1000) -> None:
+    items = [{"product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}] * count
     with serve("--time-budget", "300", "--no-access-log") as base, httpx.Client(base_url=base, timeout=300) as http:
         idle = []
         for _ in range(min(polls, 500)):  # the same GETs with nothing else running: the machine's own noise
@@ -115,7 +116,9 @@ def health_while_qualifying(polls: int) -> None:
                 time.sleep(0.005)
         worker.join()
     status, took = done[0]
-    print(f"1. /health while a 1,000-item qualification runs: {len(latencies)} GETs, "
+    if status != 201:
+        raise RuntimeError(f"the qualification answered {status}, not 201")
+    print(f"1. /health while a {count:,}-item qualification runs: {len(latencies)} GETs, "
           f"p50 {ms(statistics.median(latencies))} ms, p99 {ms(percentile(latencies, 0.99))} ms, "
           f"max {ms(max(latencies))} ms; the qualification answered {status} in {took:.1f} s; "
           f"/health idle: p50 {ms(statistics.median(idle))} ms, p99 {ms(percentile(idle, 0.99))} ms")
@@ -202,10 +205,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="answers measured per run (default 400)")
     parser.add_argument("--health-polls", type=int, default=2000, help="at most this many /health GETs")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients of measure 3 (default 8)")
+    parser.add_argument("--items", type=int, default=1000, help="items of measure 1's qualification (default 1000)")
     parser.add_argument("--only", choices=["health", "overhead", "workers"], help="one measure only")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 20 items, 20 requests, 2 clients")
     args = parser.parse_args()
+    if args.quick:
+        args.items, args.requests, args.clients, args.health_polls = 20, 20, 2, 50
     if args.only in (None, "health"):
-        health_while_qualifying(args.health_polls)
+        health_while_qualifying(args.health_polls, args.items)
     if args.only in (None, "overhead"):
         overhead(args.requests)
     if args.only in (None, "workers"):

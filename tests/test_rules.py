@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ from odedelta.rules import (
 from odedelta.rules.executor import evaluate
 from odedelta.rules.expr import Compiler, ExprError
 from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES, reference_markdown, term_facts
+from odedelta.rules.language import KINDS, check_rule_documents
 
 from .conftest import DATA, DEMO, ROOT, durable
 
@@ -66,7 +68,9 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
                                      "date('YYYY-MM-DD')"),
         ("eligibility.yaml", 48, None, "rules 'conflict-a' and 'conflict-b' "
                                        f"({DATA / 'broken_rules'}/eligibility.yaml:55) have the same priority 3 and "
-                                       "can both match with different effects: give one a higher priority"),
+                                       "can both match with different effects (e.g. target.offering == 'po-fiber-300' "
+                                       "and term.expired): give one a higher priority, or mark the overlap intended "
+                                       "(analysis: {allow_overlap: true})"),
         ("other.yaml", 3, 5, "unknown kind 'eligibilty' — did you mean 'eligibility'? (kinds: eligibility, migration, "
                              "compatibility, penalty, fee, discount, recommendation, promotion_loss, renewal, timing, "
                              "sla_credit, revenue_share, partner_charge)"),
@@ -409,3 +413,39 @@ scenarios:
     assert lines[1] == f"rule coverage ({RULES}, reference): 1 of 22 rules exercised"
     assert f"      not exercised: {RULES}/eligibility.yaml:14 business-offers-for-business" in lines
     assert lines[-1] == "1 passed, 0 failed"
+
+
+# ------------------------------------------------------------------------------------------------ authoring (issue 27)
+
+
+def test_every_problem_of_one_condition_is_reported_at_once(demo: odedelta.Catalog) -> None:
+    """An unquoted business no longer hides the 'Downgrade' beside it (nor a misspelt fact after an 'or')."""
+    text = ("rules:\n  - id: three-mistakes\n    kind: eligibility\n    description: d\n"
+            "    when: \"customer.segment == business and change.direction == 'Downgrade' or target.ofering == 'x'\"\n"
+            "    then: {decision: deny, reason: r, message: m}\n")
+    _, problems = check_rule_documents([("three.yaml", text)], demo)
+    assert [(p.line, p.column, p.text) for p in problems] == [
+        (5, 32, "unknown fact 'business' — quote text values: 'business'"),
+        (5, 65, "change.direction is never 'Downgrade': it is one of 'upgrade', 'downgrade', 'lateral', 'new' — did "
+                "you mean 'downgrade'?"),
+        (5, 80, "unknown fact 'target.ofering' — did you mean 'target.offering'?"),
+    ]
+
+
+def test_the_schema_flags_an_amount_with_a_currency_and_names_the_kinds() -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads((RULES / SCHEMA_FILE).read_text()))
+
+    def errors(rule: str) -> list[tuple[str, str]]:
+        return [(e.json_path, e.message) for e in validator.iter_errors(yaml.safe_load(f"rules:\n  - {rule}"))]
+
+    assert errors("{id: a, kind: fee, description: d, then: {name: n, amount: '29.00 EUR'}}") == [
+        ("$.rules[0].then.amount", "'29.00 EUR' is not valid under any of the given schemas")]
+    assert errors("{id: a, kind: fee, description: d, then: {name: n, amount: '29.00'}}") == []
+    assert errors("{id: a, kind: penalty, description: d, then: {name: n, formula: fixed, amount: 29}}") == []
+    assert errors("{id: a, kind: eligibilty, description: d, then: {decision: deny, reason: r, message: m}}") == [
+        ("$.rules[0].kind", f"'eligibilty' is not one of {list(KINDS)!r}")]
+    assert errors("{id: a, kind: fee, description: d, then: {name: n, amount: 1}, analysis: {allow_gaps: true}}")
+    for path in RULES.glob("*.yaml"):
+        assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path

@@ -17,7 +17,8 @@ from odedelta.model.inventory import Inventory
 from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.source import JSON_SUFFIXES, YAML_SUFFIXES, parse_text, read_text, with_lines
 from odedelta.rules import Executor, ExecutorError, Rulebook, RuleError
-from odedelta.rules.language import check_rule_documents
+from odedelta.rules.analysis import Analysis, analyze
+from odedelta.rules.language import check_rule_documents, rule_file_too_large
 from odedelta.rules.policy import bind_policies
 
 SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
@@ -110,6 +111,35 @@ def rule_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
 
 
+def rule_text(file: Path, limits: Limits = DEFAULT) -> str:
+    """The text of a rule file, refused by its size before it is read when it is over ``max_rule_file_bytes``."""
+    try:
+        size = file.stat().st_size
+    except OSError:
+        size = 0  # read_text says why it cannot be read
+    if size > limits.max_rule_file_bytes:
+        raise LoadError(f"{file}: rule file too large", [Problem(str(file), "$", rule_file_too_large(size, limits))])
+    return read_text(file, str(file), limits)
+
+
+def analyze_rules(path: str | Path, catalog: Catalog, limits: Limits = DEFAULT) -> tuple[list[Problem], Analysis]:
+    """``check --analyze``: every problem of the rule files under ``path`` (what :func:`load_rules` refuses) and
+    the analysis of every rule that compiled (:func:`odedelta.rules.analysis.analyze`), so one run shows both."""
+    root = Path(path)
+    if not root.exists():
+        raise RuleError(f"{root}: no such rules directory", [Problem(str(root), "$", "no such file or directory")])
+    documents = []
+    problems: list[Problem] = []
+    for file in rule_files(root):
+        try:
+            documents.append((str(file), rule_text(file, limits)))
+        except LoadError as exc:
+            problems.extend(exc.problems)
+    rules, found = check_rule_documents(documents, catalog, limits)
+    problems = sorted(problems + found, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message))
+    return problems, analyze(rules)
+
+
 def load_rules(path: str | Path, catalog: Catalog, executor: Executor | str | None = None,
                limits: Limits = DEFAULT) -> Rulebook:
     """Read, check and compile every ``*.yaml`` rule file under ``path`` (each within ``limits``); raise
@@ -122,7 +152,7 @@ def load_rules(path: str | Path, catalog: Catalog, executor: Executor | str | No
     unreadable: list[Problem] = []
     for file in rule_files(root):
         try:
-            documents.append((str(file), read_text(file, str(file), limits)))
+            documents.append((str(file), rule_text(file, limits)))
         except LoadError as exc:
             unreadable.extend(exc.problems)
     rules, problems = check_rule_documents(documents, catalog, limits)

@@ -129,7 +129,8 @@ def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context
 
 
 def _money(value: Any) -> Decimal:
-    return value.rounded().amount  # type: ignore[no-any-return]
+    amount: Decimal = value.rounded().amount
+    return amount
 
 
 def _refused(row: Row, refusal: Refusal) -> Row:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from odedelta.delta.items import (
     Action,
@@ -143,7 +143,7 @@ class DeltaBuilder:
         """The delta of ``request``, or why the catalog's structure does not allow it (a :class:`Refused`).
         Raises :class:`RequestError` only for a request that names what does not exist."""
         self._refused = None
-        handler = {
+        handlers: dict[str, Callable[[Any], tuple[str | None, str | None]]] = {
             "change_offer": self._change_offer,
             "add": self._add,
             "remove": self._remove,
@@ -151,8 +151,8 @@ class DeltaBuilder:
             "terminate": self._terminate,
             "acquire": self._acquire,
             "renew": self._renew,
-        }[request.kind]
-        self._root, target = handler(request)  # type: ignore[operator]
+        }
+        self._root, target = handlers[request.kind](request)
         if self._refused is not None:
             return Refused(self._refused)
         if request.kind == "change_offer":
@@ -782,7 +782,7 @@ class DeltaBuilder:
                         edges.append((cid, (slot.slot, copy),
                                       weight * 1000 + (copies - copy) + (500 if copy < slot.lower else 0)))
             for cid, place in max_weight_assignment(edges).items():
-                number, _ = place  # type: ignore[misc]  # the right side of each edge is (slot, copy)
+                number, _ = cast(tuple[int, int], place)  # the right side of each edge is (slot, copy)
                 assignment[cid] = slot_of[number]
         return assignment
 

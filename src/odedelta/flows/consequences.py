@@ -33,7 +33,15 @@ from odedelta.money.bill import Bill, Discount, ProductBill, bill, discount_for,
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome
 from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
-from odedelta.rules.language import Rule
+from odedelta.rules.language import (
+    DiscountEffect,
+    FeeEffect,
+    PenaltyEffect,
+    PromotionLossEffect,
+    RecommendationEffect,
+    Rule,
+    TimingEffect,
+)
 
 
 def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
@@ -102,7 +110,7 @@ def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None,
     if rules is not None and facts is not None:
         rule = rules.first("timing", facts, result.context)
         if rule is not None:
-            effect = rule.model.then  # type: ignore[attr-defined]
+            effect = rule.effect(TimingEffect)
             policy, reengage, source = effect.policy, effect.reengage, f"rule:{rule.id}"
             decided.append(_outcome(rule, effect.policy))
     if request.timing is not None:
@@ -290,7 +298,7 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
                     "item": ItemFacts(action="noChange", offering=entry.offering_id),
                     "promotion": PromotionFacts(lost=lost, id=promotion_id)})
                 keep = rules.first("promotion_loss", item_facts, result.context)
-                if keep is not None and keep.model.then.keep:  # type: ignore[attr-defined]
+                if keep is not None and keep.effect(PromotionLossEffect).keep:
                     decided.append(_outcome(keep, "promotion_kept"))
                     continue
             if not _removable(result, grant.product_id):
@@ -331,7 +339,7 @@ def _apply_discount_rules(result: ChangeResult, after: Bill, projected: dict[str
                           facts: Facts, decided: list[RuleOutcome]) -> Bill:
     """The bill after the change with the discounts of the ``discount`` rules that apply."""
     for rule in rules.matching("discount", facts, result.context):
-        effect = rule.model.then  # type: ignore[attr-defined]
+        effect = rule.effect(DiscountEffect)
         for pid in list(after.products):
             entry = after.products[pid]
             if entry.offering_id == effect.applies_to and entry.product_id in projected:
@@ -359,7 +367,7 @@ def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: Promo
     judged = facts.model_copy(update={"promotion": promotions})
     out = []
     for rule in rules.matching("fee", judged, result.context):
-        effect = rule.model.then  # type: ignore[attr-defined]
+        effect = rule.effect(FeeEffect)
         out.append(Charge("fee", effect.name, Money(effect.amount, currency), root, f"rule:{rule.id}",
                           rule.model.description))
         decided.append(_outcome(rule, "fee"))
@@ -398,16 +406,16 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
         rule = rules.first("penalty", facts, result.context)
         if rule is None:
             continue
-        amount, explanation = _penalty_amount(rule.model.then, facts, currency)  # type: ignore[attr-defined]
+        amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), facts, currency)
         decided.append(_outcome(rule, "penalty"))
         if amount.amount > 0:
-            out.append(Charge("penalty", rule.model.then.name, amount, product.id,  # type: ignore[attr-defined]
+            out.append(Charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
                               f"rule:{rule.id}", explanation))
     return out
 
 
-def _penalty_amount(effect: object, facts: Facts, currency: str) -> tuple[Money, str]:
-    formula = effect.formula  # type: ignore[attr-defined]
+def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple[Money, str]:
+    formula = effect.formula
     months = Decimal(facts.term.months_remaining or 0)
     price = facts.installed.price or Decimal(0)
 
@@ -416,27 +424,27 @@ def _penalty_amount(effect: object, facts: Facts, currency: str) -> tuple[Money,
 
     if formula == "waived":
         return Money.zero(currency), "waived"
-    if formula == "fixed":
-        amount, text = effect.amount, "fixed amount"  # type: ignore[attr-defined]
-    elif formula == "remaining_months" and effect.amount is not None:  # type: ignore[attr-defined]
-        per_month = effect.amount  # type: ignore[attr-defined]
+    if formula == "fixed":  # the checker refuses a fixed penalty without an amount
+        amount, text = effect.amount if effect.amount is not None else Decimal(0), "fixed amount"
+    elif formula == "remaining_months" and effect.amount is not None:
+        per_month = effect.amount
         amount = months * per_month
         text = f"{months} months remaining × {money(per_month)}"
     elif formula == "remaining_months":
-        factor = effect.factor  # type: ignore[attr-defined]
+        factor = effect.factor
         amount = months * price * factor
         text = f"{months} months remaining × {money(price)} × {factor}"
     elif formula == "remaining_value_share":
-        share = effect.share  # type: ignore[attr-defined]
+        share = effect.share
         amount = share * months * price
         text = f"{share} × {months} months remaining × {money(price)}"
     else:  # discount_repayment
-        share = effect.share  # type: ignore[attr-defined]
+        share = effect.share
         received = facts.installed.discount_received or Decimal(0)
         amount = share * received
         text = (f"{share} × discount received so far {money(received)} "
                 f"({money(facts.installed.discount or Decimal(0))}/month × {facts.term.months_elapsed} months)")
-    low, high = effect.minimum, effect.maximum  # type: ignore[attr-defined]
+    low, high = effect.minimum, effect.maximum
     if high is not None and amount > high:
         amount, text = high, f"{text} = {money(amount)}, capped at {money(high)}"
     elif low is not None and amount < low:
@@ -457,7 +465,7 @@ def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
             "item": ItemFacts(action="delete", offering=item.offering_id, reasons=item.codes),
             "promotion": promotions})
         for rule in rules.matching("recommendation", judged, result.context):
-            effect = rule.model.then  # type: ignore[attr-defined]
+            effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, projected, item, effect.offering)
             if parent is None and item.parent_id is not None:
                 continue  # nowhere to put it after the change
@@ -484,7 +492,7 @@ def _home_for(result: ChangeResult, projected: Sequence[Product], item: DeltaIte
 
 
 def _outcome(rule: Rule, reason: str) -> RuleOutcome:
-    then = rule.model.then  # type: ignore[attr-defined]
+    then = rule.then
     message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description
     return RuleOutcome(rule.id, rule.kind, reason, message)
 

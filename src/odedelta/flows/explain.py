@@ -31,7 +31,7 @@ from odedelta.model.inventory import Inventory
 from odedelta.model.requests import Context, Renew, Request
 from odedelta.rules import Rulebook
 from odedelta.rules.facts import FACT_TYPES, Facts, engine_facts
-from odedelta.rules.language import Rule
+from odedelta.rules.language import EligibilityEffect, Rule
 from odedelta.rules.trace import FalsePart, shown, trace
 
 Status = Literal["fired", "matched", "not_fired", "not_evaluated"]
@@ -172,8 +172,8 @@ def _policy(kind: str, held: Sequence[Rule]) -> dict[str, str | None]:
         return {r.key: None if r is winner else f"its condition held, but {winner.id!r} (priority {winner.priority}) "
                 f"comes first in the {kind} table" for r in held}
     if mode == "deny_wins":
-        allows = [r for r in held if r.model.then.decision == "allow"]  # type: ignore[attr-defined]
-        denies = [r for r in held if r.model.then.decision == "deny"]  # type: ignore[attr-defined]
+        allows = [r for r in held if r.effect(EligibilityEffect).decision == "allow"]
+        denies = [r for r in held if r.effect(EligibilityEffect).decision == "deny"]
         floor = max((r.priority for r in allows), default=None)
         refusing = [r for r in denies if floor is None or r.priority >= floor]
         out: dict[str, str | None] = {}

@@ -93,7 +93,7 @@ def _renewal_rule(catalog: Catalog, rules: Rulebook | None, inventory: Inventory
     rule = rules.first("renewal", facts, context)
     if rule is None:
         return RenewalEffect(), None
-    return rule.model.then, rule.id  # type: ignore[attr-defined]
+    return rule.effect(RenewalEffect), rule.id
 
 
 def successor_of(catalog: Catalog, rules: Rulebook | None, inventory: Inventory, product_id: str, *,

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from odedelta.delta.items import Action, DeltaItem
 from odedelta.flows.result import ChangeResult
@@ -40,7 +41,16 @@ from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine
 from odedelta.model.requests import Context
 from odedelta.money.bill import bill
 from odedelta.rules import Rulebook
-from odedelta.rules.facts import Facts, ItemFacts, SettlementFacts, SlaFacts, change_facts, customer_facts
+from odedelta.rules.facts import (
+    Facts,
+    ItemAction,
+    ItemFacts,
+    SettlementFacts,
+    SettlementSide,
+    SlaFacts,
+    change_facts,
+    customer_facts,
+)
 from odedelta.rules.language import PartnerChargeEffect, RevenueShareEffect, SlaCreditEffect
 
 
@@ -112,10 +122,10 @@ class _Settlement:
                                                  target_id=target, as_of=self.as_of, context=self.result.context,
                                                  kind=self.result.kind)
         return self._change[item.id].model_copy(update={
-            "item": ItemFacts(action=action, offering=offering, reasons=item.codes),  # type: ignore[arg-type]
+            "item": ItemFacts(action=cast(ItemAction, action), offering=offering, reasons=item.codes),
             "settlement": SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
                                           wholesale=wholesale.amount if wholesale else None,
-                                          side=side)})  # type: ignore[arg-type]
+                                          side=cast(SettlementSide | None, side))})
 
     def retail(self, item: DeltaItem, side: str) -> Money | None:
         """What the customer pays for the product per month on one side of the change (net of promotions)."""
@@ -149,7 +159,7 @@ class _Settlement:
             facts = self.facts(item, action, supplier, offering, retail, wholesale, side)
             rule = self.rules.first("revenue_share", facts, self.result.context)
             if rule is not None and retail is not None:
-                effect: RevenueShareEffect = rule.model.then  # type: ignore[attr-defined]
+                effect = rule.effect(RevenueShareEffect)
                 share = _amount(effect.supplier_share, retail)
                 assert share is not None  # a percentage of a price
                 return share, f"rule:{rule.id}", (f" ({effect.name}: {effect.supplier_share.strip()} of the "
@@ -206,7 +216,7 @@ class _Settlement:
         currency = (paid[0].currency if paid else retail.currency if retail
                     else self.result.consequences.currency if self.result.consequences else None)
         for rule in self.rules.matching("partner_charge", facts, self.result.context):
-            effect: PartnerChargeEffect = rule.model.then  # type: ignore[attr-defined]
+            effect = rule.effect(PartnerChargeEffect)
             if currency is None:
                 raise RequestError(f"{effect.name} (rule:{rule.id}): {self.catalog.name_of(offering)} "
                                    f"[{item.product_id}] has no price, so no currency for {effect.amount.strip()}")
@@ -265,7 +275,7 @@ def sla_adjustment(rules: Rulebook, catalog: Catalog, inventory: Inventory, prod
     rule = rules.first("sla_credit", facts, context or Context())
     if rule is None:
         return None
-    effect: SlaCreditEffect = rule.model.then  # type: ignore[attr-defined]
+    effect = rule.effect(SlaCreditEffect)
     net = bill(catalog, inventory.products, context or Context(), as_of).products[product_id].net
     if net is None:
         raise RequestError(f"SLA credit for product {product_id!r}: it has no monthly price (offering {offering!r})")

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from odedelta.model.errors import CatalogError, Problem, did_you_mean
 from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
@@ -35,7 +35,9 @@ from odedelta.model.tmf import (
 
 CATALOG = "catalog"
 """A TMF620 Catalog document: read for its category references and validFor, not a node of the graph."""
-KINDS: dict[str, type[BaseModel]] = {
+Resource = ProductOffering | ProductSpecification | ProductOfferingPrice | Category | Promotion
+"""A catalog resource of one kind (each has an ``id``)."""
+KINDS: dict[str, type[Resource]] = {
     OFFERING: ProductOffering,
     SPECIFICATION: ProductSpecification,
     PRICE: ProductOfferingPrice,
@@ -233,7 +235,7 @@ class Catalog:
         except ValidationError as exc:
             return [_pydantic_problem(origin, error, kind, item.get("id")) for error in exc.errors()]
         table: dict[str, Any] = getattr(self, _TABLES[kind])
-        id_ = model.id  # type: ignore[attr-defined]
+        id_ = model.id
         if id_ in table:
             if inline:  # an embedded copy of a resource defined elsewhere: the stand-alone one wins
                 return []

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import networkx as nx
 
@@ -61,7 +61,7 @@ def _memo(query: Callable[..., Answer]) -> Callable[..., Answer]:
             answer = self._memo[key]
         except KeyError:
             answer = self._memo[key] = query(self, *args)
-        return list(answer) if isinstance(answer, list) else answer  # type: ignore[return-value]
+        return cast(Answer, list(answer)) if isinstance(answer, list) else answer
 
     return remembered
 
@@ -81,7 +81,7 @@ class CatalogGraph:
         self.g.add_edge(src, dst, kind=kind, **data)
 
     # ------------------------------------------------------------------ queries
-    def _out(self, node: tuple[str, str], kind: str) -> Iterator[tuple[tuple[str, str], dict[str, object]]]:
+    def _out(self, node: tuple[str, str], kind: str) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
         if node not in self.g:
             return
         for _, dst, data in self.g.out_edges(node, data=True):
@@ -93,11 +93,11 @@ class CatalogGraph:
         """The component slots of a bundle offering, in catalog order."""
         slots = [
             Component(
-                slot=int(data["slot"]),  # type: ignore[call-overload]
+                slot=int(data["slot"]),
                 offering_id=dst[1],
-                lower=int(data["lower"]),  # type: ignore[call-overload]
-                upper=data["upper"],  # type: ignore[arg-type]
-                default=int(data["default"]),  # type: ignore[call-overload]
+                lower=int(data["lower"]),
+                upper=data["upper"],
+                default=int(data["default"]),
             )
             for dst, data in self._out((OFFERING, offering_id), "bundles")
         ]

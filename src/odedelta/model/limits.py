@@ -28,6 +28,11 @@ class Limits:
     both rule executors compare it alike, and roundable in any currency)."""
     min_exponent: int = -15
     """A number's last digit is no finer than ``10 ** min_exponent``."""
+    max_rule_file_bytes: int = 1024 * 1024
+    """Largest rule file, in bytes (about 4,000 rules; a few seconds to check): checked before the file is read,
+    so an oversized file is refused at once instead of being parsed, validated and compiled."""
+    max_rules: int = 10_000
+    """Most rules in one rule set (all its files together)."""
     max_condition_chars: int = 100_000
     """Longest rule condition (``when``), in characters."""
     max_condition_nodes: int = 5_000
@@ -68,9 +73,15 @@ class Limits:
         if number.adjusted() > self.max_magnitude_exponent:
             return f"number {_short(number)} is too large (below 1e{self.max_magnitude_exponent + 1} expected)"
         if isinstance(digits.exponent, int) and digits.exponent < self.min_exponent and \
-                number.normalize().as_tuple().exponent < self.min_exponent:  # type: ignore[operator]
+                _exponent(number.normalize()) < self.min_exponent:
             return f"number {_short(number)} is finer than 1e{self.min_exponent}"
         return None
+
+
+def _exponent(number: Decimal) -> int:
+    """The exponent of a finite number (Decimal types it as ``int | str`` for the specials 'n', 'N', 'F')."""
+    exponent = number.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
 
 
 def _short(number: Decimal) -> str:

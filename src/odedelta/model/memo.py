@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 Answer = TypeVar("Answer")
 
@@ -29,7 +29,7 @@ class Memo:
     def get(self, key: Hashable, compute: Callable[[], Answer]) -> Answer:
         """The answer for ``key``, computed by ``compute`` the first time (an unhashable key: every time)."""
         try:
-            return self._answers[key]  # type: ignore[no-any-return]
+            return cast(Answer, self._answers[key])
         except KeyError:
             pass
         except TypeError:  # a key holding a list or another unhashable value

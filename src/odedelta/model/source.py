@@ -24,7 +24,7 @@ JSON_SUFFIXES = {".json"}
 YAML_SUFFIXES = {".yaml", ".yml"}
 
 
-class DecimalLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class DecimalLoader(_BaseLoader):  # type: ignore[misc,valid-type]  # a base chosen at run time (C or Python)
     """A safe YAML loader that reads floats as ``Decimal`` (``9.99`` stays exactly 9.99), checks every number
     against the :class:`~odedelta.model.limits.Limits`, reports duplicate keys with both positions, and turns every
     constructor error (an impossible date, a malformed number) into a problem at the node's line and column."""

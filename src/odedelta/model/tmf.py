@@ -39,7 +39,8 @@ class TmfModel(BaseModel):
 
     def to_tmf(self) -> dict[str, Any]:
         """The document as TMF JSON: official names, absent fields left out, every unknown field kept."""
-        return plain(self.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))  # type: ignore[no-any-return]
+        document: dict[str, Any] = plain(self.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))
+        return document
 
 
 class Ref(TmfModel):

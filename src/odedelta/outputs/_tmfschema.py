@@ -437,7 +437,7 @@ def _validator_class(unknown_types: list[tuple[int, str, str, list[str]]]) -> ty
                     unknown_types.append((id(instance), type_name, spec["schema"], sorted(spec["targets"])))
         yield from validator.descend(instance, {"$ref": target}, schema_path=_unref(target))
 
-    cls: type = validators.extend(  # type: ignore[no-untyped-call]
+    cls: type = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's extend has no annotations
         jsonschema.Draft202012Validator, {DISPATCH_KEYWORD: dispatch}
     )
     return cls

@@ -95,7 +95,8 @@ def explanation_dict(explanation: RulesExplanation, *, facts: bool = False) -> d
         "questions": [{"kind": q.kind, "subject": q.subject, "executorHits": list(q.executor_hits),
                        **({"facts": dict(q.facts)} if facts else {})} for q in explanation.questions],
     }
-    return _json(data)  # type: ignore[no-any-return]
+    document: dict[str, Any] = _json(data)
+    return document
 
 
 def _json(value: Any) -> Any:

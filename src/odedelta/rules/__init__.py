@@ -5,6 +5,7 @@ nothing of deltas being built, money or outputs. Reading rule files is the adapt
 from __future__ import annotations
 
 from odedelta.model.errors import LoadError
+from odedelta.rules.analysis import Analysis, Finding, analyze
 from odedelta.rules.executor import Executor, ExecutorError, ReferenceExecutor
 from odedelta.rules.language import KINDS, SCHEMA_FILE, SCHEMA_LINE, Rule, json_schema
 from odedelta.rules.rulebook import (
@@ -29,14 +30,17 @@ __all__ = [
     "KINDS",
     "SCHEMA_FILE",
     "SCHEMA_LINE",
+    "Analysis",
     "Executor",
     "ExecutorError",
+    "Finding",
     "ReferenceExecutor",
     "Rule",
     "RuleError",
     "RuleOutcome",
     "Rulebook",
     "Verdict",
+    "analyze",
     "default_executor",
     "executor_factory",
     "json_schema",

@@ -49,7 +49,7 @@ def engine() -> ModuleType:
 
 
 def _quiet_host(engine: ModuleType) -> Any:
-    class QuietHost(engine.Host):  # type: ignore[misc,name-defined]
+    class QuietHost(engine.Host):  # type: ignore[misc,name-defined]  # durable-rules: a module found at run time, untyped
         def _run(self) -> None:  # no dispatcher threads: actions run synchronously in assert_fact
             return None
 

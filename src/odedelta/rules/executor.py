@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from odedelta.model.errors import OdeDeltaError
 
@@ -73,8 +73,10 @@ class ReferenceExecutor:
         self._first: dict[str, Callable[[Mapping[str, Any]], str | None]] = {}
 
     def register(self, ruleset: str, conditions: Mapping[str, Condition]) -> None:
-        self._all[ruleset] = compile_ruleset(ruleset, conditions, first=False)  # type: ignore[assignment]
-        self._first[ruleset] = compile_ruleset(ruleset, conditions, first=True)  # type: ignore[assignment]
+        self._all[ruleset] = cast(Callable[[Mapping[str, Any]], list[str]],
+                                  compile_ruleset(ruleset, conditions, first=False))
+        self._first[ruleset] = cast(Callable[[Mapping[str, Any]], str | None],
+                                    compile_ruleset(ruleset, conditions, first=True))
 
     def matches(self, ruleset: str, facts: Mapping[str, Any]) -> list[str]:
         return self._all[ruleset](facts)
@@ -101,7 +103,8 @@ def compile_ruleset(ruleset: str, conditions: Mapping[str, Condition],
     namespace: dict[str, Any] = {"_get": get, "_number": _number, "_compare": _compare, "_evaluate": evaluate,
                                  "_consts": source.consts, "_ids": list(conditions)}
     exec(compile(code, f"<ruleset {ruleset}>", "exec"), namespace)
-    return namespace["run"]  # type: ignore[no-any-return]
+    run: Callable[[Mapping[str, Any]], list[str] | str | None] = namespace["run"]
+    return run
 
 
 class _Source:

@@ -61,6 +61,12 @@ class ExprError:
     column: int
     message: str
     suggestion: str | None = None
+    more: tuple[ExprError, ...] = field(default=(), compare=False)
+    """Every other problem of the same condition (in the other operands of its ``and``/``or``), so one run
+    reports them all: an unquoted ``business`` does not hide a ``'Downgrade'`` beside it."""
+
+    def all(self) -> list[ExprError]:
+        return [self, *self.more]
 
 
 class _Failed(Exception):
@@ -121,6 +127,7 @@ class Compiler:
         self._used = set()
         self._types = {}
         self._soft = []
+        self._hard: list[_Failed] = []
         self._text = text.strip()
         limits = self.limits
         if len(text) > limits.max_condition_chars:
@@ -142,7 +149,12 @@ class Compiler:
         try:
             condition = self._condition(tree.body, negate=False)
         except _Failed as exc:
-            return ExprError(self._chars(exc.column), str(exc), exc.suggestion)
+            self._hard.append(exc)
+        if self._hard:
+            hard = sorted((ExprError(self._chars(e.column), str(e), e.suggestion) for e in self._hard),
+                          key=lambda e: e.column)
+            rest = sorted([*hard[1:], *self._soft], key=lambda e: e.column)
+            return ExprError(hard[0].column, hard[0].message, hard[0].suggestion, tuple(rest))
         return Compiled(condition, frozenset(self._used), dict(self._types), tuple(self._soft))
 
     def _chars(self, offset: int) -> int:
@@ -179,7 +191,13 @@ class Compiler:
     # ------------------------------------------------------------------ conditions (true/false)
     def _condition(self, node: ast.AST, negate: bool) -> dict[str, Any]:
         if isinstance(node, ast.BoolOp):
-            parts = [self._condition(v, negate) for v in node.values]
+            parts = []
+            for operand in node.values:  # a problem in one operand: noted, and the others still checked
+                try:
+                    parts.append(self._condition(operand, negate))
+                except _Failed as exc:
+                    self._hard.append(exc)
+                    parts.append(ALWAYS)
             is_and = isinstance(node.op, ast.And) != negate  # De Morgan
             return {"$and" if is_and else "$or": parts}
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):

@@ -86,6 +86,8 @@ class TargetFacts(_Facts):
                                                "offering (replacedBy).")
 
 
+ItemAction = Literal["add", "modify", "delete", "noChange"]
+SettlementSide = Literal["before", "after"]
 ChangeKind = Literal["change_offer", "add", "remove", "modify", "terminate", "acquire", "renew"]
 Direction = Literal["upgrade", "downgrade", "lateral", "new"]
 
@@ -100,7 +102,7 @@ class ChangeFacts(_Facts):
 
 
 class ItemFacts(_Facts):
-    action: Literal["add", "modify", "delete", "noChange"] | None = Field(
+    action: ItemAction | None = Field(
         None, description="For rules judging one product of the change (penalty, recommendation, promotion_loss, "
                           "revenue_share, partner_charge).")
     offering: str | None = Field(None, description="That product's offering (after the change, or the deleted one).")
@@ -132,7 +134,7 @@ class SettlementFacts(_Facts):
     retail: Decimal | None = Field(None, description="What the customer pays for the product per month (net of "
                                                      "promotions).")
     wholesale: Decimal | None = Field(None, description="The catalog's wholesale price of the product per month.")
-    side: Literal["before", "after"] | None = Field(None, description="For revenue_share rules: the product as "
+    side: SettlementSide | None = Field(None, description="For revenue_share rules: the product as "
                                                                       "installed (before) or after the change.")
 
 

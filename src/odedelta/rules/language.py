@@ -21,13 +21,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from odedelta.model.catalog import Catalog
-from odedelta.model.errors import LoadError, Problem, closest, did_you_mean
+from odedelta.model.errors import LoadError, OdeDeltaError, Problem, closest, did_you_mean
 from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.plain import plain_words
 from odedelta.model.source import parse_text
@@ -43,6 +43,7 @@ from odedelta.rules.facts import (
     sections_note,
     visible,
 )
+from odedelta.rules.solver import Solver, as_condition, conj, formula
 
 SCHEMA_VERSION = 1
 """The version of the rule-file format; a rule file's modeline names the schema of the version it was written for."""
@@ -244,6 +245,16 @@ class PartnerChargeEffect(_Strict):
                                                                            "charge) or the supplier (a credit).")
 
 
+class AnalysisOptions(_Strict):
+    """How ``odedelta check --analyze`` treats a rule (README, "Analysing rules")."""
+
+    allow_overlap: bool = Field(False, description="Its overlaps with other rules of its kind are intended: not "
+                                                   "reported, and not refused at equal priority (file order "
+                                                   "decides).")
+    allow_gap: bool = Field(False, description="The table it belongs to (rules of its kind reading the same "
+                                               "facts) is complete as it is: gaps in it are not reported.")
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
@@ -254,6 +265,8 @@ class _Rule(_Strict):
                                                  "several versions of one rule (the same id) have periods that do "
                                                  "not overlap. Default: the file's valid_for.")
     when: str | None = Field(None, description="The condition; leave it out for a rule that always applies.")
+    analysis: AnalysisOptions | None = Field(None, description="What the analysis (check --analyze) accepts as "
+                                                               "intended for this rule.")
 
     MODE: ClassVar[str] = "all"
 
@@ -339,12 +352,21 @@ class PartnerChargeRule(_Rule):
     then: PartnerChargeEffect
 
 
-AnyRule = Annotated[
+RuleModel = (
     EligibilityRule | MigrationRule | CompatibilityRule | PenaltyRule | FeeRule | DiscountRule | RecommendationRule
-    | PromotionLossRule | RenewalRule | TimingRule | SlaCreditRule | RevenueShareRule | PartnerChargeRule,
-    Field(discriminator="kind"),
-]
-KINDS: dict[str, type[_Rule]] = {
+    | PromotionLossRule | RenewalRule | TimingRule | SlaCreditRule | RevenueShareRule | PartnerChargeRule
+)
+"""A rule as written, of one kind: its ``kind`` (a literal) says which, and its ``then`` is that kind's effect."""
+AnyRule = Annotated[RuleModel, Field(discriminator="kind")]
+"""The discriminated union pydantic reads a rule with: ``kind`` picks the model."""
+Effect = (
+    EligibilityEffect | MigrationEffect | CompatibilityEffect | PenaltyEffect | FeeEffect | DiscountEffect
+    | RecommendationEffect | PromotionLossEffect | RenewalEffect | TimingEffect | SlaCreditEffect | RevenueShareEffect
+    | PartnerChargeEffect
+)
+"""What a rule does (its ``then``), one model per kind."""
+E = TypeVar("E", bound=BaseModel)
+KINDS: dict[str, type[RuleModel]] = {
     "eligibility": EligibilityRule,
     "migration": MigrationRule,
     "compatibility": CompatibilityRule,
@@ -389,7 +411,43 @@ def json_schema() -> dict[str, Any]:
         facts[name] = entry
     schema["$defs"]["Facts"] = {"description": "The facts conditions read (docs/facts.md); facts with a closed set "
                                                "of values list it (enum).", "type": "object", "properties": facts}
+    schema["properties"]["rules"]["items"] = _by_kind()
+    _plain_numbers(schema)
     return schema
+
+
+NUMBER_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
+"""A number written as text (``'29.00'``): what a quoted amount may hold — no currency, no unit."""
+
+
+def _by_kind() -> dict[str, Any]:
+    """Each rule validated against its kind's schema, chosen by ``kind`` (if/then): a misspelt kind is flagged
+    by the ``enum`` naming every kind, not by "not valid under any of the given schemas"."""
+    return {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": list(KINDS), "description": "What the rule decides; the shape of 'then' "
+                                                                   "depends on it."}},
+        "allOf": [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                   "then": {"$ref": f"#/$defs/{model.__name__}"}} for kind, model in KINDS.items()],
+    }
+
+
+def _plain_numbers(node: Any) -> None:
+    """Amounts are numbers; pydantic also reads a quoted number, which the schema says must be one (``'29.00'``),
+    so an editor flags ``amount: "29.00 EUR"``."""
+    if isinstance(node, dict):
+        options = node.get("anyOf")
+        if isinstance(options, list) and {"type": "number"} in options:
+            for option in options:
+                if option == {"type": "string"}:
+                    option["pattern"] = NUMBER_TEXT
+                    option["description"] = "a plain number in quotes, without a currency (e.g. '29.00')"
+        for value in node.values():
+            _plain_numbers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _plain_numbers(value)
 
 
 # ----------------------------------------------------------------------------------------- compiled rules
@@ -399,7 +457,7 @@ def json_schema() -> dict[str, Any]:
 class Rule:
     """A checked, compiled rule: the model, where it was written, and its condition in engine form."""
 
-    model: _Rule
+    model: RuleModel
     file: str
     line: int | None
     condition: dict[str, Any]
@@ -426,7 +484,21 @@ class Rule:
 
     @property
     def kind(self) -> str:
-        return self.model.kind  # type: ignore[attr-defined,no-any-return]
+        return self.model.kind
+
+    @property
+    def then(self) -> Effect:
+        """The rule's effect (narrow it with :meth:`effect` where the kind is known)."""
+        return self.model.then
+
+    def effect(self, expected: type[E]) -> E:
+        """The rule's effect as the model of the kind the caller works on (``rule.effect(PenaltyEffect)``); a rule
+        of another kind here is a bug in the caller, said as such."""
+        then = self.model.then
+        if not isinstance(then, expected):
+            raise OdeDeltaError(f"internal error: rule {self.id!r} is a {self.kind} rule, its effect is not a "
+                                f"{expected.__name__}")
+        return then
 
     @property
     def priority(self) -> int:
@@ -437,6 +509,12 @@ class Rule:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
+def rule_file_too_large(size: int, limits: Limits) -> str:
+    return (f"rule file of {size:,} bytes is larger than the limit of {limits.max_rule_file_bytes:,} "
+            f"(max_rule_file_bytes, about {limits.max_rule_file_bytes // 230:,} rules): split it into several files, "
+            "or raise the limit (odedelta.Limits)")
+
+
 def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
                          limits: Limits = DEFAULT) -> tuple[list[Rule], list[Problem]]:
     """Parse, check and compile rule files given as ``(name, text)``; every problem of every file. A file that
@@ -444,7 +522,12 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
     rules: list[Rule] = []
     problems: list[Problem] = []
     seen: dict[str, tuple[str, bool]] = {}  # rule id → (where it was first written, with a period)
+    total = 0
     for name, text in documents:
+        size = len(text.encode("utf-8")) if len(text) * 4 > limits.max_rule_file_bytes else len(text)
+        if size > limits.max_rule_file_bytes:
+            problems.append(Problem(name, "$", rule_file_too_large(size, limits)))
+            continue
         try:
             data = parse_text(text, name, yaml_syntax=True, limits=limits)
         except LoadError as exc:  # with the line and column
@@ -453,6 +536,13 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
         located = _Locator(name, text)
         if data is None:
             continue
+        listed = data.get("rules") if isinstance(data, dict) else None
+        total += len(listed) if isinstance(listed, list) else 0
+        if total > limits.max_rules:
+            problems.append(Problem(name, "$", f"more than {limits.max_rules} rules in the rule set ({total} so "
+                                    "far, this file included): the limit max_rules bounds the time and memory a "
+                                    "check takes; split the rule set, or raise the limit (odedelta.Limits)"))
+            break
         try:
             parsed = RuleFile.model_validate(data)
         except ValidationError as exc:
@@ -478,10 +568,9 @@ def check_rule_documents(documents: Sequence[tuple[str, str]], catalog: Catalog,
                                            "overlap" if dated or seen[rule_id][1] else None))
             elif rule_id not in seen:
                 seen[rule_id] = (f"{name}:{located.line_of(('rules', index, 'id'))}", dated)
-        taken: set[int] = set()
+        places = _places(data)
         for index, model in enumerate(parsed.rules):
-            index = _index_of(data, model.id, index, taken)
-            taken.add(index)
+            index = places[model.id].pop(0) if places.get(model.id) else index
             if model.valid_for is None and default is not None:
                 model = model.model_copy(update={"valid_for": default})
             rule, found = _compile(model, name, index, located, catalog, limits)
@@ -575,30 +664,33 @@ def _conditions_of_invalid_rules(data: Any, located: _Locator, catalog: Catalog,
         except ValidationError:
             pass
         compiled = _compiler(item["kind"], catalog, limits).compile(item["when"])
-        found = [compiled] if isinstance(compiled, ExprError) else list(compiled.problems)
+        found = compiled.all() if isinstance(compiled, ExprError) else list(compiled.problems)
         problems.extend(located.in_expression(("rules", index, "when"), p.column, p.message, p.suggestion)
                         for p in found)
     return problems
 
 
-def _index_of(data: Any, rule_id: str, fallback: int, taken: set[int]) -> int:
-    """The position in the file of a parsed rule (invalid rules before it are skipped by the parse)."""
-    for i, item in enumerate(data.get("rules", []) if isinstance(data, dict) else []):
-        if isinstance(item, dict) and item.get("id") == rule_id and i not in taken:
-            return i
-    return fallback
+def _places(data: Any) -> dict[str, list[int]]:
+    """The positions in the file of each rule id, in order (invalid rules are skipped by the parse, so a parsed
+    rule's index in the file is found by its id)."""
+    places: dict[str, list[int]] = {}
+    listed = data.get("rules") if isinstance(data, dict) else None
+    for i, item in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            places.setdefault(item["id"], []).append(i)
+    return places
 
 
-def _compile(model: _Rule, file: str, index: int, located: _Locator, catalog: Catalog,
+def _compile(model: RuleModel, file: str, index: int, located: _Locator, catalog: Catalog,
              limits: Limits = DEFAULT) -> tuple[Rule | None, list[Problem]]:
     problems: list[Problem] = []
     where = ("rules", index)
     compiled: Compiled | None = None
     if model.when is not None:
-        outcome = _compiler(model.kind, catalog, limits).compile(model.when)  # type: ignore[attr-defined]
+        outcome = _compiler(model.kind, catalog, limits).compile(model.when)
         if isinstance(outcome, ExprError):
-            problems.append(located.in_expression((*where, "when"), outcome.column, outcome.message,
-                                                  outcome.suggestion))
+            problems.extend(located.in_expression((*where, "when"), p.column, p.message, p.suggestion)
+                            for p in outcome.all())
         else:
             compiled = outcome
             problems.extend(located.in_expression((*where, "when"), p.column, p.message, p.suggestion)
@@ -666,7 +758,7 @@ FORMULA_PARAMETERS: dict[str, tuple[str, ...]] = {
 """The parameters each penalty formula reads (besides name and formula); any other is refused when rules load."""
 
 
-def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...], catalog: Catalog) -> list[Problem]:
+def _check_effect(model: RuleModel, located: _Locator, where: tuple[str | int, ...], catalog: Catalog) -> list[Problem]:
     problems: list[Problem] = []
 
     def known(value: str | None, table: str, *parts: str | int) -> None:
@@ -723,40 +815,87 @@ def _check_effect(model: _Rule, located: _Locator, where: tuple[str | int, ...],
     return problems
 
 
-def _effect_key(rule: Rule) -> Any:
-    then = rule.model.then  # type: ignore[attr-defined]
-    return then.decision if isinstance(then, EligibilityEffect) else then.model_dump_json()
-
-
-def _conflicts(rules: list[Rule]) -> list[Problem]:
-    """Two rules of one kind with equal priority, different effects, and conditions that are not provably
-    disjoint (disjoint: both require one fact to equal different constants)."""
-    problems = []
-    by_key: dict[tuple[str, int], list[Rule]] = {}
-    for rule in rules:
-        if rule.model.MODE != "all":
-            by_key.setdefault((rule.kind, rule.priority), []).append(rule)
-    for (_kind, priority), group in by_key.items():
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if a.id == b.id or _effect_key(a) == _effect_key(b) or _disjoint(a.condition, b.condition):
-                    continue
-                problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
-                                        f"priority {priority} and can both match with different effects: give one a "
-                                        "higher priority", a.line))
-    return problems
+def _candidate_pairs(group: list[Rule]) -> list[tuple[int, int]]:
+    """The pairs of a group that may both match, in file order: rules requiring different values of one fact
+    (``target.offering == 'a'`` / ``== 'b'``, the usual table) are never paired, so a table of thousands of rows
+    is not compared row by row."""
+    equal = [_equalities(rule.condition) for rule in group]
+    counts: dict[str, int] = {}
+    for found in equal:
+        for fact in found:
+            counts[fact] = counts.get(fact, 0) + 1
+    if not counts:
+        return [(i, j) for i in range(len(group)) for j in range(i + 1, len(group))]
+    fact = max(sorted(counts), key=counts.__getitem__)
+    buckets: dict[Any, list[int]] = {}
+    wild: list[int] = []
+    for i, found in enumerate(equal):
+        (buckets.setdefault(repr(found[fact]), []) if fact in found else wild).append(i)
+    pairs = {(i, j) for bucket in buckets.values() for n, i in enumerate(bucket) for j in bucket[n + 1:]}
+    pairs |= {(min(i, j), max(i, j)) for i in wild for j in range(len(group)) if i != j}
+    return sorted(pairs)
 
 
 def _equalities(cond: dict[str, Any]) -> dict[str, Any]:
+    """The facts a compiled condition requires to equal a constant (at its top level)."""
     out = {k: v for k, v in cond.items() if not k.startswith("$") and not isinstance(v, dict)}
     for part in cond.get("$and", []):
         out.update(_equalities(part))
     return out
 
 
-def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    ea, eb = _equalities(a), _equalities(b)
-    return any(fact in eb and eb[fact] != value for fact, value in ea.items())
+def effect_key(rule: Rule) -> Any:
+    """What two rules of one kind disagree on: an eligibility rule's decision, any other rule's whole effect."""
+    then = rule.then
+    return then.decision if isinstance(then, EligibilityEffect) else then.model_dump_json()
+
+
+def allows_overlap(rule: Rule) -> bool:
+    return rule.model.analysis is not None and rule.model.analysis.allow_overlap
+
+
+def allows_gap(rule: Rule) -> bool:
+    return rule.model.analysis is not None and rule.model.analysis.allow_gap
+
+
+def _conflicts(rules: list[Rule]) -> list[Problem]:
+    """Two rules of one kind with equal priority, different effects, and facts on which both match (a first-match
+    kind, or an eligibility allow and deny): the winner would be file order, or the deny. Decided over the facts'
+    domains (:mod:`odedelta.rules.solver`): rules that cannot both match (``tenure_months < 12`` and
+    ``tenure_months >= 36``) are not reported; a pair with arithmetic between facts the solver cannot decide is
+    left to ``check --analyze`` (an ``undecided`` note). ``analysis: {allow_overlap: true}`` on either rule marks
+    the overlap intended."""
+    attribute_types: dict[str, str] = {}
+    for rule in rules:
+        attribute_types.update(rule.attribute_types)
+    solver = Solver(attribute_types)
+    problems = []
+    by_key: dict[tuple[str, int], list[Rule]] = {}
+    for rule in rules:
+        if rule.model.MODE != "all":
+            by_key.setdefault((rule.kind, rule.priority), []).append(rule)
+    said: set[tuple[str, str]] = set()
+    for (_kind, priority), group in by_key.items():
+        keys = [effect_key(rule) for rule in group]
+        if len(set(keys)) < 2:
+            continue
+        formulas = [formula(rule.condition) for rule in group]
+        for i, j in _candidate_pairs(group):
+            a, b = group[i], group[j]
+            if a.id == b.id or (a.id, b.id) in said:
+                continue  # versions of one rule: _versions checks their periods; a pair is said once
+            if keys[i] == keys[j] or allows_overlap(a) or allows_overlap(b):
+                continue
+            both = solver.satisfy(conj(formulas[i], formulas[j]), [(a.condition, True), (b.condition, True)])
+            if both.verdict != "yes" or both.witness is None:
+                continue
+            said.add((a.id, b.id))
+            example = as_condition(both.witness, attribute_types)
+            problems.append(Problem(a.file, "$", f"rules {a.id!r} and {b.id!r} ({b.where}) have the same "
+                                    f"priority {priority} and can both match with different effects (e.g. "
+                                    f"{example}): give one a higher priority, or mark the overlap intended "
+                                    "(analysis: {allow_overlap: true})", a.line))
+    return problems
 
 
 # ----------------------------------------------------------------------------------------- positions
@@ -794,8 +933,8 @@ class _Locator:
 
     def line_of(self, parts: Sequence[str | int]) -> int | None:
         key, node = self._node(parts)
-        mark = (key or node).start_mark if (key or node) is not None else None  # type: ignore[union-attr]
-        return mark.line + 1 if mark else None
+        target = key or node
+        return target.start_mark.line + 1 if target is not None else None
 
     def at(self, parts: Sequence[str | int], message: str, suggestion: str | None = None) -> Problem:
         key, node = self._node(parts)
@@ -861,5 +1000,6 @@ def _allowed_keys(loc: Sequence[str | int], data: Any) -> list[str]:
                 return [f.alias or n for n, f in model.model_fields.items()]
             if loc[2] == "then":
                 effect = model.model_fields["then"].annotation
-                return [f.alias or n for n, f in effect.model_fields.items()]  # type: ignore[union-attr]
+                if isinstance(effect, type) and issubclass(effect, BaseModel):
+                    return [f.alias or n for n, f in effect.model_fields.items()]
     return ["rules"]

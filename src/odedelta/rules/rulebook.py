@@ -25,7 +25,7 @@ from odedelta.rules.durable import DurableExecutor
 from odedelta.rules.durable import engine as durable_engine
 from odedelta.rules.executor import Executor, ReferenceExecutor
 from odedelta.rules.facts import Facts, engine_facts
-from odedelta.rules.language import CompatibilityEffect, EligibilityEffect, MigrationEffect, Rule
+from odedelta.rules.language import CompatibilityEffect, E, EligibilityEffect, MigrationEffect, Rule
 
 
 @dataclass(frozen=True)
@@ -155,12 +155,12 @@ class Rulebook:
         return broken
 
 
-def _effect(rule: Rule, kind: type) -> Any:
-    return rule.model.then  # type: ignore[attr-defined]
+def _effect(rule: Rule, kind: type[E]) -> E:
+    return rule.effect(kind)
 
 
 def _outcome(rule: Rule) -> RuleOutcome:
-    then = rule.model.then  # type: ignore[attr-defined]
+    then = rule.then
     reason = getattr(then, "reason", rule.kind)
     message = getattr(then, "message", rule.model.description)
     return RuleOutcome(rule.id, rule.kind, reason, message)

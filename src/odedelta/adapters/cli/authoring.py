@@ -23,6 +23,8 @@ def _check(args: argparse.Namespace) -> int:
     from odedelta.adapters.files import load_catalog, load_inventory, load_rules
 
     make = _executor_factory(args)
+    if args.analyze:
+        return _analyze(args)
     if args.format == "json":
         return _check_json(args, make)
     catalog = load_catalog(args.catalog)  # text: each line as soon as it is known
@@ -41,6 +43,24 @@ def _check(args: argparse.Namespace) -> int:
         inventory = load_inventory(path, catalog)
         print(f"{path}: OK — {len(inventory.products)} products, {len(inventory.roots())} top-level")
     return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    """``check --analyze``: the rules' problems and the analysis' findings (text or JSON); exit 1 on any problem
+    or error finding (warnings and notes do not fail)."""
+    from odedelta.adapters.files import analyze_rules, load_catalog
+
+    if args.rules is None:
+        raise UsageError("--analyze needs a RULES_DIR to analyse")
+    problems, analysis = analyze_rules(args.rules, load_catalog(args.catalog))
+    if args.format == "json":
+        sys.stdout.write(dumps({**analysis.as_dict(), "ok": not problems and not analysis.errors,
+                                "problems": [problem_dict(p) for p in problems]}))
+    else:
+        for problem in problems:
+            print(problem)
+        print(analysis.text())
+    return 1 if problems or analysis.errors else 0
 
 
 def _check_json(args: argparse.Namespace, make: Callable[[], Executor] | None) -> int:
@@ -138,6 +158,9 @@ def add_parsers(sub: Any) -> None:
     check.add_argument("--format", choices=["text", "json"], default="text",
                        help="text (default), or JSON: every problem as an object (file, line, column, path, message, "
                        "suggestion) for editors")
+    check.add_argument("--analyze", action="store_true",
+                       help="also analyse the rules: overlaps, masked and subsumed rules, gaps, conditions always "
+                       "true or false, each with a counterexample (exit 1 on errors)")
     _executor_option(check)
     check.set_defaults(run=_check)
 
