@@ -10,7 +10,12 @@ process so that its peak memory is its own:
 * ``engine only``: ``Engine.change`` alone, timed around each call (the library's cost, nothing else);
 * ``loop``: one process parses each JSON line and calls ``Engine.change`` (what a script would do);
 * ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes;
+* ``local 2 uncheckpointed``: the same with the checkpoints replaced by a no-op (the wall-clock cost of
+  checkpointing is ``local 2`` over this);
 * ``dask 2``: the same on a dask.distributed LocalCluster of 2 worker processes.
+
+The cost of the checkpoints is also measured directly: the time the driver spends writing them (pickling each
+finished partition, writing it, ``fsync`` and ``rename``), its share of the run's wall time, and their bytes.
 
 The driver's peak memory (``local``/``dask``: the process that reads, sorts and writes) is its own column: it holds
 at most ``budget`` customers' rows (default 20,000) and merges sorted runs from disk. Campaign times are wall clock
@@ -38,7 +43,7 @@ DEMO = ROOT / "catalogs" / "demo"
 RULES = ROOT / "rules"
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 FROM, TO = "po-mobile-classic", "po-mobile-m"
-MODES = ("engine only", "loop", "local 1", "local 2", "dask 2")
+MODES = ("engine only", "loop", "local 1", "local 2", "local 2 uncheckpointed", "dask 2")
 
 
 def _peak_mib(who: int) -> float:
@@ -77,14 +82,30 @@ def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
                 seconds, cpu = time.perf_counter() - start, _cpu() - started
         return {"mode": mode, "customers": customers, "seconds": seconds, "cpu": cpu,
                 "peak_worker_mib": _peak_mib(resource.RUSAGE_SELF)}
-    engine_name, workers = mode.split()
+    from odedelta.campaigns.state import Checkpoints
+
+    engine_name, workers, *rest = mode.split()
+    saving = {"seconds": 0.0, "bytes": 0}
+    save = Checkpoints.save
+
+    def timed(self: Checkpoints, index: int, hashed: str, partition: bytes) -> None:
+        begin = time.perf_counter()
+        if rest:  # uncheckpointed: remembered as done, nothing written
+            self.done[index] = hashed
+        else:
+            save(self, index, hashed, partition)
+            saving["bytes"] += self.path(index).stat().st_size
+        saving["seconds"] += time.perf_counter() - begin
+
+    Checkpoints.save = timed  # type: ignore[method-assign,assignment]
     start, cpu = time.perf_counter(), _cpu()
     result = run(DEMO, base, template, as_of=AS_OF, out=out / mode.replace(" ", "-"), rules=RULES,
-                 engine=engine_name, workers=int(workers), partition_size=250)
+                 engine=engine_name, workers=int(workers), partition_size=250, force=True)
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu
     return {"mode": mode, "customers": result.summary["customers"], "seconds": seconds, "cpu": cpu,
             "peak_worker_mib": _peak_mib(resource.RUSAGE_CHILDREN), "peak_driver_mib": _peak_mib(
-                resource.RUSAGE_SELF), "changed": result.summary["changed"]}
+                resource.RUSAGE_SELF), "changed": result.summary["changed"],
+            "checkpoint_seconds": saving["seconds"] if not rest else None, "checkpoint_bytes": saving["bytes"]}
 
 
 def _change(engine: object, inventory: object, context: object, to: str) -> None:
@@ -149,15 +170,22 @@ def benchmark(args: argparse.Namespace) -> None:
           f"{FROM} -> {TO} under rules/\n")
     (args.out / f"rows-{args.customers}.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print("| mode | wall s | customers/s | scaling vs local 1 | CPU ms/customer | vs engine only | vs loop "
-          "| peak MiB per worker | peak MiB driver |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| peak MiB per worker | peak MiB driver | checkpoints s (% of wall) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         mode = str(row["mode"])
         scaling = f"{rates[mode] / one:.2f}x" if one else ""
         ratios = [f"{cost[mode] / cost[base]:.2f}" if base in cost else "" for base in ("engine only", "loop")]
         driver = f"{row['peak_driver_mib']:.0f}" if "peak_driver_mib" in row else "—"
+        saved = row.get("checkpoint_seconds")
+        checkpoints = (f"{saved:.2f} ({100 * saved / row['seconds']:.1f} %, "
+                       f"{row['checkpoint_bytes'] / 2 ** 20:.0f} MiB)" if isinstance(saved, float) else "—")
         print(f"| {mode} | {row['seconds']:.1f} | {rates[mode]:,.0f} | {scaling} | {cost[mode]:.2f} | "
-              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} |")
+              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} | {checkpoints} |")
+    plain = rates.get("local 2 uncheckpointed")
+    if plain and "local 2" in rates:
+        print(f"\nlocal 2 with checkpoints vs without: {rates['local 2'] / plain:.3f}x the rate "
+              f"({100 * (plain / rates['local 2'] - 1):+.1f} % wall time)")
 
 
 if __name__ == "__main__":

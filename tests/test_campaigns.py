@@ -35,7 +35,7 @@ from .conftest import DEMO, ROOT
 RULES = ROOT / "rules"
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 DOWNGRADE = ChangeOffering("po-mobile-l", "po-mobile-s")
-FILES = ("summary.json", "customers.parquet", "items.parquet", "orders.jsonl")
+FILES = ("summary.json", "customers.parquet", "items.parquet", "orders.jsonl", "report.html")
 BROKEN = [
     "{not json\n",
     json.dumps({"customer": "BROKEN-unknown-offering", "products": [
@@ -75,14 +75,15 @@ def test_local_processes_and_a_dask_cluster_write_the_same_bytes(base: Path, inl
     run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path / "local", rules=RULES, orders=True, workers=2,
         partition_size=50)
     _same_files(reference, tmp_path / "local")
-    before = worker.LOADS[(str(DEMO.resolve()), str(RULES.resolve()))]
+    key = (result.manifest["inputs"]["catalog"]["sha256"], result.manifest["inputs"]["rules"]["sha256"])
+    before = worker.LOADS[key]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
+                      scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR) as cluster:
         run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path / "dask", rules=RULES, orders=True, engine="dask",
             scheduler=cluster.scheduler_address, partition_size=11)
     _same_files(reference, tmp_path / "dask")
     # 23 partitions on two worker threads of this process: the catalog was read at most once per thread
-    assert worker.LOADS[(str(DEMO.resolve()), str(RULES.resolve()))] - before <= 2
+    assert worker.LOADS[key] - before <= 2
     assert result.summary["customers"] == 244
 
 
@@ -105,7 +106,8 @@ def test_a_driver_over_its_budget_sorts_runs_on_disk_and_writes_the_same_bytes(
     _same_files(reference, tmp_path)
     # 244 customers, 9 a run: 28 runs of each of the three streams, the two smaller merged whenever there are 4
     assert len(spilled) > 3 * 28
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # the scratch runs are gone
+    # the scratch runs and the checkpoints are gone; the manifest is there
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, "_manifest.json"])
     assert small.summary == result.summary and small.customers == result.customers
     assert len(small.orders) == small.summary["requests"]
 
@@ -181,9 +183,16 @@ def test_every_customer_is_one_row_and_a_broken_one_is_a_located_error(base: Pat
     assert sorted(errors) == ["BROKEN-no-id", "BROKEN-segment", "BROKEN-unknown-offering", "customers.jsonl:8"]
     assert errors["customers.jsonl:8"]["message"].startswith(f"{base}:8: cannot parse")
     assert "invalid JSON: Expecting property name" in errors["customers.jsonl:8"]["message"]
+    # located as file:line, the position inside the line in its own column (never file:8:1:2)
+    assert errors["customers.jsonl:8"]["source"] == f"{base}:8" and errors["customers.jsonl:8"]["position"] == 2
+    assert f"{base}:8:1" not in errors["customers.jsonl:8"]["message"]
+    assert "(position 2)" in errors["customers.jsonl:8"]["message"]
     assert "po-does-not-exist" in errors["BROKEN-unknown-offering"]["message"]
     where = next(n for n, line in enumerate(lines, 1) if "BROKEN-unknown-offering" in line)
     assert f"{base}:{where}: " in errors["BROKEN-unknown-offering"]["message"]
+    unknown = errors["BROKEN-unknown-offering"]
+    assert unknown["source"] == f"{base}:{where}"  # the position of the offering id inside that line
+    assert lines[where - 1][unknown["position"] - 1:].startswith('"id": "po-does-not-exist"')
     assert "$[0]" in errors["BROKEN-no-id"]["message"] and "'id'" in errors["BROKEN-no-id"]["message"]
     assert errors["BROKEN-segment"]["reasons"] == ["input"]
     assert result.summary["errors"]["byKind"] == {"input": 2, "inventory": 2}
@@ -237,6 +246,7 @@ def test_a_broken_file_of_a_directory_is_located_by_line(tmp_path: Path) -> None
     assert (rows["carol"]["recurring_before"], rows["carol"]["recurring_after"]) == (Decimal("35.00"),
                                                                                      Decimal("40.00"))
     assert rows["zed"]["status"] == "error" and f"{folder / 'zed.yaml'}:3" in rows["zed"]["message"]
+    assert (rows["zed"]["source"], rows["zed"]["position"]) == (f"{folder / 'zed.yaml'}:3", 3)
     assert "duplicate product id 'Z-1'" in rows["zed"]["message"]
 
 
@@ -307,6 +317,217 @@ def test_bad_campaign_options_are_one_line_errors(base: Path, tmp_path: Path) ->
         run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path / "a-file", budget=1, workers=0)
     with pytest.raises(CampaignError, match="time zone"):
         run(DEMO, base, DOWNGRADE, as_of=datetime(2026, 3, 1), out=tmp_path)
+    with pytest.raises(CampaignError, match="retries -1"):
+        run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=tmp_path, retries=-1)
+
+
+BULK = ["bulk", "--catalog", str(DEMO), "--rules", str(RULES), "--from", "po-mobile-l", "--as-of",
+        "2026-03-01T00:00:00Z", "--workers", "0"]
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    (["--to", "po-mobile-mm"], "--to 'po-mobile-mm': no such offering in the catalog — did you mean 'po-mobile-m'?"),
+    (["--from", "po-mobile-ll", "--to", "po-mobile-s"], "--from 'po-mobile-ll': no such offering in the catalog "
+     "— did you mean 'po-mobile-l'?"),
+    (["--to", "po-fiber-1000", "--option", "po-tv-bassic"], "--option 'po-tv-bassic': no such offering in the "
+     "catalog — did you mean 'po-tv-basic'?"),
+    (["--to", "po-mobile-s", "--option", "po-tv-basic"], "--option 'po-tv-basic': not a component of "
+     "'po-mobile-s'"),
+    (["--to", "po-mobile-s", "--set", "po-mobile-s:colour=red"], "'po-mobile-s' has no characteristic 'colour'"),
+    (["--to", "po-mobile-classic"], "--to 'po-mobile-classic': offering 'po-mobile-classic' is not sellable"),
+    (["--renew", "--set", "x=1"], "--set and --option go with --to"),
+])
+def test_a_typo_in_any_template_field_exits_2_before_any_customer_is_read(
+        options: list[str], expected: str, base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from odedelta.campaigns.sources import Source
+
+    def never(self: Source) -> Any:
+        raise AssertionError("a customer was read")
+
+    monkeypatch.setattr(Source, "__iter__", never)
+    monkeypatch.setattr(Source, "__len__", never)
+    code = main([*BULK, "--inventories", str(base), "--out", str(tmp_path / "out"), *options])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert expected in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_broken_rule_file_exits_2_with_its_line_before_any_customer_is_read(
+        base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "typo.yaml").write_text("rules:\n  - id: r1\n    kind: eligibility\n    when: \"customer.segmnt == 'x'\"\n"
+                                     "    refuse: wrong_segment\n", encoding="utf-8")
+    code = main([*BULK[:3], "--rules", str(rules), *BULK[5:], "--inventories", str(base), "--to", "po-mobile-s",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{rules / 'typo.yaml'}:" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_in_use_is_refused_unless_resume_or_force(base: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    command = [*BULK, "--inventories", str(base), "--to", "po-mobile-s", "--out", str(tmp_path / "out")]
+    assert main(command) == 0
+    first = (tmp_path / "out" / "customers.parquet").read_bytes()
+    capsys.readouterr()
+    assert main(command) == 2
+    assert "already holds a finished campaign: add --resume to continue it or --force" in capsys.readouterr().err
+    (tmp_path / "out" / "customers.parquet").write_bytes(b"PAR1")  # damaged: --force writes it again
+    (tmp_path / "out" / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main([*command, "--force"]) == 0
+    assert (tmp_path / "out" / "customers.parquet").read_bytes() == first
+    assert (tmp_path / "out" / "notes.txt").read_text(encoding="utf-8") == "mine"  # not a campaign file: kept
+    capsys.readouterr()
+    assert main([*command, "--resume"]) == 0  # finished already: nothing to run, the summary again
+    assert json.loads(capsys.readouterr().out)["customers"] == 244
+    other = [*BULK, "--inventories", str(base), "--to", "po-mobile-m", "--out", str(tmp_path / "out"), "--resume"]
+    assert main(other) == 2
+    assert "run with another template.to" in capsys.readouterr().err
+
+
+def test_a_dry_run_checks_reads_the_first_customers_and_estimates(base: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([*BULK, "--inventories", str(base), "--to", "po-mobile-s", "--out", str(tmp_path / "out"),
+                 "--dry-run", "10"])
+    estimate = json.loads(capsys.readouterr().out)
+    assert code == 0 and not (tmp_path / "out").exists()
+    assert (estimate["customers"], estimate["sampled"], sum(estimate["sample"].values())) == (244, 10, 10)
+    assert estimate["sample"]["error"] == 1 and estimate["errors"][0].startswith(f"{base}:8: invalid JSON")
+    assert estimate["estimatedSeconds"] >= 0 and estimate["workers"] == 1
+
+
+def _interrupted(base: Path, out: Path, monkeypatch: pytest.MonkeyPatch, after: int, **options: Any) -> None:
+    """A campaign that stops (an exception in the driver) after ``after`` partitions."""
+    from odedelta.campaigns import outputs
+
+    done: list[int] = []
+    real = worker.run_partition_with
+
+    def failing(*args: Any) -> Any:
+        if len(done) == after:
+            raise KeyboardInterrupt
+        done.append(1)
+        return real(*args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(worker, "run_partition_with", failing)
+        with pytest.raises(KeyboardInterrupt):
+            run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, **options)
+    assert outputs.CUSTOMERS not in {p.name for p in out.iterdir()}
+
+
+def test_an_interrupted_campaign_resumes_to_the_same_bytes(base: Path, inline: tuple[Path, Any], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = tmp_path / "reference"
+    run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=reference, rules=RULES, orders=True, workers=0, partition_size=20)
+    out = tmp_path / "out"
+    _interrupted(base, out, monkeypatch, 5, partition_size=20)
+    assert len(list((out / ".odedelta-checkpoints").glob("part-*.pickle"))) == 5
+    with pytest.raises(CampaignError, match=r"open.*incomplete=True"):
+        odedelta.campaigns.open(out)
+    with pytest.raises(CampaignError, match="already holds an interrupted campaign"):
+        run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=20)
+    with pytest.raises(CampaignError, match="another partitionSize"):
+        run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=10,
+            resume=True)
+    calls: list[int] = []
+    real = worker.run_partition_with
+    monkeypatch.setattr(worker, "run_partition_with", lambda *a: calls.append(1) or real(*a))
+    resumed = run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0,
+                  partition_size=20, resume=True)
+    assert len(calls) == 13 - 5  # 244 customers in 13 partitions: only those not done ran
+    for name in (*FILES, "_manifest.json"):
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+    _same_files(inline[0], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "_manifest.json"])
+    assert odedelta.campaigns.open(out).summary == json.loads((reference / "summary.json").read_text(),
+                                                              parse_float=Decimal)
+    assert resumed.manifest["partitions"] == {"done": 13, "total": 13}
+
+
+def test_a_resume_refuses_customers_that_changed(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    copy = tmp_path / "customers.jsonl"
+    copy.write_bytes(base.read_bytes())
+    _interrupted(copy, out, monkeypatch, 3, partition_size=20)
+    lines = copy.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[30] = lines[30].replace("po-mobile-l", "po-mobile-m")
+    copy.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(CampaignError, match=r"customers of partition 1 .* changed since the campaign started"):
+        run(DEMO, copy, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=20,
+            resume=True)
+    copy.write_text("".join(base.read_text(encoding="utf-8").splitlines(keepends=True)[:40]), encoding="utf-8")
+    with pytest.raises(CampaignError, match="fewer customers than when the campaign started"):
+        run(DEMO, copy, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=20,
+            resume=True)
+
+
+def test_a_kill_while_writing_leaves_no_file_under_its_final_name_and_resume_finishes(
+        base: Path, inline: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as parquet
+
+    out = tmp_path / "out"
+    real = parquet.ParquetWriter.write_table
+    written: list[int] = []
+
+    def dying(self: Any, table: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, table, *args, **kwargs)
+        written.append(1)
+        if len(written) == 2:  # customers.parquet is whole, items.parquet is being written
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(parquet.ParquetWriter, "write_table", dying)
+        with pytest.raises(KeyboardInterrupt):
+            run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=7)
+    names = {p.name for p in out.iterdir()}
+    assert "customers.parquet" in names and "items.parquet" not in names and "_manifest.json" not in names
+    assert not [name for name in names if name.endswith(".tmp")]
+    incomplete = odedelta.campaigns.open(out, incomplete=True)
+    assert incomplete.summary == {} and len(incomplete.customers) == 244
+    run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=7,
+        resume=True)
+    for name in (*FILES, "_manifest.json"):
+        assert (out / name).read_bytes() == (inline[0] / name).read_bytes(), name
+    (out / "items.parquet").write_bytes(b"PAR1")
+    with pytest.raises(CampaignError, match=r"items\.parquet: not the file the campaign wrote"):
+        odedelta.campaigns.open(out)
+
+
+def test_the_manifest_names_the_inputs_by_hash_and_counts_the_outputs(inline: tuple[Path, Any], base: Path) -> None:
+    import hashlib
+
+    out, result = inline
+    manifest = result.manifest
+    assert manifest["complete"] is True and manifest["odedelta"] == odedelta.__version__
+    assert manifest["inputs"]["catalog"]["path"] == str(DEMO.resolve())
+    assert manifest["inputs"]["inventories"]["customers"] == 244
+    assert manifest["options"]["template"] == {"kind": "ChangeOffering", "offering": "po-mobile-l",
+                                               "to": "po-mobile-s"}
+    assert manifest["partitions"] == {"done": 35, "total": 35}  # 244 customers, 7 a partition
+    assert manifest["counts"]["customers"] == 244 and manifest["counts"]["orders"] == result.summary["requests"]
+    for name in FILES:
+        data = (out / name).read_bytes()
+        assert manifest["files"][name] == {"bytes": len(data), "sha256": "sha256:" + hashlib.sha256(data).hexdigest()}
+
+
+def test_generate_base_writes_the_seeded_base(demo: odedelta.Catalog, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    command = ["generate-base", "--catalog", str(DEMO), "--customers", "25", "--seed", "4", "--favour",
+               "po-mobile-l", "--out", str(tmp_path / "base.jsonl")]
+    assert main(command) == 0
+    generate.write_jsonl(tmp_path / "expected.jsonl", generate.customers(demo, 25, as_of=AS_OF, seed=4,
+                                                                          favour="po-mobile-l"))
+    assert (tmp_path / "base.jsonl").read_bytes() == (tmp_path / "expected.jsonl").read_bytes()
+    assert main(command) == 2 and "exists (add --force" in capsys.readouterr().err
+    assert main([*command, "--force", "--seed", "5"]) == 0
+    assert (tmp_path / "base.jsonl").read_bytes() != (tmp_path / "expected.jsonl").read_bytes()
+    assert main([*command[:-2], "--favour", "po-mobile-x", "--out", str(tmp_path / "x.jsonl")]) == 2
+    assert "did you mean" in capsys.readouterr().err
 
 
 def test_a_script_without_a_main_guard_gets_a_sentence_not_a_broken_pool(base: Path, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "qualification_dict": ("odedelta.outputs.json", "qualification_dict"),
     "explain": ("odedelta.outputs.report", "explain"),
     "explain_qualification": ("odedelta.outputs.report", "explain_qualification"),
+    "to_html": ("odedelta.outputs.html", "to_html"),
     "to_tmf622": ("odedelta.outputs.tmf622", "product_order"),
     "to_tmf679": ("odedelta.outputs.tmf679", "qualification_document"),
     "Rulebook": ("odedelta.rules", "Rulebook"),
@@ -116,6 +117,7 @@ __all__ = [
     "load_rules",
     "qualification_dict",
     "to_dict",
+    "to_html",
     "to_tmf622",
     "to_tmf679",
 ]

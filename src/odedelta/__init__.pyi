@@ -35,6 +35,7 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
+from odedelta.outputs.html import to_html
 from odedelta.outputs.json import change_dict as to_dict
 from odedelta.outputs.json import qualification_dict
 from odedelta.outputs.report import explain, explain_qualification
@@ -91,6 +92,7 @@ __all__ = [
     "load_rules",
     "qualification_dict",
     "to_dict",
+    "to_html",
     "to_tmf622",
     "to_tmf679",
 ]

@@ -89,94 +89,120 @@ def catalog_documents(draw: st.DrawFn, max_leaves: int = 6, suppliers: int = 0, 
     a one-time price, only a usage (per-minute) price, or no price at all."""
     specs = [draw(_specification(i)) for i in range(draw(st.integers(1, 4)))]
     for spec in specs if suppliers else []:
-        n = draw(st.integers(-1, suppliers - 1))
-        if n >= 0:
-            spec["relatedParty"] = [{"id": f"org-supplier-{n}", "name": f"Supplier {n}",
-                                     "role": draw(st.sampled_from(["supplier", "partner", "provider"])),
-                                     "@referredType": "Organization"}]
+        _supplied(draw, spec, suppliers)
     bundle_specs = [{"id": f"ps-b{i}", "name": f"Bundle specification {i}", "@type": "ProductSpecification"}
                     for i in range(2)]
     # top-level bundles draw from their own specifications and the level-1 ones: one specification may sit at
     # two nesting levels, and a change must then move the installed product between levels, not replace it
     top_specs = [{"id": "ps-t0", "name": "Top bundle specification", "@type": "ProductSpecification"}]
     categories = [{"id": f"cat-{i}", "name": f"Category {i}", "@type": "Category"} for i in range(2)]
-    prices: list[dict[str, Any]] = []
-    offerings: list[dict[str, Any]] = []
-
-    def price(owner: str, kind: str, amount: Decimal) -> dict[str, str]:
-        pop: dict[str, Any] = {"id": f"pop-{owner}-{kind}", "name": f"{owner} {kind}", "priceType": kind,
-                               "price": _money(amount, currency), "@type": "ProductOfferingPrice"}
-        if kind == "recurring":
-            pop["recurringChargePeriodType"] = "month"
-            pop["recurringChargePeriodLength"] = 1
-        prices.append(pop)
-        return {"id": pop["id"]}
-
-    def offering(oid: str, spec: str, extra: dict[str, Any]) -> dict[str, Any]:
-        doc = {"id": oid, "name": oid, "lifecycleStatus": "Active", "validFor": EPOCH,
-               "productSpecification": {"id": spec},
-               "category": [{"id": draw(st.sampled_from([c["id"] for c in categories]))}],
-               "productOfferingPrice": [price(oid, "recurring", draw(amounts))], "@type": "ProductOffering", **extra}
-        monthly = draw(st.sampled_from(["recurring", "oneTime", "usage", "none"])) if sparse_prices else "recurring"
-        if monthly != "recurring":
-            prices.pop()
-            doc["productOfferingPrice"] = [] if monthly == "none" else [price(oid, monthly, draw(amounts))]
-        if monthly != "oneTime" and draw(st.booleans()):
-            doc["productOfferingPrice"].append(price(oid, "oneTime", draw(amounts)))
-        offerings.append(doc)
-        return doc
-
+    made = _Offerings(draw, [c["id"] for c in categories], currency, sparse_prices)
     leaves = []
     for i in range(draw(st.integers(1, max_leaves))):
         spec = draw(st.sampled_from(specs))
-        uses: list[dict[str, Any]] = []
-        for char in spec["productSpecCharacteristic"]:
-            values = [v["value"] for v in char["productSpecCharacteristicValue"]]
-            if not values:
-                continue
-            if draw(st.booleans()):
-                fixed = draw(st.sampled_from(values))
-                uses.append({"name": char["name"], "productSpecCharacteristicValue": [{"value": fixed,
-                                                                                       "isDefault": True}]})
-        leaves.append(offering(f"po-l{i}", spec["id"], {"isBundle": False, "prodSpecCharValueUse": uses}))
-
-    def slots(pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        chosen = draw(st.lists(st.sampled_from([o["id"] for o in pool]), min_size=1, max_size=3, unique=True))
-        out = []
-        for oid in chosen:
-            lower = draw(st.integers(0, 1))
-            upper = draw(st.one_of(st.none(), st.integers(max(lower, 1), lower + 2)))
-            default = draw(st.integers(lower, upper if upper is not None else lower + 1))
-            option = {"numberRelOfferLowerLimit": lower, "numberRelOfferDefault": default}
-            if upper is not None:
-                option["numberRelOfferUpperLimit"] = upper
-            out.append({"id": oid, "bundledProductOfferingOption": option})
-        return out
-
-    level1 = [offering(f"po-m{i}", draw(st.sampled_from(bundle_specs))["id"],
-                       {"isBundle": True, "bundledProductOffering": slots(leaves)})
+        leaves.append(made.offering(f"po-l{i}", spec["id"], {"isBundle": False,
+                                                             "prodSpecCharValueUse": _fixed_values(draw, spec)}))
+    level1 = [made.offering(f"po-m{i}", draw(st.sampled_from(bundle_specs))["id"],
+                            {"isBundle": True, "bundledProductOffering": _slots(draw, leaves)})
               for i in range(draw(st.integers(1, 3)))]
-    tops = [offering(f"po-t{i}", draw(st.sampled_from(top_specs + bundle_specs))["id"],
-                     {"isBundle": True, "bundledProductOffering": slots(level1 + leaves),
-                      "productOfferingTerm": [{"name": "commitment", "duration": {"amount": draw(
-                          st.sampled_from([12, 24])), "units": "month"}}]})
+    tops = [made.offering(f"po-t{i}", draw(st.sampled_from(top_specs + bundle_specs))["id"],
+                          {"isBundle": True, "bundledProductOffering": _slots(draw, level1 + leaves),
+                           "productOfferingTerm": [{"name": "commitment", "duration": {"amount": draw(
+                               st.sampled_from([12, 24])), "units": "month"}}]})
             for i in range(draw(st.integers(1, 3)))]
     if len(tops) > 1 and draw(st.booleans()):  # an end-of-sale top offering with its successor
         tops[0]["lifecycleStatus"] = "Retired"
         tops[0]["productOfferingRelationship"] = [{"id": tops[1]["id"], "relationshipType": "replacedBy"}]
-    promotions = []
-    for i in range(draw(st.integers(0, 2))):
-        qualifying = draw(st.sampled_from([o["id"] for o in tops + level1]))
-        target = draw(st.sampled_from([o["id"] for o in leaves]))
-        value = draw(st.sampled_from(["50%", "100%", "2.50"]))
-        promotions.append({
-            "id": f"promo-{i}", "name": f"Promotion {i}", "lifecycleStatus": "active", "validFor": EPOCH,
-            "pattern": [{"criteriaGroup": [{"criteria": [{"criteriaParameter": "productOffering.id",
-                                                          "criteriaOperator": "=", "criteriaValue": qualifying}]}],
-                         "action": [{"actionType": "discount", "actionValue": value,
-                                     "actionEntityRef": {"id": target, "@referredType": "ProductOffering"}}]}],
-            "@type": "Promotion"})
-    return [*specs, *bundle_specs, *top_specs, *categories, *prices, *offerings, *promotions]
+    promotions = [_promotion(draw, i, tops + level1, leaves) for i in range(draw(st.integers(0, 2)))]
+    return [*specs, *bundle_specs, *top_specs, *categories, *made.prices, *made.offerings, *promotions]
+
+
+def _supplied(draw: st.DrawFn, spec: dict[str, Any], suppliers: int) -> None:
+    """Maybe name one of ``suppliers`` partners as the specification's supplier."""
+    n = draw(st.integers(-1, suppliers - 1))
+    if n >= 0:
+        spec["relatedParty"] = [{"id": f"org-supplier-{n}", "name": f"Supplier {n}",
+                                 "role": draw(st.sampled_from(["supplier", "partner", "provider"])),
+                                 "@referredType": "Organization"}]
+
+
+class _Offerings:
+    """The offerings of one drawn catalog and their prices, in the order they were made."""
+
+    def __init__(self, draw: st.DrawFn, categories: list[str], currency: str, sparse_prices: bool) -> None:
+        self.draw, self.categories, self.currency, self.sparse_prices = draw, categories, currency, sparse_prices
+        self.prices: list[dict[str, Any]] = []
+        self.offerings: list[dict[str, Any]] = []
+
+    def price(self, owner: str, kind: str, amount: Decimal) -> dict[str, str]:
+        pop: dict[str, Any] = {"id": f"pop-{owner}-{kind}", "name": f"{owner} {kind}", "priceType": kind,
+                               "price": _money(amount, self.currency), "@type": "ProductOfferingPrice"}
+        if kind == "recurring":
+            pop["recurringChargePeriodType"] = "month"
+            pop["recurringChargePeriodLength"] = 1
+        self.prices.append(pop)
+        return {"id": pop["id"]}
+
+    def offering(self, oid: str, spec: str, extra: dict[str, Any]) -> dict[str, Any]:
+        draw = self.draw
+        doc = {"id": oid, "name": oid, "lifecycleStatus": "Active", "validFor": EPOCH,
+               "productSpecification": {"id": spec},
+               "category": [{"id": draw(st.sampled_from(self.categories))}],
+               "productOfferingPrice": [self.price(oid, "recurring", draw(amounts))], "@type": "ProductOffering",
+               **extra}
+        monthly = draw(st.sampled_from(["recurring", "oneTime", "usage", "none"])) if self.sparse_prices \
+            else "recurring"
+        if monthly != "recurring":
+            self.prices.pop()
+            doc["productOfferingPrice"] = [] if monthly == "none" else [self.price(oid, monthly, draw(amounts))]
+        if monthly != "oneTime" and draw(st.booleans()):
+            doc["productOfferingPrice"].append(self.price(oid, "oneTime", draw(amounts)))
+        self.offerings.append(doc)
+        return doc
+
+
+def _fixed_values(draw: st.DrawFn, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Characteristic values a leaf offering fixes (some of its specification's characteristics, one value each)."""
+    uses: list[dict[str, Any]] = []
+    for char in spec["productSpecCharacteristic"]:
+        values = [v["value"] for v in char["productSpecCharacteristicValue"]]
+        if not values:
+            continue
+        if draw(st.booleans()):
+            fixed = draw(st.sampled_from(values))
+            uses.append({"name": char["name"], "productSpecCharacteristicValue": [{"value": fixed,
+                                                                                   "isDefault": True}]})
+    return uses
+
+
+def _slots(draw: st.DrawFn, pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One to three bundled offerings from ``pool``, each with drawn cardinalities."""
+    chosen = draw(st.lists(st.sampled_from([o["id"] for o in pool]), min_size=1, max_size=3, unique=True))
+    out = []
+    for oid in chosen:
+        lower = draw(st.integers(0, 1))
+        upper = draw(st.one_of(st.none(), st.integers(max(lower, 1), lower + 2)))
+        default = draw(st.integers(lower, upper if upper is not None else lower + 1))
+        option = {"numberRelOfferLowerLimit": lower, "numberRelOfferDefault": default}
+        if upper is not None:
+            option["numberRelOfferUpperLimit"] = upper
+        out.append({"id": oid, "bundledProductOfferingOption": option})
+    return out
+
+
+def _promotion(draw: st.DrawFn, index: int, qualifying_pool: list[dict[str, Any]],
+               targets: list[dict[str, Any]]) -> dict[str, Any]:
+    """A TMF671 promotion: a discount on a leaf offering while a bundle of ``qualifying_pool`` is installed."""
+    qualifying = draw(st.sampled_from([o["id"] for o in qualifying_pool]))
+    target = draw(st.sampled_from([o["id"] for o in targets]))
+    value = draw(st.sampled_from(["50%", "100%", "2.50"]))
+    return {
+        "id": f"promo-{index}", "name": f"Promotion {index}", "lifecycleStatus": "active", "validFor": EPOCH,
+        "pattern": [{"criteriaGroup": [{"criteria": [{"criteriaParameter": "productOffering.id",
+                                                      "criteriaOperator": "=", "criteriaValue": qualifying}]}],
+                     "action": [{"actionType": "discount", "actionValue": value,
+                                 "actionEntityRef": {"id": target, "@referredType": "ProductOffering"}}]}],
+        "@type": "Promotion"}
 
 
 # odedelta.rules.facts.KIND_SECTIONS (item.*)

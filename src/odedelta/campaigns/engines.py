@@ -1,8 +1,12 @@
 """Where the partitions run: ``local`` (a process pool on this machine's cores; ``workers=0`` runs them in this
 process) or ``dask`` (a dask.distributed ``LocalCluster`` of ``workers`` processes, or the cluster at
-``scheduler``). The driver reads the input, hands out partitions a few at a time (at most three per worker are in
-flight) and gives each finished partition to a sink; the order in which they finish does not matter (the sink
-sorts).
+``scheduler``). The driver reads the input, hands out numbered partitions a few at a time (at most three per worker
+are in flight) and gives each finished partition to a sink; the order in which they finish does not matter (the
+sink sorts).
+
+A partition that fails (its worker killed or out of memory, an exception) is run again, at most ``retries`` more
+times, before the campaign stops. Local workers die with the driver: on Linux each arms the parent-death signal
+(SIGKILL) when it starts, and every way out of the driver's loop (an error, an interrupt) terminates them.
 """
 
 from __future__ import annotations
@@ -10,18 +14,22 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.context import BaseContext
 
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record
-from odedelta.campaigns.spec import Campaign, CampaignError
-from odedelta.campaigns.worker import Partition, run_partition, warm
+from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError, Interrupted
+from odedelta.campaigns.tasks import Retries, Sink, Task
+from odedelta.campaigns.worker import child, run_packed, warm
 
 ENGINES = ("local", "dask")
 INSTALL = "pip install 'odedelta[bulk]'"
+
+STOPPED = ("a worker process stopped before finishing its partition (killed, out of memory, or started from a "
+           "script whose campaign is not under `if __name__ == '__main__':` — the local engine starts its "
+           "workers by importing the main module)")
 
 
 def partitions(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -30,76 +38,112 @@ def partitions(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def execute(campaign: Campaign, records: Iterable[Record], *, engine: str = "local", workers: int | None = None,
-            scheduler: str | None = None, partition_size: int = 200,
-            progress: Progress | None = None, sink: Callable[[Partition], None]) -> None:
-    """Run every record through the campaign; each partition's rows go to ``sink`` as it finishes."""
+def check_options(*, engine: str, workers: int | None, scheduler: str | None, partition_size: int,
+                  retries: int) -> int | None:
+    """Refuse options that cannot work, before anything is read; the number of workers (None: the cluster's)."""
     if engine not in ENGINES:
-        raise CampaignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+        raise CampaignUsageError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if partition_size < 1:
-        raise CampaignError(f"partition size {partition_size}: expected 1 or more")
-    chunks = partitions(records, partition_size)
+        raise CampaignUsageError(f"partition size {partition_size}: expected 1 or more")
+    if retries < 0:
+        raise CampaignUsageError(f"retries {retries}: expected 0 or more")
     if engine == "dask":
-        _dask(campaign, chunks, workers, scheduler, progress, sink)
-        return
+        if scheduler is not None and workers is not None:
+            raise CampaignUsageError("--workers and --scheduler exclude each other (a cluster has its workers)")
+        count = None if scheduler is not None else (workers if workers is not None else (os.cpu_count() or 1))
+        if count is not None and count < 1:
+            raise CampaignUsageError(f"workers {count}: a Dask cluster needs 1 or more")
+        return count
     if scheduler is not None:
-        raise CampaignError("--scheduler needs --engine dask")
+        raise CampaignUsageError("--scheduler needs --engine dask")
     count = (os.cpu_count() or 1) if workers is None else workers
     if count < 0:
-        raise CampaignError(f"workers {count}: expected 0 (this process) or more")
-    if count == 0:
-        _inline(campaign, chunks, progress, sink)
+        raise CampaignUsageError(f"workers {count}: expected 0 (this process) or more")
+    return count
+
+
+def execute(campaign: Campaign, tasks: Iterator[Task], *, engine: str = "local", workers: int | None = None,
+            scheduler: str | None = None, progress: Progress | None = None, sink: Sink, retries: int = 2,
+            shipment: object = None) -> None:
+    """Run every partition through the campaign; each one's rows go to ``sink`` as it finishes."""
+    if engine == "dask":
+        try:
+            from odedelta.campaigns import dask_engine
+        except ImportError:
+            raise CampaignError(f"--engine dask needs dask.distributed: {INSTALL}") from None
+        dask_engine.run(campaign, tasks, workers, scheduler, progress, sink, retries, shipment)
         return
-    _local(campaign, chunks, count, progress, sink)
+    if workers == 0:
+        _inline(campaign, tasks, progress, sink)
+        return
+    _local(campaign, tasks, workers or 1, progress, sink, retries)
 
 
-def _inline(campaign: Campaign, chunks: Iterator[list[Record]], progress: Progress | None,
-            sink: Callable[[Partition], None]) -> None:
+def _inline(campaign: Campaign, tasks: Iterator[Task], progress: Progress | None, sink: Sink) -> None:
     warm(campaign)
-    for chunk in chunks:
-        sink(run_partition(campaign, chunk))
+    for index, chunk in tasks:
+        sink(index, run_packed(campaign, chunk))
         if progress:
             progress.update(len(chunk))
 
 
-def _local(campaign: Campaign, chunks: Iterator[list[Record]], workers: int,
-           progress: Progress | None, sink: Callable[[Partition], None]) -> None:
+def _local(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Progress | None, sink: Sink,
+           retries: int) -> None:
     # spawn, not fork: forking a process that runs threads (a Dask client, a test runner's) is unsafe
     context = multiprocessing.get_context("spawn")
-    try:
-        _pool(campaign, chunks, workers, progress, sink, context)
-    except BrokenProcessPool:
-        raise CampaignError(
-            "a worker process stopped before finishing its partition (killed, out of memory, or started from a "
-            "script whose campaign is not under `if __name__ == '__main__':` — the local engine starts its "
-            "workers by importing the main module)") from None
+    again = Retries(retries)
+    while True:  # one pool, and a new one whenever a worker's death breaks it
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=child, initargs=(os.getpid(), campaign))
+        try:
+            broken = _pool(campaign, tasks, workers, progress, sink, pool, again)
+        except BaseException:
+            _stop(pool)
+            raise
+        if not broken:
+            pool.shutdown(wait=True)
+            return
+        _stop(pool)
 
 
-def _pool(campaign: Campaign, chunks: Iterator[list[Record]], workers: int, progress: Progress | None,
-          sink: Callable[[Partition], None], context: BaseContext) -> None:
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=warm, initargs=(campaign,)) as pool:
-        running: dict[Future[Partition], int] = {}
-        for chunk in itertools.chain(chunks, [None]):
-            if chunk is not None:
-                running[pool.submit(run_partition, campaign, chunk)] = len(chunk)
-            while running and (chunk is None or len(running) >= 3 * workers):
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    sink(future.result())
-                    size = running.pop(future)
-                    if progress:
-                        progress.update(size)
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Every worker terminated now, not when its partition ends."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.join(5)
 
 
-def _dask(campaign: Campaign, chunks: Iterator[list[Record]], workers: int | None, scheduler: str | None,
-          progress: Progress | None, sink: Callable[[Partition], None]) -> None:
-    try:
-        from odedelta.campaigns import dask_engine
-    except ImportError:
-        raise CampaignError(f"--engine dask needs dask.distributed: {INSTALL}") from None
-    if scheduler is not None and workers is not None:
-        raise CampaignError("--workers and --scheduler exclude each other (a cluster has its workers)")
-    count = None if scheduler is not None else (workers if workers is not None else (os.cpu_count() or 1))
-    if count is not None and count < 1:
-        raise CampaignError(f"workers {count}: a Dask cluster needs 1 or more")
-    dask_engine.run(campaign, chunks, count, scheduler, progress, sink)
+def _pool(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Progress | None, sink: Sink,
+          pool: ProcessPoolExecutor, again: Retries) -> bool:
+    """Run tasks on ``pool`` until there are no more (False) or a worker's death broke it (True: the partitions
+    it held are queued again)."""
+    running: dict[Future[bytes], Task] = {}
+    broken = False
+    while True:
+        while not broken and len(running) < 3 * workers and (task := again.next(tasks)) is not None:
+            try:
+                running[pool.submit(run_packed, campaign, task[1])] = task
+            except BrokenProcessPool:
+                again.queue.appendleft(task)
+                broken = True
+        if not running:
+            return broken
+        done, _ = wait(running, return_when=FIRST_COMPLETED if not broken else ALL_COMPLETED)
+        for future in sorted(done, key=lambda f: running[f][0]):
+            task = running.pop(future)
+            try:
+                partition = future.result()
+            except Interrupted:
+                raise
+            except BrokenProcessPool:
+                broken = True
+                again.again(task, STOPPED)
+                continue
+            except Exception as exc:  # a bug in the worker: the partition is tried again, then reported
+                again.again(task, f"{type(exc).__name__}: {exc}")
+                continue
+            sink(task[0], partition)
+            if progress:
+                progress.update(len(task[1]))

@@ -2,12 +2,17 @@
 
 Everything is sorted by customer (then by position in the input), so the files are byte-identical whatever the
 engine, the number of workers and the partitioning. Amounts are exact decimals (Parquet ``decimal128(18, 2)``).
+Each file is written under a temporary name, flushed to disk and renamed when complete: a file under its final
+name is always whole.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,7 @@ from odedelta.campaigns.spec import Campaign
 from odedelta.campaigns.worker import Partition, Row
 
 SUMMARY, CUSTOMERS, ITEMS, ORDERS = "summary.json", "customers.parquet", "items.parquet", "orders.jsonl"
+REPORT = "report.html"
 SCRATCH = ".odedelta-runs"
 """The scratch directory of sorted runs under the output directory (removed when the files are written)."""
 
@@ -72,8 +78,7 @@ class Summary:
                      for c in sorted(self.recurring)}
         template = self.campaign.template
         return {
-            "template": {"kind": type(template).__name__,
-                         **{k: v for k, v in vars(template).items() if v is not None}},
+            "template": describe(template),
             "asOf": self.campaign.as_of,
             "customers": self.customers,
             "changed": self.status["changed"],
@@ -87,6 +92,13 @@ class Summary:
             "actions": _sorted(self.actions),
             "rules": _sorted(self.rules),
         }
+
+
+def describe(template: Any) -> dict[str, Any]:
+    """The template as plain JSON values: its kind and the fields it has (empty ones left out)."""
+    fields = {k: list(v) if isinstance(v, tuple) else {key: dict(val) for key, val in v.items()}
+              if isinstance(v, Mapping) else v for k, v in vars(template).items() if v not in (None, (), {})}
+    return {"kind": type(template).__name__, **fields}
 
 
 def _sorted(counter: Counter[str]) -> dict[str, int]:
@@ -129,7 +141,8 @@ def _schemas() -> tuple[Any, Any]:
     money = pa.decimal128(18, 2)
     text = pa.list_(pa.string())
     customers = pa.schema([("customer", pa.string()), ("index", pa.int64()), ("source", pa.string()),
-                           ("status", pa.string()), ("reasons", text), ("message", pa.string()),
+                           ("position", pa.int32()), ("status", pa.string()), ("reasons", text),
+                           ("message", pa.string()),
                            ("requests", pa.int32()), ("currency", pa.string()),
                            *[(name, money) for name in MONEY],
                            ("promotions_lost", text), ("promotions_gained", text), ("rules", text),
@@ -139,6 +152,44 @@ def _schemas() -> tuple[Any, Any]:
                        ("product", pa.string()), ("offering", pa.string()), ("previous_offering", pa.string()),
                        ("parent", pa.string()), ("new", pa.bool_()), ("reasons", text)])
     return customers, items
+
+
+def sync_directory(directory: Path) -> None:
+    """Make the renames in ``directory`` durable (a no-op where directories cannot be opened)."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
+@contextmanager
+def atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary name next to ``path``; when the block ends, its file is flushed to disk and renamed to
+    ``path`` (an exception leaves ``path`` as it was and removes the temporary file)."""
+    scratch = temporary(path)
+    try:
+        yield scratch
+        with scratch.open("rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    sync_directory(path.parent)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic(path) as scratch:
+        scratch.write_text(text, encoding="utf-8")
 
 
 def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -> dict[str, Any]:
@@ -151,7 +202,7 @@ def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -
     customer_schema, item_schema = _schemas()
     for name, schema, stream, count in ((CUSTOMERS, customer_schema, rows.customers, totals.customer),
                                         (ITEMS, item_schema, rows.items, totals.item)):
-        with pq.ParquetWriter(out / name, schema) as writer:
+        with atomic(out / name) as scratch, pq.ParquetWriter(scratch, schema) as writer:
             iterator = iter(stream)
             while chunk := list(itertools.islice(iterator, batch)):
                 for row in chunk:
@@ -159,9 +210,9 @@ def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -
                 writer.write_table(pa.Table.from_pylist(chunk, schema))
     (out / ORDERS).unlink(missing_ok=True)  # from an earlier campaign into the same directory
     if campaign.orders:
-        with (out / ORDERS).open("w", encoding="utf-8") as lines:
+        with atomic(out / ORDERS) as scratch, scratch.open("w", encoding="utf-8") as lines:
             for _customer, _index, line in rows.orders:
                 lines.write(line + "\n")
     result = totals.result()
-    (out / SUMMARY).write_text(dumps(result), encoding="utf-8")
+    write_text(out / SUMMARY, dumps(result))
     return result

@@ -1,20 +1,30 @@
 """What a worker does with a partition of customers: parse each, make the template's requests, return plain rows.
 
 The catalog and the rules are read once per worker process (once per thread that runs tasks at the same time):
-engines are kept in a per-process pool keyed by the campaign's paths, and a pool initializer (local) or a worker
-plugin (Dask) fills it before the first task. Every customer gives exactly one customer row, whatever happens: a
-refusal is a ``refused`` row with the rules' reasons, a broken input an ``error`` row with its location.
+engines are kept in a per-process pool keyed by the content hashes of the catalog and rules, and a pool
+initializer (local) or a worker plugin (Dask) fills it before the first task. On Dask the plugin carries the files
+themselves (a :class:`Shipment`): a worker never reads the driver's paths, so a cluster needs no shared disk.
+Every customer gives exactly one customer row, whatever happens: a refusal is a ``refused`` row with the rules'
+reasons, a broken input an ``error`` row with its location.
 """
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import os
+import pickle
 import re
+import signal
+import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from odedelta import (
@@ -31,7 +41,7 @@ from odedelta import (
     load_catalog,
     load_rules,
 )
-from odedelta.campaigns._core import dumps, parse_text, tmf622, with_lines
+from odedelta.campaigns._core import Problem, catalog_files, dumps, parse_text, rule_files, tmf622, with_lines
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, targets
 
@@ -44,16 +54,128 @@ LOADS: Counter[tuple[str, str | None]] = Counter()
 """How many times this process read each catalog and rule set (tests check it is once per worker)."""
 
 
+_SHIPPED: dict[tuple[str, str | None], tuple[Path, Path | None]] = {}
+"""Where this process unpacked each shipped catalog and rule set (by content hash)."""
+
+
 def _key(campaign: Campaign) -> tuple[str, str | None]:
+    if campaign.catalog_hash is not None:
+        return campaign.catalog_hash, campaign.rules_hash
     return campaign.catalog, campaign.rules
 
 
 def _load(campaign: Campaign) -> Engine:
-    catalog = load_catalog(campaign.catalog)
-    rules = load_rules(campaign.rules, catalog) if campaign.rules else None
+    catalog_path: str | Path = campaign.catalog
+    rules_path: str | Path | None = campaign.rules
+    if campaign.shipped:
+        with _LOCK:
+            where = _SHIPPED.get(_key(campaign))
+        if where is None:
+            raise RuntimeError(f"the catalog {campaign.catalog_hash} was not shipped to this worker")
+        catalog_path, rules_path = where
+    catalog = load_catalog(catalog_path)
+    rules = load_rules(rules_path, catalog) if rules_path is not None else None
     with _LOCK:
         LOADS[_key(campaign)] += 1
     return Engine(catalog, rules)
+
+
+def adopt(campaign: Campaign, engine: Engine) -> None:
+    """Put an engine the driver already has (it read the catalog and rules to check the template) in the pool."""
+    with _LOCK:
+        _POOL.setdefault(_key(campaign), []).append(engine)
+
+
+def child(parent: int, campaign: Campaign) -> None:
+    """A local worker process's start: die with the driver (Linux: the parent-death signal, so a driver killed by
+    SIGKILL leaves no worker behind), then read the catalog and rules."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the driver died before the signal was armed
+        os._exit(1)
+    warm(campaign)
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """The catalog and rule files themselves, named relative to their directory, with their content hashes: what
+    a Dask worker plugin carries to a worker that cannot read the driver's paths."""
+
+    catalog_hash: str
+    catalog: dict[str, bytes]
+    rules_hash: str | None = None
+    rules: dict[str, bytes] | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return self.catalog_hash, self.rules_hash
+
+
+def files_of(path: Path, rules: bool) -> dict[str, bytes]:
+    """The files the loader reads under ``path`` (a directory or one file), by name relative to it."""
+    if path.is_file():
+        return {path.name: path.read_bytes()}
+    found = rule_files(path) if rules else catalog_files(path)
+    return {file.relative_to(path).as_posix(): file.read_bytes() for file in found}
+
+
+def content_hash(files: dict[str, bytes]) -> str:
+    """``sha256:`` over every file's name and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        data = files[name]
+        digest.update(f"{len(name)}:{name}:{len(data)}:".encode())
+        digest.update(data)
+    return "sha256:" + digest.hexdigest()
+
+
+def receive(shipment: Shipment) -> None:
+    """Unpack a shipment under this machine's temporary directory (once per content hash) and read it."""
+    with _LOCK:
+        if shipment.key in _SHIPPED:
+            return
+    catalog = _unpack(shipment.catalog_hash, shipment.catalog)
+    rules = _unpack(shipment.rules_hash, shipment.rules) if shipment.rules_hash and shipment.rules else None
+    with _LOCK:
+        _SHIPPED[shipment.key] = (catalog, rules)
+
+
+def _unpack(digest: str, files: dict[str, bytes]) -> Path:
+    """The shipped files under ``<tmp>/odedelta-<uid>/<hash>/`` (reused when another worker of this machine put
+    the very same bytes there); a directory of one file is that file (the loaders read either)."""
+    for name in files:
+        if name.startswith("/") or ".." in name.split("/"):
+            raise RuntimeError(f"a shipped file name outside its directory: {name!r}")
+    root = Path(tempfile.gettempdir()) / f"odedelta-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = root / digest.replace(":", "-")
+    if not _holds(target, files):
+        scratch = Path(tempfile.mkdtemp(dir=root, prefix=".unpacking-"))
+        for name, data in files.items():
+            file = scratch / name
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(data)
+        try:
+            scratch.rename(target)
+        except OSError:  # another worker was first (the same bytes), or a stale copy is in the way: keep ours
+            if not _holds(target, files):
+                target = scratch
+            else:
+                import shutil
+
+                shutil.rmtree(scratch, ignore_errors=True)
+    return target if len(files) != 1 else target / next(iter(files))
+
+
+def _holds(directory: Path, files: dict[str, bytes]) -> bool:
+    try:
+        return (directory.is_dir()
+                and sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
+                == sorted(files)
+                and all((directory / name).read_bytes() == data for name, data in files.items()))
+    except OSError:
+        return False
 
 
 def warm(campaign: Campaign) -> None:
@@ -92,25 +214,41 @@ class Partition:
 
 
 def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
-    out = Partition()
     with _engine(campaign) as engine:
-        for record in records:
-            customer, items, orders = run_customer(engine, campaign, record)
-            out.customers.append(customer)
-            out.items.extend(items)
-            out.orders.extend((customer["customer"], record.index, order) for order in orders)
+        return run_partition_with(engine, campaign, records)
+
+
+def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
+    """The partition's rows, pickled here in the worker: the bytes travel to the driver, which writes them as the
+    checkpoint as they are (pickling them again there would cost the driver what the worker already paid)."""
+    return pickle.dumps(run_partition(campaign, records), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]) -> Partition:
+    out = Partition()
+    for record in records:
+        customer, items, orders = run_customer(engine, campaign, record)
+        out.customers.append(customer)
+        out.items.extend(items)
+        out.orders.extend((customer["customer"], record.index, order) for order in orders)
     return out
 
 
 def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context]:
     """The inventory and context of a record (its customer id into ``row`` as soon as it is known); a
-    :class:`LoadError` located in its origin."""
+    :class:`LoadError` located in its origin, and ``row``'s ``source`` and ``position`` set to where: ``file:line``
+    and the position (column) inside that line."""
     if record.text.startswith("\0"):
         raise LoadError(f"{record.origin}: {record.text[1:]}")
     syntax = record.syntax
-    data = parse_text(record.text, record.origin, yaml_syntax=syntax == "yaml")
+    try:
+        data = parse_text(record.text, record.origin, yaml_syntax=syntax == "yaml")
+    except LoadError as exc:
+        raise _located(exc, record, row, str(exc).splitlines()[0]) from None
     context = Context()
+    inside: tuple[str, ...] = ()  # where the products are in the record's own document
     if syntax == "jsonl" and isinstance(data, dict) and "products" in data:
+        inside = ("products",)
         row["customer"] = str(data.get("customer") or record.name)
         try:
             context = Context(segment=data.get("segment"), attributes=data.get("attributes") or {},
@@ -123,9 +261,30 @@ def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context
     try:
         return Inventory.from_document(engine.catalog, data, record.origin), context
     except LoadError as exc:
-        texts = {} if syntax == "jsonl" else {record.origin: record.text}
-        located = with_lines(exc.problems, texts)
-        raise type(exc)(f"{record.origin}: {str(exc).splitlines()[0]}", located) from None
+        shifted = [replace(p, parts=(*inside, *p.parts)) if p.file == record.origin else p for p in exc.problems]
+        problems = with_lines(shifted, {record.origin: record.text})
+        raise _located(type(exc)(str(exc), problems), record, row,
+                       f"{record.origin}: {str(exc).splitlines()[0]}") from None
+
+
+def _located(exc: LoadError, record: Record, row: Row, head: str) -> LoadError:
+    """``exc`` with its problems located: in a file of a directory by ``file:line:column``; in a JSON line by the
+    line, the position inside it said in words (``file:51:2:1`` would read as two line numbers). The first located
+    problem gives the row its ``source`` (``file:line``) and ``position``."""
+    problems: list[Problem] = []
+    located = False
+    for problem in exc.problems:
+        if record.syntax == "jsonl" and problem.file == record.origin and problem.line is not None:
+            words = problem.message
+            if problem.line == 1 and problem.column is not None:  # the record is one line of the file
+                words = f"{problem.message} (position {problem.column})"
+                if not located:
+                    row["position"], located = problem.column, True
+            problem = Problem(problem.file, problem.path, words, parts=problem.parts, suggestion=problem.suggestion)
+        elif problem.line is not None and not located:
+            row["source"], row["position"], located = f"{problem.file}:{problem.line}", problem.column, True
+        problems.append(problem)
+    return type(exc)(head, problems)
 
 
 def _money(value: Any) -> Decimal:
@@ -145,7 +304,8 @@ def _refused(row: Row, refusal: Refusal) -> Row:
 
 def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Row, list[Row], list[str]]:
     """One customer's row, its order items' rows and its orders (JSON lines)."""
-    row: Row = {"customer": record.name, "index": record.index, "source": record.origin, "status": "unchanged",
+    row: Row = {"customer": record.name, "index": record.index, "source": record.origin, "position": None,
+                "status": "unchanged",
                 "reasons": [], "message": None, "requests": 0, "currency": None, "recurring_before": None,
                 "recurring_after": None, "recurring_difference": None, "penalties": None, "fees": None,
                 "one_time": None, "proration": None, "due_now": None, "promotions_lost": [],

@@ -25,6 +25,7 @@ from odedelta.model.errors import RequestError
 
 if TYPE_CHECKING:
     from odedelta.flows.engine import Engine
+    from odedelta.flows.result import ChangeResult, Refusal
     from odedelta.model.inventory import Inventory
     from odedelta.model.requests import Request
 
@@ -105,6 +106,8 @@ def _change(args: argparse.Namespace) -> int:
     installed(inventory, (getattr(request, "product", None), getattr(request, "parent", None)))
     _known(engine, inventory, request)
     result = engine.evaluate(inventory, request, as_of=as_of, context=context)
+    if args.format == "html":
+        return _html(args, engine, result)
     if isinstance(result, Refusal):  # an expected answer, written like every error
         return report(args, result.error())
     note_rules(args, engine)
@@ -112,6 +115,21 @@ def _change(args: argparse.Namespace) -> int:
         return partners.write_change(args, engine, result)
     return _write(args.format, lambda: explain(result), lambda: change_dict(result),
                   lambda: product_order(result, args.tmf_version))
+
+
+def _html(args: argparse.Namespace, engine: Engine, answer: ChangeResult | Refusal) -> int:
+    """The consequence view as one HTML page; a refusal is a page too (with its reasons), then goes the shared error
+    path (its message on stderr, exit 1) as in every format."""
+    import sys
+
+    from odedelta.flows.result import Refusal
+    from odedelta.outputs.html import to_html
+
+    note_rules(args, engine)
+    sys.stdout.write(to_html(answer, engine.rules))
+    if isinstance(answer, Refusal):
+        raise answer.error()
+    return 0
 
 
 def _qualify(args: argparse.Namespace) -> int:
@@ -179,8 +197,10 @@ def add_parsers(sub: Any) -> None:
         "for an unknown product or offering, a value that is not allowed, or an offering not sellable at --as-of.",
     )
     request_options(change)
-    change.add_argument("--format", choices=["text", "json", "tmf622", *partners.CHANGE_FORMATS], default="text",
-                        help="text report (default), the full result as JSON, or the TMF622 ProductOrder; "
+    change.add_argument("--format", choices=["text", "json", "tmf622", "html", *partners.CHANGE_FORMATS],
+                        default="text", help="text report (default), the full result as JSON, the TMF622 "
+                        "ProductOrder, or html: the consequence view as one self-contained page (a refused change "
+                        "is a page too, and exits 1); "
                         + partners.CHANGE_FORMATS_HELP)
     change.add_argument("--tmf-version", type=int, choices=[4, 5], default=4, help="TMF622 version (default 4)")
     partners.add_change_options(change)
