@@ -34,8 +34,8 @@ from odedelta import (
     Inventory,
     InventoryError,
     LoadError,
-    NotEligible,
     OdeDeltaError,
+    Refusal,
     RequestError,
     apply,
     load_catalog,
@@ -292,6 +292,16 @@ def _money(value: Any) -> Decimal:
     return amount
 
 
+def _refused(row: Row, refusal: Refusal) -> Row:
+    """The row of a refused change: by the rules (their reasons and ids), else by the catalog's structure."""
+    if refusal.verdict is None:
+        row.update(status="refused", reasons=["request_refused"], message=refusal.message)
+    else:
+        row.update(status="refused", reasons=sorted({r.reason for r in refusal.verdict.reasons}),
+                   message=refusal.message, rules=sorted({r.rule_id for r in refusal.verdict.reasons}))
+    return row
+
+
 def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Row, list[Row], list[str]]:
     """One customer's row, its order items' rows and its orders (JSON lines)."""
     row: Row = {"customer": record.name, "index": record.index, "source": record.origin, "position": None,
@@ -307,16 +317,13 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Ro
         for product_id in products:
             if product_id not in inventory.products:  # gone with an earlier request of this customer
                 continue
-            result = engine.change(inventory, campaign.template.request(product_id), as_of=campaign.as_of,
-                                   context=context)
+            result = engine.evaluate(inventory, campaign.template.request(product_id), as_of=campaign.as_of,
+                                     context=context)
+            if isinstance(result, Refusal):
+                return _refused(row, result), [], []
             results.append((product_id, result))
             if product_id != products[-1]:
                 inventory = Inventory.from_products(engine.catalog, apply(inventory, result))
-    except NotEligible as exc:
-        reasons = sorted({r.reason for r in exc.verdict.reasons})
-        row.update(status="refused", reasons=reasons, message=str(exc),
-                   rules=sorted({r.rule_id for r in exc.verdict.reasons}))
-        return row, [], []
     except RequestError as exc:
         row.update(status="refused", reasons=["request_refused"], message=str(exc))
         return row, [], []

@@ -11,7 +11,7 @@ What each situation yields is the table :data:`OUTCOMES`; the special cases live
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
@@ -23,12 +23,14 @@ from odedelta.delta.items import (
     Delta,
     DeltaItem,
     Drop,
+    Migration,
     Reason,
     Recommit,
+    Refused,
     TakePlace,
 )
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.model.errors import NotOrderable, RequestError, did_you_mean
+from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import (
@@ -64,8 +66,19 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
 # Match quality: how well an installed product fits a target slot (0: it cannot fill it).
 SAME_OFFERING, SAME_SPECIFICATION, MIGRATION = 3, 2, 1
 
-MigrationLookup = Callable[[str, str], str | None]
-"""``(installed offering id, target offering id) → rule id`` of a rule declaring they correspond, else None."""
+
+def build(catalog: Catalog, inventory: Inventory, request: Request, as_of: datetime,
+          migrations: Sequence[Migration] = ()) -> Delta | Refused:
+    """The delta stage: the delta of ``request``, or why the catalog's structure does not allow it (a value).
+    ``migrations``: the migration rules that apply (installed products they name may become their targets)."""
+    return DeltaBuilder(catalog, inventory, as_of, migrations).build(request)
+
+
+def amend(catalog: Catalog, inventory: Inventory, delta: Delta, amendments: Iterable[Amendment]) -> Delta | Refused:
+    """A new delta: ``delta`` with what a later stage asks of it (``amendments``) applied in order, by the rules
+    it was built with (the same catalog, inventory, request and migration rules). ``delta`` is not changed."""
+    return DeltaBuilder(catalog, inventory, delta.as_of, delta.migrations).amend(delta, amendments)
+
 
 
 @dataclass
@@ -108,11 +121,11 @@ class DeltaBuilder:
     """Builds the delta of one request. Pure: reads the catalog and inventory, returns items."""
 
     def __init__(self, catalog: Catalog, inventory: Inventory, as_of: datetime,
-                 migrations: MigrationLookup | None = None) -> None:
+                 migrations: Sequence[Migration] = ()) -> None:
         self.catalog = catalog
         self.inventory = inventory
         self.as_of = as_of
-        self.migrations = migrations
+        self.migrations = tuple(migrations)
         self.items: list[_Draft] = []
         self._new_ids = 0
         self._choices: Mapping[str, Mapping[str, Any]] = {}
@@ -121,9 +134,15 @@ class DeltaBuilder:
         self._elsewhere: set[str] = set()
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
+        self._refused: str | None = None
+        """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
+        outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
 
     # ------------------------------------------------------------------ entry point
-    def build(self, request: Request) -> Delta:
+    def build(self, request: Request) -> Delta | Refused:
+        """The delta of ``request``, or why the catalog's structure does not allow it (a :class:`Refused`).
+        Raises :class:`RequestError` only for a request that names what does not exist."""
+        self._refused = None
         handlers: dict[str, Callable[[Any], tuple[str | None, str | None]]] = {
             "change_offer": self._change_offer,
             "add": self._add,
@@ -134,20 +153,26 @@ class DeltaBuilder:
             "renew": self._renew,
         }
         self._root, target = handlers[request.kind](request)
+        if self._refused is not None:
+            return Refused(self._refused)
         if request.kind == "change_offer":
             self._rehome()
+        if self._refused is not None:
+            return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple(i.freeze() for i in self.items), request, self.as_of, root, target)
+        return Delta(tuple(i.freeze() for i in self.items), request, self.as_of, root, target, self.migrations)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
         product = self._installed(request.product)
         self._known_offering(request.to)
-        self._must_be_sellable(request.to)
+        if not self._must_be_sellable(request.to):
+            return product.id, request.to
         self._choices = self._checked_choices(request.set)
         parent = self.inventory.parent(product.id)
         if parent is not None:
-            self._must_fit_parent(parent, product.id, request.to)
+            if not self._must_fit_parent(parent, product.id, request.to):
+                return product.id, request.to
         elif not self._fit(product, _whole(request.to), [_whole(request.to)]):
             ways: list[Callable[[], str]] = []
             if self._fits_beneath(product, request.to):
@@ -174,21 +199,31 @@ class DeltaBuilder:
 
     def _least_disruptive(self, ways: list[Callable[[], str]]) -> str:
         """Build each way of restructuring and keep the one that deletes the fewest installed products, then adds
-        the fewest (the first on a tie). Returns the root product of the way kept."""
+        the fewest (the first on a tie). Returns the root product of the way kept; when no way can be built, the
+        first way's refusal is the answer (or its error, for a request naming what does not exist)."""
         built: list[tuple[tuple[int, int], _State]] = []
-        refused: RequestError | None = None
+        first: RequestError | str | None = None
         for way in ways:
             self._restore(_State([], 0, None, frozenset()))
+            self._refused = None
             try:
                 self._root = way()
             except RequestError as exc:
-                refused = refused or exc
+                first = first or exc
+                continue
+            if self._refused is not None:
+                first, self._refused = first or self._refused, None
                 continue
             self._rehome()
+            if self._refused is not None:  # refused while re-homing: that is the answer
+                return self._root or ""
             built.append((self._disruption(), self._save()))
         if not built:
-            assert refused is not None
-            raise refused
+            if isinstance(first, RequestError):
+                raise first
+            assert first is not None
+            self._refuse(first)
+            return self._root or ""
         self._restore(min(built, key=lambda b: b[0])[1])
         assert self._root is not None
         return self._root
@@ -218,11 +253,13 @@ class DeltaBuilder:
 
     def _add(self, request: AddOffering) -> tuple[str | None, str]:
         self._known_offering(request.offering)
-        self._must_be_sellable(request.offering)
+        if not self._must_be_sellable(request.offering):
+            return request.parent, request.offering
         self._choices = self._checked_choices(request.set)
         if request.parent is not None:
             parent = self._installed(request.parent)
-            self._must_fit_parent(parent.id, None, request.offering)
+            if not self._must_fit_parent(parent.id, None, request.offering):
+                return request.parent, request.offering
             self._emit_context(parent)
         self._instantiate(request.offering, request.parent, "requested_add",
                           f"{self.catalog.name_of(request.offering)} is added as requested")
@@ -231,16 +268,16 @@ class DeltaBuilder:
     def _remove(self, request: RemoveProduct) -> tuple[str, None]:
         product = self._installed(request.product)
         parent = self.inventory.parent(product.id)
-        if parent is not None:
-            self._must_allow_one_less(parent, product)
+        if parent is not None and not self._must_allow_one_less(parent, product):
+            return product.id, None
         self._delete_tree(product.id, "requested_delete", "removed as requested")
         return product.id, None
 
     def _terminate(self, request: TerminateProduct) -> tuple[str, None]:
         product = self._installed(request.product)
         parent = self.inventory.parent(product.id)
-        if parent is not None:
-            self._must_allow_one_less(parent, product)
+        if parent is not None and not self._must_allow_one_less(parent, product):
+            return product.id, None
         self._delete_tree(product.id, "requested_delete", "terminated as requested")
         return product.id, None
 
@@ -267,7 +304,8 @@ class DeltaBuilder:
 
     def _acquire(self, request: Acquire) -> tuple[None, str]:
         self._known_offering(request.offering)
-        self._must_be_sellable(request.offering)
+        if not self._must_be_sellable(request.offering):
+            return None, request.offering
         self._choices = self._checked_choices(request.set)
         self._instantiate(request.offering, None, "requested_add",
                           f"{self.catalog.name_of(request.offering)} is acquired as requested", options=request.options)
@@ -319,7 +357,35 @@ class DeltaBuilder:
         slots = self.catalog.graph.components(offering)
         if not slots and not candidates and not options:  # a leaf: nothing to place (most lines of an account)
             return
-        candidates = list(candidates)
+        candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
+        for bundle in dissolved:
+            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
+                       bundle.characteristics(), [],
+                       [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is not part of "
+                               f"{self.catalog.name_of(offering)}; what it held is kept where the target has a place "
+                               "for it",
+                               f"catalog:{offering}")], previous=None)
+        loose = [c for c in candidates if c.id not in assignment]
+        adopted = self._adoptions(candidates, assignment, slots, loose)
+        loose = [c for c in loose if not any(c in takers for takers in adopted.values())]
+        have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
+        chosen = list(options)
+        for slot in slots:
+            self._fill_slot(product_id, offering, slot, have, loose, chosen, fresh)
+        self._refuse_leftover_options(chosen, offering, slots)
+        for candidate in loose:
+            fits = any(self._fit(candidate, s, slots) for s in slots)
+            why = (f"{self.catalog.name_of(offering)} allows fewer {self.catalog.name_of(candidate.offering_id)} "
+                   "than installed"
+                   if fits else
+                   f"{self.catalog.name_of(offering)} has no place for {self.catalog.name_of(candidate.offering_id)}")
+            self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
+
+    def _assign(self, offering: str, candidates: list[Product],
+                slots: list[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:
+        """Match ``candidates`` to the slots of ``offering``, dissolving unmatched bundles whose components fit
+        here and lifting what a matched product's target has no place for, until nothing more moves. Returns the
+        candidates, the assignment and the bundles dissolved."""
         dissolved: list[Product] = []
         while True:
             assignment = self._match(candidates, slots)
@@ -328,24 +394,20 @@ class DeltaBuilder:
             lifted = [stray for c in candidates if c.id in assignment
                       for stray in self._strays(c, assignment[c.id].offering_id, offering)]
             if not opened and not lifted:
-                break
+                return candidates, assignment, dissolved
             for bundle in opened:
                 candidates.remove(bundle)
                 dissolved.append(bundle)
                 candidates.extend(self._children(bundle))
             self._elsewhere.update(stray.id for stray in lifted)
             candidates.extend(lifted)
-        for bundle in dissolved:
-            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
-                       bundle.characteristics(), [],
-                       [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is not part of "
-                               f"{self.catalog.name_of(offering)}; what it held is kept where the target has a place "
-                               "for it",
-                               f"catalog:{offering}")], previous=None)
-        have = {slot.slot: 0 for slot in slots}
-        loose = [c for c in candidates if c.id not in assignment]
+
+    def _adoptions(self, candidates: list[Product], assignment: Mapping[str, Component], slots: list[Component],
+                   loose: list[Product]) -> dict[str, list[Product]]:
+        """A kept product of a slot takes in the loose products that belong beneath it: ``holder id → takers``
+        (each loose product to the first slot's holder that can take it)."""
         adopted: dict[str, list[Product]] = {}
-        for slot in slots:  # a kept product of a slot takes in loose products that belong beneath it
+        for slot in slots:
             holder = next((c for c in candidates if assignment.get(c.id) is slot), None)
             if holder is None:
                 continue
@@ -353,53 +415,59 @@ class DeltaBuilder:
             if takers:
                 adopted[holder.id] = takers
                 loose = [c for c in loose if c not in takers]
+        return adopted
+
+    def _keep_matched(self, product_id: str, offering: str, candidates: list[Product],
+                      assignment: Mapping[str, Component], slots: list[Component],
+                      adopted: Mapping[str, list[Product]]) -> dict[int, int]:
+        """Emit each matched candidate as kept in its slot (with what it adopts); returns how many each slot
+        holds."""
+        have = {slot.slot: 0 for slot in slots}
         for candidate in candidates:
             assigned = assignment.get(candidate.id)
-            if assigned is not None:
-                have[assigned.slot] += 1
-                mapped = (candidate.offering_id != assigned.offering_id
-                          and self._fit(candidate, assigned, slots) == MIGRATION)
-                via = Reason("kept", f"{self.catalog.name_of(assigned.offering_id)} is a component of "
-                             f"{self.catalog.name_of(offering)}",
-                             (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
-                             or f"catalog:{offering}")
-                extra = adopted.get(candidate.id)
-                self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_reason=via,
-                              candidates=self._children(candidate) + extra if extra else None)
-        chosen = list(options)
-        for slot in slots:
-            room = None if slot.upper is None else slot.upper - have[slot.slot]
-            takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
-            if takers and (room is None or room > 0):
-                for taker in takers:
-                    loose.remove(taker)
-                self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
-                                  f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, "
-                                  "where "
-                                  f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
-                                  adopted=takers)
+            if assigned is None:
+                continue
+            have[assigned.slot] += 1
+            mapped = (candidate.offering_id != assigned.offering_id
+                      and self._fit(candidate, assigned, slots) == MIGRATION)
+            via = Reason("kept", f"{self.catalog.name_of(assigned.offering_id)} is a component of "
+                         f"{self.catalog.name_of(offering)}",
+                         (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
+                         or f"catalog:{offering}")
+            extra = adopted.get(candidate.id)
+            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_reason=via,
+                          candidates=self._children(candidate) + extra if extra else None)
+        return have
+
+    def _fill_slot(self, product_id: str, offering: str, slot: Component, have: dict[int, int],
+                   loose: list[Product], chosen: list[str], fresh: bool) -> None:
+        """Complete one slot: a new bundle for loose products that belong beneath it (when it has room), what its
+        lower limit (or, new, its default count) requires, and the option chosen in it. ``have``, ``loose`` and
+        ``chosen`` are updated."""
+        room = None if slot.upper is None else slot.upper - have[slot.slot]
+        takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
+        if takers and (room is None or room > 0):
+            for taker in takers:
+                loose.remove(taker)
+            self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
+                              f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, "
+                              "where "
+                              f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
+                              adopted=takers)
+            have[slot.slot] += 1
+        need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
+        why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}"
+               if slot.lower else
+               f"{self.catalog.name_of(offering)} includes {self.catalog.name_of(slot.offering_id)} by default")
+        for _ in range(max(need, 0)):
+            self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
+            have[slot.slot] += 1
+        if slot.offering_id in chosen:
+            chosen.remove(slot.offering_id)
+            if have[slot.slot] == 0:  # an option already there is simply kept
+                self._instantiate(slot.offering_id, product_id, "chosen",
+                                  f"{self.catalog.name_of(slot.offering_id)} is added as chosen")
                 have[slot.slot] += 1
-            need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
-            why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}"
-                   if slot.lower else
-                   f"{self.catalog.name_of(offering)} includes {self.catalog.name_of(slot.offering_id)} by default")
-            for _ in range(max(need, 0)):
-                self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
-                have[slot.slot] += 1
-            if slot.offering_id in chosen:
-                chosen.remove(slot.offering_id)
-                if have[slot.slot] == 0:  # an option already there is simply kept
-                    self._instantiate(slot.offering_id, product_id, "chosen",
-                                      f"{self.catalog.name_of(slot.offering_id)} is added as chosen")
-                    have[slot.slot] += 1
-        _refuse_leftover_options(chosen, offering, slots)
-        for candidate in loose:
-            fits = any(self._fit(candidate, s, slots) for s in slots)
-            why = (f"{self.catalog.name_of(offering)} allows fewer {self.catalog.name_of(candidate.offering_id)} "
-                   "than installed"
-                   if fits else
-                   f"{self.catalog.name_of(offering)} has no place for {self.catalog.name_of(candidate.offering_id)}")
-            self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
 
     def _children(self, product: Product) -> list[Product]:
         return [self.inventory.product(c) for c in self.inventory.children(product.id) if c not in self._elsewhere]
@@ -423,9 +491,12 @@ class DeltaBuilder:
                     improved = True
 
     # ------------------------------------------------------------------ amendments
-    def amend(self, delta: Delta, amendments: Iterable[Amendment]) -> Delta:
+    def amend(self, delta: Delta, amendments: Iterable[Amendment]) -> Delta | Refused:
         """A new delta: ``delta`` with ``amendments`` applied in order, by the rules it was built with (the same
-        catalog, inventory and migration rules). The given delta is not changed."""
+        catalog, inventory and migration rules). The given delta is not changed. (A :class:`Refused` when what an
+        amendment moves cannot keep a value the request chose.)"""
+        self._refused = None
+        self._choices = self._checked_choices(_choices_of(delta.request))
         self.items = [_Draft.thaw(i) for i in delta.items]
         self._root, self._new_ids, self._elsewhere = delta.root_product_id, 0, set()
         for amendment in amendments:
@@ -440,10 +511,12 @@ class DeltaBuilder:
                     item.terms = list(terms)
                     item.action = Action.MODIFY if item.action is Action.NO_CHANGE else item.action
                     item.reasons = ([first] if first else []) + item.reasons + list(reasons)
+        if self._refused is not None:
+            return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
         return Delta(tuple(i.freeze() for i in self.items), delta.request, delta.as_of, root,
-                     delta.target_offering_id)
+                     delta.target_offering_id, delta.migrations)
 
     def _drop(self, product_id: str, reason: Reason) -> None:
         """Delete ``product_id`` and what it bundles, whatever the delta said of them before."""
@@ -648,8 +721,15 @@ class DeltaBuilder:
             return None
         if offering in self.catalog.migration_targets(product.offering_id):
             return f"catalog:{product.offering_id}"
-        rule = self.migrations(product.offering_id, offering) if self.migrations else None
+        rule = self._migration_rule(product.offering_id, offering) if self.migrations else None
         return f"rule:{rule}" if rule else None
+
+    def _migration_rule(self, installed: str, target: str) -> str | None:
+        """The first migration rule that lets ``installed`` become ``target``, else None."""
+        installed_spec = self.catalog.graph.specification_of(installed)
+        target_spec = self.catalog.graph.specification_of(target)
+        return next((m.rule_id for m in self.migrations if m.allows(installed, installed_spec, target, target_spec)),
+                    None)
 
     def _match(self, children: list[Product], slots: list[Component]) -> dict[str, Component]:
         """Assign installed children to target slots: keep the most, then the best fits, then the oldest.
@@ -758,8 +838,8 @@ class DeltaBuilder:
                 values[char.name] = default
             elif char.mandatory and self.catalog.allowed_values(offering, char.name):
                 allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, char.name) or [])
-                raise NotOrderable(f"a new {offering!r} needs a value for {char.name!r} (allowed: {allowed}); "
-                                   f"choose one with set")
+                self._refuse(f"a new {offering!r} needs a value for {char.name!r} (allowed: {allowed}); "
+                             f"choose one with set")
         return values
 
     def _checked_choices(self, choices: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -786,8 +866,8 @@ class DeltaBuilder:
         for name, value in characteristics.items():
             if not self.catalog.is_allowed(offering, name, value):
                 allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, name) or [])
-                raise NotOrderable(f"{value_key(value)!r} is not an allowed {name!r} for {offering!r} "
-                                   f"(allowed: {allowed})")
+                self._refuse(f"{value_key(value)!r} is not an allowed {name!r} for {offering!r} "
+                             f"(allowed: {allowed})")
 
     # ------------------------------------------------------------------ emitting items
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
@@ -859,35 +939,52 @@ class DeltaBuilder:
         if offering_id not in self.catalog.offerings:
             raise RequestError(f"unknown offering {offering_id!r}{did_you_mean(offering_id, self.catalog.offerings)}")
 
-    def _must_be_sellable(self, offering_id: str) -> None:
+    def _refuse(self, message: str) -> None:
+        """The catalog's structure does not allow the request as asked: the first refusal met is the answer."""
+        if self._refused is None:
+            self._refused = message
+
+    def _must_be_sellable(self, offering_id: str) -> bool:
         ok, why = self.catalog.sellable(offering_id, self.as_of)
         if not ok:
             successors = self.catalog.successors(offering_id)
             hint = f"; its successor is {', '.join(map(repr, successors))}" if successors else ""
-            raise NotOrderable(why + hint)
+            self._refuse(why + hint)
+        return ok
 
-    def _must_fit_parent(self, parent_id: str, replacing: str | None, offering: str) -> None:
+    def _must_fit_parent(self, parent_id: str, replacing: str | None, offering: str) -> bool:
         parent = self.inventory.product(parent_id)
         slots = [s for s in self.catalog.graph.components(parent.offering_id or "") if s.offering_id == offering]
         if not slots:
             names = [s.offering_id for s in self.catalog.graph.components(parent.offering_id or "")]
-            raise NotOrderable(f"{offering!r} is not a component of {parent.offering_id!r} (installed as "
-                               f"{parent_id}){did_you_mean(offering, names)}")
+            self._refuse(f"{offering!r} is not a component of {parent.offering_id!r} (installed as "
+                         f"{parent_id}){did_you_mean(offering, names)}")
+            return False
         siblings = [c for c in self.inventory.children(parent_id)
                     if c != replacing and self.inventory.product(c).offering_id == offering]
         upper = slots[0].upper
         if upper is not None and len(siblings) + 1 > upper:
-            raise NotOrderable(f"{parent.offering_id!r} allows at most {upper} {offering!r}; "
-                               f"{parent_id} already has {len(siblings)}")
+            self._refuse(f"{parent.offering_id!r} allows at most {upper} {offering!r}; "
+                         f"{parent_id} already has {len(siblings)}")
+            return False
+        return True
 
-    def _must_allow_one_less(self, parent_id: str, product: Product) -> None:
+    def _must_allow_one_less(self, parent_id: str, product: Product) -> bool:
         parent = self.inventory.product(parent_id)
         same = [c for c in self.inventory.children(parent_id)
                 if self.inventory.product(c).offering_id == product.offering_id]
         for slot in self.catalog.graph.components(parent.offering_id or ""):
             if slot.offering_id == product.offering_id and len(same) - 1 < slot.lower:
-                raise NotOrderable(f"{product.id} ({product.offering_id}) is mandatory in {parent.offering_id!r} "
-                                   f"(at least {slot.lower}); change or terminate {parent_id} instead")
+                self._refuse(f"{product.id} ({product.offering_id}) is mandatory in {parent.offering_id!r} "
+                             f"(at least {slot.lower}); change or terminate {parent_id} instead")
+                return False
+        return True
+
+    def _refuse_leftover_options(self, chosen: list[str], offering: str, slots: list[Component]) -> None:
+        if chosen:
+            names = [s.offering_id for s in slots]
+            self._refuse(f"option(s) {', '.join(map(repr, chosen))} are not components of {offering!r}"
+                         f"{did_you_mean(chosen[0], names)}")
 
     # ------------------------------------------------------------------ words
     def _sentence(self, code: str, product: Product, target: str) -> str:
@@ -912,6 +1009,17 @@ HOMELESS = {"not_in_target", "cardinality_exceeded", "parent_deleted", "restruct
 """Reasons a change deletes a product that a place elsewhere in the target could keep (see ``_rehome``)."""
 
 
+def _choices_of(request: Request) -> Mapping[str, Mapping[str, Any]]:
+    """The characteristic values a request chooses: ``product or offering id → name → value``."""
+    match request:
+        case ChangeOffer() | AddOffering() | Acquire():
+            return request.set
+        case ModifyCharacteristics():
+            return {request.product: request.characteristics}
+        case _:
+            return {}
+
+
 def _gave_up(item: _Draft) -> bool:
     """Whether the change deletes an installed product for want of a place (see ``DeltaBuilder._rehome``)."""
     return item.action is Action.DELETE and item.installed and item.reasons[0].code in HOMELESS
@@ -920,13 +1028,6 @@ def _gave_up(item: _Draft) -> bool:
 def _whole(offering: str) -> Component:
     """The target offering itself seen as a slot, to ask whether an installed product could become it."""
     return Component(slot=0, offering_id=offering, lower=1, upper=1, default=1)
-
-
-def _refuse_leftover_options(chosen: list[str], offering: str, slots: list[Component]) -> None:
-    if chosen:
-        names = [s.offering_id for s in slots]
-        raise NotOrderable(f"option(s) {', '.join(map(repr, chosen))} are not components of {offering!r}"
-                           f"{did_you_mean(chosen[0], names)}")
 
 
 def _change_sentence(change: CharacteristicChange) -> str:

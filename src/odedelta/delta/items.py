@@ -66,6 +66,22 @@ class DeltaItem:
         return [r.code for r in self.reasons]
 
 
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """A migration rule's word that an installed offering (or one of a specification) may become a target offering
+    (or one of a specification) as the same product; None matches any."""
+
+    rule_id: str
+    from_offering: str | None = None
+    from_specification: str | None = None
+    to_offering: str | None = None
+    to_specification: str | None = None
+
+    def allows(self, installed: str, installed_spec: str | None, target: str, target_spec: str | None) -> bool:
+        return (self.from_offering in (None, installed) and self.from_specification in (None, installed_spec)
+                and self.to_offering in (None, target) and self.to_specification in (None, target_spec))
+
+
 @dataclass(frozen=True)
 class Delta:
     items: tuple[DeltaItem, ...]
@@ -74,14 +90,24 @@ class Delta:
     root_product_id: str | None
     """The product the request is about, after the change (for a pack left for one of its parts: that part)."""
     target_offering_id: str | None
+    migrations: tuple[Migration, ...] = ()
+    """The migration rules it was built with: amendments are applied by the same ones."""
 
     def item(self, product_id: str) -> DeltaItem | None:
         return next((i for i in self.items if i.product_id == product_id), None)
 
 
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The catalog's structure does not allow the request as asked (an option that is no component, an offering
+    no longer sold, one more than a bundle holds): an expected outcome the delta stage returns, not an error."""
+
+    message: str
+
+
 # ------------------------------------------------------------------------------------------------ amendments
-# What a later stage (money, renewal) may ask of a built delta. The builder applies them with the same catalog,
-# inventory and migration rules it built the delta with (DeltaBuilder.amend).
+# What a later stage (money, renewal) may ask of a built delta. The delta layer applies them with the same catalog,
+# inventory and migration rules it built the delta with (odedelta.delta.builder.amend).
 
 
 @dataclass(frozen=True)

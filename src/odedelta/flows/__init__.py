@@ -1,3 +1,3 @@
-"""The flows layer: the pipelines that answer a request — a change (delta → rules → money), a renewal, a
-qualification — and the plain result record they return. Calls the layers below in one direction; never formats
-output."""
+"""The flows layer: the one pipeline that answers every request (delta → rules → money; a renewal is a request
+kind of it), the qualification, and the values they return (a result or a refusal). Calls the layers below in one
+direction; never formats output."""

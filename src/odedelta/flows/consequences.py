@@ -13,8 +13,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from odedelta.delta.items import Action, Amendment, Delta, DeltaItem, Drop, Reason, Recommit, TakePlace
-from odedelta.flows.result import ChangeResult
+from odedelta.delta.builder import amend
+from odedelta.delta.items import Action, Amendment, DeltaItem, Drop, Reason, Recommit, Refused, TakePlace
+from odedelta.flows.result import ChangeResult, Refusal
 from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.errors import CurrencyMismatch
 from odedelta.model.money import Money, total
@@ -28,7 +29,7 @@ from odedelta.model.pricing import (
 )
 from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
-from odedelta.money.bill import Bill, Discount, ProductBill, add_discount, bill
+from odedelta.money.bill import Bill, Discount, ProductBill, bill, discount_for, with_discount
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome
 from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
@@ -42,48 +43,61 @@ from odedelta.rules.language import (
     TimingEffect,
 )
 
-Amend = Callable[[Delta, Sequence[Amendment]], Delta]
-"""Applies amendments to a delta by the rules it was built with (:meth:`DeltaBuilder.amend`)."""
+
+def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
+    """The result with its delta amended by the delta stage (the same catalog, inventory and migration rules), or
+    the delta stage's refusal."""
+    delta = amend(result.catalog, result.inventory, result.delta, amendments)
+    return Refusal(delta.message, None) if isinstance(delta, Refused) else replace(result, delta=delta)
 
 
-def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None, amend: Amend) -> ChangeResult:
+def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> ChangeResult | Refusal:
     """The result with its consequences: prices before → after, promotions, penalties, fees, proration. Products
     free only through a promotion the change loses go with it (S1) and a re-engagement gives the root a new term:
-    both are amendments to the delta, applied by ``amend``; the result returned carries the amended delta and
-    every rule that decided something."""
+    both are amendments the delta stage applies (:func:`odedelta.delta.builder.amend`); the result returned
+    carries the amended delta and every rule that decided something — or the delta stage's refusal of an
+    amendment."""
     catalog, inventory, context, as_of = result.catalog, result.inventory, result.context, result.as_of
     decided: list[RuleOutcome] = list(result.decisions)
     before = bill(catalog, inventory.products, context, as_of)
     after, projected = _after(result)
     lost = [p for p in before.promotions if p not in after.promotions]
     built = result
-    result = _drop_free_products(result, before, projected, lost, rules, facts, amend, decided)
+    dropped = _drop_free_products(result, before, projected, lost, rules, facts, decided)
+    if isinstance(dropped, Refusal):
+        return dropped
+    result = dropped
     if result is not built:
         after, projected = _after(result)
     if rules is not None and facts is not None:
-        _apply_discount_rules(result, after, projected, rules, facts, decided)
-    apply_renewal_benefit(result, after)
+        after = _apply_discount_rules(result, after, projected, rules, facts, decided)
+    after = apply_renewal_benefit(result, after)
     touched = {i.product_id for i in result.items}
     changed = {pid for pid in before.products if pid in after.products and
                _amount(before.products[pid].net) != _amount(after.products[pid].net)}
     before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
     after_ids = [pid for pid in projected if pid in touched or pid in changed]
     currency, unpriced = _currency(result, before, after, before_ids, after_ids)
-    consequences = Consequences(currency, before, after, before_ids, after_ids, unpriced=unpriced)
-    consequences.promotions = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
-    consequences.charges += _one_time_prices(result)
-    consequences.timing = timing = _timing(result, rules, facts, decided)
+    promotion_changes = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
+    charges = _one_time_prices(result)
+    timing = _timing(result, rules, facts, decided)
     if timing.reengage:
-        result = replace(result, delta=amend(result.delta, _reengage(result, timing)))
+        reengaged = _amended(result, _reengage(result, timing))
+        if isinstance(reengaged, Refusal):
+            return reengaged
+        result = reengaged
+    recommendations: list[Recommendation] = []
     if rules is not None and facts is not None:
-        promotions = PromotionFacts(lost=consequences.promotion_ids("lost"),
-                                    gained=consequences.promotion_ids("gained"))
-        consequences.charges += _fees(result, rules, facts, promotions, currency, decided)
+        promotions = PromotionFacts(lost=[p.promotion_id for p in promotion_changes if p.status == "lost"],
+                                    gained=[p.promotion_id for p in promotion_changes if p.status == "gained"])
+        charges += _fees(result, rules, facts, promotions, currency, decided)
         if not timing.reengage:
-            consequences.charges += _penalties(result, rules, before, promotions, currency, timing, decided)
-        consequences.recommendations = _recommendations(result, rules, facts, promotions, decided)
+            charges += _penalties(result, rules, before, promotions, currency, timing, decided)
+        recommendations = _recommendations(result, rules, facts, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
-        consequences.charges += _proration(consequences, timing, result.catalog.name_of)
+        charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
+    consequences = Consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
+                                recommendations, timing, unpriced)
     return replace(result, decisions=tuple(decided), consequences=consequences)
 
 
@@ -139,7 +153,8 @@ def _reengage(result: ChangeResult, timing: Timing) -> list[Amendment]:
     return [Recommit(root.product_id, tuple(add_term(product.product_term, term)), (why,))]
 
 
-def _proration(consequences: Consequences, timing: Timing, name: Callable[[str], str]) -> list[Charge]:
+def _proration(before_bill: Bill, after_bill: Bill, before_ids: list[str], after_ids: list[str], timing: Timing,
+               name: Callable[[str], str]) -> list[Charge]:
     """Immediate change mid-period: a credit for the unused part of each old monthly price and a charge for the new
     one until the next bill date, both on net prices (discounts prorated alike). A credit never exceeds what was
     charged for the period: the unused fraction is at most 1."""
@@ -152,18 +167,18 @@ def _proration(consequences: Consequences, timing: Timing, name: Callable[[str],
     fraction = min(remaining / days_in_period, Decimal(1))
     lines = []
     text = f"{remaining} of {days_in_period} days until the next bill on {end.date().isoformat()}"
-    for pid in consequences.before_ids:
-        entry = consequences.before.products.get(pid)
-        after = consequences.after.products.get(pid)
-        old, new = (entry.net if entry else None), (after.net if after and pid in consequences.after_ids else None)
+    for pid in before_ids:
+        entry = before_bill.products.get(pid)
+        after = after_bill.products.get(pid)
+        old, new = (entry.net if entry else None), (after.net if after and pid in after_ids else None)
         if old is not None and old.amount and (new is None or new.amount != old.amount):
             lines.append(Charge("proration", f"Credit for unused {name(entry.offering_id) if entry else pid}",
                                 -(old * fraction), pid, "proration", f"{old} × {text}"))
-    for pid in consequences.after_ids:
-        entry = consequences.after.products.get(pid)
-        before = consequences.before.products.get(pid)
+    for pid in after_ids:
+        entry = after_bill.products.get(pid)
+        before = before_bill.products.get(pid)
         new = entry.net if entry else None
-        old = before.net if before and pid in consequences.before_ids else None
+        old = before.net if before and pid in before_ids else None
         if new is not None and new.amount and (old is None or old.amount != new.amount):
             lines.append(Charge("proration", f"{name(entry.offering_id) if entry else pid} until the next bill",
                                 new * fraction, pid, "proration", f"{new} × {text}"))
@@ -216,22 +231,24 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
     return fallback or NO_CURRENCY, note
 
 
-def apply_renewal_benefit(result: ChangeResult, after: Bill) -> None:
-    """A renewal rule's discount while the new term runs: on the renewed product and its components only (not on
-    another product of the same offering the customer did not renew); ``applies_to: successor`` means the offering
-    an end-of-sale product renews into."""
+def apply_renewal_benefit(result: ChangeResult, after: Bill) -> Bill:
+    """The bill after the change with a renewal rule's discount while the new term runs: on the renewed product and
+    its components only (not on another product of the same offering the customer did not renew); ``applies_to:
+    successor`` means the offering an end-of-sale product renews into."""
     renewal = result.renewal
     if renewal is None or renewal.effect is None or renewal.effect.discount is None:
-        return
+        return after
     benefit = renewal.effect.discount
     target = renewal.successor if benefit.applies_to == "successor" else benefit.applies_to
     projected = result.shared_inventory
     renewed = set(projected.subtree(renewal.product_id)) if renewal.product_id in projected.products else set()
-    for entry in after.products.values():
+    for pid in list(after.products):
+        entry = after.products[pid]
         if entry.offering_id == target and entry.product_id in renewed:
-            granted = add_discount(entry, f"rule:{renewal.rule_id}", benefit.name, benefit.value)
+            granted = discount_for(entry, f"rule:{renewal.rule_id}", benefit.name, benefit.value)
             if granted is not None:
-                after.promotions.setdefault(f"rule:{renewal.rule_id}", []).append(granted)
+                after = with_discount(after, f"rule:{renewal.rule_id}", granted)
+    return after
 
 
 def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bill,
@@ -257,8 +274,8 @@ def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bi
 
 
 def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str, Product], lost: list[str],
-                        rules: Rulebook | None, facts: Facts | None, amend: Amend,
-                        decided: list[RuleOutcome]) -> ChangeResult:
+                        rules: Rulebook | None, facts: Facts | None,
+                        decided: list[RuleOutcome]) -> ChangeResult | Refusal:
     """S1: a product free only through a promotion the change loses goes with it (reason ``promotion_lost``),
     unless a ``promotion_loss`` rule keeps it at its price, or its bundle requires it. Each drop is applied before
     the next product is judged (whether its bundle can do without it depends on what already went)."""
@@ -289,13 +306,16 @@ def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str,
             name = before.products[grant.product_id].offering_id
             why = Reason("promotion_lost", f"{result.catalog.name_of(name)} was free through {grant.name}, which "
                          f"the change ends", f"promotion:{promotion_id}")
-            result = replace(result, delta=amend(result.delta, [Drop(grant.product_id, why)]))
+            amended = _amended(result, [Drop(grant.product_id, why)])
+            if isinstance(amended, Refusal):
+                return amended
+            result = amended
             dropped.append((grant, why))
     if not dropped:
         return result
     # a product of its kind the change adds is one of these, continued at its price: the oldest first
     places = [TakePlace(grant.product_id, why) for grant, why in sorted(dropped, key=lambda d: age(d[0]))]
-    return replace(result, delta=amend(result.delta, places))
+    return _amended(result, places)
 
 
 def _removable(result: ChangeResult, product_id: str) -> bool:
@@ -316,15 +336,18 @@ def _removable(result: ChangeResult, product_id: str) -> bool:
 
 
 def _apply_discount_rules(result: ChangeResult, after: Bill, projected: dict[str, Product], rules: Rulebook,
-                          facts: Facts, decided: list[RuleOutcome]) -> None:
+                          facts: Facts, decided: list[RuleOutcome]) -> Bill:
+    """The bill after the change with the discounts of the ``discount`` rules that apply."""
     for rule in rules.matching("discount", facts, result.context):
         effect = rule.effect(DiscountEffect)
-        for entry in after.products.values():
+        for pid in list(after.products):
+            entry = after.products[pid]
             if entry.offering_id == effect.applies_to and entry.product_id in projected:
-                discount = add_discount(entry, f"rule:{rule.id}", effect.name, effect.value)
+                discount = discount_for(entry, f"rule:{rule.id}", effect.name, effect.value)
                 if discount is not None:
-                    after.promotions.setdefault(f"rule:{rule.id}", []).append(discount)
+                    after = with_discount(after, f"rule:{rule.id}", discount)
                     decided.append(_outcome(rule, "discount"))
+    return after
 
 
 def _one_time_prices(result: ChangeResult) -> list[Charge]:
@@ -369,14 +392,17 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
         term = term_facts(product, result.as_of)
         if term.end is not None and timing.effective.date() >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
+        installed: dict[str, Decimal] = {}
         monthly_discount = entry.discount_total if entry else None
         if monthly_discount is not None:
-            facts.installed.discount = monthly_discount.amount
-            facts.installed.discount_received = monthly_discount.amount * (term.months_elapsed or 0)
+            installed["discount"] = monthly_discount.amount
+            installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
         if entry is not None and entry.base is not None:
-            facts.installed.price = entry.base.amount  # what this customer pays, before discounts
-        facts.item = ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes)
-        facts.promotion = promotions
+            installed["price"] = entry.base.amount  # what this customer pays, before discounts
+        facts = facts.model_copy(update={
+            "installed": facts.installed.model_copy(update=installed),
+            "item": ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes),
+            "promotion": promotions})
         rule = rules.first("penalty", facts, result.context)
         if rule is None:
             continue

@@ -1,26 +1,32 @@
-"""The engine: one entry point for every kind of change. The flow is delta → rules → money; what comes out is a
-:class:`~odedelta.flows.result.ChangeResult` (or a :class:`~odedelta.flows.result.Refusal`: an expected outcome
-is a value, not an exception)."""
+"""The engine: one entry point and one pipeline for every kind of request. request (a renewal is planned first:
+:func:`~odedelta.flows.renewal.renewal_plan`) → rules before the delta (facts, eligibility, migration rules) →
+delta (:func:`~odedelta.delta.builder.build`, then the amendments asked of it) → rules on the changed tree
+(compatibility) → money (:func:`~odedelta.flows.consequences.compute`) → a
+:class:`~odedelta.flows.result.ChangeResult`, or a :class:`~odedelta.flows.result.Refusal` from the stage that
+decides it: an expected outcome is a value, not an exception. Each stage takes the previous stage's frozen value and
+returns a new one."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from odedelta.delta.builder import DeltaBuilder, MigrationLookup
-from odedelta.delta.items import Amendment, Delta
+from odedelta.delta.builder import amend, build
+from odedelta.delta.items import Delta, Migration, Refused
 from odedelta.flows.allowed import refused_actions
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
-from odedelta.flows.renewal import renew, term_notices
-from odedelta.flows.result import ChangeResult, Refusal, Renewal, TermNotice
+from odedelta.flows.renewal import renewal_plan, term_notices
+from odedelta.flows.result import ChangeResult, Plan, Refusal, TermNotice
 from odedelta.model.callers import check_context, check_request
 from odedelta.model.catalog import Catalog
-from odedelta.model.errors import NotOrderable, RequestError
+from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, Renew, Request
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
-from odedelta.rules.facts import ChangeKind, Facts, change_facts
+from odedelta.rules.facts import ChangeKind, Facts, ProjectedFacts, change_facts
+from odedelta.rules.language import MigrationEffect, Rule
 
 
 class Engine:
@@ -33,64 +39,79 @@ class Engine:
     def change(self, inventory: Inventory, request: Request, *, as_of: datetime,
                context: Context | None = None) -> ChangeResult:
         """The answer to ``request``; raises :class:`NotEligible` when rules refuse it and :class:`RequestError`
-        when it cannot be answered as asked."""
+        when it cannot be answered as asked. A convenience over :meth:`evaluate`."""
         answer = self.evaluate(inventory, request, as_of=as_of, context=context)
         if isinstance(answer, Refusal):
             raise answer.error()
         return answer
 
-    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime, context: Context | None = None,
-                 renewal: Renewal | None = None, amendments: Sequence[Amendment] = ()) -> ChangeResult | Refusal:
+    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime,
+                 context: Context | None = None) -> ChangeResult | Refusal:
         """Like :meth:`change`, but a refusal — by rules, or by the catalog's structure — is returned as a value.
-        A request that names what does not exist still raises :class:`RequestError`. (``renewal`` and
-        ``amendments``: what the renewal flow decided of a change that renews, applied before the money.)"""
+        A request that names what does not exist still raises :class:`RequestError`.
+
+        One pipeline for every kind of request, each stage a function of the previous stage's value:
+        request → (renewal plan) → delta → rules → money → :class:`ChangeResult` | :class:`Refusal`."""
         if as_of.tzinfo is None:
             raise RequestError("as_of must carry a time zone (e.g. 2026-03-01T00:00:00Z)")
         context = context or Context()
         self.check(context, request)
-        if isinstance(request, Renew):
-            return renew(self, inventory, request, as_of=as_of, context=context)
-        try:
-            return self._change(inventory, request, as_of, context, renewal, amendments)
-        except NotOrderable as refused:
-            return Refusal(str(refused), None)
+        plan = renewal_plan(self.catalog, self.rules, inventory, request, as_of=as_of, context=context) \
+            if isinstance(request, Renew) else Plan(request)
+        if isinstance(plan, Refusal):
+            return plan
+        return self._run(inventory, plan, as_of, context)
 
-    def _change(self, inventory: Inventory, request: Request, as_of: datetime, context: Context,
-                renewal: Renewal | None, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
+    def _run(self, inventory: Inventory, plan: Plan, as_of: datetime, context: Context) -> ChangeResult | Refusal:
+        request = plan.request
         # an end-of-sale renewal is a renewal to rules (S9)
-        kind: ChangeKind = "renew" if renewal is not None else request.kind
-        decisions: list[RuleOutcome] = []
-        migrations: MigrationLookup | None = None
-        facts: Facts | None = None
-        if self.rules is not None:
-            start, target = _endpoints(request, inventory)
-            facts = self._facts(inventory, start, target, as_of, context, kind)
-            if target is not None and target in self.catalog.offerings:
-                verdict = self.rules.eligibility(facts, context)
-                if not verdict.eligible:
-                    return Refusal(_refusal(self.catalog, target, verdict), verdict)
-                decisions += verdict.reasons
-            migrations = self._migrations(facts, context)
-        builder = DeltaBuilder(self.catalog, inventory, as_of, migrations)
-        delta = builder.build(request)
-        refused = refused_actions(self.catalog, delta, as_of, context)  # TMF620 v5 allowedAction
-        if refused is not None:
-            return Refusal(_refusal(self.catalog, delta.target_offering_id, refused, "the change"), refused)
-        if self.rules is not None:
-            decisions += [d for d in _used_migrations(delta) if d not in decisions]
-        if amendments:
-            delta = builder.amend(delta, amendments)
+        kind: ChangeKind = "renew" if plan.renewal is not None else request.kind
+        rules = self.rules if plan.judged else None
+        judged = self._judge(rules, inventory, request, as_of, context, kind) if rules is not None else None
+        if isinstance(judged, Refusal):
+            return judged
+        facts, decisions, migrations = judged if judged is not None else (None, (), ())
+        delta = build(self.catalog, inventory, request, as_of, migrations)
+        if isinstance(delta, Refused):
+            return Refusal(delta.message, None)
+        if plan.judged:  # TMF620 v5 allowedAction (an in-term renewal is not judged again)
+            refused = refused_actions(self.catalog, delta, as_of, context)
+            if refused is not None:
+                return Refusal(_refusal(self.catalog, delta.target_offering_id, refused, "the change"), refused)
+        if rules is not None:
+            decisions += tuple(d for d in _used_migrations(delta) if d not in decisions)
+        if plan.amendments:
+            delta = amend(self.catalog, inventory, delta, plan.amendments)
+            if isinstance(delta, Refused):
+                return Refusal(delta.message, None)
         # one record for the checks and the money: its projection is computed once
-        result = ChangeResult(self.catalog, inventory, delta, context, tuple(decisions), renewal=renewal,
+        result = ChangeResult(self.catalog, inventory, delta, context, decisions, renewal=plan.renewal,
                               change_kind=kind if kind != request.kind else None)
-        if self.rules is not None and facts is not None:
+        if rules is not None and facts is not None:
             offerings = [p.offering_id for p in result.shared_projection if p.offering_id]
-            facts.projected.offerings = sorted(set(offerings))
-            broken = self.rules.incompatibilities(facts, context, offerings)
+            facts = facts.model_copy(update={"projected": ProjectedFacts(offerings=sorted(set(offerings)))})
+            broken = rules.incompatibilities(facts, context, offerings)
             if broken:
                 verdict = Verdict(False, broken)
                 return Refusal(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
-        return compute(result, self.rules, facts, builder.amend)
+        answer = compute(result, rules, facts)
+        if isinstance(answer, Refusal) or not plan.decisions:
+            return answer
+        return replace(answer, decisions=answer.decisions + plan.decisions)
+
+    def _judge(self, rules: Rulebook, inventory: Inventory, request: Request, as_of: datetime, context: Context,
+               kind: ChangeKind) -> tuple[Facts, tuple[RuleOutcome, ...], tuple[Migration, ...]] | Refusal:
+        """The rules before the delta: the change's facts, the eligibility verdict (a refusal, or the rules that
+        allow it) and the migration rules the delta stage may follow."""
+        start, target = _endpoints(request, inventory)
+        facts = self._facts(inventory, start, target, as_of, context, kind)
+        decisions: tuple[RuleOutcome, ...] = ()
+        if target is not None and target in self.catalog.offerings:
+            verdict = rules.eligibility(facts, context)
+            if not verdict.eligible:
+                return Refusal(_refusal(self.catalog, target, verdict), verdict)
+            decisions = tuple(verdict.reasons)
+        return facts, decisions, _migrations(rules.migrations(facts, context))
 
     def check(self, context: Context, request: Request | None = None) -> None:
         """Refuse caller values no executor should see (README, "Limits"): attributes of unsupported types, numbers
@@ -104,7 +125,7 @@ class Engine:
                      context: Context | None = None) -> list[TermNotice]:
         """Products whose commitment term ends within its notice window, and what happens at the end."""
         self.check(context or Context())
-        return term_notices(self, inventory, as_of=as_of, context=context or Context())
+        return term_notices(self.catalog, self.rules, inventory, as_of=as_of, context=context or Context())
 
     def qualify(self, inventory: Inventory, product_id: str, *, as_of: datetime,
                 context: Context | None = None) -> Qualification:
@@ -118,26 +139,6 @@ class Engine:
         known_target = target if target in self.catalog.offerings else None
         return change_facts(self.catalog, inventory, product_id=known_start, target_id=known_target, as_of=as_of,
                             context=context, kind=kind)
-
-    def _migrations(self, facts: Facts, context: Context) -> MigrationLookup | None:
-        assert self.rules is not None
-        found = self.rules.migrations(facts, context)
-        if not found:
-            return None
-        catalog = self.catalog
-
-        def lookup(installed: str, target: str) -> str | None:
-            installed_spec = catalog.graph.specification_of(installed)
-            target_spec = catalog.graph.specification_of(target)
-            for rule, effect in found:
-                source = effect.from_
-                dest = effect.to
-                if (source.offering in (None, installed) and source.specification in (None, installed_spec)
-                        and dest.offering in (None, target) and dest.specification in (None, target_spec)):
-                    return rule.id
-            return None
-
-        return lookup
 
 
 def _endpoints(request: Request, inventory: Inventory) -> tuple[str | None, str | None]:
@@ -160,6 +161,12 @@ def _refusal(catalog: Catalog, target: str | None, verdict: Verdict, what: str |
                         f"{r.rule_id if r.rule_id.startswith('catalog:') else f'rule {r.rule_id}'}]"
                         for r in verdict.reasons)
     return f"not eligible: {name}: {reasons}"
+
+
+def _migrations(found: Sequence[tuple[Rule, MigrationEffect]]) -> tuple[Migration, ...]:
+    """The migration rules that apply, as values the delta stage reads."""
+    return tuple(Migration(rule.id, effect.from_.offering, effect.from_.specification, effect.to.offering,
+                           effect.to.specification) for rule, effect in found)
 
 
 def _used_migrations(delta: Delta) -> list[RuleOutcome]:

@@ -9,45 +9,42 @@ many days before it the customer must be told.
 
 An offering that is no longer sold cannot be renewed (S9): the answer names its successor and is the change to it,
 with the successor's own term starting on the day of the change.
+
+A renewal is a request kind of the one pipeline: :func:`renewal_plan` decides what the renewal asks (the request the
+delta stage builds, the new term as an amendment, the :class:`Renewal`), and the engine runs it like any change.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
-from odedelta.delta.builder import DeltaBuilder
 from odedelta.delta.items import Reason, Recommit
-from odedelta.flows.consequences import compute
-from odedelta.flows.result import Changer, ChangeResult, Refusal, Renewal, TermNotice
+from odedelta.flows.result import Plan, Refusal, Renewal, TermNotice
 from odedelta.model.calendar import new_term
+from odedelta.model.catalog import Catalog
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import ChangeOffer, Context, Renew
 from odedelta.model.terms import add_term, last_term
 from odedelta.model.tmf import ProductTerm
-from odedelta.rules import RuleOutcome, Verdict
+from odedelta.rules import Rulebook, RuleOutcome, Verdict
 from odedelta.rules.facts import change_facts
 from odedelta.rules.language import RenewalEffect
 
 DEFAULT_NOTICE_DAYS = 30
 
 
-def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datetime,
-          context: Context) -> ChangeResult | Refusal:
-    catalog = engine.catalog
+def renewal_plan(catalog: Catalog, rules: Rulebook | None, inventory: Inventory, request: Renew, *,
+                 as_of: datetime, context: Context) -> Plan | Refusal:
+    """What a renewal asks of the pipeline, or the rule's refusal: the new term as an amendment of the renewed
+    product (in-term, S7/S8: the rules do not judge it further); for an end-of-sale offering (S9), the change to
+    its successor, with the successor's own term, judged by the rules like any change."""
     product = inventory.installed(request.product)
     offering = product.offering_id or ""
     term = last_term(product.product_term)  # a renewal follows the last term, even one not begun (renewed already)
     if term is None or term.valid_for is None or term.valid_for.end is None:
         raise RequestError(f"{product.id} has no commitment term to renew")
-    effect, rule_id = RenewalEffect(), None
-    if engine.rules is not None:
-        facts = change_facts(catalog, inventory, product_id=product.id, target_id=offering, as_of=as_of,
-                             context=context, kind="renew")
-        rule = engine.rules.first("renewal", facts, context)
-        if rule is not None:
-            effect, rule_id = rule.effect(RenewalEffect), rule.id
+    effect, rule_id = _renewal_rule(catalog, rules, inventory, product.id, offering, as_of, context)
     if not effect.allowed:
         verdict = Verdict(False, [RuleOutcome(rule_id or "", "renewal", "renewal_refused",
                                               effect.message or "renewal is not possible")])
@@ -62,52 +59,60 @@ def renew(engine: Changer, inventory: Inventory, request: Renew, *, as_of: datet
     renewed = (RuleOutcome(rule_id, "renewal", "renewed", effect.message or "renewal"),) if rule_id else ()
     sellable, why = catalog.sellable(offering, as_of)
     if not sellable:  # S9: renewing means moving to the successor, with its own term
-        found = successor_of(engine, inventory, product.id, as_of=as_of, context=context, effect=effect,
+        found = successor_of(catalog, rules, inventory, product.id, as_of=as_of, context=context, effect=effect,
                              rule_id=rule_id)
         if found is None:
             raise RequestError(f"{why}; it cannot be renewed and neither the catalog nor a rule names a successor")
         successor, named_by = found
-        successor_months = request.months or _offering_months(engine, successor) or months
+        successor_months = request.months or _offering_months(catalog, successor) or months
         term_after = new_term(as_of, successor_months)
         moved = Reason("end_of_sale", f"{why}: it cannot be renewed; the renewal moves it to its successor "
                                       f"{successor}", named_by)
         recommit = Recommit(None, tuple(add_term(product.product_term, term_after)),
                             (_term_reason(term_after, successor_months, "starting on the day of the change", rule_id),),
                             first=moved)
-        answer = engine.evaluate(inventory, ChangeOffer(product=product.id, to=successor), as_of=as_of,
-                                 context=context, amendments=[recommit],
-                                 renewal=Renewal(product.id, term_after, previous_end, rule_id, successor, effect))
-        return answer if isinstance(answer, Refusal) else replace(answer, decisions=answer.decisions + renewed)
+        return Plan(ChangeOffer(product=product.id, to=successor), (recommit,),
+                    Renewal(product.id, term_after, previous_end, rule_id, successor, effect), renewed)
     expired = previous_end <= as_of
     start = as_of if (effect.start == "as_of" or (effect.start is None and expired)) else previous_end
     term_after = new_term(start, months)
     when = "after the previous term ended" if expired else "at the end of the current term"
-    builder = DeltaBuilder(catalog, inventory, as_of)
-    delta = builder.amend(builder.build(request),
-                          [Recommit(product.id, tuple(add_term(product.product_term, term_after)),
-                                    (_term_reason(term_after, months, when, rule_id),))])
-    result = ChangeResult(catalog, inventory, delta, context, renewed,
-                          renewal=Renewal(product.id, term_after, previous_end, rule_id, None, effect))
-    return compute(result, engine.rules, None, builder.amend)
+    recommit = Recommit(product.id, tuple(add_term(product.product_term, term_after)),
+                        (_term_reason(term_after, months, when, rule_id),))
+    return Plan(request, (recommit,), Renewal(product.id, term_after, previous_end, rule_id, None, effect), renewed,
+                judged=False)
 
 
-def successor_of(engine: Changer, inventory: Inventory, product_id: str, *, as_of: datetime, context: Context,
-                 effect: RenewalEffect | None = None, rule_id: str | None = None) -> tuple[str, str] | None:
+def _renewal_rule(catalog: Catalog, rules: Rulebook | None, inventory: Inventory, product_id: str, offering: str,
+                  as_of: datetime, context: Context) -> tuple[RenewalEffect, str | None]:
+    """The first ``renewal`` rule's effect for the product, and its id; the defaults when none applies."""
+    if rules is None:
+        return RenewalEffect(), None
+    facts = change_facts(catalog, inventory, product_id=product_id, target_id=offering, as_of=as_of,
+                         context=context, kind="renew")
+    rule = rules.first("renewal", facts, context)
+    if rule is None:
+        return RenewalEffect(), None
+    return rule.effect(RenewalEffect), rule.id
+
+
+def successor_of(catalog: Catalog, rules: Rulebook | None, inventory: Inventory, product_id: str, *,
+                 as_of: datetime, context: Context, effect: RenewalEffect | None = None,
+                 rule_id: str | None = None) -> tuple[str, str] | None:
     """The offering an end-of-sale product moves to, and who names it: the catalog (``replacedBy`` and the other
     successor relationships), else the renewal rule (``successor:``), else a migration rule from its offering or
     specification to a sellable offering. ``(offering, source)`` with source ``catalog:<id>`` or ``rule:<id>``."""
-    catalog = engine.catalog
     offering = inventory.product(product_id).offering_id or ""
     for successor in catalog.successors(offering):
         return successor, f"catalog:{offering}"
     if effect is not None and effect.successor is not None:
         return effect.successor, f"rule:{rule_id}"
-    if engine.rules is None:
+    if rules is None:
         return None
     facts = change_facts(catalog, inventory, product_id=product_id, target_id=None, as_of=as_of, context=context,
                          kind="renew")
     spec = catalog.graph.specification_of(offering)
-    for rule, migration in engine.rules.migrations(facts, context):
+    for rule, migration in rules.migrations(facts, context):
         source, dest = migration.from_, migration.to
         if source.offering not in (None, offering) or source.specification not in (None, spec):
             continue
@@ -123,14 +128,15 @@ def _term_reason(term: ProductTerm, months: int, when: str, rule_id: str | None)
                              f"{period.end.date().isoformat()} ({when})", f"rule:{rule_id}" if rule_id else "request")
 
 
-def _offering_months(engine: Changer, offering_id: str) -> int | None:
-    for term in engine.catalog.offering(offering_id).product_offering_term:
+def _offering_months(catalog: Catalog, offering_id: str) -> int | None:
+    for term in catalog.offering(offering_id).product_offering_term:
         if term.duration is not None and term.duration.months():
             return term.duration.months()
     return None
 
 
-def term_notices(engine: Changer, inventory: Inventory, *, as_of: datetime, context: Context) -> list[TermNotice]:
+def term_notices(catalog: Catalog, rules: Rulebook | None, inventory: Inventory, *, as_of: datetime,
+                 context: Context) -> list[TermNotice]:
     """Products whose commitment ends within its notice window (a ``renewal`` rule's ``notice_days``, else 30 days),
     with what happens at the end: ``renew``, ``terminate`` or ``migrate`` (to the successor of an end-of-sale
     offering)."""
@@ -140,20 +146,14 @@ def term_notices(engine: Changer, inventory: Inventory, *, as_of: datetime, cont
         if term is None or term.valid_for is None or term.valid_for.end is None or term.valid_for.end <= as_of:
             continue
         offering = product.offering_id or ""
-        effect, rule_id = RenewalEffect(), None
-        if engine.rules is not None:
-            facts = change_facts(engine.catalog, inventory, product_id=product.id, target_id=offering, as_of=as_of,
-                                 context=context, kind="renew")
-            rule = engine.rules.first("renewal", facts, context)
-            if rule is not None:
-                effect, rule_id = rule.effect(RenewalEffect), rule.id
+        effect, rule_id = _renewal_rule(catalog, rules, inventory, product.id, offering, as_of, context)
         notice = effect.notice_days if effect.notice_days is not None else DEFAULT_NOTICE_DAYS
         days_left = (term.valid_for.end - as_of).days
         if days_left > notice:
             continue
-        sellable = engine.catalog.sellable(offering, as_of)[0]
+        sellable = catalog.sellable(offering, as_of)[0]
         found = None if sellable and effect.at_end != "migrate" else successor_of(
-            engine, inventory, product.id, as_of=as_of, context=context, effect=effect, rule_id=rule_id)
+            catalog, rules, inventory, product.id, as_of=as_of, context=context, effect=effect, rule_id=rule_id)
         at_end = "migrate" if found is not None else (effect.at_end or "renew")
         notices.append(TermNotice(product.id, offering, term.valid_for.end, days_left, at_end, notice,
                                   found[0] if found is not None else None, rule_id))

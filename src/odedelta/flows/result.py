@@ -1,10 +1,10 @@
-"""The result of a change: a plain record of what the flows decided — the delta, the rules that took part, the
-money, the renewal — and the refusal raised when rules say no. Outputs (TMF622, TMF679, report, JSON) are functions
-of it in :mod:`odedelta.outputs`."""
+"""The values of the pipeline: what it is asked (:class:`Plan`), what it answers — a :class:`ChangeResult`, a plain
+record of what the flows decided (the delta, the rules that took part, the money, the renewal), or a
+:class:`Refusal` — and :class:`NotEligible`, the exception :meth:`Engine.change` makes of a rules' refusal. Outputs
+(TMF622, TMF679, report, JSON) are functions of the result in :mod:`odedelta.outputs`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -34,8 +34,8 @@ class NotEligible(RequestError):
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a change cannot be made: rules refused it (``verdict`` names every rule that did), or the catalog's
-    structure does not allow it as asked (``verdict`` is None)."""
+    """Why a change cannot be made, returned by the stage that decides it: rules refused it (``verdict`` names every
+    rule that did), or the catalog's structure does not allow it as asked (``verdict`` is None)."""
 
     message: str
     verdict: Verdict | None
@@ -70,15 +70,28 @@ class TermNotice:
     rule_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the pipeline is asked to carry out: the request the delta stage builds and, for a renewal, what the
+    renewal decided — the amendments it asks of the built delta (the new term), the :class:`Renewal`, the rule
+    outcomes it adds. ``judged``: the rules judge the change (eligibility, migrations, fees, penalties…); an
+    in-term renewal is not judged again."""
+
+    request: Request
+    amendments: tuple[Amendment, ...] = ()
+    renewal: Renewal | None = None
+    decisions: tuple[RuleOutcome, ...] = ()
+    judged: bool = True
+
+
 class Changer(Protocol):
-    """What the renewal and qualification flows need of an engine: its catalog, its rules, and a change
-    evaluated (the renewal flow passes the renewal it decided and the amendments it asks of the delta)."""
+    """What the qualification flow needs of an engine: its catalog, its rules, and a change evaluated."""
 
     catalog: Catalog
     rules: Rulebook | None
 
-    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime, context: Context | None = None,
-                 renewal: Renewal | None = None, amendments: Sequence[Amendment] = ()) -> ChangeResult | Refusal: ...
+    def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime,
+                 context: Context | None = None) -> ChangeResult | Refusal: ...
 
 
 @dataclass(frozen=True)

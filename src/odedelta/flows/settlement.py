@@ -121,12 +121,11 @@ class _Settlement:
             self._change[item.id] = change_facts(self.catalog, self.result.inventory, product_id=product,
                                                  target_id=target, as_of=self.as_of, context=self.result.context,
                                                  kind=self.result.kind)
-        facts = self._change[item.id].model_copy()
-        facts.item = ItemFacts(action=cast(ItemAction, action), offering=offering, reasons=item.codes)
-        facts.settlement = SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
-                                           wholesale=wholesale.amount if wholesale else None,
-                                           side=cast(SettlementSide | None, side))
-        return facts
+        return self._change[item.id].model_copy(update={
+            "item": ItemFacts(action=cast(ItemAction, action), offering=offering, reasons=item.codes),
+            "settlement": SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
+                                          wholesale=wholesale.amount if wholesale else None,
+                                          side=cast(SettlementSide | None, side))})
 
     def retail(self, item: DeltaItem, side: str) -> Money | None:
         """What the customer pays for the product per month on one side of the change (net of promotions)."""

@@ -44,8 +44,11 @@ def _refuse_catalog_resources(items: list[Any], file: str) -> None:
                                                                         "products")])
 
 
-@dataclass
+@dataclass(frozen=True)
 class Inventory:
+    """A customer's installed products (TMF637), their origins and their tree: filled while it is loaded, then only
+    read (every change makes a new one: :meth:`from_products`)."""
+
     products: dict[str, Product] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
     graph: InventoryGraph = field(default_factory=InventoryGraph)

@@ -52,9 +52,10 @@ class Discount:
     percentage: Decimal | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ProductBill:
-    """One product's monthly price: its base (``basis``: where it comes from) and the discounts on it."""
+    """One product's monthly price: its base (``basis``: where it comes from) and the discounts on it. A value:
+    :func:`with_discount` makes a new one."""
 
     product_id: str
     offering_id: str
@@ -85,9 +86,10 @@ class ProductBill:
         return self.base is not None and self.base.amount > 0 and self.net is not None and self.net.amount == 0
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Bill:
-    """The recurring charges of a set of products at one moment, with the promotions that apply."""
+    """The recurring charges of a set of products at one moment, with the promotions that apply. A value:
+    :func:`with_discount` makes a new one."""
 
     products: dict[str, ProductBill]
     promotions: dict[str, list[Discount]]
@@ -237,10 +239,12 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
     for pid, product in products.items():
         base = (bases or {}).get(pid) or recurring_base(product, catalog, as_of)
         attributions += _mark_duplicates(base.attributions)
-        bills[pid] = entry = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free,
-                                         base.pop_id)
+        entry = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free, base.pop_id)
         for source, name, value in base.alterations:
-            add_discount(entry, source, name, value)
+            discount = discount_for(entry, source, name, value)
+            if discount is not None:
+                entry = replace(entry, discounts=[*entry.discounts, discount])
+        bills[pid] = entry
     promotions: dict[str, list[Discount]] = {}
     # only a promotion that names something the customer holds can discount it (the graph indexes them)
     named = {pid for offering in held[OFFERING] for pid in catalog.graph.promotions_naming(OFFERING, offering)}
@@ -263,7 +267,7 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
                     amount = min(amount, entry.net)  # never below zero
                     discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount,
                                         percentage)
-                    entry.discounts.append(discount)
+                    bills[pid] = replace(entry, discounts=[*entry.discounts, discount])
                     granted.append(discount)
         if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
             promotions[promotion.id] = granted
@@ -278,15 +282,22 @@ def _mark_duplicates(found: tuple[Attribution, ...]) -> list[Attribution]:
     return [replace(a, duplicate=True) if seen[a.promotion_id] > 1 else a for a in found]
 
 
-def add_discount(entry: ProductBill, source: str, name: str, value: str) -> Discount | None:
-    """A discount from a ``discount`` rule (``value`` like ``"5%"`` or ``"3.00"``), capped at the net price."""
+def discount_for(entry: ProductBill, source: str, name: str, value: str) -> Discount | None:
+    """The discount ``value`` (like ``"5%"`` or ``"3.00"``) gives the product, capped at its net price; None when
+    it has no price or the value cannot be read. The entry is not changed (see :func:`with_discount`)."""
     if entry.base is None or entry.net is None:
         return None
     found = _discount_of(value, entry.base)
     if found is None:
         return None
     amount, percentage = found
-    discount = Discount(entry.product_id, source, name, min(amount, entry.net), percentage)
-    entry.discounts.append(discount)
-    return discount
+    return Discount(entry.product_id, source, name, min(amount, entry.net), percentage)
 
+
+def with_discount(bill: Bill, grant: str, discount: Discount) -> Bill:
+    """A new bill: ``bill`` with ``discount`` on its product, granted by ``grant`` (a promotion id, or
+    ``rule:<id>``)."""
+    entry = bill.products[discount.product_id]
+    products = {**bill.products, entry.product_id: replace(entry, discounts=[*entry.discounts, discount])}
+    promotions = {**bill.promotions, grant: [*bill.promotions.get(grant, []), discount]}
+    return replace(bill, products=products, promotions=promotions)

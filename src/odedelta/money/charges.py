@@ -60,8 +60,11 @@ class Timing:
     """The billing period the change falls in (immediate changes are prorated over it)."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Consequences:
+    """What a change costs, as a value: the bills before → after, the products each side counts, the promotion
+    changes, the one-time charges, the recommendations and when the change takes effect."""
+
     currency: str
     before: Bill
     after: Bill

@@ -375,7 +375,7 @@ class Problem:
         return text + (f"\n      (schema: {self.schema_path})" if self.schema_path else "")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Report:
     errors: list[Problem]
     warnings: list[Problem]

@@ -51,11 +51,14 @@ def _external(ids: list[str], v5: bool) -> Any:
             for i in ids]
 
 
-def customer_order(result: ChangeResult, version: int = 4, *, reference: str | None = None) -> dict[str, Any]:
+def customer_order(result: ChangeResult, version: int = 4, *, reference: str | None = None,
+                   item_state: str | None = None) -> dict[str, Any]:
     """``odedelta.to_tmf622`` with the ``externalId`` its partner orders refer to (``reference``, by default
-    :func:`order_reference`; a system that can place the same change twice passes one per order)."""
-    order = product_order(result, version)
-    reference = reference or order_reference(result, order if version == 4 else None)
+    :func:`order_reference`; a system that can place the same change twice passes one per order). ``item_state``:
+    as in :func:`~odedelta.outputs.tmf622.product_order`."""
+    order = product_order(result, version, item_state=item_state)
+    # the reference is the change's, whatever state a service gives the items
+    reference = reference or order_reference(result, order if version == 4 and item_state is None else None)
     return {"externalId": _external([reference], version == 5), **order}
 
 

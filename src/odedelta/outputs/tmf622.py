@@ -39,9 +39,11 @@ CATALOG_API = "/tmf-api/productCatalogManagement/v{v}"
 INVENTORY_API = "/tmf-api/productInventory/v{v}"
 
 
-def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
+def product_order(result: ChangeResult, version: int = 4, *, item_state: str | None = None) -> dict[str, Any]:
     """The change as a TMF622 ``ProductOrder_Create`` (version 4) or ``ProductOrder_FVO`` (version 5), valid against
-    the official schema: one item per delta item, ids ``"1"``, ``"2"``… in delta order."""
+    the official schema: one item per delta item, ids ``"1"``, ``"2"``… in delta order. ``item_state``: the
+    ``state`` each order item carries (a service that acknowledges the order says so; the library's own document
+    leaves it out)."""
     if version not in (4, 5):
         raise RequestError(f"TMF622 version must be 4 or 5, not {version!r}")
     v5 = version == 5
@@ -68,6 +70,8 @@ def product_order(result: ChangeResult, version: int = 4) -> dict[str, Any]:
             entry["itemPrice"] = prices
             entry["itemTotalPrice"] = totals
         entry["@type"] = "ProductOrderItem"
+        if item_state is not None:
+            entry["state"] = item_state
         order_items.append(entry)
     order: dict[str, Any] = {"description": summary(result)}
     if result.consequences is not None and result.consequences.timing is not None:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from odedelta.model.calendar import current_term
 from odedelta.model.callers import as_type
@@ -35,14 +35,20 @@ from odedelta.model.tmf import Product
 from odedelta.rules.expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
 
 
-class CustomerFacts(BaseModel):
+class _Facts(BaseModel):
+    """A group of facts: a value, assembled once (a later stage derives new facts with ``model_copy(update=…)``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class CustomerFacts(_Facts):
     segment: str | None = Field(None, description="Segment from the request context: residential, business…")
     tenure_months: int | None = Field(None, description="Whole months since the customer's oldest installed "
                                                         "product started.")
     products: int = Field(0, description="How many top-level products the customer has installed.")
 
 
-class InstalledFacts(BaseModel):
+class InstalledFacts(_Facts):
     offering: str | None = Field(None, description="Offering id of the installed product the change starts from.")
     specification: str | None = Field(None, description="Its product specification id.")
     categories: list[str] = Field(default_factory=list, description="Category ids of its offering.")
@@ -55,7 +61,7 @@ class InstalledFacts(BaseModel):
                                                                 "the months of the term elapsed.")
 
 
-class TermFacts(BaseModel):
+class TermFacts(_Facts):
     recorded: bool = Field(False, description="The installed product has a commitment term (productTerm).")
     active: bool = Field(False, description="as_of is inside the term's validFor.")
     expired: bool = Field(False, description="The term has ended before as_of.")
@@ -68,7 +74,7 @@ class TermFacts(BaseModel):
     end: dt.date | None = Field(None, description="The term's end date.")
 
 
-class TargetFacts(BaseModel):
+class TargetFacts(_Facts):
     offering: str | None = Field(None, description="Offering id the change goes to.")
     specification: str | None = Field(None, description="Its product specification id.")
     categories: list[str] = Field(default_factory=list, description="Category ids of the target offering.")
@@ -86,7 +92,7 @@ ChangeKind = Literal["change_offer", "add", "remove", "modify", "terminate", "ac
 Direction = Literal["upgrade", "downgrade", "lateral", "new"]
 
 
-class ChangeFacts(BaseModel):
+class ChangeFacts(_Facts):
     kind: ChangeKind | None = Field(
         None, description="What the request asks for.")
     direction: Direction | None = Field(
@@ -95,7 +101,7 @@ class ChangeFacts(BaseModel):
     price_difference: Decimal | None = Field(None, description="target.price − installed.price.")
 
 
-class ItemFacts(BaseModel):
+class ItemFacts(_Facts):
     action: ItemAction | None = Field(
         None, description="For rules judging one product of the change (penalty, recommendation, promotion_loss, "
                           "revenue_share, partner_charge).")
@@ -103,18 +109,18 @@ class ItemFacts(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Its reason codes (e.g. promotion_lost).")
 
 
-class PromotionFacts(BaseModel):
+class PromotionFacts(_Facts):
     lost: list[str] = Field(default_factory=list, description="Promotions the change makes the customer lose.")
     gained: list[str] = Field(default_factory=list, description="Promotions the change brings.")
     id: str | None = Field(None, description="For promotion_loss rules: the promotion lost.")
 
 
-class ProjectedFacts(BaseModel):
+class ProjectedFacts(_Facts):
     offerings: list[str] = Field(default_factory=list, description="Every offering the customer would have "
                                                                    "after the change.")
 
 
-class SlaFacts(BaseModel):
+class SlaFacts(_Facts):
     metric: str | None = Field(None, description="For sla_credit rules: the metric measured over the month "
                                                  "(e.g. availability).")
     measured: Decimal | None = Field(None, description="Its value over the month (availability: a percentage).")
@@ -122,7 +128,7 @@ class SlaFacts(BaseModel):
                                                    "reseller's own products.")
 
 
-class SettlementFacts(BaseModel):
+class SettlementFacts(_Facts):
     supplier: str | None = Field(None, description="For revenue_share and partner_charge rules: the party id of the "
                                                    "product's supplier.")
     retail: Decimal | None = Field(None, description="What the customer pays for the product per month (net of "
@@ -132,7 +138,7 @@ class SettlementFacts(BaseModel):
                                                                       "installed (before) or after the change.")
 
 
-class Facts(BaseModel):
+class Facts(_Facts):
     as_of: dt.date = Field(description="The date the change is evaluated at.")
     customer: CustomerFacts = Field(default_factory=CustomerFacts)
     installed: InstalledFacts = Field(default_factory=InstalledFacts)
@@ -280,20 +286,17 @@ def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
     start = period.start if period else None
     end = period.end if period else None
     day = as_of.date()
-    facts = TermFacts(
+    return TermFacts(
         recorded=True,
         active=bool(period and period.contains(as_of)),
         expired=bool(end and end <= as_of),
         duration_months=term.duration.months() if term.duration else None,
+        months_elapsed=max(months_between(start.date(), day), 0) if start is not None else None,
+        months_remaining=max(months_started(day, end.date()), 0) if end is not None else None,
+        days_to_end=(end.date() - day).days if end is not None else None,
         start=start.date() if start else None,
         end=end.date() if end else None,
     )
-    if start is not None:
-        facts.months_elapsed = max(months_between(start.date(), day), 0)
-    if end is not None:
-        facts.months_remaining = max(months_started(day, end.date()), 0)
-        facts.days_to_end = (end.date() - day).days
-    return facts
 
 
 def monthly_price(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> Decimal | None:
@@ -342,31 +345,34 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
                  projected: list[str] | None = None) -> Facts:
     """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
     ``target_id`` the offering it goes to (None for a removal)."""
-    facts = Facts(
-        as_of=as_of.date(),
-        customer=customer_facts(inventory, context, as_of),
-        change=ChangeFacts(kind=kind),
-        projected=ProjectedFacts(offerings=sorted(set(projected or []))),
-    )
     installed_offering = None
+    installed, term, target = InstalledFacts(), TermFacts(), TargetFacts()
     if product_id is not None:
         product = inventory.product(product_id)
         installed_offering = product.offering_id
-        if installed_offering is not None:
-            facts.installed = InstalledFacts(**offering_facts(catalog, installed_offering, as_of))
+        found: dict[str, Any] = offering_facts(catalog, installed_offering, as_of) \
+            if installed_offering is not None else {}
         if product.start_date is not None:
-            facts.installed.months_active = max(months_between(product.start_date.date(), as_of.date()), 0)
-        facts.term = term_facts(product, as_of)
+            found["months_active"] = max(months_between(product.start_date.date(), as_of.date()), 0)
+        installed = InstalledFacts(**found)
+        term = term_facts(product, as_of)
     if target_id is not None:
-        facts.target = TargetFacts(
+        target = TargetFacts(
             **offering_facts(catalog, target_id, as_of),
             is_bundle=bool(catalog.graph.components(target_id)),
             successor=installed_offering is not None and target_id in catalog.successors(installed_offering),
         )
-    if facts.target.price is not None and facts.installed.price is not None:
-        facts.change.price_difference = facts.target.price - facts.installed.price
-    facts.change.direction = direction(catalog, installed_offering, target_id, facts.change.price_difference)
-    return facts
+    difference = target.price - installed.price if target.price is not None and installed.price is not None else None
+    return Facts(
+        as_of=as_of.date(),
+        customer=customer_facts(inventory, context, as_of),
+        installed=installed,
+        term=term,
+        target=target,
+        change=ChangeFacts(kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
+                           price_difference=difference),
+        projected=ProjectedFacts(offerings=sorted(set(projected or []))),
+    )
 
 
 @functools.lru_cache(maxsize=64)

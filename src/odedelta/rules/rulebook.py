@@ -38,7 +38,7 @@ class RuleOutcome:
     message: str
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Verdict:
     eligible: bool
     reasons: list[RuleOutcome] = field(default_factory=list)

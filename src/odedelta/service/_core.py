@@ -23,6 +23,7 @@ from odedelta import (
     OdeDeltaError,
     Problem,
     Qualification,
+    Refusal,
     RemoveProduct,
     Request,
     RequestError,
@@ -36,7 +37,6 @@ from odedelta import (
 from odedelta.adapters.files import SUFFIXES
 from odedelta.delta.items import Reason
 from odedelta.flows.qualify import Candidate
-from odedelta.flows.result import Refusal
 from odedelta.flows.settlement import partner_items
 from odedelta.model.catalog import Document
 from odedelta.model.jsonio import dumps, iso, plain

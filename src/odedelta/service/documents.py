@@ -181,17 +181,12 @@ def _price(amount: Any, v5: bool) -> dict[str, Any]:
 
 
 def _retyped(value: Any, old: str, new: str) -> Any:
-    """``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices), in place: the
-    order it comes from is built for this one answer."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("@type") == old:
-                node["@type"] = new
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    """A copy of ``value`` with every ``@type`` ``old`` renamed ``new`` (TMF622 prices → cart/quote prices): the
+    order it comes from is left as it was."""
+    if isinstance(value, dict):
+        return {k: new if k == "@type" and v == old else _retyped(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_retyped(v, old, new) for v in value]
     return value
 
 
@@ -419,11 +414,10 @@ def product_order(result: ChangeResult | None, refusal: str | None, intent: Inte
     head: dict[str, Any] = {"id": order_id, "href": href}
     if result is not None:
         # with partner items: the externalId its partner orders refer to (…/productOrder/{id}/partnerOrder)
-        order = customer_order(result, version, reference=partner_reference(change_reference, order_id)) \
-            if change_reference is not None else to_tmf622(result, version)
         state = "acknowledged"
-        for item in order["productOrderItem"]:
-            item["state"] = state
+        order = customer_order(result, version, reference=partner_reference(change_reference, order_id),
+                               item_state=state) \
+            if change_reference is not None else to_tmf622(result, version, item_state=state)
     else:
         order = {"description": f"Refused: {intent.action} {intent.product or intent.offering}",
                  "productOrderItem": intent_items(intent, version, "ProductOrderItem"), "@type": "ProductOrder"}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from odedelta.service import documents as docs
-from odedelta.service._core import Catalog, ChangeResult, Context, Engine, Rulebook, load_rules
+from odedelta.service._core import Catalog, ChangeResult, Context, Engine, Refusal, Rulebook, load_rules
 from odedelta.service.edge import ApiError, Limits
 from odedelta.service.outbound import CallbackPolicy, Retry
 from odedelta.service.security import Caller
@@ -65,9 +65,27 @@ class Service:
         return self.clock().astimezone(UTC).replace(microsecond=0)
 
     def change(self, intent: docs.Intent, as_of: datetime) -> ChangeResult:
+        """The change ``intent`` asks for; a refusal raised (the TMF error response of a cart)."""
+        answer = self.evaluate(intent, as_of)
+        if isinstance(answer, Refusal):
+            raise answer.error()
+        return answer
+
+    def evaluate(self, intent: docs.Intent, as_of: datetime) -> ChangeResult | Refusal:
+        """The change ``intent`` asks for, or the engine's refusal of it, as a value."""
         engine = self.engine
         inventory = self.inventory_source.inventory(engine.catalog, intent.party, intent.product)
-        return engine.change(inventory, intent.request(inventory), as_of=as_of, context=Context())
+        return engine.evaluate(inventory, intent.request(inventory), as_of=as_of, context=Context())
+
+    def priced_or_refused(self, intent: docs.Intent, as_of: datetime) -> tuple[ChangeResult | None, str | None]:
+        """For a quote or an order: the change, or the rules' refusal of it (the document is then rejected with
+        the reason). A refusal by the catalog's structure is the 422 error response, as for a cart."""
+        answer = self.evaluate(intent, as_of)
+        if not isinstance(answer, Refusal):
+            return answer, None
+        if answer.verdict is None:
+            raise answer.error()
+        return None, answer.message
 
     def check_party(self, caller: Caller, party: str | None, product_id: str | None) -> None:
         """Refuse a request for a customer the caller may not act for: a named party is 403; a product of another

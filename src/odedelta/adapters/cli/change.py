@@ -20,7 +20,7 @@ from odedelta.adapters.cli.common import (
     installed,
     note_rules,
 )
-from odedelta.adapters.cli.errors import UsageError, did_you_mean
+from odedelta.adapters.cli.errors import UsageError, did_you_mean, report
 from odedelta.model.errors import RequestError
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ def _known(engine: Engine, inventory: Inventory, request: Request) -> None:
 
 
 def _change(args: argparse.Namespace) -> int:
+    from odedelta.flows.result import Refusal
     from odedelta.outputs.json import change_dict
     from odedelta.outputs.report import explain
     from odedelta.outputs.tmf622 import product_order
@@ -104,9 +105,11 @@ def _change(args: argparse.Namespace) -> int:
     request, as_of, context = _request(args), _as_of(args.as_of), _context(args)
     installed(inventory, (getattr(request, "product", None), getattr(request, "parent", None)))
     _known(engine, inventory, request)
+    result = engine.evaluate(inventory, request, as_of=as_of, context=context)
     if args.format == "html":
-        return _html(args, engine, engine.evaluate(inventory, request, as_of=as_of, context=context))
-    result = engine.change(inventory, request, as_of=as_of, context=context)
+        return _html(args, engine, result)
+    if isinstance(result, Refusal):  # an expected answer, written like every error
+        return report(args, result.error())
     note_rules(args, engine)
     if args.format in partners.CHANGE_FORMATS:
         return partners.write_change(args, engine, result)

@@ -55,10 +55,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
     except OdeDeltaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if getattr(args, "format", "text") != "text":
-            sys.stdout.write(dumps(error_document(exc)))
-        return exc.exit_code
+        return report(args, exc)
+
+
+def report(args: argparse.Namespace, error: OdeDeltaError) -> int:
+    """Write ``error`` the way every command does (a sentence on stderr; the JSON error object on stdout for a JSON
+    or TMF ``--format``) and return its exit code: for an exception caught by :func:`run`, or for a refusal a
+    command got as a value (``error`` is then :meth:`Refusal.error`, made, not raised)."""
+    print(f"error: {error}", file=sys.stderr)
+    if getattr(args, "format", "text") != "text":
+        sys.stdout.write(dumps(error_document(error)))
+    return error.exit_code
 
 
 def did_you_mean(word: str, candidates: Iterable[str], most: int = 5) -> str:

@@ -18,7 +18,6 @@ from odedelta.service import documents as docs
 from odedelta.service import orders
 from odedelta.service._core import (
     ChangeResult,
-    NotEligible,
     RequestError,
     iso,
     order_reference,
@@ -84,10 +83,7 @@ def router(version: int) -> APIRouter:
         intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
         service.check_party(caller, intent.party, intent.product)
         result: ChangeResult | None
-        try:
-            result, refusal = service.change(intent, moment), None
-        except NotEligible as exc:
-            result, refusal = None, str(exc)
+        result, refusal = service.priced_or_refused(intent, moment)
         # with partner items, the customer order names the reference its partner orders carry
         reference = order_reference(result) if result is not None and partner_items(result) else None
         deadline.check()

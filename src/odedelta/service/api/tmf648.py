@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from odedelta.service import documents as docs
-from odedelta.service._core import ChangeResult, NotEligible, iso
+from odedelta.service._core import ChangeResult, iso
 from odedelta.service.api._common import created, fetched, listed, origin_of, owner_of, service_of
 from odedelta.service.edge import (
     AS_OF,
@@ -40,10 +40,7 @@ def router(version: int) -> APIRouter:
         intent = docs.intent_of(body, "quoteItem", "Quote")
         service.check_party(caller, intent.party, intent.product)
         result: ChangeResult | None
-        try:
-            result, refusal = service.change(intent, moment), None
-        except NotEligible as exc:
-            result, refusal = None, str(exc)
+        result, refusal = service.priced_or_refused(intent, moment)
         deadline.check()
         service.purge()
         now = service.now()
