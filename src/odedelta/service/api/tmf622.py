@@ -75,46 +75,16 @@ CANCEL_BODY = {"requestBody": {"required": True, "content": {"application/json":
 
 
 def router(version: int) -> APIRouter:
-    base = f"{BASE}/v{version}"
     api = APIRouter(tags=[f"TMF622 Product Ordering v{version}"])
+    base = f"{BASE}/v{version}"
+    _order_routes(api, version, base)
+    _cancel_routes(api, version, base)
+    _partner_and_hub_routes(api, version, base)
+    return api
 
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller,
-             origin: str) -> tuple[dict[str, Any], str, datetime]:
-        intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
-        service.check_party(caller, intent.party, intent.product)
-        result: ChangeResult | None
-        result, refusal = service.priced_or_refused(intent, moment)
-        # with partner items, the customer order names the reference its partner orders carry
-        reference = order_reference(result) if result is not None and partner_items(result) else None
-        deadline.check()
-        now = service.now()
-        order, text = service.store.add("productOrder", version, lambda ident: docs.product_order(
-            result, refusal, intent, version, ident, f"{origin}{base}/productOrder/{ident}", now, reference),
-            {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
-        if result is not None and reference is not None:
-            partners = partner_orders(result, version, reference=docs.partner_reference(reference, order["id"]))
-            service.store.put("partnerOrders", version, order["id"], {"partnerOrder": partners}, {}, caller.name,
-                              now)
-        return order, text, now
 
-    def notify(service: Service, owner: str, event_type: str, order: dict[str, Any], now: datetime) -> None:
-        """POST the event to every listener registered for it whose caller may see the order
-        (``{callback}/listener/productOrderCreateEvent``), under the callback policy, with retries; a listener
-        that fails is logged and skipped."""
-        for hub_owner, hub, meta in service.store.every("hub", version):
-            if hub_owner != owner and not meta.get("everyOrder"):
-                continue
-            query = hub.get("query") or ""
-            if "eventType=" in query and f"eventType={event_type}" not in query.replace(" ", ""):
-                continue
-            event = {"eventId": f"{order['id']}-{event_type}", "eventTime": iso(now), "eventType": event_type,
-                     "event": {"productOrder": order}}
-            url = hub["callback"].rstrip("/") + "/listener/" + event_type[0].lower() + event_type[1:]
-            try:
-                service.callbacks.post(url, dumps(event).encode(), service.retry)
-            except OutboundError as exc:
-                log.warning("listener failed: %s", exc)
-
+def _order_routes(api: APIRouter, version: int, base: str) -> None:
+    """Create, list, retrieve and patch ``productOrder``."""
     @api.post(base + "/productOrder", summary="createProductOrder", status_code=201,
               operation_id=f"TMF622v{version}_createProductOrder", openapi_extra=body_schema("productOrderItem"),
               responses=doc_response(201, "ProductOrder", ["id", "state", "productOrderItem"]))
@@ -123,13 +93,14 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "productOrderItem", service.limits, "ProductOrder")
         moment = as_of(as_of_text, service.now)
-        order, text, now = await blocking(service.limits, work, service, body, moment, caller, origin_of(request))
+        order, text, now = await blocking(service.limits, _create, service, body, moment, caller,
+                                            origin_of(request), version)
         tasks = BackgroundTasks()
         events = [("ProductOrderCreateEvent", order)]
         if order["state"] == "rejected":
             events.append(("ProductOrderStateChangeEvent", order))
         for event_type, payload in events:
-            tasks.add_task(notify, service, caller.name, event_type, payload, now)
+            tasks.add_task(_notify, service, version, caller.name, event_type, payload, now)
         return created(text, background=tasks)
 
     @api.get(base + "/productOrder", summary="listProductOrder", operation_id=f"TMF622v{version}_listProductOrder",
@@ -162,9 +133,13 @@ def router(version: int) -> APIRouter:
 
         changed, text = await blocking(service.limits, work)
         tasks = BackgroundTasks()
-        tasks.add_task(notify, service, caller.name, "ProductOrderAttributeValueChangeEvent", changed, service.now())
+        tasks.add_task(_notify, service, version, caller.name, "ProductOrderAttributeValueChangeEvent", changed,
+                       service.now())
         return raw(text, background=tasks)
 
+
+def _cancel_routes(api: APIRouter, version: int, base: str) -> None:
+    """Create, list and retrieve ``cancelProductOrder``."""
     @api.post(base + "/cancelProductOrder", summary="createCancelProductOrder", status_code=201,
               operation_id=f"TMF622v{version}_createCancelProductOrder", openapi_extra=CANCEL_BODY,
               responses=doc_response(201, "CancelProductOrder", ["id", "state", "productOrder"]))
@@ -194,7 +169,7 @@ def router(version: int) -> APIRouter:
 
         cancelled, text, now = await blocking(service.limits, work)
         tasks = BackgroundTasks()
-        tasks.add_task(notify, service, caller.name, "ProductOrderStateChangeEvent", cancelled, now)
+        tasks.add_task(_notify, service, version, caller.name, "ProductOrderStateChangeEvent", cancelled, now)
         return created(text, background=tasks)
 
     @api.get(base + "/cancelProductOrder", summary="listCancelProductOrder",
@@ -211,6 +186,9 @@ def router(version: int) -> APIRouter:
         return fetched(service_of(request), "cancelProductOrder", version, id, fields, owner_of(caller, API),
                        "cancelProductOrder")
 
+
+def _partner_and_hub_routes(api: APIRouter, version: int, base: str) -> None:
+    """The partner orders of an order (an odedelta extension) and the listeners' hub."""
     @api.get(base + "/productOrder/{id}/partnerOrder", summary="listPartnerOrder (odedelta)",
              operation_id=f"odedelta_TMF622v{version}_listPartnerOrder", responses=error_responses())
     def get_partner_orders(request: Request, id: str, caller: Caller = READ) -> Response:
@@ -253,5 +231,44 @@ def router(version: int) -> APIRouter:
     def unregister(request: Request, id: str, caller: Caller = WRITE) -> Response:
         return deleted(service_of(request), "hub", version, id, owner_of(caller, API), "hub registration")
 
-    return api
 
+def _create(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str,
+            version: int) -> tuple[dict[str, Any], str, datetime]:
+    """Compute and store the order (the engine's, or a rejected one with the reason) and its partner orders."""
+    base = f"{BASE}/v{version}"
+    intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
+    service.check_party(caller, intent.party, intent.product)
+    result: ChangeResult | None
+    result, refusal = service.priced_or_refused(intent, moment)
+    # with partner items, the customer order names the reference its partner orders carry
+    reference = order_reference(result) if result is not None and partner_items(result) else None
+    deadline.check()
+    now = service.now()
+    order, text = service.store.add("productOrder", version, lambda ident: docs.product_order(
+        result, refusal, intent, version, ident, f"{origin}{base}/productOrder/{ident}", now, reference),
+        {"intent": intent.to_json(), "asOf": iso(moment)}, caller.name, now)
+    if result is not None and reference is not None:
+        partners = partner_orders(result, version, reference=docs.partner_reference(reference, order["id"]))
+        service.store.put("partnerOrders", version, order["id"], {"partnerOrder": partners}, {}, caller.name,
+                          now)
+    return order, text, now
+
+
+def _notify(service: Service, version: int, owner: str, event_type: str, order: dict[str, Any],
+            now: datetime) -> None:
+    """POST the event to every listener registered for it whose caller may see the order
+    (``{callback}/listener/productOrderCreateEvent``), under the callback policy, with retries; a listener
+    that fails is logged and skipped."""
+    for hub_owner, hub, meta in service.store.every("hub", version):
+        if hub_owner != owner and not meta.get("everyOrder"):
+            continue
+        query = hub.get("query") or ""
+        if "eventType=" in query and f"eventType={event_type}" not in query.replace(" ", ""):
+            continue
+        event = {"eventId": f"{order['id']}-{event_type}", "eventTime": iso(now), "eventType": event_type,
+                 "event": {"productOrder": order}}
+        url = hub["callback"].rstrip("/") + "/listener/" + event_type[0].lower() + event_type[1:]
+        try:
+            service.callbacks.post(url, dumps(event).encode(), service.retry)
+        except OutboundError as exc:
+            log.warning("listener failed: %s", exc)

@@ -41,50 +41,6 @@ def router(version: int) -> APIRouter:
     base = f"{BASE}/v{version}/shoppingCart"
     api = APIRouter(tags=[tag])
 
-    def document(origin: str, ident: str, intent: docs.Intent, result: Any, made: datetime,
-                 updated: datetime) -> dict[str, Any]:
-        return docs.shopping_cart(result, version, ident, f"{origin}{base}/{ident}", intent.party, made, updated)
-
-    def create_work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller,
-                    origin: str) -> str:
-        intent = docs.intent_of(body, "cartItem", "ShoppingCart")
-        service.check_party(caller, intent.party, intent.product)
-        result = service.change(intent, moment)
-        deadline.check()
-        service.purge()
-        now = service.now()
-        meta = {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(now), "origin": origin}
-        _, text = service.store.add(KIND, version, lambda ident: document(origin, ident, intent, result, now, now),
-                                    meta, caller.name, now)
-        return text
-
-    def patch_work(deadline: Deadline, service: Service, ident: str, body: Any, as_of_text: str | None,
-                   caller: Caller) -> str:
-        owner = owner_of(caller, API)
-        _, meta = stored(service, KIND, version, ident, owner)
-        if not isinstance(body, dict):
-            raise RequestError(f"ShoppingCart {ident}: expected a JSON object, found {type(body).__name__}")
-        intent = docs.Intent.from_json(meta["intent"])
-        if "cartItem" in body:
-            intent = docs.intent_of({**body, "relatedParty": body.get("relatedParty")}, "cartItem",
-                                    f"ShoppingCart {ident}")
-            if intent.party is None:
-                party = docs.Intent.from_json(meta["intent"]).party
-                intent = docs.Intent(intent.action, intent.product, intent.offering, intent.parent,
-                                     intent.characteristics, intent.options, party)
-        elif "relatedParty" in body:
-            old = intent
-            intent = docs.Intent(old.action, old.product, old.offering, old.parent, old.characteristics, old.options,
-                                 docs.party_of(body))
-        moment = as_of(as_of_text if as_of_text is not None else meta["asOf"], service.now)
-        made = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
-        service.check_party(caller, intent.party, intent.product)
-        result = service.change(intent, moment)
-        deadline.check()
-        return service.store.put(KIND, version, ident, document(meta.get("origin", ""), ident, intent, result, made,
-                                                                service.now()),
-                                 {**meta, "intent": intent.to_json(), "asOf": iso(moment)})
-
     @api.post(base, summary="createShoppingCart", operation_id=f"TMF663v{version}_createShoppingCart",
               openapi_extra=body_schema("cartItem"), status_code=201,
               responses=doc_response(201, "ShoppingCart", ["id", "cartItem", "cartTotalPrice"]))
@@ -93,8 +49,8 @@ def router(version: int) -> APIRouter:
         body = await read_body(request, service.limits)
         count_items(body, "cartItem", service.limits, "ShoppingCart")
         moment = as_of(as_of_text, service.now)
-        return created(await blocking(service.limits, create_work, service, body, moment, caller,
-                                      origin_of(request)))
+        return created(await blocking(service.limits, _create, service, body, moment, caller,
+                                      origin_of(request), version))
 
     @api.get(base, summary="listShoppingCart", operation_id=f"TMF663v{version}_listShoppingCart",
              responses=error_responses())
@@ -120,7 +76,8 @@ def router(version: int) -> APIRouter:
         count_items(body, "cartItem", service.limits, f"ShoppingCart {id}")
         if as_of_text is not None:
             as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, patch_work, service, id, body, as_of_text, caller))
+        return raw(await blocking(service.limits, _patch, service, id, body, as_of_text, caller,
+                                   version))
 
     @api.delete(base + "/{id}", summary="deleteShoppingCart", status_code=204,
                 operation_id=f"TMF663v{version}_deleteShoppingCart", responses=deleted_responses())
@@ -128,3 +85,59 @@ def router(version: int) -> APIRouter:
         return deleted(service_of(request), KIND, version, id, owner_of(caller, API), "shoppingCart")
 
     return api
+
+
+def _document(version: int, origin: str, ident: str, intent: docs.Intent, result: Any, made: datetime,
+              updated: datetime) -> dict[str, Any]:
+    href = f"{origin}{BASE}/v{version}/shoppingCart/{ident}"
+    return docs.shopping_cart(result, version, ident, href, intent.party, made, updated)
+
+
+def _create(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str,
+            version: int) -> str:
+    """Compute and store a new cart."""
+    intent = docs.intent_of(body, "cartItem", "ShoppingCart")
+    service.check_party(caller, intent.party, intent.product)
+    result = service.change(intent, moment)
+    deadline.check()
+    service.purge()
+    now = service.now()
+    meta = {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(now), "origin": origin}
+    _, text = service.store.add(KIND, version, lambda ident: _document(version, origin, ident, intent, result, now,
+                                                                       now), meta, caller.name, now)
+    return text
+
+
+def _patch(deadline: Deadline, service: Service, ident: str, body: Any, as_of_text: str | None, caller: Caller,
+           version: int) -> str:
+    """Compute the cart again with what the patch changes (its items, its party, its moment) and store it."""
+    owner = owner_of(caller, API)
+    _, meta = stored(service, KIND, version, ident, owner)
+    if not isinstance(body, dict):
+        raise RequestError(f"ShoppingCart {ident}: expected a JSON object, found {type(body).__name__}")
+    intent = _patched_intent(docs.Intent.from_json(meta["intent"]), body, ident)
+    moment = as_of(as_of_text if as_of_text is not None else meta["asOf"], service.now)
+    made = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
+    service.check_party(caller, intent.party, intent.product)
+    result = service.change(intent, moment)
+    deadline.check()
+    return service.store.put(KIND, version, ident, _document(version, meta.get("origin", ""), ident, intent, result,
+                                                             made, service.now()),
+                             {**meta, "intent": intent.to_json(), "asOf": iso(moment)})
+
+
+def _patched_intent(stored_intent: docs.Intent, body: dict[str, Any], ident: str) -> docs.Intent:
+    """The cart's intent after a patch: new items (keeping the stored party unless the patch names one), or only
+    a new party."""
+    if "cartItem" in body:
+        intent = docs.intent_of({**body, "relatedParty": body.get("relatedParty")}, "cartItem",
+                                f"ShoppingCart {ident}")
+        if intent.party is None:
+            intent = docs.Intent(intent.action, intent.product, intent.offering, intent.parent,
+                                 intent.characteristics, intent.options, stored_intent.party)
+        return intent
+    if "relatedParty" in body:
+        old = stored_intent
+        return docs.Intent(old.action, old.product, old.offering, old.parent, old.characteristics, old.options,
+                           docs.party_of(body))
+    return stored_intent
