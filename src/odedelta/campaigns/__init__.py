@@ -70,6 +70,7 @@ from odedelta.campaigns.worker import (
     files_of,
     run_partition_with,
 )
+from odedelta.model.requests import settings
 
 __all__ = [
     "ENGINES",
@@ -405,15 +406,10 @@ def _differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, De
 
 
 def _choices(pairs: list[str], default_key: str) -> dict[str, dict[str, str]]:
-    """``--set NAME=VALUE`` (a characteristic of the target) or ``--set OFFERING:NAME=VALUE``."""
-    out: dict[str, dict[str, str]] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise CampaignUsageError(f"--set {pair!r}: expected NAME=VALUE or OFFERING:NAME=VALUE")
-        name, value = pair.split("=", 1)
-        key, _, name = name.rpartition(":")
-        out.setdefault(key or default_key, {})[name] = value
-    return out
+    try:
+        return settings(pairs, default_key)
+    except ValueError as exc:
+        raise CampaignUsageError(str(exc)) from None
 
 
 def command(args: Any, as_of: datetime) -> int:

@@ -6,6 +6,7 @@ change adds (every new product of that offering gets the values).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,3 +109,17 @@ class Context(BaseModel):
     entries may allow an action in some channels only. None: channel restrictions are not checked."""
     billing_cycle_day: int | None = None
     """1 to 28; out of range is a :class:`~odedelta.errors.RequestError` when the change is asked for."""
+
+
+def settings(pairs: Iterable[str], default_key: str) -> dict[str, dict[str, str]]:
+    """A request's ``set`` from ``NAME=VALUE`` pairs (a characteristic of ``default_key``: the request's product or
+    offering) and ``KEY:NAME=VALUE`` pairs (KEY a product or offering id), as command lines write them. A pair
+    without ``=`` raises :class:`ValueError` naming it."""
+    out: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError(f"--set {pair!r}: expected NAME=VALUE or KEY:NAME=VALUE")
+        name, value = pair.split("=", 1)
+        key, _, name = name.rpartition(":")
+        out.setdefault(key or default_key, {})[name] = value
+    return out

@@ -30,16 +30,13 @@ if TYPE_CHECKING:
     from odedelta.model.requests import Request
 
 
-def _choices(pairs: Sequence[str], default_key: str) -> dict[str, dict[str, object]]:
-    """``NAME=VALUE`` (for the request's product or offering) or ``KEY:NAME=VALUE`` (KEY a product or offering)."""
-    out: dict[str, dict[str, object]] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"--set {pair!r}: expected NAME=VALUE or KEY:NAME=VALUE")
-        name, value = pair.split("=", 1)
-        key, _, name = name.rpartition(":")
-        out.setdefault(key or default_key, {})[name] = value
-    return out
+def _choices(pairs: Sequence[str], default_key: str) -> dict[str, dict[str, str]]:
+    from odedelta.model.requests import settings
+
+    try:
+        return settings(pairs, default_key)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _request(args: argparse.Namespace) -> Request:
