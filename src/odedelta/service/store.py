@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -128,6 +129,9 @@ class SqliteStore:
         self.path = str(path) if path is not None else ":memory:"
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        # the store owns its connection: an app that is dropped without close() (create_app in a test, an
+        # embedder's) closes it when the store goes, instead of leaving it to the interpreter (Python 3.13 warns)
+        weakref.finalize(self, self._db.close)
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a committed order survives a power cut too
