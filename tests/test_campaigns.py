@@ -574,3 +574,34 @@ def test_the_core_does_not_import_the_campaigns() -> None:
         if "campaigns" in file.parts or "cli" in file.parts:  # the campaigns and the command line
             continue
         assert "campaigns" not in file.read_text(encoding="utf-8"), file
+
+
+def test_a_stop_request_ends_the_campaign_at_the_next_partition_and_resume_finishes(
+        base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal handler's exception can be lost (raised inside a ``__del__``); the stop request it also sets ends
+    the campaign at the next partition all the same, with what is finished saved for ``resume``."""
+    from odedelta.campaigns.spec import Interrupted, StopRequest
+
+    reference = tmp_path / "reference"
+    run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=reference, rules=RULES, orders=True, workers=0, partition_size=20)
+    stop = StopRequest()
+    done: list[int] = []
+    real = worker.run_partition_with
+
+    def counting(*args: Any) -> Any:
+        done.append(1)
+        if len(done) == 3:
+            stop.request("stopped for the test")  # as the handler does, without its exception
+        return real(*args)
+
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(worker, "run_partition_with", counting)
+        with pytest.raises(Interrupted, match="stopped for the test"):
+            run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=20,
+                stop=stop)
+    assert len(done) == 3 and len(list((out / ".odedelta-checkpoints").glob("part-*.pickle"))) == 3
+    run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, workers=0, partition_size=20,
+        resume=True)
+    for name in (*FILES, "_manifest.json"):
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name

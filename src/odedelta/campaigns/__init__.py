@@ -54,6 +54,7 @@ from odedelta.campaigns.spec import (
     ChangeOffering,
     Interrupted,
     Renewal,
+    StopRequest,
     Template,
     TemplateError,
     Termination,
@@ -189,7 +190,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
         as_of: datetime, out: str | Path, rules: str | Path | None = None, orders: bool = False,
         tmf_version: int = 4, engine: str = "local", workers: int | None = None, scheduler: str | None = None,
         partition_size: int = 200, progress: bool | Progress = False, budget: int = 20_000, resume: bool = False,
-        force: bool = False, retries: int = 2) -> CampaignResult:
+        force: bool = False, retries: int = 2, stop: StopRequest | None = None) -> CampaignResult:
     """Run ``template`` over every customer of ``inventories`` (a directory of TMF637 files or a JSON Lines file)
     and write the campaign's files into ``out``. ``workers=0`` with the local engine runs in this process.
 
@@ -198,7 +199,8 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     unless ``resume`` (continue an interrupted campaign: byte-identical files to an uninterrupted run) or
     ``force`` (replace the campaign there). Each finished partition is a durable checkpoint; a failed partition
     is run again at most ``retries`` times. The files are renamed into place when complete and
-    ``_manifest.json`` is written last.
+    ``_manifest.json`` is written last. ``stop``, once set, ends the campaign with :class:`Interrupted` at the next
+    partition (what is finished stays saved for ``resume``).
 
     The driver holds the rows of at most ``budget`` customers (about 20 KB each with their order items, more with
     ``orders``); beyond that it sorts them into runs in a scratch directory under ``out``, merged when the files
@@ -232,6 +234,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
 
     def finished(index: int, packed: bytes) -> None:
         checkpoints.save(index, hashes.pop(index), packed)
+        _check(stop)
         partition: Partition = pickle.loads(packed)  # rows a worker of this campaign made
         rows.add(partition)
 
@@ -239,7 +242,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
         adopt(campaign, prepared.engine)
     try:
         execute(replace(campaign, shipped=True) if engine == "dask" else campaign,
-                _tasks(source, partition_size, checkpoints, whole.update, hashes), engine=engine,
+                _tasks(source, partition_size, checkpoints, whole.update, hashes, stop), engine=engine,
                 workers=count, scheduler=scheduler, progress=meter, sink=finished, retries=retries,
                 shipment=prepared.shipment)
         summary = write(folder, campaign, rows)
@@ -251,11 +254,12 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
 
 
 def _tasks(source: Source, partition_size: int, checkpoints: Checkpoints, whole: Callable[[bytes], object],
-           hashes: dict[int, str]) -> Iterator[Task]:
+           hashes: dict[int, str], stop: StopRequest | None) -> Iterator[Task]:
     """The partitions still to run. Each partition's hash is fed to ``whole`` (the input's hash) and, when it is
     to run, kept in ``hashes``; a resumed campaign's input must be the one its finished partitions came from."""
     count = 0
     for index, chunk in enumerate(partitions(source, partition_size)):
+        _check(stop)
         count = index + 1
         hashed = digest(chunk)
         whole(hashed.encode())
@@ -270,6 +274,13 @@ def _tasks(source: Source, partition_size: int, checkpoints: Checkpoints, whole:
     if any(index >= count for index in checkpoints.done):
         raise CampaignUsageError(f"{source.path}: cannot resume: it has fewer customers than when the campaign "
                                  "started (use --force to start again)")
+
+
+def _check(stop: StopRequest | None) -> None:
+    """Raise :class:`Interrupted` once ``stop`` is set: a signal handler's exception can be lost (raised while the
+    driver runs a ``__del__``, it is only printed), the event is seen at the next partition."""
+    if stop is not None and stop.is_set():
+        raise Interrupted(stop.reason)
 
 
 def _manifest(plan: dict[str, Any], inventories_hash: str, summary: dict[str, Any], partitions_done: int,
@@ -428,14 +439,16 @@ def command(args: Any, as_of: datetime) -> int:
                            partition_size=args.partition_size, orders=args.orders, tmf_version=args.tmf_version)
         sys.stdout.write(dumps(estimate))
         return 0
+    stopping = StopRequest()
     options = {"orders": args.orders, "tmf_version": args.tmf_version, "engine": args.engine,
                "workers": args.workers, "scheduler": args.scheduler, "partition_size": args.partition_size,
                "budget": args.budget, "progress": True, "resume": args.resume, "force": args.force,
-               "retries": args.retries}
+               "retries": args.retries, "stop": stopping}
 
     def stop(number: int, _frame: Any) -> None:
-        raise Interrupted(f"stopped by {signal.Signals(number).name}: the finished partitions are saved in "
-                          f"{args.out}; run the same command with --resume to continue")
+        stopping.request(f"stopped by {signal.Signals(number).name}: the finished partitions are saved in "
+                         f"{args.out}; run the same command with --resume to continue")
+        raise Interrupted(stopping.reason)  # seen at once where it can be; else at the next partition
 
     if getattr(args, "compare_catalog", None) is not None and args.compare_rules is not None:
         raise CampaignError("--compare-rules and --compare-catalog: compare one thing at a time (run twice)")

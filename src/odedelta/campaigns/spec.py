@@ -7,6 +7,7 @@ one leaves.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,6 +104,18 @@ class Interrupted(CampaignError):
     taken for a failed partition."""
 
     exit_code = 143
+
+
+class StopRequest(threading.Event):
+    """Set (by a signal handler) to end a campaign at its next partition with :class:`Interrupted` and ``reason``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason = "stopped"
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+        self.set()
 
 
 class CampaignUsageError(CampaignError):
