@@ -23,6 +23,7 @@ import odedelta
 from odedelta.campaigns import ChangeOffering, generate, run
 
 from .conftest import DEMO, ROOT
+from .processes import alive, command_line, descendants, started
 
 DASK = Path(sys.executable).parent / "dask"
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to find the worker processes"),
@@ -47,32 +48,6 @@ def _hook(event, args):
 
 sys.addaudithook(_hook)
 '''
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _descendants(pid: int) -> set[int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        for child, of in parents.items():
-            if of == parent and child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 @pytest.fixture
@@ -104,10 +79,10 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]
 
         with Client(address) as client:
             client.wait_for_workers(2, timeout=60)
-        seen |= _descendants(workers.pid)
+        seen |= descendants(workers.pid)
         yield address, driver, workers
     finally:
-        seen |= _descendants(workers.pid)
+        seen |= descendants(workers.pid)
         for process in (workers, scheduler):
             process.send_signal(signal.SIGTERM)
         for process in (workers, scheduler):
@@ -143,7 +118,7 @@ def test_a_separately_started_cluster_without_the_driver_paths_writes_the_local_
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if len(list((out / ".odedelta-checkpoints").glob("part-*.pickle"))) >= 3:
-                pids = sorted(p for p in _descendants(workers.pid) if "multiprocessing-fork" in _command_line(p))
+                pids = sorted(p for p in descendants(workers.pid) if "multiprocessing-fork" in command_line(p))
                 if pids:
                     os.kill(pids[0], signal.SIGKILL)
                     killed.append(pids[0])
@@ -176,8 +151,8 @@ def test_a_dask_driver_killed_leaves_no_process(number: int, tmp_path: Path) -> 
     seen: dict[int, str | None] = {}
 
     def look() -> None:
-        for pid in _descendants(driver.pid):
-            seen.setdefault(pid, _stat(pid)[19] if _stat(pid) else None)
+        for pid in descendants(driver.pid):
+            seen.setdefault(pid, started(pid))
 
     try:
         deadline = time.monotonic() + 90
@@ -186,32 +161,18 @@ def test_a_dask_driver_killed_leaves_no_process(number: int, tmp_path: Path) -> 
             look()
             time.sleep(0.01)
         look()
-        assert any("multiprocessing-fork" in _command_line(pid) for pid in seen)
+        assert any("multiprocessing-fork" in command_line(pid) for pid in seen)
         driver.send_signal(number)
         assert driver.wait(60) == (143 if number == signal.SIGTERM else -signal.SIGKILL)  # stopped, not finished
         deadline = time.monotonic() + 20
-        while any(_alive(pid, since) for pid, since in seen.items()) and time.monotonic() < deadline:
+        while any(alive(pid, since) for pid, since in seen.items()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not [_command_line(pid) for pid, since in seen.items() if _alive(pid, since)]
+        assert not [command_line(pid) for pid, since in seen.items() if alive(pid, since)]
     finally:
         if driver.poll() is None:
             driver.kill()
             driver.wait()
         for pid, since in seen.items():
             with contextlib.suppress(ProcessLookupError):
-                if _alive(pid, since):
+                if alive(pid, since):
                     os.kill(pid, signal.SIGKILL)
-
-
-def _stat(pid: int) -> list[str]:
-    """The fields of /proc/PID/stat after the command name (state first; the start time is field 19)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return []
-
-
-def _alive(pid: int, since: str | None) -> bool:
-    """The process that had ``pid`` and started at ``since`` is still running (pids wrap on a busy machine)."""
-    fields = _stat(pid)
-    return bool(fields) and fields[0] not in ("Z", "X") and (since is None or fields[19] == since)

@@ -21,6 +21,7 @@ import odedelta
 from odedelta.campaigns import ChangeOffering, generate, run
 
 from .conftest import DEMO, ROOT
+from .processes import alive, command_line, descendants, none_left, started
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to find the campaign's processes")
 
@@ -57,66 +58,6 @@ def _command(base: Path, out: Path, *extra: str) -> list[str]:
             *extra]
 
 
-def _children() -> dict[int, int]:
-    """Every process's parent, by pid."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return parents
-
-
-def _descendants(pid: int) -> set[int]:
-    parents = _children()
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        for child, of in parents.items():
-            if of == parent and child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _started(pid: int) -> str | None:
-    """When the process started (clock ticks since boot): with the pid, names one process even if pids wrap."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _alive(pid: int, started: str | None = None) -> bool:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] not in ("Z", "X") and (started is None or fields[19] == started)
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _none_left(pids: dict[int, str | None], within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    left: set[int] = set()
-    while time.monotonic() < deadline:
-        left = {pid for pid, started in pids.items() if _alive(pid, started)}
-        if not left:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"processes left behind: {[_command_line(pid) for pid in left]}")
-
-
 def _checkpoints(out: Path) -> int:
     return len(list((out / ".odedelta-checkpoints").glob("part-*.pickle")))
 
@@ -139,19 +80,19 @@ class Watched:
         self.seen: dict[int, str | None] = {}
 
     def look(self) -> None:
-        for pid in _descendants(self.process.pid):
-            self.seen.setdefault(pid, _started(pid))
+        for pid in descendants(self.process.pid):
+            self.seen.setdefault(pid, started(pid))
 
     def workers(self) -> list[int]:
         self.look()
         return sorted(pid for pid, started in self.seen.items()
-                      if _alive(pid, started) and "--multiprocessing-fork" in _command_line(pid))
+                      if alive(pid, started) and "--multiprocessing-fork" in command_line(pid))
 
     def kill(self, number: int) -> int:
         self.look()
         self.process.send_signal(number)
         code = self.process.wait(60)
-        _none_left(self.seen)
+        none_left(self.seen)
         return code
 
 
@@ -164,7 +105,7 @@ def watched() -> Iterator[list[Watched]]:
             driver.process.kill()
             driver.process.wait()
         for pid, since in driver.seen.items():
-            if _alive(pid, since):
+            if alive(pid, since):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -208,7 +149,7 @@ def test_kills_at_seeded_random_points_resume_to_the_same_bytes(base: Path, refe
     # 4. the last resume finishes: the same bytes as the uninterrupted run
     driver = start("--resume")
     assert driver.process.wait(120) == 0, driver.log.read_text(encoding="utf-8")
-    _none_left(driver.seen)
+    none_left(driver.seen)
     for name in FILES:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
