@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/service.py [--requests 400] [--health-polls 2000] [--clients 8]
     .venv/bin/python benchmarks/service.py --quick     # a smoke run (CI): 20 items, 20 requests, 2 clients
+    .venv/bin/python benchmarks/service.py --only workers --postgres   # measure 3 on SQLite and PostgreSQL
 
 Every server is ``odedelta serve`` on 127.0.0.1 (a free port) with the demo catalog, rules and inventories, stopped
 at the end; every loop is bounded. Three measures:
@@ -10,17 +11,23 @@ at the end; every loop is bounded. Three measures:
    1,000 items while another GETs ``/health`` back to back (at most ``--health-polls`` times, until the
    qualification answers); p50/p99/max of ``/health`` and how long the qualification took.
 2. **HTTP overhead at one client** (one process): the TMF663 cart of the demo downgrade POSTed ``--requests``
-   times one after the other, against the same answer computed in process by the same code (inventory, change,
-   cart document, stored in SQLite in memory); the difference of the p50s is what HTTP, uvicorn, the thread pool
-   and the access log add.
-3. **``--clients`` clients, ``--workers 1`` and ``--workers 2``** (a SQLite file shared by the workers): requests/s,
-   p50 and p99 of the same cart POST. Client and server share the machine's cores.
+   times one after the other, against the same answer computed in process by the same code (body parsed, intent,
+   change, cart document, stored in SQLite in memory), one of each in turn so the machine's load weighs on both
+   alike; the difference of the p50s is what HTTP adds: the client, the loopback, uvicorn, FastAPI, the auth
+   dependency, the thread pool hop and the access log. Two clients: ``http.client`` (the standard library's,
+   one kept-alive connection: the least a client adds) and ``httpx`` (what the tests and most Python callers
+   use, ~0.2 ms more of its own). Beside the wall clock, the server's CPU time per answer (``/proc``, every
+   thread) against the in-process call's: what the server spends, whatever else the machine runs.
+3. **``--clients`` clients, ``--workers 1`` and ``--workers 2``** on a SQLite file shared by the workers, and on
+   PostgreSQL with ``--postgres`` (a throwaway server, as the tests start one): requests/s, p50 and p99 of the same
+   cart POST. Client and server share the machine's cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import socket
@@ -30,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -59,34 +66,49 @@ def ms(value: float) -> str:
     return f"{value * 1e3:.2f}"
 
 
+class Server:
+    """One ``odedelta serve`` process: its base URL and pid."""
+
+    def __init__(self, base: str, pid: int) -> None:
+        self.base, self.pid = base, pid
+        self.port = int(base.rsplit(":", 1)[1])
+
+    def cpu(self) -> float:
+        """Seconds of CPU the server process has used (user + system, every thread)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serve(*extra: str) -> Iterator[str]:
+def serve(*extra: str) -> Iterator[Server]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "odedelta", "serve", "--catalog", str(DEMO), "--rules", str(ROOT / "rules"),
                "--inventory", str(DEMO / "inventories"), "--host", "127.0.0.1", "--port", str(port), *extra]
-    server = subprocess.Popen(command, env={**os.environ, "ODEDELTA_TOKEN": ""}, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        assert server.stderr is not None
-        banner = server.stderr.readline().strip()
-        print(f"  ({banner})")
+    # stderr (the banner and the access log) to a file: a pipe nobody reads fills up and stalls the server
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(command, env={**os.environ, "ODEDELTA_TOKEN": ""}, stderr=log, text=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(base + "/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield Server(base, server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.seek(0)
+            print(f"  ({log.readline().strip()})")
 
 
 def health_while_qualifying(polls: int, count: int = 1000) -> None:
     items = [{"product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}] * count
-    with serve("--time-budget", "300", "--no-access-log") as base, httpx.Client(base_url=base, timeout=300) as http:
+    with serve("--time-budget", "300", "--no-access-log") as server, \
+            httpx.Client(base_url=server.base, timeout=300) as http:
         idle = []
         for _ in range(min(polls, 500)):  # the same GETs with nothing else running: the machine's own noise
             start = time.perf_counter()
@@ -104,8 +126,8 @@ def health_while_qualifying(polls: int, count: int = 1000) -> None:
         worker = threading.Thread(target=qualify)
         worker.start()
         time.sleep(0.2)  # the qualification is under way
-        latencies = []
-        with httpx.Client(base_url=base, timeout=60) as probe:
+        latencies: list[float] = []
+        with httpx.Client(base_url=server.base, timeout=60) as probe:
             for _ in range(polls):
                 if done and latencies:  # at least one GET, even when a small qualification is already done
                     break
@@ -125,15 +147,16 @@ def health_while_qualifying(polls: int, count: int = 1000) -> None:
 
 
 class InProcess:
-    """The cart's answer without HTTP: the same service code (intent, change, cart document, stored in SQLite in
-    memory), in this process."""
+    """The cart's answer without HTTP: the same service code (body parsed, intent, change, cart document, stored in
+    SQLite in memory), in this process."""
 
     def __init__(self) -> None:
         self.service = create_app(DEMO, ROOT / "rules", DEMO / "inventories").state.service
         self.moment = datetime(2026, 3, 1, tzinfo=UTC)
+        self.cpu = 0.0
 
     def __call__(self) -> float:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         body = json.loads(json.dumps(CART), parse_float=Decimal)
         intent = intent_of(body, "cartItem", "ShoppingCart")
         result = self.service.change(intent, self.moment)
@@ -141,29 +164,66 @@ class InProcess:
         self.service.store.add("shoppingCart", 4, lambda ident: shopping_cart(
             result, 4, ident, f"/x/{ident}", intent.party, moment, moment),
             {"intent": intent.to_json(), "asOf": iso(moment), "created": iso(moment)}, "anonymous", moment)
-        return time.perf_counter() - start
+        took = time.perf_counter() - start
+        self.cpu += time.process_time() - cpu
+        return took
+
+
+class StdlibClient:
+    """``http.client`` on one kept-alive connection: a POST and its whole answer, the least a client can do."""
+
+    def __init__(self, server: Server) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        self.body = json.dumps(CART).encode()
+
+    def post(self) -> int:
+        self.connection.request("POST", CART_PATH, self.body, {"Content-Type": "application/json"})
+        answer = self.connection.getresponse()
+        answer.read()
+        return answer.status
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class HttpxClient:
+    def __init__(self, server: Server) -> None:
+        self.client = httpx.Client(base_url=server.base, timeout=30)
+
+    def post(self) -> int:
+        return self.client.post(CART_PATH, json=CART).status_code
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def overhead(rounds: int) -> None:
     """Each round one call in process and one over HTTP, alternated, so the machine's load weighs on both alike."""
     local_call = InProcess()
     for label, extra in (("access log on", ()), ("access log off", ("--no-access-log",))):
-        local, over = [], []
-        with serve(*extra) as base, httpx.Client(base_url=base, timeout=30) as http:
-            for index in range(rounds + 50):
-                spent = local_call()
-                start = time.perf_counter()
-                response = http.post(CART_PATH, json=CART)
-                took = time.perf_counter() - start
-                if response.status_code != 201:
-                    raise RuntimeError(response.text[:200])
-                if index >= 50:  # after a warm-up
-                    local.append(spent)
-                    over.append(took)
-        local_p50, http_p50 = statistics.median(local), statistics.median(over)
-        print(f"2. one client, {rounds} carts ({label}): in process p50 {ms(local_p50)} ms; over HTTP p50 "
-              f"{ms(http_p50)} ms, p99 {ms(percentile(over, 0.99))} ms; HTTP overhead p50 {ms(http_p50 - local_p50)}"
-              " ms")
+        with serve(*extra) as server:
+            for name, kind in (("http.client", StdlibClient), ("httpx", HttpxClient)):
+                client = kind(server)
+                local, over = [], []
+                for index in range(rounds + 50):
+                    if index == 50:  # after a warm-up
+                        local_call.cpu, cpu = 0.0, server.cpu()
+                    spent = local_call()
+                    start = time.perf_counter()
+                    status = client.post()
+                    took = time.perf_counter() - start
+                    if status != 201:
+                        raise RuntimeError(f"the cart answered {status}")
+                    if index >= 50:
+                        local.append(spent)
+                        over.append(took)
+                server_cpu = (server.cpu() - cpu) / rounds
+                client.close()
+                local_p50, http_p50 = statistics.median(local), statistics.median(over)
+                print(f"2. one client ({name}), {rounds} carts ({label}): in process p50 {ms(local_p50)} ms; "
+                      f"over HTTP p50 {ms(http_p50)} ms, p99 {ms(percentile(over, 0.99))} ms; HTTP overhead p50 "
+                      f"{ms(http_p50 - local_p50)} ms; CPU per answer: server {ms(server_cpu)} ms, in process "
+                      f"{ms(local_call.cpu / rounds)} ms")
 
 
 async def load(url: str, clients: int, total: int) -> tuple[float, list[float]]:
@@ -186,18 +246,46 @@ async def load(url: str, clients: int, total: int) -> tuple[float, list[float]]:
         return time.perf_counter() - start, latencies
 
 
-def workers(clients: int, requests: int) -> None:
+def workers(clients: int, requests: int, postgres: bool) -> None:
     print(f"3. {clients} clients, {requests} carts each run:")
     print("| workers | store | requests | rps | p50 ms | p99 ms |")
     print("|---:|---|---:|---:|---:|---:|")
-    for count in (1, 2):
-        with tempfile.TemporaryDirectory() as folder:
-            store = str(Path(folder) / "shared.sqlite")
-            with serve("--workers", str(count), "--store", store, "--no-access-log") as base:
-                asyncio.run(load(base + CART_PATH, clients, min(50, requests)))  # warm-up
-                elapsed, latencies = asyncio.run(load(base + CART_PATH, clients, requests))
-            print(f"| {count} | SQLite file | {len(latencies)} | {len(latencies) / elapsed:.0f} | "
-                  f"{ms(statistics.median(latencies))} | {ms(percentile(latencies, 0.99))} |")
+    with tempfile.TemporaryDirectory() as folder, _postgres(postgres) as url:
+        stores: list[tuple[str, Callable[[int], str]]] = [
+            ("SQLite file", lambda n: str(Path(folder) / f"shared-{n}.sqlite"))]
+        if url is not None:
+            stores.append(("PostgreSQL", lambda n: _database(url, f"bench_{n}")))
+        for label, store_of in stores:
+            for count in (1, 2):
+                with serve("--workers", str(count), "--store", store_of(count), "--no-access-log") as server:
+                    target = server.base + CART_PATH
+                    asyncio.run(load(target, clients, min(50, requests)))  # warm-up
+                    elapsed, latencies = asyncio.run(load(target, clients, requests))
+                print(f"| {count} | {label} | {len(latencies)} | {len(latencies) / elapsed:.0f} | "
+                      f"{ms(statistics.median(latencies))} | {ms(percentile(latencies, 0.99))} |")
+
+
+@contextmanager
+def _postgres(wanted: bool) -> Iterator[str | None]:
+    """A throwaway PostgreSQL server (``ODEDELTA_TEST_POSTGRES`` or ``initdb`` in a temporary directory, as the
+    tests start one), or None."""
+    if not wanted:
+        yield None
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres import server
+
+    servers = server()
+    try:
+        yield next(servers)
+    finally:
+        next(servers, None)  # the generator's end: the server stopped and its directory deleted
+
+
+def _database(url: str, name: str) -> str:
+    from tests.postgres import fresh_database
+
+    return fresh_database(url, name)
 
 
 def main() -> None:
@@ -207,6 +295,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients of measure 3 (default 8)")
     parser.add_argument("--items", type=int, default=1000, help="items of measure 1's qualification (default 1000)")
     parser.add_argument("--only", choices=["health", "overhead", "workers"], help="one measure only")
+    parser.add_argument("--postgres", action="store_true", help="measure 3 on PostgreSQL too (a throwaway server)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 20 items, 20 requests, 2 clients")
     args = parser.parse_args()
     if args.quick:
@@ -216,7 +305,7 @@ def main() -> None:
     if args.only in (None, "overhead"):
         overhead(args.requests)
     if args.only in (None, "workers"):
-        workers(args.clients, args.requests)
+        workers(args.clients, args.requests, args.postgres)
 
 
 if __name__ == "__main__":

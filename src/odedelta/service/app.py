@@ -86,31 +86,46 @@ def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | 
 
 
 class AccessLog:
-    """One JSON line per request on the ``odedelta.service.access`` logger: method, path, status, ms, caller."""
+    """One JSON line per request on the ``odedelta.service.access`` logger: method, path, status, ms, caller.
+
+    A pure ASGI middleware (no request object, no task): it only watches the status go by and, once the answer is
+    sent, puts one preformatted line on the logger (``serve`` hands it to a writer thread)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not access.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = [500]
+        status = 500
 
         async def sending(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status = message["status"]
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            if access.isEnabledFor(logging.INFO):
-                state = scope.get("state") or {}
-                access.info(json.dumps({
-                    "method": scope["method"], "path": scope["path"], "status": status[0],
-                    "ms": round((time.perf_counter() - start) * 1000, 2), "caller": state.get("caller", "-")}))
+            state = scope.get("state") or {}
+            access.info(access_line(scope["method"], scope["path"], status, time.perf_counter() - start,
+                                    state.get("caller", "-")))
+
+
+def access_line(method: str, path: str, status: int, seconds: float, caller: str) -> str:
+    """The access log's JSON line, as ``json.dumps`` of the same object writes it (a plain path and caller, the
+    usual case, are written as they are; any other through the encoder)."""
+    return (f'{{"method": {_json_text(method)}, "path": {_json_text(path)}, "status": {status}, '
+            f'"ms": {round(seconds * 1000, 2)!r}, "caller": {_json_text(caller)}}}')
+
+
+def _json_text(text: str) -> str:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)
 
 
 def _handlers(app: FastAPI) -> None:

@@ -9,21 +9,26 @@ the same settings (passed in the environment), so they need a shared store (a SQ
 
 from __future__ import annotations
 
+import atexit
 import errno
 import gc
 import ipaddress
 import json
 import logging
+import logging.handlers
 import os
+import queue
 import socket
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httptools
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from odedelta.service._core import OdeDeltaError
 from odedelta.service.app import create_app
@@ -135,13 +140,111 @@ def check(settings: Settings) -> None:
         probe.close()
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for the request line and headers: a connection that has not sent a
-    complete request head within ``HEADER_TIMEOUT`` seconds of opening (or of its previous answer) is closed. uvicorn
-    times out idle keep-alive connections and the service times out slow bodies (``--body-timeout``), but nothing
-    else ends a client that trickles its headers."""
+HEADER_TIMEOUT = 10.0
+"""Seconds a connection may take to send a complete request head (line and headers), from its opening or its
+previous answer; then it is closed without an answer."""
+MAX_HEAD = 64 * 1024
+"""Bytes of one request head (line and headers); a longer one is refused (431) and the connection closed."""
 
-    HEADER_TIMEOUT = 10.0
+
+class _HeadTooLong(Exception):
+    """Raised in a parser callback to stop parsing a head longer than ``MAX_HEAD``."""
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (llhttp, in C: the parser ``serve`` uses) with the service's guards on request
+    heads: a connection that has not sent a complete head within ``HEADER_TIMEOUT`` seconds of opening (or of its
+    previous answer) is closed, and a head longer than ``MAX_HEAD`` bytes is answered 431 and closed. uvicorn times
+    out idle keep-alive connections and the service times out slow bodies (``--body-timeout``), but nothing else
+    ends a client that trickles its headers, and httptools itself keeps a header of any length.
+
+    A head's length is counted twice: the bytes of its line and headers as the parser delivers them (a long head
+    that arrives whole), and the bytes received while a head is incomplete (one that never ends: the parser would
+    buffer it all)."""
+
+    HEADER_TIMEOUT = HEADER_TIMEOUT
+    MAX_HEAD = MAX_HEAD
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._head_open, self._head_bytes, self._head_size = True, 0, 0
+        self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
+
+    def _expire(self) -> None:
+        if self._head_open and self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's own, with a refused head answered 431 instead of 400
+        self._unset_keepalive_if_required()
+        if self._head_open:
+            self._head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            if isinstance(exc.__context__, _HeadTooLong):
+                self._refuse_head()
+                return
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._head_open and self._head_bytes > self.MAX_HEAD and not self.transport.is_closing():
+            self._refuse_head()
+
+    def _refuse_head(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            message = f"the request head is longer than {self.MAX_HEAD} bytes".encode()
+            self.transport.write(b"".join((
+                STATUS_LINE[431], b"content-type: text/plain; charset=utf-8\r\n",
+                b"content-length: %d\r\nconnection: close\r\n\r\n" % len(message), message)))
+        self.transport.close()  # an answer is being written to an earlier request: close without one
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._head_size += len(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        self._head_size += len(name) + len(value) + 4
+
+    def on_headers_complete(self) -> None:
+        if self._head_size > self.MAX_HEAD:
+            raise _HeadTooLong
+        self._head_open, self._head_bytes = False, 0
+        self._deadline.cancel()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._head_open = True  # the next request's head: bytes counted from the next read
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._deadline.cancel()
+            self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._deadline.cancel()
+        super().connection_lost(exc)
+
+
+class GuardedH11Protocol(H11Protocol):
+    """The same guard on uvicorn's pure-Python h11 protocol (where httptools is not installed): a connection that
+    has not sent a complete request head within ``HEADER_TIMEOUT`` seconds is closed; h11 itself refuses a head
+    longer than ``MAX_HEAD`` (``h11_max_incomplete_event_size``)."""
+
+    HEADER_TIMEOUT = HEADER_TIMEOUT
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -188,8 +291,8 @@ def serve(settings: Settings) -> None:
     _logging(settings.access_log)
     config: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": "warning",
                               "timeout_keep_alive": 5, "timeout_graceful_shutdown": 10, "access_log": False,
-                              "h11_max_incomplete_event_size": 64 * 1024, "server_header": False,
-                              "log_config": None, "http": GuardedH11Protocol}
+                              "h11_max_incomplete_event_size": MAX_HEAD, "server_header": False,
+                              "log_config": None, "http": GuardedHttpToolsProtocol}
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back quickly while a thread runs the engine
     if settings.workers == 1:
         gc.freeze()  # the loaded catalog lives as long as the process: later collections skip its objects
@@ -213,9 +316,16 @@ def worker_app() -> FastAPI:
 
 
 def _logging(access_log: bool) -> None:
-    """The access log (one JSON line per request) and the service's warnings on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    """The access log (one JSON line per request) and the service's warnings on stderr, written by a thread of
+    their own: a request only puts its line on a queue, it never waits for stderr (a pipe that is read slowly, a
+    terminal, a log collector that stalls)."""
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(lines, writer)
+    listener.start()
+    atexit.register(listener.stop)  # the lines still queued are written before the process ends
+    handler = logging.handlers.QueueHandler(lines)
     for name, level in (("odedelta.service.access", logging.INFO if access_log else logging.WARNING),
                         ("odedelta.service", logging.WARNING)):
         logger = logging.getLogger(name)

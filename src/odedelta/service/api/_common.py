@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +9,7 @@ from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import Response
 
-from odedelta.service.edge import ApiError, json_answer, matches, raw, select_fields
+from odedelta.service.edge import ApiError, href_of, json_answer, matches, raw, select_fields
 from odedelta.service.security import Caller
 from odedelta.service.state import Service
 
@@ -74,9 +73,9 @@ def origin_of(request: Request) -> str:
 
 def created(text: str, background: BackgroundTasks | None = None) -> Response:
     """201 with the stored document and its ``Location`` (its href)."""
-    href = json.loads(text).get("href")
+    href = href_of(text)
     return Response(text, status_code=201, media_type="application/json", background=background,
-                    headers={"Location": href} if isinstance(href, str) else None)
+                    headers={"Location": href} if href is not None else None)
 
 
 def owner_of(caller: Caller, api: str) -> str | None:

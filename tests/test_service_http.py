@@ -1,0 +1,151 @@
+"""The service's HTTP edge on the protocol ``serve`` runs (uvicorn's httptools protocol with the service's guards):
+slow and oversized request heads, a large body that is not a head, the ``Location`` read without parsing the
+document, the access log line, and bearer tokens and JWTs looked up once."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from odedelta.service import create_app
+from odedelta.service.app import access_line
+from odedelta.service.edge import href_of
+from odedelta.service.encode import dumps
+from odedelta.service.security import Caller, Jwt, Refused, Tokens
+from odedelta.service.server import GuardedHttpToolsProtocol
+
+from .conftest import DEMO, ROOT
+from .servers import in_thread
+
+RULES = ROOT / "rules"
+INVENTORIES = DEMO / "inventories"
+CART = "/tmf-api/shoppingCart/v4/shoppingCart?asOf=2026-03-01T00:00:00Z"
+DOWNGRADE = {"cartItem": [{"action": "modify", "product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}]}
+
+
+class Quick(GuardedHttpToolsProtocol):
+    HEADER_TIMEOUT = 0.5
+
+
+def _exchange(base: str, data: bytes, wait: float = 20) -> bytes:
+    """Send ``data`` on a new connection and read until the server closes it."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as conn:
+        conn.sendall(data)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _post(body: bytes, *, close: bool = True) -> bytes:
+    return (f"POST {CART} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            + ("Connection: close\r\n" if close else "") + "\r\n").encode() + body
+
+
+def test_a_client_trickling_its_headers_is_closed_and_a_complete_request_answered() -> None:
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=Quick) as base:
+        start = time.monotonic()
+        assert _exchange(base, b"GET /health HTTP/1.1\r\nHost: t\r\n") == b""  # never the blank line: closed
+        assert time.monotonic() - start < 5
+        answer = _exchange(base, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 ") and b'"status": "ok"' in answer
+
+
+def test_the_header_deadline_starts_again_after_each_answer_on_a_kept_alive_connection() -> None:
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=Quick) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            for _ in range(3):  # each request within the deadline, together longer than it
+                conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+                assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+                time.sleep(0.3)
+            conn.sendall(b"GET /health HTTP/1.1\r\n")  # then a head that never ends
+            assert conn.recv(65536) == b""
+
+
+def test_a_head_longer_than_the_limit_is_refused_431_and_a_long_body_is_not() -> None:
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=GuardedHttpToolsProtocol) as base:
+        long_head = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Padding: " + b"a" * (70 * 1024) + b"\r\n\r\n"
+        refused = _exchange(base, long_head)
+        assert refused.startswith(b"HTTP/1.1 431 ")
+        assert refused.endswith(b"the request head is longer than 65536 bytes")
+        endless = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Padding: " + b"a" * (66 * 1024)  # and no more
+        assert _exchange(base, endless).startswith(b"HTTP/1.1 431 ")
+        body = json.dumps(DOWNGRADE).encode() + b" " * (300 * 1024)  # a 300 KB body sent with its head at once
+        created = _exchange(base, _post(body))
+        assert created.startswith(b"HTTP/1.1 201 "), created[:200]
+        assert b"\r\nlocation: http://t/tmf-api/shoppingcart/v4/shoppingcart/1\r\n" in created.lower()
+
+
+def test_a_head_under_the_limit_is_answered() -> None:
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=GuardedHttpToolsProtocol) as base:
+        head = b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-Padding: " + b"a" * (60 * 1024) + b"\r\n\r\n"
+        assert _exchange(base, head).startswith(b"HTTP/1.1 200 ")
+
+
+@pytest.mark.parametrize("document", [
+    {"id": "7", "href": "http://h/x/7", "item": [{"href": "http://h/not-this"}]},
+    {"item": [{"href": "http://h/nested-first"}], "href": 'http://h/"quoted"\\back/é\u2028'},
+    {"id": "7", "item": [{"href": "http://h/nested-only"}]},
+    {"id": "7", "href": 7},
+    [{"href": "http://h/in-a-list"}],
+])
+def test_href_of_a_stored_text_is_the_top_level_href(document: Any) -> None:
+    expected = document.get("href") if isinstance(document, dict) else None
+    expected = expected if isinstance(expected, str) else None
+    assert href_of(dumps(document)) == expected
+    assert href_of(json.dumps(document)) == expected  # a text in another layout: parsed
+
+
+@pytest.mark.parametrize("path", ["/tmf-api/x/1", '/a"b', "/a\\b", "/\u00e9t\u00e9", "/tab\there", "/\x7f"])
+def test_the_access_line_is_what_json_dumps_writes(path: str) -> None:
+    line = access_line("GET", path, 404, 0.0123456, 'caller "x"')
+    assert line == json.dumps({"method": "GET", "path": path, "status": 404, "ms": 12.35, "caller": 'caller "x"'})
+
+
+def test_a_token_is_found_among_many_and_a_wrong_one_refused() -> None:
+    callers = {f"token-{n}": Caller(f"c{n}", frozenset({"tmf663:read"})) for n in range(500)}
+    import hashlib
+
+    tokens = Tokens({hashlib.sha256(t.encode()).hexdigest(): c for t, c in callers.items()}, "test")
+    assert tokens.caller("token-417").name == "c417"
+    with pytest.raises(Refused) as refused:
+        tokens.caller("token-500")
+    assert refused.value.status == 401
+
+
+def test_a_jwt_is_checked_once_until_it_expires(tmp_path: Path) -> None:
+    jwt = pytest.importorskip("jwt")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "key.pem").write_bytes(pem)
+    auth = Jwt(tmp_path / "key.pem")
+    checks = []
+    validated = auth._validated
+
+    def counting(credential: str) -> tuple[Caller, float]:
+        checks.append(credential)
+        return validated(credential)
+
+    auth._validated = counting  # type: ignore[method-assign]  # count the full checks
+    token = jwt.encode({"sub": "alice", "scope": "tmf663:read", "exp": int(time.time()) + 2}, key, algorithm="RS256")
+    assert [auth.caller(token).name for _ in range(5)] == ["alice"] * 5
+    assert len(checks) == 1
+    time.sleep(max(0.0, int(time.time()) + 2 - time.time()) + 1.1)  # past exp: checked again, and refused
+    with pytest.raises(Refused) as refused:
+        auth.caller(token)
+    assert refused.value.status == 401 and "expired" in refused.value.message
+    assert len(checks) == 2
