@@ -4,13 +4,19 @@ Two stores with one interface (:class:`Store`):
 
 - :class:`SqliteStore`, the embedded default (stdlib ``sqlite3``): ``path`` None keeps the resources in memory (lost
   when the process ends); a file keeps them across restarts and may be shared by the ``serve`` processes of one
-  machine (``--workers``): WAL journal, every write its own committed transaction, ids drawn under an immediate lock.
+  machine (``--workers``): WAL journal, a 30 s busy timeout, every write its own short committed transaction.
 - :class:`PostgresStore` (``--store postgresql://…``, psycopg 3, the ``postgres`` extra): the same table in
   PostgreSQL, so several ``serve`` processes on several machines behind a balancer share every resource.
 
 Every resource has an owner (the caller that created it) and a creation time (for retention). Ids are "1", "2"… per
-kind, drawn from a counter that never goes back, so an id is never reused, even after a delete or a purge. A write
-returns only once it is committed: an order acknowledged with 201 survives a kill -9 of the process right after.
+kind, drawn from a counter that never goes back, so an id is never reused, even after a delete or a purge; the id is
+drawn in a transaction of its own and the document built after it, so no lock is held while a document is written
+(a failure in between leaves a gap, never a reuse). A write returns only once it is committed: an order acknowledged
+with 201 survives a kill -9 of the process right after. Orders, their cancellations and listener registrations are
+also flushed to disk at each commit (they survive a power cut); the retained kinds (:data:`RELAXED`: qualifications,
+carts, quotes — recomputed from their request at will) skip that flush (SQLite ``synchronous=NORMAL`` in WAL mode,
+PostgreSQL ``synchronous_commit = off``): an fsync costs milliseconds and, on SQLite, holds the one write lock the
+``--workers`` share.
 """
 
 from __future__ import annotations
@@ -58,6 +64,10 @@ CREATE INDEX IF NOT EXISTS odedelta_resource_list ON odedelta_resource (kind, ve
 CREATE INDEX IF NOT EXISTS odedelta_resource_age ON odedelta_resource (kind, created);
 CREATE TABLE IF NOT EXISTS odedelta_counter (kind TEXT PRIMARY KEY, n BIGINT NOT NULL);
 """
+
+RELAXED = frozenset({"poq", "poqQuery", "shoppingCart", "quote"})
+"""The kinds whose commits are not flushed to disk one by one (a power cut may lose the last ones; a crash of the
+process does not): those kept for a retention period only, which the service recomputes from a request."""
 
 BodyOf = Callable[[str], dict[str, Any]]
 Owned = list[tuple[str, dict[str, Any], dict[str, Any]]]
@@ -132,9 +142,10 @@ class SqliteStore:
         # the store owns its connection: an app that is dropped without close() (create_app in a test, an
         # embedder's) closes it when the store goes, instead of leaving it to the interpreter (Python 3.13 warns)
         weakref.finalize(self, self._db.close)
+        self._file, self._sync = path is not None, ""
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a committed order survives a power cut too
+            self._durability(True)  # a committed order survives a power cut too
         else:
             self._db.execute("PRAGMA journal_mode=MEMORY")
         self._db.executescript(SQLITE_SCHEMA)
@@ -149,6 +160,14 @@ class SqliteStore:
             self._db.execute("INSERT OR IGNORE INTO counter (kind, n) SELECT kind, MAX(CAST(id AS INTEGER)) "
                              "FROM resource GROUP BY kind")
 
+    def _durability(self, flushed: bool) -> None:
+        """(Under the lock.) Flush the next commits to disk, or not; in WAL mode a flushed commit also flushes every
+        earlier one."""
+        wanted = "FULL" if flushed else "NORMAL"
+        if self._file and wanted != self._sync:
+            self._db.execute(f"PRAGMA synchronous={wanted}")
+            self._sync = wanted
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         self._db.execute("BEGIN IMMEDIATE")
@@ -162,27 +181,31 @@ class SqliteStore:
     def put(self, kind: str, version: int, ident: str, body: dict[str, Any], meta: dict[str, Any],
             owner: str = "", created: datetime | None = None) -> str:
         """Store ``body`` (replacing any, keeping its owner and creation time); returns its JSON text."""
-        text = dumps(body)
+        text, meta_text = dumps(body), dumps(meta)
         with self._lock:
+            self._durability(kind not in RELAXED)
             self._db.execute(
                 "INSERT INTO resource (kind, version, id, body, meta, owner, created) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, meta = excluded.meta",
-                (kind, version, ident, text, dumps(meta), owner, _stamp(created)))
+                (kind, version, ident, text, meta_text, owner, _stamp(created)))
         return text
 
     def add(self, kind: str, version: int, body_of: BodyOf, meta: dict[str, Any], owner: str = "",
             created: datetime | None = None) -> tuple[dict[str, Any], str]:
-        """Store a new ``kind`` under the next id; ``body_of(id)`` builds its document (keep it cheap: it runs
-        while the id is held). Returns the document and its JSON text, once committed."""
-        with self._lock, self._transaction():
-            row = self._db.execute("INSERT INTO counter (kind, n) VALUES (?, 1) ON CONFLICT (kind) "
-                                   "DO UPDATE SET n = n + 1 RETURNING n", (kind,)).fetchone()
-            ident = str(int(row[0]))
-            body = body_of(ident)
-            text = dumps(body)
+        """Store a new ``kind`` under the next id (drawn and committed first); ``body_of(id)`` builds its document,
+        holding no lock. Returns the document and its JSON text, once committed."""
+        with self._lock:
+            self._durability(False)  # the draw need not be flushed: the insert's flush (if any) flushes it too
+            rows = self._db.execute("INSERT INTO counter (kind, n) VALUES (?, 1) ON CONFLICT (kind) "
+                                    "DO UPDATE SET n = n + 1 RETURNING n", (kind,)).fetchall()
+        ident = str(int(rows[0][0]))
+        body = body_of(ident)
+        text, meta_text = dumps(body), dumps(meta)
+        with self._lock:
+            self._durability(kind not in RELAXED)
             self._db.execute("INSERT INTO resource (kind, version, id, body, meta, owner, created) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (kind, version, ident, text, dumps(meta), owner, _stamp(created)))
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (kind, version, ident, text, meta_text, owner,
+                                                               _stamp(created)))
         return body, text
 
     def get(self, kind: str, ident: str, version: int | None = None,
@@ -208,6 +231,7 @@ class SqliteStore:
     def delete(self, kind: str, ident: str, version: int | None = None, owner: str | None = None) -> bool:
         where, args = _where(kind, version, owner, "?")
         with self._lock:
+            self._durability(kind not in RELAXED)
             return self._db.execute(f"DELETE FROM resource WHERE {where} AND id = ?", (*args, ident)).rowcount > 0
 
     def list(self, kind: str, version: int | None, offset: int, limit: int,
@@ -229,6 +253,7 @@ class SqliteStore:
     def purge(self, kind: str, before: datetime) -> int:
         """Delete the ``kind`` resources created before ``before``; returns how many."""
         with self._lock:
+            self._durability(kind not in RELAXED)
             return self._db.execute("DELETE FROM resource WHERE kind = ? AND created > 0 AND created < ?",
                                     (kind, before.timestamp())).rowcount
 
@@ -262,27 +287,36 @@ class PostgresStore:
 
     def put(self, kind: str, version: int, ident: str, body: dict[str, Any], meta: dict[str, Any],
             owner: str = "", created: datetime | None = None) -> str:
-        text = dumps(body)
-        with self._pool.connection() as db:
+        text, meta_text = dumps(body), dumps(meta)
+        with self._pool.connection() as db, self._committed(db, kind not in RELAXED):
             db.execute(
                 "INSERT INTO odedelta_resource (kind, version, id, body, meta, owner, created) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, meta = excluded.meta",
-                (kind, version, ident, text, dumps(meta), owner, _stamp(created)))
+                (kind, version, ident, text, meta_text, owner, _stamp(created)))
         return text
+
+    @contextmanager
+    def _committed(self, db: Any, flushed: bool) -> Iterator[None]:
+        """One transaction, its commit flushed to disk or not (a flushed commit also flushes every earlier one)."""
+        with db.transaction():
+            if not flushed:
+                db.execute("SET LOCAL synchronous_commit TO OFF")
+            yield
 
     def add(self, kind: str, version: int, body_of: BodyOf, meta: dict[str, Any], owner: str = "",
             created: datetime | None = None) -> tuple[dict[str, Any], str]:
-        with self._pool.connection() as db, db.transaction():
+        with self._pool.connection() as db, self._committed(db, False):  # the counter row locked only for the draw
             row = db.execute("INSERT INTO odedelta_counter (kind, n) VALUES (%s, 1) ON CONFLICT (kind) "
                              "DO UPDATE SET n = odedelta_counter.n + 1 RETURNING n", (kind,)).fetchone()
-            assert row is not None
-            ident = str(int(row[0]))
-            body = body_of(ident)
-            text = dumps(body)
+        assert row is not None
+        ident = str(int(row[0]))
+        body = body_of(ident)
+        text, meta_text = dumps(body), dumps(meta)
+        with self._pool.connection() as db, self._committed(db, kind not in RELAXED):
             db.execute("INSERT INTO odedelta_resource (kind, version, id, body, meta, owner, created) "
                        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                       (kind, version, ident, text, dumps(meta), owner, _stamp(created)))
+                       (kind, version, ident, text, meta_text, owner, _stamp(created)))
         return body, text
 
     def get(self, kind: str, ident: str, version: int | None = None,
