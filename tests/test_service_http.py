@@ -17,7 +17,7 @@ from odedelta.service.app import access_line
 from odedelta.service.edge import href_of
 from odedelta.service.encode import dumps
 from odedelta.service.security import Caller, Jwt, Refused, Tokens
-from odedelta.service.server import GuardedHttpToolsProtocol
+from odedelta.service.server import GuardedHttpToolsProtocol, _OneWrite
 
 from .conftest import DEMO, ROOT
 from .servers import in_thread
@@ -149,3 +149,59 @@ def test_a_jwt_is_checked_once_until_it_expires(tmp_path: Path) -> None:
         auth.caller(token)
     assert refused.value.status == 401 and "expired" in refused.value.message
     assert len(checks) == 2
+
+
+def test_the_head_of_an_answer_is_written_with_its_body() -> None:
+    class Transport:
+        def __init__(self) -> None:
+            self.writes: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.writes.append(data)
+
+        def is_closing(self) -> bool:
+            return False
+
+    class Cycle:
+        response_started = False
+
+    class Loop:
+        def __init__(self) -> None:
+            self.soon: list[Any] = []
+
+        def call_soon(self, callback: Any) -> None:
+            self.soon.append(callback)
+
+    transport, cycle, loop = Transport(), Cycle(), Loop()
+    one = _OneWrite(transport, cycle, loop)
+    one.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # before the answer starts: at once
+    cycle.response_started = True
+    one.write(b"HTTP/1.1 200 OK\r\n\r\n")  # the head: held
+    assert transport.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+    one.write(b"body")
+    one.write(b"more")
+    for callback in loop.soon:  # the end of the loop's turn: nothing left to send
+        callback()
+    assert transport.writes[1:] == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"more"]
+    alone = _OneWrite(transport := Transport(), cycle, loop := Loop())
+    alone.write(b"HEAD")  # a head whose body does not follow in this turn goes alone at its end
+    loop.soon[0]()
+    assert transport.writes == [b"HEAD"]
+
+
+def test_an_answer_is_one_write_and_100_continue_still_comes_first() -> None:
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=GuardedHttpToolsProtocol) as base:
+        host, port = base.removeprefix("http://").split(":")
+        body = json.dumps(DOWNGRADE).encode()
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(f"POST {CART} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode())
+            assert conn.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"  # before the body is sent
+            conn.sendall(body)
+            time.sleep(0.5)  # the whole answer has arrived: one read holds its head and its body
+            answer = conn.recv(1 << 20)
+            head, _, document = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 201 ") and json.loads(document)["id"] == "1"
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")  # the connection is kept alive
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")

@@ -223,6 +223,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_open, self._head_bytes = False, 0
         self._deadline.cancel()
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.scope is self.scope:
+            self.cycle.transport = _OneWrite(self.transport, self.cycle, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -237,6 +239,44 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
         super().connection_lost(exc)
+
+
+class _OneWrite:
+    """The transport as one answer's cycle sees it: the response head is held until the first body write (in the
+    same turn of the event loop, or at its end at the latest) and sent with it, so a small answer is one ``send``,
+    one TCP segment and one wake-up of the client instead of two. Anything written before the head (``100
+    Continue``) or after the first body write goes straight through."""
+
+    __slots__ = ("_cycle", "_head", "_loop", "_state", "_transport")
+
+    def __init__(self, transport: Any, cycle: Any, loop: Any) -> None:
+        self._transport, self._cycle, self._loop = transport, cycle, loop
+        self._head: bytes | None = None
+        self._state = 0  # 0: before the head, 1: head held, 2: head sent
+
+    def write(self, data: bytes) -> None:
+        if self._state == 0 and self._cycle.response_started:
+            self._head, self._state = data, 1
+            self._loop.call_soon(self._flush)  # a body that does not follow in this turn: the head goes alone
+            return
+        if self._state == 1:
+            data, self._head, self._state = (self._head or b"") + data, None, 2
+        self._transport.write(data)
+
+    def _flush(self) -> None:
+        if self._state == 1:
+            head, self._head, self._state = self._head or b"", None, 2
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return bool(self._transport.is_closing())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class GuardedH11Protocol(H11Protocol):
