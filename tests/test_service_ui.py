@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -127,12 +126,14 @@ def test_the_view_of_a_cart_is_the_static_page_s_view_for_its_owner_only(client:
 
 
 def test_a_refused_target_shows_the_refusal_and_each_rule_s_reason(client: TestClient) -> None:
-    body = {**DOWNGRADE, "cartItem": [{**DOWNGRADE["cartItem"][0], "productOffering": {"id": "po-business-fiber-1000"}}]}
+    business = {"id": "po-business-fiber-1000"}
+    body = {**DOWNGRADE, "cartItem": [{**DOWNGRADE["cartItem"][0], "productOffering": business}]}
     assert client.post(CART, params={"asOf": AS_OF}, json=body, headers=_as("alice-shop")).status_code == 422
     carts = client.get(CART, headers=_as("admin")).headers["x-total-count"]
     view = client.post("/ui/api/consequences", params={"asOf": AS_OF}, json=body, headers=_as("alice-shop"))
     assert view.status_code == 200
-    assert '<div class="refused" role="alert"><p><strong>Refused.</strong> not eligible: Business Fiber 1000' in view.text
+    assert ('<div class="refused" role="alert"><p><strong>Refused.</strong> not eligible: Business Fiber 1000'
+            in view.text)
     assert "This offer is reserved for business customers." in view.text
     assert '<a href="#rule-business-offers-need-a-segment"' in view.text
     assert client.get(CART, headers=_as("admin")).headers["x-total-count"] == carts  # the view stored nothing
