@@ -71,6 +71,11 @@ def test_the_pages_are_static_carry_no_secret_and_call_only_their_origin(client:
     assert client.get("/ui/static/..%2Fstate.py").status_code == 404
     assert client.get("/ui/static/tokens.yaml").status_code == 404
     assert not [p for p in client.get("/openapi.json").json()["paths"] if p.startswith("/ui")]
+    assert client.head("/ui/").status_code == 200
+    wrong = client.post("/ui/")
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "GET, HEAD")
+    assert client.delete("/ui/api/consequences").headers["allow"] == "GET, POST"
+    assert client.put("/ui/nothing").status_code == 404 and client.get("/ui/nothing").status_code == 404
 
 
 def test_the_customers_are_those_the_caller_may_act_for(client: TestClient) -> None:

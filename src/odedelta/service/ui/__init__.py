@@ -27,6 +27,7 @@ from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -41,6 +42,7 @@ INVENTORY = Depends(caller_of("tmf679", "read"))
 CARTS = Depends(caller_of("tmf663", "read"))
 CART_VERSIONS = (4, 5)
 MAX_NAMES = 1000
+PAGE_METHODS = ["GET", "HEAD"]
 
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
@@ -132,26 +134,26 @@ def _products(_deadline: Deadline, service: Service, party: str, caller: Caller)
 def router() -> APIRouter:
     api = APIRouter(tags=["consequence view"], include_in_schema=False)
 
-    @api.get("/ui")
+    @api.api_route("/ui", methods=PAGE_METHODS)
     def home_without_slash() -> Response:
         return RedirectResponse("/ui/", status_code=308)
 
-    @api.get("/ui/")
+    @api.api_route("/ui/", methods=PAGE_METHODS)
     def home() -> Response:
         """Pick a customer and a target offering, see the consequences, accept to order."""
         return _page("index.html")
 
-    @api.get("/ui/consequences")
+    @api.api_route("/ui/consequences", methods=PAGE_METHODS)
     def consequences_page() -> Response:
         """The view of one cart (``?cart=<id>``), for an iframe: the token comes from the URL's fragment
         (``#token=…``, never sent to a server) or a ``postMessage`` of the embedding page."""
         return _page("consequences.html")
 
-    @api.get("/ui/static/odedelta.css")
+    @api.api_route("/ui/static/odedelta.css", methods=PAGE_METHODS)
     def style() -> Response:
         return Response(VIEW_CSS + _static("ui.css"), media_type="text/css; charset=utf-8", headers=_headers())
 
-    @api.get("/ui/static/{name}")
+    @api.api_route("/ui/static/{name}", methods=PAGE_METHODS)
     def asset(name: str) -> Response:
         if name not in ASSETS:
             raise ApiError(404, "Not found", f"no static file {name!r}")
@@ -186,6 +188,19 @@ def router() -> APIRouter:
         body = await read_body(request, service.limits)
         moment = as_of(as_of_text, service.now)
         return await blocking(service.limits, _preview, service, body, moment, caller)
+
+    @api.api_route("/ui/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    def not_allowed(request: Request, rest: str) -> Response:
+        """Past every route above: a method a /ui/ path does not answer is 405 with the methods it does (the
+        app's own 405 reads them from the OpenAPI document, which leaves these routes out); another path is 404."""
+        path = request.url.path
+        methods = sorted({method for route in api.routes if isinstance(route, APIRoute)
+                          and route.name != "not_allowed" and route.path_regex.fullmatch(path)
+                          for method in route.methods or ()})
+        if not methods:
+            raise ApiError(404, "Not found", f"no page {path!r}")
+        raise ApiError(405, "Method not allowed", f"{request.method} is not allowed on {path}; "
+                                                  f"allowed: {', '.join(methods)}", {"Allow": ", ".join(methods)})
 
     return api
 
