@@ -5,11 +5,13 @@
 //
 // On the page /ui/consequences (body data-embed) the element takes the cart from ?cart= and the token from the URL's
 // fragment (#token=…, never sent to a server) or from a postMessage {type: "odedelta:token", token} of the page that
-// embeds it; it tells that page its height ({type: "odedelta:height", height}) so an iframe can fit it.
+// embeds it (framed without #token=, it first posts {type: "odedelta:ready"}); it tells that page its height
+// ({type: "odedelta:height", height}) so an iframe can fit it.
 "use strict";
 (function () {
   const script = document.currentScript;
   const api = new URL("../api/consequences", script ? script.src : location.href);
+  const WAIT_FOR_TOKEN = 1500;  // ms a framed view without #token= waits for the embedding page's token
 
   function message(status, text) {
     try {
@@ -104,18 +106,25 @@
       const data = event.data;
       if (event.source === window.parent && data && data.type === "odedelta:token" && typeof data.token === "string") {
         view.token = data.token;
-        if (query.get("cart")) view.load();
+        if (!query.get("cart")) return;
+        if (view.getAttribute("cart")) view.load(); else view.setAttribute("cart", query.get("cart"));
       }
     });
     if (query.get("version")) view.setAttribute("version", query.get("version"));
-    if (query.get("cart")) {
-      view.setAttribute("cart", query.get("cart"));
-    } else {
+    if (!query.get("cart")) {
       const note = document.createElement("p");
       note.className = "refused";
       note.setAttribute("role", "alert");
       note.textContent = "Name the cart: /ui/consequences?cart=<shoppingCart id>";
       view.append(note);
+      return;
+    }
+    const start = () => { if (!view.getAttribute("cart")) view.setAttribute("cart", query.get("cart")); };
+    if (view.token || window.parent === window) {
+      start();
+    } else {  // framed without a token in the address: ask the embedding page for one, then go on without
+      window.parent.postMessage({ type: "odedelta:ready" }, "*");
+      setTimeout(start, WAIT_FOR_TOKEN);
     }
   }
 
