@@ -82,7 +82,7 @@ def test_the_customers_are_those_the_caller_may_act_for(client: TestClient) -> N
     assert client.get("/ui/api/customers").status_code == 401
     assert client.get("/ui/api/customers", headers=_as("orders-only")).status_code == 403  # needs tmf679:read
     every = client.get("/ui/api/customers", headers=_as("admin")).json()
-    assert every == {"listable": True, "customers": [{"id": c} for c in
+    assert every == {"listable": True, "total": 6, "customers": [{"id": c} for c in
                                                      ("alice", "bob", "carol", "dave-corp", "erin", "frank")]}
     assert client.get("/ui/api/customers", headers=_as("alice-shop")).json()["customers"] == [{"id": "alice"}]
     products = client.get("/ui/api/customers/alice", headers=_as("alice-shop")).json()

@@ -42,6 +42,7 @@ INVENTORY = Depends(caller_of("tmf679", "read"))
 CARTS = Depends(caller_of("tmf663", "read"))
 CART_VERSIONS = (4, 5)
 MAX_NAMES = 1000
+MAX_CUSTOMERS = 1000
 PAGE_METHODS = ["GET", "HEAD"]
 
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
@@ -111,10 +112,13 @@ def _preview(deadline: Deadline, service: Service, body: Any, moment: datetime, 
 
 
 def _customers(service: Service, caller: Caller) -> dict[str, Any]:
+    """The customers to pick from: at most :data:`MAX_CUSTOMERS` (``total`` says how many there are; the page
+    accepts any id typed)."""
     found = service.inventory_source.customers()
     if found is None:
-        return {"listable": False, "customers": []}
-    return {"listable": True, "customers": [{"id": c} for c in found if caller.may_act_for(c)]}
+        return {"listable": False, "total": None, "customers": []}
+    allowed = [c for c in found if caller.may_act_for(c)]
+    return {"listable": True, "total": len(allowed), "customers": [{"id": c} for c in allowed[:MAX_CUSTOMERS]]}
 
 
 def _products(_deadline: Deadline, service: Service, party: str, caller: Caller) -> dict[str, Any]:
@@ -132,8 +136,15 @@ def _products(_deadline: Deadline, service: Service, party: str, caller: Caller)
 
 
 def router() -> APIRouter:
+    """The pages and their files, the view's data routes, and the answer to any other method or path under /ui/."""
     api = APIRouter(tags=["consequence view"], include_in_schema=False)
+    _pages(api)
+    _data(api)
+    _fallback(api)
+    return api
 
+
+def _pages(api: APIRouter) -> None:
     @api.api_route("/ui", methods=PAGE_METHODS)
     def home_without_slash() -> Response:
         return RedirectResponse("/ui/", status_code=308)
@@ -159,6 +170,9 @@ def router() -> APIRouter:
             raise ApiError(404, "Not found", f"no static file {name!r}")
         return Response(_static(name), media_type=f"{ASSETS[name]}; charset=utf-8", headers=_headers())
 
+
+
+def _data(api: APIRouter) -> None:
     @api.get("/ui/api/customers")
     def customers(request: Request, caller: Caller = INVENTORY) -> Response:
         return json_answer(_customers(service_of(request), caller))
@@ -189,6 +203,9 @@ def router() -> APIRouter:
         moment = as_of(as_of_text, service.now)
         return await blocking(service.limits, _preview, service, body, moment, caller)
 
+
+
+def _fallback(api: APIRouter) -> None:
     @api.api_route("/ui/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     def not_allowed(request: Request, rest: str) -> Response:
         """Past every route above: a method a /ui/ path does not answer is 405 with the methods it does (the
@@ -201,8 +218,6 @@ def router() -> APIRouter:
             raise ApiError(404, "Not found", f"no page {path!r}")
         raise ApiError(405, "Method not allowed", f"{request.method} is not allowed on {path}; "
                                                   f"allowed: {', '.join(methods)}", {"Allow": ", ".join(methods)})
-
-    return api
 
 
 __all__ = ["locate", "router"]

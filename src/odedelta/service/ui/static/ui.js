@@ -65,7 +65,9 @@
     if (!answer.ok) { say(problem(answer), true); return; }
     const list = $("customer-list");
     list.replaceChildren(...answer.data.customers.map((c) => element("option", { value: c.id })));
-    say(answer.data.listable ? `${answer.data.customers.length} customers you may act for.`
+    const shown = answer.data.customers.length;
+    say(answer.data.listable ? `${answer.data.total} customers you may act for${
+      answer.data.total > shown ? ` (the first ${shown} listed; type any id)` : ""}.`
       : "Type the customer's id (the inventory is a TMF637 server: it is asked for one customer at a time).");
   }
 
