@@ -170,10 +170,15 @@ class InProcess:
 
 
 class StdlibClient:
-    """``http.client`` on one kept-alive connection: a POST and its whole answer, the least a client can do."""
+    """``http.client`` on one kept-alive connection: a POST and its whole answer, the least a client can do. It
+    sends the head and the body in two writes, so its socket gets ``TCP_NODELAY`` (as httpx's has, and uvicorn's):
+    without it the body waits for the head's acknowledgement (Nagle), a delay of the client, not the service."""
 
     def __init__(self, server: Server) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        self.connection.connect()
+        assert self.connection.sock is not None
+        self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.body = json.dumps(CART).encode()
 
     def post(self) -> int:
