@@ -21,7 +21,7 @@ from odedelta.model.errors import CatalogError, Problem, did_you_mean
 from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
 from odedelta.model.memo import Memo
 from odedelta.model.plain import plain_words
-from odedelta.model.tmf import (
+from odedelta.model.records import (
     CatalogDocument,
     Category,
     CharacteristicValue,
@@ -29,14 +29,15 @@ from odedelta.model.tmf import (
     ProductOfferingPrice,
     ProductSpecification,
     Promotion,
+    Reader,
     TimePeriod,
-    in_period,
 )
+from odedelta.model.tmf import in_period
 
 CATALOG = "catalog"
 """A TMF620 Catalog document: read for its category references and validFor, not a node of the graph."""
 Resource = ProductOffering | ProductSpecification | ProductOfferingPrice | Category | Promotion
-"""A catalog resource of one kind (each has an ``id``)."""
+"""A catalog resource of one kind (each has an ``id``): an immutable record (:mod:`odedelta.model.records`)."""
 KINDS: dict[str, type[Resource]] = {
     OFFERING: ProductOffering,
     SPECIFICATION: ProductSpecification,
@@ -180,8 +181,9 @@ class Catalog:
         """Build and check a catalog; raise :class:`CatalogError` listing every problem found."""
         catalog = cls()
         problems: list[Problem] = []
+        reader = Reader()  # one per catalog: its equal strings and repeated records are shared
         for doc in documents:
-            problems.extend(catalog._add_document(doc))
+            problems.extend(catalog._add_document(doc, reader))
         problems.extend(catalog._link())
         problems.extend(catalog.check())
         if problems:
@@ -190,7 +192,7 @@ class Catalog:
         catalog.warnings = sorted(set(catalog._warnings()), key=Problem.sort_key)
         return catalog
 
-    def _add_document(self, doc: Document) -> list[Problem]:
+    def _add_document(self, doc: Document, reader: Reader) -> list[Problem]:
         items = doc.data if isinstance(doc.data, list) else [doc.data]
         prefix: tuple[int, ...] = ()
         problems: list[Problem] = []
@@ -202,7 +204,7 @@ class Catalog:
                 continue
             kind = kind_from_type(item) or doc.kind_hint
             if kind == CATALOG:
-                problems.extend(self._add_catalog_document(item, origin))
+                problems.extend(self._add_catalog_document(item, origin, reader))
                 continue
             if kind is None:
                 found = item.get("@type")
@@ -213,12 +215,12 @@ class Catalog:
                     )
                 )
                 continue
-            problems.extend(self._add_resource(kind, item, origin))
+            problems.extend(self._add_resource(kind, item, origin, reader))
         return problems
 
-    def _add_catalog_document(self, item: dict[str, Any], origin: Origin) -> list[Problem]:
+    def _add_catalog_document(self, item: dict[str, Any], origin: Origin, reader: Reader) -> list[Problem]:
         try:
-            document = CatalogDocument.model_validate(item)
+            document = reader.read(CatalogDocument, item)
         except ValidationError as exc:
             return [_pydantic_problem(origin, error, CATALOG, item.get("id")) for error in exc.errors()]
         if document.id in self.catalog_documents:
@@ -229,9 +231,10 @@ class Catalog:
         self.origins[(CATALOG, document.id)] = origin
         return []
 
-    def _add_resource(self, kind: str, item: dict[str, Any], origin: Origin, inline: bool = False) -> list[Problem]:
+    def _add_resource(self, kind: str, item: dict[str, Any], origin: Origin, reader: Reader,
+                      inline: bool = False) -> list[Problem]:
         try:
-            model = KINDS[kind].model_validate(item)
+            model: Resource = reader.read(KINDS[kind], item)
         except ValidationError as exc:
             return [_pydantic_problem(origin, error, kind, item.get("id")) for error in exc.errors()]
         table: dict[str, Any] = getattr(self, _TABLES[kind])
@@ -251,18 +254,20 @@ class Catalog:
             self._inline.add((kind, id_))
         problems: list[Problem] = []
         if kind == OFFERING:
-            problems.extend(self._add_inline(item, origin))
+            problems.extend(self._add_inline(item, origin, reader))
         return problems
 
-    def _add_inline(self, offering: dict[str, Any], origin: Origin) -> list[Problem]:
+    def _add_inline(self, offering: dict[str, Any], origin: Origin, reader: Reader) -> list[Problem]:
         """Embedded prices and specifications (``ProductOfferingPriceRefOrValue``) become resources too."""
         problems: list[Problem] = []
         spec = offering.get("productSpecification")
         if isinstance(spec, dict) and set(spec) - REF_KEYS and spec.get("id"):
-            problems.extend(self._add_resource(SPECIFICATION, spec, _child(origin, "productSpecification"), True))
+            problems.extend(self._add_resource(SPECIFICATION, spec, _child(origin, "productSpecification"), reader,
+                                               True))
         for i, pop in enumerate(offering.get("productOfferingPrice") or []):
             if isinstance(pop, dict) and set(pop) - REF_KEYS and pop.get("id"):
-                problems.extend(self._add_resource(PRICE, pop, _child(origin, "productOfferingPrice", i), True))
+                problems.extend(self._add_resource(PRICE, pop, _child(origin, "productOfferingPrice", i), reader,
+                                                   True))
         return problems
 
     def _link(self) -> list[Problem]:
