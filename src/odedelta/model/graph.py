@@ -72,7 +72,8 @@ class CatalogGraph:
     10,000 offerings linked in 0.03 s and 5 MB here against 0.38 s and 35 MB as a ``MultiDiGraph``."""
 
     def __init__(self) -> None:
-        self._nodes: dict[tuple[str, str], None] = {}
+        self._nodes: dict[tuple[str, str], tuple[str, str]] = {}
+        """Each node, mapped to itself: an edge refers to the one tuple of its nodes."""
         self._succ: dict[tuple[str, str], list[tuple[str, tuple[str, str], Any]]] = {}
         """node → its out-edges ``(edge kind, destination, data)``; data: a :class:`Component` for ``bundles``,
         the relationship type for ``related`` and ``pop_related``, else None."""
@@ -83,12 +84,10 @@ class CatalogGraph:
     # ------------------------------------------------------------------ building
     def add_node(self, kind: str, id_: str) -> None:
         self._memo.clear()
-        self._nodes[(kind, id_)] = None
+        node = (kind, id_)
+        self._nodes.setdefault(node, node)
 
     def add_edge(self, src: tuple[str, str], dst: tuple[str, str], kind: str, **data: object) -> None:
-        self._memo.clear()
-        self._nodes.setdefault(src)
-        self._nodes.setdefault(dst)
         value: Any = None
         if kind == "bundles":
             value = Component(slot=int(cast(int, data["slot"])), offering_id=dst[1],
@@ -96,8 +95,22 @@ class CatalogGraph:
                               default=int(cast(int, data["default"])))
         elif "relationship_type" in data:
             value = str(data["relationship_type"])
-        self._succ.setdefault(src, []).append((kind, dst, value))
-        self._pred.setdefault(dst, []).append((kind, src))
+        self.link(src, dst, kind, value)
+
+    def link(self, src: tuple[str, str], dst: tuple[str, str], kind: str, value: Any = None) -> None:
+        """Add an edge with its data already made (a :class:`Component`, a relationship type or None)."""
+        self._memo.clear()
+        nodes = self._nodes
+        src = nodes.setdefault(src, src)
+        dst = nodes.setdefault(dst, dst)
+        succ = self._succ.get(src)
+        if succ is None:
+            succ = self._succ[src] = []
+        succ.append((kind, dst, value))
+        pred = self._pred.get(dst)
+        if pred is None:
+            pred = self._pred[dst] = []
+        pred.append((kind, src))
 
     # ------------------------------------------------------------------ queries
     def _out(self, node: tuple[str, str], kind: str) -> Iterator[tuple[tuple[str, str], Any]]:
@@ -142,17 +155,16 @@ class CatalogGraph:
         return sorted(out)
 
     def _bundles_loop(self) -> bool:
-        """Whether some offering contains itself through ``bundles`` edges (depth first, three colours)."""
+        """Whether some offering contains itself through ``bundles`` edges (depth first, three colours, over the
+        offerings that have components)."""
+        below = {src: kids for src, edges in self._succ.items()
+                 if (kids := [dst for edge, dst, _ in edges if edge == "bundles"])}
         state: dict[tuple[str, str], int] = {}  # 1: on the path, 2: done
-
-        def below(node: tuple[str, str]) -> Iterator[tuple[str, str]]:
-            return (dst for edge, dst, _ in self._succ.get(node, ()) if edge == "bundles")
-
-        for start in self._nodes:
-            if start[0] != OFFERING or start in state:
+        for start in below:
+            if start in state:
                 continue
             state[start] = 1
-            stack = [(start, below(start))]
+            stack = [(start, iter(below[start]))]
             while stack:
                 node, edges = stack[-1]
                 for dst in edges:
@@ -161,7 +173,7 @@ class CatalogGraph:
                         return True
                     if seen is None:
                         state[dst] = 1
-                        stack.append((dst, below(dst)))
+                        stack.append((dst, iter(below.get(dst, ()))))
                         break
                 else:
                     state[node] = 2

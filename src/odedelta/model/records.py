@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from types import UnionType
+from types import CodeType, UnionType
 from typing import Any, NamedTuple, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from odedelta.model import tmf
-from odedelta.model.jsonio import plain
 from odedelta.model.money import Money
 
 Extra = dict[str, Any] | None
@@ -182,8 +181,12 @@ class ProductSpecification(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON (:func:`to_tmf`)."""
-        return to_tmf(self)
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        return as_model(self).to_tmf()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        return as_model(self).model_dump(**options)
 
     def characteristic(self, name: str) -> CharacteristicSpec | None:
         for char in self.product_spec_characteristic:
@@ -326,8 +329,12 @@ class ProductOfferingPrice(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON (:func:`to_tmf`)."""
-        return to_tmf(self)
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        return as_model(self).to_tmf()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        return as_model(self).model_dump(**options)
 
 
 class AllowedProductAction(NamedTuple):
@@ -372,8 +379,12 @@ class ProductOffering(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON (:func:`to_tmf`)."""
-        return to_tmf(self)
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        return as_model(self).to_tmf()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        return as_model(self).model_dump(**options)
 
     @property
     def spec_id(self) -> str | None:
@@ -402,8 +413,12 @@ class CatalogDocument(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON (:func:`to_tmf`)."""
-        return to_tmf(self)
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        return as_model(self).to_tmf()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        return as_model(self).model_dump(**options)
 
 
 class Category(NamedTuple):
@@ -419,8 +434,12 @@ class Category(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON (:func:`to_tmf`)."""
-        return to_tmf(self)
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        return as_model(self).to_tmf()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        return as_model(self).model_dump(**options)
 
 
 class PromotionCriteria(NamedTuple):
@@ -492,34 +511,38 @@ class Promotion(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON (:func:`to_tmf`)."""
-        return to_tmf(self)
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        return as_model(self).to_tmf()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        return as_model(self).model_dump(**options)
 
 
 # ------------------------------------------------------------------------------------------------ reading
-def to_tmf(record: tuple[Any, ...]) -> dict[str, Any]:
-    """A record as TMF JSON: official names, absent fields (None, an empty list) left out, every field odedelta does
-    not read kept — what the pydantic model's ``to_tmf`` gives, except that an empty list written in the document
-    is left out too."""
-    document: dict[str, Any] = plain(_tmf_value(record))
-    return document
+def as_model(record: Any) -> tmf.TmfModel:
+    """The pydantic model of a record (not validated again: built with ``model_construct``), for what needs one:
+    ``to_tmf``, ``model_dump``. The fields set are those with a value; an empty list counts as not given where the
+    field's default is an empty list (so ``to_tmf`` leaves out an empty list the document wrote)."""
+    model = MODELS[type(record)]
+    fields = model.model_fields
+    values = {name: _model_value(value) for name, value in zip(record._fields[:-1], record[:-1], strict=True)
+              if value is not None and (value != () or fields[name].default is None)}
+    built: tmf.TmfModel = model.model_construct(**values, **(record[-1] or {}))
+    return built
 
 
-def _tmf_value(value: Any) -> Any:
+def _model_value(value: Any) -> Any:
     if type(value) in MODELS:
-        fields = MODELS[type(value)].model_fields
-        out = {fields[name].alias or name: _tmf_value(item) for name, item in zip(value._fields[:-1], value[:-1],
-                                                                                 strict=True)
-               if item is not None and item != ()}
-        return {**out, **(value[-1] or {})}
-    if type(value) is tuple or type(value) is list:
-        return [_tmf_value(v) for v in value]
+        return as_model(value)
+    if type(value) is tuple or (type(value) is list and value and type(value[0]) in MODELS):
+        return [_model_value(v) for v in value]
     return value
 
 
 Record = TypeVar("Record", bound=tuple[Any, ...])
 
-MODELS: dict[type[Any], type[BaseModel]] = {
+MODELS: dict[type[Any], type[tmf.TmfModel]] = {
     TimePeriod: tmf.TimePeriod, Quantity: tmf.Quantity, TmfMoney: tmf.TmfMoney, Ref: tmf.Ref,
     CategoryRef: tmf.CategoryRef, CharacteristicValue: tmf.CharacteristicValue,
     CharacteristicSpec: tmf.CharacteristicSpec, RelatedParty: tmf.RelatedParty,
@@ -560,6 +583,13 @@ class Reader:
         for record in MODELS:
             self._fast[record] = self._compile(record)
 
+    def close(self) -> None:
+        """Let go of the shared strings and records and of the fast readers (which refer to the reader: a cycle
+        the collector would otherwise have to find)."""
+        self.strings.clear()
+        self.shared.clear()
+        self._fast.clear()
+
     def read(self, record: type[Record], item: Any) -> Record:
         """The record of a resource; raise :class:`pydantic.ValidationError` (from the model) when it is invalid."""
         try:
@@ -568,7 +598,7 @@ class Reader:
             answer = self.from_model(MODELS[record].model_validate(item))
         return answer
 
-    def from_model(self, model: BaseModel) -> Any:
+    def from_model(self, model: tmf.TmfModel) -> Any:
         """The record of a validated pydantic model (the slow path)."""
         record = RECORDS[type(model)]
         values: list[Any] = []
@@ -590,40 +620,14 @@ class Reader:
 
     # ------------------------------------------------------------------ the fast path
     def _compile(self, record: type[Any]) -> Convert:
-        """The fast reader of one record: straight-line code written from the model's fields (as dataclasses and
-        attrs write ``__init__``), each value checked to be exactly of the declared type, else :class:`_Slow`."""
-        model = MODELS[record]
-        names = list(record._fields[:-1])
+        """The fast reader of one record (:func:`_program`), bound to this reader's strings and nested readers."""
+        program = _PROGRAMS[record]
+        self._kinds[record] = program.kinds
         scope: dict[str, Any] = {"M": _MISSING, "Slow": _Slow, "new": tuple.__new__, "R": record, "D": Decimal,
-                                 "S": self.strings.setdefault}
-        fields = []
-        kinds = []
-        for i, name in enumerate(names):
-            info = model.model_fields[name]
-            kind, nullable, check = self._converter(info.annotation, name, f"v{i}", scope)
-            kinds.append(kind)
-            default = "M" if info.is_required() else "None" if nullable or kind != "many" else "()"
-            fields.append((info.alias or name, f"v{i}", default, nullable, check))
-        self._kinds[record] = kinds
-        built = "return new(R, (" + "".join(f"v{i}, " for i in range(len(names)))
-        lines = ["def fast(item):", "    if type(item) is not dict: raise Slow", "    get = item.get",
-                 "    size = len(item)", "    n = 0", *(f"    {var} = {default}" for _, var, default, _, _ in fields)]
-        for alias, var, default, nullable, check in sorted(fields, key=lambda f: (f[2] != "M", _rank(f[0]))):
-            lines += [f"    x = get({alias!r}, M)",
-                      "    if x is M: raise Slow" if default == "M" else "    if x is not M:",
-                      *(f"    {'' if default == 'M' else '    '}{line}" for line in [
-                          "n += 1",
-                          *(["if x is None: raise Slow"] if not nullable else []),
-                          *(["if x is not None:"] + [f"    {c}" for c in check] if nullable and check else check),
-                          f"{var} = x",
-                          f"if n == size: {built}None))"])]
-        scope["A"] = frozenset(alias for alias, *_ in fields)
-        scope["P"] = frozenset(names) - scope["A"]  # populate_by_name: a Python name is pydantic's to read
-        lines += ["    extra = {}", "    for k, v in item.items():", "        if k not in A:",
-                  "            if k in P or type(k) is not str: raise Slow", "            extra[S(k, k)] = v",
-                  f"    {built}extra))"]
-        exec("\n".join(lines), scope)  # code written above from the model's own field list
-        fast: Convert = scope["fast"]
+                                 "S": self.strings.setdefault, "A": program.aliases, "P": program.spellings}
+        scope.update({var: self._fast[nested] for var, nested in program.nested.items()})
+        exec(program.code, scope)  # code written by _program from the model's own field list
+        fast: Convert = scope.pop("fast")  # not in its own globals: no cycle
         return self._sharing(record, fast) if record in SHARED else fast
 
     def _sharing(self, record: type[Any], fast: Convert) -> Convert:
@@ -652,32 +656,77 @@ class Reader:
 
         return read
 
-    def _converter(self, annotation: Any, name: str, var: str, scope: dict[str, Any]) -> tuple[str, bool, list[str]]:
-        """How the fast path reads a field of this type: its kind, whether None is allowed, and the lines that
-        check (and convert) ``var``."""
-        args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
-        nullable = type(None) in args
-        rest = [a for a in args if a is not type(None)]
-        base = rest[0] if len(rest) == 1 else None
-        if get_origin(base) is list and get_args(base)[0] in RECORDS:
-            scope[f"R_{var}"] = self._fast[RECORDS[get_args(base)[0]]]
-            return "many", nullable, ["if type(x) is not list: raise Slow", f"x = tuple([R_{var}(y) for y in x])"]
-        if base is str:
-            return "plain", nullable, ["if type(x) is not str: raise Slow", *(["x = S(x, x)"] if name in INTERNED
-                                                                               else [])]
-        if base in (bool, int):
-            return "plain", nullable, [f"if type(x) is not {base.__name__}: raise Slow"]  # True is no int here
-        if base is Decimal:
-            return "plain", nullable, ["if type(x) is int: x = D(x)",
-                                       "elif type(x) is not D or not x.is_finite(): raise Slow"]
-        if base is Any:
-            return "plain", True, []
-        if base in RECORDS:
-            scope[f"R_{var}"] = self._fast[RECORDS[base]]
-            return "one", nullable, [f"x = R_{var}(x)"]
-        if len(rest) > 1 and any(r in RECORDS for r in rest):
-            return "union", nullable, ["raise Slow"]  # a reference or a list of them (actionEntityRef): pydantic's
-        return "plain", nullable, ["raise Slow"]  # dates: pydantic's (a period is shared: once per distinct one)
+
+class _Program(NamedTuple):
+    code: CodeType
+    kinds: list[str]
+    """Each field's kind: ``plain``, ``one`` (a record), ``many`` (a tuple of records), ``union`` (either)."""
+    nested: dict[str, type[Any]]
+    """The name each nested record's reader has in the code."""
+    aliases: frozenset[str]
+    spellings: frozenset[str]
+    """The fields' Python names that are not also their TMF names (``populate_by_name``: pydantic's to read)."""
+
+
+def _program(record: type[Any]) -> _Program:
+    """The fast reader of one record as code (written when the module is imported, as dataclasses and attrs write
+    ``__init__``): every value checked to be exactly of the declared type, else :class:`_Slow`."""
+    model = MODELS[record]
+    names = list(record._fields[:-1])
+    fields, kinds, nested = [], [], {}
+    for i, name in enumerate(names):
+        info = model.model_fields[name]
+        kind, nullable, check, inner = _field(info.annotation, name, f"R{i}")
+        kinds.append(kind)
+        if inner is not None:
+            nested[f"R{i}"] = inner
+        default = "M" if info.is_required() else "None" if nullable or kind != "many" else "()"
+        fields.append((info.alias or name, f"v{i}", default, nullable, check))
+    built = "return new(R, (" + "".join(f"v{i}, " for i in range(len(names)))
+    lines = ["def fast(item):", "    if type(item) is not dict: raise Slow", "    get = item.get",
+             "    size = len(item)", "    n = 0", *(f"    {var} = {default}" for _, var, default, _, _ in fields)]
+    for alias, var, default, nullable, check in sorted(fields, key=lambda f: (f[2] != "M", _rank(f[0]))):
+        lines += [f"    x = get({alias!r}, M)",
+                  "    if x is M: raise Slow" if default == "M" else "    if x is not M:",
+                  *(f"    {'' if default == 'M' else '    '}{line}" for line in [
+                      "n += 1",
+                      *(["if x is None: raise Slow"] if not nullable else []),
+                      *(["if x is not None:"] + [f"    {c}" for c in check] if nullable and check else check),
+                      f"{var} = x",
+                      f"if n == size: {built}None))"])]
+    lines += ["    extra = {}", "    for k, v in item.items():", "        if k not in A:",
+              "            if k in P or type(k) is not str: raise Slow", "            extra[S(k, k)] = v",
+              f"    {built}extra))"]
+    aliases = frozenset(alias for alias, *_ in fields)
+    return _Program(compile("\n".join(lines), f"<reader of {record.__name__}>", "exec"), kinds, nested, aliases,
+                    frozenset(names) - aliases)
+
+
+def _field(annotation: Any, name: str, reader: str) -> tuple[str, bool, list[str], type[Any] | None]:
+    """How the fast path reads a field of this type: its kind, whether None is allowed, the lines that check (and
+    convert) its value ``x``, and the record it holds (read by ``reader``)."""
+    args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    nullable = type(None) in args
+    rest = [a for a in args if a is not type(None)]
+    base = rest[0] if len(rest) == 1 else None
+    if get_origin(base) is list and get_args(base)[0] in RECORDS:
+        return ("many", nullable, ["if type(x) is not list: raise Slow", f"x = tuple([{reader}(y) for y in x])"],
+                RECORDS[get_args(base)[0]])
+    if base is str:
+        return "plain", nullable, ["if type(x) is not str: raise Slow", *(["x = S(x, x)"] if name in INTERNED
+                                                                           else [])], None
+    if base in (bool, int):
+        return "plain", nullable, [f"if type(x) is not {base.__name__}: raise Slow"], None  # True is no int here
+    if base is Decimal:
+        return "plain", nullable, ["if type(x) is int: x = D(x)",
+                                   "elif type(x) is not D or not x.is_finite(): raise Slow"], None
+    if base is Any:
+        return "plain", True, [], None
+    if base in RECORDS:
+        return "one", nullable, [f"x = {reader}(x)"], RECORDS[base]
+    if len(rest) > 1 and any(r in RECORDS for r in rest):
+        return "union", nullable, ["raise Slow"], None  # a reference or a list of them (actionEntityRef): pydantic's
+    return "plain", nullable, ["raise Slow"], None  # dates: pydantic's (a period is shared: once per distinct one)
 
 
 _MISSING: Any = object()
@@ -689,3 +738,6 @@ _COMMON = ["id", "name", "@type", "href", "lifecycleStatus", "validFor", "versio
 
 def _rank(alias: str) -> int:
     return _COMMON.index(alias) if alias in _COMMON else len(_COMMON)
+
+
+_PROGRAMS = {record: _program(record) for record in MODELS}
