@@ -250,6 +250,7 @@ LOAD = """
 import gc, json, sys, time
 import odedelta
 from odedelta.adapters.files import load_rules
+from odedelta.flows.engine import Engine  # the library imported before its base memory is read
 
 def peak_kb():  # VmHWM: this process image's peak RSS (ru_maxrss would include the parent's, kept across exec)
     with open("/proc/self/status") as status:
@@ -261,7 +262,7 @@ catalog = odedelta.load_catalog(sys.argv[1])
 if sys.argv[3] == "freeze":
     gc.freeze()
 loaded = time.perf_counter()
-engine = odedelta.Engine(catalog, load_rules(sys.argv[2], catalog))
+engine = Engine(catalog, load_rules(sys.argv[2], catalog))
 gc.collect()  # the first full collection after loading is part of getting ready
 ready = time.perf_counter()
 peak = peak_kb()
@@ -292,11 +293,13 @@ def catalog_load(offerings: int, runs: int) -> list[str]:
             medians[mode] = sorted(answers, key=lambda a: a["total"])[len(answers) // 2]
     best, frozen = medians["plain"], medians["freeze"]
     peak_mb, base_mb = best["peak"] / 1024, best["base"] / 1024
+    per = (best["peak"] - best["base"]) / best["offerings"]
     return [f"| Catalog load: {best['offerings']:,} offerings of TMF620 JSON ({size / 1e6:.1f} MB, 4 files) and 100 "
             f"rules from disk to a ready engine, including the first full garbage collection (median of {runs} fresh "
-            f"processes) | {best['total']:.2f} s (catalog {best['catalog']:.2f} s); {frozen['total']:.2f} s with "
-            f"`gc.freeze()` after loading | ≤ 1 s | peak RSS {peak_mb:.0f} MB ({peak_mb - base_mb:.0f} MB above the "
-            f"{base_mb:.0f} MB of the imported library) |"]
+            f"processes) | {best['total']:.2f} s (catalog {best['catalog']:.2f} s); {frozen['total']:.2f} s with the "
+            f"caller's own `gc.freeze()` after loading | ≤ 0.4 s, ≤ 6 KB per offering | peak RSS {peak_mb:.0f} MB "
+            f"({peak_mb - base_mb:.0f} MB above the {base_mb:.0f} MB of the imported library: {per:.1f} KB per "
+            f"offering) |"]
 
 
 # ---------------------------------------------------------------------------------------------------- bulk
