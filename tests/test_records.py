@@ -3,6 +3,7 @@ shares what repeats; loading leaves the collector as it was and the catalog froz
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 from decimal import Decimal
@@ -10,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import odedelta
 from odedelta.model import records, tmf
 from odedelta.model.records import Reader
 from odedelta.model.source import read_document
+from odedelta.strategies import catalog_documents
 
 from .conftest import DEMO, EXAMPLES
 
@@ -130,3 +134,43 @@ def test_loading_freezes_the_catalog_and_leaves_the_collector_as_it_was(tmp_path
         odedelta.load_catalog(tmp_path)
     assert gc.get_freeze_count() == before and gc.isenabled()  # a failed load freezes nothing
     assert catalog.offerings["po-fiber-500"].name
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 3) | st.sampled_from(["", "2", "9.99", "x", "2024-01-01T00:00:00Z"])
+    | st.decimals(min_value=-5, max_value=5, places=2) | st.sampled_from([Decimal("Infinity"), Decimal("1E+2")]),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(
+        st.sampled_from(["id", "name", "value", "unit", "@type", "startDateTime", "x", 1]), inner, max_size=2),
+    max_leaves=4)
+KEYS = ["id", "name", "@type", "@baseType", "href", "isBundle", "lifecycleStatus", "validFor", "startDateTime",
+        "endDateTime", "price", "unit", "value", "priceType", "recurringChargePeriodLength", "productSpecification",
+        "bundledProductOffering", "bundledProductOfferingOption", "numberRelOfferLowerLimit", "category",
+        "productOfferingPrice", "productOfferingTerm", "duration", "amount", "prodSpecCharValueUse",
+        "productSpecCharacteristicValue", "isDefault", "pattern", "criteriaGroup", "criteria", "actionEntityRef",
+        "lifecycle_status", "valid_for", "x-extension"]
+
+
+def _containers(value: Any) -> list[dict[str, Any]]:
+    found = [value] if isinstance(value, dict) else []
+    for inner in value.values() if isinstance(value, dict) else value if isinstance(value, list) else []:
+        found += _containers(inner)
+    return found
+
+
+def _outcome(read: Any) -> tuple[str, Any]:
+    try:
+        return "read", read()
+    except ValidationError as exc:
+        return "refused", exc.errors()
+
+
+@given(st.data())
+def test_property_the_fast_reader_and_pydantic_agree_on_any_resource(data: st.DataObject) -> None:
+    documents = data.draw(catalog_documents(max_leaves=3))
+    item = copy.deepcopy(data.draw(st.sampled_from([d for d in documents if d.get("@type") in KIND_OF_TYPE])))
+    record = KIND_OF_TYPE[item["@type"]]
+    for _ in range(data.draw(st.integers(0, 3))):  # a few values changed anywhere: valid or not
+        target = data.draw(st.sampled_from(_containers(item)))
+        target[data.draw(st.sampled_from(KEYS))] = data.draw(JSON_VALUES)
+    expected = _outcome(lambda: Reader().from_model(records.MODELS[record].model_validate(item)))
+    assert _outcome(lambda: Reader().read(record, item)) == expected

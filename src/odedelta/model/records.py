@@ -696,7 +696,7 @@ def _program(record: type[Any]) -> _Program:
                       f"if n == size: {built}None))"])]
     lines += ["    extra = {}", "    for k, v in item.items():", "        if k not in A:",
               "            if k in P or type(k) is not str: raise Slow", "            extra[S(k, k)] = v",
-              f"    {built}extra))"]
+              f"    {built}extra or None))"]
     aliases = frozenset(alias for alias, *_ in fields)
     return _Program(compile("\n".join(lines), f"<reader of {record.__name__}>", "exec"), kinds, nested, aliases,
                     frozenset(names) - aliases)
