@@ -257,16 +257,16 @@ def peak_kb():  # VmHWM: this process image's peak RSS (ru_maxrss would include 
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 
 base = peak_kb()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 catalog = odedelta.load_catalog(sys.argv[1])
 if sys.argv[3] == "freeze":
     gc.freeze()
 loaded = time.perf_counter()
 engine = Engine(catalog, load_rules(sys.argv[2], catalog))
 gc.collect()  # the first full collection after loading is part of getting ready
-ready = time.perf_counter()
+ready, cpu = time.perf_counter(), time.process_time() - cpu
 peak = peak_kb()
-print(json.dumps({"catalog": loaded - start, "total": ready - start, "peak": peak, "base": base,
+print(json.dumps({"catalog": loaded - start, "total": ready - start, "cpu": cpu, "peak": peak, "base": base,
                   "offerings": len(catalog.offerings)}))
 """
 
@@ -294,12 +294,13 @@ def catalog_load(offerings: int, runs: int) -> list[str]:
     best, frozen = medians["plain"], medians["freeze"]
     peak_mb, base_mb = best["peak"] / 1024, best["base"] / 1024
     per = (best["peak"] - best["base"]) / best["offerings"]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     return [f"| Catalog load: {best['offerings']:,} offerings of TMF620 JSON ({size / 1e6:.1f} MB, 4 files) and 100 "
             f"rules from disk to a ready engine, including the first full garbage collection (median of {runs} fresh "
-            f"processes) | {best['total']:.2f} s (catalog {best['catalog']:.2f} s); {frozen['total']:.2f} s with the "
-            f"caller's own `gc.freeze()` after loading | ≤ 0.4 s, ≤ 6 KB per offering | peak RSS {peak_mb:.0f} MB "
-            f"({peak_mb - base_mb:.0f} MB above the {base_mb:.0f} MB of the imported library: {per:.1f} KB per "
-            f"offering) |"]
+            f"processes; load average {load:.1f}) | {best['total']:.2f} s (catalog {best['catalog']:.2f} s; "
+            f"processor time {best['cpu']:.2f} s); {frozen['total']:.2f} s with the caller's own `gc.freeze()` after "
+            f"loading | ≤ 0.4 s, ≤ 6 KB per offering | peak RSS {peak_mb:.0f} MB ({peak_mb - base_mb:.0f} MB above "
+            f"the {base_mb:.0f} MB of the imported library: {per:.1f} KB per offering) |"]
 
 
 # ---------------------------------------------------------------------------------------------------- bulk
