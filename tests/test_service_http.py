@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from odedelta.service import create_app
 from odedelta.service.app import access_line
 from odedelta.service.edge import href_of
 from odedelta.service.encode import dumps
+from odedelta.service.protocol import GuardedHttpToolsProtocol, _OneWrite
 from odedelta.service.security import Caller, Jwt, Refused, Tokens
-from odedelta.service.server import GuardedHttpToolsProtocol, _OneWrite
+from odedelta.service.server import GuardedH11Protocol, http_protocol
 
 from .conftest import DEMO, ROOT
 from .servers import in_thread
@@ -26,6 +28,13 @@ RULES = ROOT / "rules"
 INVENTORIES = DEMO / "inventories"
 CART = "/tmf-api/shoppingCart/v4/shoppingCart?asOf=2026-03-01T00:00:00Z"
 DOWNGRADE = {"cartItem": [{"action": "modify", "product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}]}
+
+
+def test_serve_runs_the_httptools_protocol_and_h11_without_httptools(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert http_protocol() is GuardedHttpToolsProtocol
+    monkeypatch.setitem(sys.modules, "httptools", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "odedelta.service.protocol")
+    assert http_protocol() is GuardedH11Protocol
 
 
 class Quick(GuardedHttpToolsProtocol):

@@ -24,11 +24,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import httptools
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from odedelta.service._core import OdeDeltaError
 from odedelta.service.app import create_app
@@ -147,142 +145,23 @@ MAX_HEAD = 64 * 1024
 """Bytes of one request head (line and headers); a longer one is refused (431) and the connection closed."""
 
 
-class _HeadTooLong(Exception):
-    """Raised in a parser callback to stop parsing a head longer than ``MAX_HEAD``."""
-
-
-class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol (llhttp, in C: the parser ``serve`` uses) with the service's guards on request
-    heads: a connection that has not sent a complete head within ``HEADER_TIMEOUT`` seconds of opening (or of its
-    previous answer) is closed, and a head longer than ``MAX_HEAD`` bytes is answered 431 and closed. uvicorn times
-    out idle keep-alive connections and the service times out slow bodies (``--body-timeout``), but nothing else
-    ends a client that trickles its headers, and httptools itself keeps a header of any length.
-
-    A head's length is counted twice: the bytes of its line and headers as the parser delivers them (a long head
-    that arrives whole), and the bytes received while a head is incomplete (one that never ends: the parser would
-    buffer it all)."""
-
-    HEADER_TIMEOUT = HEADER_TIMEOUT
-    MAX_HEAD = MAX_HEAD
-
-    def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
-        self._head_open, self._head_bytes, self._head_size = True, 0, 0
-        self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
-
-    def _expire(self) -> None:
-        if self._head_open and self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
-
-    def data_received(self, data: bytes) -> None:
-        # uvicorn's own, with a refused head answered 431 instead of 400
-        self._unset_keepalive_if_required()
-        if self._head_open:
-            self._head_bytes += len(data)
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            if isinstance(exc.__context__, _HeadTooLong):
-                self._refuse_head()
-                return
-            self.logger.warning("Invalid HTTP request received.")
-            self.send_400_response("Invalid HTTP request received.")
-            return
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
-            return
-        if self._head_open and self._head_bytes > self.MAX_HEAD and not self.transport.is_closing():
-            self._refuse_head()
-
-    def _refuse_head(self) -> None:
-        if self.cycle is None or self.cycle.response_complete:
-            message = f"the request head is longer than {self.MAX_HEAD} bytes".encode()
-            self.transport.write(b"".join((
-                STATUS_LINE[431], b"content-type: text/plain; charset=utf-8\r\n",
-                b"content-length: %d\r\nconnection: close\r\n\r\n" % len(message), message)))
-        self.transport.close()  # an answer is being written to an earlier request: close without one
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._head_size = 0
-
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self._head_size += len(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        super().on_header(name, value)
-        self._head_size += len(name) + len(value) + 4
-
-    def on_headers_complete(self) -> None:
-        if self._head_size > self.MAX_HEAD:
-            raise _HeadTooLong
-        self._head_open, self._head_bytes = False, 0
-        self._deadline.cancel()
-        super().on_headers_complete()
-        if self.cycle is not None and self.cycle.scope is self.scope:
-            self.cycle.transport = _OneWrite(self.transport, self.cycle, self.loop)  # type: ignore[assignment]
-
-    def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._head_open = True  # the next request's head: bytes counted from the next read
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._deadline.cancel()
-            self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._deadline.cancel()
-        super().connection_lost(exc)
-
-
-class _OneWrite:
-    """The transport as one answer's cycle sees it: the response head is held until the first body write (in the
-    same turn of the event loop, or at its end at the latest) and sent with it, so a small answer is one ``send``,
-    one TCP segment and one wake-up of the client instead of two. Anything written before the head (``100
-    Continue``) or after the first body write goes straight through."""
-
-    __slots__ = ("_cycle", "_head", "_loop", "_state", "_transport")
-
-    def __init__(self, transport: Any, cycle: Any, loop: Any) -> None:
-        self._transport, self._cycle, self._loop = transport, cycle, loop
-        self._head: bytes | None = None
-        self._state = 0  # 0: before the head, 1: head held, 2: head sent
-
-    def write(self, data: bytes) -> None:
-        if self._state == 0 and self._cycle.response_started:
-            self._head, self._state = data, 1
-            self._loop.call_soon(self._flush)  # a body that does not follow in this turn: the head goes alone
-            return
-        if self._state == 1:
-            data, self._head, self._state = (self._head or b"") + data, None, 2
-        self._transport.write(data)
-
-    def _flush(self) -> None:
-        if self._state == 1:
-            head, self._head, self._state = self._head or b"", None, 2
-            self._transport.write(head)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def is_closing(self) -> bool:
-        return bool(self._transport.is_closing())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
+def http_protocol() -> type[Any]:
+    """The protocol ``serve`` runs: :class:`odedelta.service.protocol.GuardedHttpToolsProtocol`, or
+    :class:`GuardedH11Protocol` where httptools is not installed (an environment made before the service extra
+    brought it: the same guards, a slower parser)."""
+    try:
+        from odedelta.service.protocol import GuardedHttpToolsProtocol
+    except ImportError as exc:
+        if exc.name != "httptools":
+            raise
+        return GuardedH11Protocol
+    return GuardedHttpToolsProtocol
 
 
 class GuardedH11Protocol(H11Protocol):
-    """The same guard on uvicorn's pure-Python h11 protocol (where httptools is not installed): a connection that
-    has not sent a complete request head within ``HEADER_TIMEOUT`` seconds is closed; h11 itself refuses a head
-    longer than ``MAX_HEAD`` (``h11_max_incomplete_event_size``)."""
+    """uvicorn's pure-Python h11 protocol with the service's guard on request heads (where httptools is not
+    installed): a connection that has not sent a complete request head within ``HEADER_TIMEOUT`` seconds is closed;
+    h11 itself refuses a head longer than ``MAX_HEAD`` (``h11_max_incomplete_event_size``)."""
 
     HEADER_TIMEOUT = HEADER_TIMEOUT
 
@@ -332,7 +211,7 @@ def serve(settings: Settings) -> None:
     config: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": "warning",
                               "timeout_keep_alive": 5, "timeout_graceful_shutdown": 10, "access_log": False,
                               "h11_max_incomplete_event_size": MAX_HEAD, "server_header": False,
-                              "log_config": None, "http": GuardedHttpToolsProtocol}
+                              "log_config": None, "http": http_protocol()}
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back quickly while a thread runs the engine
     if settings.workers == 1:
         gc.freeze()  # the loaded catalog lives as long as the process: later collections skip its objects
