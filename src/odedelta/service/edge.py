@@ -46,6 +46,13 @@ class Limits:
     """seconds a client may take to send its body (more: 408 and the connection is closed)"""
 
 
+HEADER_TIMEOUT = 10.0
+"""Seconds a connection may take to send a complete request head (line and headers), from its opening or its
+previous answer; then it is closed without an answer."""
+MAX_HEAD = 64 * 1024
+"""Bytes of one request head (line and headers); a longer one is refused (431) and the connection closed."""
+
+
 class ApiError(Exception):
     """A refusal at the edge (not found, bad body, wrong type): becomes a TMF Error with ``status``."""
 

@@ -12,7 +12,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from odedelta.service.server import HEADER_TIMEOUT, MAX_HEAD
+from odedelta.service.edge import HEADER_TIMEOUT, MAX_HEAD
 
 
 class _HeadTooLong(Exception):

@@ -30,7 +30,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from odedelta.service._core import OdeDeltaError
 from odedelta.service.app import create_app
-from odedelta.service.edge import Limits
+from odedelta.service.edge import HEADER_TIMEOUT, MAX_HEAD, Limits
 from odedelta.service.outbound import Retry
 from odedelta.service.security import AuthConfigError, authenticator
 from odedelta.service.store import StoreError, hidden
@@ -136,13 +136,6 @@ def check(settings: Settings) -> None:
         raise ServeError(f"--host {settings.host}: cannot resolve ({exc})", 2) from None
     finally:
         probe.close()
-
-
-HEADER_TIMEOUT = 10.0
-"""Seconds a connection may take to send a complete request head (line and headers), from its opening or its
-previous answer; then it is closed without an answer."""
-MAX_HEAD = 64 * 1024
-"""Bytes of one request head (line and headers); a longer one is refused (431) and the connection closed."""
 
 
 def http_protocol() -> type[Any]:
