@@ -218,12 +218,12 @@ def error(status: int, reason: str, message: str, headers: dict[str, str] | None
 
 
 def select_fields(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
-    """The attributes ``fields`` names (TMF630: ``id,state``, nested ``item.state``), with ``id``, ``href`` and
-    ``@type`` always."""
+    """The attributes ``fields`` names (TMF630: ``id,state``, nested ``item.state``) and ``id``, nothing else (the
+    TMF679 conformance kit counts the attributes)."""
     if not fields:
         return document
     wanted = [f.strip() for f in fields.split(",") if f.strip()]
-    selected: dict[str, Any] = _select(document, [*wanted, "id", "href", "@type"])
+    selected: dict[str, Any] = _select(document, [*wanted, "id"])
     return selected
 
 

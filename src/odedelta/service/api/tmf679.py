@@ -96,8 +96,17 @@ class _Asker:
     def acquire(self, offering: str) -> Candidate:
         return acquisition(self.engine, self.held(), offering, self.moment, Context())
 
-    def category(self, category: str) -> list[Candidate]:
+    def category(self, category: str) -> list[Candidate] | None:
+        """The candidates of every sellable offering of ``category``; None when the catalog has no such category."""
+        if category not in self.engine.catalog.categories:
+            return None
         return [self.acquire(o) for o in category_offerings(self.engine.catalog, category, self.moment)]
+
+
+def _unknown_category(asker: _Asker, category: str) -> Candidate:
+    known = ", ".join(sorted(asker.engine.catalog.categories)) or "no categories"
+    return Candidate("", qualified=False, reasons=[Reason(
+        "unknownCategory", f"the catalog has no category {category!r} (it has {known})", "catalog")])
 
 
 def _answers(deadline: Deadline, asker: _Asker, items: list[Any], category: str | None, items_key: str,
@@ -115,13 +124,20 @@ def _answers(deadline: Deadline, asker: _Asker, items: list[Any], category: str 
         product = _ref(item.get("product"), f"{where}.product")
         offering = _ref(item.get("productOffering"), f"{where}.productOffering")
         asked_category = _ref(item.get("category"), f"{where}.category") or category
+        activation = item.get("expectedActivationDate")
+        activation = activation if isinstance(activation, str) else None
         found: list[tuple[Candidate, str | None]]
         if product is not None:
             found = [(c, None) for c in asker.installed(product, offering)]
         elif offering is not None:
             found = [(asker.acquire(offering), None)]
         elif asked_category is not None:
-            found = [(c, asked_category) for c in asker.category(asked_category)]
+            in_category = asker.category(asked_category)
+            if in_category is None:  # not a refusal of the request: this item could not be qualified
+                answers.append(docs.Answer(ident or str(index + 1), None, _unknown_category(asker, asked_category),
+                                           asked_category, terminated=True, activation=activation))
+                continue
+            found = [(c, asked_category) for c in in_category]
         else:
             raise ApiError(400, "Bad request", f"{where}: name what to qualify: product.id (an installed product), "
                                                "productOffering.id or category.id")
@@ -133,7 +149,7 @@ def _answers(deadline: Deadline, asker: _Asker, items: list[Any], category: str 
                 label = f"{base}-{number}"
             else:
                 label = str(number)
-            answers.append(docs.Answer(label, product, candidate, by_category))
+            answers.append(docs.Answer(label, product, candidate, by_category, activation=activation))
     return answers
 
 
@@ -195,7 +211,8 @@ def _check(api: APIRouter, version: int, resource: str, name: str) -> None:
                                         "provideUnavailabilityReason", True, name),
                            only_available=_flag(body, "provideOnlyAvailable", False, name),
                            party=docs.party_of(body),
-                           description=body["description"] if isinstance(body.get("description"), str) else None)
+                           description=body["description"] if isinstance(body.get("description"), str) else None,
+                           echo={k: body[k] for k in docs.POQ_ECHOED[version] if k in body})
         answers = _answers(deadline, _Asker(service, caller, asked.party, moment), items, category, items_key, name)
         deadline.check()
         return _stored(service, "poq", version, origin + path, caller, lambda ident, href, now: docs.qualification(
