@@ -463,12 +463,11 @@ class Asked:
     ``expectedQualificationDate``…: :data:`POQ_ECHOED`)."""
 
 
-POQ_ECHOED = {4: ("channel", "place", "note", "category", "requestedPOQCompletionDate", "instantSyncQualification",
-                  "expectedQualificationDate", "@baseType", "@schemaLocation"),
-              5: ("channel", "place", "note", "requestedQualificationCompletionDate", "instantSyncQualification",
-                  "@baseType", "@schemaLocation")}
-"""The request attributes a qualification answer repeats as given, by version (``expectedQualificationDate`` is
-TMF679 R18's name, which its conformance kit filters on)."""
+POQ_ECHOED = {4: ("channel", "category", "requestedPOQCompletionDate", "instantSyncQualification",
+                  "expectedQualificationDate"),
+              5: ("channel", "requestedQualificationCompletionDate", "instantSyncQualification")}
+"""The request attributes a qualification answer repeats as given (when not null), by version
+(``expectedQualificationDate`` is TMF679 R18's name, which its conformance kit filters on)."""
 
 
 def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str, href: str,
@@ -498,7 +497,8 @@ def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str
         doc["productOfferingQualificationDate"] = iso(created)
         doc["productOfferingQualificationDateTime"] = iso(created)  # TMF679 R18's name, kept for its clients
     for key, value in asked.echo.items():
-        doc[key] = value
+        value = _without_nulls(value)  # a null attribute is an absent one
+        doc[key] = {"@type": "ChannelRef", **value} if v5 and key == "channel" else value
     doc["qualificationResult"] = result
     doc["state"] = "terminatedWithError" if answers and all(a.terminated for a in answers) else "done"
     parties = _related_party(asked.party, v5, "RelatedPartyOrPartyRole")  # TMF679 v5's name
@@ -507,6 +507,14 @@ def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str
     doc["checkProductOfferingQualificationItem" if v5 else "productOfferingQualificationItem"] = items
     doc["@type"] = "CheckProductOfferingQualification" if v5 else "ProductOfferingQualification"
     return doc
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def query_qualification(answers: list[Answer], criteria: dict[str, Any], party: str | None, query_id: str,

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from fastapi import Query
 from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import Response
@@ -85,6 +84,11 @@ async def blocking(limits: Limits, work: Callable[..., T], *args: Any) -> T:
 async def read_body(request: Request, limits: Limits) -> Any:
     """The JSON body: application/json, at most ``max_body`` bytes (a larger ``Content-Length`` is refused before
     anything is read), sent within ``body_timeout`` seconds, UTF-8, valid JSON (decimals as ``Decimal``)."""
+    return parse_json(await read_raw(request, limits))
+
+
+async def read_raw(request: Request, limits: Limits) -> bytes:
+    """The body's bytes under :func:`read_body`'s rules (media type, size, time), not yet parsed."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in JSON_TYPES:
         raise ApiError(415, "Unsupported media type",
@@ -106,7 +110,7 @@ async def read_body(request: Request, limits: Limits) -> Any:
     except TimeoutError:
         raise ApiError(408, "Request timeout", f"the body was not received within {limits.body_timeout:g} s "
                                                f"({size} bytes came)", {"Connection": "close"}) from None
-    return parse_json(b"".join(chunks))
+    return b"".join(chunks)
 
 
 MAX_DIGITS = 100
@@ -190,17 +194,6 @@ def count_items(body: Any, key: str, limits: Limits, where: str) -> None:
         raise ApiError(413, "Payload too large",
                        f"{where} @ $.{key}: {len(items)} items, more than the {limits.max_items} one request may "
                        "hold; split it into smaller requests")
-
-
-def as_of(text: str | None, now: Callable[[], datetime]) -> datetime:
-    if text is None:
-        return now()
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(400, "Bad request", f"asOf {text!r} is not an ISO-8601 date-time "
-                                           "(e.g. 2026-03-01T00:00:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def json_answer(document: Any, status: int = 200, headers: dict[str, str] | None = None,
@@ -290,72 +283,3 @@ def _comparable(a: str, b: str) -> tuple[Any, Any]:
 def _moment(text: str) -> datetime:
     found = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def error_responses() -> dict[int | str, dict[str, Any]]:
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {code: {"description": reason, "content": {"application/json": {"schema": schema}}}
-            for code, reason in ((400, "Bad request"), (401, "Unauthorized"), (403, "Forbidden"),
-                                 (404, "Not found"), (408, "Request timeout"), (409, "Conflict"),
-                                 (413, "Payload too large"), (415, "Unsupported media type"),
-                                 (422, "Unprocessable entity"), (502, "A catalog or inventory server failed"))}
-
-
-def doc_response(code: int, what: str, required: list[str]) -> dict[int | str, dict[str, Any]]:
-    schema = {"type": "object", "required": required, "properties": {"id": {"type": "string"},
-                                                                      "@type": {"type": "string"}}}
-    return {code: {"description": what, "content": {"application/json": {"schema": schema}}}, **error_responses()}
-
-
-def list_response(what: str) -> dict[int | str, dict[str, Any]]:
-    schema = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
-                                                                          "@type": {"type": "string"}}}}
-    return {200: {"description": f"a list of {what}", "content": {"application/json": {"schema": schema}}},
-            **error_responses()}
-
-
-def deleted_responses() -> dict[int | str, dict[str, Any]]:
-    return {204: {"description": "Deleted"}, **error_responses()}
-
-
-_REF = {"type": "object", "properties": {"id": {"type": "string"}}}
-_ITEM = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "action": {"type": "string", "enum": ["add", "modify", "delete", "noChange"]},
-        "productOffering": _REF,
-        "product": {"type": "object", "properties": {
-            "id": {"type": "string"},
-            "productCharacteristic": {"type": "array", "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "value": {}}}},
-            "productRelationship": {"type": "array", "items": {"type": "object", "properties": {
-                "relationshipType": {"type": "string"}, "id": {"type": "string"}, "product": _REF}}},
-        }},
-    },
-}
-_PARTY = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
-                                                                     "role": {"type": "string"}}}}
-
-
-def body_schema(items_key: str, required: bool = True, example: str = "modify") -> dict[str, Any]:
-    """The part of the TMF body the service reads (the official schemas allow more; the rest is ignored), with
-    the demo's downgrade as the example."""
-    items = {"type": "array", "minItems": 1, "items": _ITEM}
-    schema: dict[str, Any] = {"type": "object", "properties": {items_key: items, "relatedParty": _PARTY}}
-    if required:
-        schema["required"] = [items_key]
-    item: dict[str, Any] = {"product": {"id": "F-1"}}
-    if example == "modify":
-        item = {"action": "modify", **item, "productOffering": {"id": "po-fiber-300"}}
-    sample = {items_key: [item], "relatedParty": [{"id": "alice", "role": "customer"}]}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema, "example": sample}}}}
-
-
-HUB_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["callback"],
-    "properties": {"callback": {"type": "string"}, "query": {"type": "string"}}}}}}}
-
-AS_OF = Query(None, alias="asOf", description="the moment of the change, ISO-8601 (default: now, UTC)")
-OFFSET = Query(0, ge=0, le=1 << 62)
-LIMIT = Query(100, ge=1, le=1000)
