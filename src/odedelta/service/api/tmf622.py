@@ -44,6 +44,7 @@ from odedelta.service.api._common import (
     service_of,
     stored,
 )
+from odedelta.service.api.versions import TABLE
 from odedelta.service.edge import ApiError, Deadline, blocking, count_items, json_answer, raw
 from odedelta.service.encode import dumps
 from odedelta.service.outbound import OutboundError
@@ -51,13 +52,12 @@ from odedelta.service.security import Caller, caller_of
 from odedelta.service.state import Service
 
 log = logging.getLogger("odedelta.service")
-BASE = "/tmf-api/productOrderingManagement"
 API = "tmf622"
 READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
 
 
 def new_router(version: int) -> tuple[APIRouter, str]:
-    return APIRouter(tags=[f"TMF622 Product Ordering v{version}"], route_class=TmfRoute), f"{BASE}/v{version}"
+    return APIRouter(tags=[f"TMF622 Product Ordering v{version}"], route_class=TmfRoute), TABLE["TMF622", version].base
 
 
 def shared_routes(api: APIRouter, version: int, base: str) -> None:
@@ -216,7 +216,7 @@ def _partner_and_hub_routes(api: APIRouter, version: int, base: str) -> None:
 def _create(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str,
             version: int) -> tuple[dict[str, Any], str, datetime]:
     """Compute and store the order (the engine's, or a rejected one with the reason) and its partner orders."""
-    base = f"{BASE}/v{version}"
+    base = TABLE["TMF622", version].base
     intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
     service.check_party(caller, intent.party, intent.product)
     result: ChangeResult | None

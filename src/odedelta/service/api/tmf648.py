@@ -28,6 +28,7 @@ from odedelta.service.api._common import (
     owner_of,
     service_of,
 )
+from odedelta.service.api.versions import TABLE
 from odedelta.service.edge import Deadline, blocking, count_items
 from odedelta.service.security import Caller, caller_of
 from odedelta.service.state import Service
@@ -37,7 +38,7 @@ READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
 
 
 def router(version: int) -> APIRouter:
-    base = f"/tmf-api/quoteManagement/v{version}/quote"
+    base = f"{TABLE['TMF648', version].base}/quote"
     api = APIRouter(tags=[f"TMF648 Quote v{version}"], route_class=TmfRoute)
 
     def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str) -> str:

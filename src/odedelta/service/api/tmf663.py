@@ -30,18 +30,19 @@ from odedelta.service.api._common import (
     service_of,
     stored,
 )
+from odedelta.service.api.versions import TABLE
 from odedelta.service.edge import Deadline, blocking, count_items, raw
 from odedelta.service.security import Caller, caller_of
 from odedelta.service.state import Service
 
-BASE = "/tmf-api/shoppingCart"
 API = "tmf663"
 READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
 KIND = "shoppingCart"
 
 
 def path(version: int) -> str:
-    return f"{BASE}/v{version}/shoppingCart"
+    table = TABLE["TMF663", version]
+    return f"{table.base}/{table.resources[0]}"
 
 
 def resources(api: APIRouter, version: int) -> None:
@@ -88,7 +89,7 @@ async def patch(request: Request, id: str, body: models.Tmf, as_of_text: str | N
 
 def _document(version: int, origin: str, ident: str, intent: docs.Intent, result: Any, made: datetime,
               updated: datetime) -> dict[str, Any]:
-    href = f"{origin}{BASE}/v{version}/shoppingCart/{ident}"
+    href = f"{origin}{path(version)}/{ident}"
     return docs.shopping_cart(result, version, ident, href, intent.party, made, updated)
 
 

@@ -10,13 +10,14 @@ from starlette.responses import Response
 
 from odedelta.service.api import models
 from odedelta.service.api._common import BODY_ERRORS, AsOf, TmfRoute, answers, as_of, created, origin_of, service_of
-from odedelta.service.api.tmf679 import BASE, WRITE, qualify, query, resources
+from odedelta.service.api.tmf679 import WRITE, qualify, query, resources
+from odedelta.service.api.versions import TABLE
 from odedelta.service.edge import blocking, count_items
 from odedelta.service.security import Caller
 
 CHECK, QUERY = "CheckProductOfferingQualification", "QueryProductOfferingQualification"
-CHECK_PATH = f"{BASE}/v5/checkProductOfferingQualification"
-QUERY_PATH = f"{BASE}/v5/queryProductOfferingQualification"
+V5 = TABLE["TMF679", 5]
+CHECK_PATH, QUERY_PATH = (f"{V5.base}/{resource}" for resource in V5.resources)
 
 
 def router() -> APIRouter:
@@ -28,7 +29,7 @@ def router() -> APIRouter:
     async def check(request: Request, body: models.CheckProductOfferingQualificationCreate, as_of_text: AsOf = None,
                     caller: Caller = WRITE) -> Response:
         service = service_of(request)
-        count_items(body.document(), "checkProductOfferingQualificationItem", service.limits, CHECK)
+        count_items(body.document(), V5.items, service.limits, CHECK)
         moment = as_of(as_of_text, service.now)
         return created(await blocking(service.limits, qualify, service, body, 5, moment, caller,
                                       origin_of(request) + CHECK_PATH))
