@@ -38,7 +38,7 @@ CONFIG = SchemathesisConfig.from_dict({
     "headers": {"Authorization": f"Bearer {TOKEN}"},
     "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}},
     "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True},
-               "stateful": {"enabled": False}},
+               "stateful": {"enabled": True}},
     "generation": {"max-examples": EXAMPLES, "mode": "all", "deterministic": True},
 })
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
@@ -123,3 +123,11 @@ def test_the_fuzzing_covers_every_operation() -> None:
     operations = {op.ok().label for op in SCHEMA.get_all_operations()}
     assert len(operations) == sum(len(methods) for methods in APP.openapi()["paths"].values())
     assert len(operations) >= 49
+
+
+Workflow = SCHEMA.as_state_machine()
+"""The stateful phase: sequences of calls linked by the ids the service answers with (create, then retrieve, patch,
+cancel, delete), every check on every response."""
+TestWorkflows = Workflow.TestCase
+TestWorkflows.settings = settings(max_examples=EXAMPLES, stateful_step_count=6, deadline=None, derandomize=True,
+                                  suppress_health_check=list(HealthCheck))

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from odedelta.service.api.models import DateTime, Error, moment
+from odedelta.service.api.models import DateTime, Error, OutOfRange, moment
 from odedelta.service.edge import ApiError, json_answer, matches, parse_json, raw, read_raw, select_fields
 from odedelta.service.security import BEARER, Caller
 from odedelta.service.state import Service
@@ -82,8 +82,11 @@ FIELDS = Query(None, description="TMF630: the attributes to return (id always), 
 
 
 def as_of(text: str | None, now: Callable[[], datetime]) -> datetime:
-    """The moment ``asOf`` names (validated by :data:`AsOf`), else now."""
-    return now() if text is None else moment(text)
+    """The moment ``asOf`` names (validated by :data:`AsOf`), else now; one no moment in UTC can be is a 422."""
+    try:
+        return now() if text is None else moment(text)
+    except OutOfRange as exc:
+        raise ApiError(422, "Unprocessable entity", f"asOf {exc}") from None
 
 
 _REASONS = {400: "Bad request: malformed JSON, or a body or parameter the schema does not allow",

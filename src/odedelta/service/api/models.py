@@ -14,6 +14,7 @@ since ``fields=`` selects), and every error is the TMF ``Error``.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -36,11 +37,18 @@ class Tmf(BaseModel):
 
 
 Id = Annotated[str, Field(min_length=1)]
+_ALICE: Any = [{"id": "alice", "role": "customer"}]
+_DOWNGRADE: Any = {"id": "1", "action": "modify", "product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}
+"""The demo's downgrade (alice's fiber 500 to 300), the bodies' example."""
+
+
+class OutOfRange(ValueError):
+    """A date-time that cannot be a moment in UTC (``0001-01-01T00:00:00+03:00`` is in the year 0)."""
 
 
 def moment(text: str) -> datetime:
     """An RFC 3339 date-time (``2026-03-01T00:00:00Z``; no offset: UTC) as an aware datetime in UTC; ValueError
-    when it is not one."""
+    when it is not one, :class:`OutOfRange` when it is one before year 1 or after 9999 in UTC."""
     value = text.strip().upper()
     if len(value) < 11 or value[10] not in "T ":
         raise ValueError(f"{text!r} is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)")
@@ -48,13 +56,17 @@ def moment(text: str) -> datetime:
         value = value[:17] + "59" + value[19:]
     try:
         found = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise ValueError(f"{text!r} is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)") from None
+    try:
+        return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def _checked_moment(text: str) -> str:
-    moment(text)
+    with suppress(OutOfRange):  # a date-time all the same (kept as written)
+        moment(text)
     return text
 
 
@@ -168,6 +180,8 @@ class ShoppingCartCreate(Tmf):
     """TMF663 v4 ShoppingCart_Create: the change to price (``cartItem``) and the customer (``relatedParty``; none:
     a prospect)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cartItem": [_DOWNGRADE], "relatedParty": _ALICE}]})
+
     cart_item: Annotated[list[CartItem], Field(min_length=1)] = Field(alias="cartItem")
     related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
 
@@ -175,12 +189,15 @@ class ShoppingCartCreate(Tmf):
 class ShoppingCartCreateV5(Tmf):
     """TMF663 v5 ShoppingCart_FVO."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cartItem": [_DOWNGRADE]}]})
+
     cart_item: Annotated[list[CartItem], Field(min_length=1)] = Field(alias="cartItem")
     related_party: list[RelatedPartyV5] | None = Field(None, alias="relatedParty")
 
 
 class ShoppingCartUpdate(Tmf):
-    """TMF663 v4 ShoppingCart_Update: new items (the cart is priced again), a new customer, or both."""
+    """TMF663 v4 ShoppingCart_Update: new items (the cart is priced again), a new customer, or both (a merge-patch:
+    ``relatedParty: null`` makes the cart a prospect's; ``cartItem: null`` keeps the items)."""
 
     cart_item: Annotated[list[CartItem], Field(min_length=1)] | None = Field(None, alias="cartItem")
     related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
@@ -196,6 +213,8 @@ class ShoppingCartUpdateV5(Tmf):
 class QuoteCreate(Tmf):
     """TMF648 v4 Quote_Create."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quoteItem": [_DOWNGRADE], "relatedParty": _ALICE}]})
+
     quote_item: Annotated[list[QuoteItem], Field(min_length=1)] = Field(alias="quoteItem")
     related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
 
@@ -203,12 +222,17 @@ class QuoteCreate(Tmf):
 class ProductOrderCreate(Tmf):
     """TMF622 v4 ProductOrder_Create."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"productOrderItem": [_DOWNGRADE],
+                                                               "relatedParty": _ALICE}]})
+
     product_order_item: Annotated[list[ProductOrderItem], Field(min_length=1)] = Field(alias="productOrderItem")
     related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
 
 
 class ProductOrderCreateV5(Tmf):
     """TMF622 v5 ProductOrder_FVO."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"productOrderItem": [_DOWNGRADE]}]})
 
     product_order_item: Annotated[list[ProductOrderItem], Field(min_length=1)] = Field(alias="productOrderItem")
     related_party: list[RelatedPartyV5] | None = Field(None, alias="relatedParty")
@@ -237,7 +261,7 @@ class _OrderPatch(BaseModel):
     requested_completion_date: DateTime | None = Field(None, alias="requestedCompletionDate")
     requested_start_date: DateTime | None = Field(None, alias="requestedStartDate")
     note: list[Note] | None = None
-    type: str | None = Field(None, alias="@type")
+    type: Literal["ProductOrder"] = Field("ProductOrder", alias="@type")
 
     def document(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_unset=True)
@@ -258,6 +282,9 @@ class ProductOrderPatchV5(_OrderPatch):
 class CancelProductOrderCreate(Tmf):
     """TMF622 CancelProductOrder_Create (v4) / CancelProductOrder_FVO (v5): the order to cancel."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"productOrder": {"id": "1"},
+                                                               "cancellationReason": "customer changed their mind"}]})
+
     product_order: Ref = Field(alias="productOrder")
     cancellation_reason: str | None = Field(None, alias="cancellationReason")
     requested_cancellation_date: DateTime | None = Field(None, alias="requestedCancellationDate")
@@ -265,6 +292,8 @@ class CancelProductOrderCreate(Tmf):
 
 class EventSubscriptionInput(Tmf):
     """TMF622 hub registration: the listener's base URL and an optional query (``eventType=…``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"callback": "https://listener.example/odedelta"}]})
 
     callback: Id
     query: str | None = None
@@ -313,7 +342,10 @@ class ProductOfferingQualificationCreate(_Qualification):
     ``relatedParty`` (none: a prospect); ``provide…`` flags (absent: reasons and alternatives given, unavailable
     offerings listed)."""
 
-    model_config = ConfigDict(json_schema_extra=_present("productOfferingQualificationItem", "category"))
+    model_config = ConfigDict(json_schema_extra={
+        **_present("productOfferingQualificationItem", "category"),
+        "examples": [{"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "po-fiber-300"}}]},
+                     {"category": {"id": "cat-fiber"}, "provideOnlyAvailable": True}]})
     items: Annotated[list[QualificationItem], Field(min_length=1)] | None = Field(
         None, alias="productOfferingQualificationItem")
     category: Ref | None = None
@@ -336,6 +368,9 @@ class ProductOfferingQualificationCreate(_Qualification):
 
 class CheckProductOfferingQualificationCreate(_Qualification):
     """TMF679 v5 CheckProductOfferingQualification_FVO."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"checkProductOfferingQualificationItem": [
+        {"id": "1", "productOffering": {"id": "po-fiber-300"}}]}]})
 
     items: Annotated[list[CheckQualificationItem], Field(min_length=1)] = Field(
         alias="checkProductOfferingQualificationItem")
@@ -364,6 +399,8 @@ class SearchCriteria(Tmf):
 
 class QueryProductOfferingQualificationCreate(Tmf):
     """TMF679 v5 QueryProductOfferingQualification_FVO."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"searchCriteria": {"category": {"id": "cat-fiber"}}}]})
 
     search_criteria: SearchCriteria = Field(alias="searchCriteria")
     related_party: list[RelatedPartyV5] | None = Field(None, alias="relatedParty")

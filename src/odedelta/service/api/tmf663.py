@@ -83,6 +83,8 @@ async def patch(request: Request, id: str, body: models.Tmf, as_of_text: str | N
     owner = owner_of(caller, API)
     await blocking(service.limits, lambda _deadline: stored(service, KIND, version, id, owner))
     sent = body.document()
+    if sent.get("cartItem", []) is None:  # a cart keeps items: null leaves them as they are
+        del sent["cartItem"]
     count_items(sent, "cartItem", service.limits, f"ShoppingCart {id}")
     return raw(await blocking(service.limits, _patch, service, id, sent, as_of_text, caller, version))
 
