@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
+from fastapi import Query
 from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import Response
@@ -196,6 +197,19 @@ def count_items(body: Any, key: str, limits: Limits, where: str) -> None:
                        "hold; split it into smaller requests")
 
 
+def as_of(text: str | None, now: Callable[[], datetime]) -> datetime:
+    """``asOf`` of an operation that reads its query by hand (the TMF routers declare theirs in the OpenAPI
+    document: ``odedelta.service.api._common.AsOf``)."""
+    if text is None:
+        return now()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "Bad request", f"asOf {text!r} is not an ISO-8601 date-time "
+                                           "(e.g. 2026-03-01T00:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def json_answer(document: Any, status: int = 200, headers: dict[str, str] | None = None,
                 background: BackgroundTasks | None = None) -> Response:
     return Response(dumps(document), status_code=status, media_type="application/json", headers=headers,
@@ -283,3 +297,6 @@ def _comparable(a: str, b: str) -> tuple[Any, Any]:
 def _moment(text: str) -> datetime:
     found = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+AS_OF = Query(None, alias="asOf", description="the moment of the change, ISO-8601 (default: now, UTC)")
