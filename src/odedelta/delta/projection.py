@@ -24,7 +24,7 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
             placed.setdefault(item.parent_id, []).append(item.product_id)
 
     def children(pid: str) -> list[str]:
-        untouched = [c for c in inventory.children(pid) if c not in by_id] if pid in inventory.products else []
+        untouched = [c for c in inventory.graph.children_of(pid) if c not in by_id] if pid in inventory.products else []
         return untouched + placed.get(pid, [])
 
     deleted = {item.product_id for item in delta.items if item.action is Action.DELETE}
@@ -32,8 +32,11 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
     for pid, product in inventory.products.items():
         found = by_id.get(pid)
         if found is None:
-            gone = deleted | {c for c in inventory.children(pid) if c in by_id and by_id[c].parent_id != pid}
-            out.append(_without_links_to(product, gone))
+            if product.product_relationship:
+                gone = deleted | {c for c in inventory.graph.children_of(pid)
+                                  if c in by_id and by_id[c].parent_id != pid}
+                product = _without_links_to(product, gone)
+            out.append(product)
         elif found.action is not Action.DELETE:
             updated = _updated(product, found.offering_id, found.specification_id, found.characteristics,
                                children(pid), catalog, delta.as_of)

@@ -30,6 +30,7 @@ from typing import Any
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
+from odedelta.model.compiled import compiled
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
@@ -108,17 +109,21 @@ class Bill:
 
 def holds(products: Iterable[Product], catalog: Catalog) -> dict[str, set[str]]:
     """What the customer's products are: ``kind → ids`` of offerings, specifications and categories."""
-    held: dict[str, set[str]] = {OFFERING: set(), SPECIFICATION: set(), CATEGORY: set()}
+    tables = compiled(catalog)
+    offerings: set[str] = set()
+    specifications: set[str] = set()
+    categories: set[str] = set()
     for product in products:
-        if product.offering_id:
-            held[OFFERING].add(product.offering_id)
-            held[CATEGORY].update(catalog.graph.categories_of(product.offering_id))
-            spec = catalog.graph.specification_of(product.offering_id)
+        offering = product.offering_id
+        if offering:
+            offerings.add(offering)
+            categories.update(tables.categories(offering))
+            spec = tables.spec(offering)
             if spec:
-                held[SPECIFICATION].add(spec)
+                specifications.add(spec)
         if product.spec_id:
-            held[SPECIFICATION].add(product.spec_id)
-    return held
+            specifications.add(product.spec_id)
+    return {OFFERING: offerings, SPECIFICATION: specifications, CATEGORY: categories}
 
 
 def promotion_applies(promotion: Promotion, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
@@ -247,7 +252,8 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
         bills[pid] = entry
     promotions: dict[str, list[Discount]] = {}
     # only a promotion that names something the customer holds can discount it (the graph indexes them)
-    named = {pid for offering in held[OFFERING] for pid in catalog.graph.promotions_naming(OFFERING, offering)}
+    tables = compiled(catalog)
+    named = {pid for offering in held[OFFERING] for pid in tables.promotions(offering)}
     for promotion in sorted((catalog.promotions[pid] for pid in named), key=lambda p: p.id):
         if not promotion_applies(promotion, held, context, as_of):
             continue
