@@ -16,7 +16,7 @@ from odedelta.model.catalog import Catalog
 from odedelta.model.errors import NotOrderable, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
-from odedelta.model.requests import Context, Request
+from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, Request
 from odedelta.model.tmf import Product, ProductTerm
 from odedelta.money.charges import Consequences
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
@@ -174,3 +174,26 @@ def apply(inventory: Inventory, result: ChangeResult) -> list[Product]:
     """The TMF637 products of ``inventory`` once ``result`` is carried out: deleted ones gone, kept ones under
     their ids (modified in place), new ones with the ids the delta generated, untouched ones as they were."""
     return project(inventory, result.delta, result.catalog)
+
+
+def endpoints(request: Request) -> tuple[str | None, str | None]:
+    """The installed product a request starts from and the offering it goes to."""
+    match request:
+        case ChangeOffer():
+            return request.product, request.to
+        case AddOffering():
+            return request.parent, request.offering
+        case Acquire():
+            return None, request.offering
+        case _:
+            return request.product, None
+
+
+def refusal_message(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:
+    """``not eligible: <the offering or what>: <each refusing rule's message, reason and id>``."""
+    offering = catalog.offerings.get(target or "")
+    name = what or f"{offering.name if offering and offering.name else target} ({target})"
+    reasons = "; ".join(f"{r.message} [{r.reason}, "
+                        f"{r.rule_id if r.rule_id.startswith('catalog:') else f'rule {r.rule_id}'}]"
+                        for r in verdict.reasons)
+    return f"not eligible: {name}: {reasons}"
