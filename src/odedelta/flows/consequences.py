@@ -291,9 +291,9 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
     for side, ids in ((before, before_ids), (after, after_ids)):
         for pid in ids:
             entry = side.products.get(pid)
-            if entry is None or entry.base is None:
+            if entry is None or entry.base is None or entry.base.currency in seen:
                 continue
-            seen.setdefault(entry.base.currency, f"{entry.base} ({pid}, {entry.basis})")
+            seen[entry.base.currency] = f"{entry.base} ({pid}, {entry.basis})"
     if not seen:
         seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
         for pid in before_ids:

@@ -65,21 +65,29 @@ class ProductBill:
     duty_free: Money | None = None
     pop_id: str | None = None
     discounts: list[Discount] = field(default_factory=list)
+    _sums: tuple[Money | None, Money | None] | None = field(default=None, init=False, repr=False, compare=False)
+    """``(discount_total, net)``, worked out on first use (a bill is read many times, never changed)."""
+
+    def _totals(self) -> tuple[Money | None, Money | None]:
+        if self._sums is not None:
+            return self._sums
+        if self.base is None:
+            sums: tuple[Money | None, Money | None] = (None, None)
+        else:
+            total = Money.zero(self.base.currency)
+            for discount in self.discounts:
+                total = total + discount.amount
+            sums = (total, self.base - total)
+        object.__setattr__(self, "_sums", sums)  # a cache of derived values: the record itself is unchanged
+        return sums
 
     @property
     def discount_total(self) -> Money | None:
-        if self.base is None:
-            return None
-        total = Money.zero(self.base.currency)
-        for discount in self.discounts:
-            total = total + discount.amount
-        return total
+        return self._totals()[0]
 
     @property
     def net(self) -> Money | None:
-        if self.base is None:
-            return None
-        return self.base - (self.discount_total or Money.zero(self.base.currency))
+        return self._totals()[1]
 
     @property
     def free(self) -> bool:
@@ -242,8 +250,9 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     for pid, product in products.items():
-        base = (bases or {}).get(pid) or recurring_base(product, catalog, as_of)
-        attributions += _mark_duplicates(base.attributions)
+        base = (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of)
+        if base.attributions:
+            attributions += _mark_duplicates(base.attributions)
         entry = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free, base.pop_id)
         for source, name, value in base.alterations:
             discount = discount_for(entry, source, name, value)
