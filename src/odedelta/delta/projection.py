@@ -9,8 +9,9 @@ from typing import Any
 
 from odedelta.delta.items import Action, Delta
 from odedelta.model.catalog import Catalog, value_key
+from odedelta.model.compiled import compiled
 from odedelta.model.inventory import BUNDLES, Inventory
-from odedelta.model.pricing import RECURRING, catalog_base
+from odedelta.model.pricing import RECURRING
 from odedelta.model.tmf import Characteristic, Product, ProductPrice, ProductRelationship, Ref
 
 
@@ -119,7 +120,7 @@ def _catalog_product_prices(catalog: Catalog, offering_id: str, as_of: datetime)
     """The offering's monthly catalog price at ``as_of`` as one TMF637 ``productPrice`` (what
     :func:`~odedelta.money.bill.recurring_base` reads back): the recurring prices summed, the catalog's standing
     discounts as ``productPriceAlteration``s — so a change on the projected inventory prices it as this one did."""
-    base = catalog_base(catalog, offering_id, as_of)
+    base = compiled(catalog).base(offering_id, as_of)
     if base.amount is None:
         return []
     money = {"unit": base.amount.currency, "value": base.amount.amount}

@@ -275,9 +275,10 @@ def _amount(money: Money | None) -> Decimal | None:
 def _after(result: ChangeResult) -> tuple[Bill, dict[str, Product]]:
     projected = {p.id: p for p in result.shared_projection}
     bases = {}
+    tables = compiled(result.catalog)
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
-            bases[item.product_id] = catalog_base(result.catalog, item.offering_id, result.as_of)
+            bases[item.product_id] = tables.base(item.offering_id, result.as_of)
     return bill(result.catalog, projected, result.context, result.as_of, bases), projected
 
 

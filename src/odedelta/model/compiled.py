@@ -9,16 +9,22 @@ catalog's memo (:meth:`Catalog.remembered <odedelta.model.catalog.Catalog.rememb
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from odedelta.model.catalog import Catalog
 from odedelta.model.graph import OFFERING, Component
+from odedelta.model.pricing import Base, catalog_base
 
 _KEY = ("compiled per-offering tables",)
+_MOMENT_TABLE_SIZE = 65_536
+"""At most this many answers that depend on a moment (offering × epoch) are kept; then they start afresh."""
 
 
 class CompiledCatalog:
     """Per-offering answers of one catalog, each computed once. Values are immutable (tuples, frozensets)."""
 
-    __slots__ = ("_categories", "_migration", "_names", "_prices", "_promotions", "_slots", "_specs", "catalog")
+    __slots__ = ("_bases", "_categories", "_epoch", "_migration", "_names", "_prices", "_promotions", "_slots",
+                 "_specs", "catalog")
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -29,6 +35,8 @@ class CompiledCatalog:
         self._migration: dict[str, frozenset[str]] = {}
         self._prices: dict[str, tuple[str, ...]] = {}
         self._promotions: dict[str, tuple[str, ...]] = {}
+        self._bases: dict[tuple[str, int], Base] = {}
+        self._epoch: tuple[datetime, int] | None = None
 
     def slots(self, offering_id: str) -> tuple[Component, ...]:
         """The component slots of a bundle offering, in catalog order (empty for a simple offering)."""
@@ -83,6 +91,26 @@ class CompiledCatalog:
             return self._promotions[offering_id]
         except KeyError:
             found = self._promotions[offering_id] = tuple(self.catalog.graph.promotions_naming(OFFERING, offering_id))
+            return found
+
+    def epoch(self, moment: datetime) -> int:
+        """:meth:`Catalog.epoch`, remembered for the last moment asked (a change asks it for one moment)."""
+        last = self._epoch
+        if last is not None and (last[0] is moment or last[0] == moment):
+            return last[1]
+        found = self.catalog.epoch(moment)
+        self._epoch = (moment, found)
+        return found
+
+    def base(self, offering_id: str, as_of: datetime) -> Base:
+        """The offering's monthly catalog price at ``as_of`` (:func:`~odedelta.model.pricing.catalog_base`)."""
+        key = (offering_id, self.epoch(as_of))
+        try:
+            return self._bases[key]
+        except KeyError:
+            if len(self._bases) >= _MOMENT_TABLE_SIZE:
+                self._bases.clear()
+            found = self._bases[key] = catalog_base(self.catalog, offering_id, as_of)
             return found
 
 

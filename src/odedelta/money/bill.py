@@ -34,7 +34,7 @@ from odedelta.model.compiled import compiled
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
-from odedelta.model.pricing import RECURRING, Base, catalog_base
+from odedelta.model.pricing import RECURRING, Base
 from odedelta.model.requests import Context
 from odedelta.model.tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
 
@@ -207,7 +207,7 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
                 else:
                     alterations.append((source, alteration.name or "price alteration", value))
             return Base(amount, where, duty_free, pop, tuple(alterations), tuple(attributions))
-    return catalog_base(catalog, product.offering_id or "", as_of)
+    return compiled(catalog).base(product.offering_id or "", as_of)
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
