@@ -23,6 +23,7 @@ from odedelta.model.money import Money, total
 from odedelta.model.pricing import (
     NO_CURRENCY,
     ONE_TIME,
+    Base,
     catalog_base,
     catalog_currency,
     catalog_prices,
@@ -30,7 +31,7 @@ from odedelta.model.pricing import (
 )
 from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
-from odedelta.money.bill import Bill, Discount, ProductBill, bill, discount_for, with_discount
+from odedelta.money.bill import Bill, Discount, ProductBill, bill, discount_for, product_bases, with_discount
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
 from odedelta.rules.facts import Facts, ItemFacts, ProjectedFacts, PromotionFacts, change_facts, term_facts
@@ -61,6 +62,8 @@ class _Bills:
     after: Bill
     projected: dict[str, Product]
     lost: list[str]
+    bases: dict[str, Base]
+    """The base price of each installed product (the products the change leaves as they are keep theirs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +107,12 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     """The money stage's first pass (the bill before and after the change), or the input error it meets — raised
     only if the rules do not refuse the change first (a refusal has always been the answer to such a change)."""
     try:
-        before = bill(result.catalog, result.inventory.products, result.context, result.as_of)
-        after, projected = _after(result)
+        bases = product_bases(result.catalog, result.inventory.products, result.as_of)
+        before = bill(result.catalog, result.inventory.products, result.context, result.as_of, bases)
+        after, projected = _after(result, bases)
     except OdeDeltaError as exc:
         return exc
-    return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions])
+    return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases)
 
 
 def _judge(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None) -> _Judged:
@@ -142,7 +146,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
             return reengaged
         result = reengaged
     if judged.drops:
-        after, projected = _after(result)
+        after, projected = _after(result, bills.bases)
     return result, after, projected, timing
 
 
@@ -272,13 +276,19 @@ def _amount(money: Money | None) -> Decimal | None:
     return money.amount if money is not None else None
 
 
-def _after(result: ChangeResult) -> tuple[Bill, dict[str, Product]]:
+def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, dict[str, Product]]:
+    """The bill after the change: a changed product is priced from the catalog of its new offering, a product the
+    change leaves as it is (the same object) keeps its ``installed`` base price."""
     projected = {p.id: p for p in result.shared_projection}
     bases = {}
     tables = compiled(result.catalog)
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
             bases[item.product_id] = tables.base(item.offering_id, result.as_of)
+    products = result.inventory.products
+    for pid, product in projected.items():
+        if pid not in bases and products.get(pid) is product:
+            bases[pid] = installed[pid]
     return bill(result.catalog, projected, result.context, result.as_of, bases), projected
 
 

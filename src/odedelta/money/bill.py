@@ -210,6 +210,11 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
     return compiled(catalog).base(product.offering_id or "", as_of)
 
 
+def product_bases(catalog: Catalog, products: Mapping[str, Product], as_of: datetime) -> dict[str, Base]:
+    """:func:`recurring_base` of each product (to price them once for several bills: see ``bill``'s ``bases``)."""
+    return {pid: recurring_base(product, catalog, as_of) for pid, product in products.items()}
+
+
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
     """Whether a standing alteration's ``applicationDuration`` (in its ``recurringChargePeriod``: months, or years)
     counted from the product's start has run out at ``as_of``."""
