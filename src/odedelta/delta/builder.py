@@ -82,7 +82,7 @@ def amend(catalog: Catalog, inventory: Inventory, delta: Delta, amendments: Iter
 
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """An item while the builder works on it (the builder's own, mutable); :meth:`freeze` makes the value."""
 
