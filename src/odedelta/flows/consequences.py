@@ -31,7 +31,17 @@ from odedelta.model.pricing import (
 )
 from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
-from odedelta.money.bill import Bill, Discount, ProductBill, bill, discount_for, product_bases, with_discount
+from odedelta.money.bill import (
+    Bill,
+    BillLine,
+    Discount,
+    ProductBill,
+    bill,
+    bill_of,
+    discount_for,
+    product_bases,
+    with_discount,
+)
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
 from odedelta.rules.facts import Facts, ItemFacts, ProjectedFacts, PromotionFacts, change_facts, term_facts
@@ -60,7 +70,8 @@ class _Bills:
 
     before: Bill
     after: Bill
-    projected: dict[str, Product]
+    projected: dict[str, str | None]
+    """Product id → its offering once the change is done (in the order of the projection)."""
     lost: list[str]
     bases: dict[str, Base]
     """The base price of each installed product (the products the change leaves as they are keep theirs)."""
@@ -127,7 +138,7 @@ def _judge(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: F
 
 
 def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
-           ) -> tuple[ChangeResult, Bill, dict[str, Product], Timing] | Refusal:
+           ) -> tuple[ChangeResult, Bill, dict[str, str | None], Timing] | Refusal:
     """The amendments the rules asked, applied by the delta stage in one visit: the S1 drops (each product of its
     kind the change adds is one of these, continued at its price: the oldest first), then the re-engagement of the
     root; and the bill after the amended change."""
@@ -150,7 +161,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
     return result, after, projected, timing
 
 
-def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, Product], judged: _Judged,
+def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
                   timing: Timing, rules: Rulebook | None, facts: Facts | None) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
@@ -276,20 +287,18 @@ def _amount(money: Money | None) -> Decimal | None:
     return money.amount if money is not None else None
 
 
-def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, dict[str, Product]]:
-    """The bill after the change: a changed product is priced from the catalog of its new offering, a product the
-    change leaves as it is (the same object) keeps its ``installed`` base price."""
-    projected = {p.id: p for p in result.shared_projection}
+def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, dict[str, str | None]]:
+    """The bill after the change, and the offering of each product after it. A new product, or one whose offering
+    changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
+    change leaves its prices as they are)."""
     bases = {}
     tables = compiled(result.catalog)
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
             bases[item.product_id] = tables.base(item.offering_id, result.as_of)
-    products = result.inventory.products
-    for pid, product in projected.items():
-        if pid not in bases and products.get(pid) is product:
-            bases[pid] = installed[pid]
-    return bill(result.catalog, projected, result.context, result.as_of, bases), projected
+    lines = [BillLine(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
+    return (bill_of(result.catalog, lines, result.context, result.as_of),
+            {pid: offering for pid, offering, _ in result.placed})
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],
@@ -392,8 +401,8 @@ def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, 
         # the newest goes first: where the bundle needs one of them, the oldest stays (whatever the input order)
         for grant in sorted(bills.before.promotions[promotion_id], key=age, reverse=True):
             entry = bills.before.products[grant.product_id]
-            product = bills.projected.get(grant.product_id)
-            if not entry.free or product is None or product.offering_id != entry.offering_id:
+            if (not entry.free or grant.product_id not in bills.projected
+                    or bills.projected[grant.product_id] != entry.offering_id):
                 continue
             if rules is not None and facts is not None:
                 item_facts = facts.model_copy(update={
@@ -443,7 +452,7 @@ def _removable(result: ChangeResult, product_id: str, gone: set[str]) -> bool:
     return True
 
 
-def _apply_discount_rules(discounts: Sequence[Rule], after: Bill, projected: dict[str, Product],
+def _apply_discount_rules(discounts: Sequence[Rule], after: Bill, projected: Mapping[str, str | None],
                           decided: list[RuleOutcome]) -> Bill:
     """The bill after the change with the discounts of the ``discount`` rules that apply (``discounts``)."""
     for rule in discounts:
@@ -572,7 +581,6 @@ def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple
 def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
                      promotions: PromotionFacts, decided: list[RuleOutcome]) -> list[Recommendation]:
     out = []
-    projected = result.shared_projection
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
@@ -581,7 +589,7 @@ def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
             "promotion": promotions})
         for rule in rules.matching("recommendation", judged, result.context):
             effect = rule.effect(RecommendationEffect)
-            parent = _home_for(result, projected, item, effect.offering)
+            parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
             if parent is None and item.parent_id is not None:
                 continue  # nowhere to put it after the change
             price = catalog_base(result.catalog, effect.offering, result.as_of).amount

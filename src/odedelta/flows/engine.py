@@ -88,7 +88,7 @@ class Engine:
         result = ChangeResult(self.catalog, inventory, delta, context, decisions, renewal=plan.renewal,
                               change_kind=kind if kind != request.kind else None)
         if rules is not None and facts is not None:
-            offerings = {p.offering_id for p in result.shared_projection if p.offering_id}
+            offerings = {offering for _, offering, _ in result.placed if offering}
             facts = facts.model_copy(update={"projected": ProjectedFacts(offerings=sorted(offerings))})
         # the money stage: bills → rules over complete facts (compatibility first) → amendments → money
         answer = compute(result, rules, facts)

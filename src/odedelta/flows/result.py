@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Protocol
 
 from odedelta.delta.items import Action, Amendment, Delta, DeltaItem
-from odedelta.delta.projection import instance_problems, project
+from odedelta.delta.projection import instance_problems, placed, project
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import NotOrderable, RequestError
 from odedelta.model.inventory import Inventory
@@ -144,6 +144,12 @@ class ChangeResult:
     def projected(self) -> list[Product]:
         """The installed products once the change is done (see :func:`apply`): new objects, the caller's to keep."""
         return project(self.inventory, self.delta, self.catalog)
+
+    @cached_property
+    def placed(self) -> tuple[tuple[str, str | None, str | None], ...]:
+        """``(product id, offering id, specification id)`` of each product once the change is done, in the order of
+        :meth:`projected`: what the money stage and the rules read of the projection, without building it."""
+        return tuple(placed(self.inventory, self.delta))
 
     @cached_property
     def shared_projection(self) -> tuple[Product, ...]:

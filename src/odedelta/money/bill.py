@@ -22,11 +22,11 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
@@ -117,20 +117,24 @@ class Bill:
 
 def holds(products: Iterable[Product], catalog: Catalog) -> dict[str, set[str]]:
     """What the customer's products are: ``kind → ids`` of offerings, specifications and categories."""
+    return _held(((p.offering_id, p.spec_id) for p in products), catalog)
+
+
+def _held(products: Iterable[tuple[str | None, str | None]], catalog: Catalog) -> dict[str, set[str]]:
+    """:func:`holds` of ``(offering id, specification id)`` pairs."""
     tables = compiled(catalog)
     offerings: set[str] = set()
     specifications: set[str] = set()
     categories: set[str] = set()
-    for product in products:
-        offering = product.offering_id
+    for offering, spec_id in products:
         if offering:
             offerings.add(offering)
             categories.update(tables.categories(offering))
             spec = tables.spec(offering)
             if spec:
                 specifications.add(spec)
-        if product.spec_id:
-            specifications.add(product.spec_id)
+        if spec_id:
+            specifications.add(spec_id)
     return {OFFERING: offerings, SPECIFICATION: specifications, CATEGORY: categories}
 
 
@@ -251,47 +255,68 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
          bases: Mapping[str, Base] | None = None) -> Bill:
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
     product's base price (a changed product is priced from the catalog of its new offering)."""
-    held = holds(products.values(), catalog)
+    lines = [BillLine(pid, product.offering_id, product.spec_id,
+                      (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
+             for pid, product in products.items()]
+    return bill_of(catalog, lines, context, as_of)
+
+
+class BillLine(NamedTuple):
+    """One product as a bill reads it: its id, offering, specification and monthly base price."""
+
+    product_id: str
+    offering_id: str | None
+    spec_id: str | None
+    base: Base
+
+
+def bill_of(catalog: Catalog, lines: Sequence[BillLine], context: Context, as_of: datetime) -> Bill:
+    """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies."""
+    held = _held(((line.offering_id, line.spec_id) for line in lines), catalog)
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
-    for pid, product in products.items():
-        base = (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of)
+    for pid, offering, _, base in lines:
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
-        entry = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free, base.pop_id)
+        entry = ProductBill(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id)
         for source, name, value in base.alterations:
             discount = discount_for(entry, source, name, value)
             if discount is not None:
                 entry = replace(entry, discounts=[*entry.discounts, discount])
         bills[pid] = entry
-    promotions: dict[str, list[Discount]] = {}
-    # only a promotion that names something the customer holds can discount it (the graph indexes them)
     tables = compiled(catalog)
+    # only a promotion that names something the customer holds can discount it (the graph indexes them)
     named = {pid for offering in held[OFFERING] for pid in tables.promotions(offering)}
+    promotions: dict[str, list[Discount]] = {}
     for promotion in sorted((catalog.promotions[pid] for pid in named), key=lambda p: p.id):
-        if not promotion_applies(promotion, held, context, as_of):
-            continue
-        granted: list[Discount] = []
-        for pattern in promotion.pattern:
-            for action in pattern.action:
-                if (action.action_type or "").lower() != "discount":
-                    continue
-                targets = {ref.id for ref in action.entity_refs}
-                for pid, entry in bills.items():
-                    if entry.offering_id not in targets or entry.base is None or entry.net is None:
-                        continue
-                    found = _discount_of(action.action_value, entry.base)
-                    if found is None:
-                        continue
-                    amount, percentage = found
-                    amount = min(amount, entry.net)  # never below zero
-                    discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount,
-                                        percentage)
-                    bills[pid] = replace(entry, discounts=[*entry.discounts, discount])
-                    granted.append(discount)
-        if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
-            promotions[promotion.id] = granted
+        if promotion_applies(promotion, held, context, as_of):
+            granted = _grant(promotion, bills)
+            if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
+                promotions[promotion.id] = granted
     return Bill(bills, promotions, attributions)
+
+
+def _grant(promotion: Promotion, bills: dict[str, ProductBill]) -> list[Discount]:
+    """The discounts of an applying promotion's actions, each added to its product's entry in ``bills``."""
+    granted: list[Discount] = []
+    for pattern in promotion.pattern:
+        for action in pattern.action:
+            if (action.action_type or "").lower() != "discount":
+                continue
+            targets = {ref.id for ref in action.entity_refs}
+            for pid, entry in bills.items():
+                if entry.offering_id not in targets or entry.base is None or entry.net is None:
+                    continue
+                found = _discount_of(action.action_value, entry.base)
+                if found is None:
+                    continue
+                amount, percentage = found
+                amount = min(amount, entry.net)  # never below zero
+                discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount,
+                                    percentage)
+                bills[pid] = replace(entry, discounts=[*entry.discounts, discount])
+                granted.append(discount)
+    return granted
 
 
 def _mark_duplicates(found: tuple[Attribution, ...]) -> list[Attribution]:
