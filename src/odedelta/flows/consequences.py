@@ -615,8 +615,8 @@ def _home_for(result: ChangeResult, projected: Sequence[Product], item: DeltaIte
 
 
 def _outcome(rule: Rule, reason: str) -> RuleOutcome:
-    then = rule.then
-    message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description
+    said = vars(rule.then)  # an effect's fields (they forbid other keys): no attribute miss for pydantic to raise
+    message = said.get("message") or said.get("name") or rule.model.description
     return RuleOutcome(rule.id, rule.kind, reason, message)
 
 
