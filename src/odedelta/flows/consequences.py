@@ -83,7 +83,8 @@ class _Judged:
     products that go with a lost promotion (S1), the discount rules that apply, the timing, and the outcomes of
     the rules that decided (in the order they are reported)."""
 
-    drops: tuple[tuple[Discount, Reason], ...]
+    candidates: tuple[tuple[Discount, str], ...]
+    """The products free only through a lost promotion that no rule keeps (with the promotion's id)."""
     discounts: tuple[Rule, ...]
     timing: tuple[str, bool, str]
     """``(policy, reengage, source)`` from the timing rule (:func:`_timing` adds the request's own)."""
@@ -128,13 +129,13 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
 
 def _judge(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None) -> _Judged:
     """The rules the money stage needs, asked once over complete facts before anything is amended."""
-    kept: list[RuleOutcome] = []
-    drops = _free_products(result, bills, rules, facts, kept)
     discounts = tuple(rules.matching("discount", facts, result.context)) \
         if rules is not None and facts is not None else ()
     timed: list[RuleOutcome] = []
     timing = _timing_rule(result, rules, facts, timed)
-    return _Judged(tuple(drops), discounts, timing, tuple(kept), tuple(timed))
+    kept: list[RuleOutcome] = []
+    candidates = _free_products(result, bills, rules, facts, kept)
+    return _Judged(tuple(candidates), discounts, timing, tuple(kept), tuple(timed))
 
 
 def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
@@ -143,10 +144,11 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
     kind the change adds is one of these, continued at its price: the oldest first), then the re-engagement of the
     root; and the bill after the amended change."""
     after, projected = bills.after, bills.projected
-    if judged.drops:
+    drops = _drops(result, bills.before, judged.candidates)
+    if drops:
         age = _age(result)
-        places = [TakePlace(grant.product_id, why) for grant, why in sorted(judged.drops, key=lambda d: age(d[0]))]
-        dropped = _amended(result, [*(Drop(grant.product_id, why) for grant, why in judged.drops), *places])
+        places = [TakePlace(grant.product_id, why) for grant, why in sorted(drops, key=lambda d: age(d[0]))]
+        dropped = _amended(result, [*(Drop(grant.product_id, why) for grant, why in drops), *places])
         if isinstance(dropped, Refusal):
             return dropped
         result = dropped
@@ -156,7 +158,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
         if isinstance(reengaged, Refusal):
             return reengaged
         result = reengaged
-    if judged.drops:
+    if drops:
         after, projected = _after(result, bills.bases)
     return result, after, projected, timing
 
@@ -389,13 +391,10 @@ def _age(result: ChangeResult) -> Callable[[Discount], tuple[datetime, str]]:
 
 
 def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None,
-                   decided: list[RuleOutcome]) -> list[tuple[Discount, Reason]]:
-    """S1: a product free only through a promotion the change loses goes with it (reason ``promotion_lost``),
-    unless a ``promotion_loss`` rule keeps it at its price, or its bundle requires it. Each product is judged
-    knowing what already goes (whether its bundle can do without it depends on that): ``gone`` is what the drops
-    so far take with them, the delta stage applies them all at once afterwards."""
-    dropped: list[tuple[Discount, Reason]] = []
-    gone: set[str] = set()
+                   decided: list[RuleOutcome]) -> list[tuple[Discount, str]]:
+    """S1, what the rules say: the products free only through a promotion the change loses (with that promotion's
+    id), newest first within each promotion, except those a ``promotion_loss`` rule keeps at their price."""
+    candidates: list[tuple[Discount, str]] = []
     age = _age(result)
     for promotion_id in bills.lost:
         # the newest goes first: where the bundle needs one of them, the oldest stays (whatever the input order)
@@ -412,12 +411,25 @@ def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, 
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
                     decided.append(_outcome(keep, "promotion_kept"))
                     continue
-            if not _removable(result, grant.product_id, gone):
-                continue
-            why = Reason("promotion_lost", f"{result.catalog.name_of(entry.offering_id)} was free through "
-                         f"{grant.name}, which the change ends", f"promotion:{promotion_id}")
-            dropped.append((grant, why))
-            gone.update(result.inventory.subtree(grant.product_id))
+            candidates.append((grant, promotion_id))
+    return candidates
+
+
+def _drops(result: ChangeResult, before: Bill,
+           candidates: Sequence[tuple[Discount, str]]) -> list[tuple[Discount, Reason]]:
+    """S1, what the bundles allow: each candidate goes with its lost promotion (reason ``promotion_lost``) unless
+    its bundle requires it. Each is judged knowing what already goes (whether its bundle can do without it depends
+    on that): ``gone`` is what the drops so far take with them; the delta stage applies them all at once."""
+    dropped: list[tuple[Discount, Reason]] = []
+    gone: set[str] = set()
+    for grant, promotion_id in candidates:
+        if not _removable(result, grant.product_id, gone):
+            continue
+        offering = before.products[grant.product_id].offering_id
+        why = Reason("promotion_lost", f"{result.catalog.name_of(offering)} was free through {grant.name}, which "
+                     f"the change ends", f"promotion:{promotion_id}")
+        dropped.append((grant, why))
+        gone.update(result.inventory.subtree(grant.product_id))
     return dropped
 
 
