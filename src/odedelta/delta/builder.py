@@ -137,6 +137,7 @@ class DeltaBuilder:
         self._elsewhere: set[str] = set()
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
+        self._fits: dict[tuple[str | None, str | None, str], int] = {}
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -712,13 +713,15 @@ class DeltaBuilder:
             for other in slots:
                 if other.offering_id == offering:
                     return 0
-        slot_spec = self._tables.spec(slot.offering_id)
-        product_spec = product.spec_id or (self._tables.spec(offering) if offering else None)
-        if slot_spec is not None and slot_spec == product_spec:
-            return SAME_SPECIFICATION
-        if self._mapping_source(product, slot.offering_id) is not None:
-            return MIGRATION
-        return 0
+        key = (offering, product.spec_id, slot.offering_id)  # the rest depends on these alone
+        found = self._fits.get(key)
+        if found is None:
+            slot_spec = self._tables.spec(slot.offering_id)
+            product_spec = product.spec_id or (self._tables.spec(offering) if offering else None)
+            found = self._fits[key] = (
+                SAME_SPECIFICATION if slot_spec is not None and slot_spec == product_spec else
+                MIGRATION if self._mapping_source(product, slot.offering_id) is not None else 0)
+        return found
 
     def _mapping_source(self, product: Product, offering: str) -> str | None:
         """What says an installed product may become ``offering``: a catalog relationship or a migration rule."""
