@@ -100,8 +100,10 @@ class _Draft:
     terms: list[ProductTerm] | None = None
 
     def freeze(self) -> DeltaItem:
+        """The item's value. A draft is frozen once, at the end of a build or an amendment, and then dropped: its
+        characteristics (a dict of its own) pass to the item as they are."""
         return DeltaItem(self.id, self.action, self.product_id, self.offering_id, self.specification_id,
-                         self.parent_id, self.previous_offering_id, dict(self.characteristics), tuple(self.changes),
+                         self.parent_id, self.previous_offering_id, self.characteristics, tuple(self.changes),
                          tuple(self.reasons), self.installed, tuple(self.terms) if self.terms is not None else None)
 
     @classmethod
