@@ -35,8 +35,9 @@ from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
 from odedelta.model.pricing import RECURRING, Base
+from odedelta.model.records import Promotion, PromotionCriteria
 from odedelta.model.requests import Context
-from odedelta.model.tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
+from odedelta.model.tmf import Product, ProductPrice, in_period
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -153,7 +154,7 @@ def promotion_applies(promotion: Promotion, held: Mapping[str, set[str]], contex
     return False
 
 
-def _group(criteria: list[PromotionCriteria], relation: str | None, held: Mapping[str, set[str]],
+def _group(criteria: Sequence[PromotionCriteria], relation: str | None, held: Mapping[str, set[str]],
            context: Context) -> bool:
     combine = any if (relation or "AND").upper() == "OR" else all
     return combine(_criterion(c, held, context) for c in criteria)
