@@ -41,7 +41,16 @@ from odedelta import (
     load_catalog,
     load_rules,
 )
-from odedelta.campaigns._core import Problem, catalog_files, dumps, parse_text, rule_files, tmf622, with_lines
+from odedelta.campaigns._core import (
+    InventoryReader,
+    Problem,
+    catalog_files,
+    dumps,
+    parse_text,
+    rule_files,
+    tmf622,
+    with_lines,
+)
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, targets
 
@@ -226,15 +235,16 @@ def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
 
 def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]) -> Partition:
     out = Partition()
+    reader = InventoryReader(engine.catalog)  # learns the catalog's product shapes as the partition goes
     for record in records:
-        customer, items, orders = run_customer(engine, campaign, record)
+        customer, items, orders = run_customer(engine, campaign, record, reader)
         out.customers.append(customer)
         out.items.extend(items)
         out.orders.extend((customer["customer"], record.index, order) for order in orders)
     return out
 
 
-def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context]:
+def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader) -> tuple[Inventory, Context]:
     """The inventory and context of a record (its customer id into ``row`` as soon as it is known); a
     :class:`LoadError` located in its origin, and ``row``'s ``source`` and ``position`` set to where: ``file:line``
     and the position (column) inside that line."""
@@ -259,7 +269,7 @@ def _parse(engine: Engine, record: Record, row: Row) -> tuple[Inventory, Context
                             f"{str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else exc}") from None
         data = data["products"]
     try:
-        return Inventory.from_document(engine.catalog, data, record.origin), context
+        return reader.read(data, record.origin), context
     except LoadError as exc:
         shifted = [replace(p, parts=(*inside, *p.parts)) if p.file == record.origin else p for p in exc.problems]
         problems = with_lines(shifted, {record.origin: record.text})
@@ -302,8 +312,10 @@ def _refused(row: Row, refusal: Refusal) -> Row:
     return row
 
 
-def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Row, list[Row], list[str]]:
-    """One customer's row, its order items' rows and its orders (JSON lines)."""
+def run_customer(engine: Engine, campaign: Campaign, record: Record,
+                 reader: InventoryReader | None = None) -> tuple[Row, list[Row], list[str]]:
+    """One customer's row, its order items' rows and its orders (JSON lines); ``reader`` reads the inventory (one
+    per engine, kept between customers)."""
     row: Row = {"customer": record.name, "index": record.index, "source": record.origin, "position": None,
                 "status": "unchanged",
                 "reasons": [], "message": None, "requests": 0, "currency": None, "recurring_before": None,
@@ -311,7 +323,7 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record) -> tuple[Ro
                 "one_time": None, "proration": None, "due_now": None, "promotions_lost": [],
                 "promotions_gained": [], "rules": [], "items": 0}
     try:
-        inventory, context = _parse(engine, record, row)
+        inventory, context = _parse(engine, record, row, reader or InventoryReader(engine.catalog))
         products = targets(campaign.template, inventory)
         results: list[tuple[str, ChangeResult]] = []
         for product_id in products:
