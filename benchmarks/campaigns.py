@@ -140,7 +140,8 @@ def _stages(base: Path, out: Path, template: object) -> dict[str, object]:
 
         setattr(owner, name, call)
 
-    for owner, name, stage in ((worker, "parse_text", "parse"), (InventoryReader, "read", "validate"),
+    for owner, name, stage in ((worker, "parse_text", "parse"), (worker, "parse_json", "parse"),
+                               (InventoryReader, "read", "validate"),
                                (odedelta.Inventory, "from_products", "validate"),
                                (odedelta.Engine, "evaluate", "engine"), (worker, "_changed", "rows"),
                                (Checkpoints, "save", "writing"), (campaigns, "write", "writing"),

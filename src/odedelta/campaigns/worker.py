@@ -51,6 +51,7 @@ from odedelta.campaigns._core import (
     tmf622,
     with_lines,
 )
+from odedelta.campaigns.records import parse_json
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, targets
 
@@ -252,7 +253,8 @@ def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader) ->
         raise LoadError(f"{record.origin}: {record.text[1:]}")
     syntax = record.syntax
     try:
-        data = parse_text(record.text, record.origin, yaml_syntax=syntax == "yaml")
+        data = (parse_text(record.text, record.origin, yaml_syntax=True) if syntax == "yaml"
+                else parse_json(record.text, record.origin))
     except LoadError as exc:
         raise _located(exc, record, row, str(exc).splitlines()[0]) from None
     context = Context()
