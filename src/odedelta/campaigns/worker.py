@@ -54,6 +54,7 @@ from odedelta.campaigns._core import (
 from odedelta.campaigns.records import parse_json
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, targets
+from odedelta.campaigns.tally import Tally
 
 Row = dict[str, Any]
 _NEWLINE = re.compile(r"\n *")
@@ -221,6 +222,8 @@ class Partition:
     items: list[Row] = field(default_factory=list)
     orders: list[tuple[str, int, str]] = field(default_factory=list)
     """(customer, index, the ProductOrder as one JSON line)."""
+    tally: Tally = field(default_factory=Tally)
+    """The partition's counts and sums (the driver adds them up instead of walking the rows)."""
 
 
 def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
@@ -241,6 +244,8 @@ def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]
         customer, items, orders = run_customer(engine, campaign, record, reader)
         out.customers.append(customer)
         out.items.extend(items)
+        out.tally.customer(customer)
+        out.tally.actions.update(item["action"] for item in items)
         out.orders.extend((customer["customer"], record.index, order) for order in orders)
     return out
 
