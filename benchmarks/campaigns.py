@@ -8,8 +8,8 @@ offering, and the campaign moves it to its successor Mobile M under the demo rul
 process so that its peak memory is its own:
 
 * ``engine only``: ``Engine.change`` alone, timed around each call (the library's cost, nothing else);
-* ``stages``: the campaign in one process (``workers=0``), its processor time split by stage: ``parse`` (the
-  customer's JSON, with the hostile-input guards), ``validate`` (its products into an ``Inventory``), ``engine``
+* ``stages``: the campaign in one process (``workers=0``, the collector set as in a local worker), its processor
+  time split by stage: ``parse`` (the customer's JSON, with the hostile-input guards), ``validate`` (its products into an ``Inventory``), ``engine``
   (``Engine.evaluate``: delta, rules, money, and the recurring totals it leaves to be added up when read),
   ``rows`` (the customer's and items' rows from the result),
   ``writing`` (checkpoints, the sorted Parquet files, summary.json, report.html), ``start`` (reading the catalog
@@ -164,6 +164,10 @@ def _stages(base: Path, out: Path, template: object) -> dict[str, object]:
         holder = type("Holder", (), {"get": staticmethod(getter)})
         timed(holder, "get", "money read by rows")
         setattr(Consequences, name, property(getattr(holder, "get")))  # noqa: B009 - a class made here
+    if hasattr(worker, "COLLECTOR"):  # as in a local worker process
+        import gc
+
+        gc.set_threshold(*worker.COLLECTOR)
     begun, start = time.process_time(), time.perf_counter()
     result = run(DEMO, base, template, as_of=AS_OF, out=out / "stages", rules=RULES,  # type: ignore[arg-type]
                  workers=0, partition_size=250, force=True)
