@@ -144,3 +144,12 @@ def test_the_product_managers_tutorial_from_a_copy_of_the_installed_demo(install
         assert block.matches(done.stdout + done.stderr), f"{block.page}:{block.line}\n{done.stdout}{done.stderr}"
         ran += 1
     assert ran == len(blocks) - 1
+
+
+def test_the_consequence_view_s_static_files_ship_in_the_wheel(installed: Installed) -> None:
+    """``odedelta serve``'s ``/ui/`` pages are package data of odedelta.service.ui (read without importing it: the
+    bare wheel has no service extra)."""
+    done = installed.run("python -c 'import odedelta, pathlib; folder = pathlib.Path(odedelta.__file__).parent / "
+                         "\"service\" / \"ui\" / \"static\"; print(sorted(p.name for p in folder.iterdir()))'")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['consequences.html', 'index.html', 'ui.css', 'ui.js', 'view.js']\n"
