@@ -9,12 +9,12 @@ process so that its peak memory is its own:
 
 * ``engine only``: ``Engine.change`` alone, timed around each call (the library's cost, nothing else);
 * ``stages``: the campaign in one process (``workers=0``, the collector set as in a local worker), its processor
-  time split by stage: ``parse`` (the customer's JSON, with the hostile-input guards), ``validate`` (its products into an ``Inventory``), ``engine``
-  (``Engine.evaluate``: delta, rules, money, and the recurring totals it leaves to be added up when read),
-  ``rows`` (the customer's and items' rows from the result),
-  ``writing`` (checkpoints, the sorted Parquet files, summary.json, report.html), ``start`` (reading the catalog
-  and rules and checking the template, once per campaign) and ``other`` (the rest: reading and hashing the input,
-  moving rows between stages);
+  time split by stage: ``parse`` (the customer's JSON, with the hostile-input guards), ``validate`` (its products
+  into an ``Inventory``), ``engine`` (``Engine.evaluate``: delta, rules, money, and the recurring totals it leaves
+  to be added up when read), ``rows`` (the customer's and items' rows from the result), ``writing`` (checkpoints,
+  the sorted Parquet files, summary.json, report.html), ``start`` (reading the catalog and rules and checking the
+  template, once per campaign) and ``other`` (the rest: reading and hashing the input, moving rows between
+  stages);
 * ``loop``: one process parses each JSON line and calls ``Engine.change`` (what a script would do);
 * ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes;
 * ``local 2 uncheckpointed``: the same with the checkpoints replaced by a no-op (the wall-clock cost of
