@@ -8,6 +8,13 @@ offering, and the campaign moves it to its successor Mobile M under the demo rul
 process so that its peak memory is its own:
 
 * ``engine only``: ``Engine.change`` alone, timed around each call (the library's cost, nothing else);
+* ``stages``: the campaign in one process (``workers=0``, the collector set as in a local worker), its processor
+  time split by stage: ``parse`` (the customer's JSON, with the hostile-input guards), ``validate`` (its products
+  into an ``Inventory``), ``engine`` (``Engine.evaluate``: delta, rules, money, and the recurring totals it leaves
+  to be added up when read), ``rows`` (the customer's and items' rows from the result), ``writing`` (checkpoints,
+  the sorted Parquet files, summary.json, report.html), ``start`` (reading the catalog and rules and checking the
+  template, once per campaign) and ``other`` (the rest: reading and hashing the input, moving rows between
+  stages);
 * ``loop``: one process parses each JSON line and calls ``Engine.change`` (what a script would do);
 * ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes;
 * ``local 2 uncheckpointed``: the same with the checkpoints replaced by a no-op (the wall-clock cost of
@@ -37,13 +44,15 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "catalogs" / "demo"
 RULES = ROOT / "rules"
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 FROM, TO = "po-mobile-classic", "po-mobile-m"
-MODES = ("engine only", "loop", "local 1", "local 2", "local 2 uncheckpointed", "dask 2")
+MODES = ("engine only", "loop", "stages", "local 1", "local 2", "local 2 uncheckpointed", "dask 2")
+STAGES = ("parse", "validate", "engine", "rows", "writing", "start", "other")
 
 
 def _peak_mib(who: int) -> float:
@@ -82,6 +91,8 @@ def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
                 seconds, cpu = time.perf_counter() - start, _cpu() - started
         return {"mode": mode, "customers": customers, "seconds": seconds, "cpu": cpu,
                 "peak_worker_mib": _peak_mib(resource.RUSAGE_SELF)}
+    if mode == "stages":
+        return _stages(base, out, template)
     from odedelta.campaigns.state import Checkpoints
 
     engine_name, workers, *rest = mode.split()
@@ -98,14 +109,81 @@ def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
         saving["seconds"] += time.perf_counter() - begin
 
     Checkpoints.save = timed  # type: ignore[method-assign,assignment]
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu, driver = time.perf_counter(), _cpu(), _cpu_self()
     result = run(DEMO, base, template, as_of=AS_OF, out=out / mode.replace(" ", "-"), rules=RULES,
                  engine=engine_name, workers=int(workers), partition_size=250, force=True)
-    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+    seconds, cpu, driver = time.perf_counter() - start, _cpu() - cpu, _cpu_self() - driver
     return {"mode": mode, "customers": result.summary["customers"], "seconds": seconds, "cpu": cpu,
-            "peak_worker_mib": _peak_mib(resource.RUSAGE_CHILDREN), "peak_driver_mib": _peak_mib(
+            "driver_cpu": driver, "peak_worker_mib": _peak_mib(resource.RUSAGE_CHILDREN), "peak_driver_mib": _peak_mib(
                 resource.RUSAGE_SELF), "changed": result.summary["changed"],
             "checkpoint_seconds": saving["seconds"] if not rest else None, "checkpoint_bytes": saving["bytes"]}
+
+
+def _stages(base: Path, out: Path, template: object) -> dict[str, object]:
+    """The campaign in this process (``workers=0``), each stage's processor time summed around its calls."""
+    import odedelta
+    import odedelta.campaigns as campaigns
+    from odedelta.campaigns import report, run, worker
+    from odedelta.campaigns.state import Checkpoints
+    spent = dict.fromkeys((*STAGES, "money read by rows"), 0.0)
+    running: dict[str, int] = dict.fromkeys(spent, 0)
+
+    def timed(owner: object, name: str, stage: str) -> None:
+        real = getattr(owner, name, None)
+        if real is None:  # a commit without this step (the stage is timed where that commit does it)
+            return
+
+        def call(*args: object, **kwargs: object) -> object:
+            if running[stage]:  # inside a call of the same stage (from_products reads with from_document)
+                return real(*args, **kwargs)
+            running[stage] += 1
+            begun = time.process_time()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                spent[stage] += time.process_time() - begun
+                running[stage] -= 1
+
+        setattr(owner, name, call)
+
+    try:
+        from odedelta.model.inventory_reader import InventoryReader
+    except ImportError:  # an earlier commit: inventories are read by Inventory.from_document alone
+        InventoryReader = None  # type: ignore[assignment,misc]
+    for owner, name, stage in ((worker, "parse_text", "parse"), (worker, "parse_json", "parse"),
+                               (InventoryReader, "read", "validate"),
+                               (odedelta.Inventory, "from_document", "validate"),
+                               (odedelta.Engine, "evaluate", "engine"), (worker, "_changed", "rows"),
+                               (Checkpoints, "save", "writing"), (campaigns, "write", "writing"),
+                               (report, "write", "writing"), (campaigns, "_prepare", "start")):
+        timed(owner, name, stage)
+    from odedelta.money.charges import Consequences
+
+    for name in ("recurring_before", "recurring_after"):  # money the engine leaves to be added up when read
+        getter = getattr(Consequences, name).fget
+        holder = type("Holder", (), {"get": staticmethod(getter)})
+        timed(holder, "get", "money read by rows")
+        setattr(Consequences, name, property(getattr(holder, "get")))  # noqa: B009 - a class made here
+    if hasattr(worker, "COLLECTOR"):  # as in a local worker process
+        import gc
+
+        gc.set_threshold(*worker.COLLECTOR)
+    begun, start = time.process_time(), time.perf_counter()
+    result = run(DEMO, base, template, as_of=AS_OF, out=out / "stages", rules=RULES,  # type: ignore[arg-type]
+                 workers=0, partition_size=250, force=True)
+    cpu = time.process_time() - begun
+    late = spent.pop("money read by rows")  # the engine's work, timed inside the rows stage
+    spent["rows"] -= late
+    spent["engine"] += late
+    spent["other"] = cpu - sum(spent.values())
+    return {"mode": "stages", "customers": result.summary["customers"], "seconds": time.perf_counter() - start,
+            "cpu": cpu,
+            "stages": spent, "peak_worker_mib": _peak_mib(resource.RUSAGE_SELF)}
+
+
+def _cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _change(engine: object, inventory: object, context: object, to: str) -> None:
@@ -169,23 +247,36 @@ def benchmark(args: argparse.Namespace) -> None:
     print(f"{args.customers:,} customers, {os.cpu_count()} cores (load average at the end: {load}); "
           f"{FROM} -> {TO} under rules/\n")
     (args.out / f"rows-{args.customers}.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    print("| mode | wall s | customers/s | scaling vs local 1 | CPU ms/customer | vs engine only | vs loop "
-          "| peak MiB per worker | peak MiB driver | checkpoints s (% of wall) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| mode | wall s | customers/s | scaling vs local 1 | CPU ms/customer | of which the driver | vs engine only "
+          "| vs loop | peak MiB per worker | peak MiB driver | checkpoints s (% of wall) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         mode = str(row["mode"])
         scaling = f"{rates[mode] / one:.2f}x" if one else ""
         ratios = [f"{cost[mode] / cost[base]:.2f}" if base in cost else "" for base in ("engine only", "loop")]
         driver = f"{row['peak_driver_mib']:.0f}" if "peak_driver_mib" in row else "—"
+        own = f"{row['driver_cpu'] / row['customers'] * 1000:.3f}" if "driver_cpu" in row else "—"
         saved = row.get("checkpoint_seconds")
         checkpoints = (f"{saved:.2f} ({100 * saved / row['seconds']:.1f} %, "
                        f"{row['checkpoint_bytes'] / 2 ** 20:.0f} MiB)" if isinstance(saved, float) else "—")
-        print(f"| {mode} | {row['seconds']:.1f} | {rates[mode]:,.0f} | {scaling} | {cost[mode]:.2f} | "
+        print(f"| {mode} | {row['seconds']:.1f} | {rates[mode]:,.0f} | {scaling} | {cost[mode]:.3f} | {own} | "
               f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} | {checkpoints} |")
+    _print_stages(rows)
     plain = rates.get("local 2 uncheckpointed")
     if plain and "local 2" in rates:
         print(f"\nlocal 2 with checkpoints vs without: {rates['local 2'] / plain:.3f}x the rate "
               f"({100 * (plain / rates['local 2'] - 1):+.1f} % wall time)")
+
+
+def _print_stages(rows: list[dict[str, Any]]) -> None:
+    """The ``stages`` row as processor milliseconds per customer, by stage."""
+    for row in rows:
+        if row["mode"] == "stages":
+            each = {stage: row["stages"][stage] / row["customers"] * 1000 for stage in STAGES}
+            print("\nCPU ms per customer by stage (one process, workers=0): "
+                  + ", ".join(f"{stage} {each[stage]:.3f}" for stage in STAGES)
+                  + f"; total {row['cpu'] / row['customers'] * 1000:.3f} "
+                  f"(outside the engine: {sum(each.values()) - each['engine']:.3f})")
 
 
 if __name__ == "__main__":

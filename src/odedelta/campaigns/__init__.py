@@ -246,7 +246,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
                 workers=count, scheduler=scheduler, progress=meter, sink=finished, retries=retries,
                 shipment=prepared.shipment)
         summary = write(folder, campaign, rows)
-        report.write(folder, summary)
+        report.write(folder, summary, rows.tally.monthly)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     checkpoints.finish(_manifest(plan, whole.hexdigest(), summary, len(checkpoints.done), orders, folder))

@@ -9,17 +9,17 @@ name is always whole.
 from __future__ import annotations
 
 import itertools
+import operator
 import os
-from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from odedelta.campaigns._core import dumps
 from odedelta.campaigns.runs import Runs
 from odedelta.campaigns.spec import Campaign
+from odedelta.campaigns.tally import Tally
 from odedelta.campaigns.worker import Partition, Row
 
 SUMMARY, CUSTOMERS, ITEMS, ORDERS = "summary.json", "customers.parquet", "items.parquet", "orders.jsonl"
@@ -29,69 +29,6 @@ SCRATCH = ".odedelta-runs"
 
 MONEY = ("recurring_before", "recurring_after", "recurring_difference", "penalties", "fees", "one_time",
          "proration", "due_now")
-TOTALS = {"penalties": "penalties", "fees": "fees", "oneTime": "one_time", "proration": "proration",
-          "dueNow": "due_now"}
-
-
-class Summary:
-    """The campaign in numbers (the rows are the detail), added up row by row as the sorted rows stream past:
-    counts by status, refusals by reason, money by currency, promotions lost and gained, order items by action."""
-
-    def __init__(self, campaign: Campaign) -> None:
-        self.campaign = campaign
-        self.customers = 0
-        self.requests = 0
-        self.status: Counter[str] = Counter()
-        self.refused: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
-        self.recurring: dict[str, dict[str, Decimal]] = {}
-        self.totals: dict[str, dict[str, Decimal]] = {name: {} for name in TOTALS}
-        self.lost: Counter[str] = Counter()
-        self.gained: Counter[str] = Counter()
-        self.actions: Counter[str] = Counter()
-        self.rules: Counter[str] = Counter()
-
-    def customer(self, row: Row) -> None:
-        self.customers += 1
-        self.status[row["status"]] += 1
-        self.rules.update(row["rules"])
-        if row["status"] == "refused":
-            self.refused.update(row["reasons"])
-        elif row["status"] == "error":
-            self.errors.update(row["reasons"])
-        if row["status"] != "changed":
-            return
-        self.requests += row["requests"]
-        side = self.recurring.setdefault(row["currency"], {"before": Decimal("0.00"), "after": Decimal("0.00")})
-        side["before"] += row["recurring_before"]
-        side["after"] += row["recurring_after"]
-        for name, column in TOTALS.items():
-            self.totals[name][row["currency"]] = self.totals[name].get(row["currency"], Decimal("0.00")) + row[column]
-        self.lost.update(row["promotions_lost"])
-        self.gained.update(row["promotions_gained"])
-
-    def item(self, row: Row) -> None:
-        self.actions[row["action"]] += 1
-
-    def result(self) -> dict[str, Any]:
-        recurring = {c: {**self.recurring[c], "difference": self.recurring[c]["after"] - self.recurring[c]["before"]}
-                     for c in sorted(self.recurring)}
-        template = self.campaign.template
-        return {
-            "template": describe(template),
-            "asOf": self.campaign.as_of,
-            "customers": self.customers,
-            "changed": self.status["changed"],
-            "unchanged": self.status["unchanged"],
-            "refused": {"total": self.status["refused"], "byReason": _sorted(self.refused)},
-            "errors": {"total": self.status["error"], "byKind": _sorted(self.errors)},
-            "requests": self.requests,
-            "recurring": recurring,
-            **{name: {c: v[c] for c in sorted(v)} for name, v in self.totals.items()},
-            "promotions": {"lost": _sorted(self.lost), "gained": _sorted(self.gained)},
-            "actions": _sorted(self.actions),
-            "rules": _sorted(self.rules),
-        }
 
 
 def describe(template: Any) -> dict[str, Any]:
@@ -101,18 +38,11 @@ def describe(template: Any) -> dict[str, Any]:
     return {"kind": type(template).__name__, **fields}
 
 
-def _sorted(counter: Counter[str]) -> dict[str, int]:
-    return {key: counter[key] for key in sorted(counter)}
-
-
-def customer_key(row: Row) -> tuple[str, int]:
-    """Rows sort by customer, then position in the input; a customer's item rows and orders keep the order the
-    worker gave them (requests in turn, items in delta order): the sorts and the merge are stable."""
-    return row["customer"], row["index"]
-
-
-def order_key(order: tuple[str, int, str]) -> tuple[str, int]:
-    return order[0], order[1]
+customer_key: Callable[[Row], tuple[str, int]] = operator.itemgetter("customer", "index")
+"""Rows sort by customer, then position in the input; a customer's item rows and orders keep the order the worker
+gave them (requests in turn, items in delta order): the sorts and the merge are stable. (itemgetter: the key of
+every row, computed in C.)"""
+order_key: Callable[[tuple[str, int, str]], tuple[str, int]] = operator.itemgetter(0, 1)
 
 
 class Collected:
@@ -123,8 +53,11 @@ class Collected:
         self.items = Runs(directory, "items", customer_key)
         self.orders = Runs(directory, "orders", order_key)
         self.budget, self.held = budget, 0
+        self.tally = Tally()
 
     def add(self, partition: Partition) -> None:
+        tally = getattr(partition, "tally", None)  # a checkpoint of an earlier version has none
+        self.tally.add(tally if tally is not None else Tally.of(partition.customers, partition.items))
         self.customers.extend(partition.customers)
         self.items.extend(partition.items)
         self.orders.extend(partition.orders)
@@ -198,21 +131,17 @@ def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    totals = Summary(campaign)
     customer_schema, item_schema = _schemas()
-    for name, schema, stream, count in ((CUSTOMERS, customer_schema, rows.customers, totals.customer),
-                                        (ITEMS, item_schema, rows.items, totals.item)):
+    for name, schema, stream in ((CUSTOMERS, customer_schema, rows.customers), (ITEMS, item_schema, rows.items)):
         with atomic(out / name) as scratch, pq.ParquetWriter(scratch, schema) as writer:
             iterator = iter(stream)
             while chunk := list(itertools.islice(iterator, batch)):
-                for row in chunk:
-                    count(row)
                 writer.write_table(pa.Table.from_pylist(chunk, schema))
     (out / ORDERS).unlink(missing_ok=True)  # from an earlier campaign into the same directory
     if campaign.orders:
         with atomic(out / ORDERS) as scratch, scratch.open("w", encoding="utf-8") as lines:
             for _customer, _index, line in rows.orders:
                 lines.write(line + "\n")
-    result = totals.result()
+    result = rows.tally.result(describe(campaign.template), campaign.as_of)
     write_text(out / SUMMARY, dumps(result))
     return result

@@ -36,10 +36,12 @@ Histogram = dict[str, Counter[Decimal]]
 # ----------------------------------------------------------------------------------------- the driver's calls
 
 
-def write(out: Path, summary: Mapping[str, Any]) -> Path:
-    """Write ``out/report.html`` for the campaign whose files are in ``out``; return its path."""
+def write(out: Path, summary: Mapping[str, Any], histogram: Histogram | None = None) -> Path:
+    """Write ``out/report.html`` for the campaign whose files are in ``out``; return its path. ``histogram``: the
+    monthly changes when the caller has counted them (else they are read from ``customers.parquet``)."""
     path = out / REPORT
-    write_text(path, render(summary, monthly_changes(out / "customers.parquet")))
+    counted = histogram if histogram is not None else monthly_changes(out / "customers.parquet")
+    write_text(path, render(summary, counted))
     return path
 
 

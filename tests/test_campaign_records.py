@@ -1,0 +1,75 @@
+"""A customer's JSON line read the quick way gives what parse_text gives: the same value (integers as int, every
+number with a fraction as Decimal) or the same located error — duplicate keys, numbers past the limits, deep
+nesting, byte order marks and NUL characters included."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odedelta import LoadError
+from odedelta.campaigns import records
+from odedelta.campaigns.records import parse_json
+from odedelta.model.source import parse_text
+
+
+def _outcome(parse: Any, text: str) -> tuple[str, Any]:
+    try:
+        value = parse(text, "base.jsonl:7")
+    except LoadError as exc:
+        return "error", (type(exc), str(exc), exc.problems)
+    return "value", (value, json.dumps(value, default=repr))  # the types too: 1 and 1.0 differ in the dump
+
+
+def _same(text: str) -> str:
+    expected = _outcome(lambda t, o: parse_text(t, o, yaml_syntax=False), text)
+    assert _outcome(parse_json, text) == expected
+    return expected[0]
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 16, 10 ** 16), st.text(max_size=8),
+                    st.sampled_from([":", '":', "a\\\"b", "\ud800"]))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+                      max_leaves=20)
+
+
+@given(value=values, spacing=st.sampled_from([None, (",", ":"), (", ", " : ")]))
+def test_json_values_read_alike(value: Any, spacing: tuple[str, str] | None) -> None:
+    _same(json.dumps(value, separators=spacing) + "\n")
+
+
+@given(value=st.dictionaries(st.sampled_from("abc"), scalars, min_size=1, max_size=3), key=st.sampled_from("abc"),
+       repeat=st.sampled_from(['"{k}":1', '"{k}" :2', '"{k}"\n:"x"']))
+def test_a_repeated_key_is_refused_alike(value: dict[str, Any], key: str, repeat: str) -> None:
+    text = json.dumps(value)[:-1] + ", " + repeat.format(k=key) + "}"
+    outcome = _same(text)
+    assert outcome == "error" or key not in value
+
+
+@pytest.mark.parametrize("text", [
+    '{"value": 1.5}', '[1e3]', '[12345678901234567]', '[-0]', '[NaN]', '[Infinity]', '{"a": 1,}', '\ufeff[1]',
+    '[1, "\x00"]', "[" * 201 + "]" * 201, "[" * 200 + "]" * 200, '{"a": {"a": 1}, "b": [{"a": 2}]}',
+    '"text"', "5", "", "[1] [2]", '{"k": "\\ud83d\\ude00"}', '{"k": "\\ud800"}', '{"a": 1, "a": 1}',
+    '{"a:": 1}', '{"a": ":"}', '{"a\\"": 1, "a\\"": 2}'])
+def test_edges_read_alike(text: str) -> None:
+    _same(text)
+
+
+def test_without_orjson_every_line_takes_the_guarded_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(records, "orjson", None)
+    assert _same('{"customer": "C-1", "products": [{"id": "P-1", "value": 2.50}]}') == "value"
+    assert _same('{"a": 1, "a": 2}') == "error"
+
+
+def test_a_generated_customer_takes_the_quick_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = ('{"customer":"C-1","products":[{"@type":"Product","id":"C-1-P1","productCharacteristic":[{"name":'
+            '"dataGB","value":20}],"productOffering":{"id":"po-x"},"startDate":"2024-06-01T00:00:00Z"}],'
+            '"segment":"residential"}\n')
+    expected = parse_text(line, "base.jsonl:1", yaml_syntax=False)
+    monkeypatch.setattr(records, "parse_text", lambda *a, **k: pytest.fail("took the guarded parser"))
+    assert parse_json(line, "base.jsonl:1") == expected

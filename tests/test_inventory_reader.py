@@ -1,0 +1,127 @@
+"""The campaign's inventory reader gives what Inventory.from_document gives: the same inventory (products, origins,
+tree, in the same order) or the same error, word for word, for valid and broken inventories alike."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odedelta import Catalog, Inventory, InventoryError, load_catalog
+from odedelta.campaigns import generate
+from odedelta.model.inventory_reader import InventoryReader
+from odedelta.strategies import catalogs, inventory_documents
+
+DEMO = Path(__file__).resolve().parent.parent / "catalogs" / "demo"
+
+
+def _outcome(read: Any, data: Any) -> tuple[str, Any]:
+    try:
+        inventory = read(data)
+    except InventoryError as exc:
+        return "error", (str(exc), exc.problems)
+    return "inventory", _shape(inventory)
+
+
+def _shape(inventory: Inventory) -> Any:
+    products = [(pid, p, p.model_fields_set, p.model_extra) for pid, p in inventory.products.items()]
+    graph = inventory.graph.g
+    return (products, list(inventory.origins.items()), list(graph.nodes(data=True)), list(graph.edges(data=True)),
+            [(pid, inventory.children(pid), inventory.parent(pid)) for pid in inventory.products])
+
+
+def _same(catalog: Catalog, reader: InventoryReader, data: Any) -> str:
+    expected = _outcome(lambda d: Inventory.from_document(catalog, d, "base.jsonl:3"), data)
+    assert _outcome(lambda d: reader.read(d, "base.jsonl:3"), data) == expected
+    return expected[0]
+
+
+def _break(data: list[dict[str, Any]], how: str, at: int) -> Any:
+    """``data`` with one mistake (or one unusual but valid spelling) at product ``at``."""
+    data = copy.deepcopy(data)
+    product = data[at % len(data)]
+    other = data[(at + 1) % len(data)]
+    match how:
+        case "duplicate id":
+            other["id"] = product["id"]
+        case "unknown offering":
+            product["productOffering"] = {"id": product["productOffering"]["id"] + "x"}
+        case "no offering":
+            del product["productOffering"]
+        case "unknown value":
+            product["productCharacteristic"] = [{"name": "colour", "value": "mauve"}]
+        case "decimal value":
+            for char in product.get("productCharacteristic", []):
+                char["value"] = Decimal(str(char["value"])) if isinstance(char["value"], int) else char["value"]
+        case "unknown target":
+            product.setdefault("productRelationship", []).append({"relationshipType": "bundles",
+                                                                  "product": {"id": "P-404"}})
+        case "second parent":
+            for rel in other.get("productRelationship", []):
+                product.setdefault("productRelationship", []).append(rel)
+        case "cycle":
+            product.setdefault("productRelationship", []).append({"relationshipType": "bundles",
+                                                                  "product": {"id": product["id"]}})
+        case "related":
+            product.setdefault("productRelationship", []).append({"relationshipType": "reliesOn", "id": other["id"]})
+        case "bad date":
+            product["startDate"] = "yesterday"
+        case "not an object":
+            data[at % len(data)] = "P-1"
+        case "nested":
+            product["product"] = [other]
+            data.remove(other)
+        case "one product":
+            return product
+        case "catalog resource":  # one of them: still an inventory; all of them: a catalog file, refused
+            product["@type"] = "ProductOffering"
+        case "catalog file":
+            for item in data:
+                item["@type"] = "ProductOffering"
+    return data
+
+
+MISTAKES = ["duplicate id", "unknown offering", "no offering", "unknown value", "decimal value", "unknown target",
+            "second parent", "cycle", "related", "bad date", "not an object", "nested", "one product",
+            "catalog resource", "catalog file"]
+
+
+@given(data=st.data())
+def test_the_reader_reads_what_from_document_reads(data: st.DataObject) -> None:
+    catalog = data.draw(catalogs(), label="catalog")
+    reader = InventoryReader(catalog)  # one reader for every inventory: what it remembers must not leak
+    for _ in range(3):
+        products = data.draw(inventory_documents(catalog), label="inventory")
+        _same(catalog, reader, products)
+        if products:
+            how = data.draw(st.sampled_from(MISTAKES), label="mistake")
+            _same(catalog, reader, _break(products, how, data.draw(st.integers(0, 50), label="at")))
+            _same(catalog, reader, products)
+
+
+def test_every_mistake_is_reported_as_from_document_reports_it() -> None:
+    catalog = load_catalog(DEMO)
+    reader = InventoryReader(catalog)
+    outcomes = set()
+    for number in range(40):
+        record = generate.customer(catalog, number, as_of=datetime(2026, 3, 1, tzinfo=UTC), max_plans=3)
+        assert _same(catalog, reader, record["products"]) == "inventory"
+        assert reader._quick(record["products"], "base.jsonl:3") is not None  # read the quick way
+        for how in MISTAKES:
+            outcomes.add((how, _same(catalog, reader, _break(record["products"], how, number))))
+    assert {how for how, outcome in outcomes if outcome == "error"} >= {
+        "duplicate id", "unknown offering", "no offering", "unknown value", "unknown target", "second parent",
+        "cycle", "bad date", "not an object", "catalog file"}
+    assert ("related", "inventory") in outcomes and ("nested", "inventory") in outcomes
+
+
+@pytest.mark.parametrize("data", [[], {}, None, "text", [[]]])
+def test_odd_documents_go_the_full_way(data: Any) -> None:
+    catalog = load_catalog(DEMO)
+    _same(catalog, InventoryReader(catalog), data)
