@@ -246,7 +246,7 @@ class PartnerChargeEffect(_Strict):
 
 
 class AnalysisOptions(_Strict):
-    """How ``odedelta check --analyze`` treats a rule (README, "Analysing rules")."""
+    """How ``odedelta check --analyze`` treats a rule (reference/analysis.md in the documentation)."""
 
     allow_overlap: bool = Field(False, description="Its overlaps with other rules of its kind are intended: not "
                                                    "reported, and not refused at equal priority (file order "
@@ -258,7 +258,8 @@ class AnalysisOptions(_Strict):
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
-    priority: int = Field(0, description="Higher wins when rules of one kind disagree (see the README).")
+    priority: int = Field(0, description="Higher wins when rules of one kind disagree; how each kind decides: "
+                                          "the rule language page of the documentation (reference/rule-language.md).")
     valid_for: Period | None = Field(None, validation_alias=AliasChoices("valid_for", "validFor"),
                                      serialization_alias="valid_for",
                                      description="When the rule is in force ({from, to}, compared with as_of); "

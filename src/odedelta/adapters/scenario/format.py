@@ -1,4 +1,4 @@
-"""The scenario file format: the public contract product managers write (README, "Scenario files"), as strict
+"""The scenario file format: the public contract product managers write (reference/scenario-files.md), as strict
 pydantic models — every key is checked and an unknown one refused — and its JSON schema for editors."""
 
 from __future__ import annotations
