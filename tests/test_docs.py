@@ -42,12 +42,17 @@ def _blocks() -> list[readme.ConsoleBlock]:
 
 
 def _examples(info: str) -> list[tuple[str, int, str]]:
+    """The page's examples of one language; on a session page the ``pycon`` blocks are one Python session (a
+    tutorial's steps build on each other), run as one doctest."""
     found = []
     for page in DOC_PAGES:
         text = page.read_text(encoding="utf-8")
         skipped = readme.not_run(text)
-        found += [(readme.page_name(page), line, body) for line, fence_info, body in readme.fences(text)
-                  if readme.language(fence_info) == info and readme.title(fence_info) is None and line not in skipped]
+        here = [(readme.page_name(page), line, body) for line, fence_info, body in readme.fences(text)
+                if readme.language(fence_info) == info and readme.title(fence_info) is None and line not in skipped]
+        if here and info == "pycon" and page in SESSION_PAGES:
+            here = [(here[0][0], here[0][1], "\n".join(body for _page, _line, body in here))]
+        found += here
     return found
 
 
