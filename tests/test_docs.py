@@ -228,3 +228,26 @@ def test_every_public_name_has_a_docstring_for_the_api_reference() -> None:
     assert [line[len("::: odedelta."):] for line in page.splitlines() if line.startswith(":::")] == odedelta.__all__
     missing = [name for name in odedelta.__all__ if not (getattr(odedelta, name).__doc__ or "").strip()]
     assert missing == []
+
+
+def _rule_files() -> list[tuple[str, int, str]]:
+    """The YAML blocks that are whole rule files (not the tutorials' files, which their sessions check)."""
+    found = []
+    for page in DOC_PAGES:
+        text = page.read_text(encoding="utf-8")
+        found += [(readme.page_name(page), line, body) for line, info, body in readme.fences(text)
+                  if readme.language(info) == "yaml" and readme.title(info) is None
+                  and body.startswith(("rules:", "# yaml-language-server: $schema=rules-v1"))]
+    return found
+
+
+@pytest.mark.parametrize("example", _rule_files(), ids=lambda e: f"{e[0]}:{e[1]}")
+def test_a_rule_file_shown_loads_on_the_demo_catalog(example: tuple[str, int, str], tmp_path: Path) -> None:
+    """A rule file a reference page shows is one the checker accepts (on the demo catalog, whose ids it names)."""
+    import odedelta
+    from odedelta import demo
+
+    page, line, body = example
+    (tmp_path / "shown.yaml").write_text(body, encoding="utf-8")
+    rules = odedelta.load_rules(tmp_path, odedelta.load_catalog(demo.catalog_path()))
+    assert rules is not None, f"{page}:{line}"

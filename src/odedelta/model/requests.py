@@ -21,7 +21,7 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timing: Timing | None = None
-    """When the change takes effect; None: as a ``timing`` rule says, else immediately (documentation: explanation/money.md)."""
+    """When the change takes effect; None: as a ``timing`` rule says, else immediately (explanation/money.md)."""
     reengage: bool | None = None
     """True: the change restarts the commitment (a new term from the effective date) and no penalty is due."""
 

@@ -247,7 +247,7 @@ class OfferingTerm(TmfModel):
 
 
 class OfferingRelationship(Ref):
-    """ProductOfferingRelationship; ``relationshipType`` is free text (the ones odedelta reads: reference/tmf-mapping.md)."""
+    """ProductOfferingRelationship; ``relationshipType`` is free text (the ones read: reference/tmf-mapping.md)."""
 
     relationship_type: str | None = Field(default=None, alias="relationshipType")
     role: str | None = None
