@@ -283,3 +283,12 @@ def test_every_page_the_site_promises_is_in_the_navigation_with_content() -> Non
     assert [p for p in promised if p not in in_nav] == []
     thin = [p for p in promised if len((readme.DOCS / p).read_text(encoding="utf-8").split()) < 250]
     assert thin == []
+
+
+def test_the_readmes_links_into_the_site_lead_to_pages() -> None:
+    """mkdocs checks the site's links; the README's (relative paths into docs/) are checked here."""
+    import re
+
+    links = re.findall(r"\]\((docs/[^)#\s]+)", readme.README.read_text(encoding="utf-8"))
+    assert len(links) >= 20
+    assert [link for link in links if not (ROOT / link).is_file()] == []
