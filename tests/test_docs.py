@@ -261,7 +261,7 @@ def test_every_page_the_site_promises_is_in_the_navigation_with_content() -> Non
     promised = [
         "tutorials/cpq-developer.md", "tutorials/product-manager.md", "tutorials/test-engineer.md",
         "how-to/own-catalog.md", "how-to/renewals.md", "how-to/partners.md", "how-to/campaigns.md",
-        "how-to/service.md", "how-to/consequence-view.md",
+        "how-to/service.md", "how-to/consequence-view.md", "how-to/embed-the-view.md",
         "reference/cli.md", "reference/rule-language.md", "reference/rule-schema.md", "facts.md",
         "reference/scenario-files.md", "reference/scenario-schema.md", "reference/python-api.md",
         "reference/http-api.md", "reference/errors.md", "reference/limits.md", "reference/tmf-mapping.md",

@@ -21,7 +21,7 @@ from odedelta.adapters.cli import main
 from odedelta.flows.result import ChangeResult
 from odedelta.model.catalog import Catalog, Document
 from odedelta.model.requests import Context
-from odedelta.outputs.html import amount_text, money, to_html
+from odedelta.outputs.html import amount_text, fragment, money, to_html
 
 from .conftest import DEMO, ROOT
 
@@ -172,6 +172,7 @@ def test_a_result_in_another_currency_is_shown_in_its_minor_unit(tmp_path: Path,
     assert f"Difference per month (less) {difference}" in seen
     assert "EUR" not in seen
     assert f"Money in {currency}, rounded to its minor unit" in seen
+    _same_in_the_service(result)
 
 
 def test_amounts_follow_the_currency_and_group_thousands() -> None:
@@ -194,6 +195,7 @@ def test_a_refusal_renders_its_reasons(demo: Catalog, rules: odedelta.Rulebook,
         assert f"{reason.rule_id} {reason.kind} {reason.message}" in seen
         assert rules.by_id[reason.rule_id].where in seen
     assert 'role="alert"' in page
+    _same_in_the_service(answer, rules)
 
 
 def test_the_cli_writes_the_page_and_a_refused_change_is_a_page_too(capsys: pytest.CaptureFixture[str]) -> None:
@@ -233,6 +235,7 @@ def test_an_enterprise_change_of_5000_lines_stays_usable() -> None:
     for item in result.items:
         assert f"<code>{item.product_id}</code>" in page
     assert len(parsed.ids) == len(set(parsed.ids))
+    _same_in_the_service(result)
 
 
 def test_a_refusal_by_the_catalog_structure_names_no_rule() -> None:
@@ -240,3 +243,18 @@ def test_a_refusal_by_the_catalog_structure_names_no_rule() -> None:
     seen = _Page(page).text
     assert "Refused. F-1 cannot hold <b>two</b> routers" in seen and "<b>" not in page
     assert "no rule took part" in seen and 'id="rules"' not in page
+    _same_in_the_service(Refusal("F-1 cannot hold <b>two</b> routers", None))
+
+
+def _same_in_the_service(result: ChangeResult | Refusal, rules: odedelta.Rulebook | None = None) -> None:
+    """The service's view (:func:`fragment`, an ``<article>`` for its /ui/ pages) has the page's sections, byte for
+    byte, and its heading and footer."""
+    page, article = to_html(result, rules), fragment(result, rules)
+    assert article.startswith('<article class="odedelta-view">') and article.endswith("</article>\n")
+
+    def inner(html: str, start: str, end: str) -> str:
+        return html[html.index(start) + len(start):html.index(end)]
+
+    assert inner(article, "<header>", "</header>") == inner(page, "<header>", "</header>")
+    assert inner(article, "</header>\n", "<footer>") == inner(page, "<main>\n", "</main>")
+    assert inner(article, "<footer>", "</footer>") == inner(page, "<footer>", "</footer>")

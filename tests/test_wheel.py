@@ -124,3 +124,12 @@ def test_the_installed_command_writes_the_json_error_of_a_refused_change(install
     assert done.stdout == "exit 2\n"
     assert done.stderr.splitlines() == ["usage: odedelta [-h] [--version] COMMAND ...", said,
                                         "usage: odedelta [-h] [--version] COMMAND ...", said]
+
+
+def test_the_consequence_view_s_static_files_ship_in_the_wheel(installed: Installed) -> None:
+    """``odedelta serve``'s ``/ui/`` pages are package data of odedelta.service.ui (read without importing it: the
+    bare wheel has no service extra)."""
+    done = installed.run("python -c 'import odedelta, pathlib; folder = pathlib.Path(odedelta.__file__).parent / "
+                         "\"service\" / \"ui\" / \"static\"; print(sorted(p.name for p in folder.iterdir()))'")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['consequences.html', 'index.html', 'ui.css', 'ui.js', 'view.js']\n"

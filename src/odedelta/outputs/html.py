@@ -10,7 +10,7 @@ campaign report that ``odedelta bulk`` writes (an edge, which imports this modul
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from html import escape
 
@@ -162,23 +162,37 @@ def bar_chart(title: str, bars: Sequence[tuple[str, Decimal | int, str]], *, uni
     return "".join(parts)
 
 
-def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]], *, footer: str = "") -> str:
-    """A whole page: ``sections`` are ``(id, heading, HTML body)``; empty bodies are left out. Landmarks: banner,
-    navigation, main (one section per heading), contentinfo."""
+def _parts(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]]) -> tuple[str, str]:
+    """The heading block (title, subtitle, the sections' navigation) and the sections of a view."""
     shown = [(ident, heading, body) for ident, heading, body in sections if body]
     nav = "".join(f'<li><a href="#{ident}">{text(heading)}</a></li>' for ident, heading, _ in shown)
     body = "".join(f'<section id="{ident}" aria-labelledby="{ident}-h"><h2 id="{ident}-h">{text(heading)}</h2>'
                    f"{content}</section>\n" for ident, heading, content in shown)
+    return (f'<h1>{text(title)}</h1><p class="meta">{subtitle}</p>'
+            f'<nav aria-label="Sections"><ul>{nav}</ul></nav>'), body
+
+
+def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]], *, footer: str = "") -> str:
+    """A whole page: ``sections`` are ``(id, heading, HTML body)``; empty bodies are left out. Landmarks: banner,
+    navigation, main (one section per heading), contentinfo."""
+    heading, body = _parts(title, subtitle, sections)
     return ("<!DOCTYPE html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
             "img-src data:\">\n"
             f"<title>{text(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-            f'<header><h1>{text(title)}</h1><p class="meta">{subtitle}</p>'
-            f'<nav aria-label="Sections"><ul>{nav}</ul></nav></header>\n'
+            f"<header>{heading}</header>\n"
             f"<main>\n{body}</main>\n"
             f"<footer>{footer}</footer>\n</body>\n</html>\n")
+
+
+def article(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]], *, footer: str = "") -> str:
+    """The same view as :func:`page` as one ``<article>`` to put inside another page (which brings :data:`CSS`
+    and its own landmarks): the heading, the navigation, the sections and the footer note."""
+    heading, body = _parts(title, subtitle, sections)
+    return (f'<article class="odedelta-view">\n<header>{heading}</header>\n{body}'
+            f'<footer>{footer}</footer>\n</article>\n')
 
 
 # ----------------------------------------------------------------------------------------- the change page
@@ -187,11 +201,12 @@ def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]], *,
 class _Rules:
     """Where each rule is written (``file:line``), when the rule book is given; links go to its row on the page."""
 
-    def __init__(self, rules: Rulebook | None) -> None:
+    def __init__(self, rules: Rulebook | None, locate: Callable[[str], str] | None = None) -> None:
         self.where: dict[str, str] = {}
         for rule in rules.rules if rules is not None else []:
-            self.where.setdefault(rule.id, rule.where)
-            self.where.setdefault(rule.key, rule.where)
+            where = locate(rule.where) if locate is not None else rule.where
+            self.where.setdefault(rule.id, where)
+            self.where.setdefault(rule.key, where)
 
     def link(self, rule_id: str) -> str:
         where = self.where.get(rule_id)
@@ -222,19 +237,36 @@ def _first_per_rule(outcomes: Sequence[RuleOutcome]) -> list[RuleOutcome]:
     return out
 
 
+View = tuple[str, str, list[tuple[str, str, str]], str]
+"""A view before it is laid out: title, subtitle (HTML), sections ``(id, heading, HTML body)``, footer (HTML)."""
+
+
 def to_html(result: ChangeResult | Refusal, rules: Rulebook | None = None, *, title: str | None = None) -> str:
     """The consequence view of ``result`` as one self-contained HTML page (a ``str``; write it as UTF-8).
 
     ``rules``: the rule book the result was computed with, to show where each rule is written (``file:line``);
     without it the rule ids are shown alone. A :class:`~odedelta.flows.result.Refusal` renders the refusal and every
     rule that refused. ``title`` replaces the page heading (e.g. with the customer's name)."""
-    refs = _Rules(rules)
+    heading, subtitle, sections, footer = _view(result, _Rules(rules), title)
+    return page(heading, subtitle, sections, footer=footer)
+
+
+def fragment(result: ChangeResult | Refusal, rules: Rulebook | None = None, *, title: str | None = None,
+             locate: Callable[[str], str] | None = None) -> str:
+    """The same view as :func:`to_html` as one ``<article>`` for a page that already has :data:`CSS` (the service's
+    ``/ui/`` pages). ``locate`` rewrites where a rule is written (``file:line``) before it is shown — the service
+    shows paths relative to its rules directory, never the server's own folders."""
+    heading, subtitle, sections, footer = _view(result, _Rules(rules, locate), title)
+    return article(heading, subtitle, sections, footer=footer)
+
+
+def _view(result: ChangeResult | Refusal, refs: _Rules, title: str | None) -> View:
     if isinstance(result, Refusal):
-        return _refusal_page(result, refs, title)
-    return _change_page(result, refs, title)
+        return _refusal_view(result, refs, title)
+    return _change_view(result, refs, title)
 
 
-def _refusal_page(refusal: Refusal, refs: _Rules, title: str | None) -> str:
+def _refusal_view(refusal: Refusal, refs: _Rules, title: str | None) -> View:
     body = f'<div class="refused" role="alert"><p><strong>Refused.</strong> {text(refusal.message)}</p></div>'
     if refusal.verdict is not None:
         reasons = [(refs.link(o.rule_id), text(o.kind), text(o.message)) for o in refusal.verdict.reasons]
@@ -243,12 +275,12 @@ def _refusal_page(refusal: Refusal, refs: _Rules, title: str | None) -> str:
     else:
         body += "<p>The catalog's structure does not allow the change as asked (no rule took part).</p>"
         written = ""
-    return page(title or "The change is refused", "Nothing is ordered: the change cannot be made as asked.",
-                [("refusal", "Why", body), ("rules", "Rules that decided", written)],
-                footer="odedelta — a refusal is an answer, not an error.")
+    return (title or "The change is refused", "Nothing is ordered: the change cannot be made as asked.",
+            [("refusal", "Why", body), ("rules", "Rules that decided", written)],
+            "odedelta — a refusal is an answer, not an error.")
 
 
-def _change_page(result: ChangeResult, refs: _Rules, title: str | None) -> str:
+def _change_view(result: ChangeResult, refs: _Rules, title: str | None) -> View:
     c = result.consequences
     subtitle = f"{text(summary(result))} — as of <time>{text(iso(result.as_of))}</time>"
     sections = [
@@ -263,7 +295,7 @@ def _change_page(result: ChangeResult, refs: _Rules, title: str | None) -> str:
     ]
     footer = ("Money in " + text(c.currency) + ", rounded to its minor unit once per line. " if c is not None
               else "") + "Each line names the rule or catalog element behind it."
-    return page(title or "What this change means", subtitle, sections, footer=footer)
+    return title or "What this change means", subtitle, sections, footer
 
 
 def _monthly(result: ChangeResult) -> str:

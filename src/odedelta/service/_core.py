@@ -43,6 +43,8 @@ from odedelta.model.jsonio import dumps, iso, plain
 from odedelta.model.source import parse_text
 from odedelta.model.tmf import RelatedParty
 from odedelta.outputs.describe import customer, parties, summary
+from odedelta.outputs.html import CSS as VIEW_CSS
+from odedelta.outputs.html import fragment as view_fragment
 from odedelta.outputs.partner_orders import customer_order, order_reference, partner_orders
 from odedelta.outputs.tmf622 import related_parties
 
@@ -57,6 +59,7 @@ def inventory_from_products(catalog: Catalog, products: list[Any], origin: str) 
 
 __all__ = [
     "SUFFIXES",
+    "VIEW_CSS",
     "Acquire",
     "AddOffering",
     "Candidate",
@@ -99,4 +102,5 @@ __all__ = [
     "summary",
     "to_tmf622",
     "to_tmf679",
+    "view_fragment",
 ]

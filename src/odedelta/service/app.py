@@ -27,6 +27,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from odedelta.service import documents as docs
+from odedelta.service import ui
 from odedelta.service._core import (
     Catalog,
     LoadError,
@@ -80,6 +81,7 @@ def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | 
     _handlers(app)
     for router in routers():
         app.include_router(router)
+    app.include_router(ui.router())  # /ui/: the consequence view (issue 30), not in the OpenAPI document
     _openapi(app)
     app.add_middleware(AccessLog)
     return app

@@ -146,6 +146,16 @@ class InventorySource:
             self._files = files
         return self._files
 
+    def customers(self) -> list[str] | None:
+        """The customers the local files hold products of, sorted (the ``/ui/`` page's picker); None for a TMF637
+        server, which is asked for one customer at a time (``?relatedParty.id=``), never for its whole base."""
+        if self.where is None:
+            return []
+        if is_url(self.where):
+            return None
+        return sorted({found for _, products in self._local() for product in products
+                       if (found := _customer(product)) is not None})
+
     def products(self, party: str | None, product_id: str | None) -> tuple[str, list[Any]]:
         """(where they came from, the TMF637 products) of ``party``, or of the customer holding ``product_id``."""
         if self.where is None:
