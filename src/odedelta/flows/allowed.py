@@ -17,8 +17,8 @@ from datetime import datetime
 
 from odedelta.delta.items import Action, Delta
 from odedelta.model.catalog import Catalog
+from odedelta.model.records import AllowedProductAction, ProductOffering
 from odedelta.model.requests import Context
-from odedelta.model.tmf import AllowedProductAction, ProductOffering
 from odedelta.rules import RuleOutcome, Verdict
 
 KIND = "allowed_action"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from odedelta.model.errors import CatalogError, Problem, did_you_mean
-from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph
+from odedelta.model.graph import CATEGORY, OFFERING, PRICE, PROMOTION, SPECIFICATION, CatalogGraph, Component
 from odedelta.model.memo import Memo
 from odedelta.model.plain import plain_words
-from odedelta.model.tmf import (
+from odedelta.model.records import (
     CatalogDocument,
     Category,
     CharacteristicValue,
@@ -29,14 +29,15 @@ from odedelta.model.tmf import (
     ProductOfferingPrice,
     ProductSpecification,
     Promotion,
+    Reader,
     TimePeriod,
-    in_period,
 )
+from odedelta.model.tmf import in_period
 
 CATALOG = "catalog"
 """A TMF620 Catalog document: read for its category references and validFor, not a node of the graph."""
 Resource = ProductOffering | ProductSpecification | ProductOfferingPrice | Category | Promotion
-"""A catalog resource of one kind (each has an ``id``)."""
+"""A catalog resource of one kind (each has an ``id``): an immutable record (:mod:`odedelta.model.records`)."""
 KINDS: dict[str, type[Resource]] = {
     OFFERING: ProductOffering,
     SPECIFICATION: ProductSpecification,
@@ -79,6 +80,7 @@ SUCCESSOR_TYPES = {"replacedby", "successor"}
 """productOfferingRelationship types naming the offering that replaces this one (end of sale → successor)."""
 MIGRATION_TYPES = SUCCESSOR_TYPES | {"migratesto", "migration"}
 """Types that also say an installed product of this offering may become one of the target (modify, not re-add)."""
+_CURRENCY = re.compile(r"[A-Z]{3}")
 CRITERIA_PARAMETERS = {
     "productoffering.id": OFFERING,
     "productspecification.id": SPECIFICATION,
@@ -113,7 +115,7 @@ class Document:
     kind_hint: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     file: str
     parts: tuple[str | int, ...]
@@ -176,12 +178,18 @@ class Catalog:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_documents(cls, documents: Sequence[Document]) -> Catalog:
-        """Build and check a catalog; raise :class:`CatalogError` listing every problem found."""
+    def from_documents(cls, documents: Iterable[Document]) -> Catalog:
+        """Build and check a catalog; raise :class:`CatalogError` listing every problem found. The documents are
+        read one by one and not kept (an iterator that parses each file when asked holds one file at a time)."""
         catalog = cls()
         problems: list[Problem] = []
-        for doc in documents:
-            problems.extend(catalog._add_document(doc))
+        reader = Reader()  # one per catalog: its equal strings and repeated records are shared
+        try:
+            for doc in documents:
+                problems.extend(catalog._add_document(doc, reader))
+                del doc  # not kept while the next document is read
+        finally:
+            reader.close()
         problems.extend(catalog._link())
         problems.extend(catalog.check())
         if problems:
@@ -190,7 +198,7 @@ class Catalog:
         catalog.warnings = sorted(set(catalog._warnings()), key=Problem.sort_key)
         return catalog
 
-    def _add_document(self, doc: Document) -> list[Problem]:
+    def _add_document(self, doc: Document, reader: Reader) -> list[Problem]:
         items = doc.data if isinstance(doc.data, list) else [doc.data]
         prefix: tuple[int, ...] = ()
         problems: list[Problem] = []
@@ -202,7 +210,7 @@ class Catalog:
                 continue
             kind = kind_from_type(item) or doc.kind_hint
             if kind == CATALOG:
-                problems.extend(self._add_catalog_document(item, origin))
+                problems.extend(self._add_catalog_document(item, origin, reader))
                 continue
             if kind is None:
                 found = item.get("@type")
@@ -213,12 +221,12 @@ class Catalog:
                     )
                 )
                 continue
-            problems.extend(self._add_resource(kind, item, origin))
+            problems.extend(self._add_resource(kind, item, origin, reader))
         return problems
 
-    def _add_catalog_document(self, item: dict[str, Any], origin: Origin) -> list[Problem]:
+    def _add_catalog_document(self, item: dict[str, Any], origin: Origin, reader: Reader) -> list[Problem]:
         try:
-            document = CatalogDocument.model_validate(item)
+            document = reader.read(CatalogDocument, item)
         except ValidationError as exc:
             return [_pydantic_problem(origin, error, CATALOG, item.get("id")) for error in exc.errors()]
         if document.id in self.catalog_documents:
@@ -229,9 +237,10 @@ class Catalog:
         self.origins[(CATALOG, document.id)] = origin
         return []
 
-    def _add_resource(self, kind: str, item: dict[str, Any], origin: Origin, inline: bool = False) -> list[Problem]:
+    def _add_resource(self, kind: str, item: dict[str, Any], origin: Origin, reader: Reader,
+                      inline: bool = False) -> list[Problem]:
         try:
-            model = KINDS[kind].model_validate(item)
+            model: Resource = reader.read(KINDS[kind], item)
         except ValidationError as exc:
             return [_pydantic_problem(origin, error, kind, item.get("id")) for error in exc.errors()]
         table: dict[str, Any] = getattr(self, _TABLES[kind])
@@ -251,18 +260,20 @@ class Catalog:
             self._inline.add((kind, id_))
         problems: list[Problem] = []
         if kind == OFFERING:
-            problems.extend(self._add_inline(item, origin))
+            problems.extend(self._add_inline(item, origin, reader))
         return problems
 
-    def _add_inline(self, offering: dict[str, Any], origin: Origin) -> list[Problem]:
+    def _add_inline(self, offering: dict[str, Any], origin: Origin, reader: Reader) -> list[Problem]:
         """Embedded prices and specifications (``ProductOfferingPriceRefOrValue``) become resources too."""
         problems: list[Problem] = []
         spec = offering.get("productSpecification")
-        if isinstance(spec, dict) and set(spec) - REF_KEYS and spec.get("id"):
-            problems.extend(self._add_resource(SPECIFICATION, spec, _child(origin, "productSpecification"), True))
+        if isinstance(spec, dict) and not REF_KEYS.issuperset(spec) and spec.get("id"):
+            problems.extend(self._add_resource(SPECIFICATION, spec, _child(origin, "productSpecification"), reader,
+                                               True))
         for i, pop in enumerate(offering.get("productOfferingPrice") or []):
-            if isinstance(pop, dict) and set(pop) - REF_KEYS and pop.get("id"):
-                problems.extend(self._add_resource(PRICE, pop, _child(origin, "productOfferingPrice", i), True))
+            if isinstance(pop, dict) and not REF_KEYS.issuperset(pop) and pop.get("id"):
+                problems.extend(self._add_resource(PRICE, pop, _child(origin, "productOfferingPrice", i), reader,
+                                                   True))
         return problems
 
     def _link(self) -> list[Problem]:
@@ -290,28 +301,26 @@ class Catalog:
             if offering.product_specification is not None:
                 sid = offering.product_specification.id
                 if ref(SPECIFICATION, sid, origin, "productSpecification"):
-                    g.add_edge(node, (SPECIFICATION, str(sid)), "specifies")
+                    g.link(node, (SPECIFICATION, str(sid)), "specifies")
             for i, bundled in enumerate(offering.bundled_product_offering):
                 if ref(OFFERING, bundled.id, origin, "bundledProductOffering", i):
-                    g.add_edge(
-                        node, (OFFERING, str(bundled.id)), "bundles",
-                        slot=i, lower=bundled.lower, upper=bundled.upper, default=bundled.default,
-                    )
+                    g.link(node, (OFFERING, str(bundled.id)), "bundles", Component(
+                        slot=i, offering_id=str(bundled.id), lower=bundled.lower, upper=bundled.upper,
+                        default=bundled.default))
             for i, pop in enumerate(offering.product_offering_price):
                 if ref(PRICE, pop.id, origin, "productOfferingPrice", i):
-                    g.add_edge(node, (PRICE, str(pop.id)), "priced_by")
+                    g.link(node, (PRICE, str(pop.id)), "priced_by")
             for i, rel in enumerate(offering.product_offering_relationship):
                 if ref(OFFERING, rel.id, origin, "productOfferingRelationship", i):
-                    g.add_edge(node, (OFFERING, str(rel.id)), "related", relationship_type=rel.relationship_type or "")
+                    g.link(node, (OFFERING, str(rel.id)), "related", rel.relationship_type or "")
             for i, cat in enumerate(offering.category if self.categories else ()):  # a catalog without
                 if ref(CATEGORY, cat.id, origin, "category", i):  # categories may still name them
-                    g.add_edge(node, (CATEGORY, str(cat.id)), "in_category")
+                    g.link(node, (CATEGORY, str(cat.id)), "in_category")
         for pid, price in self.prices.items():
             origin = self.origins[(PRICE, pid)]
             for i, pop_rel in enumerate(price.pop_relationship):
                 if ref(PRICE, pop_rel.id, origin, "popRelationship", i):
-                    g.add_edge((PRICE, pid), (PRICE, str(pop_rel.id)), "pop_related",
-                               relationship_type=pop_rel.relationship_type or "")
+                    g.link((PRICE, pid), (PRICE, str(pop_rel.id)), "pop_related", pop_rel.relationship_type or "")
         for prid, promotion in self.promotions.items():
             problems.extend(self._link_promotion(prid, promotion, ref))
         for cid, document in self.catalog_documents.items():
@@ -354,9 +363,10 @@ class Catalog:
         """Problems that are not dangling references: cardinalities, cycles, prices, characteristic values."""
         problems: list[Problem] = []
         for oid, offering in self.offerings.items():
-            origin = self.origins[(OFFERING, oid)]
-            problems.extend(self._check_bundle(offering, origin))
-            problems.extend(self._check_value_uses(offering, origin))
+            if offering.bundled_product_offering:  # without components and value uses there is nothing to check
+                problems.extend(self._check_bundle(offering, self.origins[(OFFERING, oid)]))
+            if offering.prod_spec_char_value_use:
+                problems.extend(self._check_value_uses(offering, self.origins[(OFFERING, oid)]))
         for cycle in self.graph.bundle_cycles():
             origin = self.origins[(OFFERING, cycle[0])]
             path = " → ".join([*cycle, cycle[0]])
@@ -629,7 +639,7 @@ def _check_price(price: ProductOfferingPrice, origin: Origin) -> list[Problem]:
     if price.price is not None and price.price.value is not None and not price.price.unit:
         problems.append(origin.problem(f"price {price.price.value} has no currency; expected price.unit "
                                        "(an ISO 4217 code such as EUR)", "price", "unit"))
-    if price.price is not None and price.price.unit and not re.fullmatch(r"[A-Z]{3}", price.price.unit):
+    if price.price is not None and price.price.unit and not _CURRENCY.fullmatch(price.price.unit):
         problems.append(origin.problem(f"currency {price.price.unit!r} is not an ISO 4217 code (three capitals)",
                                        "price", "unit"))
     value = price.price.value if price.price is not None else None

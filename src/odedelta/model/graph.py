@@ -33,7 +33,7 @@ import networkx as nx
 OFFERING, SPECIFICATION, PRICE, PROMOTION, CATEGORY = "offering", "specification", "price", "promotion", "category"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Component:
     """One slot of a bundle offering: which offering, and how many instances the bundle may hold."""
 
@@ -67,41 +67,70 @@ def _memo(query: Callable[..., Answer]) -> Callable[..., Answer]:
 
 
 class CatalogGraph:
+    """The catalog's nodes and typed edges as plain adjacency lists: the out-edges and in-edges of each node in the
+    order they were added. networkx is built only for what needs its algorithms (the cycles of a bundle loop):
+    10,000 offerings linked in 0.03 s and 5 MB here against 0.38 s and 35 MB as a ``MultiDiGraph``."""
+
     def __init__(self) -> None:
-        self.g: nx.MultiDiGraph[tuple[str, str]] = nx.MultiDiGraph()
+        self._nodes: dict[tuple[str, str], tuple[str, str]] = {}
+        """Each node, mapped to itself: an edge refers to the one tuple of its nodes."""
+        self._succ: dict[tuple[str, str], list[tuple[str, tuple[str, str], Any]]] = {}
+        """node → its out-edges ``(edge kind, destination, data)``; data: a :class:`Component` for ``bundles``,
+        the relationship type for ``related`` and ``pop_related``, else None."""
+        self._pred: dict[tuple[str, str], list[tuple[str, tuple[str, str]]]] = {}
+        """node → its in-edges ``(edge kind, source)``."""
         self._memo: dict[tuple[Any, ...], Any] = {}
 
     # ------------------------------------------------------------------ building
     def add_node(self, kind: str, id_: str) -> None:
         self._memo.clear()
-        self.g.add_node((kind, id_))
+        node = (kind, id_)
+        self._nodes.setdefault(node, node)
 
     def add_edge(self, src: tuple[str, str], dst: tuple[str, str], kind: str, **data: object) -> None:
+        value: Any = None
+        if kind == "bundles":
+            value = Component(slot=int(cast(int, data["slot"])), offering_id=dst[1],
+                              lower=int(cast(int, data["lower"])), upper=cast("int | None", data["upper"]),
+                              default=int(cast(int, data["default"])))
+        elif "relationship_type" in data:
+            value = str(data["relationship_type"])
+        self.link(src, dst, kind, value)
+
+    def link(self, src: tuple[str, str], dst: tuple[str, str], kind: str, value: Any = None) -> None:
+        """Add an edge with its data already made (a :class:`Component`, a relationship type or None)."""
         self._memo.clear()
-        self.g.add_edge(src, dst, kind=kind, **data)
+        nodes = self._nodes
+        src = nodes.setdefault(src, src)
+        dst = nodes.setdefault(dst, dst)
+        succ = self._succ.get(src)
+        if succ is None:
+            succ = self._succ[src] = []
+        succ.append((kind, dst, value))
+        pred = self._pred.get(dst)
+        if pred is None:
+            pred = self._pred[dst] = []
+        pred.append((kind, src))
 
     # ------------------------------------------------------------------ queries
-    def _out(self, node: tuple[str, str], kind: str) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
-        if node not in self.g:
-            return
-        for _, dst, data in self.g.out_edges(node, data=True):
-            if data["kind"] == kind:
-                yield dst, data
+    def _out(self, node: tuple[str, str], kind: str) -> Iterator[tuple[tuple[str, str], Any]]:
+        """The destinations (and data) of a node's out-edges of one kind, grouped by destination in the order each
+        was first named (as a multigraph lists them)."""
+        edges = [(dst, data) for edge, dst, data in self._succ.get(node, ()) if edge == kind]
+        if len({dst for dst, _ in edges}) < len(edges):  # one destination named twice: its edges together
+            grouped: dict[tuple[str, str], list[tuple[tuple[str, str], Any]]] = {}
+            for entry in edges:
+                grouped.setdefault(entry[0], []).append(entry)
+            edges = [entry for group in grouped.values() for entry in group]
+        yield from edges
+
+    def _in(self, node: tuple[str, str], kind: str) -> list[str]:
+        return [src[1] for edge, src in self._pred.get(node, ()) if edge == kind]
 
     @_memo
     def components(self, offering_id: str) -> list[Component]:
         """The component slots of a bundle offering, in catalog order."""
-        slots = [
-            Component(
-                slot=int(data["slot"]),
-                offering_id=dst[1],
-                lower=int(data["lower"]),
-                upper=data["upper"],
-                default=int(data["default"]),
-            )
-            for dst, data in self._out((OFFERING, offering_id), "bundles")
-        ]
-        return sorted(slots, key=lambda c: c.slot)
+        return sorted((data for _, data in self._out((OFFERING, offering_id), "bundles")), key=lambda c: c.slot)
 
     @_memo
     def specification_of(self, offering_id: str) -> str | None:
@@ -111,10 +140,7 @@ class CatalogGraph:
 
     @_memo
     def offerings_with_specification(self, spec_id: str) -> list[str]:
-        node = (SPECIFICATION, spec_id)
-        if node not in self.g:
-            return []
-        return sorted(src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "specifies")
+        return sorted(self._in((SPECIFICATION, spec_id), "specifies"))
 
     @_memo
     def related(self, offering_id: str, relationship_type: str | None = None) -> list[tuple[str, str]]:
@@ -122,34 +148,32 @@ class CatalogGraph:
         (compared case-insensitively)."""
         wanted = relationship_type.lower() if relationship_type else None
         out = [
-            (dst[1], str(data["relationship_type"]))
+            (dst[1], str(data))
             for dst, data in self._out((OFFERING, offering_id), "related")
-            if wanted is None or str(data["relationship_type"]).lower() == wanted
+            if wanted is None or str(data).lower() == wanted
         ]
         return sorted(out)
 
     def _bundles_loop(self) -> bool:
-        """Whether some offering contains itself through ``bundles`` edges (depth first, three colours). Written
-        here rather than with networkx, which would first build a second graph of the bundles edges: on 10,000
-        offerings that took 0.5 s against 0.07 s."""
-        succ = self.g.succ
+        """Whether some offering contains itself through ``bundles`` edges (depth first, three colours, over the
+        offerings that have components)."""
+        below = {src: kids for src, edges in self._succ.items()
+                 if (kids := [dst for edge, dst, _ in edges if edge == "bundles"])}
         state: dict[tuple[str, str], int] = {}  # 1: on the path, 2: done
-        for start in self.g:
-            if start[0] != OFFERING or start in state:
+        for start in below:
+            if start in state:
                 continue
             state[start] = 1
-            stack = [(start, iter(succ[start].items()))]
+            stack = [(start, iter(below[start]))]
             while stack:
                 node, edges = stack[-1]
-                for dst, keyed in edges:
-                    if not any(data["kind"] == "bundles" for data in keyed.values()):
-                        continue
+                for dst in edges:
                     seen = state.get(dst)
                     if seen == 1:
                         return True
                     if seen is None:
                         state[dst] = 1
-                        stack.append((dst, iter(succ[dst].items())))
+                        stack.append((dst, iter(below.get(dst, ()))))
                         break
                 else:
                     state[node] = 2
@@ -158,10 +182,7 @@ class CatalogGraph:
 
     @_memo
     def bundles_containing(self, offering_id: str) -> list[str]:
-        node = (OFFERING, offering_id)
-        if node not in self.g:
-            return []
-        return sorted({src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "bundles"})
+        return sorted(set(self._in((OFFERING, offering_id), "bundles")))
 
     @_memo
     def prices_of(self, offering_id: str) -> list[str]:
@@ -173,35 +194,27 @@ class CatalogGraph:
 
     @_memo
     def offerings_in_category(self, category_id: str) -> list[str]:
-        node = (CATEGORY, category_id)
-        if node not in self.g:
-            return []
-        return sorted(src[1] for src, _, data in self.g.in_edges(node, data=True) if data["kind"] == "in_category")
+        return sorted(self._in((CATEGORY, category_id), "in_category"))
 
     @_memo
     def promotions_naming(self, kind: str, id_: str) -> list[str]:
         """Promotions whose criteria or actions name this offering/specification/category."""
-        node = (kind, id_)
-        if node not in self.g:
-            return []
-        return sorted({src[1] for src, _ in self.g.in_edges(node) if src[0] == PROMOTION})
+        return sorted({src[1] for _, src in self._pred.get((kind, id_), ()) if src[0] == PROMOTION})
 
     def used_by(self, kind: str, id_: str, edge_kinds: tuple[str, ...]) -> bool:
         """Whether some node points at this one through an edge of one of ``edge_kinds``."""
-        node = (kind, id_)
-        return node in self.g and any(data["kind"] in edge_kinds for _, _, data in self.g.in_edges(node, data=True))
+        return any(edge in edge_kinds for edge, _ in self._pred.get((kind, id_), ()))
 
     def out_edges_of(self, kind: str, id_: str) -> int:
         """How many edges leave this node (what it names)."""
-        node = (kind, id_)
-        return self.g.out_degree(node) if node in self.g else 0
+        return len(self._succ.get((kind, id_), ()))
 
     def bundle_cycles(self) -> list[list[str]]:
         """Every cycle of offerings through ``bundles`` edges (an offering that contains itself)."""
         if not self._bundles_loop():  # the usual case, in linear time
             return []
         bundles: nx.DiGraph[tuple[str, str]] = nx.DiGraph(
-            (src, dst) for src, dst, data in self.g.edges(data=True) if data["kind"] == "bundles"
+            (src, dst) for src, edges in self._succ.items() for edge, dst, _ in edges if edge == "bundles"
         )
         cycles = [[node[1] for node in cycle] for cycle in nx.simple_cycles(bundles)]
         return sorted(_rotate_smallest_first(c) for c in cycles)

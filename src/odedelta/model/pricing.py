@@ -14,7 +14,8 @@ from decimal import Decimal
 from odedelta.model.attribution import Attribution
 from odedelta.model.catalog import Catalog
 from odedelta.model.money import Money
-from odedelta.model.tmf import ProductOfferingPrice, in_period
+from odedelta.model.records import ProductOfferingPrice
+from odedelta.model.tmf import in_period
 
 RECURRING, ONE_TIME = "recurring", "oneTime"
 _MONTHS_PER_PERIOD = {"month": Decimal(1), "year": Decimal(12)}

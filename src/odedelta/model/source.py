@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -190,9 +190,11 @@ def _json_depth(data: Any, limit: int) -> int:
     while level and depth <= limit:
         depth += 1
         below: list[Any] = []
-        for node in level:
-            below.extend(v for v in (node.values() if type(node) is dict else node)
-                         if type(v) is dict or type(v) is list)
+        add = below.append
+        for node in level:  # plain loops: twice as fast as a generator per container
+            for v in node.values() if type(node) is dict else node:
+                if type(v) is dict or type(v) is list:
+                    add(v)
         level = below
     return depth
 
@@ -370,7 +372,7 @@ def _compose(text: str) -> yaml.Node | None:
         return None
 
 
-def with_lines(problems: Sequence[Problem], texts: dict[str, str]) -> list[Problem]:
+def with_lines(problems: Sequence[Problem], texts: Mapping[str, str]) -> list[Problem]:
     """Add line and column to the problems whose file text is known (JSON or YAML alike)."""
     out = []
     composed: dict[str, yaml.Node | None] = {}  # each text composed once, however many problems it has

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -69,7 +69,13 @@ class TimePeriod(TmfModel):
         return (self.start is None or self.start <= moment) and (self.end is None or moment < self.end)
 
 
-def in_period(period: TimePeriod | None, moment: datetime) -> bool:
+class Period(Protocol):
+    """A validFor: this model's, or a catalog record's (:mod:`odedelta.model.records`)."""
+
+    def contains(self, moment: datetime) -> bool: ...
+
+
+def in_period(period: Period | None, moment: datetime) -> bool:
     return period is None or period.contains(moment)
 
 
@@ -81,14 +87,19 @@ class Quantity(TmfModel):
 
     def months(self) -> int | None:
         """The duration in whole months, or None when the unit is not month- or year-based."""
-        if self.amount is None or self.units is None:
-            return None
-        unit = self.units.strip().lower().rstrip("s")
-        if unit == "month":
-            return int(self.amount)
-        if unit == "year":
-            return int(self.amount * 12)
+        return quantity_months(self.amount, self.units)
+
+
+def quantity_months(amount: Decimal | None, units: str | None) -> int | None:
+    """A duration in whole months, or None when the unit is not month- or year-based."""
+    if amount is None or units is None:
         return None
+    unit = units.strip().lower().rstrip("s")
+    if unit == "month":
+        return int(amount)
+    if unit == "year":
+        return int(amount * 12)
+    return None
 
 
 class TmfMoney(TmfModel):
@@ -162,6 +173,10 @@ class RelatedParty(TmfModel):
         return self.party_or_party_role.name if self.party_or_party_role else self.name
 
 
+SUPPLIER_ROLES = {"supplier", "partner", "provider"}
+"""The related-party roles that name the partner supplying a specification's products."""
+
+
 class ProductSpecification(TmfModel):
     id: str
     href: str | None = None
@@ -185,7 +200,7 @@ class ProductSpecification(TmfModel):
     def supplier(self) -> RelatedParty | None:
         """The partner that supplies this product: the related party whose role is ``supplier``/``partner``."""
         for party in self.related_party:
-            if (party.role or "").strip().lower() in {"supplier", "partner", "provider"}:
+            if (party.role or "").strip().lower() in SUPPLIER_ROLES:
                 return party
         return None
 

@@ -22,7 +22,7 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -34,8 +34,9 @@ from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
 from odedelta.model.pricing import RECURRING, Base, catalog_base
+from odedelta.model.records import Promotion, PromotionCriteria
 from odedelta.model.requests import Context
-from odedelta.model.tmf import Product, ProductPrice, Promotion, PromotionCriteria, in_period
+from odedelta.model.tmf import Product, ProductPrice, in_period
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -136,7 +137,7 @@ def promotion_applies(promotion: Promotion, held: Mapping[str, set[str]], contex
     return False
 
 
-def _group(criteria: list[PromotionCriteria], relation: str | None, held: Mapping[str, set[str]],
+def _group(criteria: Sequence[PromotionCriteria], relation: str | None, held: Mapping[str, set[str]],
            context: Context) -> bool:
     combine = any if (relation or "AND").upper() == "OR" else all
     return combine(_criterion(c, held, context) for c in criteria)
