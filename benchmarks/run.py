@@ -164,20 +164,23 @@ def tree(products: Iterable[Any]) -> list[dict[str, Any]]:
 def residential(world: World, runs: int) -> list[str]:
     deepdiff = peer("deepdiff", "bench")
     inventory, request = residential_case(world)
-    rows = []
-    answers = {}
-    for name in world.books:
-        engine = world.engine(name)
-        result = engine.change(inventory, request, as_of=AS_OF, context=CONTEXT)
-        answers[name] = dumps({k: v for k, v in odedelta.to_dict(result).items() if k != "executor"})
-        times = [timed(lambda e=engine: e.change(inventory, request, as_of=AS_OF, context=CONTEXT))
-                 for _ in range(runs)]
-        rows.append((name, statistics.median(times), percentile(times, 0.99), result))
-    result = rows[0][3]
-    diff_p50 = None
-    if deepdiff is not None:
-        before, after = tree(inventory.products.values()), tree(result.projected())
-        diff_p50 = statistics.median(timed(lambda: deepdiff.DeepDiff(before, after)) for _ in range(runs))
+    answers, results = {}, {}
+    engines = {name: world.engine(name) for name in world.books}
+    for name, engine in engines.items():
+        results[name] = engine.change(inventory, request, as_of=AS_OF, context=CONTEXT)
+        answers[name] = dumps({k: v for k, v in odedelta.to_dict(results[name]).items() if k != "executor"})
+    result = next(iter(results.values()))
+    before, after = tree(inventory.products.values()), tree(result.projected())
+    # interleaved, one call of each per round: a ratio to the peer stays fair when the machine's load drifts
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    diff_times: list[float] = []
+    for _ in range(runs):
+        for name, engine in engines.items():
+            times[name].append(timed(lambda e=engine: e.change(inventory, request, as_of=AS_OF, context=CONTEXT)))
+        if deepdiff is not None:
+            diff_times.append(timed(lambda: deepdiff.DeepDiff(before, after)))
+    rows = [(name, statistics.median(times[name]), percentile(times[name], 0.99)) for name in engines]
+    diff_p50 = statistics.median(diff_times) if diff_times else None
     c = result.consequences
     assert c is not None
     what = (f"{len(inventory.products)} installed products, {len(world.catalog.offerings):,} offerings, "
@@ -185,10 +188,10 @@ def residential(world: World, runs: int) -> list[str]:
             f"{request.product} {inventory.product(request.product).offering_id} → {request.to}: "
             f"{len(result.items)} items, penalty {c.penalty_total}, promotions lost {len(c.promotion_ids('lost'))}")
     out = [f"| Residential change ({what}) | | | |"]
-    for name, p50, p99, _ in rows:
-        versus = f"{p50 / diff_p50:.1f}× deepdiff" if diff_p50 else "—"
+    for name, p50, p99 in rows:
+        versus = f"{p50 / diff_p50:.2f}× deepdiff" if diff_p50 else "—"
         out.append(f"| &nbsp; odedelta, {name} executor, end to end | p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms "
-                   f"| p50 ≤ 1 ms | {versus} |")
+                   f"| p50 ≤ 0.15 ms, ≤ 0.05× deepdiff | {versus} |")
     if diff_p50 is not None:
         out.append(f"| &nbsp; deepdiff of the before and after product trees (answers less: no actions, reasons, "
                    f"money) | p50 {diff_p50 * 1e3:.2f} ms | — | 1× |")
@@ -226,9 +229,9 @@ def enterprise(world: World, sizes: list[int]) -> list[str]:
         if deepdiff is not None:
             before, after = tree(inventory.products.values()), tree(result.projected())
             diff = timed(lambda b=before, a=after: deepdiff.DeepDiff(b, a))
-            versus = f"{seconds / diff:.1f}× deepdiff ({diff:.3f} s)"
+            versus = f"{seconds / diff:.2f}× deepdiff ({diff:.3f} s)"
         points.append((size, seconds, frozen))
-        goal = "≤ 0.5 s" if size == 5000 else ""
+        goal = "≤ 0.25 s" if size == 5000 else ""
         out.append(f"| &nbsp; {size:,} lines | {seconds:.3f} s ({seconds / size * 1e6:.0f} µs/line); frozen "
                    f"{frozen:.3f} s ({frozen / size * 1e6:.0f} µs/line) | {goal} | {versus} |")
     fitted = [p for p in points if p[0] >= 100]
@@ -236,7 +239,7 @@ def enterprise(world: World, sizes: list[int]) -> list[str]:
     exponent = slope(logs, [math.log(p[1]) for p in fitted])
     frozen_exponent = slope(logs, [math.log(p[2]) for p in fitted])
     out.append(f"| &nbsp; fitted growth exponent (log time over log lines, {fitted[0][0]:,}–{fitted[-1][0]:,}) "
-               f"| {exponent:.2f}; frozen {frozen_exponent:.2f} | ≤ 1.1 | — |")
+               f"| {exponent:.2f}; frozen {frozen_exponent:.2f} | ≤ 1.05 | — |")
     return out
 
 

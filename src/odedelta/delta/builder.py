@@ -30,6 +30,7 @@ from odedelta.delta.items import (
     TakePlace,
 )
 from odedelta.model.catalog import Catalog, value_key
+from odedelta.model.compiled import compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
@@ -81,7 +82,7 @@ def amend(catalog: Catalog, inventory: Inventory, delta: Delta, amendments: Iter
 
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """An item while the builder works on it (the builder's own, mutable); :meth:`freeze` makes the value."""
 
@@ -99,8 +100,10 @@ class _Draft:
     terms: list[ProductTerm] | None = None
 
     def freeze(self) -> DeltaItem:
+        """The item's value. A draft is frozen once, at the end of a build or an amendment, and then dropped: its
+        characteristics (a dict of its own) pass to the item as they are."""
         return DeltaItem(self.id, self.action, self.product_id, self.offering_id, self.specification_id,
-                         self.parent_id, self.previous_offering_id, dict(self.characteristics), tuple(self.changes),
+                         self.parent_id, self.previous_offering_id, self.characteristics, tuple(self.changes),
                          tuple(self.reasons), self.installed, tuple(self.terms) if self.terms is not None else None)
 
     @classmethod
@@ -123,7 +126,9 @@ class DeltaBuilder:
     def __init__(self, catalog: Catalog, inventory: Inventory, as_of: datetime,
                  migrations: Sequence[Migration] = ()) -> None:
         self.catalog = catalog
+        self._tables = compiled(catalog)
         self.inventory = inventory
+        self._links = inventory.graph
         self.as_of = as_of
         self.migrations = tuple(migrations)
         self.items: list[_Draft] = []
@@ -134,6 +139,7 @@ class DeltaBuilder:
         self._elsewhere: set[str] = set()
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
+        self._fits: dict[tuple[str | None, str | None, str], int] = {}
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -169,7 +175,7 @@ class DeltaBuilder:
         if not self._must_be_sellable(request.to):
             return product.id, request.to
         self._choices = self._checked_choices(request.set)
-        parent = self.inventory.parent(product.id)
+        parent = self._links.parent(product.id)
         if parent is not None:
             if not self._must_fit_parent(parent, product.id, request.to):
                 return product.id, request.to
@@ -231,8 +237,8 @@ class DeltaBuilder:
     def _wrap(self, product: Product, request: ChangeOffer) -> str:
         """The installed product becomes a component of a new product of the target (a plan moved into a pack)."""
         return self._instantiate(request.to, None, "requested_add",
-                                 f"{self.catalog.name_of(request.to)} is taken as requested; {product.id} "
-                                 f"({self.catalog.name_of(product.offering_id)}) becomes part of it",
+                                 f"{self._tables.name(request.to)} is taken as requested; {product.id} "
+                                 f"({self._tables.name(product.offering_id)}) becomes part of it",
                                  options=request.options, adopted=[product])
 
     def _unwrap(self, path: list[Product], request: ChangeOffer) -> str:
@@ -241,11 +247,11 @@ class DeltaBuilder:
         *around, core = path
         candidates = self._children(core)
         for depth, bundle in enumerate(around):
-            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
+            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self._links.parent(bundle.id),
                        bundle.characteristics(), [],
-                       [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is left: {core.id} "
-                               f"({self.catalog.name_of(core.offering_id)}) continues on its own as "
-                               f"{self.catalog.name_of(request.to)}",
+                       [Reason("restructured", f"{self._tables.name(bundle.offering_id)} is left: {core.id} "
+                               f"({self._tables.name(core.offering_id)}) continues on its own as "
+                               f"{self._tables.name(request.to)}",
                                "request")], previous=None)
             candidates += [c for c in self._children(bundle) if c.id != path[depth + 1].id]
         self._migrate(core, request.to, None, "requested_change", options=request.options, candidates=candidates)
@@ -262,12 +268,12 @@ class DeltaBuilder:
                 return request.parent, request.offering
             self._emit_context(parent)
         self._instantiate(request.offering, request.parent, "requested_add",
-                          f"{self.catalog.name_of(request.offering)} is added as requested")
+                          f"{self._tables.name(request.offering)} is added as requested")
         return request.parent, request.offering
 
     def _remove(self, request: RemoveProduct) -> tuple[str, None]:
         product = self._installed(request.product)
-        parent = self.inventory.parent(product.id)
+        parent = self._links.parent(product.id)
         if parent is not None and not self._must_allow_one_less(parent, product):
             return product.id, None
         self._delete_tree(product.id, "requested_delete", "removed as requested")
@@ -275,7 +281,7 @@ class DeltaBuilder:
 
     def _terminate(self, request: TerminateProduct) -> tuple[str, None]:
         product = self._installed(request.product)
-        parent = self.inventory.parent(product.id)
+        parent = self._links.parent(product.id)
         if parent is not None and not self._must_allow_one_less(parent, product):
             return product.id, None
         self._delete_tree(product.id, "requested_delete", "terminated as requested")
@@ -289,7 +295,7 @@ class DeltaBuilder:
         action = Action.MODIFY if changes else Action.NO_CHANGE
         reasons = [Reason("requested", "characteristics changed as requested", "request")]
         reasons += [Reason("characteristic_changed", _change_sentence(c), "request") for c in changes]
-        self._emit(action, product.id, offering, self.inventory.parent(product.id), characteristics, changes,
+        self._emit(action, product.id, offering, self._links.parent(product.id), characteristics, changes,
                    reasons, previous=None)
         return product.id, offering
 
@@ -297,8 +303,8 @@ class DeltaBuilder:
         """The structural half of a renewal: the product is modified (its new term is set by the engine)."""
         product = self._installed(request.product)
         offering = product.offering_id or ""
-        self._emit(Action.MODIFY, product.id, offering, self.inventory.parent(product.id), product.characteristics(),
-                   [], [Reason("renewed", f"{self.catalog.name_of(offering)}: the commitment is renewed as requested",
+        self._emit(Action.MODIFY, product.id, offering, self._links.parent(product.id), product.characteristics(),
+                   [], [Reason("renewed", f"{self._tables.name(offering)}: the commitment is renewed as requested",
                                "request")], previous=None)
         return product.id, offering
 
@@ -308,7 +314,7 @@ class DeltaBuilder:
             return None, request.offering
         self._choices = self._checked_choices(request.set)
         self._instantiate(request.offering, None, "requested_add",
-                          f"{self.catalog.name_of(request.offering)} is acquired as requested", options=request.options)
+                          f"{self._tables.name(request.offering)} is acquired as requested", options=request.options)
         return None, request.offering
 
     # ------------------------------------------------------------------ the migration of a tree
@@ -326,13 +332,13 @@ class DeltaBuilder:
         reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_reason))]
         if offering_changed and code != "offering_changed":
             reasons.append(Reason("offering_changed",
-                                  f"{self.catalog.name_of(product.offering_id)} becomes {self.catalog.name_of(target)}",
+                                  f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}",
                                   f"catalog:{target}"))
         reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
-        moved = parent != self.inventory.parent(product.id)
+        moved = parent != self._links.parent(product.id)
         if moved:
             where = f"moves under {parent}" if parent else "becomes a product of its own"
-            reasons.append(Reason("moved", f"{where} ({self.catalog.name_of(target)} sits there in the target)",
+            reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
                                   slot_reason.source if slot_reason else f"catalog:{target}"))
         if action is Action.NO_CHANGE and (changes or moved):
             action = Action.MODIFY
@@ -354,15 +360,15 @@ class DeltaBuilder:
         4. add what the slots require (lower limit; a new product gets the default count) and the chosen
            options; delete what is left, with the reason.
         """
-        slots = self.catalog.graph.components(offering)
+        slots = self._tables.slots(offering)
         if not slots and not candidates and not options:  # a leaf: nothing to place (most lines of an account)
             return
         candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
         for bundle in dissolved:
-            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self.inventory.parent(bundle.id),
+            self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self._links.parent(bundle.id),
                        bundle.characteristics(), [],
-                       [Reason("restructured", f"{self.catalog.name_of(bundle.offering_id)} is not part of "
-                               f"{self.catalog.name_of(offering)}; what it held is kept where the target has a place "
+                       [Reason("restructured", f"{self._tables.name(bundle.offering_id)} is not part of "
+                               f"{self._tables.name(offering)}; what it held is kept where the target has a place "
                                "for it",
                                f"catalog:{offering}")], previous=None)
         loose = [c for c in candidates if c.id not in assignment]
@@ -375,14 +381,14 @@ class DeltaBuilder:
         self._refuse_leftover_options(chosen, offering, slots)
         for candidate in loose:
             fits = any(self._fit(candidate, s, slots) for s in slots)
-            why = (f"{self.catalog.name_of(offering)} allows fewer {self.catalog.name_of(candidate.offering_id)} "
+            why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(candidate.offering_id)} "
                    "than installed"
                    if fits else
-                   f"{self.catalog.name_of(offering)} has no place for {self.catalog.name_of(candidate.offering_id)}")
+                   f"{self._tables.name(offering)} has no place for {self._tables.name(candidate.offering_id)}")
             self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
 
     def _assign(self, offering: str, candidates: list[Product],
-                slots: list[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:
+                slots: Sequence[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:
         """Match ``candidates`` to the slots of ``offering``, dissolving unmatched bundles whose components fit
         here and lifting what a matched product's target has no place for, until nothing more moves. Returns the
         candidates, the assignment and the bundles dissolved."""
@@ -402,7 +408,7 @@ class DeltaBuilder:
             self._elsewhere.update(stray.id for stray in lifted)
             candidates.extend(lifted)
 
-    def _adoptions(self, candidates: list[Product], assignment: Mapping[str, Component], slots: list[Component],
+    def _adoptions(self, candidates: list[Product], assignment: Mapping[str, Component], slots: Sequence[Component],
                    loose: list[Product]) -> dict[str, list[Product]]:
         """A kept product of a slot takes in the loose products that belong beneath it: ``holder id → takers``
         (each loose product to the first slot's holder that can take it)."""
@@ -418,7 +424,7 @@ class DeltaBuilder:
         return adopted
 
     def _keep_matched(self, product_id: str, offering: str, candidates: list[Product],
-                      assignment: Mapping[str, Component], slots: list[Component],
+                      assignment: Mapping[str, Component], slots: Sequence[Component],
                       adopted: Mapping[str, list[Product]]) -> dict[int, int]:
         """Emit each matched candidate as kept in its slot (with what it adopts); returns how many each slot
         holds."""
@@ -430,8 +436,8 @@ class DeltaBuilder:
             have[assigned.slot] += 1
             mapped = (candidate.offering_id != assigned.offering_id
                       and self._fit(candidate, assigned, slots) == MIGRATION)
-            via = Reason("kept", f"{self.catalog.name_of(assigned.offering_id)} is a component of "
-                         f"{self.catalog.name_of(offering)}",
+            via = Reason("kept", f"{self._tables.name(assigned.offering_id)} is a component of "
+                         f"{self._tables.name(offering)}",
                          (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
                          or f"catalog:{offering}")
             extra = adopted.get(candidate.id)
@@ -450,15 +456,15 @@ class DeltaBuilder:
             for taker in takers:
                 loose.remove(taker)
             self._instantiate(slot.offering_id, product_id, "mandatory" if slot.lower else "adopting",
-                              f"{self.catalog.name_of(offering)} holds {self.catalog.name_of(slot.offering_id)}, "
+                              f"{self._tables.name(offering)} holds {self._tables.name(slot.offering_id)}, "
                               "where "
                               f"{', '.join(t.id for t in takers)} now belong", source=f"catalog:{offering}",
                               adopted=takers)
             have[slot.slot] += 1
         need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
-        why = (f"{self.catalog.name_of(offering)} requires {self.catalog.name_of(slot.offering_id)}"
+        why = (f"{self._tables.name(offering)} requires {self._tables.name(slot.offering_id)}"
                if slot.lower else
-               f"{self.catalog.name_of(offering)} includes {self.catalog.name_of(slot.offering_id)} by default")
+               f"{self._tables.name(offering)} includes {self._tables.name(slot.offering_id)} by default")
         for _ in range(max(need, 0)):
             self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
             have[slot.slot] += 1
@@ -466,11 +472,11 @@ class DeltaBuilder:
             chosen.remove(slot.offering_id)
             if have[slot.slot] == 0:  # an option already there is simply kept
                 self._instantiate(slot.offering_id, product_id, "chosen",
-                                  f"{self.catalog.name_of(slot.offering_id)} is added as chosen")
+                                  f"{self._tables.name(slot.offering_id)} is added as chosen")
                 have[slot.slot] += 1
 
     def _children(self, product: Product) -> list[Product]:
-        return [self.inventory.product(c) for c in self.inventory.children(product.id) if c not in self._elsewhere]
+        return [self.inventory.product(c) for c in self._links.children_of(product.id) if c not in self._elsewhere]
 
     # ------------------------------------------------------------------ across levels
     def _rehome(self) -> None:
@@ -529,7 +535,7 @@ class DeltaBuilder:
             product = inventory.product(pid)
             if item is None:
                 item = _Draft(str(len(self.items) + 1), Action.DELETE, pid, product.offering_id or "",
-                              self.catalog.graph.specification_of(product.offering_id or ""), inventory.parent(pid))
+                              self._tables.spec(product.offering_id or ""), inventory.parent(pid))
                 self.items.append(item)
             item.action = Action.DELETE
             item.offering_id = item.previous_offering_id or item.offering_id
@@ -593,14 +599,14 @@ class DeltaBuilder:
                 below.setdefault(item.parent_id, []).append(item)
         touched = {i.product_id for i in self.items}
         for order, parent in enumerate(live):
-            slots = self.catalog.graph.components(parent.offering_id)
+            slots = self._tables.slots(parent.offering_id)
             for slot in slots:
                 held = [c for c in below.get(parent.product_id, []) if c.offering_id == slot.offering_id]
                 new = next((c for c in held if not c.installed), None)
                 fit = self._fit(product, slot, slots, strict=new is None)
                 if not fit or (new is not None and new.product_id == parent.product_id):
                     continue
-                untouched = [c for c in (self.inventory.children(parent.product_id) if parent.installed else [])
+                untouched = [c for c in (self._links.children_of(parent.product_id) if parent.installed else [])
                              if c not in touched and self.inventory.product(c).offering_id == slot.offering_id]
                 if new is not None:
                     ranked.append(((-fit, 0, order), (parent, slot, new)))
@@ -627,7 +633,7 @@ class DeltaBuilder:
             return found
 
         current = {i.product_id: i for i in self.items}
-        returning = [c for c in self.inventory.children(product.id)
+        returning = [c for c in self._links.children_of(product.id)
                      if c in current and (current[c].action is Action.DELETE
                                           or self._fits_beneath(self.inventory.product(c), slot.offering_id))]
         gone = {item.product_id}
@@ -653,8 +659,8 @@ class DeltaBuilder:
             self._migrate(product, slot.offering_id, None, "requested_change", candidates=candidates)
         else:
             mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
-            via = Reason("kept", f"{self.catalog.name_of(slot.offering_id)} is a component of "
-                                 f"{self.catalog.name_of(parent.offering_id)}",
+            via = Reason("kept", f"{self._tables.name(slot.offering_id)} is a component of "
+                                 f"{self._tables.name(parent.offering_id)}",
                          (self._mapping_source(product, slot.offering_id) if mapped else None)
                          or f"catalog:{parent.offering_id}")
             self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via,
@@ -690,48 +696,52 @@ class DeltaBuilder:
         """Whether some component slot of ``offering``, at any depth, could hold ``product``."""
         key = (product.offering_id, product.spec_id, offering)
         if key not in self._beneath:
-            slots = self.catalog.graph.components(offering)
+            slots = self._tables.slots(offering)
             self._beneath[key] = any(self._fit(product, s, slots) or self._fits_beneath(product, s.offering_id)
                                      for s in slots)
         return self._beneath[key]
 
-    def _fit(self, product: Product, slot: Component, slots: list[Component], strict: bool = True) -> int:
+    def _fit(self, product: Product, slot: Component, slots: Sequence[Component], strict: bool = True) -> int:
         """How well an installed product can fill a target slot (0: not at all).
 
         A product whose own offering is still a component of the target stays that offering (or goes, when its
         slot is full): it is not turned into a sibling offering of the same specification — unless (not
         ``strict``) the alternative is to delete it and add that sibling new.
         """
-        if product.offering_id == slot.offering_id:
+        offering = product.offering_id
+        if offering == slot.offering_id:
             return SAME_OFFERING
-        if strict and any(s.offering_id == product.offering_id for s in slots):
-            return 0
-        slot_spec = self.catalog.graph.specification_of(slot.offering_id)
-        product_spec = product.spec_id or (self.catalog.graph.specification_of(product.offering_id)
-                                           if product.offering_id else None)
-        if slot_spec is not None and slot_spec == product_spec:
-            return SAME_SPECIFICATION
-        if self._mapping_source(product, slot.offering_id) is not None:
-            return MIGRATION
-        return 0
+        if strict:
+            for other in slots:
+                if other.offering_id == offering:
+                    return 0
+        key = (offering, product.spec_id, slot.offering_id)  # the rest depends on these alone
+        found = self._fits.get(key)
+        if found is None:
+            slot_spec = self._tables.spec(slot.offering_id)
+            product_spec = product.spec_id or (self._tables.spec(offering) if offering else None)
+            found = self._fits[key] = (
+                SAME_SPECIFICATION if slot_spec is not None and slot_spec == product_spec else
+                MIGRATION if self._mapping_source(product, slot.offering_id) is not None else 0)
+        return found
 
     def _mapping_source(self, product: Product, offering: str) -> str | None:
         """What says an installed product may become ``offering``: a catalog relationship or a migration rule."""
         if not product.offering_id:
             return None
-        if offering in self.catalog.migration_targets(product.offering_id):
+        if offering in self._tables.migration_targets(product.offering_id):
             return f"catalog:{product.offering_id}"
         rule = self._migration_rule(product.offering_id, offering) if self.migrations else None
         return f"rule:{rule}" if rule else None
 
     def _migration_rule(self, installed: str, target: str) -> str | None:
         """The first migration rule that lets ``installed`` become ``target``, else None."""
-        installed_spec = self.catalog.graph.specification_of(installed)
-        target_spec = self.catalog.graph.specification_of(target)
+        installed_spec = self._tables.spec(installed)
+        target_spec = self._tables.spec(target)
         return next((m.rule_id for m in self.migrations if m.allows(installed, installed_spec, target, target_spec)),
                     None)
 
-    def _match(self, children: list[Product], slots: list[Component]) -> dict[str, Component]:
+    def _match(self, children: list[Product], slots: Sequence[Component]) -> dict[str, Component]:
         """Assign installed children to target slots: keep the most, then the best fits, then the oldest.
 
         Exact maximum-cardinality, maximum-weight matching. Children that can fill only one slot are settled per
@@ -810,19 +820,19 @@ class DeltaBuilder:
                 if not has_default or (name not in before and not mandatory):
                     if name in before:
                         changes.append(CharacteristicChange(name, before[name], None,
-                                                            f"{self.catalog.name_of(target)} does not allow it"))
+                                                            f"{self._tables.name(target)} does not allow it"))
                     continue
                 value = default
-                why = (f"fixed by {self.catalog.name_of(target)}" if fixed else
-                       f"{self.catalog.name_of(target)} does not allow {value_key(before[name])}" if name in before else
-                       f"default of {self.catalog.name_of(target)}")
+                why = (f"fixed by {self._tables.name(target)}" if fixed else
+                       f"{self._tables.name(target)} does not allow {value_key(before[name])}" if name in before else
+                       f"default of {self._tables.name(target)}")
             after[name] = value
             if name not in before or value_key(before[name]) != value_key(value):
                 changes.append(CharacteristicChange(name, before.get(name), value, why))
         for name in before:
             if name not in after and spec is not None and spec.characteristic(name) is None:
                 changes.append(CharacteristicChange(name, before[name], None,
-                                                    f"not a characteristic of {self.catalog.name_of(target)}"))
+                                                    f"not a characteristic of {self._tables.name(target)}"))
         return after, changes
 
     def _new_characteristics(self, offering: str) -> dict[str, Any]:
@@ -880,7 +890,7 @@ class DeltaBuilder:
             action=action,
             product_id=product_id,
             offering_id=offering,
-            specification_id=self.catalog.graph.specification_of(offering),
+            specification_id=self._tables.spec(offering),
             parent_id=parent,
             previous_offering_id=previous,
             characteristics=characteristics,
@@ -893,7 +903,7 @@ class DeltaBuilder:
 
     def _emit_context(self, product: Product) -> None:
         """The parent of an added product appears unchanged so the order can relate the new item to it."""
-        self._emit(Action.NO_CHANGE, product.id, product.offering_id or "", self.inventory.parent(product.id),
+        self._emit(Action.NO_CHANGE, product.id, product.offering_id or "", self._links.parent(product.id),
                    product.characteristics(), [],
                    [Reason("context", "unchanged; receives the new component", "request")], previous=None)
 
@@ -908,8 +918,8 @@ class DeltaBuilder:
             code_situation = situation if pid == product_id else "under_deleted"
             action, code = OUTCOMES[code_situation]
             message = why if pid == product_id else (
-                f"bundled in {root.id} ({self.catalog.name_of(root.offering_id)}), which is removed")
-            self._emit(action, pid, product.offering_id or "", self.inventory.parent(pid), product.characteristics(),
+                f"bundled in {root.id} ({self._tables.name(root.offering_id)}), which is removed")
+            self._emit(action, pid, product.offering_id or "", self._links.parent(pid), product.characteristics(),
                        [], [Reason(code, message, source)], previous=None)
 
     def _instantiate(self, offering: str, parent: str | None, situation: str, why: str, source: str = "request",
@@ -954,13 +964,13 @@ class DeltaBuilder:
 
     def _must_fit_parent(self, parent_id: str, replacing: str | None, offering: str) -> bool:
         parent = self.inventory.product(parent_id)
-        slots = [s for s in self.catalog.graph.components(parent.offering_id or "") if s.offering_id == offering]
+        slots = [s for s in self._tables.slots(parent.offering_id or "") if s.offering_id == offering]
         if not slots:
-            names = [s.offering_id for s in self.catalog.graph.components(parent.offering_id or "")]
+            names = [s.offering_id for s in self._tables.slots(parent.offering_id or "")]
             self._refuse(f"{offering!r} is not a component of {parent.offering_id!r} (installed as "
                          f"{parent_id}){did_you_mean(offering, names)}")
             return False
-        siblings = [c for c in self.inventory.children(parent_id)
+        siblings = [c for c in self._links.children_of(parent_id)
                     if c != replacing and self.inventory.product(c).offering_id == offering]
         upper = slots[0].upper
         if upper is not None and len(siblings) + 1 > upper:
@@ -971,16 +981,16 @@ class DeltaBuilder:
 
     def _must_allow_one_less(self, parent_id: str, product: Product) -> bool:
         parent = self.inventory.product(parent_id)
-        same = [c for c in self.inventory.children(parent_id)
+        same = [c for c in self._links.children_of(parent_id)
                 if self.inventory.product(c).offering_id == product.offering_id]
-        for slot in self.catalog.graph.components(parent.offering_id or ""):
+        for slot in self._tables.slots(parent.offering_id or ""):
             if slot.offering_id == product.offering_id and len(same) - 1 < slot.lower:
                 self._refuse(f"{product.id} ({product.offering_id}) is mandatory in {parent.offering_id!r} "
                              f"(at least {slot.lower}); change or terminate {parent_id} instead")
                 return False
         return True
 
-    def _refuse_leftover_options(self, chosen: list[str], offering: str, slots: list[Component]) -> None:
+    def _refuse_leftover_options(self, chosen: list[str], offering: str, slots: Sequence[Component]) -> None:
         if chosen:
             names = [s.offering_id for s in slots]
             self._refuse(f"option(s) {', '.join(map(repr, chosen))} are not components of {offering!r}"
@@ -990,13 +1000,13 @@ class DeltaBuilder:
     def _sentence(self, code: str, product: Product, target: str) -> str:
         if code == "requested":
             if product.offering_id == target:
-                return f"{self.catalog.name_of(target)} is kept as requested"
-            return f"{self.catalog.name_of(product.offering_id)} changes to {self.catalog.name_of(target)} as requested"
+                return f"{self._tables.name(target)} is kept as requested"
+            return f"{self._tables.name(product.offering_id)} changes to {self._tables.name(target)} as requested"
         if code == "offering_changed":
-            return f"{self.catalog.name_of(product.offering_id)} becomes {self.catalog.name_of(target)}"
+            return f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}"
         if code == "characteristic_changed":
-            return f"{self.catalog.name_of(target)} is kept with changed characteristics"
-        return f"{self.catalog.name_of(target)} is kept unchanged"
+            return f"{self._tables.name(target)} is kept with changed characteristics"
+        return f"{self._tables.name(target)} is kept unchanged"
 
     @staticmethod
     def _source(code: str, target: str, slot_reason: Reason | None) -> str:

@@ -22,7 +22,7 @@ class Action(StrEnum):
     NO_CHANGE = "noChange"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """Why an item has its action: a machine-readable ``code``, a sentence, and what caused it (``source``:
     ``request``, ``catalog:<offering id>`` or ``rule:<rule id>``)."""
@@ -32,7 +32,7 @@ class Reason:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CharacteristicChange:
     name: str
     before: Any
@@ -40,7 +40,7 @@ class CharacteristicChange:
     why: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeltaItem:
     """One product the change touches: its action, what it becomes and why. A value: nothing changes it after the
     builder made it (``characteristics`` is the builder's own copy; treat it as read-only)."""
@@ -82,7 +82,7 @@ class Migration:
                 and self.to_offering in (None, target) and self.to_specification in (None, target_spec))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delta:
     items: tuple[DeltaItem, ...]
     request: Request

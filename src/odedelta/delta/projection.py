@@ -9,8 +9,9 @@ from typing import Any
 
 from odedelta.delta.items import Action, Delta
 from odedelta.model.catalog import Catalog, value_key
+from odedelta.model.compiled import compiled
 from odedelta.model.inventory import BUNDLES, Inventory
-from odedelta.model.pricing import RECURRING, catalog_base
+from odedelta.model.pricing import RECURRING
 from odedelta.model.tmf import Characteristic, Product, ProductPrice, ProductRelationship, Ref
 
 
@@ -24,7 +25,7 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
             placed.setdefault(item.parent_id, []).append(item.product_id)
 
     def children(pid: str) -> list[str]:
-        untouched = [c for c in inventory.children(pid) if c not in by_id] if pid in inventory.products else []
+        untouched = [c for c in inventory.graph.children_of(pid) if c not in by_id] if pid in inventory.products else []
         return untouched + placed.get(pid, [])
 
     deleted = {item.product_id for item in delta.items if item.action is Action.DELETE}
@@ -32,8 +33,11 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
     for pid, product in inventory.products.items():
         found = by_id.get(pid)
         if found is None:
-            gone = deleted | {c for c in inventory.children(pid) if c in by_id and by_id[c].parent_id != pid}
-            out.append(_without_links_to(product, gone))
+            if product.product_relationship:
+                gone = deleted | {c for c in inventory.graph.children_of(pid)
+                                  if c in by_id and by_id[c].parent_id != pid}
+                product = _without_links_to(product, gone)
+            out.append(product)
         elif found.action is not Action.DELETE:
             updated = _updated(product, found.offering_id, found.specification_id, found.characteristics,
                                children(pid), catalog, delta.as_of)
@@ -46,6 +50,25 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
             out.append(_updated(Product(id=item.product_id, status="created"), item.offering_id,
                                 item.specification_id, item.characteristics, children(item.product_id), catalog,
                                 None))
+    return out
+
+
+def placed(inventory: Inventory, delta: Delta) -> list[tuple[str, str | None, str | None]]:
+    """The products after the change as ``(product id, offering id, specification id)``, in the order
+    :func:`project` gives them, without building them: what prices and rules read of the projection."""
+    by_id = {item.product_id: item for item in delta.items}
+    out: list[tuple[str, str | None, str | None]] = []
+    for pid, product in inventory.products.items():
+        found = by_id.get(pid)
+        if found is None:
+            out.append((pid, product.offering_id, product.spec_id))
+        elif found.action is not Action.DELETE:
+            spec, moved = found.specification_id, product.offering_id != found.offering_id
+            # as _updated sets it: the new specification when it differs and either the offering changes or the
+            # product named one
+            keep = spec is None or product.spec_id == spec or not (moved or product.spec_id is not None)
+            out.append((pid, found.offering_id, product.spec_id if keep else spec))
+    out += [(item.product_id, item.offering_id, item.specification_id) for item in delta.items if not item.installed]
     return out
 
 
@@ -116,7 +139,7 @@ def _catalog_product_prices(catalog: Catalog, offering_id: str, as_of: datetime)
     """The offering's monthly catalog price at ``as_of`` as one TMF637 ``productPrice`` (what
     :func:`~odedelta.money.bill.recurring_base` reads back): the recurring prices summed, the catalog's standing
     discounts as ``productPriceAlteration``s — so a change on the projected inventory prices it as this one did."""
-    base = catalog_base(catalog, offering_id, as_of)
+    base = compiled(catalog).base(offering_id, as_of)
     if base.amount is None:
         return []
     money = {"unit": base.amount.currency, "value": base.amount.amount}

@@ -9,19 +9,21 @@ sums of the rounded lines — so a total always equals the sum of the lines a cu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from odedelta.delta.builder import amend
 from odedelta.delta.items import Action, Amendment, DeltaItem, Drop, Reason, Recommit, Refused, TakePlace
-from odedelta.flows.result import ChangeResult, Refusal
+from odedelta.flows.result import ChangeResult, Refusal, endpoints, refusal_message
 from odedelta.model.calendar import billing_period, new_term
-from odedelta.model.errors import CurrencyMismatch
+from odedelta.model.compiled import compiled
+from odedelta.model.errors import CurrencyMismatch, OdeDeltaError
 from odedelta.model.money import Money, total
 from odedelta.model.pricing import (
     NO_CURRENCY,
     ONE_TIME,
+    Base,
     catalog_base,
     catalog_currency,
     catalog_prices,
@@ -29,10 +31,20 @@ from odedelta.model.pricing import (
 )
 from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
-from odedelta.money.bill import Bill, Discount, ProductBill, bill, discount_for, with_discount
+from odedelta.money.bill import (
+    Bill,
+    BillLine,
+    Discount,
+    ProductBill,
+    bill,
+    bill_of,
+    discount_for,
+    product_bases,
+    with_discount,
+)
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
-from odedelta.rules import Rulebook, RuleOutcome
-from odedelta.rules.facts import Facts, ItemFacts, PromotionFacts, change_facts, term_facts
+from odedelta.rules import Rulebook, RuleOutcome, Verdict
+from odedelta.rules.facts import Facts, ItemFacts, ProjectedFacts, PromotionFacts, change_facts, term_facts
 from odedelta.rules.language import (
     DiscountEffect,
     FeeEffect,
@@ -51,48 +63,130 @@ def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeRes
     return Refusal(delta.message, None) if isinstance(delta, Refused) else replace(result, delta=delta)
 
 
+@dataclass(frozen=True, slots=True)
+class _Bills:
+    """What the money stage reads off the bills before any rule is asked: the bill before and after the change,
+    the products after it, and the promotions the change loses."""
+
+    before: Bill
+    after: Bill
+    projected: dict[str, str | None]
+    """Product id → its offering once the change is done (in the order of the projection)."""
+    lost: list[str]
+    bases: dict[str, Base]
+    """The base price of each installed product (the products the change leaves as they are keep theirs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """What the rules decide over the complete facts of the change, in one pass and before any amendment: the
+    products that go with a lost promotion (S1), the discount rules that apply, the timing, and the outcomes of
+    the rules that decided (in the order they are reported)."""
+
+    candidates: tuple[tuple[Discount, str], ...]
+    """The products free only through a lost promotion that no rule keeps (with the promotion's id)."""
+    discounts: tuple[Rule, ...]
+    timing: tuple[str, bool, str]
+    """``(policy, reengage, source)`` from the timing rule (:func:`_timing` adds the request's own)."""
+    kept: tuple[RuleOutcome, ...]
+    timed: tuple[RuleOutcome, ...]
+
+
 def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> ChangeResult | Refusal:
-    """The result with its consequences: prices before → after, promotions, penalties, fees, proration. Products
-    free only through a promotion the change loses go with it (S1) and a re-engagement gives the root a new term:
-    both are amendments the delta stage applies (:func:`odedelta.delta.builder.amend`); the result returned
-    carries the amended delta and every rule that decided something — or the delta stage's refusal of an
-    amendment."""
-    catalog, inventory, context, as_of = result.catalog, result.inventory, result.context, result.as_of
-    decided: list[RuleOutcome] = list(result.decisions)
-    before = bill(catalog, inventory.products, context, as_of)
-    after, projected = _after(result)
-    lost = [p for p in before.promotions if p not in after.promotions]
-    built = result
-    dropped = _drop_free_products(result, before, projected, lost, rules, facts, decided)
-    if isinstance(dropped, Refusal):
-        return dropped
-    result = dropped
-    if result is not built:
-        after, projected = _after(result)
+    """The result with its consequences, or a refusal. One straight pass: the bills (money) → the rules over
+    complete facts (compatibility, promotion_loss, discount, timing) → the amendments they ask, applied by the delta
+    stage at once (products free only through a lost promotion go with it, S1; a re-engagement gives the root a new
+    term) → the bill after the amended change → fees, penalties, recommendations → :class:`Consequences`. The
+    result returned carries the amended delta and every rule that decided something."""
+    bills = _bills(result)
     if rules is not None and facts is not None:
-        after = _apply_discount_rules(result, after, projected, rules, facts, decided)
-    after = apply_renewal_benefit(result, after)
-    touched = {i.product_id for i in result.items}
-    changed = {pid for pid in before.products if pid in after.products and
-               _amount(before.products[pid].net) != _amount(after.products[pid].net)}
-    before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
-    after_ids = [pid for pid in projected if pid in touched or pid in changed]
-    currency, unpriced = _currency(result, before, after, before_ids, after_ids)
-    promotion_changes = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
-    charges = _one_time_prices(result)
-    timing = _timing(result, rules, facts, decided)
+        broken = rules.incompatibilities(facts, result.context, facts.projected.offerings)
+        if broken:
+            verdict = Verdict(False, broken)
+            return Refusal(refusal_message(result.catalog, result.delta.target_offering_id, verdict, "the change"),
+                           verdict)
+    if not isinstance(bills, _Bills):  # an error in the input, met before the rules could refuse the change
+        raise bills
+    judged = _judge(result, bills, rules, facts)
+    amended = _amend(result, bills, judged)
+    if isinstance(amended, Refusal):
+        return amended
+    result, after, projected, timing = amended
+    return _consequences(result, bills.before, after, projected, judged, timing, rules, facts)
+
+
+def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
+    """The money stage's first pass (the bill before and after the change), or the input error it meets — raised
+    only if the rules do not refuse the change first (a refusal has always been the answer to such a change)."""
+    try:
+        bases = product_bases(result.catalog, result.inventory.products, result.as_of)
+        before = bill(result.catalog, result.inventory.products, result.context, result.as_of, bases)
+        after, projected = _after(result, bases)
+    except OdeDeltaError as exc:
+        return exc
+    return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases)
+
+
+def _judge(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None) -> _Judged:
+    """The rules the money stage needs, asked once over complete facts before anything is amended."""
+    discounts = tuple(rules.matching("discount", facts, result.context)) \
+        if rules is not None and facts is not None else ()
+    timed: list[RuleOutcome] = []
+    timing = _timing_rule(result, rules, facts, timed)
+    kept: list[RuleOutcome] = []
+    candidates = _free_products(result, bills, rules, facts, kept)
+    return _Judged(tuple(candidates), discounts, timing, tuple(kept), tuple(timed))
+
+
+def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
+           ) -> tuple[ChangeResult, Bill, dict[str, str | None], Timing] | Refusal:
+    """The amendments the rules asked, applied by the delta stage in one visit: the S1 drops (each product of its
+    kind the change adds is one of these, continued at its price: the oldest first), then the re-engagement of the
+    root; and the bill after the amended change."""
+    after, projected = bills.after, bills.projected
+    drops = _drops(result, bills.before, judged.candidates)
+    if drops:
+        age = _age(result)
+        places = [TakePlace(grant.product_id, why) for grant, why in sorted(drops, key=lambda d: age(d[0]))]
+        dropped = _amended(result, [*(Drop(grant.product_id, why) for grant, why in drops), *places])
+        if isinstance(dropped, Refusal):
+            return dropped
+        result = dropped
+    timing = _timing(result, judged.timing)
     if timing.reengage:
         reengaged = _amended(result, _reengage(result, timing))
         if isinstance(reengaged, Refusal):
             return reengaged
         result = reengaged
+    if drops:
+        after, projected = _after(result, bills.bases)
+    return result, after, projected, timing
+
+
+def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
+                  timing: Timing, rules: Rulebook | None, facts: Facts | None) -> ChangeResult:
+    """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
+    penalties, recommendations, proration."""
+    catalog, inventory = result.catalog, result.inventory
+    decided: list[RuleOutcome] = [*result.decisions, *judged.kept]
+    after = _apply_discount_rules(judged.discounts, after, projected, decided)
+    decided += judged.timed
+    after = apply_renewal_benefit(result, after)
+    touched = {i.product_id for i in result.items}
+    changed = {pid for pid, entry in before.products.items() if pid not in touched and pid in after.products
+               and _amount(entry.net) != _amount(after.products[pid].net)}
+    before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
+    after_ids = [pid for pid in projected if pid in touched or pid in changed]
+    currency, unpriced = _currency(result, before, after, before_ids, after_ids)
+    promotion_changes = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
+    charges = _one_time_prices(result)
     recommendations: list[Recommendation] = []
     if rules is not None and facts is not None:
         promotions = PromotionFacts(lost=[p.promotion_id for p in promotion_changes if p.status == "lost"],
                                     gained=[p.promotion_id for p in promotion_changes if p.status == "gained"])
         charges += _fees(result, rules, facts, promotions, currency, decided)
         if not timing.reengage:
-            charges += _penalties(result, rules, before, promotions, currency, timing, decided)
+            charges += _penalties(result, rules, facts, before, promotions, currency, timing, decided)
         recommendations = _recommendations(result, rules, facts, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
@@ -101,18 +195,24 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
     return replace(result, decisions=tuple(decided), consequences=consequences)
 
 
-def _timing(result: ChangeResult, rules: Rulebook | None, facts: Facts | None,
-            decided: list[RuleOutcome]) -> Timing:
-    """The request's timing, else the first ``timing`` rule's, else immediate; and the billing period of as_of
-    (from the context's billing cycle day) when one is known."""
-    request = result.delta.request
-    policy, reengage, source = "immediate", False, "default"
+def _timing_rule(result: ChangeResult, rules: Rulebook | None, facts: Facts | None,
+                 decided: list[RuleOutcome]) -> tuple[str, bool, str]:
+    """The timing the rules give the change: ``(policy, reengage, source)`` of the first ``timing`` rule, else
+    immediate."""
     if rules is not None and facts is not None:
         rule = rules.first("timing", facts, result.context)
         if rule is not None:
             effect = rule.effect(TimingEffect)
-            policy, reengage, source = effect.policy, effect.reengage, f"rule:{rule.id}"
             decided.append(_outcome(rule, effect.policy))
+            return effect.policy, effect.reengage, f"rule:{rule.id}"
+    return "immediate", False, "default"
+
+
+def _timing(result: ChangeResult, chosen: tuple[str, bool, str]) -> Timing:
+    """The request's timing, else the rules' (``chosen``); and the billing period of as_of (from the context's
+    billing cycle day) when one is known."""
+    request = result.delta.request
+    policy, reengage, source = chosen
     if request.timing is not None:
         policy, source = request.timing, "request"
     if request.reengage is not None:
@@ -189,13 +289,18 @@ def _amount(money: Money | None) -> Decimal | None:
     return money.amount if money is not None else None
 
 
-def _after(result: ChangeResult) -> tuple[Bill, dict[str, Product]]:
-    projected = {p.id: p for p in result.shared_projection}
+def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, dict[str, str | None]]:
+    """The bill after the change, and the offering of each product after it. A new product, or one whose offering
+    changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
+    change leaves its prices as they are)."""
     bases = {}
+    tables = compiled(result.catalog)
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
-            bases[item.product_id] = catalog_base(result.catalog, item.offering_id, result.as_of)
-    return bill(result.catalog, projected, result.context, result.as_of, bases), projected
+            bases[item.product_id] = tables.base(item.offering_id, result.as_of)
+    lines = [BillLine(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
+    return (bill_of(result.catalog, lines, result.context, result.as_of),
+            {pid: offering for pid, offering, _ in result.placed})
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],
@@ -208,9 +313,9 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
     for side, ids in ((before, before_ids), (after, after_ids)):
         for pid in ids:
             entry = side.products.get(pid)
-            if entry is None or entry.base is None:
+            if entry is None or entry.base is None or entry.base.currency in seen:
                 continue
-            seen.setdefault(entry.base.currency, f"{entry.base} ({pid}, {entry.basis})")
+            seen[entry.base.currency] = f"{entry.base} ({pid}, {entry.basis})"
     if not seen:
         seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
         for pid in before_ids:
@@ -273,72 +378,96 @@ def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bi
     return out
 
 
-def _drop_free_products(result: ChangeResult, before: Bill, projected: dict[str, Product], lost: list[str],
-                        rules: Rulebook | None, facts: Facts | None,
-                        decided: list[RuleOutcome]) -> ChangeResult | Refusal:
-    """S1: a product free only through a promotion the change loses goes with it (reason ``promotion_lost``),
-    unless a ``promotion_loss`` rule keeps it at its price, or its bundle requires it. Each drop is applied before
-    the next product is judged (whether its bundle can do without it depends on what already went)."""
-    dropped: list[tuple[Discount, Reason]] = []
+def _age(result: ChangeResult) -> Callable[[Discount], tuple[datetime, str]]:
+    """Sort key of a grant: its product's start date (undated last), then its id."""
     far = datetime.max.replace(tzinfo=UTC)
+    products = result.inventory.products
 
     def age(grant: Discount) -> tuple[datetime, str]:
-        product = result.inventory.products.get(grant.product_id)
+        product = products.get(grant.product_id)
         return (product.start_date if product and product.start_date else far), grant.product_id
 
-    for promotion_id in lost:
+    return age
+
+
+def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None,
+                   decided: list[RuleOutcome]) -> list[tuple[Discount, str]]:
+    """S1, what the rules say: the products free only through a promotion the change loses (with that promotion's
+    id), newest first within each promotion, except those a ``promotion_loss`` rule keeps at their price."""
+    candidates: list[tuple[Discount, str]] = []
+    age = _age(result)
+    for promotion_id in bills.lost:
         # the newest goes first: where the bundle needs one of them, the oldest stays (whatever the input order)
-        for grant in sorted(before.promotions[promotion_id], key=age, reverse=True):
-            entry = before.products[grant.product_id]
-            product = projected.get(grant.product_id)
-            if not entry.free or product is None or product.offering_id != entry.offering_id:
+        for grant in sorted(bills.before.promotions[promotion_id], key=age, reverse=True):
+            entry = bills.before.products[grant.product_id]
+            if (not entry.free or grant.product_id not in bills.projected
+                    or bills.projected[grant.product_id] != entry.offering_id):
                 continue
             if rules is not None and facts is not None:
                 item_facts = facts.model_copy(update={
                     "item": ItemFacts(action="noChange", offering=entry.offering_id),
-                    "promotion": PromotionFacts(lost=lost, id=promotion_id)})
+                    "promotion": PromotionFacts(lost=bills.lost, id=promotion_id)})
                 keep = rules.first("promotion_loss", item_facts, result.context)
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
                     decided.append(_outcome(keep, "promotion_kept"))
                     continue
-            if not _removable(result, grant.product_id):
-                continue
-            name = before.products[grant.product_id].offering_id
-            why = Reason("promotion_lost", f"{result.catalog.name_of(name)} was free through {grant.name}, which "
-                         f"the change ends", f"promotion:{promotion_id}")
-            amended = _amended(result, [Drop(grant.product_id, why)])
-            if isinstance(amended, Refusal):
-                return amended
-            result = amended
-            dropped.append((grant, why))
-    if not dropped:
-        return result
-    # a product of its kind the change adds is one of these, continued at its price: the oldest first
-    places = [TakePlace(grant.product_id, why) for grant, why in sorted(dropped, key=lambda d: age(d[0]))]
-    return _amended(result, places)
+            candidates.append((grant, promotion_id))
+    return candidates
 
 
-def _removable(result: ChangeResult, product_id: str) -> bool:
-    """Whether the product's bundle (after the change) can do without it."""
-    item = next((i for i in result.items if i.product_id == product_id), None)
-    parent = item.parent_id if item else result.inventory.parent(product_id)
+def _drops(result: ChangeResult, before: Bill,
+           candidates: Sequence[tuple[Discount, str]]) -> list[tuple[Discount, Reason]]:
+    """S1, what the bundles allow: each candidate goes with its lost promotion (reason ``promotion_lost``) unless
+    its bundle requires it. Each is judged knowing what already goes (whether its bundle can do without it depends
+    on that): ``gone`` is what the drops so far take with them; the delta stage applies them all at once."""
+    dropped: list[tuple[Discount, Reason]] = []
+    gone: set[str] = set()
+    for grant, promotion_id in candidates:
+        if not _removable(result, grant.product_id, gone):
+            continue
+        offering = before.products[grant.product_id].offering_id
+        why = Reason("promotion_lost", f"{result.catalog.name_of(offering)} was free through {grant.name}, which "
+                     f"the change ends", f"promotion:{promotion_id}")
+        dropped.append((grant, why))
+        gone.update(result.inventory.subtree(grant.product_id))
+    return dropped
+
+
+def _removable(result: ChangeResult, product_id: str, gone: set[str]) -> bool:
+    """Whether the product's bundle (after the change, once what is ``gone`` already has gone) can do without it.
+    What the drops so far do to the delta is read without applying them: a dropped product's item is a deletion
+    naming its installed offering; the bundle it was in holds one product less."""
+    items = {i.product_id: i for i in result.items}
+    inventory = result.inventory
+
+    def offering_of(pid: str) -> str | None:  # the offering of the product's item once the drops are applied
+        found = items.get(pid)
+        if found is None:
+            return (inventory.product(pid).offering_id or "") if pid in gone else None
+        return (found.previous_offering_id or found.offering_id) if pid in gone else found.offering_id
+
+    item = items.get(product_id)
+    parent = item.parent_id if item else inventory.parent(product_id)
     if parent is None:
         return True
-    parent_offering = next((i.offering_id for i in result.items if i.product_id == parent), None) or (
-        result.inventory.product(parent).offering_id if parent in result.inventory.products else None)
-    offering = item.offering_id if item else result.inventory.product(product_id).offering_id
+    parent_offering = offering_of(parent) or (
+        inventory.product(parent).offering_id if parent in inventory.products else None)
+    offering = offering_of(product_id)
+    if offering is None:
+        offering = inventory.product(product_id).offering_id
     after = result.shared_inventory
-    siblings = [c for c in after.children(parent) if after.product(c).offering_id == offering]
-    for slot in result.catalog.graph.components(parent_offering or ""):
+    siblings = [] if parent in gone else [
+        c for c in after.children(parent) if c not in gone and after.product(c).offering_id == offering]
+    for slot in compiled(result.catalog).slots(parent_offering or ""):
         if slot.offering_id == offering and len(siblings) - 1 < slot.lower:
             return False
     return True
 
 
-def _apply_discount_rules(result: ChangeResult, after: Bill, projected: dict[str, Product], rules: Rulebook,
-                          facts: Facts, decided: list[RuleOutcome]) -> Bill:
-    """The bill after the change with the discounts of the ``discount`` rules that apply."""
-    for rule in rules.matching("discount", facts, result.context):
+def _apply_discount_rules(discounts: Sequence[Rule], after: Bill, projected: Mapping[str, str | None],
+                          decided: list[RuleOutcome]) -> Bill:
+    """The bill after the change with the discounts of the ``discount`` rules that apply (``discounts``)."""
+    for rule in discounts:
         effect = rule.effect(DiscountEffect)
         for pid in list(after.products):
             entry = after.products[pid]
@@ -374,11 +503,13 @@ def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: Promo
     return out
 
 
-def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: PromotionFacts,
+def _penalties(result: ChangeResult, rules: Rulebook, change: Facts, before: Bill, promotions: PromotionFacts,
                currency: str, timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
     """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
-    when the change takes effect once the term has ended (end_of_term)."""
+    when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
+    those of the product it starts from: they are not built again for it."""
     out = []
+    start = endpoints(result.delta.request)[0]
     for item in result.items:
         if not item.installed or item.product_id not in result.inventory.products:
             continue
@@ -386,10 +517,11 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
         if not product.product_term:
             continue
         target = None if item.action is Action.DELETE else item.offering_id
-        facts = change_facts(result.catalog, result.inventory, product_id=product.id, target_id=target,
-                             as_of=result.as_of, context=result.context, kind=result.kind)
+        facts = change if product.id == start and change.target.offering == target else change_facts(
+            result.catalog, result.inventory, product_id=product.id, target_id=target, as_of=result.as_of,
+            context=result.context, kind=result.kind)
         entry = before.products.get(product.id)
-        term = term_facts(product, result.as_of)
+        term = facts.term
         if term.end is not None and timing.effective.date() >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
         installed: dict[str, Decimal] = {}
@@ -402,7 +534,7 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
         facts = facts.model_copy(update={
             "installed": facts.installed.model_copy(update=installed),
             "item": ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes),
-            "promotion": promotions})
+            "promotion": promotions, "projected": _NOTHING_PROJECTED})
         rule = rules.first("penalty", facts, result.context)
         if rule is None:
             continue
@@ -412,6 +544,10 @@ def _penalties(result: ChangeResult, rules: Rulebook, before: Bill, promotions: 
             out.append(Charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
                               f"rule:{rule.id}", explanation))
     return out
+
+
+_NOTHING_PROJECTED = ProjectedFacts()
+"""A penalty judges one product: its facts carry no projection (as when they were built for it alone)."""
 
 
 def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple[Money, str]:
@@ -457,7 +593,6 @@ def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple
 def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
                      promotions: PromotionFacts, decided: list[RuleOutcome]) -> list[Recommendation]:
     out = []
-    projected = result.shared_projection
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
@@ -466,7 +601,7 @@ def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
             "promotion": promotions})
         for rule in rules.matching("recommendation", judged, result.context):
             effect = rule.effect(RecommendationEffect)
-            parent = _home_for(result, projected, item, effect.offering)
+            parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
             if parent is None and item.parent_id is not None:
                 continue  # nowhere to put it after the change
             price = catalog_base(result.catalog, effect.offering, result.as_of).amount
@@ -492,8 +627,8 @@ def _home_for(result: ChangeResult, projected: Sequence[Product], item: DeltaIte
 
 
 def _outcome(rule: Rule, reason: str) -> RuleOutcome:
-    then = rule.then
-    message = getattr(then, "message", None) or getattr(then, "name", None) or rule.model.description
+    said = vars(rule.then)  # an effect's fields (they forbid other keys): no attribute miss for pydantic to raise
+    message = said.get("message") or said.get("name") or rule.model.description
     return RuleOutcome(rule.id, rule.kind, reason, message)
 
 

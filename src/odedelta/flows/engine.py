@@ -18,13 +18,13 @@ from odedelta.flows.allowed import refused_actions
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
 from odedelta.flows.renewal import renewal_plan, term_notices
-from odedelta.flows.result import ChangeResult, Plan, Refusal, TermNotice
+from odedelta.flows.result import ChangeResult, Plan, Refusal, TermNotice, endpoints, refusal_message
 from odedelta.model.callers import check_context, check_request
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
-from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, Renew, Request
-from odedelta.rules import Rulebook, RuleOutcome, Verdict
+from odedelta.model.requests import Context, Renew, Request
+from odedelta.rules import Rulebook, RuleOutcome
 from odedelta.rules.facts import ChangeKind, Facts, ProjectedFacts, change_facts
 from odedelta.rules.language import MigrationEffect, Rule
 
@@ -77,7 +77,7 @@ class Engine:
         if plan.judged:  # TMF620 v5 allowedAction (an in-term renewal is not judged again)
             refused = refused_actions(self.catalog, delta, as_of, context)
             if refused is not None:
-                return Refusal(_refusal(self.catalog, delta.target_offering_id, refused, "the change"), refused)
+                return Refusal(refusal_message(self.catalog, delta.target_offering_id, refused, "the change"), refused)
         if rules is not None:
             decisions += tuple(d for d in _used_migrations(delta) if d not in decisions)
         if plan.amendments:
@@ -88,12 +88,9 @@ class Engine:
         result = ChangeResult(self.catalog, inventory, delta, context, decisions, renewal=plan.renewal,
                               change_kind=kind if kind != request.kind else None)
         if rules is not None and facts is not None:
-            offerings = [p.offering_id for p in result.shared_projection if p.offering_id]
-            facts = facts.model_copy(update={"projected": ProjectedFacts(offerings=sorted(set(offerings)))})
-            broken = rules.incompatibilities(facts, context, offerings)
-            if broken:
-                verdict = Verdict(False, broken)
-                return Refusal(_refusal(self.catalog, delta.target_offering_id, verdict, "the change"), verdict)
+            offerings = {offering for _, offering, _ in result.placed if offering}
+            facts = facts.model_copy(update={"projected": ProjectedFacts(offerings=sorted(offerings))})
+        # the money stage: bills → rules over complete facts (compatibility first) → amendments → money
         answer = compute(result, rules, facts)
         if isinstance(answer, Refusal) or not plan.decisions:
             return answer
@@ -103,13 +100,13 @@ class Engine:
                kind: ChangeKind) -> tuple[Facts, tuple[RuleOutcome, ...], tuple[Migration, ...]] | Refusal:
         """The rules before the delta: the change's facts, the eligibility verdict (a refusal, or the rules that
         allow it) and the migration rules the delta stage may follow."""
-        start, target = _endpoints(request, inventory)
+        start, target = endpoints(request)
         facts = self._facts(inventory, start, target, as_of, context, kind)
         decisions: tuple[RuleOutcome, ...] = ()
         if target is not None and target in self.catalog.offerings:
             verdict = rules.eligibility(facts, context)
             if not verdict.eligible:
-                return Refusal(_refusal(self.catalog, target, verdict), verdict)
+                return Refusal(refusal_message(self.catalog, target, verdict), verdict)
             decisions = tuple(verdict.reasons)
         return facts, decisions, _migrations(rules.migrations(facts, context))
 
@@ -139,28 +136,6 @@ class Engine:
         known_target = target if target in self.catalog.offerings else None
         return change_facts(self.catalog, inventory, product_id=known_start, target_id=known_target, as_of=as_of,
                             context=context, kind=kind)
-
-
-def _endpoints(request: Request, inventory: Inventory) -> tuple[str | None, str | None]:
-    """The installed product a request starts from and the offering it goes to."""
-    match request:
-        case ChangeOffer():
-            return request.product, request.to
-        case AddOffering():
-            return request.parent, request.offering
-        case Acquire():
-            return None, request.offering
-        case _:
-            return request.product, None
-
-
-def _refusal(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:
-    offering = catalog.offerings.get(target or "")
-    name = what or f"{offering.name if offering and offering.name else target} ({target})"
-    reasons = "; ".join(f"{r.message} [{r.reason}, "
-                        f"{r.rule_id if r.rule_id.startswith('catalog:') else f'rule {r.rule_id}'}]"
-                        for r in verdict.reasons)
-    return f"not eligible: {name}: {reasons}"
 
 
 def _migrations(found: Sequence[tuple[Rule, MigrationEffect]]) -> tuple[Migration, ...]:

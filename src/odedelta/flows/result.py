@@ -11,12 +11,12 @@ from functools import cached_property
 from typing import Protocol
 
 from odedelta.delta.items import Action, Amendment, Delta, DeltaItem
-from odedelta.delta.projection import instance_problems, project
+from odedelta.delta.projection import instance_problems, placed, project
 from odedelta.model.catalog import Catalog
 from odedelta.model.errors import NotOrderable, RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.pricing import ONE_TIME, RECURRING, PriceLine, catalog_prices
-from odedelta.model.requests import Context, Request
+from odedelta.model.requests import Acquire, AddOffering, ChangeOffer, Context, Request
 from odedelta.model.tmf import Product, ProductTerm
 from odedelta.money.charges import Consequences
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
@@ -146,6 +146,12 @@ class ChangeResult:
         return project(self.inventory, self.delta, self.catalog)
 
     @cached_property
+    def placed(self) -> tuple[tuple[str, str | None, str | None], ...]:
+        """``(product id, offering id, specification id)`` of each product once the change is done, in the order of
+        :meth:`projected`: what the money stage and the rules read of the projection, without building it."""
+        return tuple(placed(self.inventory, self.delta))
+
+    @cached_property
     def shared_projection(self) -> tuple[Product, ...]:
         """:meth:`projected`, computed once for this record (the record and its delta never change): for the
         flows' read-only use — the products are shared, never modify them."""
@@ -174,3 +180,26 @@ def apply(inventory: Inventory, result: ChangeResult) -> list[Product]:
     """The TMF637 products of ``inventory`` once ``result`` is carried out: deleted ones gone, kept ones under
     their ids (modified in place), new ones with the ids the delta generated, untouched ones as they were."""
     return project(inventory, result.delta, result.catalog)
+
+
+def endpoints(request: Request) -> tuple[str | None, str | None]:
+    """The installed product a request starts from and the offering it goes to."""
+    match request:
+        case ChangeOffer():
+            return request.product, request.to
+        case AddOffering():
+            return request.parent, request.offering
+        case Acquire():
+            return None, request.offering
+        case _:
+            return request.product, None
+
+
+def refusal_message(catalog: Catalog, target: str | None, verdict: Verdict, what: str | None = None) -> str:
+    """``not eligible: <the offering or what>: <each refusing rule's message, reason and id>``."""
+    offering = catalog.offerings.get(target or "")
+    name = what or f"{offering.name if offering and offering.name else target} ({target})"
+    reasons = "; ".join(f"{r.message} [{r.reason}, "
+                        f"{r.rule_id if r.rule_id.startswith('catalog:') else f'rule {r.rule_id}'}]"
+                        for r in verdict.reasons)
+    return f"not eligible: {name}: {reasons}"

@@ -249,34 +249,56 @@ class InventoryGraph:
     def __init__(self) -> None:
         self.g: nx.DiGraph[str] = nx.DiGraph()
         self._memo: dict[tuple[Any, ...], Any] = {}
+        self._children: dict[str, tuple[str, ...]] = {}
+        self._parents: dict[str, tuple[str, ...]] = {}
+
+    def _changed(self) -> None:
+        self._memo.clear()
+        self._children.clear()
+        self._parents.clear()
 
     def add_product(self, product_id: str, offering_id: str | None, spec_id: str | None) -> None:
-        self._memo.clear()
+        self._changed()
         self.g.add_node(product_id, offering=offering_id, specification=spec_id)
 
     def add_child(self, parent_id: str, child_id: str) -> None:
-        self._memo.clear()
+        self._changed()
         self.g.add_edge(parent_id, child_id, kind="bundles")
 
     def add_relationship(self, src: str, dst: str, relationship_type: str) -> None:
-        self._memo.clear()
+        self._changed()
         if not self.g.has_edge(src, dst):
             self.g.add_edge(src, dst, kind="related", relationship_type=relationship_type)
 
     def remove(self, product_id: str) -> None:
-        self._memo.clear()
+        self._changed()
         self.g.remove_node(product_id)
 
-    @_memo
     def children(self, product_id: str) -> list[str]:
-        return [dst for _, dst, data in self.g.out_edges(product_id, data=True) if data["kind"] == "bundles"]
+        return list(self.children_of(product_id))
 
-    @_memo
+    def children_of(self, product_id: str) -> tuple[str, ...]:
+        """:meth:`children` as a shared tuple, worked out once (the per-change path asks it many times)."""
+        try:
+            return self._children[product_id]
+        except KeyError:
+            found = self._children[product_id] = tuple(
+                dst for _, dst, data in self.g.out_edges(product_id, data=True) if data["kind"] == "bundles")
+            return found
+
     def parents(self, product_id: str) -> list[str]:
-        return [src for src, _, data in self.g.in_edges(product_id, data=True) if data["kind"] == "bundles"]
+        return list(self.parents_of(product_id))
+
+    def parents_of(self, product_id: str) -> tuple[str, ...]:
+        try:
+            return self._parents[product_id]
+        except KeyError:
+            found = self._parents[product_id] = tuple(
+                src for src, _, data in self.g.in_edges(product_id, data=True) if data["kind"] == "bundles")
+            return found
 
     def parent(self, product_id: str) -> str | None:
-        found = self.parents(product_id)
+        found = self.parents_of(product_id)
         return found[0] if found else None
 
     def subtree(self, product_id: str) -> list[str]:
@@ -286,12 +308,12 @@ class InventoryGraph:
         while stack:
             current = stack.pop()
             out.append(current)
-            stack.extend(reversed(self.children(current)))
+            stack.extend(reversed(self.children_of(current)))
         return out
 
     def roots(self, order: Iterable[str]) -> list[str]:
         """Products that no other product bundles, in the given order."""
-        return [p for p in order if not self.parents(p)]
+        return [p for p in order if not self.parents_of(p)]
 
     def bundle_cycles(self) -> list[list[str]]:
         nodes = list(self.g.nodes)

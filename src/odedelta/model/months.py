@@ -19,19 +19,18 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from dateutil.relativedelta import relativedelta
-
 from odedelta.model.errors import RequestError
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` moved by ``months`` calendar months, clamped to the end of a shorter month. A :class:`RequestError`
     past the last date a calendar holds (9999-12-31)."""
-    try:
-        return day + relativedelta(months=months)
-    except (ValueError, OverflowError):
+    # relativedelta(months=months), in integer arithmetic (it runs for every product of every change)
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
         raise RequestError(f"{day.isoformat()} + {months} months is past the last date a calendar can hold "
-                           f"({dt.MAXYEAR}-12-31): as_of or a term is too far in the future") from None
+                           f"({dt.MAXYEAR}-12-31): as_of or a term is too far in the future")
+    return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def months_between(start: dt.date, end: dt.date) -> int:

@@ -26,14 +26,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
+from odedelta.model.compiled import compiled
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
-from odedelta.model.pricing import RECURRING, Base, catalog_base
+from odedelta.model.pricing import RECURRING, Base
 from odedelta.model.records import Promotion, PromotionCriteria
 from odedelta.model.requests import Context
 from odedelta.model.tmf import Product, ProductPrice, in_period
@@ -65,21 +66,29 @@ class ProductBill:
     duty_free: Money | None = None
     pop_id: str | None = None
     discounts: list[Discount] = field(default_factory=list)
+    _sums: tuple[Money | None, Money | None] | None = field(default=None, init=False, repr=False, compare=False)
+    """``(discount_total, net)``, worked out on first use (a bill is read many times, never changed)."""
+
+    def _totals(self) -> tuple[Money | None, Money | None]:
+        if self._sums is not None:
+            return self._sums
+        if self.base is None:
+            sums: tuple[Money | None, Money | None] = (None, None)
+        else:
+            total = Money.zero(self.base.currency)
+            for discount in self.discounts:
+                total = total + discount.amount
+            sums = (total, self.base - total)
+        object.__setattr__(self, "_sums", sums)  # a cache of derived values: the record itself is unchanged
+        return sums
 
     @property
     def discount_total(self) -> Money | None:
-        if self.base is None:
-            return None
-        total = Money.zero(self.base.currency)
-        for discount in self.discounts:
-            total = total + discount.amount
-        return total
+        return self._totals()[0]
 
     @property
     def net(self) -> Money | None:
-        if self.base is None:
-            return None
-        return self.base - (self.discount_total or Money.zero(self.base.currency))
+        return self._totals()[1]
 
     @property
     def free(self) -> bool:
@@ -109,17 +118,25 @@ class Bill:
 
 def holds(products: Iterable[Product], catalog: Catalog) -> dict[str, set[str]]:
     """What the customer's products are: ``kind → ids`` of offerings, specifications and categories."""
-    held: dict[str, set[str]] = {OFFERING: set(), SPECIFICATION: set(), CATEGORY: set()}
-    for product in products:
-        if product.offering_id:
-            held[OFFERING].add(product.offering_id)
-            held[CATEGORY].update(catalog.graph.categories_of(product.offering_id))
-            spec = catalog.graph.specification_of(product.offering_id)
+    return _held(((p.offering_id, p.spec_id) for p in products), catalog)
+
+
+def _held(products: Iterable[tuple[str | None, str | None]], catalog: Catalog) -> dict[str, set[str]]:
+    """:func:`holds` of ``(offering id, specification id)`` pairs."""
+    tables = compiled(catalog)
+    offerings: set[str] = set()
+    specifications: set[str] = set()
+    categories: set[str] = set()
+    for offering, spec_id in products:
+        if offering:
+            offerings.add(offering)
+            categories.update(tables.categories(offering))
+            spec = tables.spec(offering)
             if spec:
-                held[SPECIFICATION].add(spec)
-        if product.spec_id:
-            held[SPECIFICATION].add(product.spec_id)
-    return held
+                specifications.add(spec)
+        if spec_id:
+            specifications.add(spec_id)
+    return {OFFERING: offerings, SPECIFICATION: specifications, CATEGORY: categories}
 
 
 def promotion_applies(promotion: Promotion, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
@@ -195,7 +212,12 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
                 else:
                     alterations.append((source, alteration.name or "price alteration", value))
             return Base(amount, where, duty_free, pop, tuple(alterations), tuple(attributions))
-    return catalog_base(catalog, product.offering_id or "", as_of)
+    return compiled(catalog).base(product.offering_id or "", as_of)
+
+
+def product_bases(catalog: Catalog, products: Mapping[str, Product], as_of: datetime) -> dict[str, Base]:
+    """:func:`recurring_base` of each product (to price them once for several bills: see ``bill``'s ``bases``)."""
+    return {pid: recurring_base(product, catalog, as_of) for pid, product in products.items()}
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -234,45 +256,68 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
          bases: Mapping[str, Base] | None = None) -> Bill:
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
     product's base price (a changed product is priced from the catalog of its new offering)."""
-    held = holds(products.values(), catalog)
+    lines = [BillLine(pid, product.offering_id, product.spec_id,
+                      (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
+             for pid, product in products.items()]
+    return bill_of(catalog, lines, context, as_of)
+
+
+class BillLine(NamedTuple):
+    """One product as a bill reads it: its id, offering, specification and monthly base price."""
+
+    product_id: str
+    offering_id: str | None
+    spec_id: str | None
+    base: Base
+
+
+def bill_of(catalog: Catalog, lines: Sequence[BillLine], context: Context, as_of: datetime) -> Bill:
+    """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies."""
+    held = _held(((line.offering_id, line.spec_id) for line in lines), catalog)
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
-    for pid, product in products.items():
-        base = (bases or {}).get(pid) or recurring_base(product, catalog, as_of)
-        attributions += _mark_duplicates(base.attributions)
-        entry = ProductBill(pid, product.offering_id or "", base.amount, base.basis, base.duty_free, base.pop_id)
+    for pid, offering, _, base in lines:
+        if base.attributions:
+            attributions += _mark_duplicates(base.attributions)
+        entry = ProductBill(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id)
         for source, name, value in base.alterations:
             discount = discount_for(entry, source, name, value)
             if discount is not None:
                 entry = replace(entry, discounts=[*entry.discounts, discount])
         bills[pid] = entry
-    promotions: dict[str, list[Discount]] = {}
+    tables = compiled(catalog)
     # only a promotion that names something the customer holds can discount it (the graph indexes them)
-    named = {pid for offering in held[OFFERING] for pid in catalog.graph.promotions_naming(OFFERING, offering)}
+    named = {pid for offering in held[OFFERING] for pid in tables.promotions(offering)}
+    promotions: dict[str, list[Discount]] = {}
     for promotion in sorted((catalog.promotions[pid] for pid in named), key=lambda p: p.id):
-        if not promotion_applies(promotion, held, context, as_of):
-            continue
-        granted: list[Discount] = []
-        for pattern in promotion.pattern:
-            for action in pattern.action:
-                if (action.action_type or "").lower() != "discount":
-                    continue
-                targets = {ref.id for ref in action.entity_refs}
-                for pid, entry in bills.items():
-                    if entry.offering_id not in targets or entry.base is None or entry.net is None:
-                        continue
-                    found = _discount_of(action.action_value, entry.base)
-                    if found is None:
-                        continue
-                    amount, percentage = found
-                    amount = min(amount, entry.net)  # never below zero
-                    discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount,
-                                        percentage)
-                    bills[pid] = replace(entry, discounts=[*entry.discounts, discount])
-                    granted.append(discount)
-        if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
-            promotions[promotion.id] = granted
+        if promotion_applies(promotion, held, context, as_of):
+            granted = _grant(promotion, bills)
+            if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
+                promotions[promotion.id] = granted
     return Bill(bills, promotions, attributions)
+
+
+def _grant(promotion: Promotion, bills: dict[str, ProductBill]) -> list[Discount]:
+    """The discounts of an applying promotion's actions, each added to its product's entry in ``bills``."""
+    granted: list[Discount] = []
+    for pattern in promotion.pattern:
+        for action in pattern.action:
+            if (action.action_type or "").lower() != "discount":
+                continue
+            targets = {ref.id for ref in action.entity_refs}
+            for pid, entry in bills.items():
+                if entry.offering_id not in targets or entry.base is None or entry.net is None:
+                    continue
+                found = _discount_of(action.action_value, entry.base)
+                if found is None:
+                    continue
+                amount, percentage = found
+                amount = min(amount, entry.net)  # never below zero
+                discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount,
+                                    percentage)
+                bills[pid] = replace(entry, discounts=[*entry.discounts, discount])
+                granted.append(discount)
+    return granted
 
 
 def _mark_duplicates(found: tuple[Attribution, ...]) -> list[Attribution]:

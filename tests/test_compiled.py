@@ -1,0 +1,35 @@
+"""The compiled per-offering tables the per-change path reads (odedelta.model.compiled) answer exactly what the
+catalog's own queries answer, for every offering of the demo catalog and at moments across its validity periods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import odedelta
+from odedelta.model.compiled import compiled
+from odedelta.model.graph import OFFERING
+from odedelta.model.pricing import catalog_base
+
+
+def test_every_table_answers_as_the_catalog_does(demo: odedelta.Catalog) -> None:
+    tables = compiled(demo)
+    assert compiled(demo) is tables  # made once, kept with the catalog
+    for oid in demo.offerings:
+        assert list(tables.slots(oid)) == demo.graph.components(oid)
+        assert tables.spec(oid) == demo.graph.specification_of(oid)
+        assert tables.name(oid) == demo.name_of(oid)
+        assert list(tables.categories(oid)) == demo.graph.categories_of(oid)
+        assert tables.migration_targets(oid) == frozenset(demo.migration_targets(oid))
+        assert list(tables.prices(oid)) == demo.graph.prices_of(oid)
+        assert list(tables.promotions(oid)) == demo.graph.promotions_naming(OFFERING, oid)
+    assert tables.name(None) == demo.name_of(None) == "None"
+    assert tables.slots("no-such-offering") == ()
+
+
+def test_base_prices_follow_the_moment(demo: odedelta.Catalog) -> None:
+    tables = compiled(demo)
+    moments = [datetime(year, month, 1, tzinfo=UTC) for year in (2020, 2024, 2026, 2027, 2030) for month in (1, 7)]
+    assert len({demo.epoch(moment) for moment in moments}) >= 4  # the moments fall in several validity epochs
+    for moment in moments + moments[::-1]:  # back and forth: the remembered epoch follows the moment asked
+        for oid in demo.offerings:
+            assert tables.base(oid, moment) == catalog_base(demo, oid, moment), (oid, moment)
