@@ -265,6 +265,7 @@ def test_every_page_the_site_promises_is_in_the_navigation_with_content() -> Non
         "reference/cli.md", "reference/rule-language.md", "reference/rule-schema.md", "facts.md",
         "reference/scenario-files.md", "reference/scenario-schema.md", "reference/python-api.md",
         "reference/http-api.md", "reference/errors.md", "reference/limits.md", "reference/tmf-mapping.md",
+        "reference/tmf-versions.md",
         "explanation/delta.md", "explanation/money.md", "explanation/rule-engine.md", "explanation/design.md",
         "explanation/performance.md",
     ]

@@ -155,7 +155,7 @@ def http_page(document: str) -> str:
                 f"{_cell(scheme.get('description', ''))}".rstrip(" —") for name, scheme in security.items()]
     out += ["", "## Operations"]
     for path, method, operation in operations:
-        out += _operation(path, method, operation)
+        out += _operation(path, method, operation, spec.get("components", {}).get("schemas", {}))
     return "\n".join(out) + "\n"
 
 
@@ -163,7 +163,7 @@ def _anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _operation(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+def _operation(path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
     """One operation as the OpenAPI document states it: parameters, body (its keys and example), responses."""
     name = operation.get("operationId", f"{method} {path}")
     out = ["", f"### `{method.upper()} {path}` {{#{_anchor(name)}}}", ""]
@@ -177,9 +177,13 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         out.append("")
     body = operation.get("requestBody", {}).get("content", {})
     for media, content in body.items():
-        schema = content.get("schema", {})
+        schema, model = content.get("schema", {}), ""
+        if "$ref" in schema:  # a named body model of the components: its name, then its keys
+            model = schema["$ref"].rsplit("/", 1)[-1]
+            schema = schemas.get(model, {})
         keys = ", ".join(f"`{key}`" for key in schema.get("properties", {}))
-        out.append(f"Body ({media}): {_type(schema) if not keys else 'an object with ' + keys}."
+        shape = ("an object with " + keys) if keys else (schema.get("type") or "any JSON")
+        out.append(f"Body ({media}): {'`' + model + '`, ' if model else ''}{shape}."
                    + (f" Required: {', '.join(f'`{k}`' for k in schema.get('required', []))}."
                       if schema.get("required") else ""))
         if "example" in content:
