@@ -7,6 +7,10 @@ can run them and compare what they print.
   any text.
 * The Python example: the ``pycon`` block after "From Python:", run as a doctest; every other ``pycon`` block of a
   page is run as a doctest too.
+* A console block may hold several commands: every line starting with ``$ `` begins the next one.
+* A page whose source holds ``<!-- session: … -->`` is a tutorial followed in one terminal from an empty
+  directory: its commands run in order, each where the previous one left the shell (``cd``), and a block with a
+  ``title="PATH"`` (``` ```yaml title="rules-v2/retention.yaml" ```) is the file the reader writes at PATH.
 * A block that cannot run in a test (a cluster on other machines, a service behind a proxy, an install) is marked by
   the line before it: ``<!-- not run: the reason -->``. Every block that is a command or code (``sh``, ``bash``,
   ``console``, ``shell``, ``python``, ``pycon``, or any block starting with ``$ ``) is either run or marked.
@@ -23,6 +27,8 @@ README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _NOT_RUN = re.compile(r"<!-- not run: ([^>]+?) -->\s*\n$")
+_TITLE = re.compile(r'title="([^"]+)"')
+SESSION = "<!-- session:"
 CODE_INFOS = {"sh", "bash", "console", "shell", "python", "pycon"}
 
 
@@ -64,8 +70,24 @@ def not_run(text: str) -> dict[int, str]:
     return marked
 
 
+def language(info: str) -> str:
+    """The language of a fence's info string (``python title="x.py"`` → ``python``)."""
+    return info.split(maxsplit=1)[0] if info.strip() else ""
+
+
+def title(info: str) -> str | None:
+    """The ``title="…"`` of a fence's info string: on a session page, the file the block is."""
+    found = _TITLE.search(info)
+    return found.group(1) if found else None
+
+
 def is_code(info: str, body: str) -> bool:
-    return info in CODE_INFOS or body.startswith("$ ")
+    return language(info) in CODE_INFOS or body.startswith("$ ")
+
+
+def is_session(text: str) -> bool:
+    """The page is followed in one terminal from an empty directory (``<!-- session: … -->``)."""
+    return SESSION in text
 
 
 def console_blocks(text: str | None = None, page: str = "README.md") -> list[ConsoleBlock]:
@@ -77,11 +99,18 @@ def console_blocks(text: str | None = None, page: str = "README.md") -> list[Con
         if not body.startswith("$ ") or line in skipped:
             continue
         lines = body.splitlines()
-        command = lines[0][2:]
-        rest = lines[1:]
-        while command.endswith("\\"):
-            command = command[:-1].rstrip() + " " + rest.pop(0).strip()
-        blocks.append(ConsoleBlock(line, command, "".join(f"{x}\n" for x in rest), page))
+        at = 0
+        while at < len(lines):
+            start, command = at, lines[at][2:]
+            at += 1
+            while command.endswith("\\"):
+                command = command[:-1].rstrip() + " " + lines[at].strip()
+                at += 1
+            output = []
+            while at < len(lines) and not lines[at].startswith("$ "):
+                output.append(lines[at])
+                at += 1
+            blocks.append(ConsoleBlock(line + start, command, "".join(f"{x}\n" for x in output), page))
     return blocks
 
 

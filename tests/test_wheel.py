@@ -126,26 +126,6 @@ def test_the_installed_command_writes_the_json_error_of_a_refused_change(install
                                         "usage: odedelta [-h] [--version] COMMAND ...", said]
 
 
-def test_the_product_managers_tutorial_from_a_copy_of_the_installed_demo(installed: Installed, tmp_path: Path) -> None:
-    """Issue 31: a newcomer with the wheel, in an empty directory, copies the demo (`odedelta demo --path`, two
-    levels up: catalogs/demo and rules) and gets every output the product manager's tutorial shows — but for the
-    impact run, which needs the bulk extra the bare wheel does not install (tests/test_docs.py runs it)."""
-    page = ROOT / "docs" / "tutorials" / "product-manager.md"
-    blocks = readme.console_blocks(page.read_text(encoding="utf-8"), "docs/tutorials/product-manager.md")
-    assert len(blocks) >= 5
-    work = tmp_path / "pm"
-    done = installed.run(f'cp -r "$(odedelta demo --path)/../.." {work} && ls {work}')
-    assert done.returncode == 0 and done.stdout.split() == ["catalogs", "rules"], done.stdout + done.stderr
-    ran = 0
-    for block in blocks:
-        if "odedelta bulk" in block.command:
-            continue
-        done = installed.run(f"cd {work} && {block.command}")
-        assert block.matches(done.stdout + done.stderr), f"{block.page}:{block.line}\n{done.stdout}{done.stderr}"
-        ran += 1
-    assert ran == len(blocks) - 1
-
-
 def test_the_consequence_view_s_static_files_ship_in_the_wheel(installed: Installed) -> None:
     """``odedelta serve``'s ``/ui/`` pages are package data of odedelta.service.ui (read without importing it: the
     bare wheel has no service extra)."""

@@ -2,7 +2,9 @@
 
 * docs/reference/cli.md — every command and option of ``odedelta.adapters.cli.build_parser()``;
 * docs/reference/openapi.json and http-api.md — the OpenAPI document the service serves (``create_app`` on the demo);
-* docs/reference/rule-schema.md and scenario-schema.md — every key of the rule and scenario file schemas.
+* docs/reference/rule-schema.md and scenario-schema.md — every key of the rule and scenario file schemas;
+* the tables of docs/reference/limits.md between its ``<!-- generated: … -->`` markers — every field of
+  ``odedelta.Limits`` and of the service's limits, with its default and docstring.
 
 ``python tools/gen_docs.py`` writes them; ``--check`` exits 1 when a committed page differs (tests/test_docs.py
 runs the same comparison).
@@ -11,7 +13,11 @@ runs the same comparison).
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
+import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,7 @@ RULE_SCHEMA = ROOT / "rules" / "rules-v1.schema.json"
 RULE_PAGE = ROOT / "docs" / "reference" / "rule-schema.md"
 SCENARIO_SCHEMA = ROOT / "catalogs" / "demo" / "scenarios" / "scenarios-v1.schema.json"
 SCENARIO_PAGE = ROOT / "docs" / "reference" / "scenario-schema.md"
+LIMITS_PAGE = ROOT / "docs" / "reference" / "limits.md"
 
 
 def _cell(text: str) -> str:
@@ -135,13 +142,57 @@ def http_page(document: str) -> str:
         "| method | path | operation | summary |",
         "|---|---|---|---|",
     ]
-    for path, operations in spec["paths"].items():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            out.append(f"| {method.upper()} | `{path}` | `{operation.get('operationId', '')}` | "
-                       f"{_cell(operation.get('summary', ''))} |")
+    operations = [(path, method, operation) for path, methods in spec["paths"].items()
+                  for method, operation in methods.items() if isinstance(operation, dict) and "responses" in operation]
+    for path, method, operation in operations:
+        anchor = _anchor(operation.get("operationId", f"{method}-{path}"))
+        out.append(f"| {method.upper()} | `{path}` | [`{operation.get('operationId', '')}`](#{anchor}) | "
+                   f"{_cell(operation.get('summary', ''))} |")
+    security = spec.get("components", {}).get("securitySchemes", {})
+    if security:
+        out += ["", "## Security", ""]
+        out += [f"* `{name}`: {scheme.get('type', '')} {scheme.get('scheme', '')} — "
+                f"{_cell(scheme.get('description', ''))}".rstrip(" —") for name, scheme in security.items()]
+    out += ["", "## Operations"]
+    for path, method, operation in operations:
+        out += _operation(path, method, operation, spec.get("components", {}).get("schemas", {}))
     return "\n".join(out) + "\n"
+
+
+def _anchor(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _operation(path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
+    """One operation as the OpenAPI document states it: parameters, body (its keys and example), responses."""
+    name = operation.get("operationId", f"{method} {path}")
+    out = ["", f"### `{method.upper()} {path}` {{#{_anchor(name)}}}", ""]
+    text = operation.get("description") or operation.get("summary") or ""
+    out += [f"`{name}` — {_cell(text)}", ""]
+    parameters = operation.get("parameters", [])
+    if parameters:
+        out += ["| parameter | in | required | meaning |", "|---|---|---|---|"]
+        out += [f"| `{p['name']}` | {p.get('in', '')} | {'yes' if p.get('required') else ''} | "
+                f"{_cell(p.get('description', ''))} |" for p in parameters]
+        out.append("")
+    body = operation.get("requestBody", {}).get("content", {})
+    for media, content in body.items():
+        schema, model = content.get("schema", {}), ""
+        if "$ref" in schema:  # a named body model of the components: its name, then its keys
+            model = schema["$ref"].rsplit("/", 1)[-1]
+            schema = schemas.get(model, {})
+        keys = ", ".join(f"`{key}`" for key in schema.get("properties", {}))
+        shape = ("an object with " + keys) if keys else (schema.get("type") or "any JSON")
+        out.append(f"Body ({media}): {'`' + model + '`, ' if model else ''}{shape}."
+                   + (f" Required: {', '.join(f'`{k}`' for k in schema.get('required', []))}."
+                      if schema.get("required") else ""))
+        if "example" in content:
+            out += ["", "Example:", "", "```json", json.dumps(content["example"], indent=2, ensure_ascii=False), "```"]
+        out.append("")
+    responses = operation.get("responses", {})
+    out.append("Responses: " + "; ".join(f"{status} {_cell(r.get('description', ''))}".rstrip()
+                                         for status, r in responses.items()) + ".")
+    return out
 
 
 def _type(schema: dict[str, Any]) -> str:
@@ -191,6 +242,60 @@ def schema_page(path: Path, title: str, intro: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _field_docs(cls: type) -> dict[str, str]:
+    """The attribute docstrings of a dataclass (the string right after each field), read from its source."""
+    tree = ast.parse(inspect.getsource(cls))
+    (node,) = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    docs, previous = {}, None
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            previous = statement.target.id
+        elif (previous and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+              and isinstance(statement.value.value, str)):
+            docs[previous] = statement.value.value
+            previous = None
+        else:
+            previous = None
+    return docs
+
+
+def _default(name: str, value: object) -> str:
+    if isinstance(value, int) and ("bytes" in name or name == "max_body") and value >= 1024 * 1024:
+        return f"{value / (1024 * 1024):g} MiB"
+    if isinstance(value, float):
+        return f"{value:g} s"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def limits_table(cls: type, option: dict[str, str] | None = None) -> list[str]:
+    docs = _field_docs(cls)
+    head = "| limit | default | meaning |" if option is None else "| limit | `serve` option | default | meaning |"
+    rows = [head, "|---|---|---|" if option is None else "|---|---|---|---|"]
+    for field in dataclasses.fields(cls):
+        text = _cell(docs.get(field.name, "")).replace("``", "`")
+        opt = "" if option is None else f" {option.get(field.name, '—')} |"
+        rows.append(f"| `{field.name}` |{opt} {_default(field.name, field.default)} | {text} |")
+    return rows
+
+
+_GENERATED = re.compile(r"(<!-- generated: ([a-z ]+) -->\n)(.*?)(<!-- end generated -->)", re.DOTALL)
+
+
+def limits_page(text: str) -> str:
+    """The limits page with its generated tables replaced: the library's and the service's limits."""
+    from odedelta import Limits
+    from odedelta.service.edge import Limits as ServiceLimits
+
+    tables = {
+        "library limits": limits_table(Limits),
+        "service limits": limits_table(ServiceLimits, {"max_items": "`--max-items`", "time_budget": "`--time-budget`",
+                                                      "body_timeout": "`--body-timeout`"}),
+    }
+    return _GENERATED.sub(lambda m: m.group(1) + "\n".join(tables[m.group(2)]) + "\n" + m.group(4), text)
+
+
 def generated() -> dict[Path, str]:
     document = openapi_document()
     return {
@@ -203,6 +308,7 @@ def generated() -> dict[Path, str]:
                                    "Every key of a scenario file, from the JSON schema editors use (`odedelta schema "
                                    "--scenarios` prints it); how they are used: "
                                    "[scenario files and keys](scenario-files.md)."),
+        LIMITS_PAGE: limits_page(LIMITS_PAGE.read_text(encoding="utf-8")),
     }
 
 

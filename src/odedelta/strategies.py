@@ -14,7 +14,7 @@ the loader refuses is a bug (``tests/test_strategies.py`` checks it).
   recommendations, promotion_loss; conditions over free customer attributes too (:data:`ATTRIBUTES`).
 * :func:`attribute_values` — what a caller may send as those attributes, readable or not as their type.
 
-Hostile input — what a loader or the rule checker must *refuse* with a located error (README, "Limits"), never a
+Hostile input — what a loader or the rule checker must *refuse* with a located error (reference/limits.md), never a
 crash, a hang or a silently dropped file: :func:`deep_nesting`, :func:`huge_numbers`, :func:`non_finite_numbers`,
 :func:`invalid_encodings` and :func:`pathological_conditions`.
 

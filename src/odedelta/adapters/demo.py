@@ -1,4 +1,4 @@
-"""The demo: a small operator's catalog, its customers, rules and scenario files, and the README's main job.
+"""The demo: a small operator's catalog, its customers, rules and scenario files, and the change the demo shows.
 
 The files live in the repository (``catalogs/demo/``, ``rules/``), where product managers edit them; the wheel
 carries the same two folders under ``odedelta/_demo/`` (``pyproject.toml``, ``force-include``), so the relative
@@ -30,7 +30,7 @@ AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 """The moment of the demo change."""
 CUSTOMER = "alice"
 REQUEST = ChangeOffer(product="F-1", to="po-fiber-300")
-"""The README's main job: alice downgrades Fiber 500 to Fiber 300 under commitment, losing the promotion that made
+"""The demo's change: alice downgrades Fiber 500 to Fiber 300 under commitment, losing the promotion that made
 her StreamMax free."""
 
 
@@ -68,7 +68,7 @@ def inventory_path(customer: str = CUSTOMER) -> Path:
 
 
 def run(executor: Executor | str | None = None) -> ChangeResult:
-    """The README's main job on the demo files: ``odedelta.explain(result)`` is what ``odedelta demo`` prints."""
+    """The demo's change on the demo files: ``odedelta.explain(result)`` is what ``odedelta demo`` prints."""
     catalog = load_catalog(catalog_path())
     rules = load_rules(rules_path(), catalog, executor)
     inventory = load_inventory(inventory_path(), catalog)

@@ -111,7 +111,7 @@ class Engine:
         return facts, decisions, _migrations(rules.migrations(facts, context))
 
     def check(self, context: Context, request: Request | None = None) -> None:
-        """Refuse caller values no executor should see (README, "Limits"): attributes of unsupported types, numbers
+        """Refuse caller values no executor should see (reference/limits.md): attributes of unsupported types, numbers
         beyond the limits, attributes that cannot be read as the type the rules give them; characteristic values
         likewise. A :class:`RequestError` before anything runs."""
         check_context(context, attribute_types=self.rules.attribute_types if self.rules is not None else None)

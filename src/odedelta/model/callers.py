@@ -1,5 +1,5 @@
 """Values from callers — customer attributes and characteristic values of a request — checked before anything
-runs (README, "Limits").
+runs (documentation: reference/limits.md).
 
 A caller is a CLI user, a service, a campaign: its values never reach a rule executor unchecked. Supported are
 text, true/false, integers, ``Decimal`` and finite floats within the number limits, and (characteristic values

@@ -1,4 +1,4 @@
-"""Limits on what odedelta reads, stated once and enforced at the edge (README, "Limits").
+"""Limits on what odedelta reads, stated once and enforced at the edge (documentation: reference/limits.md).
 
 Every limit is a located :class:`~odedelta.errors.OdeDeltaError` when exceeded, never a traceback, a hang or a
 silently dropped file. The defaults fit every real catalog we know of with a wide margin; an operator with unusual

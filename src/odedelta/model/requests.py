@@ -21,7 +21,7 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timing: Timing | None = None
-    """When the change takes effect; None: as a ``timing`` rule says, else immediately (README, "Proration")."""
+    """When the change takes effect; None: as a ``timing`` rule says, else immediately (explanation/money.md)."""
     reengage: bool | None = None
     """True: the change restarts the commitment (a new term from the effective date) and no penalty is due."""
 
@@ -100,10 +100,12 @@ REQUEST_TYPES: dict[str, type[_Request]] = {
 class Context(BaseModel):
     """Facts about the customer and the sale that rules may read (segment and free attributes)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     segment: str | None = None
+    """The customer's segment (residential, business…), as rules read it in customer.segment."""
     attributes: dict[str, Any] = Field(default_factory=dict)
+    """Free customer attributes, as rules read them in customer.attributes.<name>."""
     channel: str | None = None
     """The sales channel the request comes through (a TMF ChannelRef id or name): TMF620 v5 ``allowedAction``
     entries may allow an action in some channels only. None: channel restrictions are not checked."""

@@ -1,6 +1,6 @@
 """A product's commitment terms over time: which one is current, and how a new one joins them without overlap.
 
-Conventions (README, "Renewals"):
+Conventions (documentation: how-to/renewals.md):
 
 * the terms of one product never overlap: a new term that starts before the current one ends closes it at its start
   (its ``validFor.end`` becomes the new start — an end-of-sale renewal or a re-engagement starts a term on the day

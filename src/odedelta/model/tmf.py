@@ -9,7 +9,7 @@ model accepts both and offers one property to read it. Every field odedelta does
 Amounts are ``Decimal``: the loaders parse JSON and YAML numbers straight to ``Decimal``, and strings such as
 ``"9.99"`` are accepted too, so no amount ever passes through a float.
 
-Conventions where TMF leaves a gap (documented in the README):
+Conventions where TMF leaves a gap (documentation: reference/tmf-mapping.md):
 
 * ``numberRelOfferUpperLimit`` absent means *unbounded*; ``numberRelOfferLowerLimit`` absent means 0;
   ``numberRelOfferDefault`` absent means the lower limit.
@@ -262,7 +262,7 @@ class OfferingTerm(TmfModel):
 
 
 class OfferingRelationship(Ref):
-    """ProductOfferingRelationship; ``relationshipType`` is free text (see the README for the ones odedelta reads)."""
+    """ProductOfferingRelationship; ``relationshipType`` is free text (the ones read: reference/tmf-mapping.md)."""
 
     relationship_type: str | None = Field(default=None, alias="relationshipType")
     role: str | None = None
@@ -329,7 +329,7 @@ class ProductOffering(TmfModel):
     """TMF620 v5: the actions products of this offering may undergo (empty: any action, as in v4)."""
     policy: list[Ref] = Field(default_factory=list)
     """TMF620 v5 PolicyRef: policies applied to the offering; one naming a rule binds that rule to this offering
-    (README, "Rules")."""
+    (documentation: reference/rule-language.md)."""
 
     @property
     def spec_id(self) -> str | None:

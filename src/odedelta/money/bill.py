@@ -1,6 +1,6 @@
 """What the customer pays: recurring prices per product, TMF671 promotions, and the bill before and after a change.
 
-Interpretation of TMF671 (README, "Promotions"):
+Interpretation of TMF671 (documentation: reference/tmf-mapping.md, "Promotions (TMF671)"):
 
 * a promotion applies when its ``lifecycleStatus`` is active/launched (or absent), ``as_of`` is inside its
   ``validFor`` and the pattern's, and its pattern matches: ``criteriaGroup`` entries combined by

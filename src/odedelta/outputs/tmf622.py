@@ -1,6 +1,6 @@
 """The TMF622 ProductOrder of a change (v4 ``ProductOrder_Create`` or v5 ``ProductOrder_FVO``).
 
-Layout (documented in the README):
+Layout (documentation: reference/tmf-mapping.md):
 
 * one item per delta item, ids ``"1"``, ``"2"``… in delta order (depth first), so the same change always gives the
   same ids;

@@ -22,7 +22,7 @@ Condition = dict[str, Any]
 
 
 class ExecutorError(OdeDeltaError):
-    """An executor cannot run a rule or read a fact (durable-rules' limits: README, "Limits"); ``rule_id`` names
+    """An executor cannot run a rule or read a fact (durable-rules' limits: reference/limits.md); ``rule_id`` names
     the rule when one is to blame."""
 
     def __init__(self, message: str, rule_id: str | None = None) -> None:

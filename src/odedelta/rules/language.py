@@ -122,8 +122,9 @@ class EligibilityEffect(_Strict):
 
 
 class Endpoint(_Strict):
-    offering: str | None = None
-    specification: str | None = None
+    offering: str | None = Field(None, description="An offering id of the catalog.")
+    specification: str | None = Field(None, description="A product specification id of the catalog (every offering "
+                                                         "of it).")
 
 
 class MigrationEffect(_Strict):
@@ -246,7 +247,7 @@ class PartnerChargeEffect(_Strict):
 
 
 class AnalysisOptions(_Strict):
-    """How ``odedelta check --analyze`` treats a rule (README, "Analysing rules")."""
+    """How ``odedelta check --analyze`` treats a rule (reference/analysis.md in the documentation)."""
 
     allow_overlap: bool = Field(False, description="Its overlaps with other rules of its kind are intended: not "
                                                    "reported, and not refused at equal priority (file order "
@@ -255,10 +256,15 @@ class AnalysisOptions(_Strict):
                                                "facts) is complete as it is: gaps in it are not reported.")
 
 
+KIND = "The kind of rule: what its then holds and how rules of this kind decide together (reference/rule-language.md)."
+THEN = "What the rule decides when its condition holds; its keys depend on the kind."
+
+
 class _Rule(_Strict):
     id: str = Field(description="Unique across all rule files.", min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = Field(description="What the rule means, in plain words.")
-    priority: int = Field(0, description="Higher wins when rules of one kind disagree (see the README).")
+    priority: int = Field(0, description="Higher wins when rules of one kind disagree; how each kind decides: "
+                                          "the rule language page of the documentation (reference/rule-language.md).")
     valid_for: Period | None = Field(None, validation_alias=AliasChoices("valid_for", "validFor"),
                                      serialization_alias="valid_for",
                                      description="When the rule is in force ({from, to}, compared with as_of); "
@@ -272,57 +278,57 @@ class _Rule(_Strict):
 
 
 class EligibilityRule(_Rule):
-    kind: Literal["eligibility"]
-    then: EligibilityEffect
+    kind: Literal["eligibility"] = Field(description=KIND)
+    then: EligibilityEffect = Field(description=THEN)
     MODE: ClassVar[str] = "deny_wins"
 
 
 class MigrationRule(_Rule):
-    kind: Literal["migration"]
-    then: MigrationEffect
+    kind: Literal["migration"] = Field(description=KIND)
+    then: MigrationEffect = Field(description=THEN)
 
 
 class CompatibilityRule(_Rule):
-    kind: Literal["compatibility"]
-    then: CompatibilityEffect
+    kind: Literal["compatibility"] = Field(description=KIND)
+    then: CompatibilityEffect = Field(description=THEN)
 
 
 class PenaltyRule(_Rule):
-    kind: Literal["penalty"]
-    then: PenaltyEffect
+    kind: Literal["penalty"] = Field(description=KIND)
+    then: PenaltyEffect = Field(description=THEN)
     MODE: ClassVar[str] = "first"
 
 
 class FeeRule(_Rule):
-    kind: Literal["fee"]
-    then: FeeEffect
+    kind: Literal["fee"] = Field(description=KIND)
+    then: FeeEffect = Field(description=THEN)
 
 
 class DiscountRule(_Rule):
-    kind: Literal["discount"]
-    then: DiscountEffect
+    kind: Literal["discount"] = Field(description=KIND)
+    then: DiscountEffect = Field(description=THEN)
 
 
 class RecommendationRule(_Rule):
-    kind: Literal["recommendation"]
-    then: RecommendationEffect
+    kind: Literal["recommendation"] = Field(description=KIND)
+    then: RecommendationEffect = Field(description=THEN)
 
 
 class PromotionLossRule(_Rule):
-    kind: Literal["promotion_loss"]
-    then: PromotionLossEffect
+    kind: Literal["promotion_loss"] = Field(description=KIND)
+    then: PromotionLossEffect = Field(description=THEN)
     MODE: ClassVar[str] = "first"
 
 
 class TimingRule(_Rule):
-    kind: Literal["timing"]
-    then: TimingEffect
+    kind: Literal["timing"] = Field(description=KIND)
+    then: TimingEffect = Field(description=THEN)
     MODE: ClassVar[str] = "first"
 
 
 class RenewalRule(_Rule):
-    kind: Literal["renewal"]
-    then: RenewalEffect
+    kind: Literal["renewal"] = Field(description=KIND)
+    then: RenewalEffect = Field(description=THEN)
     MODE: ClassVar[str] = "first"
 
 
@@ -330,8 +336,8 @@ class SlaCreditRule(_Rule):
     """A month under an SLA (facts ``sla.*``, ``item.offering``): a credit to the customer, recharged to the
     supplier (partners, S10)."""
 
-    kind: Literal["sla_credit"]
-    then: SlaCreditEffect
+    kind: Literal["sla_credit"] = Field(description=KIND)
+    then: SlaCreditEffect = Field(description=THEN)
     MODE: ClassVar[str] = "first"
 
 
@@ -339,8 +345,8 @@ class RevenueShareRule(_Rule):
     """What a supplier is paid per month for a product of a change (facts ``settlement.*``, ``item.*``): a share
     of what the customer pays, instead of the catalog's wholesale price (partners, S10)."""
 
-    kind: Literal["revenue_share"]
-    then: RevenueShareEffect
+    kind: Literal["revenue_share"] = Field(description=KIND)
+    then: RevenueShareEffect = Field(description=THEN)
     MODE: ClassVar[str] = "first"
 
 
@@ -348,8 +354,8 @@ class PartnerChargeRule(_Rule):
     """A one-time amount between the reseller and a supplier for a product of a change (an activation, a
     cancellation): every matching rule adds its line (partners, S10)."""
 
-    kind: Literal["partner_charge"]
-    then: PartnerChargeEffect
+    kind: Literal["partner_charge"] = Field(description=KIND)
+    then: PartnerChargeEffect = Field(description=THEN)
 
 
 RuleModel = (
@@ -390,7 +396,7 @@ class RuleFile(_Strict):
                                      serialization_alias="valid_for",
                                      description="When the file's rules are in force, for each rule that says "
                                                  "nothing itself.")
-    rules: list[AnyRule] = Field(default_factory=list)
+    rules: list[AnyRule] = Field(default_factory=list, description="The rules, each picked by its kind.")
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """A rulebook: checked, compiled rules registered with an executor, and the decisions they make.
 
-Precedence, per kind (README, "Rules"):
+Precedence, per kind (documentation: reference/rule-language.md):
 
 * ``eligibility`` — a target is qualified unless a matching ``deny`` rule has a priority at least as high as
   every matching ``allow`` rule; then every such deny is a reason. An ``allow`` of higher priority overrides the

@@ -1,5 +1,5 @@
 """``odedelta change``, ``qualify`` and ``demo``: one customer's change, what a product could change to, and the
-README's main job on the shipped demo."""
+demo's change on the shipped demo."""
 
 from __future__ import annotations
 
@@ -229,7 +229,7 @@ def _add_demo(sub: Any) -> None:
     demo = sub.add_parser(
         "demo",
         help="run the demo: a downgrade that loses a promotion, with its consequences (or --path: where it is)",
-        description="Run the README's main job on the demo catalog shipped with odedelta: alice moves from Fiber "
+        description="Run the demo's change on the demo catalog shipped with odedelta: alice moves from Fiber "
         "500 to Fiber 300 under commitment and loses the promotion that made her StreamMax free. --path prints "
         "the demo catalog directory (with inventories/ and scenarios/; the rules are in ../../rules), to copy "
         "as a starting point or to run: odedelta test \"$(odedelta demo --path)\".",

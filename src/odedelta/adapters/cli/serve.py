@@ -48,7 +48,7 @@ def add_parser(sub: Any) -> None:
                             "share them between serve processes (default: SQLite in memory)")
     serve.add_argument("--token", help="a single bearer token with the admin scope (default: $ODEDELTA_TOKEN)")
     serve.add_argument("--tokens", metavar="FILE",
-                       help="tokens file: callers, their tokens' SHA-256 and scopes (see the README)")
+                       help="tokens file: callers, their tokens' SHA-256 and scopes (the service how-to shows one)")
     serve.add_argument("--jwt-key", metavar="FILE", help="accept JWTs signed by this PEM public key or JWKS file")
     serve.add_argument("--jwt-audience", metavar="AUD", help="the aud claim JWTs must carry")
     serve.add_argument("--jwt-issuer", metavar="ISS", help="the iss claim JWTs must carry")

@@ -1,6 +1,6 @@
 """Scenario files: how product managers test catalogs (and rules) without writing Python.
 
-The file format is a public contract (README, "Scenario files"). A module per job: :mod:`.format` (the file format's
+The file format is a public contract (reference/scenario-files.md). A module per job: :mod:`.format` (the file format's
 strict models and JSON schema), :mod:`.reader` (finding and reading the files), :mod:`.runner` (each scenario through
 the engine, its orders validated against the official TMF622 v4 and v5 schemas), :mod:`.comparisons` (every
 difference from what the scenario expects), :mod:`.results` and :mod:`.junit` (the run's report as text, JSON and
