@@ -373,7 +373,8 @@ class DeltaBuilder:
                                f"catalog:{offering}")], previous=None)
         loose = [c for c in candidates if c.id not in assignment]
         adopted = self._adoptions(candidates, assignment, slots, loose)
-        loose = [c for c in loose if not any(c in takers for takers in adopted.values())]
+        taken = {c.id for takers in adopted.values() for c in takers}  # ids: one product per id in an inventory
+        loose = [c for c in loose if c.id not in taken]
         have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
         chosen = list(options)
         for slot in slots:
@@ -420,7 +421,8 @@ class DeltaBuilder:
             takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
             if takers:
                 adopted[holder.id] = takers
-                loose = [c for c in loose if c not in takers]
+                taken = {c.id for c in takers}
+                loose = [c for c in loose if c.id not in taken]
         return adopted
 
     def _keep_matched(self, product_id: str, offering: str, candidates: list[Product],
