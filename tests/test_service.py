@@ -251,8 +251,7 @@ def test_order_is_completed_acknowledged_and_announced(version: int, listener: A
     listed = client.get(f"{ORDER.format(v=version)}/productOrder", params={"fields": "state", "limit": 1,
                                                                            "offset": 1})
     assert listed.status_code == 200
-    assert listed.json() == [{"id": rejected["id"], "href": rejected["href"], "state": "rejected",
-                              "@type": "ProductOrder"}]
+    assert listed.json() == [{"id": rejected["id"], "state": "rejected"}]
     assert (listed.headers["X-Total-Count"], listed.headers["X-Result-Count"]) == ("2", "1")
     assert client.get(f"{ORDER.format(v=version)}/productOrder/{order['id']}").json() == order
 
@@ -300,14 +299,16 @@ def test_hub_refuses_every_listener_without_callback_allow(client: TestClient) -
     ({"content": b'{"cartItem": [', "headers": {"Content-Type": "application/json"}}, 400, "<body>:1:15: invalid JSON"),
     ({"content": b"cartItem", "headers": {"Content-Type": "text/plain"}}, 415, "must be application/json"),
     ({"content": b" " * (1 << 20) + b"{}", "headers": {"Content-Type": "application/json"}}, 413, "larger than"),
-    ({"json": []}, 400, "expected a JSON object"),  # TMF630: malformed or incomplete is 400 (issue 25)
-    ({"json": {"cartItem": []}}, 400, "'cartItem' must be a non-empty list"),
+    # TMF630: malformed or incomplete is 400 (issue 25)
+    ({"json": []}, 400, "a valid dictionary or object to extract fields from @ $"),
+    ({"json": {"cartItem": []}}, 400, "at least 1 item after validation, not 0 @ $.cartItem"),
     ({"json": {"cartItem": [{"action": "modify", "product": {"id": "F-99"},
                              "productOffering": {"id": "po-fiber-300"}}]}}, 422, "unknown product 'F-99'"),
     ({"json": {"cartItem": [{"action": "modify", "product": {"id": "F-1"},
                              "productOffering": {"id": "po-fibre-300"}}]}}, 422, "po-fibre-300"),
-    ({"json": {"cartItem": [{"action": "replace", "product": {"id": "F-1"}}]}}, 422,
-     "ShoppingCart @ $.cartItem[0].action: expected one of add, modify, delete, noChange, found 'replace'"),
+    # an action the schema does not have: the body does not fit the served schema (400, issue 25)
+    ({"json": {"cartItem": [{"action": "replace", "product": {"id": "F-1"}}]}}, 400,
+     "Input should be 'add', 'modify', 'delete' or 'noChange' @ $.cartItem[0].action"),
 ])
 def test_bad_requests_are_tmf_errors(client: TestClient, kwargs: dict[str, Any], status: int, words: str) -> None:
     response = client.post(CART.format(v=4), params={"asOf": AS_OF}, **kwargs)
@@ -327,7 +328,8 @@ def test_not_found_bad_as_of_and_wrong_method(client: TestClient) -> None:
     assert client.get(f"{CART.format(v=4)}/999").json()["status"] == "404"
     assert client.get("/tmf-api/nothing").status_code == 404
     bad = client.post(CART.format(v=4), params={"asOf": "yesterday"}, json={"cartItem": DOWNGRADE})
-    assert bad.status_code == 400 and "asOf 'yesterday'" in bad.json()["message"]
+    assert bad.status_code == 400 and "'yesterday' is not an ISO-8601 date-time" in bad.json()["message"]
+    assert bad.json()["message"].endswith("@ asOf")
     assert client.put(CART.format(v=4), json={}).status_code == 405
 
 

@@ -183,3 +183,50 @@ def test_two_serve_processes_on_one_postgresql_see_each_others_orders(pg_server:
         assert httpx.get(f"{one.url}{ORDER}/{made_on_two.json()['id']}").content == made_on_two.content
         listed = httpx.get(one.url + ORDER).json()
         assert [o["id"] for o in listed] == [made_on_one.json()["id"], made_on_two.json()["id"]]
+
+
+def test_concurrent_updates_of_one_document_are_both_applied(where: str) -> None:
+    # two store instances on one database (two serve processes): the second update starts while the first is
+    # between its read and its write; it waits for the first's commit and then reads its result (issue 25)
+    first, second = open_store(where), open_store(where)
+    try:
+        first.add("productOrder", 4, lambda i: {"id": i, "note": []}, {}, "alice", T0)
+        entered, seen = threading.Event(), []
+
+        def slow(order: dict[str, Any]) -> dict[str, Any]:
+            entered.set()
+            threading.Event().wait(0.5)  # the other update runs meanwhile
+            return {**order, "note": [*order["note"], "first"]}
+
+        def quick(order: dict[str, Any]) -> dict[str, Any]:
+            seen.append(list(order["note"]))
+            return {**order, "note": [*order["note"], "second"]}
+
+        worker = threading.Thread(target=first.update, args=("productOrder", 4, "1", None, slow))
+        worker.start()
+        assert entered.wait(10)
+        after, _ = second.update("productOrder", 4, "1", None, quick) or ({}, "")
+        worker.join(10)
+        assert seen == [["first"]]
+        assert after["note"] == ["first", "second"]
+        assert first.get("productOrder", "1")[0]["note"] == ["first", "second"]  # type: ignore[index]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_update_that_refuses_writes_nothing_and_an_unknown_id_is_none(store: Store) -> None:
+    store.add("productOrder", 4, lambda i: {"id": i, "state": "acknowledged"}, {}, "alice", T0)
+
+    def refuse(order: dict[str, Any]) -> dict[str, Any]:
+        raise ValueError("cannot")
+
+    with pytest.raises(ValueError, match="cannot"):
+        store.update("productOrder", 4, "1", None, refuse)
+    assert store.get("productOrder", "1")[0] == {"id": "1", "state": "acknowledged"}  # type: ignore[index]
+    assert store.update("productOrder", 4, "9", None, lambda o: o) is None
+    assert store.update("productOrder", 4, "1", "bob", lambda o: o) is None  # not bob's
+    assert store.update("productOrder", 5, "1", None, lambda o: o) is None  # not a v5 order
+    changed, text = store.update("productOrder", 4, "1", "alice",
+                                 lambda o: {**o, "state": "cancelled"}) or ({}, "")
+    assert changed == {"id": "1", "state": "cancelled"} and store.text("productOrder", "1", 4) == text

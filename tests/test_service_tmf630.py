@@ -123,8 +123,7 @@ def test_list_filters_by_state_party_and_date(client: TestClient, version: int) 
     assert ids(**{f"{date}.gte": "2026-02-20T09:30:00Z"}) == [accepted["id"], refused["id"]]
     assert ids(**{f"{date}.lt": "2026-02-20T09:30:00Z"}) == []
     listed = client.get(path, params={"state": "rejected", "fields": "state"})
-    assert listed.json() == [{"id": refused["id"], "href": refused["href"], "state": "rejected",
-                              "@type": "ProductOrder"}]
+    assert listed.json() == [{"id": refused["id"], "state": "rejected"}]  # what fields names, and the id
     assert listed.headers["X-Total-Count"] == "1"
 
 

@@ -119,9 +119,19 @@ def test_v5_category_items_for_a_prospect_and_for_a_customer(client: TestClient)
     assert alice["relatedParty"][0]["partyOrPartyRole"]["id"] == "alice"
 
 
-def test_an_unknown_category_and_an_empty_request_are_refused(client: TestClient) -> None:
-    unknown = client.post(POQ[4], json={"category": {"id": "cat-nope"}})
-    assert unknown.status_code == 422 and "unknown category 'cat-nope'" in unknown.json()["message"]
+def test_an_unknown_category_is_a_terminated_item_and_an_empty_request_is_refused(client: TestClient) -> None:
+    # not a refusal of the whole request (the TMF679 kit asks for category "21" of its own catalog): the item is
+    # terminatedWithError with the reason, and stays even when only available offerings are asked for
+    for version, body in ((4, {"category": {"id": "cat-nope"}, "provideOnlyAvailable": True}),
+                          (5, {ITEMS[5]: [{"id": "7", "category": {"id": "cat-nope"}}]})):
+        document = _post(client, version, body)
+        [item] = document[ITEMS[version]]
+        assert (item["id"], item["state"], item["qualificationItemResult"]) == (
+            "7" if version == 5 else "1", "terminatedWithError", "unqualified")
+        assert item["category"]["id"] == "cat-nope" and "productOffering" not in item
+        assert item["terminationError"][0]["value"].startswith("the catalog has no category 'cat-nope'")
+        assert [r["code"] for r in item[REASONS[version]]] == ["unknownCategory"]
+        assert (document["state"], document["qualificationResult"]) == ("terminatedWithError", "unqualified")
     for body in ({"description": "nothing asked"}, {ITEMS[4]: []}, {ITEMS[4]: [{"id": "1"}]}):
         missing = client.post(POQ[4], json=body)
         assert missing.status_code == 400, body
@@ -145,11 +155,10 @@ def test_the_list_filters_and_selects_fields(client: TestClient) -> None:
     assert later == []
     selected = client.get(POQ[4], params={"fields": f"state,{ITEMS[4]}.qualificationItemResult",
                                           "state": "done", "limit": 1}).json()
-    assert selected == [{"id": first["id"], "href": first["href"], "state": "done", "@type": first["@type"],
+    assert selected == [{"id": first["id"], "state": "done",  # what fields names, and the id: nothing else
                          ITEMS[4]: [{"qualificationItemResult": "qualified"}]}]
     one = client.get(f"{POQ[4]}/{first['id']}", params={"fields": "qualificationResult"}).json()
-    assert one == {"id": first["id"], "href": first["href"], "qualificationResult": "qualified",
-                   "@type": first["@type"]}
+    assert one == {"id": first["id"], "qualificationResult": "qualified"}
 
 
 def test_v5_query_lists_the_offerings_that_qualify(client: TestClient) -> None:
@@ -172,3 +181,30 @@ def test_v5_query_for_a_customer_validates(client: TestClient) -> None:
     document = response.json()
     assert validation_errors(document, "TMF679", 5, "QueryProductOfferingQualification") == []
     assert [i["productOffering"]["id"] for i in document["qualifiedProductOfferingItem"]] == ["po-tv-basic"]
+
+
+def test_the_answer_carries_the_request_and_r18_names_and_fields_select_exactly(client: TestClient) -> None:
+    # the TMF679 R18 kit's first request: unknown offerings for a customer the inventory does not know
+    asked = {"description": "qualification for productOffering", "expectedQualificationDate": "2017-09-21T12:00:00Z",
+             ITEMS[4]: [{"id": "1", "expectedActivationDate": "2017-10-04T12:00:00Z",
+                         "productOffering": {"id": "7431", "name": "Virtual Storage Medium"}}],
+             "relatedParty": [{"id": "14", "role": "customer", "name": "Jean Pontus"}],
+             "channel": {"id": "1", "name": "Online Channel"}}
+    document = _post(client, 4, asked)
+    assert document["productOfferingQualificationDateTime"] == document["productOfferingQualificationDate"]
+    assert (document["channel"], document["expectedQualificationDate"]) == (asked["channel"], "2017-09-21T12:00:00Z")
+    assert document[ITEMS[4]][0]["expectedActivationDate"] == "2017-10-04T12:00:00Z"
+    assert document["relatedParty"][0]["id"] == "14"
+    other = _post(client, 4, {ITEMS[4]: [{"productOffering": {"id": "po-fiber-300"}}],
+                              "expectedQualificationDate": "2017-10-05T12:00:00Z"})
+    listed = client.get(POQ[4], params={"expectedQualificationDate": '"2017-09-21T12:00:00Z"'}).json()
+    assert [d["id"] for d in listed] == [document["id"]]
+    assert [d["id"] for d in client.get(POQ[4], params={"channel.id": '"1"', "fields": "id,state"}).json()] == [
+        document["id"]]
+    assert client.get(POQ[4], params={"channel.id": '"1"', "fields": "id,state"}).json() == [
+        {"id": document["id"], "state": "done"}]
+    selected = client.get(f"{POQ[4]}/{document['id']}", params={
+        "fields": f"id, state,{ITEMS[4]}.state,{ITEMS[4]}.qualificationItemResult"}).json()
+    assert selected == {"id": document["id"], "state": "done",
+                        ITEMS[4]: [{"qualificationItemResult": "unqualified", "state": "done"}]}
+    assert other["id"] != document["id"]

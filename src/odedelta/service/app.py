@@ -37,6 +37,7 @@ from odedelta.service._core import (
     Rulebook,
 )
 from odedelta.service.api import routers
+from odedelta.service.api._common import problems
 from odedelta.service.edge import ApiError, Limits, error
 from odedelta.service.orders import Conflict
 from odedelta.service.outbound import CallbackPolicy, Retry
@@ -155,9 +156,7 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return error(400, "Bad request", f"{where}: {first.get('msg', 'invalid request')}")
+        return error(400, "Bad request", problems(exc.errors()))  # TMF630: every problem, each with its path
 
     @app.exception_handler(Exception)
     async def bug(_request: Request, exc: Exception) -> Response:
@@ -181,16 +180,20 @@ HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTI
 
 
 def _openapi(app: FastAPI) -> None:
-    """Add the TMF ``Error`` schema the error responses name."""
+    """The OpenAPI document as the service answers: a request the schema refuses is a 400 TMF ``Error`` (declared
+    by each operation), so FastAPI's own 422 ``HTTPValidationError`` is taken out."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = original()
-            schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
-                "type": "object", "required": ["code", "reason"],
-                "properties": {k: {"type": "string"} for k in ("code", "reason", "message", "status", "@type")},
-            }
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    answer = operation.get("responses", {}).get("422", {})
+                    if "HTTPValidationError" in json.dumps(answer):
+                        del operation["responses"]["422"]
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
             app.openapi_schema = schema
         return app.openapi_schema
 

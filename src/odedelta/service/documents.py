@@ -442,6 +442,10 @@ class Answer:
     product: str | None
     candidate: Candidate
     category: str | None = None
+    terminated: bool = False
+    """The item could not be qualified (a category the catalog does not know): ``terminatedWithError``."""
+    activation: str | None = None
+    """The item's ``expectedActivationDate`` as the request gave it."""
 
 
 @dataclass(frozen=True)
@@ -454,6 +458,16 @@ class Asked:
     only_available: bool = False
     party: str | None = None
     description: str | None = None
+    echo: dict[str, Any] = field(default_factory=dict)
+    """Attributes of the request the answer carries as given (``channel``, ``place``, ``note``,
+    ``expectedQualificationDate``…: :data:`POQ_ECHOED`)."""
+
+
+POQ_ECHOED = {4: ("channel", "category", "requestedPOQCompletionDate", "instantSyncQualification",
+                  "expectedQualificationDate"),
+              5: ("channel", "requestedQualificationCompletionDate", "instantSyncQualification")}
+"""The request attributes a qualification answer repeats as given (when not null), by version
+(``expectedQualificationDate`` is TMF679 R18's name, which its conformance kit filters on)."""
 
 
 def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str, href: str,
@@ -466,8 +480,8 @@ def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str
     items = []
     for answer in answers:
         item = _poq_item(answer, asked, v5)
-        if asked.only_available and item["qualificationItemResult"] != "qualified":
-            continue
+        if asked.only_available and item["qualificationItemResult"] != "qualified" and not answer.terminated:
+            continue  # an item that could not be qualified stays: the caller must learn why
         items.append(item)
     results = {i["qualificationItemResult"] for i in items}
     result = "qualified" if "qualified" in results else "alternate" if "alternate" in results else "unqualified"
@@ -481,14 +495,26 @@ def qualification(answers: list[Answer], asked: Asked, version: int, poq_id: str
         doc["creationDate"] = iso(created)
     else:
         doc["productOfferingQualificationDate"] = iso(created)
+        doc["productOfferingQualificationDateTime"] = iso(created)  # TMF679 R18's name, kept for its clients
+    for key, value in asked.echo.items():
+        value = _without_nulls(value)  # a null attribute is an absent one
+        doc[key] = {"@type": "ChannelRef", **value} if v5 and key == "channel" else value
     doc["qualificationResult"] = result
-    doc["state"] = "done"
+    doc["state"] = "terminatedWithError" if answers and all(a.terminated for a in answers) else "done"
     parties = _related_party(asked.party, v5, "RelatedPartyOrPartyRole")  # TMF679 v5's name
     if parties:
         doc["relatedParty"] = parties
     doc["checkProductOfferingQualificationItem" if v5 else "productOfferingQualificationItem"] = items
     doc["@type"] = "CheckProductOfferingQualification" if v5 else "ProductOfferingQualification"
     return doc
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def query_qualification(answers: list[Answer], criteria: dict[str, Any], party: str | None, query_id: str,
@@ -549,11 +575,34 @@ def _candidate_notes(answer: Answer) -> list[str]:
     return notes
 
 
+def _terminated_item(answer: Answer, asked: Asked, v5: bool) -> dict[str, Any]:
+    """An item that could not be qualified: ``terminatedWithError`` with the reason as its termination error."""
+    item: dict[str, Any] = {"id": answer.ident, "action": "add"}
+    if answer.activation is not None:
+        item["expectedActivationDate"] = answer.activation
+    if answer.category is not None:
+        item["category"] = {"id": answer.category, "@referredType": "Category", "@type": "CategoryRef"}
+    item["qualificationItemResult"] = "unqualified"
+    item["state"] = "terminatedWithError"
+    reasons = answer.candidate.reasons
+    item["terminationError"] = [_typed({"id": str(n), "value": r.message}, "TerminationError", v5)
+                                for n, r in enumerate(reasons, start=1)]
+    if asked.reason:
+        key, type_name = ("eligibilityResultReason", "EligibilityResultReason") if v5 else (
+            "eligibilityUnavailabilityReason", "")
+        item[key] = [_typed({"code": r.code, "label": r.message}, type_name, v5) for r in reasons]
+    return _typed(item, "CheckProductOfferingQualificationItem", v5)
+
+
 def _poq_item(answer: Answer, asked: Asked, v5: bool) -> dict[str, Any]:
+    if answer.terminated:
+        return _terminated_item(answer, asked, v5)
     candidate = answer.candidate
     alternative = candidate.alternative if asked.alternative and not candidate.qualified else None
     result = "qualified" if candidate.qualified else "alternate" if alternative else "unqualified"
     item: dict[str, Any] = {"id": answer.ident, "action": "modify" if answer.product else "add"}
+    if answer.activation is not None:
+        item["expectedActivationDate"] = answer.activation
     if answer.product is not None:
         item["product"] = _typed({"id": answer.product, "@referredType": "Product"}, "ProductRef", v5)
     item["productOffering"] = _typed({"id": candidate.offering_id, "@referredType": "ProductOffering"},

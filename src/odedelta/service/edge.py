@@ -85,6 +85,11 @@ async def blocking(limits: Limits, work: Callable[..., T], *args: Any) -> T:
 async def read_body(request: Request, limits: Limits) -> Any:
     """The JSON body: application/json, at most ``max_body`` bytes (a larger ``Content-Length`` is refused before
     anything is read), sent within ``body_timeout`` seconds, UTF-8, valid JSON (decimals as ``Decimal``)."""
+    return parse_json(await read_raw(request, limits))
+
+
+async def read_raw(request: Request, limits: Limits) -> bytes:
+    """The body's bytes under :func:`read_body`'s rules (media type, size, time), not yet parsed."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in JSON_TYPES:
         raise ApiError(415, "Unsupported media type",
@@ -106,7 +111,7 @@ async def read_body(request: Request, limits: Limits) -> Any:
     except TimeoutError:
         raise ApiError(408, "Request timeout", f"the body was not received within {limits.body_timeout:g} s "
                                                f"({size} bytes came)", {"Connection": "close"}) from None
-    return parse_json(b"".join(chunks))
+    return b"".join(chunks)
 
 
 MAX_DIGITS = 100
@@ -193,6 +198,8 @@ def count_items(body: Any, key: str, limits: Limits, where: str) -> None:
 
 
 def as_of(text: str | None, now: Callable[[], datetime]) -> datetime:
+    """``asOf`` of an operation that reads its query by hand (the TMF routers declare theirs in the OpenAPI
+    document: ``odedelta.service.api._common.AsOf``)."""
     if text is None:
         return now()
     try:
@@ -218,12 +225,12 @@ def error(status: int, reason: str, message: str, headers: dict[str, str] | None
 
 
 def select_fields(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
-    """The attributes ``fields`` names (TMF630: ``id,state``, nested ``item.state``), with ``id``, ``href`` and
-    ``@type`` always."""
+    """The attributes ``fields`` names (TMF630: ``id,state``, nested ``item.state``) and ``id``, nothing else (the
+    TMF679 conformance kit counts the attributes)."""
     if not fields:
         return document
     wanted = [f.strip() for f in fields.split(",") if f.strip()]
-    selected: dict[str, Any] = _select(document, [*wanted, "id", "href", "@type"])
+    selected: dict[str, Any] = _select(document, [*wanted, "id"])
     return selected
 
 
@@ -292,70 +299,4 @@ def _moment(text: str) -> datetime:
     return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def error_responses() -> dict[int | str, dict[str, Any]]:
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {code: {"description": reason, "content": {"application/json": {"schema": schema}}}
-            for code, reason in ((400, "Bad request"), (401, "Unauthorized"), (403, "Forbidden"),
-                                 (404, "Not found"), (408, "Request timeout"), (409, "Conflict"),
-                                 (413, "Payload too large"), (415, "Unsupported media type"),
-                                 (422, "Unprocessable entity"), (502, "A catalog or inventory server failed"))}
-
-
-def doc_response(code: int, what: str, required: list[str]) -> dict[int | str, dict[str, Any]]:
-    schema = {"type": "object", "required": required, "properties": {"id": {"type": "string"},
-                                                                      "@type": {"type": "string"}}}
-    return {code: {"description": what, "content": {"application/json": {"schema": schema}}}, **error_responses()}
-
-
-def list_response(what: str) -> dict[int | str, dict[str, Any]]:
-    schema = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
-                                                                          "@type": {"type": "string"}}}}
-    return {200: {"description": f"a list of {what}", "content": {"application/json": {"schema": schema}}},
-            **error_responses()}
-
-
-def deleted_responses() -> dict[int | str, dict[str, Any]]:
-    return {204: {"description": "Deleted"}, **error_responses()}
-
-
-_REF = {"type": "object", "properties": {"id": {"type": "string"}}}
-_ITEM = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "action": {"type": "string", "enum": ["add", "modify", "delete", "noChange"]},
-        "productOffering": _REF,
-        "product": {"type": "object", "properties": {
-            "id": {"type": "string"},
-            "productCharacteristic": {"type": "array", "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "value": {}}}},
-            "productRelationship": {"type": "array", "items": {"type": "object", "properties": {
-                "relationshipType": {"type": "string"}, "id": {"type": "string"}, "product": _REF}}},
-        }},
-    },
-}
-_PARTY = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
-                                                                     "role": {"type": "string"}}}}
-
-
-def body_schema(items_key: str, required: bool = True, example: str = "modify") -> dict[str, Any]:
-    """The part of the TMF body the service reads (the official schemas allow more; the rest is ignored), with
-    the demo's downgrade as the example."""
-    items = {"type": "array", "minItems": 1, "items": _ITEM}
-    schema: dict[str, Any] = {"type": "object", "properties": {items_key: items, "relatedParty": _PARTY}}
-    if required:
-        schema["required"] = [items_key]
-    item: dict[str, Any] = {"product": {"id": "F-1"}}
-    if example == "modify":
-        item = {"action": "modify", **item, "productOffering": {"id": "po-fiber-300"}}
-    sample = {items_key: [item], "relatedParty": [{"id": "alice", "role": "customer"}]}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema, "example": sample}}}}
-
-
-HUB_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["callback"],
-    "properties": {"callback": {"type": "string"}, "query": {"type": "string"}}}}}}}
-
 AS_OF = Query(None, alias="asOf", description="the moment of the change, ISO-8601 (default: now, UTC)")
-OFFSET = Query(0, ge=0, le=1 << 62)
-LIMIT = Query(100, ge=1, le=1000)

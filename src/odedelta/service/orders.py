@@ -121,19 +121,26 @@ def cancellation(order: dict[str, Any], request: Any, version: int, cancel_id: s
     """(the cancelled order, the TMF622 CancelProductOrder) for ``request``; refuses (409) an order that cannot be
     cancelled. A ``requestedCancellationDate`` is echoed; the cancellation takes effect ``now``."""
     _open(order, "cancelled")
+    cancel = cancellation_record(order, request, version, cancel_id, href, now)
+    cancelled = copy.deepcopy(order)
+    cancelled["state"] = "cancelled"
+    cancelled["cancellationDate"] = iso(now)
+    if cancel.get("cancellationReason"):
+        cancelled["cancellationReason"] = cancel["cancellationReason"]
+    for item in _items(cancelled.get("productOrderItem", [])):
+        item["state"] = "cancelled"
+    return cancelled, cancel
+
+
+def cancellation_record(order: dict[str, Any], request: Any, version: int, cancel_id: str, href: str,
+                        now: datetime) -> dict[str, Any]:
+    """The TMF622 CancelProductOrder (``done``) of cancelling ``order`` as ``request`` asks, ``now``."""
     reason = request.get("cancellationReason")
     if reason is not None and not isinstance(reason, str):
         raise Incomplete(f"CancelProductOrder @ $.cancellationReason: expected a string, found {reason!r}")
     requested = request.get("requestedCancellationDate")
     if requested is not None:
         requested = _moment(requested, "CancelProductOrder @ $.requestedCancellationDate")
-    cancelled = copy.deepcopy(order)
-    cancelled["state"] = "cancelled"
-    cancelled["cancellationDate"] = iso(now)
-    if reason:
-        cancelled["cancellationReason"] = reason
-    for item in _items(cancelled.get("productOrderItem", [])):
-        item["state"] = "cancelled"
     ref: dict[str, Any] = {"id": order["id"], "href": order["href"]}
     if version == 5:
         ref["@type"] = "ProductOrderRef"
@@ -150,7 +157,7 @@ def cancellation(order: dict[str, Any], request: Any, version: int, cancel_id: s
     cancel["productOrder"] = ref
     cancel["state"] = "done"
     cancel["@type"] = "CancelProductOrder"
-    return cancelled, cancel
+    return cancel
 
 
 def _items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

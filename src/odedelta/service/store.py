@@ -8,6 +8,10 @@ Two stores with one interface (:class:`Store`):
 - :class:`PostgresStore` (``--store postgresql://…``, psycopg 3, the ``postgres`` extra): the same table in
   PostgreSQL, so several ``serve`` processes on several machines behind a balancer share every resource.
 
+A read-modify-write (a PATCH, a cancellation) is one transaction (:meth:`Store.update`): the document is read under a
+write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``SELECT … FOR UPDATE``), so two concurrent changes of one
+order are applied one after the other, the second seeing the first's result, never lost.
+
 Every resource has an owner (the caller that created it) and a creation time (for retention). Ids are "1", "2"… per
 kind, drawn from a counter that never goes back, so an id is never reused, even after a delete or a purge. A write
 returns only once it is committed: an order acknowledged with 201 survives a kill -9 of the process right after.
@@ -60,6 +64,8 @@ CREATE TABLE IF NOT EXISTS odedelta_counter (kind TEXT PRIMARY KEY, n BIGINT NOT
 """
 
 BodyOf = Callable[[str], dict[str, Any]]
+Change = Callable[[dict[str, Any]], dict[str, Any]]
+"""A stored document → its new version (raising refuses the change: nothing is written)."""
 Owned = list[tuple[str, dict[str, Any], dict[str, Any]]]
 """(owner, document, meta) rows"""
 
@@ -79,6 +85,9 @@ class Store(Protocol):
 
     def add(self, kind: str, version: int, body_of: BodyOf, meta: dict[str, Any], owner: str = "",
             created: datetime | None = None) -> tuple[dict[str, Any], str]: ...
+
+    def update(self, kind: str, version: int, ident: str, owner: str | None,
+               change: Change) -> tuple[dict[str, Any], str] | None: ...
 
     def get(self, kind: str, ident: str, version: int | None = None,
             owner: str | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None: ...
@@ -185,6 +194,21 @@ class SqliteStore:
                              (kind, version, ident, text, dumps(meta), owner, _stamp(created)))
         return body, text
 
+    def update(self, kind: str, version: int, ident: str, owner: str | None,
+               change: Change) -> tuple[dict[str, Any], str] | None:
+        """Replace the document with ``change(document)`` in one transaction that holds SQLite's write lock from
+        the read to the write (no other writer, in this process or another, in between); None when there is no
+        such document (``owner``: only the owner's). Returns the new document and its JSON text, once committed."""
+        where, args = _where(kind, version, owner, "?")
+        with self._lock, self._transaction():
+            row = self._db.execute(f"SELECT body FROM resource WHERE {where} AND id = ?", (*args, ident)).fetchone()
+            if row is None:
+                return None
+            body = change(_load(row[0]))
+            text = dumps(body)
+            self._db.execute("UPDATE resource SET body = ? WHERE kind = ? AND id = ?", (text, kind, ident))
+        return body, text
+
     def get(self, kind: str, ident: str, version: int | None = None,
             owner: str | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None:
         where, args = _where(kind, version, owner, "?")
@@ -283,6 +307,21 @@ class PostgresStore:
             db.execute("INSERT INTO odedelta_resource (kind, version, id, body, meta, owner, created) "
                        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
                        (kind, version, ident, text, dumps(meta), owner, _stamp(created)))
+        return body, text
+
+    def update(self, kind: str, version: int, ident: str, owner: str | None,
+               change: Change) -> tuple[dict[str, Any], str] | None:
+        """As :meth:`SqliteStore.update`: the row is read ``FOR UPDATE``, so a concurrent update of it waits for
+        this transaction and then reads its result."""
+        where, args = _where(kind, version, owner, "%s")
+        with self._pool.connection() as db, db.transaction():
+            row = db.execute(f"SELECT body FROM odedelta_resource WHERE {where} AND id = %s FOR UPDATE",
+                             (*args, ident)).fetchone()
+            if row is None:
+                return None
+            body = change(_load(row[0]))
+            text = dumps(body)
+            db.execute("UPDATE odedelta_resource SET body = %s WHERE kind = %s AND id = %s", (text, kind, ident))
         return body, text
 
     def get(self, kind: str, ident: str, version: int | None = None,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from odedelta.service.api import admin, tmf622, tmf648, tmf663, tmf679
+from odedelta.service.api import admin, tmf622_v4, tmf622_v5, tmf648, tmf663_v4, tmf663_v5, tmf679_v4, tmf679_v5
 
 
 def routers() -> list[APIRouter]:
     """Every router of the app, in the order of the OpenAPI document."""
-    return [admin.router(), tmf679.router(4), tmf679.router(5), tmf663.router(4), tmf663.router(5),
-            tmf648.router(4), tmf622.router(4), tmf622.router(5)]
+    return [admin.router(), tmf679_v4.router(), tmf679_v5.router(), tmf663_v4.router(), tmf663_v5.router(),
+            tmf648.router(4), tmf622_v4.router(), tmf622_v5.router()]

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from odedelta.service.api._common import service_of
-from odedelta.service.edge import ApiError, error_responses, json_answer
+from odedelta.service.api._common import answers, service_of
+from odedelta.service.edge import ApiError, json_answer
 from odedelta.service.security import Caller, caller_of
 from odedelta.service.state import Service
 
@@ -27,7 +27,7 @@ def router() -> APIRouter:
         return json_answer({"status": "ok", "counts": service_of(request).counts})
 
     @api.get("/admin/status", summary="the sources, store, limits and policies", operation_id="status",
-             responses=error_responses())
+             responses=answers(200, dict[str, Any], "the service's configuration"))
     async def status(request: Request, _caller: Caller = ADMIN) -> Response:
         service = service_of(request)
         limits = service.limits
@@ -41,7 +41,7 @@ def router() -> APIRouter:
             "retentionDays": service.retention.total_seconds() / 86400 if service.retention else None})
 
     @api.post("/admin/reload", summary="reload the catalog, rules and inventory files", operation_id="reload",
-              responses=error_responses())
+              responses=answers(200, dict[str, Any], "the reloaded counts", 409))
     async def reload(request: Request, _caller: Caller = ADMIN) -> Response:
         service = service_of(request)
         if not service.catalog_source.reloadable:
@@ -51,7 +51,7 @@ def router() -> APIRouter:
                             "rules": len(engine.rules.rules) if engine.rules else 0})
 
     @api.post("/admin/purge", summary="delete the qualifications, carts and quotes older than the retention now",
-              operation_id="purge", responses=error_responses())
+              operation_id="purge", responses=answers(200, dict[str, Any], "what was deleted"))
     async def purge(request: Request, _caller: Caller = ADMIN) -> Response:
         service: Service = service_of(request)
         purged: dict[str, Any] = await anyio.to_thread.run_sync(lambda: service.purge(force=True))

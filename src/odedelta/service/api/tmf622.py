@@ -1,7 +1,8 @@
-"""TMF622 Product Ordering v4 and v5: create (the engine's order, or a rejected one with the reason), list,
-retrieve, the partner orders of an order (an odedelta extension), and the hub: listeners registered under the
-callback policy receive ``ProductOrderCreateEvent`` and ``ProductOrderStateChangeEvent`` for the orders their caller
-may see."""
+"""TMF622 Product Ordering, what v4 (:mod:`.tmf622_v4`) and v5 (:mod:`.tmf622_v5`) share: create (the engine's
+order, or a rejected one with the reason), list, retrieve, patch, ``cancelProductOrder``, the partner orders of an
+order (an odedelta extension), and the hub: listeners registered under the callback policy receive
+``ProductOrderCreateEvent``, ``ProductOrderStateChangeEvent`` and ``ProductOrderAttributeValueChangeEvent`` for the
+orders their caller may see. The versions differ in their bodies' models (the party's form, ``externalId``)."""
 
 from __future__ import annotations
 
@@ -24,148 +25,131 @@ from odedelta.service._core import (
     partner_items,
     partner_orders,
 )
-from odedelta.service.api._common import created, deleted, fetched, listed, origin_of, owner_of, service_of, stored
-from odedelta.service.edge import (
-    AS_OF,
-    HUB_BODY,
+from odedelta.service.api import models
+from odedelta.service.api._common import (
+    BODY_ERRORS,
+    FIELDS,
     LIMIT,
     OFFSET,
-    Deadline,
+    TmfRoute,
+    answers,
     as_of,
-    blocking,
-    body_schema,
-    count_items,
-    deleted_responses,
-    doc_response,
-    error_responses,
-    json_answer,
-    list_response,
-    raw,
-    read_body,
+    created,
+    deleted,
+    fetched,
+    listed,
+    no_content,
+    origin_of,
+    owner_of,
+    service_of,
+    stored,
 )
+from odedelta.service.api.versions import TABLE
+from odedelta.service.edge import ApiError, Deadline, blocking, count_items, json_answer, raw
 from odedelta.service.encode import dumps
 from odedelta.service.outbound import OutboundError
 from odedelta.service.security import Caller, caller_of
 from odedelta.service.state import Service
 
 log = logging.getLogger("odedelta.service")
-BASE = "/tmf-api/productOrderingManagement"
 API = "tmf622"
 READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
 
 
-PATCH_BODY = {"requestBody": {"required": True, "content": {"application/merge-patch+json": {"schema": {
-    "type": "object", "properties": {
-        **{key: {"type": ["string", "null"]} for key in orders.PATCHABLE_TEXT},
-        **{key: {"type": ["string", "null"], "format": "date-time"} for key in orders.PATCHABLE_DATES},
-        "externalId": {"type": ["string", "array", "null"], "items": {
-            "type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
-            "description": "v4: a string; v5: a list of ExternalIdentifier"},
-        "note": {"type": ["array", "null"], "items": {"type": "object", "required": ["text"],
-                                                      "properties": {"text": {"type": "string"},
-                                                                     "author": {"type": "string"}}}}},
-    "additionalProperties": False}, "example": {"description": "deliver after 6 pm"}}}}}
-CANCEL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["productOrder"], "properties": {
-        "productOrder": {"type": "object", "required": ["id"],
-                         "properties": {"id": {"type": "string", "minLength": 1}}},
-        "cancellationReason": {"type": "string"},
-        "requestedCancellationDate": {"type": "string", "format": "date-time"}}},
-    "example": {"productOrder": {"id": "1"}, "cancellationReason": "customer changed their mind"}}}}}
+def new_router(version: int) -> tuple[APIRouter, str]:
+    return APIRouter(tags=[f"TMF622 Product Ordering v{version}"], route_class=TmfRoute), TABLE["TMF622", version].base
 
 
-def router(version: int) -> APIRouter:
-    api = APIRouter(tags=[f"TMF622 Product Ordering v{version}"])
-    base = f"{BASE}/v{version}"
-    _order_routes(api, version, base)
+def shared_routes(api: APIRouter, version: int, base: str) -> None:
+    """The operations whose bodies are the same in v4 and v5."""
+    _order_reads(api, version, base)
     _cancel_routes(api, version, base)
     _partner_and_hub_routes(api, version, base)
-    return api
 
 
-def _order_routes(api: APIRouter, version: int, base: str) -> None:
-    """Create, list, retrieve and patch ``productOrder``."""
-    @api.post(base + "/productOrder", summary="createProductOrder", status_code=201,
-              operation_id=f"TMF622v{version}_createProductOrder", openapi_extra=body_schema("productOrderItem"),
-              responses=doc_response(201, "ProductOrder", ["id", "state", "productOrderItem"]))
-    async def create(request: Request, as_of_text: str | None = AS_OF, caller: Caller = WRITE) -> Response:
-        service = service_of(request)
-        body = await read_body(request, service.limits)
-        count_items(body, "productOrderItem", service.limits, "ProductOrder")
-        moment = as_of(as_of_text, service.now)
-        order, text, now = await blocking(service.limits, _create, service, body, moment, caller,
-                                            origin_of(request), version)
-        tasks = BackgroundTasks()
-        events = [("ProductOrderCreateEvent", order)]
-        if order["state"] == "rejected":
-            events.append(("ProductOrderStateChangeEvent", order))
-        for event_type, payload in events:
-            tasks.add_task(_notify, service, version, caller.name, event_type, payload, now)
-        return created(text, background=tasks)
+async def create(request: Request, body: models.Tmf, as_of_text: str | None, caller: Caller,
+                 version: int) -> Response:
+    service = service_of(request)
+    sent = body.document()
+    count_items(sent, "productOrderItem", service.limits, "ProductOrder")
+    moment = as_of(as_of_text, service.now)
+    order, text, now = await blocking(service.limits, _create, service, sent, moment, caller,
+                                      origin_of(request), version)
+    tasks = BackgroundTasks()
+    events = [("ProductOrderCreateEvent", order)]
+    if order["state"] == "rejected":
+        events.append(("ProductOrderStateChangeEvent", order))
+    for event_type, payload in events:
+        tasks.add_task(_notify, service, version, caller.name, event_type, payload, now)
+    return created(text, background=tasks)
 
+
+async def patch(request: Request, id: str, body: models.Tmf | models.ProductOrderPatch | models.ProductOrderPatchV5,
+                caller: Caller, version: int) -> Response:
+    """A JSON merge-patch of what a client may change (description, externalId, priority, category,
+    notificationContact, requested dates, notes) while the order is not final."""
+    service = service_of(request)
+    owner = owner_of(caller, API)
+    sent = body.document()
+
+    def work(_deadline: Deadline) -> tuple[dict[str, Any], str]:
+        return updated(service, version, id, owner, lambda order: orders.patched(order, sent, version))
+
+    changed, text = await blocking(service.limits, work)
+    tasks = BackgroundTasks()
+    tasks.add_task(_notify, service, version, caller.name, "ProductOrderAttributeValueChangeEvent", changed,
+                   service.now())
+    return raw(text, background=tasks)
+
+
+def updated(service: Service, version: int, ident: str, owner: str | None,
+            change: Any) -> tuple[dict[str, Any], str]:
+    """The order after ``change``, read and written in one transaction (404 when there is no such order)."""
+    found = service.store.update("productOrder", version, ident, owner, change)
+    if found is None:
+        raise ApiError(404, "Not found", f"no productOrder {ident!r} in v{version}")
+    return found
+
+
+def _order_reads(api: APIRouter, version: int, base: str) -> None:
     @api.get(base + "/productOrder", summary="listProductOrder", operation_id=f"TMF622v{version}_listProductOrder",
-             responses=error_responses())
-    def list_orders(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
+             responses=answers(200, list[models.ProductOrderAnswer], "the orders", 400))
+    def list_orders(request: Request, fields: str | None = FIELDS, offset: int = OFFSET, limit: int = LIMIT,
                     caller: Caller = READ) -> Response:
         return listed(service_of(request), "productOrder", version, fields, offset, limit, owner_of(caller, API),
                       request.query_params)
 
     @api.get(base + "/productOrder/{id}", summary="retrieveProductOrder",
              operation_id=f"TMF622v{version}_retrieveProductOrder",
-             responses=doc_response(200, "ProductOrder", ["id", "state"]))
-    def retrieve(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
+             responses=answers(200, models.ProductOrderAnswer, "the order", 400, 404))
+    def retrieve(request: Request, id: str, fields: str | None = FIELDS, caller: Caller = READ) -> Response:
         return fetched(service_of(request), "productOrder", version, id, fields, owner_of(caller, API))
-
-    @api.patch(base + "/productOrder/{id}", summary="patchProductOrder",
-               operation_id=f"TMF622v{version}_patchProductOrder", openapi_extra=PATCH_BODY,
-               responses=doc_response(200, "ProductOrder", ["id", "state"]))
-    async def patch(request: Request, id: str, caller: Caller = WRITE) -> Response:
-        """A JSON merge-patch of what a client may change (description, externalId, priority, category,
-        notificationContact, requested dates, notes) while the order is not final."""
-        service = service_of(request)
-        owner = owner_of(caller, API)
-        body = await read_body(request, service.limits)
-
-        def work(_deadline: Deadline) -> tuple[dict[str, Any], str]:
-            order, meta = stored(service, "productOrder", version, id, owner)
-            changed = orders.patched(order, body, version)
-            return changed, service.store.put("productOrder", version, id, changed, meta)
-
-        changed, text = await blocking(service.limits, work)
-        tasks = BackgroundTasks()
-        tasks.add_task(_notify, service, version, caller.name, "ProductOrderAttributeValueChangeEvent", changed,
-                       service.now())
-        return raw(text, background=tasks)
 
 
 def _cancel_routes(api: APIRouter, version: int, base: str) -> None:
     """Create, list and retrieve ``cancelProductOrder``."""
     @api.post(base + "/cancelProductOrder", summary="createCancelProductOrder", status_code=201,
-              operation_id=f"TMF622v{version}_createCancelProductOrder", openapi_extra=CANCEL_BODY,
-              responses=doc_response(201, "CancelProductOrder", ["id", "state", "productOrder"]))
-    async def cancel(request: Request, caller: Caller = WRITE) -> Response:
+              operation_id=f"TMF622v{version}_createCancelProductOrder",
+              responses=answers(201, models.CancelProductOrderAnswer, "the cancellation (done: the order is "
+                                "cancelled)", 404, 409, *BODY_ERRORS))
+    async def cancel(request: Request, body: models.CancelProductOrderCreate, caller: Caller = WRITE) -> Response:
         """Cancel an order that is not final: it and its items become ``cancelled`` at once (409 otherwise)."""
         service = service_of(request)
         owner = owner_of(caller, API)
-        body = await read_body(request, service.limits)
-        ident = orders.order_of(body)
+        sent = body.document()
+        ident = body.product_order.id
         origin = origin_of(request)
 
         def work(_deadline: Deadline) -> tuple[dict[str, Any], str, datetime]:
-            order, meta = stored(service, "productOrder", version, ident, owner)
             now = service.now()
-            orders.cancellation(order, body, version, "", "", now)  # refused before an id is taken
-            pending: list[dict[str, Any]] = []
-
-            def build(cancel_id: str) -> dict[str, Any]:
-                cancelled, cancel = orders.cancellation(order, body, version, cancel_id,
-                                                        f"{origin}{base}/cancelProductOrder/{cancel_id}", now)
-                pending.append(cancelled)
-                return cancel
-
-            _, text = service.store.add("cancelProductOrder", version, build, {"order": ident}, caller.name, now)
-            service.store.put("productOrder", version, ident, pending[0], meta)
-            return pending[0], text, now
+            # the order is cancelled in one transaction (a concurrent patch or cancellation waits, then sees it:
+            # 409), then the cancellation is recorded with its own id
+            cancelled, _ = updated(service, version, ident, owner,
+                                   lambda order: orders.cancellation(order, sent, version, "", "", now)[0])
+            _, text = service.store.add("cancelProductOrder", version, lambda cancel_id: orders.cancellation_record(
+                cancelled, sent, version, cancel_id, f"{origin}{base}/cancelProductOrder/{cancel_id}", now),
+                {"order": ident}, caller.name, now)
+            return cancelled, text, now
 
         cancelled, text, now = await blocking(service.limits, work)
         tasks = BackgroundTasks()
@@ -173,16 +157,17 @@ def _cancel_routes(api: APIRouter, version: int, base: str) -> None:
         return created(text, background=tasks)
 
     @api.get(base + "/cancelProductOrder", summary="listCancelProductOrder",
-             operation_id=f"TMF622v{version}_listCancelProductOrder", responses=list_response("CancelProductOrder"))
-    def list_cancels(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
+             operation_id=f"TMF622v{version}_listCancelProductOrder",
+             responses=answers(200, list[models.CancelProductOrderAnswer], "the cancellations", 400))
+    def list_cancels(request: Request, fields: str | None = FIELDS, offset: int = OFFSET, limit: int = LIMIT,
                      caller: Caller = READ) -> Response:
         return listed(service_of(request), "cancelProductOrder", version, fields, offset, limit,
                       owner_of(caller, API), request.query_params)
 
     @api.get(base + "/cancelProductOrder/{id}", summary="retrieveCancelProductOrder",
              operation_id=f"TMF622v{version}_retrieveCancelProductOrder",
-             responses=doc_response(200, "CancelProductOrder", ["id", "state"]))
-    def retrieve_cancel(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
+             responses=answers(200, models.CancelProductOrderAnswer, "the cancellation", 400, 404))
+    def retrieve_cancel(request: Request, id: str, fields: str | None = FIELDS, caller: Caller = READ) -> Response:
         return fetched(service_of(request), "cancelProductOrder", version, id, fields, owner_of(caller, API),
                        "cancelProductOrder")
 
@@ -190,7 +175,8 @@ def _cancel_routes(api: APIRouter, version: int, base: str) -> None:
 def _partner_and_hub_routes(api: APIRouter, version: int, base: str) -> None:
     """The partner orders of an order (an odedelta extension) and the listeners' hub."""
     @api.get(base + "/productOrder/{id}/partnerOrder", summary="listPartnerOrder (odedelta)",
-             operation_id=f"odedelta_TMF622v{version}_listPartnerOrder", responses=error_responses())
+             operation_id=f"odedelta_TMF622v{version}_listPartnerOrder",
+             responses=answers(200, list[models.PartnerOrder], "the partner orders", 404))
     def get_partner_orders(request: Request, id: str, caller: Caller = READ) -> Response:
         """The partner orders of a customer order: one TMF622 ProductOrder per supplier whose items the change
         touches, linked by ``externalId`` (an odedelta extension; the reseller sends them to its suppliers)."""
@@ -200,17 +186,12 @@ def _partner_and_hub_routes(api: APIRouter, version: int, base: str) -> None:
         return json_answer(found[0]["partnerOrder"] if found is not None else [])
 
     @api.post(base + "/hub", summary="registerListener", status_code=201,
-              operation_id=f"TMF622v{version}_registerListener", openapi_extra=HUB_BODY,
-              responses=doc_response(201, "EventSubscription", ["id", "callback"]))
-    async def register(request: Request, caller: Caller = WRITE) -> Response:
+              operation_id=f"TMF622v{version}_registerListener",
+              responses=answers(201, models.EventSubscription, "the registration", *BODY_ERRORS))
+    async def register(request: Request, body: models.EventSubscriptionInput, caller: Caller = WRITE) -> Response:
+        """Register a listener (its base URL must be allowed by ``serve --callback-allow``, else 422)."""
         service = service_of(request)
-        body = await read_body(request, service.limits)
-        callback = body.get("callback") if isinstance(body, dict) else None
-        if not isinstance(callback, str):
-            raise RequestError("EventSubscriptionInput @ $.callback: expected the listener's URL (a string)")
-        query = body.get("query")
-        if query is not None and not isinstance(query, str):
-            raise RequestError("EventSubscriptionInput @ $.query: expected a string")
+        callback, query = body.callback, body.query
 
         def work(_deadline: Deadline) -> str:
             refusal, _ = service.callbacks.check(callback)
@@ -227,7 +208,7 @@ def _partner_and_hub_routes(api: APIRouter, version: int, base: str) -> None:
         return raw(await blocking(service.limits, work), 201)
 
     @api.delete(base + "/hub/{id}", summary="unregisterListener", status_code=204,
-                operation_id=f"TMF622v{version}_unregisterListener", responses=deleted_responses())
+                operation_id=f"TMF622v{version}_unregisterListener", responses=no_content(404))
     def unregister(request: Request, id: str, caller: Caller = WRITE) -> Response:
         return deleted(service_of(request), "hub", version, id, owner_of(caller, API), "hub registration")
 
@@ -235,7 +216,7 @@ def _partner_and_hub_routes(api: APIRouter, version: int, base: str) -> None:
 def _create(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str,
             version: int) -> tuple[dict[str, Any], str, datetime]:
     """Compute and store the order (the engine's, or a rejected one with the reason) and its partner orders."""
-    base = f"{BASE}/v{version}"
+    base = TABLE["TMF622", version].base
     intent = docs.intent_of(body, "productOrderItem", "ProductOrder")
     service.check_party(caller, intent.party, intent.product)
     result: ChangeResult | None

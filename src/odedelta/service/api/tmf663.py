@@ -1,4 +1,6 @@
-"""TMF663 Shopping Cart v4 and v5: create (priced by the engine), list, retrieve, patch (priced again), delete."""
+"""TMF663 Shopping Cart, what v4 (:mod:`.tmf663_v4`) and v5 (:mod:`.tmf663_v5`) share: create (priced by the
+engine), list, retrieve, patch (priced again), delete; the versions differ in their bodies' models (the party's
+form) and the cart's dates (v5 ``creationDate``, ``lastUpdate``)."""
 
 from __future__ import annotations
 
@@ -10,86 +12,86 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from odedelta.service import documents as docs
-from odedelta.service._core import RequestError, iso
-from odedelta.service.api._common import created, deleted, fetched, listed, origin_of, owner_of, service_of, stored
-from odedelta.service.edge import (
-    AS_OF,
+from odedelta.service._core import iso
+from odedelta.service.api import models
+from odedelta.service.api._common import (
+    FIELDS,
     LIMIT,
     OFFSET,
-    Deadline,
+    answers,
     as_of,
-    blocking,
-    body_schema,
-    count_items,
-    deleted_responses,
-    doc_response,
-    error_responses,
-    raw,
-    read_body,
+    created,
+    deleted,
+    fetched,
+    listed,
+    no_content,
+    origin_of,
+    owner_of,
+    service_of,
+    stored,
 )
+from odedelta.service.api.versions import TABLE
+from odedelta.service.edge import Deadline, blocking, count_items, raw
 from odedelta.service.security import Caller, caller_of
 from odedelta.service.state import Service
 
-BASE = "/tmf-api/shoppingCart"
 API = "tmf663"
 READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
 KIND = "shoppingCart"
 
 
-def router(version: int) -> APIRouter:
-    tag = f"TMF663 Shopping Cart v{version}"
-    base = f"{BASE}/v{version}/shoppingCart"
-    api = APIRouter(tags=[tag])
+def path(version: int) -> str:
+    table = TABLE["TMF663", version]
+    return f"{table.base}/{table.resources[0]}"
 
-    @api.post(base, summary="createShoppingCart", operation_id=f"TMF663v{version}_createShoppingCart",
-              openapi_extra=body_schema("cartItem"), status_code=201,
-              responses=doc_response(201, "ShoppingCart", ["id", "cartItem", "cartTotalPrice"]))
-    async def create(request: Request, as_of_text: str | None = AS_OF, caller: Caller = WRITE) -> Response:
-        service = service_of(request)
-        body = await read_body(request, service.limits)
-        count_items(body, "cartItem", service.limits, "ShoppingCart")
-        moment = as_of(as_of_text, service.now)
-        return created(await blocking(service.limits, _create, service, body, moment, caller,
-                                      origin_of(request), version))
+
+def resources(api: APIRouter, version: int) -> None:
+    """List, retrieve and delete carts."""
+    base = path(version)
 
     @api.get(base, summary="listShoppingCart", operation_id=f"TMF663v{version}_listShoppingCart",
-             responses=error_responses())
-    def list_carts(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
+             responses=answers(200, list[models.ShoppingCartAnswer], "the carts", 400))
+    def list_carts(request: Request, fields: str | None = FIELDS, offset: int = OFFSET, limit: int = LIMIT,
                    caller: Caller = READ) -> Response:
         return listed(service_of(request), KIND, version, fields, offset, limit, owner_of(caller, API),
                       request.query_params)
 
     @api.get(base + "/{id}", summary="retrieveShoppingCart", operation_id=f"TMF663v{version}_retrieveShoppingCart",
-             responses=doc_response(200, "ShoppingCart", ["id", "cartItem"]))
-    def retrieve(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
+             responses=answers(200, models.ShoppingCartAnswer, "the cart", 400, 404))
+    def retrieve(request: Request, id: str, fields: str | None = FIELDS, caller: Caller = READ) -> Response:
         return fetched(service_of(request), KIND, version, id, fields, owner_of(caller, API))
 
-    @api.patch(base + "/{id}", summary="patchShoppingCart", operation_id=f"TMF663v{version}_patchShoppingCart",
-               openapi_extra=body_schema("cartItem", required=False),
-               responses=doc_response(200, "ShoppingCart", ["id", "cartItem"]))
-    async def patch(request: Request, id: str, as_of_text: str | None = AS_OF,
-                    caller: Caller = WRITE) -> Response:
-        service = service_of(request)
-        owner = owner_of(caller, API)
-        await blocking(service.limits, lambda _deadline: stored(service, KIND, version, id, owner))
-        body = await read_body(request, service.limits)
-        count_items(body, "cartItem", service.limits, f"ShoppingCart {id}")
-        if as_of_text is not None:
-            as_of(as_of_text, service.now)
-        return raw(await blocking(service.limits, _patch, service, id, body, as_of_text, caller,
-                                   version))
-
     @api.delete(base + "/{id}", summary="deleteShoppingCart", status_code=204,
-                operation_id=f"TMF663v{version}_deleteShoppingCart", responses=deleted_responses())
+                operation_id=f"TMF663v{version}_deleteShoppingCart", responses=no_content(404))
     def delete(request: Request, id: str, caller: Caller = WRITE) -> Response:
         return deleted(service_of(request), KIND, version, id, owner_of(caller, API), "shoppingCart")
 
-    return api
+
+async def create(request: Request, body: models.Tmf, as_of_text: str | None, caller: Caller,
+                 version: int) -> Response:
+    service = service_of(request)
+    sent = body.document()
+    count_items(sent, "cartItem", service.limits, "ShoppingCart")
+    moment = as_of(as_of_text, service.now)
+    return created(await blocking(service.limits, _create, service, sent, moment, caller, origin_of(request),
+                                  version))
+
+
+async def patch(request: Request, id: str, body: models.Tmf, as_of_text: str | None, caller: Caller,
+                version: int) -> Response:
+    service = service_of(request)
+    owner = owner_of(caller, API)
+    await blocking(service.limits, lambda _deadline: stored(service, KIND, version, id, owner))
+    sent = body.document()
+    if sent.get("cartItem", []) is None:  # a cart keeps items: null leaves them as they are
+        del sent["cartItem"]
+    count_items(sent, "cartItem", service.limits, f"ShoppingCart {id}")
+    return raw(await blocking(service.limits, _patch, service, id, sent, as_of_text, caller, version))
 
 
 def _document(version: int, origin: str, ident: str, intent: docs.Intent, result: Any, made: datetime,
               updated: datetime) -> dict[str, Any]:
-    href = f"{origin}{BASE}/v{version}/shoppingCart/{ident}"
+    href = f"{origin}{path(version)}/{ident}"
     return docs.shopping_cart(result, version, ident, href, intent.party, made, updated)
 
 
@@ -113,10 +115,8 @@ def _patch(deadline: Deadline, service: Service, ident: str, body: Any, as_of_te
     """Compute the cart again with what the patch changes (its items, its party, its moment) and store it."""
     owner = owner_of(caller, API)
     _, meta = stored(service, KIND, version, ident, owner)
-    if not isinstance(body, dict):
-        raise RequestError(f"ShoppingCart {ident}: expected a JSON object, found {type(body).__name__}")
     intent = _patched_intent(docs.Intent.from_json(meta["intent"]), body, ident)
-    moment = as_of(as_of_text if as_of_text is not None else meta["asOf"], service.now)
+    moment = as_of(as_of_text if as_of_text is not None else meta["asOf"], service.now)  # the cart's, unless given
     made = datetime.fromisoformat(meta["created"].replace("Z", "+00:00"))
     service.check_party(caller, intent.party, intent.product)
     result = service.change(intent, moment)

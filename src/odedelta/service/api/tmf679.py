@@ -1,5 +1,6 @@
-"""TMF679 Product Offering Qualification: v4 ``productOfferingQualification``, v5
-``checkProductOfferingQualification`` and ``queryProductOfferingQualification`` (create, list, retrieve, delete).
+"""TMF679 Product Offering Qualification, what v4 (:mod:`.tmf679_v4`: ``productOfferingQualification``) and v5
+(:mod:`.tmf679_v5`: ``checkProductOfferingQualification`` and ``queryProductOfferingQualification``) share: the
+answers item by item, the stored resource's list, retrieve and delete.
 
 An item names what it asks about:
 - an installed product (``product.id``): every offering it can change to, or the one ``productOffering`` named;
@@ -10,6 +11,7 @@ An offering the catalog does not know is an ``unqualified`` item with its reason
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,22 +21,20 @@ from starlette.responses import Response
 
 from odedelta.service import documents as docs
 from odedelta.service._core import Candidate, Context, Engine, Inventory, Reason
-from odedelta.service.api._common import created, deleted, fetched, listed, origin_of, owner_of, service_of
-from odedelta.service.edge import (
-    AS_OF,
+from odedelta.service.api import models
+from odedelta.service.api._common import (
+    FIELDS,
     LIMIT,
     OFFSET,
-    ApiError,
-    Deadline,
-    as_of,
-    blocking,
-    body_schema,
-    count_items,
-    deleted_responses,
-    doc_response,
-    list_response,
-    read_body,
+    answers,
+    deleted,
+    fetched,
+    listed,
+    no_content,
+    owner_of,
+    service_of,
 )
+from odedelta.service.edge import Deadline
 from odedelta.service.prospect import acquisition, category_offerings
 from odedelta.service.security import Caller, caller_of
 from odedelta.service.state import Service
@@ -42,23 +42,6 @@ from odedelta.service.state import Service
 BASE = "/tmf-api/productOfferingQualification"
 API = "tmf679"
 READ, WRITE = Depends(caller_of(API, "read")), Depends(caller_of(API, "write"))
-
-
-def _flag(body: dict[str, Any], key: str, default: bool, name: str) -> bool:
-    value = body.get(key, default)
-    if not isinstance(value, bool):
-        raise ApiError(400, "Bad request", f"{name} @ $.{key}: expected true or false, found {value!r}")
-    return value
-
-
-def _ref(value: Any, where: str) -> str | None:
-    """The id of a reference (None when absent); a reference without a string id is a 400."""
-    if value is None:
-        return None
-    found = docs._id_of(value)
-    if found is None:
-        raise ApiError(400, "Bad request", f"{where}: expected a reference with a non-empty string id")
-    return found
 
 
 class _Asker:
@@ -96,35 +79,43 @@ class _Asker:
     def acquire(self, offering: str) -> Candidate:
         return acquisition(self.engine, self.held(), offering, self.moment, Context())
 
-    def category(self, category: str) -> list[Candidate]:
+    def category(self, category: str) -> list[Candidate] | None:
+        """The candidates of every sellable offering of ``category``; None when the catalog has no such category."""
+        if category not in self.engine.catalog.categories:
+            return None
         return [self.acquire(o) for o in category_offerings(self.engine.catalog, category, self.moment)]
 
 
-def _answers(deadline: Deadline, asker: _Asker, items: list[Any], category: str | None, items_key: str,
-             name: str) -> list[docs.Answer]:
+def _unknown_category(asker: _Asker, category: str) -> Candidate:
+    known = ", ".join(sorted(asker.engine.catalog.categories)) or "no categories"
+    return Candidate("", qualified=False, reasons=[Reason(
+        "unknownCategory", f"the catalog has no category {category!r} (it has {known})", "catalog")])
+
+
+def _answers(deadline: Deadline, asker: _Asker, items: Sequence[models.QualificationItem | models.SearchCriteria],
+             category: str | None) -> list[docs.Answer]:
     answers: list[docs.Answer] = []
     numbered = len(items) > 1
     for index, item in enumerate(items):
         deadline.check(f" ({index} of {len(items)} items qualified)")
-        where = f"{name} @ $.{items_key}[{index}]"
-        if not isinstance(item, dict):
-            raise ApiError(400, "Bad request", f"{where}: expected an object, found {type(item).__name__}")
-        ident = item.get("id")
-        if ident is not None and not isinstance(ident, str):
-            raise ApiError(400, "Bad request", f"{where}.id: expected a string, found {ident!r}")
-        product = _ref(item.get("product"), f"{where}.product")
-        offering = _ref(item.get("productOffering"), f"{where}.productOffering")
-        asked_category = _ref(item.get("category"), f"{where}.category") or category
+        ident = getattr(item, "id", None)
+        activation = getattr(item, "expected_activation_date", None)
+        product = item.product.id if item.product is not None else None
+        offering = item.product_offering.id if item.product_offering is not None else None
+        asked_category = item.category.id if item.category is not None else category
         found: list[tuple[Candidate, str | None]]
         if product is not None:
             found = [(c, None) for c in asker.installed(product, offering)]
         elif offering is not None:
             found = [(asker.acquire(offering), None)]
-        elif asked_category is not None:
-            found = [(c, asked_category) for c in asker.category(asked_category)]
         else:
-            raise ApiError(400, "Bad request", f"{where}: name what to qualify: product.id (an installed product), "
-                                               "productOffering.id or category.id")
+            assert asked_category is not None  # the models require one of the three
+            in_category = asker.category(asked_category)
+            if in_category is None:  # not a refusal of the request: this item could not be qualified
+                answers.append(docs.Answer(ident or str(index + 1), None, _unknown_category(asker, asked_category),
+                                           asked_category, terminated=True, activation=activation))
+                continue
+            found = [(c, asked_category) for c in in_category]
         base = ident or str(index + 1)
         for number, (candidate, by_category) in enumerate(found, start=1):
             if len(found) == 1 and (ident or numbered):
@@ -133,120 +124,63 @@ def _answers(deadline: Deadline, asker: _Asker, items: list[Any], category: str 
                 label = f"{base}-{number}"
             else:
                 label = str(number)
-            answers.append(docs.Answer(label, product, candidate, by_category))
+            answers.append(docs.Answer(label, product, candidate, by_category, activation=activation))
     return answers
 
 
-def router(version: int) -> APIRouter:
-    api = APIRouter(tags=[f"TMF679 Product Offering Qualification v{version}"])
-    if version == 5:
-        _check(api, version, "checkProductOfferingQualification", "CheckProductOfferingQualification")
-        _query(api)
-    else:
-        _check(api, version, "productOfferingQualification", "ProductOfferingQualification")
-    return api
-
-
-def _resources(api: APIRouter, version: int, path: str, name: str, kind: str) -> None:
+def resources(api: APIRouter, version: int, path: str, name: str, kind: str, model: Any) -> None:
     """List, retrieve and delete of one stored resource."""
 
     @api.get(path, summary=f"list{name}", operation_id=f"TMF679v{version}_list{name}",
-             responses=list_response(name))
-    def list_all(request: Request, fields: str | None = None, offset: int = OFFSET, limit: int = LIMIT,
+             responses=answers(200, list[model], f"the {name}s (TMF630 paging, fields, filters)", 400))
+    def list_all(request: Request, fields: str | None = FIELDS, offset: int = OFFSET, limit: int = LIMIT,
                  caller: Caller = READ) -> Response:
         return listed(service_of(request), kind, version, fields, offset, limit, owner_of(caller, API),
                       request.query_params)
 
     @api.get(path + "/{id}", summary=f"retrieve{name}", operation_id=f"TMF679v{version}_retrieve{name}",
-             responses=doc_response(200, name, ["id"]))
-    def retrieve(request: Request, id: str, fields: str | None = None, caller: Caller = READ) -> Response:
+             responses=answers(200, model, f"the {name}", 400, 404))
+    def retrieve(request: Request, id: str, fields: str | None = FIELDS, caller: Caller = READ) -> Response:
         return fetched(service_of(request), kind, version, id, fields, owner_of(caller, API), "qualification")
 
     @api.delete(path + "/{id}", summary=f"delete{name}", operation_id=f"TMF679v{version}_delete{name}",
-                status_code=204, responses=deleted_responses())
+                status_code=204, responses=no_content(404))
     def delete(request: Request, id: str, caller: Caller = WRITE) -> Response:
         return deleted(service_of(request), kind, version, id, owner_of(caller, API), "qualification")
 
 
-def _stored(service: Service, kind: str, version: int, href: str, caller: Caller, build: Any) -> str:
+def qualify(deadline: Deadline, service: Service, body: Any, version: int, moment: datetime, caller: Caller,
+            href: str) -> str:
+    """Answer and store a v4 ProductOfferingQualification or a v5 CheckProductOfferingQualification."""
+    v5 = isinstance(body, models.CheckProductOfferingQualificationCreate)
+    sent = body.document()
+    category = None if v5 else (body.category.id if body.category is not None else None)
+    items = body.items if body.items is not None else [models.QualificationItem(category=body.category)]
+    asked = docs.Asked(alternative=body.provide_alternative,
+                       reason=body.provide_result_reason if v5 else body.provide_unavailability_reason,
+                       only_available=body.provide_only_available, party=docs.party_of(sent),
+                       description=body.description,
+                       echo={k: sent[k] for k in docs.POQ_ECHOED[version] if sent.get(k) is not None})
+    answered = _answers(deadline, _Asker(service, caller, asked.party, moment), items, category)
+    deadline.check()
+    return stored_new(service, "poq", version, href, caller, lambda ident, href, now: docs.qualification(
+        answered, asked, version, ident, href, now, moment))
+
+
+def query(deadline: Deadline, service: Service, body: models.QueryProductOfferingQualificationCreate,
+          moment: datetime, caller: Caller, href: str) -> str:
+    """Answer and store a v5 QueryProductOfferingQualification."""
+    sent = body.document()
+    party = docs.party_of(sent)
+    answered = _answers(deadline, _Asker(service, caller, party, moment), [body.search_criteria], None)
+    deadline.check()
+    return stored_new(service, "poqQuery", 5, href, caller, lambda ident, href, now: docs.query_qualification(
+        answered, sent["searchCriteria"], party, ident, href, now, moment))
+
+
+def stored_new(service: Service, kind: str, version: int, href: str, caller: Caller, build: Any) -> str:
     service.purge()
     now = service.now()
     _, text = service.store.add(kind, version, lambda ident: build(ident, f"{href}/{ident}", now), {}, caller.name,
                                 now)
     return text
-
-
-def _check(api: APIRouter, version: int, resource: str, name: str) -> None:
-    items_key = f"{resource}Item"
-    path = f"{BASE}/v{version}/{resource}"
-
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str) -> str:
-        if not isinstance(body, dict):
-            raise ApiError(400, "Bad request", f"{name}: expected a JSON object, found {type(body).__name__}")
-        items = body.get(items_key)
-        category = _ref(body.get("category"), f"{name} @ $.category") if version == 4 else None
-        if items is None and category is not None:
-            items = [{}]
-        if not isinstance(items, list) or not items:
-            raise ApiError(400, "Bad request", f"{name} @ $.{items_key}: missing mandatory attribute: a non-empty "
-                                               "list of items" + (" (or a category)" if version == 4 else ""))
-        asked = docs.Asked(alternative=_flag(body, "provideAlternative", True, name),
-                           reason=_flag(body, "provideResultReason" if version == 5 else
-                                        "provideUnavailabilityReason", True, name),
-                           only_available=_flag(body, "provideOnlyAvailable", False, name),
-                           party=docs.party_of(body),
-                           description=body["description"] if isinstance(body.get("description"), str) else None)
-        answers = _answers(deadline, _Asker(service, caller, asked.party, moment), items, category, items_key, name)
-        deadline.check()
-        return _stored(service, "poq", version, origin + path, caller, lambda ident, href, now: docs.qualification(
-            answers, asked, version, ident, href, now, moment))
-
-    @api.post(path, summary=f"create{name}", operation_id=f"TMF679v{version}_create{name}", status_code=201,
-              openapi_extra=body_schema(items_key, example="qualify"),
-              responses=doc_response(201, name, ["id", items_key]))
-    async def create(request: Request, as_of_text: str | None = AS_OF, caller: Caller = WRITE) -> Response:
-        service = service_of(request)
-        body = await read_body(request, service.limits)
-        count_items(body, items_key, service.limits, name)
-        moment = as_of(as_of_text, service.now)
-        return created(await blocking(service.limits, work, service, body, moment, caller, origin_of(request)))
-
-    _resources(api, version, path, name, "poq")
-
-
-def _query(api: APIRouter) -> None:
-    """v5 QueryProductOfferingQualification: which offerings may the customer have? ``searchCriteria`` names an
-    offering, a category or an installed product; the answer lists them as ``qualifiedProductOfferingItem``s."""
-    name = "QueryProductOfferingQualification"
-    path = f"{BASE}/v5/queryProductOfferingQualification"
-
-    def work(deadline: Deadline, service: Service, body: Any, moment: datetime, caller: Caller, origin: str) -> str:
-        if not isinstance(body, dict):
-            raise ApiError(400, "Bad request", f"{name}: expected a JSON object, found {type(body).__name__}")
-        criteria = body.get("searchCriteria")
-        if not isinstance(criteria, dict):
-            raise ApiError(400, "Bad request", f"{name} @ $.searchCriteria: missing mandatory attribute: an object "
-                                               "naming a productOffering, a category or a product")
-        party = docs.party_of(body)
-        answers = _answers(deadline, _Asker(service, caller, party, moment), [criteria], None, "searchCriteria",
-                           name)
-        deadline.check()
-        return _stored(service, "poqQuery", 5, origin + path, caller, lambda ident, href, now: docs.query_qualification(
-            answers, criteria, party, ident, href, now, moment))
-
-    @api.post(path, summary=f"create{name}", operation_id=f"TMF679v5_create{name}", status_code=201,
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                  "type": "object", "required": ["searchCriteria"],
-                  "properties": {"searchCriteria": {"type": "object", "minProperties": 1, "properties": {
-                      "productOffering": {"type": "object", "properties": {"id": {"type": "string"}}},
-                      "category": {"type": "object", "properties": {"id": {"type": "string"}}},
-                      "product": {"type": "object", "properties": {"id": {"type": "string"}}}}}}},
-                  "example": {"searchCriteria": {"category": {"id": "cat-fiber"}}}}}}},
-              responses=doc_response(201, name, ["id"]))
-    async def create(request: Request, as_of_text: str | None = AS_OF, caller: Caller = WRITE) -> Response:
-        service = service_of(request)
-        body = await read_body(request, service.limits)
-        moment = as_of(as_of_text, service.now)
-        return created(await blocking(service.limits, work, service, body, moment, caller, origin_of(request)))
-
-    _resources(api, 5, path, name, "poqQuery")
