@@ -373,7 +373,8 @@ class DeltaBuilder:
                                f"catalog:{offering}")], previous=None)
         loose = [c for c in candidates if c.id not in assignment]
         adopted = self._adoptions(candidates, assignment, slots, loose)
-        loose = [c for c in loose if not any(c in takers for takers in adopted.values())]
+        taken = {c.id for takers in adopted.values() for c in takers}  # ids: one product per id in an inventory
+        loose = [c for c in loose if c.id not in taken]
         have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
         chosen = list(options)
         for slot in slots:
@@ -420,7 +421,8 @@ class DeltaBuilder:
             takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
             if takers:
                 adopted[holder.id] = takers
-                loose = [c for c in loose if c not in takers]
+                taken = {c.id for c in takers}
+                loose = [c for c in loose if c.id not in taken]
         return adopted
 
     def _keep_matched(self, product_id: str, offering: str, candidates: list[Product],
@@ -701,20 +703,20 @@ class DeltaBuilder:
                                      for s in slots)
         return self._beneath[key]
 
-    def _fit(self, product: Product, slot: Component, slots: Sequence[Component], strict: bool = True) -> int:
+    def _fit(self, product: Product, slot: Component, slots: Sequence[Component], strict: bool = True,
+             held: bool | None = None) -> int:
         """How well an installed product can fill a target slot (0: not at all).
 
         A product whose own offering is still a component of the target stays that offering (or goes, when its
         slot is full): it is not turned into a sibling offering of the same specification — unless (not
-        ``strict``) the alternative is to delete it and add that sibling new.
+        ``strict``) the alternative is to delete it and add that sibling new. ``held``: whether some slot of
+        ``slots`` is the product's own offering, when the caller already knows (it asks for every slot in turn).
         """
         offering = product.offering_id
         if offering == slot.offering_id:
             return SAME_OFFERING
-        if strict:
-            for other in slots:
-                if other.offering_id == offering:
-                    return 0
+        if strict and (held if held is not None else any(other.offering_id == offering for other in slots)):
+            return 0
         key = (offering, product.spec_id, slot.offering_id)  # the rest depends on these alone
         found = self._fits.get(key)
         if found is None:
@@ -755,8 +757,9 @@ class DeltaBuilder:
         rank = {child.id: i for i, child in enumerate(ordered)}
         options: dict[str, list[tuple[Component, int]]] = {}
         for child in children:
+            held = any(slot.offering_id == child.offering_id for slot in slots)
             for slot in slots:
-                fit = self._fit(child, slot, slots)
+                fit = self._fit(child, slot, slots, held=held)
                 if fit:
                     kept = sum(1 for c in child.product_characteristic
                                if self.catalog.is_allowed(slot.offering_id, c.name, c.value))

@@ -74,6 +74,8 @@ class ProductBill:
             return self._sums
         if self.base is None:
             sums: tuple[Money | None, Money | None] = (None, None)
+        elif not self.discounts:  # what the loop below gives for no discount, without its checks and zero sums
+            sums = (Money(ZERO, self.base.currency), Money(self.base.amount - ZERO, self.base.currency))
         else:
             total = Money.zero(self.base.currency)
             for discount in self.discounts:

@@ -399,10 +399,11 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str],
             value = getattr(value, part, None)
             if value is None:
                 break
-        if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
-            value = value.model_dump()
-        if isinstance(value, _NESTED):
-            value = _clean(value)
+        if not isinstance(value, _SCALARS):  # a scalar is kept as it is (a model class check is slow)
+            if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
+                value = value.model_dump()
+            if isinstance(value, _NESTED):
+                value = _clean(value)
         if value is None:
             absent.append(name)
             continue
@@ -426,6 +427,7 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str],
     return data
 
 
+_SCALARS = (str, int, Decimal)  # bool is an int
 _NESTED = (dict, list, dt.date, float)  # plain types: isinstance against them is fast (model_dump gives dicts)
 
 

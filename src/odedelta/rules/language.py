@@ -501,7 +501,8 @@ class Rule:
         """The rule's effect as the model of the kind the caller works on (``rule.effect(PenaltyEffect)``); a rule
         of another kind here is a bug in the caller, said as such."""
         then = self.model.then
-        if not isinstance(then, expected):
+        # the exact type first: isinstance against a pydantic model goes through its metaclass
+        if type(then) is not expected and not isinstance(then, expected):
             raise OdeDeltaError(f"internal error: rule {self.id!r} is a {self.kind} rule, its effect is not a "
                                 f"{expected.__name__}")
         return then
