@@ -42,6 +42,32 @@ def test_an_unknown_command_names_the_closest_and_exits_2(capsys: pytest.Capture
     assert captured.err.splitlines() == ["usage: odedelta [-h] [--version] COMMAND ...", said]
 
 
+@pytest.mark.parametrize(("argv", "said"), [
+    (["change", "--catalog", "catalogs/demo", "--fromat", "json"],
+     "odedelta change: error: unknown option '--fromat' — did you mean '--format'?"),
+    # a misspelt required option: argparse alone would say only that --catalog is missing
+    (["change", "--catalgo", "catalogs/demo"], "odedelta change: error: unknown option '--catalgo' — did you mean "
+                                               "'--catalog'?"),
+    (["check", "catalogs/demo", "--format=json", "--anlyze"],
+     "odedelta check: error: unknown option '--anlyze' — did you mean '--analyze'?"),
+    (["serve", "--zzz"], "odedelta serve: error: unknown option '--zzz' (odedelta serve --help lists the options)"),
+])
+def test_an_unknown_option_names_the_closest_and_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                         said: str) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines()[-1] == said
+
+
+def test_an_abbreviated_option_and_what_follows_a_double_dash_are_not_refused() -> None:
+    """argparse accepts an unambiguous prefix (--form for --format); after ``--`` come values, not options."""
+    assert main(["check", "--format", "text", "--", str(ROOT / "catalogs" / "demo")]) == 0
+    assert main(["check", str(ROOT / "catalogs" / "demo"), "--form", "text"]) == 0
+
+
 def test_help_and_version_come_before_the_command_check(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--version", "chnage"])

@@ -293,3 +293,36 @@ def test_the_readmes_links_into_the_site_lead_to_pages() -> None:
     links = re.findall(r"\]\((docs/[^)#\s]+)", readme.README.read_text(encoding="utf-8"))
     assert len(links) >= 20
     assert [link for link in links if not (ROOT / link).is_file()] == []
+
+
+def _calls_of_the_service_guide() -> list[str]:
+    """The service guide's curl commands (continuation lines joined), from the block that needs the server."""
+    text = (readme.DOCS / "how-to" / "service.md").read_text(encoding="utf-8")
+    skipped = readme.not_run(text)
+    bodies = [body for line, _info, body in readme.fences(text) if "tests/test_docs.py" in skipped.get(line, "")]
+    assert len(bodies) == 1, "the guide's block of calls is marked as run by tests/test_docs.py"
+    return [c for c in bodies[0].replace("\\\n", " ").splitlines() if c.startswith("curl ")]
+
+
+def test_the_service_guides_calls_answer_from_odedelta_serve(tmp_path: Path) -> None:
+    """Each request of the service guide's "Calling it", sent as written (its port aside) to `odedelta serve` on the
+    demo, gets a 2xx; the order ends StreamMax, so it has one partner order."""
+    from .servers import serving
+
+    calls = _calls_of_the_service_guide()
+    assert len(calls) == 7
+    with serving("--catalog", "catalogs/demo", "--rules", "rules", "--inventory", "catalogs/demo/inventories",
+                 "--store", str(tmp_path / "store.db"), "--callback-allow", "127.0.0.1") as server:
+        answers = []
+        for call in calls:
+            args = [a.replace("localhost:8080", server.url) for a in shlex.split(call)]
+            done = subprocess.run([*args, "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=60,
+                                  cwd=ROOT, check=True)
+            body, _, status = done.stdout.rpartition("\n")
+            answers.append((int(status), body))
+    assert [status // 100 for status, _body in answers] == [2] * 7, [(c, s, b) for c, (s, b) in zip(calls, answers)]
+    import json
+
+    order = json.loads(answers[4][1])
+    assert order["state"] == "acknowledged", order
+    assert [p["externalId"].rsplit(":", 1)[0] for p in json.loads(answers[5][1])] == [order["externalId"]]

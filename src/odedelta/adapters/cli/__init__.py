@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     return _assemble()[0]
 
 
-def _assemble() -> tuple[argparse.ArgumentParser, list[str]]:
-    """The parser and its command names."""
+def _assemble() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser and its commands' parsers, by name."""
     parser = argparse.ArgumentParser(
         prog="odedelta",
         description="Compute what changes when a customer moves from their installed products to another offer. "
@@ -61,29 +61,46 @@ def _assemble() -> tuple[argparse.ArgumentParser, list[str]]:
     partners.add_parsers(sub)
     bulk.add_parser(sub)
     serve.add_parser(sub)
-    return parser, list(sub.choices)
+    return parser, dict(sub.choices)
 
 
-def _known_command(parser: argparse.ArgumentParser, names: list[str], argv: Sequence[str]) -> None:
-    """An unknown command is a wrong command line (exit 2) that names the closest command: argparse says so
-    itself only from Python 3.14 on."""
-    for token in argv:
+def _known_command(parser: argparse.ArgumentParser, commands: dict[str, argparse.ArgumentParser],
+                   argv: Sequence[str]) -> None:
+    """An unknown command, or an unknown option of a known one, is a wrong command line (exit 2) that names the
+    closest command or option: argparse says so itself only for commands, and only from Python 3.14 on; for an
+    option it says "unrecognized arguments", or, when the misspelt option was a required one, only that the
+    required one is missing."""
+    for at, token in enumerate(argv):
         if token in _TOP_OPTIONS:
             return  # argparse answers --help and --version before it looks at the command
         if token.startswith("-"):
             continue  # an unknown option: argparse's own message
-        if token not in names:
-            hint = did_you_mean(token, names) or " (odedelta --help lists the commands)"
+        if token not in commands:
+            hint = did_you_mean(token, commands) or " (odedelta --help lists the commands)"
             parser.error(f"unknown command {token!r}{hint}")
+        _known_options(commands[token], argv[at + 1:])
         return
+
+
+def _known_options(command: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    # argparse has no public list of a parser's options; _actions is the one its own help is drawn from
+    options = [o for action in command._actions for o in action.option_strings if o.startswith("--")]
+    for token in argv:
+        if token == "--":
+            return  # what follows is not options
+        name = token.split("=", 1)[0]
+        if not name.startswith("--") or any(o.startswith(name) for o in options):
+            continue  # a value, an option, or an abbreviation argparse accepts (or calls ambiguous itself)
+        hint = did_you_mean(name, options) or f" ({command.prog} --help lists the options)"
+        command.error(f"unknown option {name!r}{hint}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``odedelta`` command: parse ``argv`` (default: the process's arguments), run the command, return its
     exit code. A wrong command line exits 2 through argparse (``SystemExit``)."""
-    parser, names = _assemble()
+    parser, commands = _assemble()
     arguments = sys.argv[1:] if argv is None else list(argv)
-    _known_command(parser, names, arguments)
+    _known_command(parser, commands, arguments)
     try:
         return run(parser.parse_args(arguments))
     except BrokenPipeError:  # `odedelta test … | head`: the reader left; what is left to print has nowhere to go
