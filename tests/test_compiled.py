@@ -3,12 +3,16 @@ catalog's own queries answer, for every offering of the demo catalog and at mome
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime
 
 import odedelta
 from odedelta.model.compiled import compiled
 from odedelta.model.graph import OFFERING
 from odedelta.model.pricing import catalog_base
+
+from .conftest import ROOT
 
 
 def test_every_table_answers_as_the_catalog_does(demo: odedelta.Catalog) -> None:
@@ -33,3 +37,19 @@ def test_base_prices_follow_the_moment(demo: odedelta.Catalog) -> None:
     for moment in moments + moments[::-1]:  # back and forth: the remembered epoch follows the moment asked
         for oid in demo.offerings:
             assert tables.base(oid, moment) == catalog_base(demo, oid, moment), (oid, moment)
+
+
+def test_a_dropped_catalog_is_freed_though_loading_froze_it_and_its_tables_were_made() -> None:
+    """load_catalog freezes what it made (gc.freeze: the collector never looks at it again), so a cycle through a
+    catalog would keep every dropped one for the process's life — a service reloading its catalog would grow by one
+    catalog per reload. Its compiled tables refer back to it weakly."""
+    gone = []
+    for _ in range(3):
+        catalog = odedelta.load_catalog(ROOT / "catalogs" / "demo")
+        tables = compiled(catalog)
+        assert tables.slots("po-fiber-300") == tuple(catalog.graph.components("po-fiber-300"))
+        tables.base("po-fiber-300", datetime(2026, 3, 1, tzinfo=UTC))
+        gone.append(weakref.ref(catalog))
+        del catalog, tables
+    gc.collect()
+    assert [ref() for ref in gone] == [None, None, None]

@@ -9,6 +9,7 @@ catalog's memo (:meth:`Catalog.remembered <odedelta.model.catalog.Catalog.rememb
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 
 from odedelta.model.catalog import Catalog
@@ -27,7 +28,9 @@ class CompiledCatalog:
                  "_specs", "catalog")
 
     def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
+        # the tables live in the catalog's memo: a plain reference back would make a cycle, which a catalog frozen
+        # by load_catalog (gc.freeze) could never leave — each reload of a service would keep the previous one
+        self.catalog: Catalog = weakref.proxy(catalog)
         self._slots: dict[str, tuple[Component, ...]] = {}
         self._specs: dict[str, str | None] = {}
         self._names: dict[str | None, str] = {}

@@ -3,6 +3,7 @@ and the retention. The routers reach it as ``request.app.state.service``."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -49,7 +50,10 @@ class Service:
         return Engine(catalog, book)
 
     def reload(self) -> Engine:
-        """Read the catalog (and rules, inventory files) again; on any problem the previous ones stay."""
+        """Read the catalog (and rules, inventory files) again; on any problem the previous ones stay. The process's
+        garbage is collected first: loading a catalog freezes every object then alive (``gc.freeze``), garbage
+        cycles included, which would then stay for good."""
+        gc.collect()
         engine = self._build()
         with self._lock:
             self.engine = engine
