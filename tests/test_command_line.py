@@ -223,3 +223,16 @@ def test_a_reader_that_leaves_early_ends_the_command_without_a_traceback() -> No
     assert command.wait(timeout=120) == 1
     assert first.startswith(b"PASS  ")
     assert "Traceback" not in errors and "BrokenPipeError" not in errors
+
+
+def test_an_as_of_before_the_products_started_is_said_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped year gives a plausible answer (no commitment running yet, so no penalty): the edge says so."""
+    bob = ["change", "--catalog", str(DEMO), "--inventory", str(DEMO / "inventories" / "bob.json"), *RULES,
+           "--product", "B-1", "--to", "po-mobile-l"]
+    assert main([*bob, "--as-of", "2025-06-01T00:00:00Z"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "note: --as-of 2025-06-01T00:00:00Z is before these products started: B-1 (2025-11-01T00:00:00Z), "
+        "B-2 (2025-11-01T00:00:00Z), B-3 (2025-11-01T00:00:00Z), B-4 (2025-11-01T00:00:00Z); they are judged at a "
+        "moment they did not exist yet")
+    assert main([*bob, "--as-of", "2026-06-01T00:00:00Z"]) == 0
+    assert "before these products started" not in capsys.readouterr().err

@@ -10,6 +10,7 @@ built wheel installed in a fresh environment."""
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import shlex
 import shutil
@@ -320,9 +321,7 @@ def test_the_service_guides_calls_answer_from_odedelta_serve(tmp_path: Path) -> 
                                   cwd=ROOT, check=True)
             body, _, status = done.stdout.rpartition("\n")
             answers.append((int(status), body))
-    assert [status // 100 for status, _body in answers] == [2] * 7, [(c, s, b) for c, (s, b) in zip(calls, answers)]
-    import json
-
+    assert [status // 100 for status, _body in answers] == [2] * 7, list(zip(calls, answers, strict=True))
     order = json.loads(answers[4][1])
     assert order["state"] == "acknowledged", order
     assert [p["externalId"].rsplit(":", 1)[0] for p in json.loads(answers[5][1])] == [order["externalId"]]

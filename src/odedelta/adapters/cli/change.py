@@ -18,6 +18,7 @@ from odedelta.adapters.cli.common import (
     _executor_option,
     _write,
     installed,
+    note_not_started,
     note_rules,
 )
 from odedelta.adapters.cli.errors import UsageError, did_you_mean, report
@@ -106,8 +107,11 @@ def _change(args: argparse.Namespace) -> int:
     if args.format == "html":
         return _html(args, engine, result)
     if isinstance(result, Refusal):  # an expected answer, written like every error
-        return report(args, result.error())
+        code = report(args, result.error())
+        note_not_started(inventory, as_of)
+        return code
     note_rules(args, engine)
+    note_not_started(inventory, as_of)
     if args.format in partners.CHANGE_FORMATS:
         return partners.write_change(args, engine, result)
     return _write(args.format, lambda: explain(result), lambda: change_dict(result),
@@ -139,6 +143,7 @@ def _qualify(args: argparse.Namespace) -> int:
     installed(inventory, [args.product])
     result = engine.qualify(inventory, args.product, as_of=as_of, context=context)
     note_rules(args, engine)
+    note_not_started(inventory, as_of)
     return _write(args.format, lambda: explain_qualification(result), lambda: qualification_dict(result),
                   lambda: qualification_document(result))
 

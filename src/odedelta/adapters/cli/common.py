@@ -66,6 +66,19 @@ def installed(inventory: Inventory, product_ids: Iterable[str | None]) -> None:
             raise RequestError(f"no installed product {product_id!r}{did_you_mean(product_id, inventory.products)}")
 
 
+def note_not_started(inventory: Inventory, as_of: datetime) -> None:
+    """Say on stderr when ``as_of`` comes before some installed product started (a mistyped year, most often): the
+    answer judges them at a moment they did not exist (a commitment not yet running has no penalty, a promotion not
+    yet granted is not lost)."""
+    late = sorted((p.start_date, p.id) for p in inventory.products.values()
+                  if p.start_date is not None and p.start_date > as_of)
+    if late:
+        shown = ", ".join(f"{ident} ({start.isoformat().replace('+00:00', 'Z')})" for start, ident in late[:5])
+        more = f" and {len(late) - 5} more" if len(late) > 5 else ""
+        print(f"note: --as-of {as_of.isoformat().replace('+00:00', 'Z')} is before these products started: "
+              f"{shown}{more}; they are judged at a moment they did not exist yet", file=sys.stderr)
+
+
 def note_rules(args: argparse.Namespace, engine: Engine) -> None:
     """Say on stderr when no rules took part (stdout, the answer, is the same either way)."""
     if engine.rules is None:

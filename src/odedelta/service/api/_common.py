@@ -77,7 +77,8 @@ AsOf = Annotated[DateTime | None, Query(alias="asOf", description="the moment of
                                                                    "now, UTC)")]
 OFFSET = Query(0, ge=0, le=1 << 62, description="TMF630: the first resource of the page")
 LIMIT = Query(100, ge=1, le=1000, description="TMF630: how many resources at most")
-FIELDS = Query(None, description="TMF630: the first-level attributes to return, comma-separated (id always), e.g. state,creationDate")
+FIELDS = Query(None, description="TMF630: the first-level attributes to return, comma-separated (id always), "
+                                "e.g. state,creationDate")
 
 
 def as_of(text: str | None, now: Callable[[], datetime]) -> datetime:
