@@ -14,7 +14,7 @@ import odedelta
 from odedelta.model.catalog import Catalog, Document
 from odedelta.model.tmf import Product, ProductOffering, ProductOfferingPrice, ProductSpecification
 
-from .conftest import DATA, DEMO, EXAMPLES
+from .conftest import DATA, DEMO, EXAMPLES, ROOT
 
 
 def test_demo_catalog_counts(demo: odedelta.Catalog) -> None:
@@ -260,4 +260,22 @@ def test_copy_of_demo_with_one_bad_reference_reports_only_it(tmp_path: Path) -> 
     assert [str(p).split(": ", 1)[1] for p in caught.value.problems] == [
         "unknown productOfferingPrice 'pop-mobile-lien-activation' — did you mean 'pop-mobile-line-activation'? "
         "@ $[0].productOfferingPrice[0].id"
+    ]
+
+
+def test_an_unreadable_file_does_not_bury_itself_under_the_unknown_references_it_causes(tmp_path: Path) -> None:
+    """A missing comma in productOffering.json made every promotion naming an offering an "unknown productOffering"
+    problem (13 on the demo); they are one line after the syntax error, and a typo with a close id is still listed."""
+    catalog = tmp_path / "demo"
+    shutil.copytree(ROOT / "catalogs" / "demo", catalog)
+    offerings = catalog / "productOffering.json"
+    text = offerings.read_text(encoding="utf-8")
+    cut = text.index("},\n", 2000) + 1
+    offerings.write_text(text[:cut] + text[cut + 1:], encoding="utf-8")
+    with pytest.raises(odedelta.LoadError) as caught:
+        odedelta.load_catalog(catalog)
+    assert [(Path(p.file).name, p.message) for p in caught.value.problems] == [
+        ("demo", "13 reference(s) to unknown ids not listed: they may be defined in what cannot be read "
+                 "(productOffering.json); fix that first"),
+        ("productOffering.json", "invalid JSON: Expecting ',' delimiter"),
     ]

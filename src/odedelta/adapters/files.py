@@ -6,7 +6,7 @@ Every problem found — in any file — is reported in one error, each with its 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -62,12 +62,28 @@ def _load_catalog(path: str | Path, limits: Limits) -> Catalog:
     try:
         catalog = Catalog.from_documents(_documents(root, files, limits, problems))
     except LoadError as exc:
-        problems.extend(exc.problems)
+        problems.extend(_after_unreadable(str(root), problems, exc.problems))
         catalog = None
     if problems or catalog is None:
         raise _located(CatalogError, f"{root}: the catalog has {len(problems)} problem(s)", problems, texts)
     catalog.warnings = sorted(with_lines(catalog.warnings, texts), key=Problem.sort_key)
     return catalog
+
+
+def _after_unreadable(root: str, unreadable: list[Problem], found: Sequence[Problem]) -> list[Problem]:
+    """The problems of the files that could be read; when some could not, the references to unknown ids (with no
+    close id to suggest) folded into one line: an offering, price or promotion in an unreadable file is unknown to
+    every file that names it, and listing each would bury the problem that matters (a missing comma in
+    productOffering.json gave 13 "unknown productOffering" lines)."""
+    if not unreadable:
+        return list(found)
+    kept = [p for p in found if "unknown " not in p.message or "did you mean" in p.message]
+    folded = len(found) - len(kept)
+    if folded:
+        files = ", ".join(sorted({Path(p.file).name for p in unreadable}))
+        kept.append(Problem(root, "$", f"{folded} reference(s) to unknown ids not listed: they may be defined in "
+                                       f"what cannot be read ({files}); fix that first"))
+    return kept
 
 
 def _documents(root: Path, files: list[Path], limits: Limits, problems: list[Problem]) -> Iterator[Document]:
