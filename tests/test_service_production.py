@@ -337,7 +337,8 @@ def test_a_tokens_file_reports_every_problem_at_its_line_with_a_suggestion(tmp_p
     bad.write_text("tokens:\n  - caller: a\n    sha256: abc\n    scopes: [tmf622:wirte, admin\n")
     with pytest.raises(AuthConfigError) as refused:
         Tokens.from_file(bad)
-    assert str(refused.value) == f"{bad}:5:1: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'"
+    assert str(refused.value) == (f"{bad}:5:1: invalid YAML: while parsing a flow sequence "
+                                  "did not find expected ',' or ']'")
     bad.write_text("tokens:\n  - caller: a\n    sha256: abc\n    scopes: [tmf622:wirte, admin]\n    rol: x\n"
                    "  - caller: b\n    token: t\n    scopes: [admin]\n")
     with pytest.raises(AuthConfigError) as refused:

@@ -39,8 +39,8 @@ from odedelta.delta.items import Reason
 from odedelta.flows.qualify import Candidate
 from odedelta.flows.settlement import partner_items
 from odedelta.model.catalog import Document
-from odedelta.model.jsonio import dumps, iso, plain
 from odedelta.model.errors import closest
+from odedelta.model.jsonio import dumps, iso, plain
 from odedelta.model.source import parse_text, with_lines
 from odedelta.model.tmf import RelatedParty
 from odedelta.outputs.describe import customer, parties, summary

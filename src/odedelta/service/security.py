@@ -154,7 +154,8 @@ class Tokens(Authenticator):
             else:
                 found[digest] = who
         if problems:
-            raise AuthConfigError.of(sorted(with_lines(problems, {file: text}), key=lambda p: (p.line or 0, p.column or 0)))
+            located = with_lines(problems, {file: text})
+            raise AuthConfigError.of(sorted(located, key=lambda p: (p.line or 0, p.column or 0)))
         return cls(found, f"tokens file {path} ({len(found)} tokens)")
 
     def caller(self, credential: str | None) -> Caller:
@@ -269,7 +270,7 @@ def authenticator(*, token: str | None = None, tokens_file: str | Path | None = 
 
 def _entry(file: str, index: int, entry: Any, problems: list[Problem]) -> tuple[str, Caller] | None:
     """The token digest and caller of ``tokens[index]``, or None with every problem it has added to ``problems``."""
-    at = ["tokens", index]
+    at: list[str | int] = ["tokens", index]
     if not isinstance(entry, dict):
         problems.append(Problem.at(file, at, "expected a mapping with caller, sha256 (or token) and scopes"))
         return None
@@ -300,7 +301,7 @@ def _entry(file: str, index: int, entry: Any, problems: list[Problem]) -> tuple[
                     file, [*at, "scopes", position], f"unknown scope {scope!r} "
                     f"(expected admin, or <api>:read|write|all with api in {', '.join(APIS)})"),
                     suggestion=f"did you mean {near!r}?" if near else None))
-    if len(problems) > before or not isinstance(digest, str) or not isinstance(name, str) or not isinstance(scopes, list):
+    if len(problems) > before or not (isinstance(digest, str) and isinstance(name, str) and isinstance(scopes, list)):
         return None
     return digest.lower(), Caller(name, frozenset(scopes), None if parties is None else frozenset(parties))
 

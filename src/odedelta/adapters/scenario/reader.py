@@ -10,10 +10,11 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from odedelta.adapters.scenario.format import REQUEST_TYPES, ScenarioFile
+from odedelta.adapters.scenario.format import ScenarioFile
 from odedelta.model.errors import LoadError, Problem, closest
 from odedelta.model.limits import DEFAULT, Limits
 from odedelta.model.plain import plain_words
+from odedelta.model.requests import REQUEST_TYPES
 from odedelta.model.source import parse_text, read_text, with_lines
 
 
