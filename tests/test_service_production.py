@@ -345,9 +345,11 @@ def test_a_tokens_file_reports_every_problem_at_its_line_with_a_suggestion(tmp_p
         Tokens.from_file(bad)
     expected = "(expected admin, or <api>:read|write|all with api in tmf679, tmf663, tmf648, tmf622)"
     assert str(refused.value).splitlines() == [
-        f"{bad}:3:5 @ $.tokens[0].sha256: expected the token's SHA-256 in hex (64 digits), or token: the token itself",
-        f"{bad}:4:14 @ $.tokens[0].scopes[0]: unknown scope 'tmf622:wirte' {expected} — did you mean 'tmf622:write'?",
-        f"{bad}:5:5 @ $.tokens[0].rol: unknown key 'rol' (expected caller, sha256, token, scopes, parties)",
+        f"{bad}: 3 problems in the tokens file",
+        f"  {bad}:3:5 @ $.tokens[0].sha256: expected the token's SHA-256 in hex (64 digits), or token: the token "
+        "itself",
+        f"  {bad}:4:14 @ $.tokens[0].scopes[0]: unknown scope 'tmf622:wirte' {expected} — did you mean 'tmf622:write'?",
+        f"  {bad}:5:5 @ $.tokens[0].rol: unknown key 'rol' (expected caller, sha256, token, scopes, parties)",
     ]
     bad.write_text("tokens:\n  - {caller: a, token: t, scopes: [admin], callr: x}\n")
     with pytest.raises(AuthConfigError) as refused:

@@ -45,8 +45,9 @@ SCOPES = frozenset({f"{api}:{access}" for api in APIS for access in ("read", "wr
 
 
 class AuthConfigError(Exception):
-    """The tokens file or the JWT key cannot be used: one line per problem, naming the file, the line and column,
-    and the entry (``tokens.yaml:3:14 @ $.tokens[0].scopes[1]: unknown scope …``)."""
+    """The tokens file or the JWT key cannot be used: every problem, each naming the file, the line and column,
+    and the entry (``tokens.yaml:3:14 @ $.tokens[0].scopes[1]: unknown scope …``); several under one line that
+    counts them."""
 
     def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
         super().__init__(message)
@@ -55,7 +56,10 @@ class AuthConfigError(Exception):
     @classmethod
     def of(cls, problems: Iterable[Problem]) -> AuthConfigError:
         problems = tuple(problems)
-        return cls("\n".join(_line(p) for p in problems), problems)
+        if len(problems) == 1:
+            return cls(_line(problems[0]), problems)
+        head = f"{problems[0].file}: {len(problems)} problems in the tokens file"
+        return cls("\n".join([head, *(f"  {_line(p)}" for p in problems)]), problems)
 
 
 def _line(problem: Problem) -> str:
