@@ -388,3 +388,20 @@ def test_committed_scenario_schema_is_current_and_validates_the_demo_scenarios()
         {"amont": 1}]}}]}
     assert [e.message for e in validator.iter_errors(bad)] == [
         "Additional properties are not allowed ('amont' was unexpected)"]
+
+
+def test_an_unknown_request_does_not_hide_the_scenarios_other_check(tmp_path: Path) -> None:
+    from odedelta.adapters.scenario.reader import read_scenario_file
+    from odedelta.model.errors import LoadError
+
+    path = tmp_path / "s.yaml"
+    path.write_text('catalog: ..\nscenarios:\n  - name: x\n    as_of: "2026-03-01T00:00:00Z"\n'
+                    "    request:\n      change_ofer: {product: F-1}\n    qualify: {product: F-1}\n")
+    with pytest.raises(LoadError) as refused:
+        read_scenario_file(path)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{path}:3:5: a scenario asks one thing: request, qualify, term_notices or sla (found request, qualify) "
+        "@ $.scenarios[0]",
+        f"{path}:6:7: unknown request 'change_ofer'; expected one of change_offer, add, remove, modify, terminate, "
+        "acquire, renew — did you mean 'change_offer'? @ $.scenarios[0].request.change_ofer",
+    ]
