@@ -245,3 +245,40 @@ def test_a_catalog_type_error_names_the_entity_in_plain_words(tmp_path: Path) ->
     assert (problem.message, problem.suggestion) == (
         f"productOfferingPrice {prices[0]['id']!r}: value '50.00 EUR': amounts are plain numbers in the catalog's "
         "currency", "write 50.00")
+
+
+def test_a_rule_of_an_unknown_kind_still_has_its_other_mistakes_reported(demo: odedelta.Catalog) -> None:
+    text = """rules:
+  - id: r
+    kind: discont
+    priority: high
+    when: "target.ofering == 'po-fiber-300' and"
+    colour: red
+    then: {name: Loyal, value: 10%, applies_to: po-fiber-300}
+"""
+    assert sorted(problems(demo, text)) == [
+        (2, 5, "missing key 'description'", None),
+        (3, 5, "unknown kind 'discont' — did you mean 'discount'? (kinds: eligibility, migration, compatibility, "
+               "penalty, fee, discount, recommendation, promotion_loss, renewal, timing, sla_credit, revenue_share, "
+               "partner_charge)", None),
+        (4, 5, "priority must be a whole number (found 'high')", None),
+        (5, 45, "not a condition: it ends with 'and', expected something after it", None),
+        (6, 5, "unknown key 'colour'", None),
+    ]
+    # no kind close to it: what every kind finds in the condition
+    text = text.replace("discont", "zzz").replace("target.ofering == 'po-fiber-300' and",
+                                                  "installed.offering == 'po-fibre-300'")
+    assert [p for p in problems(demo, text) if p[0] == 5] == [
+        (5, 34, "unknown offering 'po-fibre-300' (compared with installed.offering): no such id in the catalog",
+         "did you mean 'po-fiber-300'?"),
+    ]
+
+
+@pytest.mark.parametrize(("when", "column", "message"), [
+    ("change.direction == 'upgrade' and", 42, "not a condition: it ends with 'and', expected something after it"),
+    ("  change.direction ==  ", 31, "not a condition: it ends with '==', expected something after it"),
+    ("change.direction == 'upgrade' and and x", 46, "not a condition: invalid syntax"),
+])
+def test_a_condition_that_cannot_be_read_is_located_where_it_fails(demo: odedelta.Catalog, when: str, column: int,
+                                                                   message: str) -> None:
+    assert problems(demo, RULE.format(kind="fee", when=when, then=FEE)) == [(5, column, message, None)]

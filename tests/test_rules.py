@@ -76,7 +76,7 @@ def test_a_dozen_planted_mistakes_are_reported_with_line_and_column(demo: odedel
                              "sla_credit, revenue_share, partner_charge)"),
         ("other.yaml", 12, 12, "unknown specification 'ps-fiber-acess': no such id in the catalog — did you mean "
                                "'ps-fiber-access'?"),
-        ("other.yaml", 17, 12, "not a condition: invalid syntax"),
+        ("other.yaml", 17, 28, "not a condition: it ends with '==', expected something after it"),
     ]
 
 

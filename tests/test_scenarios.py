@@ -104,7 +104,31 @@ scenarios:
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"FAIL  {path} :: (file)"
-    assert f"{path}:8:5: unknown key 'expectt' @ $.scenarios[0].expectt" in out[2]
+    assert f"{path}:8:5: unknown key 'expectt' — did you mean 'expect'? @ $.scenarios[0].expectt" in out[2]
+    assert out[-1] == "0 passed, 1 failed"
+
+
+def test_every_problem_of_a_scenario_file_at_once_each_at_its_key(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, """\
+catalog: ..
+scenarios:
+  - name: two typos
+    as_of: "2026-03-01T00:00:00Z"
+    inventory: ../inventories/alice.json
+    request:
+      change_ofer: {product: F-1, to: po-fiber-300}
+    expect:
+      recuring: []
+""")
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"FAIL  {path} :: (file)"
+    assert out[2:4] == [
+        f"        {path}:7:7: unknown request 'change_ofer'; expected one of change_offer, add, remove, modify, "
+        "terminate, acquire, renew — did you mean 'change_offer'? @ $.scenarios[0].request.change_ofer",
+        f"        {path}:9:7: unknown key 'recuring' — did you mean 'recurring'? @ $.scenarios[0].expect.recuring",
+    ]
     assert out[-1] == "0 passed, 1 failed"
 
 
@@ -364,3 +388,20 @@ def test_committed_scenario_schema_is_current_and_validates_the_demo_scenarios()
         {"amont": 1}]}}]}
     assert [e.message for e in validator.iter_errors(bad)] == [
         "Additional properties are not allowed ('amont' was unexpected)"]
+
+
+def test_an_unknown_request_does_not_hide_the_scenarios_other_check(tmp_path: Path) -> None:
+    from odedelta.adapters.scenario.reader import read_scenario_file
+    from odedelta.model.errors import LoadError
+
+    path = tmp_path / "s.yaml"
+    path.write_text('catalog: ..\nscenarios:\n  - name: x\n    as_of: "2026-03-01T00:00:00Z"\n'
+                    "    request:\n      change_ofer: {product: F-1}\n    qualify: {product: F-1}\n")
+    with pytest.raises(LoadError) as refused:
+        read_scenario_file(path)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{path}:3:5: a scenario asks one thing: request, qualify, term_notices or sla (found request, qualify) "
+        "@ $.scenarios[0]",
+        f"{path}:6:7: unknown request 'change_ofer'; expected one of change_offer, add, remove, modify, terminate, "
+        "acquire, renew — did you mean 'change_offer'? @ $.scenarios[0].request.change_ofer",
+    ]

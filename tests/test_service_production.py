@@ -332,6 +332,32 @@ def test_a_single_token_is_an_admin_and_a_bad_tokens_file_is_one_line(tmp_path: 
         assert words in str(refused.value) and str(bad) in str(refused.value)
 
 
+def test_a_tokens_file_reports_every_problem_at_its_line_with_a_suggestion(tmp_path: Path) -> None:
+    bad = tmp_path / "tok.yaml"
+    bad.write_text("tokens:\n  - caller: a\n    sha256: abc\n    scopes: [tmf622:wirte, admin\n")
+    with pytest.raises(AuthConfigError) as refused:
+        Tokens.from_file(bad)
+    assert str(refused.value) == (f"{bad}:5:1: invalid YAML: while parsing a flow sequence "
+                                  "did not find expected ',' or ']'")
+    bad.write_text("tokens:\n  - caller: a\n    sha256: abc\n    scopes: [tmf622:wirte, admin]\n    rol: x\n"
+                   "  - caller: b\n    token: t\n    scopes: [admin]\n")
+    with pytest.raises(AuthConfigError) as refused:
+        Tokens.from_file(bad)
+    expected = "(expected admin, or <api>:read|write|all with api in tmf679, tmf663, tmf648, tmf622)"
+    assert str(refused.value).splitlines() == [
+        f"{bad}: 3 problems in the tokens file",
+        f"  {bad}:3:5 @ $.tokens[0].sha256: expected the token's SHA-256 in hex (64 digits), or token: the token "
+        "itself",
+        f"  {bad}:4:14 @ $.tokens[0].scopes[0]: unknown scope 'tmf622:wirte' {expected} — did you mean 'tmf622:write'?",
+        f"  {bad}:5:5 @ $.tokens[0].rol: unknown key 'rol' (expected caller, sha256, token, scopes, parties)",
+    ]
+    bad.write_text("tokens:\n  - {caller: a, token: t, scopes: [admin], callr: x}\n")
+    with pytest.raises(AuthConfigError) as refused:
+        Tokens.from_file(bad)
+    assert str(refused.value) == (f"{bad}:2:44 @ $.tokens[0].callr: unknown key 'callr' "
+                                  "(expected caller, sha256, token, scopes, parties) — did you mean 'caller'?")
+
+
 def test_jwts_signed_by_the_configured_key_carry_their_scopes(tmp_path: Path) -> None:
     jwt = pytest.importorskip("jwt")
     from cryptography.hazmat.primitives import serialization

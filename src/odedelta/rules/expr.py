@@ -140,6 +140,11 @@ class Compiler:
             if money is not None:
                 return ExprError(money.start(), "amounts are plain numbers in the catalog's currency",
                                  f"write {money.group(1)}")
+            if not exc.offset and self._text:  # Python's parser says 0 when the text ends too early
+                last = re.search(r"(\S+)\s*$", self._text)
+                assert last is not None
+                return ExprError(last.start(1), f"not a condition: it ends with {last.group(1)!r}, expected "
+                                                "something after it")
             return ExprError(max((exc.offset or 1) - 1, 0), f"not a condition: {exc.msg}")
         except (RecursionError, MemoryError, ValueError):
             return ExprError(0, f"condition nested too deeply to read (at most {limits.max_condition_depth} levels)")

@@ -372,6 +372,12 @@ Effect = (
 )
 """What a rule does (its ``then``), one model per kind."""
 E = TypeVar("E", bound=BaseModel)
+def _aliases(field: Any) -> tuple[str, ...]:
+    """The other names a field is read under (``validFor`` for ``valid_for``)."""
+    alias = field.validation_alias
+    return tuple(a for a in getattr(alias, "choices", ()) if isinstance(a, str)) if alias is not None else ()
+
+
 KINDS: dict[str, type[RuleModel]] = {
     "eligibility": EligibilityRule,
     "migration": MigrationRule,
@@ -387,6 +393,11 @@ KINDS: dict[str, type[RuleModel]] = {
     "revenue_share": RevenueShareRule,
     "partner_charge": PartnerChargeRule,
 }
+
+COMMON_KEYS = frozenset(k for n, f in _Rule.model_fields.items() for k in (n, *_aliases(f)))
+"""The keys every kind of rule has (with their aliases)."""
+RULE_KEYS = sorted({k for m in KINDS.values() for n, f in m.model_fields.items() for k in (n, *_aliases(f))})
+"""The keys some kind of rule has."""
 
 
 class RuleFile(_Strict):
@@ -663,17 +674,24 @@ def _conditions_of_invalid_rules(data: Any, located: _Locator, catalog: Catalog,
     problems: list[Problem] = []
     listed = data.get("rules") if isinstance(data, dict) else None
     for index, item in enumerate(listed if isinstance(listed, list) else []):
-        if not isinstance(item, dict) or not isinstance(item.get("when"), str) or item.get("kind") not in KINDS:
+        if not isinstance(item, dict) or not isinstance(item.get("when"), str):
             continue
         try:
             RuleFile.model_validate({"rules": [item]})
             continue  # a valid rule: compiled with the others
         except ValidationError:
             pass
-        compiled = _compiler(item["kind"], catalog, limits).compile(item["when"])
-        found = compiled.all() if isinstance(compiled, ExprError) else list(compiled.problems)
-        problems.extend(located.in_expression(("rules", index, "when"), p.column, p.message, p.suggestion)
-                        for p in found)
+        kind = item.get("kind")
+        guess = kind if kind in KINDS else closest(str(kind), KINDS)
+        # an unknown kind: its condition read as the kind it most likely means, else what every kind finds in it
+        found = None
+        for each in [guess] if guess is not None else list(KINDS):
+            compiled = _compiler(each, catalog, limits).compile(item["when"])
+            these = [(p.column, p.message, p.suggestion) for p in (
+                compiled.all() if isinstance(compiled, ExprError) else compiled.problems)]
+            found = these if found is None else [p for p in found if p in these]
+        problems.extend(located.in_expression(("rules", index, "when"), column, message, suggestion)
+                        for column, message, suggestion in found or [])
     return problems
 
 
@@ -964,10 +982,10 @@ class _Locator:
         return Problem(self.file, Problem.at(self.file, parts, "").path, message, mark.line + 1,
                        mark.column + 1 + quote + lead + column, tuple(parts), suggestion)
 
-    def pydantic(self, exc: ValidationError, data: Any) -> list[Problem]:
+    def pydantic(self, exc: ValidationError, data: Any, prefix: Sequence[str | int] = ()) -> list[Problem]:
         problems = []
         for error in exc.errors():
-            loc = [p for p in error["loc"] if isinstance(p, (str, int))]
+            loc = [*prefix, *(p for p in error["loc"] if isinstance(p, (str, int)))]
             loc = _strip_tags(loc, data)
             if error["type"] == "extra_forbidden":
                 message = f"unknown key {loc[-1]!r}" + did_you_mean(str(loc[-1]), _allowed_keys(loc, data))
@@ -976,13 +994,41 @@ class _Locator:
             elif error["type"] == "union_tag_invalid":
                 found = error.get("ctx", {}).get("tag")
                 message = f"unknown kind {found!r}{did_you_mean(str(found), KINDS)} (kinds: {', '.join(KINDS)})"
-                loc = [*loc, "kind"]
+                problems.append(self.at([*loc, "kind"], message))
+                problems.extend(self._common_keys(loc, data))
+                continue
             else:
                 message, suggestion = plain_words(error, loc)
                 problems.append(self.at(loc, message, suggestion))
                 continue
             problems.append(self.at(loc, message))
         return problems
+
+
+    def _common_keys(self, loc: Sequence[str | int], data: Any) -> list[Problem]:
+        """What can be checked of a rule whose kind is unknown: the keys no kind has, and the keys every kind
+        has (id, description, priority, valid_for, when's type, analysis); its then depends on the kind."""
+        rule = _at_path(data, loc)
+        if not isinstance(rule, dict):
+            return []
+        problems = [self.at([*loc, key], f"unknown key {key!r}" + did_you_mean(str(key), RULE_KEYS))
+                    for key in rule if key not in RULE_KEYS]
+        try:
+            _Rule.model_validate({k: v for k, v in rule.items() if k in COMMON_KEYS})
+        except ValidationError as exc:
+            problems.extend(self.pydantic(exc, data, loc))
+        return problems
+
+
+def _at_path(data: Any, loc: Sequence[str | int]) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _strip_tags(loc: list[str | int], data: Any) -> list[str | int]:

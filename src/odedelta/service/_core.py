@@ -39,8 +39,9 @@ from odedelta.delta.items import Reason
 from odedelta.flows.qualify import Candidate
 from odedelta.flows.settlement import partner_items
 from odedelta.model.catalog import Document
+from odedelta.model.errors import closest
 from odedelta.model.jsonio import dumps, iso, plain
-from odedelta.model.source import parse_text
+from odedelta.model.source import parse_text, with_lines
 from odedelta.model.tmf import RelatedParty
 from odedelta.outputs.describe import customer, parties, summary
 from odedelta.outputs.html import CSS as VIEW_CSS
@@ -85,6 +86,7 @@ __all__ = [
     "Rulebook",
     "TerminateProduct",
     "catalog_from_documents",
+    "closest",
     "customer",
     "customer_order",
     "dumps",
@@ -103,4 +105,5 @@ __all__ = [
     "to_tmf622",
     "to_tmf679",
     "view_fragment",
+    "with_lines",
 ]

@@ -31,20 +31,46 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from odedelta.service._core import LoadError, Problem, closest, parse_text, with_lines
 
 APIS = ("tmf679", "tmf663", "tmf648", "tmf622")
 SCOPES = frozenset({f"{api}:{access}" for api in APIS for access in ("read", "write", "all")} | {"admin"})
 
 
 class AuthConfigError(Exception):
-    """The tokens file or the JWT key cannot be used (a one-line message naming the file and the entry)."""
+    """The tokens file or the JWT key cannot be used: every problem, each naming the file, the line and column,
+    and the entry (``tokens.yaml:3:14 @ $.tokens[0].scopes[1]: unknown scope …``); several under one line that
+    counts them."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+    @classmethod
+    def of(cls, problems: Iterable[Problem]) -> AuthConfigError:
+        problems = tuple(problems)
+        if len(problems) == 1:
+            return cls(_line(problems[0]), problems)
+        head = f"{problems[0].file}: {len(problems)} problems in the tokens file"
+        return cls("\n".join([head, *(f"  {_line(p)}" for p in problems)]), problems)
+
+
+def _line(problem: Problem) -> str:
+    """``file:line:column @ $.path: message`` (the path first, as it names the entry the message is about)."""
+    where = problem.file
+    if problem.line is not None:
+        where += f":{problem.line}" + (f":{problem.column}" if problem.column is not None else "")
+    return f"{where} @ {problem.path}: {problem.text}" if problem.path not in ("", "$") else f"{where}: {problem.text}"
+
+
+KEYS = ("caller", "sha256", "token", "scopes", "parties")
 
 
 class Refused(Exception):
@@ -107,46 +133,33 @@ class Tokens(Authenticator):
 
     @classmethod
     def from_file(cls, path: str | Path) -> Tokens:
+        file = str(path)
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise AuthConfigError(f"{path}: cannot read the tokens file ({exc})".replace("\n", " ")) from None
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuthConfigError(f"{file}: cannot read the tokens file ({exc})".replace("\n", " ")) from None
+        try:  # the library's own reader: a syntax error is file:line:column and what the parser expected
+            data = parse_text(text, file, yaml_syntax=not text.lstrip().startswith(("{", "[")))
+        except LoadError as exc:
+            raise AuthConfigError.of(list(exc.problems) or [Problem(file, "$", str(exc))]) from None
+        problems: list[Problem] = []
+        found: dict[str, Caller] = {}
         entries = data.get("tokens") if isinstance(data, dict) else None
         if not isinstance(entries, list) or not entries:
-            raise AuthConfigError(f"{path} @ $.tokens: expected a non-empty list of {{caller, sha256, scopes}}")
-        found: dict[str, Caller] = {}
+            problems.append(Problem.at(file, ["tokens"], "expected a non-empty list of {caller, sha256, scopes}"))
+            entries = []
         for index, entry in enumerate(entries):
-            where = f"{path} @ $.tokens[{index}]"
-            if not isinstance(entry, dict):
-                raise AuthConfigError(f"{where}: expected a mapping with caller, sha256 (or token) and scopes")
-            unknown = sorted(set(entry) - {"caller", "sha256", "token", "scopes", "parties"})
-            if unknown:
-                raise AuthConfigError(f"{where}: unknown key {unknown[0]!r} "
-                                      "(expected caller, sha256, token, scopes, parties)")
-            parties = entry.get("parties")
-            if parties is not None and (not isinstance(parties, list) or not all(
-                    isinstance(p, str) and p for p in parties)):
-                raise AuthConfigError(f"{where}.parties: expected a list of customer (party) ids")
-            name, scopes = entry.get("caller"), entry.get("scopes")
-            if not isinstance(name, str) or not name:
-                raise AuthConfigError(f"{where}.caller: expected the caller's name")
-            digest = entry.get("sha256")
-            if digest is None and isinstance(entry.get("token"), str) and entry["token"]:
-                digest = _sha256(entry["token"])
-            if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef"
-                                                                        for c in digest.lower()):
-                raise AuthConfigError(f"{where}.sha256: expected the token's SHA-256 in hex (64 digits), "
-                                      "or token: the token itself")
-            if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
-                raise AuthConfigError(f"{where}.scopes: expected a non-empty list of scopes")
-            bad = sorted(set(scopes) - SCOPES)
-            if bad:
-                raise AuthConfigError(f"{where}.scopes: unknown scope {bad[0]!r} "
-                                      f"(expected admin, or <api>:read|write|all with api in {', '.join(APIS)})")
-            if digest.lower() in found:
-                raise AuthConfigError(f"{where}: the same token as caller {found[digest.lower()].name!r}")
-            found[digest.lower()] = Caller(name, frozenset(scopes),
-                                           None if parties is None else frozenset(parties))
+            caller = _entry(file, index, entry, problems)
+            if caller is None:
+                continue
+            digest, who = caller
+            if digest in found:
+                problems.append(Problem.at(file, ["tokens", index], f"the same token as caller {found[digest].name!r}"))
+            else:
+                found[digest] = who
+        if problems:
+            located = with_lines(problems, {file: text})
+            raise AuthConfigError.of(sorted(located, key=lambda p: (p.line or 0, p.column or 0)))
         return cls(found, f"tokens file {path} ({len(found)} tokens)")
 
     def caller(self, credential: str | None) -> Caller:
@@ -257,6 +270,44 @@ def authenticator(*, token: str | None = None, tokens_file: str | Path | None = 
     if jwt_key is not None:
         return Jwt(jwt_key, audience=jwt_audience, issuer=jwt_issuer, fallback=tokens)
     return tokens if tokens is not None else Authenticator()
+
+
+def _entry(file: str, index: int, entry: Any, problems: list[Problem]) -> tuple[str, Caller] | None:
+    """The token digest and caller of ``tokens[index]``, or None with every problem it has added to ``problems``."""
+    at: list[str | int] = ["tokens", index]
+    if not isinstance(entry, dict):
+        problems.append(Problem.at(file, at, "expected a mapping with caller, sha256 (or token) and scopes"))
+        return None
+    before = len(problems)
+    for key in sorted(set(entry) - set(KEYS), key=str):
+        near = closest(str(key), KEYS)
+        problems.append(replace(Problem.at(file, [*at, str(key)], f"unknown key {key!r} (expected {', '.join(KEYS)})"),
+                                suggestion=f"did you mean {near!r}?" if near else None))
+    parties = entry.get("parties")
+    if parties is not None and (not isinstance(parties, list) or not all(isinstance(p, str) and p for p in parties)):
+        problems.append(Problem.at(file, [*at, "parties"], "expected a list of customer (party) ids"))
+    name, scopes = entry.get("caller"), entry.get("scopes")
+    if not isinstance(name, str) or not name:
+        problems.append(Problem.at(file, [*at, "caller"], "expected the caller's name"))
+    digest = entry.get("sha256")
+    if digest is None and isinstance(entry.get("token"), str) and entry["token"]:
+        digest = _sha256(entry["token"])
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+        problems.append(Problem.at(file, [*at, "sha256" if "sha256" in entry or "token" not in entry else "token"],
+                                   "expected the token's SHA-256 in hex (64 digits), or token: the token itself"))
+    if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
+        problems.append(Problem.at(file, [*at, "scopes"], "expected a non-empty list of scopes"))
+    else:
+        for position, scope in enumerate(scopes):
+            if scope not in SCOPES:
+                near = closest(scope, SCOPES)
+                problems.append(replace(Problem.at(
+                    file, [*at, "scopes", position], f"unknown scope {scope!r} "
+                    f"(expected admin, or <api>:read|write|all with api in {', '.join(APIS)})"),
+                    suggestion=f"did you mean {near!r}?" if near else None))
+    if len(problems) > before or not (isinstance(digest, str) and isinstance(name, str) and isinstance(scopes, list)):
+        return None
+    return digest.lower(), Caller(name, frozenset(scopes), None if parties is None else frozenset(parties))
 
 
 def _sha256(text: str) -> str:
