@@ -97,9 +97,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._head_open = True  # the next request's head: bytes counted from the next read
+        if self.cycle is not None and self.cycle.response_complete:
+            # answered before its body had all arrived: the answer armed no clock for the next head, so arm it now
+            self._restart_deadline()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        if self._head_open:  # else the request's body is still arriving: its end arms the clock
+            self._restart_deadline()
+
+    def _restart_deadline(self) -> None:
         if not self.transport.is_closing():
             self._deadline.cancel()
             self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
