@@ -236,3 +236,10 @@ def test_an_as_of_before_the_products_started_is_said_on_stderr(capsys: pytest.C
         "moment they did not exist yet")
     assert main([*bob, "--as-of", "2026-06-01T00:00:00Z"]) == 0
     assert "before these products started" not in capsys.readouterr().err
+
+
+def test_a_missing_file_is_said_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "bobb.json"
+    assert main(["change", "--catalog", str(DEMO), "--inventory", str(missing), "--product", "B-1", "--to",
+                 "po-mobile-l", "--as-of", "2026-06-01T00:00:00Z"]) == 1
+    assert capsys.readouterr().err == f"error: {missing}: cannot read (No such file or directory)\n"

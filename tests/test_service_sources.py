@@ -143,3 +143,14 @@ def test_an_unreachable_inventory_server_is_a_502_tmf_error() -> None:
                                                "productOffering": {"id": "po-fiber-300"}}]})
     assert response.status_code == 502
     assert response.json()["message"].startswith(f"http://127.0.0.1:{port}{INVENTORY_API}/product?id=F-1")
+
+
+def test_an_unknown_product_is_refused_without_naming_the_servers_folders_or_upstream(
+        server: tuple[str, list[str]]) -> None:
+    """The refusal goes to the API's caller: the inventory's folder or TMF637 address is the operator's business."""
+    base, _ = server
+    catalog = odedelta.load_catalog(DEMO)
+    for source in (InventorySource(base + INVENTORY_API), InventorySource(DEMO / "inventories")):
+        with pytest.raises(odedelta.RequestError) as refused:
+            source.inventory(catalog, None, "Z-9")
+        assert str(refused.value) == "unknown product 'Z-9': no inventory holds it"

@@ -59,9 +59,11 @@ class OdeDeltaError(Exception):
 
     def __str__(self) -> str:
         head = super().__str__()
-        if not self.problems:
+        listed = [str(p) for p in self.problems]
+        listed = [line for line in listed if not head.startswith(line)]  # what the sentence already says, once
+        if not listed:
             return head
-        return head + "\n" + "\n".join(f"  {p}" for p in self.problems)
+        return head + "\n" + "\n".join(f"  {line}" for line in listed)
 
 
 class LoadError(OdeDeltaError):

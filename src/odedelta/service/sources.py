@@ -202,11 +202,9 @@ class InventorySource:
         return f"{url}?relatedParty.id={party}", get_all(url, {"relatedParty.id": party}, self.retry)
 
     def unknown(self, product_id: str) -> RequestError:
-        """The refusal of a product no customer holds (also of one the caller may not see: the same words)."""
-        if is_url(self.where):
-            url = f"{str(self.where).rstrip('/')}/product"
-            return RequestError(f"unknown product {product_id!r}: {url}?id={product_id} has no such product")
-        return RequestError(f"unknown product {product_id!r}: no inventory holds it ({self.describe()})")
+        """The refusal of a product no customer holds (also of one the caller may not see: the same words). It goes
+        to the caller: it names neither the server's folders nor its upstream's address."""
+        return RequestError(f"unknown product {product_id!r}: no inventory holds it")
 
     def customer(self, party: str | None, product_id: str | None) -> str | None:
         """The customer a request is for: its party, else the holder of ``product_id`` (None: unknown)."""
