@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -33,9 +33,6 @@ from odedelta.model.records import (
     TimePeriod,
 )
 from odedelta.model.tmf import in_period
-
-if TYPE_CHECKING:  # compiled.py builds on this module
-    from odedelta.model.compiled import CompiledCatalog
 
 CATALOG = "catalog"
 """A TMF620 Catalog document: read for its category references and validFor, not a node of the graph."""
@@ -178,9 +175,10 @@ class Catalog:
     _inline: set[tuple[str, str]] = field(default_factory=set, repr=False)
     memo: Memo = field(default_factory=Memo, repr=False, compare=False)
     """Answers of pure queries over this catalog (prices at a moment…), bounded: a loaded catalog is only read."""
-    compiled_tables: CompiledCatalog | None = field(default=None, repr=False, compare=False)
+    compiled_tables: Any = field(default=None, repr=False, compare=False)
     """The per-offering tables of the per-change path (:func:`odedelta.model.compiled.compiled` fills it on first
-    use): a place of their own, not the memo, which forgets its oldest answers and would have them rebuilt."""
+    use): a place of their own, not the memo, which forgets its oldest answers and would have them rebuilt.
+    A CompiledCatalog, typed Any: compiled.py imports this module."""
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -119,7 +119,7 @@ class CompiledCatalog:
 
 def compiled(catalog: Catalog) -> CompiledCatalog:
     """The per-offering tables of ``catalog``, made on first use and kept with it."""
-    tables = catalog.compiled_tables
+    tables: CompiledCatalog | None = catalog.compiled_tables
     if tables is None:  # two threads may both make them: the same answers; the last made is kept
         tables = catalog.compiled_tables = CompiledCatalog(catalog)
     return tables
