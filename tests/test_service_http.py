@@ -122,22 +122,42 @@ def test_the_header_deadline_starts_again_after_each_answer_on_a_kept_alive_conn
 
 
 def test_the_header_deadline_starts_again_when_an_answer_came_before_the_whole_body() -> None:
-    """The app answers a request whose body is still arriving (``/health`` reads none); the answer finds no head
-    pending, so the deadline for the next head is armed when that body ends — else, once the body took longer than
-    the deadline, a client could trickle the next request's headers on the kept-alive connection for ever."""
+    """The app answers a request whose body is still arriving (``/health`` reads none); the next head's deadline
+    starts when that body ends, not when the answer went (before: the clock the answer started ran out while no
+    head was pending, and none ran after it — the next request's headers could trickle for ever)."""
     app = create_app(DEMO, RULES, INVENTORIES)
     with in_thread(app, http=Quick) as base:
         host, port = base.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=4) as conn:
             conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345")
             assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")  # answered before the body's end
-            time.sleep(0.8)  # the body ends later than the deadline
-            conn.sendall(b"67890")
-            time.sleep(0.1)
+            time.sleep(0.3)
+            conn.sendall(b"67890")  # the body ends within the deadline
+            time.sleep(0.3)  # the next request: past the deadline counted from the answer, within the body's end's
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
             conn.sendall(b"GET /health HTTP/1.1\r\n")  # then a head that never ends
             start = time.monotonic()
-            assert conn.recv(65536) == b""  # closed by the deadline (before: no clock ran, a timeout here)
+            assert conn.recv(65536) == b""  # closed by the deadline
             assert time.monotonic() - start < 2
+
+
+def test_the_rest_of_a_body_answered_before_it_came_has_the_header_deadline_too() -> None:
+    """The answer is sent and the body's remaining bytes are thrown away as they come: a client trickling them for
+    ever is closed like one trickling a head (uvicorn's keep-alive clock stops at each byte received)."""
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=Quick) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=4) as conn:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n12345")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+            start = time.monotonic()
+            with pytest.raises(OSError):  # closed: a send fails, the connection reset
+                for _ in range(40):  # a byte every 0.1 s: 4 s of a body that never ends
+                    conn.sendall(b"6")
+                    time.sleep(0.1)
+            assert time.monotonic() - start < 2
+            assert conn.recv(65536) == b""
 
 
 def test_a_head_longer_than_the_limit_is_refused_431_and_a_long_body_is_not() -> None:

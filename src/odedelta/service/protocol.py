@@ -39,7 +39,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
 
     def _expire(self) -> None:
-        if self._head_open and self.transport is not None and not self.transport.is_closing():
+        # a head pending, or the rest of a body that is thrown away (its request was answered before it all came)
+        pending = self._head_open or (self.cycle is not None and self.cycle.response_complete)
+        if pending and self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
@@ -103,8 +105,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self._head_open:  # else the request's body is still arriving: its end arms the clock
-            self._restart_deadline()
+        # a head pending or not, the clock runs: the rest of a body still arriving has as long as a head (its end
+        # starts the clock again for the next head)
+        self._restart_deadline()
 
     def _restart_deadline(self) -> None:
         if not self.transport.is_closing():
