@@ -22,8 +22,9 @@ class _HeadTooLong(Exception):
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (llhttp, in C: the parser ``serve`` uses) with the service's guards on request
     heads: a connection that has not sent a complete head within ``HEADER_TIMEOUT`` seconds of opening (or of its
-    previous answer) is closed, and a head longer than ``MAX_HEAD`` bytes is answered 431 and closed. uvicorn times
-    out idle keep-alive connections and the service times out slow bodies (``--body-timeout``), but nothing else
+    previous answer, or of the end of a body still arriving after its answer; such a body has as long) is closed,
+    and a head longer than ``MAX_HEAD`` bytes is answered 431 and closed. uvicorn times out idle keep-alive
+    connections and the service times out slow bodies (``--body-timeout``), but nothing else
     ends a client that trickles its headers, and httptools itself keeps a header of any length.
 
     A head's length is counted twice: the bytes of its line and headers as the parser delivers them (a long head
