@@ -154,3 +154,18 @@ def test_kills_at_seeded_random_points_resume_to_the_same_bytes(base: Path, refe
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
     assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["partitions"]["done"] == 40
+
+
+def test_ctrl_c_stops_the_campaign_with_130_and_says_to_resume(base: Path, tmp_path: Path,
+                                                              watched: list[Watched]) -> None:
+    """SIGINT (Ctrl-C at a terminal) stops the driver and its workers like SIGTERM, with the shell's code for it:
+    130, as docs/reference/errors.md says."""
+    out = tmp_path / "out"
+    driver = Watched(_command(base, out), tmp_path / "log.txt")
+    watched.append(driver)
+    _wait(lambda: _checkpoints(out) >= 3 and len(driver.workers()) == 2, driver.process)
+    assert driver.kill(signal.SIGINT) == 130
+    last = driver.log.read_text(encoding="utf-8").rstrip().splitlines()[-1]
+    assert last == (f"error: stopped by SIGINT: the finished partitions are saved in {out}; run the same command "
+                    "with --resume to continue")
+    assert not (out / "_manifest.json").exists() and _checkpoints(out) >= 3

@@ -53,3 +53,15 @@ def test_a_dropped_catalog_is_freed_though_loading_froze_it_and_its_tables_were_
         del catalog, tables
     gc.collect()
     assert [ref() for ref in gone] == [None, None, None]
+
+
+def test_the_tables_outlive_the_catalogs_memo() -> None:
+    """The memo forgets its oldest answers past its size (a service asking with as_of = now fills it); the tables
+    are not among them, or a long-running service would rebuild them again and again."""
+    catalog = odedelta.load_catalog(ROOT / "catalogs" / "demo")
+    tables = compiled(catalog)
+    tables.slots("po-fiber-300")
+    for n in range(catalog.memo.size + 1):
+        catalog.remembered(("another answer", n), lambda: None)
+    assert compiled(catalog) is tables
+    assert "po-fiber-300" in tables._slots  # what it learnt is still there

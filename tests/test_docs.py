@@ -12,8 +12,10 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tomllib
@@ -24,6 +26,7 @@ import pytest
 
 from . import readme
 from .conftest import ROOT
+from .servers import Serve
 from .test_readme import BIN, run_console
 
 DOC_PAGES = [p for p in readme.pages() if p != readme.README]
@@ -79,6 +82,11 @@ def run_session(page: Path, bin_dir: Path, home: Path) -> tuple[int, list[str]]:
             _line, path, content = step
             (cwd / path).parent.mkdir(parents=True, exist_ok=True)
             (cwd / path).write_text(content, encoding="utf-8")
+            # the schema an editor is pointed at is where the file says, relative to the file (as editors read it)
+            for schema in re.findall(r"\$schema=(\S+)", content):
+                if not (cwd / path).parent.joinpath(schema).is_file():
+                    mismatches.append(f"{readme.page_name(page)}:{_line}: {path} points at $schema={schema}, "
+                                      "which is not there")
             continue
         script = f"trap 'pwd > {shlex.quote(str(state))}' EXIT\n{step.command}"
         done = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True)
@@ -325,3 +333,15 @@ def test_the_service_guides_calls_answer_from_odedelta_serve(tmp_path: Path) -> 
     order = json.loads(answers[4][1])
     assert order["state"] == "acknowledged", order
     assert [p["externalId"].rsplit(":", 1)[0] for p in json.loads(answers[5][1])] == [order["externalId"]]
+
+
+def test_the_exit_code_table_says_how_a_stopped_campaign_and_a_stopped_service_end() -> None:
+    """The 130 and 143 rows of the errors page are what happens: ``odedelta serve`` stopped with SIGTERM ends by
+    the signal (a shell's 143), and a campaign stopped with Ctrl-C exits 130 (tests/test_campaign_kills.py)."""
+    text = (ROOT / "docs" / "reference" / "errors.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", text, re.MULTILINE))
+    assert "a campaign stopped by Ctrl-C (SIGINT)" in rows["130"] and "--resume" in rows["130"]
+    server = Serve("--catalog", str(ROOT / "catalogs" / "demo"))
+    server.stop()
+    assert server.process.returncode == -signal.SIGTERM
+    assert "`odedelta serve` stopped by SIGTERM" in rows[str(128 + signal.SIGTERM)]

@@ -174,3 +174,24 @@ def test_property_the_fast_reader_and_pydantic_agree_on_any_resource(data: st.Da
         target[data.draw(st.sampled_from(KEYS))] = data.draw(JSON_VALUES)
     expected = _outcome(lambda: Reader().from_model(records.MODELS[record].model_validate(item)))
     assert _outcome(lambda: Reader().read(record, item)) == expected
+
+
+def test_what_a_record_does_not_keep_of_the_document_is_what_its_docstrings_say() -> None:
+    """A record keeps values, not which fields the document wrote (the module's docstring): an explicit null and an
+    explicit empty list (where the model's default is one) read as absent. Exactly those differ from the model."""
+    document = {"@type": "ProductOffering", "id": "po-x", "name": "X", "isBundle": False, "description": None,
+                "category": [], "productOfferingPrice": [], "validFor": {"startDateTime": "2026-01-01T00:00:00Z",
+                                                                         "endDateTime": None},
+                "productSpecification": {"id": "ps-x", "name": None}, "x-mine": None}
+    record, model = Reader().read(records.ProductOffering, document), tmf.ProductOffering.model_validate(document)
+    assert record.model_dump() == model.model_dump()
+    assert record.model_dump(by_alias=True, mode="json") == model.model_dump(by_alias=True, mode="json")
+    assert model.to_tmf() == {**record.to_tmf(), "category": [], "productOfferingPrice": []}
+    assert record.to_tmf() == {"@type": "ProductOffering", "id": "po-x", "name": "X", "isBundle": False,
+                               "validFor": {"startDateTime": "2026-01-01T00:00:00Z"},
+                               "productSpecification": {"id": "ps-x"}}
+    unset = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    assert unset == {**record.model_dump(by_alias=True, exclude_unset=True, mode="json"), "description": None,
+                     "category": [], "productOfferingPrice": [], "x-mine": None,
+                     "validFor": {"startDateTime": "2026-01-01T00:00:00Z", "endDateTime": None},
+                     "productSpecification": {"id": "ps-x", "name": None}}

@@ -4,6 +4,7 @@ document, the access log line, and bearer tokens and JWTs looked up once."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import socket
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from odedelta.service import create_app
 from odedelta.service.app import access_line
@@ -35,6 +38,44 @@ def test_serve_runs_the_httptools_protocol_and_h11_without_httptools(monkeypatch
     monkeypatch.setitem(sys.modules, "httptools", None)  # as if not installed
     monkeypatch.delitem(sys.modules, "odedelta.service.protocol")
     assert http_protocol() is GuardedH11Protocol
+
+
+# what GuardedHttpToolsProtocol and GuardedH11Protocol take from uvicorn beyond its public API: a method and the
+# names of its parameters (``self`` left out)
+UVICORN_METHODS = {
+    HttpToolsProtocol: {
+        "connection_made": ["transport"], "connection_lost": ["exc"], "data_received": ["data"],
+        "_unset_keepalive_if_required": [], "send_400_response": ["msg"], "_should_upgrade": [],
+        "handle_websocket_upgrade": [], "_unsupported_upgrade_warning": [], "on_message_begin": [],
+        "on_url": ["url"], "on_header": ["name", "value"], "on_headers_complete": [], "on_message_complete": [],
+        "on_response_complete": [],
+    },
+    H11Protocol: {"connection_made": ["transport"], "handle_events": [], "on_response_complete": []},
+}
+
+
+def test_the_uvicorn_internals_the_protocols_build_on_are_there_with_their_shape() -> None:
+    """uvicorn's protocol classes are not its public API: pyproject bounds uvicorn to the versions these were
+    checked with, and this says at once which name moved when the bound is raised."""
+    for cls, methods in UVICORN_METHODS.items():
+        for name, parameters in methods.items():
+            method = getattr(cls, name, None)
+            assert callable(method), f"{cls.__name__}.{name}"
+            assert list(inspect.signature(method).parameters)[1:] == parameters, f"{cls.__name__}.{name}"
+    assert STATUS_LINE[431] == b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    assert set(STATUS_LINE) >= set(range(100, 600))
+    # the attributes read on the protocol and on its request/response cycle, as uvicorn sets them
+    protocol_init = inspect.getsource(HttpToolsProtocol.__init__) + inspect.getsource(HttpToolsProtocol.connection_made)
+    for attribute in ("self.cycle", "self.parser", "self.loop", "self.logger", "self.transport"):
+        assert f"{attribute}:" in protocol_init or f"{attribute} =" in protocol_init, attribute
+    assert "self.scope = " in inspect.getsource(HttpToolsProtocol.on_message_begin)
+    assert "self.cycle = RequestResponseCycle(" in inspect.getsource(HttpToolsProtocol.on_headers_complete)
+    cycle_init = inspect.getsource(RequestResponseCycle.__init__)
+    for attribute in ("scope", "transport", "response_started", "response_complete"):
+        assert f"self.{attribute} = " in cycle_init, attribute
+    assert {"scope", "transport"} <= set(inspect.signature(RequestResponseCycle).parameters)
+    h11_events = inspect.getsource(H11Protocol.handle_events)
+    assert "self.scope = " in h11_events
 
 
 class Quick(GuardedHttpToolsProtocol):
@@ -77,6 +118,45 @@ def test_the_header_deadline_starts_again_after_each_answer_on_a_kept_alive_conn
                 assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
                 time.sleep(0.3)
             conn.sendall(b"GET /health HTTP/1.1\r\n")  # then a head that never ends
+            assert conn.recv(65536) == b""
+
+
+def test_the_header_deadline_starts_again_when_an_answer_came_before_the_whole_body() -> None:
+    """The app answers a request whose body is still arriving (``/health`` reads none); the next head's deadline
+    starts when that body ends, not when the answer went (before: the clock the answer started ran out while no
+    head was pending, and none ran after it — the next request's headers could trickle for ever)."""
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=Quick) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=4) as conn:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")  # answered before the body's end
+            time.sleep(0.3)
+            conn.sendall(b"67890")  # the body ends within the deadline
+            time.sleep(0.3)  # the next request: past the deadline counted from the answer, within the body's end's
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+            conn.sendall(b"GET /health HTTP/1.1\r\n")  # then a head that never ends
+            start = time.monotonic()
+            assert conn.recv(65536) == b""  # closed by the deadline
+            assert time.monotonic() - start < 2
+
+
+def test_the_rest_of_a_body_answered_before_it_came_has_the_header_deadline_too() -> None:
+    """The answer is sent and the body's remaining bytes are thrown away as they come: a client trickling them for
+    ever is closed like one trickling a head (uvicorn's keep-alive clock stops at each byte received)."""
+    app = create_app(DEMO, RULES, INVENTORIES)
+    with in_thread(app, http=Quick) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=4) as conn:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n12345")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+            start = time.monotonic()
+            with pytest.raises(OSError):  # closed: a send fails, the connection reset
+                for _ in range(40):  # a byte every 0.1 s: 4 s of a body that never ends
+                    conn.sendall(b"6")
+                    time.sleep(0.1)
+            assert time.monotonic() - start < 2
             assert conn.recv(65536) == b""
 
 

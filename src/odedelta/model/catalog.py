@@ -175,6 +175,10 @@ class Catalog:
     _inline: set[tuple[str, str]] = field(default_factory=set, repr=False)
     memo: Memo = field(default_factory=Memo, repr=False, compare=False)
     """Answers of pure queries over this catalog (prices at a moment…), bounded: a loaded catalog is only read."""
+    compiled_tables: Any = field(default=None, repr=False, compare=False)
+    """The per-offering tables of the per-change path (:func:`odedelta.model.compiled.compiled` fills it on first
+    use): a place of their own, not the memo, which forgets its oldest answers and would have them rebuilt.
+    A CompiledCatalog, typed Any: compiled.py imports this module."""
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -3,8 +3,9 @@ categories, migration targets, prices, promotions naming it) so that a change re
 asking the graph.
 
 A table entry is filled the first time an offering is asked about, from the catalog's own queries (the one source of
-truth), and never changes after: a loaded catalog is only read. The tables of a catalog are made once and kept in the
-catalog's memo (:meth:`Catalog.remembered <odedelta.model.catalog.Catalog.remembered>`); :func:`compiled` gives them.
+truth), and never changes after: a loaded catalog is only read. The tables of a catalog are made once and kept on it
+(``Catalog.compiled_tables``, their own place: the catalog's memo forgets its oldest answers, and a long-running
+service would keep rebuilding them); :func:`compiled` gives them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from odedelta.model.catalog import Catalog
 from odedelta.model.graph import OFFERING, Component
 from odedelta.model.pricing import Base, catalog_base
 
-_KEY = ("compiled per-offering tables",)
 _MOMENT_TABLE_SIZE = 65_536
 """At most this many answers that depend on a moment (offering × epoch) are kept; then they start afresh."""
 
@@ -28,7 +28,7 @@ class CompiledCatalog:
                  "_specs", "catalog")
 
     def __init__(self, catalog: Catalog) -> None:
-        # the tables live in the catalog's memo: a plain reference back would make a cycle, which a catalog frozen
+        # the tables are kept on the catalog: a plain reference back would make a cycle, which a catalog frozen
         # by load_catalog (gc.freeze) could never leave — each reload of a service would keep the previous one
         self.catalog: Catalog = weakref.proxy(catalog)
         self._slots: dict[str, tuple[Component, ...]] = {}
@@ -119,4 +119,7 @@ class CompiledCatalog:
 
 def compiled(catalog: Catalog) -> CompiledCatalog:
     """The per-offering tables of ``catalog``, made on first use and kept with it."""
-    return catalog.remembered(_KEY, lambda: CompiledCatalog(catalog))
+    tables: CompiledCatalog | None = catalog.compiled_tables
+    if tables is None:  # two threads may both make them: the same answers; the last made is kept
+        tables = catalog.compiled_tables = CompiledCatalog(catalog)
+    return tables

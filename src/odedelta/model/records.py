@@ -12,6 +12,13 @@ there are none). :class:`Reader` builds them: a fast path reads the plain shapes
 the model declares) and hands anything else — a number written as a string, a field spelled by its Python name, a
 mistake — to the pydantic model, whose answer (or :class:`pydantic.ValidationError`, with its precise locations) is
 the one the loader always gave.
+
+One difference from the model: a record keeps the values the document gave, not which fields it wrote (no set of the
+fields given, above), so a field the model declares written as ``null``, or as an empty list where the model's
+default is an empty list, reads as if it were absent. Hence ``to_tmf()`` leaves out such an explicit empty list
+(``"category": []``) where the model's ``to_tmf()`` keeps it, and ``model_dump(exclude_unset=True)`` leaves out
+those empty lists and those explicit ``null`` values too (unknown fields are kept as they came); a dump without
+``exclude_unset`` is the model's. Nothing odedelta computes reads which fields were written.
 """
 
 from __future__ import annotations
@@ -181,11 +188,15 @@ class ProductSpecification(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
+        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
+        a record does not keep which fields were written, see the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
+        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
+        model's default is one (the model keeps them: see the module's docstring)."""
         return as_model(self).model_dump(**options)
 
     def characteristic(self, name: str) -> CharacteristicSpec | None:
@@ -329,11 +340,15 @@ class ProductOfferingPrice(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
+        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
+        a record does not keep which fields were written, see the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
+        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
+        model's default is one (the model keeps them: see the module's docstring)."""
         return as_model(self).model_dump(**options)
 
 
@@ -379,11 +394,15 @@ class ProductOffering(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
+        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
+        a record does not keep which fields were written, see the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
+        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
+        model's default is one (the model keeps them: see the module's docstring)."""
         return as_model(self).model_dump(**options)
 
     @property
@@ -413,11 +432,15 @@ class CatalogDocument(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
+        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
+        a record does not keep which fields were written, see the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
+        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
+        model's default is one (the model keeps them: see the module's docstring)."""
         return as_model(self).model_dump(**options)
 
 
@@ -434,11 +457,15 @@ class Category(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
+        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
+        a record does not keep which fields were written, see the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
+        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
+        model's default is one (the model keeps them: see the module's docstring)."""
         return as_model(self).model_dump(**options)
 
 
@@ -511,11 +538,15 @@ class Promotion(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept."""
+        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
+        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
+        a record does not keep which fields were written, see the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`)."""
+        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
+        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
+        model's default is one (the model keeps them: see the module's docstring)."""
         return as_model(self).model_dump(**options)
 
 

@@ -22,8 +22,9 @@ class _HeadTooLong(Exception):
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (llhttp, in C: the parser ``serve`` uses) with the service's guards on request
     heads: a connection that has not sent a complete head within ``HEADER_TIMEOUT`` seconds of opening (or of its
-    previous answer) is closed, and a head longer than ``MAX_HEAD`` bytes is answered 431 and closed. uvicorn times
-    out idle keep-alive connections and the service times out slow bodies (``--body-timeout``), but nothing else
+    previous answer, or of the end of a body still arriving after its answer; such a body has as long) is closed,
+    and a head longer than ``MAX_HEAD`` bytes is answered 431 and closed. uvicorn times out idle keep-alive
+    connections and the service times out slow bodies (``--body-timeout``), but nothing else
     ends a client that trickles its headers, and httptools itself keeps a header of any length.
 
     A head's length is counted twice: the bytes of its line and headers as the parser delivers them (a long head
@@ -39,7 +40,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
 
     def _expire(self) -> None:
-        if self._head_open and self.transport is not None and not self.transport.is_closing():
+        # a head pending, or the rest of a body that is thrown away (its request was answered before it all came)
+        pending = self._head_open or (self.cycle is not None and self.cycle.response_complete)
+        if pending and self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
@@ -97,9 +100,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._head_open = True  # the next request's head: bytes counted from the next read
+        if self.cycle is not None and self.cycle.response_complete:
+            # answered before its body had all arrived: the answer armed no clock for the next head, so arm it now
+            self._restart_deadline()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        # a head pending or not, the clock runs: the rest of a body still arriving has as long as a head (its end
+        # starts the clock again for the next head)
+        self._restart_deadline()
+
+    def _restart_deadline(self) -> None:
         if not self.transport.is_closing():
             self._deadline.cancel()
             self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
