@@ -34,12 +34,17 @@ RULES = ["--rules", str(ROOT / "rules")]
 ])
 def test_an_unknown_command_names_the_closest_and_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str],
                                                           said: str) -> None:
+    assert _usage_error(capsys, argv) == ["usage: odedelta [-h] [--version] COMMAND ...", said]
+
+
+def _usage_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> list[str]:
+    """What a wrong command line prints (on stderr only, exit 2)."""
     with pytest.raises(SystemExit) as done:
         main(argv)
     assert done.value.code == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.splitlines() == ["usage: odedelta [-h] [--version] COMMAND ...", said]
+    return captured.err.splitlines()
 
 
 @pytest.mark.parametrize(("argv", "said"), [
@@ -54,12 +59,7 @@ def test_an_unknown_command_names_the_closest_and_exits_2(capsys: pytest.Capture
 ])
 def test_an_unknown_option_names_the_closest_and_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str],
                                                          said: str) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(argv)
-    assert done.value.code == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.splitlines()[-1] == said
+    assert _usage_error(capsys, argv)[-1] == said
 
 
 def test_an_abbreviated_option_and_what_follows_a_double_dash_are_not_refused() -> None:

@@ -14,14 +14,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 from odedelta.campaigns._core import parse_text
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson comes with the bulk extra
-    orjson = None  # type: ignore[assignment]
+
+def _orjson() -> ModuleType | None:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson comes with the bulk extra
+        return None
+    return orjson
+
+
+orjson = _orjson()
 
 _SPACED_KEY = re.compile(r'"[ \t\n\r]+:')
 """Where a key written with space before its colon may end (``"`` + ``:`` counts the others)."""

@@ -284,6 +284,7 @@ def json_answer(document: Any, status: int = 200, headers: dict[str, str] | None
                     background=background)
 
 
+_DECODER = json.JSONDecoder()
 _TOP_HREF = '\n  "href": "'
 """How a document's own ``href`` starts in the text :func:`dumps` writes (two-space indent: the top level's keys are
 the only ones indented by exactly two spaces)."""
@@ -301,8 +302,8 @@ def href_of(text: str) -> str | None:
     start = text.find(_TOP_HREF)
     if start < 0:
         return None
-    value, _ = json.decoder.scanstring(text, start + len(_TOP_HREF))  # type: ignore[attr-defined]
-    return str(value)
+    value, _ = _DECODER.raw_decode(text, start + len(_TOP_HREF) - 1)  # the string from its opening quote
+    return value if isinstance(value, str) else None
 
 
 def raw(text: str, status: int = 200, background: BackgroundTasks | None = None) -> Response:

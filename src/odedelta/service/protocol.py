@@ -7,7 +7,8 @@ the h11 protocol where it is missing.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -95,7 +96,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline.cancel()
         super().on_headers_complete()
         if self.cycle is not None and self.cycle.scope is self.scope:
-            self.cycle.transport = _OneWrite(self.transport, self.cycle, self.loop)  # type: ignore[assignment]
+            # the cycle only writes to its transport and asks whether it is closing: _OneWrite answers both
+            self.cycle.transport = cast(asyncio.Transport, _OneWrite(self.transport, self.cycle, self.loop))
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
