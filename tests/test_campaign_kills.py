@@ -70,13 +70,21 @@ def _wait(condition: object, driver: subprocess.Popen[bytes], within: float = 12
         time.sleep(0.005)
 
 
+def _interruptible() -> None:
+    """The driver as started at a terminal: SIGINT at its default. A shell without job control (CI's, running the
+    suites as background jobs) starts its background commands with SIGINT ignored, which a Python program keeps
+    (as it should: nohup's semantics), so Ctrl-C would not reach it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watched:
     """A driver started in a subprocess, and every process it started."""
 
     def __init__(self, command: list[str], log: Path) -> None:
         self.log = log
         with log.open("wb") as stream:
-            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stream)
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stream,
+                                            preexec_fn=_interruptible)
         self.seen: dict[int, str | None] = {}
 
     def look(self) -> None:
