@@ -188,15 +188,12 @@ class ProductSpecification(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
-        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
-        a record does not keep which fields were written, see the module's docstring)."""
+        """The resource as TMF JSON (:func:`as_model`; what a record does not keep: the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
-        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
-        model's default is one (the model keeps them: see the module's docstring)."""
+        """As :meth:`pydantic.BaseModel.model_dump` (:func:`as_model`; what a record does not keep: the module's
+        docstring)."""
         return as_model(self).model_dump(**options)
 
     def characteristic(self, name: str) -> CharacteristicSpec | None:
@@ -257,21 +254,16 @@ class BundledOffering(NamedTuple):
 
     @property
     def lower(self) -> int:
-        opt = self.bundled_product_offering_option
-        return (opt.number_rel_offer_lower_limit if opt else None) or 0
+        return tmf.lower_limit(self.bundled_product_offering_option)
 
     @property
     def upper(self) -> int | None:
         """None means unbounded (the upper limit is absent)."""
-        opt = self.bundled_product_offering_option
-        return opt.number_rel_offer_upper_limit if opt else None
+        return tmf.upper_limit(self.bundled_product_offering_option)
 
     @property
     def default(self) -> int:
-        opt = self.bundled_product_offering_option
-        if opt is None or opt.number_rel_offer_default is None:
-            return self.lower
-        return opt.number_rel_offer_default
+        return tmf.default_count(self.bundled_product_offering_option)
 
 
 class OfferingTerm(NamedTuple):
@@ -340,15 +332,12 @@ class ProductOfferingPrice(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
-        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
-        a record does not keep which fields were written, see the module's docstring)."""
+        """The resource as TMF JSON (:func:`as_model`; what a record does not keep: the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
-        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
-        model's default is one (the model keeps them: see the module's docstring)."""
+        """As :meth:`pydantic.BaseModel.model_dump` (:func:`as_model`; what a record does not keep: the module's
+        docstring)."""
         return as_model(self).model_dump(**options)
 
 
@@ -394,15 +383,12 @@ class ProductOffering(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
-        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
-        a record does not keep which fields were written, see the module's docstring)."""
+        """The resource as TMF JSON (:func:`as_model`; what a record does not keep: the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
-        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
-        model's default is one (the model keeps them: see the module's docstring)."""
+        """As :meth:`pydantic.BaseModel.model_dump` (:func:`as_model`; what a record does not keep: the module's
+        docstring)."""
         return as_model(self).model_dump(**options)
 
     @property
@@ -432,15 +418,12 @@ class CatalogDocument(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
-        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
-        a record does not keep which fields were written, see the module's docstring)."""
+        """The resource as TMF JSON (:func:`as_model`; what a record does not keep: the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
-        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
-        model's default is one (the model keeps them: see the module's docstring)."""
+        """As :meth:`pydantic.BaseModel.model_dump` (:func:`as_model`; what a record does not keep: the module's
+        docstring)."""
         return as_model(self).model_dump(**options)
 
 
@@ -457,15 +440,12 @@ class Category(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
-        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
-        a record does not keep which fields were written, see the module's docstring)."""
+        """The resource as TMF JSON (:func:`as_model`; what a record does not keep: the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
-        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
-        model's default is one (the model keeps them: see the module's docstring)."""
+        """As :meth:`pydantic.BaseModel.model_dump` (:func:`as_model`; what a record does not keep: the module's
+        docstring)."""
         return as_model(self).model_dump(**options)
 
 
@@ -538,15 +518,12 @@ class Promotion(NamedTuple):
     model_extra: Extra
 
     def to_tmf(self) -> dict[str, Any]:
-        """The resource as TMF JSON: official names, absent fields left out, every unknown field kept. An empty
-        list the document wrote where the model's default is an empty list is left out too (the model keeps it:
-        a record does not keep which fields were written, see the module's docstring)."""
+        """The resource as TMF JSON (:func:`as_model`; what a record does not keep: the module's docstring)."""
         return as_model(self).to_tmf()
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
-        """What :meth:`pydantic.BaseModel.model_dump` gives for the resource (:func:`as_model`); with
-        ``exclude_unset=True``, without the fields the document wrote as ``null`` or as an empty list where the
-        model's default is one (the model keeps them: see the module's docstring)."""
+        """As :meth:`pydantic.BaseModel.model_dump` (:func:`as_model`; what a record does not keep: the module's
+        docstring)."""
         return as_model(self).model_dump(**options)
 
 

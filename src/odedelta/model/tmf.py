@@ -225,6 +225,34 @@ class BundledOfferingOption(TmfModel):
     number_rel_offer_upper_limit: int | None = Field(default=None, alias="numberRelOfferUpperLimit")
 
 
+class _Option(Protocol):
+    """A bundledProductOfferingOption, as a model or as a catalog record."""
+
+    @property
+    def number_rel_offer_default(self) -> int | None: ...
+    @property
+    def number_rel_offer_lower_limit(self) -> int | None: ...
+    @property
+    def number_rel_offer_upper_limit(self) -> int | None: ...
+
+
+def lower_limit(option: _Option | None) -> int:
+    """How many of a component slot a bundle must hold at least (0 when the option or the limit is absent)."""
+    return (option.number_rel_offer_lower_limit if option else None) or 0
+
+
+def upper_limit(option: _Option | None) -> int | None:
+    """How many of a component slot a bundle may hold at most; None means unbounded (the limit is absent)."""
+    return option.number_rel_offer_upper_limit if option else None
+
+
+def default_count(option: _Option | None) -> int:
+    """How many of a component slot a new bundle gets: the option's default, else its lower limit."""
+    if option is None or option.number_rel_offer_default is None:
+        return lower_limit(option)
+    return option.number_rel_offer_default
+
+
 class BundledOffering(Ref):
     """A component slot of a bundle offering: the offering and how many of it the bundle holds."""
 
@@ -235,21 +263,16 @@ class BundledOffering(Ref):
 
     @property
     def lower(self) -> int:
-        opt = self.bundled_product_offering_option
-        return (opt.number_rel_offer_lower_limit if opt else None) or 0
+        return lower_limit(self.bundled_product_offering_option)
 
     @property
     def upper(self) -> int | None:
         """None means unbounded (the upper limit is absent)."""
-        opt = self.bundled_product_offering_option
-        return opt.number_rel_offer_upper_limit if opt else None
+        return upper_limit(self.bundled_product_offering_option)
 
     @property
     def default(self) -> int:
-        opt = self.bundled_product_offering_option
-        if opt is None or opt.number_rel_offer_default is None:
-            return self.lower
-        return opt.number_rel_offer_default
+        return default_count(self.bundled_product_offering_option)
 
 
 class OfferingTerm(TmfModel):
