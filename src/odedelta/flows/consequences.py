@@ -44,7 +44,17 @@ from odedelta.money.bill import (
 )
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
-from odedelta.rules.facts import Facts, ItemFacts, ProjectedFacts, PromotionFacts, change_facts, term_facts
+from odedelta.rules.facts import (
+    EngineFacts,
+    Facts,
+    InstalledFacts,
+    ItemFacts,
+    ProjectedFacts,
+    PromotionFacts,
+    TermFacts,
+    change_facts,
+    term_facts,
+)
 from odedelta.rules.language import (
     DiscountEffect,
     FeeEffect,
@@ -92,6 +102,30 @@ class _Judged:
     timed: tuple[RuleOutcome, ...]
 
 
+_Section = InstalledFacts | ItemFacts | PromotionFacts | ProjectedFacts
+"""The fact sections the money stage replaces when it judges one product or one promotion."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The rules and the facts of the change the money stage asks them over: the facts as the engine built them,
+    and their plain form for the executor, built once (a stage judging one product or one promotion replaces only
+    the sections it changes: :class:`EngineFacts`)."""
+
+    rules: Rulebook
+    facts: Facts
+    plain: EngineFacts
+
+    def hits(self, kind: str, **sections: _Section) -> list[Rule]:
+        """The rules of ``kind`` the facts (with ``sections`` in place of the change's own) satisfy; nothing is
+        built for a kind the rule book does not have."""
+        return self.rules.hits(kind, self.plain.of(**sections)) if kind in self.rules.kinds else []
+
+    def first(self, kind: str, **sections: _Section) -> Rule | None:
+        """The winning rule of ``kind`` (see :meth:`hits`)."""
+        return self.rules.first_hit(kind, self.plain.of(**sections)) if kind in self.rules.kinds else None
+
+
 def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> ChangeResult | Refusal:
     """The result with its consequences, or a refusal. One straight pass: the bills (money) → the rules over
     complete facts (compatibility, promotion_loss, discount, timing) → the amendments they ask, applied by the delta
@@ -107,12 +141,14 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
                            verdict)
     if not isinstance(bills, _Bills):  # an error in the input, met before the rules could refuse the change
         raise bills
-    judged = _judge(result, bills, rules, facts)
+    asked = _Asked(rules, facts, EngineFacts(facts, result.context, rules.used_facts, rules.attribute_types)) \
+        if rules is not None and facts is not None else None
+    judged = _judge(result, bills, asked)
     amended = _amend(result, bills, judged)
     if isinstance(amended, Refusal):
         return amended
     result, after, projected, timing = amended
-    return _consequences(result, bills.before, after, projected, judged, timing, rules, facts)
+    return _consequences(result, bills.before, after, projected, judged, timing, asked)
 
 
 def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
@@ -127,14 +163,13 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases)
 
 
-def _judge(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None) -> _Judged:
+def _judge(result: ChangeResult, bills: _Bills, asked: _Asked | None) -> _Judged:
     """The rules the money stage needs, asked once over complete facts before anything is amended."""
-    discounts = tuple(rules.matching("discount", facts, result.context)) \
-        if rules is not None and facts is not None else ()
+    discounts = tuple(asked.hits("discount")) if asked is not None else ()
     timed: list[RuleOutcome] = []
-    timing = _timing_rule(result, rules, facts, timed)
+    timing = _timing_rule(asked, timed)
     kept: list[RuleOutcome] = []
-    candidates = _free_products(result, bills, rules, facts, kept)
+    candidates = _free_products(result, bills, asked, kept)
     return _Judged(tuple(candidates), discounts, timing, tuple(kept), tuple(timed))
 
 
@@ -164,7 +199,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
 
 
 def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
-                  timing: Timing, rules: Rulebook | None, facts: Facts | None) -> ChangeResult:
+                  timing: Timing, asked: _Asked | None) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
     catalog, inventory = result.catalog, result.inventory
@@ -181,13 +216,13 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     promotion_changes = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
     charges = _one_time_prices(result)
     recommendations: list[Recommendation] = []
-    if rules is not None and facts is not None:
+    if asked is not None:
         promotions = PromotionFacts(lost=[p.promotion_id for p in promotion_changes if p.status == "lost"],
                                     gained=[p.promotion_id for p in promotion_changes if p.status == "gained"])
-        charges += _fees(result, rules, facts, promotions, currency, decided)
+        charges += _fees(result, asked, promotions, currency, decided)
         if not timing.reengage:
-            charges += _penalties(result, rules, facts, before, promotions, currency, timing, decided)
-        recommendations = _recommendations(result, rules, facts, promotions, decided)
+            charges += _penalties(result, asked, before, promotions, currency, timing, decided)
+        recommendations = _recommendations(result, asked, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
     consequences = Consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
@@ -195,12 +230,11 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     return replace(result, decisions=tuple(decided), consequences=consequences)
 
 
-def _timing_rule(result: ChangeResult, rules: Rulebook | None, facts: Facts | None,
-                 decided: list[RuleOutcome]) -> tuple[str, bool, str]:
+def _timing_rule(asked: _Asked | None, decided: list[RuleOutcome]) -> tuple[str, bool, str]:
     """The timing the rules give the change: ``(policy, reengage, source)`` of the first ``timing`` rule, else
     immediate."""
-    if rules is not None and facts is not None:
-        rule = rules.first("timing", facts, result.context)
+    if asked is not None:
+        rule = asked.first("timing")
         if rule is not None:
             effect = rule.effect(TimingEffect)
             decided.append(_outcome(rule, effect.policy))
@@ -390,7 +424,7 @@ def _age(result: ChangeResult) -> Callable[[Discount], tuple[datetime, str]]:
     return age
 
 
-def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None,
+def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
                    decided: list[RuleOutcome]) -> list[tuple[Discount, str]]:
     """S1, what the rules say: the products free only through a promotion the change loses (with that promotion's
     id), newest first within each promotion, except those a ``promotion_loss`` rule keeps at their price."""
@@ -403,11 +437,9 @@ def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, 
             if (not entry.free or grant.product_id not in bills.projected
                     or bills.projected[grant.product_id] != entry.offering_id):
                 continue
-            if rules is not None and facts is not None:
-                item_facts = facts.model_copy(update={
-                    "item": ItemFacts(action="noChange", offering=entry.offering_id),
-                    "promotion": PromotionFacts(lost=bills.lost, id=promotion_id)})
-                keep = rules.first("promotion_loss", item_facts, result.context)
+            if asked is not None and "promotion_loss" in asked.rules.kinds:
+                keep = asked.first("promotion_loss", item=ItemFacts(action="noChange", offering=entry.offering_id),
+                                   promotion=PromotionFacts(lost=bills.lost, id=promotion_id))
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
                     decided.append(_outcome(keep, "promotion_kept"))
                     continue
@@ -490,12 +522,11 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
     return out
 
 
-def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: PromotionFacts,
-          currency: str, decided: list[RuleOutcome]) -> list[Charge]:
+def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
+          decided: list[RuleOutcome]) -> list[Charge]:
     root = result.delta.root_product_id
-    judged = facts.model_copy(update={"promotion": promotions})
     out = []
-    for rule in rules.matching("fee", judged, result.context):
+    for rule in asked.hits("fee", promotion=promotions):
         effect = rule.effect(FeeEffect)
         out.append(Charge("fee", effect.name, Money(effect.amount, currency), root, f"rule:{rule.id}",
                           rule.model.description))
@@ -503,12 +534,13 @@ def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: Promo
     return out
 
 
-def _penalties(result: ChangeResult, rules: Rulebook, change: Facts, before: Bill, promotions: PromotionFacts,
-               currency: str, timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
+def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
+               timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
     """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
     when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
     those of the product it starts from: they are not built again for it."""
-    out = []
+    out: list[Charge] = []
+    change = asked.facts
     start = endpoints(result.delta.request)[0]
     for item in result.items:
         if not item.installed or item.product_id not in result.inventory.products:
@@ -517,7 +549,8 @@ def _penalties(result: ChangeResult, rules: Rulebook, change: Facts, before: Bil
         if not product.product_term:
             continue
         target = None if item.action is Action.DELETE else item.offering_id
-        facts = change if product.id == start and change.target.offering == target else change_facts(
+        own = product.id == start and change.target.offering == target
+        facts = change if own else change_facts(
             result.catalog, result.inventory, product_id=product.id, target_id=target, as_of=result.as_of,
             context=result.context, kind=result.kind)
         entry = before.products.get(product.id)
@@ -531,14 +564,14 @@ def _penalties(result: ChangeResult, rules: Rulebook, change: Facts, before: Bil
             installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
         if entry is not None and entry.base is not None:
             installed["price"] = entry.base.amount  # what this customer pays, before discounts
-        facts = facts.model_copy(update={
-            "installed": facts.installed.model_copy(update=installed),
-            "item": ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes),
-            "promotion": promotions, "projected": _NOTHING_PROJECTED})
-        rule = rules.first("penalty", facts, result.context)
+        judged = _Asked(asked.rules, facts, EngineFacts(facts, result.context, asked.rules.used_facts,
+                                                        asked.rules.attribute_types)) if not own else asked
+        held = facts.installed.model_copy(update=installed)
+        rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
+                            item=ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes))
         if rule is None:
             continue
-        amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), facts, currency)
+        amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), term, held, currency)
         decided.append(_outcome(rule, "penalty"))
         if amount.amount > 0:
             out.append(Charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
@@ -550,10 +583,11 @@ _NOTHING_PROJECTED = ProjectedFacts()
 """A penalty judges one product: its facts carry no projection (as when they were built for it alone)."""
 
 
-def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple[Money, str]:
+def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: InstalledFacts,
+                    currency: str) -> tuple[Money, str]:
     formula = effect.formula
-    months = Decimal(facts.term.months_remaining or 0)
-    price = facts.installed.price or Decimal(0)
+    months = Decimal(term.months_remaining or 0)
+    price = installed.price or Decimal(0)
 
     def money(value: Decimal) -> str:
         return str(Money(value, currency))
@@ -576,10 +610,10 @@ def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple
         text = f"{share} × {months} months remaining × {money(price)}"
     else:  # discount_repayment
         share = effect.share
-        received = facts.installed.discount_received or Decimal(0)
+        received = installed.discount_received or Decimal(0)
         amount = share * received
         text = (f"{share} × discount received so far {money(received)} "
-                f"({money(facts.installed.discount or Decimal(0))}/month × {facts.term.months_elapsed} months)")
+                f"({money(installed.discount or Decimal(0))}/month × {term.months_elapsed} months)")
     low, high = effect.minimum, effect.maximum
     if high is not None and amount > high:
         amount, text = high, f"{text} = {money(amount)}, capped at {money(high)}"
@@ -590,16 +624,16 @@ def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple
     return Money(amount, currency).rounded(), text
 
 
-def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
-                     promotions: PromotionFacts, decided: list[RuleOutcome]) -> list[Recommendation]:
-    out = []
+def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,
+                     decided: list[RuleOutcome]) -> list[Recommendation]:
+    out: list[Recommendation] = []
+    if "recommendation" not in asked.rules.kinds:
+        return out
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
-        judged = facts.model_copy(update={
-            "item": ItemFacts(action="delete", offering=item.offering_id, reasons=item.codes),
-            "promotion": promotions})
-        for rule in rules.matching("recommendation", judged, result.context):
+        item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=item.codes)
+        for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
             effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
             if parent is None and item.parent_id is not None:
@@ -627,9 +661,10 @@ def _home_for(result: ChangeResult, projected: Sequence[Product], item: DeltaIte
 
 
 def _outcome(rule: Rule, reason: str) -> RuleOutcome:
-    said = vars(rule.then)  # an effect's fields (they forbid other keys): no attribute miss for pydantic to raise
-    message = said.get("message") or said.get("name") or rule.model.description
-    return RuleOutcome(rule.id, rule.kind, reason, message)
+    model = rule.model  # read once: the rule's id, kind and effect are properties over it
+    said = vars(model.then)  # an effect's fields (they forbid other keys): no attribute miss for pydantic to raise
+    message = said.get("message") or said.get("name") or model.description
+    return RuleOutcome(model.id, model.kind, reason, message)
 
 
 __all__ = ["Charge", "Consequences", "ProductBill", "PromotionChange", "Recommendation", "compute"]
