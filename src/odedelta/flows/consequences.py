@@ -47,6 +47,7 @@ from odedelta.rules import Rulebook, RuleOutcome, Verdict
 from odedelta.rules.facts import (
     EngineFacts,
     Facts,
+    FactSection,
     InstalledFacts,
     ItemFacts,
     ProjectedFacts,
@@ -102,28 +103,25 @@ class _Judged:
     timed: tuple[RuleOutcome, ...]
 
 
-_Section = InstalledFacts | ItemFacts | PromotionFacts | ProjectedFacts
-"""The fact sections the money stage replaces when it judges one product or one promotion."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Asked:
-    """The rules and the facts of the change the money stage asks them over: the facts as the engine built them,
-    and their plain form for the executor, built once (a stage judging one product or one promotion replaces only
-    the sections it changes: :class:`EngineFacts`)."""
+    """The rules and the change's facts the money stage asks them over, made plain once for the executor (a stage
+    judging one product or one promotion replaces only the sections it changes: :class:`EngineFacts`)."""
 
     rules: Rulebook
-    facts: Facts
     plain: EngineFacts
 
-    def hits(self, kind: str, **sections: _Section) -> list[Rule]:
-        """The rules of ``kind`` the facts (with ``sections`` in place of the change's own) satisfy; nothing is
-        built for a kind the rule book does not have."""
-        return self.rules.hits(kind, self.plain.of(**sections)) if kind in self.rules.kinds else []
+    @property
+    def facts(self) -> Facts:
+        return self.plain.facts
 
-    def first(self, kind: str, **sections: _Section) -> Rule | None:
+    def hits(self, kind: str, **sections: FactSection) -> list[Rule]:
+        """The rules of ``kind`` the facts (with ``sections`` in place of the change's own) satisfy."""
+        return self.rules.matching_in(kind, self.plain, **sections)
+
+    def first(self, kind: str, **sections: FactSection) -> Rule | None:
         """The winning rule of ``kind`` (see :meth:`hits`)."""
-        return self.rules.first_hit(kind, self.plain.of(**sections)) if kind in self.rules.kinds else None
+        return self.rules.first_in(kind, self.plain, **sections)
 
 
 def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> ChangeResult | Refusal:
@@ -141,8 +139,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
                            verdict)
     if not isinstance(bills, _Bills):  # an error in the input, met before the rules could refuse the change
         raise bills
-    asked = _Asked(rules, facts, EngineFacts(facts, result.context, rules.used_facts, rules.attribute_types)) \
-        if rules is not None and facts is not None else None
+    asked = _Asked(rules, rules.plain_facts(facts, result.context)) if rules is not None and facts is not None else None
     judged = _judge(result, bills, asked)
     amended = _amend(result, bills, judged)
     if isinstance(amended, Refusal):
@@ -437,7 +434,7 @@ def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
             if (not entry.free or grant.product_id not in bills.projected
                     or bills.projected[grant.product_id] != entry.offering_id):
                 continue
-            if asked is not None and "promotion_loss" in asked.rules.kinds:
+            if asked is not None:
                 keep = asked.first("promotion_loss", item=ItemFacts(action="noChange", offering=entry.offering_id),
                                    promotion=PromotionFacts(lost=bills.lost, id=promotion_id))
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
@@ -564,8 +561,7 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
             installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
         if entry is not None and entry.base is not None:
             installed["price"] = entry.base.amount  # what this customer pays, before discounts
-        judged = _Asked(asked.rules, facts, EngineFacts(facts, result.context, asked.rules.used_facts,
-                                                        asked.rules.attribute_types)) if not own else asked
+        judged = asked if own else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
         held = facts.installed.model_copy(update=installed)
         rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
                             item=ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes))
@@ -626,9 +622,7 @@ def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: Installed
 
 def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,
                      decided: list[RuleOutcome]) -> list[Recommendation]:
-    out: list[Recommendation] = []
-    if "recommendation" not in asked.rules.kinds:
-        return out
+    out = []
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
