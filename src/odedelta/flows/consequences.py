@@ -153,8 +153,9 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     only if the rules do not refuse the change first (a refusal has always been the answer to such a change)."""
     try:
         bases = product_bases(result.catalog, result.inventory.products, result.as_of)
-        before = bill(result.catalog, result.inventory.products, result.context, result.as_of, bases)
-        after, projected = _after(result, bases)
+        priced: dict[str, tuple[Base, ProductBill]] = {}  # the bill after shares the entries the change leaves
+        before = bill(result.catalog, result.inventory.products, result.context, result.as_of, bases, priced)
+        after, projected = _after(result, bases, priced)
     except OdeDeltaError as exc:
         return exc
     return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases)
@@ -206,7 +207,8 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     after = apply_renewal_benefit(result, after)
     touched = {i.product_id for i in result.items}
     changed = {pid for pid, entry in before.products.items() if pid not in touched and pid in after.products
-               and _amount(entry.net) != _amount(after.products[pid].net)}
+               and (other := after.products[pid]) is not entry  # one entry shared by both bills: the same price
+               and _amount(entry.net) != _amount(other.net)}
     before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
     after_ids = [pid for pid in projected if pid in touched or pid in changed]
     currency, unpriced = _currency(result, before, after, before_ids, after_ids)
@@ -320,7 +322,8 @@ def _amount(money: Money | None) -> Decimal | None:
     return money.amount if money is not None else None
 
 
-def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, dict[str, str | None]]:
+def _after(result: ChangeResult, installed: Mapping[str, Base],
+           priced: dict[str, tuple[Base, ProductBill]] | None = None) -> tuple[Bill, dict[str, str | None]]:
     """The bill after the change, and the offering of each product after it. A new product, or one whose offering
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""
@@ -330,7 +333,7 @@ def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, d
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
             bases[item.product_id] = tables.base(item.offering_id, result.as_of)
     lines = [BillLine(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
-    return (bill_of(result.catalog, lines, result.context, result.as_of),
+    return (bill_of(result.catalog, lines, result.context, result.as_of, priced),
             {pid: offering for pid, offering, _ in result.placed})
 
 

@@ -84,6 +84,14 @@ class ProductBill:
         object.__setattr__(self, "_sums", sums)  # a cache of derived values: the record itself is unchanged
         return sums
 
+    @classmethod
+    def of(cls, product_id: str, offering_id: str, base: Base) -> ProductBill:
+        """The entry of a product at its ``base`` price, before any discount (its sums are the base's own)."""
+        entry = cls(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id)
+        if base.amount is not None:
+            object.__setattr__(entry, "_sums", base.undiscounted())  # what _totals gives with no discount
+        return entry
+
     def plus(self, discount: Discount) -> ProductBill:
         """A new entry: this one with ``discount`` too."""
         return ProductBill(self.product_id, self.offering_id, self.base, self.basis, self.duty_free, self.pop_id,
@@ -156,12 +164,14 @@ _Reduction = tuple[Decimal | None, Decimal | None] | None
 class _Terms:
     """A promotion's terms read once (the text of its status, operators and values parsed ahead), so that pricing a
     bill compares sets: ``patterns`` are ``(validFor, any, groups)``, ``actions`` the ``(targeted offerings,
-    reduction, value)`` of each discount action in order."""
+    reduction)`` of each discount action in order, ``reads`` the kinds of held things its criteria compare (a bill
+    gathers the specifications and categories its products hold only when a promotion reads them)."""
 
     promotion: Promotion
     sellable: bool
     patterns: tuple[tuple[Any, bool, tuple[_Group, ...]], ...]
     actions: tuple[tuple[frozenset[str | None], _Reduction], ...]
+    reads: frozenset[str]
 
     @classmethod
     def of(cls, promotion: Promotion) -> _Terms:
@@ -174,7 +184,9 @@ class _Terms:
         actions = tuple((frozenset(ref.id for ref in action.entity_refs), _reduction(action.action_value))
                         for pattern in promotion.pattern for action in pattern.action
                         if (action.action_type or "").lower() == "discount")
-        return cls(promotion, status in SELLABLE_STATUSES, patterns, actions)
+        reads = frozenset(kind for _, _, groups in patterns for _, criteria in groups
+                          for what, kind, _, _ in criteria if what == _HELD)
+        return cls(promotion, status in SELLABLE_STATUSES, patterns, actions, reads)
 
     @classmethod
     def in_catalog(cls, catalog: Catalog, promotion_id: str) -> _Terms:
@@ -282,8 +294,11 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
 
 
 def product_bases(catalog: Catalog, products: Mapping[str, Product], as_of: datetime) -> dict[str, Base]:
-    """:func:`recurring_base` of each product (to price them once for several bills: see ``bill``'s ``bases``)."""
-    return {pid: recurring_base(product, catalog, as_of) for pid, product in products.items()}
+    """:func:`recurring_base` of each product (to price them once for several bills: see ``bill``'s ``bases``).
+    A product without an inventory price has its offering's catalog price: one table entry, asked directly."""
+    tables = compiled(catalog)
+    return {pid: recurring_base(product, catalog, as_of) if product.product_price
+            else tables.base(product.offering_id or "", as_of) for pid, product in products.items()}
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -319,13 +334,14 @@ def _price_amounts(price: ProductPrice) -> tuple[Money | None, Money | None]:
 
 
 def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as_of: datetime,
-         bases: Mapping[str, Base] | None = None) -> Bill:
+         bases: Mapping[str, Base] | None = None, priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
-    product's base price (a changed product is priced from the catalog of its new offering)."""
+    product's base price (a changed product is priced from the catalog of its new offering); ``priced``: see
+    :func:`bill_of`."""
     lines = [BillLine(pid, product.offering_id, product.spec_id,
                       (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
              for pid, product in products.items()]
-    return bill_of(catalog, lines, context, as_of)
+    return bill_of(catalog, lines, context, as_of, priced)
 
 
 class BillLine(NamedTuple):
@@ -337,10 +353,13 @@ class BillLine(NamedTuple):
     base: Base
 
 
-def bill_of(catalog: Catalog, lines: Sequence[BillLine], context: Context, as_of: datetime) -> Bill:
+def bill_of(catalog: Catalog, lines: Sequence[BillLine], context: Context, as_of: datetime,
+            priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
-    One pass over the lines prices each product once (from its base, already a catalog table entry for most) and
-    gathers what the customer holds; only the promotions that name an offering they hold are then judged."""
+    One pass over the lines prices each product once; only the promotions that name an offering held are then
+    judged. ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the
+    same base and offering reuses its entry (the bill after a change shares those of the products it leaves as they
+    are with the bill before), and the entries made here are added to it."""
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     offerings: set[str] = set()
@@ -350,27 +369,43 @@ def bill_of(catalog: Catalog, lines: Sequence[BillLine], context: Context, as_of
             offerings.add(offering)
         if spec_id:
             specifications.add(spec_id)
-        entry = ProductBill(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id)
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
+        known = priced.get(pid) if priced is not None else None
+        if known is not None and known[0] is base and known[1].offering_id == (offering or ""):
+            bills[pid] = known[1]
+            continue
+        entry = ProductBill.of(pid, offering or "", base)
         for source, name, value in base.alterations:
             discount = discount_for(entry, source, name, value)
             if discount is not None:
                 entry = entry.plus(discount)
         bills[pid] = entry
+        if priced is not None:
+            priced[pid] = (base, entry)
+    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of)
+    return Bill(bills, promotions, attributions)
+
+
+def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str], specifications: set[str],
+                context: Context, as_of: datetime) -> dict[str, list[Discount]]:
+    """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
+    Only a promotion that names an offering held can discount anything (the graph indexes them)."""
     tables = compiled(catalog)
-    # only a promotion that names something the customer holds can discount it (the graph indexes them)
     named = {pid for offering in offerings for pid in tables.promotions(offering)}
     promotions: dict[str, list[Discount]] = {}
     if not named:
-        return Bill(bills, promotions, attributions)
-    held = _holding(tables, offerings, specifications)
-    for terms in sorted((_Terms.in_catalog(catalog, pid) for pid in named), key=lambda t: t.promotion.id):
+        return promotions
+    judged = sorted((_Terms.in_catalog(catalog, pid) for pid in named), key=lambda t: t.promotion.id)
+    reads = frozenset().union(*(terms.reads for terms in judged))
+    held = _holding(tables, offerings, specifications) if reads - {OFFERING} else \
+        {OFFERING: offerings, SPECIFICATION: set(), CATEGORY: set()}  # only offerings are compared
+    for terms in judged:
         if terms.applies(held, context, as_of):
             granted = _grant(terms, bills)
             if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
                 promotions[terms.promotion.id] = granted
-    return Bill(bills, promotions, attributions)
+    return promotions
 
 
 def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[str]) -> dict[str, set[str]]:
