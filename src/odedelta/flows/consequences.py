@@ -33,7 +33,6 @@ from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
 from odedelta.money.bill import (
     Bill,
-    BillLine,
     Discount,
     ProductBill,
     bill,
@@ -332,7 +331,7 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
             bases[item.product_id] = tables.base(item.offering_id, result.as_of)
-    lines = [BillLine(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
+    lines = [(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
     return (bill_of(result.catalog, lines, result.context, result.as_of, priced),
             {pid: offering for pid, offering, _ in result.placed})
 

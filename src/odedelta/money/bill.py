@@ -22,7 +22,7 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -338,14 +338,15 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
     product's base price (a changed product is priced from the catalog of its new offering); ``priced``: see
     :func:`bill_of`."""
-    lines = [BillLine(pid, product.offering_id, product.spec_id,
-                      (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
+    lines = [(pid, product.offering_id, product.spec_id,
+              (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
              for pid, product in products.items()]
     return bill_of(catalog, lines, context, as_of, priced)
 
 
 class BillLine(NamedTuple):
-    """One product as a bill reads it: its id, offering, specification and monthly base price."""
+    """One product as a bill reads it: its id, offering, specification and monthly base price. A plain tuple of
+    the four does as well (:data:`Line`: what the per-change path builds, without the named tuple's constructor)."""
 
     product_id: str
     offering_id: str | None
@@ -353,7 +354,11 @@ class BillLine(NamedTuple):
     base: Base
 
 
-def bill_of(catalog: Catalog, lines: Sequence[BillLine], context: Context, as_of: datetime,
+Line = tuple[str, str | None, str | None, Base]
+"""A :class:`BillLine` as a plain tuple."""
+
+
+def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
             priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
     One pass over the lines prices each product once; only the promotions that name an offering held are then
