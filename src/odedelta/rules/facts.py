@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from odedelta.model.calendar import current_term
 from odedelta.model.callers import as_type
 from odedelta.model.catalog import Catalog
+from odedelta.model.compiled import compiled
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.months import months_between, months_started
@@ -372,7 +373,7 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
     if target_id is not None:
         target = TargetFacts(
             **offering_facts(catalog, target_id, as_of),
-            is_bundle=bool(catalog.graph.components(target_id)),
+            is_bundle=bool(compiled(catalog).slots(target_id)),
             successor=installed_offering is not None and target_id in catalog.successors(installed_offering),
         )
     difference = target.price - installed.price if target.price is not None and installed.price is not None else None
