@@ -541,11 +541,10 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     out: list[Charge] = []
     change = asked.facts
     start = endpoints(result.delta.request)[0]
+    products = result.inventory.products
     for item in result.items:
-        if not item.installed or item.product_id not in result.inventory.products:
-            continue
-        product = result.inventory.product(item.product_id)
-        if not product.product_term:
+        product = products.get(item.product_id) if item.installed else None
+        if product is None or not product.product_term:
             continue
         target = None if item.action is Action.DELETE else item.offering_id
         own = product.id == start and change.target.offering == target
