@@ -360,22 +360,19 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
     """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
     ``target_id`` the offering it goes to (None for a removal)."""
     installed_offering = None
-    installed, term, target = InstalledFacts(), TermFacts(), TargetFacts()
+    installed, term, target = _NO_INSTALLED, _NO_TERM, _NO_TARGET
+    epoch = catalog.epoch(as_of)
     if product_id is not None:
         product = inventory.product(product_id)
         installed_offering = product.offering_id
-        found: dict[str, Any] = offering_facts(catalog, installed_offering, as_of) \
-            if installed_offering is not None else {}
-        if product.start_date is not None:
-            found["months_active"] = max(months_between(product.start_date.date(), as_of.date()), 0)
-        installed = InstalledFacts(**found)
+        months = max(months_between(product.start_date.date(), as_of.date()), 0) \
+            if product.start_date is not None else None
+        installed = catalog.remembered(("installed facts", installed_offering, epoch, months),
+                                       lambda: _installed_facts(catalog, installed_offering, as_of, months))
         term = term_facts(product, as_of)
     if target_id is not None:
-        target = TargetFacts(
-            **offering_facts(catalog, target_id, as_of),
-            is_bundle=bool(compiled(catalog).slots(target_id)),
-            successor=installed_offering is not None and target_id in catalog.successors(installed_offering),
-        )
+        target = catalog.remembered(("target facts", target_id, epoch, installed_offering),
+                                    lambda: _target_facts(catalog, target_id, installed_offering, as_of))
     difference = target.price - installed.price if target.price is not None and installed.price is not None else None
     return Facts(
         as_of=as_of.date(),
@@ -390,6 +387,27 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
     )
 
 
+def _installed_facts(catalog: Catalog, offering_id: str | None, as_of: dt.datetime,
+                     months_active: int | None) -> InstalledFacts:
+    """The installed section, a value shared by the changes from one offering in one validity epoch (kept in the
+    catalog's memo: it depends on nothing else but the months the product has been active)."""
+    found: dict[str, Any] = offering_facts(catalog, offering_id, as_of) if offering_id is not None else {}
+    if months_active is not None:
+        found["months_active"] = months_active
+    return InstalledFacts(**found)
+
+
+def _target_facts(catalog: Catalog, target_id: str, installed_offering: str | None,
+                  as_of: dt.datetime) -> TargetFacts:
+    """The target section, a value shared by the changes from one offering to another in one validity epoch."""
+    return TargetFacts(
+        **offering_facts(catalog, target_id, as_of),
+        is_bundle=bool(compiled(catalog).slots(target_id)),
+        successor=installed_offering is not None and target_id in catalog.successors(installed_offering),
+    )
+
+
+_NO_INSTALLED, _NO_TERM, _NO_TARGET = InstalledFacts(), TermFacts(), TargetFacts()
 _NO_PROJECTION, _NO_ITEM, _NO_PROMOTION = ProjectedFacts(), ItemFacts(), PromotionFacts()
 _NO_SLA, _NO_SETTLEMENT = SlaFacts(), SettlementFacts()
 """The sections a change's facts leave empty, made once: a section is a frozen value, so every change can share the
