@@ -19,7 +19,7 @@ from odedelta.flows.result import ChangeResult, Refusal, endpoints, refusal_mess
 from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.compiled import compiled
 from odedelta.model.errors import CurrencyMismatch, OdeDeltaError
-from odedelta.model.money import Money, total
+from odedelta.model.money import Money, shown, total
 from odedelta.model.pricing import (
     NO_CURRENCY,
     ONE_TIME,
@@ -587,7 +587,7 @@ def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: Installed
     price = installed.price or Decimal(0)
 
     def money(value: Decimal) -> str:
-        return str(Money(value, currency))
+        return shown(value, currency)
 
     if formula == "waived":
         return Money.zero(currency), "waived"

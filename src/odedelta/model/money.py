@@ -88,7 +88,13 @@ class Money:
         return Money(self.amount.quantize(_quantum(self.currency), rounding=ROUNDING), self.currency)
 
     def __str__(self) -> str:
-        return f"{self.amount.quantize(_quantum(self.currency), rounding=ROUNDING)} {self.currency}"
+        return shown(self.amount, self.currency)
+
+
+def shown(amount: Decimal, currency: str) -> str:
+    """``str(Money(amount, currency))`` — the amount rounded to the currency's minor unit, then the code — without
+    making the Money (an explanation shows several amounts of one currency)."""
+    return f"{amount.quantize(_quantum(currency), rounding=ROUNDING)} {currency}"
 
 
 def total(amounts: Iterable[Money], currency: str) -> Money:
