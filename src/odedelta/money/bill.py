@@ -195,6 +195,8 @@ class _Terms:
                                   lambda: cls.of(catalog.promotions[promotion_id]))
 
     def applies(self, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
+        """:func:`promotion_applies`: sellable and valid at ``as_of``, and one pattern valid then whose groups
+        (joined by its relationship) hold."""
         if not self.sellable or not in_period(self.promotion.valid_for, as_of):
             return False
         for valid_for, either, groups in self.patterns:
@@ -230,6 +232,8 @@ def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Mapping[str, se
 
 
 def _met(criterion: _Criterion, held: Mapping[str, set[str]], context: Context) -> bool:
+    """Whether one criterion holds: a held kind shares a value with it, or the context's fact is one of its values
+    (negated by ``!=``/``not in``); a parameter odedelta does not know never holds, whatever the operator."""
     what, name, values, negate = criterion
     if what == _HELD:
         found = not held[name].isdisjoint(values)
