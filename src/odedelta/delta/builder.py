@@ -30,7 +30,7 @@ from odedelta.delta.items import (
     TakePlace,
 )
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.model.compiled import compiled
+from odedelta.model.compiled import MIGRATION, SAME_OFFERING, compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
@@ -64,8 +64,8 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "context": (Action.NO_CHANGE, "context"),
 }
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
-# Match quality: how well an installed product fits a target slot (0: it cannot fill it).
-SAME_OFFERING, SAME_SPECIFICATION, MIGRATION = 3, 2, 1
+# Match quality, how well an installed product fits a target slot (0: it cannot fill it), is the catalog's
+# answer in its compiled tables (odedelta.model.compiled.kinship), or a migration a rule of the change allows.
 
 
 def build(catalog: Catalog, inventory: Inventory, request: Request, as_of: datetime,
@@ -179,7 +179,7 @@ class DeltaBuilder:
         if parent is not None:
             if not self._must_fit_parent(parent, product.id, request.to):
                 return product.id, request.to
-        elif not self._fit(product, _whole(request.to), [_whole(request.to)]):
+        elif not self._becomes(product, request.to):
             ways: list[Callable[[], str]] = []
             if self._fits_beneath(product, request.to):
                 ways.append(lambda: self._wrap(product, request))
@@ -198,7 +198,7 @@ class DeltaBuilder:
         while queue:
             path = queue.pop(0)
             for child in self._children(path[-1]):
-                if self._fit(child, _whole(target), [_whole(target)]):
+                if self._becomes(child, target):
                     return [*path, child]
                 queue.append([*path, child])
         return []
@@ -395,7 +395,7 @@ class DeltaBuilder:
         candidates, the assignment and the bundles dissolved."""
         dissolved: list[Product] = []
         while True:
-            assignment = self._match(candidates, slots)
+            assignment = self._match(candidates, offering, slots)
             opened = [c for c in candidates if c.id not in assignment and self._children(c)
                       and any(self._fits_beneath(g, offering) for g in self._children(c))]
             lifted = [stray for c in candidates if c.id in assignment
@@ -414,7 +414,7 @@ class DeltaBuilder:
         """A kept product of a slot takes in the loose products that belong beneath it: ``holder id → takers``
         (each loose product to the first slot's holder that can take it)."""
         adopted: dict[str, list[Product]] = {}
-        for slot in slots:
+        for slot in slots if loose else ():
             holder = next((c for c in candidates if assignment.get(c.id) is slot), None)
             if holder is None:
                 continue
@@ -453,7 +453,7 @@ class DeltaBuilder:
         lower limit (or, new, its default count) requires, and the option chosen in it. ``have``, ``loose`` and
         ``chosen`` are updated."""
         room = None if slot.upper is None else slot.upper - have[slot.slot]
-        takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
+        takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)] if loose else []
         if takers and (room is None or room > 0):
             for taker in takers:
                 loose.remove(taker)
@@ -464,12 +464,13 @@ class DeltaBuilder:
                               adopted=takers)
             have[slot.slot] += 1
         need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
-        why = (f"{self._tables.name(offering)} requires {self._tables.name(slot.offering_id)}"
-               if slot.lower else
-               f"{self._tables.name(offering)} includes {self._tables.name(slot.offering_id)} by default")
-        for _ in range(max(need, 0)):
-            self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
-            have[slot.slot] += 1
+        if need > 0:
+            why = (f"{self._tables.name(offering)} requires {self._tables.name(slot.offering_id)}"
+                   if slot.lower else
+                   f"{self._tables.name(offering)} includes {self._tables.name(slot.offering_id)} by default")
+            for _ in range(need):
+                self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
+                have[slot.slot] += 1
         if slot.offering_id in chosen:
             chosen.remove(slot.offering_id)
             if have[slot.slot] == 0:  # an option already there is simply kept
@@ -559,8 +560,10 @@ class DeltaBuilder:
         """Try the places the target has for the product of ``item``, best first; keep the first that makes the
         change less disruptive (see :meth:`_disruption`). ``within``: only if its parent is part of the change."""
         product = self.inventory.product(item.product_id)
-        installed = sorted(i.product_id for i in self.items if i.installed)
         places = self._places_for(product, room)
+        if not places:  # the usual case: a product the target has no place for at all
+            return False
+        installed = sorted(i.product_id for i in self.items if i.installed)
         if within:  # only a product inside the changed tree moves, and within it
             live = {i.product_id for i in self.items if i.action is not Action.DELETE}
             places = places if item.parent_id in live else []
@@ -593,14 +596,20 @@ class DeltaBuilder:
         live = [i for i in self.items if i.action is not Action.DELETE]
         ranked: list[tuple[tuple[int, int, int], tuple[_Draft | None, Component, _Draft | None]]] = []
         root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
-        if root is not None and (fit := self._fit(product, _whole(root.offering_id), [_whole(root.offering_id)])):
+        if root is not None and (fit := self._becomes(product, root.offering_id)):
             ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
+        # the items with a slot, at any depth, the product could fill (the catalog knows it at once): only their
+        # own slots can take it
+        holders = [(order, parent) for order, parent in enumerate(live)
+                   if self._fits_beneath(product, parent.offering_id)]
+        if not holders:
+            return [place for _, place in ranked]
         below: dict[str, list[_Draft]] = {}
         for item in live:
             if item.parent_id is not None:
                 below.setdefault(item.parent_id, []).append(item)
         touched = {i.product_id for i in self.items}
-        for order, parent in enumerate(live):
+        for order, parent in holders:
             slots = self._tables.slots(parent.offering_id)
             for slot in slots:
                 held = [c for c in below.get(parent.product_id, []) if c.offering_id == slot.offering_id]
@@ -696,7 +705,12 @@ class DeltaBuilder:
 
     def _fits_beneath(self, product: Product, offering: str) -> bool:
         """Whether some component slot of ``offering``, at any depth, could hold ``product``."""
-        key = (product.offering_id, product.spec_id, offering)
+        oid, spec = product.offering_id, product.spec_id
+        if self._tables.beneath(oid, spec, offering):  # the catalog's word: no rule takes a place away
+            return True
+        if not self.migrations:
+            return False
+        key = (oid, spec, offering)
         if key not in self._beneath:
             slots = self._tables.slots(offering)
             self._beneath[key] = any(self._fit(product, s, slots) or self._fits_beneath(product, s.offering_id)
@@ -717,15 +731,32 @@ class DeltaBuilder:
             return SAME_OFFERING
         if strict and (held if held is not None else any(other.offering_id == offering for other in slots)):
             return 0
-        key = (offering, product.spec_id, slot.offering_id)  # the rest depends on these alone
-        found = self._fits.get(key)
-        if found is None:
-            slot_spec = self._tables.spec(slot.offering_id)
-            product_spec = product.spec_id or (self._tables.spec(offering) if offering else None)
-            found = self._fits[key] = (
-                SAME_SPECIFICATION if slot_spec is not None and slot_spec == product_spec else
-                MIGRATION if self._mapping_source(product, slot.offering_id) is not None else 0)
-        return found
+        return self._kin(offering, product.spec_id, slot.offering_id)
+
+    def _becomes(self, product: Product, offering: str) -> int:
+        """How well ``product`` can become ``offering`` itself (the target seen as its one slot), 0: not at all."""
+        return self._kin(product.offering_id, product.spec_id, offering)
+
+    def _kin(self, offering: str | None, spec: str | None, target: str) -> int:
+        """How well an installed product of ``offering`` (and ``spec``, the specification it names) can become
+        ``target``: the catalog's compiled answer, or a migration when one of this change's rules allows it."""
+        found = self._tables.kinship(offering, spec, target)
+        if found or not self.migrations or not offering:
+            return found
+        key = (offering, spec, target)
+        rule = self._fits.get(key)
+        if rule is None:
+            rule = self._fits[key] = MIGRATION if self._migration_rule(offering, target) is not None else 0
+        return rule
+
+    def _placements(self, product: Product, offering: str,
+                    slots: Sequence[Component]) -> Sequence[tuple[Component, int]]:
+        """The slots of ``offering`` (``slots``) ``product`` could fill, with how well: the catalog's compiled
+        answer, unless a migration rule of this change may add to it."""
+        if not self.migrations:
+            return self._tables.placements(product.offering_id, product.spec_id, offering)
+        held = any(slot.offering_id == product.offering_id for slot in slots)
+        return [(slot, fit) for slot in slots if (fit := self._fit(product, slot, slots, held=held))]
 
     def _mapping_source(self, product: Product, offering: str) -> str | None:
         """What says an installed product may become ``offering``: a catalog relationship or a migration rule."""
@@ -743,8 +774,9 @@ class DeltaBuilder:
         return next((m.rule_id for m in self.migrations if m.allows(installed, installed_spec, target, target_spec)),
                     None)
 
-    def _match(self, children: list[Product], slots: Sequence[Component]) -> dict[str, Component]:
-        """Assign installed children to target slots: keep the most, then the best fits, then the oldest.
+    def _match(self, children: list[Product], offering: str, slots: Sequence[Component]) -> dict[str, Component]:
+        """Assign installed children to the target slots of ``offering`` (``slots``): keep the most, then the best
+        fits, then the oldest.
 
         Exact maximum-cardinality, maximum-weight matching. Children that can fill only one slot are settled per
         slot (it keeps its best candidates up to its capacity: what the matching would choose, in O(n log n));
@@ -756,16 +788,13 @@ class DeltaBuilder:
         ordered = sorted(children, key=lambda c: (c.start_date or far, c.id))
         rank = {child.id: i for i, child in enumerate(ordered)}
         options: dict[str, list[tuple[Component, int]]] = {}
+        allowed = self._tables.allowed
         for child in children:
-            held = any(slot.offering_id == child.offering_id for slot in slots)
-            for slot in slots:
-                fit = self._fit(child, slot, slots, held=held)
-                if fit:
-                    kept = sum(1 for c in child.product_characteristic
-                               if self.catalog.is_allowed(slot.offering_id, c.name, c.value))
-                    # weight: fit first, then characteristics kept, then older products
-                    weight = (fit * 1000 + kept) * 1_000_000 + (len(children) - rank[child.id])
-                    options.setdefault(child.id, []).append((slot, weight))
+            for slot, fit in self._placements(child, offering, slots):
+                kept = sum(1 for c in child.product_characteristic if allowed(slot.offering_id, c.name, c.value))
+                # weight: fit first, then characteristics kept, then older products
+                weight = (fit * 1000 + kept) * 1_000_000 + (len(children) - rank[child.id])
+                options.setdefault(child.id, []).append((slot, weight))
         single = {cid: opts[0] for cid, opts in options.items() if len(opts) == 1}
         contested = {cid: opts for cid, opts in options.items() if len(opts) > 1}
         contested_slots = {slot.slot for opts in contested.values() for slot, _ in opts}
@@ -803,55 +832,51 @@ class DeltaBuilder:
     def _carry_characteristics(self, product: Product,
                                target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
         """The product's characteristics under the target offering, and what changes."""
-        spec = self.catalog.specification_of(target)
+        tables = self._tables
+        rules = tables.characteristics(target)
         before = product.characteristics()
-        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})}
+        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})} if self._choices else {}
         after: dict[str, Any] = {}
         changes: list[CharacteristicChange] = []
-        names = [c.name for c in spec.product_spec_characteristic] if spec else list(before)
-        for name in names:
-            char_spec = spec.characteristic(name) if spec else None
-            use = self.catalog.offering(target).char_value_use(name)
-            fixed = use is not None and len(use.product_spec_characteristic_value) == 1
+        for rule in rules if rules is not None else [tables.characteristic(target, name) for name in before]:
+            name = rule.name
             if name in chosen:
                 value, why = chosen[name], "chosen in the request"
-            elif name in before and self.catalog.is_allowed(target, name, before[name]):
-                value, why = before[name], ""
+            elif name in before and tables.allowed(target, name, before[name]):
+                after[name] = before[name]  # carried as it is: no change
+                continue
             else:
-                has_default, default = self.catalog.default_value(target, name)
-                mandatory = char_spec is not None and (char_spec.mandatory or use is not None)
-                if not has_default or (name not in before and not mandatory):
+                mandatory = rule.known and (rule.required or rule.narrowed)
+                if not rule.has_default or (name not in before and not mandatory):
                     if name in before:
                         changes.append(CharacteristicChange(name, before[name], None,
-                                                            f"{self._tables.name(target)} does not allow it"))
+                                                            f"{tables.name(target)} does not allow it"))
                     continue
-                value = default
-                why = (f"fixed by {self._tables.name(target)}" if fixed else
-                       f"{self._tables.name(target)} does not allow {value_key(before[name])}" if name in before else
-                       f"default of {self._tables.name(target)}")
+                value = rule.default
+                why = (f"fixed by {tables.name(target)}" if rule.fixed else
+                       f"{tables.name(target)} does not allow {value_key(before[name])}" if name in before else
+                       f"default of {tables.name(target)}")
             after[name] = value
             if name not in before or value_key(before[name]) != value_key(value):
                 changes.append(CharacteristicChange(name, before.get(name), value, why))
-        for name in before:
-            if name not in after and spec is not None and spec.characteristic(name) is None:
-                changes.append(CharacteristicChange(name, before[name], None,
-                                                    f"not a characteristic of {self._tables.name(target)}"))
+        if rules is not None:
+            for name in before:
+                if name not in after and not tables.characteristic(target, name).known:
+                    changes.append(CharacteristicChange(name, before[name], None,
+                                                        f"not a characteristic of {tables.name(target)}"))
         return after, changes
 
     def _new_characteristics(self, offering: str) -> dict[str, Any]:
-        spec = self.catalog.specification_of(offering)
         chosen = self._choices.get(offering, {})
         values: dict[str, Any] = {}
-        for char in spec.product_spec_characteristic if spec else []:
-            if char.name in chosen:
-                values[char.name] = chosen[char.name]
-                continue
-            has_default, default = self.catalog.default_value(offering, char.name)
-            if has_default:
-                values[char.name] = default
-            elif char.mandatory and self.catalog.allowed_values(offering, char.name):
-                allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, char.name) or [])
-                self._refuse(f"a new {offering!r} needs a value for {char.name!r} (allowed: {allowed}); "
+        for rule in self._tables.characteristics(offering) or ():
+            if rule.name in chosen:
+                values[rule.name] = chosen[rule.name]
+            elif rule.has_default:
+                values[rule.name] = rule.default
+            elif rule.required and self.catalog.allowed_values(offering, rule.name):
+                allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, rule.name) or [])
+                self._refuse(f"a new {offering!r} needs a value for {rule.name!r} (allowed: {allowed}); "
                              f"choose one with set")
         return values
 
@@ -877,7 +902,7 @@ class DeltaBuilder:
     def _check_values(self, offering: str, characteristics: Mapping[str, Any]) -> None:
         """Every value a kept or new product ends with must be allowed; only a request's choice can break this."""
         for name, value in characteristics.items():
-            if not self.catalog.is_allowed(offering, name, value):
+            if not self._tables.allowed(offering, name, value):
                 allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, name) or [])
                 self._refuse(f"{value_key(value)!r} is not an allowed {name!r} for {offering!r} "
                              f"(allowed: {allowed})")
@@ -958,6 +983,8 @@ class DeltaBuilder:
             self._refused = message
 
     def _must_be_sellable(self, offering_id: str) -> bool:
+        if self._tables.sellable(offering_id, self.as_of):
+            return True
         ok, why = self.catalog.sellable(offering_id, self.as_of)
         if not ok:
             successors = self.catalog.successors(offering_id)
