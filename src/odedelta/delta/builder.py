@@ -113,6 +113,11 @@ class _Draft:
                    item.installed, list(item.terms) if item.terms is not None else None)
 
 
+_HANDLERS = {"change_offer": "_change_offer", "add": "_add", "remove": "_remove", "modify": "_modify",
+             "terminate": "_terminate", "acquire": "_acquire", "renew": "_renew"}
+"""Request kind → the builder's method for it."""
+
+
 class _State(NamedTuple):
     items: list[_Draft]
     new_ids: int
@@ -149,16 +154,8 @@ class DeltaBuilder:
         """The delta of ``request``, or why the catalog's structure does not allow it (a :class:`Refused`).
         Raises :class:`RequestError` only for a request that names what does not exist."""
         self._refused = None
-        handlers: dict[str, Callable[[Any], tuple[str | None, str | None]]] = {
-            "change_offer": self._change_offer,
-            "add": self._add,
-            "remove": self._remove,
-            "modify": self._modify,
-            "terminate": self._terminate,
-            "acquire": self._acquire,
-            "renew": self._renew,
-        }
-        self._root, target = handlers[request.kind](request)
+        handler: Callable[[Any], tuple[str | None, str | None]] = getattr(self, _HANDLERS[request.kind])
+        self._root, target = handler(request)
         if self._refused is not None:
             return Refused(self._refused)
         if request.kind == "change_offer":
@@ -372,16 +369,19 @@ class DeltaBuilder:
                                "for it",
                                f"catalog:{offering}")], previous=None)
         loose = [c for c in candidates if c.id not in assignment]
-        adopted = self._adoptions(candidates, assignment, slots, loose)
+        # only a loose product that fits somewhere beneath the offering can be taken in by one of its slots (most
+        # often none: what is left is deleted)
+        placeable = any(self._fits_beneath(c, offering) for c in loose)
+        adopted = self._adoptions(candidates, assignment, slots, loose) if placeable else {}
         taken = {c.id for takers in adopted.values() for c in takers}  # ids: one product per id in an inventory
         loose = [c for c in loose if c.id not in taken]
         have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
         chosen = list(options)
         for slot in slots:
-            self._fill_slot(product_id, offering, slot, have, loose, chosen, fresh)
+            self._fill_slot(product_id, offering, slot, have, loose if placeable else [], chosen, fresh)
         self._refuse_leftover_options(chosen, offering, slots)
         for candidate in loose:
-            fits = any(self._fit(candidate, s, slots) for s in slots)
+            fits = bool(self._placements(candidate, offering, slots))
             why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(candidate.offering_id)} "
                    "than installed"
                    if fits else
@@ -414,7 +414,7 @@ class DeltaBuilder:
         """A kept product of a slot takes in the loose products that belong beneath it: ``holder id → takers``
         (each loose product to the first slot's holder that can take it)."""
         adopted: dict[str, list[Product]] = {}
-        for slot in slots if loose else ():
+        for slot in slots:
             holder = next((c for c in candidates if assignment.get(c.id) is slot), None)
             if holder is None:
                 continue
@@ -436,8 +436,10 @@ class DeltaBuilder:
             if assigned is None:
                 continue
             have[assigned.slot] += 1
+            # matched to another offering's slot: its own offering has none here (the matching keeps a product in
+            # its own offering's slot), so how well it fits is how well it becomes that offering
             mapped = (candidate.offering_id != assigned.offering_id
-                      and self._fit(candidate, assigned, slots) == MIGRATION)
+                      and self._kin(candidate.offering_id, candidate.spec_id, assigned.offering_id) == MIGRATION)
             via = Reason("kept", f"{self._tables.name(assigned.offering_id)} is a component of "
                          f"{self._tables.name(offering)}",
                          (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
@@ -479,7 +481,8 @@ class DeltaBuilder:
                 have[slot.slot] += 1
 
     def _children(self, product: Product) -> list[Product]:
-        return [self.inventory.product(c) for c in self._links.children_of(product.id) if c not in self._elsewhere]
+        products, elsewhere = self.inventory.products, self._elsewhere
+        return [products[c] for c in self._links.children_of(product.id) if c not in elsewhere]
 
     # ------------------------------------------------------------------ across levels
     def _rehome(self) -> None:
