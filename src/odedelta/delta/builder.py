@@ -63,6 +63,9 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "requested_add": (Action.ADD, "requested"),
     "context": (Action.NO_CHANGE, "context"),
 }
+_DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
+"""The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
+class is a lookup several times the cost of a global)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
 # Match quality, how well an installed product fits a target slot (0: it cannot fill it), is the catalog's
 # answer in its compiled tables (odedelta.model.compiled.kinship), or a migration a rule of the change allows.
@@ -164,7 +167,7 @@ class DeltaBuilder:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple(i.freeze() for i in self.items), request, self.as_of, root, target, self.migrations)
+        return Delta(tuple([i.freeze() for i in self.items]), request, self.as_of, root, target, self.migrations)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
         product = self._installed(request.product)
@@ -337,7 +340,7 @@ class DeltaBuilder:
             where = f"moves under {parent}" if parent else "becomes a product of its own"
             reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
                                   slot_reason.source if slot_reason else f"catalog:{target}"))
-        if action is Action.NO_CHANGE and (changes or moved):
+        if action is _NO_CHANGE and (changes or moved):
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
                    previous=product.offering_id if offering_changed else None)
@@ -527,7 +530,7 @@ class DeltaBuilder:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple(i.freeze() for i in self.items), delta.request, delta.as_of, root,
+        return Delta(tuple([i.freeze() for i in self.items]), delta.request, delta.as_of, root,
                      delta.target_offering_id, delta.migrations)
 
     def _drop(self, product_id: str, reason: Reason) -> None:
@@ -596,15 +599,15 @@ class DeltaBuilder:
         """Where ``product`` could go in the target tree, best first: ``(parent item, slot, new item it would
         replace)`` — replacing a new product of its kind (the new root of the change too) before taking free room
         (only when ``room``)."""
-        live = [i for i in self.items if i.action is not Action.DELETE]
+        live = [i for i in self.items if i.action is not _DELETE]
         ranked: list[tuple[tuple[int, int, int], tuple[_Draft | None, Component, _Draft | None]]] = []
         root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
         if root is not None and (fit := self._becomes(product, root.offering_id)):
             ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
         # the items with a slot, at any depth, the product could fill (the catalog knows it at once): only their
         # own slots can take it
-        holders = [(order, parent) for order, parent in enumerate(live)
-                   if self._fits_beneath(product, parent.offering_id)]
+        able = {o for o in {i.offering_id for i in live} if self._fits_beneath(product, o)}
+        holders = [(order, parent) for order, parent in enumerate(live) if parent.offering_id in able] if able else []
         if not holders:
             return [place for _, place in ranked]
         below: dict[str, list[_Draft]] = {}
@@ -787,8 +790,7 @@ class DeltaBuilder:
         copies as candidates).
         """
         # older products first (start date, then id): the same answer whatever order the inventory lists them in
-        far = datetime.max.replace(tzinfo=UTC)
-        ordered = sorted(children, key=lambda c: (c.start_date or far, c.id))
+        ordered = sorted(children, key=lambda c: (c.start_date or _NEVER, c.id))
         rank = {child.id: i for i, child in enumerate(ordered)}
         options: dict[str, list[tuple[Component, int]]] = {}
         allowed = self._tables.allowed
@@ -914,7 +916,7 @@ class DeltaBuilder:
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
               characteristics: dict[str, Any], changes: list[CharacteristicChange], reasons: list[Reason],
               previous: str | None, installed: bool = True) -> _Draft:
-        if action is not Action.DELETE:
+        if action is not _DELETE:
             self._check_values(offering, characteristics)
         item = _Draft(
             id=str(len(self.items) + 1),
@@ -1065,7 +1067,11 @@ def _choices_of(request: Request) -> Mapping[str, Mapping[str, Any]]:
 
 def _gave_up(item: _Draft) -> bool:
     """Whether the change deletes an installed product for want of a place (see ``DeltaBuilder._rehome``)."""
-    return item.action is Action.DELETE and item.installed and item.reasons[0].code in HOMELESS
+    return item.action is _DELETE and item.installed and item.reasons[0].code in HOMELESS
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+"""The start date of a product that gives none: after every other (it is the newest)."""
 
 
 def _whole(offering: str) -> Component:
