@@ -691,9 +691,11 @@ class DeltaBuilder:
         renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
         for n, item in enumerate(self.items, 1):
             item.id = str(n)
-            item.product_id = renamed.get(item.product_id, item.product_id)
-            if item.parent_id is not None:
-                item.parent_id = renamed.get(item.parent_id, item.parent_id)
+        if renamed:  # a change that adds products
+            for item in self.items:
+                item.product_id = renamed.get(item.product_id, item.product_id)
+                if item.parent_id is not None:
+                    item.parent_id = renamed.get(item.parent_id, item.parent_id)
         return renamed
 
     def _strays(self, product: Product, target: str, offering: str) -> list[Product]:
@@ -813,7 +815,7 @@ class DeltaBuilder:
         slot_of = {slot.slot: slot for slot in slots}
         for number, candidates in by_slot.items():
             slot = slot_of[number]
-            best = sorted(candidates, key=lambda wc: (-wc[0], rank[wc[1]]))
+            best = sorted(candidates, key=lambda wc: (-wc[0], rank[wc[1]])) if len(candidates) > 1 else candidates
             for _, cid in best[: slot.upper if slot.upper is not None else len(best)]:
                 assignment[cid] = slot
         if contested:
@@ -864,7 +866,7 @@ class DeltaBuilder:
             after[name] = value
             if name not in before or value_key(before[name]) != value_key(value):
                 changes.append(CharacteristicChange(name, before.get(name), value, why))
-        if rules is not None:
+        if rules is not None and not after.keys() >= before.keys():  # some value was not carried: say why
             for name in before:
                 if name not in after and not tables.characteristic(target, name).known:
                     changes.append(CharacteristicChange(name, before[name], None,
