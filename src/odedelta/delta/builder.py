@@ -319,17 +319,19 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ the migration of a tree
     def _migrate(self, product: Product, target: str, parent: str | None, situation: str,
-                 options: Iterable[str] = (), slot_reason: Reason | None = None,
+                 options: Iterable[str] = (), slot_source: str | None = None,
                  candidates: list[Product] | None = None) -> None:
         """Emit the item of an installed product that becomes (or stays) ``target``, then place what it bundles
-        (``candidates``: its own children unless a restructuring hands it others)."""
+        (``candidates``: its own children unless a restructuring hands it others). ``slot_source``: what keeps it
+        in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
+        the source of its reasons."""
         characteristics, changes = self._carry_characteristics(product, target)
         offering_changed = product.offering_id != target
         if situation == "matched":
             situation = ("matched_changed" if offering_changed else
                          "matched_characteristics" if changes else "matched_same")
         action, code = OUTCOMES[situation]
-        reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_reason))]
+        reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_source))]
         if offering_changed and code != "offering_changed":
             reasons.append(Reason("offering_changed",
                                   f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}",
@@ -339,7 +341,7 @@ class DeltaBuilder:
         if moved:
             where = f"moves under {parent}" if parent else "becomes a product of its own"
             reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
-                                  slot_reason.source if slot_reason else f"catalog:{target}"))
+                                  slot_source or f"catalog:{target}"))
         if action is _NO_CHANGE and (changes or moved):
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
@@ -443,12 +445,10 @@ class DeltaBuilder:
             # its own offering's slot), so how well it fits is how well it becomes that offering
             mapped = (candidate.offering_id != assigned.offering_id
                       and self._kin(candidate.offering_id, candidate.spec_id, assigned.offering_id) == MIGRATION)
-            via = Reason("kept", f"{self._tables.name(assigned.offering_id)} is a component of "
-                         f"{self._tables.name(offering)}",
-                         (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
-                         or f"catalog:{offering}")
+            source = ((self._mapping_source(candidate, assigned.offering_id) if mapped else None)
+                      or f"catalog:{offering}")
             extra = adopted.get(candidate.id)
-            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_reason=via,
+            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_source=source,
                           candidates=self._children(candidate) + extra if extra else None)
         return have
 
@@ -676,11 +676,9 @@ class DeltaBuilder:
             self._migrate(product, slot.offering_id, None, "requested_change", candidates=candidates)
         else:
             mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
-            via = Reason("kept", f"{self._tables.name(slot.offering_id)} is a component of "
-                                 f"{self._tables.name(parent.offering_id)}",
-                         (self._mapping_source(product, slot.offering_id) if mapped else None)
-                         or f"catalog:{parent.offering_id}")
-            self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via,
+            source = ((self._mapping_source(product, slot.offering_id) if mapped else None)
+                      or f"catalog:{parent.offering_id}")
+            self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_source=source,
                           candidates=candidates)
         self.items = before + self.items + after
         self._elsewhere = outside
@@ -920,19 +918,8 @@ class DeltaBuilder:
               previous: str | None, installed: bool = True) -> _Draft:
         if action is not _DELETE:
             self._check_values(offering, characteristics)
-        item = _Draft(
-            id=str(len(self.items) + 1),
-            action=action,
-            product_id=product_id,
-            offering_id=offering,
-            specification_id=self._tables.spec(offering),
-            parent_id=parent,
-            previous_offering_id=previous,
-            characteristics=characteristics,
-            changes=changes,
-            reasons=reasons,
-            installed=installed,
-        )
+        item = _Draft(str(len(self.items) + 1), action, product_id, offering, self._tables.spec(offering), parent,
+                      previous, characteristics, changes, reasons, installed)
         self.items.append(item)
         return item
 
@@ -1046,10 +1033,10 @@ class DeltaBuilder:
         return f"{self._tables.name(target)} is kept unchanged"
 
     @staticmethod
-    def _source(code: str, target: str, slot_reason: Reason | None) -> str:
+    def _source(code: str, target: str, slot_source: str | None) -> str:
         if code == "requested":
             return "request"
-        return slot_reason.source if slot_reason else f"catalog:{target}"
+        return slot_source or f"catalog:{target}"
 
 
 HOMELESS = {"not_in_target", "cardinality_exceeded", "parent_deleted", "restructured"}
