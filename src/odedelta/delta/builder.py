@@ -30,7 +30,7 @@ from odedelta.delta.items import (
     TakePlace,
 )
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.model.compiled import MIGRATION, SAME_OFFERING, compiled
+from odedelta.model.compiled import MIGRATION, SAME_OFFERING, CompiledCatalog, compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
@@ -789,45 +789,38 @@ class DeltaBuilder:
         children that could fill several slots compete in a networkx matching over slot copies (at most as many
         copies as candidates).
         """
-        # older products first (start date, then id): the same answer whatever order the inventory lists them in
-        ordered = sorted(children, key=lambda c: (c.start_date or _NEVER, c.id))
-        rank = {child.id: i for i, child in enumerate(ordered)}
-        options: dict[str, list[tuple[Component, int]]] = {}
-        allowed = self._tables.allowed
-        for child in children:
-            for slot, fit in self._placements(child, offering, slots):
-                kept = sum(1 for c in child.product_characteristic if allowed(slot.offering_id, c.name, c.value))
-                # weight: fit first, then characteristics kept, then older products
-                weight = (fit * 1000 + kept) * 1_000_000 + (len(children) - rank[child.id])
-                options.setdefault(child.id, []).append((slot, weight))
-        single = {cid: opts[0] for cid, opts in options.items() if len(opts) == 1}
-        contested = {cid: opts for cid, opts in options.items() if len(opts) > 1}
-        contested_slots = {slot.slot for opts in contested.values() for slot, _ in opts}
+        options = {child.id: found for child in children if (found := self._placements(child, offering, slots))}
+        contested = {cid for cid, found in options.items() if len(found) > 1}
+        contested_slots = {slot.slot for cid in contested for slot, _ in options[cid]}
+        by_slot: dict[int, list[str]] = {}
+        for cid, found in options.items():
+            if cid not in contested:
+                if found[0][0].slot in contested_slots:
+                    contested.add(cid)
+                else:
+                    by_slot.setdefault(found[0][0].slot, []).append(cid)
+        weight = _Weights(self._tables, children)
         assignment: dict[str, Component] = {}
-        by_slot: dict[int, list[tuple[int, str]]] = {}
-        for cid, (slot, weight) in single.items():
-            if slot.slot in contested_slots:
-                contested[cid] = [(slot, weight)]
-            else:
-                by_slot.setdefault(slot.slot, []).append((weight, cid))
         slot_of = {slot.slot: slot for slot in slots}
-        for number, candidates in by_slot.items():
+        for number, cids in by_slot.items():
             slot = slot_of[number]
-            best = sorted(candidates, key=lambda wc: (-wc[0], rank[wc[1]])) if len(candidates) > 1 else candidates
-            for _, cid in best[: slot.upper if slot.upper is not None else len(best)]:
+            if slot.upper is not None and len(cids) > slot.upper:  # it keeps the best (else all: no need to rank)
+                cids = sorted(cids, key=lambda cid: (-weight(cid, options[cid][0]), weight.rank[cid]))[:slot.upper]
+            for cid in cids:
                 assignment[cid] = slot
         if contested:
             demand: dict[int, int] = {}
-            for opts in contested.values():
-                for slot, _ in opts:
+            for cid in contested:
+                for slot, _ in options[cid]:
                     demand[slot.slot] = demand.get(slot.slot, 0) + 1
             edges = []
-            for cid in sorted(contested, key=rank.__getitem__):
-                for slot, weight in contested[cid]:
+            for cid in sorted(contested, key=weight.rank.__getitem__):
+                for option in options[cid]:
+                    slot = option[0]
                     copies = demand[slot.slot] if slot.upper is None else min(slot.upper, demand[slot.slot])
                     for copy in range(copies):  # filling a mandatory place first spares adding a new product
-                        edges.append((cid, (slot.slot, copy),
-                                      weight * 1000 + (copies - copy) + (500 if copy < slot.lower else 0)))
+                        edges.append((cid, (slot.slot, copy), weight(cid, option) * 1000 + (copies - copy)
+                                      + (500 if copy < slot.lower else 0)))
             for cid, place in max_weight_assignment(edges).items():
                 number, _ = cast(tuple[int, int], place)  # the right side of each edge is (slot, copy)
                 assignment[cid] = slot_of[number]
@@ -1061,6 +1054,32 @@ def _gave_up(item: _Draft) -> bool:
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 """The start date of a product that gives none: after every other (it is the newest)."""
+
+
+class _Weights:
+    """How much keeping a child in a slot is worth to the matching (:meth:`DeltaBuilder._match`): its fit first, then
+    how many of its characteristic values the slot's offering allows, then its age. Worked out only when a slot has
+    more candidates than room or a child could fill several slots — most slots take every candidate they get."""
+
+    def __init__(self, tables: CompiledCatalog, children: list[Product]) -> None:
+        self._tables = tables
+        self._children = {child.id: child for child in children}
+        self._rank: dict[str, int] | None = None
+
+    @property
+    def rank(self) -> dict[str, int]:
+        """Child id → its age rank, older products first (start date, then id): the same answer whatever order the
+        inventory lists them in."""
+        if self._rank is None:
+            ordered = sorted(self._children.values(), key=lambda c: (c.start_date or _NEVER, c.id))
+            self._rank = {child.id: i for i, child in enumerate(ordered)}
+        return self._rank
+
+    def __call__(self, child_id: str, place: tuple[Component, int]) -> int:
+        slot, fit = place
+        allowed, child = self._tables.allowed, self._children[child_id]
+        kept = sum(1 for c in child.product_characteristic if allowed(slot.offering_id, c.name, c.value))
+        return (fit * 1000 + kept) * 1_000_000 + (len(self._children) - self.rank[child_id])
 
 
 def _whole(offering: str) -> Component:
