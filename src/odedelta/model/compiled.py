@@ -1,6 +1,9 @@
 """The catalog compiled for the per-change path: flat, per-offering tables (component slots, specification, name,
 categories, migration targets, prices, promotions naming it) so that a change reads plain dict entries instead of
-asking the graph.
+asking the graph. The delta's matching reads its own: how well an installed kind of product becomes a target
+offering (:meth:`CompiledCatalog.kinship`), the slots it could fill and where it fits beneath, what an offering says
+of each characteristic, which values it allows, whether it is sellable — the catalog's word only; a migration rule
+of one change is the delta's to add.
 
 A table entry is filled the first time an offering is asked about, from the catalog's own queries (the one source of
 truth), and never changes after: a loaded catalog is only read. The tables of a catalog are made once and kept on it
@@ -21,8 +24,9 @@ from odedelta.model.pricing import Base, catalog_base
 _MOMENT_TABLE_SIZE = 65_536
 """At most this many answers that depend on a moment (offering × epoch) are kept; then they start afresh."""
 _KIN_TABLE_SIZE = 65_536
-"""At most this many answers about an installed kind of product and a target offering are kept (a catalog of
-10,000 offerings has far more pairs than a base ever installs and asks about); then they start afresh."""
+"""At most this many answers are kept in a table keyed by what inventories bring (an installed kind of product × a
+target offering, a characteristic name or value): a catalog of 10,000 offerings has far more pairs than a base ever
+installs and asks about, and a long-running service must keep flat memory; past it, that table starts afresh."""
 
 # How the catalog lets an installed product become a target offering (0: it does not; a migration rule may still)
 SAME_OFFERING, SAME_SPECIFICATION, MIGRATION = 3, 2, 1
@@ -199,6 +203,8 @@ class CompiledCatalog:
         char_spec = spec.characteristic(name) if spec else None
         use = catalog.offering(offering_id).char_value_use(name)
         has_default, default = catalog.default_value(offering_id, name)
+        if len(self._rules) >= _KIN_TABLE_SIZE:  # the names come from inventories too: keep the table bounded
+            self._rules.clear()
         found = self._rules[(offering_id, name)] = CharacteristicRule(
             name, char_spec is not None and char_spec.mandatory, use is not None,
             use is not None and len(use.product_spec_characteristic_value) == 1, has_default, default,
