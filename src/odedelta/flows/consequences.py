@@ -35,10 +35,9 @@ from odedelta.money.bill import (
     Bill,
     Discount,
     ProductBill,
-    bill,
+    bill_lines,
     bill_of,
     discount_for,
-    product_bases,
     with_discount,
 )
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
@@ -151,9 +150,9 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     """The money stage's first pass (the bill before and after the change), or the input error it meets — raised
     only if the rules do not refuse the change first (a refusal has always been the answer to such a change)."""
     try:
-        bases = product_bases(result.catalog, result.inventory.products, result.as_of)
+        lines, bases = bill_lines(result.catalog, result.inventory.products, result.as_of)
         priced: dict[str, tuple[Base, ProductBill]] = {}  # the bill after shares the entries the change leaves
-        before = bill(result.catalog, result.inventory.products, result.context, result.as_of, bases, priced)
+        before = bill_of(result.catalog, lines, result.context, result.as_of, priced)
         after, projected = _after(result, bases, priced)
     except OdeDeltaError as exc:
         return exc

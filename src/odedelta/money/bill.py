@@ -191,8 +191,17 @@ class _Terms:
     @classmethod
     def in_catalog(cls, catalog: Catalog, promotion_id: str) -> _Terms:
         """The terms of the catalog's promotion, read once per catalog (kept in its memo)."""
-        return catalog.remembered(("promotion terms", promotion_id),
-                                  lambda: cls.of(catalog.promotions[promotion_id]))
+        found = cls.table(catalog).get(promotion_id)
+        if found is None:
+            found = cls.table(catalog)[promotion_id] = cls.of(catalog.promotions[promotion_id])
+        return found
+
+    @staticmethod
+    def table(catalog: Catalog) -> dict[str, _Terms]:
+        """The terms read so far, by promotion id (one table in the catalog's memo, filled as promotions are met:
+        a bill looks each up without making a key)."""
+        table: dict[str, _Terms] = catalog.remembered(("promotion terms",), dict)
+        return table
 
     def applies(self, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
         """:func:`promotion_applies`: sellable and valid at ``as_of``, and one pattern valid then whose groups
@@ -305,6 +314,21 @@ def product_bases(catalog: Catalog, products: Mapping[str, Product], as_of: date
             else tables.base(product.offering_id or "", as_of) for pid, product in products.items()}
 
 
+def bill_lines(catalog: Catalog, products: Mapping[str, Product],
+               as_of: datetime) -> tuple[list[Line], dict[str, Base]]:
+    """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`), in one pass: the bill
+    before a change reads the one, the bill after it the other."""
+    tables = compiled(catalog)
+    lines: list[Line] = []
+    bases: dict[str, Base] = {}
+    for pid, product in products.items():
+        offering = product.offering_id
+        base = bases[pid] = recurring_base(product, catalog, as_of) if product.product_price \
+            else tables.base(offering or "", as_of)
+        lines.append((pid, offering, product.spec_id, base))
+    return lines, bases
+
+
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
     """Whether a standing alteration's ``applicationDuration`` (in its ``recurringChargePeriod``: months, or years)
     counted from the product's start has run out at ``as_of``."""
@@ -380,15 +404,17 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
             specifications.add(spec_id)
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
-        known = priced.get(pid) if priced is not None else None
-        if known is not None and known[0] is base and known[1].offering_id == (offering or ""):
-            bills[pid] = known[1]
-            continue
+        if priced is not None:
+            known = priced.get(pid)
+            if known is not None and known[0] is base and known[1].offering_id == (offering or ""):
+                bills[pid] = known[1]
+                continue
         entry = ProductBill.of(pid, offering or "", base)
-        for source, name, value in base.alterations:
-            discount = discount_for(entry, source, name, value)
-            if discount is not None:
-                entry = entry.plus(discount)
+        if base.alterations:
+            for source, name, value in base.alterations:
+                discount = discount_for(entry, source, name, value)
+                if discount is not None:
+                    entry = entry.plus(discount)
         bills[pid] = entry
         if priced is not None:
             priced[pid] = (base, entry)
@@ -405,7 +431,8 @@ def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[
     promotions: dict[str, list[Discount]] = {}
     if not named:
         return promotions
-    judged = sorted((_Terms.in_catalog(catalog, pid) for pid in named), key=lambda t: t.promotion.id)
+    known = _Terms.table(catalog)
+    judged = [known.get(pid) or _Terms.in_catalog(catalog, pid) for pid in sorted(named)]
     reads = frozenset().union(*(terms.reads for terms in judged))
     held = _holding(tables, offerings, specifications) if reads - {OFFERING} else \
         {OFFERING: offerings, SPECIFICATION: set(), CATEGORY: set()}  # only offerings are compared
