@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 from odedelta.delta.builder import amend
 from odedelta.delta.items import Action, Amendment, DeltaItem, Drop, Reason, Recommit, Refused, TakePlace
@@ -200,7 +201,7 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     penalties, recommendations, proration."""
     catalog, inventory = result.catalog, result.inventory
     decided: list[RuleOutcome] = [*result.decisions, *judged.kept]
-    after = _apply_discount_rules(judged.discounts, after, projected, decided)
+    after = _apply_discount_rules(asked.rules if asked else None, judged.discounts, after, projected, decided)
     decided += judged.timed
     after = apply_renewal_benefit(result, after)
     touched = {i.product_id for i in result.items}
@@ -234,7 +235,7 @@ def _timing_rule(asked: _Asked | None, decided: list[RuleOutcome]) -> tuple[str,
         rule = asked.first("timing")
         if rule is not None:
             effect = rule.effect(TimingEffect)
-            decided.append(_outcome(rule, effect.policy))
+            decided.append(_outcome(asked.rules, rule, effect.policy))
             return effect.policy, effect.reengage, f"rule:{rule.id}"
     return "immediate", False, "default"
 
@@ -439,7 +440,7 @@ def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
                 keep = asked.first("promotion_loss", item=ItemFacts(action="noChange", offering=entry.offering_id),
                                    promotion=PromotionFacts(lost=bills.lost, id=promotion_id))
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
-                    decided.append(_outcome(keep, "promotion_kept"))
+                    decided.append(_outcome(asked.rules, keep, "promotion_kept"))
                     continue
             candidates.append((grant, promotion_id))
     return candidates
@@ -494,9 +495,10 @@ def _removable(result: ChangeResult, product_id: str, gone: set[str]) -> bool:
     return True
 
 
-def _apply_discount_rules(discounts: Sequence[Rule], after: Bill, projected: Mapping[str, str | None],
-                          decided: list[RuleOutcome]) -> Bill:
-    """The bill after the change with the discounts of the ``discount`` rules that apply (``discounts``)."""
+def _apply_discount_rules(rules: Rulebook | None, discounts: Sequence[Rule], after: Bill,
+                          projected: Mapping[str, str | None], decided: list[RuleOutcome]) -> Bill:
+    """The bill after the change with the discounts of the ``discount`` rules (of ``rules``) that apply
+    (``discounts``)."""
     for rule in discounts:
         effect = rule.effect(DiscountEffect)
         for pid in list(after.products):
@@ -505,7 +507,7 @@ def _apply_discount_rules(discounts: Sequence[Rule], after: Bill, projected: Map
                 discount = discount_for(entry, f"rule:{rule.id}", effect.name, effect.value)
                 if discount is not None:
                     after = with_discount(after, f"rule:{rule.id}", discount)
-                    decided.append(_outcome(rule, "discount"))
+                    decided.append(_outcome(rules, rule, "discount"))
     return after
 
 
@@ -525,11 +527,18 @@ def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, curre
     root = result.delta.root_product_id
     out = []
     for rule in asked.hits("fee", promotion=promotions):
-        effect = rule.effect(FeeEffect)
-        out.append(Charge("fee", effect.name, Money(effect.amount, currency), root, f"rule:{rule.id}",
-                          rule.model.description))
-        decided.append(_outcome(rule, "fee"))
+        name, amount, source, description = asked.rules.remembered(("fee", rule.key, currency),
+                                                                   partial(_fee, rule, currency))
+        out.append(Charge("fee", name, amount, root, source, description))
+        decided.append(_outcome(asked.rules, rule, "fee"))
     return out
+
+
+def _fee(rule: Rule, currency: str) -> tuple[str, Money, str, str]:
+    """What a fee rule charges in ``currency``: its name, amount, source and explanation (the same for every change:
+    made once per rule book)."""
+    effect = rule.effect(FeeEffect)
+    return effect.name, Money(effect.amount, currency), f"rule:{rule.id}", rule.model.description
 
 
 def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
@@ -568,7 +577,7 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         if rule is None:
             continue
         amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), term, held, currency)
-        decided.append(_outcome(rule, "penalty"))
+        decided.append(_outcome(asked.rules, rule, "penalty"))
         if amount.amount > 0:
             out.append(Charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
                               f"rule:{rule.id}", explanation))
@@ -634,7 +643,7 @@ def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionF
                 continue  # nowhere to put it after the change
             price = catalog_base(result.catalog, effect.offering, result.as_of).amount
             out.append(Recommendation(effect.offering, parent, effect.message, price, rule.id))
-            decided.append(_outcome(rule, "recommendation"))
+            decided.append(_outcome(asked.rules, rule, "recommendation"))
     return out
 
 
@@ -654,7 +663,14 @@ def _home_for(result: ChangeResult, projected: Sequence[Product], item: DeltaIte
     return None
 
 
-def _outcome(rule: Rule, reason: str) -> RuleOutcome:
+def _outcome(rules: Rulebook | None, rule: Rule, reason: str) -> RuleOutcome:
+    """What ``rule`` decided, for the result: made once per rule book, rule and reason (a frozen value)."""
+    if rules is None:
+        return _said(rule, reason)
+    return rules.remembered((rule.key, reason), lambda: _said(rule, reason))
+
+
+def _said(rule: Rule, reason: str) -> RuleOutcome:
     model = rule.model  # read once: the rule's id, kind and effect are properties over it
     said = vars(model.then)  # an effect's fields (they forbid other keys): no attribute miss for pydantic to raise
     message = said.get("message") or said.get("name") or model.description

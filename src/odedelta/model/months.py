@@ -30,14 +30,23 @@ def add_months(day: dt.date, months: int) -> dt.date:
     if not dt.MINYEAR <= year <= dt.MAXYEAR:
         raise RequestError(f"{day.isoformat()} + {months} months is past the last date a calendar can hold "
                            f"({dt.MAXYEAR}-12-31): as_of or a term is too far in the future")
-    return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return day.replace(year=year, month=month + 1, day=min(day.day, _length(year, month + 1)))
+
+
+_LENGTHS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _length(year: int, month: int) -> int:
+    """The number of days of ``month`` in ``year`` (``calendar.monthrange(year, month)[1]``, without working out the
+    weekday it starts on)."""
+    return 29 if month == 2 and calendar.isleap(year) else _LENGTHS[month]
 
 
 def months_between(start: dt.date, end: dt.date) -> int:
     """Whole calendar months from ``start`` to ``end`` (negative when ``end`` is before ``start``)."""
     months = (end.year - start.year) * 12 + end.month - start.month
     # add_months(start, months) falls in end's month, on start's day clamped to that month's length
-    landed = min(start.day, calendar.monthrange(end.year, end.month)[1])
+    landed = min(start.day, _length(end.year, end.month))
     if end >= start and landed > end.day:
         months -= 1  # that is after end: the last month is not complete
     elif end < start and landed < end.day:

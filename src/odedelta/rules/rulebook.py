@@ -15,9 +15,9 @@ Decisions are made from the executor's hits, never inside the engine, so both ex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from odedelta.model.errors import OdeDeltaError
 from odedelta.model.requests import Context
@@ -26,6 +26,8 @@ from odedelta.rules.durable import engine as durable_engine
 from odedelta.rules.executor import Executor, ReferenceExecutor
 from odedelta.rules.facts import EngineFacts, Facts, FactSection, engine_facts
 from odedelta.rules.language import CompatibilityEffect, E, EligibilityEffect, MigrationEffect, Rule
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,20 @@ class Rulebook:
             for name, kind in rule.attribute_types.items():
                 self.attribute_types.setdefault(name.removeprefix("customer.attributes."), kind)
         self.kinds = sorted({rule.kind for rule in self.rules})
+        self._made: dict[Hashable, Any] = {}
         ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.key]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
             self.executor.register(kind, {r.key: r.condition for r in ranked if r.kind == kind})
+
+    def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A value made once per rule book from its rules alone (what a rule's outcome or charge says, by the
+        rule's key and what else it depends on): ``make()`` the first time ``key`` is asked. Bounded by the rules
+        and the few values the keys hold (a reason, a currency); a value kept must be immutable."""
+        try:
+            return cast(T, self._made[key])
+        except KeyError:
+            found = self._made[key] = make()
+            return found
 
     @property
     def executor_name(self) -> str:
@@ -133,8 +146,12 @@ class Rulebook:
         floor = max((r.priority for r in allows), default=None)
         refusing = [r for r in denies if floor is None or r.priority >= floor]
         if refusing:
-            return Verdict(False, [_outcome(r) for r in refusing])
-        return Verdict(True, [_outcome(r) for r in allows])
+            return Verdict(False, [self._outcome(r) for r in refusing])
+        return Verdict(True, [self._outcome(r) for r in allows])
+
+    def _outcome(self, rule: Rule) -> RuleOutcome:
+        """:func:`_outcome`, made once per rule (a frozen value)."""
+        return self.remembered(("outcome", rule.key), lambda: _outcome(rule))
 
     def migrations(self, facts: Facts, context: Context) -> list[tuple[Rule, MigrationEffect]]:
         return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
