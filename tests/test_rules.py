@@ -497,6 +497,13 @@ def test_plain_facts_with_replaced_sections_are_those_of_the_copied_facts(
     plain = EngineFacts(facts, context, used)
     assert plain.of(**sections) == engine_facts(facts.model_copy(update=sections), context, used)
     assert plain.of() == engine_facts(facts, context, used)
+    # the engine replaces the projection once for the whole money stage: a new value, the old one unchanged
+    replaced = plain.replaced(**sections)
+    assert replaced.facts == facts.model_copy(update=sections)
+    assert replaced.of() == engine_facts(facts.model_copy(update=sections), context, used)
+    assert replaced.of(item=ItemFacts(action="delete")) == engine_facts(
+        facts.model_copy(update={**sections, "item": ItemFacts(action="delete")}), context, used)
+    assert plain.of() == engine_facts(facts, context, used)
 
 
 def term_facts_model() -> TermFacts:

@@ -123,22 +123,23 @@ class _Asked:
         return self.rules.first_in(kind, self.plain, **sections)
 
 
-def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> ChangeResult | Refusal:
+def compute(result: ChangeResult, rules: Rulebook | None, plain: EngineFacts | None) -> ChangeResult | Refusal:
     """The result with its consequences, or a refusal. One straight pass: the bills (money) → the rules over
     complete facts (compatibility, promotion_loss, discount, timing) → the amendments they ask, applied by the delta
     stage at once (products free only through a lost promotion go with it, S1; a re-engagement gives the root a new
     term) → the bill after the amended change → fees, penalties, recommendations → :class:`Consequences`. The
-    result returned carries the amended delta and every rule that decided something."""
+    result returned carries the amended delta and every rule that decided something. ``plain``: the change's
+    facts, made plain for ``rules`` (:meth:`~odedelta.rules.Rulebook.plain_facts`)."""
     bills = _bills(result)
-    if rules is not None and facts is not None:
-        broken = rules.incompatibilities(facts, result.context, facts.projected.offerings)
+    if rules is not None and plain is not None:
+        broken = rules.incompatibilities_in(plain, plain.facts.projected.offerings)
         if broken:
             verdict = Verdict(False, broken)
             return Refusal(refusal_message(result.catalog, result.delta.target_offering_id, verdict, "the change"),
                            verdict)
     if not isinstance(bills, _Bills):  # an error in the input, met before the rules could refuse the change
         raise bills
-    asked = _Asked(rules, rules.plain_facts(facts, result.context)) if rules is not None and facts is not None else None
+    asked = _Asked(rules, plain) if rules is not None and plain is not None else None
     judged = _judge(result, bills, asked)
     amended = _amend(result, bills, judged)
     if isinstance(amended, Refusal):

@@ -25,7 +25,7 @@ from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import Context, Renew, Request
 from odedelta.rules import Rulebook, RuleOutcome
-from odedelta.rules.facts import ChangeKind, Facts, ProjectedFacts, change_facts
+from odedelta.rules.facts import ChangeKind, EngineFacts, Facts, ProjectedFacts, change_facts
 from odedelta.rules.language import MigrationEffect, Rule
 
 
@@ -70,7 +70,7 @@ class Engine:
         judged = self._judge(rules, inventory, request, as_of, context, kind) if rules is not None else None
         if isinstance(judged, Refusal):
             return judged
-        facts, decisions, migrations = judged if judged is not None else (None, (), ())
+        plain, decisions, migrations = judged if judged is not None else (None, (), ())
         delta = build(self.catalog, inventory, request, as_of, migrations)
         if isinstance(delta, Refused):
             return Refusal(delta.message, None)
@@ -87,28 +87,29 @@ class Engine:
         # one record for the checks and the money: its projection is computed once
         result = ChangeResult(self.catalog, inventory, delta, context, decisions, renewal=plan.renewal,
                               change_kind=kind if kind != request.kind else None)
-        if rules is not None and facts is not None:
+        if plain is not None:
             offerings = {offering for _, offering, _ in result.placed if offering}
-            facts = facts.model_copy(update={"projected": ProjectedFacts(offerings=sorted(offerings))})
+            plain = plain.replaced(projected=ProjectedFacts(offerings=sorted(offerings)))
         # the money stage: bills → rules over complete facts (compatibility first) → amendments → money
-        answer = compute(result, rules, facts)
+        answer = compute(result, rules, plain)
         if isinstance(answer, Refusal) or not plan.decisions:
             return answer
         return replace(answer, decisions=answer.decisions + plan.decisions)
 
     def _judge(self, rules: Rulebook, inventory: Inventory, request: Request, as_of: datetime, context: Context,
-               kind: ChangeKind) -> tuple[Facts, tuple[RuleOutcome, ...], tuple[Migration, ...]] | Refusal:
-        """The rules before the delta: the change's facts, the eligibility verdict (a refusal, or the rules that
-        allow it) and the migration rules the delta stage may follow."""
+               kind: ChangeKind) -> tuple[EngineFacts, tuple[RuleOutcome, ...], tuple[Migration, ...]] | Refusal:
+        """The rules before the delta: the change's facts (made plain once for every rule asked over them), the
+        eligibility verdict (a refusal, or the rules that allow it) and the migration rules the delta stage may
+        follow."""
         start, target = endpoints(request)
-        facts = self._facts(inventory, start, target, as_of, context, kind)
+        plain = rules.plain_facts(self._facts(inventory, start, target, as_of, context, kind), context)
         decisions: tuple[RuleOutcome, ...] = ()
         if target is not None and target in self.catalog.offerings:
-            verdict = rules.eligibility(facts, context)
+            verdict = rules.eligibility_in(plain)
             if not verdict.eligible:
                 return Refusal(refusal_message(self.catalog, target, verdict), verdict)
             decisions = tuple(verdict.reasons)
-        return facts, decisions, _migrations(rules.migrations(facts, context))
+        return plain, decisions, _migrations(rules.migrations_in(plain))
 
     def check(self, context: Context, request: Request | None = None) -> None:
         """Refuse caller values no executor should see (reference/limits.md): attributes of unsupported types, numbers

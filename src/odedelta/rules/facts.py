@@ -490,6 +490,18 @@ class EngineFacts:
         self._sections = {section: _section(facts, named) for section, named in self._paths.items()}
         self._attributes, self._missing = _attributes(context, attribute_names, attribute_types)
 
+    def replaced(self, **sections: FactSection) -> EngineFacts:
+        """A new value: these facts with ``sections`` in place of their own (the facts copied with them), only the
+        replaced sections read again."""
+        made = EngineFacts.__new__(EngineFacts)
+        made.facts = self.facts.model_copy(update=sections)
+        made.context = self.context
+        made._paths = self._paths
+        made._sections = {**self._sections, **{name: _section(section, self._paths[name], 1)
+                                                for name, section in sections.items() if name in self._paths}}
+        made._attributes, made._missing = self._attributes, self._missing
+        return made
+
     def of(self, **sections: FactSection) -> dict[str, Any]:
         """The plain facts with ``sections`` (a section name → its facts) in place of the change's own."""
         data: dict[str, Any] = {}

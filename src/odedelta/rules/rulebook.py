@@ -140,7 +140,13 @@ class Rulebook:
 
     # ------------------------------------------------------------------ decisions
     def eligibility(self, facts: Facts, context: Context) -> Verdict:
-        matched = self.matching("eligibility", facts, context)
+        return self._verdict(self.matching("eligibility", facts, context))
+
+    def eligibility_in(self, plain: EngineFacts) -> Verdict:
+        """:meth:`eligibility` over facts made plain already (:meth:`plain_facts`)."""
+        return self._verdict(self.matching_in("eligibility", plain))
+
+    def _verdict(self, matched: list[Rule]) -> Verdict:
         denies = [r for r in matched if _effect(r, EligibilityEffect).decision == "deny"]
         allows = [r for r in matched if _effect(r, EligibilityEffect).decision == "allow"]
         floor = max((r.priority for r in allows), default=None)
@@ -155,6 +161,10 @@ class Rulebook:
 
     def migrations(self, facts: Facts, context: Context) -> list[tuple[Rule, MigrationEffect]]:
         return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
+
+    def migrations_in(self, plain: EngineFacts) -> list[tuple[Rule, MigrationEffect]]:
+        """:meth:`migrations` over facts made plain already (:meth:`plain_facts`)."""
+        return [(r, _effect(r, MigrationEffect)) for r in self.matching_in("migration", plain)]
 
     def first(self, kind: str, facts: Facts, context: Context) -> Rule | None:
         return self.first_hit(kind, engine_facts(facts, context, self.used_facts, self.attribute_types))
@@ -175,9 +185,16 @@ class Rulebook:
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""
+        return self._broken(self.matching("compatibility", facts, context), offerings)
+
+    def incompatibilities_in(self, plain: EngineFacts, offerings: Iterable[str]) -> list[RuleOutcome]:
+        """:meth:`incompatibilities` over facts made plain already (:meth:`plain_facts`)."""
+        return self._broken(self.matching_in("compatibility", plain), offerings)
+
+    def _broken(self, matched: list[Rule], offerings: Iterable[str]) -> list[RuleOutcome]:
         held = set(offerings)
         broken = []
-        for rule in self.matching("compatibility", facts, context):
+        for rule in matched:
             effect = _effect(rule, CompatibilityEffect)
             if effect.offering not in held:
                 continue
