@@ -53,3 +53,26 @@ def test_minor_units_come_from_the_maintained_table() -> None:
         if currency.exponent is not None:
             assert minor_units(currency.code) == currency.exponent, currency.code
     assert minor_units("XAU") == 2 and minor_units("ZZZ") == 2  # no minor unit / not a currency: two places
+
+
+def test_a_bill_entry_made_by_its_slots_is_the_one_its_constructor_makes() -> None:
+    """ProductBill.of and .plus set the record's slots directly (the per-change path makes many): every field is
+    set, to what the constructor would give, and the entry stays frozen."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from odedelta.model.pricing import Base
+    from odedelta.money.bill import ENTRY_FIELDS, Discount, ProductBill
+
+    assert tuple(f.name for f in fields(ProductBill)) == ENTRY_FIELDS
+    base = Base(Money(Decimal("20.00"), "EUR"), "catalog:po-a", Money(Decimal("16.50"), "EUR"), "pop-a")
+    entry = ProductBill.of("P-1", "po-a", base)
+    assert entry == ProductBill("P-1", "po-a", base.amount, "catalog:po-a", base.duty_free, "pop-a")
+    assert (entry.discount_total, entry.net) == (Money(Decimal(0), "EUR"), Money(Decimal("20.00"), "EUR"))
+    discount = Discount("P-1", "promotion:x", "X", Money(Decimal("20.00"), "EUR"))
+    more = entry.plus(discount)
+    assert more == ProductBill("P-1", "po-a", base.amount, "catalog:po-a", base.duty_free, "pop-a", [discount])
+    assert (more.net, more.free, entry.discounts) == (Money(Decimal("0.00"), "EUR"), True, [])
+    unpriced = ProductBill.of("P-2", "po-b", Base(None, "catalog:po-b"))
+    assert (unpriced.net, unpriced.discount_total, unpriced.free) == (None, None, False)
+    with pytest.raises(FrozenInstanceError):
+        entry.basis = "x"  # type: ignore[misc]

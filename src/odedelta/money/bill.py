@@ -86,16 +86,15 @@ class ProductBill:
 
     @classmethod
     def of(cls, product_id: str, offering_id: str, base: Base) -> ProductBill:
-        """The entry of a product at its ``base`` price, before any discount (its sums are the base's own)."""
-        entry = cls(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id)
-        if base.amount is not None:
-            object.__setattr__(entry, "_sums", base.undiscounted())  # what _totals gives with no discount
-        return entry
+        """The entry of a product at its ``base`` price, before any discount (its sums are the base's own: what
+        _totals gives with no discount)."""
+        return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, [],
+                      base.undiscounted())
 
     def plus(self, discount: Discount) -> ProductBill:
         """A new entry: this one with ``discount`` too."""
-        return ProductBill(self.product_id, self.offering_id, self.base, self.basis, self.duty_free, self.pop_id,
-                           [*self.discounts, discount])
+        return _entry(self.product_id, self.offering_id, self.base, self.basis, self.duty_free, self.pop_id,
+                      [*self.discounts, discount], None)
 
     @property
     def discount_total(self) -> Money | None:
@@ -109,6 +108,30 @@ class ProductBill:
     def free(self) -> bool:
         """Free only thanks to its discounts: a price that is zero after them but not before."""
         return self.base is not None and self.base.amount > 0 and self.net is not None and self.net.amount == 0
+
+
+ENTRY_FIELDS = ("product_id", "offering_id", "base", "basis", "duty_free", "pop_id", "discounts", "_sums")
+"""ProductBill's fields in order, as :func:`_entry` sets them (a test checks them against the class)."""
+_new = object.__new__
+(_set_product, _set_offering, _set_base, _set_basis, _set_duty_free, _set_pop, _set_discounts,
+ _set_sums) = (getattr(ProductBill, name).__set__ for name in ENTRY_FIELDS)
+
+
+def _entry(product_id: str, offering_id: str, base: Money | None, basis: str, duty_free: Money | None,
+           pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None
+           ) -> ProductBill:
+    """A :class:`ProductBill` made by setting its slots, as its frozen ``__init__`` does, at a third of the cost
+    (a change makes one per product and discount). ``sums``: ``(discount_total, net)`` when known, else None."""
+    entry: ProductBill = _new(ProductBill)
+    _set_product(entry, product_id)
+    _set_offering(entry, offering_id)
+    _set_base(entry, base)
+    _set_basis(entry, basis)
+    _set_duty_free(entry, duty_free)
+    _set_pop(entry, pop_id)
+    _set_discounts(entry, discounts)
+    _set_sums(entry, sums)
+    return entry
 
 
 @dataclass(frozen=True, slots=True)
