@@ -247,3 +247,20 @@ def test_removing_a_component_unlinks_it_from_its_untouched_bundle(engine: Engin
     after = result.projected_inventory()
     assert "G-6" not in after.products
     assert after.children("G-1") == ["G-2", "G-3", "G-4", "G-5"]
+
+
+def test_an_item_made_by_its_slots_is_the_one_its_constructor_makes() -> None:
+    """The builder freezes its items by setting their slots (every item of every change): every field is set, to
+    what the constructor gives, and the item stays frozen."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from odedelta.delta.items import ITEM_FIELDS, DeltaItem, Reason, made_item
+
+    assert tuple(f.name for f in fields(DeltaItem)) == ITEM_FIELDS
+    values = ("1", Action.MODIFY, "P-1", "po-b", "ps-b", "P-0", "po-a", {"speed": "100"}, (),
+              (Reason("offering_changed", "A becomes B", "catalog:po-b"),), True, None)
+    item = made_item(*values)
+    assert item == DeltaItem(*values)
+    assert (item.codes, item.previous_offering_id, item.terms) == (["offering_changed"], "po-a", None)
+    with pytest.raises(FrozenInstanceError):
+        item.action = Action.DELETE  # type: ignore[misc]

@@ -28,6 +28,7 @@ from odedelta.delta.items import (
     Recommit,
     Refused,
     TakePlace,
+    made_item,
 )
 from odedelta.model.catalog import Catalog, value_key
 from odedelta.model.compiled import MIGRATION, SAME_OFFERING, CompiledCatalog, compiled
@@ -105,7 +106,7 @@ class _Draft:
     def freeze(self) -> DeltaItem:
         """The item's value. A draft is frozen once, at the end of a build or an amendment, and then dropped: its
         characteristics (a dict of its own) pass to the item as they are."""
-        return DeltaItem(self.id, self.action, self.product_id, self.offering_id, self.specification_id,
+        return made_item(self.id, self.action, self.product_id, self.offering_id, self.specification_id,
                          self.parent_id, self.previous_offering_id, self.characteristics, tuple(self.changes),
                          tuple(self.reasons), self.installed, tuple(self.terms) if self.terms is not None else None)
 

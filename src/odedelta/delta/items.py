@@ -66,6 +66,35 @@ class DeltaItem:
         return [r.code for r in self.reasons]
 
 
+ITEM_FIELDS = ("id", "action", "product_id", "offering_id", "specification_id", "parent_id", "previous_offering_id",
+               "characteristics", "changes", "reasons", "installed", "terms")
+"""DeltaItem's fields in order, as :func:`made_item` sets them (a test checks them against the class)."""
+(_id, _action, _product, _offering, _spec, _parent, _previous, _characteristics, _changes, _reasons, _installed,
+ _terms) = (getattr(DeltaItem, name).__set__ for name in ITEM_FIELDS)
+
+
+def made_item(id: str, action: Action, product_id: str, offering_id: str, specification_id: str | None,
+              parent_id: str | None, previous_offering_id: str | None, characteristics: Mapping[str, Any],
+              changes: tuple[CharacteristicChange, ...], reasons: tuple[Reason, ...], installed: bool,
+              terms: tuple[ProductTerm, ...] | None) -> DeltaItem:
+    """``DeltaItem(...)`` with every field given, made by setting its slots as its frozen ``__init__`` does, at less
+    than half the cost (the builder freezes every item of every change)."""
+    item: DeltaItem = object.__new__(DeltaItem)
+    _id(item, id)
+    _action(item, action)
+    _product(item, product_id)
+    _offering(item, offering_id)
+    _spec(item, specification_id)
+    _parent(item, parent_id)
+    _previous(item, previous_offering_id)
+    _characteristics(item, characteristics)
+    _changes(item, changes)
+    _reasons(item, reasons)
+    _installed(item, installed)
+    _terms(item, terms)
+    return item
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """A migration rule's word that an installed offering (or one of a specification) may become a target offering
