@@ -528,7 +528,7 @@ def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, curre
     root = result.delta.root_product_id
     out = []
     for rule in asked.hits("fee", promotion=promotions):
-        name, amount, source, description = asked.rules.remembered(("fee", rule.key, currency),
+        name, amount, source, description = asked.rules.remembered(("fee", id(rule), currency),
                                                                    partial(_fee, rule, currency))
         out.append(Charge("fee", name, amount, root, source, description))
         decided.append(_outcome(asked.rules, rule, "fee"))
@@ -668,7 +668,7 @@ def _outcome(rules: Rulebook | None, rule: Rule, reason: str) -> RuleOutcome:
     """What ``rule`` decided, for the result: made once per rule book, rule and reason (a frozen value)."""
     if rules is None:
         return _said(rule, reason)
-    return rules.remembered((rule.key, reason), lambda: _said(rule, reason))
+    return rules.remembered((id(rule), reason), lambda: _said(rule, reason))
 
 
 def _said(rule: Rule, reason: str) -> RuleOutcome:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from odedelta.model.errors import OdeDeltaError
 from odedelta.model.requests import Context
@@ -108,10 +108,12 @@ class Rulebook:
 
     def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
         """A value made once per rule book from its rules alone (what a rule's outcome or charge says, by the
-        rule's key and what else it depends on): ``make()`` the first time ``key`` is asked. Bounded by the rules
-        and the few values the keys hold (a reason, a currency); a value kept must be immutable."""
+        rule — by ``id()``: the book keeps its rules alive — and what else it depends on): ``make()`` the first
+        time ``key`` is asked. Bounded by the rules and the few values the keys hold (a reason, a currency); a
+        value kept must be immutable."""
         try:
-            return cast(T, self._made[key])
+            known: T = self._made[key]  # (no typing.cast: a call on every lookup)
+            return known
         except KeyError:
             found = self._made[key] = make()
             return found
@@ -157,7 +159,7 @@ class Rulebook:
 
     def _outcome(self, rule: Rule) -> RuleOutcome:
         """:func:`_outcome`, made once per rule (a frozen value)."""
-        return self.remembered(("outcome", rule.key), lambda: _outcome(rule))
+        return self.remembered(("outcome", id(rule)), lambda: _outcome(rule))
 
     def migrations(self, facts: Facts, context: Context) -> list[tuple[Rule, MigrationEffect]]:
         return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
