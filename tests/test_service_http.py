@@ -388,3 +388,72 @@ def test_the_tmf_operations_answer_as_fastapis_own_handler_would(monkeypatch: py
         assert {k: v for k, v in ours_.headers.items() if k != "date"} == {
             k: v for k, v in theirs.headers.items() if k != "date"}, (method, path, query, body)
     assert statuses == {200, 201, 204, 400, 401, 403, 404, 405, 415, 422}
+
+
+def test_serves_writer_writes_every_line_in_order_gathered_and_the_queued_ones_at_close() -> None:
+    import io
+    import logging
+
+    from odedelta.service.logs import LineWriter
+
+    class Stream(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    stream = Stream()
+    writer = LineWriter(stream, gather=0.2)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("odedelta.test.writer")
+    logger.addHandler(writer)
+    logger.propagate = False
+    try:
+        for n in range(50):
+            writer.put(f'{{"n": {n}}}')
+        logger.warning("a warning")
+        deadline = time.monotonic() + 10
+        while stream.writes == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue().splitlines() == [f'{{"n": {n}}}' for n in range(50)] + ["a warning"]
+        assert stream.writes == 1  # one write for all the lines that came while the first waited
+        writer.put("last")  # queued, not yet written: close writes it
+    finally:
+        logger.removeHandler(writer)
+        writer.close()
+    assert stream.getvalue().splitlines()[-1] == "last"
+    assert not writer._thread.is_alive()
+
+
+def test_the_access_log_goes_straight_to_serves_writer_and_through_logging_otherwise(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import io
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from odedelta.service.logs import LineWriter
+
+    client = TestClient(create_app(DEMO, RULES, INVENTORIES, clock=lambda: NOW))
+    access = logging.getLogger("odedelta.service.access")
+    stream = io.StringIO()
+    writer = LineWriter(stream, gather=0)
+    level, propagate = access.level, access.propagate
+    access.addHandler(writer)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    try:
+        assert client.post(CART, json=DOWNGRADE).status_code == 201
+        assert client.get("/health").status_code == 200
+    finally:
+        access.removeHandler(writer)
+        access.setLevel(level)
+        access.propagate = propagate
+        writer.close()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(x["method"], x["path"], x["status"], x["caller"]) for x in lines] == [
+        ("POST", CART.split("?")[0], 201, "anonymous"), ("GET", "/health", 200, "-")]
+    with caplog.at_level(logging.INFO, logger="odedelta.service.access"):  # another handler: a log record
+        assert client.get("/health").status_code == 200
+    assert [json.loads(r.getMessage())["path"] for r in caplog.records if r.name == access.name] == ["/health"]
