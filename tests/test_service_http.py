@@ -457,3 +457,28 @@ def test_the_access_log_goes_straight_to_serves_writer_and_through_logging_other
     with caplog.at_level(logging.INFO, logger="odedelta.service.access"):  # another handler: a log record
         assert client.get("/health").status_code == 200
     assert [json.loads(r.getMessage())["path"] for r in caplog.records if r.name == access.name] == ["/health"]
+
+
+@pytest.mark.parametrize(("scheme", "host", "server", "root_path"), [
+    ("http", b"127.0.0.1:8080", ("127.0.0.1", 8080), ""), ("https", None, ("shop.example", 443), ""),
+    ("http", None, ("::1", 8080), "/api"), ("http", None, ["10.0.0.1", 80], "/api/"), ("http", b"bad host:x", None, ""),
+    ("https", b"shop.example", ("10.0.0.1", 8443), "/odedelta"), ("http", None, None, ""),
+    ("http", b"[::1]:9000", ("::1", 9000), ""),
+])
+def test_the_origin_of_hrefs_is_the_requests_base_url(scheme: str, host: bytes | None, server: Any,
+                                                      root_path: str) -> None:
+    from starlette.requests import Request
+
+    from odedelta.service.api._common import origin_of
+
+    class Service:
+        public_url = None
+
+    class App:
+        class state:  # as request.app.state reads
+            service = Service()
+
+    scope = {"type": "http", "scheme": scheme, "server": server, "root_path": root_path, "path": root_path + "/x",
+             "query_string": b"a=1", "headers": [(b"host", host)] if host is not None else [], "app": App()}
+    for _ in range(2):  # the second from the cache
+        assert origin_of(Request(scope)) == str(Request(scope).base_url).rstrip("/")

@@ -4,6 +4,7 @@ the service of the request, and owned resources (found, listed, deleted)."""
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from starlette.background import BackgroundTasks
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import Receive, Scope
 
 from odedelta.service.api.models import DateTime, Error, OutOfRange, moment
@@ -62,6 +65,18 @@ class TmfRoute(APIRoute):
     (the caller, path and query parameters, the body) and validates each with the same pydantic validators and
     locations FastAPI would use, without FastAPI's general dependency solving (a third of the service's own time per
     request). An operation with anything else in its signature is answered by FastAPI's handler."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # a path that does not hold the route's literal start (``/tmf-api/shoppingCart/v4/shoppingCart`` of
+        # ``…/shoppingCart/{id}``) cannot match its pattern: no pattern is tried, as every request passes the
+        # routes before its own (the mount point, ``root_path``, may come before the literal, never inside it)
+        if scope["type"] == "http" and self._literal not in scope["path"]:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+    @functools.cached_property
+    def _literal(self) -> str:
+        return self.path_format.split("{", 1)[0]
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         operation = _Operation.of(self)
@@ -347,7 +362,28 @@ def deleted(service: Service, kind: str, version: int, ident: str, owner: str | 
 def origin_of(request: Request) -> str:
     """Where hrefs point: ``serve --public-url``, else the scheme and host the request came to."""
     public = service_of(request).public_url
-    return (public or str(request.base_url)).rstrip("/")
+    if public:
+        return public.rstrip("/")
+    scope = request.scope
+    host = None
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host = value
+            break
+    server = scope.get("server")
+    return _origin(scope.get("scheme", "http"), host, None if server is None else tuple(server),
+                   scope.get("app_root_path", scope.get("root_path", "")))
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(scheme: str, host: bytes | None, server: tuple[Any, ...] | None, root_path: str) -> str:
+    """The request's base URL without its final slash, as Starlette's ``Request.base_url`` writes it, for the few
+    (scheme, Host, server, mount point) a service is reached by."""
+    headers = [(b"host", host)] if host is not None else []
+    base = URL(scope={"type": "http", "scheme": scheme, "server": server, "headers": headers,
+                      "path": root_path if root_path.endswith("/") else root_path + "/", "root_path": root_path,
+                      "query_string": b""})
+    return str(base).rstrip("/")
 
 
 def created(text: str, background: BackgroundTasks | None = None) -> Response:
