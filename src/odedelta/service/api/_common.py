@@ -22,7 +22,7 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import Receive, Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from odedelta.service.api.models import DateTime, Error, OutOfRange, moment
 from odedelta.service.edge import (
@@ -78,8 +78,14 @@ class TmfRoute(APIRoute):
     def _literal(self) -> str:
         return self.path_format.split("{", 1)[0]
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        self._operation: _Operation | None = None
+        super().__init__(path, endpoint, **options)
+        if self._operation is not None and getattr(self, "max_body_size", None) is None:
+            self.app = _answering(self._operation.handle)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        operation = _Operation.of(self)
+        self._operation = operation = _Operation.of(self)
         if operation is not None:
             return operation.handle
         handler = super().get_route_handler()
@@ -94,6 +100,18 @@ class TmfRoute(APIRoute):
             return await handler(_ReadRequest(request.scope, request.receive, body, parse_json(body)))
 
         return read_then_handle
+
+
+def _answering(handle: Callable[[Request], Coroutine[Any, Any, Response]]) -> ASGIApp:
+    """The ASGI app of an operation answered by :class:`_Operation`: the request, its answer, sent. What FastAPI
+    wraps around a handler besides (exit stacks for dependencies with ``yield``, a second layer of exception
+    handlers) is not needed: an exception goes to the app's handlers, the same ones, in its exception middleware."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handle(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
 
 
 @dataclass(frozen=True)
