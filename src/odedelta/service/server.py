@@ -203,7 +203,8 @@ def serve(settings: Settings) -> None:
     config: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": "warning",
                               "timeout_keep_alive": 5, "timeout_graceful_shutdown": 10, "access_log": False,
                               "h11_max_incomplete_event_size": MAX_HEAD, "server_header": False,
-                              "log_config": None, "http": http_protocol()}
+                              "log_config": None, "http": http_protocol(),
+                              "loop": "auto"}  # uvloop where installed (the service extra brings it), else asyncio
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back quickly while a thread runs the engine
     if settings.workers == 1:
         gc.freeze()  # the loaded catalog lives as long as the process: later collections skip its objects
