@@ -4,20 +4,23 @@ document, the access log line, and bearer tokens and JWTs looked up once."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import socket
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
-from odedelta.service import create_app
+from odedelta.service import create_app, edge
 from odedelta.service.app import access_line
 from odedelta.service.edge import href_of
 from odedelta.service.encode import dumps
@@ -482,3 +485,25 @@ def test_the_origin_of_hrefs_is_the_requests_base_url(scheme: str, host: bytes |
              "query_string": b"a=1", "headers": [(b"host", host)] if host is not None else [], "app": App()}
     for _ in range(2):  # the second from the cache
         assert origin_of(Request(scope)) == str(Request(scope).base_url).rstrip("/")
+
+
+def test_a_read_is_answered_while_every_engine_thread_is_busy() -> None:
+    """Reads (plain ``def`` operations) have threads of their own: 40 changes in flight do not hold up a list."""
+    app = create_app(DEMO, RULES, INVENTORIES, clock=lambda: datetime(2026, 3, 1, tzinfo=UTC))
+    release = threading.Event()
+
+    def held(deadline: Any) -> int:
+        release.wait(30)
+        return 1
+
+    async def scenario() -> int:
+        busy = [asyncio.ensure_future(edge.blocking(edge.Limits(), held)) for _ in range(edge.WORKERS)]
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                answer = await asyncio.wait_for(client.get("/tmf-api/shoppingCart/v4/shoppingCart"), 20)
+            return answer.status_code
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+
+    assert asyncio.run(scenario()) == 200
