@@ -242,3 +242,14 @@ def test_price_alterations_from_the_catalog_and_the_inventory(demo: odedelta.Cat
     order = odedelta.to_tmf622(launch, 5)
     tv_item = next(i for i in order["productOrderItem"] if i["product"].get("id") == "E-5")
     assert tv_item["itemPrice"][0]["priceAlteration"][0]["price"]["percentage"] == Decimal("20")
+
+
+def test_the_money_stage_rebuilds_every_field_of_the_result() -> None:
+    """The money stage makes its answer field by field (not with dataclasses.replace, which walks the fields of
+    each change): a field added to ChangeResult must be added there too (flows/consequences.py, _consequences)."""
+    from dataclasses import fields
+
+    from odedelta.flows.result import ChangeResult
+
+    assert [f.name for f in fields(ChangeResult)] == ["catalog", "inventory", "delta", "context", "decisions",
+                                                       "consequences", "renewal", "change_kind"]

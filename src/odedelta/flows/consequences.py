@@ -226,7 +226,9 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
     consequences = Consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
                                 recommendations, timing, unpriced)
-    return replace(result, decisions=tuple(decided), consequences=consequences)
+    # replace(result, decisions=…, consequences=…) without its walk over the record's fields
+    return ChangeResult(result.catalog, result.inventory, result.delta, result.context, tuple(decided), consequences,
+                        result.renewal, result.change_kind)
 
 
 def _timing_rule(asked: _Asked | None, decided: list[RuleOutcome]) -> tuple[str, bool, str]:
