@@ -286,21 +286,23 @@ def reference_markdown() -> str:
 def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
     term = current_term(product, as_of)
     if term is None:
-        return TermFacts()
+        return _NO_TERM  # a frozen value: every change without a term shares it
     period = term.valid_for
     start = period.start if period else None
     end = period.end if period else None
     day = as_of.date()
+    first = start.date() if start is not None else None
+    last = end.date() if end is not None else None
     return TermFacts(
         recorded=True,
         active=bool(period and period.contains(as_of)),
         expired=bool(end and end <= as_of),
         duration_months=term.duration.months() if term.duration else None,
-        months_elapsed=max(months_between(start.date(), day), 0) if start is not None else None,
-        months_remaining=max(months_started(day, end.date()), 0) if end is not None else None,
-        days_to_end=(end.date() - day).days if end is not None else None,
-        start=start.date() if start else None,
-        end=end.date() if end else None,
+        months_elapsed=max(months_between(first, day), 0) if first is not None else None,
+        months_remaining=max(months_started(day, last), 0) if last is not None else None,
+        days_to_end=(last - day).days if last is not None else None,
+        start=first,
+        end=last,
     )
 
 
