@@ -508,3 +508,17 @@ def test_plain_facts_with_replaced_sections_are_those_of_the_copied_facts(
 
 def term_facts_model() -> TermFacts:
     return TermFacts(recorded=True, active=True, months_remaining=15, start=datetime(2025, 6, 1).date())
+
+
+def test_values_made_once_per_rule_are_kept_by_the_rule_object(demo: odedelta.Catalog) -> None:
+    """A rule book keeps what a rule says (outcomes, fee charges) once per rule; an entry left by another object
+    that had the same id — a copy of the book in another process holds other objects — is made again."""
+    import copy
+
+    book = load_rules(RULES, demo)
+    rule, other = book.rules[0], copy.deepcopy(book.rules[0])
+    assert book.for_rule(rule, "k", lambda: "made") == "made"
+    assert book.for_rule(rule, "k", lambda: "again") == "made"
+    assert book.for_rule(other, "k", lambda: "for the copy") == "for the copy"
+    book._made[(id(other), "j")] = (rule, "stale")  # as if `rule` had had the copy's id
+    assert book.for_rule(other, "j", lambda: "fresh") == "fresh"

@@ -530,8 +530,7 @@ def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, curre
     root = result.delta.root_product_id
     out = []
     for rule in asked.hits("fee", promotion=promotions):
-        name, amount, source, description = asked.rules.remembered(("fee", id(rule), currency),
-                                                                   partial(_fee, rule, currency))
+        name, amount, source, description = asked.rules.for_rule(rule, ("fee", currency), partial(_fee, rule, currency))
         out.append(Charge("fee", name, amount, root, source, description))
         decided.append(_outcome(asked.rules, rule, "fee"))
     return out
@@ -670,7 +669,7 @@ def _outcome(rules: Rulebook | None, rule: Rule, reason: str) -> RuleOutcome:
     """What ``rule`` decided, for the result: made once per rule book, rule and reason (a frozen value)."""
     if rules is None:
         return _said(rule, reason)
-    return rules.remembered((id(rule), reason), lambda: _said(rule, reason))
+    return rules.for_rule(rule, ("said", reason), lambda: _said(rule, reason))
 
 
 def _said(rule: Rule, reason: str) -> RuleOutcome:

@@ -101,22 +101,23 @@ class Rulebook:
             for name, kind in rule.attribute_types.items():
                 self.attribute_types.setdefault(name.removeprefix("customer.attributes."), kind)
         self.kinds = sorted({rule.kind for rule in self.rules})
-        self._made: dict[Hashable, Any] = {}
+        self._made: dict[tuple[int, Hashable], tuple[Rule, Any]] = {}
         ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.key]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
             self.executor.register(kind, {r.key: r.condition for r in ranked if r.kind == kind})
 
-    def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
-        """A value made once per rule book from its rules alone (what a rule's outcome or charge says, by the
-        rule — by ``id()``: the book keeps its rules alive — and what else it depends on): ``make()`` the first
-        time ``key`` is asked. Bounded by the rules and the few values the keys hold (a reason, a currency); a
-        value kept must be immutable."""
-        try:
-            known: T = self._made[key]  # (no typing.cast: a call on every lookup)
-            return known
-        except KeyError:
-            found = self._made[key] = make()
-            return found
+    def for_rule(self, rule: Rule, key: Hashable, make: Callable[[], T]) -> T:
+        """A value made once per rule of this book and ``key`` from the rule alone (what it says as an outcome, what a
+        fee rule charges in a currency): ``make()`` the first time. Kept by the rule's identity, checked on each
+        read (a copy of the book — another process's — holds other rule objects); bounded by the rules and the few
+        values ``key`` holds (a reason, a currency). A value kept must be immutable."""
+        found = self._made.get((id(rule), key))
+        if found is not None and found[0] is rule:
+            value: T = found[1]
+            return value
+        value = make()
+        self._made[(id(rule), key)] = (rule, value)
+        return value
 
     @property
     def executor_name(self) -> str:
@@ -159,7 +160,7 @@ class Rulebook:
 
     def _outcome(self, rule: Rule) -> RuleOutcome:
         """:func:`_outcome`, made once per rule (a frozen value)."""
-        return self.remembered(("outcome", id(rule)), lambda: _outcome(rule))
+        return self.for_rule(rule, "outcome", lambda: _outcome(rule))
 
     def migrations(self, facts: Facts, context: Context) -> list[tuple[Rule, MigrationEffect]]:
         return [(r, _effect(r, MigrationEffect)) for r in self.matching("migration", facts, context)]
