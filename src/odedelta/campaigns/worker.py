@@ -346,8 +346,9 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
                 "recurring_after": None, "recurring_difference": None, "penalties": None, "fees": None,
                 "one_time": None, "proration": None, "due_now": None, "promotions_lost": [],
                 "promotions_gained": [], "rules": [], "items": 0}
+    reader = reader or InventoryReader(engine.catalog)
     try:
-        inventory, context = _parse(engine, record, row, reader or InventoryReader(engine.catalog))
+        inventory, context = _parse(engine, record, row, reader)
         products = targets(campaign.template, inventory)
         results: list[tuple[str, ChangeResult]] = []
         for product_id in products:
@@ -358,8 +359,8 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
             if isinstance(result, Refusal):
                 return _refused(row, result), [], []
             results.append((product_id, result))
-            if product_id != products[-1]:
-                inventory = Inventory.from_products(engine.catalog, apply(inventory, result))
+            if product_id != products[-1]:  # Inventory.from_products, through the reader (the same inventory)
+                inventory = reader.read([p.to_tmf() for p in apply(inventory, result)], "<products>")
     except RequestError as exc:
         row.update(status="refused", reasons=["request_refused"], message=str(exc))
         return row, [], []
