@@ -52,6 +52,7 @@ from odedelta.campaigns._core import (
     tmf622,
     with_lines,
 )
+from odedelta.campaigns.columns import ACTION, Compact, compact_customer
 from odedelta.campaigns.records import parse_json
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, targets
@@ -233,10 +234,11 @@ def _engine(campaign: Campaign) -> Iterator[Engine]:
 
 @dataclass
 class Partition:
-    """The rows of a partition of customers (in input order; the driver sorts them all at the end)."""
+    """The rows of a partition of customers (in input order; the driver sorts them all at the end), compact
+    (:mod:`odedelta.campaigns.columns`)."""
 
-    customers: list[Row] = field(default_factory=list)
-    items: list[Row] = field(default_factory=list)
+    customers: list[Compact] = field(default_factory=list)
+    items: list[Compact] = field(default_factory=list)
     orders: list[tuple[str, int, str]] = field(default_factory=list)
     """(customer, index, the ProductOrder as one JSON line)."""
     tally: Tally = field(default_factory=Tally)
@@ -259,10 +261,10 @@ def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]
     reader = InventoryReader(engine.catalog)  # learns the catalog's product shapes as the partition goes
     for record in records:
         customer, items, orders = run_customer(engine, campaign, record, reader)
-        out.customers.append(customer)
+        out.customers.append(compact_customer(customer))
         out.items.extend(items)
         out.tally.customer(customer)
-        out.tally.actions.update(item["action"] for item in items)
+        out.tally.actions.update(item[ACTION] for item in items)
         out.orders.extend((customer["customer"], record.index, order) for order in orders)
     return out
 
@@ -337,9 +339,9 @@ def _refused(row: Row, refusal: Refusal) -> Row:
 
 
 def run_customer(engine: Engine, campaign: Campaign, record: Record,
-                 reader: InventoryReader | None = None) -> tuple[Row, list[Row], list[str]]:
-    """One customer's row, its order items' rows and its orders (JSON lines); ``reader`` reads the inventory (one
-    per engine, kept between customers)."""
+                 reader: InventoryReader | None = None) -> tuple[Row, list[Compact], list[str]]:
+    """One customer's row, its order items' rows (compact: :data:`~odedelta.campaigns.columns.ITEM_COLUMNS`) and
+    its orders (JSON lines); ``reader`` reads the inventory (one per engine, kept between customers)."""
     row: Row = {"customer": record.name, "index": record.index, "source": record.origin, "position": None,
                 "status": "unchanged",
                 "reasons": [], "message": None, "requests": 0, "currency": None, "recurring_before": None,
@@ -379,8 +381,8 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
     return _changed(row, campaign, results)
 
 
-def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResult]]) -> tuple[Row, list[Row],
-                                                                                         list[str]]:
+def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResult]]) -> tuple[
+        Row, list[Compact], list[str]]:
     results = [result for _product, result in requested]
     first, last = results[0].consequences, results[-1].consequences
     assert first is not None and last is not None
@@ -392,11 +394,10 @@ def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResu
     before = {p.promotion_id for p in first.promotions if p.status in ("kept", "lost")}
     after = {p.promotion_id for p in last.promotions if p.status in ("kept", "gained")}
     recurring_before, recurring_after = _money(first.recurring_before), _money(last.recurring_after)
-    items = [{"customer": row["customer"], "index": row["index"], "request": n, "requested": product,
-              "item": item.id, "action": item.action.value, "product": item.product_id, "offering": item.offering_id,
-              "previous_offering": item.previous_offering_id, "parent": item.parent_id, "new": not item.installed,
-              "reasons": [reason.code for reason in item.reasons]}
-             for n, (product, r) in enumerate(requested) for item in r.items]
+    customer, index = row["customer"], row["index"]
+    items = [(customer, index, n, product, item.id, item.action.value, item.product_id, item.offering_id,
+              item.previous_offering_id, item.parent_id, not item.installed, [reason.code for reason in item.reasons])
+             for n, (product, r) in enumerate(requested) for item in r.items]  # in ITEM_COLUMNS order
     row.update(status="changed", requests=len(results), currency=first.currency,
                recurring_before=recurring_before, recurring_after=recurring_after,
                recurring_difference=recurring_after - recurring_before, penalties=charged("penalty"),
