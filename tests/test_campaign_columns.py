@@ -28,10 +28,11 @@ def test_amounts_in_cents_make_the_decimal_column_the_amounts_make(amounts: list
     assert [type(cents(a)) for a in amounts] == [type(None) if a is None else int for a in amounts]
 
 
-def test_amounts_with_other_places_stay_decimals_and_go_the_decimal_way() -> None:
-    assert cents(Decimal("12.34")) == 1234 and cents(Decimal("-0.00")) == 0
-    assert cents(Decimal("5")) == Decimal("5") and cents(Decimal("1.230")) == Decimal("1.230")
-    mixed = [1234, Decimal("5"), None, Decimal("1.230")]
+def test_amounts_that_are_not_whole_cents_stay_decimals_and_go_the_decimal_way() -> None:
+    assert cents(Decimal("12.34")) == 1234 and cents(Decimal("-0.00")) == 0 and cents(Decimal("-7.1")) == -710
+    assert cents(Decimal("5")) == 500 and cents(Decimal("1.230")) == 123 and cents(Decimal("1E+3")) == 100_000
+    assert cents(Decimal("1.234")) == Decimal("1.234") and cents(Decimal("NaN")).is_nan()  # type: ignore[union-attr]
+    mixed = [1234, Decimal("5.00"), None, Decimal("1.230")]
     assert money_array(mixed, MONEY_TYPE).to_pylist() == [Decimal("12.34"), Decimal("5.00"), None, Decimal("1.23")]
     with pytest.raises(pa.ArrowInvalid):  # three places that do not round away: refused, as before
         money_array([Decimal("1.234")], MONEY_TYPE)

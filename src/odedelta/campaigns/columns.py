@@ -3,9 +3,10 @@ the files.
 
 A worker makes each customer's row as a dictionary (the tally and the error paths read it by name) and keeps it as
 a tuple in column order; an order item's row is a tuple from the start. An amount travels as an integer number of
-cents when it has two decimal places (as every rounded amount has): a ``Decimal`` costs several times as much to
+cents when it is a whole number of cents (as every rounded amount is): a ``Decimal`` costs several times as much to
 pickle and unpickle, and a column of cents becomes Parquet's ``decimal128(18, 2)`` without one ``Decimal`` per value.
-An amount with another number of places stays a ``Decimal`` (and its column is made from decimals, as before).
+Any other amount stays a ``Decimal``, and its column is made from decimals as before (pyarrow refuses what does not
+fit two places).
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ Compact = tuple[Any, ...]
 
 
 def cents(amount: Decimal | None) -> int | Decimal | None:
-    """``amount`` as a whole number of cents when it has exactly two decimal places; else as it is."""
-    if amount is None or amount.as_tuple().exponent != -2:
+    """``amount`` as a whole number of cents when it is one (``12.34``, ``5``, ``1.230``); else as it is."""
+    if amount is None or not amount.is_finite():
         return amount
-    return int(amount.scaleb(2))
+    numerator, denominator = amount.as_integer_ratio()  # in lowest terms: whole cents when it divides 100
+    return numerator * (100 // denominator) if 100 % denominator == 0 else amount
 
 
 def compact_customer(row: dict[str, Any]) -> Compact:
