@@ -60,8 +60,20 @@ from odedelta.campaigns.tally import Tally
 
 Row = dict[str, Any]
 _NEWLINE = re.compile(r"\n *")
+_DUE_NOW = ("penalty", "fee", "oneTime", "proration")
+"""The kinds of charge a customer's row sums (each in its column, all four in ``due_now``); sums of exact
+decimals, so adding them by kind first gives the very amount adding them in charge order gives."""
 
-_POOL: dict[tuple[str, str | None], list[Engine]] = {}
+@dataclass(frozen=True)
+class _Loaded:
+    """An engine of the pool and the inventory reader that goes with it (it keeps what it learnt of the catalog's
+    product shapes from one partition to the next; both serve one thread at a time)."""
+
+    engine: Engine
+    reader: InventoryReader
+
+
+_POOL: dict[tuple[str, str | None], list[_Loaded]] = {}
 _LOCK = threading.Lock()
 LOADS: Counter[tuple[str, str | None]] = Counter()
 """How many times this process read each catalog and rule set (tests check it is once per worker)."""
@@ -96,7 +108,7 @@ def _load(campaign: Campaign) -> Engine:
 def adopt(campaign: Campaign, engine: Engine) -> None:
     """Put an engine the driver already has (it read the catalog and rules to check the template) in the pool."""
     with _LOCK:
-        _POOL.setdefault(_key(campaign), []).append(engine)
+        _POOL.setdefault(_key(campaign), []).append(_Loaded(engine, InventoryReader(engine.catalog)))
 
 
 def child(parent: int, campaign: Campaign) -> None:
@@ -212,24 +224,23 @@ def warm(campaign: Campaign) -> None:
     with _LOCK:
         if _POOL.get(_key(campaign)):
             return
-    engine = _load(campaign)
-    with _LOCK:
-        _POOL.setdefault(_key(campaign), []).append(engine)
+    adopt(campaign, _load(campaign))
 
 
 @contextmanager
-def _engine(campaign: Campaign) -> Iterator[Engine]:
-    """An engine of this process's pool, for the calling thread alone while it runs."""
+def _engine(campaign: Campaign) -> Iterator[_Loaded]:
+    """An engine of this process's pool and its reader, for the calling thread alone while it runs."""
     with _LOCK:
         free = _POOL.setdefault(_key(campaign), [])
-        engine = free.pop() if free else None
-    if engine is None:
+        loaded = free.pop() if free else None
+    if loaded is None:
         engine = _load(campaign)
+        loaded = _Loaded(engine, InventoryReader(engine.catalog))
     try:
-        yield engine
+        yield loaded
     finally:
         with _LOCK:
-            _POOL[_key(campaign)].append(engine)
+            _POOL[_key(campaign)].append(loaded)
 
 
 @dataclass
@@ -246,8 +257,8 @@ class Partition:
 
 
 def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
-    with _engine(campaign) as engine:
-        return run_partition_with(engine, campaign, records)
+    with _engine(campaign) as loaded:
+        return run_partition_with(loaded.engine, campaign, records, loaded.reader)
 
 
 def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
@@ -256,9 +267,11 @@ def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
     return pickle.dumps(run_partition(campaign, records), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]) -> Partition:
+def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record],
+                       reader: InventoryReader | None = None) -> Partition:
+    """The rows of ``records``; ``reader`` (of ``engine``'s catalog) reads their inventories."""
     out = Partition()
-    reader = InventoryReader(engine.catalog)  # learns the catalog's product shapes as the partition goes
+    reader = reader or InventoryReader(engine.catalog)  # learns the catalog's product shapes as it goes
     for record in records:
         customer, items, orders = run_customer(engine, campaign, record, reader)
         out.customers.append(compact_customer(customer))
@@ -386,11 +399,11 @@ def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResu
     results = [result for _product, result in requested]
     first, last = results[0].consequences, results[-1].consequences
     assert first is not None and last is not None
-    charges = [c for r in results for c in (r.consequences.charges if r.consequences else [])]
-
-    def charged(*kinds: str) -> Decimal:
-        return sum((_money(c.amount) for c in charges if c.kind in kinds), Decimal("0.00"))
-
+    charged = dict.fromkeys(_DUE_NOW, Decimal("0.00"))  # each charge rounded once, added to its kind's sum
+    for r in results:
+        for charge in r.consequences.charges if r.consequences else []:
+            if charge.kind in charged:
+                charged[charge.kind] += _money(charge.amount)
     before = {p.promotion_id for p in first.promotions if p.status in ("kept", "lost")}
     after = {p.promotion_id for p in last.promotions if p.status in ("kept", "gained")}
     recurring_before, recurring_after = _money(first.recurring_before), _money(last.recurring_after)
@@ -400,9 +413,9 @@ def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResu
              for n, (product, r) in enumerate(requested) for item in r.items]  # in ITEM_COLUMNS order
     row.update(status="changed", requests=len(results), currency=first.currency,
                recurring_before=recurring_before, recurring_after=recurring_after,
-               recurring_difference=recurring_after - recurring_before, penalties=charged("penalty"),
-               fees=charged("fee"), one_time=charged("oneTime"), proration=charged("proration"),
-               due_now=charged("penalty", "fee", "oneTime", "proration"), promotions_lost=sorted(before - after),
+               recurring_difference=recurring_after - recurring_before, penalties=charged["penalty"],
+               fees=charged["fee"], one_time=charged["oneTime"], proration=charged["proration"],
+               due_now=sum(charged.values(), Decimal("0.00")), promotions_lost=sorted(before - after),
                promotions_gained=sorted(after - before), rules=sorted({i for r in results for i in r.rule_ids}),
                items=len(items))
     # a JSON string never holds a raw newline: dropping each newline and its indentation gives one line
