@@ -222,8 +222,8 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     if manifest is not None:  # resumed a campaign that had finished: nothing to do
         return open(folder)
     checkpoints.start(resume)
-    total = len(source)
-    meter = progress if isinstance(progress, Progress) else Progress(total) if progress else None
+    # counting the customers reads the whole input once more: only for a progress meter to show
+    meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
     scratch = folder / SCRATCH
     rows = Collected(scratch, budget)
     for partition in checkpoints.load():
