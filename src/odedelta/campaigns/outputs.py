@@ -21,6 +21,7 @@ from odedelta.campaigns.columns import (
     CUSTOMER_COLUMNS,
     ITEM_COLUMNS,
     MONEY,
+    Compact,
     compact_customer,
     compact_item,
     money_array,
@@ -29,8 +30,6 @@ from odedelta.campaigns.runs import Runs
 from odedelta.campaigns.spec import Campaign
 from odedelta.campaigns.tally import Tally
 from odedelta.campaigns.worker import Partition, Row
-
-Compact = tuple[Any, ...]
 
 SUMMARY, CUSTOMERS, ITEMS, ORDERS = "summary.json", "customers.parquet", "items.parquet", "orders.jsonl"
 REPORT = "report.html"
