@@ -65,6 +65,8 @@ class Inventory:
         for index, item in enumerate(items):
             origin = Origin(file, (index,) if isinstance(data, list) else base)
             problems.extend(inventory._add(item, origin, None, parents))
+        for pid, product in inventory.products.items():
+            inventory.graph.add_product(pid, product.offering_id, product.spec_id)
         for parent_id, child_id in parents:
             inventory.graph.add_child(parent_id, child_id)
         problems.extend(inventory._link(catalog))
@@ -81,8 +83,9 @@ class Inventory:
     def _add(self, item: Any, origin: Origin, parent: str | None, parents: list[tuple[str, str]]) -> list[Problem]:
         if not isinstance(item, dict):
             return [origin.problem(f"expected a TMF637 Product (an object), found {type(item).__name__}")]
-        item = dict(item)
-        nested = item.pop("product", None) or []
+        nested = item.get("product") or []
+        if "product" in item:
+            item = {key: value for key, value in item.items() if key != "product"}
         try:
             product = Product.model_validate(item)
         except ValidationError as exc:
@@ -94,7 +97,6 @@ class Inventory:
                                    f"in {first.file})", "id")]
         self.products[product.id] = product
         self.origins[product.id] = origin
-        self.graph.add_product(product.id, product.offering_id, product.spec_id)
         if parent is not None:
             parents.append((parent, product.id))
         problems: list[Problem] = []
