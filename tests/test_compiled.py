@@ -8,7 +8,7 @@ import weakref
 from datetime import UTC, datetime
 
 import odedelta
-from odedelta.model.compiled import compiled
+from odedelta.model.compiled import MIGRATION, SAME_OFFERING, SAME_SPECIFICATION, compiled
 from odedelta.model.graph import OFFERING
 from odedelta.model.pricing import catalog_base
 
@@ -28,6 +28,47 @@ def test_every_table_answers_as_the_catalog_does(demo: odedelta.Catalog) -> None
         assert list(tables.promotions(oid)) == demo.graph.promotions_naming(OFFERING, oid)
     assert tables.name(None) == demo.name_of(None) == "None"
     assert tables.slots("no-such-offering") == ()
+
+
+def test_the_delta_tables_answer_from_the_catalogs_own_queries(demo: odedelta.Catalog) -> None:
+    """What the delta reads for each installed kind × target offering: how well one becomes the other, where it
+    fits beneath, the slots it could fill, what the offering says of each characteristic, which values it allows."""
+    tables = compiled(demo)
+    kinds = [(oid, None) for oid in demo.offerings] + [(oid, demo.offerings[oid].spec_id) for oid in demo.offerings]
+    for offering, spec in kinds:
+        own_spec = spec or demo.graph.specification_of(offering)
+        for target in demo.offerings:
+            target_spec = demo.graph.specification_of(target)
+            expected = (SAME_OFFERING if offering == target else
+                        SAME_SPECIFICATION if target_spec is not None and target_spec == own_spec else
+                        MIGRATION if target in demo.migration_targets(offering) else 0)
+            assert tables.kinship(offering, spec, target) == expected, (offering, spec, target)
+            slots = demo.graph.components(target)
+            own = [(s, SAME_OFFERING) for s in slots if s.offering_id == offering]
+            assert list(tables.placements(offering, spec, target)) == own or [
+                (s, fit) for s in slots if (fit := tables.kinship(offering, spec, s.offering_id))]
+            assert tables.beneath(offering, spec, target) == bool(own) or any(
+                tables.kinship(offering, spec, s.offering_id) or tables.beneath(offering, spec, s.offering_id)
+                for s in slots)
+    assert tables.beneath("po-fiber-300", None, "po-fiber-300") is False  # a simple offering holds nothing
+    for oid in demo.offerings:
+        spec = demo.specification_of(oid)
+        rules = tables.characteristics(oid)
+        if spec is None:
+            assert rules is None
+            continue
+        assert [r.name for r in rules or ()] == [c.name for c in spec.product_spec_characteristic]
+        for rule in rules or ():
+            char = spec.characteristic(rule.name)
+            assert char is not None and rule.known and rule.required == char.mandatory
+            assert (rule.has_default, rule.default) == demo.default_value(oid, rule.name)
+            for value in demo.allowed_values(oid, rule.name) or []:
+                assert tables.allowed(oid, rule.name, value.value) == demo.is_allowed(oid, rule.name, value.value)
+            assert tables.allowed(oid, rule.name, "no such value") == demo.is_allowed(oid, rule.name, "no such value")
+        assert tables.characteristic(oid, "no such characteristic").known is False
+    for oid in demo.offerings:
+        for moment in (datetime(2020, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)):
+            assert tables.sellable(oid, moment) == demo.sellable(oid, moment)[0]
 
 
 def test_base_prices_follow_the_moment(demo: odedelta.Catalog) -> None:

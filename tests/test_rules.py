@@ -32,7 +32,21 @@ from odedelta.rules import (
 )
 from odedelta.rules.executor import evaluate
 from odedelta.rules.expr import Compiler, ExprError
-from odedelta.rules.facts import FACT_TYPES, OPEN_PREFIXES, reference_markdown, term_facts
+from odedelta.rules.facts import (
+    FACT_TYPES,
+    OPEN_PREFIXES,
+    CustomerFacts,
+    EngineFacts,
+    Facts,
+    InstalledFacts,
+    ItemFacts,
+    ProjectedFacts,
+    PromotionFacts,
+    TermFacts,
+    engine_facts,
+    reference_markdown,
+    term_facts,
+)
 from odedelta.rules.language import KINDS, check_rule_documents
 
 from .conftest import DATA, DEMO, ROOT, durable
@@ -449,3 +463,41 @@ def test_the_schema_flags_an_amount_with_a_currency_and_names_the_kinds() -> Non
     assert errors("{id: a, kind: fee, description: d, then: {name: n, amount: 1}, analysis: {allow_gaps: true}}")
     for path in RULES.glob("*.yaml"):
         assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
+
+
+_SECTION_VALUES = {
+    "item": st.builds(ItemFacts, action=st.sampled_from([None, "add", "delete", "noChange"]),
+                      offering=st.sampled_from([None, "po-a", "po-b"]),
+                      reasons=st.lists(st.sampled_from(["promotion_lost", "x"]), max_size=2)),
+    "promotion": st.builds(PromotionFacts, lost=st.lists(st.sampled_from(["promo-1", "promo-2"]), max_size=2),
+                           gained=st.lists(st.sampled_from(["promo-3"]), max_size=1),
+                           id=st.sampled_from([None, "promo-1"])),
+    "installed": st.builds(InstalledFacts, offering=st.sampled_from([None, "po-a"]),
+                           price=st.sampled_from([None, Decimal("9.99"), Decimal(0)]),
+                           discount=st.sampled_from([None, Decimal("2.50")]),
+                           categories=st.lists(st.sampled_from(["c1", "c2"]), max_size=2)),
+    "projected": st.builds(ProjectedFacts, offerings=st.lists(st.sampled_from(["po-a", "po-b"]), max_size=2)),
+}
+_READ = sorted({*FACT_TYPES, "customer.attributes.loyalty", "customer.attributes.tier", "installed", "item"})
+
+
+@given(used=st.frozensets(st.sampled_from(_READ), max_size=12),
+       sections=st.dictionaries(st.sampled_from(sorted(_SECTION_VALUES)), st.none(), max_size=4).flatmap(
+           lambda chosen: st.fixed_dictionaries({name: _SECTION_VALUES[name] for name in chosen})),
+       segment=st.sampled_from([None, "residential"]),
+       attributes=st.dictionaries(st.sampled_from(["loyalty", "tier"]), st.sampled_from(["3", "gold"]),
+                                  max_size=2))
+def test_plain_facts_with_replaced_sections_are_those_of_the_copied_facts(
+        used: frozenset[str], sections: dict[str, Any], segment: str | None, attributes: dict[str, str]) -> None:
+    """The money stage replaces the sections it judges (an item, a promotion…) in facts made plain once: the
+    executors read exactly what the plain facts of the copied model would be."""
+    facts = Facts(as_of=datetime(2026, 3, 1).date(), customer=CustomerFacts(segment=segment, products=2),
+                  term=term_facts_model(), item=ItemFacts(action="modify", offering="po-c"))
+    context = Context(segment=segment, attributes=attributes)
+    plain = EngineFacts(facts, context, used)
+    assert plain.of(**sections) == engine_facts(facts.model_copy(update=sections), context, used)
+    assert plain.of() == engine_facts(facts, context, used)
+
+
+def term_facts_model() -> TermFacts:
+    return TermFacts(recorded=True, active=True, months_remaining=15, start=datetime(2025, 6, 1).date())

@@ -30,7 +30,7 @@ from odedelta.delta.items import (
     TakePlace,
 )
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.model.compiled import compiled
+from odedelta.model.compiled import MIGRATION, SAME_OFFERING, CompiledCatalog, compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
@@ -63,9 +63,12 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "requested_add": (Action.ADD, "requested"),
     "context": (Action.NO_CHANGE, "context"),
 }
+_DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
+"""The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
+class is a lookup several times the cost of a global)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
-# Match quality: how well an installed product fits a target slot (0: it cannot fill it).
-SAME_OFFERING, SAME_SPECIFICATION, MIGRATION = 3, 2, 1
+# Match quality, how well an installed product fits a target slot (0: it cannot fill it), is the catalog's
+# answer in its compiled tables (odedelta.model.compiled.kinship), or a migration a rule of the change allows.
 
 
 def build(catalog: Catalog, inventory: Inventory, request: Request, as_of: datetime,
@@ -113,6 +116,11 @@ class _Draft:
                    item.installed, list(item.terms) if item.terms is not None else None)
 
 
+_HANDLERS = {"change_offer": "_change_offer", "add": "_add", "remove": "_remove", "modify": "_modify",
+             "terminate": "_terminate", "acquire": "_acquire", "renew": "_renew"}
+"""Request kind → the builder's method for it."""
+
+
 class _State(NamedTuple):
     items: list[_Draft]
     new_ids: int
@@ -149,16 +157,8 @@ class DeltaBuilder:
         """The delta of ``request``, or why the catalog's structure does not allow it (a :class:`Refused`).
         Raises :class:`RequestError` only for a request that names what does not exist."""
         self._refused = None
-        handlers: dict[str, Callable[[Any], tuple[str | None, str | None]]] = {
-            "change_offer": self._change_offer,
-            "add": self._add,
-            "remove": self._remove,
-            "modify": self._modify,
-            "terminate": self._terminate,
-            "acquire": self._acquire,
-            "renew": self._renew,
-        }
-        self._root, target = handlers[request.kind](request)
+        handler: Callable[[Any], tuple[str | None, str | None]] = getattr(self, _HANDLERS[request.kind])
+        self._root, target = handler(request)
         if self._refused is not None:
             return Refused(self._refused)
         if request.kind == "change_offer":
@@ -167,7 +167,7 @@ class DeltaBuilder:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple(i.freeze() for i in self.items), request, self.as_of, root, target, self.migrations)
+        return Delta(tuple([i.freeze() for i in self.items]), request, self.as_of, root, target, self.migrations)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
         product = self._installed(request.product)
@@ -179,7 +179,7 @@ class DeltaBuilder:
         if parent is not None:
             if not self._must_fit_parent(parent, product.id, request.to):
                 return product.id, request.to
-        elif not self._fit(product, _whole(request.to), [_whole(request.to)]):
+        elif not self._becomes(product, request.to):
             ways: list[Callable[[], str]] = []
             if self._fits_beneath(product, request.to):
                 ways.append(lambda: self._wrap(product, request))
@@ -198,7 +198,7 @@ class DeltaBuilder:
         while queue:
             path = queue.pop(0)
             for child in self._children(path[-1]):
-                if self._fit(child, _whole(target), [_whole(target)]):
+                if self._becomes(child, target):
                     return [*path, child]
                 queue.append([*path, child])
         return []
@@ -319,17 +319,19 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ the migration of a tree
     def _migrate(self, product: Product, target: str, parent: str | None, situation: str,
-                 options: Iterable[str] = (), slot_reason: Reason | None = None,
+                 options: Iterable[str] = (), slot_source: str | None = None,
                  candidates: list[Product] | None = None) -> None:
         """Emit the item of an installed product that becomes (or stays) ``target``, then place what it bundles
-        (``candidates``: its own children unless a restructuring hands it others)."""
+        (``candidates``: its own children unless a restructuring hands it others). ``slot_source``: what keeps it
+        in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
+        the source of its reasons."""
         characteristics, changes = self._carry_characteristics(product, target)
         offering_changed = product.offering_id != target
         if situation == "matched":
             situation = ("matched_changed" if offering_changed else
                          "matched_characteristics" if changes else "matched_same")
         action, code = OUTCOMES[situation]
-        reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_reason))]
+        reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_source))]
         if offering_changed and code != "offering_changed":
             reasons.append(Reason("offering_changed",
                                   f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}",
@@ -339,8 +341,8 @@ class DeltaBuilder:
         if moved:
             where = f"moves under {parent}" if parent else "becomes a product of its own"
             reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
-                                  slot_reason.source if slot_reason else f"catalog:{target}"))
-        if action is Action.NO_CHANGE and (changes or moved):
+                                  slot_source or f"catalog:{target}"))
+        if action is _NO_CHANGE and (changes or moved):
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
                    previous=product.offering_id if offering_changed else None)
@@ -372,16 +374,19 @@ class DeltaBuilder:
                                "for it",
                                f"catalog:{offering}")], previous=None)
         loose = [c for c in candidates if c.id not in assignment]
-        adopted = self._adoptions(candidates, assignment, slots, loose)
+        # only a loose product that fits somewhere beneath the offering can be taken in by one of its slots (most
+        # often none: what is left is deleted)
+        placeable = any(self._fits_beneath(c, offering) for c in loose)
+        adopted = self._adoptions(candidates, assignment, slots, loose) if placeable else {}
         taken = {c.id for takers in adopted.values() for c in takers}  # ids: one product per id in an inventory
         loose = [c for c in loose if c.id not in taken]
         have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
         chosen = list(options)
         for slot in slots:
-            self._fill_slot(product_id, offering, slot, have, loose, chosen, fresh)
+            self._fill_slot(product_id, offering, slot, have, loose if placeable else [], chosen, fresh)
         self._refuse_leftover_options(chosen, offering, slots)
         for candidate in loose:
-            fits = any(self._fit(candidate, s, slots) for s in slots)
+            fits = bool(self._placements(candidate, offering, slots))
             why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(candidate.offering_id)} "
                    "than installed"
                    if fits else
@@ -395,7 +400,7 @@ class DeltaBuilder:
         candidates, the assignment and the bundles dissolved."""
         dissolved: list[Product] = []
         while True:
-            assignment = self._match(candidates, slots)
+            assignment = self._match(candidates, offering, slots)
             opened = [c for c in candidates if c.id not in assignment and self._children(c)
                       and any(self._fits_beneath(g, offering) for g in self._children(c))]
             lifted = [stray for c in candidates if c.id in assignment
@@ -436,14 +441,14 @@ class DeltaBuilder:
             if assigned is None:
                 continue
             have[assigned.slot] += 1
+            # matched to another offering's slot: its own offering has none here (the matching keeps a product in
+            # its own offering's slot), so how well it fits is how well it becomes that offering
             mapped = (candidate.offering_id != assigned.offering_id
-                      and self._fit(candidate, assigned, slots) == MIGRATION)
-            via = Reason("kept", f"{self._tables.name(assigned.offering_id)} is a component of "
-                         f"{self._tables.name(offering)}",
-                         (self._mapping_source(candidate, assigned.offering_id) if mapped else None)
-                         or f"catalog:{offering}")
+                      and self._kin(candidate.offering_id, candidate.spec_id, assigned.offering_id) == MIGRATION)
+            source = ((self._mapping_source(candidate, assigned.offering_id) if mapped else None)
+                      or f"catalog:{offering}")
             extra = adopted.get(candidate.id)
-            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_reason=via,
+            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_source=source,
                           candidates=self._children(candidate) + extra if extra else None)
         return have
 
@@ -453,7 +458,7 @@ class DeltaBuilder:
         lower limit (or, new, its default count) requires, and the option chosen in it. ``have``, ``loose`` and
         ``chosen`` are updated."""
         room = None if slot.upper is None else slot.upper - have[slot.slot]
-        takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)]
+        takers = [c for c in loose if self._fits_beneath(c, slot.offering_id)] if loose else []
         if takers and (room is None or room > 0):
             for taker in takers:
                 loose.remove(taker)
@@ -464,12 +469,13 @@ class DeltaBuilder:
                               adopted=takers)
             have[slot.slot] += 1
         need = max(slot.lower, slot.default) - have[slot.slot] if fresh or have[slot.slot] < slot.lower else 0
-        why = (f"{self._tables.name(offering)} requires {self._tables.name(slot.offering_id)}"
-               if slot.lower else
-               f"{self._tables.name(offering)} includes {self._tables.name(slot.offering_id)} by default")
-        for _ in range(max(need, 0)):
-            self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
-            have[slot.slot] += 1
+        if need > 0:
+            why = (f"{self._tables.name(offering)} requires {self._tables.name(slot.offering_id)}"
+                   if slot.lower else
+                   f"{self._tables.name(offering)} includes {self._tables.name(slot.offering_id)} by default")
+            for _ in range(need):
+                self._instantiate(slot.offering_id, product_id, "mandatory", why, source=f"catalog:{offering}")
+                have[slot.slot] += 1
         if slot.offering_id in chosen:
             chosen.remove(slot.offering_id)
             if have[slot.slot] == 0:  # an option already there is simply kept
@@ -478,7 +484,8 @@ class DeltaBuilder:
                 have[slot.slot] += 1
 
     def _children(self, product: Product) -> list[Product]:
-        return [self.inventory.product(c) for c in self._links.children_of(product.id) if c not in self._elsewhere]
+        products, elsewhere = self.inventory.products, self._elsewhere
+        return [products[c] for c in self._links.children_of(product.id) if c not in elsewhere]
 
     # ------------------------------------------------------------------ across levels
     def _rehome(self) -> None:
@@ -523,7 +530,7 @@ class DeltaBuilder:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple(i.freeze() for i in self.items), delta.request, delta.as_of, root,
+        return Delta(tuple([i.freeze() for i in self.items]), delta.request, delta.as_of, root,
                      delta.target_offering_id, delta.migrations)
 
     def _drop(self, product_id: str, reason: Reason) -> None:
@@ -559,8 +566,10 @@ class DeltaBuilder:
         """Try the places the target has for the product of ``item``, best first; keep the first that makes the
         change less disruptive (see :meth:`_disruption`). ``within``: only if its parent is part of the change."""
         product = self.inventory.product(item.product_id)
-        installed = sorted(i.product_id for i in self.items if i.installed)
         places = self._places_for(product, room)
+        if not places:  # the usual case: a product the target has no place for at all
+            return False
+        installed = sorted(i.product_id for i in self.items if i.installed)
         if within:  # only a product inside the changed tree moves, and within it
             live = {i.product_id for i in self.items if i.action is not Action.DELETE}
             places = places if item.parent_id in live else []
@@ -590,17 +599,23 @@ class DeltaBuilder:
         """Where ``product`` could go in the target tree, best first: ``(parent item, slot, new item it would
         replace)`` — replacing a new product of its kind (the new root of the change too) before taking free room
         (only when ``room``)."""
-        live = [i for i in self.items if i.action is not Action.DELETE]
+        live = [i for i in self.items if i.action is not _DELETE]
         ranked: list[tuple[tuple[int, int, int], tuple[_Draft | None, Component, _Draft | None]]] = []
         root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
-        if root is not None and (fit := self._fit(product, _whole(root.offering_id), [_whole(root.offering_id)])):
+        if root is not None and (fit := self._becomes(product, root.offering_id)):
             ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
+        # the items with a slot, at any depth, the product could fill (the catalog knows it at once): only their
+        # own slots can take it
+        able = {o for o in {i.offering_id for i in live} if self._fits_beneath(product, o)}
+        holders = [(order, parent) for order, parent in enumerate(live) if parent.offering_id in able] if able else []
+        if not holders:
+            return [place for _, place in ranked]
         below: dict[str, list[_Draft]] = {}
         for item in live:
             if item.parent_id is not None:
                 below.setdefault(item.parent_id, []).append(item)
         touched = {i.product_id for i in self.items}
-        for order, parent in enumerate(live):
+        for order, parent in holders:
             slots = self._tables.slots(parent.offering_id)
             for slot in slots:
                 held = [c for c in below.get(parent.product_id, []) if c.offering_id == slot.offering_id]
@@ -661,11 +676,9 @@ class DeltaBuilder:
             self._migrate(product, slot.offering_id, None, "requested_change", candidates=candidates)
         else:
             mapped = product.offering_id != slot.offering_id and self._fit(product, slot, [slot]) == MIGRATION
-            via = Reason("kept", f"{self._tables.name(slot.offering_id)} is a component of "
-                                 f"{self._tables.name(parent.offering_id)}",
-                         (self._mapping_source(product, slot.offering_id) if mapped else None)
-                         or f"catalog:{parent.offering_id}")
-            self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_reason=via,
+            source = ((self._mapping_source(product, slot.offering_id) if mapped else None)
+                      or f"catalog:{parent.offering_id}")
+            self._migrate(product, slot.offering_id, parent.product_id, "matched", slot_source=source,
                           candidates=candidates)
         self.items = before + self.items + after
         self._elsewhere = outside
@@ -676,9 +689,11 @@ class DeltaBuilder:
         renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
         for n, item in enumerate(self.items, 1):
             item.id = str(n)
-            item.product_id = renamed.get(item.product_id, item.product_id)
-            if item.parent_id is not None:
-                item.parent_id = renamed.get(item.parent_id, item.parent_id)
+        if renamed:  # a change that adds products
+            for item in self.items:
+                item.product_id = renamed.get(item.product_id, item.product_id)
+                if item.parent_id is not None:
+                    item.parent_id = renamed.get(item.parent_id, item.parent_id)
         return renamed
 
     def _strays(self, product: Product, target: str, offering: str) -> list[Product]:
@@ -696,7 +711,12 @@ class DeltaBuilder:
 
     def _fits_beneath(self, product: Product, offering: str) -> bool:
         """Whether some component slot of ``offering``, at any depth, could hold ``product``."""
-        key = (product.offering_id, product.spec_id, offering)
+        oid, spec = product.offering_id, product.spec_id
+        if self._tables.beneath(oid, spec, offering):  # the catalog's word: no rule takes a place away
+            return True
+        if not self.migrations:
+            return False
+        key = (oid, spec, offering)
         if key not in self._beneath:
             slots = self._tables.slots(offering)
             self._beneath[key] = any(self._fit(product, s, slots) or self._fits_beneath(product, s.offering_id)
@@ -717,15 +737,32 @@ class DeltaBuilder:
             return SAME_OFFERING
         if strict and (held if held is not None else any(other.offering_id == offering for other in slots)):
             return 0
-        key = (offering, product.spec_id, slot.offering_id)  # the rest depends on these alone
-        found = self._fits.get(key)
-        if found is None:
-            slot_spec = self._tables.spec(slot.offering_id)
-            product_spec = product.spec_id or (self._tables.spec(offering) if offering else None)
-            found = self._fits[key] = (
-                SAME_SPECIFICATION if slot_spec is not None and slot_spec == product_spec else
-                MIGRATION if self._mapping_source(product, slot.offering_id) is not None else 0)
-        return found
+        return self._kin(offering, product.spec_id, slot.offering_id)
+
+    def _becomes(self, product: Product, offering: str) -> int:
+        """How well ``product`` can become ``offering`` itself (the target seen as its one slot), 0: not at all."""
+        return self._kin(product.offering_id, product.spec_id, offering)
+
+    def _kin(self, offering: str | None, spec: str | None, target: str) -> int:
+        """How well an installed product of ``offering`` (and ``spec``, the specification it names) can become
+        ``target``: the catalog's compiled answer, or a migration when one of this change's rules allows it."""
+        found = self._tables.kinship(offering, spec, target)
+        if found or not self.migrations or not offering:
+            return found
+        key = (offering, spec, target)
+        rule = self._fits.get(key)
+        if rule is None:
+            rule = self._fits[key] = MIGRATION if self._migration_rule(offering, target) is not None else 0
+        return rule
+
+    def _placements(self, product: Product, offering: str,
+                    slots: Sequence[Component]) -> Sequence[tuple[Component, int]]:
+        """The slots of ``offering`` (``slots``) ``product`` could fill, with how well: the catalog's compiled
+        answer, unless a migration rule of this change may add to it."""
+        if not self.migrations:
+            return self._tables.placements(product.offering_id, product.spec_id, offering)
+        held = any(slot.offering_id == product.offering_id for slot in slots)
+        return [(slot, fit) for slot in slots if (fit := self._fit(product, slot, slots, held=held))]
 
     def _mapping_source(self, product: Product, offering: str) -> str | None:
         """What says an installed product may become ``offering``: a catalog relationship or a migration rule."""
@@ -743,57 +780,47 @@ class DeltaBuilder:
         return next((m.rule_id for m in self.migrations if m.allows(installed, installed_spec, target, target_spec)),
                     None)
 
-    def _match(self, children: list[Product], slots: Sequence[Component]) -> dict[str, Component]:
-        """Assign installed children to target slots: keep the most, then the best fits, then the oldest.
+    def _match(self, children: list[Product], offering: str, slots: Sequence[Component]) -> dict[str, Component]:
+        """Assign installed children to the target slots of ``offering`` (``slots``): keep the most, then the best
+        fits, then the oldest.
 
         Exact maximum-cardinality, maximum-weight matching. Children that can fill only one slot are settled per
         slot (it keeps its best candidates up to its capacity: what the matching would choose, in O(n log n));
         children that could fill several slots compete in a networkx matching over slot copies (at most as many
         copies as candidates).
         """
-        # older products first (start date, then id): the same answer whatever order the inventory lists them in
-        far = datetime.max.replace(tzinfo=UTC)
-        ordered = sorted(children, key=lambda c: (c.start_date or far, c.id))
-        rank = {child.id: i for i, child in enumerate(ordered)}
-        options: dict[str, list[tuple[Component, int]]] = {}
-        for child in children:
-            held = any(slot.offering_id == child.offering_id for slot in slots)
-            for slot in slots:
-                fit = self._fit(child, slot, slots, held=held)
-                if fit:
-                    kept = sum(1 for c in child.product_characteristic
-                               if self.catalog.is_allowed(slot.offering_id, c.name, c.value))
-                    # weight: fit first, then characteristics kept, then older products
-                    weight = (fit * 1000 + kept) * 1_000_000 + (len(children) - rank[child.id])
-                    options.setdefault(child.id, []).append((slot, weight))
-        single = {cid: opts[0] for cid, opts in options.items() if len(opts) == 1}
-        contested = {cid: opts for cid, opts in options.items() if len(opts) > 1}
-        contested_slots = {slot.slot for opts in contested.values() for slot, _ in opts}
+        options = {child.id: found for child in children if (found := self._placements(child, offering, slots))}
+        contested = {cid for cid, found in options.items() if len(found) > 1}
+        contested_slots = {slot.slot for cid in contested for slot, _ in options[cid]}
+        by_slot: dict[int, list[str]] = {}
+        for cid, found in options.items():
+            if cid not in contested:
+                if found[0][0].slot in contested_slots:
+                    contested.add(cid)
+                else:
+                    by_slot.setdefault(found[0][0].slot, []).append(cid)
+        weight = _Weights(self._tables, children)
         assignment: dict[str, Component] = {}
-        by_slot: dict[int, list[tuple[int, str]]] = {}
-        for cid, (slot, weight) in single.items():
-            if slot.slot in contested_slots:
-                contested[cid] = [(slot, weight)]
-            else:
-                by_slot.setdefault(slot.slot, []).append((weight, cid))
         slot_of = {slot.slot: slot for slot in slots}
-        for number, candidates in by_slot.items():
+        for number, cids in by_slot.items():
             slot = slot_of[number]
-            best = sorted(candidates, key=lambda wc: (-wc[0], rank[wc[1]]))
-            for _, cid in best[: slot.upper if slot.upper is not None else len(best)]:
+            if slot.upper is not None and len(cids) > slot.upper:  # it keeps the best (else all: no need to rank)
+                cids = sorted(cids, key=lambda cid: (-weight(cid, options[cid][0]), weight.rank[cid]))[:slot.upper]
+            for cid in cids:
                 assignment[cid] = slot
         if contested:
             demand: dict[int, int] = {}
-            for opts in contested.values():
-                for slot, _ in opts:
+            for cid in contested:
+                for slot, _ in options[cid]:
                     demand[slot.slot] = demand.get(slot.slot, 0) + 1
             edges = []
-            for cid in sorted(contested, key=rank.__getitem__):
-                for slot, weight in contested[cid]:
+            for cid in sorted(contested, key=weight.rank.__getitem__):
+                for option in options[cid]:
+                    slot = option[0]
                     copies = demand[slot.slot] if slot.upper is None else min(slot.upper, demand[slot.slot])
                     for copy in range(copies):  # filling a mandatory place first spares adding a new product
-                        edges.append((cid, (slot.slot, copy),
-                                      weight * 1000 + (copies - copy) + (500 if copy < slot.lower else 0)))
+                        edges.append((cid, (slot.slot, copy), weight(cid, option) * 1000 + (copies - copy)
+                                      + (500 if copy < slot.lower else 0)))
             for cid, place in max_weight_assignment(edges).items():
                 number, _ = cast(tuple[int, int], place)  # the right side of each edge is (slot, copy)
                 assignment[cid] = slot_of[number]
@@ -803,55 +830,51 @@ class DeltaBuilder:
     def _carry_characteristics(self, product: Product,
                                target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
         """The product's characteristics under the target offering, and what changes."""
-        spec = self.catalog.specification_of(target)
+        tables = self._tables
+        rules = tables.characteristics(target)
         before = product.characteristics()
-        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})}
+        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})} if self._choices else {}
         after: dict[str, Any] = {}
         changes: list[CharacteristicChange] = []
-        names = [c.name for c in spec.product_spec_characteristic] if spec else list(before)
-        for name in names:
-            char_spec = spec.characteristic(name) if spec else None
-            use = self.catalog.offering(target).char_value_use(name)
-            fixed = use is not None and len(use.product_spec_characteristic_value) == 1
+        for rule in rules if rules is not None else [tables.characteristic(target, name) for name in before]:
+            name = rule.name
             if name in chosen:
                 value, why = chosen[name], "chosen in the request"
-            elif name in before and self.catalog.is_allowed(target, name, before[name]):
-                value, why = before[name], ""
+            elif name in before and tables.allowed(target, name, before[name]):
+                after[name] = before[name]  # carried as it is: no change
+                continue
             else:
-                has_default, default = self.catalog.default_value(target, name)
-                mandatory = char_spec is not None and (char_spec.mandatory or use is not None)
-                if not has_default or (name not in before and not mandatory):
+                mandatory = rule.known and (rule.required or rule.narrowed)
+                if not rule.has_default or (name not in before and not mandatory):
                     if name in before:
                         changes.append(CharacteristicChange(name, before[name], None,
-                                                            f"{self._tables.name(target)} does not allow it"))
+                                                            f"{tables.name(target)} does not allow it"))
                     continue
-                value = default
-                why = (f"fixed by {self._tables.name(target)}" if fixed else
-                       f"{self._tables.name(target)} does not allow {value_key(before[name])}" if name in before else
-                       f"default of {self._tables.name(target)}")
+                value = rule.default
+                why = (f"fixed by {tables.name(target)}" if rule.fixed else
+                       f"{tables.name(target)} does not allow {value_key(before[name])}" if name in before else
+                       f"default of {tables.name(target)}")
             after[name] = value
             if name not in before or value_key(before[name]) != value_key(value):
                 changes.append(CharacteristicChange(name, before.get(name), value, why))
-        for name in before:
-            if name not in after and spec is not None and spec.characteristic(name) is None:
-                changes.append(CharacteristicChange(name, before[name], None,
-                                                    f"not a characteristic of {self._tables.name(target)}"))
+        if rules is not None and not after.keys() >= before.keys():  # some value was not carried: say why
+            for name in before:
+                if name not in after and not tables.characteristic(target, name).known:
+                    changes.append(CharacteristicChange(name, before[name], None,
+                                                        f"not a characteristic of {tables.name(target)}"))
         return after, changes
 
     def _new_characteristics(self, offering: str) -> dict[str, Any]:
-        spec = self.catalog.specification_of(offering)
         chosen = self._choices.get(offering, {})
         values: dict[str, Any] = {}
-        for char in spec.product_spec_characteristic if spec else []:
-            if char.name in chosen:
-                values[char.name] = chosen[char.name]
-                continue
-            has_default, default = self.catalog.default_value(offering, char.name)
-            if has_default:
-                values[char.name] = default
-            elif char.mandatory and self.catalog.allowed_values(offering, char.name):
-                allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, char.name) or [])
-                self._refuse(f"a new {offering!r} needs a value for {char.name!r} (allowed: {allowed}); "
+        for rule in self._tables.characteristics(offering) or ():
+            if rule.name in chosen:
+                values[rule.name] = chosen[rule.name]
+            elif rule.has_default:
+                values[rule.name] = rule.default
+            elif rule.required and self.catalog.allowed_values(offering, rule.name):
+                allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, rule.name) or [])
+                self._refuse(f"a new {offering!r} needs a value for {rule.name!r} (allowed: {allowed}); "
                              f"choose one with set")
         return values
 
@@ -877,7 +900,7 @@ class DeltaBuilder:
     def _check_values(self, offering: str, characteristics: Mapping[str, Any]) -> None:
         """Every value a kept or new product ends with must be allowed; only a request's choice can break this."""
         for name, value in characteristics.items():
-            if not self.catalog.is_allowed(offering, name, value):
+            if not self._tables.allowed(offering, name, value):
                 allowed = ", ".join(value_key(v.value) for v in self.catalog.allowed_values(offering, name) or [])
                 self._refuse(f"{value_key(value)!r} is not an allowed {name!r} for {offering!r} "
                              f"(allowed: {allowed})")
@@ -886,21 +909,10 @@ class DeltaBuilder:
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
               characteristics: dict[str, Any], changes: list[CharacteristicChange], reasons: list[Reason],
               previous: str | None, installed: bool = True) -> _Draft:
-        if action is not Action.DELETE:
+        if action is not _DELETE:
             self._check_values(offering, characteristics)
-        item = _Draft(
-            id=str(len(self.items) + 1),
-            action=action,
-            product_id=product_id,
-            offering_id=offering,
-            specification_id=self._tables.spec(offering),
-            parent_id=parent,
-            previous_offering_id=previous,
-            characteristics=characteristics,
-            changes=changes,
-            reasons=reasons,
-            installed=installed,
-        )
+        item = _Draft(str(len(self.items) + 1), action, product_id, offering, self._tables.spec(offering), parent,
+                      previous, characteristics, changes, reasons, installed)
         self.items.append(item)
         return item
 
@@ -958,6 +970,8 @@ class DeltaBuilder:
             self._refused = message
 
     def _must_be_sellable(self, offering_id: str) -> bool:
+        if self._tables.sellable(offering_id, self.as_of):
+            return True
         ok, why = self.catalog.sellable(offering_id, self.as_of)
         if not ok:
             successors = self.catalog.successors(offering_id)
@@ -1012,10 +1026,10 @@ class DeltaBuilder:
         return f"{self._tables.name(target)} is kept unchanged"
 
     @staticmethod
-    def _source(code: str, target: str, slot_reason: Reason | None) -> str:
+    def _source(code: str, target: str, slot_source: str | None) -> str:
         if code == "requested":
             return "request"
-        return slot_reason.source if slot_reason else f"catalog:{target}"
+        return slot_source or f"catalog:{target}"
 
 
 HOMELESS = {"not_in_target", "cardinality_exceeded", "parent_deleted", "restructured"}
@@ -1035,7 +1049,37 @@ def _choices_of(request: Request) -> Mapping[str, Mapping[str, Any]]:
 
 def _gave_up(item: _Draft) -> bool:
     """Whether the change deletes an installed product for want of a place (see ``DeltaBuilder._rehome``)."""
-    return item.action is Action.DELETE and item.installed and item.reasons[0].code in HOMELESS
+    return item.action is _DELETE and item.installed and item.reasons[0].code in HOMELESS
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+"""The start date of a product that gives none: after every other (it is the newest)."""
+
+
+class _Weights:
+    """How much keeping a child in a slot is worth to the matching (:meth:`DeltaBuilder._match`): its fit first, then
+    how many of its characteristic values the slot's offering allows, then its age. Worked out only when a slot has
+    more candidates than room or a child could fill several slots — most slots take every candidate they get."""
+
+    def __init__(self, tables: CompiledCatalog, children: list[Product]) -> None:
+        self._tables = tables
+        self._children = {child.id: child for child in children}
+        self._rank: dict[str, int] | None = None
+
+    @property
+    def rank(self) -> dict[str, int]:
+        """Child id → its age rank, older products first (start date, then id): the same answer whatever order the
+        inventory lists them in."""
+        if self._rank is None:
+            ordered = sorted(self._children.values(), key=lambda c: (c.start_date or _NEVER, c.id))
+            self._rank = {child.id: i for i, child in enumerate(ordered)}
+        return self._rank
+
+    def __call__(self, child_id: str, place: tuple[Component, int]) -> int:
+        slot, fit = place
+        allowed, child = self._tables.allowed, self._children[child_id]
+        kept = sum(1 for c in child.product_characteristic if allowed(slot.offering_id, c.name, c.value))
+        return (fit * 1000 + kept) * 1_000_000 + (len(self._children) - self.rank[child_id])
 
 
 def _whole(offering: str) -> Component:

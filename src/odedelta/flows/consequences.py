@@ -19,7 +19,7 @@ from odedelta.flows.result import ChangeResult, Refusal, endpoints, refusal_mess
 from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.compiled import compiled
 from odedelta.model.errors import CurrencyMismatch, OdeDeltaError
-from odedelta.model.money import Money, total
+from odedelta.model.money import Money, shown, total
 from odedelta.model.pricing import (
     NO_CURRENCY,
     ONE_TIME,
@@ -33,7 +33,6 @@ from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
 from odedelta.money.bill import (
     Bill,
-    BillLine,
     Discount,
     ProductBill,
     bill,
@@ -44,7 +43,18 @@ from odedelta.money.bill import (
 )
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
-from odedelta.rules.facts import Facts, ItemFacts, ProjectedFacts, PromotionFacts, change_facts, term_facts
+from odedelta.rules.facts import (
+    EngineFacts,
+    Facts,
+    FactSection,
+    InstalledFacts,
+    ItemFacts,
+    ProjectedFacts,
+    PromotionFacts,
+    TermFacts,
+    change_facts,
+    term_facts,
+)
 from odedelta.rules.language import (
     DiscountEffect,
     FeeEffect,
@@ -92,6 +102,27 @@ class _Judged:
     timed: tuple[RuleOutcome, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The rules and the change's facts the money stage asks them over, made plain once for the executor (a stage
+    judging one product or one promotion replaces only the sections it changes: :class:`EngineFacts`)."""
+
+    rules: Rulebook
+    plain: EngineFacts
+
+    @property
+    def facts(self) -> Facts:
+        return self.plain.facts
+
+    def hits(self, kind: str, **sections: FactSection) -> list[Rule]:
+        """The rules of ``kind`` the facts (with ``sections`` in place of the change's own) satisfy."""
+        return self.rules.matching_in(kind, self.plain, **sections)
+
+    def first(self, kind: str, **sections: FactSection) -> Rule | None:
+        """The winning rule of ``kind`` (see :meth:`hits`)."""
+        return self.rules.first_in(kind, self.plain, **sections)
+
+
 def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -> ChangeResult | Refusal:
     """The result with its consequences, or a refusal. One straight pass: the bills (money) → the rules over
     complete facts (compatibility, promotion_loss, discount, timing) → the amendments they ask, applied by the delta
@@ -107,12 +138,13 @@ def compute(result: ChangeResult, rules: Rulebook | None, facts: Facts | None) -
                            verdict)
     if not isinstance(bills, _Bills):  # an error in the input, met before the rules could refuse the change
         raise bills
-    judged = _judge(result, bills, rules, facts)
+    asked = _Asked(rules, rules.plain_facts(facts, result.context)) if rules is not None and facts is not None else None
+    judged = _judge(result, bills, asked)
     amended = _amend(result, bills, judged)
     if isinstance(amended, Refusal):
         return amended
     result, after, projected, timing = amended
-    return _consequences(result, bills.before, after, projected, judged, timing, rules, facts)
+    return _consequences(result, bills.before, after, projected, judged, timing, asked)
 
 
 def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
@@ -120,21 +152,21 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     only if the rules do not refuse the change first (a refusal has always been the answer to such a change)."""
     try:
         bases = product_bases(result.catalog, result.inventory.products, result.as_of)
-        before = bill(result.catalog, result.inventory.products, result.context, result.as_of, bases)
-        after, projected = _after(result, bases)
+        priced: dict[str, tuple[Base, ProductBill]] = {}  # the bill after shares the entries the change leaves
+        before = bill(result.catalog, result.inventory.products, result.context, result.as_of, bases, priced)
+        after, projected = _after(result, bases, priced)
     except OdeDeltaError as exc:
         return exc
     return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases)
 
 
-def _judge(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None) -> _Judged:
+def _judge(result: ChangeResult, bills: _Bills, asked: _Asked | None) -> _Judged:
     """The rules the money stage needs, asked once over complete facts before anything is amended."""
-    discounts = tuple(rules.matching("discount", facts, result.context)) \
-        if rules is not None and facts is not None else ()
+    discounts = tuple(asked.hits("discount")) if asked is not None else ()
     timed: list[RuleOutcome] = []
-    timing = _timing_rule(result, rules, facts, timed)
+    timing = _timing_rule(asked, timed)
     kept: list[RuleOutcome] = []
-    candidates = _free_products(result, bills, rules, facts, kept)
+    candidates = _free_products(result, bills, asked, kept)
     return _Judged(tuple(candidates), discounts, timing, tuple(kept), tuple(timed))
 
 
@@ -164,7 +196,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
 
 
 def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
-                  timing: Timing, rules: Rulebook | None, facts: Facts | None) -> ChangeResult:
+                  timing: Timing, asked: _Asked | None) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
     catalog, inventory = result.catalog, result.inventory
@@ -174,20 +206,21 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     after = apply_renewal_benefit(result, after)
     touched = {i.product_id for i in result.items}
     changed = {pid for pid, entry in before.products.items() if pid not in touched and pid in after.products
-               and _amount(entry.net) != _amount(after.products[pid].net)}
+               and (other := after.products[pid]) is not entry  # one entry shared by both bills: the same price
+               and _amount(entry.net) != _amount(other.net)}
     before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
     after_ids = [pid for pid in projected if pid in touched or pid in changed]
     currency, unpriced = _currency(result, before, after, before_ids, after_ids)
     promotion_changes = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
     charges = _one_time_prices(result)
     recommendations: list[Recommendation] = []
-    if rules is not None and facts is not None:
+    if asked is not None:
         promotions = PromotionFacts(lost=[p.promotion_id for p in promotion_changes if p.status == "lost"],
                                     gained=[p.promotion_id for p in promotion_changes if p.status == "gained"])
-        charges += _fees(result, rules, facts, promotions, currency, decided)
+        charges += _fees(result, asked, promotions, currency, decided)
         if not timing.reengage:
-            charges += _penalties(result, rules, facts, before, promotions, currency, timing, decided)
-        recommendations = _recommendations(result, rules, facts, promotions, decided)
+            charges += _penalties(result, asked, before, promotions, currency, timing, decided)
+        recommendations = _recommendations(result, asked, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
     consequences = Consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
@@ -195,12 +228,11 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     return replace(result, decisions=tuple(decided), consequences=consequences)
 
 
-def _timing_rule(result: ChangeResult, rules: Rulebook | None, facts: Facts | None,
-                 decided: list[RuleOutcome]) -> tuple[str, bool, str]:
+def _timing_rule(asked: _Asked | None, decided: list[RuleOutcome]) -> tuple[str, bool, str]:
     """The timing the rules give the change: ``(policy, reengage, source)`` of the first ``timing`` rule, else
     immediate."""
-    if rules is not None and facts is not None:
-        rule = rules.first("timing", facts, result.context)
+    if asked is not None:
+        rule = asked.first("timing")
         if rule is not None:
             effect = rule.effect(TimingEffect)
             decided.append(_outcome(rule, effect.policy))
@@ -289,7 +321,8 @@ def _amount(money: Money | None) -> Decimal | None:
     return money.amount if money is not None else None
 
 
-def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, dict[str, str | None]]:
+def _after(result: ChangeResult, installed: Mapping[str, Base],
+           priced: dict[str, tuple[Base, ProductBill]] | None = None) -> tuple[Bill, dict[str, str | None]]:
     """The bill after the change, and the offering of each product after it. A new product, or one whose offering
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""
@@ -298,8 +331,8 @@ def _after(result: ChangeResult, installed: Mapping[str, Base]) -> tuple[Bill, d
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
             bases[item.product_id] = tables.base(item.offering_id, result.as_of)
-    lines = [BillLine(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
-    return (bill_of(result.catalog, lines, result.context, result.as_of),
+    lines = [(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
+    return (bill_of(result.catalog, lines, result.context, result.as_of, priced),
             {pid: offering for pid, offering, _ in result.placed})
 
 
@@ -390,7 +423,7 @@ def _age(result: ChangeResult) -> Callable[[Discount], tuple[datetime, str]]:
     return age
 
 
-def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, facts: Facts | None,
+def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
                    decided: list[RuleOutcome]) -> list[tuple[Discount, str]]:
     """S1, what the rules say: the products free only through a promotion the change loses (with that promotion's
     id), newest first within each promotion, except those a ``promotion_loss`` rule keeps at their price."""
@@ -403,11 +436,9 @@ def _free_products(result: ChangeResult, bills: _Bills, rules: Rulebook | None, 
             if (not entry.free or grant.product_id not in bills.projected
                     or bills.projected[grant.product_id] != entry.offering_id):
                 continue
-            if rules is not None and facts is not None:
-                item_facts = facts.model_copy(update={
-                    "item": ItemFacts(action="noChange", offering=entry.offering_id),
-                    "promotion": PromotionFacts(lost=bills.lost, id=promotion_id)})
-                keep = rules.first("promotion_loss", item_facts, result.context)
+            if asked is not None:
+                keep = asked.first("promotion_loss", item=ItemFacts(action="noChange", offering=entry.offering_id),
+                                   promotion=PromotionFacts(lost=bills.lost, id=promotion_id))
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
                     decided.append(_outcome(keep, "promotion_kept"))
                     continue
@@ -490,12 +521,11 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
     return out
 
 
-def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: PromotionFacts,
-          currency: str, decided: list[RuleOutcome]) -> list[Charge]:
+def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
+          decided: list[RuleOutcome]) -> list[Charge]:
     root = result.delta.root_product_id
-    judged = facts.model_copy(update={"promotion": promotions})
     out = []
-    for rule in rules.matching("fee", judged, result.context):
+    for rule in asked.hits("fee", promotion=promotions):
         effect = rule.effect(FeeEffect)
         out.append(Charge("fee", effect.name, Money(effect.amount, currency), root, f"rule:{rule.id}",
                           rule.model.description))
@@ -503,21 +533,22 @@ def _fees(result: ChangeResult, rules: Rulebook, facts: Facts, promotions: Promo
     return out
 
 
-def _penalties(result: ChangeResult, rules: Rulebook, change: Facts, before: Bill, promotions: PromotionFacts,
-               currency: str, timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
+def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
+               timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
     """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
     when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
     those of the product it starts from: they are not built again for it."""
-    out = []
+    out: list[Charge] = []
+    change = asked.facts
     start = endpoints(result.delta.request)[0]
+    products = result.inventory.products
     for item in result.items:
-        if not item.installed or item.product_id not in result.inventory.products:
-            continue
-        product = result.inventory.product(item.product_id)
-        if not product.product_term:
+        product = products.get(item.product_id) if item.installed else None
+        if product is None or not product.product_term:
             continue
         target = None if item.action is Action.DELETE else item.offering_id
-        facts = change if product.id == start and change.target.offering == target else change_facts(
+        own = product.id == start and change.target.offering == target
+        facts = change if own else change_facts(
             result.catalog, result.inventory, product_id=product.id, target_id=target, as_of=result.as_of,
             context=result.context, kind=result.kind)
         entry = before.products.get(product.id)
@@ -531,14 +562,13 @@ def _penalties(result: ChangeResult, rules: Rulebook, change: Facts, before: Bil
             installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
         if entry is not None and entry.base is not None:
             installed["price"] = entry.base.amount  # what this customer pays, before discounts
-        facts = facts.model_copy(update={
-            "installed": facts.installed.model_copy(update=installed),
-            "item": ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes),
-            "promotion": promotions, "projected": _NOTHING_PROJECTED})
-        rule = rules.first("penalty", facts, result.context)
+        judged = asked if own else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
+        held = facts.installed.model_copy(update=installed)
+        rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
+                            item=ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes))
         if rule is None:
             continue
-        amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), facts, currency)
+        amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), term, held, currency)
         decided.append(_outcome(rule, "penalty"))
         if amount.amount > 0:
             out.append(Charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
@@ -550,13 +580,14 @@ _NOTHING_PROJECTED = ProjectedFacts()
 """A penalty judges one product: its facts carry no projection (as when they were built for it alone)."""
 
 
-def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple[Money, str]:
+def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: InstalledFacts,
+                    currency: str) -> tuple[Money, str]:
     formula = effect.formula
-    months = Decimal(facts.term.months_remaining or 0)
-    price = facts.installed.price or Decimal(0)
+    months = Decimal(term.months_remaining or 0)
+    price = installed.price or Decimal(0)
 
     def money(value: Decimal) -> str:
-        return str(Money(value, currency))
+        return shown(value, currency)
 
     if formula == "waived":
         return Money.zero(currency), "waived"
@@ -576,10 +607,10 @@ def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple
         text = f"{share} × {months} months remaining × {money(price)}"
     else:  # discount_repayment
         share = effect.share
-        received = facts.installed.discount_received or Decimal(0)
+        received = installed.discount_received or Decimal(0)
         amount = share * received
         text = (f"{share} × discount received so far {money(received)} "
-                f"({money(facts.installed.discount or Decimal(0))}/month × {facts.term.months_elapsed} months)")
+                f"({money(installed.discount or Decimal(0))}/month × {term.months_elapsed} months)")
     low, high = effect.minimum, effect.maximum
     if high is not None and amount > high:
         amount, text = high, f"{text} = {money(amount)}, capped at {money(high)}"
@@ -590,16 +621,14 @@ def _penalty_amount(effect: PenaltyEffect, facts: Facts, currency: str) -> tuple
     return Money(amount, currency).rounded(), text
 
 
-def _recommendations(result: ChangeResult, rules: Rulebook, facts: Facts,
-                     promotions: PromotionFacts, decided: list[RuleOutcome]) -> list[Recommendation]:
+def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,
+                     decided: list[RuleOutcome]) -> list[Recommendation]:
     out = []
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
-        judged = facts.model_copy(update={
-            "item": ItemFacts(action="delete", offering=item.offering_id, reasons=item.codes),
-            "promotion": promotions})
-        for rule in rules.matching("recommendation", judged, result.context):
+        item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=item.codes)
+        for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
             effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
             if parent is None and item.parent_id is not None:
@@ -627,9 +656,10 @@ def _home_for(result: ChangeResult, projected: Sequence[Product], item: DeltaIte
 
 
 def _outcome(rule: Rule, reason: str) -> RuleOutcome:
-    said = vars(rule.then)  # an effect's fields (they forbid other keys): no attribute miss for pydantic to raise
-    message = said.get("message") or said.get("name") or rule.model.description
-    return RuleOutcome(rule.id, rule.kind, reason, message)
+    model = rule.model  # read once: the rule's id, kind and effect are properties over it
+    said = vars(model.then)  # an effect's fields (they forbid other keys): no attribute miss for pydantic to raise
+    message = said.get("message") or said.get("name") or model.description
+    return RuleOutcome(model.id, model.kind, reason, message)
 
 
 __all__ = ["Charge", "Consequences", "ProductBill", "PromotionChange", "Recommendation", "compute"]

@@ -30,7 +30,7 @@ from odedelta.model.catalog import Catalog
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import Context, Renew, Request
 from odedelta.rules import Rulebook
-from odedelta.rules.facts import FACT_TYPES, Facts, engine_facts
+from odedelta.rules.facts import FACT_TYPES, EngineFacts, Facts, FactSection, engine_facts
 from odedelta.rules.language import EligibilityEffect, Rule
 from odedelta.rules.trace import FalsePart, shown, trace
 
@@ -249,6 +249,13 @@ class _Recording(Rulebook):
 
     def first(self, kind: str, facts: Facts, context: Context) -> Rule | None:
         return self.first_hit(kind, self._ask(kind, facts, context))
+
+    # the money stage asks over facts made plain once: each question is recorded with the facts it stands for
+    def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
+        return self.matching(kind, plain.facts.model_copy(update=sections), plain.context)
+
+    def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
+        return self.first(kind, plain.facts.model_copy(update=sections), plain.context)
 
 
 def _frozen(value: Any) -> Any:

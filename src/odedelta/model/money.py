@@ -28,6 +28,17 @@ def minor_units(currency: str) -> int:
     return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
 
 
+_QUANTA: dict[str, Decimal] = {code: Decimal(1).scaleb(-places) for code, places in MINOR_UNITS.items()}
+"""The minor unit of each ISO 4217 currency as a Decimal (``EUR`` → ``0.01``), what an amount is quantized to: read
+from a table (a line is rounded each time it is shown), not worked out again."""
+_DEFAULT_QUANTUM = Decimal(1).scaleb(-DEFAULT_MINOR_UNITS)
+
+
+def _quantum(currency: str) -> Decimal:
+    found = _QUANTA.get(currency)
+    return found if found is not None else _QUANTA.get(currency.upper(), _DEFAULT_QUANTUM)
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal
@@ -74,11 +85,16 @@ class Money:
         return self.amount <= other.amount
 
     def rounded(self) -> Money:
-        places = minor_units(self.currency)
-        return Money(self.amount.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING), self.currency)
+        return Money(self.amount.quantize(_quantum(self.currency), rounding=ROUNDING), self.currency)
 
     def __str__(self) -> str:
-        return f"{self.rounded().amount} {self.currency}"
+        return shown(self.amount, self.currency)
+
+
+def shown(amount: Decimal, currency: str) -> str:
+    """``str(Money(amount, currency))`` — the amount rounded to the currency's minor unit, then the code — without
+    making the Money (an explanation shows several amounts of one currency)."""
+    return f"{amount.quantize(_quantum(currency), rounding=ROUNDING)} {currency}"
 
 
 def total(amounts: Iterable[Money], currency: str) -> Money:

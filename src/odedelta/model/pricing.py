@@ -7,7 +7,7 @@ catalog shows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from odedelta.model.records import ProductOfferingPrice
 from odedelta.model.tmf import in_period
 
 RECURRING, ONE_TIME = "recurring", "oneTime"
+ZERO = Decimal(0)
 _MONTHS_PER_PERIOD = {"month": Decimal(1), "year": Decimal(12)}
 
 
@@ -87,6 +88,19 @@ class Base:
     catalog promotion accounts for (a goodwill discount)."""
     attributions: tuple[Attribution, ...] = ()
     """Inventory alterations left to the catalog promotion they record (:mod:`odedelta.model.attribution`)."""
+    _undiscounted: tuple[Money, Money] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def undiscounted(self) -> tuple[Money, Money] | None:
+        """``(discount total, net)`` of this price with no discount on it — zero, and the amount less zero (what a
+        bill entry works out) — or None without an amount. Made once per base: a catalog base is one table entry
+        shared by every product of its offering, and every bill entry would otherwise make both again."""
+        if self.amount is None:
+            return None
+        if self._undiscounted is None:  # a cache of derived values: the record itself is unchanged
+            currency = self.amount.currency
+            sums = (Money(ZERO, currency), Money(self.amount.amount - ZERO, currency))
+            object.__setattr__(self, "_undiscounted", sums)
+        return self._undiscounted
 
 
 def catalog_base(catalog: Catalog, offering_id: str, as_of: datetime) -> Base:

@@ -393,7 +393,8 @@ class ProductOffering(NamedTuple):
 
     @property
     def spec_id(self) -> str | None:
-        return self.product_specification.id if self.product_specification else None
+        ref = self.product_specification
+        return None if ref is None else ref.id
 
     def char_value_use(self, name: str) -> CharValueUse | None:
         for use in self.prod_spec_char_value_use:

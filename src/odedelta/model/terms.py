@@ -24,6 +24,8 @@ def _start(term: ProductTerm) -> datetime | None:
 
 def current_term(terms: list[ProductTerm], as_of: datetime) -> ProductTerm | None:
     """The latest started term at ``as_of``; before any starts, the first to start; else the first recorded."""
+    if len(terms) == 1:  # every rule below picks the one term there is (most products have one)
+        return terms[0]
     dated = [(start, index, term) for index, term in enumerate(terms) if (start := _start(term)) is not None]
     started = [entry for entry in dated if entry[0] <= as_of]
     if started:

@@ -356,7 +356,8 @@ class ProductOffering(TmfModel):
 
     @property
     def spec_id(self) -> str | None:
-        return self.product_specification.id if self.product_specification else None
+        ref = self.product_specification
+        return None if ref is None else ref.id
 
     def char_value_use(self, name: str) -> CharValueUse | None:
         for use in self.prod_spec_char_value_use:
@@ -527,13 +528,16 @@ class Product(TmfModel):
             return value.replace(tzinfo=UTC)
         return value
 
+    # read several times per product in every change: one attribute read, an identity test (a model is always true)
     @property
     def offering_id(self) -> str | None:
-        return self.product_offering.id if self.product_offering else None
+        ref = self.product_offering
+        return None if ref is None else ref.id
 
     @property
     def spec_id(self) -> str | None:
-        return self.product_specification.id if self.product_specification else None
+        ref = self.product_specification
+        return None if ref is None else ref.id
 
     def characteristics(self) -> dict[str, Any]:
         return {c.name: c.value for c in self.product_characteristic}

@@ -22,7 +22,7 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
-from odedelta.model.compiled import compiled
+from odedelta.model.compiled import CompiledCatalog, compiled
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
 from odedelta.model.months import add_months
@@ -84,6 +84,19 @@ class ProductBill:
         object.__setattr__(self, "_sums", sums)  # a cache of derived values: the record itself is unchanged
         return sums
 
+    @classmethod
+    def of(cls, product_id: str, offering_id: str, base: Base) -> ProductBill:
+        """The entry of a product at its ``base`` price, before any discount (its sums are the base's own)."""
+        entry = cls(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id)
+        if base.amount is not None:
+            object.__setattr__(entry, "_sums", base.undiscounted())  # what _totals gives with no discount
+        return entry
+
+    def plus(self, discount: Discount) -> ProductBill:
+        """A new entry: this one with ``discount`` too."""
+        return ProductBill(self.product_id, self.offering_id, self.base, self.basis, self.duty_free, self.pop_id,
+                           [*self.discounts, discount])
+
     @property
     def discount_total(self) -> Money | None:
         return self._totals()[0]
@@ -120,74 +133,141 @@ class Bill:
 
 def holds(products: Iterable[Product], catalog: Catalog) -> dict[str, set[str]]:
     """What the customer's products are: ``kind → ids`` of offerings, specifications and categories."""
-    return _held(((p.offering_id, p.spec_id) for p in products), catalog)
-
-
-def _held(products: Iterable[tuple[str | None, str | None]], catalog: Catalog) -> dict[str, set[str]]:
-    """:func:`holds` of ``(offering id, specification id)`` pairs."""
-    tables = compiled(catalog)
     offerings: set[str] = set()
     specifications: set[str] = set()
-    categories: set[str] = set()
-    for offering, spec_id in products:
-        if offering:
-            offerings.add(offering)
-            categories.update(tables.categories(offering))
-            spec = tables.spec(offering)
-            if spec:
-                specifications.add(spec)
-        if spec_id:
-            specifications.add(spec_id)
-    return {OFFERING: offerings, SPECIFICATION: specifications, CATEGORY: categories}
+    for product in products:
+        if product.offering_id:
+            offerings.add(product.offering_id)
+        if product.spec_id:
+            specifications.add(product.spec_id)
+    return _holding(compiled(catalog), offerings, specifications)
 
 
 def promotion_applies(promotion: Promotion, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
-    status = (promotion.lifecycle_status or "active").strip().lower()
-    if status not in SELLABLE_STATUSES or not in_period(promotion.valid_for, as_of):
+    """Whether the customer qualifies for ``promotion`` (the module's interpretation of TMF671): its status and
+    periods at ``as_of``, and its criteria over what they hold and the request context."""
+    return _Terms.of(promotion).applies(held, context, as_of)
+
+
+_HELD, _SEGMENT, _ATTRIBUTE, _NEVER = range(4)
+"""What a criterion compares: something the customer holds, the context's segment, a context attribute, or
+nothing odedelta knows (never met, whatever the operator)."""
+_Criterion = tuple[int, str, frozenset[str], bool]
+"""``(what, kind or name, values, negated)``: a ``criteriaParameter criteriaOperator criteriaValue`` read once."""
+_Group = tuple[bool, tuple[_Criterion, ...]]
+"""``(any, criteria)``: criteria joined by OR (``any``) or by AND."""
+_Reduction = tuple[Decimal | None, Decimal | None] | None
+"""A discount's ``(percentage, amount)`` (one of the two), read once; None when its value cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """A promotion's terms read once (the text of its status, operators and values parsed ahead), so that pricing a
+    bill compares sets: ``patterns`` are ``(validFor, any, groups)``, ``actions`` the ``(targeted offerings,
+    reduction)`` of each discount action in order, ``reads`` the kinds of held things its criteria compare (a bill
+    gathers the specifications and categories its products hold only when a promotion reads them)."""
+
+    promotion: Promotion
+    sellable: bool
+    patterns: tuple[tuple[Any, bool, tuple[_Group, ...]], ...]
+    actions: tuple[tuple[frozenset[str | None], _Reduction], ...]
+    reads: frozenset[str]
+
+    @classmethod
+    def of(cls, promotion: Promotion) -> _Terms:
+        status = (promotion.lifecycle_status or "active").strip().lower()
+        patterns = tuple(
+            (pattern.valid_for, _is_or(pattern.criteria_group_logical_relationship),
+             tuple((_is_or(group.criteria_logical_relationship), tuple(_criterion(c) for c in group.criteria))
+                   for group in pattern.criteria_group))
+            for pattern in promotion.pattern)
+        actions = tuple((frozenset(ref.id for ref in action.entity_refs), _reduction(action.action_value))
+                        for pattern in promotion.pattern for action in pattern.action
+                        if (action.action_type or "").lower() == "discount")
+        reads = frozenset(kind for _, _, groups in patterns for _, criteria in groups
+                          for what, kind, _, _ in criteria if what == _HELD)
+        return cls(promotion, status in SELLABLE_STATUSES, patterns, actions, reads)
+
+    @classmethod
+    def in_catalog(cls, catalog: Catalog, promotion_id: str) -> _Terms:
+        """The terms of the catalog's promotion, read once per catalog (kept in its memo)."""
+        return catalog.remembered(("promotion terms", promotion_id),
+                                  lambda: cls.of(catalog.promotions[promotion_id]))
+
+    def applies(self, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
+        """:func:`promotion_applies`: sellable and valid at ``as_of``, and one pattern valid then whose groups
+        (joined by its relationship) hold."""
+        if not self.sellable or not in_period(self.promotion.valid_for, as_of):
+            return False
+        for valid_for, either, groups in self.patterns:
+            if not in_period(valid_for, as_of):
+                continue
+            results = (_group(criteria, any_of, held, context) for any_of, criteria in groups)
+            if any(results) if either else all(results):
+                return True
         return False
-    for pattern in promotion.pattern:
-        if not in_period(pattern.valid_for, as_of):
-            continue
-        results = [_group(group.criteria, group.criteria_logical_relationship, held, context)
-                   for group in pattern.criteria_group]
-        combine = any if (pattern.criteria_group_logical_relationship or "AND").upper() == "OR" else all
-        if combine(results):
-            return True
-    return False
 
 
-def _group(criteria: Sequence[PromotionCriteria], relation: str | None, held: Mapping[str, set[str]],
-           context: Context) -> bool:
-    combine = any if (relation or "AND").upper() == "OR" else all
-    return combine(_criterion(c, held, context) for c in criteria)
+def _is_or(relation: str | None) -> bool:
+    return (relation or "AND").upper() == "OR"
 
 
-def _criterion(criterion: PromotionCriteria, held: Mapping[str, set[str]], context: Context) -> bool:
+def _criterion(criterion: PromotionCriteria) -> _Criterion:
     parameter = (criterion.criteria_parameter or "").strip()
     operator = (criterion.criteria_operator or "=").strip().lower()
-    values = [v.strip() for v in (criterion.criteria_value or "").split(",") if v.strip()]
+    values = frozenset(v.strip() for v in (criterion.criteria_value or "").split(",") if v.strip())
     negate = operator in ("!=", "<>", "not in", "notin")
     kind = CRITERIA_PARAMETERS.get(parameter.lower())
     if kind is not None:
-        found = bool(held[kind].intersection(values))
-    elif parameter.lower().startswith("customer."):
+        return _HELD, kind, values, negate
+    if parameter.lower().startswith("customer."):
         name = parameter.split(".", 1)[1]
-        fact = getattr(context, name, None) if name in ("segment",) else context.attributes.get(name)
-        found = fact is not None and str(fact) in values
-    else:
+        return (_SEGMENT if name == "segment" else _ATTRIBUTE), name, values, negate
+    return _NEVER, "", values, negate
+
+
+def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Mapping[str, set[str]], context: Context) -> bool:
+    results = (_met(c, held, context) for c in criteria)
+    return any(results) if any_of else all(results)
+
+
+def _met(criterion: _Criterion, held: Mapping[str, set[str]], context: Context) -> bool:
+    """Whether one criterion holds: a held kind shares a value with it, or the context's fact is one of its values
+    (negated by ``!=``/``not in``); a parameter odedelta does not know never holds, whatever the operator."""
+    what, name, values, negate = criterion
+    if what == _HELD:
+        found = not held[name].isdisjoint(values)
+    elif what == _NEVER:
         return False
+    else:
+        fact = context.segment if what == _SEGMENT else context.attributes.get(name)
+        found = fact is not None and str(fact) in values
     return not found if negate else found
 
 
-def _discount_of(value: str | None, base: Money) -> tuple[Money, Decimal | None] | None:
+def _reduction(value: str | None) -> _Reduction:
+    """A discount value read: ``"50%"`` → ``(50, None)``, ``"10.00"`` → ``(None, 10.00)``; None when unreadable."""
     text = (value or "").strip()
     try:
         if text.endswith("%"):
-            percentage = Decimal(text[:-1].strip())
-            return Money(base.amount * percentage / HUNDRED, base.currency), percentage
-        return Money(Decimal(text), base.currency), None
+            return Decimal(text[:-1].strip()), None
+        return None, Decimal(text)
     except InvalidOperation:
         return None
+
+
+def _reduced(reduction: _Reduction, base: Money) -> tuple[Money, Decimal | None] | None:
+    """What a reduction takes off ``base`` (uncapped), with its percentage when it is one."""
+    if reduction is None:
+        return None
+    percentage, amount = reduction
+    try:
+        if percentage is not None:
+            return Money(base.amount * percentage / HUNDRED, base.currency), percentage
+    except InvalidOperation:  # a signalling NaN in the price
+        return None
+    assert amount is not None
+    return Money(amount, base.currency), None
 
 
 def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
@@ -218,8 +298,11 @@ def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
 
 
 def product_bases(catalog: Catalog, products: Mapping[str, Product], as_of: datetime) -> dict[str, Base]:
-    """:func:`recurring_base` of each product (to price them once for several bills: see ``bill``'s ``bases``)."""
-    return {pid: recurring_base(product, catalog, as_of) for pid, product in products.items()}
+    """:func:`recurring_base` of each product (to price them once for several bills: see ``bill``'s ``bases``).
+    A product without an inventory price has its offering's catalog price: one table entry, asked directly."""
+    tables = compiled(catalog)
+    return {pid: recurring_base(product, catalog, as_of) if product.product_price
+            else tables.base(product.offering_id or "", as_of) for pid, product in products.items()}
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -255,17 +338,19 @@ def _price_amounts(price: ProductPrice) -> tuple[Money | None, Money | None]:
 
 
 def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as_of: datetime,
-         bases: Mapping[str, Base] | None = None) -> Bill:
+         bases: Mapping[str, Base] | None = None, priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
-    product's base price (a changed product is priced from the catalog of its new offering)."""
-    lines = [BillLine(pid, product.offering_id, product.spec_id,
-                      (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
+    product's base price (a changed product is priced from the catalog of its new offering); ``priced``: see
+    :func:`bill_of`."""
+    lines = [(pid, product.offering_id, product.spec_id,
+              (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
              for pid, product in products.items()]
-    return bill_of(catalog, lines, context, as_of)
+    return bill_of(catalog, lines, context, as_of, priced)
 
 
 class BillLine(NamedTuple):
-    """One product as a bill reads it: its id, offering, specification and monthly base price."""
+    """One product as a bill reads it: its id, offering, specification and monthly base price. A plain tuple of
+    the four does as well (:data:`Line`: what the per-change path builds, without the named tuple's constructor)."""
 
     product_id: str
     offering_id: str | None
@@ -273,52 +358,93 @@ class BillLine(NamedTuple):
     base: Base
 
 
-def bill_of(catalog: Catalog, lines: Sequence[BillLine], context: Context, as_of: datetime) -> Bill:
-    """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies."""
-    held = _held(((line.offering_id, line.spec_id) for line in lines), catalog)
+Line = tuple[str, str | None, str | None, Base]
+"""A :class:`BillLine` as a plain tuple."""
+
+
+def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
+            priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
+    """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
+    One pass over the lines prices each product once; only the promotions that name an offering held are then
+    judged. ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the
+    same base and offering reuses its entry (the bill after a change shares those of the products it leaves as they
+    are with the bill before), and the entries made here are added to it."""
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
-    for pid, offering, _, base in lines:
+    offerings: set[str] = set()
+    specifications: set[str] = set()
+    for pid, offering, spec_id, base in lines:
+        if offering:
+            offerings.add(offering)
+        if spec_id:
+            specifications.add(spec_id)
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
-        entry = ProductBill(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id)
+        known = priced.get(pid) if priced is not None else None
+        if known is not None and known[0] is base and known[1].offering_id == (offering or ""):
+            bills[pid] = known[1]
+            continue
+        entry = ProductBill.of(pid, offering or "", base)
         for source, name, value in base.alterations:
             discount = discount_for(entry, source, name, value)
             if discount is not None:
-                entry = replace(entry, discounts=[*entry.discounts, discount])
+                entry = entry.plus(discount)
         bills[pid] = entry
-    tables = compiled(catalog)
-    # only a promotion that names something the customer holds can discount it (the graph indexes them)
-    named = {pid for offering in held[OFFERING] for pid in tables.promotions(offering)}
-    promotions: dict[str, list[Discount]] = {}
-    for promotion in sorted((catalog.promotions[pid] for pid in named), key=lambda p: p.id):
-        if promotion_applies(promotion, held, context, as_of):
-            granted = _grant(promotion, bills)
-            if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
-                promotions[promotion.id] = granted
+        if priced is not None:
+            priced[pid] = (base, entry)
+    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of)
     return Bill(bills, promotions, attributions)
 
 
-def _grant(promotion: Promotion, bills: dict[str, ProductBill]) -> list[Discount]:
+def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str], specifications: set[str],
+                context: Context, as_of: datetime) -> dict[str, list[Discount]]:
+    """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
+    Only a promotion that names an offering held can discount anything (the graph indexes them)."""
+    tables = compiled(catalog)
+    named = {pid for offering in offerings for pid in tables.promotions(offering)}
+    promotions: dict[str, list[Discount]] = {}
+    if not named:
+        return promotions
+    judged = sorted((_Terms.in_catalog(catalog, pid) for pid in named), key=lambda t: t.promotion.id)
+    reads = frozenset().union(*(terms.reads for terms in judged))
+    held = _holding(tables, offerings, specifications) if reads - {OFFERING} else \
+        {OFFERING: offerings, SPECIFICATION: set(), CATEGORY: set()}  # only offerings are compared
+    for terms in judged:
+        if terms.applies(held, context, as_of):
+            granted = _grant(terms, bills)
+            if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
+                promotions[terms.promotion.id] = granted
+    return promotions
+
+
+def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[str]) -> dict[str, set[str]]:
+    """:func:`holds` of the offerings and specifications a bill's lines name (each offering once)."""
+    categories: set[str] = set()
+    specifications = set(specifications)
+    for offering in offerings:
+        categories.update(tables.categories(offering))
+        spec = tables.spec(offering)
+        if spec:
+            specifications.add(spec)
+    return {OFFERING: offerings, SPECIFICATION: specifications, CATEGORY: categories}
+
+
+def _grant(terms: _Terms, bills: dict[str, ProductBill]) -> list[Discount]:
     """The discounts of an applying promotion's actions, each added to its product's entry in ``bills``."""
     granted: list[Discount] = []
-    for pattern in promotion.pattern:
-        for action in pattern.action:
-            if (action.action_type or "").lower() != "discount":
+    promotion = terms.promotion
+    for targets, reduction in terms.actions:
+        for pid, entry in bills.items():
+            if entry.offering_id not in targets or entry.base is None or entry.net is None:
                 continue
-            targets = {ref.id for ref in action.entity_refs}
-            for pid, entry in bills.items():
-                if entry.offering_id not in targets or entry.base is None or entry.net is None:
-                    continue
-                found = _discount_of(action.action_value, entry.base)
-                if found is None:
-                    continue
-                amount, percentage = found
-                amount = min(amount, entry.net)  # never below zero
-                discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount,
-                                    percentage)
-                bills[pid] = replace(entry, discounts=[*entry.discounts, discount])
-                granted.append(discount)
+            found = _reduced(reduction, entry.base)
+            if found is None:
+                continue
+            amount, percentage = found
+            amount = min(amount, entry.net)  # never below zero
+            discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount, percentage)
+            bills[pid] = entry.plus(discount)
+            granted.append(discount)
     return granted
 
 
@@ -335,7 +461,7 @@ def discount_for(entry: ProductBill, source: str, name: str, value: str) -> Disc
     it has no price or the value cannot be read. The entry is not changed (see :func:`with_discount`)."""
     if entry.base is None or entry.net is None:
         return None
-    found = _discount_of(value, entry.base)
+    found = _reduced(_reduction(value), entry.base)
     if found is None:
         return None
     amount, percentage = found
@@ -346,6 +472,6 @@ def with_discount(bill: Bill, grant: str, discount: Discount) -> Bill:
     """A new bill: ``bill`` with ``discount`` on its product, granted by ``grant`` (a promotion id, or
     ``rule:<id>``)."""
     entry = bill.products[discount.product_id]
-    products = {**bill.products, entry.product_id: replace(entry, discounts=[*entry.discounts, discount])}
+    products = {**bill.products, entry.product_id: entry.plus(discount)}
     promotions = {**bill.promotions, grant: [*bill.promotions.get(grant, []), discount]}
     return replace(bill, products=products, promotions=promotions)

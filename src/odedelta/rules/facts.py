@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from odedelta.model.calendar import current_term
 from odedelta.model.callers import as_type
 from odedelta.model.catalog import Catalog
+from odedelta.model.compiled import compiled
 from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.months import months_between, months_started
@@ -39,6 +40,10 @@ class _Facts(BaseModel):
     """A group of facts: a value, assembled once (a later stage derives new facts with ``model_copy(update=…)``)."""
 
     model_config = ConfigDict(frozen=True)
+
+
+FactSection = _Facts
+"""A section of the facts (``item``, ``promotion``…): what a stage judging one product or promotion replaces."""
 
 
 class CustomerFacts(_Facts):
@@ -305,11 +310,20 @@ def monthly_price(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> Dec
 
 
 def offering_facts(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> dict[str, Any]:
+    """The facts of an offering at ``as_of`` (a new dict, the caller's to add to). They depend on the moment only
+    through validity, so they are worked out once per offering and :meth:`~Catalog.epoch` (a change asks them for
+    the installed offering and the target)."""
+    found = catalog.remembered(("offering facts", offering_id, catalog.epoch(as_of)),
+                               lambda: _offering_facts(catalog, offering_id, as_of))
+    return {**found, "categories": list(found["categories"])}
+
+
+def _offering_facts(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> dict[str, Any]:
     offering = catalog.offering(offering_id)
     return {
         "offering": offering_id,
         "specification": offering.spec_id,
-        "categories": catalog.graph.categories_of(offering_id),
+        "categories": tuple(catalog.graph.categories_of(offering_id)),
         "lifecycle": offering.lifecycle_status,
         "sellable": catalog.sellable(offering_id, as_of)[0],
         "price": monthly_price(catalog, offering_id, as_of),
@@ -346,22 +360,19 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
     """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
     ``target_id`` the offering it goes to (None for a removal)."""
     installed_offering = None
-    installed, term, target = InstalledFacts(), TermFacts(), TargetFacts()
+    installed, term, target = _NO_INSTALLED, _NO_TERM, _NO_TARGET
+    epoch = catalog.epoch(as_of)
     if product_id is not None:
         product = inventory.product(product_id)
         installed_offering = product.offering_id
-        found: dict[str, Any] = offering_facts(catalog, installed_offering, as_of) \
-            if installed_offering is not None else {}
-        if product.start_date is not None:
-            found["months_active"] = max(months_between(product.start_date.date(), as_of.date()), 0)
-        installed = InstalledFacts(**found)
+        months = max(months_between(product.start_date.date(), as_of.date()), 0) \
+            if product.start_date is not None else None
+        installed = catalog.remembered(("installed facts", installed_offering, epoch, months),
+                                       lambda: _installed_facts(catalog, installed_offering, as_of, months))
         term = term_facts(product, as_of)
     if target_id is not None:
-        target = TargetFacts(
-            **offering_facts(catalog, target_id, as_of),
-            is_bundle=bool(catalog.graph.components(target_id)),
-            successor=installed_offering is not None and target_id in catalog.successors(installed_offering),
-        )
+        target = catalog.remembered(("target facts", target_id, epoch, installed_offering),
+                                    lambda: _target_facts(catalog, target_id, installed_offering, as_of))
     difference = target.price - installed.price if target.price is not None and installed.price is not None else None
     return Facts(
         as_of=as_of.date(),
@@ -371,8 +382,36 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
         target=target,
         change=ChangeFacts(kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
                            price_difference=difference),
-        projected=ProjectedFacts(offerings=sorted(set(projected or []))),
+        projected=ProjectedFacts(offerings=sorted(set(projected))) if projected else _NO_PROJECTION,
+        item=_NO_ITEM, promotion=_NO_PROMOTION, sla=_NO_SLA, settlement=_NO_SETTLEMENT,
     )
+
+
+def _installed_facts(catalog: Catalog, offering_id: str | None, as_of: dt.datetime,
+                     months_active: int | None) -> InstalledFacts:
+    """The installed section, a value shared by the changes from one offering in one validity epoch (kept in the
+    catalog's memo: it depends on nothing else but the months the product has been active)."""
+    found: dict[str, Any] = offering_facts(catalog, offering_id, as_of) if offering_id is not None else {}
+    if months_active is not None:
+        found["months_active"] = months_active
+    return InstalledFacts(**found)
+
+
+def _target_facts(catalog: Catalog, target_id: str, installed_offering: str | None,
+                  as_of: dt.datetime) -> TargetFacts:
+    """The target section, a value shared by the changes from one offering to another in one validity epoch."""
+    return TargetFacts(
+        **offering_facts(catalog, target_id, as_of),
+        is_bundle=bool(compiled(catalog).slots(target_id)),
+        successor=installed_offering is not None and target_id in catalog.successors(installed_offering),
+    )
+
+
+_NO_INSTALLED, _NO_TERM, _NO_TARGET = InstalledFacts(), TermFacts(), TargetFacts()
+_NO_PROJECTION, _NO_ITEM, _NO_PROMOTION = ProjectedFacts(), ItemFacts(), PromotionFacts()
+_NO_SLA, _NO_SETTLEMENT = SlaFacts(), SettlementFacts()
+"""The sections a change's facts leave empty, made once: a section is a frozen value, so every change can share the
+empty one (building them for each change was a fifth of the facts' time)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -411,6 +450,17 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str],
         for part in path[:-1]:
             section = section.setdefault(part, {})
         section[path[-1]] = value
+    attributes, missing = _attributes(context, attribute_names, attribute_types)
+    if attributes:
+        data.setdefault("customer", {})["attributes"] = attributes
+    data[ABSENT] = sorted(absent + missing) or ["-"]
+    return data
+
+
+def _attributes(context: Context, attribute_names: tuple[tuple[str, str], ...],
+                attribute_types: Mapping[str, str] | None) -> tuple[dict[str, Any], list[str]]:
+    """The free attributes some rule reads, each as the type the rules give it, and the names of those the
+    context does not have."""
     attributes: dict[str, Any] = {}
     if context.attributes:
         for _name, key in attribute_names:
@@ -420,11 +470,85 @@ def engine_facts(facts: Facts, context: Context, used: frozenset[str],
                 except ValueError as exc:
                     raise RequestError(f"customer attribute {key}={context.attributes[key]!r}: {exc}") from None
         attributes = _clean(attributes) or {}
-        if attributes:
-            data.setdefault("customer", {})["attributes"] = attributes
-    absent += [name for name, key in attribute_names if key not in attributes]
-    data[ABSENT] = sorted(absent) or ["-"]
-    return data
+    return attributes, [name for name, key in attribute_names if key not in attributes]
+
+
+class EngineFacts:
+    """:func:`engine_facts` of one change's facts, kept section by section, so that a stage judging one product or
+    one promotion (a fee, a penalty, a lost promotion) replaces the sections it changes (``item``, ``promotion``…)
+    and re-reads nothing else: the same dict :func:`engine_facts` gives for ``facts.model_copy(update=sections)``
+    (a property test checks it), without the copy and without walking the unchanged sections again."""
+
+    __slots__ = ("_attributes", "_missing", "_paths", "_sections", "context", "facts")
+
+    def __init__(self, facts: Facts, context: Context, used: frozenset[str],
+                 attribute_types: Mapping[str, str] | None = None) -> None:
+        self.facts = facts
+        self.context = context
+        paths, attribute_names = _plan(used)
+        self._paths = _sections_plan(paths)
+        self._sections = {section: _section(facts, named) for section, named in self._paths.items()}
+        self._attributes, self._missing = _attributes(context, attribute_names, attribute_types)
+
+    def of(self, **sections: FactSection) -> dict[str, Any]:
+        """The plain facts with ``sections`` (a section name → its facts) in place of the change's own."""
+        data: dict[str, Any] = {}
+        absent = list(self._missing)
+        for section, named in self._paths.items():
+            replaced = sections.get(section)
+            value, missing = self._sections[section] if replaced is None else _section(replaced, named, 1)
+            if value is not None:
+                data[section] = value
+            absent += missing
+        if self._attributes:
+            data["customer"] = {**data.get("customer", {}), "attributes": self._attributes}
+        data[ABSENT] = sorted(absent) or ["-"]
+        return data
+
+
+@functools.lru_cache(maxsize=64)
+def _sections_plan(paths: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """``_plan``'s paths by section (the first part of the name), in the order engine_facts fills them (by name).
+    Read only: shared by every :class:`EngineFacts` of a rule book."""
+    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for name, path in paths:
+        out.setdefault(path[0], []).append((name, path))
+    return out
+
+
+def _section(source: Any, named: list[tuple[str, tuple[str, ...]]], skip: int = 0) -> tuple[Any, list[str]]:
+    """One section of :func:`engine_facts`: its value in the plain facts (None when nothing of it is present) and
+    the names it leaves absent. ``source`` is the whole facts (``skip`` 0) or the section itself (``skip`` 1)."""
+    section: Any = None
+    absent = []
+    for name, path in named:
+        value = _read(source, path[skip:])
+        if value is None:
+            absent.append(name)
+        elif len(path) == 1:
+            section = value
+        else:
+            if section is None:
+                section = {}
+            inner = section
+            for part in path[1:-1]:
+                inner = inner.setdefault(part, {})
+            inner[path[-1]] = value
+    return section, absent
+
+
+def _read(value: Any, path: tuple[str, ...]) -> Any:
+    """The plain value of the fact at ``path`` below ``value`` (None when absent), as :func:`engine_facts` keeps it."""
+    for part in path:
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    if not isinstance(value, _SCALARS):  # a scalar is kept as it is (a model class check is slow)
+        if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
+            value = value.model_dump()
+        if isinstance(value, _NESTED):
+            value = _clean(value)
+    return value
 
 
 _SCALARS = (str, int, Decimal)  # bool is an int

@@ -24,7 +24,7 @@ from odedelta.model.requests import Context
 from odedelta.rules.durable import DurableExecutor
 from odedelta.rules.durable import engine as durable_engine
 from odedelta.rules.executor import Executor, ReferenceExecutor
-from odedelta.rules.facts import Facts, engine_facts
+from odedelta.rules.facts import EngineFacts, Facts, FactSection, engine_facts
 from odedelta.rules.language import CompatibilityEffect, E, EligibilityEffect, MigrationEffect, Rule
 
 
@@ -141,6 +141,20 @@ class Rulebook:
 
     def first(self, kind: str, facts: Facts, context: Context) -> Rule | None:
         return self.first_hit(kind, engine_facts(facts, context, self.used_facts, self.attribute_types))
+
+    # ------------------------------------------------------------------ facts made plain once
+    def plain_facts(self, facts: Facts, context: Context) -> EngineFacts:
+        """``facts`` made plain once for this book's executor, for a stage that asks several questions of them."""
+        return EngineFacts(facts, context, self.used_facts, self.attribute_types)
+
+    def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
+        """:meth:`matching` over ``plain``'s facts with ``sections`` in place of their own (an item, a promotion
+        judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of."""
+        return self.hits(kind, plain.of(**sections)) if kind in self.kinds else []
+
+    def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
+        """:meth:`first` over ``plain``'s facts with ``sections`` in place of their own (see :meth:`matching_in`)."""
+        return self.first_hit(kind, plain.of(**sections)) if kind in self.kinds else None
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""
