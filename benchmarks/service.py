@@ -205,6 +205,7 @@ class HttpxClient:
 def overhead(rounds: int) -> None:
     """Each round one call in process and one over HTTP, alternated, so the machine's load weighs on both alike."""
     local_call = InProcess()
+    print("2. load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     for label, extra in (("access log on", ()), ("access log off", ("--no-access-log",))):
         with serve(*extra) as server:
             for name, kind in (("http.client", StdlibClient), ("httpx", HttpxClient)):

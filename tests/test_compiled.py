@@ -106,3 +106,18 @@ def test_the_tables_outlive_the_catalogs_memo() -> None:
         catalog.remembered(("another answer", n), lambda: None)
     assert compiled(catalog) is tables
     assert "po-fiber-300" in tables._slots  # what it learnt is still there
+
+
+def test_a_long_text_value_is_judged_each_time_and_never_kept() -> None:
+    """Values come from requests: a table keyed by them would hold each one as long as its entry lives (65,536
+    one-megabyte values). A long text is answered as a short one is, and leaves nothing behind."""
+    catalog = odedelta.load_catalog(ROOT / "catalogs" / "demo")
+    tables = compiled(catalog)
+    long_text, short = "9" * 100_000, "no such value"
+    before_memo, before_table = len(catalog.memo), len(tables._allowed)
+    for _ in range(2):
+        assert catalog.is_allowed("po-fiber-access-300", "downloadSpeed", long_text) is False
+        assert tables.allowed("po-fiber-access-300", "downloadSpeed", long_text) is False
+    assert (len(catalog.memo), len(tables._allowed)) == (before_memo, before_table)
+    assert tables.allowed("po-fiber-access-300", "downloadSpeed", short) is False
+    assert len(tables._allowed) == before_table + 1  # a short value is remembered

@@ -4,19 +4,23 @@ document, the access log line, and bearer tokens and JWTs looked up once."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import socket
 import sys
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
-from odedelta.service import create_app
+from odedelta.service import create_app, edge
 from odedelta.service.app import access_line
 from odedelta.service.edge import href_of
 from odedelta.service.encode import dumps
@@ -30,6 +34,7 @@ from .servers import in_thread
 RULES = ROOT / "rules"
 INVENTORIES = DEMO / "inventories"
 CART = "/tmf-api/shoppingCart/v4/shoppingCart?asOf=2026-03-01T00:00:00Z"
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
 DOWNGRADE = {"cartItem": [{"action": "modify", "product": {"id": "F-1"}, "productOffering": {"id": "po-fiber-300"}}]}
 
 
@@ -294,3 +299,211 @@ def test_an_answer_is_one_write_and_100_continue_still_comes_first() -> None:
             assert head.startswith(b"HTTP/1.1 201 ") and json.loads(document)["id"] == "1"
             conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")  # the connection is kept alive
             assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+V4 = "/tmf-api/shoppingCart/v4/shoppingCart"
+V5 = "/tmf-api/shoppingCart/v5/shoppingCart"
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+POQ = "/tmf-api/productOfferingQualification/v4/productOfferingQualification"
+WRITER, READER = "writer-token", "reader-token"
+JSON, PATCH = {"Content-Type": "application/json"}, {"Content-Type": "application/merge-patch+json"}
+# (method, path, query, headers beside the token, body: text sent as it is; token: writer, reader or none)
+REQUESTS: list[tuple[str, str, str, dict[str, str], str | None, str | None]] = [
+    ("POST", V4, "asOf=2026-03-01T00:00:00Z", JSON, json.dumps(DOWNGRADE), WRITER),
+    ("POST", V4, "", JSON, json.dumps(DOWNGRADE), WRITER),
+    ("POST", V4, "asOf=yesterday", JSON, json.dumps(DOWNGRADE), WRITER),
+    ("POST", V4, "asOf=", JSON, json.dumps(DOWNGRADE), WRITER),
+    ("POST", V4, "asOf=0001-01-01T00:00:00%2B03:00", JSON, json.dumps(DOWNGRADE), WRITER),
+    ("POST", V4, "asOf=2026-03-01T00:00:00Z&asOf=nonsense", JSON, json.dumps(DOWNGRADE), WRITER),
+    ("POST", V4, "asOf=yesterday", JSON, '{"cartItem": "none"}', WRITER),
+    ("POST", V4, "", JSON, '{"cartItem": [{"action": 3, "product": {"id": ""}}]}', WRITER),
+    ("POST", V4, "", JSON, "[]", WRITER),
+    ("POST", V4, "", JSON, "null", WRITER),
+    ("POST", V4, "", JSON, '"cart"', WRITER),
+    ("POST", V4, "", JSON, "{}", WRITER),
+    ("POST", V4, "", JSON, "{", WRITER),
+    ("POST", V4, "", JSON, "", WRITER),
+    ("POST", V4, "", {"Content-Type": "text/plain"}, json.dumps(DOWNGRADE), WRITER),
+    ("POST", V4, "", JSON, json.dumps(DOWNGRADE), READER),
+    ("POST", V4, "", JSON, "{", READER),
+    ("POST", V4, "", JSON, json.dumps(DOWNGRADE), None),
+    ("POST", V4, "", JSON, "{", None),
+    ("POST", V4, "", {**JSON, "Authorization": f"Basic {WRITER}"}, json.dumps(DOWNGRADE), None),
+    ("POST", V4, "", {**JSON, "Authorization": f"bEaReR   {WRITER}  "}, json.dumps(DOWNGRADE), None),
+    ("POST", V4, "", {**JSON, "Authorization": "Bearer"}, json.dumps(DOWNGRADE), None),
+    ("POST", V5, "asOf=2026-03-01T00:00:00Z", JSON, '{"cartItem": [{"action": "modify", "product": {"id": "F-1"}, '
+     '"productOffering": {"id": "po-fiber-300"}}], "relatedParty": [{"role": "customer"}]}', WRITER),
+    ("PATCH", V4 + "/1", "", PATCH, '{"cartItem": null}', WRITER),
+    ("PATCH", V4 + "/1", "", PATCH, '{"validFor": 3}', WRITER),
+    ("PATCH", V4 + "/999", "", PATCH, "{}", WRITER),
+    ("PATCH", ORDERS + "/1", "", PATCH, '{"productOrderItem": []}', WRITER),
+    ("GET", V4, "", {}, None, READER),
+    ("GET", V4, "offset=-1&limit=5000", {}, None, READER),
+    ("GET", V4, "limit=abc&fields=id", {}, None, READER),
+    ("GET", V4, "offset=1&offset=0&limit=1", {}, None, READER),
+    ("GET", V4, "state=active&fields=id,state", {}, None, READER),
+    ("GET", V4 + "/1", "fields=state", {}, None, READER),
+    ("GET", V4 + "/999", "", {}, None, READER),
+    ("GET", V4 + "/1", "", {}, None, None),
+    ("DELETE", V4 + "/1", "", {}, None, READER),
+    ("DELETE", V4 + "/1", "", {}, None, WRITER),
+    ("GET", V4 + "/1", "", {}, None, WRITER),
+    ("POST", POQ, "", JSON, '{"productOfferingQualificationItem": [{"product": {"id": "F-1"}}]}', WRITER),
+    ("POST", POQ, "", JSON, '{"productOfferingQualificationItem": [{"product": {"id": 1}}]}', WRITER),
+    ("PUT", V4, "", JSON, "{}", WRITER),
+]
+
+
+def test_the_tmf_operations_answer_as_fastapis_own_handler_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TMF routes read the caller, parameters and body themselves (not through FastAPI's dependency solving):
+    every answer — success, 400 with each problem's path, 401, 403, 404, 405, 415, 422 — is the one FastAPI's
+    handler gives for the same request, in the same order of checks, and the OpenAPI document is the same."""
+    from fastapi.testclient import TestClient
+
+    from odedelta.service.api._common import TmfRoute, _Operation
+
+    def sha(text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    tokens = Tokens({sha(WRITER): Caller("writer", frozenset({"tmf663:write", "tmf679:write", "tmf622:write"})),
+                     sha(READER): Caller("reader", frozenset({"tmf663:read"}))}, "test")
+
+    def app() -> TestClient:
+        return TestClient(create_app(DEMO, RULES, INVENTORIES, auth=tokens, clock=lambda: NOW))
+
+    ours = app()
+    tmf = [r for r in ours.app.router.routes if isinstance(r, TmfRoute)]
+    assert len(tmf) == 45 and all(_Operation.of(r) is not None for r in tmf)  # every TMF operation reads its own
+    with monkeypatch.context() as patched:
+        patched.setattr(_Operation, "of", classmethod(lambda cls, route: None))
+        fastapis = app()
+    assert ours.get("/openapi.json").content == fastapis.get("/openapi.json").content
+    statuses = set()
+    for method, path, query, headers, body, token in REQUESTS:
+        sent = {**headers, **({"Authorization": f"Bearer {token}"} if token else {})}
+        answers = [client.request(method, f"{path}?{query}" if query else path, headers=sent,
+                                  content=None if body is None else body.encode()) for client in (ours, fastapis)]
+        ours_, theirs = answers
+        statuses.add(ours_.status_code)
+        assert (ours_.status_code, ours_.text) == (theirs.status_code, theirs.text), (method, path, query, body)
+        assert {k: v for k, v in ours_.headers.items() if k != "date"} == {
+            k: v for k, v in theirs.headers.items() if k != "date"}, (method, path, query, body)
+    assert statuses == {200, 201, 204, 400, 401, 403, 404, 405, 415, 422}
+
+
+def test_serves_writer_writes_every_line_in_order_gathered_and_the_queued_ones_at_close() -> None:
+    import io
+    import logging
+
+    from odedelta.service.logs import LineWriter
+
+    class Stream(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    stream = Stream()
+    writer = LineWriter(stream, gather=0.2)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("odedelta.test.writer")
+    logger.addHandler(writer)
+    logger.propagate = False
+    try:
+        for n in range(50):
+            writer.put(f'{{"n": {n}}}')
+        logger.warning("a warning")
+        deadline = time.monotonic() + 10
+        while stream.writes == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue().splitlines() == [f'{{"n": {n}}}' for n in range(50)] + ["a warning"]
+        assert stream.writes == 1  # one write for all the lines that came while the first waited
+        writer.put("last")  # queued, not yet written: close writes it
+    finally:
+        logger.removeHandler(writer)
+        writer.close()
+    assert stream.getvalue().splitlines()[-1] == "last"
+    assert not writer._thread.is_alive()
+
+
+def test_the_access_log_goes_straight_to_serves_writer_and_through_logging_otherwise(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import io
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from odedelta.service.logs import LineWriter
+
+    client = TestClient(create_app(DEMO, RULES, INVENTORIES, clock=lambda: NOW))
+    access = logging.getLogger("odedelta.service.access")
+    stream = io.StringIO()
+    writer = LineWriter(stream, gather=0)
+    level, propagate = access.level, access.propagate
+    access.addHandler(writer)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    try:
+        assert client.post(CART, json=DOWNGRADE).status_code == 201
+        assert client.get("/health").status_code == 200
+    finally:
+        access.removeHandler(writer)
+        access.setLevel(level)
+        access.propagate = propagate
+        writer.close()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(x["method"], x["path"], x["status"], x["caller"]) for x in lines] == [
+        ("POST", CART.split("?")[0], 201, "anonymous"), ("GET", "/health", 200, "-")]
+    with caplog.at_level(logging.INFO, logger="odedelta.service.access"):  # another handler: a log record
+        assert client.get("/health").status_code == 200
+    assert [json.loads(r.getMessage())["path"] for r in caplog.records if r.name == access.name] == ["/health"]
+
+
+@pytest.mark.parametrize(("scheme", "host", "server", "root_path"), [
+    ("http", b"127.0.0.1:8080", ("127.0.0.1", 8080), ""), ("https", None, ("shop.example", 443), ""),
+    ("http", None, ("::1", 8080), "/api"), ("http", None, ["10.0.0.1", 80], "/api/"), ("http", b"bad host:x", None, ""),
+    ("https", b"shop.example", ("10.0.0.1", 8443), "/odedelta"), ("http", None, None, ""),
+    ("http", b"[::1]:9000", ("::1", 9000), ""),
+])
+def test_the_origin_of_hrefs_is_the_requests_base_url(scheme: str, host: bytes | None, server: Any,
+                                                      root_path: str) -> None:
+    from starlette.requests import Request
+
+    from odedelta.service.api._common import origin_of
+
+    class Service:
+        public_url = None
+
+    class App:
+        class state:  # as request.app.state reads
+            service = Service()
+
+    scope = {"type": "http", "scheme": scheme, "server": server, "root_path": root_path, "path": root_path + "/x",
+             "query_string": b"a=1", "headers": [(b"host", host)] if host is not None else [], "app": App()}
+    for _ in range(2):  # the second from the cache
+        assert origin_of(Request(scope)) == str(Request(scope).base_url).rstrip("/")
+
+
+def test_a_read_is_answered_while_every_engine_thread_is_busy() -> None:
+    """Reads (plain ``def`` operations) have threads of their own: 40 changes in flight do not hold up a list."""
+    app = create_app(DEMO, RULES, INVENTORIES, clock=lambda: datetime(2026, 3, 1, tzinfo=UTC))
+    release = threading.Event()
+
+    def held(deadline: Any) -> int:
+        release.wait(30)
+        return 1
+
+    async def scenario() -> int:
+        busy = [asyncio.ensure_future(edge.blocking(edge.Limits(), held)) for _ in range(edge.WORKERS)]
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                answer = await asyncio.wait_for(client.get("/tmf-api/shoppingCart/v4/shoppingCart"), 20)
+            return answer.status_code
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+
+    assert asyncio.run(scenario()) == 200

@@ -157,6 +157,17 @@ def _in_range(value: Any, spec_value: CharacteristicValue) -> bool:
 Answer = TypeVar("Answer")
 
 
+REMEMBERED_TEXT = 256
+"""The longest text value a catalog answer is remembered for. Values come from requests and inventories: a table
+keyed by them holds each one as long as its entry lives, and an entry count alone would let 65,536 one-megabyte
+phone numbers stay in memory. A longer value is asked each time (it is rare, and the answer is the same)."""
+
+
+def rememberable(value: Any) -> bool:
+    """Whether an answer keyed by ``value`` may be kept: not a text or bytes longer than :data:`REMEMBERED_TEXT`."""
+    return not isinstance(value, str | bytes) or len(value) <= REMEMBERED_TEXT
+
+
 @dataclass
 class Catalog:
     offerings: dict[str, ProductOffering] = field(default_factory=dict)
@@ -520,6 +531,8 @@ class Catalog:
             allowed = self.allowed_values(offering_id, name, spec_id)
             return allowed is None or _value_allowed(value, allowed)
 
+        if not rememberable(value):
+            return compute()
         return self.remembered(("allowed", offering_id, name, spec_id, type(value), value), compute)
 
     def default_value(self, offering_id: str, name: str, spec_id: str | None = None) -> tuple[bool, Any]:

@@ -17,7 +17,7 @@ import weakref
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from odedelta.model.catalog import Catalog
+from odedelta.model.catalog import Catalog, rememberable
 from odedelta.model.graph import OFFERING, Component
 from odedelta.model.pricing import Base, catalog_base
 
@@ -225,6 +225,8 @@ class CompiledCatalog:
 
     def allowed(self, offering_id: str, name: str, value: Any) -> bool:
         """:meth:`Catalog.is_allowed` for the offering's own specification, without its memo's bookkeeping."""
+        if not rememberable(value):
+            return self.catalog.is_allowed(offering_id, name, value)
         key = (offering_id, name, type(value), value)
         try:
             return self._allowed[key]

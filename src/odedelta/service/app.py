@@ -39,6 +39,7 @@ from odedelta.service._core import (
 from odedelta.service.api import routers
 from odedelta.service.api._common import problems
 from odedelta.service.edge import ApiError, Limits, error
+from odedelta.service.logs import LineWriter
 from odedelta.service.orders import Conflict
 from odedelta.service.outbound import CallbackPolicy, Retry
 from odedelta.service.security import Authenticator, Refused, Tokens, authenticator
@@ -102,7 +103,8 @@ class AccessLog:
     """One JSON line per request on the ``odedelta.service.access`` logger: method, path, status, ms, caller.
 
     A pure ASGI middleware (no request object, no task): it only watches the status go by and, once the answer is
-    sent, puts one preformatted line on the logger (``serve`` hands it to a writer thread)."""
+    sent, puts one preformatted line on the logger (``serve`` hands it to a writer thread; when that writer is the
+    logger's one handler, the line goes straight to it: a log record costs more than the line)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -124,8 +126,14 @@ class AccessLog:
             await self.app(scope, receive, sending)
         finally:
             state = scope.get("state") or {}
-            access.info(access_line(scope["method"], scope["path"], status, time.perf_counter() - start,
-                                    state.get("caller", "-")))
+            line = access_line(scope["method"], scope["path"], status, time.perf_counter() - start,
+                               state.get("caller", "-"))
+            handlers = access.handlers
+            if len(handlers) == 1 and isinstance(handlers[0], LineWriter) and not access.filters \
+                    and not handlers[0].filters and handlers[0].level <= logging.INFO:
+                handlers[0].put(line)  # serve's writer: the line as it is, without a log record
+            else:
+                access.info(line)
 
 
 def access_line(method: str, path: str, status: int, seconds: float, caller: str) -> str:

@@ -30,7 +30,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -320,21 +320,46 @@ BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
 BEARER_DEPENDS = Security(BEARER)
 
 
-def caller_of(api: str, access: str) -> Callable[..., Any]:
+def bearer_credential(authorization: str | None) -> str | None:
+    """The credential of an ``Authorization`` header value, as :data:`BEARER` reads it: ``Bearer <credential>``
+    (the scheme in any case), else None."""
+    if not authorization:
+        return None
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if not scheme or not credential or scheme.lower() != "bearer":
+        return None
+    return credential
+
+
+def permitted(who: Caller, api: str, access: str) -> Caller:
+    """``who`` if it may have ``access`` to ``api`` (``admin``: ``/admin``), else :class:`Refused` (403)."""
+    allowed = "admin" in who.scopes if access == "admin" else who.may(api, access)
+    if not allowed:
+        needed = "admin" if access == "admin" else f"{api}:{access}"
+        raise Refused(403, f"caller {who.name!r} lacks the scope {needed!r}")
+    return who
+
+
+class CallerOf:
     """The dependency of an operation of ``api`` that needs ``access`` (``read``, ``write``; ``admin`` for
     ``/admin``): the :class:`Caller`, also kept on ``request.state.caller`` for the access log. It runs on the event
     loop (``async``): a token is one hash and one lookup, a JWT is checked once and then remembered until it expires,
-    so nothing here is worth a hop to the thread pool."""
+    so nothing here is worth a hop to the thread pool. The API routers' operations call the same checks without
+    FastAPI's dependency solving (:class:`odedelta.service.api._common.TmfRoute`), knowing them by ``api`` and
+    ``access``."""
 
-    async def dependency(request: Request, credentials: HTTPAuthorizationCredentials | None = BEARER_DEPENDS) -> Caller:
+    def __init__(self, api: str, access: str) -> None:
+        self.api, self.access = api, access
+
+    async def __call__(self, request: Request,
+                       credentials: HTTPAuthorizationCredentials | None = BEARER_DEPENDS) -> Caller:
         auth: Authenticator = request.app.state.authenticator
         who = auth.caller(credentials.credentials if credentials is not None else None)
         request.state.caller = who.name
-        allowed = "admin" in who.scopes if access == "admin" else who.may(api, access)
-        if not allowed:
-            needed = "admin" if access == "admin" else f"{api}:{access}"
-            raise Refused(403, f"caller {who.name!r} lacks the scope {needed!r}")
-        return who
+        return permitted(who, self.api, self.access)
 
-    dependency.__name__ = f"caller_{api}_{access}"
-    return dependency
+
+def caller_of(api: str, access: str) -> CallerOf:
+    """The security dependency of an operation of ``api`` that needs ``access``: :class:`CallerOf`."""
+    return CallerOf(api, access)

@@ -15,9 +15,7 @@ import gc
 import ipaddress
 import json
 import logging
-import logging.handlers
 import os
-import queue
 import socket
 import sys
 from dataclasses import asdict, dataclass, field
@@ -31,6 +29,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from odedelta.service._core import OdeDeltaError
 from odedelta.service.app import create_app
 from odedelta.service.edge import HEADER_TIMEOUT, MAX_HEAD, Limits
+from odedelta.service.logs import LineWriter
 from odedelta.service.outbound import Retry
 from odedelta.service.security import AuthConfigError, authenticator
 from odedelta.service.store import StoreError, hidden
@@ -204,7 +203,8 @@ def serve(settings: Settings) -> None:
     config: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": "warning",
                               "timeout_keep_alive": 5, "timeout_graceful_shutdown": 10, "access_log": False,
                               "h11_max_incomplete_event_size": MAX_HEAD, "server_header": False,
-                              "log_config": None, "http": http_protocol()}
+                              "log_config": None, "http": http_protocol(),
+                              "loop": "auto"}  # uvloop where installed (the service extra brings it), else asyncio
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back quickly while a thread runs the engine
     if settings.workers == 1:
         gc.freeze()  # the loaded catalog lives as long as the process: later collections skip its objects
@@ -229,19 +229,15 @@ def worker_app() -> FastAPI:
 
 def _logging(access_log: bool) -> None:
     """The access log (one JSON line per request) and the service's warnings on stderr, written by a thread of
-    their own: a request only puts its line on a queue, it never waits for stderr (a pipe that is read slowly, a
-    terminal, a log collector that stalls)."""
-    writer = logging.StreamHandler(sys.stderr)
+    their own (:class:`odedelta.service.logs.LineWriter`): a request only puts its line on a queue, it never waits
+    for stderr (a pipe that is read slowly, a terminal, a log collector that stalls)."""
+    writer = LineWriter(sys.stderr)
     writer.setFormatter(logging.Formatter("%(message)s"))
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    listener = logging.handlers.QueueListener(lines, writer)
-    listener.start()
-    atexit.register(listener.stop)  # the lines still queued are written before the process ends
-    handler = logging.handlers.QueueHandler(lines)
+    atexit.register(writer.close)  # the lines still queued are written before the process ends
     for name, level in (("odedelta.service.access", logging.INFO if access_log else logging.WARNING),
                         ("odedelta.service", logging.WARNING)):
         logger = logging.getLogger(name)
         if not logger.handlers:
-            logger.addHandler(handler)
+            logger.addHandler(writer)
         logger.setLevel(level)
         logger.propagate = False
