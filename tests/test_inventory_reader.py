@@ -31,8 +31,8 @@ def _outcome(read: Any, data: Any) -> tuple[str, Any]:
 
 def _shape(inventory: Inventory) -> Any:
     products = [(pid, p, p.model_fields_set, p.model_extra) for pid, p in inventory.products.items()]
-    graph = inventory.graph.g
-    return (products, list(inventory.origins.items()), list(graph.nodes(data=True)), list(graph.edges(data=True)),
+    graph = inventory.graph
+    return (products, list(inventory.origins.items()), graph.nodes(), graph.edges(),
             [(pid, inventory.children(pid), inventory.parent(pid)) for pid in inventory.products])
 
 
