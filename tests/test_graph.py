@@ -63,7 +63,7 @@ def test_inventory_tree_queries(inventories: dict[str, odedelta.Inventory]) -> N
     alice = inventories["alice"]
     assert alice.subtree("A-1") == ["A-1", "A-2", "A-3", "A-4"]
     assert alice.parent("A-3") == "A-1" and alice.parent("A-1") is None
-    assert alice.graph.g.nodes["F-4"] == {"offering": "po-streaming-vas", "specification": "ps-streaming"}
+    assert alice.graph.node("F-4") == ("po-streaming-vas", "ps-streaming")
     erin = inventories["erin"]
     assert erin.children("E-1") == ["E-2", "E-5", "E-8"]
     assert erin.subtree("E-8") == ["E-8", "E-9", "E-10"]

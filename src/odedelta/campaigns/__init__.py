@@ -31,6 +31,7 @@ from typing import Any
 from odedelta import Engine, LoadError, __version__, load_catalog, load_rules
 from odedelta.campaigns import generate, report
 from odedelta.campaigns._core import did_you_mean, dumps
+from odedelta.campaigns.columns import MESSAGE, STATUS
 from odedelta.campaigns.engines import ENGINES, INSTALL, check_options, execute, partitions
 from odedelta.campaigns.impact import catalog_comparison, rule_changes
 from odedelta.campaigns.outputs import (
@@ -221,8 +222,8 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     if manifest is not None:  # resumed a campaign that had finished: nothing to do
         return open(folder)
     checkpoints.start(resume)
-    total = len(source)
-    meter = progress if isinstance(progress, Progress) else Progress(total) if progress else None
+    # counting the customers reads the whole input once more: only for a progress meter to show
+    meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
     scratch = folder / SCRATCH
     rows = Collected(scratch, budget)
     for partition in checkpoints.load():
@@ -345,13 +346,13 @@ def dry_run(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
     start = time.process_time()
     partition = run_partition_with(prepared.engine, prepared.campaign, records)
     seconds = time.process_time() - start
-    statuses = Counter(row["status"] for row in partition.customers)
+    statuses = Counter(row[STATUS] for row in partition.customers)
     each = seconds / len(records) if records else 0.0
     parallel = max(1, count or 1)
     return {"customers": total, "sampled": len(records),
             "sample": {status: statuses[status] for status in sorted(statuses)},
-            "errors": [row["message"].splitlines()[-1].strip()
-                       for row in partition.customers if row["status"] == "error"][:10],
+            "errors": [row[MESSAGE].splitlines()[-1].strip()
+                       for row in partition.customers if row[STATUS] == "error"][:10],
             "secondsPerCustomer": Decimal(f"{each:.6f}"), "workers": parallel,
             "estimatedSeconds": Decimal(f"{each * total / parallel:.1f}")}
 

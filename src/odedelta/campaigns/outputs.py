@@ -14,9 +14,18 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from odedelta.campaigns._core import dumps
+from odedelta.campaigns.columns import (
+    CUSTOMER_COLUMNS,
+    ITEM_COLUMNS,
+    MONEY,
+    Compact,
+    compact_customer,
+    compact_item,
+    money_array,
+)
 from odedelta.campaigns.runs import Runs
 from odedelta.campaigns.spec import Campaign
 from odedelta.campaigns.tally import Tally
@@ -27,8 +36,6 @@ REPORT = "report.html"
 SCRATCH = ".odedelta-runs"
 """The scratch directory of sorted runs under the output directory (removed when the files are written)."""
 
-MONEY = ("recurring_before", "recurring_after", "recurring_difference", "penalties", "fees", "one_time",
-         "proration", "due_now")
 
 
 def describe(template: Any) -> dict[str, Any]:
@@ -38,10 +45,10 @@ def describe(template: Any) -> dict[str, Any]:
     return {"kind": type(template).__name__, **fields}
 
 
-customer_key: Callable[[Row], tuple[str, int]] = operator.itemgetter("customer", "index")
-"""Rows sort by customer, then position in the input; a customer's item rows and orders keep the order the worker
-gave them (requests in turn, items in delta order): the sorts and the merge are stable. (itemgetter: the key of
-every row, computed in C.)"""
+customer_key: Callable[[Compact], tuple[str, int]] = operator.itemgetter(0, 1)
+"""Rows sort by customer, then position in the input (a compact row's first two columns); a customer's item rows
+and orders keep the order the worker gave them (requests in turn, items in delta order): the sorts and the merge
+are stable. (itemgetter: the key of every row, computed in C.)"""
 order_key: Callable[[tuple[str, int, str]], tuple[str, int]] = operator.itemgetter(0, 1)
 
 
@@ -56,10 +63,15 @@ class Collected:
         self.tally = Tally()
 
     def add(self, partition: Partition) -> None:
-        tally = getattr(partition, "tally", None)  # a checkpoint of an earlier version has none
-        self.tally.add(tally if tally is not None else Tally.of(partition.customers, partition.items))
-        self.customers.extend(partition.customers)
-        self.items.extend(partition.items)
+        customers, items = partition.customers, partition.items
+        if customers and isinstance(customers[0], dict):  # a checkpoint of an earlier version: rows by name
+            rows, item_rows = cast("list[Row]", customers), cast("list[Row]", items)
+            if getattr(partition, "tally", None) is None:  # earlier still: no tally
+                partition.tally = Tally.of(rows, item_rows)
+            customers, items = [compact_customer(row) for row in rows], [compact_item(row) for row in item_rows]
+        self.tally.add(partition.tally)
+        self.customers.extend(customers)
+        self.items.extend(items)
         self.orders.extend(partition.orders)
         self.held += len(partition.customers)
         if self.held >= self.budget:
@@ -84,7 +96,19 @@ def _schemas() -> tuple[Any, Any]:
                        ("requested", pa.string()), ("item", pa.string()), ("action", pa.string()),
                        ("product", pa.string()), ("offering", pa.string()), ("previous_offering", pa.string()),
                        ("parent", pa.string()), ("new", pa.bool_()), ("reasons", text)])
+    assert tuple(customers.names) == CUSTOMER_COLUMNS and tuple(items.names) == ITEM_COLUMNS
     return customers, items
+
+
+def _table(rows: list[Compact], schema: Any) -> Any:
+    """The compact rows as a pyarrow table: a column at a time (the rows transposed in C, each column converted
+    by pyarrow in one call)."""
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays([money_array(column, field.type) if field.name in MONEY else
+                                 pa.array(column, field.type) for column, field in zip(columns, schema, strict=True)],
+                                schema=schema)
 
 
 def sync_directory(directory: Path) -> None:
@@ -128,7 +152,6 @@ def write_text(path: Path, text: str) -> None:
 def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -> dict[str, Any]:
     """Write the campaign's files into ``out`` (which exists), streaming the rows in order; return the summary.
     Each Parquet row group holds ``batch`` rows, so the files do not depend on how the rows were partitioned."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     customer_schema, item_schema = _schemas()
@@ -136,7 +159,7 @@ def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -
         with atomic(out / name) as scratch, pq.ParquetWriter(scratch, schema) as writer:
             iterator = iter(stream)
             while chunk := list(itertools.islice(iterator, batch)):
-                writer.write_table(pa.Table.from_pylist(chunk, schema))
+                writer.write_table(_table(chunk, schema))
     (out / ORDERS).unlink(missing_ok=True)  # from an earlier campaign into the same directory
     if campaign.orders:
         with atomic(out / ORDERS) as scratch, scratch.open("w", encoding="utf-8") as lines:

@@ -52,6 +52,7 @@ from odedelta.campaigns._core import (
     tmf622,
     with_lines,
 )
+from odedelta.campaigns.columns import ACTION, Compact, compact_customer
 from odedelta.campaigns.records import parse_json
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, targets
@@ -59,8 +60,20 @@ from odedelta.campaigns.tally import Tally
 
 Row = dict[str, Any]
 _NEWLINE = re.compile(r"\n *")
+_DUE_NOW = ("penalty", "fee", "oneTime", "proration")
+"""The kinds of charge a customer's row sums (each in its column, all four in ``due_now``); sums of exact
+decimals, so adding them by kind first gives the very amount adding them in charge order gives."""
 
-_POOL: dict[tuple[str, str | None], list[Engine]] = {}
+@dataclass(frozen=True)
+class _Loaded:
+    """An engine of the pool and the inventory reader that goes with it (it keeps what it learnt of the catalog's
+    product shapes from one partition to the next; both serve one thread at a time)."""
+
+    engine: Engine
+    reader: InventoryReader
+
+
+_POOL: dict[tuple[str, str | None], list[_Loaded]] = {}
 _LOCK = threading.Lock()
 LOADS: Counter[tuple[str, str | None]] = Counter()
 """How many times this process read each catalog and rule set (tests check it is once per worker)."""
@@ -95,7 +108,7 @@ def _load(campaign: Campaign) -> Engine:
 def adopt(campaign: Campaign, engine: Engine) -> None:
     """Put an engine the driver already has (it read the catalog and rules to check the template) in the pool."""
     with _LOCK:
-        _POOL.setdefault(_key(campaign), []).append(engine)
+        _POOL.setdefault(_key(campaign), []).append(_Loaded(engine, InventoryReader(engine.catalog)))
 
 
 def child(parent: int, campaign: Campaign) -> None:
@@ -211,32 +224,32 @@ def warm(campaign: Campaign) -> None:
     with _LOCK:
         if _POOL.get(_key(campaign)):
             return
-    engine = _load(campaign)
-    with _LOCK:
-        _POOL.setdefault(_key(campaign), []).append(engine)
+    adopt(campaign, _load(campaign))
 
 
 @contextmanager
-def _engine(campaign: Campaign) -> Iterator[Engine]:
-    """An engine of this process's pool, for the calling thread alone while it runs."""
+def _engine(campaign: Campaign) -> Iterator[_Loaded]:
+    """An engine of this process's pool and its reader, for the calling thread alone while it runs."""
     with _LOCK:
         free = _POOL.setdefault(_key(campaign), [])
-        engine = free.pop() if free else None
-    if engine is None:
+        loaded = free.pop() if free else None
+    if loaded is None:
         engine = _load(campaign)
+        loaded = _Loaded(engine, InventoryReader(engine.catalog))
     try:
-        yield engine
+        yield loaded
     finally:
         with _LOCK:
-            _POOL[_key(campaign)].append(engine)
+            _POOL[_key(campaign)].append(loaded)
 
 
 @dataclass
 class Partition:
-    """The rows of a partition of customers (in input order; the driver sorts them all at the end)."""
+    """The rows of a partition of customers (in input order; the driver sorts them all at the end), compact
+    (:mod:`odedelta.campaigns.columns`)."""
 
-    customers: list[Row] = field(default_factory=list)
-    items: list[Row] = field(default_factory=list)
+    customers: list[Compact] = field(default_factory=list)
+    items: list[Compact] = field(default_factory=list)
     orders: list[tuple[str, int, str]] = field(default_factory=list)
     """(customer, index, the ProductOrder as one JSON line)."""
     tally: Tally = field(default_factory=Tally)
@@ -244,8 +257,8 @@ class Partition:
 
 
 def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
-    with _engine(campaign) as engine:
-        return run_partition_with(engine, campaign, records)
+    with _engine(campaign) as loaded:
+        return run_partition_with(loaded.engine, campaign, records, loaded.reader)
 
 
 def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
@@ -254,15 +267,17 @@ def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
     return pickle.dumps(run_partition(campaign, records), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]) -> Partition:
+def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record],
+                       reader: InventoryReader | None = None) -> Partition:
+    """The rows of ``records``; ``reader`` (of ``engine``'s catalog) reads their inventories."""
     out = Partition()
-    reader = InventoryReader(engine.catalog)  # learns the catalog's product shapes as the partition goes
+    reader = reader or InventoryReader(engine.catalog)  # learns the catalog's product shapes as it goes
     for record in records:
         customer, items, orders = run_customer(engine, campaign, record, reader)
-        out.customers.append(customer)
+        out.customers.append(compact_customer(customer))
         out.items.extend(items)
         out.tally.customer(customer)
-        out.tally.actions.update(item["action"] for item in items)
+        out.tally.actions.update(item[ACTION] for item in items)
         out.orders.extend((customer["customer"], record.index, order) for order in orders)
     return out
 
@@ -337,17 +352,18 @@ def _refused(row: Row, refusal: Refusal) -> Row:
 
 
 def run_customer(engine: Engine, campaign: Campaign, record: Record,
-                 reader: InventoryReader | None = None) -> tuple[Row, list[Row], list[str]]:
-    """One customer's row, its order items' rows and its orders (JSON lines); ``reader`` reads the inventory (one
-    per engine, kept between customers)."""
+                 reader: InventoryReader | None = None) -> tuple[Row, list[Compact], list[str]]:
+    """One customer's row, its order items' rows (compact: :data:`~odedelta.campaigns.columns.ITEM_COLUMNS`) and
+    its orders (JSON lines); ``reader`` reads the inventory (one per engine, kept between customers)."""
     row: Row = {"customer": record.name, "index": record.index, "source": record.origin, "position": None,
                 "status": "unchanged",
                 "reasons": [], "message": None, "requests": 0, "currency": None, "recurring_before": None,
                 "recurring_after": None, "recurring_difference": None, "penalties": None, "fees": None,
                 "one_time": None, "proration": None, "due_now": None, "promotions_lost": [],
                 "promotions_gained": [], "rules": [], "items": 0}
+    reader = reader or InventoryReader(engine.catalog)
     try:
-        inventory, context = _parse(engine, record, row, reader or InventoryReader(engine.catalog))
+        inventory, context = _parse(engine, record, row, reader)
         products = targets(campaign.template, inventory)
         results: list[tuple[str, ChangeResult]] = []
         for product_id in products:
@@ -358,8 +374,8 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
             if isinstance(result, Refusal):
                 return _refused(row, result), [], []
             results.append((product_id, result))
-            if product_id != products[-1]:
-                inventory = Inventory.from_products(engine.catalog, apply(inventory, result))
+            if product_id != products[-1]:  # Inventory.from_products, through the reader (the same inventory)
+                inventory = reader.read([p.to_tmf() for p in apply(inventory, result)], "<products>")
     except RequestError as exc:
         row.update(status="refused", reasons=["request_refused"], message=str(exc))
         return row, [], []
@@ -378,29 +394,28 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
     return _changed(row, campaign, results)
 
 
-def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResult]]) -> tuple[Row, list[Row],
-                                                                                         list[str]]:
+def _changed(row: Row, campaign: Campaign, requested: list[tuple[str, ChangeResult]]) -> tuple[
+        Row, list[Compact], list[str]]:
     results = [result for _product, result in requested]
     first, last = results[0].consequences, results[-1].consequences
     assert first is not None and last is not None
-    charges = [c for r in results for c in (r.consequences.charges if r.consequences else [])]
-
-    def charged(*kinds: str) -> Decimal:
-        return sum((_money(c.amount) for c in charges if c.kind in kinds), Decimal("0.00"))
-
+    charged = dict.fromkeys(_DUE_NOW, Decimal("0.00"))  # each charge rounded once, added to its kind's sum
+    for r in results:
+        for charge in r.consequences.charges if r.consequences else []:
+            if charge.kind in charged:
+                charged[charge.kind] += _money(charge.amount)
     before = {p.promotion_id for p in first.promotions if p.status in ("kept", "lost")}
     after = {p.promotion_id for p in last.promotions if p.status in ("kept", "gained")}
     recurring_before, recurring_after = _money(first.recurring_before), _money(last.recurring_after)
-    items = [{"customer": row["customer"], "index": row["index"], "request": n, "requested": product,
-              "item": item.id, "action": item.action.value, "product": item.product_id, "offering": item.offering_id,
-              "previous_offering": item.previous_offering_id, "parent": item.parent_id, "new": not item.installed,
-              "reasons": [reason.code for reason in item.reasons]}
-             for n, (product, r) in enumerate(requested) for item in r.items]
+    customer, index = row["customer"], row["index"]
+    items = [(customer, index, n, product, item.id, item.action.value, item.product_id, item.offering_id,
+              item.previous_offering_id, item.parent_id, not item.installed, [reason.code for reason in item.reasons])
+             for n, (product, r) in enumerate(requested) for item in r.items]  # in ITEM_COLUMNS order
     row.update(status="changed", requests=len(results), currency=first.currency,
                recurring_before=recurring_before, recurring_after=recurring_after,
-               recurring_difference=recurring_after - recurring_before, penalties=charged("penalty"),
-               fees=charged("fee"), one_time=charged("oneTime"), proration=charged("proration"),
-               due_now=charged("penalty", "fee", "oneTime", "proration"), promotions_lost=sorted(before - after),
+               recurring_difference=recurring_after - recurring_before, penalties=charged["penalty"],
+               fees=charged["fee"], one_time=charged["oneTime"], proration=charged["proration"],
+               due_now=sum(charged.values(), Decimal("0.00")), promotions_lost=sorted(before - after),
                promotions_gained=sorted(after - before), rules=sorted({i for r in results for i in r.rule_ids}),
                items=len(items))
     # a JSON string never holds a raw newline: dropping each newline and its indentation gives one line

@@ -17,8 +17,9 @@ edge kind           from → to               data
 ``discounts``       promotion → offering (an action's actionEntityRef)
 ==================  ======================  ===============================================================
 
-The inventory graph has one node per installed product id (data: ``offering``, ``specification``) and edges
-``bundles`` (parent → child) and ``related`` (``relationship_type``) for the other product relationships.
+The inventory graph (plain dictionaries: there is one per customer) has one node per installed product id (data:
+``offering``, ``specification``) and edges ``bundles`` (parent → child) and ``related`` (``relationship_type``) for
+the other product relationships.
 """
 
 from __future__ import annotations
@@ -246,33 +247,74 @@ def _rotate_smallest_first(cycle: list[str]) -> list[str]:
 
 
 class InventoryGraph:
+    """Installed products and their relationships, in plain dictionaries kept in the order they came.
+
+    An inventory is a forest walked a handful of times per change, but there is one per customer: a campaign builds
+    one per customer and an enterprise account one node per line. networkx would spend a node dictionary, two
+    adjacency dictionaries and an edge dictionary per product and clear its caches at every edge; here a product is
+    one entry of three dictionaries, and networkx only finds the cycles of a bundle that has one (rare: a refusal).
+    Iteration orders are networkx's: nodes as added (an edge's unknown end added with it), edges by their source's
+    order, then as added."""
+
+    BUNDLES, RELATED = "bundles", "related"
+
     def __init__(self) -> None:
-        self.g: nx.DiGraph[str] = nx.DiGraph()
-        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._nodes: dict[str, tuple[str | None, str | None]] = {}
+        self._out: dict[str, dict[str, tuple[str, str | None]]] = {}
+        """source → target → (kind, relationship type): one edge per pair, as a ``DiGraph`` keeps."""
+        self._in: dict[str, dict[str, None]] = {}
         self._children: dict[str, tuple[str, ...]] = {}
         self._parents: dict[str, tuple[str, ...]] = {}
 
-    def _changed(self) -> None:
-        self._memo.clear()
+    def _node(self, product_id: str) -> None:
+        if product_id not in self._nodes:
+            self._nodes[product_id] = (None, None)
+            self._out[product_id], self._in[product_id] = {}, {}
+
+    def add_product(self, product_id: str, offering_id: str | None, spec_id: str | None) -> None:
+        self._node(product_id)
+        self._nodes[product_id] = (offering_id, spec_id)
+
+    def add_child(self, parent_id: str, child_id: str) -> None:
+        self._edge(parent_id, child_id, self.BUNDLES, None)
+
+    def add_relationship(self, src: str, dst: str, relationship_type: str) -> None:
+        if dst not in self._out.get(src, ()):
+            self._edge(src, dst, self.RELATED, relationship_type)
+
+    def _edge(self, src: str, dst: str, kind: str, relationship_type: str | None) -> None:
+        self._node(src)
+        self._node(dst)
+        earlier = self._out[src].get(dst)
+        # a bundle over an earlier relationship keeps its type, as networkx's edge data would
+        self._out[src][dst] = (kind, relationship_type if earlier is None else relationship_type or earlier[1])
+        self._in[dst][src] = None
+        self._children.pop(src, None)
+        self._parents.pop(dst, None)
+
+    def remove(self, product_id: str) -> None:
+        """Forget the product and every relationship to or from it (an unknown product: nothing to forget)."""
+        if self._nodes.pop(product_id, None) is None:
+            return
+        for dst in self._out.pop(product_id):
+            self._in[dst].pop(product_id, None)
+        for src in self._in.pop(product_id):
+            if src != product_id:
+                self._out[src].pop(product_id, None)
         self._children.clear()
         self._parents.clear()
 
-    def add_product(self, product_id: str, offering_id: str | None, spec_id: str | None) -> None:
-        self._changed()
-        self.g.add_node(product_id, offering=offering_id, specification=spec_id)
+    def nodes(self) -> list[tuple[str, str | None, str | None]]:
+        """Each product as ``(id, offering, specification)``, in the order added."""
+        return [(pid, offering, spec) for pid, (offering, spec) in self._nodes.items()]
 
-    def add_child(self, parent_id: str, child_id: str) -> None:
-        self._changed()
-        self.g.add_edge(parent_id, child_id, kind="bundles")
+    def node(self, product_id: str) -> tuple[str | None, str | None]:
+        """The product's ``(offering, specification)``."""
+        return self._nodes[product_id]
 
-    def add_relationship(self, src: str, dst: str, relationship_type: str) -> None:
-        self._changed()
-        if not self.g.has_edge(src, dst):
-            self.g.add_edge(src, dst, kind="related", relationship_type=relationship_type)
-
-    def remove(self, product_id: str) -> None:
-        self._changed()
-        self.g.remove_node(product_id)
+    def edges(self) -> list[tuple[str, str, str, str | None]]:
+        """Each relationship as ``(source, target, kind, relationship type)``: by source, then as added."""
+        return [(src, dst, kind, rtype) for src, out in self._out.items() for dst, (kind, rtype) in out.items()]
 
     def children(self, product_id: str) -> list[str]:
         return list(self.children_of(product_id))
@@ -283,7 +325,7 @@ class InventoryGraph:
             return self._children[product_id]
         except KeyError:
             found = self._children[product_id] = tuple(
-                dst for _, dst, data in self.g.out_edges(product_id, data=True) if data["kind"] == "bundles")
+                dst for dst, (kind, _) in self._out.get(product_id, {}).items() if kind == self.BUNDLES)
             return found
 
     def parents(self, product_id: str) -> list[str]:
@@ -294,7 +336,7 @@ class InventoryGraph:
             return self._parents[product_id]
         except KeyError:
             found = self._parents[product_id] = tuple(
-                src for src, _, data in self.g.in_edges(product_id, data=True) if data["kind"] == "bundles")
+                src for src in self._in.get(product_id, ()) if self._out[src][product_id][0] == self.BUNDLES)
             return found
 
     def parent(self, product_id: str) -> str | None:
@@ -316,20 +358,17 @@ class InventoryGraph:
         return [p for p in order if not self.parents_of(p)]
 
     def bundle_cycles(self) -> list[list[str]]:
-        nodes = list(self.g.nodes)
+        nodes = list(self._nodes)
         # one parent at most: the roots' subtrees cover every product exactly when there is no cycle (a cycle's
         # products each have their one parent inside it, so no root reaches them) — the common case, checked
         # without building a graph
-        if all(len(self.parents(n)) <= 1 for n in nodes) and sum(
+        if all(len(self.parents_of(n)) <= 1 for n in nodes) and sum(
                 len(self.subtree(root)) for root in self.roots(nodes)) == len(nodes):
             return []
         bundles: nx.DiGraph[str] = nx.DiGraph(
-            (s, d) for s, d, data in self.g.edges(data=True) if data["kind"] == "bundles")
+            (s, d) for s, d, kind, _ in self.edges() if kind == self.BUNDLES)
         return sorted(_rotate_smallest_first(list(c)) for c in nx.simple_cycles(bundles))
 
     def related(self, product_id: str) -> list[tuple[str, str]]:
-        return [
-            (dst, str(data["relationship_type"]))
-            for _, dst, data in self.g.out_edges(product_id, data=True)
-            if data["kind"] == "related"
-        ]
+        return [(dst, str(rtype)) for dst, (kind, rtype) in self._out.get(product_id, {}).items()
+                if kind == self.RELATED]

@@ -123,7 +123,7 @@ class Inventory:
                 else:
                     self.graph.add_relationship(pid, target, rel.relationship_type or "")
             problems.extend(_check_against_catalog(product, origin, catalog))
-        for parent, child in list(self.graph.g.edges()):
+        for parent, child, _, _ in self.graph.edges():
             if parent not in self.products or child not in self.products:
                 missing = parent if parent not in self.products else child
                 self.graph.remove(missing)

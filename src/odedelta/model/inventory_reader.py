@@ -24,7 +24,9 @@ _PRODUCTS: TypeAdapter[list[Product]] = TypeAdapter(list[Product])
 _CATALOG_KEYS = ("bundledProductOffering", "productOfferingPrice", "productSpecCharacteristic", "priceType")
 """Keys only a catalog resource has: a list that starts with one is left to :meth:`Inventory.from_document`."""
 _REMEMBERED = 65_536
-_SIMPLE = (str, int, bool)
+_SIMPLE = frozenset((str, int, bool))
+_ABSENT = ("absent",)
+"""A reference that is not there (a tuple: never equal to an id, which is a string or None)."""
 """Characteristic value types whose (type, value) pair is a faithful cache key."""
 
 
@@ -79,14 +81,9 @@ class InventoryReader:
     def _fits_catalog(self, product: Product) -> bool:
         """Whether the catalog check finds nothing wrong with ``product`` (remembered by shape when its
         characteristic values are plain)."""
-        chars = product.product_characteristic
-        key: Hashable | None = None
-        if all(type(c.value) in _SIMPLE for c in chars):
-            key = (product.offering_id, product.spec_id, product.product_offering is None,
-                   product.product_specification is None,
-                   tuple((c.name, type(c.value), c.value) for c in chars))
-            if key in self._fits:
-                return True
+        key = _shape(product)
+        if key is not None and key in self._fits:
+            return True
         if _check_against_catalog(product, Origin("", ()), self.catalog):
             return False
         if key is not None:
@@ -94,6 +91,20 @@ class InventoryReader:
                 self._fits.clear()
             self._fits.add(key)
         return True
+
+
+def _shape(product: Product) -> Hashable | None:
+    """What the catalog check reads of ``product``: its offering and specification references (an absent one
+    apart from one without an id) and its characteristics' names and values; None when a value is not plain."""
+    values = []
+    for char in product.product_characteristic:
+        value = char.value
+        kind = type(value)
+        if kind not in _SIMPLE:
+            return None
+        values.append((char.name, kind, value))
+    offering, spec = product.product_offering, product.product_specification
+    return (_ABSENT if offering is None else offering.id, _ABSENT if spec is None else spec.id, tuple(values))
 
 
 def _flat(items: list[Any]) -> bool:
