@@ -522,3 +522,23 @@ def test_values_made_once_per_rule_are_kept_by_the_rule_object(demo: odedelta.Ca
     assert book.for_rule(other, "k", lambda: "for the copy") == "for the copy"
     book._made[(id(other), "j")] = (rule, "stale")  # as if `rule` had had the copy's id
     assert book.for_rule(other, "j", lambda: "fresh") == "fresh"
+
+
+def test_the_facts_of_one_change_cannot_be_edited_into_the_next(demo: odedelta.Catalog,
+                                                                  inventories: dict[str, odedelta.Inventory]) -> None:
+    """Fact sections are shared by the changes between the same offerings (remembered per catalog): what they hold
+    is immutable, so a caller editing the facts it was given cannot change another change's facts."""
+    from odedelta.rules.facts import change_facts
+
+    def facts() -> Any:
+        return change_facts(demo, inventories["alice"], product_id="F-1", target_id="po-fiber-300",
+                            as_of=datetime(2026, 3, 1, tzinfo=UTC), context=Context(), kind="change_offer")
+
+    first = facts()
+    assert first.installed.categories == first.target.categories == ("cat-fiber",)
+    for section in (first.installed, first.target, first.item, first.promotion, first.projected):
+        for name, value in section:
+            assert not isinstance(value, list | dict | set), (type(section).__name__, name)
+    with pytest.raises(AttributeError):
+        first.installed.categories.append("cat-injected")  # type: ignore[attr-defined]
+    assert facts() == first

@@ -216,8 +216,8 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     charges = _one_time_prices(result)
     recommendations: list[Recommendation] = []
     if asked is not None:
-        promotions = PromotionFacts(lost=[p.promotion_id for p in promotion_changes if p.status == "lost"],
-                                    gained=[p.promotion_id for p in promotion_changes if p.status == "gained"])
+        promotions = PromotionFacts(lost=tuple(p.promotion_id for p in promotion_changes if p.status == "lost"),
+                                    gained=tuple(p.promotion_id for p in promotion_changes if p.status == "gained"))
         charges += _fees(result, asked, promotions, currency, decided)
         if not timing.reengage:
             charges += _penalties(result, asked, before, promotions, currency, timing, decided)
@@ -441,7 +441,7 @@ def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
                 continue
             if asked is not None:
                 keep = asked.first("promotion_loss", item=ItemFacts(action="noChange", offering=entry.offering_id),
-                                   promotion=PromotionFacts(lost=bills.lost, id=promotion_id))
+                                   promotion=PromotionFacts(lost=tuple(bills.lost), id=promotion_id))
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
                     decided.append(_outcome(asked.rules, keep, "promotion_kept"))
                     continue
@@ -575,7 +575,8 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         judged = asked if own else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
         held = facts.installed.model_copy(update=installed)
         rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
-                            item=ItemFacts(action=item.action.value, offering=item.offering_id, reasons=item.codes))
+                            item=ItemFacts(action=item.action.value, offering=item.offering_id,
+                                           reasons=tuple(item.codes)))
         if rule is None:
             continue
         amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), term, held, currency)
@@ -637,7 +638,7 @@ def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionF
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
-        item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=item.codes)
+        item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=tuple(item.codes))
         for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
             effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed

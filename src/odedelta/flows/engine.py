@@ -89,7 +89,7 @@ class Engine:
                               change_kind=kind if kind != request.kind else None)
         if plain is not None:
             offerings = {offering for _, offering, _ in result.placed if offering}
-            plain = plain.replaced(projected=ProjectedFacts(offerings=sorted(offerings)))
+            plain = plain.replaced(projected=ProjectedFacts(offerings=tuple(sorted(offerings))))
         # the money stage: bills → rules over complete facts (compatibility first) → amendments → money
         answer = compute(result, rules, plain)
         if isinstance(answer, Refusal) or not plan.decisions:

@@ -122,7 +122,7 @@ class _Settlement:
                                                  target_id=target, as_of=self.as_of, context=self.result.context,
                                                  kind=self.result.kind)
         return self._change[item.id].model_copy(update={
-            "item": ItemFacts(action=cast(ItemAction, action), offering=offering, reasons=item.codes),
+            "item": ItemFacts(action=cast(ItemAction, action), offering=offering, reasons=tuple(item.codes)),
             "settlement": SettlementFacts(supplier=supplier.id, retail=retail.amount if retail else None,
                                           wholesale=wholesale.amount if wholesale else None,
                                           side=cast(SettlementSide | None, side))})

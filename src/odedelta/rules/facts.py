@@ -56,7 +56,7 @@ class CustomerFacts(_Facts):
 class InstalledFacts(_Facts):
     offering: str | None = Field(None, description="Offering id of the installed product the change starts from.")
     specification: str | None = Field(None, description="Its product specification id.")
-    categories: list[str] = Field(default_factory=list, description="Category ids of its offering.")
+    categories: tuple[str, ...] = Field((), description="Category ids of its offering.")
     lifecycle: str | None = Field(None, description="lifecycleStatus of its offering (Active, Retired…).")
     sellable: bool | None = Field(None, description="Whether its offering can still be ordered at as_of.")
     price: Decimal | None = Field(None, description="Monthly recurring catalog price of its offering.")
@@ -82,7 +82,7 @@ class TermFacts(_Facts):
 class TargetFacts(_Facts):
     offering: str | None = Field(None, description="Offering id the change goes to.")
     specification: str | None = Field(None, description="Its product specification id.")
-    categories: list[str] = Field(default_factory=list, description="Category ids of the target offering.")
+    categories: tuple[str, ...] = Field((), description="Category ids of the target offering.")
     lifecycle: str | None = Field(None, description="lifecycleStatus of the target offering.")
     sellable: bool | None = Field(None, description="Whether it can be ordered at as_of (lifecycle, validFor).")
     price: Decimal | None = Field(None, description="Monthly recurring catalog price of the target offering.")
@@ -111,18 +111,17 @@ class ItemFacts(_Facts):
         None, description="For rules judging one product of the change (penalty, recommendation, promotion_loss, "
                           "revenue_share, partner_charge).")
     offering: str | None = Field(None, description="That product's offering (after the change, or the deleted one).")
-    reasons: list[str] = Field(default_factory=list, description="Its reason codes (e.g. promotion_lost).")
+    reasons: tuple[str, ...] = Field((), description="Its reason codes (e.g. promotion_lost).")
 
 
 class PromotionFacts(_Facts):
-    lost: list[str] = Field(default_factory=list, description="Promotions the change makes the customer lose.")
-    gained: list[str] = Field(default_factory=list, description="Promotions the change brings.")
+    lost: tuple[str, ...] = Field((), description="Promotions the change makes the customer lose.")
+    gained: tuple[str, ...] = Field((), description="Promotions the change brings.")
     id: str | None = Field(None, description="For promotion_loss rules: the promotion lost.")
 
 
 class ProjectedFacts(_Facts):
-    offerings: list[str] = Field(default_factory=list, description="Every offering the customer would have "
-                                                                   "after the change.")
+    offerings: tuple[str, ...] = Field((), description="Every offering the customer would have after the change.")
 
 
 class SlaFacts(_Facts):
@@ -165,7 +164,7 @@ def _type_name(annotation: Any) -> str:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         return _type_name(args[0])
-    if typing.get_origin(annotation) is list:
+    if typing.get_origin(annotation) in (list, tuple):
         return LIST
     if typing.get_origin(annotation) is Literal:
         return STRING
@@ -317,7 +316,7 @@ def offering_facts(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> di
     the installed offering and the target)."""
     found = catalog.remembered(("offering facts", offering_id, catalog.epoch(as_of)),
                                lambda: _offering_facts(catalog, offering_id, as_of))
-    return {**found, "categories": list(found["categories"])}
+    return dict(found)
 
 
 def _offering_facts(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> dict[str, Any]:
@@ -384,7 +383,7 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
         target=target,
         change=ChangeFacts(kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
                            price_difference=difference),
-        projected=ProjectedFacts(offerings=sorted(set(projected))) if projected else _NO_PROJECTION,
+        projected=ProjectedFacts(offerings=tuple(sorted(set(projected)))) if projected else _NO_PROJECTION,
         item=_NO_ITEM, promotion=_NO_PROMOTION, sla=_NO_SLA, settlement=_NO_SETTLEMENT,
     )
 
@@ -566,7 +565,7 @@ def _read(value: Any, path: tuple[str, ...]) -> Any:
 
 
 _SCALARS = (str, int, Decimal)  # bool is an int
-_NESTED = (dict, list, dt.date, float)  # plain types: isinstance against them is fast (model_dump gives dicts)
+_NESTED = (dict, list, tuple, dt.date, float)  # plain types: isinstance against them is fast (model_dump gives dicts)
 
 
 def _clean(value: Any) -> Any:
@@ -577,7 +576,7 @@ def _clean(value: Any) -> Any:
             if cleaned is not None:
                 out[key] = cleaned
         return out or None
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):  # the sections hold tuples (shared between changes, so never edited)
         return [_clean(v) if isinstance(v, _NESTED) else v for v in value] or None
     if isinstance(value, dt.date):
         return (value - EPOCH).days
