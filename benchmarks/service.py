@@ -17,7 +17,8 @@ at the end; every loop is bounded. Three measures:
    dependency, the thread pool hop and the access log. Two clients: ``http.client`` (the standard library's,
    one kept-alive connection: the least a client adds) and ``httpx`` (what the tests and most Python callers
    use, ~0.2 ms more of its own). Beside the wall clock, the server's CPU time per answer (``/proc``, every
-   thread) against the in-process call's: what the server spends, whatever else the machine runs.
+   thread) against the in-process call's: what the server spends, whatever else the machine runs. Then the parts:
+   the app called in this process without a socket (over the in-process call) and a ``/health`` round trip.
 3. **``--clients`` clients, ``--workers 1`` and ``--workers 2``** on a SQLite file shared by the workers, and on
    PostgreSQL with ``--postgres`` (a throwaway server, as the tests start one): requests/s, p50 and p99 of the same
    cart POST. Client and server share the machine's cores.
@@ -202,6 +203,65 @@ class HttpxClient:
         self.client.close()
 
 
+class WithoutSocket:
+    """The same cart through the service's ASGI app called in this process, without a socket or a server: what the
+    app (routing, reading the request, the thread hop, the answer) adds to the in-process call."""
+
+    def __init__(self) -> None:
+        self.app = create_app(DEMO, ROOT / "rules", DEMO / "inventories")
+        self.loop = asyncio.new_event_loop()
+        self.body = json.dumps(CART).encode()
+        path, query = CART_PATH.split("?")
+        self.scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                      "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                      "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+                      "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                                  (b"content-length", str(len(self.body)).encode())]}
+
+    def __call__(self) -> float:
+        start = time.perf_counter()
+        self.loop.run_until_complete(self._one())
+        return time.perf_counter() - start
+
+    async def _one(self) -> None:
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": self.body, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await self.app(dict(self.scope), receive, send)
+        if sent[0]["status"] != 201:
+            raise RuntimeError(f"the cart answered {sent[0]['status']} without a socket")
+
+
+def parts(rounds: int, local_call: InProcess, server: Server) -> None:
+    """Where the overhead goes: the app without a socket against the in-process call (alternated), and a /health
+    round trip on the same server (the client, the loopback, uvicorn and the app's layers around the smallest
+    answer)."""
+    app_call = WithoutSocket()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    local, app, health = [], [], []
+    for index in range(rounds + 50):
+        spent, through_app = local_call(), app_call()
+        start = time.perf_counter()
+        connection.request("GET", "/health")
+        connection.getresponse().read()
+        if index >= 50:
+            local.append(spent)
+            app.append(through_app)
+            health.append(time.perf_counter() - start)
+    connection.close()
+    app_call.loop.close()
+    local_p50, app_p50 = statistics.median(local), statistics.median(app)
+    print(f"2. the parts ({rounds} rounds): the app without a socket p50 {ms(app_p50)} ms, {ms(app_p50 - local_p50)} "
+          f"ms over the in-process call's {ms(local_p50)} ms; a /health round trip p50 {ms(statistics.median(health))}"
+          f" ms (the client, the loopback, uvicorn and the app's own layers around the smallest answer; the two "
+          f"overlap, they do not add up)")
+
+
 def overhead(rounds: int) -> None:
     """Each round one call in process and one over HTTP, alternated, so the machine's load weighs on both alike."""
     local_call = InProcess()
@@ -230,6 +290,8 @@ def overhead(rounds: int) -> None:
                       f"over HTTP p50 {ms(http_p50)} ms, p99 {ms(percentile(over, 0.99))} ms; HTTP overhead p50 "
                       f"{ms(http_p50 - local_p50)} ms; CPU per answer: server {ms(server_cpu)} ms, in process "
                       f"{ms(local_call.cpu / rounds)} ms")
+            if label == "access log on":
+                parts(rounds, local_call, server)
 
 
 async def load(url: str, clients: int, total: int) -> tuple[float, list[float]]:
