@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 import odedelta
 from odedelta.model.graph import Component
+from odedelta.model.inventory import Inventory, InventoryError
+from odedelta.model.tmf import Product
 
 
 def test_components_of_a_bundle_with_cardinalities(demo: odedelta.Catalog) -> None:
@@ -85,3 +89,36 @@ def test_sellability(demo: odedelta.Catalog) -> None:
     assert demo.sellable("po-fiber-300", now) == (True, "")
     ok, why = demo.sellable("po-mobile-classic", now)
     assert not ok and why == "offering 'po-mobile-classic' is not sellable: lifecycleStatus is 'Retired'"
+
+
+def test_an_inventory_sharing_its_models_is_the_one_read_back_from_them(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``Inventory.sharing`` (the flows' projected inventory) holds the very models it is given, and is otherwise
+    what ``from_products`` builds by writing them out and reading them back: products, origins, relationships,
+    and the same refusal, word for word, for products that do not make an inventory."""
+    def shape(inventory: Inventory) -> object:
+        return ([(pid, p.to_tmf()) for pid, p in inventory.products.items()], list(inventory.origins.items()),
+                inventory.graph.nodes(), inventory.graph.edges())
+
+    for name, inventory in inventories.items():
+        products = list(inventory.products.values())
+        shared = Inventory.sharing(demo, products)
+        assert shape(shared) == shape(Inventory.from_products(demo, products)), name
+        assert all(shared.products[p.id] is p for p in products)
+    alice = list(inventories["alice"].products.values())
+    duplicate, unknown_child = [*alice, alice[0]], [p for p in alice if p.id != "F-2"]  # F-1 bundles F-2
+    for broken in (duplicate, unknown_child):
+        refusals = []
+        for build in (Inventory.sharing, Inventory.from_products):
+            with pytest.raises(InventoryError) as caught:
+                build(demo, broken)
+            refusals.append((str(caught.value), [str(p) for p in caught.value.problems]))
+        assert refusals[0] == refusals[1]
+    assert "duplicate product id 'F-1'" in " ".join(sharing_problems(demo, duplicate))
+    assert "relationship to unknown product 'F-2'" in " ".join(sharing_problems(demo, unknown_child))
+
+
+def sharing_problems(catalog: odedelta.Catalog, products: list[Product]) -> list[str]:
+    with pytest.raises(InventoryError) as caught:
+        Inventory.sharing(catalog, products)
+    return [str(p) for p in caught.value.problems]

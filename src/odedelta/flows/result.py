@@ -164,7 +164,7 @@ class ChangeResult:
     @cached_property
     def shared_inventory(self) -> Inventory:
         """:meth:`projected_inventory`, computed once for this record; read-only like :attr:`shared_projection`."""
-        return Inventory.from_products(self.catalog, list(self.shared_projection))
+        return Inventory.sharing(self.catalog, self.shared_projection)
 
     def target_problems(self) -> list[str]:
         """Why the changed tree would not be a valid instance of its target offering (empty when it is)."""

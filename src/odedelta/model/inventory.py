@@ -80,6 +80,31 @@ class Inventory:
         """An inventory from product models (e.g. a projected inventory), checked like a loaded one."""
         return cls.from_document(catalog, [p.to_tmf() for p in products], "<products>")
 
+    @classmethod
+    def sharing(cls, catalog: Catalog, products: Sequence[Product]) -> Inventory:
+        """:meth:`from_products` holding these very models, for a reader that never modifies them (the flows'
+        projected inventory): the same checks against the catalog and of the relationships, without writing each
+        product out as TMF JSON and validating it back — three quarters of :meth:`from_products`' time, and a
+        quarter of a change that loses a promotion. A model holds no nested ``product`` (a document's nested
+        products are taken out before it is validated), so its bundles are its relationships."""
+        inventory = cls()
+        problems: list[Problem] = []
+        for index, product in enumerate(products):
+            origin = Origin("<products>", (index,))
+            if product.id in inventory.products:
+                first = inventory.origins[product.id]
+                problems.append(origin.problem(f"duplicate product id {product.id!r} (first at "
+                                               f"{first.problem('').path} in {first.file})", "id"))
+                continue
+            inventory.products[product.id] = product
+            inventory.origins[product.id] = origin
+            inventory.graph.add_product(product.id, product.offering_id, product.spec_id)
+        problems.extend(inventory._link(catalog))
+        if problems:
+            problems = sorted(set(problems), key=Problem.sort_key)
+            raise InventoryError(f"the inventory has {len(problems)} problem(s)", problems)
+        return inventory
+
     def _add(self, item: Any, origin: Origin, parent: str | None, parents: list[tuple[str, str]]) -> list[Problem]:
         if not isinstance(item, dict):
             return [origin.problem(f"expected a TMF637 Product (an object), found {type(item).__name__}")]
