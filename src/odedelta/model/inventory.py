@@ -65,15 +65,7 @@ class Inventory:
         for index, item in enumerate(items):
             origin = Origin(file, (index,) if isinstance(data, list) else base)
             problems.extend(inventory._add(item, origin, None, parents))
-        for pid, product in inventory.products.items():
-            inventory.graph.add_product(pid, product.offering_id, product.spec_id)
-        for parent_id, child_id in parents:
-            inventory.graph.add_child(parent_id, child_id)
-        problems.extend(inventory._link(catalog))
-        if problems:
-            problems = sorted(set(problems), key=Problem.sort_key)
-            raise InventoryError(f"the inventory has {len(problems)} problem(s)", problems)
-        return inventory
+        return inventory._checked(catalog, problems, parents)
 
     @classmethod
     def from_products(cls, catalog: Catalog, products: Sequence[Product]) -> Inventory:
@@ -88,22 +80,33 @@ class Inventory:
         quarter of a change that loses a promotion. A model holds no nested ``product`` (a document's nested
         products are taken out before it is validated), so its bundles are its relationships."""
         inventory = cls()
-        problems: list[Problem] = []
-        for index, product in enumerate(products):
-            origin = Origin("<products>", (index,))
-            if product.id in inventory.products:
-                first = inventory.origins[product.id]
-                problems.append(origin.problem(f"duplicate product id {product.id!r} (first at "
-                                               f"{first.problem('').path} in {first.file})", "id"))
-                continue
-            inventory.products[product.id] = product
-            inventory.origins[product.id] = origin
-            inventory.graph.add_product(product.id, product.offering_id, product.spec_id)
-        problems.extend(inventory._link(catalog))
+        problems = [problem for index, product in enumerate(products)
+                    if (problem := inventory._place(product, Origin("<products>", (index,)))) is not None]
+        return inventory._checked(catalog, problems)
+
+    def _place(self, product: Product, origin: Origin) -> Problem | None:
+        """Keep ``product``, read at ``origin``; a product whose id is already kept is refused, the first kept."""
+        if product.id in self.products:
+            first = self.origins[product.id]
+            return origin.problem(f"duplicate product id {product.id!r} (first at {first.problem('').path} "
+                                  f"in {first.file})", "id")
+        self.products[product.id] = product
+        self.origins[product.id] = origin
+        return None
+
+    def _checked(self, catalog: Catalog, problems: list[Problem],
+                 parents: Sequence[tuple[str, str]] = ()) -> Inventory:
+        """This inventory once its graph is built (the products in order, then the nested ones' parents, then the
+        relationships) and checked against the catalog; every problem, the reader's first, at once."""
+        for pid, product in self.products.items():
+            self.graph.add_product(pid, product.offering_id, product.spec_id)
+        for parent_id, child_id in parents:
+            self.graph.add_child(parent_id, child_id)
+        problems = [*problems, *self._link(catalog)]
         if problems:
             problems = sorted(set(problems), key=Problem.sort_key)
             raise InventoryError(f"the inventory has {len(problems)} problem(s)", problems)
-        return inventory
+        return self
 
     def _add(self, item: Any, origin: Origin, parent: str | None, parents: list[tuple[str, str]]) -> list[Problem]:
         if not isinstance(item, dict):
@@ -116,12 +119,9 @@ class Inventory:
         except ValidationError as exc:
             return [origin.problem(f"{e['msg']}" if e["type"] != "missing" else f"product lacks required field "
                                    f"{e['loc'][-1]!r}", *e["loc"]) for e in exc.errors()]
-        if product.id in self.products:
-            first = self.origins[product.id]
-            return [origin.problem(f"duplicate product id {product.id!r} (first at {first.problem('').path} "
-                                   f"in {first.file})", "id")]
-        self.products[product.id] = product
-        self.origins[product.id] = origin
+        duplicate = self._place(product, origin)
+        if duplicate is not None:
+            return [duplicate]
         if parent is not None:
             parents.append((parent, product.id))
         problems: list[Problem] = []
