@@ -53,6 +53,9 @@ from odedelta.rules.facts import (
     PromotionFacts,
     TermFacts,
     change_facts,
+    context_key,
+    moment_key,
+    remembered,
     term_facts,
 )
 from odedelta.rules.language import (
@@ -152,13 +155,26 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     """The money stage's first pass (the bill before and after the change), or the input error it meets — raised
     only if the rules do not refuse the change first (a refusal has always been the answer to such a change)."""
     try:
-        lines, bases = bill_lines(result.catalog, result.inventory.products, result.as_of)
-        priced: dict[str, tuple[Base, ProductBill]] = {}  # the bill after shares the entries the change leaves
-        before = bill_of(result.catalog, lines, result.context, result.as_of, priced)
-        after, projected = _after(result, bases, priced)
+        before, bases, priced = _before(result)
+        after, projected = _after(result, bases, dict(priced))
     except OdeDeltaError as exc:
         return exc
     return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases)
+
+
+def _before(result: ChangeResult) -> tuple[Bill, dict[str, Base], dict[str, tuple[Base, ProductBill]]]:
+    """The bill before the change, the base price of each installed product, and the bill's undiscounted entries
+    by product (the bill after shares those of the products the change leaves as they are). What the customer
+    has, whatever the change: worked out once per inventory, catalog, moment and context (the inventory remembers
+    it; the three are frozen values, only read)."""
+    catalog, inventory, as_of, context = result.catalog, result.inventory, result.as_of, result.context
+
+    def compute() -> tuple[Bill, dict[str, Base], dict[str, tuple[Base, ProductBill]]]:
+        lines, bases = bill_lines(catalog, inventory.products, as_of)
+        priced: dict[str, tuple[Base, ProductBill]] = {}
+        return bill_of(catalog, lines, context, as_of, priced), bases, priced
+
+    return remembered(inventory, catalog, ("bill before", *moment_key(as_of), *context_key(context)), compute)
 
 
 def _judge(result: ChangeResult, bills: _Bills, asked: _Asked | None) -> _Judged:

@@ -17,9 +17,9 @@ import datetime as dt
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,8 @@ from odedelta.model.pricing import RECURRING, catalog_prices
 from odedelta.model.requests import Context
 from odedelta.model.tmf import Product
 from odedelta.rules.expr import ABSENT, BOOLEAN, DATE, EPOCH, LIST, NUMBER, STRING
+
+T = TypeVar("T")
 
 
 class _Facts(BaseModel):
@@ -347,6 +349,64 @@ def direction(catalog: Catalog, installed: str | None, target: str | None,
     return "upgrade" if difference > 0 else "downgrade"
 
 
+INVENTORY_MEMO_SIZE = 64
+"""The most answers an inventory remembers (a service asking with ``as_of`` = now makes a new key each time)."""
+_MEMO = "_answers"
+
+
+class _InventoryMemo(dict[Hashable, tuple[Any, Any]]):
+    """Answers an inventory remembers: ``key → (catalog, answer)``. Pickled or copied empty (a copy of the inventory
+    in another process asks again; the answers hold the catalog)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type[_InventoryMemo], tuple[()]]:
+        return _InventoryMemo, ()
+
+
+def remembered(inventory: Inventory, catalog: Catalog, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """The answer of a pure query over ``inventory`` and ``catalog`` (what the customer has: their bill, their facts),
+    computed once per ``key`` — what else it depends on: the moment (:func:`moment_key`), the context's facts it
+    reads (:func:`context_key`)… An inventory is a value, only read once loaded: it holds the answers itself (no
+    global state), for the catalog they were asked against (another catalog asks again), at most
+    :data:`INVENTORY_MEMO_SIZE` of them. Threads sharing an inventory at worst compute an answer twice: each read and
+    write of the memo is one dictionary operation. An inventory without a ``__dict__`` remembers nothing."""
+    try:
+        held = vars(inventory)
+    except TypeError:
+        return compute()
+    memo: _InventoryMemo | None = held.get(_MEMO)
+    if memo is None:
+        memo = held.setdefault(_MEMO, _InventoryMemo())
+    key = (id(catalog), *key)
+    found = memo.get(key)
+    if found is not None and found[0] is catalog:
+        answer: T = found[1]
+        return answer
+    answer = compute()
+    while len(memo) >= INVENTORY_MEMO_SIZE:
+        try:
+            memo.pop(next(iter(memo)), None)  # the oldest first
+        except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+            break
+    memo[key] = (catalog, answer)
+    return answer
+
+
+def moment_key(as_of: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """What an answer depending on ``as_of`` is keyed by: the instant and the wall-clock time (its date is read)."""
+    return as_of, as_of.replace(tzinfo=None)
+
+
+def context_key(context: Context) -> tuple[Any, ...]:
+    """What an answer depending on the context's segment and attributes (as text: what promotion criteria compare)
+    is keyed by."""
+    if not context.attributes:
+        return (context.segment,)
+    return (context.segment, *sorted((name, type(value).__name__, None if value is None else str(value))
+                                     for name, value in context.attributes.items()))
+
+
 def customer_facts(inventory: Inventory, context: Context, as_of: dt.datetime) -> CustomerFacts:
     """The customer's facts: segment, tenure (months since the oldest product started), top-level products."""
     starts = [p.start_date for p in inventory.products.values() if p.start_date is not None]
@@ -359,33 +419,53 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
                  as_of: dt.datetime, context: Context, kind: ChangeKind,
                  projected: list[str] | None = None) -> Facts:
     """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
-    ``target_id`` the offering it goes to (None for a removal)."""
-    installed_offering = None
-    installed, term, target = _NO_INSTALLED, _NO_TERM, _NO_TARGET
-    epoch = catalog.epoch(as_of)
-    if product_id is not None:
-        product = inventory.product(product_id)
-        installed_offering = product.offering_id
-        months = max(months_between(product.start_date.date(), as_of.date()), 0) \
-            if product.start_date is not None else None
-        installed = catalog.remembered(("installed facts", installed_offering, epoch, months),
-                                       lambda: _installed_facts(catalog, installed_offering, as_of, months))
-        term = term_facts(product, as_of)
+    ``target_id`` the offering it goes to (None for a removal). Worked out once per inventory, catalog, moment and
+    segment (the only fact of the context they read): a frozen value the inventory remembers (:func:`remembered`)."""
+    offerings = tuple(sorted(set(projected))) if projected else ()
+    return remembered(inventory, catalog, ("change facts", product_id, target_id, *moment_key(as_of),
+                                           context.segment, kind, offerings),
+                      lambda: _change_facts(catalog, inventory, product_id, target_id, as_of, context, kind,
+                                            offerings))
+
+
+def _change_facts(catalog: Catalog, inventory: Inventory, product_id: str | None, target_id: str | None,
+                  as_of: dt.datetime, context: Context, kind: ChangeKind, projected: tuple[str, ...]) -> Facts:
+    installed_offering, customer, installed, term = remembered(
+        inventory, catalog, ("installed facts", product_id, *moment_key(as_of), context.segment),
+        lambda: _installed_side(catalog, inventory, product_id, as_of, context))
+    target = _NO_TARGET
     if target_id is not None:
-        target = catalog.remembered(("target facts", target_id, epoch, installed_offering),
+        target = catalog.remembered(("target facts", target_id, catalog.epoch(as_of), installed_offering),
                                     lambda: _target_facts(catalog, target_id, installed_offering, as_of))
     difference = target.price - installed.price if target.price is not None and installed.price is not None else None
     return Facts(
         as_of=as_of.date(),
-        customer=customer_facts(inventory, context, as_of),
+        customer=customer,
         installed=installed,
         term=term,
         target=target,
         change=ChangeFacts(kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
                            price_difference=difference),
-        projected=ProjectedFacts(offerings=tuple(sorted(set(projected)))) if projected else _NO_PROJECTION,
+        projected=ProjectedFacts(offerings=projected) if projected else _NO_PROJECTION,
         item=_NO_ITEM, promotion=_NO_PROMOTION, sla=_NO_SLA, settlement=_NO_SETTLEMENT,
     )
+
+
+def _installed_side(catalog: Catalog, inventory: Inventory, product_id: str | None, as_of: dt.datetime,
+                    context: Context) -> tuple[str | None, CustomerFacts, InstalledFacts, TermFacts]:
+    """What a change's facts say of what the customer has, whatever the target: the installed offering, and the
+    customer, installed and term sections."""
+    installed_offering = None
+    installed, term = _NO_INSTALLED, _NO_TERM
+    if product_id is not None:
+        product = inventory.product(product_id)
+        installed_offering = product.offering_id
+        months = max(months_between(product.start_date.date(), as_of.date()), 0) \
+            if product.start_date is not None else None
+        installed = catalog.remembered(("installed facts", installed_offering, catalog.epoch(as_of), months),
+                                       lambda: _installed_facts(catalog, installed_offering, as_of, months))
+        term = term_facts(product, as_of)
+    return installed_offering, customer_facts(inventory, context, as_of), installed, term
 
 
 def _installed_facts(catalog: Catalog, offering_id: str | None, as_of: dt.datetime,
