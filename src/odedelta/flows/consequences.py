@@ -41,7 +41,7 @@ from odedelta.money.bill import (
     discount_for,
     with_discount,
 )
-from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing
+from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing, charge
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
 from odedelta.rules.facts import (
     EngineFacts,
@@ -347,12 +347,17 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     change leaves its prices as they are)."""
     bases = {}
     tables = compiled(result.catalog)
+    as_of = result.as_of
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
-            bases[item.product_id] = tables.base(item.offering_id, result.as_of)
-    lines = [(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in result.placed]
-    return (bill_of(result.catalog, lines, result.context, result.as_of, priced),
-            {pid: offering for pid, offering, _ in result.placed})
+            bases[item.product_id] = tables.base(item.offering_id, as_of)
+    lines = []
+    projected = {}
+    for line in result.placed:
+        pid, offering, spec = line
+        projected[pid] = offering
+        lines.append((pid, offering, spec, bases.get(pid) or installed[pid]))
+    return bill_of(result.catalog, lines, result.context, as_of, priced), projected
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],
@@ -537,7 +542,7 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
             continue
         for line in catalog_prices(result.catalog, item.offering_id, result.as_of):
             if line.kind == ONE_TIME and line.amount.amount:
-                out.append(Charge("oneTime", line.name, line.amount, item.product_id, f"catalog:{line.pop_id}"))
+                out.append(charge("oneTime", line.name, line.amount, item.product_id, f"catalog:{line.pop_id}"))
     return out
 
 
@@ -547,7 +552,7 @@ def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, curre
     out = []
     for rule in asked.hits("fee", promotion=promotions):
         name, amount, source, description = asked.rules.for_rule(rule, ("fee", currency), partial(_fee, rule, currency))
-        out.append(Charge("fee", name, amount, root, source, description))
+        out.append(charge("fee", name, amount, root, source, description))
         decided.append(_outcome(asked.rules, rule, "fee"))
     return out
 
@@ -577,19 +582,11 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         facts = change if own else change_facts(
             result.catalog, result.inventory, product_id=product.id, target_id=target, as_of=result.as_of,
             context=result.context, kind=result.kind)
-        entry = before.products.get(product.id)
         term = facts.term
         if term.end is not None and timing.effective.date() >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
-        installed: dict[str, Decimal] = {}
-        monthly_discount = entry.discount_total if entry else None
-        if monthly_discount is not None:
-            installed["discount"] = monthly_discount.amount
-            installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
-        if entry is not None and entry.base is not None:
-            installed["price"] = entry.base.amount  # what this customer pays, before discounts
         judged = asked if own else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
-        held = facts.installed.model_copy(update=installed)
+        held = _held(result, before, facts, product.id)
         rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
                             item=ItemFacts(action=item.action.value, offering=item.offering_id,
                                            reasons=tuple(item.codes)))
@@ -598,9 +595,33 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), term, held, currency)
         decided.append(_outcome(asked.rules, rule, "penalty"))
         if amount.amount > 0:
-            out.append(Charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
+            out.append(charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
                               f"rule:{rule.id}", explanation))
     return out
+
+
+def _held(result: ChangeResult, before: Bill, facts: Facts, product_id: str) -> InstalledFacts:
+    """The installed facts a penalty rule reads of a product under a term: its offering's, with what this customer
+    pays before discounts (``price``) and the monthly discount they have and have received so far. What the
+    customer has (the product's facts, its entry in the bill before the change): the inventory remembers it, for
+    these very facts and entry."""
+    entry = before.products.get(product_id)
+
+    def compute() -> tuple[InstalledFacts, TermFacts, ProductBill | None, InstalledFacts]:
+        installed: dict[str, Decimal] = {}
+        monthly_discount = entry.discount_total if entry else None
+        if monthly_discount is not None:
+            installed["discount"] = monthly_discount.amount
+            installed["discount_received"] = monthly_discount.amount * (facts.term.months_elapsed or 0)
+        if entry is not None and entry.base is not None:
+            installed["price"] = entry.base.amount  # what this customer pays, before discounts
+        return facts.installed, facts.term, entry, facts.installed.model_copy(update=installed)
+
+    found = remembered(result.inventory, result.catalog, ("penalty facts", product_id, *moment_key(result.as_of),
+                                                          *context_key(result.context)), compute)
+    if found[0] is not facts.installed or found[1] is not facts.term or found[2] is not entry:
+        found = compute()  # facts made otherwise than the inventory's own
+    return found[3]
 
 
 _NOTHING_PROJECTED = ProjectedFacts()

@@ -22,7 +22,7 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -409,7 +409,7 @@ Line = tuple[str, str | None, str | None, Base]
 """A :class:`BillLine` as a plain tuple."""
 
 
-def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
+def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: datetime,
             priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
     One pass over the lines prices each product once; only the promotions that name an offering held are then
@@ -419,18 +419,17 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     offerings: set[str] = set()
-    specifications: set[str] = set()
-    for pid, offering, spec_id, base in lines:
+    held = offerings.add
+    known = priced.get if priced is not None else None
+    for pid, offering, _, base in lines:
         if offering:
-            offerings.add(offering)
-        if spec_id:
-            specifications.add(spec_id)
+            held(offering)
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
-        if priced is not None:
-            known = priced.get(pid)
-            if known is not None and known[0] is base and known[1].offering_id == (offering or ""):
-                bills[pid] = known[1]
+        if known is not None:
+            found = known(pid)
+            if found is not None and found[0] is base and found[1].offering_id == (offering or ""):
+                bills[pid] = found[1]
                 continue
         entry = _entry(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id, [],
                        base.undiscounted())  # ProductBill.of, one call less
@@ -442,23 +441,25 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
         bills[pid] = entry
         if priced is not None:
             priced[pid] = (base, entry)
-    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of)
+    promotions = _promotions(catalog, bills, offerings, lines, context, as_of)
     return Bill(bills, promotions, attributions)
 
 
-def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str], specifications: set[str],
+def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str], lines: Sequence[Line],
                 context: Context, as_of: datetime) -> dict[str, list[Discount]]:
     """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
-    Only a promotion that names an offering held can discount anything (the graph indexes them)."""
+    Only a promotion that names an offering held can discount anything (the graph indexes them). The
+    specifications ``lines`` name are gathered only for a promotion that reads them (or the categories)."""
     tables = compiled(catalog)
-    named = {pid for offering in offerings for pid in tables.promotions(offering)}
     promotions: dict[str, list[Discount]] = {}
+    naming = tables.promotions
+    named = {pid for offering in offerings for pid in naming(offering)}
     if not named:
         return promotions
     known = _Terms.table(catalog)
     judged = [known.get(pid) or _Terms.in_catalog(catalog, pid) for pid in sorted(named)]
     reads = frozenset().union(*(terms.reads for terms in judged))
-    held = _holding(tables, offerings, specifications) if reads - {OFFERING} else \
+    held = _holding(tables, offerings, {spec for _, _, spec, _ in lines if spec}) if reads - {OFFERING} else \
         {OFFERING: offerings, SPECIFICATION: set(), CATEGORY: set()}  # only offerings are compared
     for terms in judged:
         if terms.applies(held, context, as_of):
