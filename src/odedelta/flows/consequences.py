@@ -366,13 +366,15 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
     that of any other price of the offerings involved (one-time, usage…) or of the products' inventory prices;
     else the catalog's own (all its prices in one currency); else ISO 4217's ``XXX`` (no currency). Prices in two
     currencies are an error naming both."""
-    seen: dict[str, str] = {}
+    priced: dict[str, tuple[str, ProductBill]] = {}  # currency → the first monthly price in it (said on a mismatch)
     for side, ids in ((before, before_ids), (after, after_ids)):
+        products = side.products
         for pid in ids:
-            entry = side.products.get(pid)
-            if entry is None or entry.base is None or entry.base.currency in seen:
-                continue
-            seen[entry.base.currency] = f"{entry.base} ({pid}, {entry.basis})"
+            entry = products.get(pid)
+            if entry is not None and entry.base is not None and entry.base.currency not in priced:
+                priced[entry.base.currency] = (pid, entry)
+    seen = {currency: f"{entry.base} ({pid}, {entry.basis})" for currency, (pid, entry) in priced.items()} \
+        if len(priced) > 1 else dict.fromkeys(priced, "")
     if not seen:
         seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
         for pid in before_ids:
@@ -550,18 +552,21 @@ def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, curre
           decided: list[RuleOutcome]) -> list[Charge]:
     root = result.delta.root_product_id
     out = []
+    book = asked.rules
     for rule in asked.hits("fee", promotion=promotions):
-        name, amount, source, description = asked.rules.for_rule(rule, ("fee", currency), partial(_fee, rule, currency))
+        name, amount, source, description, outcome = book.for_rule(rule, ("fee", currency),
+                                                                   partial(_fee, book, rule, currency))
         out.append(charge("fee", name, amount, root, source, description))
-        decided.append(_outcome(asked.rules, rule, "fee"))
+        decided.append(outcome)
     return out
 
 
-def _fee(rule: Rule, currency: str) -> tuple[str, Money, str, str]:
-    """What a fee rule charges in ``currency``: its name, amount, source and explanation (the same for every change:
-    made once per rule book)."""
+def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[str, Money, str, str, RuleOutcome]:
+    """What a fee rule charges in ``currency``: its name, amount, source and explanation, and its outcome (the same
+    for every change: made once per rule book)."""
     effect = rule.effect(FeeEffect)
-    return effect.name, Money(effect.amount, currency), f"rule:{rule.id}", rule.model.description
+    return (effect.name, Money(effect.amount, currency), f"rule:{rule.id}", rule.model.description,
+            _outcome(rules, rule, "fee"))
 
 
 def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
