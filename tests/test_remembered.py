@@ -134,3 +134,15 @@ def test_an_inventory_without_a_dict_remembers_nothing(demo: odedelta.Catalog) -
     for _ in range(2):
         assert remembered(Slotted(), demo, ("x",), lambda: calls.append(1) or 7) == 7  # type: ignore[arg-type]
     assert calls == [1, 1]
+
+
+def test_what_is_asked_again_is_kept_longest(demo: odedelta.Catalog, dearer: odedelta.Catalog) -> None:
+    from odedelta.rules.facts import remembered
+
+    inventory = _fresh(demo, "alice")
+    calls: list[str] = []
+    for i in range(3 * INVENTORY_MEMO_SIZE):  # a qualification: one bill before, many targets
+        assert remembered(inventory, demo, ("hot",), lambda: calls.append("hot") or 1) == 1
+        assert remembered(inventory, demo, ("cold", i), lambda: calls.append("cold") or 0) == 0
+    assert calls.count("hot") == 1 and calls.count("cold") == 3 * INVENTORY_MEMO_SIZE
+    assert remembered(inventory, dearer, ("hot",), lambda: 2) == 2  # another catalog: asked again

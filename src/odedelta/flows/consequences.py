@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from odedelta.delta.builder import amend
 from odedelta.delta.items import Action, Amendment, DeltaItem, Drop, Reason, Recommit, Refused, TakePlace
@@ -578,6 +579,7 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     change = asked.facts
     start = endpoints(result.delta.request)[0]
     products = result.inventory.products
+    when = (*moment_key(result.as_of), *context_key(result.context))
     for item in result.items:
         product = products.get(item.product_id) if item.installed else None
         if product is None or not product.product_term:
@@ -591,13 +593,13 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         if term.end is not None and timing.effective.date() >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
         judged = asked if own else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
-        held = _held(result, before, facts, product.id)
+        held = _held(result, before, facts, product.id, when)
         rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
                             item=ItemFacts(action=item.action.value, offering=item.offering_id,
                                            reasons=tuple(item.codes)))
         if rule is None:
             continue
-        amount, explanation = _penalty_amount(rule.effect(PenaltyEffect), term, held, currency)
+        amount, explanation = _penalty(result, rule, term, held, currency, (product.id, *when))
         decided.append(_outcome(asked.rules, rule, "penalty"))
         if amount.amount > 0:
             out.append(charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
@@ -605,7 +607,8 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     return out
 
 
-def _held(result: ChangeResult, before: Bill, facts: Facts, product_id: str) -> InstalledFacts:
+def _held(result: ChangeResult, before: Bill, facts: Facts, product_id: str,
+          when: tuple[Any, ...]) -> InstalledFacts:
     """The installed facts a penalty rule reads of a product under a term: its offering's, with what this customer
     pays before discounts (``price``) and the monthly discount they have and have received so far. What the
     customer has (the product's facts, its entry in the bill before the change): the inventory remembers it, for
@@ -622,10 +625,25 @@ def _held(result: ChangeResult, before: Bill, facts: Facts, product_id: str) -> 
             installed["price"] = entry.base.amount  # what this customer pays, before discounts
         return facts.installed, facts.term, entry, facts.installed.model_copy(update=installed)
 
-    found = remembered(result.inventory, result.catalog, ("penalty facts", product_id, *moment_key(result.as_of),
-                                                          *context_key(result.context)), compute)
+    found = remembered(result.inventory, result.catalog, ("penalty facts", product_id, *when), compute)
     if found[0] is not facts.installed or found[1] is not facts.term or found[2] is not entry:
         found = compute()  # facts made otherwise than the inventory's own
+    return found[3]
+
+
+def _penalty(result: ChangeResult, rule: Rule, term: TermFacts, installed: InstalledFacts, currency: str,
+             where: tuple[Any, ...]) -> tuple[Money, str]:
+    """:func:`_penalty_amount` of ``rule`` over a product's term and installed facts: what leaving the product
+    under that rule costs, the same whatever the change — remembered by the inventory (``where``: the product, the
+    moment and the context), for these very rule and facts."""
+    effect = rule.effect(PenaltyEffect)
+
+    def compute() -> tuple[Rule, TermFacts, InstalledFacts, tuple[Money, str]]:
+        return rule, term, installed, _penalty_amount(effect, term, installed, currency)
+
+    found = remembered(result.inventory, result.catalog, ("penalty", rule.key, currency, *where), compute)
+    if found[0] is not rule or found[1] is not term or found[2] is not installed:
+        found = compute()
     return found[3]
 
 

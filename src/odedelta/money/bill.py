@@ -37,7 +37,7 @@ from odedelta.model.months import add_months
 from odedelta.model.pricing import RECURRING, Base
 from odedelta.model.records import Promotion, PromotionCriteria
 from odedelta.model.requests import Context
-from odedelta.model.tmf import Product, ProductPrice, in_period
+from odedelta.model.tmf import Product, ProductPrice
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -192,6 +192,7 @@ class _Terms:
 
     promotion: Promotion
     sellable: bool
+    valid_for: Any
     patterns: tuple[tuple[Any, bool, tuple[_Group, ...]], ...]
     actions: tuple[tuple[frozenset[str | None], _Reduction], ...]
     reads: frozenset[str]
@@ -209,7 +210,7 @@ class _Terms:
                         if (action.action_type or "").lower() == "discount")
         reads = frozenset(kind for _, _, groups in patterns for _, criteria in groups
                           for what, kind, _, _ in criteria if what == _HELD)
-        return cls(promotion, status in SELLABLE_STATUSES, patterns, actions, reads)
+        return cls(promotion, status in SELLABLE_STATUSES, promotion.valid_for, patterns, actions, reads)
 
     @classmethod
     def in_catalog(cls, catalog: Catalog, promotion_id: str) -> _Terms:
@@ -229,14 +230,19 @@ class _Terms:
     def applies(self, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
         """:func:`promotion_applies`: sellable and valid at ``as_of``, and one pattern valid then whose groups
         (joined by its relationship) hold."""
-        if not self.sellable or not in_period(self.promotion.valid_for, as_of):
+        if not self.sellable or (self.valid_for is not None and not self.valid_for.contains(as_of)):
             return False
         for valid_for, either, groups in self.patterns:
-            if not in_period(valid_for, as_of):
+            if valid_for is not None and not valid_for.contains(as_of):
                 continue
-            results = (_group(criteria, any_of, held, context) for any_of, criteria in groups)
-            if any(results) if either else all(results):
-                return True
+            for any_of, criteria in groups:  # the groups in order, as far as their relationship needs
+                if _group(criteria, any_of, held, context) is either:
+                    if either:
+                        return True  # one group holds (OR)
+                    break  # one group fails (AND)
+            else:
+                if not either:
+                    return True  # every group holds (AND; so does no group at all), none did (OR: next pattern)
         return False
 
 
@@ -259,8 +265,11 @@ def _criterion(criterion: PromotionCriteria) -> _Criterion:
 
 
 def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Mapping[str, set[str]], context: Context) -> bool:
-    results = (_met(c, held, context) for c in criteria)
-    return any(results) if any_of else all(results)
+    """Whether a group's criteria hold: one of them (OR) or all of them (AND), read in order as far as needed."""
+    for criterion in criteria:
+        if _met(criterion, held, context) is any_of:
+            return any_of
+    return not any_of
 
 
 def _met(criterion: _Criterion, held: Mapping[str, set[str]], context: Context) -> bool:

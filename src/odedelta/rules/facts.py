@@ -369,8 +369,9 @@ def remembered(inventory: Inventory, catalog: Catalog, key: tuple[Any, ...], com
     computed once per ``key`` — what else it depends on: the moment (:func:`moment_key`), the context's facts it
     reads (:func:`context_key`)… An inventory is a value, only read once loaded: it holds the answers itself (no
     global state), for the catalog they were asked against (another catalog asks again), at most
-    :data:`INVENTORY_MEMO_SIZE` of them. Threads sharing an inventory at worst compute an answer twice: each read and
-    write of the memo is one dictionary operation. An inventory without a ``__dict__`` remembers nothing."""
+    :data:`INVENTORY_MEMO_SIZE` of them, the least recently used forgotten first. Threads sharing an inventory at
+    worst compute an answer twice: each read and write of the memo is one dictionary operation. An inventory
+    without a ``__dict__`` remembers nothing."""
     try:
         held = vars(inventory)
     except TypeError:
@@ -379,14 +380,15 @@ def remembered(inventory: Inventory, catalog: Catalog, key: tuple[Any, ...], com
     if memo is None:
         memo = held.setdefault(_MEMO, _InventoryMemo())
     key = (id(catalog), *key)
-    found = memo.get(key)
+    found = memo.pop(key, None)
     if found is not None and found[0] is catalog:
+        memo[key] = found  # the latest used last: the oldest unused goes first (a qualification asks many targets)
         answer: T = found[1]
         return answer
     answer = compute()
     while len(memo) >= INVENTORY_MEMO_SIZE:
         try:
-            memo.pop(next(iter(memo)), None)  # the oldest first
+            memo.pop(next(iter(memo)), None)  # the least recently used first
         except (RuntimeError, StopIteration):  # another thread changed it meanwhile
             break
     memo[key] = (catalog, answer)
