@@ -146,3 +146,26 @@ def test_what_is_asked_again_is_kept_longest(demo: odedelta.Catalog, dearer: ode
         assert remembered(inventory, demo, ("cold", i), lambda: calls.append("cold") or 0) == 0
     assert calls.count("hot") == 1 and calls.count("cold") == 3 * INVENTORY_MEMO_SIZE
     assert remembered(inventory, dearer, ("hot",), lambda: 2) == 2  # another catalog: asked again
+
+
+def test_a_rule_book_makes_a_change_s_facts_plain_once_per_context(demo: odedelta.Catalog) -> None:
+    from odedelta.rules.facts import engine_facts
+
+    book = odedelta.load_rules(ROOT / "rules", demo)
+    assert "vip" in book.attribute_types
+    inventory = _fresh(demo, "alice")
+    facts = change_facts(demo, inventory, product_id="F-1", target_id="po-fiber-300", as_of=MOMENTS[0],
+                         context=Context(), kind="change_offer")
+    contexts = [Context(), Context(segment="business"), Context(attributes={"vip": True}),
+                Context(attributes={"vip": False}), Context(attributes={"vip": "true"})]
+    seen = []
+    for context in contexts * 2:
+        plain = book.plain_facts(facts, context)
+        assert plain.of() == engine_facts(facts, context, book.used_facts, book.attribute_types)
+        assert plain.facts is facts
+        seen.append(plain)
+    assert seen[:5] == seen[5:]  # the same values, made once
+    assert len({id(p) for p in seen}) == 5  # one for each context (True and "true" kept apart)
+    replaced = seen[0].replaced(item=facts.item.model_copy(update={"action": "delete"}))
+    assert replaced.facts.item.action == "delete" and seen[0].facts.item.action is None
+    assert replaced.section("item").action == "delete" and replaced.section("target") is facts.target

@@ -136,7 +136,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, plain: EngineFacts | N
     facts, made plain for ``rules`` (:meth:`~odedelta.rules.Rulebook.plain_facts`)."""
     bills = _bills(result)
     if rules is not None and plain is not None:
-        broken = rules.incompatibilities_in(plain, plain.facts.projected.offerings)
+        broken = rules.incompatibilities_in(plain, plain.section("projected").offerings)
         if broken:
             verdict = Verdict(False, broken)
             return Refusal(refusal_message(result.catalog, result.delta.target_offering_id, verdict, "the change"),
@@ -576,7 +576,7 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
     those of the product it starts from: they are not built again for it."""
     out: list[Charge] = []
-    change = asked.facts
+    change = asked.plain
     start = endpoints(result.delta.request)[0]
     products = result.inventory.products
     when = (*moment_key(result.as_of), *context_key(result.context))
@@ -585,15 +585,17 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         if product is None or not product.product_term:
             continue
         target = None if item.action is Action.DELETE else item.offering_id
-        own = product.id == start and change.target.offering == target
-        facts = change if own else change_facts(
-            result.catalog, result.inventory, product_id=product.id, target_id=target, as_of=result.as_of,
-            context=result.context, kind=result.kind)
-        term = facts.term
+        facts = None
+        if product.id == start and change.section("target").offering == target:  # the change's own facts
+            installed, term = change.section("installed"), change.section("term")
+        else:
+            facts = change_facts(result.catalog, result.inventory, product_id=product.id, target_id=target,
+                                 as_of=result.as_of, context=result.context, kind=result.kind)
+            installed, term = facts.installed, facts.term
         if term.end is not None and timing.effective.date() >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
-        judged = asked if own else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
-        held = _held(result, before, facts, product.id, when)
+        judged = asked if facts is None else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
+        held = _held(result, before, installed, term, product.id, when)
         rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
                             item=ItemFacts(action=item.action.value, offering=item.offering_id,
                                            reasons=tuple(item.codes)))
@@ -607,7 +609,7 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     return out
 
 
-def _held(result: ChangeResult, before: Bill, facts: Facts, product_id: str,
+def _held(result: ChangeResult, before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str,
           when: tuple[Any, ...]) -> InstalledFacts:
     """The installed facts a penalty rule reads of a product under a term: its offering's, with what this customer
     pays before discounts (``price``) and the monthly discount they have and have received so far. What the
@@ -620,13 +622,13 @@ def _held(result: ChangeResult, before: Bill, facts: Facts, product_id: str,
         monthly_discount = entry.discount_total if entry else None
         if monthly_discount is not None:
             installed["discount"] = monthly_discount.amount
-            installed["discount_received"] = monthly_discount.amount * (facts.term.months_elapsed or 0)
+            installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
         if entry is not None and entry.base is not None:
             installed["price"] = entry.base.amount  # what this customer pays, before discounts
-        return facts.installed, facts.term, entry, facts.installed.model_copy(update=installed)
+        return facts, term, entry, facts.model_copy(update=installed)
 
     found = remembered(result.inventory, result.catalog, ("penalty facts", product_id, *when), compute)
-    if found[0] is not facts.installed or found[1] is not facts.term or found[2] is not entry:
+    if found[0] is not facts or found[1] is not term or found[2] is not entry:
         found = compute()  # facts made otherwise than the inventory's own
     return found[3]
 

@@ -562,22 +562,39 @@ class EngineFacts:
     and re-reads nothing else: the same dict :func:`engine_facts` gives for ``facts.model_copy(update=sections)``
     (a property test checks it), without the copy and without walking the unchanged sections again."""
 
-    __slots__ = ("_attributes", "_missing", "_paths", "_sections", "context", "facts")
+    __slots__ = ("_attributes", "_base", "_facts", "_missing", "_paths", "_replaced", "_sections", "context")
 
     def __init__(self, facts: Facts, context: Context, used: frozenset[str],
                  attribute_types: Mapping[str, str] | None = None) -> None:
-        self.facts = facts
+        self._base = facts
+        self._facts: Facts | None = facts
+        self._replaced: dict[str, FactSection] = {}
         self.context = context
         paths, attribute_names = _plan(used)
         self._paths = _sections_plan(paths)
         self._sections = {section: _section(facts, named) for section, named in self._paths.items()}
         self._attributes, self._missing = _attributes(context, attribute_names, attribute_types)
 
+    @property
+    def facts(self) -> Facts:
+        """The facts, with the sections :meth:`replaced` put in (copied the first time they are asked for)."""
+        found = self._facts
+        if found is None:
+            found = self._facts = self._base.model_copy(update=self._replaced)
+        return found
+
+    def section(self, name: str) -> Any:
+        """One section of :attr:`facts` (``projected``, ``target``…), without copying the facts."""
+        found = self._replaced.get(name)
+        return found if found is not None else getattr(self._base, name)
+
     def replaced(self, **sections: FactSection) -> EngineFacts:
-        """A new value: these facts with ``sections`` in place of their own (the facts copied with them), only the
-        replaced sections read again."""
+        """A new value: these facts with ``sections`` in place of their own, only the replaced sections read again
+        (the facts themselves are copied with them when asked for: :attr:`facts`)."""
         made = EngineFacts.__new__(EngineFacts)
-        made.facts = self.facts.model_copy(update=sections)
+        made._base = self._base
+        made._replaced = {**self._replaced, **sections}
+        made._facts = None
         made.context = self.context
         made._paths = self._paths
         made._sections = {**self._sections, **{name: _section(section, self._paths[name], 1)
