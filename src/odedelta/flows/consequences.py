@@ -352,13 +352,10 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     for item in result.items:
         if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
             bases[item.product_id] = tables.base(item.offering_id, as_of)
-    lines = []
-    projected = {}
-    for line in result.placed:
-        pid, offering, spec = line
-        projected[pid] = offering
-        lines.append((pid, offering, spec, bases.get(pid) or installed[pid]))
-    return bill_of(result.catalog, lines, result.context, as_of, priced), projected
+    placed = result.placed
+    lines = [(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in placed]
+    return (bill_of(result.catalog, lines, result.context, as_of, priced),
+            {pid: offering for pid, offering, _ in placed})
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],
