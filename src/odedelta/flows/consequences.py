@@ -89,6 +89,8 @@ class _Bills:
     lost: list[str]
     bases: dict[str, Base]
     """The base price of each installed product (the products the change leaves as they are keep theirs)."""
+    when: tuple[Any, ...]
+    """What the customer's answers the inventory remembers are keyed by: the moment and the context."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,25 +151,28 @@ def compute(result: ChangeResult, rules: Rulebook | None, plain: EngineFacts | N
     if isinstance(amended, Refusal):
         return amended
     result, after, projected, timing = amended
-    return _consequences(result, bills.before, after, projected, judged, timing, asked)
+    return _consequences(result, bills.before, after, projected, judged, timing, asked, bills.when)
 
 
 def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     """The money stage's first pass (the bill before and after the change), or the input error it meets — raised
     only if the rules do not refuse the change first (a refusal has always been the answer to such a change)."""
+    when = (*moment_key(result.as_of), *context_key(result.context))
     try:
-        before, bases, priced = _before(result)
+        before, bases, priced = _before(result, when)
         after, projected = _after(result, bases, dict(priced))
     except OdeDeltaError as exc:
         return exc
-    return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases)
+    return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases,
+                  when)
 
 
-def _before(result: ChangeResult) -> tuple[Bill, dict[str, Base], dict[str, tuple[Base, ProductBill]]]:
+def _before(result: ChangeResult,
+            when: tuple[Any, ...]) -> tuple[Bill, dict[str, Base], dict[str, tuple[Base, ProductBill]]]:
     """The bill before the change, the base price of each installed product, and the bill's undiscounted entries
     by product (the bill after shares those of the products the change leaves as they are). What the customer
-    has, whatever the change: worked out once per inventory, catalog, moment and context (the inventory remembers
-    it; the three are frozen values, only read)."""
+    has, whatever the change: worked out once per inventory, catalog, moment and context (``when``: the inventory
+    remembers it; the three are frozen values, only read)."""
     catalog, inventory, as_of, context = result.catalog, result.inventory, result.as_of, result.context
 
     def compute() -> tuple[Bill, dict[str, Base], dict[str, tuple[Base, ProductBill]]]:
@@ -175,7 +180,7 @@ def _before(result: ChangeResult) -> tuple[Bill, dict[str, Base], dict[str, tupl
         priced: dict[str, tuple[Base, ProductBill]] = {}
         return bill_of(catalog, lines, context, as_of, priced), bases, priced
 
-    return remembered(inventory, catalog, ("bill before", *moment_key(as_of), *context_key(context)), compute)
+    return remembered(inventory, catalog, ("bill before", *when), compute)
 
 
 def _judge(result: ChangeResult, bills: _Bills, asked: _Asked | None) -> _Judged:
@@ -214,7 +219,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
 
 
 def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
-                  timing: Timing, asked: _Asked | None) -> ChangeResult:
+                  timing: Timing, asked: _Asked | None, when: tuple[Any, ...]) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
     catalog, inventory = result.catalog, result.inventory
@@ -237,7 +242,7 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
                                     gained=tuple(p.promotion_id for p in promotion_changes if p.status == "gained"))
         charges += _fees(result, asked, promotions, currency, decided)
         if not timing.reengage:
-            charges += _penalties(result, asked, before, promotions, currency, timing, decided)
+            charges += _penalties(result, asked, before, promotions, currency, timing, decided, when)
         recommendations = _recommendations(result, asked, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
@@ -568,7 +573,7 @@ def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[str, Money, str, s
 
 
 def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
-               timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
+               timing: Timing, decided: list[RuleOutcome], when: tuple[Any, ...]) -> list[Charge]:
     """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
     when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
     those of the product it starts from: they are not built again for it."""
@@ -576,7 +581,6 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     change = asked.plain
     start = endpoints(result.delta.request)[0]
     products = result.inventory.products
-    when = (*moment_key(result.as_of), *context_key(result.context))
     for item in result.items:
         product = products.get(item.product_id) if item.installed else None
         if product is None or not product.product_term:
