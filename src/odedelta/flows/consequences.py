@@ -553,15 +553,25 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
 
 def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
+    """The fee rules the change's facts meet, each a charge on the change's root product. The charges of one set
+    of fee rules on one product are the same for every change: the inventory remembers them (for these very
+    rules)."""
+    hits = asked.hits("fee", promotion=promotions)
+    if not hits:
+        return []
     root = result.delta.root_product_id
-    out = []
     book = asked.rules
-    for rule in asked.hits("fee", promotion=promotions):
-        name, amount, source, description, outcome = book.for_rule(rule, ("fee", currency),
-                                                                   partial(_fee, book, rule, currency))
-        out.append(charge("fee", name, amount, root, source, description))
-        decided.append(outcome)
-    return out
+
+    def compute() -> tuple[list[Rule], list[Charge], list[RuleOutcome]]:
+        made = [book.for_rule(rule, ("fee", currency), partial(_fee, book, rule, currency)) for rule in hits]
+        return (hits, [charge("fee", name, amount, root, source, description)
+                       for name, amount, source, description, _ in made], [outcome for *_, outcome in made])
+
+    found = remembered(result.inventory, result.catalog, ("fees", root, currency, *(r.key for r in hits)), compute)
+    if any(kept is not rule for kept, rule in zip(found[0], hits, strict=True)):
+        found = compute()  # another rule book's rules of the same ids
+    decided += found[2]
+    return list(found[1])
 
 
 def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[str, Money, str, str, RuleOutcome]:
@@ -602,11 +612,10 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
                                            reasons=tuple(item.codes)))
         if rule is None:
             continue
-        amount, explanation = _penalty(result, rule, term, held, currency, (product.id, *when))
-        decided.append(_outcome(asked.rules, rule, "penalty"))
-        if amount.amount > 0:
-            out.append(charge("penalty", rule.effect(PenaltyEffect).name, amount, product.id,
-                              f"rule:{rule.id}", explanation))
+        due, outcome = _penalty(result, asked.rules, rule, term, held, currency, product.id, when)
+        decided.append(outcome)
+        if due is not None:
+            out.append(due)
     return out
 
 
@@ -634,20 +643,23 @@ def _held(result: ChangeResult, before: Bill, facts: InstalledFacts, term: TermF
     return found[3]
 
 
-def _penalty(result: ChangeResult, rule: Rule, term: TermFacts, installed: InstalledFacts, currency: str,
-             where: tuple[Any, ...]) -> tuple[Money, str]:
-    """:func:`_penalty_amount` of ``rule`` over a product's term and installed facts: what leaving the product
-    under that rule costs, the same whatever the change — remembered by the inventory (``where``: the product, the
-    moment and the context), for these very rule and facts."""
-    effect = rule.effect(PenaltyEffect)
+def _penalty(result: ChangeResult, rules: Rulebook, rule: Rule, term: TermFacts, installed: InstalledFacts,
+             currency: str, product_id: str, when: tuple[Any, ...]) -> tuple[Charge | None, RuleOutcome]:
+    """The penalty ``rule`` charges for leaving a product under its term (:func:`_penalty_amount`; None when it
+    comes to nothing) and the rule's outcome: the same whatever the change — remembered by the inventory (for the
+    product, the moment and the context: ``when``), for these very rule and facts."""
 
-    def compute() -> tuple[Rule, TermFacts, InstalledFacts, tuple[Money, str]]:
-        return rule, term, installed, _penalty_amount(effect, term, installed, currency)
+    def compute() -> tuple[Rule, TermFacts, InstalledFacts, Charge | None, RuleOutcome]:
+        effect = rule.effect(PenaltyEffect)
+        amount, explanation = _penalty_amount(effect, term, installed, currency)
+        due = charge("penalty", effect.name, amount, product_id, f"rule:{rule.id}", explanation) \
+            if amount.amount > 0 else None
+        return rule, term, installed, due, _outcome(rules, rule, "penalty")
 
-    found = remembered(result.inventory, result.catalog, ("penalty", rule.key, currency, *where), compute)
+    found = remembered(result.inventory, result.catalog, ("penalty", rule.key, currency, product_id, *when), compute)
     if found[0] is not rule or found[1] is not term or found[2] is not installed:
         found = compute()
-    return found[3]
+    return found[3], found[4]
 
 
 _NOTHING_PROJECTED = ProjectedFacts()
