@@ -562,13 +562,15 @@ class EngineFacts:
     and re-reads nothing else: the same dict :func:`engine_facts` gives for ``facts.model_copy(update=sections)``
     (a property test checks it), without the copy and without walking the unchanged sections again."""
 
-    __slots__ = ("_attributes", "_base", "_facts", "_missing", "_paths", "_replaced", "_sections", "context")
+    __slots__ = ("_answers", "_attributes", "_base", "_facts", "_missing", "_paths", "_replaced", "_sections",
+                 "context")
 
     def __init__(self, facts: Facts, context: Context, used: frozenset[str],
                  attribute_types: Mapping[str, str] | None = None) -> None:
         self._base = facts
         self._facts: Facts | None = facts
         self._replaced: dict[str, FactSection] = {}
+        self._answers: dict[str, tuple[object, Any]] = {}
         self.context = context
         paths, attribute_names = _plan(used)
         self._paths = _sections_plan(paths)
@@ -588,6 +590,18 @@ class EngineFacts:
         found = self._replaced.get(name)
         return found if found is not None else getattr(self._base, name)
 
+    def answer(self, asker: object, question: str, compute: Callable[[], T]) -> T:
+        """What ``asker`` (a rule book) answers ``question`` over these very facts (a kind's hits), computed once:
+        the facts of a change are made plain once per rule book and context, and asked again by the next change
+        of the same customer to the same target."""
+        found = self._answers.get(question)
+        if found is not None and found[0] is asker:
+            answer: T = found[1]
+            return answer
+        answer = compute()
+        self._answers[question] = (asker, answer)
+        return answer
+
     def replaced(self, **sections: FactSection) -> EngineFacts:
         """A new value: these facts with ``sections`` in place of their own, only the replaced sections read again
         (the facts themselves are copied with them when asked for: :attr:`facts`)."""
@@ -595,6 +609,7 @@ class EngineFacts:
         made._base = self._base
         made._replaced = {**self._replaced, **sections}
         made._facts = None
+        made._answers = {}
         made.context = self.context
         made._paths = self._paths
         made._sections = {**self._sections, **{name: _section(section, self._paths[name], 1)

@@ -192,8 +192,13 @@ class Rulebook:
 
     def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
         """:meth:`matching` over ``plain``'s facts with ``sections`` in place of their own (an item, a promotion
-        judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of."""
-        return self.hits(kind, plain.of(**sections)) if kind in self.kinds else []
+        judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of.
+        Over ``plain``'s own facts, each kind is asked once (:meth:`EngineFacts.answer`)."""
+        if kind not in self.kinds:
+            return []
+        if sections:
+            return self.hits(kind, plain.of(**sections))
+        return list(plain.answer(self, kind, lambda: tuple(self.hits(kind, plain.of()))))
 
     def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
         """:meth:`first` over ``plain``'s facts with ``sections`` in place of their own (see :meth:`matching_in`)."""
