@@ -169,3 +169,19 @@ def test_a_rule_book_makes_a_change_s_facts_plain_once_per_context(demo: odedelt
     replaced = seen[0].replaced(item=facts.item.model_copy(update={"action": "delete"}))
     assert replaced.facts.item.action == "delete" and seen[0].facts.item.action is None
     assert replaced.section("item").action == "delete" and replaced.section("target") is facts.target
+
+
+def test_each_book_asks_its_own_rules_over_plain_facts(demo: odedelta.Catalog) -> None:
+    from odedelta.rules import Rulebook
+
+    book = odedelta.load_rules(ROOT / "rules", demo)
+    other = Rulebook([rule for rule in book.rules if rule.kind != "eligibility" or "business" not in rule.id])
+    inventory = _fresh(demo, "alice")
+    facts = change_facts(demo, inventory, product_id="F-1", target_id="po-business-fiber-1000", as_of=MOMENTS[0],
+                         context=Context(segment="residential"), kind="change_offer")
+    plain = book.plain_facts(facts, Context(segment="residential"))
+    denied = book.matching_in("eligibility", plain)
+    assert denied and book.matching_in("eligibility", plain) == denied
+    assert book.matching_in("eligibility", plain) is not book.matching_in("eligibility", plain)  # the caller's own
+    assert "eligibility" in other.kinds and other.matching_in("eligibility", plain) == []
+    assert book.eligibility_in(plain).eligible is False
