@@ -151,7 +151,7 @@ def compute(result: ChangeResult, rules: Rulebook | None, plain: EngineFacts | N
     if isinstance(amended, Refusal):
         return amended
     result, after, projected, timing = amended
-    return _consequences(result, bills.before, after, projected, judged, timing, asked, bills.when)
+    return _consequences(result, bills.before, after, projected, judged, timing, asked)
 
 
 def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
@@ -219,7 +219,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
 
 
 def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
-                  timing: Timing, asked: _Asked | None, when: tuple[Any, ...]) -> ChangeResult:
+                  timing: Timing, asked: _Asked | None) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
     catalog, inventory = result.catalog, result.inventory
@@ -242,7 +242,7 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
                                     gained=tuple(p.promotion_id for p in promotion_changes if p.status == "gained"))
         charges += _fees(result, asked, promotions, currency, decided)
         if not timing.reengage:
-            charges += _penalties(result, asked, before, promotions, currency, timing, decided, when)
+            charges += _penalties(result, asked, before, promotions, currency, timing, decided)
         recommendations = _recommendations(result, asked, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
@@ -553,25 +553,15 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
 
 def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
-    """The fee rules the change's facts meet, each a charge on the change's root product. The charges of one set
-    of fee rules on one product are the same for every change: the inventory remembers them (for these very
-    rules)."""
-    hits = asked.hits("fee", promotion=promotions)
-    if not hits:
-        return []
     root = result.delta.root_product_id
+    out = []
     book = asked.rules
-
-    def compute() -> tuple[list[Rule], list[Charge], list[RuleOutcome]]:
-        made = [book.for_rule(rule, ("fee", currency), partial(_fee, book, rule, currency)) for rule in hits]
-        return (hits, [charge("fee", name, amount, root, source, description)
-                       for name, amount, source, description, _ in made], [outcome for *_, outcome in made])
-
-    found = remembered(result.inventory, result.catalog, ("fees", root, currency, *(r.key for r in hits)), compute)
-    if any(kept is not rule for kept, rule in zip(found[0], hits, strict=True)):
-        found = compute()  # another rule book's rules of the same ids
-    decided += found[2]
-    return list(found[1])
+    for rule in asked.hits("fee", promotion=promotions):
+        name, amount, source, description, outcome = book.for_rule(rule, ("fee", currency),
+                                                                   partial(_fee, book, rule, currency))
+        out.append(charge("fee", name, amount, root, source, description))
+        decided.append(outcome)
+    return out
 
 
 def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[str, Money, str, str, RuleOutcome]:
@@ -583,7 +573,7 @@ def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[str, Money, str, s
 
 
 def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
-               timing: Timing, decided: list[RuleOutcome], when: tuple[Any, ...]) -> list[Charge]:
+               timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
     """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
     when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
     those of the product it starts from: they are not built again for it."""
@@ -606,60 +596,32 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         if term.end is not None and timing.effective.date() >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
         judged = asked if facts is None else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
-        held = _held(result, before, installed, term, product.id, when)
+        held = _held(before, installed, term, product.id)
         rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
                             item=ItemFacts(action=item.action.value, offering=item.offering_id,
                                            reasons=tuple(item.codes)))
         if rule is None:
             continue
-        due, outcome = _penalty(result, asked.rules, rule, term, held, currency, product.id, when)
-        decided.append(outcome)
-        if due is not None:
-            out.append(due)
+        effect = rule.effect(PenaltyEffect)
+        amount, explanation = _penalty_amount(effect, term, held, currency)
+        decided.append(_outcome(asked.rules, rule, "penalty"))
+        if amount.amount > 0:
+            out.append(charge("penalty", effect.name, amount, product.id, f"rule:{rule.id}", explanation))
     return out
 
 
-def _held(result: ChangeResult, before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str,
-          when: tuple[Any, ...]) -> InstalledFacts:
+def _held(before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str) -> InstalledFacts:
     """The installed facts a penalty rule reads of a product under a term: its offering's, with what this customer
-    pays before discounts (``price``) and the monthly discount they have and have received so far. What the
-    customer has (the product's facts, its entry in the bill before the change): the inventory remembers it, for
-    these very facts and entry."""
+    pays before discounts (``price``) and the monthly discount they have and have received so far."""
     entry = before.products.get(product_id)
-
-    def compute() -> tuple[InstalledFacts, TermFacts, ProductBill | None, InstalledFacts]:
-        installed: dict[str, Decimal] = {}
-        monthly_discount = entry.discount_total if entry else None
-        if monthly_discount is not None:
-            installed["discount"] = monthly_discount.amount
-            installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
-        if entry is not None and entry.base is not None:
-            installed["price"] = entry.base.amount  # what this customer pays, before discounts
-        return facts, term, entry, facts.model_copy(update=installed)
-
-    found = remembered(result.inventory, result.catalog, ("penalty facts", product_id, *when), compute)
-    if found[0] is not facts or found[1] is not term or found[2] is not entry:
-        found = compute()  # facts made otherwise than the inventory's own
-    return found[3]
-
-
-def _penalty(result: ChangeResult, rules: Rulebook, rule: Rule, term: TermFacts, installed: InstalledFacts,
-             currency: str, product_id: str, when: tuple[Any, ...]) -> tuple[Charge | None, RuleOutcome]:
-    """The penalty ``rule`` charges for leaving a product under its term (:func:`_penalty_amount`; None when it
-    comes to nothing) and the rule's outcome: the same whatever the change — remembered by the inventory (for the
-    product, the moment and the context: ``when``), for these very rule and facts."""
-
-    def compute() -> tuple[Rule, TermFacts, InstalledFacts, Charge | None, RuleOutcome]:
-        effect = rule.effect(PenaltyEffect)
-        amount, explanation = _penalty_amount(effect, term, installed, currency)
-        due = charge("penalty", effect.name, amount, product_id, f"rule:{rule.id}", explanation) \
-            if amount.amount > 0 else None
-        return rule, term, installed, due, _outcome(rules, rule, "penalty")
-
-    found = remembered(result.inventory, result.catalog, ("penalty", rule.key, currency, product_id, *when), compute)
-    if found[0] is not rule or found[1] is not term or found[2] is not installed:
-        found = compute()
-    return found[3], found[4]
+    installed: dict[str, Decimal] = {}
+    monthly_discount = entry.discount_total if entry else None
+    if monthly_discount is not None:
+        installed["discount"] = monthly_discount.amount
+        installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
+    if entry is not None and entry.base is not None:
+        installed["price"] = entry.base.amount  # what this customer pays, before discounts
+    return facts.model_copy(update=installed)
 
 
 _NOTHING_PROJECTED = ProjectedFacts()

@@ -365,13 +365,15 @@ class _InventoryMemo(dict[Hashable, tuple[Any, Any]]):
 
 
 def remembered(inventory: Inventory, catalog: Catalog, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """The answer of a pure query over ``inventory`` and ``catalog`` (what the customer has: their bill, their facts),
-    computed once per ``key`` — what else it depends on: the moment (:func:`moment_key`), the context's facts it
-    reads (:func:`context_key`)… An inventory is a value, only read once loaded: it holds the answers itself (no
-    global state), for the catalog they were asked against (another catalog asks again), at most
-    :data:`INVENTORY_MEMO_SIZE` of them, the least recently used forgotten first. Threads sharing an inventory at
-    worst compute an answer twice: each read and write of the memo is one dictionary operation. An inventory
-    without a ``__dict__`` remembers nothing."""
+    """The answer of a pure query over ``inventory`` and ``catalog`` (what the customer has: their bill before a
+    change, the facts of their installed product), kept once it is asked a second time — a qualification, or a
+    campaign's several products, asks one inventory again and again; most inventories are asked once, and then
+    nothing is kept but the question. ``key`` is what else the answer depends on: the moment (:func:`moment_key`),
+    the context's facts it reads (:func:`context_key`)… An inventory is a value, only read once loaded: it holds
+    the answers itself (no global state), for the catalog they were asked against (another catalog asks again), at
+    most :data:`INVENTORY_MEMO_SIZE` of them, the least recently used forgotten first. Threads sharing an
+    inventory at worst compute an answer twice: each read and write of the memo is one dictionary operation. An
+    inventory without a ``__dict__`` remembers nothing."""
     try:
         held = vars(inventory)
     except TypeError:
@@ -382,17 +384,24 @@ def remembered(inventory: Inventory, catalog: Catalog, key: tuple[Any, ...], com
     key = (id(catalog), *key)
     found = memo.pop(key, None)
     if found is not None and found[0] is catalog:
+        if found[1] is _ASKED:  # the second time: kept from now on
+            answer = compute()
+            memo[key] = (catalog, answer)
+            return answer
         memo[key] = found  # the latest used last: the oldest unused goes first (a qualification asks many targets)
-        answer: T = found[1]
-        return answer
-    answer = compute()
+        kept: T = found[1]
+        return kept
     while len(memo) >= INVENTORY_MEMO_SIZE:
         try:
             memo.pop(next(iter(memo)), None)  # the least recently used first
         except (RuntimeError, StopIteration):  # another thread changed it meanwhile
             break
-    memo[key] = (catalog, answer)
-    return answer
+    memo[key] = (catalog, _ASKED)
+    return compute()
+
+
+_ASKED = object()
+"""What an inventory keeps of a question asked once: that it was asked."""
 
 
 def moment_key(as_of: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -421,13 +430,10 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
                  as_of: dt.datetime, context: Context, kind: ChangeKind,
                  projected: list[str] | None = None) -> Facts:
     """The facts of one change: ``product_id`` the installed product it starts from (None for an acquisition),
-    ``target_id`` the offering it goes to (None for a removal). Worked out once per inventory, catalog, moment and
-    segment (the only fact of the context they read): a frozen value the inventory remembers (:func:`remembered`)."""
+    ``target_id`` the offering it goes to (None for a removal). What they say of the customer and the installed
+    product, whatever the target, the inventory remembers (:func:`remembered`): a qualification asks many targets."""
     offerings = tuple(sorted(set(projected))) if projected else ()
-    return remembered(inventory, catalog, ("change facts", product_id, target_id, *moment_key(as_of),
-                                           context.segment, kind, offerings),
-                      lambda: _change_facts(catalog, inventory, product_id, target_id, as_of, context, kind,
-                                            offerings))
+    return _change_facts(catalog, inventory, product_id, target_id, as_of, context, kind, offerings)
 
 
 def _change_facts(catalog: Catalog, inventory: Inventory, product_id: str | None, target_id: str | None,
@@ -562,15 +568,13 @@ class EngineFacts:
     and re-reads nothing else: the same dict :func:`engine_facts` gives for ``facts.model_copy(update=sections)``
     (a property test checks it), without the copy and without walking the unchanged sections again."""
 
-    __slots__ = ("_answers", "_attributes", "_base", "_facts", "_missing", "_paths", "_replaced", "_sections",
-                 "context")
+    __slots__ = ("_attributes", "_base", "_facts", "_missing", "_paths", "_replaced", "_sections", "context")
 
     def __init__(self, facts: Facts, context: Context, used: frozenset[str],
                  attribute_types: Mapping[str, str] | None = None) -> None:
         self._base = facts
         self._facts: Facts | None = facts
         self._replaced: dict[str, FactSection] = {}
-        self._answers: dict[str, tuple[object, Any]] = {}
         self.context = context
         paths, attribute_names = _plan(used)
         self._paths = _sections_plan(paths)
@@ -590,18 +594,6 @@ class EngineFacts:
         found = self._replaced.get(name)
         return found if found is not None else getattr(self._base, name)
 
-    def answer(self, asker: object, question: str, compute: Callable[[], T]) -> T:
-        """What ``asker`` (a rule book) answers ``question`` over these very facts (a kind's hits), computed once:
-        the facts of a change are made plain once per rule book and context, and asked again by the next change
-        of the same customer to the same target."""
-        found = self._answers.get(question)
-        if found is not None and found[0] is asker:
-            answer: T = found[1]
-            return answer
-        answer = compute()
-        self._answers[question] = (asker, answer)
-        return answer
-
     def replaced(self, **sections: FactSection) -> EngineFacts:
         """A new value: these facts with ``sections`` in place of their own, only the replaced sections read again
         (the facts themselves are copied with them when asked for: :attr:`facts`)."""
@@ -609,7 +601,6 @@ class EngineFacts:
         made._base = self._base
         made._replaced = {**self._replaced, **sections}
         made._facts = None
-        made._answers = {}
         made.context = self.context
         made._paths = self._paths
         made._sections = {**self._sections, **{name: _section(section, self._paths[name], 1)

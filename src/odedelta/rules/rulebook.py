@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from odedelta.model.errors import OdeDeltaError
-from odedelta.model.memo import Memo
 from odedelta.model.requests import Context
 from odedelta.rules.durable import DurableExecutor
 from odedelta.rules.durable import engine as durable_engine
 from odedelta.rules.executor import Executor, ReferenceExecutor
-from odedelta.rules.facts import EngineFacts, Facts, FactSection, context_key, engine_facts
+from odedelta.rules.facts import EngineFacts, Facts, FactSection, engine_facts
 from odedelta.rules.language import CompatibilityEffect, E, EligibilityEffect, MigrationEffect, Rule
 
 T = TypeVar("T")
@@ -51,9 +50,6 @@ class Verdict:
     def rule_ids(self) -> list[str]:
         return [r.rule_id for r in self.reasons]
 
-
-PLAIN_FACTS_KEPT = 1024
-"""How many changes' facts a rule book keeps made plain (:meth:`Rulebook.plain_facts`)."""
 
 EXECUTORS = ("reference", "durable")
 DURABLE_INSTALL = "pip install 'odedelta[durable]'"
@@ -106,7 +102,6 @@ class Rulebook:
                 self.attribute_types.setdefault(name.removeprefix("customer.attributes."), kind)
         self.kinds = sorted({rule.kind for rule in self.rules})
         self._made: dict[tuple[int, Hashable], tuple[Rule, Any]] = {}
-        self._plain: Memo = Memo(PLAIN_FACTS_KEPT)
         ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.key]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
             self.executor.register(kind, {r.key: r.condition for r in ranked if r.kind == kind})
@@ -179,26 +174,13 @@ class Rulebook:
 
     # ------------------------------------------------------------------ facts made plain once
     def plain_facts(self, facts: Facts, context: Context) -> EngineFacts:
-        """``facts`` made plain once for this book's executor, for a stage that asks several questions of them.
-        The facts of a change are a value the inventory remembers (:func:`~odedelta.rules.facts.change_facts`):
-        made plain once per book and context too, the last :data:`PLAIN_FACTS_KEPT` kept (each with the very facts
-        it stands for, so that no other facts can take their place)."""
-        key = (id(facts), context_key(context))
-        found = self._plain.get(key, lambda: (facts, EngineFacts(facts, context, self.used_facts,
-                                                                 self.attribute_types)))
-        if found[0] is not facts:  # cannot happen while the entry holds its facts; said for the reader
-            return EngineFacts(facts, context, self.used_facts, self.attribute_types)
-        return found[1]
+        """``facts`` made plain once for this book's executor, for a stage that asks several questions of them."""
+        return EngineFacts(facts, context, self.used_facts, self.attribute_types)
 
     def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
         """:meth:`matching` over ``plain``'s facts with ``sections`` in place of their own (an item, a promotion
-        judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of.
-        Over ``plain``'s own facts, each kind is asked once (:meth:`EngineFacts.answer`)."""
-        if kind not in self.kinds:
-            return []
-        if sections:
-            return self.hits(kind, plain.of(**sections))
-        return list(plain.answer(self, kind, lambda: tuple(self.hits(kind, plain.of()))))
+        judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of."""
+        return self.hits(kind, plain.of(**sections)) if kind in self.kinds else []
 
     def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
         """:meth:`first` over ``plain``'s facts with ``sections`` in place of their own (see :meth:`matching_in`)."""
