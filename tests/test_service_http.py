@@ -566,3 +566,29 @@ def test_a_read_is_answered_while_every_engine_thread_is_busy() -> None:
             await asyncio.gather(*busy)
 
     assert asyncio.run(scenario()) == 200
+
+
+def test_work_past_its_time_budget_is_refused_by_the_timer_and_its_late_result_dropped() -> None:
+    """Work that never checks its deadline: the request is refused 422 once the budget and its second of grace
+    have passed, the thread's result that comes later is dropped, and the thread takes the next work."""
+    release, finished = threading.Event(), threading.Event()
+
+    def stuck(deadline: Any) -> str:
+        release.wait(10)
+        finished.set()
+        return "late"
+
+    async def scenario() -> tuple[edge.ApiError, float, int]:
+        start = time.monotonic()
+        with pytest.raises(edge.ApiError) as refused:
+            await edge.blocking(edge.Limits(time_budget=0.2), stuck)
+        took = time.monotonic() - start
+        release.set()
+        assert await asyncio.to_thread(finished.wait, 5)
+        await asyncio.sleep(0.05)  # the late result reaches the loop, and is dropped
+        return refused.value, took, await edge.blocking(edge.Limits(), lambda deadline: 7)
+
+    refused, took, next_one = asyncio.run(scenario())
+    assert (refused.status, refused.reason) == (422, "Time budget exceeded")
+    assert "time budget of 0.2 s" in refused.message
+    assert 1.1 < took < 5 and next_one == 7
