@@ -450,6 +450,12 @@ def test_a_tmf_path_without_parameters_goes_to_the_route_the_routers_loop_would_
     answer = client.post(V4, json=DOWNGRADE)
     assert (answer.status_code, answer.text) == (200, "in front")
     assert V4 not in shortcut._paths() and V5 in shortcut._paths()
+    # a route replaced in place (the list as long as before): the table follows it too
+    orders_post = next(i for i, r in enumerate(app.router.routes)
+                       if getattr(r, "path_format", None) == ORDERS and "POST" in getattr(r, "methods", ()))
+    app.router.routes[orders_post] = Route(ORDERS, lambda request: PlainTextResponse("replaced"), methods=["POST"])
+    answer = client.post(ORDERS, json={})
+    assert (answer.status_code, answer.text) == (200, "replaced")
 
 
 def test_serves_writer_writes_every_line_in_order_gathered_and_the_queued_ones_at_close() -> None:
