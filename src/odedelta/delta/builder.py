@@ -149,6 +149,8 @@ class DeltaBuilder:
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
+        self._said: dict[tuple[str, str | None, str, str | None], Reason] = {}
+        """The reasons made in this build, by code, installed offering, target and source (see :meth:`_reason`)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -292,12 +294,12 @@ class DeltaBuilder:
         product = self._installed(request.product)
         offering = product.offering_id or ""
         self._choices = self._checked_choices({product.id: request.characteristics})
-        characteristics, changes = self._carry_characteristics(product, offering)
+        characteristics, changes, checked = self._carry_characteristics(product, offering)
         action = Action.MODIFY if changes else Action.NO_CHANGE
         reasons = [Reason("requested", "characteristics changed as requested", "request")]
         reasons += [Reason("characteristic_changed", _change_sentence(c), "request") for c in changes]
         self._emit(action, product.id, offering, self._links.parent(product.id), characteristics, changes,
-                   reasons, previous=None)
+                   reasons, previous=None, checked=checked)
         return product.id, offering
 
     def _renew(self, request: Renew) -> tuple[str, str]:
@@ -326,18 +328,18 @@ class DeltaBuilder:
         (``candidates``: its own children unless a restructuring hands it others). ``slot_source``: what keeps it
         in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
         the source of its reasons."""
-        characteristics, changes = self._carry_characteristics(product, target)
-        offering_changed = product.offering_id != target
+        characteristics, changes, checked = self._carry_characteristics(product, target)
+        offering = product.offering_id  # read once: an account's lines each pass here
+        offering_changed = offering != target
         if situation == "matched":
             situation = ("matched_changed" if offering_changed else
                          "matched_characteristics" if changes else "matched_same")
         action, code = OUTCOMES[situation]
-        reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_source))]
+        reasons = [self._reason(code, offering, target, slot_source)]
         if offering_changed and code != "offering_changed":
-            reasons.append(Reason("offering_changed",
-                                  f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}",
-                                  f"catalog:{target}"))
-        reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
+            reasons.append(self._reason("offering_changed", offering, target, None))  # source: catalog:<target>
+        if changes:
+            reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
         moved = parent != self._links.parent(product.id)
         if moved:
             where = f"moves under {parent}" if parent else "becomes a product of its own"
@@ -346,10 +348,23 @@ class DeltaBuilder:
         if action is _NO_CHANGE and (changes or moved):
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
-                   previous=product.offering_id if offering_changed else None)
+                   previous=offering if offering_changed else None, checked=checked)
         if candidates is None:
+            if not options and not self._links.children_of(product.id) and not self._tables.slots(target):
+                return  # a leaf that stays one: nothing to place (most lines of an account)
             candidates = self._children(product)
         self._populate(product.id, target, candidates, options, fresh=False)
+
+    def _reason(self, code: str, offering: str | None, target: str, slot_source: str | None) -> Reason:
+        """The reason an installed product of ``offering`` that becomes ``target`` gets for ``code``: made once per
+        build for each such kind of product (a :class:`Reason` is a value, shared by the items that have it)."""
+        key = (code, offering, target, slot_source)
+        try:
+            return self._said[key]
+        except KeyError:
+            found = self._said[key] = Reason(code, self._sentence(code, offering, target),
+                                             self._source(code, target, slot_source))
+            return found
 
     def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
                   fresh: bool) -> None:
@@ -377,7 +392,7 @@ class DeltaBuilder:
         loose = [c for c in candidates if c.id not in assignment]
         # only a loose product that fits somewhere beneath the offering can be taken in by one of its slots (most
         # often none: what is left is deleted)
-        placeable = any(self._fits_beneath(c, offering) for c in loose)
+        placeable = bool(loose) and any(self._fits_beneath(c, offering) for c in loose)
         adopted = self._adoptions(candidates, assignment, slots, loose) if placeable else {}
         taken = {c.id for takers in adopted.values() for c in takers}  # ids: one product per id in an inventory
         loose = [c for c in loose if c.id not in taken]
@@ -402,9 +417,10 @@ class DeltaBuilder:
         dissolved: list[Product] = []
         while True:
             assignment = self._match(candidates, offering, slots)
-            opened = [c for c in candidates if c.id not in assignment and self._children(c)
+            children_of = self._links.children_of  # most candidates are leaves: neither opened nor lifting
+            opened = [c for c in candidates if c.id not in assignment and children_of(c.id) and self._children(c)
                       and any(self._fits_beneath(g, offering) for g in self._children(c))]
-            lifted = [stray for c in candidates if c.id in assignment
+            lifted = [stray for c in candidates if c.id in assignment and children_of(c.id)
                       for stray in self._strays(c, assignment[c.id].offering_id, offering)]
             if not opened and not lifted:
                 return candidates, assignment, dissolved
@@ -437,19 +453,20 @@ class DeltaBuilder:
         """Emit each matched candidate as kept in its slot (with what it adopts); returns how many each slot
         holds."""
         have = {slot.slot: 0 for slot in slots}
+        bundle = f"catalog:{offering}"
         for candidate in candidates:
             assigned = assignment.get(candidate.id)
             if assigned is None:
                 continue
             have[assigned.slot] += 1
+            target = assigned.offering_id
             # matched to another offering's slot: its own offering has none here (the matching keeps a product in
             # its own offering's slot), so how well it fits is how well it becomes that offering
-            mapped = (candidate.offering_id != assigned.offering_id
-                      and self._kin(candidate.offering_id, candidate.spec_id, assigned.offering_id) == MIGRATION)
-            source = ((self._mapping_source(candidate, assigned.offering_id) if mapped else None)
-                      or f"catalog:{offering}")
-            extra = adopted.get(candidate.id)
-            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_source=source,
+            own = candidate.offering_id
+            mapped = own != target and self._kin(own, candidate.spec_id, target) == MIGRATION
+            source = (self._mapping_source(candidate, target) if mapped else None) or bundle
+            extra = adopted.get(candidate.id) if adopted else None
+            self._migrate(candidate, target, product_id, "matched", slot_source=source,
                           candidates=self._children(candidate) + extra if extra else None)
         return have
 
@@ -485,8 +502,13 @@ class DeltaBuilder:
                 have[slot.slot] += 1
 
     def _children(self, product: Product) -> list[Product]:
+        kids = self._links.children_of(product.id)
+        if not kids:  # a leaf
+            return []
         products, elsewhere = self.inventory.products, self._elsewhere
-        return [products[c] for c in self._links.children_of(product.id) if c not in elsewhere]
+        if not elsewhere:
+            return [products[c] for c in kids]
+        return [products[c] for c in kids if c not in elsewhere]
 
     # ------------------------------------------------------------------ across levels
     def _rehome(self) -> None:
@@ -501,7 +523,8 @@ class DeltaBuilder:
         improved = True
         while improved:
             improved = False
-            for product_id in [i.product_id for i in self.items if _gave_up(i)]:
+            for product_id in [i.product_id for i in self.items  # _gave_up, inline: one pass over every item
+                               if i.action is _DELETE and i.installed and i.reasons[0].code in HOMELESS]:
                 item = next(i for i in self.items if i.product_id == product_id)
                 if _gave_up(item) and self._improve(item, room=True):
                     improved = True
@@ -790,7 +813,13 @@ class DeltaBuilder:
         children that could fill several slots compete in a networkx matching over slot copies (at most as many
         copies as candidates).
         """
-        options = {child.id: found for child in children if (found := self._placements(child, offering, slots))}
+        if self.migrations:
+            options = {child.id: found for child in children
+                       if (found := self._placements(child, offering, slots))}
+        else:  # the catalog's compiled answer (_placements without a rule of this change), one call per child
+            placements = self._tables.placements
+            options = {child.id: found for child in children
+                       if (found := placements(child.offering_id, child.spec_id, offering))}
         contested = {cid for cid, found in options.items() if len(found) > 1}
         contested_slots = {slot.slot for cid in contested for slot, _ in options[cid]}
         by_slot: dict[int, list[str]] = {}
@@ -807,8 +836,7 @@ class DeltaBuilder:
             slot = slot_of[number]
             if slot.upper is not None and len(cids) > slot.upper:  # it keeps the best (else all: no need to rank)
                 cids = sorted(cids, key=lambda cid: (-weight(cid, options[cid][0]), weight.rank[cid]))[:slot.upper]
-            for cid in cids:
-                assignment[cid] = slot
+            assignment.update(dict.fromkeys(cids, slot))
         if contested:
             demand: dict[int, int] = {}
             for cid in contested:
@@ -829,14 +857,16 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ characteristics
     def _carry_characteristics(self, product: Product,
-                               target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
-        """The product's characteristics under the target offering, and what changes."""
+                               target: str) -> tuple[dict[str, Any], list[CharacteristicChange], bool]:
+        """The product's characteristics under the target offering, what changes, and whether every value kept
+        was found allowed here (each was carried as it is: :meth:`_emit` need not check them again)."""
         tables = self._tables
         rules = tables.characteristics(target)
         before = product.characteristics()
         chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})} if self._choices else {}
         after: dict[str, Any] = {}
         changes: list[CharacteristicChange] = []
+        checked = True
         for rule in rules if rules is not None else [tables.characteristic(target, name) for name in before]:
             name = rule.name
             if name in chosen:
@@ -856,6 +886,7 @@ class DeltaBuilder:
                        f"{tables.name(target)} does not allow {value_key(before[name])}" if name in before else
                        f"default of {tables.name(target)}")
             after[name] = value
+            checked = False
             if name not in before or value_key(before[name]) != value_key(value):
                 changes.append(CharacteristicChange(name, before.get(name), value, why))
         if rules is not None and not after.keys() >= before.keys():  # some value was not carried: say why
@@ -863,7 +894,7 @@ class DeltaBuilder:
                 if name not in after and not tables.characteristic(target, name).known:
                     changes.append(CharacteristicChange(name, before[name], None,
                                                         f"not a characteristic of {tables.name(target)}"))
-        return after, changes
+        return after, changes, checked
 
     def _new_characteristics(self, offering: str) -> dict[str, Any]:
         chosen = self._choices.get(offering, {})
@@ -909,10 +940,12 @@ class DeltaBuilder:
     # ------------------------------------------------------------------ emitting items
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
               characteristics: dict[str, Any], changes: list[CharacteristicChange], reasons: list[Reason],
-              previous: str | None, installed: bool = True) -> _Draft:
-        if action is not _DELETE:
+              previous: str | None, installed: bool = True, checked: bool = False) -> _Draft:
+        """Append an item (numbered at the end of the build: :meth:`_renumber`). ``checked``: the caller has
+        already found every value of ``characteristics`` allowed by ``offering``."""
+        if action is not _DELETE and not checked:
             self._check_values(offering, characteristics)
-        item = _Draft(str(len(self.items) + 1), action, product_id, offering, self._tables.spec(offering), parent,
+        item = _Draft("", action, product_id, offering, self._tables.spec(offering), parent,
                       previous, characteristics, changes, reasons, installed)
         self.items.append(item)
         return item
@@ -1015,13 +1048,14 @@ class DeltaBuilder:
                          f"{did_you_mean(chosen[0], names)}")
 
     # ------------------------------------------------------------------ words
-    def _sentence(self, code: str, product: Product, target: str) -> str:
+    def _sentence(self, code: str, offering: str | None, target: str) -> str:
+        """What a reason with ``code`` says of an installed product of ``offering`` that becomes ``target``."""
         if code == "requested":
-            if product.offering_id == target:
+            if offering == target:
                 return f"{self._tables.name(target)} is kept as requested"
-            return f"{self._tables.name(product.offering_id)} changes to {self._tables.name(target)} as requested"
+            return f"{self._tables.name(offering)} changes to {self._tables.name(target)} as requested"
         if code == "offering_changed":
-            return f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}"
+            return f"{self._tables.name(offering)} becomes {self._tables.name(target)}"
         if code == "characteristic_changed":
             return f"{self._tables.name(target)} is kept with changed characteristics"
         return f"{self._tables.name(target)} is kept unchanged"
@@ -1064,8 +1098,16 @@ class _Weights:
 
     def __init__(self, tables: CompiledCatalog, children: list[Product]) -> None:
         self._tables = tables
-        self._children = {child.id: child for child in children}
+        self._given = children
+        self._by_id: dict[str, Product] | None = None
         self._rank: dict[str, int] | None = None
+
+    @property
+    def _children(self) -> dict[str, Product]:
+        """Child id → child, made on first use (most matchings never weigh)."""
+        if self._by_id is None:
+            self._by_id = {child.id: child for child in self._given}
+        return self._by_id
 
     @property
     def rank(self) -> dict[str, int]:
@@ -1078,9 +1120,10 @@ class _Weights:
 
     def __call__(self, child_id: str, place: tuple[Component, int]) -> int:
         slot, fit = place
-        allowed, child = self._tables.allowed, self._children[child_id]
+        children = self._children
+        allowed, child = self._tables.allowed, children[child_id]
         kept = sum(1 for c in child.product_characteristic if allowed(slot.offering_id, c.name, c.value))
-        return (fit * 1000 + kept) * 1_000_000 + (len(self._children) - self.rank[child_id])
+        return (fit * 1000 + kept) * 1_000_000 + (len(children) - self.rank[child_id])
 
 
 def _whole(offering: str) -> Component:
