@@ -65,6 +65,7 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "context": (Action.NO_CHANGE, "context"),
 }
 _DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
+_NO_CHANGES: tuple[CharacteristicChange, ...] = ()
 """The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
 class is a lookup several times the cost of a global)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
@@ -98,8 +99,9 @@ class _Draft:
     parent_id: str | None
     previous_offering_id: str | None = None
     characteristics: dict[str, Any] = field(default_factory=dict)
-    changes: list[CharacteristicChange] = field(default_factory=list)
-    reasons: list[Reason] = field(default_factory=list)
+    changes: Sequence[CharacteristicChange] = ()
+    reasons: Sequence[Reason] = ()
+    """A list, or a tuple shared with other items (never changed in place: replaced)."""
     installed: bool = True
     terms: list[ProductTerm] | None = None
 
@@ -113,7 +115,7 @@ class _Draft:
     @classmethod
     def thaw(cls, item: DeltaItem) -> _Draft:
         return cls(item.id, item.action, item.product_id, item.offering_id, item.specification_id, item.parent_id,
-                   item.previous_offering_id, dict(item.characteristics), list(item.changes), list(item.reasons),
+                   item.previous_offering_id, dict(item.characteristics), item.changes, item.reasons,
                    item.installed, list(item.terms) if item.terms is not None else None)
 
 
@@ -149,7 +151,7 @@ class DeltaBuilder:
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
-        self._said: dict[tuple[str, str | None, str, str | None], Reason] = {}
+        self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = {}
         """The reasons made in this build, by code, installed offering, target and source (see :meth:`_reason`)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
@@ -251,7 +253,7 @@ class DeltaBuilder:
         candidates = self._children(core)
         for depth, bundle in enumerate(around):
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self._links.parent(bundle.id),
-                       bundle.characteristics(), [],
+                       bundle.characteristics(), (),
                        [Reason("restructured", f"{self._tables.name(bundle.offering_id)} is left: {core.id} "
                                f"({self._tables.name(core.offering_id)}) continues on its own as "
                                f"{self._tables.name(request.to)}",
@@ -307,7 +309,7 @@ class DeltaBuilder:
         product = self._installed(request.product)
         offering = product.offering_id or ""
         self._emit(Action.MODIFY, product.id, offering, self._links.parent(product.id), product.characteristics(),
-                   [], [Reason("renewed", f"{self._tables.name(offering)}: the commitment is renewed as requested",
+                   (), [Reason("renewed", f"{self._tables.name(offering)}: the commitment is renewed as requested",
                                "request")], previous=None)
         return product.id, offering
 
@@ -335,16 +337,18 @@ class DeltaBuilder:
             situation = ("matched_changed" if offering_changed else
                          "matched_characteristics" if changes else "matched_same")
         action, code = OUTCOMES[situation]
-        reasons = [self._reason(code, offering, target, slot_source)]
-        if offering_changed and code != "offering_changed":
-            reasons.append(self._reason("offering_changed", offering, target, None))  # source: catalog:<target>
-        if changes:
-            reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
+        reasons: Sequence[Reason] = self._reason(code, offering, target, slot_source)
+        renamed = offering_changed and code != "offering_changed"
         moved = parent != self._links.parent(product.id)
-        if moved:
-            where = f"moves under {parent}" if parent else "becomes a product of its own"
-            reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
-                                  slot_source or f"catalog:{target}"))
+        if renamed or changes or moved:  # else the one reason, as a tuple shared by the items that have it
+            reasons = [*reasons]
+            if renamed:  # source: catalog:<target>
+                reasons += self._reason("offering_changed", offering, target, None)
+            reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
+            if moved:
+                where = f"moves under {parent}" if parent else "becomes a product of its own"
+                reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
+                                      slot_source or f"catalog:{target}"))
         if action is _NO_CHANGE and (changes or moved):
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
@@ -355,15 +359,17 @@ class DeltaBuilder:
             candidates = self._children(product)
         self._populate(product.id, target, candidates, options, fresh=False)
 
-    def _reason(self, code: str, offering: str | None, target: str, slot_source: str | None) -> Reason:
-        """The reason an installed product of ``offering`` that becomes ``target`` gets for ``code``: made once per
-        build for each such kind of product (a :class:`Reason` is a value, shared by the items that have it)."""
+    def _reason(self, code: str, offering: str | None, target: str,
+                slot_source: str | None) -> tuple[Reason]:
+        """The reason an installed product of ``offering`` that becomes ``target`` gets for ``code``, as a 1-tuple:
+        made once per build for each such kind of product and shared by the items that have it (values: an account
+        of 10,000 lines holds one, not 10,000 reasons and 20,000 lists and tuples for the collector to walk)."""
         key = (code, offering, target, slot_source)
         try:
             return self._said[key]
         except KeyError:
-            found = self._said[key] = Reason(code, self._sentence(code, offering, target),
-                                             self._source(code, target, slot_source))
+            found = self._said[key] = (Reason(code, self._sentence(code, offering, target),
+                                              self._source(code, target, slot_source)),)
             return found
 
     def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
@@ -384,7 +390,7 @@ class DeltaBuilder:
         candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
         for bundle in dissolved:
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self._links.parent(bundle.id),
-                       bundle.characteristics(), [],
+                       bundle.characteristics(), (),
                        [Reason("restructured", f"{self._tables.name(bundle.offering_id)} is not part of "
                                f"{self._tables.name(offering)}; what it held is kept where the target has a place "
                                "for it",
@@ -549,7 +555,7 @@ class DeltaBuilder:
                     item = next(i for i in self.items if i.product_id == wanted)
                     item.terms = list(terms)
                     item.action = Action.MODIFY if item.action is Action.NO_CHANGE else item.action
-                    item.reasons = ([first] if first else []) + item.reasons + list(reasons)
+                    item.reasons = [*([first] if first else []), *item.reasons, *reasons]
         if self._refused is not None:
             return Refused(self._refused)
         renamed = self._renumber()
@@ -574,7 +580,7 @@ class DeltaBuilder:
             item.offering_id = item.previous_offering_id or item.offering_id
             item.previous_offering_id = None
             item.characteristics = product.characteristics() if item.installed else {}
-            item.changes = []
+            item.changes = ()
             item.reasons = [why]
 
     def _take_place(self, product_id: str, why: Reason) -> bool:
@@ -583,7 +589,8 @@ class DeltaBuilder:
         item = next(i for i in self.items if i.product_id == product_id)
         if not self._improve(item, room=False, within=True):
             return False
-        next(i for i in self.items if i.product_id == product_id).reasons.insert(0, why)
+        kept = next(i for i in self.items if i.product_id == product_id)
+        kept.reasons = [why, *kept.reasons]
         return True
 
     def _improve(self, item: _Draft, room: bool, within: bool = False) -> bool:
@@ -857,7 +864,7 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ characteristics
     def _carry_characteristics(self, product: Product,
-                               target: str) -> tuple[dict[str, Any], list[CharacteristicChange], bool]:
+                               target: str) -> tuple[dict[str, Any], Sequence[CharacteristicChange], bool]:
         """The product's characteristics under the target offering, what changes, and whether every value kept
         was found allowed here (each was carried as it is: :meth:`_emit` need not check them again)."""
         tables = self._tables
@@ -894,7 +901,7 @@ class DeltaBuilder:
                 if name not in after and not tables.characteristic(target, name).known:
                     changes.append(CharacteristicChange(name, before[name], None,
                                                         f"not a characteristic of {tables.name(target)}"))
-        return after, changes, checked
+        return after, changes or _NO_CHANGES, checked
 
     def _new_characteristics(self, offering: str) -> dict[str, Any]:
         chosen = self._choices.get(offering, {})
@@ -939,7 +946,7 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ emitting items
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
-              characteristics: dict[str, Any], changes: list[CharacteristicChange], reasons: list[Reason],
+              characteristics: dict[str, Any], changes: Sequence[CharacteristicChange], reasons: Sequence[Reason],
               previous: str | None, installed: bool = True, checked: bool = False) -> _Draft:
         """Append an item (numbered at the end of the build: :meth:`_renumber`). ``checked``: the caller has
         already found every value of ``characteristics`` allowed by ``offering``."""
@@ -953,7 +960,7 @@ class DeltaBuilder:
     def _emit_context(self, product: Product) -> None:
         """The parent of an added product appears unchanged so the order can relate the new item to it."""
         self._emit(Action.NO_CHANGE, product.id, product.offering_id or "", self._links.parent(product.id),
-                   product.characteristics(), [],
+                   product.characteristics(), (),
                    [Reason("context", "unchanged; receives the new component", "request")], previous=None)
 
     def _delete_tree(self, product_id: str, situation: str, why: str, source: str = "request") -> None:
@@ -969,7 +976,7 @@ class DeltaBuilder:
             message = why if pid == product_id else (
                 f"bundled in {root.id} ({self._tables.name(root.offering_id)}), which is removed")
             self._emit(action, pid, product.offering_id or "", self._links.parent(pid), product.characteristics(),
-                       [], [Reason(code, message, source)], previous=None)
+                       (), [Reason(code, message, source)], previous=None)
 
     def _instantiate(self, offering: str, parent: str | None, situation: str, why: str, source: str = "request",
                      options: Iterable[str] = (), adopted: list[Product] | None = None) -> str:
@@ -978,7 +985,7 @@ class DeltaBuilder:
         self._must_be_sellable(offering)
         action, code = OUTCOMES[situation]
         product_id = self._new_id()
-        self._emit(action, product_id, offering, parent, self._new_characteristics(offering), [],
+        self._emit(action, product_id, offering, parent, self._new_characteristics(offering), (),
                    [Reason(code, why, source)], previous=None, installed=False)
         self._populate(product_id, offering, adopted or [], options, fresh=True)
         return product_id
