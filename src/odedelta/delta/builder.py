@@ -12,7 +12,7 @@ What each situation yields is the table :data:`OUTCOMES`; the special cases live
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
@@ -45,7 +45,7 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
-from odedelta.model.tmf import Product, ProductTerm
+from odedelta.model.tmf import Product
 
 # situation → (action, reason code). Everything that decides an action lives here.
 OUTCOMES: dict[str, tuple[Action, str]] = {
@@ -87,36 +87,9 @@ def amend(catalog: Catalog, inventory: Inventory, delta: Delta, amendments: Iter
 
 
 
-@dataclass(slots=True)
-class _Draft:
-    """An item while the builder works on it (the builder's own, mutable); :meth:`freeze` makes the value."""
-
-    id: str
-    action: Action
-    product_id: str
-    offering_id: str
-    specification_id: str | None
-    parent_id: str | None
-    previous_offering_id: str | None = None
-    characteristics: dict[str, Any] = field(default_factory=dict)
-    changes: Sequence[CharacteristicChange] = ()
-    reasons: Sequence[Reason] = ()
-    """A list, or a tuple shared with other items (never changed in place: replaced)."""
-    installed: bool = True
-    terms: list[ProductTerm] | None = None
-
-    def freeze(self) -> DeltaItem:
-        """The item's value. A draft is frozen once, at the end of a build or an amendment, and then dropped: its
-        characteristics (a dict of its own) pass to the item as they are."""
-        return made_item(self.id, self.action, self.product_id, self.offering_id, self.specification_id,
-                         self.parent_id, self.previous_offering_id, self.characteristics, tuple(self.changes),
-                         tuple(self.reasons), self.installed, tuple(self.terms) if self.terms is not None else None)
-
-    @classmethod
-    def thaw(cls, item: DeltaItem) -> _Draft:
-        return cls(item.id, item.action, item.product_id, item.offering_id, item.specification_id, item.parent_id,
-                   item.previous_offering_id, dict(item.characteristics), item.changes, item.reasons,
-                   item.installed, list(item.terms) if item.terms is not None else None)
+def _revised(item: DeltaItem, **changes: Any) -> DeltaItem:
+    """``item`` with some fields changed, as a new item (an amendment, a renumbering after re-homing: rare)."""
+    return replace(item, **changes)
 
 
 _HANDLERS = {"change_offer": "_change_offer", "add": "_add", "remove": "_remove", "modify": "_modify",
@@ -125,7 +98,7 @@ _HANDLERS = {"change_offer": "_change_offer", "add": "_add", "remove": "_remove"
 
 
 class _State(NamedTuple):
-    items: list[_Draft]
+    items: list[DeltaItem]
     new_ids: int
     root: str | None
     elsewhere: frozenset[str]
@@ -142,7 +115,9 @@ class DeltaBuilder:
         self._links = inventory.graph
         self.as_of = as_of
         self.migrations = tuple(migrations)
-        self.items: list[_Draft] = []
+        self.items: list[DeltaItem] = []
+        """The items so far, in order: values from the start (an item the build revises is replaced in the list,
+        never changed; most never are, and a change of 10,000 lines makes 10,000 objects, not twice as many)."""
         self._new_ids = 0
         self._choices: Mapping[str, Mapping[str, Any]] = {}
         self._root: str | None = None
@@ -172,7 +147,7 @@ class DeltaBuilder:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple([i.freeze() for i in self.items]), request, self.as_of, root, target, self.migrations)
+        return Delta(tuple(self.items), request, self.as_of, root, target, self.migrations)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
         product = self._installed(request.product)
@@ -542,7 +517,7 @@ class DeltaBuilder:
         amendment moves cannot keep a value the request chose.)"""
         self._refused = None
         self._choices = self._checked_choices(_choices_of(delta.request))
-        self.items = [_Draft.thaw(i) for i in delta.items]
+        self.items = list(delta.items)  # values: the given delta's items are shared, never changed
         self._root, self._new_ids, self._elsewhere = delta.root_product_id, 0, set()
         for amendment in amendments:
             match amendment:
@@ -552,36 +527,39 @@ class DeltaBuilder:
                     self._take_place(product_id, reason)
                 case Recommit(product_id, terms, reasons, first):
                     wanted = product_id if product_id is not None else self._root
-                    item = next(i for i in self.items if i.product_id == wanted)
-                    item.terms = list(terms)
-                    item.action = Action.MODIFY if item.action is Action.NO_CHANGE else item.action
-                    item.reasons = [*([first] if first else []), *item.reasons, *reasons]
+                    n, item = next((n, i) for n, i in enumerate(self.items) if i.product_id == wanted)
+                    self.items[n] = _revised(
+                        item, terms=tuple(terms),
+                        action=Action.MODIFY if item.action is Action.NO_CHANGE else item.action,
+                        reasons=(*([first] if first else []), *item.reasons, *reasons))
         if self._refused is not None:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple([i.freeze() for i in self.items]), delta.request, delta.as_of, root,
+        return Delta(tuple(self.items), delta.request, delta.as_of, root,
                      delta.target_offering_id, delta.migrations)
 
     def _drop(self, product_id: str, reason: Reason) -> None:
         """Delete ``product_id`` and what it bundles, whatever the delta said of them before."""
         inventory = self.inventory
-        by_product = {i.product_id: i for i in self.items}
+        position = {i.product_id: n for n, i in enumerate(self.items)}
         for pid in inventory.subtree(product_id):
-            item = by_product.get(pid)
             why = reason if pid == product_id else Reason(
                 "parent_deleted", f"bundled in {product_id}, which is removed", reason.source)
             product = inventory.product(pid)
-            if item is None:
-                item = _Draft(str(len(self.items) + 1), Action.DELETE, pid, product.offering_id or "",
-                              self._tables.spec(product.offering_id or ""), inventory.parent(pid))
-                self.items.append(item)
-            item.action = Action.DELETE
-            item.offering_id = item.previous_offering_id or item.offering_id
-            item.previous_offering_id = None
-            item.characteristics = product.characteristics() if item.installed else {}
-            item.changes = ()
-            item.reasons = [why]
+            n = position.get(pid)
+            if n is None:
+                offering = product.offering_id or ""
+                self.items.append(made_item(str(len(self.items) + 1), Action.DELETE, pid, offering,
+                                            self._tables.spec(offering), inventory.parent(pid), None,
+                                            product.characteristics(), (), (why,), True, None))
+                continue
+            item = self.items[n]
+            self.items[n] = _revised(item, action=Action.DELETE,
+                                     offering_id=item.previous_offering_id or item.offering_id,
+                                     previous_offering_id=None,
+                                     characteristics=product.characteristics() if item.installed else {},
+                                     changes=(), reasons=(why,))
 
     def _take_place(self, product_id: str, why: Reason) -> bool:
         """The installed ``product_id``, which the delta deletes (``why``), takes the place of a new product of its
@@ -589,11 +567,11 @@ class DeltaBuilder:
         item = next(i for i in self.items if i.product_id == product_id)
         if not self._improve(item, room=False, within=True):
             return False
-        kept = next(i for i in self.items if i.product_id == product_id)
-        kept.reasons = [why, *kept.reasons]
+        n, kept = next((n, i) for n, i in enumerate(self.items) if i.product_id == product_id)
+        self.items[n] = _revised(kept, reasons=(why, *kept.reasons))
         return True
 
-    def _improve(self, item: _Draft, room: bool, within: bool = False) -> bool:
+    def _improve(self, item: DeltaItem, room: bool, within: bool = False) -> bool:
         """Try the places the target has for the product of ``item``, best first; keep the first that makes the
         change less disruptive (see :meth:`_disruption`). ``within``: only if its parent is part of the change."""
         product = self.inventory.product(item.product_id)
@@ -626,12 +604,12 @@ class DeltaBuilder:
         deleted = sum(1 for i in self.items if i.action is Action.DELETE and i.installed)
         return deleted, sum(1 for i in self.items if not i.installed)
 
-    def _places_for(self, product: Product, room: bool) -> list[tuple[_Draft | None, Component, _Draft | None]]:
+    def _places_for(self, product: Product, room: bool) -> list[tuple[DeltaItem | None, Component, DeltaItem | None]]:
         """Where ``product`` could go in the target tree, best first: ``(parent item, slot, new item it would
         replace)`` — replacing a new product of its kind (the new root of the change too) before taking free room
         (only when ``room``)."""
         live = [i for i in self.items if i.action is not _DELETE]
-        ranked: list[tuple[tuple[int, int, int], tuple[_Draft | None, Component, _Draft | None]]] = []
+        ranked: list[tuple[tuple[int, int, int], tuple[DeltaItem | None, Component, DeltaItem | None]]] = []
         root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
         if root is not None and (fit := self._becomes(product, root.offering_id)):
             ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
@@ -641,7 +619,7 @@ class DeltaBuilder:
         holders = [(order, parent) for order, parent in enumerate(live) if parent.offering_id in able] if able else []
         if not holders:
             return [place for _, place in ranked]
-        below: dict[str, list[_Draft]] = {}
+        below: dict[str, list[DeltaItem]] = {}
         for item in live:
             if item.parent_id is not None:
                 below.setdefault(item.parent_id, []).append(item)
@@ -662,11 +640,11 @@ class DeltaBuilder:
                     ranked.append(((-fit, 1, order), (parent, slot, None)))
         return [place for _, place in sorted(ranked, key=lambda r: r[0])]
 
-    def _move(self, item: _Draft, parent: _Draft | None, slot: Component, replaced: _Draft | None) -> None:
+    def _move(self, item: DeltaItem, parent: DeltaItem | None, slot: Component, replaced: DeltaItem | None) -> None:
         """Re-emit the given-up ``item`` as kept in ``slot`` under ``parent``, in place of ``replaced`` (whose
         installed products it takes in). What it held comes back to it where its new offering has a place."""
         product = self.inventory.product(item.product_id)
-        by_parent: dict[str, list[_Draft]] = {}
+        by_parent: dict[str, list[DeltaItem]] = {}
         for other in self.items:
             if other.parent_id is not None:
                 by_parent.setdefault(other.parent_id, []).append(other)
@@ -718,13 +696,14 @@ class DeltaBuilder:
         """Items numbered in order; generated product ids without the gaps re-homing leaves (returned: old → new)."""
         self._new_ids = 0
         renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
-        for n, item in enumerate(self.items, 1):
-            item.id = str(n)
-        if renamed:  # a change that adds products
-            for item in self.items:
-                item.product_id = renamed.get(item.product_id, item.product_id)
-                if item.parent_id is not None:
-                    item.parent_id = renamed.get(item.parent_id, item.parent_id)
+        moved = {old: new for old, new in renamed.items() if old != new}
+        items = self.items
+        for n, item in enumerate(items):  # most items already have their number and ids: they stay as they are
+            number = str(n + 1)
+            if item.id != number or (moved and (item.product_id in moved or item.parent_id in moved)):
+                parent = item.parent_id
+                items[n] = _revised(item, id=number, product_id=moved.get(item.product_id, item.product_id),
+                                    parent_id=moved.get(parent, parent) if parent is not None else None)
         return renamed
 
     def _strays(self, product: Product, target: str, offering: str) -> list[Product]:
@@ -947,15 +926,14 @@ class DeltaBuilder:
     # ------------------------------------------------------------------ emitting items
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
               characteristics: dict[str, Any], changes: Sequence[CharacteristicChange], reasons: Sequence[Reason],
-              previous: str | None, installed: bool = True, checked: bool = False) -> _Draft:
-        """Append an item (numbered at the end of the build: :meth:`_renumber`). ``checked``: the caller has
-        already found every value of ``characteristics`` allowed by ``offering``."""
+              previous: str | None, installed: bool = True, checked: bool = False) -> None:
+        """Append an item, numbered in order (:meth:`_renumber` renumbers what re-homing moved). ``checked``: the
+        caller has already found every value of ``characteristics`` allowed by ``offering``."""
         if action is not _DELETE and not checked:
             self._check_values(offering, characteristics)
-        item = _Draft("", action, product_id, offering, self._tables.spec(offering), parent,
-                      previous, characteristics, changes, reasons, installed)
-        self.items.append(item)
-        return item
+        items = self.items
+        items.append(made_item(str(len(items) + 1), action, product_id, offering, self._tables.spec(offering),
+                               parent, previous, characteristics, tuple(changes), tuple(reasons), installed, None))
 
     def _emit_context(self, product: Product) -> None:
         """The parent of an added product appears unchanged so the order can relate the new item to it."""
@@ -1089,7 +1067,7 @@ def _choices_of(request: Request) -> Mapping[str, Mapping[str, Any]]:
             return {}
 
 
-def _gave_up(item: _Draft) -> bool:
+def _gave_up(item: DeltaItem) -> bool:
     """Whether the change deletes an installed product for want of a place (see ``DeltaBuilder._rehome``)."""
     return item.action is _DELETE and item.installed and item.reasons[0].code in HOMELESS
 
