@@ -31,7 +31,7 @@ from odedelta.delta.items import (
     made_item,
 )
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.model.compiled import MIGRATION, SAME_OFFERING, CompiledCatalog, compiled
+from odedelta.model.compiled import MIGRATION, SAME_OFFERING, TABLE_SIZE, CompiledCatalog, compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
@@ -66,6 +66,8 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
 }
 _DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
 _NO_CHANGES: tuple[CharacteristicChange, ...] = ()
+_REASONS = "delta.reasons"
+"""The compiled catalog's table of the delta's reasons (:meth:`DeltaBuilder._reason`)."""
 """The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
 class is a lookup several times the cost of a global)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
@@ -113,6 +115,9 @@ class DeltaBuilder:
         self._tables = compiled(catalog)
         self.inventory = inventory
         self._links = inventory.graph
+        self._kinds = inventory.graph.kinds
+        """Product id → its ``(offering, specification)``: read here rather than through each product's references
+        (every Product the builder handles is one of the inventory's, whose graph holds both)."""
         self.as_of = as_of
         self.migrations = tuple(migrations)
         self.items: list[DeltaItem] = []
@@ -126,8 +131,8 @@ class DeltaBuilder:
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
-        self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = {}
-        """The reasons made in this build, by code, installed offering, target and source (see :meth:`_reason`)."""
+        self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = self._tables.table(_REASONS)
+        """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -306,7 +311,7 @@ class DeltaBuilder:
         in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
         the source of its reasons."""
         characteristics, changes, checked = self._carry_characteristics(product, target)
-        offering = product.offering_id  # read once: an account's lines each pass here
+        offering = self._kinds[product.id][0]  # read once: an account's lines each pass here
         offering_changed = offering != target
         if situation == "matched":
             situation = ("matched_changed" if offering_changed else
@@ -337,15 +342,20 @@ class DeltaBuilder:
     def _reason(self, code: str, offering: str | None, target: str,
                 slot_source: str | None) -> tuple[Reason]:
         """The reason an installed product of ``offering`` that becomes ``target`` gets for ``code``, as a 1-tuple:
-        made once per build for each such kind of product and shared by the items that have it (values: an account
-        of 10,000 lines holds one, not 10,000 reasons and 20,000 lists and tuples for the collector to walk)."""
+        words of the catalog alone, made once per catalog for each such kind of product and shared by the items
+        that have it (values: an account of 10,000 lines holds one, not 10,000 reasons and 20,000 lists and tuples
+        for the collector to walk)."""
         key = (code, offering, target, slot_source)
+        said = self._said
         try:
-            return self._said[key]
+            return said[key]
         except KeyError:
-            found = self._said[key] = (Reason(code, self._sentence(code, offering, target),
-                                              self._source(code, target, slot_source)),)
-            return found
+            pass
+        if len(said) >= TABLE_SIZE:  # kinds of product come from inventories: keep the table bounded
+            said.clear()
+        found = said[key] = (Reason(code, self._sentence(code, offering, target),
+                                    self._source(code, target, slot_source)),)
+        return found
 
     def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
                   fresh: bool) -> None:
@@ -434,7 +444,7 @@ class DeltaBuilder:
         """Emit each matched candidate as kept in its slot (with what it adopts); returns how many each slot
         holds."""
         have = {slot.slot: 0 for slot in slots}
-        bundle = f"catalog:{offering}"
+        bundle, kinds = f"catalog:{offering}", self._kinds
         for candidate in candidates:
             assigned = assignment.get(candidate.id)
             if assigned is None:
@@ -443,8 +453,8 @@ class DeltaBuilder:
             target = assigned.offering_id
             # matched to another offering's slot: its own offering has none here (the matching keeps a product in
             # its own offering's slot), so how well it fits is how well it becomes that offering
-            own = candidate.offering_id
-            mapped = own != target and self._kin(own, candidate.spec_id, target) == MIGRATION
+            own, spec = kinds[candidate.id]
+            mapped = own != target and self._kin(own, spec, target) == MIGRATION
             source = (self._mapping_source(candidate, target) if mapped else None) or bundle
             extra = adopted.get(candidate.id) if adopted else None
             self._migrate(candidate, target, product_id, "matched", slot_source=source,
@@ -721,7 +731,7 @@ class DeltaBuilder:
 
     def _fits_beneath(self, product: Product, offering: str) -> bool:
         """Whether some component slot of ``offering``, at any depth, could hold ``product``."""
-        oid, spec = product.offering_id, product.spec_id
+        oid, spec = self._kinds[product.id]
         if self._tables.beneath(oid, spec, offering):  # the catalog's word: no rule takes a place away
             return True
         if not self.migrations:
@@ -803,9 +813,9 @@ class DeltaBuilder:
             options = {child.id: found for child in children
                        if (found := self._placements(child, offering, slots))}
         else:  # the catalog's compiled answer (_placements without a rule of this change), one call per child
-            placements = self._tables.placements
-            options = {child.id: found for child in children
-                       if (found := placements(child.offering_id, child.spec_id, offering))}
+            placements, kinds = self._tables.placements, self._kinds
+            options = {cid: found for cid in [child.id for child in children]
+                       if (found := placements(*kinds[cid], offering))}
         contested = {cid for cid, found in options.items() if len(found) > 1}
         contested_slots = {slot.slot for cid in contested for slot, _ in options[cid]}
         by_slot: dict[int, list[str]] = {}
