@@ -236,14 +236,14 @@ class CompiledCatalog:
 
     def allowed(self, offering_id: str, name: str, value: Any) -> bool:
         """:meth:`Catalog.is_allowed` for the offering's own specification, without its memo's bookkeeping."""
-        if not rememberable(value):
-            return self.catalog.is_allowed(offering_id, name, value)
         key = (offering_id, name, type(value), value)
         try:
-            return self._allowed[key]
+            return self._allowed[key]  # only rememberable values are ever kept: a found answer is one
         except KeyError:
             pass
         except TypeError:  # a value that is a list or another unhashable: asked each time
+            return self.catalog.is_allowed(offering_id, name, value)
+        if not rememberable(value):
             return self.catalog.is_allowed(offering_id, name, value)
         if len(self._allowed) >= _KIN_TABLE_SIZE:
             self._allowed.clear()
