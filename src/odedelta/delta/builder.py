@@ -346,16 +346,20 @@ class DeltaBuilder:
         that have it (values: an account of 10,000 lines holds one, not 10,000 reasons and 20,000 lists and tuples
         for the collector to walk)."""
         key = (code, offering, target, slot_source)
-        said = self._said
         try:
-            return said[key]
+            return self._said[key]
         except KeyError:
-            pass
-        if len(said) >= TABLE_SIZE:  # kinds of product come from inventories: keep the table bounded
-            said.clear()
-        found = said[key] = (Reason(code, self._sentence(code, offering, target),
-                                    self._source(code, target, slot_source)),)
-        return found
+            return self._keep(key, (Reason(code, self._sentence(code, offering, target),
+                                           self._source(code, target, slot_source)),))
+
+    def _keep(self, key: tuple[str, str | None, str, str | None], said: tuple[Reason]) -> tuple[Reason]:
+        """Keep reasons in the catalog's words (:meth:`_reason`) in their table, bounded: kinds of product come
+        from inventories."""
+        table = self._said
+        if len(table) >= TABLE_SIZE:
+            table.clear()
+        table[key] = said
+        return said
 
     def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
                   fresh: bool) -> None:
@@ -392,13 +396,18 @@ class DeltaBuilder:
         for slot in slots:
             self._fill_slot(product_id, offering, slot, have, loose if placeable else [], chosen, fresh)
         self._refuse_leftover_options(chosen, offering, slots)
+        home = f"catalog:{offering}"
         for candidate in loose:
-            fits = bool(self._placements(candidate, offering, slots))
-            why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(candidate.offering_id)} "
-                   "than installed"
-                   if fits else
-                   f"{self._tables.name(offering)} has no place for {self._tables.name(candidate.offering_id)}")
-            self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
+            situation = "slot_full" if self._placements(candidate, offering, slots) else "no_slot"
+            own = self._kinds[candidate.id][0]
+            key = (situation, own, offering, home)  # a situation's name is no reason code: no key of _reason's
+            said = self._said.get(key)
+            if said is None:
+                why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(own)} than installed"
+                       if situation == "slot_full" else
+                       f"{self._tables.name(offering)} has no place for {self._tables.name(own)}")
+                said = self._keep(key, (Reason(OUTCOMES[situation][1], why, home),))
+            self._delete_tree(candidate.id, situation, said[0].message, source=home, said=said)
 
     def _assign(self, offering: str, candidates: list[Product],
                 slots: Sequence[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:
@@ -618,14 +627,27 @@ class DeltaBuilder:
         """Where ``product`` could go in the target tree, best first: ``(parent item, slot, new item it would
         replace)`` — replacing a new product of its kind (the new root of the change too) before taking free room
         (only when ``room``)."""
-        live = [i for i in self.items if i.action is not _DELETE]
+        live: list[DeltaItem] = []
+        offerings: set[str] = set()
+        root: DeltaItem | None = None  # the first live item that is the change's new root
+        wanted = self._root
+        for i in self.items:  # one pass: a change deletes few products, each asked here once a sweep
+            if i.action is not _DELETE:
+                live.append(i)
+                offerings.add(i.offering_id)
+                if root is None and i.product_id == wanted and not i.installed and i.parent_id is None:
+                    root = i
         ranked: list[tuple[tuple[int, int, int], tuple[DeltaItem | None, Component, DeltaItem | None]]] = []
-        root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
         if root is not None and (fit := self._becomes(product, root.offering_id)):
             ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
         # the items with a slot, at any depth, the product could fill (the catalog knows it at once): only their
         # own slots can take it
-        able = {o for o in {i.offering_id for i in live} if self._fits_beneath(product, o)}
+        if self.migrations:
+            able = {o for o in offerings if self._fits_beneath(product, o)}
+        else:  # the catalog's word alone (_fits_beneath without a rule of this change)
+            oid, spec = self._kinds[product.id]
+            beneath = self._tables.beneath
+            able = {o for o in offerings if beneath(oid, spec, o)}
         holders = [(order, parent) for order, parent in enumerate(live) if parent.offering_id in able] if able else []
         if not holders:
             return [place for _, place in ranked]
@@ -951,20 +973,27 @@ class DeltaBuilder:
                    product.characteristics(), (),
                    [Reason("context", "unchanged; receives the new component", "request")], previous=None)
 
-    def _delete_tree(self, product_id: str, situation: str, why: str, source: str = "request") -> None:
+    def _delete_tree(self, product_id: str, situation: str, why: str, source: str = "request",
+                     said: tuple[Reason] | None = None) -> None:
+        """Delete the product for ``situation`` (``why``, or the reasons ``said``) and what it holds."""
         root = self.inventory.product(product_id)
         tree, queue = [], [root]
         while queue:  # what it holds, except what was placed elsewhere
             tree.append(queue.pop(0))
             queue = self._children(tree[-1]) + queue
+        kinds = self._kinds
         for product in tree:
             pid = product.id
-            code_situation = situation if pid == product_id else "under_deleted"
-            action, code = OUTCOMES[code_situation]
-            message = why if pid == product_id else (
-                f"bundled in {root.id} ({self._tables.name(root.offering_id)}), which is removed")
-            self._emit(action, pid, product.offering_id or "", self._links.parent(pid), product.characteristics(),
-                       (), [Reason(code, message, source)], previous=None)
+            reasons: Sequence[Reason]
+            if pid == product_id:
+                action, code = OUTCOMES[situation]
+                reasons = said if said is not None else [Reason(code, why, source)]
+            else:
+                action, code = OUTCOMES["under_deleted"]
+                reasons = [Reason(code, f"bundled in {root.id} ({self._tables.name(kinds[product_id][0])}), which "
+                                        "is removed", source)]
+            self._emit(action, pid, kinds[pid][0] or "", self._links.parent(pid), product.characteristics(),
+                       (), reasons, previous=None)
 
     def _instantiate(self, offering: str, parent: str | None, situation: str, why: str, source: str = "request",
                      options: Iterable[str] = (), adopted: list[Product] | None = None) -> str:
