@@ -347,7 +347,10 @@ class InventoryGraph:
             return found
 
     def parent(self, product_id: str) -> str | None:
-        found = self.parents_of(product_id)
+        try:  # parents_of, inline: the per-change path asks it for every item
+            found = self._parents[product_id]
+        except KeyError:
+            found = self.parents_of(product_id)
         return found[0] if found else None
 
     def subtree(self, product_id: str) -> list[str]:
