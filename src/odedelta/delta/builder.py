@@ -66,6 +66,8 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
 }
 _DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
 _NO_CHANGES: tuple[CharacteristicChange, ...] = ()
+_NONE: dict[str, Any] = {}
+"""No characteristic chosen (read only: never changed)."""
 _REASONS = "delta.reasons"
 """The compiled catalog's table of the delta's reasons (:meth:`DeltaBuilder._reason`)."""
 """The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
@@ -393,9 +395,12 @@ class DeltaBuilder:
         loose = [c for c in loose if c.id not in taken]
         have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
         chosen = list(options)
+        takers = loose if placeable else []
         for slot in slots:
-            self._fill_slot(product_id, offering, slot, have, loose if placeable else [], chosen, fresh)
-        self._refuse_leftover_options(chosen, offering, slots)
+            if takers or chosen or fresh or have[slot.slot] < slot.lower:  # else the slot is complete as it is
+                self._fill_slot(product_id, offering, slot, have, takers, chosen, fresh)
+        if chosen:
+            self._refuse_leftover_options(chosen, offering, slots)
         home = f"catalog:{offering}"
         for candidate in loose:
             situation = "slot_full" if self._placements(candidate, offering, slots) else "no_slot"
@@ -881,7 +886,7 @@ class DeltaBuilder:
         tables = self._tables
         rules = tables.characteristics(target)
         before = product.characteristics()
-        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})} if self._choices else {}
+        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})} if self._choices else _NONE
         after: dict[str, Any] = {}
         changes: list[CharacteristicChange] = []
         checked = True
