@@ -459,17 +459,22 @@ class DeltaBuilder:
         holds."""
         have = {slot.slot: 0 for slot in slots}
         bundle, kinds = f"catalog:{offering}", self._kinds
+        sources: dict[tuple[tuple[str | None, str | None], str], str] = {}  # per kind of product and slot
         for candidate in candidates:
             assigned = assignment.get(candidate.id)
             if assigned is None:
                 continue
             have[assigned.slot] += 1
             target = assigned.offering_id
-            # matched to another offering's slot: its own offering has none here (the matching keeps a product in
-            # its own offering's slot), so how well it fits is how well it becomes that offering
-            own, spec = kinds[candidate.id]
-            mapped = own != target and self._kin(own, spec, target) == MIGRATION
-            source = (self._mapping_source(candidate, target) if mapped else None) or bundle
+            kind = kinds[candidate.id]
+            source = sources.get((kind, target))
+            if source is None:
+                # matched to another offering's slot: its own offering has none here (the matching keeps a product
+                # in its own offering's slot), so how well it fits is how well it becomes that offering
+                own, spec = kind
+                mapped = own != target and self._kin(own, spec, target) == MIGRATION
+                source = sources[(kind, target)] = (
+                    (self._mapping_source(candidate, target) if mapped else None) or bundle)
             extra = adopted.get(candidate.id) if adopted else None
             self._migrate(candidate, target, product_id, "matched", slot_source=source,
                           candidates=self._children(candidate) + extra if extra else None)
