@@ -402,8 +402,8 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
             if isinstance(result, Refusal):
                 return _refused(row, result), [], []
             results.append((product_id, result))
-            if product_id != products[-1]:  # Inventory.from_products, through the reader (the same inventory)
-                inventory = reader.read([p.to_tmf() for p in apply(inventory, result)], "<products>")
+            if product_id != products[-1]:  # Inventory.from_products, holding the projection's own models
+                inventory = Inventory.sharing(engine.catalog, apply(inventory, result))
     except RequestError as exc:
         row.update(status="refused", reasons=["request_refused"], message=str(exc))
         return row, [], []
