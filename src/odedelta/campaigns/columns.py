@@ -8,7 +8,8 @@ pickle and unpickle, and a column of cents becomes Parquet's ``decimal128(18, 2)
 Any other amount stays a ``Decimal``, and its column is made from decimals as before (pyarrow refuses what does not
 fit two places).
 
-A worker also sorts its partition's rows by customer and turns them into pyarrow tables (:func:`tables`), so the
+A worker also sorts its partition's rows by customer and turns them into pyarrow tables (:func:`table`), sent as
+LZ4-compressed Arrow IPC streams (:func:`packed`: a third of the pickled rows' bytes, in a checkpoint too), so the
 driver, which writes the files, never converts a row: Python values become Arrow columns where the customers are
 run, on every core.
 """
@@ -119,3 +120,21 @@ def rows_of(table: Any) -> list[Compact]:
     columns = [[cents(value) for value in column.to_pylist()] if name in MONEY else column.to_pylist()
                for name, column in zip(table.column_names, table.columns, strict=True)]
     return list(zip(*columns, strict=True))
+
+
+def packed(table: Any) -> bytes:
+    """``table`` as an Arrow IPC stream, LZ4-compressed where pyarrow has the codec."""
+    import pyarrow as pa
+
+    options = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue())
+
+
+def unpacked(data: bytes) -> Any:
+    """The table :func:`packed` made."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()

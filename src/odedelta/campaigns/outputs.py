@@ -24,6 +24,7 @@ from odedelta.campaigns.columns import (
     rows_of,
     schemas,
     table,
+    unpacked,
 )
 from odedelta.campaigns.runs import Runs
 from odedelta.campaigns.spec import Campaign
@@ -103,7 +104,7 @@ class Collected:
                 return self._general()
             del self.waiting[self.next]
             customers, items = partition.tables
-            self.stream.append(customers, items)
+            self.stream.append(unpacked(customers), unpacked(items))
             self.last = partition.last
             self.next += 1
         if sum(p.tally.customers for p in self.waiting.values()) > self.budget:
@@ -128,7 +129,7 @@ class Collected:
         customers, items = partition.customers, partition.items
         tables = getattr(partition, "tables", None)
         if tables is not None:
-            customers, items = rows_of(tables[0]), rows_of(tables[1])
+            customers, items = rows_of(unpacked(tables[0])), rows_of(unpacked(tables[1]))
         elif customers and isinstance(customers[0], dict):  # a checkpoint of an earlier version: rows by name
             rows, item_rows = cast("list[Row]", customers), cast("list[Row]", items)
             customers, items = [compact_customer(row) for row in rows], [compact_item(row) for row in item_rows]

@@ -52,7 +52,7 @@ from odedelta.campaigns._core import (
     tmf622,
     with_lines,
 )
-from odedelta.campaigns.columns import ACTION, Compact, compact_customer, customer_key, schemas, table
+from odedelta.campaigns.columns import ACTION, Compact, compact_customer, customer_key, packed, schemas, table
 from odedelta.campaigns.records import parse_json
 from odedelta.campaigns.sources import Record, Slice, digest
 from odedelta.campaigns.spec import Campaign, targets
@@ -254,9 +254,9 @@ class Partition:
     """(customer, index, the ProductOrder as one JSON line)."""
     tally: Tally = field(default_factory=Tally)
     """The partition's counts and sums (the driver adds them up instead of walking the rows)."""
-    tables: tuple[Any, Any] | None = None
-    """The customers' and the items' rows as pyarrow tables, sorted by customer (:meth:`pack`); ``customers`` and
-    ``items`` are then empty."""
+    tables: tuple[bytes, bytes] | None = None
+    """The customers' and the items' rows as pyarrow tables, sorted by customer (:meth:`pack`), packed
+    (:func:`~odedelta.campaigns.columns.packed`); ``customers`` and ``items`` are then empty."""
     digest: str | None = None
     """The hash of the partition's input (:func:`~odedelta.campaigns.sources.digest`), made where it was read."""
     first: tuple[str, int] | None = None
@@ -273,7 +273,7 @@ class Partition:
             return
         customers, items = sorted(self.customers, key=customer_key), sorted(self.items, key=customer_key)
         customer_schema, item_schema = schemas()
-        self.tables = (table(customers, customer_schema), table(items, item_schema))
+        self.tables = (packed(table(customers, customer_schema)), packed(table(items, item_schema)))
         if customers:
             self.first, self.last = customer_key(customers[0]), customer_key(customers[-1])
         self.customers, self.items = [], []
