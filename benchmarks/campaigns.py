@@ -11,7 +11,8 @@ process so that its peak memory is its own:
 * ``stages``: the campaign in one process (``workers=0``, the collector set as in a local worker), its processor
   time split by stage: ``parse`` (the customer's JSON, with the hostile-input guards), ``validate`` (its products
   into an ``Inventory``), ``engine`` (``Engine.evaluate``: delta, rules, money, and the recurring totals it leaves
-  to be added up when read), ``rows`` (the customer's and items' rows from the result), ``writing`` (checkpoints,
+  to be added up when read), ``rows`` (the customer's and items' rows from the result, and a partition's rows
+  sorted into pyarrow tables by the worker), ``writing`` (checkpoints,
   the sorted Parquet files, summary.json, report.html), ``start`` (reading the catalog and rules and checking the
   template, once per campaign) and ``other`` (the rest: reading and hashing the input, moving rows between
   stages);
@@ -156,6 +157,7 @@ def _stages(base: Path, out: Path, template: object) -> dict[str, object]:
                                (InventoryReader, "read", "validate"),
                                (odedelta.Inventory, "from_document", "validate"),
                                (odedelta.Engine, "evaluate", "engine"), (worker, "_changed", "rows"),
+                               (getattr(worker, "Partition", None), "pack", "rows"),
                                (Checkpoints, "save", "writing"), (campaigns, "write", "writing"),
                                (report, "write", "writing"), (campaigns, "_prepare", "start")):
         timed(owner, name, stage)

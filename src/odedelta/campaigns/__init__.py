@@ -21,7 +21,7 @@ import pickle
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -32,7 +32,7 @@ from odedelta import Engine, LoadError, __version__, load_catalog, load_rules
 from odedelta.campaigns import generate, report
 from odedelta.campaigns._core import did_you_mean, dumps
 from odedelta.campaigns.columns import MESSAGE, STATUS
-from odedelta.campaigns.engines import ENGINES, INSTALL, check_options, execute, partitions
+from odedelta.campaigns.engines import ENGINES, INSTALL, check_options, execute
 from odedelta.campaigns.impact import catalog_comparison, rule_changes
 from odedelta.campaigns.outputs import (
     CUSTOMERS,
@@ -225,53 +225,54 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     # counting the customers reads the whole input once more: only for a progress meter to show
     meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
     scratch = folder / SCRATCH
-    rows = Collected(scratch, budget)
-    for partition in checkpoints.load():
-        rows.add(partition)
+    rows = Collected(scratch, budget, reread=checkpoints.partition)
+    for index, partition in checkpoints.load():
+        rows.add(partition, index)
         if meter:
-            meter.update(len(partition.customers))
-    whole = hashlib.sha256()
-    hashes: dict[int, str] = {}
+            meter.update(partition.tally.customers)
 
     def finished(index: int, packed: bytes) -> None:
-        checkpoints.save(index, hashes.pop(index), packed)
-        _check(stop)
         partition: Partition = pickle.loads(packed)  # rows a worker of this campaign made
-        rows.add(partition)
+        assert partition.digest is not None
+        checkpoints.save(index, partition.digest, packed)
+        _check(stop)
+        rows.add(partition, index)
 
     if count == 0:
         adopt(campaign, prepared.engine)
     try:
+        # a Dask worker may be on another machine: it is sent its customers; a local one reads its own slice
         execute(replace(campaign, shipped=True) if engine == "dask" else campaign,
-                _tasks(source, partition_size, checkpoints, whole.update, hashes, stop), engine=engine,
+                _tasks(source, partition_size, checkpoints, stop, read=engine == "dask"), engine=engine,
                 workers=count, scheduler=scheduler, progress=meter, sink=finished, retries=retries,
                 shipment=prepared.shipment)
         summary = write(folder, campaign, rows)
         report.write(folder, summary, rows.tally.monthly)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    whole = hashlib.sha256()  # the input's hash: its partitions' hashes in order
+    for index in sorted(checkpoints.done):
+        whole.update(checkpoints.done[index].encode())
     checkpoints.finish(_manifest(plan, whole.hexdigest(), summary, len(checkpoints.done), orders, folder))
     return CampaignResult(summary, folder)
 
 
-def _tasks(source: Source, partition_size: int, checkpoints: Checkpoints, whole: Callable[[bytes], object],
-           hashes: dict[int, str], stop: StopRequest | None) -> Iterator[Task]:
-    """The partitions still to run. Each partition's hash is fed to ``whole`` (the input's hash) and, when it is
-    to run, kept in ``hashes``; a resumed campaign's input must be the one its finished partitions came from."""
+def _tasks(source: Source, partition_size: int, checkpoints: Checkpoints, stop: StopRequest | None,
+           read: bool) -> Iterator[Task]:
+    """The partitions still to run, as slices of the input (``read``: as their customers); a resumed campaign's
+    input must be the one its finished partitions came from (their input is read and hashed again here, the
+    others' where they run)."""
     count = 0
-    for index, chunk in enumerate(partitions(source, partition_size)):
+    for index, part in enumerate(source.slices(partition_size)):
         _check(stop)
         count = index + 1
-        hashed = digest(chunk)
-        whole(hashed.encode())
         if index in checkpoints.done:
-            if checkpoints.done[index] != hashed:
+            if checkpoints.done[index] != digest(part.records()):
                 raise CampaignUsageError(
                     f"{source.path}: cannot resume: the customers of partition {index} (from "
-                    f"{chunk[0].origin}) changed since the campaign started (use --force to start again)")
+                    f"{part.origin}) changed since the campaign started (use --force to start again)")
             continue
-        hashes[index] = hashed
-        yield index, chunk
+        yield index, part.records() if read else part
     if any(index >= count for index in checkpoints.done):
         raise CampaignUsageError(f"{source.path}: cannot resume: it has fewer customers than when the campaign "
                                  "started (use --force to start again)")

@@ -18,13 +18,13 @@ from typing import Any, cast
 
 from odedelta.campaigns._core import dumps
 from odedelta.campaigns.columns import (
-    CUSTOMER_COLUMNS,
-    ITEM_COLUMNS,
-    MONEY,
-    Compact,
     compact_customer,
     compact_item,
-    money_array,
+    customer_key,
+    rows_of,
+    schemas,
+    table,
+    unpacked,
 )
 from odedelta.campaigns.runs import Runs
 from odedelta.campaigns.spec import Campaign
@@ -35,7 +35,8 @@ SUMMARY, CUSTOMERS, ITEMS, ORDERS = "summary.json", "customers.parquet", "items.
 REPORT = "report.html"
 SCRATCH = ".odedelta-runs"
 """The scratch directory of sorted runs under the output directory (removed when the files are written)."""
-
+BATCH = 65_536
+"""Rows per Parquet row group."""
 
 
 def describe(template: Any) -> dict[str, Any]:
@@ -45,70 +46,177 @@ def describe(template: Any) -> dict[str, Any]:
     return {"kind": type(template).__name__, **fields}
 
 
-customer_key: Callable[[Compact], tuple[str, int]] = operator.itemgetter(0, 1)
-"""Rows sort by customer, then position in the input (a compact row's first two columns); a customer's item rows
-and orders keep the order the worker gave them (requests in turn, items in delta order): the sorts and the merge
-are stable. (itemgetter: the key of every row, computed in C.)"""
 order_key: Callable[[tuple[str, int, str]], tuple[str, int]] = operator.itemgetter(0, 1)
 
 
 class Collected:
-    """The finished partitions' rows, sorted in runs under ``directory`` whenever ``budget`` customers are held."""
+    """The finished partitions' rows, on their way to the files.
 
-    def __init__(self, directory: Path, budget: int) -> None:
+    Partitions a worker sent as tables (:meth:`Partition.pack`: sorted, in pyarrow columns) are *streamed*: taken
+    in partition order and written into the Parquet files in ``directory`` at once, while no partition starts
+    before the one before it ends (a base whose customers come sorted, as an export usually does) — the driver
+    then does next to nothing per customer. The first partition out of that order, or more than ``budget``
+    customers waiting for an earlier partition, ends the streaming: what was streamed is read again through
+    ``reread`` (a partition's checkpoint, by number) and every row goes the general way, sorted in runs under
+    ``directory`` whenever ``budget`` customers are held. Either way the files hold the same bytes."""
+
+    def __init__(self, directory: Path, budget: int,
+                 reread: Callable[[int], Partition] | None = None) -> None:
         self.customers = Runs(directory, "customers", customer_key)
         self.items = Runs(directory, "items", customer_key)
         self.orders = Runs(directory, "orders", order_key)
         self.budget, self.held = budget, 0
         self.tally = Tally()
+        self.reread = reread
+        self.stream: _Stream | None = _Stream(directory) if reread is not None else None
+        self.next = 0
+        """The partition the stream takes next."""
+        self.waiting: dict[int, Partition] = {}
+        self.last: tuple[str, int] | None = None
 
-    def add(self, partition: Partition) -> None:
-        customers, items = partition.customers, partition.items
-        if customers and isinstance(customers[0], dict):  # a checkpoint of an earlier version: rows by name
-            rows, item_rows = cast("list[Row]", customers), cast("list[Row]", items)
-            if getattr(partition, "tally", None) is None:  # earlier still: no tally
-                partition.tally = Tally.of(rows, item_rows)
-            customers, items = [compact_customer(row) for row in rows], [compact_item(row) for row in item_rows]
+    @property
+    def streaming(self) -> bool:
+        return self.stream is not None
+
+    def add(self, partition: Partition, index: int | None = None) -> None:
+        """Take a finished partition (``index``: its number; partitions without one go the general way)."""
+        if getattr(partition, "tally", None) is None:  # a checkpoint of an earlier version still: no tally
+            partition.tally = Tally.of(cast("list[Row]", partition.customers), cast("list[Row]", partition.items))
         self.tally.add(partition.tally)
+        self.orders.extend(partition.orders)
+        self._hold(partition.tally.customers)
+        if self.stream is not None and index is not None and getattr(partition, "tables", None) is not None:
+            self.waiting[index] = partition
+            self._advance()
+            return
+        self._general()
+        self._rows(partition)
+
+    def _advance(self) -> None:
+        """Stream the waiting partitions that come next; give up streaming when one breaks the order, or when
+        more than the budget waits."""
+        assert self.stream is not None
+        while self.next in self.waiting:
+            partition = self.waiting[self.next]
+            if partition.tables is None or partition.first is None or partition.last is None:
+                return self._general()
+            if self.last is not None and partition.first <= self.last:
+                return self._general()
+            del self.waiting[self.next]
+            customers, items = partition.tables
+            self.stream.append(unpacked(customers), unpacked(items))
+            self.last = partition.last
+            self.next += 1
+        if sum(p.tally.customers for p in self.waiting.values()) > self.budget:
+            self._general()
+        return None
+
+    def _general(self) -> None:
+        """Stop streaming: the streamed partitions (read again) and the waiting ones go the general way."""
+        if self.stream is None:
+            return
+        self.stream.discard()
+        self.stream = None
+        assert self.reread is not None
+        waiting, self.waiting = self.waiting, {}
+        for index in range(self.next):
+            self._rows(self.reread(index))
+        for index in sorted(waiting):
+            self._rows(waiting[index])
+
+    def _rows(self, partition: Partition) -> None:
+        """The partition's rows into the sorted runs."""
+        customers, items = partition.customers, partition.items
+        tables = getattr(partition, "tables", None)
+        if tables is not None:
+            customers, items = rows_of(unpacked(tables[0])), rows_of(unpacked(tables[1]))
+        elif customers and isinstance(customers[0], dict):  # a checkpoint of an earlier version: rows by name
+            rows, item_rows = cast("list[Row]", customers), cast("list[Row]", items)
+            customers, items = [compact_customer(row) for row in rows], [compact_item(row) for row in item_rows]
         self.customers.extend(customers)
         self.items.extend(items)
-        self.orders.extend(partition.orders)
-        self.held += len(partition.customers)
+
+    def _hold(self, count: int) -> None:
+        self.held += count
         if self.held >= self.budget:
             for runs in (self.customers, self.items, self.orders):
                 runs.spill()
             self.held = 0
 
 
-def _schemas() -> tuple[Any, Any]:
-    import pyarrow as pa
+class _Stream:
+    """``customers.parquet`` and ``items.parquet`` written as the partitions come, in row groups of
+    :data:`BATCH` rows (as the general way writes them), under scratch names in ``directory``."""
 
-    money = pa.decimal128(18, 2)
-    text = pa.list_(pa.string())
-    customers = pa.schema([("customer", pa.string()), ("index", pa.int64()), ("source", pa.string()),
-                           ("position", pa.int32()), ("status", pa.string()), ("reasons", text),
-                           ("message", pa.string()),
-                           ("requests", pa.int32()), ("currency", pa.string()),
-                           *[(name, money) for name in MONEY],
-                           ("promotions_lost", text), ("promotions_gained", text), ("rules", text),
-                           ("items", pa.int32())])
-    items = pa.schema([("customer", pa.string()), ("index", pa.int64()), ("request", pa.int32()),
-                       ("requested", pa.string()), ("item", pa.string()), ("action", pa.string()),
-                       ("product", pa.string()), ("offering", pa.string()), ("previous_offering", pa.string()),
-                       ("parent", pa.string()), ("new", pa.bool_()), ("reasons", text)])
-    assert tuple(customers.names) == CUSTOMER_COLUMNS and tuple(items.names) == ITEM_COLUMNS
-    return customers, items
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files: dict[str, _Writer] = {}
+
+    def append(self, customers: Any, items: Any) -> None:
+        for name, rows in ((CUSTOMERS, customers), (ITEMS, items)):
+            writer = self.files.get(name)
+            if writer is None:
+                writer = self.files[name] = _Writer(self.directory / name, rows.schema)
+            writer.append(rows)
+
+    def finish(self, out: Path) -> None:
+        """Write what is left, make each file durable and rename it into ``out``: customers first, then items."""
+        schemas_ = dict(zip((CUSTOMERS, ITEMS), schemas(), strict=True))
+        for name in (CUSTOMERS, ITEMS):
+            writer = self.files.pop(name, None) or _Writer(self.directory / name, schemas_[name])
+            writer.close()
+            with writer.path.open("rb+") as stream:
+                os.fsync(stream.fileno())
+            os.replace(writer.path, out / name)
+            sync_directory(out)
+
+    def discard(self) -> None:
+        for writer in self.files.values():
+            writer.abandon()
+        self.files.clear()
 
 
-def _table(rows: list[Compact], schema: Any) -> Any:
-    """The compact rows as a pyarrow table: a column at a time (the rows transposed in C, each column converted
-    by pyarrow in one call)."""
-    import pyarrow as pa
+class _Writer:
+    """One Parquet file written a row group at a time; rows wait until a whole group is there."""
 
-    columns = list(zip(*rows, strict=True))
-    return pa.Table.from_arrays([money_array(column, field.type) if field.name in MONEY else
-                                 pa.array(column, field.type) for column, field in zip(columns, schema, strict=True)],
-                                schema=schema)
+    def __init__(self, path: Path, schema: Any) -> None:
+        self.path, self.schema = path, schema
+        self.pending: list[Any] = []
+        self.rows = 0
+        self.writer: Any = None
+
+    def append(self, table: Any) -> None:
+        self.pending.append(table)
+        self.rows += table.num_rows
+        while self.rows >= BATCH:
+            self._write(BATCH)
+
+    def _write(self, count: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        whole = pa.concat_tables(self.pending)
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        self.writer.write_table(whole.slice(0, count).combine_chunks())
+        rest = whole.slice(count)
+        self.pending, self.rows = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def close(self) -> None:
+        import pyarrow.parquet as pq
+
+        if self.rows:
+            self._write(self.rows)
+        if self.writer is None:  # no row at all: the general way writes the schema alone
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        self.writer.close()
+
+    def abandon(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.path.unlink(missing_ok=True)
 
 
 def sync_directory(directory: Path) -> None:
@@ -149,17 +257,23 @@ def write_text(path: Path, text: str) -> None:
         scratch.write_text(text, encoding="utf-8")
 
 
-def write(out: Path, campaign: Campaign, rows: Collected, batch: int = 65_536) -> dict[str, Any]:
+def write(out: Path, campaign: Campaign, rows: Collected) -> dict[str, Any]:
     """Write the campaign's files into ``out`` (which exists), streaming the rows in order; return the summary.
-    Each Parquet row group holds ``batch`` rows, so the files do not depend on how the rows were partitioned."""
+    Each Parquet row group holds :data:`BATCH` rows, so the files do not depend on how the rows were partitioned
+    (nor on whether they were streamed)."""
     import pyarrow.parquet as pq
 
-    customer_schema, item_schema = _schemas()
-    for name, schema, stream in ((CUSTOMERS, customer_schema, rows.customers), (ITEMS, item_schema, rows.items)):
-        with atomic(out / name) as scratch, pq.ParquetWriter(scratch, schema) as writer:
-            iterator = iter(stream)
-            while chunk := list(itertools.islice(iterator, batch)):
-                writer.write_table(_table(chunk, schema))
+    if rows.stream is not None and not rows.waiting:
+        rows.stream.finish(out)
+    else:
+        rows._general()
+        customer_schema, item_schema = schemas()
+        for name, schema, stream in ((CUSTOMERS, customer_schema, rows.customers),
+                                     (ITEMS, item_schema, rows.items)):
+            with atomic(out / name) as scratch, pq.ParquetWriter(scratch, schema) as writer:
+                iterator = iter(stream)
+                while chunk := list(itertools.islice(iterator, BATCH)):
+                    writer.write_table(table(chunk, schema))
     (out / ORDERS).unlink(missing_ok=True)  # from an earlier campaign into the same directory
     if campaign.orders:
         with atomic(out / ORDERS) as scratch, scratch.open("w", encoding="utf-8") as lines:

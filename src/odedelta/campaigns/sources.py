@@ -4,13 +4,18 @@ JSON Lines file (one customer per line).
 A line is either a list of TMF637 products (the customer is then named after the line: ``customers.jsonl:17``) or
 an object ``{"customer": ID, "products": [...], "segment": ..., "attributes": {...}, "billingCycleDay": N}``.
 The driver only splits the input; the workers parse it, so a broken customer is a row, not a stopped campaign.
+On this machine the driver does not even read the customers: it finds where each partition's lines start and end
+(:meth:`Source.slices`) and each worker reads its own :class:`Slice`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from odedelta.campaigns.spec import CampaignError
 
@@ -31,6 +36,52 @@ class Record:
     text: str
     syntax: str
     """``json``, ``yaml`` or ``jsonl`` (a JSON line: a list of products or a customer object)."""
+
+
+def digest(records: Iterable[Record]) -> str:
+    """The hash of a partition's input: each customer's name and text, in order."""
+    hashed = hashlib.sha256()
+    for record in records:
+        for part in (record.name, record.text):
+            data = part.encode("utf-8", "surrogatepass")
+            hashed.update(f"{len(data)}:".encode())
+            hashed.update(data)
+    return hashed.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """A partition of customers by where they are, for a worker of this machine to read (:meth:`records`): the
+    bytes ``start`` to ``end`` of a JSON Lines file (its first line numbered ``line``), or files of a directory;
+    the first customer's position in the input is ``index``."""
+
+    path: str
+    index: int
+    count: int
+    start: int = 0
+    end: int = 0
+    line: int = 1
+    files: tuple[str, ...] = ()
+
+    @property
+    def origin(self) -> str:
+        """Where the slice's first customer is (``file:line``, or the file)."""
+        if self.files:
+            return self.files[0]
+        return self.records()[0].origin  # read again: only for an error message
+
+    def __len__(self) -> int:
+        return self.count
+
+    def records(self) -> list[Record]:
+        """The customers of the slice: the records iterating the whole input gives them."""
+        if self.files:
+            return [_file_record(self.index + n, Path(file)) for n, file in enumerate(self.files)]
+        path = Path(self.path)
+        with path.open("rb") as stream:
+            stream.seek(self.start)
+            block = stream.read(self.end - self.start)
+        return list(_lines(path, io.BytesIO(block), self.line, self.index))
 
 
 class Source:
@@ -55,22 +106,51 @@ class Source:
     def __iter__(self) -> Iterator[Record]:
         if self.path.is_dir():
             for index, file in enumerate(self.files):
-                try:
-                    text = file.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError) as exc:
-                    text = f"\0cannot read: {exc}"
-                syntax = "json" if file.suffix.lower() in JSON_SUFFIXES else "yaml"
-                yield Record(index, str(file), file.stem, text, syntax)
+                yield _file_record(index, file)
             return
         with self.path.open("rb") as stream:
-            index = 0
+            yield from _lines(self.path, stream, 1, 0)
+
+    def slices(self, size: int) -> Iterator[Slice]:
+        """The input in partitions of ``size`` customers, by where they are: the lines are found, not read."""
+        if self.path.is_dir():
+            for start in range(0, len(self.files), size):
+                files = self.files[start:start + size]
+                yield Slice(str(self.path), start, len(files), files=tuple(str(file) for file in files))
+            return
+        with self.path.open("rb") as stream:
+            offset = begin = count = index = 0
+            first = 1  # the number of the slice's first line (blank ones are numbered too)
             for number, raw in enumerate(stream, start=1):
+                offset += len(raw)
                 if not raw.strip():
                     continue
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    text = f"\0cannot read: {exc}"
-                origin = f"{self.path}:{number}"
-                yield Record(index, origin, f"{self.path.name}:{number}", text, "jsonl")
-                index += 1
+                count += 1
+                if count == size:
+                    yield Slice(str(self.path), index, count, begin, offset, first)
+                    index, begin, count, first = index + count, offset, 0, number + 1
+            if count:
+                yield Slice(str(self.path), index, count, begin, offset, first)
+
+
+def _file_record(index: int, file: Path) -> Record:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        text = f"\0cannot read: {exc}"
+    syntax = "json" if file.suffix.lower() in JSON_SUFFIXES else "yaml"
+    return Record(index, str(file), file.stem, text, syntax)
+
+
+def _lines(path: Path, stream: BinaryIO, number: int, index: int) -> Iterator[Record]:
+    """The records of the JSON lines in ``stream``, the first numbered ``number`` and the first customer
+    ``index``."""
+    for number, raw in enumerate(stream, start=number):  # noqa: B020 - counting on from the given number
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = f"\0cannot read: {exc}"
+        yield Record(index, f"{path}:{number}", f"{path.name}:{number}", text, "jsonl")
+        index += 1

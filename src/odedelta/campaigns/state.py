@@ -18,7 +18,7 @@ import hashlib
 import json
 import pickle
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from odedelta.campaigns.outputs import (
     sync_directory,
     write_text,
 )
-from odedelta.campaigns.sources import Record
+from odedelta.campaigns.sources import digest
 from odedelta.campaigns.spec import CampaignError, CampaignUsageError
 from odedelta.campaigns.worker import Partition
 
@@ -41,19 +41,9 @@ STATE = ".odedelta-checkpoints"
 PLAN = "plan.json"
 MANIFEST = "_manifest.json"
 OUTPUTS = (SUMMARY, CUSTOMERS, ITEMS, ORDERS, REPORT)
+__all__ = ["MANIFEST", "Checkpoints", "digest", "output_files", "prepare"]
 OWNED = (*OUTPUTS, MANIFEST, STATE, SCRATCH)
 """What a campaign writes into its folder (``--force`` removes these and nothing else)."""
-
-
-def digest(records: Iterable[Record]) -> str:
-    """The hash of a partition's input: each customer's name and text, in order."""
-    hashed = hashlib.sha256()
-    for record in records:
-        for part in (record.name, record.text):
-            data = part.encode("utf-8", "surrogatepass")
-            hashed.update(f"{len(data)}:".encode())
-            hashed.update(data)
-    return hashed.hexdigest()
 
 
 def file_hash(path: Path) -> str:
@@ -155,13 +145,17 @@ class Checkpoints:
             stream.write(rows)
         self.done[index] = hashed
 
-    def load(self) -> Iterator[Partition]:
-        """The rows of every partition finished before this run."""
+    def load(self) -> Iterator[tuple[int, Partition]]:
+        """The rows of every partition finished before this run, with their numbers."""
         for index in sorted(self.done):
-            with self.path(index).open("rb") as stream:  # a file a run of this campaign wrote
-                pickle.load(stream)
-                partition: Partition = pickle.load(stream)
-            yield partition
+            yield index, self.partition(index)
+
+    def partition(self, index: int) -> Partition:
+        """The rows of finished partition ``index``."""
+        with self.path(index).open("rb") as stream:  # a file a run of this campaign wrote
+            pickle.load(stream)
+            partition: Partition = pickle.load(stream)
+        return partition
 
     def finish(self, manifest: dict[str, Any]) -> None:
         """Write the manifest (the folder is complete from then on), then remove the checkpoints."""

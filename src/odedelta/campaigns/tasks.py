@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 
-from odedelta.campaigns.sources import Record
+from odedelta.campaigns.sources import Record, Slice
 from odedelta.campaigns.spec import CampaignError
 
-Task = tuple[int, list[Record]]
-"""A partition: its number (from 0, in input order) and its customers."""
+Task = tuple[int, list[Record] | Slice]
+"""A partition: its number (from 0, in input order) and its customers (or where a worker of this machine reads
+them)."""
 Sink = Callable[[int, bytes], None]
 """Takes a finished partition: its number and its rows, pickled (a :class:`~odedelta.campaigns.worker.Partition`)."""
 
@@ -25,7 +26,7 @@ class Retries:
     def again(self, task: Task, why: str) -> None:
         self.failed[task[0]] += 1
         if self.failed[task[0]] > self.retries:
-            first = task[1][0].origin if task[1] else "?"
+            first = (task[1].origin if isinstance(task[1], Slice) else task[1][0].origin) if len(task[1]) else "?"
             raise CampaignError(f"{why} [partition {task[0]}, from {first}: failed {self.failed[task[0]]} times; "
                                 "the finished partitions are saved: --resume continues]")
         self.queue.append(task)

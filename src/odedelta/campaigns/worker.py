@@ -52,9 +52,9 @@ from odedelta.campaigns._core import (
     tmf622,
     with_lines,
 )
-from odedelta.campaigns.columns import ACTION, Compact, compact_customer
+from odedelta.campaigns.columns import ACTION, Compact, compact_customer, customer_key, packed, schemas, table
 from odedelta.campaigns.records import parse_json
-from odedelta.campaigns.sources import Record
+from odedelta.campaigns.sources import Record, Slice, digest
 from odedelta.campaigns.spec import Campaign, targets
 from odedelta.campaigns.tally import Tally
 
@@ -254,6 +254,29 @@ class Partition:
     """(customer, index, the ProductOrder as one JSON line)."""
     tally: Tally = field(default_factory=Tally)
     """The partition's counts and sums (the driver adds them up instead of walking the rows)."""
+    tables: tuple[bytes, bytes] | None = None
+    """The customers' and the items' rows as pyarrow tables, sorted by customer (:meth:`pack`), packed
+    (:func:`~odedelta.campaigns.columns.packed`); ``customers`` and ``items`` are then empty."""
+    digest: str | None = None
+    """The hash of the partition's input (:func:`~odedelta.campaigns.sources.digest`), made where it was read."""
+    first: tuple[str, int] | None = None
+    last: tuple[str, int] | None = None
+    """The sort keys of the first and last customer rows of :attr:`tables`."""
+
+    def pack(self) -> None:
+        """Sort the rows by customer (stable: a customer's items keep their order) and hold them as pyarrow
+        tables, which the driver writes as they are; without pyarrow (a Dask worker without the bulk extra) the
+        rows stay as they are."""
+        try:
+            import pyarrow  # noqa: F401 - only checks that it can be imported
+        except ImportError:  # pragma: no cover - the bulk extra brings it
+            return
+        customers, items = sorted(self.customers, key=customer_key), sorted(self.items, key=customer_key)
+        customer_schema, item_schema = schemas()
+        self.tables = (packed(table(customers, customer_schema)), packed(table(items, item_schema)))
+        if customers:
+            self.first, self.last = customer_key(customers[0]), customer_key(customers[-1])
+        self.customers, self.items = [], []
 
 
 def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
@@ -261,10 +284,15 @@ def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
         return run_partition_with(loaded.engine, campaign, records, loaded.reader)
 
 
-def run_packed(campaign: Campaign, records: list[Record]) -> bytes:
-    """The partition's rows, pickled here in the worker: the bytes travel to the driver, which writes them as the
-    checkpoint as they are (pickling them again there would cost the driver what the worker already paid)."""
-    return pickle.dumps(run_partition(campaign, records), protocol=pickle.HIGHEST_PROTOCOL)
+def run_packed(campaign: Campaign, customers: list[Record] | Slice) -> bytes:
+    """The partition's rows and its input's hash, pickled here in the worker: the bytes travel to the driver, which
+    writes them as the checkpoint as they are (pickling them again there would cost the driver what the worker
+    already paid). A :class:`Slice` is read here (the driver only found where it is)."""
+    records = customers.records() if isinstance(customers, Slice) else customers
+    partition = run_partition(campaign, records)
+    partition.digest = digest(records)
+    partition.pack()
+    return pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record],
@@ -374,8 +402,8 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
             if isinstance(result, Refusal):
                 return _refused(row, result), [], []
             results.append((product_id, result))
-            if product_id != products[-1]:  # Inventory.from_products, through the reader (the same inventory)
-                inventory = reader.read([p.to_tmf() for p in apply(inventory, result)], "<products>")
+            if product_id != products[-1]:  # Inventory.from_products, holding the projection's own models
+                inventory = Inventory.sharing(engine.catalog, apply(inventory, result))
     except RequestError as exc:
         row.update(status="refused", reasons=["request_refused"], message=str(exc))
         return row, [], []

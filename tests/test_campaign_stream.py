@@ -1,0 +1,140 @@
+"""The driver's light path: workers read their own slices of the input and send their rows as sorted tables, which
+the driver streams into the Parquet files while the partitions come in order, and sorts the general way as soon as
+they do not. Either way the files are the same bytes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import odedelta
+from odedelta.campaigns import ChangeOffering, generate, outputs, run, worker
+from odedelta.campaigns.sources import Source, digest
+
+from .conftest import DEMO, ROOT
+
+RULES = ROOT / "rules"
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+DOWNGRADE = ChangeOffering("po-mobile-l", "po-mobile-s")
+FILES = ("summary.json", "customers.parquet", "items.parquet", "orders.jsonl", "report.html", "_manifest.json")
+
+
+@pytest.fixture(scope="module")
+def sorted_base(tmp_path_factory: pytest.TempPathFactory, demo: odedelta.Catalog) -> Path:
+    """120 generated customers in customer order (as an export usually comes), a blank line among them."""
+    path = tmp_path_factory.mktemp("sorted") / "customers.jsonl"
+    generate.write_jsonl(path, generate.customers(demo, 120, as_of=AS_OF, seed=5, favour="po-mobile-l"))
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(30, "\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def _run(base: Path, out: Path, **options: Any) -> odedelta.campaigns.CampaignResult:
+    return run(DEMO, base, DOWNGRADE, as_of=AS_OF, out=out, rules=RULES, orders=True, **options)
+
+
+def _streamed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each campaign's rows were still streamed when its files were written."""
+    seen: list[bool] = []
+    write = outputs.write
+
+    def watching(out: Path, campaign: Any, rows: outputs.Collected) -> Any:
+        seen.append(rows.streaming)
+        return write(out, campaign, rows)
+
+    monkeypatch.setattr(odedelta.campaigns, "write", watching)
+    return seen
+
+
+def test_streamed_and_sorted_files_are_the_same_bytes(sorted_base: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outputs, "BATCH", 50)  # several row groups, some written while the campaign runs
+    seen = _streamed(monkeypatch)
+    streamed = _run(sorted_base, tmp_path / "streamed", workers=0, partition_size=7)
+    with monkeypatch.context() as patch:  # rows as a worker without pyarrow sends them: sorted the general way
+        patch.setattr(worker.Partition, "pack", lambda self: None)
+        general = _run(sorted_base, tmp_path / "general", workers=0, partition_size=7)
+    pooled = _run(sorted_base, tmp_path / "pooled", workers=2, partition_size=9)
+    assert seen == [True, False, True]
+    for name in FILES:
+        assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "general" / name).read_bytes(), name
+        if name != "_manifest.json":  # which says the partition size
+            assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "pooled" / name).read_bytes(), name
+    assert streamed.summary["customers"] == general.summary["customers"] == pooled.summary["customers"] == 120
+    assert [row["customer"] for row in streamed.customers] == sorted(row["customer"] for row in streamed.customers)
+    assert not (tmp_path / "streamed" / outputs.SCRATCH).exists()
+
+
+def test_a_partition_out_of_order_ends_the_streaming_and_the_rows_are_sorted(
+        sorted_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outputs, "BATCH", 40)
+    reference = _run(sorted_base, tmp_path / "reference", workers=0, partition_size=7)
+    lines = sorted_base.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.append(lines.pop(3))  # an early customer last: the last partition starts before where the stream is
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("".join(lines), encoding="utf-8")
+    seen = _streamed(monkeypatch)
+    result = _run(shuffled, tmp_path / "out", workers=0, partition_size=7)
+    assert seen == [False]
+    assert [row["customer"] for row in result.customers] == [row["customer"] for row in reference.customers]
+    moved = json.loads(lines[-1])["customer"]
+    assert [row["index"] for row in result.customers if row["customer"] == moved] == [119]
+    assert result.summary == reference.summary
+    assert [{k: v for k, v in row.items() if k not in ("index", "source")} for row in result.items] == [
+        {k: v for k, v in row.items() if k not in ("index", "source")} for row in reference.items]
+
+
+def test_a_streamed_campaign_interrupted_resumes_to_the_same_bytes(sorted_base: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outputs, "BATCH", 30)
+    _run(sorted_base, tmp_path / "reference", workers=0, partition_size=6)
+    out = tmp_path / "out"
+    done: list[int] = []
+    real = worker.run_partition_with
+
+    def failing(*args: Any) -> Any:
+        if len(done) == 9:
+            raise KeyboardInterrupt
+        done.append(1)
+        return real(*args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(worker, "run_partition_with", failing)
+        with pytest.raises(KeyboardInterrupt):
+            _run(sorted_base, out, workers=0, partition_size=6)
+    # row groups were written under a scratch name; nothing is under a final name
+    assert not {p.name for p in out.iterdir()} & set(FILES)
+    seen = _streamed(monkeypatch)
+    _run(sorted_base, out, workers=0, partition_size=6, resume=True)
+    assert seen == [True]
+    for name in FILES:
+        assert (out / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), name
+
+
+def test_slices_read_the_records_iterating_the_input_gives(tmp_path: Path) -> None:
+    path = tmp_path / "base.jsonl"
+    lines = [b'{"customer": "A", "products": []}\n', b"\n", b"  \r\n", b'{"customer": "B", "products": []}\n',
+             b'\xff\xfe broken\n', b'{"customer": "C", "products": []}\n', b"\n", b'{"customer": "D"}']
+    path.write_bytes(b"".join(lines))
+    source = Source(path)
+    everything = list(source)
+    for size in (1, 2, 3, 10):
+        slices = list(source.slices(size))
+        assert [record for part in slices for record in part.records()] == everything
+        assert [len(part) for part in slices] == [len(part.records()) for part in slices]
+        assert [part.origin for part in slices] == [part.records()[0].origin for part in slices]
+    assert [record.origin for record in everything] == [f"{path}:{n}" for n in (1, 4, 5, 6, 8)]
+    assert everything[2].text.startswith("\0cannot read")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name in ("b.json", "a.yaml", "c.json"):
+        (folder / name).write_text("[]", encoding="utf-8")
+    files = Source(folder)
+    assert [r for part in files.slices(2) for r in part.records()] == list(files)
+    assert [part.origin for part in files.slices(2)] == [str(folder / "a.yaml"), str(folder / "c.json")]
+    assert digest(list(files)) == digest([r for part in files.slices(1) for r in part.records()])
