@@ -170,3 +170,30 @@ def test_plain_facts_read_their_sections_and_copy_the_facts_only_when_asked(demo
     assert replaced.facts.item.action == "delete" and plain.facts.item.action is None
     assert replaced.facts is replaced.facts  # copied once
     assert replaced.of() == engine_facts(replaced.facts, plain.context, book.used_facts, book.attribute_types)
+
+
+def test_fact_sections_made_without_validation_are_the_validated_values() -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from odedelta.rules import facts as f
+
+    given: dict[type[Any], list[dict[str, Any]]] = {
+        f.TermFacts: [{"recorded": True, "active": True, "expired": False, "duration_months": 24, "months_elapsed": 3,
+                       "months_remaining": 21, "days_to_end": 640, "start": dt.date(2025, 6, 1),
+                       "end": dt.date(2027, 6, 1)}, {}],
+        f.CustomerFacts: [{"segment": "residential", "tenure_months": 9, "products": 2}, {"segment": None}],
+        f.ChangeFacts: [{"kind": "change_offer", "direction": "downgrade", "price_difference": Decimal("-10.5")}],
+        f.ItemFacts: [{"action": "modify", "offering": "po-x", "reasons": ("offering_changed",)}, {}],
+        f.PromotionFacts: [{"lost": ("promo-1",), "gained": ()}, {"id": "promo-2"}],
+        f.Facts: [{"as_of": dt.date(2026, 3, 1)},
+                  {"as_of": dt.date(2026, 3, 1), "customer": f.CustomerFacts(segment="b"), "term": f.TermFacts(),
+                   "change": f.ChangeFacts(kind="renew"), "projected": f.ProjectedFacts(offerings=("a", "b"))}],
+    }
+    for model, cases in given.items():
+        for values in cases:
+            fast, checked = f.made(model, **values), model(**values)
+            assert fast == checked and type(fast) is model
+            assert list(vars(fast)) == list(vars(checked)) and fast.model_fields_set == checked.model_fields_set
+            assert fast.model_dump() == checked.model_dump() and repr(fast) == repr(checked)
+            assert hash(fast) == hash(checked)

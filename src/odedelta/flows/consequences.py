@@ -55,6 +55,7 @@ from odedelta.rules.facts import (
     TermFacts,
     change_facts,
     context_key,
+    made,
     moment_key,
     remembered,
     term_facts,
@@ -238,8 +239,8 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     charges = _one_time_prices(result)
     recommendations: list[Recommendation] = []
     if asked is not None:
-        promotions = PromotionFacts(lost=tuple(p.promotion_id for p in promotion_changes if p.status == "lost"),
-                                    gained=tuple(p.promotion_id for p in promotion_changes if p.status == "gained"))
+        promotions = made(PromotionFacts, lost=tuple(p.promotion_id for p in promotion_changes if p.status == "lost"),
+                          gained=tuple(p.promotion_id for p in promotion_changes if p.status == "gained"))
         charges += _fees(result, asked, promotions, currency, decided)
         if not timing.reengage:
             charges += _penalties(result, asked, before, promotions, currency, timing, decided)
@@ -598,8 +599,8 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         judged = asked if facts is None else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
         held = _held(before, installed, term, product.id)
         rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
-                            item=ItemFacts(action=item.action.value, offering=item.offering_id,
-                                           reasons=tuple(item.codes)))
+                            item=made(ItemFacts, action=item.action.value, offering=item.offering_id,
+                                      reasons=tuple(item.codes)))
         if rule is None:
             continue
         effect = rule.effect(PenaltyEffect)

@@ -47,6 +47,32 @@ class _Facts(BaseModel):
 FactSection = _Facts
 """A section of the facts (``item``, ``promotion``…): what a stage judging one product or promotion replaces."""
 
+F = TypeVar("F", bound=_Facts)
+_new = object.__new__
+_write = object.__setattr__
+
+
+def made(model: type[F], /, **values: Any) -> F:
+    """``model(**values)`` for values odedelta worked out itself, each of its field's type already — what validating
+    would give back unchanged — without validating them: the same frozen value (its fields in order, the fields
+    given as set, the others at their defaults), at a third of the cost. A change makes several sections; a test
+    compares both ways on every fact model."""
+    fields = _layout(model)
+    section = _new(model)
+    _write(section, "__dict__", {name: values[name] if name in values else (factory() if factory else default)
+                                  for name, default, factory in fields})
+    _write(section, "__pydantic_fields_set__", set(values))
+    _write(section, "__pydantic_extra__", None)
+    _write(section, "__pydantic_private__", None)
+    return section
+
+
+@functools.cache
+def _layout(model: type[_Facts]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
+    """Each field of a fact model in order, with its default or default factory (read once per model)."""
+    return tuple((name, field.default, field.default_factory)  # type: ignore[misc]
+                 for name, field in model.model_fields.items())
+
 
 class CustomerFacts(_Facts):
     segment: str | None = Field(None, description="Segment from the request context: residential, business…")
@@ -294,7 +320,8 @@ def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
     day = as_of.date()
     first = start.date() if start is not None else None
     last = end.date() if end is not None else None
-    return TermFacts(
+    return made(
+        TermFacts,
         recorded=True,
         active=bool(period and period.contains(as_of)),
         expired=bool(end and end <= as_of),
@@ -421,9 +448,9 @@ def context_key(context: Context) -> tuple[Any, ...]:
 def customer_facts(inventory: Inventory, context: Context, as_of: dt.datetime) -> CustomerFacts:
     """The customer's facts: segment, tenure (months since the oldest product started), top-level products."""
     starts = [p.start_date for p in inventory.products.values() if p.start_date is not None]
-    return CustomerFacts(segment=context.segment,
-                         tenure_months=months_between(min(starts).date(), as_of.date()) if starts else None,
-                         products=len(inventory.roots()))
+    return made(CustomerFacts, segment=context.segment,
+                tenure_months=months_between(min(starts).date(), as_of.date()) if starts else None,
+                products=len(inventory.roots()))
 
 
 def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | None, target_id: str | None,
@@ -446,14 +473,15 @@ def _change_facts(catalog: Catalog, inventory: Inventory, product_id: str | None
         target = catalog.remembered(("target facts", target_id, catalog.epoch(as_of), installed_offering),
                                     lambda: _target_facts(catalog, target_id, installed_offering, as_of))
     difference = target.price - installed.price if target.price is not None and installed.price is not None else None
-    return Facts(
+    return made(
+        Facts,
         as_of=as_of.date(),
         customer=customer,
         installed=installed,
         term=term,
         target=target,
-        change=ChangeFacts(kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
-                           price_difference=difference),
+        change=made(ChangeFacts, kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
+                    price_difference=difference),
         projected=ProjectedFacts(offerings=projected) if projected else _NO_PROJECTION,
         item=_NO_ITEM, promotion=_NO_PROMOTION, sla=_NO_SLA, settlement=_NO_SETTLEMENT,
     )
