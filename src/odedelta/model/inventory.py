@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from odedelta.model.catalog import KIND_LABEL, Catalog, Origin, kind_from_type, value_key
 from odedelta.model.errors import InventoryError, Problem, RequestError, did_you_mean
 from odedelta.model.graph import PROMOTION, InventoryGraph
-from odedelta.model.tmf import Product
+from odedelta.model.tmf import HELD, Product, held_fields
 
 BUNDLES = "bundles"
 _CATALOG_KEYS = {"bundledProductOffering": "ProductOffering", "productOfferingPrice": "ProductOffering",
@@ -62,9 +62,10 @@ class Inventory:
         _refuse_catalog_resources(items, file)
         base: tuple[int, ...] = ()
         parents: list[tuple[str, str]] = []
+        held: dict[Any, Any] = {}  # the parts read so far, each held once by all the products written alike
         for index, item in enumerate(items):
             origin = Origin(file, (index,) if isinstance(data, list) else base)
-            problems.extend(inventory._add(item, origin, None, parents))
+            problems.extend(inventory._add(item, origin, None, parents, held))
         return inventory._checked(catalog, problems, parents)
 
     @classmethod
@@ -108,14 +109,15 @@ class Inventory:
             raise InventoryError(f"the inventory has {len(problems)} problem(s)", problems)
         return self
 
-    def _add(self, item: Any, origin: Origin, parent: str | None, parents: list[tuple[str, str]]) -> list[Problem]:
+    def _add(self, item: Any, origin: Origin, parent: str | None, parents: list[tuple[str, str]],
+             held: dict[Any, Any]) -> list[Problem]:
         if not isinstance(item, dict):
             return [origin.problem(f"expected a TMF637 Product (an object), found {type(item).__name__}")]
         nested = item.get("product") or []
         if "product" in item:
             item = {key: value for key, value in item.items() if key != "product"}
         try:
-            product = Product.model_validate(item)
+            product = held_fields(Product.model_validate(item, context={HELD: held}), held)
         except ValidationError as exc:
             return [origin.problem(f"{e['msg']}" if e["type"] != "missing" else f"product lacks required field "
                                    f"{e['loc'][-1]!r}", *e["loc"]) for e in exc.errors()]
@@ -128,7 +130,7 @@ class Inventory:
         for j, child in enumerate(nested if isinstance(nested, list) else []):
             child_origin = Origin(origin.file, (*origin.parts, "product", j))
             if isinstance(child, dict) and set(child) - {"id", "href", "@type", "@referredType", "name"}:
-                problems.extend(self._add(child, child_origin, product.id, parents))
+                problems.extend(self._add(child, child_origin, product.id, parents, held))
             elif isinstance(child, dict) and child.get("id"):
                 parents.append((product.id, str(child["id"])))
         return problems

@@ -18,11 +18,12 @@ Conventions where TMF leaves a gap (documentation: reference/tmf-mapping.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
 from odedelta.model.jsonio import plain
 from odedelta.model.money import Money
@@ -443,6 +444,141 @@ class Promotion(TmfModel):
 # --------------------------------------------------------------------------------------------- TMF637 inventory
 
 
+_T = TypeVar("_T")
+
+
+def _read_only(self: object, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError(f"a {type(self).__name__} is read-only: an installed product is never modified in place (make "
+                    "a changed copy with model_copy(update={...}))")
+
+
+class ReadOnlyList(list[_T]):
+    """A list an installed product holds: read like any list (equal to one, dumped as one), never modified, so one
+    object can serve every product that holds the same entries — an inventory of 10,000 lines does not hold 40,000
+    empty lists. A deep copy (``copy.deepcopy``, ``model_copy(deep=True)``) is an ordinary list."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]  # never changes: hashable when its entries are, like a tuple
+        # (and a hashable model default is used as it is, not copied for every model)
+        return hash(tuple(self))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[_T]:
+        from copy import deepcopy
+
+        return [deepcopy(item, memo) for item in self]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ReadOnlyList, (list(self),)
+
+
+class ReadOnlySet(set[_T]):
+    """A product's ``model_fields_set`` shared by every installed product with the same fields set; a copy (what
+    ``model_copy`` makes) is an ordinary set."""
+
+    __slots__ = ()
+
+    def __init__(self, items: Iterable[_T] = ()) -> None:
+        super().__init__(items)
+
+    def __hash__(self) -> int:  # type: ignore[override]  # hashable, as it never changes (set's __hash__ is None)
+        return hash(frozenset(self))
+
+    def __copy__(self) -> set[_T]:
+        return set(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> set[_T]:
+        return set(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ReadOnlySet, (set(self),)
+
+
+for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "__setitem__",
+              "__delitem__", "__iadd__", "__imul__"):
+    setattr(ReadOnlyList, _name, _read_only)
+for _name in ("add", "discard", "remove", "pop", "clear", "update", "difference_update", "intersection_update",
+              "symmetric_difference_update", "__ior__", "__iand__", "__isub__", "__ixor__"):
+    setattr(ReadOnlySet, _name, _read_only)
+
+EMPTY: list[Any] = ReadOnlyList()
+"""The one empty list every product without relationships, prices, terms… holds (a default is never copied)."""
+
+HELD = "odedelta.held"
+"""The validation context key of the parts already read for one inventory (:meth:`Product.model_validate` with
+``context={HELD: {}}``): a part written exactly as one already read is that one (see :func:`_held`)."""
+
+_EXACT = (str, int, bool, type(None))
+
+
+def _raw_key(value: Any) -> Any:
+    """A key equal only for inputs written exactly alike (same keys in the same order, same values of the same
+    type: ``1``/``true``/``"1"``, ``1.0``/``1.00`` differ), or None for an input that is not plain data."""
+    kind = type(value)
+    if kind in _EXACT:
+        return kind, value
+    if kind is Decimal or kind is float:
+        return kind, repr(value)
+    if kind is dict:
+        items = []
+        for k, v in value.items():
+            inner = _raw_key(v)
+            if inner is None:
+                return None
+            items.append((k, inner))
+        return dict, *items
+    if kind is list:
+        keys = []
+        for v in value:
+            inner = _raw_key(v)
+            if inner is None:
+                return None
+            keys.append(inner)
+        return list, *keys
+    return None
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def held_fields(model: _M, held: dict[Any, Any]) -> _M:
+    """``model`` itself, its fields set now the read-only one every part with the same fields set holds."""
+    fields = frozenset(model.__pydantic_fields_set__)
+    shared = held.get(fields)
+    if shared is None:
+        shared = held[fields] = ReadOnlySet(fields)
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+    return model
+
+
+def _held(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A product's ref or list read for an inventory: the very object already read from the same input for an
+    earlier product of the inventory (a 10,000-line inventory holds one offering ref and one characteristic list
+    for all its lines, and no empty list), validated once; every list read-only. Without the context (a model
+    validated on its own) an ordinary validation."""
+    held = info.context.get(HELD) if isinstance(info.context, dict) else None
+    if held is None:
+        return handler(value)
+    key = _raw_key(value)
+    if key is not None:
+        found = held.get((info.field_name, key))
+        if found is not None:
+            return found
+    made = handler(value)
+    if isinstance(made, list):
+        for part in made:
+            held_fields(part, held)
+            inner = getattr(part, "product", None)  # a v4 relationship's product ref
+            if isinstance(inner, BaseModel):
+                held_fields(inner, held)
+        made = ReadOnlyList(made) if made else EMPTY
+    elif isinstance(made, BaseModel):
+        held_fields(made, held)
+    if key is not None:
+        held[(info.field_name, key)] = made
+    return made
+
+
 class Characteristic(TmfModel):
     id: str | None = None
     name: str
@@ -514,12 +650,12 @@ class Product(TmfModel):
     termination_date: datetime | None = Field(default=None, alias="terminationDate")
     product_offering: Ref | None = Field(default=None, alias="productOffering")
     product_specification: Ref | None = Field(default=None, alias="productSpecification")
-    product_characteristic: list[Characteristic] = Field(default_factory=list, alias="productCharacteristic")
-    product_relationship: list[ProductRelationship] = Field(default_factory=list, alias="productRelationship")
-    product_price: list[ProductPrice] = Field(default_factory=list, alias="productPrice")
-    product_term: list[ProductTerm] = Field(default_factory=list, alias="productTerm")
+    product_characteristic: list[Characteristic] = Field(default=EMPTY, alias="productCharacteristic")
+    product_relationship: list[ProductRelationship] = Field(default=EMPTY, alias="productRelationship")
+    product_price: list[ProductPrice] = Field(default=EMPTY, alias="productPrice")
+    product_term: list[ProductTerm] = Field(default=EMPTY, alias="productTerm")
     billing_account: Ref | None = Field(default=None, alias="billingAccount")
-    related_party: list[RelatedParty] = Field(default_factory=list, alias="relatedParty")
+    related_party: list[RelatedParty] = Field(default=EMPTY, alias="relatedParty")
 
     @field_validator("start_date", "termination_date")
     @classmethod
@@ -527,6 +663,10 @@ class Product(TmfModel):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+    _held = field_validator("product_offering", "product_specification", "billing_account", "product_characteristic",
+                            "product_relationship", "product_price", "product_term", "related_party",
+                            mode="wrap")(_held)
 
     # read several times per product in every change: one attribute read, an identity test (a model is always true)
     @property

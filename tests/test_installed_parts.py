@@ -1,0 +1,118 @@
+"""An installed product holds its parts once per inventory: parts written exactly alike are one object, every list
+is read-only, and nothing of what the inventory says or writes changes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import odedelta
+from odedelta.model.inventory import Inventory, InventoryError
+from odedelta.model.jsonio import dumps
+from odedelta.model.tmf import EMPTY, Product, ReadOnlyList, ReadOnlySet
+
+DEMO = Path(__file__).resolve().parents[1] / "catalogs" / "demo" / "inventories"
+
+
+def _lines(count: int, **more: Any) -> list[dict[str, Any]]:
+    return [{"id": f"L-{i}", "productOffering": {"id": "po-streaming-vas"}, "@type": "Product", **more}
+            for i in range(count)]
+
+
+def test_parts_written_alike_are_one_object(demo: odedelta.Catalog) -> None:
+    document = json.loads((DEMO / "alice.json").read_text(encoding="utf-8"), parse_float=Decimal)
+    inventory = Inventory.from_document(demo, document)
+    products = list(inventory.products.values())
+    accounts = {id(p.billing_account) for p in products}
+    parties = {id(p.related_party) for p in products}
+    assert len(products) == 9 and len(accounts) == len({dumps(item["billingAccount"]) for item in document}) == 1
+    assert len(parties) == len({dumps(item["relatedParty"]) for item in document}) == 1
+    assert products[0].billing_account is not None and products[0].billing_account.id == "BA-1"
+    assert [p.party_id for p in products[0].related_party] == ["alice"]
+    # what the inventory writes back is what each product validated on its own writes
+    assert [dumps(p.to_tmf()) for p in products] == [dumps(Product.model_validate(item).to_tmf()) for item in document]
+
+
+def test_a_thousand_lines_hold_one_offering_ref_and_no_empty_list(demo: odedelta.Catalog) -> None:
+    inventory = Inventory.from_document(demo, _lines(1000, productCharacteristic=[{"name": "quality", "value": "UHD"}]))
+    products = list(inventory.products.values())
+    first = products[0]
+    assert all(p.product_offering is first.product_offering for p in products)
+    assert all(p.product_characteristic is first.product_characteristic for p in products)
+    assert all(p.model_fields_set is first.model_fields_set for p in products)
+    assert all(p.product_term is EMPTY and p.product_price is EMPTY and p.product_relationship is EMPTY
+               and p.related_party is EMPTY for p in products)
+    assert type(first.product_characteristic) is ReadOnlyList and type(first.model_fields_set) is ReadOnlySet
+    assert [p.offering_id for p in products[:2]] == ["po-streaming-vas", "po-streaming-vas"]
+    assert first.characteristics() == {"quality": "UHD"}
+    assert first.to_tmf() == {"id": "L-0", "productOffering": {"id": "po-streaming-vas"}, "@type": "Product",
+                              "productCharacteristic": [{"name": "quality", "value": "UHD"}]}
+
+
+def test_parts_written_differently_stay_apart() -> None:
+    """``"500"``/``500``/``500.0``/``500.00``/``true`` and keys in another order are different inputs: none is
+    taken for another."""
+    values: list[Any] = ["500", 500, Decimal("500.0"), Decimal("500.00"), True]
+    document = [{"id": f"L-{i}", "productOffering": {"id": "po-fiber-500"},
+                 "productCharacteristic": [{"name": "speed", "value": v}]} for i, v in enumerate(values)]
+    document.append({"id": "L-9", "productOffering": {"name": "Fiber 500", "id": "po-fiber-500"}})
+    document.append({"id": "L-10", "productOffering": {"id": "po-fiber-500", "name": "Fiber 500"}})
+    products = _validated(document)
+    assert len({id(p.product_characteristic) for p in products[:5]}) == 5
+    assert products[-1].product_offering is not products[-2].product_offering
+    # each writes what the product validated on its own writes (keys of a ref in its declared order)
+    assert [dumps(p.to_tmf()) for p in products] == [dumps(Product.model_validate(item).to_tmf()) for item in document]
+    assert [dumps(p.to_tmf()) for p in products[:5]] == [dumps(item) for item in document[:5]]
+    again = _validated(document + document)
+    assert all(a.product_characteristic is b.product_characteristic
+               for a, b in zip(again[:5], again[7:12], strict=True))
+
+
+def _validated(document: list[dict[str, Any]]) -> list[Product]:
+    """The products as an inventory reads them (the catalog check aside: some values here are not allowed)."""
+    from odedelta.model.tmf import HELD, held_fields
+
+    held: dict[Any, Any] = {}
+    return [held_fields(Product.model_validate(item, context={HELD: held}), held) for item in document]
+
+
+def test_installed_products_are_read_only_and_copies_are_not(demo: odedelta.Catalog) -> None:
+    inventory = Inventory.from_document(demo, _lines(3, productCharacteristic=[{"name": "quality", "value": "UHD"}]))
+    product = inventory.product("L-1")
+    with pytest.raises(TypeError, match="read-only"):
+        product.product_characteristic.append(product.product_characteristic[0])
+    with pytest.raises(TypeError, match="read-only"):
+        product.product_term.append(product.product_term)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="read-only"):
+        product.model_fields_set.add("name")
+    assert EMPTY == []
+    changed = product.model_copy(update={"name": "renamed"})
+    changed.model_fields_set.add("name")
+    assert "name" not in product.model_fields_set and changed.to_tmf()["name"] == "renamed"
+    assert type(product.model_copy(deep=True).product_characteristic) is list
+    assert type(copy.deepcopy(product.product_characteristic)) is list
+    again = pickle.loads(pickle.dumps(product))
+    assert again == product and again.to_tmf() == product.to_tmf()
+    assert inventory.product("L-2").model_fields_set == {"id", "product_offering", "type", "product_characteristic"}
+    assert [p.id for p in pickle.loads(pickle.dumps(inventory)).products.values()] == ["L-0", "L-1", "L-2"]
+
+
+def test_a_model_validated_on_its_own_holds_ordinary_lists() -> None:
+    product = Product.model_validate({"id": "P", "productOffering": {"id": "po"},
+                                      "productCharacteristic": [{"name": "speed", "value": "500"}]})
+    assert type(product.product_characteristic) is list and type(product.model_fields_set) is set
+    assert product.product_term is EMPTY  # a default: the one read-only empty list
+
+
+def test_the_same_bad_part_is_reported_for_every_product(demo: odedelta.Catalog) -> None:
+    document = _lines(2) + [{"id": f"B-{i}", "productOffering": "po-streaming-vas"} for i in range(2)]
+    with pytest.raises(InventoryError) as caught:
+        Inventory.from_document(demo, document, "inv.json")
+    assert [(p.file, p.path) for p in caught.value.problems] == [
+        ("inv.json", "$[2].productOffering"), ("inv.json", "$[3].productOffering")]
