@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import odedelta
+from odedelta.model.catalog import Origin
 from odedelta.model.inventory import Inventory, InventoryError
 from odedelta.model.jsonio import dumps
 from odedelta.model.tmf import EMPTY, Product, ReadOnlyList, ReadOnlySet
@@ -100,6 +101,10 @@ def test_installed_products_are_read_only_and_copies_are_not(demo: odedelta.Cata
     again = pickle.loads(pickle.dumps(product))
     assert again == product and again.to_tmf() == product.to_tmf()
     assert inventory.product("L-2").model_fields_set == {"id", "product_offering", "type", "product_characteristic"}
+    with pytest.raises(TypeError, match="read-only"):
+        product.note = "x"  # an unknown field goes to the product's unknown fields, here the shared empty ones
+    changed.note = "x"
+    assert changed.model_extra == {"note": "x"} and product.model_extra == {}
     assert [p.id for p in pickle.loads(pickle.dumps(inventory)).products.values()] == ["L-0", "L-1", "L-2"]
 
 
@@ -116,3 +121,17 @@ def test_the_same_bad_part_is_reported_for_every_product(demo: odedelta.Catalog)
         Inventory.from_document(demo, document, "inv.json")
     assert [(p.file, p.path) for p in caught.value.problems] == [
         ("inv.json", "$[2].productOffering"), ("inv.json", "$[3].productOffering")]
+
+
+def test_origins_name_each_product_where_it_was_read(demo: odedelta.Catalog) -> None:
+    nested = [{"id": "P", "productOffering": {"id": "po-streaming-vas"},
+               "product": [{"id": "C", "productOffering": {"id": "po-streaming-vas"}}]}, *_lines(2)]
+    inventory = Inventory.from_document(demo, nested, "inv.json")
+    assert dict(inventory.origins) == {"P": Origin("inv.json", (0,)), "C": Origin("inv.json", (0, "product", 0)),
+                                       "L-0": Origin("inv.json", (1,)), "L-1": Origin("inv.json", (2,))}
+    assert "C" in inventory.origins and "X" not in inventory.origins and len(inventory.origins) == 4
+    assert inventory.origins.get("X") is None
+    with pytest.raises(InventoryError) as caught:
+        Inventory.from_document(demo, [*nested, {"id": "C", "productOffering": {"id": "po-streaming-vas"}}], "inv.json")
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("$[3].id", "duplicate product id 'C' (first at $[0].product[0] in inv.json)")]

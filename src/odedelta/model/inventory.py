@@ -8,7 +8,7 @@ inventory and linked to their parent, so both spellings give the same tree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,13 +44,54 @@ def _refuse_catalog_resources(items: list[Any], file: str) -> None:
                                                                         "products")])
 
 
+class Origins(Mapping[str, Origin]):
+    """Where each product of an inventory was read, as a mapping of product id to :class:`Origin`: the file once
+    and each product's JSON path as a plain tuple (which the garbage collector does not track), rather than one
+    object per product that every full collection during a change would walk."""
+
+    __slots__ = ("_file", "_others", "_parts")
+
+    def __init__(self) -> None:
+        self._file: str | None = None
+        self._parts: dict[str, tuple[str | int, ...]] = {}
+        self._others: dict[str, Origin] = {}  # a product read from another file than the first (none in practice)
+
+    def put(self, product_id: str, origin: Origin) -> None:
+        if self._file is None:
+            self._file = origin.file
+        if origin.file == self._file and product_id not in self._others:
+            self._parts[product_id] = origin.parts
+        else:
+            self._parts.pop(product_id, None)
+            self._others[product_id] = origin
+
+    def __getitem__(self, product_id: str) -> Origin:
+        parts = self._parts.get(product_id)
+        if parts is None or self._file is None:
+            return self._others[product_id]
+        return Origin(self._file, parts)
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self._parts or product_id in self._others
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._parts
+        yield from self._others
+
+    def __len__(self) -> int:
+        return len(self._parts) + len(self._others)
+
+    def __repr__(self) -> str:
+        return f"Origins({dict(self)!r})"
+
+
 @dataclass(frozen=True)
 class Inventory:
     """A customer's installed products (TMF637), their origins and their tree: filled while it is loaded, then only
     read (every change makes a new one: :meth:`from_products`)."""
 
     products: dict[str, Product] = field(default_factory=dict)
-    origins: dict[str, Origin] = field(default_factory=dict)
+    origins: Mapping[str, Origin] = field(default_factory=Origins)
     graph: InventoryGraph = field(default_factory=InventoryGraph)
 
     @classmethod
@@ -91,8 +132,10 @@ class Inventory:
             first = self.origins[product.id]
             return origin.problem(f"duplicate product id {product.id!r} (first at {first.problem('').path} "
                                   f"in {first.file})", "id")
+        if not isinstance(self.origins, Origins):  # the inventory being read (from_document, sharing) holds them
+            raise TypeError("products are placed only in an inventory being read")
         self.products[product.id] = product
-        self.origins[product.id] = origin
+        self.origins.put(product.id, origin)
         return None
 
     def _checked(self, catalog: Catalog, problems: list[Problem],

@@ -494,6 +494,25 @@ class ReadOnlySet(set[_T]):
         return ReadOnlySet, (set(self),)
 
 
+class _NoExtra(dict[str, Any]):
+    """The unknown fields of a part that has none, one read-only empty mapping for all; a copy (what
+    ``model_copy`` makes) is an ordinary dict."""
+
+    __slots__ = ()
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _NoExtra, ()
+
+
+for _name in ("__setitem__", "__delitem__", "__ior__", "update", "pop", "popitem", "clear", "setdefault"):
+    setattr(_NoExtra, _name, _read_only)
+NO_EXTRA = _NoExtra()
 for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "__setitem__",
               "__delitem__", "__iadd__", "__imul__"):
     setattr(ReadOnlyList, _name, _read_only)
@@ -542,12 +561,15 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 def held_fields(model: _M, held: dict[Any, Any]) -> _M:
-    """``model`` itself, its fields set now the read-only one every part with the same fields set holds."""
+    """``model`` itself, its fields set now the read-only one every part with the same fields set holds, and
+    its unknown fields, when it has none, the one read-only empty mapping."""
     fields = frozenset(model.__pydantic_fields_set__)
     shared = held.get(fields)
     if shared is None:
         shared = held[fields] = ReadOnlySet(fields)
     object.__setattr__(model, "__pydantic_fields_set__", shared)
+    if model.__pydantic_extra__ == {}:
+        object.__setattr__(model, "__pydantic_extra__", NO_EXTRA)
     return model
 
 
