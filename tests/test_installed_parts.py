@@ -14,9 +14,9 @@ import pytest
 
 import odedelta
 from odedelta.model.catalog import Origin
-from odedelta.model.inventory import Inventory, InventoryError
+from odedelta.model.inventory import HELD_FROM, Inventory, InventoryError
 from odedelta.model.jsonio import dumps
-from odedelta.model.tmf import EMPTY, Product, ReadOnlyList, ReadOnlySet
+from odedelta.model.tmf import EMPTY, HeldParts, Product, ProductTerm, ReadOnlyList, ReadOnlySet
 
 DEMO = Path(__file__).resolve().parents[1] / "catalogs" / "demo" / "inventories"
 
@@ -26,10 +26,9 @@ def _lines(count: int, **more: Any) -> list[dict[str, Any]]:
             for i in range(count)]
 
 
-def test_parts_written_alike_are_one_object(demo: odedelta.Catalog) -> None:
+def test_parts_written_alike_are_one_object() -> None:
     document = json.loads((DEMO / "alice.json").read_text(encoding="utf-8"), parse_float=Decimal)
-    inventory = Inventory.from_document(demo, document)
-    products = list(inventory.products.values())
+    products = _validated(document)
     accounts = {id(p.billing_account) for p in products}
     parties = {id(p.related_party) for p in products}
     assert len(products) == 9 and len(accounts) == len({dumps(item["billingAccount"]) for item in document}) == 1
@@ -38,6 +37,14 @@ def test_parts_written_alike_are_one_object(demo: odedelta.Catalog) -> None:
     assert [p.party_id for p in products[0].related_party] == ["alice"]
     # what the inventory writes back is what each product validated on its own writes
     assert [dumps(p.to_tmf()) for p in products] == [dumps(Product.model_validate(item).to_tmf()) for item in document]
+
+
+def test_a_small_inventory_holds_its_products_as_validated(demo: odedelta.Catalog) -> None:
+    document = json.loads((DEMO / "alice.json").read_text(encoding="utf-8"), parse_float=Decimal)
+    assert len(document) < HELD_FROM
+    products = list(Inventory.from_document(demo, document).products.values())
+    assert products[0].billing_account is not products[1].billing_account
+    assert type(products[1].product_characteristic) is list and type(products[1].model_fields_set) is set
 
 
 def test_a_thousand_lines_hold_one_offering_ref_and_no_empty_list(demo: odedelta.Catalog) -> None:
@@ -77,14 +84,13 @@ def test_parts_written_differently_stay_apart() -> None:
 
 def _validated(document: list[dict[str, Any]]) -> list[Product]:
     """The products as an inventory reads them (the catalog check aside: some values here are not allowed)."""
-    from odedelta.model.tmf import HELD, held_fields
-
-    held: dict[Any, Any] = {}
-    return [held_fields(Product.model_validate(item, context={HELD: held}), held) for item in document]
+    held = HeldParts()
+    return [held.product(item) for item in document]
 
 
 def test_installed_products_are_read_only_and_copies_are_not(demo: odedelta.Catalog) -> None:
-    inventory = Inventory.from_document(demo, _lines(3, productCharacteristic=[{"name": "quality", "value": "UHD"}]))
+    inventory = Inventory.from_document(demo, _lines(HELD_FROM, productCharacteristic=[{"name": "quality",
+                                                                                        "value": "UHD"}]))
     product = inventory.product("L-1")
     with pytest.raises(TypeError, match="read-only"):
         product.product_characteristic.append(product.product_characteristic[0])
@@ -105,22 +111,38 @@ def test_installed_products_are_read_only_and_copies_are_not(demo: odedelta.Cata
         product.note = "x"  # an unknown field goes to the product's unknown fields, here the shared empty ones
     changed.note = "x"
     assert changed.model_extra == {"note": "x"} and product.model_extra == {}
-    assert [p.id for p in pickle.loads(pickle.dumps(inventory)).products.values()] == ["L-0", "L-1", "L-2"]
+    unpickled = pickle.loads(pickle.dumps(inventory))
+    assert [p.to_tmf() for p in unpickled.products.values()] == [p.to_tmf() for p in inventory.products.values()]
+    assert dict(unpickled.origins) == dict(inventory.origins) and len(unpickled.products) == HELD_FROM
 
 
 def test_a_model_validated_on_its_own_holds_ordinary_lists() -> None:
     product = Product.model_validate({"id": "P", "productOffering": {"id": "po"},
                                       "productCharacteristic": [{"name": "speed", "value": "500"}]})
     assert type(product.product_characteristic) is list and type(product.model_fields_set) is set
-    assert product.product_term is EMPTY  # a default: the one read-only empty list
+    product.product_term.append(ProductTerm(name="commitment"))  # a default list of its own, as ever
+    assert Product(id="Q").product_term == [] and product.model_extra == {}
 
 
 def test_the_same_bad_part_is_reported_for_every_product(demo: odedelta.Catalog) -> None:
-    document = _lines(2) + [{"id": f"B-{i}", "productOffering": "po-streaming-vas"} for i in range(2)]
+    document = _lines(HELD_FROM) + [{"id": f"B-{i}", "productOffering": "po-streaming-vas"} for i in range(2)]
+    document.append({"id": "B-2", "productOffering": {"id": "po-streaming-vas"}, "productCharacteristic": "UHD"})
     with pytest.raises(InventoryError) as caught:
         Inventory.from_document(demo, document, "inv.json")
+    n = HELD_FROM
     assert [(p.file, p.path) for p in caught.value.problems] == [
-        ("inv.json", "$[2].productOffering"), ("inv.json", "$[3].productOffering")]
+        ("inv.json", f"$[{n}].productOffering"), ("inv.json", f"$[{n + 1}].productOffering"),
+        ("inv.json", f"$[{n + 2}].productCharacteristic")]
+    small = [(p.path, p.message) for p in _problems(demo, document[n - 2:])]
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (path.replace("$[2]", f"$[{n}]").replace("$[3]", f"$[{n + 1}]").replace("$[4]", f"$[{n + 2}]"), message)
+        for path, message in small]  # the same words as an inventory held as validated
+
+
+def _problems(catalog: odedelta.Catalog, document: list[dict[str, Any]]) -> list[Any]:
+    with pytest.raises(InventoryError) as caught:
+        Inventory.from_document(catalog, document, "inv.json")
+    return list(caught.value.problems)
 
 
 def test_origins_name_each_product_where_it_was_read(demo: odedelta.Catalog) -> None:
@@ -130,8 +152,23 @@ def test_origins_name_each_product_where_it_was_read(demo: odedelta.Catalog) -> 
     assert dict(inventory.origins) == {"P": Origin("inv.json", (0,)), "C": Origin("inv.json", (0, "product", 0)),
                                        "L-0": Origin("inv.json", (1,)), "L-1": Origin("inv.json", (2,))}
     assert "C" in inventory.origins and "X" not in inventory.origins and len(inventory.origins) == 4
+    assert list(inventory.origins) == ["P", "C", "L-0", "L-1"]
     assert inventory.origins.get("X") is None
     with pytest.raises(InventoryError) as caught:
         Inventory.from_document(demo, [*nested, {"id": "C", "productOffering": {"id": "po-streaming-vas"}}], "inv.json")
     assert [(p.path, p.message) for p in caught.value.problems] == [
         ("$[3].id", "duplicate product id 'C' (first at $[0].product[0] in inv.json)")]
+
+
+def test_parts_written_null_or_oddly_are_read_as_ever(demo: odedelta.Catalog) -> None:
+    odd: list[dict[str, Any]] = [{"billingAccount": None}, {"billingAccount": None}, {"productTerm": []},
+                                 {"productTerm": []}, {"relatedParty": [{"id": "p", "role": "owner", "x": [1]}]},
+                                 {"relatedParty": [{"id": "p", "role": "owner", "x": [1]}]}]
+    document = [{**line, **more} for line, more in zip(_lines(len(odd)), odd, strict=True)] + _lines(HELD_FROM)[6:]
+    inventory = Inventory.from_document(demo, document)
+    assert [dumps(p.to_tmf()) for p in inventory.products.values()] == [
+        dumps(Product.model_validate(item).to_tmf()) for item in document]
+    products = list(inventory.products.values())
+    assert products[0].billing_account is None and products[2].product_term is EMPTY
+    assert products[4].related_party is products[5].related_party
+    assert products[4].related_party[0].model_extra == {"x": [1]}

@@ -17,9 +17,14 @@ from pydantic import ValidationError
 from odedelta.model.catalog import KIND_LABEL, Catalog, Origin, kind_from_type, value_key
 from odedelta.model.errors import InventoryError, Problem, RequestError, did_you_mean
 from odedelta.model.graph import PROMOTION, InventoryGraph
-from odedelta.model.tmf import HELD, Product, held_fields
+from odedelta.model.tmf import HeldParts, Product
 
 BUNDLES = "bundles"
+HELD_FROM = 32
+"""An inventory of this many products or more holds each part written alike for several products once
+(:class:`~odedelta.model.tmf.HeldParts`: an enterprise account's thousands of lines share one offering ref, one
+characteristic list…, and their lists are read-only); a smaller one — a residential customer's ten or twenty
+products, where little repeats — holds its products as validated, which reads about a third faster."""
 _CATALOG_KEYS = {"bundledProductOffering": "ProductOffering", "productOfferingPrice": "ProductOffering",
                  "productSpecCharacteristic": "ProductSpecification", "priceType": "ProductOfferingPrice"}
 """Keys only a catalog resource has, for files without ``@type``."""
@@ -103,7 +108,7 @@ class Inventory:
         _refuse_catalog_resources(items, file)
         base: tuple[int, ...] = ()
         parents: list[tuple[str, str]] = []
-        held: dict[Any, Any] = {}  # the parts read so far, each held once by all the products written alike
+        held = HeldParts() if len(items) >= HELD_FROM else None  # the parts read so far, each held once
         for index, item in enumerate(items):
             origin = Origin(file, (index,) if isinstance(data, list) else base)
             problems.extend(inventory._add(item, origin, None, parents, held))
@@ -153,14 +158,14 @@ class Inventory:
         return self
 
     def _add(self, item: Any, origin: Origin, parent: str | None, parents: list[tuple[str, str]],
-             held: dict[Any, Any]) -> list[Problem]:
+             held: HeldParts | None) -> list[Problem]:
         if not isinstance(item, dict):
             return [origin.problem(f"expected a TMF637 Product (an object), found {type(item).__name__}")]
         nested = item.get("product") or []
         if "product" in item:
             item = {key: value for key, value in item.items() if key != "product"}
         try:
-            product = held_fields(Product.model_validate(item, context={HELD: held}), held)
+            product = held.product(item) if held is not None else Product.model_validate(item)
         except ValidationError as exc:
             return [origin.problem(f"{e['msg']}" if e["type"] != "missing" else f"product lacks required field "
                                    f"{e['loc'][-1]!r}", *e["loc"]) for e in exc.errors()]

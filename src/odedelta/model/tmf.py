@@ -18,12 +18,13 @@ Conventions where TMF leaves a gap (documentation: reference/tmf-mapping.md):
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NoReturn, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from odedelta.model.jsonio import plain
 from odedelta.model.money import Money
@@ -460,7 +461,6 @@ class ReadOnlyList(list[_T]):
     __slots__ = ()
 
     def __hash__(self) -> int:  # type: ignore[override]  # never changes: hashable when its entries are, like a tuple
-        # (and a hashable model default is used as it is, not copied for every model)
         return hash(tuple(self))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> list[_T]:
@@ -521,84 +521,92 @@ for _name in ("add", "discard", "remove", "pop", "clear", "update", "difference_
     setattr(ReadOnlySet, _name, _read_only)
 
 EMPTY: list[Any] = ReadOnlyList()
-"""The one empty list every product without relationships, prices, terms… holds (a default is never copied)."""
-
-HELD = "odedelta.held"
-"""The validation context key of the parts already read for one inventory (:meth:`Product.model_validate` with
-``context={HELD: {}}``): a part written exactly as one already read is that one (see :func:`_held`)."""
-
-_EXACT = (str, int, bool, type(None))
-
-
-def _raw_key(value: Any) -> Any:
-    """A key equal only for inputs written exactly alike (same keys in the same order, same values of the same
-    type: ``1``/``true``/``"1"``, ``1.0``/``1.00`` differ), or None for an input that is not plain data."""
-    kind = type(value)
-    if kind in _EXACT:
-        return kind, value
-    if kind is Decimal or kind is float:
-        return kind, repr(value)
-    if kind is dict:
-        items = []
-        for k, v in value.items():
-            inner = _raw_key(v)
-            if inner is None:
-                return None
-            items.append((k, inner))
-        return dict, *items
-    if kind is list:
-        keys = []
-        for v in value:
-            inner = _raw_key(v)
-            if inner is None:
-                return None
-            keys.append(inner)
-        return list, *keys
-    return None
-
+"""The one empty list every installed product without relationships, prices, terms… holds."""
 
 _M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+def _raw_key(value: Any) -> bytes | None:
+    """A key equal only for inputs written exactly alike — same keys in the same order, same values of the same
+    type (``1``/``true``/``"1"``, ``1.0``/``1.00`` differ) — or None for one that cannot be written out: the
+    input's pickle (a faithful copy of the value and of its types, made at C speed)."""
+    try:
+        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an input that cannot be written out is simply not looked up
+        return None
 
 
-def held_fields(model: _M, held: dict[Any, Any]) -> _M:
-    """``model`` itself, its fields set now the read-only one every part with the same fields set holds, and
-    its unknown fields, when it has none, the one read-only empty mapping."""
-    fields = frozenset(model.__pydantic_fields_set__)
-    shared = held.get(fields)
-    if shared is None:
-        shared = held[fields] = ReadOnlySet(fields)
-    object.__setattr__(model, "__pydantic_fields_set__", shared)
-    if model.__pydantic_extra__ == {}:
-        object.__setattr__(model, "__pydantic_extra__", NO_EXTRA)
-    return model
+class HeldParts:
+    """The products of one inventory as it holds them, read once and only read from then on: a part written
+    exactly alike for several products (the offering, specification and billing-account refs, the characteristic,
+    price, term and related-party lists) is validated once and is one object for all of them — a 10,000-line
+    inventory holds one offering ref and one characteristic list for all its lines — every list is read-only
+    (:class:`ReadOnlyList`; each empty one :data:`EMPTY`), and every fields set and empty unknown-fields mapping
+    is one read-only object shared by all the parts that have it."""
 
+    __slots__ = ("_parts", "_sets")
 
-def _held(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-    """A product's ref or list read for an inventory: the very object already read from the same input for an
-    earlier product of the inventory (a 10,000-line inventory holds one offering ref and one characteristic list
-    for all its lines, and no empty list), validated once; every list read-only. Without the context (a model
-    validated on its own) an ordinary validation."""
-    held = info.context.get(HELD) if isinstance(info.context, dict) else None
-    if held is None:
-        return handler(value)
-    key = _raw_key(value)
-    if key is not None:
-        found = held.get((info.field_name, key))
-        if found is not None:
-            return found
-    made = handler(value)
-    if isinstance(made, list):
-        for part in made:
-            held_fields(part, held)
-            inner = getattr(part, "product", None)  # a v4 relationship's product ref
-            if isinstance(inner, BaseModel):
-                held_fields(inner, held)
-        made = ReadOnlyList(made) if made else EMPTY
-    elif isinstance(made, BaseModel):
-        held_fields(made, held)
-    if key is not None:
-        held[(info.field_name, key)] = made
-    return made
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, Any], Any] = {}
+        self._sets: dict[frozenset[str], ReadOnlySet[str]] = {}
+
+    def product(self, item: dict[str, Any]) -> Product:
+        """``item`` validated as a :class:`Product` (its errors are the model's own: a part taken from an earlier
+        product was valid there, as written), its parts held."""
+        found: list[tuple[str, Any]] = []
+        missed: list[tuple[str, bytes]] = []
+        rest = item
+        parts = self._parts
+        for alias, value in item.items():
+            name = _HELD.get(alias)
+            if name is None or name in item or (key := _raw_key(value)) is None:
+                continue
+            part = parts.get((name, key))
+            if part is None:
+                missed.append((name, key))
+                continue
+            if rest is item:
+                rest = dict(item)
+            del rest[alias]  # not validated again: the part validated from the same input is taken
+            found.append((name, part))
+        product = Product.model_validate(rest)
+        values = product.__dict__
+        for name, part in found:
+            values[name] = part
+        for name, key in missed:
+            part = values[name]
+            if type(part) is list:
+                part = values[name] = self._list(part)
+            elif isinstance(part, BaseModel):
+                self.fields(part)
+            else:  # written null: nothing to hold
+                continue
+            parts[(name, key)] = part
+        for name in _LISTS:
+            if not values[name]:
+                values[name] = EMPTY
+        if values["product_relationship"] is not EMPTY:
+            values["product_relationship"] = self._list(values["product_relationship"])
+        fields = product.__pydantic_fields_set__
+        return self.fields(product, fields.union(name for name, _ in found) if found else fields)
+
+    def _list(self, parts: list[Any]) -> list[Any]:
+        for part in parts:
+            self.fields(part)
+            if type(part) is ProductRelationship and part.product is not None:  # a v4 relationship's product ref
+                self.fields(part.product)
+        return ReadOnlyList(parts) if parts else EMPTY
+
+    def fields(self, model: _M, fields: set[str] | None = None) -> _M:
+        """``model``, its fields set (``fields`` when given) the read-only one every part with the same fields set
+        holds, and its unknown fields, when it has none, the one read-only empty mapping."""
+        key = frozenset(model.__pydantic_fields_set__ if fields is None else fields)
+        shared = self._sets.get(key)
+        if shared is None:
+            shared = self._sets[key] = ReadOnlySet(key)
+        _set(model, "__pydantic_fields_set__", shared)
+        if not model.__pydantic_extra__:
+            _set(model, "__pydantic_extra__", NO_EXTRA)
+        return model
 
 
 class Characteristic(TmfModel):
@@ -672,12 +680,12 @@ class Product(TmfModel):
     termination_date: datetime | None = Field(default=None, alias="terminationDate")
     product_offering: Ref | None = Field(default=None, alias="productOffering")
     product_specification: Ref | None = Field(default=None, alias="productSpecification")
-    product_characteristic: list[Characteristic] = Field(default=EMPTY, alias="productCharacteristic")
-    product_relationship: list[ProductRelationship] = Field(default=EMPTY, alias="productRelationship")
-    product_price: list[ProductPrice] = Field(default=EMPTY, alias="productPrice")
-    product_term: list[ProductTerm] = Field(default=EMPTY, alias="productTerm")
+    product_characteristic: list[Characteristic] = Field(default_factory=list, alias="productCharacteristic")
+    product_relationship: list[ProductRelationship] = Field(default_factory=list, alias="productRelationship")
+    product_price: list[ProductPrice] = Field(default_factory=list, alias="productPrice")
+    product_term: list[ProductTerm] = Field(default_factory=list, alias="productTerm")
     billing_account: Ref | None = Field(default=None, alias="billingAccount")
-    related_party: list[RelatedParty] = Field(default=EMPTY, alias="relatedParty")
+    related_party: list[RelatedParty] = Field(default_factory=list, alias="relatedParty")
 
     @field_validator("start_date", "termination_date")
     @classmethod
@@ -685,10 +693,6 @@ class Product(TmfModel):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
-
-    _held = field_validator("product_offering", "product_specification", "billing_account", "product_characteristic",
-                            "product_relationship", "product_price", "product_term", "related_party",
-                            mode="wrap")(_held)
 
     # read several times per product in every change: one attribute read, an identity test (a model is always true)
     @property
@@ -703,3 +707,11 @@ class Product(TmfModel):
 
     def characteristics(self) -> dict[str, Any]:
         return {c.name: c.value for c in self.product_characteristic}
+
+
+_LISTS = ("product_characteristic", "product_relationship", "product_price", "product_term", "related_party")
+_HELD = {info.alias or name: name for name, info in Product.model_fields.items()
+         if name in ("product_offering", "product_specification", "billing_account", "product_characteristic",
+                     "product_price", "product_term", "related_party")}
+"""The parts :class:`HeldParts` looks up (by the key the document writes them with): every ref and list of a
+product but its relationships, which name its own components (never written alike for two products)."""
