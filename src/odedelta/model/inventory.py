@@ -93,7 +93,9 @@ class Origins(Mapping[str, Origin]):
 @dataclass(frozen=True)
 class Inventory:
     """A customer's installed products (TMF637), their origins and their tree: filled while it is loaded, then only
-    read (every change makes a new one: :meth:`from_products`)."""
+    read (every change makes a new one: :meth:`from_products`). From :data:`HELD_FROM` products on, a part written
+    alike for several products is one object for all of them, and read-only (:class:`~odedelta.model.tmf.HeldParts`):
+    make a changed product with ``model_copy(update=…)``, never by assigning to an installed one."""
 
     products: dict[str, Product] = field(default_factory=dict)
     origins: Mapping[str, Origin] = field(default_factory=Origins)
