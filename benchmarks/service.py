@@ -14,11 +14,14 @@ at the end; every loop is bounded. Three measures:
    times one after the other, against the same answer computed in process by the same code (body parsed, intent,
    change, cart document, stored in SQLite in memory), one of each in turn so the machine's load weighs on both
    alike; the difference of the p50s is what HTTP adds: the client, the loopback, uvicorn, FastAPI, the auth
-   dependency, the thread pool hop and the access log. Two clients: ``http.client`` (the standard library's,
-   one kept-alive connection: the least a client adds) and ``httpx`` (what the tests and most Python callers
-   use, ~0.2 ms more of its own). Beside the wall clock, the server's CPU time per answer (``/proc``, every
-   thread) against the in-process call's: what the server spends, whatever else the machine runs. Then the parts:
-   the app called in this process without a socket (over the in-process call) and a ``/health`` round trip.
+   dependency, the thread pool hop and the access log. Three clients, each on one kept-alive connection:
+   ``http.client`` (the standard library's), ``httpx`` (what the tests and most Python callers use, ~0.4 ms more
+   of its own) and a plain HTTP/1.1 client on a socket (one send per request, the answer read by its
+   ``Content-Length``: about what a compiled client costs, so the service's overhead without a Python HTTP
+   library's). Beside the wall clock, the CPU time per answer of the server (``/proc``, every thread) and of the
+   client's call against the in-process call's: what each side spends, whatever else the machine runs. Then the
+   parts: the app called in this process without a socket (over the in-process call) and a ``/health`` round
+   trip.
 3. **``--clients`` clients, ``--workers 1`` and ``--workers 2``** on a SQLite file shared by the workers, and on
    PostgreSQL with ``--postgres`` (a throwaway server, as the tests start one): requests/s, p50 and p99 of the same
    cart POST. Client and server share the machine's cores.
@@ -38,11 +41,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -192,6 +196,43 @@ class StdlibClient:
         self.connection.close()
 
 
+class SocketClient:
+    """A plain HTTP/1.1 client on one kept-alive socket (``TCP_NODELAY``): the request, head and body, written in
+    one send; the answer read to the end of its head, then its ``Content-Length`` bytes. About what a compiled
+    client costs: the service's overhead without a Python HTTP library's own (``http.client`` parses every
+    answer's head with the ``email`` package, ~0.1 ms of the caller's CPU per call)."""
+
+    def __init__(self, server: Server) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        body = json.dumps(CART).encode()
+        self.request = (f"POST {CART_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+        self.rest = b""
+
+    def post(self) -> int:
+        self.sock.sendall(self.request)
+        data = self.rest
+        while (end := data.find(b"\r\n\r\n")) < 0:
+            data += self._more()
+        head = data[:end].decode("latin-1").split("\r\n")
+        length = next(int(line.split(":", 1)[1]) for line in head[1:] if line.lower().startswith("content-length:"))
+        total = end + 4 + length
+        while len(data) < total:
+            data += self._more()
+        self.rest = data[total:]
+        return int(head[0].split()[1])
+
+    def _more(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        return chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class HttpxClient:
     def __init__(self, server: Server) -> None:
         self.client = httpx.Client(base_url=server.base, timeout=30)
@@ -201,6 +242,9 @@ class HttpxClient:
 
     def close(self) -> None:
         self.client.close()
+
+
+CLIENTS = (("http.client", StdlibClient), ("httpx", HttpxClient), ("a socket", SocketClient))
 
 
 class WithoutSocket:
@@ -224,12 +268,12 @@ class WithoutSocket:
         return time.perf_counter() - start
 
     async def _one(self) -> None:
-        sent: list[dict[str, object]] = []
+        sent: list[MutableMapping[str, Any]] = []
 
         async def receive() -> dict[str, object]:
             return {"type": "http.request", "body": self.body, "more_body": False}
 
-        async def send(message: dict[str, object]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
         await self.app(dict(self.scope), receive, send)
@@ -268,16 +312,18 @@ def overhead(rounds: int) -> None:
     print("2. load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     for label, extra in (("access log on", ()), ("access log off", ("--no-access-log",))):
         with serve(*extra) as server:
-            for name, kind in (("http.client", StdlibClient), ("httpx", HttpxClient)):
+            for name, kind in CLIENTS:
                 client = kind(server)
                 local, over = [], []
+                client_cpu = 0.0
                 for index in range(rounds + 50):
                     if index == 50:  # after a warm-up
-                        local_call.cpu, cpu = 0.0, server.cpu()
+                        local_call.cpu, cpu, client_cpu = 0.0, server.cpu(), 0.0
                     spent = local_call()
-                    start = time.perf_counter()
+                    start, started = time.perf_counter(), time.process_time()
                     status = client.post()
                     took = time.perf_counter() - start
+                    client_cpu += time.process_time() - started
                     if status != 201:
                         raise RuntimeError(f"the cart answered {status}")
                     if index >= 50:
@@ -288,8 +334,8 @@ def overhead(rounds: int) -> None:
                 local_p50, http_p50 = statistics.median(local), statistics.median(over)
                 print(f"2. one client ({name}), {rounds} carts ({label}): in process p50 {ms(local_p50)} ms; "
                       f"over HTTP p50 {ms(http_p50)} ms, p99 {ms(percentile(over, 0.99))} ms; HTTP overhead p50 "
-                      f"{ms(http_p50 - local_p50)} ms; CPU per answer: server {ms(server_cpu)} ms, in process "
-                      f"{ms(local_call.cpu / rounds)} ms")
+                      f"{ms(http_p50 - local_p50)} ms; CPU per answer: server {ms(server_cpu)} ms + client "
+                      f"{ms(client_cpu / rounds)} ms, in process {ms(local_call.cpu / rounds)} ms")
             if label == "access log on":
                 parts(rounds, local_call, server)
 

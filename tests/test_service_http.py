@@ -165,6 +165,32 @@ def test_the_rest_of_a_body_answered_before_it_came_has_the_header_deadline_too(
             assert conn.recv(65536) == b""
 
 
+def test_an_answer_slower_than_the_header_deadline_is_not_cut_and_the_deadline_moves_with_each_request() -> None:
+    """The head's deadline is one timer per connection that each request only moves: a request answered after
+    longer than the deadline is not cut (no head is pending while it is answered), the requests that follow on the
+    kept-alive connection each have the whole deadline, and a head that never ends is still closed in time."""
+    app = create_app(DEMO, RULES, INVENTORIES)
+
+    @app.get("/slow")
+    async def slow() -> dict[str, str]:
+        await asyncio.sleep(1.2)  # past the 0.5 s deadline, and past the timer armed when the connection opened
+        return {"status": "slow"}
+
+    with in_thread(app, http=Quick) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+            for _ in range(4):  # together longer than the deadline, each within it
+                time.sleep(0.3)
+                conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+                assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+            conn.sendall(b"GET /health HTTP/1.1\r\n")  # then a head that never ends
+            start = time.monotonic()
+            assert conn.recv(65536) == b""
+            assert 0.3 < time.monotonic() - start < 2
+
+
 def test_a_head_longer_than_the_limit_is_refused_431_and_a_long_body_is_not() -> None:
     app = create_app(DEMO, RULES, INVENTORIES)
     with in_thread(app, http=GuardedHttpToolsProtocol) as base:
@@ -393,6 +419,39 @@ def test_the_tmf_operations_answer_as_fastapis_own_handler_would(monkeypatch: py
     assert statuses == {200, 201, 204, 400, 401, 403, 404, 405, 415, 422}
 
 
+def test_a_tmf_path_without_parameters_goes_to_the_route_the_routers_loop_would_choose() -> None:
+    """The shortcut to the routes of a path without parameters (``POST …/shoppingCart``) picks, for every method,
+    the route the router's own loop picks, or leaves the request to the router (a method no route of the path
+    takes: its 405); a route put in front of the list later that also matches the path takes it over."""
+    from fastapi.testclient import TestClient
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Match, Route
+
+    from odedelta.service.api._common import StaticPaths
+
+    app = create_app(DEMO, RULES, INVENTORIES, clock=lambda: NOW)
+    shortcut = app.router.middleware_stack
+    assert isinstance(shortcut, StaticPaths)
+    table = shortcut._paths()
+    assert {V4, V5, ORDERS, POQ} <= set(table) and not any("{" in path for path in table)
+    chosen = 0
+    for path in table:
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+            scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+            loops = next((r for r in app.router.routes if r.matches(scope)[0] is Match.FULL), None)
+            fast = next((r for r in table[path] if r.matches(scope)[0] is Match.FULL), None)
+            assert fast is None or fast is loops, (method, path)
+            chosen += fast is not None
+    assert chosen == 22  # POST and GET of each path, POST only of the two hubs
+    client = TestClient(app)
+    assert client.post(V4, json=DOWNGRADE).status_code == 201
+    assert client.put(V4, json={}).status_code == 405
+    app.router.routes.insert(0, Route(V4, lambda request: PlainTextResponse("in front"), methods=["POST"]))
+    answer = client.post(V4, json=DOWNGRADE)
+    assert (answer.status_code, answer.text) == (200, "in front")
+    assert V4 not in shortcut._paths() and V5 in shortcut._paths()
+
+
 def test_serves_writer_writes_every_line_in_order_gathered_and_the_queued_ones_at_close() -> None:
     import io
     import logging
@@ -507,3 +566,29 @@ def test_a_read_is_answered_while_every_engine_thread_is_busy() -> None:
             await asyncio.gather(*busy)
 
     assert asyncio.run(scenario()) == 200
+
+
+def test_work_past_its_time_budget_is_refused_by_the_timer_and_its_late_result_dropped() -> None:
+    """Work that never checks its deadline: the request is refused 422 once the budget and its second of grace
+    have passed, the thread's result that comes later is dropped, and the thread takes the next work."""
+    release, finished = threading.Event(), threading.Event()
+
+    def stuck(deadline: Any) -> str:
+        release.wait(10)
+        finished.set()
+        return "late"
+
+    async def scenario() -> tuple[edge.ApiError, float, int]:
+        start = time.monotonic()
+        with pytest.raises(edge.ApiError) as refused:
+            await edge.blocking(edge.Limits(time_budget=0.2), stuck)
+        took = time.monotonic() - start
+        release.set()
+        assert await asyncio.to_thread(finished.wait, 5)
+        await asyncio.sleep(0.05)  # the late result reaches the loop, and is dropped
+        return refused.value, took, await edge.blocking(edge.Limits(), lambda deadline: 7)
+
+    refused, took, next_one = asyncio.run(scenario())
+    assert (refused.status, refused.reason) == (422, "Time budget exceeded")
+    assert "time budget of 0.2 s" in refused.message
+    assert 1.1 < took < 5 and next_one == 7

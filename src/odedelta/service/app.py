@@ -37,7 +37,7 @@ from odedelta.service._core import (
     Rulebook,
 )
 from odedelta.service.api import routers
-from odedelta.service.api._common import problems
+from odedelta.service.api._common import StaticPaths, problems
 from odedelta.service.edge import ApiError, Limits, error
 from odedelta.service.logs import LineWriter
 from odedelta.service.orders import Conflict
@@ -83,6 +83,7 @@ def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | 
     _handlers(app)
     for router in [*routers(), ui.router()]:  # ui: the consequence view (issue 30), not in the OpenAPI document
         _add(app, router)
+    StaticPaths.install(app.router)
     _openapi(app)
     app.add_middleware(AccessLog)
     return app

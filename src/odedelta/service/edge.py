@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from fastapi import Query
 from starlette.background import BackgroundTasks
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from odedelta.service import documents as docs
@@ -91,16 +91,24 @@ class _Workers:
     coroutine's future (``call_soon_threadsafe``). What ``run_in_executor`` does, without its
     ``concurrent.futures.Future``, its condition variable and the callbacks chaining it to an asyncio future: about
     half the cost of the hop. A thread is started when none is idle, as a ``ThreadPoolExecutor`` does; threads are
-    daemons (a request still running when the process ends has no one to answer)."""
+    daemons (a request still running when the process ends has no one to answer).
+
+    The idle threads are counted by tokens in a list (``append`` and ``pop`` are atomic), not by a
+    ``threading.Semaphore``, whose lock the event loop and a finishing thread would take in turn on every request;
+    a thread puts its token back before it wakes the loop, so from the wake-up to its wait for the next job it does
+    nothing the loop's thread would wait for."""
 
     def __init__(self, size: int) -> None:
         self._size, self._jobs = size, queue.SimpleQueue[tuple[Any, Any, Callable[[], Any]]]()
-        self._idle, self._threads, self._lock = threading.Semaphore(0), 0, threading.Lock()
+        self._idle: list[None] = []
+        self._threads, self._lock = 0, threading.Lock()
 
     def submit(self, loop: asyncio.AbstractEventLoop, call: Callable[[], T]) -> asyncio.Future[T]:
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put((loop, future, call))
-        if not self._idle.acquire(blocking=False):
+        try:
+            self._idle.pop()  # an idle thread takes this job
+        except IndexError:
             with self._lock:
                 if self._threads < self._size:
                     self._threads += 1
@@ -108,16 +116,17 @@ class _Workers:
         return future
 
     def _run(self) -> None:
+        jobs, idle = self._jobs, self._idle
         while True:
-            loop, future, call = self._jobs.get()
+            loop, future, call = jobs.get()
             try:
                 result, failure = call(), None
             except BaseException as exc:  # handed to the waiting coroutine, raised there
                 result, failure = None, exc
+            idle.append(None)  # idle from now on: a job submitted from here is this thread's next
             with contextlib.suppress(RuntimeError):  # a closed loop: no one waits any more
                 loop.call_soon_threadsafe(_settle, future, result, failure)
             del loop, future, call, result, failure
-            self._idle.release()
 
 
 def _settle(future: asyncio.Future[Any], result: Any, failure: BaseException | None) -> None:
@@ -142,17 +151,21 @@ async def blocking(limits: Limits, work: Callable[..., T], *args: Any) -> T:
     answered 422 while the thread stops at its next :meth:`Deadline.check`, storing nothing.
 
     The hop is :class:`_Workers` (with the caller's context variables): cheaper than ``run_in_executor``, which is
-    itself about half what ``anyio.to_thread`` costs per call."""
+    itself about half what ``anyio.to_thread`` costs per call. The budget is one timer that fails the waiting
+    future (``asyncio.timeout`` does the same through the task, at several times the cost)."""
     deadline = Deadline(limits.time_budget)
-    call = functools.partial(contextvars.copy_context().run, work, deadline, *args)
-    budget = asyncio.timeout(limits.time_budget + 1.0)
+    loop = asyncio.get_running_loop()
+    future = _POOL.submit(loop, functools.partial(contextvars.copy_context().run, work, deadline, *args))
+    timer = loop.call_later(limits.time_budget + 1.0, _expire, future, limits.time_budget)
     try:
-        async with budget:
-            return await _POOL.submit(asyncio.get_running_loop(), call)
-    except TimeoutError:
-        if budget.expired():
-            raise budget_exceeded(limits.time_budget) from None
-        raise
+        return await future
+    finally:
+        timer.cancel()
+
+
+def _expire(future: asyncio.Future[Any], budget: float) -> None:
+    if not future.done():  # the thread's result, when it comes, is dropped (:func:`_settle`)
+        future.set_exception(budget_exceeded(budget))
 
 
 async def in_thread(call: Callable[..., T], /, **kwargs: Any) -> T:
@@ -169,29 +182,45 @@ async def read_body(request: Request, limits: Limits) -> Any:
 
 
 async def read_raw(request: Request, limits: Limits) -> bytes:
-    """The body's bytes under :func:`read_body`'s rules (media type, size, time), not yet parsed."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in JSON_TYPES:
+    """The body's bytes under :func:`read_body`'s rules (media type, size, time), not yet parsed. The request's
+    messages are read here (a request whose body was read already has none left to give)."""
+    kind = declared = None
+    for key, value in request.scope["headers"]:  # the first of each, as Request.headers.get answers
+        if key == b"content-type":
+            kind = value if kind is None else kind
+        elif key == b"content-length":
+            declared = value if declared is None else declared
+    media = kind.decode("latin-1").split(";")[0].strip().lower() if kind is not None else ""
+    if media not in JSON_TYPES:
         raise ApiError(415, "Unsupported media type",
-                       f"the body must be application/json, found {kind or 'no content type'!r}")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limits.max_body:
+                       f"the body must be application/json, found {media or 'no content type'!r}")
+    length = declared.decode("latin-1") if declared is not None else ""
+    if length.isdigit() and int(length) > limits.max_body:
         raise ApiError(413, "Payload too large", f"the body is larger than {limits.max_body} bytes "
-                                                 f"(Content-Length {declared})", {"Connection": "close"})
+                                                 f"(Content-Length {length})", {"Connection": "close"})
     size = 0
     chunks = []
+    receive = request.receive
     try:
         async with asyncio.timeout(limits.body_timeout):
-            async for chunk in request.stream():
+            while True:  # what Request.stream() does, without an async generator
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                if message["type"] != "http.request":
+                    continue
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limits.max_body:
                     raise ApiError(413, "Payload too large", f"the body is larger than {limits.max_body} bytes",
                                    {"Connection": "close"})
                 chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
     except TimeoutError:
         raise ApiError(408, "Request timeout", f"the body was not received within {limits.body_timeout:g} s "
                                                f"({size} bytes came)", {"Connection": "close"}) from None
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 MAX_DIGITS = 100
@@ -247,6 +276,11 @@ def _depth(raw: bytes) -> int:
     return deepest
 
 
+_BODY = json.JSONDecoder(parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant,
+                         object_pairs_hook=_object)
+"""The body's decoder, made once (``json.loads`` with hooks makes a decoder and its scanner per call)."""
+
+
 def parse_json(raw: bytes) -> Any:
     """A JSON body as TMF630 wants it refused (400): not UTF-8, invalid, nested deeper than ``MAX_DEPTH``, an object
     with a key twice, a number of more than ``MAX_DIGITS`` digits, NaN or Infinity. Decimals are ``Decimal``."""
@@ -258,8 +292,9 @@ def parse_json(raw: bytes) -> Any:
     if deepest > MAX_DEPTH:
         raise ApiError(400, "Bad request", f"the body is nested {deepest} levels deep, more than {MAX_DEPTH}")
     try:
-        return json.loads(text, parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant,
-                          object_pairs_hook=_object)
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _BODY.decode(text)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "Bad request", f"<body>:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except _BadJson as exc:

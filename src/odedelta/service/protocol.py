@@ -38,7 +38,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._head_open, self._head_bytes, self._head_size = True, 0, 0
-        self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
+        self._deadline: float | None = self.loop.time() + self.HEADER_TIMEOUT
+        self._timer: asyncio.TimerHandle | None = self.loop.call_later(self.HEADER_TIMEOUT, self._check)
+
+    def _check(self) -> None:
+        # one timer per connection, moved lazily: a request only sets the deadline (None while it is answered), the
+        # timer compares when it fires and waits again for what is left (not a timer cancelled and made per request)
+        self._timer = None
+        if self._deadline is None:
+            return
+        left = self._deadline - self.loop.time()
+        if left > 0:
+            self._timer = self.loop.call_later(left, self._check)
+        else:
+            self._expire()
 
     def _expire(self) -> None:
         # a head pending, or the rest of a body that is thrown away (its request was answered before it all came)
@@ -93,7 +106,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_size > self.MAX_HEAD:
             raise _HeadTooLong
         self._head_open, self._head_bytes = False, 0
-        self._deadline.cancel()
+        self._deadline = None
         super().on_headers_complete()
         if self.cycle is not None and self.cycle.scope is self.scope:
             # the cycle only writes to its transport and asks whether it is closing: _OneWrite answers both
@@ -114,11 +127,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _restart_deadline(self) -> None:
         if not self.transport.is_closing():
-            self._deadline.cancel()
-            self._deadline = self.loop.call_later(self.HEADER_TIMEOUT, self._expire)
+            self._deadline = self.loop.time() + self.HEADER_TIMEOUT
+            if self._timer is None:
+                self._timer = self.loop.call_later(self.HEADER_TIMEOUT, self._check)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._deadline.cancel()
+        self._deadline = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
 

@@ -102,6 +102,72 @@ class TmfRoute(APIRoute):
         return read_then_handle
 
 
+class StaticPaths:
+    """The router's dispatch with a shortcut for the TMF operations at a path without parameters (the create and
+    the list of every resource: ``POST …/shoppingCart``): such a request is matched against the few routes that can
+    match its path, found once per path, instead of passing every route before its own (20 for a v4 cart, 33 for a
+    v4 order: a regular expression or a literal each, ~0.015 ms with the caches cold after the engine's work).
+
+    A path is in the table only when every route whose pattern matches it is a TMF operation at exactly that path,
+    so the route chosen is the one the router's loop would choose; anything else — another path, no route of the
+    path taking the method (the router's 405), a router with form limits, a request FastAPI traces — goes through
+    the router itself, and so does an app mounted under a path (``root_path``). The table is built again when the
+    routes change. Install with :meth:`install`."""
+
+    def __init__(self, router: Any) -> None:
+        self.router, self.fallback = router, router.middleware_stack
+        self._built: tuple[int, int] | None = None
+        self._table: dict[str, tuple[TmfRoute, ...]] = {}
+
+    @classmethod
+    def install(cls, router: Any) -> None:
+        """Put the shortcut in front of ``router``'s own dispatch (not when middleware wraps it: that would be
+        skipped)."""
+        if router.middleware_stack == router.app:
+            router.middleware_stack = cls(router)
+
+    def _paths(self) -> dict[str, tuple[TmfRoute, ...]]:
+        routes = self.router.routes
+        if self._built != (id(routes), len(routes)):
+            self._table, self._built = _static_table(routes), (id(routes), len(routes))
+        return self._table
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path") and "fastapi.telemetry" not in scope \
+                and not getattr(self.router, "form_limits", None):
+            for route in self._paths().get(scope["path"], ()):
+                match, child = route.matches(scope)
+                if match is Match.FULL and child.keys() <= _CHILD_KEYS:
+                    scope.setdefault("router", self.router)
+                    scope.update(child)
+                    await route.handle(scope, receive, send)
+                    return
+        await self.fallback(scope, receive, send)
+
+
+_CHILD_KEYS = frozenset({"endpoint", "path_params", "route"})
+"""What a TMF route's match adds to the scope (anything else: the router's own dispatch merges it)."""
+
+
+def _static_table(routes: Sequence[Any]) -> dict[str, tuple[TmfRoute, ...]]:
+    """Each path without parameters of a TMF operation → the routes matching it, in order, when all of them are TMF
+    operations at that path (a route without a pattern, which might match anything: no table)."""
+    paths = {r.path_format for r in routes
+             if isinstance(r, TmfRoute) and r._operation is not None and "{" not in r.path_format}
+    table: dict[str, tuple[TmfRoute, ...]] = {}
+    for path in sorted(paths):
+        matching = []
+        for route in routes:
+            pattern = getattr(route, "path_regex", None)
+            if pattern is None:
+                return {}
+            if pattern.match(path):
+                matching.append(route)
+        if all(isinstance(r, TmfRoute) and r.path_format == path for r in matching):
+            table[path] = tuple(matching)
+    return table
+
+
 def _answering(handle: Callable[[Request], Coroutine[Any, Any, Response]]) -> ASGIApp:
     """The ASGI app of an operation answered by :class:`_Operation`: the request, its answer, sent. What FastAPI
     wraps around a handler besides (exit stacks for dependencies with ``yield``, a second layer of exception
