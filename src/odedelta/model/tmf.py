@@ -525,6 +525,8 @@ EMPTY: list[Any] = ReadOnlyList()
 
 _M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__
+
+
 def _raw_key(value: Any) -> bytes | None:
     """A key equal only for inputs written exactly alike — same keys in the same order, same values of the same
     type (``1``/``true``/``"1"``, ``1.0``/``1.00`` differ) — or None for one that cannot be written out: the
@@ -604,7 +606,7 @@ class HeldParts:
         if shared is None:
             shared = self._sets[key] = ReadOnlySet(key)
         _set(model, "__pydantic_fields_set__", shared)
-        if not model.__pydantic_extra__:
+        if model.__pydantic_extra__ == {}:
             _set(model, "__pydantic_extra__", NO_EXTRA)
         return model
 
