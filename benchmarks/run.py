@@ -190,12 +190,21 @@ def residential(world: World, runs: int) -> list[str]:
         answers[name] = dumps({k: v for k, v in odedelta.to_dict(results[name]).items() if k != "executor"})
     result = next(iter(results.values()))
     before, after = tree(inventory.products.values()), tree(result.projected())
+    # Each change meets a new inventory of the same products (built before the clock starts), as in a campaign, a
+    # service request or a CLI run: what an inventory remembers once asked again (a qualification's next target)
+    # is not counted in the goal's row; the same inventory asked again is its own row.
+    document = tree(inventory.products.values())
+    fresh = {name: [odedelta.Inventory.from_document(world.catalog, document) for _ in range(runs)]
+             for name in engines}
     # interleaved, one call of each per round: a ratio to the peer stays fair when the machine's load drifts
     times: dict[str, list[float]] = {name: [] for name in engines}
+    again: dict[str, list[float]] = {name: [] for name in engines}
     diff_times: list[float] = []
-    for _ in range(runs):
+    for turn in range(runs):
         for name, engine in engines.items():
-            times[name].append(timed(lambda e=engine: e.change(inventory, request, as_of=AS_OF, context=CONTEXT)))
+            new = fresh[name][turn]
+            times[name].append(timed(lambda e=engine, i=new: e.change(i, request, as_of=AS_OF, context=CONTEXT)))
+            again[name].append(timed(lambda e=engine: e.change(inventory, request, as_of=AS_OF, context=CONTEXT)))
         if deepdiff is not None:
             diff_times.append(timed(lambda: deepdiff.DeepDiff(before, after)))
     rows = [(name, statistics.median(times[name]), percentile(times[name], 0.99)) for name in engines]
@@ -209,8 +218,12 @@ def residential(world: World, runs: int) -> list[str]:
     out = [f"| Residential change ({what}) | | | |"]
     for name, p50, p99 in rows:
         versus = f"{p50 / diff_p50:.2f}× deepdiff" if diff_p50 else "—"
-        out.append(f"| &nbsp; odedelta, {name} executor, end to end | p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms "
-                   f"| p50 ≤ 0.15 ms, ≤ 0.05× deepdiff | {versus} |")
+        out.append(f"| &nbsp; odedelta, {name} executor, end to end, a new inventory each change | p50 "
+                   f"{p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms | p50 ≤ 0.15 ms, ≤ 0.05× deepdiff | {versus} |")
+        p50_again = statistics.median(again[name])
+        versus = f"{p50_again / diff_p50:.2f}× deepdiff" if diff_p50 else "—"
+        out.append(f"| &nbsp; odedelta, {name} executor, the same inventory asked again (what it remembers counts) "
+                   f"| p50 {p50_again * 1e3:.2f} ms | — | {versus} |")
     if diff_p50 is not None:
         out.append(f"| &nbsp; deepdiff of the before and after product trees (answers less: no actions, reasons, "
                    f"money) | p50 {diff_p50 * 1e3:.2f} ms | — | 1× |")

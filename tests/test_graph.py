@@ -68,6 +68,9 @@ def test_inventory_tree_queries(inventories: dict[str, odedelta.Inventory]) -> N
     assert alice.subtree("A-1") == ["A-1", "A-2", "A-3", "A-4"]
     assert alice.parent("A-3") == "A-1" and alice.parent("A-1") is None
     assert alice.graph.node("F-4") == ("po-streaming-vas", "ps-streaming")
+    for inventory in inventories.values():  # the table the per-change path reads: each product's two ids, in order
+        assert list(inventory.graph.kinds.items()) == [
+            (pid, (p.offering_id, p.spec_id)) for pid, p in inventory.products.items()]
     erin = inventories["erin"]
     assert erin.children("E-1") == ["E-2", "E-5", "E-8"]
     assert erin.subtree("E-8") == ["E-8", "E-9", "E-10"]

@@ -68,6 +68,19 @@ def test_405_names_every_method_of_the_path(client: TestClient) -> None:
     assert order.status_code == 405 and order.headers["Allow"] == "GET, HEAD, PATCH"
 
 
+def test_head_is_get_without_the_content_on_every_path_whose_allow_lists_it(client: TestClient) -> None:
+    created = _order(client, 4)
+    one = ORDERING.format(v=4) + f"/productOrder/{created['id']}"
+    for path in (POQ, ORDERING.format(v=4) + "/productOrder", one):
+        got, head = client.get(path), client.head(path)
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers["content-length"] == str(len(got.content)) and got.content, path
+        assert head.headers["content-type"] == got.headers["content-type"]
+    missing = client.head(ORDERING.format(v=4) + "/productOrder/no-such-order")
+    assert (missing.status_code, missing.content) == (404, b"")
+    assert client.head(ORDERING.format(v=4) + "/hub").status_code == 405  # POST only: no GET, no HEAD
+
+
 @pytest.mark.parametrize(("body", "words"), [
     (b"[" * 10_000 + b"]" * 10_000, "nested 10000 levels deep"),
     (b'{"productOfferingQualificationItem": [{"id": ' + b"9" * 5000 + b"}]}", "more than 100 digits"),

@@ -66,6 +66,36 @@ def test_amendments_return_a_new_delta_and_apply_in_order(demo: odedelta.Catalog
     assert amended.item("F-3").terms == (term,)  # type: ignore[union-attr]
     assert [(i.product_id, i.action.value) for i in built.items if i.product_id in ("F-3", "F-5")] == [
         ("F-3", "noChange"), ("F-5", "noChange")]
+    # items are values: what the amendments leave alone is shared with the built delta, not copied
+    untouched = [(a, b) for a, b in zip(built.items, amended.items, strict=True) if a.product_id not in ("F-3", "F-5")]
+    assert untouched and all(a is b for a, b in untouched)
+
+
+def test_the_catalogs_words_are_kept_bounded_and_shared_by_the_items_that_say_them(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reason depends on the catalog alone (its code, the installed and target offerings, its source): the delta
+    keeps each in a table of the compiled catalog, shared by every item that gives it, and the table is bounded
+    (kinds of product come from inventories)."""
+    from odedelta.delta import builder
+    from odedelta.model.compiled import compiled
+
+    table = compiled(demo).table("delta.reasons")
+    table.clear()
+    first = Engine(demo).change(inventories["alice"], ChangeOffer(product="F-1", to="po-fiber-300"), as_of=AS_OF)
+    again = Engine(demo).change(inventories["alice"], ChangeOffer(product="F-1", to="po-fiber-300"), as_of=AS_OF)
+    assert first.items == again.items
+    kept = [i for i in first.items if i.codes == ["kept"]]
+    assert kept and all(i.reasons is j.reasons for i, j in zip(kept, [again.item(i.product_id) for i in kept],
+                                                                strict=True))
+    assert {i.reasons[0].message for i in kept} <= {r[0].message for r in table.values()}
+    requests = [ChangeOffer(product="F-1", to="po-fiber-300"), ChangeOffer(product="A-1", to="po-mobile-l")]
+    answers = [Engine(demo).change(inventories["alice"], r, as_of=AS_OF).items for r in requests]
+    monkeypatch.setattr(builder, "TABLE_SIZE", 2)
+    table.clear()
+    for request, answer in zip(requests, answers, strict=True):
+        assert Engine(demo).change(inventories["alice"], request, as_of=AS_OF).items == answer
+        assert len(table) <= 2
 
 
 def test_a_refusal_is_a_value_from_evaluate_and_an_error_from_change(

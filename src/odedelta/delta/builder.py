@@ -12,7 +12,7 @@ What each situation yields is the table :data:`OUTCOMES`; the special cases live
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
@@ -31,7 +31,7 @@ from odedelta.delta.items import (
     made_item,
 )
 from odedelta.model.catalog import Catalog, value_key
-from odedelta.model.compiled import MIGRATION, SAME_OFFERING, CompiledCatalog, compiled
+from odedelta.model.compiled import MIGRATION, SAME_OFFERING, TABLE_SIZE, CompiledCatalog, compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
 from odedelta.model.inventory import Inventory
@@ -45,7 +45,7 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
-from odedelta.model.tmf import Product, ProductTerm
+from odedelta.model.tmf import Product
 
 # situation → (action, reason code). Everything that decides an action lives here.
 OUTCOMES: dict[str, tuple[Action, str]] = {
@@ -65,6 +65,11 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "context": (Action.NO_CHANGE, "context"),
 }
 _DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
+_NO_CHANGES: tuple[CharacteristicChange, ...] = ()
+_NONE: dict[str, Any] = {}
+"""No characteristic chosen (read only: never changed)."""
+_REASONS = "delta.reasons"
+"""The compiled catalog's table of the delta's reasons (:meth:`DeltaBuilder._reason`)."""
 """The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
 class is a lookup several times the cost of a global)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
@@ -86,35 +91,9 @@ def amend(catalog: Catalog, inventory: Inventory, delta: Delta, amendments: Iter
 
 
 
-@dataclass(slots=True)
-class _Draft:
-    """An item while the builder works on it (the builder's own, mutable); :meth:`freeze` makes the value."""
-
-    id: str
-    action: Action
-    product_id: str
-    offering_id: str
-    specification_id: str | None
-    parent_id: str | None
-    previous_offering_id: str | None = None
-    characteristics: dict[str, Any] = field(default_factory=dict)
-    changes: list[CharacteristicChange] = field(default_factory=list)
-    reasons: list[Reason] = field(default_factory=list)
-    installed: bool = True
-    terms: list[ProductTerm] | None = None
-
-    def freeze(self) -> DeltaItem:
-        """The item's value. A draft is frozen once, at the end of a build or an amendment, and then dropped: its
-        characteristics (a dict of its own) pass to the item as they are."""
-        return made_item(self.id, self.action, self.product_id, self.offering_id, self.specification_id,
-                         self.parent_id, self.previous_offering_id, self.characteristics, tuple(self.changes),
-                         tuple(self.reasons), self.installed, tuple(self.terms) if self.terms is not None else None)
-
-    @classmethod
-    def thaw(cls, item: DeltaItem) -> _Draft:
-        return cls(item.id, item.action, item.product_id, item.offering_id, item.specification_id, item.parent_id,
-                   item.previous_offering_id, dict(item.characteristics), list(item.changes), list(item.reasons),
-                   item.installed, list(item.terms) if item.terms is not None else None)
+def _revised(item: DeltaItem, **changes: Any) -> DeltaItem:
+    """``item`` with some fields changed, as a new item (an amendment, a renumbering after re-homing: rare)."""
+    return replace(item, **changes)
 
 
 _HANDLERS = {"change_offer": "_change_offer", "add": "_add", "remove": "_remove", "modify": "_modify",
@@ -123,7 +102,7 @@ _HANDLERS = {"change_offer": "_change_offer", "add": "_add", "remove": "_remove"
 
 
 class _State(NamedTuple):
-    items: list[_Draft]
+    items: list[DeltaItem]
     new_ids: int
     root: str | None
     elsewhere: frozenset[str]
@@ -138,9 +117,14 @@ class DeltaBuilder:
         self._tables = compiled(catalog)
         self.inventory = inventory
         self._links = inventory.graph
+        self._kinds = inventory.graph.kinds
+        """Product id → its ``(offering, specification)``: read here rather than through each product's references
+        (every Product the builder handles is one of the inventory's, whose graph holds both)."""
         self.as_of = as_of
         self.migrations = tuple(migrations)
-        self.items: list[_Draft] = []
+        self.items: list[DeltaItem] = []
+        """The items so far, in order: values from the start (an item the build revises is replaced in the list,
+        never changed; most never are, and a change of 10,000 lines makes 10,000 objects, not twice as many)."""
         self._new_ids = 0
         self._choices: Mapping[str, Mapping[str, Any]] = {}
         self._root: str | None = None
@@ -149,6 +133,8 @@ class DeltaBuilder:
         """Installed products placed away from their installed parent: not candidates beneath it."""
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
+        self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = self._tables.table(_REASONS)
+        """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -168,7 +154,7 @@ class DeltaBuilder:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple([i.freeze() for i in self.items]), request, self.as_of, root, target, self.migrations)
+        return Delta(tuple(self.items), request, self.as_of, root, target, self.migrations)
 
     def _change_offer(self, request: ChangeOffer) -> tuple[str, str]:
         product = self._installed(request.product)
@@ -249,7 +235,7 @@ class DeltaBuilder:
         candidates = self._children(core)
         for depth, bundle in enumerate(around):
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self._links.parent(bundle.id),
-                       bundle.characteristics(), [],
+                       bundle.characteristics(), (),
                        [Reason("restructured", f"{self._tables.name(bundle.offering_id)} is left: {core.id} "
                                f"({self._tables.name(core.offering_id)}) continues on its own as "
                                f"{self._tables.name(request.to)}",
@@ -292,12 +278,12 @@ class DeltaBuilder:
         product = self._installed(request.product)
         offering = product.offering_id or ""
         self._choices = self._checked_choices({product.id: request.characteristics})
-        characteristics, changes = self._carry_characteristics(product, offering)
+        characteristics, changes, checked = self._carry_characteristics(product, offering)
         action = Action.MODIFY if changes else Action.NO_CHANGE
         reasons = [Reason("requested", "characteristics changed as requested", "request")]
         reasons += [Reason("characteristic_changed", _change_sentence(c), "request") for c in changes]
         self._emit(action, product.id, offering, self._links.parent(product.id), characteristics, changes,
-                   reasons, previous=None)
+                   reasons, previous=None, checked=checked)
         return product.id, offering
 
     def _renew(self, request: Renew) -> tuple[str, str]:
@@ -305,7 +291,7 @@ class DeltaBuilder:
         product = self._installed(request.product)
         offering = product.offering_id or ""
         self._emit(Action.MODIFY, product.id, offering, self._links.parent(product.id), product.characteristics(),
-                   [], [Reason("renewed", f"{self._tables.name(offering)}: the commitment is renewed as requested",
+                   (), [Reason("renewed", f"{self._tables.name(offering)}: the commitment is renewed as requested",
                                "request")], previous=None)
         return product.id, offering
 
@@ -326,30 +312,56 @@ class DeltaBuilder:
         (``candidates``: its own children unless a restructuring hands it others). ``slot_source``: what keeps it
         in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
         the source of its reasons."""
-        characteristics, changes = self._carry_characteristics(product, target)
-        offering_changed = product.offering_id != target
+        characteristics, changes, checked = self._carry_characteristics(product, target)
+        offering = self._kinds[product.id][0]  # read once: an account's lines each pass here
+        offering_changed = offering != target
         if situation == "matched":
             situation = ("matched_changed" if offering_changed else
                          "matched_characteristics" if changes else "matched_same")
         action, code = OUTCOMES[situation]
-        reasons = [Reason(code, self._sentence(code, product, target), self._source(code, target, slot_source))]
-        if offering_changed and code != "offering_changed":
-            reasons.append(Reason("offering_changed",
-                                  f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}",
-                                  f"catalog:{target}"))
-        reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
+        reasons: Sequence[Reason] = self._reason(code, offering, target, slot_source)
+        renamed = offering_changed and code != "offering_changed"
         moved = parent != self._links.parent(product.id)
-        if moved:
-            where = f"moves under {parent}" if parent else "becomes a product of its own"
-            reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
-                                  slot_source or f"catalog:{target}"))
+        if renamed or changes or moved:  # else the one reason, as a tuple shared by the items that have it
+            reasons = [*reasons]
+            if renamed:  # source: catalog:<target>
+                reasons += self._reason("offering_changed", offering, target, None)
+            reasons += [Reason("characteristic_changed", _change_sentence(c), f"catalog:{target}") for c in changes]
+            if moved:
+                where = f"moves under {parent}" if parent else "becomes a product of its own"
+                reasons.append(Reason("moved", f"{where} ({self._tables.name(target)} sits there in the target)",
+                                      slot_source or f"catalog:{target}"))
         if action is _NO_CHANGE and (changes or moved):
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
-                   previous=product.offering_id if offering_changed else None)
+                   previous=offering if offering_changed else None, checked=checked)
         if candidates is None:
+            if not options and not self._links.children_of(product.id) and not self._tables.slots(target):
+                return  # a leaf that stays one: nothing to place (most lines of an account)
             candidates = self._children(product)
         self._populate(product.id, target, candidates, options, fresh=False)
+
+    def _reason(self, code: str, offering: str | None, target: str,
+                slot_source: str | None) -> tuple[Reason]:
+        """The reason an installed product of ``offering`` that becomes ``target`` gets for ``code``, as a 1-tuple:
+        words of the catalog alone, made once per catalog for each such kind of product and shared by the items
+        that have it (values: an account of 10,000 lines holds one, not 10,000 reasons and 20,000 lists and tuples
+        for the collector to walk)."""
+        key = (code, offering, target, slot_source)
+        try:
+            return self._said[key]
+        except KeyError:
+            return self._keep(key, (Reason(code, self._sentence(code, offering, target),
+                                           self._source(code, target, slot_source)),))
+
+    def _keep(self, key: tuple[str, str | None, str, str | None], said: tuple[Reason]) -> tuple[Reason]:
+        """Keep reasons in the catalog's words (:meth:`_reason`) in their table, bounded: kinds of product come
+        from inventories."""
+        table = self._said
+        if len(table) >= TABLE_SIZE:
+            table.clear()
+        table[key] = said
+        return said
 
     def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
                   fresh: bool) -> None:
@@ -369,7 +381,7 @@ class DeltaBuilder:
         candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
         for bundle in dissolved:
             self._emit(Action.DELETE, bundle.id, bundle.offering_id or "", self._links.parent(bundle.id),
-                       bundle.characteristics(), [],
+                       bundle.characteristics(), (),
                        [Reason("restructured", f"{self._tables.name(bundle.offering_id)} is not part of "
                                f"{self._tables.name(offering)}; what it held is kept where the target has a place "
                                "for it",
@@ -377,22 +389,30 @@ class DeltaBuilder:
         loose = [c for c in candidates if c.id not in assignment]
         # only a loose product that fits somewhere beneath the offering can be taken in by one of its slots (most
         # often none: what is left is deleted)
-        placeable = any(self._fits_beneath(c, offering) for c in loose)
+        placeable = bool(loose) and any(self._fits_beneath(c, offering) for c in loose)
         adopted = self._adoptions(candidates, assignment, slots, loose) if placeable else {}
         taken = {c.id for takers in adopted.values() for c in takers}  # ids: one product per id in an inventory
         loose = [c for c in loose if c.id not in taken]
         have = self._keep_matched(product_id, offering, candidates, assignment, slots, adopted)
         chosen = list(options)
+        takers = loose if placeable else []
         for slot in slots:
-            self._fill_slot(product_id, offering, slot, have, loose if placeable else [], chosen, fresh)
-        self._refuse_leftover_options(chosen, offering, slots)
+            if takers or chosen or fresh or have[slot.slot] < slot.lower:  # else the slot is complete as it is
+                self._fill_slot(product_id, offering, slot, have, takers, chosen, fresh)
+        if chosen:
+            self._refuse_leftover_options(chosen, offering, slots)
+        home = f"catalog:{offering}"
         for candidate in loose:
-            fits = bool(self._placements(candidate, offering, slots))
-            why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(candidate.offering_id)} "
-                   "than installed"
-                   if fits else
-                   f"{self._tables.name(offering)} has no place for {self._tables.name(candidate.offering_id)}")
-            self._delete_tree(candidate.id, "slot_full" if fits else "no_slot", why, source=f"catalog:{offering}")
+            situation = "slot_full" if self._placements(candidate, offering, slots) else "no_slot"
+            own = self._kinds[candidate.id][0]
+            key = (situation, own, offering, home)  # a situation's name is no reason code: no key of _reason's
+            said = self._said.get(key)
+            if said is None:
+                why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(own)} than installed"
+                       if situation == "slot_full" else
+                       f"{self._tables.name(offering)} has no place for {self._tables.name(own)}")
+                said = self._keep(key, (Reason(OUTCOMES[situation][1], why, home),))
+            self._delete_tree(candidate.id, situation, said[0].message, source=home, said=said)
 
     def _assign(self, offering: str, candidates: list[Product],
                 slots: Sequence[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:
@@ -402,9 +422,10 @@ class DeltaBuilder:
         dissolved: list[Product] = []
         while True:
             assignment = self._match(candidates, offering, slots)
-            opened = [c for c in candidates if c.id not in assignment and self._children(c)
+            children_of = self._links.children_of  # most candidates are leaves: neither opened nor lifting
+            opened = [c for c in candidates if c.id not in assignment and children_of(c.id) and self._children(c)
                       and any(self._fits_beneath(g, offering) for g in self._children(c))]
-            lifted = [stray for c in candidates if c.id in assignment
+            lifted = [stray for c in candidates if c.id in assignment and children_of(c.id)
                       for stray in self._strays(c, assignment[c.id].offering_id, offering)]
             if not opened and not lifted:
                 return candidates, assignment, dissolved
@@ -437,19 +458,25 @@ class DeltaBuilder:
         """Emit each matched candidate as kept in its slot (with what it adopts); returns how many each slot
         holds."""
         have = {slot.slot: 0 for slot in slots}
+        bundle, kinds = f"catalog:{offering}", self._kinds
+        sources: dict[tuple[tuple[str | None, str | None], str], str] = {}  # per kind of product and slot
         for candidate in candidates:
             assigned = assignment.get(candidate.id)
             if assigned is None:
                 continue
             have[assigned.slot] += 1
-            # matched to another offering's slot: its own offering has none here (the matching keeps a product in
-            # its own offering's slot), so how well it fits is how well it becomes that offering
-            mapped = (candidate.offering_id != assigned.offering_id
-                      and self._kin(candidate.offering_id, candidate.spec_id, assigned.offering_id) == MIGRATION)
-            source = ((self._mapping_source(candidate, assigned.offering_id) if mapped else None)
-                      or f"catalog:{offering}")
-            extra = adopted.get(candidate.id)
-            self._migrate(candidate, assigned.offering_id, product_id, "matched", slot_source=source,
+            target = assigned.offering_id
+            kind = kinds[candidate.id]
+            source = sources.get((kind, target))
+            if source is None:
+                # matched to another offering's slot: its own offering has none here (the matching keeps a product
+                # in its own offering's slot), so how well it fits is how well it becomes that offering
+                own, spec = kind
+                mapped = own != target and self._kin(own, spec, target) == MIGRATION
+                source = sources[(kind, target)] = (
+                    (self._mapping_source(candidate, target) if mapped else None) or bundle)
+            extra = adopted.get(candidate.id) if adopted else None
+            self._migrate(candidate, target, product_id, "matched", slot_source=source,
                           candidates=self._children(candidate) + extra if extra else None)
         return have
 
@@ -485,8 +512,13 @@ class DeltaBuilder:
                 have[slot.slot] += 1
 
     def _children(self, product: Product) -> list[Product]:
+        kids = self._links.children_of(product.id)
+        if not kids:  # a leaf
+            return []
         products, elsewhere = self.inventory.products, self._elsewhere
-        return [products[c] for c in self._links.children_of(product.id) if c not in elsewhere]
+        if not elsewhere:
+            return [products[c] for c in kids]
+        return [products[c] for c in kids if c not in elsewhere]
 
     # ------------------------------------------------------------------ across levels
     def _rehome(self) -> None:
@@ -501,7 +533,8 @@ class DeltaBuilder:
         improved = True
         while improved:
             improved = False
-            for product_id in [i.product_id for i in self.items if _gave_up(i)]:
+            for product_id in [i.product_id for i in self.items  # _gave_up, inline: one pass over every item
+                               if i.action is _DELETE and i.installed and i.reasons[0].code in HOMELESS]:
                 item = next(i for i in self.items if i.product_id == product_id)
                 if _gave_up(item) and self._improve(item, room=True):
                     improved = True
@@ -513,7 +546,7 @@ class DeltaBuilder:
         amendment moves cannot keep a value the request chose.)"""
         self._refused = None
         self._choices = self._checked_choices(_choices_of(delta.request))
-        self.items = [_Draft.thaw(i) for i in delta.items]
+        self.items = list(delta.items)  # values: the given delta's items are shared, never changed
         self._root, self._new_ids, self._elsewhere = delta.root_product_id, 0, set()
         for amendment in amendments:
             match amendment:
@@ -523,36 +556,39 @@ class DeltaBuilder:
                     self._take_place(product_id, reason)
                 case Recommit(product_id, terms, reasons, first):
                     wanted = product_id if product_id is not None else self._root
-                    item = next(i for i in self.items if i.product_id == wanted)
-                    item.terms = list(terms)
-                    item.action = Action.MODIFY if item.action is Action.NO_CHANGE else item.action
-                    item.reasons = ([first] if first else []) + item.reasons + list(reasons)
+                    n, item = next((n, i) for n, i in enumerate(self.items) if i.product_id == wanted)
+                    self.items[n] = _revised(
+                        item, terms=tuple(terms),
+                        action=Action.MODIFY if item.action is Action.NO_CHANGE else item.action,
+                        reasons=(*([first] if first else []), *item.reasons, *reasons))
         if self._refused is not None:
             return Refused(self._refused)
         renamed = self._renumber()
         root = renamed.get(self._root, self._root) if self._root is not None else None
-        return Delta(tuple([i.freeze() for i in self.items]), delta.request, delta.as_of, root,
+        return Delta(tuple(self.items), delta.request, delta.as_of, root,
                      delta.target_offering_id, delta.migrations)
 
     def _drop(self, product_id: str, reason: Reason) -> None:
         """Delete ``product_id`` and what it bundles, whatever the delta said of them before."""
         inventory = self.inventory
-        by_product = {i.product_id: i for i in self.items}
+        position = {i.product_id: n for n, i in enumerate(self.items)}
         for pid in inventory.subtree(product_id):
-            item = by_product.get(pid)
             why = reason if pid == product_id else Reason(
                 "parent_deleted", f"bundled in {product_id}, which is removed", reason.source)
             product = inventory.product(pid)
-            if item is None:
-                item = _Draft(str(len(self.items) + 1), Action.DELETE, pid, product.offering_id or "",
-                              self._tables.spec(product.offering_id or ""), inventory.parent(pid))
-                self.items.append(item)
-            item.action = Action.DELETE
-            item.offering_id = item.previous_offering_id or item.offering_id
-            item.previous_offering_id = None
-            item.characteristics = product.characteristics() if item.installed else {}
-            item.changes = []
-            item.reasons = [why]
+            n = position.get(pid)
+            if n is None:
+                offering = product.offering_id or ""
+                self.items.append(made_item(str(len(self.items) + 1), Action.DELETE, pid, offering,
+                                            self._tables.spec(offering), inventory.parent(pid), None,
+                                            product.characteristics(), (), (why,), True, None))
+                continue
+            item = self.items[n]
+            self.items[n] = _revised(item, action=Action.DELETE,
+                                     offering_id=item.previous_offering_id or item.offering_id,
+                                     previous_offering_id=None,
+                                     characteristics=product.characteristics() if item.installed else {},
+                                     changes=(), reasons=(why,))
 
     def _take_place(self, product_id: str, why: Reason) -> bool:
         """The installed ``product_id``, which the delta deletes (``why``), takes the place of a new product of its
@@ -560,10 +596,11 @@ class DeltaBuilder:
         item = next(i for i in self.items if i.product_id == product_id)
         if not self._improve(item, room=False, within=True):
             return False
-        next(i for i in self.items if i.product_id == product_id).reasons.insert(0, why)
+        n, kept = next((n, i) for n, i in enumerate(self.items) if i.product_id == product_id)
+        self.items[n] = _revised(kept, reasons=(why, *kept.reasons))
         return True
 
-    def _improve(self, item: _Draft, room: bool, within: bool = False) -> bool:
+    def _improve(self, item: DeltaItem, room: bool, within: bool = False) -> bool:
         """Try the places the target has for the product of ``item``, best first; keep the first that makes the
         change less disruptive (see :meth:`_disruption`). ``within``: only if its parent is part of the change."""
         product = self.inventory.product(item.product_id)
@@ -596,22 +633,35 @@ class DeltaBuilder:
         deleted = sum(1 for i in self.items if i.action is Action.DELETE and i.installed)
         return deleted, sum(1 for i in self.items if not i.installed)
 
-    def _places_for(self, product: Product, room: bool) -> list[tuple[_Draft | None, Component, _Draft | None]]:
+    def _places_for(self, product: Product, room: bool) -> list[tuple[DeltaItem | None, Component, DeltaItem | None]]:
         """Where ``product`` could go in the target tree, best first: ``(parent item, slot, new item it would
         replace)`` — replacing a new product of its kind (the new root of the change too) before taking free room
         (only when ``room``)."""
-        live = [i for i in self.items if i.action is not _DELETE]
-        ranked: list[tuple[tuple[int, int, int], tuple[_Draft | None, Component, _Draft | None]]] = []
-        root = next((i for i in live if i.product_id == self._root and not i.installed and i.parent_id is None), None)
+        live: list[DeltaItem] = []
+        offerings: set[str] = set()
+        root: DeltaItem | None = None  # the first live item that is the change's new root
+        wanted = self._root
+        for i in self.items:  # one pass: a change deletes few products, each asked here once a sweep
+            if i.action is not _DELETE:
+                live.append(i)
+                offerings.add(i.offering_id)
+                if root is None and i.product_id == wanted and not i.installed and i.parent_id is None:
+                    root = i
+        ranked: list[tuple[tuple[int, int, int], tuple[DeltaItem | None, Component, DeltaItem | None]]] = []
         if root is not None and (fit := self._becomes(product, root.offering_id)):
             ranked.append(((-fit, 0, -1), (None, _whole(root.offering_id), root)))
         # the items with a slot, at any depth, the product could fill (the catalog knows it at once): only their
         # own slots can take it
-        able = {o for o in {i.offering_id for i in live} if self._fits_beneath(product, o)}
+        if self.migrations:
+            able = {o for o in offerings if self._fits_beneath(product, o)}
+        else:  # the catalog's word alone (_fits_beneath without a rule of this change)
+            oid, spec = self._kinds[product.id]
+            beneath = self._tables.beneath
+            able = {o for o in offerings if beneath(oid, spec, o)}
         holders = [(order, parent) for order, parent in enumerate(live) if parent.offering_id in able] if able else []
         if not holders:
             return [place for _, place in ranked]
-        below: dict[str, list[_Draft]] = {}
+        below: dict[str, list[DeltaItem]] = {}
         for item in live:
             if item.parent_id is not None:
                 below.setdefault(item.parent_id, []).append(item)
@@ -632,11 +682,11 @@ class DeltaBuilder:
                     ranked.append(((-fit, 1, order), (parent, slot, None)))
         return [place for _, place in sorted(ranked, key=lambda r: r[0])]
 
-    def _move(self, item: _Draft, parent: _Draft | None, slot: Component, replaced: _Draft | None) -> None:
+    def _move(self, item: DeltaItem, parent: DeltaItem | None, slot: Component, replaced: DeltaItem | None) -> None:
         """Re-emit the given-up ``item`` as kept in ``slot`` under ``parent``, in place of ``replaced`` (whose
         installed products it takes in). What it held comes back to it where its new offering has a place."""
         product = self.inventory.product(item.product_id)
-        by_parent: dict[str, list[_Draft]] = {}
+        by_parent: dict[str, list[DeltaItem]] = {}
         for other in self.items:
             if other.parent_id is not None:
                 by_parent.setdefault(other.parent_id, []).append(other)
@@ -688,13 +738,14 @@ class DeltaBuilder:
         """Items numbered in order; generated product ids without the gaps re-homing leaves (returned: old → new)."""
         self._new_ids = 0
         renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
-        for n, item in enumerate(self.items, 1):
-            item.id = str(n)
-        if renamed:  # a change that adds products
-            for item in self.items:
-                item.product_id = renamed.get(item.product_id, item.product_id)
-                if item.parent_id is not None:
-                    item.parent_id = renamed.get(item.parent_id, item.parent_id)
+        moved = {old: new for old, new in renamed.items() if old != new}
+        items = self.items
+        for n, item in enumerate(items):  # most items already have their number and ids: they stay as they are
+            number = str(n + 1)
+            if item.id != number or (moved and (item.product_id in moved or item.parent_id in moved)):
+                parent = item.parent_id
+                items[n] = _revised(item, id=number, product_id=moved.get(item.product_id, item.product_id),
+                                    parent_id=moved.get(parent, parent) if parent is not None else None)
         return renamed
 
     def _strays(self, product: Product, target: str, offering: str) -> list[Product]:
@@ -712,7 +763,7 @@ class DeltaBuilder:
 
     def _fits_beneath(self, product: Product, offering: str) -> bool:
         """Whether some component slot of ``offering``, at any depth, could hold ``product``."""
-        oid, spec = product.offering_id, product.spec_id
+        oid, spec = self._kinds[product.id]
         if self._tables.beneath(oid, spec, offering):  # the catalog's word: no rule takes a place away
             return True
         if not self.migrations:
@@ -790,7 +841,13 @@ class DeltaBuilder:
         children that could fill several slots compete in a networkx matching over slot copies (at most as many
         copies as candidates).
         """
-        options = {child.id: found for child in children if (found := self._placements(child, offering, slots))}
+        if self.migrations:
+            options = {child.id: found for child in children
+                       if (found := self._placements(child, offering, slots))}
+        else:  # the catalog's compiled answer (_placements without a rule of this change), one call per child
+            placements, kinds = self._tables.placements, self._kinds
+            options = {cid: found for cid in [child.id for child in children]
+                       if (found := placements(*kinds[cid], offering))}
         contested = {cid for cid, found in options.items() if len(found) > 1}
         contested_slots = {slot.slot for cid in contested for slot, _ in options[cid]}
         by_slot: dict[int, list[str]] = {}
@@ -807,8 +864,7 @@ class DeltaBuilder:
             slot = slot_of[number]
             if slot.upper is not None and len(cids) > slot.upper:  # it keeps the best (else all: no need to rank)
                 cids = sorted(cids, key=lambda cid: (-weight(cid, options[cid][0]), weight.rank[cid]))[:slot.upper]
-            for cid in cids:
-                assignment[cid] = slot
+            assignment.update(dict.fromkeys(cids, slot))
         if contested:
             demand: dict[int, int] = {}
             for cid in contested:
@@ -829,14 +885,16 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ characteristics
     def _carry_characteristics(self, product: Product,
-                               target: str) -> tuple[dict[str, Any], list[CharacteristicChange]]:
-        """The product's characteristics under the target offering, and what changes."""
+                               target: str) -> tuple[dict[str, Any], Sequence[CharacteristicChange], bool]:
+        """The product's characteristics under the target offering, what changes, and whether every value kept
+        was found allowed here (each was carried as it is: :meth:`_emit` need not check them again)."""
         tables = self._tables
         rules = tables.characteristics(target)
         before = product.characteristics()
-        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})} if self._choices else {}
+        chosen = {**self._choices.get(target, {}), **self._choices.get(product.id, {})} if self._choices else _NONE
         after: dict[str, Any] = {}
         changes: list[CharacteristicChange] = []
+        checked = True
         for rule in rules if rules is not None else [tables.characteristic(target, name) for name in before]:
             name = rule.name
             if name in chosen:
@@ -856,6 +914,7 @@ class DeltaBuilder:
                        f"{tables.name(target)} does not allow {value_key(before[name])}" if name in before else
                        f"default of {tables.name(target)}")
             after[name] = value
+            checked = False
             if name not in before or value_key(before[name]) != value_key(value):
                 changes.append(CharacteristicChange(name, before.get(name), value, why))
         if rules is not None and not after.keys() >= before.keys():  # some value was not carried: say why
@@ -863,7 +922,7 @@ class DeltaBuilder:
                 if name not in after and not tables.characteristic(target, name).known:
                     changes.append(CharacteristicChange(name, before[name], None,
                                                         f"not a characteristic of {tables.name(target)}"))
-        return after, changes
+        return after, changes or _NO_CHANGES, checked
 
     def _new_characteristics(self, offering: str) -> dict[str, Any]:
         chosen = self._choices.get(offering, {})
@@ -908,35 +967,43 @@ class DeltaBuilder:
 
     # ------------------------------------------------------------------ emitting items
     def _emit(self, action: Action, product_id: str, offering: str, parent: str | None,
-              characteristics: dict[str, Any], changes: list[CharacteristicChange], reasons: list[Reason],
-              previous: str | None, installed: bool = True) -> _Draft:
-        if action is not _DELETE:
+              characteristics: dict[str, Any], changes: Sequence[CharacteristicChange], reasons: Sequence[Reason],
+              previous: str | None, installed: bool = True, checked: bool = False) -> None:
+        """Append an item, numbered in order (:meth:`_renumber` renumbers what re-homing moved). ``checked``: the
+        caller has already found every value of ``characteristics`` allowed by ``offering``."""
+        if action is not _DELETE and not checked:
             self._check_values(offering, characteristics)
-        item = _Draft(str(len(self.items) + 1), action, product_id, offering, self._tables.spec(offering), parent,
-                      previous, characteristics, changes, reasons, installed)
-        self.items.append(item)
-        return item
+        items = self.items
+        items.append(made_item(str(len(items) + 1), action, product_id, offering, self._tables.spec(offering),
+                               parent, previous, characteristics, tuple(changes), tuple(reasons), installed, None))
 
     def _emit_context(self, product: Product) -> None:
         """The parent of an added product appears unchanged so the order can relate the new item to it."""
         self._emit(Action.NO_CHANGE, product.id, product.offering_id or "", self._links.parent(product.id),
-                   product.characteristics(), [],
+                   product.characteristics(), (),
                    [Reason("context", "unchanged; receives the new component", "request")], previous=None)
 
-    def _delete_tree(self, product_id: str, situation: str, why: str, source: str = "request") -> None:
+    def _delete_tree(self, product_id: str, situation: str, why: str, source: str = "request",
+                     said: tuple[Reason] | None = None) -> None:
+        """Delete the product for ``situation`` (``why``, or the reasons ``said``) and what it holds."""
         root = self.inventory.product(product_id)
         tree, queue = [], [root]
         while queue:  # what it holds, except what was placed elsewhere
             tree.append(queue.pop(0))
             queue = self._children(tree[-1]) + queue
+        kinds = self._kinds
         for product in tree:
             pid = product.id
-            code_situation = situation if pid == product_id else "under_deleted"
-            action, code = OUTCOMES[code_situation]
-            message = why if pid == product_id else (
-                f"bundled in {root.id} ({self._tables.name(root.offering_id)}), which is removed")
-            self._emit(action, pid, product.offering_id or "", self._links.parent(pid), product.characteristics(),
-                       [], [Reason(code, message, source)], previous=None)
+            reasons: Sequence[Reason]
+            if pid == product_id:
+                action, code = OUTCOMES[situation]
+                reasons = said if said is not None else [Reason(code, why, source)]
+            else:
+                action, code = OUTCOMES["under_deleted"]
+                reasons = [Reason(code, f"bundled in {root.id} ({self._tables.name(kinds[product_id][0])}), which "
+                                        "is removed", source)]
+            self._emit(action, pid, kinds[pid][0] or "", self._links.parent(pid), product.characteristics(),
+                       (), reasons, previous=None)
 
     def _instantiate(self, offering: str, parent: str | None, situation: str, why: str, source: str = "request",
                      options: Iterable[str] = (), adopted: list[Product] | None = None) -> str:
@@ -945,7 +1012,7 @@ class DeltaBuilder:
         self._must_be_sellable(offering)
         action, code = OUTCOMES[situation]
         product_id = self._new_id()
-        self._emit(action, product_id, offering, parent, self._new_characteristics(offering), [],
+        self._emit(action, product_id, offering, parent, self._new_characteristics(offering), (),
                    [Reason(code, why, source)], previous=None, installed=False)
         self._populate(product_id, offering, adopted or [], options, fresh=True)
         return product_id
@@ -1015,13 +1082,14 @@ class DeltaBuilder:
                          f"{did_you_mean(chosen[0], names)}")
 
     # ------------------------------------------------------------------ words
-    def _sentence(self, code: str, product: Product, target: str) -> str:
+    def _sentence(self, code: str, offering: str | None, target: str) -> str:
+        """What a reason with ``code`` says of an installed product of ``offering`` that becomes ``target``."""
         if code == "requested":
-            if product.offering_id == target:
+            if offering == target:
                 return f"{self._tables.name(target)} is kept as requested"
-            return f"{self._tables.name(product.offering_id)} changes to {self._tables.name(target)} as requested"
+            return f"{self._tables.name(offering)} changes to {self._tables.name(target)} as requested"
         if code == "offering_changed":
-            return f"{self._tables.name(product.offering_id)} becomes {self._tables.name(target)}"
+            return f"{self._tables.name(offering)} becomes {self._tables.name(target)}"
         if code == "characteristic_changed":
             return f"{self._tables.name(target)} is kept with changed characteristics"
         return f"{self._tables.name(target)} is kept unchanged"
@@ -1048,7 +1116,7 @@ def _choices_of(request: Request) -> Mapping[str, Mapping[str, Any]]:
             return {}
 
 
-def _gave_up(item: _Draft) -> bool:
+def _gave_up(item: DeltaItem) -> bool:
     """Whether the change deletes an installed product for want of a place (see ``DeltaBuilder._rehome``)."""
     return item.action is _DELETE and item.installed and item.reasons[0].code in HOMELESS
 
@@ -1064,8 +1132,16 @@ class _Weights:
 
     def __init__(self, tables: CompiledCatalog, children: list[Product]) -> None:
         self._tables = tables
-        self._children = {child.id: child for child in children}
+        self._given = children
+        self._by_id: dict[str, Product] | None = None
         self._rank: dict[str, int] | None = None
+
+    @property
+    def _children(self) -> dict[str, Product]:
+        """Child id → child, made on first use (most matchings never weigh)."""
+        if self._by_id is None:
+            self._by_id = {child.id: child for child in self._given}
+        return self._by_id
 
     @property
     def rank(self) -> dict[str, int]:
@@ -1078,9 +1154,10 @@ class _Weights:
 
     def __call__(self, child_id: str, place: tuple[Component, int]) -> int:
         slot, fit = place
-        allowed, child = self._tables.allowed, self._children[child_id]
+        children = self._children
+        allowed, child = self._tables.allowed, children[child_id]
         kept = sum(1 for c in child.product_characteristic if allowed(slot.offering_id, c.name, c.value))
-        return (fit * 1000 + kept) * 1_000_000 + (len(self._children) - self.rank[child_id])
+        return (fit * 1000 + kept) * 1_000_000 + (len(children) - self.rank[child_id])
 
 
 def _whole(offering: str) -> Component:

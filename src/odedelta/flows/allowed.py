@@ -22,6 +22,7 @@ from odedelta.model.requests import Context
 from odedelta.rules import RuleOutcome, Verdict
 
 KIND = "allowed_action"
+_NO_CHANGE, _MODIFY = Action.NO_CHANGE, Action.MODIFY
 SYNONYMS = {
     "add": "add", "install": "add", "provide": "add",
     "modify": "modify", "change": "modify", "update": "modify",
@@ -33,13 +34,19 @@ SYNONYMS = {
 def refused_actions(catalog: Catalog, delta: Delta, as_of: datetime, context: Context) -> Verdict | None:
     """The items of ``delta`` whose action their offering does not allow (None when every one is allowed)."""
     reasons: list[RuleOutcome] = []
+    free: set[str] = set()  # offerings seen to list no allowed actions (most: every v4 offering)
+    offerings = catalog.offerings
     for item in delta.items:
-        if item.action not in (Action.ADD, Action.MODIFY, Action.DELETE):
+        action = item.action
+        if action is _NO_CHANGE:
             continue
-        offering_id = item.previous_offering_id if item.action is Action.MODIFY and item.previous_offering_id \
+        offering_id = item.previous_offering_id if action is _MODIFY and item.previous_offering_id \
             else item.offering_id
-        offering = catalog.offerings.get(offering_id or "")
+        if offering_id in free:
+            continue
+        offering = offerings.get(offering_id or "")
         if offering is None or not offering.allowed_action:
+            free.add(offering_id)
             continue
         found = _judge(offering, item.action.value, as_of, context.channel)
         if found is not None:

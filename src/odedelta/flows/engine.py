@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from odedelta.delta.builder import amend, build
-from odedelta.delta.items import Delta, Migration, Refused
+from odedelta.delta.items import Delta, Migration, Reason, Refused
 from odedelta.flows.allowed import refused_actions
 from odedelta.flows.consequences import compute
 from odedelta.flows.qualify import Qualification, qualify
@@ -146,9 +146,15 @@ def _migrations(found: Sequence[tuple[Rule, MigrationEffect]]) -> tuple[Migratio
 
 
 def _used_migrations(delta: Delta) -> list[RuleOutcome]:
-    out = []
+    """What each item's reasons say a migration rule allowed, in item order (once per item that says it)."""
+    out: list[RuleOutcome] = []
+    last: tuple[Reason, ...] | None = None
+    said: list[RuleOutcome] = []
     for item in delta.items:
-        for reason in item.reasons:
-            if reason.source.startswith("rule:"):
-                out.append(RuleOutcome(reason.source[5:], "migration", reason.code, reason.message))
+        if item.reasons is not last:  # items kept for one reason share it: read once for a run of them
+            last = item.reasons
+            said = [RuleOutcome(reason.source[5:], "migration", reason.code, reason.message)
+                    for reason in last if reason.source.startswith("rule:")]
+        if said:
+            out += said
     return out

@@ -23,7 +23,7 @@ from odedelta.model.pricing import Base, catalog_base
 
 _MOMENT_TABLE_SIZE = 65_536
 """At most this many answers that depend on a moment (offering × epoch) are kept; then they start afresh."""
-_KIN_TABLE_SIZE = 65_536
+_KIN_TABLE_SIZE = TABLE_SIZE = 65_536
 """At most this many answers are kept in a table keyed by what inventories bring (an installed kind of product × a
 target offering, a characteristic name or value): a catalog of 10,000 offerings has far more pairs than a base ever
 installs and asks about, and a long-running service must keep flat memory; past it, that table starts afresh."""
@@ -55,7 +55,7 @@ class CompiledCatalog:
 
     __slots__ = ("_allowed", "_bases", "_beneath", "_categories", "_characteristics", "_epoch", "_kinship",
                  "_migration", "_names", "_placements", "_prices", "_promotions", "_rules", "_sellable", "_slots",
-                 "_specs", "catalog")
+                 "_specs", "_tables", "catalog")
 
     def __init__(self, catalog: Catalog) -> None:
         # the tables are kept on the catalog: a plain reference back would make a cycle, which a catalog frozen
@@ -77,6 +77,17 @@ class CompiledCatalog:
         self._characteristics: dict[str, tuple[CharacteristicRule, ...] | None] = {}
         self._allowed: dict[tuple[str, str, type, Any], bool] = {}
         self._sellable: set[tuple[str, int]] = set()
+        self._tables: dict[str, dict[Any, Any]] = {}
+
+    def table(self, name: str) -> dict[Any, Any]:
+        """A table a later layer keeps of its own answers that depend on this catalog alone (the delta's reasons,
+        in the catalog's words), by ``name``, made on first use. Its owner fills it and keeps it bounded (at most
+        :data:`TABLE_SIZE` entries: past it, it starts afresh), as these tables are."""
+        try:
+            return self._tables[name]
+        except KeyError:
+            found: dict[Any, Any] = self._tables.setdefault(name, {})
+            return found
 
     def slots(self, offering_id: str) -> tuple[Component, ...]:
         """The component slots of a bundle offering, in catalog order (empty for a simple offering)."""
@@ -225,14 +236,14 @@ class CompiledCatalog:
 
     def allowed(self, offering_id: str, name: str, value: Any) -> bool:
         """:meth:`Catalog.is_allowed` for the offering's own specification, without its memo's bookkeeping."""
-        if not rememberable(value):
-            return self.catalog.is_allowed(offering_id, name, value)
         key = (offering_id, name, type(value), value)
         try:
-            return self._allowed[key]
+            return self._allowed[key]  # only rememberable values are ever kept: a found answer is one
         except KeyError:
             pass
         except TypeError:  # a value that is a list or another unhashable: asked each time
+            return self.catalog.is_allowed(offering_id, name, value)
+        if not rememberable(value):
             return self.catalog.is_allowed(offering_id, name, value)
         if len(self._allowed) >= _KIN_TABLE_SIZE:
             self._allowed.clear()

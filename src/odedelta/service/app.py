@@ -85,6 +85,7 @@ def create_app(catalog: CatalogSource | Catalog | str | Path, rules: Rulebook | 
         _add(app, router)
     StaticPaths.install(app.router)
     _openapi(app)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(AccessLog)
     return app
 
@@ -98,6 +99,29 @@ def _add(app: FastAPI, router: APIRouter) -> None:
         app.include_router(router)
         return
     app.router.routes.extend(router.routes)
+
+
+class HeadAsGet:
+    """``HEAD`` answered as ``GET`` without its content (RFC 9110 §9.3.2: the same status and headers, its
+    ``content-length`` included; a general-purpose server must support it, and every ``Allow`` that lists GET lists
+    HEAD). The request goes on as a GET (the same caller, scope and checks); only the body is not sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 class AccessLog:

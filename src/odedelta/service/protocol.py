@@ -54,6 +54,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._expire()
 
     def _expire(self) -> None:
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being answered (a pipelined one too): the clock starts again once it is
         # a head pending, or the rest of a body that is thrown away (its request was answered before it all came)
         pending = self._head_open or (self.cycle is not None and self.cycle.response_complete)
         if pending and self.transport is not None and not self.transport.is_closing():

@@ -112,11 +112,12 @@ class StaticPaths:
     so the route chosen is the one the router's loop would choose; anything else — another path, no route of the
     path taking the method (the router's 405), a router with form limits, a request FastAPI traces — goes through
     the router itself, and so does an app mounted under a path (``root_path``). The table is built again when the
-    routes change. Install with :meth:`install`."""
+    routes change: one added, removed, moved or replaced in place (the routes are compared one by one, by identity,
+    on every request: ~0.5 µs). Install with :meth:`install`."""
 
     def __init__(self, router: Any) -> None:
         self.router, self.fallback = router, router.middleware_stack
-        self._built: tuple[int, int] | None = None
+        self._built: tuple[Any, ...] | None = None
         self._table: dict[str, tuple[TmfRoute, ...]] = {}
 
     @classmethod
@@ -127,9 +128,9 @@ class StaticPaths:
             router.middleware_stack = cls(router)
 
     def _paths(self) -> dict[str, tuple[TmfRoute, ...]]:
-        routes = self.router.routes
-        if self._built != (id(routes), len(routes)):
-            self._table, self._built = _static_table(routes), (id(routes), len(routes))
+        routes = tuple(self.router.routes)  # the routes themselves, held: an id could be reused by a new route
+        if routes != self._built:  # identical items compare by identity, without calling __eq__
+            self._table, self._built = _static_table(routes), routes
         return self._table
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
