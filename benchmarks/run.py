@@ -18,6 +18,7 @@ an exception, or answers that disagree (executors on the full change, any decide
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import importlib
 import json
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -243,7 +245,9 @@ def enterprise(world: World, sizes: list[int]) -> list[str]:
            "shipped by `load_catalog`; then with the caller's own `gc.freeze()` of the loaded inventory too) | | | |"]
     request = ChangeOffer(product="ACCOUNT", to="po-pack-b")
     for size in sizes:
-        inventory = odedelta.Inventory.from_document(world.catalog, generate.enterprise_inventory(size, line))
+        document = generate.enterprise_inventory(size, line)
+        held = holding(functools.partial(odedelta.Inventory.from_document, world.catalog, document))
+        inventory = odedelta.Inventory.from_document(world.catalog, document)
         result = engine.change(inventory, request, as_of=AS_OF, context=CONTEXT)
         assert len(result.items) == size + 1
 
@@ -267,7 +271,8 @@ def enterprise(world: World, sizes: list[int]) -> list[str]:
         points.append((size, seconds, frozen, cpu))
         goal = "≤ 0.25 s" if size == 5000 else ""
         out.append(f"| &nbsp; {size:,} lines | {seconds:.3f} s ({seconds / size * 1e6:.0f} µs/line; processor time "
-                   f"{cpu:.3f} s); frozen {frozen:.3f} s ({frozen / size * 1e6:.0f} µs/line) | {goal} | {versus} |")
+                   f"{cpu:.3f} s); frozen {frozen:.3f} s ({frozen / size * 1e6:.0f} µs/line); the inventory holds "
+                   f"{held[0] / size:.1f} tracked objects and {held[1] / size:,.0f} bytes a line | {goal} | {versus} |")
     fitted = [p for p in points if p[0] >= 100]
     logs = [math.log(p[0]) for p in fitted]
     exponent = slope(logs, [math.log(p[1]) for p in fitted])
@@ -276,6 +281,21 @@ def enterprise(world: World, sizes: list[int]) -> list[str]:
     out.append(f"| &nbsp; fitted growth exponent (log time over log lines, {fitted[0][0]:,}–{fitted[-1][0]:,}) "
                f"| {exponent:.2f} (processor time {cpu_exponent:.2f}); frozen {frozen_exponent:.2f} | ≤ 1.05 | — |")
     return out
+
+
+def holding(build: Callable[[], Any]) -> tuple[int, int]:
+    """The objects the garbage collector tracks (what each full collection walks) and the bytes allocated (Python's
+    allocator, tracemalloc) that what ``build`` returns holds."""
+    gc.collect()
+    objects = len(gc.get_objects())
+    tracemalloc.start()
+    built = build()
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    gc.collect()
+    objects = len(gc.get_objects()) - objects
+    del built
+    return objects, held
 
 
 def slope(xs: list[float], ys: list[float]) -> float:

@@ -18,9 +18,11 @@ Conventions where TMF leaves a gap (documentation: reference/tmf-mapping.md):
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -443,6 +445,172 @@ class Promotion(TmfModel):
 # --------------------------------------------------------------------------------------------- TMF637 inventory
 
 
+_T = TypeVar("_T")
+
+
+def _read_only(self: object, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError(f"a {type(self).__name__} is read-only: an installed product is never modified in place (make "
+                    "a changed copy with model_copy(update={...}))")
+
+
+class ReadOnlyList(list[_T]):
+    """A list an installed product holds: read like any list (equal to one, dumped as one), never modified, so one
+    object can serve every product that holds the same entries — an inventory of 10,000 lines does not hold 40,000
+    empty lists. A deep copy (``copy.deepcopy``, ``model_copy(deep=True)``) is an ordinary list."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]  # never changes: hashable when its entries are, like a tuple
+        return hash(tuple(self))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[_T]:
+        from copy import deepcopy
+
+        return [deepcopy(item, memo) for item in self]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ReadOnlyList, (list(self),)
+
+
+class ReadOnlySet(set[_T]):
+    """A product's ``model_fields_set`` shared by every installed product with the same fields set; a copy (what
+    ``model_copy`` makes) is an ordinary set."""
+
+    __slots__ = ()
+
+    def __init__(self, items: Iterable[_T] = ()) -> None:
+        super().__init__(items)
+
+    def __hash__(self) -> int:  # type: ignore[override]  # hashable, as it never changes (set's __hash__ is None)
+        return hash(frozenset(self))
+
+    def __copy__(self) -> set[_T]:
+        return set(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> set[_T]:
+        return set(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ReadOnlySet, (set(self),)
+
+
+class _NoExtra(dict[str, Any]):
+    """The unknown fields of a part that has none, one read-only empty mapping for all; a copy (what
+    ``model_copy`` makes) is an ordinary dict."""
+
+    __slots__ = ()
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _NoExtra, ()
+
+
+for _name in ("__setitem__", "__delitem__", "__ior__", "update", "pop", "popitem", "clear", "setdefault"):
+    setattr(_NoExtra, _name, _read_only)
+NO_EXTRA = _NoExtra()
+for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "__setitem__",
+              "__delitem__", "__iadd__", "__imul__"):
+    setattr(ReadOnlyList, _name, _read_only)
+for _name in ("add", "discard", "remove", "pop", "clear", "update", "difference_update", "intersection_update",
+              "symmetric_difference_update", "__ior__", "__iand__", "__isub__", "__ixor__"):
+    setattr(ReadOnlySet, _name, _read_only)
+
+EMPTY: list[Any] = ReadOnlyList()
+"""The one empty list every installed product without relationships, prices, terms… holds."""
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def _raw_key(value: Any) -> bytes | None:
+    """A key equal only for inputs written exactly alike — same keys in the same order, same values of the same
+    type (``1``/``true``/``"1"``, ``1.0``/``1.00`` differ) — or None for one that cannot be written out: the
+    input's pickle (a faithful copy of the value and of its types, made at C speed)."""
+    try:
+        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an input that cannot be written out is simply not looked up
+        return None
+
+
+class HeldParts:
+    """The products of one inventory as it holds them, read once and only read from then on: a part written
+    exactly alike for several products (the offering, specification and billing-account refs, the characteristic,
+    price, term and related-party lists) is validated once and is one object for all of them — a 10,000-line
+    inventory holds one offering ref and one characteristic list for all its lines — every list is read-only
+    (:class:`ReadOnlyList`; each empty one :data:`EMPTY`), and every fields set and empty unknown-fields mapping
+    is one read-only object shared by all the parts that have it."""
+
+    __slots__ = ("_parts", "_sets")
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, Any], Any] = {}
+        self._sets: dict[frozenset[str], ReadOnlySet[str]] = {}
+
+    def product(self, item: dict[str, Any]) -> Product:
+        """``item`` validated as a :class:`Product` (its errors are the model's own: a part taken from an earlier
+        product was valid there, as written), its parts held."""
+        found: list[tuple[str, Any]] = []
+        missed: list[tuple[str, bytes]] = []
+        rest = item
+        parts = self._parts
+        for alias, value in item.items():
+            name = _HELD.get(alias)
+            if name is None or name in item or (key := _raw_key(value)) is None:
+                continue
+            part = parts.get((name, key))
+            if part is None:
+                missed.append((name, key))
+                continue
+            if rest is item:
+                rest = dict(item)
+            del rest[alias]  # not validated again: the part validated from the same input is taken
+            found.append((name, part))
+        product = Product.model_validate(rest)
+        values = product.__dict__
+        for name, part in found:
+            values[name] = part
+        for name, key in missed:
+            part = values[name]
+            if type(part) is list:
+                part = values[name] = self._list(part)
+            elif isinstance(part, BaseModel):
+                self.fields(part)
+            else:  # written null: nothing to hold
+                continue
+            parts[(name, key)] = part
+        for name in _LISTS:
+            if not values[name]:
+                values[name] = EMPTY
+        if values["product_relationship"] is not EMPTY:
+            values["product_relationship"] = self._list(values["product_relationship"])
+        fields = product.__pydantic_fields_set__
+        return self.fields(product, fields.union(name for name, _ in found) if found else fields)
+
+    def _list(self, parts: list[Any]) -> list[Any]:
+        for part in parts:
+            self.fields(part)
+            if type(part) is ProductRelationship and part.product is not None:  # a v4 relationship's product ref
+                self.fields(part.product)
+        return ReadOnlyList(parts) if parts else EMPTY
+
+    def fields(self, model: _M, fields: set[str] | None = None) -> _M:
+        """``model``, its fields set (``fields`` when given) the read-only one every part with the same fields set
+        holds, and its unknown fields, when it has none, the one read-only empty mapping."""
+        key = frozenset(model.__pydantic_fields_set__ if fields is None else fields)
+        shared = self._sets.get(key)
+        if shared is None:
+            shared = self._sets[key] = ReadOnlySet(key)
+        _set(model, "__pydantic_fields_set__", shared)
+        if model.__pydantic_extra__ == {}:
+            _set(model, "__pydantic_extra__", NO_EXTRA)
+        return model
+
+
 class Characteristic(TmfModel):
     id: str | None = None
     name: str
@@ -541,3 +709,11 @@ class Product(TmfModel):
 
     def characteristics(self) -> dict[str, Any]:
         return {c.name: c.value for c in self.product_characteristic}
+
+
+_LISTS = ("product_characteristic", "product_relationship", "product_price", "product_term", "related_party")
+_HELD = {info.alias or name: name for name, info in Product.model_fields.items()
+         if name in ("product_offering", "product_specification", "billing_account", "product_characteristic",
+                     "product_price", "product_term", "related_party")}
+"""The parts :class:`HeldParts` looks up (by the key the document writes them with): every ref and list of a
+product but its relationships, which name its own components (never written alike for two products)."""
