@@ -25,7 +25,7 @@ from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import Context, Renew, Request
 from odedelta.rules import Rulebook, RuleOutcome
-from odedelta.rules.facts import ChangeKind, EngineFacts, Facts, ProjectedFacts, change_facts
+from odedelta.rules.facts import ChangeKind, EngineFacts, Facts, ProjectedFacts, change_facts, made
 from odedelta.rules.language import MigrationEffect, Rule
 
 
@@ -89,7 +89,7 @@ class Engine:
                               change_kind=kind if kind != request.kind else None)
         if plain is not None:
             offerings = {offering for _, offering, _ in result.placed if offering}
-            plain = plain.replaced(projected=ProjectedFacts(offerings=tuple(sorted(offerings))))
+            plain = plain.replaced(projected=made(ProjectedFacts, offerings=tuple(sorted(offerings))))
         # the money stage: bills → rules over complete facts (compatibility first) → amendments → money
         answer = compute(result, rules, plain)
         if isinstance(answer, Refusal) or not plan.decisions:

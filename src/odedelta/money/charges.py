@@ -89,17 +89,26 @@ class Consequences:
     unpriced: str | None = None
     """Set when no price of the change has a currency: says so (the amounts are zeros in the catalog's currency,
     or in ``XXX``)."""
+    _recurring: tuple[Money, Money] | None = field(default=None, init=False, repr=False, compare=False)
+    """The two monthly totals once read (a report or a campaign row reads each several times)."""
 
     def _sum(self, amounts: Iterable[Money]) -> Money:
         return total((a.rounded() for a in amounts), self.currency)
 
+    def _totals(self) -> tuple[Money, Money]:
+        totals = self._recurring
+        if totals is None:
+            totals = (self._sum(self.before.net(self.before_ids)), self._sum(self.after.net(self.after_ids)))
+            object.__setattr__(self, "_recurring", totals)  # derived from the frozen fields: the same value
+        return totals
+
     @property
     def recurring_before(self) -> Money:
-        return self._sum(self.before.net(self.before_ids))
+        return self._totals()[0]
 
     @property
     def recurring_after(self) -> Money:
-        return self._sum(self.after.net(self.after_ids))
+        return self._totals()[1]
 
     @property
     def recurring_difference(self) -> Money:
