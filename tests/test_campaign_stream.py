@@ -138,3 +138,26 @@ def test_slices_read_the_records_iterating_the_input_gives(tmp_path: Path) -> No
     assert [r for part in files.slices(2) for r in part.records()] == list(files)
     assert [part.origin for part in files.slices(2)] == [str(folder / "a.yaml"), str(folder / "c.json")]
     assert digest(list(files)) == digest([r for part in files.slices(1) for r in part.records()])
+
+
+def test_a_campaign_reads_a_pipe_its_workers_cannot_open_again(sorted_base: Path, tmp_path: Path) -> None:
+    """An input that can be read only once (``<(zcat base.jsonl.gz)``, a FIFO): each slice carries its lines to
+    its worker, and the rows are those of the same customers read from the file (but where each came from)."""
+    import os
+    import threading
+
+    import pyarrow.parquet as pq
+
+    fifo = tmp_path / "customers.pipe"
+    os.mkfifo(fifo)
+    feeding = threading.Thread(target=lambda: fifo.write_bytes(sorted_base.read_bytes()))
+    feeding.start()
+    piped = _run(fifo, tmp_path / "piped", workers=2, partition_size=7)
+    feeding.join(timeout=30)
+    read = _run(sorted_base, tmp_path / "read", workers=2, partition_size=7)
+    assert piped.summary["customers"] == read.summary["customers"] == 120
+    for name in ("customers.parquet", "items.parquet"):
+        from_pipe, from_file = pq.read_table(piped.out / name), pq.read_table(read.out / name)
+        kept = [c for c in from_file.column_names if c != "source"]
+        assert from_pipe.select(kept).equals(from_file.select(kept)), name
+    assert (tmp_path / "piped" / "orders.jsonl").read_bytes() == (tmp_path / "read" / "orders.jsonl").read_bytes()

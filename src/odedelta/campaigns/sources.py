@@ -62,6 +62,8 @@ class Slice:
     end: int = 0
     line: int = 1
     files: tuple[str, ...] = ()
+    data: bytes | None = None
+    """The lines themselves, for an input that cannot be read again where the slice is (a pipe)."""
 
     @property
     def origin(self) -> str:
@@ -78,9 +80,11 @@ class Slice:
         if self.files:
             return [_file_record(self.index + n, Path(file)) for n, file in enumerate(self.files)]
         path = Path(self.path)
-        with path.open("rb") as stream:
-            stream.seek(self.start)
-            block = stream.read(self.end - self.start)
+        block = self.data
+        if block is None:
+            with path.open("rb") as stream:
+                stream.seek(self.start)
+                block = stream.read(self.end - self.start)
         return list(_lines(path, io.BytesIO(block), self.line, self.index))
 
 
@@ -118,19 +122,25 @@ class Source:
                 files = self.files[start:start + size]
                 yield Slice(str(self.path), start, len(files), files=tuple(str(file) for file in files))
             return
+        held = not self.path.is_file()  # a pipe (``<(zcat …)``, /dev/stdin): its lines travel with the slice
         with self.path.open("rb") as stream:
             offset = begin = count = index = 0
             first = 1  # the number of the slice's first line (blank ones are numbered too)
+            lines: list[bytes] = []
             for number, raw in enumerate(stream, start=1):
                 offset += len(raw)
+                if held:
+                    lines.append(raw)
                 if not raw.strip():
                     continue
                 count += 1
                 if count == size:
-                    yield Slice(str(self.path), index, count, begin, offset, first)
+                    yield Slice(str(self.path), index, count, begin, offset, first,
+                                data=b"".join(lines) if held else None)
                     index, begin, count, first = index + count, offset, 0, number + 1
+                    lines = []
             if count:
-                yield Slice(str(self.path), index, count, begin, offset, first)
+                yield Slice(str(self.path), index, count, begin, offset, first, data=b"".join(lines) if held else None)
 
 
 def _file_record(index: int, file: Path) -> Record:
