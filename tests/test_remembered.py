@@ -197,3 +197,30 @@ def test_fact_sections_made_without_validation_are_the_validated_values() -> Non
             assert list(vars(fast)) == list(vars(checked)) and fast.model_fields_set == checked.model_fields_set
             assert fast.model_dump() == checked.model_dump() and repr(fast) == repr(checked)
             assert hash(fast) == hash(checked)
+
+
+def test_the_repeated_hour_when_clocks_go_back_is_two_moments(demo: odedelta.Catalog) -> None:
+    """01:30 in New York on 2026-11-01 happens twice (``fold`` 0 and 1 compare equal, an hour apart): a term ending
+    at 06:00Z between them has not ended at the first and has at the second, and an inventory asked at the first
+    answers the second as a fresh one does."""
+    from zoneinfo import ZoneInfo
+
+    engine = Engine(demo, odedelta.load_rules(ROOT / "rules", demo))
+    document = json.loads((DEMO / "inventories" / "alice.json").read_text(encoding="utf-8"))
+    for product in document:
+        if product["id"] == "F-1":
+            product["productTerm"][0]["validFor"]["endDateTime"] = "2026-11-01T06:00:00Z"
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    assert first == second and second.astimezone(UTC) - first.astimezone(UTC) == timedelta(hours=1)
+    assert moment_key(first) != moment_key(second)
+    request = ChangeOffer(product="F-1", to="po-fiber-1000")
+
+    def answer(inventory: odedelta.Inventory, as_of: datetime) -> str:
+        return odedelta.dumps(odedelta.to_dict(engine.change(inventory, request, as_of=as_of)))
+
+    fresh = answer(odedelta.Inventory.from_document(demo, document), second)
+    asked = odedelta.Inventory.from_document(demo, document)
+    before = [answer(asked, first) for _ in range(2)]  # the second ask is the one remembered
+    assert before[0] != fresh  # the term still runs at the first 01:30: a different answer
+    assert answer(asked, second) == fresh

@@ -431,9 +431,11 @@ _ASKED = object()
 """What an inventory keeps of a question asked once: that it was asked."""
 
 
-def moment_key(as_of: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """What an answer depending on ``as_of`` is keyed by: the instant and the wall-clock time (its date is read)."""
-    return as_of, as_of.replace(tzinfo=None)
+def moment_key(as_of: dt.datetime) -> tuple[Any, ...]:
+    """What an answer depending on ``as_of`` is keyed by: the wall-clock time (its date is read), its offset (with
+    it, the instant) and its zone (months are counted in it). Not ``as_of`` itself: two times of one zone that
+    differ only by ``fold`` (the hour a clock goes back) compare equal, an hour apart."""
+    return as_of.replace(tzinfo=None), as_of.utcoffset(), as_of.tzinfo
 
 
 def context_key(context: Context) -> tuple[Any, ...]:
