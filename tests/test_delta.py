@@ -264,3 +264,17 @@ def test_an_item_made_by_its_slots_is_the_one_its_constructor_makes() -> None:
     assert (item.codes, item.previous_offering_id, item.terms) == (["offering_changed"], "po-a", None)
     with pytest.raises(FrozenInstanceError):
         item.action = Action.DELETE  # type: ignore[misc]
+
+
+def test_an_inventory_made_by_hand_without_its_tree_is_refused_not_answered_wrong(
+        engine: Engine, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``Inventory(products=…)`` (the dataclass itself, not a loader) knows no relationships: answered, F-1's
+    components would look absent (F-4 deleted, new ones added). A clear error instead, naming the way to build one;
+    ``from_products`` answers as the loaded inventory does."""
+    loaded = inventories["alice"]
+    request = ChangeOffer(product="F-1", to="po-fiber-300")
+    with pytest.raises(RequestError, match=r"no tree .*Inventory.from_products\(catalog, products\)"):
+        engine.change(odedelta.Inventory(products=dict(loaded.products)), request, as_of=AS_OF)
+    rebuilt = odedelta.Inventory.from_products(engine.catalog, list(loaded.products.values()))
+    assert dumps(odedelta.to_dict(engine.change(rebuilt, request, as_of=AS_OF))) == \
+        dumps(odedelta.to_dict(engine.change(loaded, request, as_of=AS_OF)))

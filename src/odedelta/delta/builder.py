@@ -117,6 +117,9 @@ class DeltaBuilder:
         self._tables = compiled(catalog)
         self.inventory = inventory
         self._links = inventory.graph
+        if len(inventory.graph.kinds) != len(inventory.products):  # made by hand: its tree unknown, answers wrong
+            raise RequestError(f"the inventory's {len(inventory.products)} products have no tree (an Inventory made "
+                               "directly): build it with Inventory.from_products(catalog, products) or a loader")
         self._kinds = inventory.graph.kinds
         """Product id → its ``(offering, specification)``: read here rather than through each product's references
         (every Product the builder handles is one of the inventory's, whose graph holds both)."""
