@@ -16,6 +16,7 @@ from odedelta.campaigns import ChangeOffering, generate, outputs, run, worker
 from odedelta.campaigns.sources import Source, digest
 
 from .conftest import DEMO, ROOT
+from .test_campaigns import _interrupted
 
 RULES = ROOT / "rules"
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
@@ -94,19 +95,7 @@ def test_a_streamed_campaign_interrupted_resumes_to_the_same_bytes(sorted_base: 
     monkeypatch.setattr(outputs, "BATCH", 30)
     _run(sorted_base, tmp_path / "reference", workers=0, partition_size=6)
     out = tmp_path / "out"
-    done: list[int] = []
-    real = worker.run_partition_with
-
-    def failing(*args: Any) -> Any:
-        if len(done) == 9:
-            raise KeyboardInterrupt
-        done.append(1)
-        return real(*args)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(worker, "run_partition_with", failing)
-        with pytest.raises(KeyboardInterrupt):
-            _run(sorted_base, out, workers=0, partition_size=6)
+    _interrupted(sorted_base, out, monkeypatch, 9, partition_size=6)
     # row groups were written under a scratch name; nothing is under a final name
     assert not {p.name for p in out.iterdir()} & set(FILES)
     seen = _streamed(monkeypatch)
