@@ -150,3 +150,20 @@ def test_a_campaign_reads_a_pipe_its_workers_cannot_open_again(sorted_base: Path
         kept = [c for c in from_file.column_names if c != "source"]
         assert from_pipe.select(kept).equals(from_file.select(kept)), name
     assert (tmp_path / "piped" / "orders.jsonl").read_bytes() == (tmp_path / "read" / "orders.jsonl").read_bytes()
+
+
+def test_a_customer_escaping_a_lone_surrogate_is_one_broken_row_not_the_end(sorted_base: Path,
+                                                                              tmp_path: Path) -> None:
+    """``"\\ud800"`` is valid JSON but no character (Parquet and the orders cannot hold it): that customer is a row
+    with its error, the others are answered; a surrogate pair (one character) is read as usual."""
+    lines = sorted_base.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(5, '{"customer": "\\ud800", "products": []}\n')
+    lines.insert(9, lines[8].replace('"customer":"', '"customer":"\\ud83d\\ude00', 1))
+    base = tmp_path / "odd.jsonl"
+    base.write_text("".join(lines), encoding="utf-8")
+    result = _run(base, tmp_path / "out", workers=2, partition_size=7)
+    assert result.summary["customers"] == 122
+    broken = [row for row in result.customers if row["source"] == f"{base}:6"]
+    assert len(broken) == 1 and broken[0]["status"] == "error"
+    assert "lone UTF-16 surrogate" in broken[0]["message"] and "\\\\ud800" in broken[0]["message"]
+    assert any(row["customer"].startswith("\U0001f600") and row["status"] != "error" for row in result.customers)

@@ -322,6 +322,8 @@ def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader) ->
                 else parse_json(record.text, record.origin))
     except LoadError as exc:
         raise _located(exc, record, row, str(exc).splitlines()[0]) from None
+    if _SURROGATE_ESCAPE.search(record.text):
+        _refuse_lone_surrogates(data, record)
     context = Context()
     inside: tuple[str, ...] = ()  # where the products are in the record's own document
     if syntax == "jsonl" and isinstance(data, dict) and "products" in data:
@@ -342,6 +344,30 @@ def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader) ->
         problems = with_lines(shifted, {record.origin: record.text})
         raise _located(type(exc)(str(exc), problems), record, row,
                        f"{record.origin}: {str(exc).splitlines()[0]}") from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]")
+"""An escape of a UTF-16 surrogate (``\\ud800``…``\\udfff``): a pair of them is one character, a lone one none."""
+
+
+def _refuse_lone_surrogates(data: Any, record: Record) -> None:
+    """A customer whose text escapes a lone surrogate (valid JSON, but no character: it cannot be written to
+    Parquet or an order) is a broken customer, not the end of the campaign."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+                raise LoadError(f"{record.origin}: the text {shown!r} escapes a lone UTF-16 surrogate, which stands "
+                                "for no character (a pair of them is one)") from None
 
 
 def _located(exc: LoadError, record: Record, row: Row, head: str) -> LoadError:
