@@ -165,10 +165,7 @@ class _Stream:
         for name in (CUSTOMERS, ITEMS):
             writer = self.files.pop(name, None) or _Writer(self.directory / name, schemas_[name])
             writer.close()
-            with writer.path.open("rb+") as stream:
-                os.fsync(stream.fileno())
-            os.replace(writer.path, out / name)
-            sync_directory(out)
+            publish(writer.path, out / name)
 
     def discard(self) -> None:
         for writer in self.files.values():
@@ -244,11 +241,16 @@ def atomic(path: Path) -> Iterator[Path]:
     scratch = temporary(path)
     try:
         yield scratch
-        with scratch.open("rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(scratch, path)
+        publish(scratch, path)
     finally:
         scratch.unlink(missing_ok=True)
+
+
+def publish(scratch: Path, path: Path) -> None:
+    """The finished file ``scratch`` flushed to disk and renamed to ``path``, the rename made durable."""
+    with scratch.open("rb+") as stream:
+        os.fsync(stream.fileno())
+    os.replace(scratch, path)
     sync_directory(path.parent)
 
 
