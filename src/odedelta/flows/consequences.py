@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from odedelta.delta.builder import amend
 from odedelta.delta.items import Action, Amendment, DeltaItem, Drop, Reason, Recommit, Refused, TakePlace
@@ -21,7 +21,7 @@ from odedelta.flows.result import ChangeResult, Refusal, endpoints, refusal_mess
 from odedelta.model.calendar import billing_period, new_term
 from odedelta.model.compiled import compiled
 from odedelta.model.errors import CurrencyMismatch, OdeDeltaError
-from odedelta.model.money import Money, shown, total
+from odedelta.model.money import Money, rounded, shown, total
 from odedelta.model.pricing import (
     NO_CURRENCY,
     ONE_TIME,
@@ -69,6 +69,8 @@ from odedelta.rules.language import (
     Rule,
     TimingEffect,
 )
+
+F = TypeVar("F", bound=FactSection)
 
 
 def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
@@ -223,24 +225,21 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
                   timing: Timing, asked: _Asked | None) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
-    catalog, inventory = result.catalog, result.inventory
     decided: list[RuleOutcome] = [*result.decisions, *judged.kept]
-    after = _apply_discount_rules(asked.rules if asked else None, judged.discounts, after, projected, decided)
+    if judged.discounts:
+        after = _apply_discount_rules(asked.rules if asked else None, judged.discounts, after, projected, decided)
     decided += judged.timed
     after = apply_renewal_benefit(result, after)
-    touched = {i.product_id for i in result.items}
-    changed = {pid for pid, entry in before.products.items() if pid not in touched and pid in after.products
-               and (other := after.products[pid]) is not entry  # one entry shared by both bills: the same price
-               and _amount(entry.net) != _amount(other.net)}
-    before_ids = [pid for pid in inventory.products if pid in touched or pid in changed]
-    after_ids = [pid for pid in projected if pid in touched or pid in changed]
+    counted = _counted(result, before, after)
+    before_ids = [pid for pid in result.inventory.products if pid in counted]
+    after_ids = [pid for pid in projected if pid in counted]
     currency, unpriced = _currency(result, before, after, before_ids, after_ids)
-    promotion_changes = _promotion_changes(catalog.promotions, before, after, set(before_ids) | set(after_ids))
+    # a discount is on a product of its bill: counted on either side exactly when counted is said of it
+    promotion_changes = _promotion_changes(result.catalog.promotions, before, after, counted)
     charges = _one_time_prices(result)
     recommendations: list[Recommendation] = []
     if asked is not None:
-        promotions = made(PromotionFacts, lost=tuple(p.promotion_id for p in promotion_changes if p.status == "lost"),
-                          gained=tuple(p.promotion_id for p in promotion_changes if p.status == "gained"))
+        promotions = _promotion_facts(promotion_changes)
         charges += _fees(result, asked, promotions, currency, decided)
         if not timing.reengage:
             charges += _penalties(result, asked, before, promotions, currency, timing, decided)
@@ -252,6 +251,31 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     # replace(result, decisions=…, consequences=…) without its walk over the record's fields
     return ChangeResult(result.catalog, result.inventory, result.delta, result.context, tuple(decided), consequences,
                         result.renewal, result.change_kind)
+
+
+def _counted(result: ChangeResult, before: Bill, after: Bill) -> set[str]:
+    """The products the totals count: those the change touches (its items), and those it leaves as they are whose
+    monthly price it changes all the same (a promotion gained or lost) — on either side of the change."""
+    counted = {i.product_id for i in result.items}
+    others = after.products.get
+    for pid, entry in before.products.items():
+        if pid not in counted:
+            other = others(pid)
+            # one entry shared by both bills: the same price
+            if other is not None and other is not entry and _amount(entry.net) != _amount(other.net):
+                counted.add(pid)
+    return counted
+
+
+_NO_PROMOTIONS = made(PromotionFacts, lost=(), gained=())
+
+
+def _promotion_facts(changes: Sequence[PromotionChange]) -> PromotionFacts:
+    """The ``promotion`` section of the rules judging the change's money: the promotions it loses and gains."""
+    if not changes:
+        return _NO_PROMOTIONS
+    return made(PromotionFacts, lost=tuple(p.promotion_id for p in changes if p.status == "lost"),
+                gained=tuple(p.promotion_id for p in changes if p.status == "gained"))
 
 
 def _timing_rule(asked: _Asked | None, decided: list[RuleOutcome]) -> tuple[str, bool, str]:
@@ -370,22 +394,24 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
     that of any other price of the offerings involved (one-time, usage…) or of the products' inventory prices;
     else the catalog's own (all its prices in one currency); else ISO 4217's ``XXX`` (no currency). Prices in two
     currencies are an error naming both."""
-    priced: dict[str, tuple[str, ProductBill]] = {}  # currency → the first monthly price in it (said on a mismatch)
+    monthly: str | None = None  # the currency of the monthly prices
     for side, ids in ((before, before_ids), (after, after_ids)):
         products = side.products
         for pid in ids:
             entry = products.get(pid)
-            if entry is not None and entry.base is not None and entry.base.currency not in priced:
-                priced[entry.base.currency] = (pid, entry)
-    seen = {currency: f"{entry.base} ({pid}, {entry.basis})" for currency, (pid, entry) in priced.items()} \
-        if len(priced) > 1 else dict.fromkeys(priced, "")
-    if not seen:
-        seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
-        for pid in before_ids:
-            for price in result.inventory.products[pid].product_price:
-                for money in (price.price.tax_included_amount, price.price.duty_free_amount) if price.price else ():
-                    if money is not None and money.unit:
-                        seen.setdefault(money.unit, f"{money.value} {money.unit} ({pid}, inventory productPrice)")
+            if entry is not None and entry.base is not None:
+                if monthly is None:
+                    monthly = entry.base.currency
+                elif entry.base.currency != monthly:
+                    raise _mismatch(before, after, before_ids, after_ids)
+    if monthly is not None:
+        return monthly, None
+    seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
+    for pid in before_ids:
+        for price in result.inventory.products[pid].product_price:
+            for money in (price.price.tax_included_amount, price.price.duty_free_amount) if price.price else ():
+                if money is not None and money.unit:
+                    seen.setdefault(money.unit, f"{money.value} {money.unit} ({pid}, inventory productPrice)")
     if len(seen) > 1:
         first, second = list(seen.values())[:2]
         raise CurrencyMismatch(f"prices in different currencies: {first} and {second}")
@@ -397,6 +423,18 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
                                                   if fallback else f" (amounts shown as {NO_CURRENCY}, ISO 4217's "
                                                   "no currency)"))
     return fallback or NO_CURRENCY, note
+
+
+def _mismatch(before: Bill, after: Bill, before_ids: list[str], after_ids: list[str]) -> CurrencyMismatch:
+    """The error for monthly prices in two currencies: the first price in each of the first two met."""
+    priced: dict[str, str] = {}  # currency → the first monthly price in it
+    for side, ids in ((before, before_ids), (after, after_ids)):
+        for pid in ids:
+            entry = side.products.get(pid)
+            if entry is not None and entry.base is not None and entry.base.currency not in priced:
+                priced[entry.base.currency] = f"{entry.base} ({pid}, {entry.basis})"
+    first, second = list(priced.values())[:2]
+    return CurrencyMismatch(f"prices in different currencies: {first} and {second}")
 
 
 def apply_renewal_benefit(result: ChangeResult, after: Bill) -> Bill:
@@ -423,34 +461,40 @@ def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bi
                        affected: set[str]) -> list[PromotionChange]:
     """Promotions whose discounts touch the products the change affects: kept, lost or gained."""
     out = []
-    for pid in sorted(set(before.promotions) | set(after.promotions)):
-        grants = before.promotions.get(pid, []) + after.promotions.get(pid, [])
-        if not any(g.product_id in affected for g in grants):
+    had, has = before.promotions, after.promotions
+    for pid in sorted(had.keys() | has.keys()):
+        old, new = had.get(pid), has.get(pid)
+        if not any(g.product_id in affected for g in old or ()) and not any(g.product_id in affected
+                                                                            for g in new or ()):
             continue
-        status = "kept" if pid in before.promotions and pid in after.promotions else (
-            "lost" if pid in before.promotions else "gained")
-        name = getattr(promotions.get(pid), "name", None) or grants[0].name
-
-        def monthly(side: Bill, pid: str = pid) -> Money | None:
-            grants = side.promotions.get(pid)
-            if not grants:
-                return None
-            return total((g.amount for g in grants), grants[0].amount.currency)
-
-        out.append(PromotionChange(pid, name, status, monthly(before), monthly(after)))
+        status = "kept" if old is not None and new is not None else ("lost" if old is not None else "gained")
+        name = getattr(promotions.get(pid), "name", None) or (old or new or [])[0].name
+        out.append(PromotionChange(pid, name, status, _monthly(old), _monthly(new)))
     return out
+
+
+def _monthly(grants: list[Discount] | None) -> Money | None:
+    """What a promotion's discounts take off per month (None when it grants nothing on that side)."""
+    if not grants:
+        return None
+    return total((g.amount for g in grants), grants[0].amount.currency)
 
 
 def _age(result: ChangeResult) -> Callable[[Discount], tuple[datetime, str]]:
     """Sort key of a grant: its product's start date (undated last), then its id."""
-    far = datetime.max.replace(tzinfo=UTC)
     products = result.inventory.products
 
     def age(grant: Discount) -> tuple[datetime, str]:
         product = products.get(grant.product_id)
-        return (product.start_date if product and product.start_date else far), grant.product_id
+        return (product.start_date if product and product.start_date else _FAR), grant.product_id
 
     return age
+
+
+_GONE = object()
+"""What a product the change removes projects to (no offering is that)."""
+_FAR = datetime.max.replace(tzinfo=UTC)
+"""The age of an undated product: after every dated one."""
 
 
 def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
@@ -458,13 +502,17 @@ def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
     """S1, what the rules say: the products free only through a promotion the change loses (with that promotion's
     id), newest first within each promotion, except those a ``promotion_loss`` rule keeps at their price."""
     candidates: list[tuple[Discount, str]] = []
+    if not bills.lost:
+        return candidates
     age = _age(result)
+    projected = bills.projected
     for promotion_id in bills.lost:
+        grants = bills.before.promotions[promotion_id]
         # the newest goes first: where the bundle needs one of them, the oldest stays (whatever the input order)
-        for grant in sorted(bills.before.promotions[promotion_id], key=age, reverse=True):
+        for grant in sorted(grants, key=age, reverse=True) if len(grants) > 1 else grants:
             entry = bills.before.products[grant.product_id]
-            if (not entry.free or grant.product_id not in bills.projected
-                    or bills.projected[grant.product_id] != entry.offering_id):
+            # kept as it is after the change (a product whose offering changes is priced anew), and free
+            if projected.get(grant.product_id, _GONE) != entry.offering_id or not entry.free:
                 continue
             if asked is not None:
                 keep = asked.first("promotion_loss", item=ItemFacts(action="noChange", offering=entry.offering_id),
@@ -554,12 +602,15 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
 
 def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
+    book = asked.rules
+    hits = book.matching_in("fee", asked.plain, promotion=promotions)
+    if not hits:
+        return []
     root = result.delta.root_product_id
     out = []
-    book = asked.rules
-    for rule in asked.hits("fee", promotion=promotions):
-        name, amount, source, description, outcome = book.for_rule(rule, ("fee", currency),
-                                                                   partial(_fee, book, rule, currency))
+    key = ("fee", currency)
+    for rule in hits:
+        name, amount, source, description, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
         out.append(charge("fee", name, amount, root, source, description))
         decided.append(outcome)
     return out
@@ -579,33 +630,37 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
     those of the product it starts from: they are not built again for it."""
     out: list[Charge] = []
-    change = asked.plain
+    book, change = asked.rules, asked.plain
+    if "penalty" not in book.kinds:  # nothing would be judged: no facts to build
+        return out
     start = endpoints(result.delta.request)[0]
+    own_target = change.section("target").offering
     products = result.inventory.products
+    effective = timing.effective.date()
     for item in result.items:
         product = products.get(item.product_id) if item.installed else None
         if product is None or not product.product_term:
             continue
         target = None if item.action is Action.DELETE else item.offering_id
         facts = None
-        if product.id == start and change.section("target").offering == target:  # the change's own facts
+        if product.id == start and own_target == target:  # the change's own facts
             installed, term = change.section("installed"), change.section("term")
         else:
             facts = change_facts(result.catalog, result.inventory, product_id=product.id, target_id=target,
                                  as_of=result.as_of, context=result.context, kind=result.kind)
             installed, term = facts.installed, facts.term
-        if term.end is not None and timing.effective.date() >= term.end:
+        if term.end is not None and effective >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
-        judged = asked if facts is None else _Asked(asked.rules, asked.rules.plain_facts(facts, result.context))
+        plain = change if facts is None else book.plain_facts(facts, result.context)
         held = _held(before, installed, term, product.id)
-        rule = judged.first("penalty", installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
-                            item=made(ItemFacts, action=item.action.value, offering=item.offering_id,
-                                      reasons=tuple(item.codes)))
+        rule = book.first_in("penalty", plain, installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
+                             item=made(ItemFacts, action=item.action.value, offering=item.offering_id,
+                                       reasons=tuple(r.code for r in item.reasons)))
         if rule is None:
             continue
         effect = rule.effect(PenaltyEffect)
         amount, explanation = _penalty_amount(effect, term, held, currency)
-        decided.append(_outcome(asked.rules, rule, "penalty"))
+        decided.append(_outcome(book, rule, "penalty"))
         if amount.amount > 0:
             out.append(charge("penalty", effect.name, amount, product.id, f"rule:{rule.id}", explanation))
     return out
@@ -622,7 +677,23 @@ def _held(before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str)
         installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
     if entry is not None and entry.base is not None:
         installed["price"] = entry.base.amount  # what this customer pays, before discounts
-    return facts.model_copy(update=installed)
+    return _updated(facts, installed)
+
+
+def _updated(section: F, values: dict[str, Any]) -> F:
+    """``section.model_copy(update=values)`` for a frozen facts section (no extra fields, no private attributes):
+    the same value — its fields with ``values`` in place, the fields set with those named — made directly (a
+    third of the cost: every penalty judged makes one)."""
+    copied: F = _new(type(section))
+    _write(copied, "__dict__", {**section.__dict__, **values})
+    _write(copied, "__pydantic_fields_set__", section.__pydantic_fields_set__ | values.keys())
+    _write(copied, "__pydantic_extra__", None)
+    _write(copied, "__pydantic_private__", None)
+    return copied
+
+
+_new = object.__new__
+_write = object.__setattr__
 
 
 _NOTHING_PROJECTED = ProjectedFacts()
@@ -632,42 +703,41 @@ _NOTHING_PROJECTED = ProjectedFacts()
 def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: InstalledFacts,
                     currency: str) -> tuple[Money, str]:
     formula = effect.formula
-    months = Decimal(term.months_remaining or 0)
-    price = installed.price or Decimal(0)
-
-    def money(value: Decimal) -> str:
-        return shown(value, currency)
-
     if formula == "waived":
         return Money.zero(currency), "waived"
+    months = Decimal(term.months_remaining or 0)
+    price = installed.price or _ZERO
     if formula == "fixed":  # the checker refuses a fixed penalty without an amount
-        amount, text = effect.amount if effect.amount is not None else Decimal(0), "fixed amount"
+        amount, text = effect.amount if effect.amount is not None else _ZERO, "fixed amount"
     elif formula == "remaining_months" and effect.amount is not None:
         per_month = effect.amount
         amount = months * per_month
-        text = f"{months} months remaining × {money(per_month)}"
+        text = f"{months} months remaining × {shown(per_month, currency)}"
     elif formula == "remaining_months":
         factor = effect.factor
         amount = months * price * factor
-        text = f"{months} months remaining × {money(price)} × {factor}"
+        text = f"{months} months remaining × {shown(price, currency)} × {factor}"
     elif formula == "remaining_value_share":
         share = effect.share
         amount = share * months * price
-        text = f"{share} × {months} months remaining × {money(price)}"
+        text = f"{share} × {months} months remaining × {shown(price, currency)}"
     else:  # discount_repayment
         share = effect.share
-        received = installed.discount_received or Decimal(0)
+        received = installed.discount_received or _ZERO
         amount = share * received
-        text = (f"{share} × discount received so far {money(received)} "
-                f"({money(installed.discount or Decimal(0))}/month × {term.months_elapsed} months)")
+        text = (f"{share} × discount received so far {shown(received, currency)} "
+                f"({shown(installed.discount or _ZERO, currency)}/month × {term.months_elapsed} months)")
     low, high = effect.minimum, effect.maximum
     if high is not None and amount > high:
-        amount, text = high, f"{text} = {money(amount)}, capped at {money(high)}"
+        amount, text = high, f"{text} = {shown(amount, currency)}, capped at {shown(high, currency)}"
     elif low is not None and amount < low:
-        amount, text = low, f"{text} = {money(amount)}, at least {money(low)}"
+        amount, text = low, f"{text} = {shown(amount, currency)}, at least {shown(low, currency)}"
     else:
-        text = f"{text} = {money(amount)}"
-    return Money(amount, currency).rounded(), text
+        text = f"{text} = {shown(amount, currency)}"
+    return rounded(amount, currency), text
+
+
+_ZERO = Decimal(0)
 
 
 def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,

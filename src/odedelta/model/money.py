@@ -50,7 +50,13 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(Decimal(0), currency)
+        """Zero in ``currency``: one shared value per ISO 4217 currency (Money is frozen; a bill asks for many)."""
+        found = _ZEROS.get(currency)
+        if found is None:
+            found = _made(_ZERO, currency)
+            if currency in MINOR_UNITS:  # bounded by the ISO list: a code from the input is not kept
+                _ZEROS[currency] = found
+        return found
 
     def _check(self, other: Money) -> None:
         if self.currency != other.currency:
@@ -59,12 +65,14 @@ class Money:
             )
 
     def __add__(self, other: Money) -> Money:
-        self._check(other)
-        return Money(self.amount + other.amount, self.currency)
+        if self.currency != other.currency:
+            self._check(other)
+        return _made(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        self._check(other)
-        return Money(self.amount - other.amount, self.currency)
+        if self.currency != other.currency:
+            self._check(other)
+        return _made(self.amount - other.amount, self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
         if isinstance(factor, float):
@@ -74,7 +82,7 @@ class Money:
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return _made(-self.amount, self.currency)
 
     def __lt__(self, other: Money) -> bool:
         self._check(other)
@@ -85,21 +93,50 @@ class Money:
         return self.amount <= other.amount
 
     def rounded(self) -> Money:
-        return Money(self.amount.quantize(_quantum(self.currency), rounding=ROUNDING), self.currency)
+        return _made(self.amount.quantize(_quantum(self.currency), ROUNDING), self.currency)
 
     def __str__(self) -> str:
         return shown(self.amount, self.currency)
 
 
+_new = object.__new__
+_set_amount, _set_currency = (getattr(Money, name).__set__ for name in ("amount", "currency"))
+_ZERO = Decimal(0)
+_ZEROS: dict[str, Money] = {}
+
+
+def _made(amount: Decimal, currency: str) -> Money:
+    """``Money(amount, currency)`` for an amount that is a Decimal already (the sum, difference, negation or
+    rounding of Money amounts), made by setting its two slots as the frozen ``__init__`` does, without the check
+    (half the cost: a change adds and rounds many amounts). The same value."""
+    money: Money = _new(Money)
+    _set_amount(money, amount)
+    _set_currency(money, currency)
+    return money
+
+
+def rounded(amount: Decimal, currency: str) -> Money:
+    """``Money(amount, currency).rounded()`` without the unrounded Money in between."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"Money amount must be a Decimal, got {type(amount).__name__}")
+    return _made(amount.quantize(_quantum(currency), ROUNDING), currency)
+
+
 def shown(amount: Decimal, currency: str) -> str:
     """``str(Money(amount, currency))`` — the amount rounded to the currency's minor unit, then the code — without
-    making the Money (an explanation shows several amounts of one currency)."""
-    return f"{amount.quantize(_quantum(currency), rounding=ROUNDING)} {currency}"
+    making the Money (an explanation shows several amounts of one currency). A rounded amount is written by
+    ``str`` (what formatting it gives, at a third of the cost: a rounded amount never needs an exponent); the
+    rounding mode is passed by position (by keyword, quantize costs twice as much)."""
+    return f"{amount.quantize(_quantum(currency), ROUNDING)!s} {currency}"
 
 
 def total(amounts: Iterable[Money], currency: str) -> Money:
-    """Sum ``amounts`` (all in ``currency``); an empty sum is zero in that currency."""
-    result = Money.zero(currency)
+    """Sum ``amounts`` (all in ``currency``); an empty sum is zero in that currency. The amounts are added as
+    Decimals from zero, in order (what adding each Money to ``Money.zero(currency)`` gives), and one Money is made;
+    an amount in another currency is the error that addition raises, naming the sum so far."""
+    result = _ZERO
     for amount in amounts:
-        result = result + amount
-    return result
+        if amount.currency != currency:
+            _made(result, currency)._check(amount)
+        result = result + amount.amount
+    return _made(result, currency) if result is not _ZERO else Money.zero(currency)
