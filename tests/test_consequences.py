@@ -253,3 +253,23 @@ def test_the_money_stage_rebuilds_every_field_of_the_result() -> None:
 
     assert [f.name for f in fields(ChangeResult)] == ["catalog", "inventory", "delta", "context", "decisions",
                                                        "consequences", "renewal", "change_kind"]
+
+
+def test_the_facts_a_penalty_reads_are_the_copy_pydantic_makes() -> None:
+    """A penalty judges the installed facts with this customer's price and discounts: the section is copied
+    directly, the same value (fields, fields set, frozen) model_copy gives."""
+    from pydantic import ValidationError
+
+    from odedelta.flows.consequences import _updated
+    from odedelta.rules.facts import InstalledFacts
+
+    facts = InstalledFacts(offering="po-a", categories=("cat-x",), price=Decimal("20"), months_active=7)
+    update = {"price": Decimal("18.50"), "discount": Decimal("2.5"), "discount_received": Decimal("10")}
+    copied, expected = _updated(facts, update), facts.model_copy(update=update)
+    assert copied == expected and copied.model_dump() == expected.model_dump()
+    assert copied.model_fields_set == expected.model_fields_set == {"offering", "categories", "price",
+                                                                    "months_active", "discount",
+                                                                    "discount_received"}
+    assert facts.price == Decimal("20") and facts.discount is None  # the original is left as it was
+    with pytest.raises(ValidationError):
+        copied.price = Decimal(0)  # type: ignore[misc]

@@ -76,3 +76,54 @@ def test_a_bill_entry_made_by_its_slots_is_the_one_its_constructor_makes() -> No
     assert (unpriced.net, unpriced.discount_total, unpriced.free) == (None, None, False)
     with pytest.raises(FrozenInstanceError):
         entry.basis = "x"  # type: ignore[misc]
+
+
+def test_money_made_by_its_slots_is_the_one_its_constructor_makes() -> None:
+    """Sums, differences, negations and roundings set Money's two slots directly (a change makes many): every
+    field is set, the value equals and hashes as the constructor's, and it stays frozen."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from odedelta.model.money import _made, rounded
+
+    assert tuple(f.name for f in fields(Money)) == ("amount", "currency")
+    a, b = Money(Decimal("10.005"), "EUR"), Money(Decimal("2.50"), "EUR")
+    for made, expected in ((a + b, Decimal("12.505")), (a - b, Decimal("7.505")), (-b, Decimal("-2.50")),
+                           (a.rounded(), Decimal("10.00")), (rounded(Decimal("10.015"), "EUR"), Decimal("10.02")),
+                           (_made(Decimal("1.5"), "KWD"), Decimal("1.5"))):
+        constructed = Money(expected, made.currency)
+        assert made == constructed and hash(made) == hash(constructed) and str(made) == str(constructed)
+        assert type(made.amount) is Decimal and made.amount.as_tuple() == expected.as_tuple()
+        with pytest.raises(FrozenInstanceError):
+            made.amount = Decimal(0)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        rounded(1.5, "EUR")  # type: ignore[arg-type]
+
+
+def test_zero_is_shared_per_iso_currency_and_made_for_any_other_code() -> None:
+    assert Money.zero("EUR") is Money.zero("EUR") and Money.zero("EUR") == Money(Decimal(0), "EUR")
+    assert Money.zero("ZZZ") == Money(Decimal(0), "ZZZ") and Money.zero("ZZZ") is not Money.zero("ZZZ")
+
+
+def test_a_total_in_the_wrong_currency_names_the_sum_so_far() -> None:
+    """total adds Decimals and makes one Money: the error is still the one adding Money by Money raises."""
+    amounts = [Money(Decimal("1.10"), "EUR"), Money(Decimal("2.205"), "EUR"), Money(Decimal("5"), "USD")]
+    with pytest.raises(CurrencyMismatch) as raised:
+        total(amounts, "EUR")
+    with pytest.raises(CurrencyMismatch) as by_hand:
+        Money.zero("EUR") + amounts[0] + amounts[1] + amounts[2]
+    assert str(raised.value) == str(by_hand.value) == (
+        "cannot combine 3.30 EUR with 5.00 USD: currencies EUR and USD differ")
+    assert total(amounts[:2], "EUR").amount.as_tuple() == Decimal("3.305").as_tuple()
+
+
+def test_shown_writes_a_rounded_amount_as_formatting_it_would() -> None:
+    """shown writes the rounded amount with str (cheaper): the same text format() gives, for every minor unit."""
+    from odedelta.model.money import MINOR_UNITS, shown
+
+    values = [Decimal(v) for v in ("0", "-0", "-0.004", "0.005", "1E+5", "1E-9", "123456789012345678.125",
+                                   "-2.5", "999.995", "7E+2")]
+    for currency in {*MINOR_UNITS, "ZZZ"}:
+        for value in values:
+            places = MINOR_UNITS.get(currency, 2)
+            assert shown(value, currency) == f"{value.quantize(Decimal(1).scaleb(-places), 'ROUND_HALF_EVEN')} " \
+                                             f"{currency}"

@@ -9,11 +9,11 @@ sums of the rounded lines — so a total always equals the sum of the lines a cu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from odedelta.delta.builder import amend
 from odedelta.delta.items import Action, Amendment, DeltaItem, Drop, Reason, Recommit, Refused, TakePlace
@@ -80,10 +80,10 @@ def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeRes
     return Refusal(delta.message, None) if isinstance(delta, Refused) else replace(result, delta=delta)
 
 
-@dataclass(frozen=True, slots=True)
-class _Bills:
+class _Bills(NamedTuple):
     """What the money stage reads off the bills before any rule is asked: the bill before and after the change,
-    the products after it, and the promotions the change loses."""
+    the products after it, and the promotions the change loses. (The stage's own records are named tuples: made
+    once per change, read a few times, a third of a frozen dataclass's cost to make.)"""
 
     before: Bill
     after: Bill
@@ -96,8 +96,7 @@ class _Bills:
     """What the customer's answers the inventory remembers are keyed by: the moment and the context."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Judged:
+class _Judged(NamedTuple):
     """What the rules decide over the complete facts of the change, in one pass and before any amendment: the
     products that go with a lost promotion (S1), the discount rules that apply, the timing, and the outcomes of
     the rules that decided (in the order they are reported)."""
@@ -111,8 +110,7 @@ class _Judged:
     timed: tuple[RuleOutcome, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Asked:
+class _Asked(NamedTuple):
     """The rules and the change's facts the money stage asks them over, made plain once for the executor (a stage
     judging one product or one promotion replaces only the sections it changes: :class:`EngineFacts`)."""
 
@@ -377,13 +375,15 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""
     bases = {}
-    tables = compiled(result.catalog)
+    base = compiled(result.catalog).base
     as_of = result.as_of
     for item in result.items:
-        if item.action is Action.ADD or (item.action is Action.MODIFY and item.previous_offering_id):
-            bases[item.product_id] = tables.base(item.offering_id, as_of)
+        action = item.action
+        if action is Action.ADD or (action is Action.MODIFY and item.previous_offering_id):
+            bases[item.product_id] = base(item.offering_id, as_of)
     placed = result.placed
-    lines = [(pid, offering, spec, bases.get(pid) or installed[pid]) for pid, offering, spec in placed]
+    repriced = bases.get
+    lines = [(pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed]
     return (bill_of(result.catalog, lines, result.context, as_of, priced),
             {pid: offering for pid, offering, _ in placed})
 
@@ -742,11 +742,13 @@ _ZERO = Decimal(0)
 
 def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,
                      decided: list[RuleOutcome]) -> list[Recommendation]:
-    out = []
+    out: list[Recommendation] = []
+    if "recommendation" not in asked.rules.kinds:  # nothing would be judged: no facts to build
+        return out
     for item in result.items:
         if item.action is not Action.DELETE:
             continue
-        item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=tuple(item.codes))
+        item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=tuple(r.code for r in item.reasons))
         for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
             effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
