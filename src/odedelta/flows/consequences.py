@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 from odedelta.delta.builder import amend
@@ -609,8 +608,13 @@ def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, curre
     root = result.delta.root_product_id
     out = []
     key = ("fee", currency)
+    rule = hits[0]
+
+    def fee() -> tuple[str, Money, str, str, RuleOutcome]:  # the loop's rule (asked once per book and currency)
+        return _fee(book, rule, currency)
+
     for rule in hits:
-        name, amount, source, description, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
+        name, amount, source, description, outcome = book.for_rule(rule, key, fee)
         out.append(charge("fee", name, amount, root, source, description))
         decided.append(outcome)
     return out

@@ -45,11 +45,14 @@ def _length(year: int, month: int) -> int:
 def months_between(start: dt.date, end: dt.date) -> int:
     """Whole calendar months from ``start`` to ``end`` (negative when ``end`` is before ``start``)."""
     months = (end.year - start.year) * 12 + end.month - start.month
-    # add_months(start, months) falls in end's month, on start's day clamped to that month's length
-    landed = min(start.day, _length(end.year, end.month))
-    if end >= start and landed > end.day:
-        months -= 1  # that is after end: the last month is not complete
-    elif end < start and landed < end.day:
+    # add_months(start, months) falls in end's month, on start's day clamped to that month's length: on a day
+    # after end's when start's day is later and end is not its month's last day (the clamp lands on it), on
+    # start's own day otherwise (the month's length is not needed: most pairs)
+    day, last = start.day, end.day
+    if day > last:
+        if end >= start and last < _length(end.year, end.month):
+            months -= 1  # that is after end: the last month is not complete
+    elif day < last and end < start:
         months += 1  # going back, that is before end: the last month back is not complete
     return months
 
