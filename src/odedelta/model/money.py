@@ -35,6 +35,7 @@ _DEFAULT_QUANTUM = Decimal(1).scaleb(-DEFAULT_MINOR_UNITS)
 
 
 def _quantum(currency: str) -> Decimal:
+    """The minor unit ``currency`` is rounded to (the hot paths look the table up first, without this call)."""
     found = _QUANTA.get(currency)
     return found if found is not None else _QUANTA.get(currency.upper(), _DEFAULT_QUANTUM)
 
@@ -93,7 +94,8 @@ class Money:
         return self.amount <= other.amount
 
     def rounded(self) -> Money:
-        return _made(self.amount.quantize(_quantum(self.currency), ROUNDING), self.currency)
+        currency = self.currency
+        return _made(self.amount.quantize(_QUANTA.get(currency) or _quantum(currency), ROUNDING), currency)
 
     def __str__(self) -> str:
         return shown(self.amount, self.currency)
@@ -119,7 +121,7 @@ def rounded(amount: Decimal, currency: str) -> Money:
     """``Money(amount, currency).rounded()`` without the unrounded Money in between."""
     if not isinstance(amount, Decimal):
         raise TypeError(f"Money amount must be a Decimal, got {type(amount).__name__}")
-    return _made(amount.quantize(_quantum(currency), ROUNDING), currency)
+    return _made(amount.quantize(_QUANTA.get(currency) or _quantum(currency), ROUNDING), currency)
 
 
 def shown(amount: Decimal, currency: str) -> str:
@@ -127,7 +129,7 @@ def shown(amount: Decimal, currency: str) -> str:
     making the Money (an explanation shows several amounts of one currency). A rounded amount is written by
     ``str`` (what formatting it gives, at a third of the cost: a rounded amount never needs an exponent); the
     rounding mode is passed by position (by keyword, quantize costs twice as much)."""
-    return f"{amount.quantize(_quantum(currency), ROUNDING)!s} {currency}"
+    return f"{amount.quantize(_QUANTA.get(currency) or _quantum(currency), ROUNDING)!s} {currency}"
 
 
 def total(amounts: Iterable[Money], currency: str) -> Money:
