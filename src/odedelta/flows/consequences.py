@@ -71,6 +71,12 @@ from odedelta.rules.language import (
 
 F = TypeVar("F", bound=FactSection)
 
+_ADD, _MODIFY, _DELETE = Action.ADD, Action.MODIFY, Action.DELETE
+"""The item actions the money stage compares, read once (an enum member read off its class costs a lookup through
+the enum's metaclass: the stage compares one per item several times per change)."""
+_ACTION_TEXT = {action: action.value for action in Action}
+"""An item action's text, as the rules read it (``action.value`` is a property call)."""
+
 
 def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
     """The result with its delta amended by the delta stage (the same catalog, inventory and migration rules), or
@@ -258,8 +264,10 @@ def _counted(result: ChangeResult, before: Bill, after: Bill) -> set[str]:
     for pid, entry in before.products.items():
         if pid not in counted:
             other = others(pid)
-            # one entry shared by both bills: the same price
-            if other is not None and other is not entry and _amount(entry.net) != _amount(other.net):
+            if other is None or other is entry:  # one entry shared by both bills: the same price
+                continue
+            old, new = entry.net, other.net
+            if (old.amount if old is not None else None) != (new.amount if new is not None else None):
                 counted.add(pid)
     return counted
 
@@ -364,10 +372,6 @@ def _proration(before_bill: Bill, after_bill: Bill, before_ids: list[str], after
     return lines
 
 
-def _amount(money: Money | None) -> Decimal | None:
-    return money.amount if money is not None else None
-
-
 def _after(result: ChangeResult, installed: Mapping[str, Base],
            priced: dict[str, tuple[Base, ProductBill]] | None = None) -> tuple[Bill, dict[str, str | None]]:
     """The bill after the change, and the offering of each product after it. A new product, or one whose offering
@@ -378,7 +382,7 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     as_of = result.as_of
     for item in result.items:
         action = item.action
-        if action is Action.ADD or (action is Action.MODIFY and item.previous_offering_id):
+        if action is _ADD or (action is _MODIFY and item.previous_offering_id):
             bases[item.product_id] = base(item.offering_id, as_of)
     placed = result.placed
     repriced = bases.get
@@ -591,7 +595,7 @@ def _apply_discount_rules(rules: Rulebook | None, discounts: Sequence[Rule], aft
 def _one_time_prices(result: ChangeResult) -> list[Charge]:
     out = []
     for item in result.items:
-        if item.action is not Action.ADD:
+        if item.action is not _ADD:
             continue
         for line in catalog_prices(result.catalog, item.offering_id, result.as_of):
             if line.kind == ONE_TIME and line.amount.amount:
@@ -645,7 +649,7 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         product = products.get(item.product_id) if item.installed else None
         if product is None or not product.product_term:
             continue
-        target = None if item.action is Action.DELETE else item.offering_id
+        target = None if item.action is _DELETE else item.offering_id
         facts = None
         if product.id == start and own_target == target:  # the change's own facts
             installed, term = change.section("installed"), change.section("term")
@@ -658,7 +662,7 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         plain = change if facts is None else book.plain_facts(facts, result.context)
         held = _held(before, installed, term, product.id)
         rule = book.first_in("penalty", plain, installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
-                             item=made(ItemFacts, action=item.action.value, offering=item.offering_id,
+                             item=made(ItemFacts, action=_ACTION_TEXT[item.action], offering=item.offering_id,
                                        reasons=tuple(r.code for r in item.reasons)))
         if rule is None:
             continue
@@ -750,7 +754,7 @@ def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionF
     if "recommendation" not in asked.rules.kinds:  # nothing would be judged: no facts to build
         return out
     for item in result.items:
-        if item.action is not Action.DELETE:
+        if item.action is not _DELETE:
             continue
         item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=tuple(r.code for r in item.reasons))
         for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
