@@ -1,7 +1,9 @@
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+import odedelta
 from odedelta import CurrencyMismatch, Money
 from odedelta.model.money import total
 
@@ -76,3 +78,50 @@ def test_a_bill_entry_made_by_its_slots_is_the_one_its_constructor_makes() -> No
     assert (unpriced.net, unpriced.discount_total, unpriced.free) == (None, None, False)
     with pytest.raises(FrozenInstanceError):
         entry.basis = "x"  # type: ignore[misc]
+
+
+def test_entries_without_a_discount_share_one_read_only_list() -> None:
+    """Every entry without a discount holds the same empty list (no list per product for the collector to visit);
+    it is equal to ``[]``, refuses to change, and a discount makes the entry a list of its own."""
+    from odedelta.model.pricing import Base
+    from odedelta.money.bill import NO_DISCOUNTS, Discount, ProductBill
+
+    base = Base(Money(Decimal("20.00"), "EUR"), "catalog:po-a", None, "pop-a")
+    first, second = ProductBill.of("P-1", "po-a", base), ProductBill.of("P-2", "po-a", base)
+    assert first.discounts is second.discounts is NO_DISCOUNTS
+    assert first.discounts == [] and repr(first.discounts) == "[]"
+    assert ProductBill("P-3", "po-a", base.amount, "catalog:po-a").discounts is NO_DISCOUNTS
+    discount = Discount("P-1", "promotion:x", "X", Money(Decimal("5.00"), "EUR"))
+    for change in (lambda d: d.append(discount), lambda d: d.extend([discount]), lambda d: d.insert(0, discount),
+                   lambda d: d.__iadd__([discount]), lambda d: d.__setitem__(slice(None), [discount])):
+        with pytest.raises(TypeError, match="read-only"):
+            change(first.discounts)
+    more = first.plus(discount)
+    assert more.discounts == [discount] and type(more.discounts) is list
+    assert (second.discounts, NO_DISCOUNTS) == ([], [])
+
+
+def test_the_bill_after_reads_the_shared_entries_and_records_none_of_its_own(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``priced``: the first bill of a change fills an empty table with its undiscounted entries; a later bill
+    given the filled table reuses the entry of every product whose base and offering are the same, makes a new one
+    for a product priced afresh, and adds nothing to the table."""
+    from odedelta.model.pricing import catalog_base
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill_lines, bill_of
+
+    from .helpers import AS_OF
+
+    products = inventories["alice"].products
+    lines, bases = bill_lines(demo, products, AS_OF)
+    priced: dict[str, Any] = {}
+    before = bill_of(demo, lines, Context(), AS_OF, priced)
+    assert set(priced) == set(products) and all(priced[pid][0] is bases[pid] for pid in priced)
+    (changed, offering, _, _), kept = lines[0], lines[1:]
+    other = next(o for o in demo.offerings if o != offering)
+    table = dict(priced)
+    after = bill_of(demo, [(changed, other, None, catalog_base(demo, other, AS_OF)), *kept], Context(), AS_OF, table)
+    assert table == priced  # read, not written
+    assert [pid for pid, _, _, _ in kept if after.products[pid] is priced[pid][1]] == \
+        [pid for pid, _, _, _ in kept if not after.products[pid].discounts]  # shared unless a promotion discounts it
+    assert after.products[changed].offering_id == other and before.products[changed].offering_id == offering

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
@@ -54,6 +54,26 @@ class Discount:
     percentage: Decimal | None = None
 
 
+class _NoDiscounts(list[Discount]):
+    """The discounts of an entry that has none: one empty list shared by every such entry (a bill makes an entry
+    per product and most have no discount; a list each would be one more object per product for the collector to
+    visit on every full collection, and a change keeps two bills). Equal to ``[]`` and shown as ``[]``; it refuses
+    to change, so sharing it can never carry a discount from one entry to another (an entry is a value: ``plus``
+    makes a new list)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("a bill entry's discounts are read-only: ProductBill.plus makes a new entry")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+NO_DISCOUNTS: list[Discount] = _NoDiscounts()
+"""The shared discounts of every entry without one (read-only)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProductBill:
     """One product's monthly price: its base (``basis``: where it comes from) and the discounts on it. A value:
@@ -65,7 +85,8 @@ class ProductBill:
     basis: str
     duty_free: Money | None = None
     pop_id: str | None = None
-    discounts: list[Discount] = field(default_factory=list)
+    discounts: list[Discount] = field(default_factory=lambda: NO_DISCOUNTS)
+    """The discounts in the order granted; :data:`NO_DISCOUNTS` (shared, read-only) when there is none."""
     _sums: tuple[Money | None, Money | None] | None = field(default=None, init=False, repr=False, compare=False)
     """``(discount_total, net)``, worked out on first use (a bill is read many times, never changed)."""
 
@@ -88,7 +109,7 @@ class ProductBill:
     def of(cls, product_id: str, offering_id: str, base: Base) -> ProductBill:
         """The entry of a product at its ``base`` price, before any discount (its sums are the base's own: what
         _totals gives with no discount)."""
-        return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, [],
+        return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
                       base.undiscounted())
 
     def plus(self, discount: Discount) -> ProductBill:
@@ -424,12 +445,15 @@ def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: da
     One pass over the lines prices each product once; only the promotions that name an offering held are then
     judged. ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the
     same base and offering reuses its entry (the bill after a change shares those of the products it leaves as they
-    are with the bill before), and the entries made here are added to it."""
+    are with the bill before). An empty ``priced`` is filled with the entries made here (the first bill of a change
+    makes the table); a filled one is only read (the later bill's own entries are read by no one: recording them
+    would keep a pair per changed product alive for nothing while a large change runs)."""
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     offerings: set[str] = set()
     held = offerings.add
-    known = priced.get if priced is not None else None
+    known = priced.get if priced else None
+    record = priced if priced is not None and not priced else None
     for pid, offering, _, base in lines:
         if offering:
             held(offering)
@@ -440,7 +464,7 @@ def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: da
             if found is not None and found[0] is base and found[1].offering_id == (offering or ""):
                 bills[pid] = found[1]
                 continue
-        entry = _entry(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id, [],
+        entry = _entry(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
                        base.undiscounted())  # ProductBill.of, one call less
         if base.alterations:
             for source, name, value in base.alterations:
@@ -448,8 +472,8 @@ def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: da
                 if discount is not None:
                     entry = entry.plus(discount)
         bills[pid] = entry
-        if priced is not None:
-            priced[pid] = (base, entry)
+        if record is not None:
+            record[pid] = (base, entry)
     promotions = _promotions(catalog, bills, offerings, lines, context, as_of)
     return Bill(bills, promotions, attributions)
 
