@@ -125,3 +125,25 @@ def test_the_bill_after_reads_the_shared_entries_and_records_none_of_its_own(
     assert [pid for pid, _, _, _ in kept if after.products[pid] is priced[pid][1]] == \
         [pid for pid, _, _, _ in kept if not after.products[pid].discounts]  # shared unless a promotion discounts it
     assert after.products[changed].offering_id == other and before.products[changed].offering_id == offering
+
+
+def test_a_discount_made_by_its_slots_and_running_sums_match_the_constructor_and_the_full_sum() -> None:
+    """Promotions make their discounts by setting the record's slots, and ``plus`` carries the entry's sums forward
+    (total + discount, base − total): the same discount the constructor makes, the same sums as adding every
+    discount up again."""
+    from dataclasses import fields
+
+    from odedelta.model.pricing import Base
+    from odedelta.money.bill import _DISCOUNT_FIELDS, Discount, ProductBill, _discount
+
+    assert tuple(f.name for f in fields(Discount)) == _DISCOUNT_FIELDS
+    made = _discount("P-1", "promotion:x", "X", Money(Decimal("2.50"), "EUR"), Decimal("12.5"))
+    assert made == Discount("P-1", "promotion:x", "X", Money(Decimal("2.50"), "EUR"), Decimal("12.5"))
+    base = Base(Money(Decimal("19.99"), "EUR"), "catalog:po-a", None, "pop-a")
+    entry = ProductBill.of("P-1", "po-a", base)
+    amounts = [Decimal("2.50"), Decimal("0.333"), Decimal("17.157")]
+    for amount in amounts:
+        entry = entry.plus(Discount("P-1", "promotion:x", "X", Money(amount, "EUR")))
+    again = ProductBill("P-1", "po-a", base.amount, "catalog:po-a", None, "pop-a", list(entry.discounts))
+    assert (entry.discount_total, entry.net) == (again.discount_total, again.net)
+    assert str(entry.net.amount) == str(again.net.amount) == "0.000"  # type: ignore[union-attr]

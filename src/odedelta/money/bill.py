@@ -23,6 +23,7 @@ counted twice; any other alteration is a standing reduction of the price.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -43,7 +44,7 @@ ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Discount:
     """A reduction of one product's recurring price, and what grants it (``promotion:<id>`` or ``rule:<id>``)."""
 
@@ -52,6 +53,24 @@ class Discount:
     name: str
     amount: Money
     percentage: Decimal | None = None
+
+
+_DISCOUNT_FIELDS = ("product_id", "source", "name", "amount", "percentage")
+"""Discount's fields in order, as :func:`_discount` sets them (a test checks them against the class)."""
+_set_discount = tuple(getattr(Discount, name).__set__ for name in _DISCOUNT_FIELDS)
+
+
+def _discount(product_id: str, source: str, name: str, amount: Money, percentage: Decimal | None) -> Discount:
+    """A :class:`Discount` made by setting its slots, as its frozen ``__init__`` does, for less (a bill makes one
+    per product a promotion discounts)."""
+    made: Discount = object.__new__(Discount)
+    set_product, set_source, set_name, set_amount, set_percentage = _set_discount
+    set_product(made, product_id)
+    set_source(made, source)
+    set_name(made, name)
+    set_amount(made, amount)
+    set_percentage(made, percentage)
+    return made
 
 
 class _NoDiscounts(list[Discount]):
@@ -113,9 +132,19 @@ class ProductBill:
                       base.undiscounted())
 
     def plus(self, discount: Discount) -> ProductBill:
-        """A new entry: this one with ``discount`` too."""
-        return _entry(self.product_id, self.offering_id, self.base, self.basis, self.duty_free, self.pop_id,
-                      [*self.discounts, discount], None)
+        """A new entry: this one with ``discount`` too. Its sums follow from this one's when they are known and in
+        the discount's currency: the running total plus the discount, the base less that total — the very
+        operations :meth:`_totals` does over the whole list, in the same order, so the same amounts."""
+        sums = self._sums
+        base = self.base
+        if sums is not None and base is not None and (total := sums[0]) is not None \
+                and total.currency == discount.amount.currency == base.currency:
+            total = Money(total.amount + discount.amount.amount, total.currency)
+            sums = (total, Money(base.amount - total.amount, base.currency))
+        else:
+            sums = None
+        return _entry(self.product_id, self.offering_id, base, self.basis, self.duty_free, self.pop_id,
+                      [*self.discounts, discount], sums)
 
     @property
     def discount_total(self) -> Money | None:
@@ -187,11 +216,14 @@ def holds(products: Iterable[Product], catalog: Catalog) -> dict[str, set[str]]:
     return _holding(compiled(catalog), offerings, specifications)
 
 
-def promotion_applies(promotion: Promotion, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
+def promotion_applies(promotion: Promotion, held: Held, context: Context, as_of: datetime) -> bool:
     """Whether the customer qualifies for ``promotion`` (the module's interpretation of TMF671): its status and
     periods at ``as_of``, and its criteria over what they hold and the request context."""
     return _Terms.of(promotion).applies(held, context, as_of)
 
+
+Held = Mapping[str, AbstractSet[str]]
+"""What a customer holds, ``kind → ids`` (:func:`holds`)."""
 
 _HELD, _SEGMENT, _ATTRIBUTE, _NEVER = range(4)
 """What a criterion compares: something the customer holds, the context's segment, a context attribute, or
@@ -209,7 +241,8 @@ class _Terms:
     """A promotion's terms read once (the text of its status, operators and values parsed ahead), so that pricing a
     bill compares sets: ``patterns`` are ``(validFor, any, groups)``, ``actions`` the ``(targeted offerings,
     reduction)`` of each discount action in order, ``reads`` the kinds of held things its criteria compare (a bill
-    gathers the specifications and categories its products hold only when a promotion reads them)."""
+    gathers the specifications and categories its products hold only when a promotion reads them); ``source`` and
+    ``label`` what each of its discounts says of it (``promotion:<id>``, its name)."""
 
     promotion: Promotion
     sellable: bool
@@ -217,6 +250,8 @@ class _Terms:
     patterns: tuple[tuple[Any, bool, tuple[_Group, ...]], ...]
     actions: tuple[tuple[frozenset[str | None], _Reduction], ...]
     reads: frozenset[str]
+    source: str = ""
+    label: str = ""
 
     @classmethod
     def of(cls, promotion: Promotion) -> _Terms:
@@ -231,7 +266,8 @@ class _Terms:
                         if (action.action_type or "").lower() == "discount")
         reads = frozenset(kind for _, _, groups in patterns for _, criteria in groups
                           for what, kind, _, _ in criteria if what == _HELD)
-        return cls(promotion, status in SELLABLE_STATUSES, promotion.valid_for, patterns, actions, reads)
+        return cls(promotion, status in SELLABLE_STATUSES, promotion.valid_for, patterns, actions, reads,
+                   f"promotion:{promotion.id}", promotion.name or promotion.id)
 
     @classmethod
     def in_catalog(cls, catalog: Catalog, promotion_id: str) -> _Terms:
@@ -248,7 +284,19 @@ class _Terms:
         table: dict[str, _Terms] = catalog.remembered(("promotion terms",), dict)
         return table
 
-    def applies(self, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
+    @staticmethod
+    def naming(catalog: Catalog, offering: str) -> tuple[_Terms, ...]:
+        """The terms of the promotions that name ``offering`` (the graph's index, :meth:`CompiledCatalog.promotions`),
+        read once per catalog and offering: a bill asks it for each offering its products hold, and most name
+        none (an empty tuple)."""
+        table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
+        found = table.get(offering)
+        if found is None:
+            found = table[offering] = tuple(_Terms.in_catalog(catalog, pid)
+                                            for pid in compiled(catalog).promotions(offering))
+        return found
+
+    def applies(self, held: Held, context: Context, as_of: datetime) -> bool:
         """:func:`promotion_applies`: sellable and valid at ``as_of``, and one pattern valid then whose groups
         (joined by its relationship) hold."""
         if not self.sellable or (self.valid_for is not None and not self.valid_for.contains(as_of)):
@@ -285,7 +333,7 @@ def _criterion(criterion: PromotionCriteria) -> _Criterion:
     return _NEVER, "", values, negate
 
 
-def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Mapping[str, set[str]], context: Context) -> bool:
+def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Held, context: Context) -> bool:
     """Whether a group's criteria hold: one of them (OR) or all of them (AND), read in order as far as needed."""
     for criterion in criteria:
         if _met(criterion, held, context) is any_of:
@@ -293,7 +341,7 @@ def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Mapping[str, se
     return not any_of
 
 
-def _met(criterion: _Criterion, held: Mapping[str, set[str]], context: Context) -> bool:
+def _met(criterion: _Criterion, held: Held, context: Context) -> bool:
     """Whether one criterion holds: a held kind shares a value with it, or the context's fact is one of its values
     (negated by ``!=``/``not in``); a parameter odedelta does not know never holds, whatever the operator."""
     what, name, values, negate = criterion
@@ -371,15 +419,29 @@ def bill_lines(catalog: Catalog, products: Mapping[str, Product],
                as_of: datetime) -> tuple[list[Line], dict[str, Base]]:
     """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`), in one pass: the bill
     before a change reads the one, the bill after it the other."""
-    tables = compiled(catalog)
+    catalog_bases = _catalog_bases(catalog, as_of)
     lines: list[Line] = []
     bases: dict[str, Base] = {}
     for pid, product in products.items():
         offering = product.offering_id
-        base = bases[pid] = recurring_base(product, catalog, as_of) if product.product_price \
-            else tables.base(offering or "", as_of)
+        if product.product_price:
+            base = recurring_base(product, catalog, as_of)
+        else:
+            found = catalog_bases.get(offering or "")
+            if found is None:
+                found = catalog_bases[offering or ""] = compiled(catalog).base(offering or "", as_of)
+            base = found
+        bases[pid] = base
         lines.append((pid, offering, product.spec_id, base))
     return lines, bases
+
+
+def _catalog_bases(catalog: Catalog, as_of: datetime) -> dict[str, Base]:
+    """Offering → its catalog base price in the validity epoch of ``as_of`` (:meth:`CompiledCatalog.base`, the
+    same values), one table per epoch in the catalog's memo: a bill looks each product's offering up in it without
+    working out the epoch and a key per product. Bounded by the catalog's offerings and epochs."""
+    table: dict[str, Base] = catalog.remembered(("bill bases", compiled(catalog).epoch(as_of)), dict)
+    return table
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -457,15 +519,25 @@ def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: da
     for pid, offering, _, base in lines:
         if offering:
             held(offering)
+        else:
+            offering = ""
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
         if known is not None:
             found = known(pid)
-            if found is not None and found[0] is base and found[1].offering_id == (offering or ""):
+            if found is not None and found[0] is base and found[1].offering_id == offering:
                 bills[pid] = found[1]
                 continue
-        entry = _entry(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
-                       base.undiscounted())  # ProductBill.of, one call less
+        # ProductBill.of, its slots set here: one call less per product
+        entry = _new(ProductBill)
+        _set_product(entry, pid)
+        _set_offering(entry, offering)
+        _set_base(entry, base.amount)
+        _set_basis(entry, base.basis)
+        _set_duty_free(entry, base.duty_free)
+        _set_pop(entry, base.pop_id)
+        _set_discounts(entry, NO_DISCOUNTS)
+        _set_sums(entry, base.undiscounted())
         if base.alterations:
             for source, name, value in base.alterations:
                 discount = discount_for(entry, source, name, value)
@@ -483,23 +555,32 @@ def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[
     """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
     Only a promotion that names an offering held can discount anything (the graph indexes them). The
     specifications ``lines`` name are gathered only for a promotion that reads them (or the categories)."""
-    tables = compiled(catalog)
     promotions: dict[str, list[Discount]] = {}
-    naming = tables.promotions
-    named = {pid for offering in offerings for pid in naming(offering)}
+    table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
+    named: dict[str, _Terms] = {}
+    for offering in offerings:
+        found = table.get(offering)
+        if found is None:
+            found = _Terms.naming(catalog, offering)
+        for terms in found:
+            named[terms.promotion.id] = terms
     if not named:
         return promotions
-    known = _Terms.table(catalog)
-    judged = [known.get(pid) or _Terms.in_catalog(catalog, pid) for pid in sorted(named)]
-    reads = frozenset().union(*(terms.reads for terms in judged))
-    held = _holding(tables, offerings, {spec for _, _, spec, _ in lines if spec}) if reads - {OFFERING} else \
-        {OFFERING: offerings, SPECIFICATION: set(), CATEGORY: set()}  # only offerings are compared
+    judged = [named[pid] for pid in sorted(named)]
+    if any(terms.reads - _OFFERINGS_ONLY for terms in judged):
+        held: Held = _holding(compiled(catalog), offerings, {spec for _, _, spec, _ in lines if spec})
+    else:
+        held = {OFFERING: offerings, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
     for terms in judged:
         if terms.applies(held, context, as_of):
             granted = _grant(terms, bills)
             if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
                 promotions[terms.promotion.id] = granted
     return promotions
+
+
+_OFFERINGS_ONLY = frozenset({OFFERING})
+_NONE: frozenset[str] = frozenset()
 
 
 def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[str]) -> dict[str, set[str]]:
@@ -517,17 +598,18 @@ def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[s
 def _grant(terms: _Terms, bills: dict[str, ProductBill]) -> list[Discount]:
     """The discounts of an applying promotion's actions, each added to its product's entry in ``bills``."""
     granted: list[Discount] = []
-    promotion = terms.promotion
+    source, label = terms.source, terms.label
     for targets, reduction in terms.actions:
         for pid, entry in bills.items():
-            if entry.offering_id not in targets or entry.base is None or entry.net is None:
+            if entry.offering_id not in targets or entry.base is None or (net := entry.net) is None:
                 continue
             found = _reduced(reduction, entry.base)
             if found is None:
                 continue
             amount, percentage = found
-            amount = min(amount, entry.net)  # never below zero
-            discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount, percentage)
+            if net.amount < amount.amount:  # min(amount, net): never below zero (both in the base's currency)
+                amount = net
+            discount = _discount(pid, source, label, amount, percentage)
             bills[pid] = entry.plus(discount)
             granted.append(discount)
     return granted
