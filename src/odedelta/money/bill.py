@@ -22,7 +22,7 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -481,9 +481,9 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
     product's base price (a changed product is priced from the catalog of its new offering); ``priced``: see
     :func:`bill_of`."""
-    lines = [(pid, product.offering_id, product.spec_id,
+    lines = ((pid, product.offering_id, product.spec_id,
               (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
-             for pid, product in products.items()]
+             for pid, product in products.items())
     return bill_of(catalog, lines, context, as_of, priced)
 
 
@@ -501,13 +501,14 @@ Line = tuple[str, str | None, str | None, Base]
 """A :class:`BillLine` as a plain tuple."""
 
 
-def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: datetime,
+def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
             priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
-    One pass over the lines prices each product once; only the promotions that name an offering held are then
-    judged. ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the
-    same base and offering reuses its entry (the bill after a change shares those of the products it leaves as they
-    are with the bill before). An empty ``priced`` is filled with the entries made here (the first bill of a change
+    One pass over the lines prices each product once (``lines`` may be a generator: no line is kept, so a large
+    change need not hold a tuple per product); only the promotions that name an offering held are then judged.
+    ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the same
+    base and offering reuses its entry (the bill after a change shares those of the products it leaves as they are
+    with the bill before). An empty ``priced`` is filled with the entries made here (the first bill of a change
     makes the table); a filled one is only read (the later bill's own entries are read by no one: recording them
     would keep a pair per changed product alive for nothing while a large change runs)."""
     bills: dict[str, ProductBill] = {}
@@ -516,11 +517,15 @@ def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: da
     held = offerings.add
     known = priced.get if priced else None
     record = priced if priced is not None and not priced else None
-    for pid, offering, _, base in lines:
+    specifications: set[str] | None = set() if _reads_beyond_offerings(catalog) else None
+    spec_held = specifications.add if specifications is not None else None
+    for pid, offering, spec, base in lines:
         if offering:
             held(offering)
         else:
             offering = ""
+        if spec and spec_held is not None:
+            spec_held(spec)
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
         if known is not None:
@@ -546,15 +551,26 @@ def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: da
         bills[pid] = entry
         if record is not None:
             record[pid] = (base, entry)
-    promotions = _promotions(catalog, bills, offerings, lines, context, as_of)
+    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of)
     return Bill(bills, promotions, attributions)
 
 
-def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str], lines: Sequence[Line],
-                context: Context, as_of: datetime) -> dict[str, list[Discount]]:
+def _reads_beyond_offerings(catalog: Catalog) -> bool:
+    """Whether a promotion of the catalog compares the specifications or categories a customer holds (else a bill
+    gathers only the offerings its lines name). Read once per catalog."""
+    def compute() -> bool:
+        return any(_Terms.in_catalog(catalog, pid).reads - _OFFERINGS_ONLY for pid in catalog.promotions)
+
+    found: bool = catalog.remembered(("promotions read beyond offerings",), compute)
+    return found
+
+
+def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str],
+                specifications: set[str] | None, context: Context, as_of: datetime) -> dict[str, list[Discount]]:
     """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
-    Only a promotion that names an offering held can discount anything (the graph indexes them). The
-    specifications ``lines`` name are gathered only for a promotion that reads them (or the categories)."""
+    Only a promotion that names an offering held can discount anything (the graph indexes them).
+    ``specifications``: those the lines name, gathered when a promotion of the catalog reads them or the categories
+    (None when none does)."""
     promotions: dict[str, list[Discount]] = {}
     table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
     named: dict[str, _Terms] = {}
@@ -567,8 +583,8 @@ def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[
     if not named:
         return promotions
     judged = [named[pid] for pid in sorted(named)]
-    if any(terms.reads - _OFFERINGS_ONLY for terms in judged):
-        held: Held = _holding(compiled(catalog), offerings, {spec for _, _, spec, _ in lines if spec})
+    if specifications is not None and any(terms.reads - _OFFERINGS_ONLY for terms in judged):
+        held: Held = _holding(compiled(catalog), offerings, specifications)
     else:
         held = {OFFERING: offerings, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
     for terms in judged:
