@@ -147,3 +147,21 @@ def test_a_discount_made_by_its_slots_and_running_sums_match_the_constructor_and
     again = ProductBill("P-1", "po-a", base.amount, "catalog:po-a", None, "pop-a", list(entry.discounts))
     assert (entry.discount_total, entry.net) == (again.discount_total, again.net)
     assert str(entry.net.amount) == str(again.net.amount) == "0.000"  # type: ignore[union-attr]
+
+
+def test_a_bill_of_lines_given_one_by_one_is_the_bill_of_the_list(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``bill_of`` reads its lines once: a generator gives the same bill (entries, promotions, order) as a list."""
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill_lines, bill_of
+
+    from .helpers import AS_OF
+
+    for name, inventory in inventories.items():
+        lines, _ = bill_lines(demo, inventory.products, AS_OF)
+        listed = bill_of(demo, lines, Context(segment="residential"), AS_OF)
+        one_by_one = bill_of(demo, iter(lines), Context(segment="residential"), AS_OF)
+        assert list(one_by_one.products.items()) == list(listed.products.items()), name
+        assert (one_by_one.promotions, one_by_one.attributions) == (listed.promotions, listed.attributions), name
+    assert any(bill_of(demo, iter(bill_lines(demo, i.products, AS_OF)[0]), Context(), AS_OF).promotions
+               for i in inventories.values())  # some promotion is judged and granted on the way
