@@ -131,7 +131,7 @@ def test_a_discount_made_by_its_slots_and_running_sums_match_the_constructor_and
     """Promotions make their discounts by setting the record's slots, and ``plus`` carries the entry's sums forward
     (total + discount, base − total): the same discount the constructor makes, the same sums as adding every
     discount up again."""
-    from dataclasses import fields
+    from dataclasses import FrozenInstanceError, fields
 
     from odedelta.model.pricing import Base
     from odedelta.money.bill import _DISCOUNT_FIELDS, Discount, ProductBill, _discount
@@ -147,6 +147,12 @@ def test_a_discount_made_by_its_slots_and_running_sums_match_the_constructor_and
     again = ProductBill("P-1", "po-a", base.amount, "catalog:po-a", None, "pop-a", list(entry.discounts))
     assert (entry.discount_total, entry.net) == (again.discount_total, again.net)
     assert str(entry.net.amount) == str(again.net.amount) == "0.000"  # type: ignore[union-attr]
+    import pickle
+
+    assert type(entry) is ProductBill and type(made) is Discount
+    assert pickle.loads(pickle.dumps(entry)) == entry and pickle.loads(pickle.dumps(made)) == made
+    with pytest.raises(FrozenInstanceError):
+        made.name = "Y"  # type: ignore[misc]
 
 
 def test_a_bill_of_lines_given_one_by_one_is_the_bill_of_the_list(
