@@ -252,6 +252,9 @@ _Group = tuple[bool, tuple[_Criterion, ...]]
 """``(any, criteria)``: criteria joined by OR (``any``) or by AND."""
 _Reduction = tuple[Decimal | None, Decimal | None] | None
 """A discount's ``(percentage, amount)`` (one of the two), read once; None when its value cannot be read."""
+_OFFERINGS_ONLY = frozenset({OFFERING})
+_NONE: frozenset[str] = frozenset()
+"""The specifications and categories of a bill whose promotions compare only offerings (never read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +263,8 @@ class _Terms:
     bill compares sets: ``patterns`` are ``(validFor, any, groups)``, ``actions`` the ``(targeted offerings,
     reduction)`` of each discount action in order, ``reads`` the kinds of held things its criteria compare (a bill
     gathers the specifications and categories its products hold only when a promotion reads them); ``source`` and
-    ``label`` what each of its discounts says of it (``promotion:<id>``, its name)."""
+    ``label`` what each of its discounts says of it (``promotion:<id>``, its name); ``beyond``: whether it reads
+    more than the offerings held."""
 
     promotion: Promotion
     sellable: bool
@@ -270,6 +274,7 @@ class _Terms:
     reads: frozenset[str]
     source: str = ""
     label: str = ""
+    beyond: bool = False
 
     @classmethod
     def of(cls, promotion: Promotion) -> _Terms:
@@ -285,7 +290,7 @@ class _Terms:
         reads = frozenset(kind for _, _, groups in patterns for _, criteria in groups
                           for what, kind, _, _ in criteria if what == _HELD)
         return cls(promotion, status in SELLABLE_STATUSES, promotion.valid_for, patterns, actions, reads,
-                   f"promotion:{promotion.id}", promotion.name or promotion.id)
+                   f"promotion:{promotion.id}", promotion.name or promotion.id, bool(reads - _OFFERINGS_ONLY))
 
     @classmethod
     def in_catalog(cls, catalog: Catalog, promotion_id: str) -> _Terms:
@@ -569,7 +574,7 @@ def _reads_beyond_offerings(catalog: Catalog) -> bool:
     """Whether a promotion of the catalog compares the specifications or categories a customer holds (else a bill
     gathers only the offerings its lines name). Read once per catalog."""
     def compute() -> bool:
-        return any(_Terms.in_catalog(catalog, pid).reads - _OFFERINGS_ONLY for pid in catalog.promotions)
+        return any(_Terms.in_catalog(catalog, pid).beyond for pid in catalog.promotions)
 
     found: bool = catalog.remembered(("promotions read beyond offerings",), compute)
     return found
@@ -593,7 +598,7 @@ def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[
     if not named:
         return promotions
     judged = [named[pid] for pid in sorted(named)]
-    if specifications is not None and any(terms.reads - _OFFERINGS_ONLY for terms in judged):
+    if specifications is not None and any(terms.beyond for terms in judged):
         held: Held = _holding(compiled(catalog), offerings, specifications)
     else:
         held = {OFFERING: offerings, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
@@ -604,9 +609,6 @@ def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[
                 promotions[terms.promotion.id] = granted
     return promotions
 
-
-_OFFERINGS_ONLY = frozenset({OFFERING})
-_NONE: frozenset[str] = frozenset()
 
 
 def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[str]) -> dict[str, set[str]]:
