@@ -171,3 +171,33 @@ def test_a_bill_of_lines_given_one_by_one_is_the_bill_of_the_list(
         assert (one_by_one.promotions, one_by_one.attributions) == (listed.promotions, listed.attributions), name
     assert any(bill_of(demo, iter(bill_lines(demo, i.products, AS_OF)[0]), Context(), AS_OF).promotions
                for i in inventories.values())  # some promotion is judged and granted on the way
+
+
+def test_discounts_granted_at_once_make_the_bill_granting_them_one_by_one_makes(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``with_discounts``: one copy of the bill for many discounts, the same entries, promotions and order as
+    ``with_discount`` once per discount; the bill given is left as it was."""
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill, discount_for, with_discount, with_discounts
+
+    from .helpers import AS_OF
+
+    before = bill(demo, inventories["alice"].products, Context(), AS_OF)
+    kept = {pid: (entry, list(entry.discounts)) for pid, entry in before.products.items()}
+    promotions = {grant: list(given) for grant, given in before.promotions.items()}
+    granted = []
+    for grant, value in (("rule:a", "10%"), (next(iter(before.promotions)), "1.00"), ("rule:a", "2.00")):
+        for pid in before.products:
+            found = discount_for(before.products[pid], grant, "test", value)
+            if found is not None:
+                granted.append((grant, found))
+    one_by_one = before
+    for grant, discount in granted:
+        one_by_one = with_discount(one_by_one, grant, discount)
+    at_once = with_discounts(before, granted)
+    assert len(granted) > len(before.products)
+    assert list(at_once.products.items()) == list(one_by_one.products.items())
+    assert list(at_once.promotions.items()) == list(one_by_one.promotions.items())
+    assert {pid: (entry, list(entry.discounts)) for pid, entry in before.products.items()} == kept
+    assert before.promotions == promotions
+    assert with_discounts(before, []) is before
