@@ -39,6 +39,7 @@ from odedelta.model.tmf import (
     ReadOnlyList,
     ReadOnlySet,
     Ref,
+    RelatedParty,
 )
 
 _CATALOG_KEYS = ("bundledProductOffering", "productOfferingPrice", "productSpecCharacteristic", "priceType")
@@ -53,9 +54,10 @@ _INVALID = object()
 _SIMPLE = (str, int, bool)
 """Characteristic value types whose (name, value, type) triple is a faithful key of the validated value."""
 
-_TEXT, _ID, _FLAG, _PART, _RELATIONSHIPS = range(5)
+_TEXT, _ID, _FLAG, _PART, _RELATIONSHIPS, _PARTIES = range(6)
 _TEXTS = ("type", "base_type", "schema_location", "href", "name", "description", "status")
-_KIND = {"id": _ID, "is_bundle": _FLAG, "product_relationship": _RELATIONSHIPS} | dict.fromkeys(_TEXTS, _TEXT)
+_KIND = {"id": _ID, "is_bundle": _FLAG, "product_relationship": _RELATIONSHIPS,
+         "related_party": _PARTIES} | dict.fromkeys(_TEXTS, _TEXT)
 _FIELDS: dict[str, tuple[str, int]] = {info.alias or name: (name, _KIND.get(name, _PART))
                                        for name, info in Product.model_fields.items()}
 """A product's keys as documents write them: field name and how the reader reads it (a text as it is, a part
@@ -75,6 +77,9 @@ def _defaults(model: type[BaseModel]) -> dict[str, Any]:
 _PRODUCT = _defaults(Product)
 _RELATIONSHIP = _defaults(ProductRelationship)
 _REF = _defaults(Ref)
+_PARTY = _defaults(RelatedParty)
+_PARTY_TEXTS = {(info.alias or name): name for name, info in RelatedParty.model_fields.items()
+                if name != "party_or_party_role"}
 _REL_TEXTS = {(info.alias or name): name for name, info in ProductRelationship.model_fields.items()
               if name in ("type", "base_type", "schema_location", "relationship_type", "id", "href")}
 _new = object.__new__
@@ -158,6 +163,8 @@ class InventoryReader:
         """How to read a product by its keys, as written."""
         self._relationship_shapes: dict[tuple[str, ...], _Shape | Literal[False]] = {}
         """How to make a relationship by its keys, as written."""
+        self._party_shapes: dict[tuple[str, ...], _Shape | Literal[False]] = {}
+        """How to make a related party by its keys, as written."""
         self._ref_fields = self._held.fields_set(("id",))
 
     def read(self, data: Any, file: str = "<inventory>") -> Inventory:
@@ -249,11 +256,16 @@ class InventoryReader:
                 if value is not None and type(value) is not bool:
                     return self._validated(item)
                 values[name] = value
-            else:
+            elif kind == _RELATIONSHIPS:
                 relationships = self._relationships(value)
                 if relationships is None:
                     return self._validated(item)
                 values[name] = relationships
+            else:
+                parties = self._parties(value)
+                if parties is None:
+                    return self._validated(item)
+                values[name] = parties
         product = _new(Product)
         _set(product, "__dict__", values)
         _set(product, "__pydantic_fields_set__", fields)
@@ -316,7 +328,7 @@ class InventoryReader:
             keys = tuple(relationship)
             shape = shapes.get(keys)
             if shape is None:
-                shape = self._relationship_shape(keys)
+                shape = self._shape(shapes, keys, _REL_TEXTS, "product")
             if shape is False:
                 return None
             fields, texts, referred = shape
@@ -345,18 +357,52 @@ class InventoryReader:
             made.append(one)
         return ReadOnlyList(made)
 
-    def _relationship_shape(self, keys: tuple[str, ...]) -> _Shape | Literal[False]:
-        """How to make a relationship written with ``keys`` (False: another spelling, the model reads it)."""
-        shapes = self._relationship_shapes
+    def _parties(self, value: Any) -> list[RelatedParty] | None:
+        """A product's related parties as the model validates them, made from their texts when each is written
+        with texts only (a customer's own party: no use holding it for others); None otherwise (the model then
+        reads them)."""
+        if type(value) is not list:
+            return None
+        if not value:
+            return EMPTY
+        made = []
+        shapes = self._party_shapes
+        for party in value:
+            if type(party) is not dict:
+                return None
+            keys = tuple(party)
+            shape = shapes.get(keys)
+            if shape is None:
+                shape = self._shape(shapes, keys, _PARTY_TEXTS)
+            if shape is False:
+                return None
+            fields, texts, _ = shape
+            values = _PARTY.copy()
+            for alias, name in texts:
+                text = party[alias]
+                if type(text) is not str:
+                    return None
+                values[name] = text
+            one = _new(RelatedParty)
+            _set(one, "__dict__", values)
+            _set(one, "__pydantic_fields_set__", fields)
+            _set(one, "__pydantic_extra__", NO_EXTRA)
+            _set(one, "__pydantic_private__", None)
+            made.append(one)
+        return ReadOnlyList(made)
+
+    def _shape(self, shapes: dict[tuple[str, ...], _Shape | Literal[False]], keys: tuple[str, ...],
+               texts: dict[str, str], ref: str = "") -> _Shape | Literal[False]:
+        """How to make a part written with ``keys`` (texts named in ``texts``, and a ref of just an id under key
+        ``ref`` when there is one): its fields set, its texts and whether it has the ref; False for another
+        spelling (the model then reads it)."""
         if len(shapes) >= _REMEMBERED:
             shapes.clear()
-        if any(alias not in _REL_TEXTS and alias != "product" for alias in keys):
+        if any(alias not in texts and alias != ref for alias in keys):
             shapes[keys] = False
             return False
-        names = [_REL_TEXTS.get(alias, "product") for alias in keys]
-        shape = shapes[keys] = (self._held.fields_set(names),
-                                tuple((alias, _REL_TEXTS[alias]) for alias in keys if alias in _REL_TEXTS),
-                                "product" in keys)
+        shape = shapes[keys] = (self._held.fields_set(texts.get(alias, ref) for alias in keys),
+                                tuple((alias, texts[alias]) for alias in keys if alias in texts), ref in keys)
         return shape
 
     def _fits_catalog(self, product: Product, key: Hashable | None) -> bool:
