@@ -222,6 +222,8 @@ class Rulebook:
         return self._broken(self.matching_in("compatibility", plain), offerings)
 
     def _broken(self, matched: list[Rule], offerings: Iterable[str]) -> list[RuleOutcome]:
+        if not matched:
+            return []
         held = set(offerings)
         broken = []
         for rule in matched:
