@@ -39,7 +39,7 @@ from odedelta.money.bill import (
     bill_lines,
     bill_of,
     discount_for,
-    with_discount,
+    with_discounts,
 )
 from odedelta.money.charges import Charge, Consequences, PromotionChange, Recommendation, Timing, charge
 from odedelta.rules import Rulebook, RuleOutcome, Verdict
@@ -52,7 +52,7 @@ from odedelta.rules.facts import (
     ProjectedFacts,
     PromotionFacts,
     TermFacts,
-    change_facts,
+    change_sections,
     context_key,
     made,
     moment_key,
@@ -386,7 +386,7 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
             bases[item.product_id] = base(item.offering_id, as_of)
     placed = result.placed
     repriced = bases.get
-    lines = [(pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed]
+    lines = ((pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed)
     return (bill_of(result.catalog, lines, result.context, as_of, priced),
             {pid: offering for pid, offering, _ in placed})
 
@@ -451,13 +451,14 @@ def apply_renewal_benefit(result: ChangeResult, after: Bill) -> Bill:
     target = renewal.successor if benefit.applies_to == "successor" else benefit.applies_to
     projected = result.shared_inventory
     renewed = set(projected.subtree(renewal.product_id)) if renewal.product_id in projected.products else set()
-    for pid in list(after.products):
-        entry = after.products[pid]
+    grant = f"rule:{renewal.rule_id}"
+    granted: list[tuple[str, Discount]] = []  # granted in one copy of the bill (each product's entry read once)
+    for entry in after.products.values():
         if entry.offering_id == target and entry.product_id in renewed:
-            granted = discount_for(entry, f"rule:{renewal.rule_id}", benefit.name, benefit.value)
-            if granted is not None:
-                after = with_discount(after, f"rule:{renewal.rule_id}", granted)
-    return after
+            discount = discount_for(entry, grant, benefit.name, benefit.value)
+            if discount is not None:
+                granted.append((grant, discount))
+    return with_discounts(after, granted)
 
 
 def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bill,
@@ -518,8 +519,9 @@ def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
             if projected.get(grant.product_id, _GONE) != entry.offering_id or not entry.free:
                 continue
             if asked is not None:
-                keep = asked.first("promotion_loss", item=ItemFacts(action="noChange", offering=entry.offering_id),
-                                   promotion=PromotionFacts(lost=tuple(bills.lost), id=promotion_id))
+                keep = asked.first("promotion_loss",
+                                   item=made(ItemFacts, action="noChange", offering=entry.offering_id),
+                                   promotion=made(PromotionFacts, lost=tuple(bills.lost), id=promotion_id))
                 if keep is not None and keep.effect(PromotionLossEffect).keep:
                     decided.append(_outcome(asked.rules, keep, "promotion_kept"))
                     continue
@@ -580,15 +582,17 @@ def _apply_discount_rules(rules: Rulebook | None, discounts: Sequence[Rule], aft
                           projected: Mapping[str, str | None], decided: list[RuleOutcome]) -> Bill:
     """The bill after the change with the discounts of the ``discount`` rules (of ``rules``) that apply
     (``discounts``)."""
-    for rule in discounts:
+    for rule in discounts:  # a rule's discounts granted in one copy of the bill (each entry read once per rule)
         effect = rule.effect(DiscountEffect)
-        for pid in list(after.products):
-            entry = after.products[pid]
+        grant = f"rule:{rule.id}"
+        granted: list[tuple[str, Discount]] = []
+        for entry in after.products.values():
             if entry.offering_id == effect.applies_to and entry.product_id in projected:
-                discount = discount_for(entry, f"rule:{rule.id}", effect.name, effect.value)
+                discount = discount_for(entry, grant, effect.name, effect.value)
                 if discount is not None:
-                    after = with_discount(after, f"rule:{rule.id}", discount)
+                    granted.append((grant, discount))
                     decided.append(_outcome(rules, rule, "discount"))
+        after = with_discounts(after, granted)
     return after
 
 
@@ -639,8 +643,6 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
     those of the product it starts from: they are not built again for it."""
     out: list[Charge] = []
     book, change = asked.rules, asked.plain
-    if "penalty" not in book.kinds:  # nothing would be judged: no facts to build
-        return out
     start = endpoints(result.delta.request)[0]
     own_target = change.section("target").offering
     products = result.inventory.products
@@ -654,12 +656,12 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         if product.id == start and own_target == target:  # the change's own facts
             installed, term = change.section("installed"), change.section("term")
         else:
-            facts = change_facts(result.catalog, result.inventory, product_id=product.id, target_id=target,
-                                 as_of=result.as_of, context=result.context, kind=result.kind)
-            installed, term = facts.installed, facts.term
+            facts = change_sections(result.catalog, result.inventory, product.id, target, result.as_of,
+                                    result.context, result.kind)
+            installed, term = facts["installed"], facts["term"]
         if term.end is not None and effective >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
-        plain = change if facts is None else book.plain_facts(facts, result.context)
+        plain = change if facts is None else book.plain_change(facts, result.context)
         held = _held(before, installed, term, product.id)
         rule = book.first_in("penalty", plain, installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
                              item=made(ItemFacts, action=_ACTION_TEXT[item.action], offering=item.offering_id,
@@ -751,12 +753,11 @@ _ZERO = Decimal(0)
 def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,
                      decided: list[RuleOutcome]) -> list[Recommendation]:
     out: list[Recommendation] = []
-    if "recommendation" not in asked.rules.kinds:  # nothing would be judged: no facts to build
-        return out
     for item in result.items:
         if item.action is not _DELETE:
             continue
-        item_facts = ItemFacts(action="delete", offering=item.offering_id, reasons=tuple(r.code for r in item.reasons))
+        item_facts = made(ItemFacts, action="delete", offering=item.offering_id,
+                          reasons=tuple(r.code for r in item.reasons))
         for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
             effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
