@@ -65,13 +65,19 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "context": (Action.NO_CHANGE, "context"),
 }
 _DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
+"""The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
+class is a lookup several times the cost of a global)."""
 _NO_CHANGES: tuple[CharacteristicChange, ...] = ()
 _NONE: dict[str, Any] = {}
 """No characteristic chosen (read only: never changed)."""
 _REASONS = "delta.reasons"
 """The compiled catalog's table of the delta's reasons (:meth:`DeltaBuilder._reason`)."""
-"""The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
-class is a lookup several times the cost of a global)."""
+_FATES = "delta.fates"
+"""The compiled catalog's table of what the slots of an offering do with an installed leaf of a kind
+(:meth:`DeltaBuilder._fate`)."""
+_Fate = tuple[Component | None, str | None, bool]
+_CONTESTED: _Fate = (None, "contested", False)
+"""The fate of a kind that could fill several slots of an offering: the matching decides (compared by identity)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
 # Match quality, how well an installed product fits a target slot (0: it cannot fill it), is the catalog's
 # answer in its compiled tables (odedelta.model.compiled.kinship), or a migration a rule of the change allows.
@@ -137,6 +143,8 @@ class DeltaBuilder:
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
         self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = self._tables.table(_REASONS)
+        self._fates: dict[tuple[str, tuple[str | None, str | None]], _Fate] = self._tables.table(_FATES)
+        """Each installed kind's fate in the slots of an offering, for this catalog (:meth:`_fate`)."""
         """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
@@ -310,11 +318,12 @@ class DeltaBuilder:
     # ------------------------------------------------------------------ the migration of a tree
     def _migrate(self, product: Product, target: str, parent: str | None, situation: str,
                  options: Iterable[str] = (), slot_source: str | None = None,
-                 candidates: list[Product] | None = None) -> None:
+                 candidates: list[Product] | None = None, settled: bool = False) -> None:
         """Emit the item of an installed product that becomes (or stays) ``target``, then place what it bundles
         (``candidates``: its own children unless a restructuring hands it others). ``slot_source``: what keeps it
         in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
-        the source of its reasons."""
+        the source of its reasons. ``settled``: the caller knows the product is a leaf of the inventory that stays
+        under its installed ``parent`` (:meth:`_place_leaves`), so neither is asked again."""
         characteristics, changes, checked = self._carry_characteristics(product, target)
         offering = self._kinds[product.id][0]  # read once: an account's lines each pass here
         offering_changed = offering != target
@@ -324,7 +333,7 @@ class DeltaBuilder:
         action, code = OUTCOMES[situation]
         reasons: Sequence[Reason] = self._reason(code, offering, target, slot_source)
         renamed = offering_changed and code != "offering_changed"
-        moved = parent != self._links.parent(product.id)
+        moved = not settled and parent != self._links.parent(product.id)
         if renamed or changes or moved:  # else the one reason, as a tuple shared by the items that have it
             reasons = [*reasons]
             if renamed:  # source: catalog:<target>
@@ -338,11 +347,12 @@ class DeltaBuilder:
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
                    previous=offering if offering_changed else None, checked=checked)
-        if candidates is None:
-            if not options and not self._links.children_of(product.id) and not self._tables.slots(target):
-                return  # a leaf that stays one: nothing to place (most lines of an account)
-            candidates = self._children(product)
-        self._populate(product.id, target, candidates, options, fresh=False)
+        if candidates is not None:
+            self._populate(product.id, target, candidates, options, fresh=False)
+            return
+        if not options and (settled or not self._links.children_of(product.id)) and not self._tables.slots(target):
+            return  # a leaf that stays one: nothing to place (most lines of an account)
+        self._populate(product.id, target, self._children(product), options, fresh=False, own=True)
 
     def _reason(self, code: str, offering: str | None, target: str,
                 slot_source: str | None) -> tuple[Reason]:
@@ -367,7 +377,7 @@ class DeltaBuilder:
         return said
 
     def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
-                  fresh: bool) -> None:
+                  fresh: bool, own: bool = False) -> None:
         """Place installed ``candidates`` into the component slots of ``offering`` under ``product_id``.
 
         1. match candidates to slots (:meth:`_match`);
@@ -377,9 +387,15 @@ class DeltaBuilder:
            components they become (a plan moved into a pack);
         4. add what the slots require (lower limit; a new product gets the default count) and the chosen
            options; delete what is left, with the reason.
+
+        ``own``: the candidates are the installed children of ``product_id`` (then, most often, the catalog's
+        word alone places them: :meth:`_place_leaves`).
         """
         slots = self._tables.slots(offering)
         if not slots and not candidates and not options:  # a leaf: nothing to place (most lines of an account)
+            return
+        if own and not fresh and not options and not self.migrations and self._place_leaves(product_id, offering,
+                                                                                              candidates, slots):
             return
         candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
         for bundle in dissolved:
@@ -407,15 +423,94 @@ class DeltaBuilder:
         home = f"catalog:{offering}"
         for candidate in loose:
             situation = "slot_full" if self._placements(candidate, offering, slots) else "no_slot"
-            own = self._kinds[candidate.id][0]
-            key = (situation, own, offering, home)  # a situation's name is no reason code: no key of _reason's
-            said = self._said.get(key)
-            if said is None:
-                why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(own)} than installed"
-                       if situation == "slot_full" else
-                       f"{self._tables.name(offering)} has no place for {self._tables.name(own)}")
-                said = self._keep(key, (Reason(OUTCOMES[situation][1], why, home),))
+            said = self._homeless(situation, self._kinds[candidate.id][0], offering)
             self._delete_tree(candidate.id, situation, said[0].message, source=home, said=said)
+
+    def _homeless(self, situation: str, own: str | None, offering: str) -> tuple[Reason]:
+        """The reason an installed product of ``own`` the slots of ``offering`` leave out is deleted for
+        (``situation``: ``slot_full`` or ``no_slot``), in the catalog's words: made once per catalog."""
+        home = f"catalog:{offering}"
+        key = (situation, own, offering, home)  # a situation's name is no reason code: no key of _reason's
+        said = self._said.get(key)
+        if said is None:
+            why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(own)} than installed"
+                   if situation == "slot_full" else
+                   f"{self._tables.name(offering)} has no place for {self._tables.name(own)}")
+            said = self._keep(key, (Reason(OUTCOMES[situation][1], why, home),))
+        return said
+
+    def _place_leaves(self, product_id: str, offering: str, candidates: list[Product],
+                      slots: Sequence[Component]) -> bool:
+        """:meth:`_populate` for its most frequent case, when the catalog alone decides (no migration rule of the
+        change, no option, an installed product's own children): every candidate is a leaf of the inventory and
+        can fill at most one slot, no slot gets more than it holds, and nothing left out fits somewhere beneath
+        ``offering``. Then the matching keeps each candidate its kind's slot allows, in order, and nothing is
+        weighed, dissolved, lifted or adopted: each kind's fate (:meth:`_fate`) is read once per catalog. Returns
+        False, having emitted nothing, when the case is not this one (the general placement decides)."""
+        bundling = self._links.bundling()
+        kinds = self._kinds
+        seen: dict[tuple[str | None, str | None], _Fate] = {}
+        fates: list[_Fate] = []
+        have = {slot.slot: 0 for slot in slots}
+        loose = False
+        for candidate in candidates:
+            cid = candidate.id
+            if cid in bundling:  # it bundles products: dissolving or lifting may apply
+                return False
+            kind = kinds[cid]
+            fate = seen.get(kind)
+            if fate is None:
+                fate = seen[kind] = self._fate(kind, offering)
+            if fate is _CONTESTED:
+                return False
+            slot = fate[0]
+            if slot is None:
+                loose = True
+            else:
+                have[slot.slot] += 1
+            fates.append(fate)
+        if any(slot.upper is not None and have[slot.slot] > slot.upper for slot in slots):
+            return False  # a slot keeps its best candidates: weighed by the matching
+        if loose and any(fate[0] is None and fate[2] for fate in seen.values()):
+            return False  # a product left out fits beneath: a slot's bundle may take it in
+        for candidate, (slot, source, _) in zip(candidates, fates, strict=True):
+            if slot is not None:
+                self._migrate(candidate, slot.offering_id, product_id, "matched", slot_source=source, settled=True)
+        for slot in slots:
+            if have[slot.slot] < slot.lower:
+                self._fill_slot(product_id, offering, slot, have, [], [], False)
+        if loose:
+            for candidate, (slot, _, _) in zip(candidates, fates, strict=True):
+                if slot is None:
+                    self._emit(_DELETE, candidate.id, kinds[candidate.id][0] or "", product_id,
+                               candidate.characteristics(), (), self._homeless("no_slot", kinds[candidate.id][0],
+                                                                               offering), previous=None)
+        return True
+
+    def _fate(self, kind: tuple[str | None, str | None], offering: str) -> _Fate:
+        """What the slots of ``offering`` do with an installed leaf of ``kind`` (offering, specification), by the
+        catalog's word: ``(slot, source of its reasons, False)`` when it fills one slot; ``(None, None, fits
+        beneath)`` when it fills none; :data:`_CONTESTED` when it could fill several (the matching decides)."""
+        key = (offering, kind)
+        fates = self._fates
+        found = fates.get(key)
+        if found is not None:
+            return found
+        own, spec = kind
+        places = self._tables.placements(own, spec, offering)
+        if len(places) > 1:
+            found = _CONTESTED
+        elif places:
+            target = places[0][0].offering_id
+            mapped = own != target and self._tables.kinship(own, spec, target) == MIGRATION
+            found = (places[0][0], (f"catalog:{own}" if mapped and own and target in
+                                    self._tables.migration_targets(own) else None) or f"catalog:{offering}", False)
+        else:
+            found = (None, None, self._tables.beneath(own, spec, offering))
+        if len(fates) >= TABLE_SIZE:
+            fates.clear()
+        fates[key] = found
+        return found
 
     def _assign(self, offering: str, candidates: list[Product],
                 slots: Sequence[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:

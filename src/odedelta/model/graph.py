@@ -265,6 +265,7 @@ class InventoryGraph:
         self._in: dict[str, dict[str, None]] = {}
         self._children: dict[str, tuple[str, ...]] = {}
         self._parents: dict[str, tuple[str, ...]] = {}
+        self._bundling: frozenset[str] | None = None
 
     def _node(self, product_id: str) -> None:
         if product_id not in self._nodes:
@@ -291,6 +292,7 @@ class InventoryGraph:
         self._in[dst][src] = None
         self._children.pop(src, None)
         self._parents.pop(dst, None)
+        self._bundling = None
 
     def remove(self, product_id: str) -> None:
         """Forget the product and every relationship to or from it (an unknown product: nothing to forget)."""
@@ -303,6 +305,7 @@ class InventoryGraph:
                 self._out[src].pop(product_id, None)
         self._children.clear()
         self._parents.clear()
+        self._bundling = None
 
     def nodes(self) -> list[tuple[str, str | None, str | None]]:
         """Each product as ``(id, offering, specification)``, in the order added."""
@@ -334,6 +337,16 @@ class InventoryGraph:
             found = self._children[product_id] = tuple(
                 dst for dst, (kind, _) in self._out.get(product_id, {}).items() if kind == self.BUNDLES)
             return found
+
+    def bundling(self) -> frozenset[str]:
+        """The products that bundle at least one other, worked out once: the per-change path asks whether every
+        component of a bundle is a leaf as one set test (an account of 10,000 lines is one bundle of leaves), not
+        a question per line."""
+        found = self._bundling
+        if found is None:
+            found = self._bundling = frozenset(
+                src for src, out in self._out.items() if any(kind == self.BUNDLES for kind, _ in out.values()))
+        return found
 
     def parents(self, product_id: str) -> list[str]:
         return list(self.parents_of(product_id))
