@@ -135,6 +135,10 @@ class DeltaBuilder:
         """The items so far, in order: values from the start (an item the build revises is replaced in the list,
         never changed; most never are, and a change of 10,000 lines makes 10,000 objects, not twice as many)."""
         self._new_ids = 0
+        self._shuffled = False
+        """Whether a trial took items out or put earlier ones back (:meth:`_move`, :meth:`_restore`), or the items
+        are a given delta's: only then may they need :meth:`_renumber`. Else each was appended with the next
+        number, and each new product with the next id."""
         self._choices: Mapping[str, Mapping[str, Any]] = {}
         self._root: str | None = None
         """The product the request is about (it changes when re-homing puts an installed product in its place)."""
@@ -160,7 +164,7 @@ class DeltaBuilder:
         if self._refused is not None:
             return Refused(self._refused)
         if request.kind == "change_offer":
-            self._rehome()
+            self._rehome(request.to)
         if self._refused is not None:
             return Refused(self._refused)
         renamed = self._renumber()
@@ -185,7 +189,7 @@ class DeltaBuilder:
             if path:
                 ways.append(lambda: self._unwrap(path, request))
             if ways:
-                return self._least_disruptive(ways), request.to
+                return self._least_disruptive(ways, request.to), request.to
         situation = "requested_change" if product.offering_id != request.to else "requested_change_same"
         self._migrate(product, request.to, parent, situation, options=request.options)
         return product.id, request.to
@@ -201,7 +205,7 @@ class DeltaBuilder:
                 queue.append([*path, child])
         return []
 
-    def _least_disruptive(self, ways: list[Callable[[], str]]) -> str:
+    def _least_disruptive(self, ways: list[Callable[[], str]], target: str) -> str:
         """Build each way of restructuring and keep the one that deletes the fewest installed products, then adds
         the fewest (the first on a tie). Returns the root product of the way kept; when no way can be built, the
         first way's refusal is the answer (or its error, for a request naming what does not exist)."""
@@ -218,7 +222,7 @@ class DeltaBuilder:
             if self._refused is not None:
                 first, self._refused = first or self._refused, None
                 continue
-            self._rehome()
+            self._rehome(target)
             if self._refused is not None:  # refused while re-homing: that is the answer
                 return self._root or ""
             built.append((self._disruption(), self._save()))
@@ -619,7 +623,7 @@ class DeltaBuilder:
         return [products[c] for c in kids if c not in elsewhere]
 
     # ------------------------------------------------------------------ across levels
-    def _rehome(self) -> None:
+    def _rehome(self, target: str) -> None:
         """Keep what the bundle-by-bundle placement gave up when the target tree has a place for it elsewhere.
 
         Placement works one bundle at a time, so a component whose new parent has no place for it is deleted (or,
@@ -627,15 +631,25 @@ class DeltaBuilder:
         two nesting levels. Such a product takes the place of a new product of its kind (which is then not added:
         no specification is deleted and added again), else fills free room in a bundle of the target. A move is
         kept only when it deletes fewer installed products, or as many and adds fewer: so the sweeps end.
+
+        Every product the change keeps or adds sits in the tree of ``target`` (the change's offering): the
+        offering itself, or one its slots hold at some depth. A product that could neither become ``target`` nor
+        fit anywhere beneath it has no place in that tree (:meth:`_places_for` finds none): it is passed over
+        without looking at the items — the usual case, and an account whose lines the target drops is not
+        searched once per line.
         """
         improved = True
         while improved:
             improved = False
-            for product_id in [i.product_id for i in self.items  # _gave_up, inline: one pass over every item
-                               if i.action is _DELETE and i.installed and i.reasons[0].code in HOMELESS]:
-                item = next(i for i in self.items if i.product_id == product_id)
+            changed = False  # the items are still the objects of this sweep's list
+            for given_up in [i for i in self.items  # _gave_up, inline: one pass over every item
+                             if i.action is _DELETE and i.installed and i.reasons[0].code in HOMELESS]:
+                product = self.inventory.product(given_up.product_id)
+                if not self._fits_beneath(product, target) and not self._becomes(product, target):
+                    continue
+                item = next(i for i in self.items if i.product_id == given_up.product_id) if changed else given_up
                 if _gave_up(item) and self._improve(item, room=True):
-                    improved = True
+                    improved = changed = True
 
     # ------------------------------------------------------------------ amendments
     def amend(self, delta: Delta, amendments: Iterable[Amendment]) -> Delta | Refused:
@@ -645,6 +659,7 @@ class DeltaBuilder:
         self._refused = None
         self._choices = self._checked_choices(_choices_of(delta.request))
         self.items = list(delta.items)  # values: the given delta's items are shared, never changed
+        self._shuffled = True
         self._root, self._new_ids, self._elsewhere = delta.root_product_id, 0, set()
         for amendment in amendments:
             match amendment:
@@ -723,6 +738,7 @@ class DeltaBuilder:
         return _State(list(self.items), self._new_ids, self._root, frozenset(self._elsewhere))
 
     def _restore(self, state: _State) -> None:
+        self._shuffled = True
         self.items, self._new_ids, self._root, self._elsewhere = (list(state.items), state.new_ids, state.root,
                                                                   set(state.elsewhere))
 
@@ -831,9 +847,13 @@ class DeltaBuilder:
                           candidates=candidates)
         self.items = before + self.items + after
         self._elsewhere = outside
+        self._shuffled = True
 
     def _renumber(self) -> dict[str, str]:
-        """Items numbered in order; generated product ids without the gaps re-homing leaves (returned: old → new)."""
+        """Items numbered in order; generated product ids without the gaps re-homing leaves (returned: old → new).
+        Nothing to do when the items were only ever appended (:attr:`_shuffled`): the usual build."""
+        if not self._shuffled:
+            return {}
         self._new_ids = 0
         renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
         moved = {old: new for old, new in renamed.items() if old != new}

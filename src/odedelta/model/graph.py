@@ -25,6 +25,7 @@ the other product relationships.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -265,7 +266,8 @@ class InventoryGraph:
         self._in: dict[str, dict[str, None]] = {}
         self._children: dict[str, tuple[str, ...]] = {}
         self._parents: dict[str, tuple[str, ...]] = {}
-        self._bundling: frozenset[str] | None = None
+        self._bundling: set[str] | None = set()
+        """The products that bundle at least one other (None: to work out again after a removal)."""
 
     def _node(self, product_id: str) -> None:
         if product_id not in self._nodes:
@@ -292,7 +294,8 @@ class InventoryGraph:
         self._in[dst][src] = None
         self._children.pop(src, None)
         self._parents.pop(dst, None)
-        self._bundling = None
+        if kind == self.BUNDLES and self._bundling is not None:  # a bundle edge stays one
+            self._bundling.add(src)
 
     def remove(self, product_id: str) -> None:
         """Forget the product and every relationship to or from it (an unknown product: nothing to forget)."""
@@ -338,14 +341,14 @@ class InventoryGraph:
                 dst for dst, (kind, _) in self._out.get(product_id, {}).items() if kind == self.BUNDLES)
             return found
 
-    def bundling(self) -> frozenset[str]:
-        """The products that bundle at least one other, worked out once: the per-change path asks whether every
-        component of a bundle is a leaf as one set test (an account of 10,000 lines is one bundle of leaves), not
-        a question per line."""
+    def bundling(self) -> AbstractSet[str]:
+        """The products that bundle at least one other (to read, never change), kept as the edges are added: the
+        per-change path asks whether a component is a leaf in one small set (an account of 10,000 lines is one
+        bundle of leaves), not in a table of every product."""
         found = self._bundling
         if found is None:
-            found = self._bundling = frozenset(
-                src for src, out in self._out.items() if any(kind == self.BUNDLES for kind, _ in out.values()))
+            found = self._bundling = {src for src, out in self._out.items()
+                                      if any(kind == self.BUNDLES for kind, _ in out.values())}
         return found
 
     def parents(self, product_id: str) -> list[str]:
