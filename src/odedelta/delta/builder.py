@@ -30,7 +30,7 @@ from odedelta.delta.items import (
     TakePlace,
     made_item,
 )
-from odedelta.model.catalog import Catalog, value_key
+from odedelta.model.catalog import REMEMBERED_TEXT, Catalog, value_key
 from odedelta.model.compiled import MIGRATION, SAME_OFFERING, TABLE_SIZE, CompiledCatalog, compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
@@ -75,6 +75,11 @@ _REASONS = "delta.reasons"
 _FATES = "delta.fates"
 """The compiled catalog's table of what the slots of an offering do with an installed leaf of a kind
 (:meth:`DeltaBuilder._fate`)."""
+_CARRIED = "delta.carried"
+"""The compiled catalog's table of characteristic values carried into a target offering
+(:meth:`DeltaBuilder._carry_characteristics`)."""
+_EXACT = frozenset({str, int, bool, type(None)})
+"""The value types whose equal values are written alike (not ``1.0`` and ``1``, ``-0.0`` and ``0.0``…)."""
 _Fate = tuple[Component | None, str | None, bool]
 _CONTESTED: _Fate = (None, "contested", False)
 """The fate of a kind that could fill several slots of an offering: the matching decides (compared by identity)."""
@@ -147,9 +152,12 @@ class DeltaBuilder:
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
         self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = self._tables.table(_REASONS)
+        """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
         self._fates: dict[tuple[str, tuple[str | None, str | None]], _Fate] = self._tables.table(_FATES)
         """Each installed kind's fate in the slots of an offering, for this catalog (:meth:`_fate`)."""
-        """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
+        self._carried: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[CharacteristicChange, ...], bool]] = (
+            self._tables.table(_CARRIED))
+        """Characteristic values under a target offering, for this catalog (:meth:`_carry_characteristics`)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -1005,7 +1013,41 @@ class DeltaBuilder:
     def _carry_characteristics(self, product: Product,
                                target: str) -> tuple[dict[str, Any], Sequence[CharacteristicChange], bool]:
         """The product's characteristics under the target offering, what changes, and whether every value kept
-        was found allowed here (each was carried as it is: :meth:`_emit` need not check them again)."""
+        was found allowed here (each was carried as it is: :meth:`_emit` need not check them again).
+
+        Without a choice of the request the answer is the catalog's for the product's values: kept per catalog
+        (:meth:`_carried_as`) for values whose equal is the same value written the same way (texts, whole
+        numbers, truth values, none); the items get their own copy of the characteristics."""
+        if self._choices:
+            return self._carry(product, target)
+        key = self._carried_as(product, target)
+        if key is None:
+            return self._carry(product, target)
+        found = self._carried.get(key)
+        if found is None:
+            after, changes, checked = found = self._carry(product, target)
+            if len(self._carried) >= TABLE_SIZE:
+                self._carried.clear()
+            self._carried[key] = (after.copy(), tuple(changes), checked)
+            return found
+        return found[0].copy(), found[1], found[2]
+
+    @staticmethod
+    def _carried_as(product: Product, target: str) -> tuple[Any, ...] | None:
+        """The key of the characteristics table for ``product``'s values becoming ``target``'s (None: values that
+        are not kept: a float or an object, whose equal may be written otherwise, or a long text)."""
+        key: list[Any] = [target]
+        for char in product.product_characteristic:
+            value = char.value
+            kind = value.__class__
+            if kind not in _EXACT or (kind is str and len(value) > REMEMBERED_TEXT):
+                return None
+            key += (char.name, kind, value)
+        return tuple(key)
+
+    def _carry(self, product: Product,
+               target: str) -> tuple[dict[str, Any], Sequence[CharacteristicChange], bool]:
+        """:meth:`_carry_characteristics`, worked out."""
         tables = self._tables
         rules = tables.characteristics(target)
         before = product.characteristics()
