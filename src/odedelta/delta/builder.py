@@ -80,8 +80,25 @@ _CARRIED = "delta.carried"
 (:meth:`DeltaBuilder._carry_characteristics`)."""
 _EXACT = frozenset({str, int, bool, type(None)})
 """The value types whose equal values are written alike (not ``1.0`` and ``1``, ``-0.0`` and ``0.0``…)."""
-_Fate = tuple[Component | None, str | None, bool]
-_CONTESTED: _Fate = (None, "contested", False)
+
+
+class _Fate(NamedTuple):
+    """What the slots of an offering do with an installed leaf of one kind, by the catalog's word
+    (:meth:`DeltaBuilder._fate`)."""
+
+    slot: Component | None
+    """The slot it fills (None: none)."""
+    source: str | None
+    """The source of its reasons in that slot."""
+    beneath: bool
+    """Left out: whether it fits somewhere beneath the offering all the same (a slot's bundle may take it in)."""
+    kept: tuple[Action, tuple[Reason], str | None, str | None] | None
+    """Its item when its values stay as they are (action, reasons, previous offering, specification), as
+    :meth:`DeltaBuilder._migrate` makes it; None when the slot's offering bundles others (what it would hold is
+    placed)."""
+
+
+_CONTESTED = _Fate(None, "contested", False, None)
 """The fate of a kind that could fill several slots of an offering: the matching decides (compared by identity)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
 # Match quality, how well an installed product fits a target slot (0: it cannot fill it), is the catalog's
@@ -155,6 +172,8 @@ class DeltaBuilder:
         """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
         self._fates: dict[tuple[str, tuple[str | None, str | None]], _Fate] = self._tables.table(_FATES)
         """Each installed kind's fate in the slots of an offering, for this catalog (:meth:`_fate`)."""
+        self._fates_here: dict[tuple[str, tuple[str | None, str | None]], _Fate] = {}
+        """The same, for this change's migration rules (when it has some)."""
         self._carried: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[CharacteristicChange, ...], bool]] = (
             self._tables.table(_CARRIED))
         """Characteristic values under a target offering, for this catalog (:meth:`_carry_characteristics`)."""
@@ -330,13 +349,15 @@ class DeltaBuilder:
     # ------------------------------------------------------------------ the migration of a tree
     def _migrate(self, product: Product, target: str, parent: str | None, situation: str,
                  options: Iterable[str] = (), slot_source: str | None = None,
-                 candidates: list[Product] | None = None, settled: bool = False) -> None:
+                 candidates: list[Product] | None = None, settled: bool = False,
+                 carried: tuple[dict[str, Any], Sequence[CharacteristicChange], bool] | None = None) -> None:
         """Emit the item of an installed product that becomes (or stays) ``target``, then place what it bundles
         (``candidates``: its own children unless a restructuring hands it others). ``slot_source``: what keeps it
         in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
         the source of its reasons. ``settled``: the caller knows the product is a leaf of the inventory that stays
-        under its installed ``parent`` (:meth:`_place_leaves`), so neither is asked again."""
-        characteristics, changes, checked = self._carry_characteristics(product, target)
+        under its installed ``parent`` (:meth:`_place_leaves`), so neither is asked again; ``carried``: its
+        :meth:`_carry_characteristics` into ``target``, when the caller has it."""
+        characteristics, changes, checked = carried or self._carry_characteristics(product, target)
         offering = self._kinds[product.id][0]  # read once: an account's lines each pass here
         offering_changed = offering != target
         if situation == "matched":
@@ -406,8 +427,7 @@ class DeltaBuilder:
         slots = self._tables.slots(offering)
         if not slots and not candidates and not options:  # a leaf: nothing to place (most lines of an account)
             return
-        if own and not fresh and not options and not self.migrations and self._place_leaves(product_id, offering,
-                                                                                              candidates, slots):
+        if own and not fresh and not options and self._place_leaves(product_id, offering, candidates, slots):
             return
         candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
         for bundle in dissolved:
@@ -453,12 +473,13 @@ class DeltaBuilder:
 
     def _place_leaves(self, product_id: str, offering: str, candidates: list[Product],
                       slots: Sequence[Component]) -> bool:
-        """:meth:`_populate` for its most frequent case, when the catalog alone decides (no migration rule of the
-        change, no option, an installed product's own children): every candidate is a leaf of the inventory and
-        can fill at most one slot, no slot gets more than it holds, and nothing left out fits somewhere beneath
-        ``offering``. Then the matching keeps each candidate its kind's slot allows, in order, and nothing is
-        weighed, dissolved, lifted or adopted: each kind's fate (:meth:`_fate`) is read once per catalog. Returns
-        False, having emitted nothing, when the case is not this one (the general placement decides)."""
+        """:meth:`_populate` for its most frequent case (no option, an installed product's own children): every
+        candidate is a leaf of the inventory and can fill at most one slot, no slot gets more than it holds, and
+        nothing left out fits somewhere beneath ``offering``. Then the matching keeps each candidate in the slot
+        its kind can fill, in order, and nothing is weighed, dissolved, lifted or adopted: each kind's fate
+        (:meth:`_fate`) is worked out once, and a candidate whose values stay as they are is one item made from
+        it. Returns False, having emitted nothing, when the case is not this one (the general placement
+        decides)."""
         bundling = self._links.bundling()
         kinds = self._kinds
         seen: dict[tuple[str | None, str | None], _Fate] = {}
@@ -472,7 +493,7 @@ class DeltaBuilder:
             kind = kinds[cid]
             fate = seen.get(kind)
             if fate is None:
-                fate = seen[kind] = self._fate(kind, offering)
+                fate = seen[kind] = self._fate(candidate, kind, offering, slots)
             if fate is _CONTESTED:
                 return False
             slot = fate[0]
@@ -483,42 +504,63 @@ class DeltaBuilder:
             fates.append(fate)
         if any(slot.upper is not None and have[slot.slot] > slot.upper for slot in slots):
             return False  # a slot keeps its best candidates: weighed by the matching
-        if loose and any(fate[0] is None and fate[2] for fate in seen.values()):
+        if loose and any(fate.slot is None and fate.beneath for fate in seen.values()):
             return False  # a product left out fits beneath: a slot's bundle may take it in
-        for candidate, (slot, source, _) in zip(candidates, fates, strict=True):
-            if slot is not None:
-                self._migrate(candidate, slot.offering_id, product_id, "matched", slot_source=source, settled=True)
+        items, carry = self.items, self._carry_characteristics
+        for candidate, (slot, source, _, kept) in zip(candidates, fates, strict=True):
+            if slot is None:
+                continue
+            target = slot.offering_id
+            carried = characteristics, changes, checked = carry(candidate, target)
+            if kept is not None and checked and not changes:  # _migrate's item, as the fate already knows it
+                action, reasons, previous, spec = kept
+                items.append(made_item(str(len(items) + 1), action, candidate.id, target, spec, product_id,
+                                       previous, characteristics, (), reasons, True, None))
+            else:
+                self._migrate(candidate, target, product_id, "matched", slot_source=source, settled=True,
+                              carried=carried)
         for slot in slots:
             if have[slot.slot] < slot.lower:
                 self._fill_slot(product_id, offering, slot, have, [], [], False)
         if loose:
-            for candidate, (slot, _, _) in zip(candidates, fates, strict=True):
-                if slot is None:
-                    self._emit(_DELETE, candidate.id, kinds[candidate.id][0] or "", product_id,
-                               candidate.characteristics(), (), self._homeless("no_slot", kinds[candidate.id][0],
-                                                                               offering), previous=None)
+            for candidate, fate in zip(candidates, fates, strict=True):
+                if fate.slot is None:
+                    own = kinds[candidate.id][0]
+                    self._emit(_DELETE, candidate.id, own or "", product_id, candidate.characteristics(), (),
+                               self._homeless("no_slot", own, offering), previous=None)
         return True
 
-    def _fate(self, kind: tuple[str | None, str | None], offering: str) -> _Fate:
-        """What the slots of ``offering`` do with an installed leaf of ``kind`` (offering, specification), by the
-        catalog's word: ``(slot, source of its reasons, False)`` when it fills one slot; ``(None, None, fits
-        beneath)`` when it fills none; :data:`_CONTESTED` when it could fill several (the matching decides)."""
+    def _fate(self, product: Product, kind: tuple[str | None, str | None], offering: str,
+              slots: Sequence[Component]) -> _Fate:
+        """What the slots of ``offering`` (``slots``) do with an installed leaf of ``kind`` (offering,
+        specification; ``product`` is one), as :meth:`_match`, :meth:`_keep_matched` and :meth:`_migrate` decide
+        it (:class:`_Fate`; :data:`_CONTESTED` when it could fill several slots: the matching decides). Their
+        questions read a product's kind only: the answer is the catalog's, made once per catalog — or, when
+        migration rules take part, once per change."""
         key = (offering, kind)
-        fates = self._fates
+        fates = self._fates if not self.migrations else self._fates_here
         found = fates.get(key)
         if found is not None:
             return found
         own, spec = kind
-        places = self._tables.placements(own, spec, offering)
+        places = self._placements(product, offering, slots)
         if len(places) > 1:
             found = _CONTESTED
         elif places:
-            target = places[0][0].offering_id
-            mapped = own != target and self._tables.kinship(own, spec, target) == MIGRATION
-            found = (places[0][0], (f"catalog:{own}" if mapped and own and target in
-                                    self._tables.migration_targets(own) else None) or f"catalog:{offering}", False)
+            slot = places[0][0]
+            target = slot.offering_id
+            mapped = own != target and self._kin(own, spec, target) == MIGRATION
+            source = (self._mapping_source(product, target) if mapped else None) or f"catalog:{offering}"
+            kept = None
+            if not self._tables.slots(target):  # _migrate for a "matched" leaf that stays under its parent
+                changed = own != target
+                action, code = OUTCOMES["matched_changed" if changed else "matched_same"]
+                if not changed or code == "offering_changed":  # one reason (else _migrate adds another)
+                    kept = (action, self._reason(code, own, target, source), own if changed else None,
+                            self._tables.spec(target))
+            found = _Fate(slot, source, False, kept)
         else:
-            found = (None, None, self._tables.beneath(own, spec, offering))
+            found = _Fate(None, None, self._fits_beneath(product, offering), None)
         if len(fates) >= TABLE_SIZE:
             fates.clear()
         fates[key] = found
@@ -652,12 +694,16 @@ class DeltaBuilder:
             changed = False  # the items are still the objects of this sweep's list
             for given_up in [i for i in self.items  # _gave_up, inline: one pass over every item
                              if i.action is _DELETE and i.installed and i.reasons[0].code in HOMELESS]:
-                product = self.inventory.product(given_up.product_id)
-                if not self._fits_beneath(product, target) and not self._becomes(product, target):
+                if self._placeless(self.inventory.product(given_up.product_id), target):
                     continue
                 item = next(i for i in self.items if i.product_id == given_up.product_id) if changed else given_up
                 if _gave_up(item) and self._improve(item, room=True):
                     improved = changed = True
+
+    def _placeless(self, product: Product, target: str) -> bool:
+        """Whether ``product`` has no place in the tree of ``target`` (:meth:`_rehome`): it can neither become
+        ``target`` nor fit beneath it — so it fits beneath none of the offerings the tree holds either."""
+        return not self._fits_beneath(product, target) and not self._becomes(product, target)
 
     # ------------------------------------------------------------------ amendments
     def amend(self, delta: Delta, amendments: Iterable[Amendment]) -> Delta | Refused:
@@ -1025,11 +1071,11 @@ class DeltaBuilder:
             return self._carry(product, target)
         found = self._carried.get(key)
         if found is None:
-            after, changes, checked = found = self._carry(product, target)
+            carried = after, changes, checked = self._carry(product, target)
             if len(self._carried) >= TABLE_SIZE:
                 self._carried.clear()
             self._carried[key] = (after.copy(), tuple(changes), checked)
-            return found
+            return carried
         return found[0].copy(), found[1], found[2]
 
     @staticmethod
