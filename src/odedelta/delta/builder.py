@@ -45,7 +45,7 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
-from odedelta.model.tmf import Product
+from odedelta.model.tmf import Characteristic, Product
 
 # situation → (action, reason code). Everything that decides an action lives here.
 OUTCOMES: dict[str, tuple[Action, str]] = {
@@ -965,7 +965,8 @@ class DeltaBuilder:
 
     def _becomes(self, product: Product, offering: str) -> int:
         """How well ``product`` can become ``offering`` itself (the target seen as its one slot), 0: not at all."""
-        return self._kin(product.offering_id, product.spec_id, offering)
+        own, spec = self._kinds[product.id]
+        return self._kin(own, spec, offering)
 
     def _kin(self, offering: str | None, spec: str | None, target: str) -> int:
         """How well an installed product of ``offering`` (and ``spec``, the specification it names) can become
@@ -1066,7 +1067,15 @@ class DeltaBuilder:
         numbers, truth values, none); the items get their own copy of the characteristics."""
         if self._choices:
             return self._carry(product, target)
-        key = self._carried_as(product, target)
+        chars = product.product_characteristic
+        if len(chars) == 1:  # the usual product, inline: one value
+            char = chars[0]
+            value = char.value
+            kind = value.__class__
+            key = ((target, char.name, kind, value) if kind in _EXACT and (kind is not str or len(value) <=
+                                                                           REMEMBERED_TEXT) else None)
+        else:
+            key = self._carried_as(chars, target)
         if key is None:
             return self._carry(product, target)
         found = self._carried.get(key)
@@ -1079,11 +1088,11 @@ class DeltaBuilder:
         return found[0].copy(), found[1], found[2]
 
     @staticmethod
-    def _carried_as(product: Product, target: str) -> tuple[Any, ...] | None:
-        """The key of the characteristics table for ``product``'s values becoming ``target``'s (None: values that
-        are not kept: a float or an object, whose equal may be written otherwise, or a long text)."""
+    def _carried_as(chars: list[Characteristic], target: str) -> tuple[Any, ...] | None:
+        """The key of the characteristics table for a product's values (``chars``) becoming ``target``'s (None:
+        values that are not kept: a float or an object, whose equal may be written otherwise, or a long text)."""
         key: list[Any] = [target]
-        for char in product.product_characteristic:
+        for char in chars:
             value = char.value
             kind = value.__class__
             if kind not in _EXACT or (kind is str and len(value) > REMEMBERED_TEXT):
