@@ -88,17 +88,19 @@ class _Fate(NamedTuple):
 
     slot: Component | None
     """The slot it fills (None: none)."""
+    fit: int
+    """How well it fills it (:meth:`DeltaBuilder._fit`)."""
     source: str | None
     """The source of its reasons in that slot."""
-    beneath: bool
-    """Left out: whether it fits somewhere beneath the offering all the same (a slot's bundle may take it in)."""
+    deep: bool
+    """Whether it fits somewhere beneath one of the slots' offerings (which may take it in when it is left out)."""
     kept: tuple[Action, tuple[Reason], str | None, str | None] | None
     """Its item when its values stay as they are (action, reasons, previous offering, specification), as
     :meth:`DeltaBuilder._migrate` makes it; None when the slot's offering bundles others (what it would hold is
     placed)."""
 
 
-_CONTESTED = _Fate(None, "contested", False, None)
+_CONTESTED = _Fate(None, 0, "contested", False, None)
 """The fate of a kind that could fill several slots of an offering: the matching decides (compared by identity)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
 # Match quality, how well an installed product fits a target slot (0: it cannot fill it), is the catalog's
@@ -474,12 +476,12 @@ class DeltaBuilder:
     def _place_leaves(self, product_id: str, offering: str, candidates: list[Product],
                       slots: Sequence[Component]) -> bool:
         """:meth:`_populate` for its most frequent case (no option, an installed product's own children): every
-        candidate is a leaf of the inventory and can fill at most one slot, no slot gets more than it holds, and
-        nothing left out fits somewhere beneath ``offering``. Then the matching keeps each candidate in the slot
-        its kind can fill, in order, and nothing is weighed, dissolved, lifted or adopted: each kind's fate
-        (:meth:`_fate`) is worked out once, and a candidate whose values stay as they are is one item made from
-        it. Returns False, having emitted nothing, when the case is not this one (the general placement
-        decides)."""
+        candidate is a leaf of the inventory and can fill at most one slot, and nothing left out fits beneath a
+        slot's offering. Then the matching keeps each candidate in the slot its kind can fill, in order — a slot
+        with more candidates than room keeping its best, weighed as :meth:`_match` weighs them — and nothing is
+        dissolved, lifted or adopted: each kind's fate (:meth:`_fate`) is worked out once, and a candidate whose
+        values stay as they are is one item made from it. Returns False, having emitted nothing, when the case is
+        not this one (the general placement decides)."""
         bundling = self._links.bundling()
         kinds = self._kinds
         seen: dict[tuple[str | None, str | None], _Fate] = {}
@@ -502,13 +504,17 @@ class DeltaBuilder:
             else:
                 have[slot.slot] += 1
             fates.append(fate)
-        if any(slot.upper is not None and have[slot.slot] > slot.upper for slot in slots):
-            return False  # a slot keeps its best candidates: weighed by the matching
-        if loose and any(fate.slot is None and fate.beneath for fate in seen.values()):
-            return False  # a product left out fits beneath: a slot's bundle may take it in
+        lost: set[int] = set()  # the candidates a full slot leaves out (by position)
+        for slot in slots:
+            if slot.upper is not None and have[slot.slot] > slot.upper:
+                lost.update(self._left_out(slot, candidates, fates))
+                have[slot.slot] = slot.upper
+                loose = True
+        if loose and any(fate.deep for n, fate in enumerate(fates) if fate.slot is None or n in lost):
+            return False  # a slot's offering may take in a product left out (adopting it, or a new bundle)
         items, carry = self.items, self._carry_characteristics
-        for candidate, (slot, source, _, kept) in zip(candidates, fates, strict=True):
-            if slot is None:
+        for n, (candidate, (slot, _, source, _, kept)) in enumerate(zip(candidates, fates, strict=True)):
+            if slot is None or n in lost:
                 continue
             target = slot.offering_id
             carried = characteristics, changes, checked = carry(candidate, target)
@@ -523,12 +529,25 @@ class DeltaBuilder:
             if have[slot.slot] < slot.lower:
                 self._fill_slot(product_id, offering, slot, have, [], [], False)
         if loose:
-            for candidate, fate in zip(candidates, fates, strict=True):
-                if fate.slot is None:
+            for n, (candidate, fate) in enumerate(zip(candidates, fates, strict=True)):
+                if fate.slot is None or n in lost:
                     own = kinds[candidate.id][0]
+                    situation = "no_slot" if fate.slot is None else "slot_full"
                     self._emit(_DELETE, candidate.id, own or "", product_id, candidate.characteristics(), (),
-                               self._homeless("no_slot", own, offering), previous=None)
+                               self._homeless(situation, own, offering), previous=None)
         return True
+
+    def _left_out(self, slot: Component, candidates: list[Product], fates: list[_Fate]) -> list[int]:
+        """The positions of the candidates ``slot`` (a slot with an upper limit) has no room for: it keeps its
+        best, as :meth:`_match` weighs them (fit, then values the slot's offering allows, then age)."""
+        weight = _Weights(self._tables, candidates)
+        members = [n for n, fate in enumerate(fates) if fate.slot is not None and fate.slot.slot == slot.slot]
+
+        def worth(n: int) -> tuple[int, int]:
+            cid = candidates[n].id
+            return -weight(cid, (slot, fates[n].fit)), weight.rank[cid]
+
+        return sorted(members, key=worth)[slot.upper or 0:]
 
     def _fate(self, product: Product, kind: tuple[str | None, str | None], offering: str,
               slots: Sequence[Component]) -> _Fate:
@@ -544,10 +563,11 @@ class DeltaBuilder:
             return found
         own, spec = kind
         places = self._placements(product, offering, slots)
+        deep = any(self._fits_beneath(product, slot.offering_id) for slot in slots)
         if len(places) > 1:
             found = _CONTESTED
         elif places:
-            slot = places[0][0]
+            slot, fit = places[0]
             target = slot.offering_id
             mapped = own != target and self._kin(own, spec, target) == MIGRATION
             source = (self._mapping_source(product, target) if mapped else None) or f"catalog:{offering}"
@@ -558,9 +578,9 @@ class DeltaBuilder:
                 if not changed or code == "offering_changed":  # one reason (else _migrate adds another)
                     kept = (action, self._reason(code, own, target, source), own if changed else None,
                             self._tables.spec(target))
-            found = _Fate(slot, source, False, kept)
+            found = _Fate(slot, fit, source, deep, kept)
         else:
-            found = _Fate(None, None, self._fits_beneath(product, offering), None)
+            found = _Fate(None, 0, None, deep, None)
         if len(fates) >= TABLE_SIZE:
             fates.clear()
         fates[key] = found
