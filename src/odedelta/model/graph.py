@@ -274,6 +274,38 @@ class InventoryGraph:
             self._nodes[product_id] = (None, None)
             self._out[product_id], self._in[product_id] = {}, {}
 
+    @classmethod
+    def of(cls, nodes: Iterable[tuple[str, str | None, str | None]],
+           edges: Iterable[tuple[str, str, str | None]]) -> InventoryGraph:
+        """The graph that :meth:`add_product` for each of ``nodes`` (id, offering, specification), then for each of
+        ``edges`` (source, target, relationship type) :meth:`add_child` (type None) or :meth:`add_relationship`,
+        would build — the same tables in the same order — in one pass, without a call per product and edge (a
+        campaign reads one inventory per customer)."""
+        graph = cls()
+        kinds, out, into, bundling = graph._nodes, graph._out, graph._in, graph._bundling
+        assert bundling is not None  # a new graph knows its bundling products
+        for pid, offering, spec in nodes:
+            if pid not in kinds:
+                out[pid], into[pid] = {}, {}
+            kinds[pid] = (offering, spec)
+        bundles, related = cls.BUNDLES, cls.RELATED
+        for src, dst, named in edges:
+            if named is not None and dst in out.get(src, ()):
+                continue  # a relationship over an earlier edge: the earlier one stays
+            if src not in kinds:  # an end not among the nodes, added as _edge adds it
+                kinds[src], out[src], into[src] = (None, None), {}, {}
+            if dst not in kinds:
+                kinds[dst], out[dst], into[dst] = (None, None), {}, {}
+            links = out[src]
+            if named is None:  # a bundle over an earlier relationship keeps its type
+                earlier = links.get(dst)
+                links[dst] = (bundles, None if earlier is None else earlier[1])
+                bundling.add(src)
+            else:
+                links[dst] = (related, named)
+            into[dst][src] = None
+        return graph
+
     def add_product(self, product_id: str, offering_id: str | None, spec_id: str | None) -> None:
         self._node(product_id)
         self._nodes[product_id] = (offering_id, spec_id)
