@@ -125,3 +125,38 @@ def sharing_problems(catalog: odedelta.Catalog, products: list[Product]) -> list
     with pytest.raises(InventoryError) as caught:
         Inventory.sharing(catalog, products)
     return [str(p) for p in caught.value.problems]
+
+
+def test_a_graph_made_at_once_is_the_graph_made_edge_by_edge() -> None:
+    """``InventoryGraph.of`` builds what add_product, add_child and add_relationship build one by one: the same
+    nodes, edges, children, parents and bundling products, in the same order — with a product listed twice, an edge
+    to a product not listed, a relationship over a bundle and a bundle over a relationship."""
+    import random
+
+    from odedelta.model.graph import InventoryGraph
+
+    rng = random.Random(29)
+    for _ in range(300):
+        ids = [f"P-{n}" for n in range(rng.randint(0, 6))]
+        nodes = [(rng.choice(ids), rng.choice([None, "po-a", "po-b"]), rng.choice([None, "ps-a"]))
+                 for _ in range(rng.randint(0, 8))] if ids else []
+        ends = [*ids, "X-1", "X-2"]
+        edges = [(rng.choice(ends), rng.choice(ends), rng.choice([None, None, "reliesOn", "", "bundles"]))
+                 for _ in range(rng.randint(0, 10))]
+        one_by_one = InventoryGraph()
+        for pid, offering, spec in nodes:
+            one_by_one.add_product(pid, offering, spec)
+        for source, target, named in edges:
+            if named is None:
+                one_by_one.add_child(source, target)
+            else:
+                one_by_one.add_relationship(source, target, named)
+        at_once = InventoryGraph.of(nodes, edges)
+        assert at_once.nodes() == one_by_one.nodes()
+        assert at_once.edges() == one_by_one.edges()
+        assert list(at_once.kinds.items()) == list(one_by_one.kinds.items())
+        assert set(at_once.bundling()) == set(one_by_one.bundling())
+        for pid, _, _ in one_by_one.nodes():
+            assert at_once.children_of(pid) == one_by_one.children_of(pid)
+            assert at_once.parents_of(pid) == one_by_one.parents_of(pid)
+            assert at_once.related(pid) == one_by_one.related(pid)

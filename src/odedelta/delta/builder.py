@@ -30,7 +30,7 @@ from odedelta.delta.items import (
     TakePlace,
     made_item,
 )
-from odedelta.model.catalog import Catalog, value_key
+from odedelta.model.catalog import REMEMBERED_TEXT, Catalog, value_key
 from odedelta.model.compiled import MIGRATION, SAME_OFFERING, TABLE_SIZE, CompiledCatalog, compiled
 from odedelta.model.errors import RequestError, did_you_mean
 from odedelta.model.graph import Component, max_weight_assignment
@@ -45,7 +45,7 @@ from odedelta.model.requests import (
     Request,
     TerminateProduct,
 )
-from odedelta.model.tmf import Product
+from odedelta.model.tmf import Characteristic, Product
 
 # situation → (action, reason code). Everything that decides an action lives here.
 OUTCOMES: dict[str, tuple[Action, str]] = {
@@ -65,13 +65,43 @@ OUTCOMES: dict[str, tuple[Action, str]] = {
     "context": (Action.NO_CHANGE, "context"),
 }
 _DELETE, _NO_CHANGE = Action.DELETE, Action.NO_CHANGE
+"""The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
+class is a lookup several times the cost of a global)."""
 _NO_CHANGES: tuple[CharacteristicChange, ...] = ()
 _NONE: dict[str, Any] = {}
 """No characteristic chosen (read only: never changed)."""
 _REASONS = "delta.reasons"
 """The compiled catalog's table of the delta's reasons (:meth:`DeltaBuilder._reason`)."""
-"""The same members under module names, for the per-item checks (on Python 3.11 reading a member through its enum
-class is a lookup several times the cost of a global)."""
+_FATES = "delta.fates"
+"""The compiled catalog's table of what the slots of an offering do with an installed leaf of a kind
+(:meth:`DeltaBuilder._fate`)."""
+_CARRIED = "delta.carried"
+"""The compiled catalog's table of characteristic values carried into a target offering
+(:meth:`DeltaBuilder._carry_characteristics`)."""
+_EXACT = frozenset({str, int, bool, type(None)})
+"""The value types whose equal values are written alike (not ``1.0`` and ``1``, ``-0.0`` and ``0.0``…)."""
+
+
+class _Fate(NamedTuple):
+    """What the slots of an offering do with an installed leaf of one kind, by the catalog's word
+    (:meth:`DeltaBuilder._fate`)."""
+
+    slot: Component | None
+    """The slot it fills (None: none)."""
+    fit: int
+    """How well it fills it (:meth:`DeltaBuilder._fit`)."""
+    source: str | None
+    """The source of its reasons in that slot."""
+    deep: bool
+    """Whether it fits somewhere beneath one of the slots' offerings (which may take it in when it is left out)."""
+    kept: tuple[Action, tuple[str, str | None, str, str | None], str | None, str | None] | None
+    """Its item when its values stay as they are (action, the key of its reason (:meth:`DeltaBuilder._reason`),
+    previous offering, specification), as :meth:`DeltaBuilder._migrate` makes it; None when the slot's offering
+    bundles others (what it would hold is placed)."""
+
+
+_CONTESTED = _Fate(None, 0, "contested", False, None)
+"""The fate of a kind that could fill several slots of an offering: the matching decides (compared by identity)."""
 # A renewal is a modify with reason "renewed" (DeltaBuilder._renew); its new term is the engine's (renewal.py).
 # Match quality, how well an installed product fits a target slot (0: it cannot fill it), is the catalog's
 # answer in its compiled tables (odedelta.model.compiled.kinship), or a migration a rule of the change allows.
@@ -129,6 +159,10 @@ class DeltaBuilder:
         """The items so far, in order: values from the start (an item the build revises is replaced in the list,
         never changed; most never are, and a change of 10,000 lines makes 10,000 objects, not twice as many)."""
         self._new_ids = 0
+        self._shuffled = False
+        """Whether a trial took items out or put earlier ones back (:meth:`_move`, :meth:`_restore`), or the items
+        are a given delta's: only then may they need :meth:`_renumber`. Else each was appended with the next
+        number, and each new product with the next id."""
         self._choices: Mapping[str, Mapping[str, Any]] = {}
         self._root: str | None = None
         """The product the request is about (it changes when re-homing puts an installed product in its place)."""
@@ -138,6 +172,13 @@ class DeltaBuilder:
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
         self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = self._tables.table(_REASONS)
         """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
+        self._fates: dict[tuple[str, tuple[str | None, str | None]], _Fate] = self._tables.table(_FATES)
+        """Each installed kind's fate in the slots of an offering, for this catalog (:meth:`_fate`)."""
+        self._fates_here: dict[tuple[str, tuple[str | None, str | None]], _Fate] = {}
+        """The same, for this change's migration rules (when it has some)."""
+        self._carried: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[CharacteristicChange, ...], bool]] = (
+            self._tables.table(_CARRIED))
+        """Characteristic values under a target offering, for this catalog (:meth:`_carry_characteristics`)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -152,7 +193,7 @@ class DeltaBuilder:
         if self._refused is not None:
             return Refused(self._refused)
         if request.kind == "change_offer":
-            self._rehome()
+            self._rehome(request.to)
         if self._refused is not None:
             return Refused(self._refused)
         renamed = self._renumber()
@@ -177,7 +218,7 @@ class DeltaBuilder:
             if path:
                 ways.append(lambda: self._unwrap(path, request))
             if ways:
-                return self._least_disruptive(ways), request.to
+                return self._least_disruptive(ways, request.to), request.to
         situation = "requested_change" if product.offering_id != request.to else "requested_change_same"
         self._migrate(product, request.to, parent, situation, options=request.options)
         return product.id, request.to
@@ -193,7 +234,7 @@ class DeltaBuilder:
                 queue.append([*path, child])
         return []
 
-    def _least_disruptive(self, ways: list[Callable[[], str]]) -> str:
+    def _least_disruptive(self, ways: list[Callable[[], str]], target: str) -> str:
         """Build each way of restructuring and keep the one that deletes the fewest installed products, then adds
         the fewest (the first on a tie). Returns the root product of the way kept; when no way can be built, the
         first way's refusal is the answer (or its error, for a request naming what does not exist)."""
@@ -210,7 +251,7 @@ class DeltaBuilder:
             if self._refused is not None:
                 first, self._refused = first or self._refused, None
                 continue
-            self._rehome()
+            self._rehome(target)
             if self._refused is not None:  # refused while re-homing: that is the answer
                 return self._root or ""
             built.append((self._disruption(), self._save()))
@@ -310,12 +351,15 @@ class DeltaBuilder:
     # ------------------------------------------------------------------ the migration of a tree
     def _migrate(self, product: Product, target: str, parent: str | None, situation: str,
                  options: Iterable[str] = (), slot_source: str | None = None,
-                 candidates: list[Product] | None = None) -> None:
+                 candidates: list[Product] | None = None, settled: bool = False,
+                 carried: tuple[dict[str, Any], Sequence[CharacteristicChange], bool] | None = None) -> None:
         """Emit the item of an installed product that becomes (or stays) ``target``, then place what it bundles
         (``candidates``: its own children unless a restructuring hands it others). ``slot_source``: what keeps it
         in its slot (the bundle offering, or the relationship or rule that lets it become the slot's offering),
-        the source of its reasons."""
-        characteristics, changes, checked = self._carry_characteristics(product, target)
+        the source of its reasons. ``settled``: the caller knows the product is a leaf of the inventory that stays
+        under its installed ``parent`` (:meth:`_place_leaves`), so neither is asked again; ``carried``: its
+        :meth:`_carry_characteristics` into ``target``, when the caller has it."""
+        characteristics, changes, checked = carried or self._carry_characteristics(product, target)
         offering = self._kinds[product.id][0]  # read once: an account's lines each pass here
         offering_changed = offering != target
         if situation == "matched":
@@ -324,7 +368,7 @@ class DeltaBuilder:
         action, code = OUTCOMES[situation]
         reasons: Sequence[Reason] = self._reason(code, offering, target, slot_source)
         renamed = offering_changed and code != "offering_changed"
-        moved = parent != self._links.parent(product.id)
+        moved = not settled and parent != self._links.parent(product.id)
         if renamed or changes or moved:  # else the one reason, as a tuple shared by the items that have it
             reasons = [*reasons]
             if renamed:  # source: catalog:<target>
@@ -338,11 +382,12 @@ class DeltaBuilder:
             action = Action.MODIFY
         self._emit(action, product.id, target, parent, characteristics, changes, reasons,
                    previous=offering if offering_changed else None, checked=checked)
-        if candidates is None:
-            if not options and not self._links.children_of(product.id) and not self._tables.slots(target):
-                return  # a leaf that stays one: nothing to place (most lines of an account)
-            candidates = self._children(product)
-        self._populate(product.id, target, candidates, options, fresh=False)
+        if candidates is not None:
+            self._populate(product.id, target, candidates, options, fresh=False)
+            return
+        if not options and (settled or not self._links.children_of(product.id)) and not self._tables.slots(target):
+            return  # a leaf that stays one: nothing to place (most lines of an account)
+        self._populate(product.id, target, self._children(product), options, fresh=False, own=True)
 
     def _reason(self, code: str, offering: str | None, target: str,
                 slot_source: str | None) -> tuple[Reason]:
@@ -367,7 +412,7 @@ class DeltaBuilder:
         return said
 
     def _populate(self, product_id: str, offering: str, candidates: list[Product], options: Iterable[str],
-                  fresh: bool) -> None:
+                  fresh: bool, own: bool = False) -> None:
         """Place installed ``candidates`` into the component slots of ``offering`` under ``product_id``.
 
         1. match candidates to slots (:meth:`_match`);
@@ -377,9 +422,14 @@ class DeltaBuilder:
            components they become (a plan moved into a pack);
         4. add what the slots require (lower limit; a new product gets the default count) and the chosen
            options; delete what is left, with the reason.
+
+        ``own``: the candidates are the installed children of ``product_id`` (then, most often, the catalog's
+        word alone places them: :meth:`_place_leaves`).
         """
         slots = self._tables.slots(offering)
         if not slots and not candidates and not options:  # a leaf: nothing to place (most lines of an account)
+            return
+        if own and not fresh and not options and self._place_leaves(product_id, offering, candidates, slots):
             return
         candidates, assignment, dissolved = self._assign(offering, list(candidates), slots)
         for bundle in dissolved:
@@ -407,15 +457,134 @@ class DeltaBuilder:
         home = f"catalog:{offering}"
         for candidate in loose:
             situation = "slot_full" if self._placements(candidate, offering, slots) else "no_slot"
-            own = self._kinds[candidate.id][0]
-            key = (situation, own, offering, home)  # a situation's name is no reason code: no key of _reason's
-            said = self._said.get(key)
-            if said is None:
-                why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(own)} than installed"
-                       if situation == "slot_full" else
-                       f"{self._tables.name(offering)} has no place for {self._tables.name(own)}")
-                said = self._keep(key, (Reason(OUTCOMES[situation][1], why, home),))
+            said = self._homeless(situation, self._kinds[candidate.id][0], offering)
             self._delete_tree(candidate.id, situation, said[0].message, source=home, said=said)
+
+    def _homeless(self, situation: str, own: str | None, offering: str) -> tuple[Reason]:
+        """The reason an installed product of ``own`` the slots of ``offering`` leave out is deleted for
+        (``situation``: ``slot_full`` or ``no_slot``), in the catalog's words: made once per catalog."""
+        home = f"catalog:{offering}"
+        key = (situation, own, offering, home)  # a situation's name is no reason code: no key of _reason's
+        said = self._said.get(key)
+        if said is None:
+            why = (f"{self._tables.name(offering)} allows fewer {self._tables.name(own)} than installed"
+                   if situation == "slot_full" else
+                   f"{self._tables.name(offering)} has no place for {self._tables.name(own)}")
+            said = self._keep(key, (Reason(OUTCOMES[situation][1], why, home),))
+        return said
+
+    def _place_leaves(self, product_id: str, offering: str, candidates: list[Product],
+                      slots: Sequence[Component]) -> bool:
+        """:meth:`_populate` for its most frequent case (no option, an installed product's own children): every
+        candidate is a leaf of the inventory and can fill at most one slot, and nothing left out fits beneath a
+        slot's offering. Then the matching keeps each candidate in the slot its kind can fill, in order — a slot
+        with more candidates than room keeping its best, weighed as :meth:`_match` weighs them — and nothing is
+        dissolved, lifted or adopted: each kind's fate (:meth:`_fate`) is worked out once, and a candidate whose
+        values stay as they are is one item made from it. Returns False, having emitted nothing, when the case is
+        not this one (the general placement decides)."""
+        bundling = self._links.bundling()
+        kinds = self._kinds
+        seen: dict[tuple[str | None, str | None], _Fate] = {}
+        fates: list[_Fate] = []
+        have = {slot.slot: 0 for slot in slots}
+        loose = False
+        for candidate in candidates:
+            cid = candidate.id
+            if cid in bundling:  # it bundles products: dissolving or lifting may apply
+                return False
+            kind = kinds[cid]
+            fate = seen.get(kind)
+            if fate is None:
+                fate = seen[kind] = self._fate(candidate, kind, offering, slots)
+            if fate is _CONTESTED:
+                return False
+            slot = fate[0]
+            if slot is None:
+                loose = True
+            else:
+                have[slot.slot] += 1
+            fates.append(fate)
+        lost: set[int] = set()  # the candidates a full slot leaves out (by position)
+        for slot in slots:
+            if slot.upper is not None and have[slot.slot] > slot.upper:
+                lost.update(self._left_out(slot, candidates, fates))
+                have[slot.slot] = slot.upper
+                loose = True
+        if loose and any(fate.deep for n, fate in enumerate(fates) if fate.slot is None or n in lost):
+            return False  # a slot's offering may take in a product left out (adopting it, or a new bundle)
+        items, carry, said = self.items, self._carry_characteristics, self._said
+        for n, (candidate, (slot, _, source, _, kept)) in enumerate(zip(candidates, fates, strict=True)):
+            if slot is None or n in lost:
+                continue
+            target = slot.offering_id
+            carried = characteristics, changes, checked = carry(candidate, target)
+            if kept is not None and checked and not changes:  # _migrate's item, as the fate already knows it
+                action, why, previous, spec = kept
+                reasons = said.get(why) or self._reason(*why)  # the reason's table stays the one that holds them
+                items.append(made_item(str(len(items) + 1), action, candidate.id, target, spec, product_id,
+                                       previous, characteristics, (), reasons, True, None))
+            else:
+                self._migrate(candidate, target, product_id, "matched", slot_source=source, settled=True,
+                              carried=carried)
+        for slot in slots:
+            if have[slot.slot] < slot.lower:
+                self._fill_slot(product_id, offering, slot, have, [], [], False)
+        if loose:
+            for n, (candidate, fate) in enumerate(zip(candidates, fates, strict=True)):
+                if fate.slot is None or n in lost:
+                    own = kinds[candidate.id][0]
+                    situation = "no_slot" if fate.slot is None else "slot_full"
+                    self._emit(_DELETE, candidate.id, own or "", product_id, candidate.characteristics(), (),
+                               self._homeless(situation, own, offering), previous=None)
+        return True
+
+    def _left_out(self, slot: Component, candidates: list[Product], fates: list[_Fate]) -> list[int]:
+        """The positions of the candidates ``slot`` (a slot with an upper limit) has no room for: it keeps its
+        best, as :meth:`_match` weighs them (fit, then values the slot's offering allows, then age)."""
+        weight = _Weights(self._tables, candidates)
+        members = [n for n, fate in enumerate(fates) if fate.slot is not None and fate.slot.slot == slot.slot]
+
+        def worth(n: int) -> tuple[int, int]:
+            cid = candidates[n].id
+            return -weight(cid, (slot, fates[n].fit)), weight.rank[cid]
+
+        return sorted(members, key=worth)[slot.upper or 0:]
+
+    def _fate(self, product: Product, kind: tuple[str | None, str | None], offering: str,
+              slots: Sequence[Component]) -> _Fate:
+        """What the slots of ``offering`` (``slots``) do with an installed leaf of ``kind`` (offering,
+        specification; ``product`` is one), as :meth:`_match`, :meth:`_keep_matched` and :meth:`_migrate` decide
+        it (:class:`_Fate`; :data:`_CONTESTED` when it could fill several slots: the matching decides). Their
+        questions read a product's kind only: the answer is the catalog's, made once per catalog — or, when
+        migration rules take part, once per change."""
+        key = (offering, kind)
+        fates = self._fates if not self.migrations else self._fates_here
+        found = fates.get(key)
+        if found is not None:
+            return found
+        own, spec = kind
+        places = self._placements(product, offering, slots)
+        deep = any(self._fits_beneath(product, slot.offering_id) for slot in slots)
+        if len(places) > 1:
+            found = _CONTESTED
+        elif places:
+            slot, fit = places[0]
+            target = slot.offering_id
+            mapped = own != target and self._kin(own, spec, target) == MIGRATION
+            source = (self._mapping_source(product, target) if mapped else None) or f"catalog:{offering}"
+            kept = None
+            if not self._tables.slots(target):  # _migrate for a "matched" leaf that stays under its parent
+                changed = own != target
+                action, code = OUTCOMES["matched_changed" if changed else "matched_same"]
+                if not changed or code == "offering_changed":  # one reason (else _migrate adds another)
+                    kept = (action, (code, own, target, source), own if changed else None, self._tables.spec(target))
+            found = _Fate(slot, fit, source, deep, kept)
+        else:
+            found = _Fate(None, 0, None, deep, None)
+        if len(fates) >= TABLE_SIZE:
+            fates.clear()
+        fates[key] = found
+        return found
 
     def _assign(self, offering: str, candidates: list[Product],
                 slots: Sequence[Component]) -> tuple[list[Product], dict[str, Component], list[Product]]:
@@ -524,7 +693,7 @@ class DeltaBuilder:
         return [products[c] for c in kids if c not in elsewhere]
 
     # ------------------------------------------------------------------ across levels
-    def _rehome(self) -> None:
+    def _rehome(self, target: str) -> None:
         """Keep what the bundle-by-bundle placement gave up when the target tree has a place for it elsewhere.
 
         Placement works one bundle at a time, so a component whose new parent has no place for it is deleted (or,
@@ -532,15 +701,29 @@ class DeltaBuilder:
         two nesting levels. Such a product takes the place of a new product of its kind (which is then not added:
         no specification is deleted and added again), else fills free room in a bundle of the target. A move is
         kept only when it deletes fewer installed products, or as many and adds fewer: so the sweeps end.
+
+        Every product the change keeps or adds sits in the tree of ``target`` (the change's offering): the
+        offering itself, or one its slots hold at some depth. A product that could neither become ``target`` nor
+        fit anywhere beneath it has no place in that tree (:meth:`_places_for` finds none): it is passed over
+        without looking at the items — the usual case, and an account whose lines the target drops is not
+        searched once per line.
         """
         improved = True
         while improved:
             improved = False
-            for product_id in [i.product_id for i in self.items  # _gave_up, inline: one pass over every item
-                               if i.action is _DELETE and i.installed and i.reasons[0].code in HOMELESS]:
-                item = next(i for i in self.items if i.product_id == product_id)
+            changed = False  # the items are still the objects of this sweep's list
+            for given_up in [i for i in self.items  # _gave_up, inline: one pass over every item
+                             if i.action is _DELETE and i.installed and i.reasons[0].code in HOMELESS]:
+                if self._placeless(self.inventory.product(given_up.product_id), target):
+                    continue
+                item = next(i for i in self.items if i.product_id == given_up.product_id) if changed else given_up
                 if _gave_up(item) and self._improve(item, room=True):
-                    improved = True
+                    improved = changed = True
+
+    def _placeless(self, product: Product, target: str) -> bool:
+        """Whether ``product`` has no place in the tree of ``target`` (:meth:`_rehome`): it can neither become
+        ``target`` nor fit beneath it — so it fits beneath none of the offerings the tree holds either."""
+        return not self._fits_beneath(product, target) and not self._becomes(product, target)
 
     # ------------------------------------------------------------------ amendments
     def amend(self, delta: Delta, amendments: Iterable[Amendment]) -> Delta | Refused:
@@ -550,6 +733,7 @@ class DeltaBuilder:
         self._refused = None
         self._choices = self._checked_choices(_choices_of(delta.request))
         self.items = list(delta.items)  # values: the given delta's items are shared, never changed
+        self._shuffled = True
         self._root, self._new_ids, self._elsewhere = delta.root_product_id, 0, set()
         for amendment in amendments:
             match amendment:
@@ -628,6 +812,7 @@ class DeltaBuilder:
         return _State(list(self.items), self._new_ids, self._root, frozenset(self._elsewhere))
 
     def _restore(self, state: _State) -> None:
+        self._shuffled = True
         self.items, self._new_ids, self._root, self._elsewhere = (list(state.items), state.new_ids, state.root,
                                                                   set(state.elsewhere))
 
@@ -736,9 +921,13 @@ class DeltaBuilder:
                           candidates=candidates)
         self.items = before + self.items + after
         self._elsewhere = outside
+        self._shuffled = True
 
     def _renumber(self) -> dict[str, str]:
-        """Items numbered in order; generated product ids without the gaps re-homing leaves (returned: old → new)."""
+        """Items numbered in order; generated product ids without the gaps re-homing leaves (returned: old → new).
+        Nothing to do when the items were only ever appended (:attr:`_shuffled`): the usual build."""
+        if not self._shuffled:
+            return {}
         self._new_ids = 0
         renamed = {i.product_id: self._new_id() for i in self.items if not i.installed}
         moved = {old: new for old, new in renamed.items() if old != new}
@@ -796,7 +985,8 @@ class DeltaBuilder:
 
     def _becomes(self, product: Product, offering: str) -> int:
         """How well ``product`` can become ``offering`` itself (the target seen as its one slot), 0: not at all."""
-        return self._kin(product.offering_id, product.spec_id, offering)
+        own, spec = self._kinds[product.id]
+        return self._kin(own, spec, offering)
 
     def _kin(self, offering: str | None, spec: str | None, target: str) -> int:
         """How well an installed product of ``offering`` (and ``spec``, the specification it names) can become
@@ -890,7 +1080,49 @@ class DeltaBuilder:
     def _carry_characteristics(self, product: Product,
                                target: str) -> tuple[dict[str, Any], Sequence[CharacteristicChange], bool]:
         """The product's characteristics under the target offering, what changes, and whether every value kept
-        was found allowed here (each was carried as it is: :meth:`_emit` need not check them again)."""
+        was found allowed here (each was carried as it is: :meth:`_emit` need not check them again).
+
+        Without a choice of the request the answer is the catalog's for the product's values: kept per catalog
+        (:meth:`_carried_as`) for values whose equal is the same value written the same way (texts, whole
+        numbers, truth values, none); the items get their own copy of the characteristics."""
+        if self._choices:
+            return self._carry(product, target)
+        chars = product.product_characteristic
+        if len(chars) == 1:  # the usual product, inline: one value
+            char = chars[0]
+            value = char.value
+            kind = value.__class__
+            key = ((target, char.name, kind, value) if kind in _EXACT and (kind is not str or len(value) <=
+                                                                           REMEMBERED_TEXT) else None)
+        else:
+            key = self._carried_as(chars, target)
+        if key is None:
+            return self._carry(product, target)
+        found = self._carried.get(key)
+        if found is None:
+            carried = after, changes, checked = self._carry(product, target)
+            if len(self._carried) >= TABLE_SIZE:
+                self._carried.clear()
+            self._carried[key] = (after.copy(), tuple(changes), checked)
+            return carried
+        return found[0].copy(), found[1], found[2]
+
+    @staticmethod
+    def _carried_as(chars: list[Characteristic], target: str) -> tuple[Any, ...] | None:
+        """The key of the characteristics table for a product's values (``chars``) becoming ``target``'s (None:
+        values that are not kept: a float or an object, whose equal may be written otherwise, or a long text)."""
+        key: list[Any] = [target]
+        for char in chars:
+            value = char.value
+            kind = value.__class__
+            if kind not in _EXACT or (kind is str and len(value) > REMEMBERED_TEXT):
+                return None
+            key += (char.name, kind, value)
+        return tuple(key)
+
+    def _carry(self, product: Product,
+               target: str) -> tuple[dict[str, Any], Sequence[CharacteristicChange], bool]:
+        """:meth:`_carry_characteristics`, worked out."""
         tables = self._tables
         rules = tables.characteristics(target)
         before = product.characteristics()

@@ -5,10 +5,10 @@ record of what the flows decided (the delta, the rules that took part, the money
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from odedelta.delta.items import Action, Amendment, Delta, DeltaItem
 from odedelta.delta.projection import instance_problems, placed, project
@@ -94,6 +94,37 @@ class Changer(Protocol):
                  context: Context | None = None) -> ChangeResult | Refusal: ...
 
 
+_Computed = TypeVar("_Computed")
+
+
+class _computed_once(Generic[_Computed]):
+    """``functools.cached_property`` without a lock: the value, computed on first read, is kept on the instance.
+    Python 3.11's takes one for each first read (three times the cost of this; every change reads its
+    projection once); a record's values depend on the record alone, so two threads reading one at once each
+    compute the same value, and one is kept."""
+
+    def __init__(self, compute: Callable[[Any], _Computed]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _computed_once[_Computed]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _Computed: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _Computed | _computed_once[_Computed]:
+        if instance is None:
+            return self
+        value: _Computed = self.compute(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
 @dataclass(frozen=True)
 class ChangeResult:
     """What a change does: a plain, immutable record. Its projection is computed once, on first use."""
@@ -145,13 +176,13 @@ class ChangeResult:
         """The installed products once the change is done (see :func:`apply`): new objects, the caller's to keep."""
         return project(self.inventory, self.delta, self.catalog)
 
-    @cached_property
+    @_computed_once
     def placed(self) -> tuple[tuple[str, str | None, str | None], ...]:
         """``(product id, offering id, specification id)`` of each product once the change is done, in the order of
         :meth:`projected`: what the money stage and the rules read of the projection, without building it."""
         return tuple(placed(self.inventory, self.delta))
 
-    @cached_property
+    @_computed_once
     def shared_projection(self) -> tuple[Product, ...]:
         """:meth:`projected`, computed once for this record (the record and its delta never change): for the
         flows' read-only use — the products are shared, never modify them."""
@@ -161,7 +192,7 @@ class ChangeResult:
         """The inventory once the change is done: new objects, the caller's to keep."""
         return Inventory.from_products(self.catalog, self.projected())
 
-    @cached_property
+    @_computed_once
     def shared_inventory(self) -> Inventory:
         """:meth:`projected_inventory`, computed once for this record; read-only like :attr:`shared_projection`."""
         return Inventory.sharing(self.catalog, self.shared_projection)

@@ -210,14 +210,8 @@ class InventoryReader:
         # a bundle cycle runs through a product that is bundled and bundles: none in a one-level bundle
         if not set(parent.values()).isdisjoint(parent) and _has_cycle(by_id, parent):
             return None
-        graph = InventoryGraph()
-        for pid, product in by_id.items():
-            graph.add_product(pid, product.offering_id, product.spec_id)
-        for source, end, named in edges:
-            if named is None:
-                graph.add_child(source, end)
-            else:
-                graph.add_relationship(source, end, named)
+        graph = InventoryGraph.of(((pid, product.offering_id, product.spec_id) for pid, product in by_id.items()),
+                                  edges)
         return Inventory(by_id, Origins.listed(file, list(by_id)), graph)
 
     def _product(self, item: dict[str, Any]) -> Product | None:
