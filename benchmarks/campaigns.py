@@ -17,7 +17,8 @@ process so that its peak memory is its own:
   template, once per campaign) and ``other`` (the rest: reading and hashing the input, moving rows between
   stages);
 * ``loop``: one process parses each JSON line and calls ``Engine.change`` (what a script would do);
-* ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes;
+* ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes (the ``workers``
+  column: forked, or spawned when the driver runs threads);
 * ``local 2 uncheckpointed``: the same with the checkpoints replaced by a no-op (the wall-clock cost of
   checkpointing is ``local 2`` over this);
 * ``dask 2``: the same on a dask.distributed LocalCluster of 2 worker processes.
@@ -114,7 +115,12 @@ def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
     result = run(DEMO, base, template, as_of=AS_OF, out=out / mode.replace(" ", "-"), rules=RULES,
                  engine=engine_name, workers=int(workers), partition_size=250, force=True)
     seconds, cpu, driver = time.perf_counter() - start, _cpu() - cpu, _cpu_self() - driver
-    return {"mode": mode, "customers": result.summary["customers"], "seconds": seconds, "cpu": cpu,
+    try:
+        from odedelta.campaigns.engines import STARTS
+    except ImportError:  # an earlier commit: local workers were always spawned
+        STARTS = {}  # type: ignore[assignment]
+    return {"mode": mode, "started": ", ".join(sorted(STARTS)) or "—", "customers": result.summary["customers"],
+            "seconds": seconds, "cpu": cpu,
             "driver_cpu": driver, "peak_worker_mib": _peak_mib(resource.RUSAGE_CHILDREN), "peak_driver_mib": _peak_mib(
                 resource.RUSAGE_SELF), "changed": result.summary["changed"],
             "checkpoint_seconds": saving["seconds"] if not rest else None, "checkpoint_bytes": saving["bytes"]}
@@ -272,8 +278,8 @@ def benchmark(args: argparse.Namespace) -> None:
           f"{FROM} -> {TO} under rules/\n")
     (args.out / f"rows-{args.customers}.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print("| mode | wall s | customers/s | scaling vs local 1 | CPU ms/customer | of which the driver | vs engine only "
-          "| vs loop | peak MiB per worker | peak MiB driver | checkpoints s (% of wall) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| vs loop | peak MiB per worker | peak MiB driver | checkpoints s (% of wall) | workers |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
         mode = str(row["mode"])
         scaling = f"{rates[mode] / one:.2f}x" if one else ""
@@ -284,7 +290,8 @@ def benchmark(args: argparse.Namespace) -> None:
         checkpoints = (f"{saved:.2f} ({100 * saved / row['seconds']:.1f} %, "
                        f"{row['checkpoint_bytes'] / 2 ** 20:.0f} MiB)" if isinstance(saved, float) else "—")
         print(f"| {mode} | {row['seconds']:.1f} | {rates[mode]:,.0f} | {scaling} | {cost[mode]:.3f} | {own} | "
-              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} | {checkpoints} |")
+              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} | {checkpoints} | "
+              f"{row.get('started', '—')} |")
     _print_stages(rows)
     plain = rates.get("local 2 uncheckpointed")
     if plain and "local 2" in rates:

@@ -113,12 +113,17 @@ def adopt(campaign: Campaign, engine: Engine) -> None:
 
 def child(parent: int, campaign: Campaign) -> None:
     """A local worker process's start: die with the driver (Linux: the parent-death signal, so a driver killed by
-    SIGKILL leaves no worker behind), then read the catalog and rules."""
+    SIGKILL leaves no worker behind), then read the catalog and rules (a forked worker has the driver's)."""
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the driver died before the signal was armed
         os._exit(1)
+    # a forked worker has the driver's handlers: the driver's SIGTERM handler would turn the driver's terminate()
+    # into an exception sent back as a partition's result; a worker ends on it as a spawned one does
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, signal.SIG_DFL):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     warm(campaign)
     settle()
 
