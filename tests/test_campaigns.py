@@ -634,3 +634,24 @@ def test_a_stop_request_ends_the_campaign_at_the_next_partition_and_resume_finis
         resume=True)
     for name in (*FILES, "_manifest.json"):
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+
+
+def test_a_customers_context_is_made_and_checked_once_per_segment_and_billing_day(demo: odedelta.Catalog) -> None:
+    engine = Engine(demo, odedelta.load_rules(RULES, demo))
+    contexts = worker.Contexts(engine)
+    business = contexts.get("business", None, 5)
+    assert business == odedelta.Context(segment="business", billing_cycle_day=5)
+    assert contexts.get("business", {}, 5) is business  # no attributes: the same frozen context
+    assert contexts.get("business", None, None) is not business and contexts.get(None, None, None) is not None
+    with_attributes = contexts.get("business", {"tenureMonths": 3}, 5)
+    assert with_attributes.attributes == {"tenureMonths": 3}
+    assert contexts.get("business", {"tenureMonths": 3}, 5) is not with_attributes  # made and checked afresh
+    for _ in range(2):  # an error each time, never remembered
+        with pytest.raises(RequestError, match="billing cycle day 40 is out of range"):
+            contexts.get("business", None, 40)
+    with pytest.raises(ValueError, match="segment"):
+        contexts.get(5, None, None)
+    assert set(contexts.known) == {("business", 5), ("business", None), (None, None)}
+    contexts.LIMIT = 3
+    assert contexts.get("residential", None, None).segment == "residential"
+    assert len(contexts.known) == 3
