@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/campaigns.py [--customers 100000] [--out benchmarks/campaigns-run]
     .venv/bin/python benchmarks/campaigns.py --quick    # 200 customers in a temporary directory: a smoke run (CI)
+    .venv/bin/python benchmarks/campaigns.py --customers 40000 --modes "local 1" "local 2" --repeat 3
+                                                        # scaling on a shared machine: the modes in turn, best of 3
 
 The base is generated (seeded) from the demo catalog: every customer holds Mobile Classic, the demo's end-of-sale
 offering, and the campaign moves it to its successor Mobile M under the demo rules. Each mode runs in a fresh
@@ -235,6 +237,8 @@ def main() -> None:
                                                  "temporary directory, removed at the end)")
     parser.add_argument("--modes", nargs="*", default=list(MODES), help=f"a subset of {', '.join(MODES)}")
     parser.add_argument("--quick", action="store_true", help="a smoke run: every mode on 200 customers")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the modes in turn; each mode's fastest "
+                                                              "run is shown (on a shared machine)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one mode, in its own process
     args = parser.parse_args()
     if args.customers is None:
@@ -262,14 +266,23 @@ def benchmark(args: argparse.Namespace) -> None:
         catalog = odedelta.load_catalog(DEMO)
         generate.write_jsonl(base, generate.customers(catalog, args.customers, as_of=AS_OF, seed=11, favour=FROM,
                                                       share=1.0))
-    rows = []
-    for mode in args.modes:
-        done = subprocess.run([sys.executable, __file__, "--customers", str(args.customers), "--out", str(args.out),
-                               "--measure", mode], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"error: mode {mode!r} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-        rows.append(json.loads(done.stdout.splitlines()[-1]))
-        print(f"... {mode}: {rows[-1]['seconds']:.1f} s", file=sys.stderr)
+    best: dict[str, dict[str, Any]] = {}
+    loads = [os.getloadavg()[0]]
+    for _round in range(args.repeat):  # the modes in turn, each round: a busy minute slows them alike
+        for mode in args.modes:
+            done = subprocess.run([sys.executable, __file__, "--customers", str(args.customers), "--out",
+                                   str(args.out), "--measure", mode], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"error: mode {mode!r} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+            row = json.loads(done.stdout.splitlines()[-1])
+            loads.append(os.getloadavg()[0])
+            print(f"... {mode}: {row['seconds']:.1f} s (load {loads[-1]:.1f})", file=sys.stderr)
+            if mode not in best or row["seconds"] < best[mode]["seconds"]:
+                best[mode] = row
+    rows = [best[mode] for mode in args.modes]
+    if args.repeat > 1:
+        print(f"best of {args.repeat} rounds per mode (the modes in turn each round); one-minute load average "
+              f"from {min(loads):.1f} to {max(loads):.1f}")
     rates = {row["mode"]: row["customers"] / row["seconds"] for row in rows}
     cost = {row["mode"]: row["cpu"] / row["customers"] * 1000 for row in rows}  # CPU milliseconds per customer
     one = rates.get("local 1")
