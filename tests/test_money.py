@@ -1,7 +1,9 @@
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+import odedelta
 from odedelta import CurrencyMismatch, Money
 from odedelta.model.money import total
 
@@ -76,3 +78,126 @@ def test_a_bill_entry_made_by_its_slots_is_the_one_its_constructor_makes() -> No
     assert (unpriced.net, unpriced.discount_total, unpriced.free) == (None, None, False)
     with pytest.raises(FrozenInstanceError):
         entry.basis = "x"  # type: ignore[misc]
+
+
+def test_entries_without_a_discount_share_one_read_only_list() -> None:
+    """Every entry without a discount holds the same empty list (no list per product for the collector to visit);
+    it is equal to ``[]``, refuses to change, and a discount makes the entry a list of its own."""
+    from odedelta.model.pricing import Base
+    from odedelta.money.bill import NO_DISCOUNTS, Discount, ProductBill
+
+    base = Base(Money(Decimal("20.00"), "EUR"), "catalog:po-a", None, "pop-a")
+    first, second = ProductBill.of("P-1", "po-a", base), ProductBill.of("P-2", "po-a", base)
+    assert first.discounts is second.discounts is NO_DISCOUNTS
+    assert first.discounts == [] and repr(first.discounts) == "[]"
+    assert ProductBill("P-3", "po-a", base.amount, "catalog:po-a").discounts is NO_DISCOUNTS
+    discount = Discount("P-1", "promotion:x", "X", Money(Decimal("5.00"), "EUR"))
+    for change in (lambda d: d.append(discount), lambda d: d.extend([discount]), lambda d: d.insert(0, discount),
+                   lambda d: d.__iadd__([discount]), lambda d: d.__setitem__(slice(None), [discount])):
+        with pytest.raises(TypeError, match="read-only"):
+            change(first.discounts)
+    more = first.plus(discount)
+    assert more.discounts == [discount] and type(more.discounts) is list
+    assert (second.discounts, NO_DISCOUNTS) == ([], [])
+
+
+def test_the_bill_after_reads_the_shared_entries_and_records_none_of_its_own(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``priced``: the first bill of a change fills an empty table with its undiscounted entries; a later bill
+    given the filled table reuses the entry of every product whose base and offering are the same, makes a new one
+    for a product priced afresh, and adds nothing to the table."""
+    from odedelta.model.pricing import catalog_base
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill_lines, bill_of
+
+    from .helpers import AS_OF
+
+    products = inventories["alice"].products
+    lines, bases = bill_lines(demo, products, AS_OF)
+    priced: dict[str, Any] = {}
+    before = bill_of(demo, lines, Context(), AS_OF, priced)
+    assert set(priced) == set(products) and all(priced[pid][0] is bases[pid] for pid in priced)
+    (changed, offering, _, _), kept = lines[0], lines[1:]
+    other = next(o for o in demo.offerings if o != offering)
+    table = dict(priced)
+    after = bill_of(demo, [(changed, other, None, catalog_base(demo, other, AS_OF)), *kept], Context(), AS_OF, table)
+    assert table == priced  # read, not written
+    assert [pid for pid, _, _, _ in kept if after.products[pid] is priced[pid][1]] == \
+        [pid for pid, _, _, _ in kept if not after.products[pid].discounts]  # shared unless a promotion discounts it
+    assert after.products[changed].offering_id == other and before.products[changed].offering_id == offering
+
+
+def test_a_discount_made_by_its_slots_and_running_sums_match_the_constructor_and_the_full_sum() -> None:
+    """Promotions make their discounts by setting the record's slots, and ``plus`` carries the entry's sums forward
+    (total + discount, base − total): the same discount the constructor makes, the same sums as adding every
+    discount up again."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from odedelta.model.pricing import Base
+    from odedelta.money.bill import _DISCOUNT_FIELDS, Discount, ProductBill, _discount
+
+    assert tuple(f.name for f in fields(Discount)) == _DISCOUNT_FIELDS
+    made = _discount("P-1", "promotion:x", "X", Money(Decimal("2.50"), "EUR"), Decimal("12.5"))
+    assert made == Discount("P-1", "promotion:x", "X", Money(Decimal("2.50"), "EUR"), Decimal("12.5"))
+    base = Base(Money(Decimal("19.99"), "EUR"), "catalog:po-a", None, "pop-a")
+    entry = ProductBill.of("P-1", "po-a", base)
+    amounts = [Decimal("2.50"), Decimal("0.333"), Decimal("17.157")]
+    for amount in amounts:
+        entry = entry.plus(Discount("P-1", "promotion:x", "X", Money(amount, "EUR")))
+    again = ProductBill("P-1", "po-a", base.amount, "catalog:po-a", None, "pop-a", list(entry.discounts))
+    assert (entry.discount_total, entry.net) == (again.discount_total, again.net)
+    assert str(entry.net.amount) == str(again.net.amount) == "0.000"  # type: ignore[union-attr]
+    import pickle
+
+    assert type(entry) is ProductBill and type(made) is Discount
+    assert pickle.loads(pickle.dumps(entry)) == entry and pickle.loads(pickle.dumps(made)) == made
+    with pytest.raises(FrozenInstanceError):
+        made.name = "Y"  # type: ignore[misc]
+
+
+def test_a_bill_of_lines_given_one_by_one_is_the_bill_of_the_list(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``bill_of`` reads its lines once: a generator gives the same bill (entries, promotions, order) as a list."""
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill_lines, bill_of
+
+    from .helpers import AS_OF
+
+    for name, inventory in inventories.items():
+        lines, _ = bill_lines(demo, inventory.products, AS_OF)
+        listed = bill_of(demo, lines, Context(segment="residential"), AS_OF)
+        one_by_one = bill_of(demo, iter(lines), Context(segment="residential"), AS_OF)
+        assert list(one_by_one.products.items()) == list(listed.products.items()), name
+        assert (one_by_one.promotions, one_by_one.attributions) == (listed.promotions, listed.attributions), name
+    assert any(bill_of(demo, iter(bill_lines(demo, i.products, AS_OF)[0]), Context(), AS_OF).promotions
+               for i in inventories.values())  # some promotion is judged and granted on the way
+
+
+def test_discounts_granted_at_once_make_the_bill_granting_them_one_by_one_makes(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``with_discounts``: one copy of the bill for many discounts, the same entries, promotions and order as
+    ``with_discount`` once per discount; the bill given is left as it was."""
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill, discount_for, with_discount, with_discounts
+
+    from .helpers import AS_OF
+
+    before = bill(demo, inventories["alice"].products, Context(), AS_OF)
+    kept = {pid: (entry, list(entry.discounts)) for pid, entry in before.products.items()}
+    promotions = {grant: list(given) for grant, given in before.promotions.items()}
+    granted = []
+    for grant, value in (("rule:a", "10%"), (next(iter(before.promotions)), "1.00"), ("rule:a", "2.00")):
+        for pid in before.products:
+            found = discount_for(before.products[pid], grant, "test", value)
+            if found is not None:
+                granted.append((grant, found))
+    one_by_one = before
+    for grant, discount in granted:
+        one_by_one = with_discount(one_by_one, grant, discount)
+    at_once = with_discounts(before, granted)
+    assert len(granted) > len(before.products)
+    assert list(at_once.products.items()) == list(one_by_one.products.items())
+    assert list(at_once.promotions.items()) == list(one_by_one.promotions.items())
+    assert {pid: (entry, list(entry.discounts)) for pid, entry in before.products.items()} == kept
+    assert before.promotions == promotions
+    assert with_discounts(before, []) is before

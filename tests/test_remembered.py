@@ -197,6 +197,8 @@ def test_fact_sections_made_without_validation_are_the_validated_values() -> Non
             assert list(vars(fast)) == list(vars(checked)) and fast.model_fields_set == checked.model_fields_set
             assert fast.model_dump() == checked.model_dump() and repr(fast) == repr(checked)
             assert hash(fast) == hash(checked)
+    with pytest.raises(TypeError, match="TermFacts has no field months"):
+        f.made(f.TermFacts, months=3)  # a bug, said: not a section silently without it
 
 
 def test_the_repeated_hour_when_clocks_go_back_is_two_moments(demo: odedelta.Catalog) -> None:

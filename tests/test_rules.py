@@ -35,6 +35,7 @@ from odedelta.rules.expr import Compiler, ExprError
 from odedelta.rules.facts import (
     FACT_TYPES,
     OPEN_PREFIXES,
+    ChangeFacts,
     CustomerFacts,
     EngineFacts,
     Facts,
@@ -42,7 +43,11 @@ from odedelta.rules.facts import (
     ItemFacts,
     ProjectedFacts,
     PromotionFacts,
+    SettlementFacts,
+    SlaFacts,
+    TargetFacts,
     TermFacts,
+    change_facts,
     engine_facts,
     reference_markdown,
     term_facts,
@@ -508,6 +513,96 @@ def test_plain_facts_with_replaced_sections_are_those_of_the_copied_facts(
 
 def term_facts_model() -> TermFacts:
     return TermFacts(recorded=True, active=True, months_remaining=15, start=datetime(2025, 6, 1).date())
+
+
+# facts that make the demo rules of every kind match, and miss, and read absent facts
+_KIND_SECTIONS = {
+    **_SECTION_VALUES,
+    "customer": st.builds(CustomerFacts, segment=st.sampled_from([None, "business", "residential"]),
+                          tenure_months=st.sampled_from([None, 3, 30]), products=st.sampled_from([0, 2])),
+    "term": st.builds(TermFacts, recorded=st.booleans(), active=st.booleans(),
+                      months_elapsed=st.sampled_from([None, 2, 12])),
+    "target": st.builds(TargetFacts, offering=st.sampled_from([None, "po-fiber-300"]),
+                        categories=st.lists(st.sampled_from(["cat-business", "cat-fiber"]), max_size=2),
+                        lifecycle=st.sampled_from([None, "Active", "Retired"])),
+    "change": st.builds(ChangeFacts, kind=st.sampled_from([None, "terminate", "change_offer"]),
+                        direction=st.sampled_from([None, "upgrade", "downgrade"])),
+    "sla": st.builds(SlaFacts, metric=st.sampled_from([None, "availability"]),
+                     measured=st.sampled_from([None, Decimal("94"), Decimal("99")]),
+                     supplier=st.sampled_from([None, "org-streamco"])),
+    "settlement": st.builds(SettlementFacts, supplier=st.sampled_from([None, "org-streamco", "org-streammax"])),
+}
+
+
+@given(base=st.fixed_dictionaries({name: _KIND_SECTIONS[name] for name in ("customer", "term", "target", "change")}),
+       sections=st.dictionaries(st.sampled_from(sorted(_KIND_SECTIONS)), st.none(), max_size=4).flatmap(
+           lambda chosen: st.fixed_dictionaries({name: _KIND_SECTIONS[name] for name in chosen})),
+       attributes=st.sampled_from([{}, {"vip": True}, {"vip": "false"}]))
+def test_a_question_of_one_kind_over_its_sections_only_has_the_answer_over_all_the_facts(
+        demo_book: Any, base: dict[str, Any], sections: dict[str, Any], attributes: dict[str, Any]) -> None:
+    """A rule book asks each kind over the sections its rules read (and the absent facts of those): every kind of
+    the demo rules, ``not exists`` and free attributes included, answers as over every fact the book reads."""
+    facts = Facts(as_of=datetime(2026, 3, 1).date(), **base)
+    context = Context(segment=base["customer"].segment, attributes=attributes)
+    plain = demo_book.plain_facts(facts, context)
+    everything = engine_facts(facts.model_copy(update=sections), context, demo_book.used_facts,
+                              demo_book.attribute_types)
+    assert plain.of(**sections) == everything
+    for kind in KINDS:
+        assert demo_book.matching_in(kind, plain, **sections) == (
+            demo_book.hits(kind, everything) if kind in demo_book.kinds else [])
+        assert demo_book.first_in(kind, plain, **sections) == demo_book.first_hit(kind, everything)
+
+
+@pytest.fixture(scope="module")
+def demo_book(demo: odedelta.Catalog) -> Any:
+    return load_rules(RULES, demo)
+
+
+def test_each_kind_is_asked_over_the_sections_its_rules_read(demo: odedelta.Catalog) -> None:
+    book = load_rules(RULES, demo)
+    facts = Facts(as_of=datetime(2026, 3, 1).date(), customer=CustomerFacts(segment="business"),
+                  term=term_facts_model(), change=ChangeFacts(direction="downgrade"))
+    plain = book.plain_facts(facts, Context(segment="business", attributes={"vip": True}))
+    asked = plain.viewed(book._views["eligibility"], {})
+    # the sections eligibility rules read (change, customer, target, term: each as every rule of the book reads
+    # it, its absent facts listed) and the vip attribute; not installed.*, read by other kinds only
+    assert asked == {"change": {"direction": "downgrade"},
+                     "customer": {"attributes": {"vip": True}, "segment": "business"}, "term": {"active": True},
+                     "_absent": ["change.kind", "customer.tenure_months", "target.categories", "target.lifecycle",
+                                 "term.months_elapsed"]}
+    assert plain.viewed(book._views["discount"], {}) == {"customer": {"segment": "business"},
+                                                         "_absent": ["customer.tenure_months"]}
+    assert book._views["recommendation"].sections == ("item",) and not book._views["recommendation"].attributes
+
+
+def test_the_facts_made_section_by_section_are_those_of_change_facts(demo: odedelta.Catalog) -> None:
+    from odedelta.rules.facts import change_sections
+
+    book = load_rules(RULES, demo)
+    inventory = odedelta.load_inventory(DEMO / "inventories" / "alice.json", demo)
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+    for product_id, target, kind in [("F-1", "po-fiber-300", "change_offer"), ("F-1", None, "terminate"),
+                                     (None, "po-fiber-300", "acquire")]:
+        for context in (Context(), Context(segment="business", attributes={"vip": True})):
+            facts = change_facts(demo, inventory, product_id=product_id, target_id=target, as_of=moment,
+                                 context=context, kind=kind)
+            sections = change_sections(demo, inventory, product_id, target, moment, context, kind)
+            plain = book.plain_change(sections, context)
+            assert plain.of() == book.plain_facts(facts, context).of()
+            assert {name: plain.section(name) for name in Facts.model_fields} == vars(facts)
+            made_facts = plain.facts
+            assert made_facts == facts and list(vars(made_facts)) == list(vars(facts))
+            assert made_facts.model_fields_set == facts.model_fields_set
+            assert plain.facts is made_facts  # assembled once
+            projected = ProjectedFacts(offerings=("po-a",))
+            assert plain.replaced(projected=projected).facts == facts.model_copy(update={"projected": projected})
+    # the target and change sections read the catalog only: one value for every customer making the change
+    other = odedelta.load_inventory(DEMO / "inventories" / "alice.json", demo)
+    first, second = (change_sections(demo, i, "F-1", "po-fiber-300", moment, Context(), "change_offer")
+                     for i in (inventory, other))
+    assert first["change"] is second["change"] and first["target"] is second["target"]
+    assert first["customer"] is not second["customer"]
 
 
 def test_values_made_once_per_rule_are_kept_by_the_rule_object(demo: odedelta.Catalog) -> None:

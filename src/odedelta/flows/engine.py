@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from odedelta.delta.builder import amend, build
 from odedelta.delta.items import Delta, Migration, Reason, Refused
@@ -25,7 +26,7 @@ from odedelta.model.errors import RequestError
 from odedelta.model.inventory import Inventory
 from odedelta.model.requests import Context, Renew, Request
 from odedelta.rules import Rulebook, RuleOutcome
-from odedelta.rules.facts import ChangeKind, EngineFacts, Facts, ProjectedFacts, change_facts, made
+from odedelta.rules.facts import ChangeKind, EngineFacts, ProjectedFacts, change_sections, made
 from odedelta.rules.language import MigrationEffect, Rule
 
 
@@ -102,7 +103,7 @@ class Engine:
         eligibility verdict (a refusal, or the rules that allow it) and the migration rules the delta stage may
         follow."""
         start, target = endpoints(request)
-        plain = rules.plain_facts(self._facts(inventory, start, target, as_of, context, kind), context)
+        plain = rules.plain_change(self._facts(inventory, start, target, as_of, context, kind), context)
         decisions: tuple[RuleOutcome, ...] = ()
         if target is not None and target in self.catalog.offerings:
             verdict = rules.eligibility_in(plain)
@@ -132,11 +133,11 @@ class Engine:
         return qualify(self, inventory, product_id, as_of=as_of, context=context)
 
     def _facts(self, inventory: Inventory, start: str | None, target: str | None, as_of: datetime,
-               context: Context, kind: ChangeKind) -> Facts:
+               context: Context, kind: ChangeKind) -> dict[str, Any]:
+        """The change's facts, section by section (:func:`~odedelta.rules.facts.change_sections`)."""
         known_start = start if start in inventory.products else None
         known_target = target if target in self.catalog.offerings else None
-        return change_facts(self.catalog, inventory, product_id=known_start, target_id=known_target, as_of=as_of,
-                            context=context, kind=kind)
+        return change_sections(self.catalog, inventory, known_start, known_target, as_of, context, kind)
 
 
 def _migrations(found: Sequence[tuple[Rule, MigrationEffect]]) -> tuple[Migration, ...]:

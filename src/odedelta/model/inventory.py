@@ -28,6 +28,8 @@ products, where little repeats — holds its products as validated, which reads 
 _CATALOG_KEYS = {"bundledProductOffering": "ProductOffering", "productOfferingPrice": "ProductOffering",
                  "productSpecCharacteristic": "ProductSpecification", "priceType": "ProductOfferingPrice"}
 """Keys only a catalog resource has, for files without ``@type``."""
+_INDEXES = tuple((n,) for n in range(256))
+"""The JSON paths ``$[0]`` … ``$[255]`` of a list's products, made once."""
 
 
 def _refuse_catalog_resources(items: list[Any], file: str) -> None:
@@ -60,6 +62,15 @@ class Origins(Mapping[str, Origin]):
         self._file: str | None = None
         self._parts: dict[str, tuple[str | int, ...]] = {}
         self._others: dict[str, Origin] = {}  # a product read from another file than the first (none in practice)
+
+    @classmethod
+    def listed(cls, file: str, product_ids: Sequence[str]) -> Origins:
+        """The origins of a list of products read from ``file``, the n-th at ``$[n]`` (the ids distinct)."""
+        origins = cls()
+        origins._file = file
+        origins._parts = (dict(zip(product_ids, _INDEXES, strict=False)) if len(product_ids) <= len(_INDEXES)
+                          else {pid: (n,) for n, pid in enumerate(product_ids)})
+        return origins
 
     def put(self, product_id: str, origin: Origin) -> None:
         if self._file is None:

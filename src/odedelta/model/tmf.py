@@ -591,6 +591,23 @@ class HeldParts:
         fields = product.__pydantic_fields_set__
         return self.fields(product, fields.union(name for name, _ in found) if found else fields)
 
+    def hold(self, part: Any) -> Any:
+        """``part`` (a product's field as validated) made read-only to be held for several products: a list as a
+        :class:`ReadOnlyList` of read-only models, a model read-only; anything else (a text, a date) as it is."""
+        if type(part) is list:
+            return self._list(part)
+        if isinstance(part, BaseModel):
+            return self.fields(part)
+        return part
+
+    def fields_set(self, fields: Iterable[str]) -> ReadOnlySet[str]:
+        """The one read-only fields set for every part whose fields set is ``fields``."""
+        key = frozenset(fields)
+        shared = self._sets.get(key)
+        if shared is None:
+            shared = self._sets[key] = ReadOnlySet(key)
+        return shared
+
     def _list(self, parts: list[Any]) -> list[Any]:
         for part in parts:
             self.fields(part)
@@ -601,11 +618,8 @@ class HeldParts:
     def fields(self, model: _M, fields: set[str] | None = None) -> _M:
         """``model``, its fields set (``fields`` when given) the read-only one every part with the same fields set
         holds, and its unknown fields, when it has none, the one read-only empty mapping."""
-        key = frozenset(model.__pydantic_fields_set__ if fields is None else fields)
-        shared = self._sets.get(key)
-        if shared is None:
-            shared = self._sets[key] = ReadOnlySet(key)
-        _set(model, "__pydantic_fields_set__", shared)
+        _set(model, "__pydantic_fields_set__", self.fields_set(model.__pydantic_fields_set__ if fields is None
+                                                               else fields))
         if model.__pydantic_extra__ == {}:
             _set(model, "__pydantic_extra__", NO_EXTRA)
         return model

@@ -22,11 +22,12 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn, cast
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
@@ -43,7 +44,7 @@ ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Discount:
     """A reduction of one product's recurring price, and what grants it (``promotion:<id>`` or ``rule:<id>``)."""
 
@@ -52,6 +53,51 @@ class Discount:
     name: str
     amount: Money
     percentage: Decimal | None = None
+
+
+_DISCOUNT_FIELDS = ("product_id", "source", "name", "amount", "percentage")
+"""Discount's fields in order, as :func:`_discount` sets them (a test checks them against the class)."""
+
+
+class _UnfrozenDiscount:
+    """A :class:`Discount` being made (as :class:`_Unfrozen` is a bill entry being made)."""
+
+    __slots__ = _DISCOUNT_FIELDS
+
+    def __init__(self, product_id: str, source: str, name: str, amount: Money, percentage: Decimal | None) -> None:
+        self.product_id = product_id
+        self.source = source
+        self.name = name
+        self.amount = amount
+        self.percentage = percentage
+
+
+def _discount(product_id: str, source: str, name: str, amount: Money, percentage: Decimal | None) -> Discount:
+    """A :class:`Discount` as its constructor makes it, for less (a bill makes one per product a promotion
+    discounts)."""
+    made = _UnfrozenDiscount(product_id, source, name, amount, percentage)
+    made.__class__ = Discount  # type: ignore[assignment]
+    return cast(Discount, made)
+
+
+class _NoDiscounts(list[Discount]):
+    """The discounts of an entry that has none: one empty list shared by every such entry (a bill makes an entry
+    per product and most have no discount; a list each would be one more object per product for the collector to
+    visit on every full collection, and a change keeps two bills). Equal to ``[]`` and shown as ``[]``; it refuses
+    to change, so sharing it can never carry a discount from one entry to another (an entry is a value: ``plus``
+    makes a new list)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("a bill entry's discounts are read-only: ProductBill.plus makes a new entry")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+NO_DISCOUNTS: list[Discount] = _NoDiscounts()
+"""The shared discounts of every entry without one (read-only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +111,8 @@ class ProductBill:
     basis: str
     duty_free: Money | None = None
     pop_id: str | None = None
-    discounts: list[Discount] = field(default_factory=list)
+    discounts: list[Discount] = field(default_factory=lambda: NO_DISCOUNTS)
+    """The discounts in the order granted; :data:`NO_DISCOUNTS` (shared, read-only) when there is none."""
     _sums: tuple[Money | None, Money | None] | None = field(default=None, init=False, repr=False, compare=False)
     """``(discount_total, net)``, worked out on first use (a bill is read many times, never changed)."""
 
@@ -88,13 +135,23 @@ class ProductBill:
     def of(cls, product_id: str, offering_id: str, base: Base) -> ProductBill:
         """The entry of a product at its ``base`` price, before any discount (its sums are the base's own: what
         _totals gives with no discount)."""
-        return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, [],
+        return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
                       base.undiscounted())
 
     def plus(self, discount: Discount) -> ProductBill:
-        """A new entry: this one with ``discount`` too."""
-        return _entry(self.product_id, self.offering_id, self.base, self.basis, self.duty_free, self.pop_id,
-                      [*self.discounts, discount], None)
+        """A new entry: this one with ``discount`` too. Its sums follow from this one's when they are known and in
+        the discount's currency: the running total plus the discount, the base less that total — the very
+        operations :meth:`_totals` does over the whole list, in the same order, so the same amounts."""
+        sums = self._sums
+        base = self.base
+        if sums is not None and base is not None and (total := sums[0]) is not None \
+                and total.currency == discount.amount.currency == base.currency:
+            total = Money(total.amount + discount.amount.amount, total.currency)
+            sums = (total, Money(base.amount - total.amount, base.currency))
+        else:
+            sums = None
+        return _entry(self.product_id, self.offering_id, base, self.basis, self.duty_free, self.pop_id,
+                      [*self.discounts, discount], sums)
 
     @property
     def discount_total(self) -> Money | None:
@@ -112,26 +169,37 @@ class ProductBill:
 
 ENTRY_FIELDS = ("product_id", "offering_id", "base", "basis", "duty_free", "pop_id", "discounts", "_sums")
 """ProductBill's fields in order, as :func:`_entry` sets them (a test checks them against the class)."""
-_new = object.__new__
-(_set_product, _set_offering, _set_base, _set_basis, _set_duty_free, _set_pop, _set_discounts,
- _set_sums) = (getattr(ProductBill, name).__set__ for name in ENTRY_FIELDS)
+
+
+class _Unfrozen:
+    """A :class:`ProductBill` being made: the same slots in the same order, without the frozen guard, so that its
+    ``__init__`` stores them directly. :func:`_entry` makes one and turns it into a ProductBill (the layouts are
+    the same, which ``__class__`` assignment checks) — half the cost of setting a frozen record's slots one call
+    each, and a change makes one per product and discount."""
+
+    __slots__ = ENTRY_FIELDS
+
+    def __init__(self, product_id: str, offering_id: str, base: Money | None, basis: str, duty_free: Money | None,
+                 pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None
+                 ) -> None:
+        self.product_id = product_id
+        self.offering_id = offering_id
+        self.base = base
+        self.basis = basis
+        self.duty_free = duty_free
+        self.pop_id = pop_id
+        self.discounts = discounts
+        self._sums = sums
 
 
 def _entry(product_id: str, offering_id: str, base: Money | None, basis: str, duty_free: Money | None,
            pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None
            ) -> ProductBill:
-    """A :class:`ProductBill` made by setting its slots, as its frozen ``__init__`` does, at a third of the cost
-    (a change makes one per product and discount). ``sums``: ``(discount_total, net)`` when known, else None."""
-    entry: ProductBill = _new(ProductBill)
-    _set_product(entry, product_id)
-    _set_offering(entry, offering_id)
-    _set_base(entry, base)
-    _set_basis(entry, basis)
-    _set_duty_free(entry, duty_free)
-    _set_pop(entry, pop_id)
-    _set_discounts(entry, discounts)
-    _set_sums(entry, sums)
-    return entry
+    """A :class:`ProductBill` with these fields, as its constructor makes it, at a fraction of the cost (see
+    :class:`_Unfrozen`). ``sums``: ``(discount_total, net)`` when known, else None."""
+    entry = _Unfrozen(product_id, offering_id, base, basis, duty_free, pop_id, discounts, sums)
+    entry.__class__ = ProductBill  # type: ignore[assignment]
+    return cast(ProductBill, entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +234,14 @@ def holds(products: Iterable[Product], catalog: Catalog) -> dict[str, set[str]]:
     return _holding(compiled(catalog), offerings, specifications)
 
 
-def promotion_applies(promotion: Promotion, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
+def promotion_applies(promotion: Promotion, held: Held, context: Context, as_of: datetime) -> bool:
     """Whether the customer qualifies for ``promotion`` (the module's interpretation of TMF671): its status and
     periods at ``as_of``, and its criteria over what they hold and the request context."""
     return _Terms.of(promotion).applies(held, context, as_of)
 
+
+Held = Mapping[str, AbstractSet[str]]
+"""What a customer holds, ``kind → ids`` (:func:`holds`)."""
 
 _HELD, _SEGMENT, _ATTRIBUTE, _NEVER = range(4)
 """What a criterion compares: something the customer holds, the context's segment, a context attribute, or
@@ -181,6 +252,9 @@ _Group = tuple[bool, tuple[_Criterion, ...]]
 """``(any, criteria)``: criteria joined by OR (``any``) or by AND."""
 _Reduction = tuple[Decimal | None, Decimal | None] | None
 """A discount's ``(percentage, amount)`` (one of the two), read once; None when its value cannot be read."""
+_OFFERINGS_ONLY = frozenset({OFFERING})
+_NONE: frozenset[str] = frozenset()
+"""The specifications and categories of a bill whose promotions compare only offerings (never read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +262,9 @@ class _Terms:
     """A promotion's terms read once (the text of its status, operators and values parsed ahead), so that pricing a
     bill compares sets: ``patterns`` are ``(validFor, any, groups)``, ``actions`` the ``(targeted offerings,
     reduction)`` of each discount action in order, ``reads`` the kinds of held things its criteria compare (a bill
-    gathers the specifications and categories its products hold only when a promotion reads them)."""
+    gathers the specifications and categories its products hold only when a promotion reads them); ``source`` and
+    ``label`` what each of its discounts says of it (``promotion:<id>``, its name); ``beyond``: whether it reads
+    more than the offerings held."""
 
     promotion: Promotion
     sellable: bool
@@ -196,6 +272,9 @@ class _Terms:
     patterns: tuple[tuple[Any, bool, tuple[_Group, ...]], ...]
     actions: tuple[tuple[frozenset[str | None], _Reduction], ...]
     reads: frozenset[str]
+    source: str = ""
+    label: str = ""
+    beyond: bool = False
 
     @classmethod
     def of(cls, promotion: Promotion) -> _Terms:
@@ -210,7 +289,8 @@ class _Terms:
                         if (action.action_type or "").lower() == "discount")
         reads = frozenset(kind for _, _, groups in patterns for _, criteria in groups
                           for what, kind, _, _ in criteria if what == _HELD)
-        return cls(promotion, status in SELLABLE_STATUSES, promotion.valid_for, patterns, actions, reads)
+        return cls(promotion, status in SELLABLE_STATUSES, promotion.valid_for, patterns, actions, reads,
+                   f"promotion:{promotion.id}", promotion.name or promotion.id, bool(reads - _OFFERINGS_ONLY))
 
     @classmethod
     def in_catalog(cls, catalog: Catalog, promotion_id: str) -> _Terms:
@@ -227,7 +307,19 @@ class _Terms:
         table: dict[str, _Terms] = catalog.remembered(("promotion terms",), dict)
         return table
 
-    def applies(self, held: Mapping[str, set[str]], context: Context, as_of: datetime) -> bool:
+    @staticmethod
+    def naming(catalog: Catalog, offering: str) -> tuple[_Terms, ...]:
+        """The terms of the promotions that name ``offering`` (the graph's index, :meth:`CompiledCatalog.promotions`),
+        read once per catalog and offering: a bill asks it for each offering its products hold, and most name
+        none (an empty tuple)."""
+        table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
+        found = table.get(offering)
+        if found is None:
+            found = table[offering] = tuple(_Terms.in_catalog(catalog, pid)
+                                            for pid in compiled(catalog).promotions(offering))
+        return found
+
+    def applies(self, held: Held, context: Context, as_of: datetime) -> bool:
         """:func:`promotion_applies`: sellable and valid at ``as_of``, and one pattern valid then whose groups
         (joined by its relationship) hold."""
         if not self.sellable or (self.valid_for is not None and not self.valid_for.contains(as_of)):
@@ -264,7 +356,7 @@ def _criterion(criterion: PromotionCriteria) -> _Criterion:
     return _NEVER, "", values, negate
 
 
-def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Mapping[str, set[str]], context: Context) -> bool:
+def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Held, context: Context) -> bool:
     """Whether a group's criteria hold: one of them (OR) or all of them (AND), read in order as far as needed."""
     for criterion in criteria:
         if _met(criterion, held, context) is any_of:
@@ -272,7 +364,7 @@ def _group(criteria: tuple[_Criterion, ...], any_of: bool, held: Mapping[str, se
     return not any_of
 
 
-def _met(criterion: _Criterion, held: Mapping[str, set[str]], context: Context) -> bool:
+def _met(criterion: _Criterion, held: Held, context: Context) -> bool:
     """Whether one criterion holds: a held kind shares a value with it, or the context's fact is one of its values
     (negated by ``!=``/``not in``); a parameter odedelta does not know never holds, whatever the operator."""
     what, name, values, negate = criterion
@@ -350,15 +442,29 @@ def bill_lines(catalog: Catalog, products: Mapping[str, Product],
                as_of: datetime) -> tuple[list[Line], dict[str, Base]]:
     """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`), in one pass: the bill
     before a change reads the one, the bill after it the other."""
-    tables = compiled(catalog)
+    catalog_bases = _catalog_bases(catalog, as_of)
     lines: list[Line] = []
     bases: dict[str, Base] = {}
     for pid, product in products.items():
         offering = product.offering_id
-        base = bases[pid] = recurring_base(product, catalog, as_of) if product.product_price \
-            else tables.base(offering or "", as_of)
+        if product.product_price:
+            base = recurring_base(product, catalog, as_of)
+        else:
+            found = catalog_bases.get(offering or "")
+            if found is None:
+                found = catalog_bases[offering or ""] = compiled(catalog).base(offering or "", as_of)
+            base = found
+        bases[pid] = base
         lines.append((pid, offering, product.spec_id, base))
     return lines, bases
+
+
+def _catalog_bases(catalog: Catalog, as_of: datetime) -> dict[str, Base]:
+    """Offering → its catalog base price in the validity epoch of ``as_of`` (:meth:`CompiledCatalog.base`, the
+    same values), one table per epoch in the catalog's memo: a bill looks each product's offering up in it without
+    working out the epoch and a key per product. Bounded by the catalog's offerings and epochs."""
+    table: dict[str, Base] = catalog.remembered(("bill bases", compiled(catalog).epoch(as_of)), dict)
+    return table
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -398,9 +504,9 @@ def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
     product's base price (a changed product is priced from the catalog of its new offering); ``priced``: see
     :func:`bill_of`."""
-    lines = [(pid, product.offering_id, product.spec_id,
+    lines = ((pid, product.offering_id, product.spec_id,
               (bases.get(pid) if bases else None) or recurring_base(product, catalog, as_of))
-             for pid, product in products.items()]
+             for pid, product in products.items())
     return bill_of(catalog, lines, context, as_of, priced)
 
 
@@ -418,29 +524,39 @@ Line = tuple[str, str | None, str | None, Base]
 """A :class:`BillLine` as a plain tuple."""
 
 
-def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: datetime,
+def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
             priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
-    One pass over the lines prices each product once; only the promotions that name an offering held are then
-    judged. ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the
-    same base and offering reuses its entry (the bill after a change shares those of the products it leaves as they
-    are with the bill before), and the entries made here are added to it."""
+    One pass over the lines prices each product once (``lines`` may be a generator: no line is kept, so a large
+    change need not hold a tuple per product); only the promotions that name an offering held are then judged.
+    ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the same
+    base and offering reuses its entry (the bill after a change shares those of the products it leaves as they are
+    with the bill before). An empty ``priced`` is filled with the entries made here (the first bill of a change
+    makes the table); a filled one is only read (the later bill's own entries are read by no one: recording them
+    would keep a pair per changed product alive for nothing while a large change runs)."""
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     offerings: set[str] = set()
     held = offerings.add
-    known = priced.get if priced is not None else None
-    for pid, offering, _, base in lines:
+    known = priced.get if priced else None
+    record = priced if priced is not None and not priced else None
+    specifications: set[str] | None = set() if _reads_beyond_offerings(catalog) else None
+    spec_held = specifications.add if specifications is not None else None
+    for pid, offering, spec, base in lines:
         if offering:
             held(offering)
+        else:
+            offering = ""
+        if spec and spec_held is not None:
+            spec_held(spec)
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
         if known is not None:
             found = known(pid)
-            if found is not None and found[0] is base and found[1].offering_id == (offering or ""):
+            if found is not None and found[0] is base and found[1].offering_id == offering:
                 bills[pid] = found[1]
                 continue
-        entry = _entry(pid, offering or "", base.amount, base.basis, base.duty_free, base.pop_id, [],
+        entry = _entry(pid, offering, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
                        base.undiscounted())  # ProductBill.of, one call less
         if base.alterations:
             for source, name, value in base.alterations:
@@ -448,34 +564,51 @@ def bill_of(catalog: Catalog, lines: Sequence[Line], context: Context, as_of: da
                 if discount is not None:
                     entry = entry.plus(discount)
         bills[pid] = entry
-        if priced is not None:
-            priced[pid] = (base, entry)
-    promotions = _promotions(catalog, bills, offerings, lines, context, as_of)
+        if record is not None:
+            record[pid] = (base, entry)
+    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of)
     return Bill(bills, promotions, attributions)
 
 
-def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str], lines: Sequence[Line],
-                context: Context, as_of: datetime) -> dict[str, list[Discount]]:
+def _reads_beyond_offerings(catalog: Catalog) -> bool:
+    """Whether a promotion of the catalog compares the specifications or categories a customer holds (else a bill
+    gathers only the offerings its lines name). Read once per catalog."""
+    def compute() -> bool:
+        return any(_Terms.in_catalog(catalog, pid).beyond for pid in catalog.promotions)
+
+    found: bool = catalog.remembered(("promotions read beyond offerings",), compute)
+    return found
+
+
+def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str],
+                specifications: set[str] | None, context: Context, as_of: datetime) -> dict[str, list[Discount]]:
     """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
-    Only a promotion that names an offering held can discount anything (the graph indexes them). The
-    specifications ``lines`` name are gathered only for a promotion that reads them (or the categories)."""
-    tables = compiled(catalog)
+    Only a promotion that names an offering held can discount anything (the graph indexes them).
+    ``specifications``: those the lines name, gathered when a promotion of the catalog reads them or the categories
+    (None when none does)."""
     promotions: dict[str, list[Discount]] = {}
-    naming = tables.promotions
-    named = {pid for offering in offerings for pid in naming(offering)}
+    table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
+    named: dict[str, _Terms] = {}
+    for offering in offerings:
+        found = table.get(offering)
+        if found is None:
+            found = _Terms.naming(catalog, offering)
+        for terms in found:
+            named[terms.promotion.id] = terms
     if not named:
         return promotions
-    known = _Terms.table(catalog)
-    judged = [known.get(pid) or _Terms.in_catalog(catalog, pid) for pid in sorted(named)]
-    reads = frozenset().union(*(terms.reads for terms in judged))
-    held = _holding(tables, offerings, {spec for _, _, spec, _ in lines if spec}) if reads - {OFFERING} else \
-        {OFFERING: offerings, SPECIFICATION: set(), CATEGORY: set()}  # only offerings are compared
+    judged = [named[pid] for pid in sorted(named)]
+    if specifications is not None and any(terms.beyond for terms in judged):
+        held: Held = _holding(compiled(catalog), offerings, specifications)
+    else:
+        held = {OFFERING: offerings, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
     for terms in judged:
         if terms.applies(held, context, as_of):
             granted = _grant(terms, bills)
             if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
                 promotions[terms.promotion.id] = granted
     return promotions
+
 
 
 def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[str]) -> dict[str, set[str]]:
@@ -493,17 +626,18 @@ def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[s
 def _grant(terms: _Terms, bills: dict[str, ProductBill]) -> list[Discount]:
     """The discounts of an applying promotion's actions, each added to its product's entry in ``bills``."""
     granted: list[Discount] = []
-    promotion = terms.promotion
+    source, label = terms.source, terms.label
     for targets, reduction in terms.actions:
         for pid, entry in bills.items():
-            if entry.offering_id not in targets or entry.base is None or entry.net is None:
+            if entry.offering_id not in targets or entry.base is None or (net := entry.net) is None:
                 continue
             found = _reduced(reduction, entry.base)
             if found is None:
                 continue
             amount, percentage = found
-            amount = min(amount, entry.net)  # never below zero
-            discount = Discount(pid, f"promotion:{promotion.id}", promotion.name or promotion.id, amount, percentage)
+            if net.amount < amount.amount:  # min(amount, net): never below zero (both in the base's currency)
+                amount = net
+            discount = _discount(pid, source, label, amount, percentage)
             bills[pid] = entry.plus(discount)
             granted.append(discount)
     return granted
@@ -535,4 +669,24 @@ def with_discount(bill: Bill, grant: str, discount: Discount) -> Bill:
     entry = bill.products[discount.product_id]
     products = {**bill.products, entry.product_id: entry.plus(discount)}
     promotions = {**bill.promotions, grant: [*bill.promotions.get(grant, []), discount]}
+    return replace(bill, products=products, promotions=promotions)
+
+
+def with_discounts(bill: Bill, granted: Iterable[tuple[str, Discount]]) -> Bill:
+    """:func:`with_discount` of each ``(grant, discount)`` in turn, as one new bill: the same bill (entries,
+    promotions and their order), made with one copy of its tables instead of one per discount — a rule that
+    discounts every line of a large account would otherwise copy the whole bill once per line. ``bill`` itself is
+    returned when nothing is granted."""
+    products: dict[str, ProductBill] | None = None
+    promotions: dict[str, list[Discount]] = {}
+    for grant, discount in granted:
+        if products is None:
+            products, promotions = dict(bill.products), dict(bill.promotions)
+        products[discount.product_id] = products[discount.product_id].plus(discount)
+        given = promotions.get(grant)
+        if given is None or given is bill.promotions.get(grant):
+            given = promotions[grant] = list(given or ())  # the bill's own list stays as it was
+        given.append(discount)
+    if products is None:
+        return bill
     return replace(bill, products=products, promotions=promotions)

@@ -55,12 +55,17 @@ _write = object.__setattr__
 def made(model: type[F], /, **values: Any) -> F:
     """``model(**values)`` for values odedelta worked out itself, each of its field's type already — what validating
     would give back unchanged — without validating them: the same frozen value (its fields in order, the fields
-    given as set, the others at their defaults), at a third of the cost. A change makes several sections; a test
-    compares both ways on every fact model."""
-    fields = _layout(model)
+    given as set, the others at their defaults), at a fraction of the cost. A change makes several sections; a test
+    compares both ways on every fact model. A name that is not a field is a :class:`TypeError` (a bug)."""
+    defaults, factories = _layout(model)
+    fields = {**defaults, **values}  # the defaults' order (the fields'), the values given in their place
+    if len(fields) != len(defaults):
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(set(values) - set(defaults)))}")
+    for name, factory in factories:
+        if name not in values:
+            fields[name] = factory()
     section = _new(model)
-    _write(section, "__dict__", {name: values[name] if name in values else (factory() if factory else default)
-                                  for name, default, factory in fields})
+    _write(section, "__dict__", fields)
     _write(section, "__pydantic_fields_set__", set(values))
     _write(section, "__pydantic_extra__", None)
     _write(section, "__pydantic_private__", None)
@@ -68,10 +73,13 @@ def made(model: type[F], /, **values: Any) -> F:
 
 
 @functools.cache
-def _layout(model: type[_Facts]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
-    """Each field of a fact model in order, with its default or default factory (read once per model)."""
-    return tuple((name, field.default, field.default_factory)  # type: ignore[misc]
-                 for name, field in model.model_fields.items())
+def _layout(model: type[_Facts]) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]:
+    """Each field of a fact model in order with its default (read once per model), and the fields whose default is
+    made by a factory (a new value each time, as validating gives)."""
+    defaults = {name: field.default for name, field in model.model_fields.items()}
+    factories = tuple((name, field.default_factory) for name, field in model.model_fields.items()
+                      if field.default_factory is not None)
+    return defaults, factories  # type: ignore[return-value]
 
 
 class CustomerFacts(_Facts):
@@ -462,31 +470,49 @@ def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | No
     ``target_id`` the offering it goes to (None for a removal). What they say of the customer and the installed
     product, whatever the target, the inventory remembers (:func:`remembered`): a qualification asks many targets."""
     offerings = tuple(sorted(set(projected))) if projected else ()
-    return _change_facts(catalog, inventory, product_id, target_id, as_of, context, kind, offerings)
+    return made(Facts, **change_sections(catalog, inventory, product_id, target_id, as_of, context, kind, offerings))
 
 
-def _change_facts(catalog: Catalog, inventory: Inventory, product_id: str | None, target_id: str | None,
-                  as_of: dt.datetime, context: Context, kind: ChangeKind, projected: tuple[str, ...]) -> Facts:
+def change_sections(catalog: Catalog, inventory: Inventory, product_id: str | None, target_id: str | None,
+                    as_of: dt.datetime, context: Context, kind: ChangeKind,
+                    projected: tuple[str, ...] = ()) -> dict[str, Any]:
+    """:func:`change_facts`, field by field (``made(Facts, **…)`` is the facts): a rule book makes them plain
+    section by section (:meth:`~odedelta.rules.Rulebook.plain_change`) and the facts themselves are assembled only
+    if something asks for them. What depends on the customer (the customer, installed and term sections) is made
+    for the change; what depends only on the catalog (the target and the change sections) is made once per
+    installed offering, target, validity epoch and kind (:func:`_offer_side`)."""
     installed_offering, customer, installed, term = remembered(
         inventory, catalog, ("installed facts", product_id, *moment_key(as_of), context.segment),
         lambda: _installed_side(catalog, inventory, product_id, as_of, context))
-    target = _NO_TARGET
-    if target_id is not None:
-        target = catalog.remembered(("target facts", target_id, catalog.epoch(as_of), installed_offering),
-                                    lambda: _target_facts(catalog, target_id, installed_offering, as_of))
-    difference = target.price - installed.price if target.price is not None and installed.price is not None else None
-    return made(
-        Facts,
-        as_of=as_of.date(),
-        customer=customer,
-        installed=installed,
-        term=term,
-        target=target,
-        change=made(ChangeFacts, kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
-                    price_difference=difference),
-        projected=ProjectedFacts(offerings=projected) if projected else _NO_PROJECTION,
-        item=_NO_ITEM, promotion=_NO_PROMOTION, sla=_NO_SLA, settlement=_NO_SETTLEMENT,
-    )
+    if target_id is None:
+        target, change = _NO_TARGET, _no_target_change(kind)
+    else:
+        target, change = catalog.remembered(("offer side", installed_offering, target_id, catalog.epoch(as_of), kind),
+                                            lambda: _offer_side(catalog, installed_offering, target_id, as_of, kind))
+    return {"as_of": as_of.date(), "customer": customer, "installed": installed, "term": term, "target": target,
+            "change": change, "item": _NO_ITEM, "promotion": _NO_PROMOTION,
+            "projected": ProjectedFacts(offerings=projected) if projected else _NO_PROJECTION, "sla": _NO_SLA,
+            "settlement": _NO_SETTLEMENT}
+
+
+def _offer_side(catalog: Catalog, installed_offering: str | None, target_id: str, as_of: dt.datetime,
+                kind: ChangeKind) -> tuple[TargetFacts, ChangeFacts]:
+    """The target and change sections of a change from ``installed_offering`` to ``target_id``: they read the
+    catalog only (the offerings' facts in one validity epoch, their relationships) and the request's kind, so one
+    value serves every customer making that change (kept in the catalog's memo)."""
+    target = catalog.remembered(("target facts", target_id, catalog.epoch(as_of), installed_offering),
+                                lambda: _target_facts(catalog, target_id, installed_offering, as_of))
+    # the installed section's price is its offering's (offering_facts), whatever the product
+    price = offering_facts(catalog, installed_offering, as_of)["price"] if installed_offering is not None else None
+    difference = target.price - price if target.price is not None and price is not None else None
+    return target, made(ChangeFacts, kind=kind, direction=direction(catalog, installed_offering, target_id, difference),
+                        price_difference=difference)
+
+
+def _no_target_change(kind: ChangeKind) -> ChangeFacts:
+    """The change section of a change to no offering (a removal): its kind alone."""
+    found = _NO_TARGET_CHANGES.get(kind)
+    return found if found is not None else made(ChangeFacts, kind=kind, direction=None, price_difference=None)
 
 
 def _installed_side(catalog: Catalog, inventory: Inventory, product_id: str | None, as_of: dt.datetime,
@@ -531,6 +557,9 @@ _NO_PROJECTION, _NO_ITEM, _NO_PROMOTION = ProjectedFacts(), ItemFacts(), Promoti
 _NO_SLA, _NO_SETTLEMENT = SlaFacts(), SettlementFacts()
 """The sections a change's facts leave empty, made once: a section is a frozen value, so every change can share the
 empty one (building them for each change was a fifth of the facts' time)."""
+_NO_TARGET_CHANGES = {kind: made(ChangeFacts, kind=kind, direction=None, price_difference=None)
+                      for kind in typing.get_args(ChangeKind)}
+"""The change section of a removal, by kind (frozen values, shared)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -592,96 +621,173 @@ def _attributes(context: Context, attribute_names: tuple[tuple[str, str], ...],
     return attributes, [name for name, key in attribute_names if key not in attributes]
 
 
+class FactPlan:
+    """What a rule book reads of the facts, worked out once when it is made (:func:`fact_plan`): the facts some rule
+    reads, section by section, each with its path below its section, and the free attributes; and, per rule kind,
+    the view of them its rules read (:meth:`view`). Read only: shared by every :class:`EngineFacts` of the book."""
+
+    __slots__ = ("attributes", "everything", "sections")
+
+    def __init__(self, used: frozenset[str]) -> None:
+        paths, self.attributes = _plan(used)
+        self.sections: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+            section: tuple((name, path[1:]) for name, path in named)
+            for section, named in _sections_plan(paths).items()}
+        """section → ``(fact name, path below the section)`` of each fact read there, in name order."""
+        self.everything = FactView(tuple(self.sections), True)
+        """Every section some rule reads, with the free attributes: what :func:`engine_facts` gives."""
+
+    def view(self, facts: frozenset[str]) -> FactView:
+        """The sections holding ``facts`` (what the rules of one kind read): the plain facts a kind is asked over
+        hold these sections only — the others, no rule of the kind reads them, are never made plain for it."""
+        read = {fact.split(".", 1)[0] for fact in facts}
+        return FactView(tuple(section for section in self.sections if section in read),
+                        any(fact.startswith(OPEN_PREFIXES) for fact in facts))
+
+
+class FactView(typing.NamedTuple):
+    """Which sections of the plain facts a question reads (``attributes``: with the free attributes)."""
+
+    sections: tuple[str, ...]
+    attributes: bool
+
+
+@functools.lru_cache(maxsize=64)
+def fact_plan(used: frozenset[str]) -> FactPlan:
+    """The :class:`FactPlan` of a rule book reading ``used``."""
+    return FactPlan(used)
+
+
 class EngineFacts:
     """:func:`engine_facts` of one change's facts, kept section by section, so that a stage judging one product or
     one promotion (a fee, a penalty, a lost promotion) replaces the sections it changes (``item``, ``promotion``…)
     and re-reads nothing else: the same dict :func:`engine_facts` gives for ``facts.model_copy(update=sections)``
-    (a property test checks it), without the copy and without walking the unchanged sections again."""
+    (a property test checks it), without the copy and without walking the unchanged sections again. A section is
+    made plain the first time a question reads it (a kind whose rules never read it never makes it plain); the
+    facts themselves (:attr:`facts`) are assembled only when asked for."""
 
-    __slots__ = ("_attributes", "_base", "_facts", "_missing", "_paths", "_replaced", "_sections", "context")
+    __slots__ = ("_attributes", "_base", "_facts", "_missing", "_plain", "_plan", "_replaced", "_values", "context")
 
-    def __init__(self, facts: Facts, context: Context, used: frozenset[str],
+    def __init__(self, facts: Facts, context: Context, used: frozenset[str] | FactPlan,
                  attribute_types: Mapping[str, str] | None = None) -> None:
-        self._base = facts
-        self._facts: Facts | None = facts
-        self._replaced: dict[str, FactSection] = {}
+        """``used``: the facts some rule reads, or the rule book's :class:`FactPlan` of them."""
+        self._set(used if isinstance(used, FactPlan) else fact_plan(used), context, attribute_types, facts,
+                  vars(facts))
+
+    @classmethod
+    def of_sections(cls, values: Mapping[str, Any], context: Context, plan: FactPlan,
+                    attribute_types: Mapping[str, str] | None = None) -> EngineFacts:
+        """Over the facts ``made(Facts, **values)`` (:func:`change_sections`), without making them until asked."""
+        made = cls.__new__(cls)
+        made._set(plan, context, attribute_types, None, values)
+        return made
+
+    def _set(self, plan: FactPlan, context: Context, attribute_types: Mapping[str, str] | None, base: Facts | None,
+             values: Mapping[str, Any]) -> None:
+        self._plan = plan
         self.context = context
-        paths, attribute_names = _plan(used)
-        self._paths = _sections_plan(paths)
-        self._sections = {section: _section(facts, named) for section, named in self._paths.items()}
-        self._attributes, self._missing = _attributes(context, attribute_names, attribute_types)
+        self._base = base
+        self._facts = base
+        self._values = values
+        """Each field of the facts (read only: a Facts' own ``__dict__`` when made from one)."""
+        self._replaced: dict[str, FactSection] = {}
+        self._plain: dict[str, tuple[Any, list[str]]] = {}
+        self._attributes, self._missing = _attributes(context, plan.attributes, attribute_types)
+
+    @property
+    def plan(self) -> FactPlan:
+        """What the rule book reads of the facts."""
+        return self._plan
 
     @property
     def facts(self) -> Facts:
-        """The facts, with the sections :meth:`replaced` put in (copied the first time they are asked for)."""
+        """The facts, with the sections :meth:`replaced` put in (assembled or copied the first time they are asked
+        for)."""
         found = self._facts
         if found is None:
-            found = self._facts = self._base.model_copy(update=self._replaced)
+            base = self._base
+            found = self._facts = base.model_copy(update=self._replaced) if base is not None \
+                else made(Facts, **self._values)
         return found
 
     def section(self, name: str) -> Any:
-        """One section of :attr:`facts` (``projected``, ``target``…), without copying the facts."""
-        found = self._replaced.get(name)
-        return found if found is not None else getattr(self._base, name)
+        """One section of :attr:`facts` (``projected``, ``target``…), without making the facts."""
+        return self._values[name]
 
     def replaced(self, **sections: FactSection) -> EngineFacts:
-        """A new value: these facts with ``sections`` in place of their own, only the replaced sections read again
-        (the facts themselves are copied with them when asked for: :attr:`facts`)."""
+        """A new value: these facts with ``sections`` in place of their own; the sections already made plain and not
+        replaced are shared (the facts themselves are copied with them when asked for: :attr:`facts`)."""
         made = EngineFacts.__new__(EngineFacts)
-        made._base = self._base
-        made._replaced = {**self._replaced, **sections}
-        made._facts = None
+        made._plan = self._plan
         made.context = self.context
-        made._paths = self._paths
-        made._sections = {**self._sections, **{name: _section(section, self._paths[name], 1)
-                                                for name, section in sections.items() if name in self._paths}}
+        made._base = self._base
+        made._facts = None
+        made._values = {**self._values, **sections}
+        made._replaced = {**self._replaced, **sections}
+        made._plain = {name: plain for name, plain in self._plain.items() if name not in sections}
         made._attributes, made._missing = self._attributes, self._missing
         return made
 
     def of(self, **sections: FactSection) -> dict[str, Any]:
         """The plain facts with ``sections`` (a section name → its facts) in place of the change's own."""
+        return self.viewed(self._plan.everything, sections)
+
+    def viewed(self, view: FactView, sections: Mapping[str, FactSection]) -> dict[str, Any]:
+        """The plain facts a question of ``view`` reads (its sections, and the free attributes if it reads them),
+        with ``sections`` in place of the change's own: :meth:`of` restricted to what its rules can read. The
+        absent facts listed are those of the sections given (a kind's ``not exists`` reads only its own)."""
         data: dict[str, Any] = {}
-        absent = list(self._missing)
-        for section, named in self._paths.items():
-            replaced = sections.get(section)
-            value, missing = self._sections[section] if replaced is None else _section(replaced, named, 1)
+        absent = list(self._missing) if view.attributes else []
+        plain = self._plain
+        named = self._plan.sections
+        for name in view.sections:
+            replaced = sections.get(name)
+            if replaced is not None:
+                value, missing = _section(replaced, named[name])
+            else:
+                found = plain.get(name)
+                if found is None:
+                    found = plain[name] = _section(self._values[name], named[name])
+                value, missing = found
             if value is not None:
-                data[section] = value
-            absent += missing
-        if self._attributes:
+                data[name] = value
+            if missing:
+                absent += missing
+        if view.attributes and self._attributes:
             data["customer"] = {**data.get("customer", {}), "attributes": self._attributes}
-        data[ABSENT] = sorted(absent) or ["-"]
+        data[ABSENT] = sorted(absent) if absent else ["-"]
         return data
 
 
 @functools.lru_cache(maxsize=64)
 def _sections_plan(paths: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """``_plan``'s paths by section (the first part of the name), in the order engine_facts fills them (by name).
-    Read only: shared by every :class:`EngineFacts` of a rule book."""
+    Read only: shared by every :class:`FactPlan` of a rule book."""
     out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for name, path in paths:
         out.setdefault(path[0], []).append((name, path))
     return out
 
 
-def _section(source: Any, named: list[tuple[str, tuple[str, ...]]], skip: int = 0) -> tuple[Any, list[str]]:
+def _section(value: Any, named: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Any, list[str]]:
     """One section of :func:`engine_facts`: its value in the plain facts (None when nothing of it is present) and
-    the names it leaves absent. ``source`` is the whole facts (``skip`` 0) or the section itself (``skip`` 1)."""
+    the names it leaves absent. ``value`` is the section (``as_of``: the date), ``named`` each fact read of it with
+    its path below the section (empty: the section itself)."""
     section: Any = None
     absent = []
     for name, path in named:
-        value = _read(source, path[skip:])
-        if value is None:
+        found = _read(value, path)
+        if found is None:
             absent.append(name)
-        elif len(path) == 1:
-            section = value
+        elif not path:
+            section = found
         else:
             if section is None:
                 section = {}
             inner = section
-            for part in path[1:-1]:
+            for part in path[:-1]:
                 inner = inner.setdefault(part, {})
-            inner[path[-1]] = value
+            inner[path[-1]] = found
     return section, absent
 
 

@@ -24,7 +24,7 @@ from odedelta.model.requests import Context
 from odedelta.rules.durable import DurableExecutor
 from odedelta.rules.durable import engine as durable_engine
 from odedelta.rules.executor import Executor, ReferenceExecutor
-from odedelta.rules.facts import EngineFacts, Facts, FactSection, engine_facts
+from odedelta.rules.facts import EngineFacts, Facts, FactSection, FactView, engine_facts, fact_plan
 from odedelta.rules.language import CompatibilityEffect, E, EligibilityEffect, MigrationEffect, Rule
 
 T = TypeVar("T")
@@ -101,6 +101,12 @@ class Rulebook:
             for name, kind in rule.attribute_types.items():
                 self.attribute_types.setdefault(name.removeprefix("customer.attributes."), kind)
         self.kinds = sorted({rule.kind for rule in self.rules})
+        self.fact_plan = fact_plan(self.used_facts)
+        """What the rules read of the facts, section by section (made plain once per change: :meth:`plain_facts`)."""
+        self._views: dict[str, FactView] = {
+            kind: self.fact_plan.view(frozenset().union(*(r.facts for r in self.rules if r.kind == kind)))
+            for kind in self.kinds}
+        """The sections the rules of each kind read: a question of a kind is asked over those only."""
         self._made: dict[tuple[int, Hashable], tuple[Rule, Any]] = {}
         ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.key]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
@@ -132,11 +138,14 @@ class Rulebook:
     def hits(self, kind: str, facts: Mapping[str, Any]) -> list[Rule]:
         """The rules of ``kind`` that plain ``facts`` (as :func:`engine_facts` builds them) satisfy, highest
         priority first."""
-        return [self.by_id[h] for h in self.executor.matches(kind, facts)] if kind in self.kinds else []
+        if kind not in self._views:
+            return []
+        by_id = self.by_id
+        return [by_id[h] for h in self.executor.matches(kind, facts)]
 
     def first_hit(self, kind: str, facts: Mapping[str, Any]) -> Rule | None:
         """The winning rule of ``kind`` for plain ``facts`` (a first-match table)."""
-        if kind not in self.kinds:
+        if kind not in self._views:
             return None
         found = self.executor.first(kind, facts)
         return self.by_id[found] if found is not None else None
@@ -150,6 +159,8 @@ class Rulebook:
         return self._verdict(self.matching_in("eligibility", plain))
 
     def _verdict(self, matched: list[Rule]) -> Verdict:
+        if not matched:
+            return Verdict(True, [])
         denies = [r for r in matched if _effect(r, EligibilityEffect).decision == "deny"]
         allows = [r for r in matched if _effect(r, EligibilityEffect).decision == "allow"]
         floor = max((r.priority for r in allows), default=None)
@@ -175,16 +186,32 @@ class Rulebook:
     # ------------------------------------------------------------------ facts made plain once
     def plain_facts(self, facts: Facts, context: Context) -> EngineFacts:
         """``facts`` made plain once for this book's executor, for a stage that asks several questions of them."""
-        return EngineFacts(facts, context, self.used_facts, self.attribute_types)
+        return EngineFacts(facts, context, self.fact_plan, self.attribute_types)
+
+    def plain_change(self, sections: Mapping[str, Any], context: Context) -> EngineFacts:
+        """:meth:`plain_facts` of ``made(Facts, **sections)`` (:func:`~odedelta.rules.facts.change_sections`),
+        without making the facts unless something asks for them."""
+        return EngineFacts.of_sections(sections, context, self.fact_plan, self.attribute_types)
+
+    def _plain(self, kind: str, plain: EngineFacts, sections: Mapping[str, FactSection]) -> Mapping[str, Any] | None:
+        """The plain facts a question of ``kind`` reads: the sections its rules read (None: the book has no rule
+        of the kind)."""
+        view = self._views.get(kind)
+        if view is None:
+            return None
+        return plain.viewed(view, sections) if plain.plan is self.fact_plan else plain.of(**sections)
 
     def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
         """:meth:`matching` over ``plain``'s facts with ``sections`` in place of their own (an item, a promotion
-        judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of."""
-        return self.hits(kind, plain.of(**sections)) if kind in self.kinds else []
+        judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of,
+        nor for a section no rule of the kind reads."""
+        facts = self._plain(kind, plain, sections)
+        return self.hits(kind, facts) if facts is not None else []
 
     def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
         """:meth:`first` over ``plain``'s facts with ``sections`` in place of their own (see :meth:`matching_in`)."""
-        return self.first_hit(kind, plain.of(**sections)) if kind in self.kinds else None
+        facts = self._plain(kind, plain, sections)
+        return self.first_hit(kind, facts) if facts is not None else None
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""
@@ -195,6 +222,8 @@ class Rulebook:
         return self._broken(self.matching_in("compatibility", plain), offerings)
 
     def _broken(self, matched: list[Rule], offerings: Iterable[str]) -> list[RuleOutcome]:
+        if not matched:
+            return []
         held = set(offerings)
         broken = []
         for rule in matched:
