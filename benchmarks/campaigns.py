@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/campaigns.py [--customers 100000] [--out benchmarks/campaigns-run]
     .venv/bin/python benchmarks/campaigns.py --quick    # 200 customers in a temporary directory: a smoke run (CI)
+    .venv/bin/python benchmarks/campaigns.py --customers 40000 --modes "local 1" "local 2" --repeat 3
+                                                        # scaling on a shared machine: the modes in turn, best of 3
 
 The base is generated (seeded) from the demo catalog: every customer holds Mobile Classic, the demo's end-of-sale
 offering, and the campaign moves it to its successor Mobile M under the demo rules. Each mode runs in a fresh
@@ -17,7 +19,8 @@ process so that its peak memory is its own:
   template, once per campaign) and ``other`` (the rest: reading and hashing the input, moving rows between
   stages);
 * ``loop``: one process parses each JSON line and calls ``Engine.change`` (what a script would do);
-* ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes;
+* ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes (the ``workers``
+  column: forked, or spawned when the driver runs threads);
 * ``local 2 uncheckpointed``: the same with the checkpoints replaced by a no-op (the wall-clock cost of
   checkpointing is ``local 2`` over this);
 * ``dask 2``: the same on a dask.distributed LocalCluster of 2 worker processes.
@@ -114,7 +117,12 @@ def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
     result = run(DEMO, base, template, as_of=AS_OF, out=out / mode.replace(" ", "-"), rules=RULES,
                  engine=engine_name, workers=int(workers), partition_size=250, force=True)
     seconds, cpu, driver = time.perf_counter() - start, _cpu() - cpu, _cpu_self() - driver
-    return {"mode": mode, "customers": result.summary["customers"], "seconds": seconds, "cpu": cpu,
+    try:
+        from odedelta.campaigns.engines import STARTS
+    except ImportError:  # an earlier commit: local workers were always spawned
+        STARTS = {}  # type: ignore[assignment]
+    return {"mode": mode, "started": ", ".join(sorted(STARTS)) or "—", "customers": result.summary["customers"],
+            "seconds": seconds, "cpu": cpu,
             "driver_cpu": driver, "peak_worker_mib": _peak_mib(resource.RUSAGE_CHILDREN), "peak_driver_mib": _peak_mib(
                 resource.RUSAGE_SELF), "changed": result.summary["changed"],
             "checkpoint_seconds": saving["seconds"] if not rest else None, "checkpoint_bytes": saving["bytes"]}
@@ -229,6 +237,8 @@ def main() -> None:
                                                  "temporary directory, removed at the end)")
     parser.add_argument("--modes", nargs="*", default=list(MODES), help=f"a subset of {', '.join(MODES)}")
     parser.add_argument("--quick", action="store_true", help="a smoke run: every mode on 200 customers")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the modes in turn; each mode's fastest "
+                                                              "run is shown (on a shared machine)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one mode, in its own process
     args = parser.parse_args()
     if args.customers is None:
@@ -256,14 +266,23 @@ def benchmark(args: argparse.Namespace) -> None:
         catalog = odedelta.load_catalog(DEMO)
         generate.write_jsonl(base, generate.customers(catalog, args.customers, as_of=AS_OF, seed=11, favour=FROM,
                                                       share=1.0))
-    rows = []
-    for mode in args.modes:
-        done = subprocess.run([sys.executable, __file__, "--customers", str(args.customers), "--out", str(args.out),
-                               "--measure", mode], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"error: mode {mode!r} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-        rows.append(json.loads(done.stdout.splitlines()[-1]))
-        print(f"... {mode}: {rows[-1]['seconds']:.1f} s", file=sys.stderr)
+    best: dict[str, dict[str, Any]] = {}
+    loads = [os.getloadavg()[0]]
+    for _round in range(args.repeat):  # the modes in turn, each round: a busy minute slows them alike
+        for mode in args.modes:
+            done = subprocess.run([sys.executable, __file__, "--customers", str(args.customers), "--out",
+                                   str(args.out), "--measure", mode], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"error: mode {mode!r} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+            row = json.loads(done.stdout.splitlines()[-1])
+            loads.append(os.getloadavg()[0])
+            print(f"... {mode}: {row['seconds']:.1f} s (load {loads[-1]:.1f})", file=sys.stderr)
+            if mode not in best or row["seconds"] < best[mode]["seconds"]:
+                best[mode] = row
+    rows = [best[mode] for mode in args.modes]
+    if args.repeat > 1:
+        print(f"best of {args.repeat} rounds per mode (the modes in turn each round); one-minute load average "
+              f"from {min(loads):.1f} to {max(loads):.1f}")
     rates = {row["mode"]: row["customers"] / row["seconds"] for row in rows}
     cost = {row["mode"]: row["cpu"] / row["customers"] * 1000 for row in rows}  # CPU milliseconds per customer
     one = rates.get("local 1")
@@ -272,8 +291,8 @@ def benchmark(args: argparse.Namespace) -> None:
           f"{FROM} -> {TO} under rules/\n")
     (args.out / f"rows-{args.customers}.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print("| mode | wall s | customers/s | scaling vs local 1 | CPU ms/customer | of which the driver | vs engine only "
-          "| vs loop | peak MiB per worker | peak MiB driver | checkpoints s (% of wall) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| vs loop | peak MiB per worker | peak MiB driver | checkpoints s (% of wall) | workers |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
         mode = str(row["mode"])
         scaling = f"{rates[mode] / one:.2f}x" if one else ""
@@ -284,7 +303,8 @@ def benchmark(args: argparse.Namespace) -> None:
         checkpoints = (f"{saved:.2f} ({100 * saved / row['seconds']:.1f} %, "
                        f"{row['checkpoint_bytes'] / 2 ** 20:.0f} MiB)" if isinstance(saved, float) else "—")
         print(f"| {mode} | {row['seconds']:.1f} | {rates[mode]:,.0f} | {scaling} | {cost[mode]:.3f} | {own} | "
-              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} | {checkpoints} |")
+              f"{' | '.join(ratios)} | {row['peak_worker_mib']:.0f} | {driver} | {checkpoints} | "
+              f"{row.get('started', '—')} |")
     _print_stages(rows)
     plain = rates.get("local 2 uncheckpointed")
     if plain and "local 2" in rates:

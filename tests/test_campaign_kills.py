@@ -93,8 +93,9 @@ class Watched:
 
     def workers(self) -> list[int]:
         self.look()
-        return sorted(pid for pid, started in self.seen.items()
-                      if alive(pid, started) and "--multiprocessing-fork" in command_line(pid))
+        driver = command_line(self.process.pid)  # a forked worker has its driver's command line
+        return sorted(pid for pid, started in self.seen.items() if alive(pid, started)
+                      and ("--multiprocessing-fork" in (line := command_line(pid)) or line == driver))
 
     def kill(self, number: int) -> int:
         self.look()

@@ -55,9 +55,33 @@ def test_a_repeated_key_is_refused_alike(value: dict[str, Any], key: str, repeat
     '{"value": 1.5}', '[1e3]', '[12345678901234567]', '[-0]', '[NaN]', '[Infinity]', '{"a": 1,}', '\ufeff[1]',
     '[1, "\x00"]', "[" * 201 + "]" * 201, "[" * 200 + "]" * 200, '{"a": {"a": 1}, "b": [{"a": 2}]}',
     '"text"', "5", "", "[1] [2]", '{"k": "\\ud83d\\ude00"}', '{"k": "\\ud800"}', '{"a": 1, "a": 1}',
-    '{"a:": 1}', '{"a": ":"}', '{"a\\"": 1, "a\\"": 2}'])
+    '{"a:": 1}', '{"a": ":"}', '{"a\\"": 1, "a\\"": 2}', '{"a": "x\\":", "a": 1}', '{"a": "\\u0022:", "a": 1}',
+    '{"b": {"a": 1, "a": 2}, "c": "é"}', '{"b": {"a": 1, "a ": 2}, "c": "é"}', '{"a": [1, 2.0]}', '{"a": "1.5"}',
+    '{"a": [-100000000000000]}', '{"a": [-99999999999999, 99999999999999]}', '{"a": "x", "a" \t: "y"}'])
 def test_edges_read_alike(text: str) -> None:
     _same(text)
+
+
+# a line read from a file is decoded UTF-8: it holds no lone surrogate as a character (only escaped)
+decoded = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 16, 10 ** 16), st.text(st.characters(
+    exclude_categories=("Cs",)), max_size=8), st.sampled_from([":", '":', "a\\\"b", "é"]))
+unescaped = st.recursive(decoded, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(
+    st.text(max_size=4).filter(lambda k: not any(0xD800 <= ord(c) < 0xE000 for c in k)), inner, max_size=4)),
+    max_leaves=20)
+
+
+@given(value=unescaped, spacing=st.sampled_from([None, (",", ":"), (", ", " : ")]))
+def test_json_values_written_without_escapes_read_alike(value: Any, spacing: tuple[str, str] | None) -> None:
+    _same(json.dumps(value, separators=spacing, ensure_ascii=False) + "\n")  # the quick way, mostly
+
+
+@given(value=st.dictionaries(st.sampled_from("aé"), decoded, min_size=1, max_size=3), key=st.sampled_from("aé"),
+       inner=st.booleans(), repeat=st.sampled_from(['"{k}":1', '"{k}" :2', '"{k}"\n:"x\\":"']))
+def test_a_repeated_key_written_without_escapes_is_refused_alike(value: dict[str, Any], key: str, inner: bool,
+                                                                 repeat: str) -> None:
+    text = json.dumps(value, ensure_ascii=False)[:-1] + ", " + repeat.format(k=key) + "}"
+    _same(json.dumps({"products": [1], "x": json.loads("[0]")}, ensure_ascii=False)[:-1] + ', "inner": ' + text
+          + "}" if inner else text)
 
 
 def test_without_orjson_every_line_takes_the_guarded_parser(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,6 +26,7 @@ from odedelta.campaigns import (
     Renewal,
     Termination,
     compare,
+    engines,
     generate,
     run,
     worker,
@@ -85,6 +88,23 @@ def test_local_processes_and_a_dask_cluster_write_the_same_bytes(base: Path, inl
     # 23 partitions on two worker threads of this process: the catalog was read at most once per thread
     assert worker.LOADS[key] - before <= 2
     assert result.summary["customers"] == 244
+
+
+def test_a_single_threaded_driver_forks_its_workers_and_writes_the_same_bytes(base: Path, inline: tuple[Path, Any],
+                                                                            tmp_path: Path) -> None:
+    # a fresh driver runs one thread: its two workers are forked (they inherit the catalog and rules it read); this
+    # test process runs threads (pyarrow's at least), so its own pools are spawned
+    script = (f"from odedelta.campaigns import engines, run, ChangeOffering\n"
+              f"from datetime import datetime, UTC\n"
+              f"run({str(DEMO)!r}, {str(base)!r}, ChangeOffering('po-mobile-l', 'po-mobile-s'), "
+              f"as_of=datetime(2026, 3, 1, tzinfo=UTC), out={str(tmp_path / 'forked')!r}, rules={str(RULES)!r}, "
+              f"orders=True, workers=2, partition_size=50)\n"
+              f"print(dict(engines.STARTS))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'fork': 1}"
+    _same_files(inline[0], tmp_path / "forked")
+    assert engines._context().get_start_method() == "spawn"
 
 
 def test_a_driver_over_its_budget_sorts_runs_on_disk_and_writes_the_same_bytes(
@@ -534,18 +554,27 @@ def test_a_script_without_a_main_guard_gets_a_sentence_not_a_broken_pool(base: P
     import subprocess
     import sys
 
-    script = tmp_path / "campaign.py"
-    script.write_text(  # the local engine's workers import the main module: without the guard they run it again
-        "from datetime import UTC, datetime\n"
-        "from odedelta.campaigns import ChangeOffering, CampaignError, run\n"
-        "try:\n"
-        f"    run({str(DEMO)!r}, {str(base)!r}, ChangeOffering('po-mobile-l', 'po-mobile-s'),\n"
-        f"        as_of=datetime(2026, 3, 1, tzinfo=UTC), out={str(tmp_path / 'out')!r}, workers=1)\n"
-        "except CampaignError as exc:\n"
-        "    print('CampaignError:', exc)\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    def script(first: str, out: str) -> list[str]:
+        path = tmp_path / f"{out}.py"
+        path.write_text(  # spawned workers import the main module: without the guard they run it again
+            f"{first}from datetime import UTC, datetime\n"
+            "from odedelta.campaigns import ChangeOffering, CampaignError, run\n"
+            "try:\n"
+            f"    run({str(DEMO)!r}, {str(base)!r}, ChangeOffering('po-mobile-l', 'po-mobile-s'),\n"
+            f"        as_of=datetime(2026, 3, 1, tzinfo=UTC), out={str(tmp_path / out)!r}, workers=1)\n"
+            "except CampaignError as exc:\n"
+            "    print('CampaignError:', exc)\n")
+        return [sys.executable, str(path)]
+
+    # pyarrow imported first runs a thread: the driver spawns its workers
+    done = subprocess.run(script("import pyarrow\n", "spawned"), capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
     assert "CampaignError: a worker process stopped before finishing its partition" in done.stdout
     assert "if __name__ == '__main__':" in done.stdout
+    # a driver of one thread forks them: they never import the main module, and the campaign runs
+    done = subprocess.run(script("", "forked"), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert json.loads((tmp_path / "forked" / "summary.json").read_text(encoding="utf-8"))["customers"] == 244
 
 
 class _Terminal(io.StringIO):
@@ -605,3 +634,24 @@ def test_a_stop_request_ends_the_campaign_at_the_next_partition_and_resume_finis
         resume=True)
     for name in (*FILES, "_manifest.json"):
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+
+
+def test_a_customers_context_is_made_and_checked_once_per_segment_and_billing_day(demo: odedelta.Catalog) -> None:
+    engine = Engine(demo, odedelta.load_rules(RULES, demo))
+    contexts = worker.Contexts(engine)
+    business = contexts.get("business", None, 5)
+    assert business == odedelta.Context(segment="business", billing_cycle_day=5)
+    assert contexts.get("business", {}, 5) is business  # no attributes: the same frozen context
+    assert contexts.get("business", None, None) is not business and contexts.get(None, None, None) is not None
+    with_attributes = contexts.get("business", {"tenureMonths": 3}, 5)
+    assert with_attributes.attributes == {"tenureMonths": 3}
+    assert contexts.get("business", {"tenureMonths": 3}, 5) is not with_attributes  # made and checked afresh
+    for _ in range(2):  # an error each time, never remembered
+        with pytest.raises(RequestError, match="billing cycle day 40 is out of range"):
+            contexts.get("business", None, 40)
+    with pytest.raises(ValueError, match="segment"):
+        contexts.get(5, None, None)
+    assert set(contexts.known) == {("business", 5), ("business", None), (None, None)}
+    contexts.LIMIT = 3
+    assert contexts.get("residential", None, None).segment == "residential"
+    assert len(contexts.known) == 3

@@ -196,21 +196,57 @@ def test_a_projected_inventory_reads_as_from_products_reads_it() -> None:
 
 def test_parts_written_alike_are_one_read_only_object_across_inventories() -> None:
     """The reader holds a part validated once for every customer that writes it alike (the campaign's customers
-    share offerings, characteristics, dates), read-only: an installed product is never modified in place."""
+    share offerings, characteristics, dates), read-only: an installed product is never modified in place. A part is
+    held from its second sighting: the first customer to write it keeps its own."""
     catalog = load_catalog(DEMO)
     reader = InventoryReader(catalog)
-    first, second = ([{"id": f"{customer}-P1", "productOffering": {"id": "po-mobile-classic"}, "status": "active",
-                       "startDate": "2024-06-01T00:00:00Z",
-                       "productCharacteristic": [{"name": "dataAllowanceGB", "value": 20}]}]
-                     for customer in ("C1", "C2"))
-    a, b = (reader.read(products, "base.jsonl:1").product(f"{customer}-P1")
-            for products, customer in ((first, "C1"), (second, "C2")))
-    assert a.product_offering is b.product_offering and a.product_characteristic is b.product_characteristic
-    assert a.start_date is b.start_date and a == Inventory.from_document(catalog, first).product("C1-P1")
+    documents = [[{"id": f"{customer}-P1", "productOffering": {"id": "po-mobile-classic"}, "status": "active",
+                   "startDate": "2024-06-01T00:00:00Z",
+                   "productCharacteristic": [{"name": "dataAllowanceGB", "value": 20}]}]
+                 for customer in ("C1", "C2", "C3")]
+    first, b, c = (reader.read(products, "base.jsonl:1").product(f"C{n}-P1") for n, products in enumerate(documents, 1))
+    assert b.product_offering is c.product_offering and b.product_characteristic is c.product_characteristic
+    assert b.start_date is c.start_date and first.product_characteristic is not b.product_characteristic
+    assert first == Inventory.from_document(catalog, documents[0]).product("C1-P1")
+    assert b == Inventory.from_document(catalog, documents[1]).product("C2-P1")
     with pytest.raises(TypeError, match="read-only"):
-        a.product_characteristic.append(a.product_characteristic[0])
-    changed = a.model_copy(update={"status": "suspended"})  # a changed product is a copy
-    assert changed.status == "suspended" and a.status == "active"
+        b.product_characteristic.append(b.product_characteristic[0])
+    changed = b.model_copy(update={"status": "suspended"})  # a changed product is a copy
+    assert changed.status == "suspended" and b.status == "active"
+
+
+def test_a_part_holding_an_object_or_a_list_is_each_customers_own() -> None:
+    """A characteristic value (or an unknown field) written as an object or a list is the customer's own object:
+    a caller may change it, in the document or in an answer that hands it back. Such a part is never shared, so
+    changing one customer's value changes no other customer's (found in review: a second customer read the first
+    one's value as a caller had changed it)."""
+    catalog = load_catalog(DEMO)
+    reader = InventoryReader(catalog)
+
+    def customer(n: int) -> list[dict[str, object]]:
+        return [{"id": f"C{n}-P1", "productOffering": {"id": "po-router-wifi6"}, "status": "active",
+                 "productSpecification": {"id": "ps-router"},
+                 "productCharacteristic": [{"name": "model", "value": "wifi6"},
+                                           {"name": "wifiName", "value": {"ssid": "x"}}]}]
+
+    read = [reader.read(customer(n)).product(f"C{n}-P1") for n in range(1, 4)]
+    read[1].product_characteristic[1].value["ssid"] = "changed by a caller"
+    assert read[2].product_characteristic[1].value == {"ssid": "x"}
+    assert reader.read(customer(4)).product("C4-P1").product_characteristic[1].value == {"ssid": "x"}
+    assert read[1].product_offering is read[2].product_offering  # a ref of texts is still held
+
+
+def test_a_part_only_one_customer_writes_is_not_kept() -> None:
+    """Parts differing per customer (start dates, terms, billing accounts) are validated for their customer and
+    not kept: a reader over a base of such customers holds no part per customer (found in review: 2.4 KB kept per
+    customer, 153 MB at 60,000 customers)."""
+    reader = InventoryReader(load_catalog(DEMO))
+    for n in range(200):
+        reader.read([{"id": f"C{n}-P1", "productOffering": {"id": "po-mobile-classic"}, "status": "active",
+                      "startDate": f"2024-06-01T00:{n // 60:02d}:{n % 60:02d}Z", "billingAccount": {"id": f"BA-{n}"},
+                      "productTerm": [{"name": "24 months", "validFor": {
+                          "startDateTime": f"2024-06-01T00:{n // 60:02d}:{n % 60:02d}Z"}}]}])
+    assert {name: len(parts) for name, parts in reader._parts.items() if parts} == {"product_offering": 1}
 
 
 def test_a_generated_base_reads_as_from_document_reads_it() -> None:

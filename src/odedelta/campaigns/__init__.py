@@ -14,6 +14,7 @@ partition, writes every file under a temporary name and renames it when whole, a
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import itertools
 import json
 import multiprocessing
@@ -32,7 +33,8 @@ from odedelta import Engine, LoadError, __version__, load_catalog, load_rules
 from odedelta.campaigns import generate, report
 from odedelta.campaigns._core import did_you_mean, dumps
 from odedelta.campaigns.columns import MESSAGE, STATUS
-from odedelta.campaigns.engines import ENGINES, INSTALL, check_options, execute
+from odedelta.campaigns.engines import ENGINES, INSTALL, check_options, execute, start
+from odedelta.campaigns.engines import stop as stop_pool
 from odedelta.campaigns.impact import catalog_comparison, rule_changes
 from odedelta.campaigns.outputs import (
     CUSTOMERS,
@@ -141,10 +143,17 @@ def _read(path: Path) -> Iterator[Row]:
 
 
 def _require_pyarrow() -> None:
-    try:
-        import pyarrow  # noqa: F401 - only checks that the optional extra is installed
-    except ImportError:
-        raise CampaignError(f"campaigns write Parquet through pyarrow: {INSTALL}") from None
+    """Refuse a campaign that could not write its files, without importing pyarrow (its import starts a thread,
+    and local workers are forked only from a driver that runs one: :mod:`odedelta.campaigns.engines`)."""
+    if "pyarrow" in sys.modules:
+        available = sys.modules["pyarrow"] is not None
+    else:
+        try:
+            available = importlib.util.find_spec("pyarrow") is not None
+        except (ImportError, ValueError):
+            available = False
+    if not available:
+        raise CampaignError(f"campaigns write Parquet through pyarrow: {INSTALL}")
 
 
 @dataclass(frozen=True)
@@ -222,14 +231,21 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     if manifest is not None:  # resumed a campaign that had finished: nothing to do
         return open(folder)
     checkpoints.start(resume)
-    # counting the customers reads the whole input once more: only for a progress meter to show
-    meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
-    scratch = folder / SCRATCH
-    rows = Collected(scratch, budget, reread=checkpoints.partition)
-    for index, partition in checkpoints.load():
-        rows.add(partition, index)
-        if meter:
-            meter.update(partition.tally.customers)
+    # the local workers start before the driver reads a checkpoint (with pyarrow) or counts the input
+    pool = start(campaign, count, prepared.engine) if engine == "local" and count else None
+    try:
+        # counting the customers reads the whole input once more: only for a progress meter to show
+        meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
+        scratch = folder / SCRATCH
+        rows = Collected(scratch, budget, reread=checkpoints.partition)
+        for index, partition in checkpoints.load():
+            rows.add(partition, index)
+            if meter:
+                meter.update(partition.tally.customers)
+    except BaseException:
+        if pool is not None:
+            stop_pool(pool)
+        raise
 
     def finished(index: int, packed: bytes) -> None:
         partition: Partition = pickle.loads(packed)  # rows a worker of this campaign made
@@ -245,7 +261,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
         execute(replace(campaign, shipped=True) if engine == "dask" else campaign,
                 _tasks(source, partition_size, checkpoints, stop, read=engine == "dask"), engine=engine,
                 workers=count, scheduler=scheduler, progress=meter, sink=finished, retries=retries,
-                shipment=prepared.shipment)
+                shipment=prepared.shipment, pool=pool)
         summary = write(folder, campaign, rows)
         report.write(folder, summary, rows.tally.monthly)
     finally:

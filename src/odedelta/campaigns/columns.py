@@ -56,7 +56,10 @@ def compact_customer(row: dict[str, Any]) -> Compact:
     values = _IN_ORDER(row)
     if values[STATUS] != "changed":  # no amounts
         return values
-    return tuple(cents(value) if at in _MONEY_AT else value for at, value in enumerate(values))
+    compact = list(values)
+    for at in _MONEY_AT:
+        compact[at] = cents(compact[at])
+    return tuple(compact)
 
 
 def compact_item(row: dict[str, Any]) -> Compact:

@@ -7,6 +7,12 @@ sink sorts).
 A partition that fails (its worker killed or out of memory, an exception) is run again, at most ``retries`` more
 times, before the campaign stops. Local workers die with the driver: on Linux each arms the parent-death signal
 (SIGKILL) when it starts, and every way out of the driver's loop (an error, an interrupt) terminates them.
+
+Local workers are forked when that is safe — on Linux, from a driver that runs a single thread (no Dask client, no
+thread pool, not even pyarrow's, which starts one when imported): they start in milliseconds with the catalog and
+rules the driver already read, instead of importing odedelta and reading them again (about a second per run, paid
+before the first customer and the reason two workers did not go twice as fast). Otherwise they are spawned
+(forking a process that runs threads can deadlock the child), and each reads the catalog and rules itself.
 """
 
 from __future__ import annotations
@@ -14,15 +20,19 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import BaseContext
 
+from odedelta import Engine
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record
 from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError, Interrupted
 from odedelta.campaigns.tasks import Retries, Sink, Task
-from odedelta.campaigns.worker import child, run_packed, warm
+from odedelta.campaigns.worker import adopt, child, run_packed, warm
 
 ENGINES = ("local", "dask")
 INSTALL = "pip install 'odedelta[bulk]'"
@@ -62,10 +72,46 @@ def check_options(*, engine: str, workers: int | None, scheduler: str | None, pa
     return count
 
 
+STARTS: Counter[str] = Counter()
+"""How this process started its local worker pools (``fork`` or ``spawn``): tests check which way was taken."""
+
+
+def _threads() -> int:
+    """The threads this process runs, as the system counts them (0 where it cannot tell)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+def _context() -> BaseContext:
+    """``fork`` on Linux when this process runs one thread (a forked child of a threaded process can deadlock on a
+    lock another thread held; Python 3.12 warns of it), else ``spawn``."""
+    method = "fork" if sys.platform == "linux" and _threads() == 1 else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def start(campaign: Campaign, workers: int, engine: Engine | None = None) -> ProcessPoolExecutor:
+    """A local pool of ``workers`` processes, started now. Forked (:func:`_context`), they inherit ``engine`` (the
+    catalog and rules the driver read to check the template) and are ready at once; spawned, each reads its own.
+    Start it before the driver uses pyarrow (which runs a thread): the caller stops it (:func:`stop`) if the
+    campaign ends before :func:`execute` takes it over."""
+    context = _context()
+    forked = context.get_start_method() == "fork"
+    if forked and engine is not None:
+        adopt(campaign, engine)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=child, initargs=(os.getpid(), campaign))
+    STARTS[context.get_start_method()] += 1
+    if forked:  # a first task forks every worker now, before the driver starts any thread
+        pool.submit(os.getpid)
+    return pool
+
+
 def execute(campaign: Campaign, tasks: Iterator[Task], *, engine: str = "local", workers: int | None = None,
             scheduler: str | None = None, progress: Progress | None = None, sink: Sink, retries: int = 2,
-            shipment: object = None) -> None:
-    """Run every partition through the campaign; each one's rows go to ``sink`` as it finishes."""
+            shipment: object = None, pool: ProcessPoolExecutor | None = None) -> None:
+    """Run every partition through the campaign; each one's rows go to ``sink`` as it finishes. ``pool``: the
+    local workers already started (:func:`start`), used until a worker's death breaks it."""
     if engine == "dask":
         try:
             from odedelta.campaigns import dask_engine
@@ -76,7 +122,7 @@ def execute(campaign: Campaign, tasks: Iterator[Task], *, engine: str = "local",
     if workers == 0:
         _inline(campaign, tasks, progress, sink)
         return
-    _local(campaign, tasks, workers or 1, progress, sink, retries)
+    _local(campaign, tasks, workers or 1, progress, sink, retries, pool)
 
 
 def _inline(campaign: Campaign, tasks: Iterator[Task], progress: Progress | None, sink: Sink) -> None:
@@ -88,24 +134,22 @@ def _inline(campaign: Campaign, tasks: Iterator[Task], progress: Progress | None
 
 
 def _local(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Progress | None, sink: Sink,
-           retries: int) -> None:
-    # spawn, not fork: forking a process that runs threads (a Dask client, a test runner's) is unsafe
-    context = multiprocessing.get_context("spawn")
+           retries: int, started: ProcessPoolExecutor | None = None) -> None:
     again = Retries(retries)
-    while True:  # one pool, and a new one whenever a worker's death breaks it
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=child, initargs=(os.getpid(), campaign))
+    while True:  # one pool, and a new one whenever a worker's death breaks it (spawned: the driver runs threads)
+        pool, started = started or start(campaign, workers), None
         try:
             broken = _pool(campaign, tasks, workers, progress, sink, pool, again)
         except BaseException:
-            _stop(pool)
+            stop(pool)
             raise
         if not broken:
             pool.shutdown(wait=True)
             return
-        _stop(pool)
+        stop(pool)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def stop(pool: ProcessPoolExecutor) -> None:
     """Every worker terminated now, not when its partition ends."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         if process.is_alive():

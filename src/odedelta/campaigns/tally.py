@@ -12,8 +12,10 @@ from typing import Any
 Row = dict[str, Any]
 TOTALS = {"penalties": "penalties", "fees": "fees", "oneTime": "one_time", "proration": "proration",
           "dueNow": "due_now"}
-_CENTS = Decimal("0.00")
-"""How ``customers.parquet`` holds an amount (``decimal128(18, 2)``): the report's histogram keys are spelled so."""
+_CENTS = _ZERO = Decimal("0.00")
+"""How ``customers.parquet`` holds an amount (``decimal128(18, 2)``): the report's histogram keys are spelled so;
+and the zero every sum starts from (a Decimal is immutable: one serves every sum)."""
+_TOTALS = tuple(TOTALS.items())
 
 
 class Tally:
@@ -44,23 +46,30 @@ class Tally:
 
     def customer(self, row: Row) -> None:
         self.customers += 1
-        self.status[row["status"]] += 1
-        self.rules.update(row["rules"])
-        if row["status"] == "refused":
-            self.refused.update(row["reasons"])
-        elif row["status"] == "error":
-            self.errors.update(row["reasons"])
-        if row["status"] != "changed":
+        status = row["status"]
+        self.status[status] += 1
+        if row["rules"]:
+            self.rules.update(row["rules"])
+        if status != "changed":
+            if status == "refused":
+                self.refused.update(row["reasons"])
+            elif status == "error":
+                self.errors.update(row["reasons"])
             return
         currency = row["currency"]
         self.requests += row["requests"]
-        side = self.recurring.setdefault(currency, {"before": Decimal("0.00"), "after": Decimal("0.00")})
+        side = self.recurring.get(currency)
+        if side is None:
+            side = self.recurring[currency] = {"before": _ZERO, "after": _ZERO}
         side["before"] += row["recurring_before"]
         side["after"] += row["recurring_after"]
-        for name, column in TOTALS.items():
-            self.totals[name][currency] = self.totals[name].get(currency, Decimal("0.00")) + row[column]
-        self.lost.update(row["promotions_lost"])
-        self.gained.update(row["promotions_gained"])
+        for name, column in _TOTALS:
+            sums = self.totals[name]
+            sums[currency] = sums.get(currency, _ZERO) + row[column]
+        if row["promotions_lost"]:
+            self.lost.update(row["promotions_lost"])
+        if row["promotions_gained"]:
+            self.gained.update(row["promotions_gained"])
         difference = row["recurring_difference"]
         if currency and difference is not None:  # as read back from the Parquet file: two places, no -0.00
             self.monthly.setdefault(currency, Counter())[difference.quantize(_CENTS) + _CENTS] += 1

@@ -64,13 +64,42 @@ _DUE_NOW = ("penalty", "fee", "oneTime", "proration")
 """The kinds of charge a customer's row sums (each in its column, all four in ``due_now``); sums of exact
 decimals, so adding them by kind first gives the very amount adding them in charge order gives."""
 
+class Contexts:
+    """The customers' contexts for one engine, each made and checked once: a base has a handful of segments and
+    billing days, and a customer without attributes (nearly every one) whose segment and day were seen gets the
+    very same (frozen) :class:`Context` instead of a new model validated and checked again. Keyed by the values
+    as read (a text or None, an integer or None); anything else is made and checked afresh, and at most
+    :attr:`LIMIT` are kept."""
+
+    LIMIT = 1024
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.known: dict[tuple[str | None, int | None], Context] = {}
+
+    def get(self, segment: Any, attributes: Any, day: Any) -> Context:
+        """The checked context (a :class:`ValueError` or :class:`RequestError` as making and checking raise)."""
+        plain = (not attributes and (segment is None or type(segment) is str)
+                 and (day is None or type(day) is int))
+        if plain:
+            known = self.known.get((segment, day))
+            if known is not None:
+                return known
+        context = Context(segment=segment, attributes=attributes or {}, billing_cycle_day=day)
+        self.engine.check(context)  # a billing day out of range, attributes no executor should see
+        if plain and len(self.known) < self.LIMIT:
+            self.known[(segment, day)] = context
+        return context
+
+
 @dataclass(frozen=True)
 class _Loaded:
-    """An engine of the pool and the inventory reader that goes with it (it keeps what it learnt of the catalog's
-    product shapes from one partition to the next; both serve one thread at a time)."""
+    """An engine of the pool, the inventory reader and the contexts that go with it (the reader keeps what it
+    learnt of the catalog's product shapes from one partition to the next; all serve one thread at a time)."""
 
     engine: Engine
     reader: InventoryReader
+    contexts: Contexts
 
 
 _POOL: dict[tuple[str, str | None], list[_Loaded]] = {}
@@ -108,17 +137,23 @@ def _load(campaign: Campaign) -> Engine:
 def adopt(campaign: Campaign, engine: Engine) -> None:
     """Put an engine the driver already has (it read the catalog and rules to check the template) in the pool."""
     with _LOCK:
-        _POOL.setdefault(_key(campaign), []).append(_Loaded(engine, InventoryReader(engine.catalog)))
+        _POOL.setdefault(_key(campaign), []).append(_Loaded(engine, InventoryReader(engine.catalog),
+                                                            Contexts(engine)))
 
 
 def child(parent: int, campaign: Campaign) -> None:
     """A local worker process's start: die with the driver (Linux: the parent-death signal, so a driver killed by
-    SIGKILL leaves no worker behind), then read the catalog and rules."""
+    SIGKILL leaves no worker behind), then read the catalog and rules (a forked worker has the driver's)."""
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the driver died before the signal was armed
         os._exit(1)
+    # a forked worker has the driver's handlers: the driver's SIGTERM handler would turn the driver's terminate()
+    # into an exception sent back as a partition's result; a worker ends on it as a spawned one does
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, signal.SIG_DFL):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     warm(campaign)
     settle()
 
@@ -235,7 +270,7 @@ def _engine(campaign: Campaign) -> Iterator[_Loaded]:
         loaded = free.pop() if free else None
     if loaded is None:
         engine = _load(campaign)
-        loaded = _Loaded(engine, InventoryReader(engine.catalog))
+        loaded = _Loaded(engine, InventoryReader(engine.catalog), Contexts(engine))
     try:
         yield loaded
     finally:
@@ -281,7 +316,7 @@ class Partition:
 
 def run_partition(campaign: Campaign, records: list[Record]) -> Partition:
     with _engine(campaign) as loaded:
-        return run_partition_with(loaded.engine, campaign, records, loaded.reader)
+        return run_partition_with(loaded.engine, campaign, records, loaded.reader, loaded.contexts)
 
 
 def run_packed(campaign: Campaign, customers: list[Record] | Slice) -> bytes:
@@ -296,12 +331,14 @@ def run_packed(campaign: Campaign, customers: list[Record] | Slice) -> bytes:
 
 
 def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record],
-                       reader: InventoryReader | None = None) -> Partition:
-    """The rows of ``records``; ``reader`` (of ``engine``'s catalog) reads their inventories."""
+                       reader: InventoryReader | None = None, contexts: Contexts | None = None) -> Partition:
+    """The rows of ``records``; ``reader`` (of ``engine``'s catalog) reads their inventories, ``contexts`` (of
+    ``engine``) makes their contexts."""
     out = Partition()
     reader = reader or InventoryReader(engine.catalog)  # learns the catalog's product shapes as it goes
+    contexts = contexts or Contexts(engine)
     for record in records:
-        customer, items, orders = run_customer(engine, campaign, record, reader)
+        customer, items, orders = run_customer(engine, campaign, record, reader, contexts)
         out.customers.append(compact_customer(customer))
         out.items.extend(items)
         out.tally.customer(customer)
@@ -310,7 +347,12 @@ def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record]
     return out
 
 
-def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader) -> tuple[Inventory, Context]:
+_NO_CONTEXT = Context()
+"""The context of a customer whose record gives none (a frozen model: one serves them all)."""
+
+
+def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader,
+           contexts: Contexts | None = None) -> tuple[Inventory, Context]:
     """The inventory and context of a record (its customer id into ``row`` as soon as it is known); a
     :class:`LoadError` located in its origin, and ``row``'s ``source`` and ``position`` set to where: ``file:line``
     and the position (column) inside that line."""
@@ -324,15 +366,14 @@ def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader) ->
         raise _located(exc, record, row, str(exc).splitlines()[0]) from None
     if _SURROGATE_ESCAPE.search(record.text):
         _refuse_lone_surrogates(data, record)
-    context = Context()
+    context = _NO_CONTEXT
     inside: tuple[str, ...] = ()  # where the products are in the record's own document
     if syntax == "jsonl" and isinstance(data, dict) and "products" in data:
         inside = ("products",)
         row["customer"] = str(data.get("customer") or record.name)
         try:
-            context = Context(segment=data.get("segment"), attributes=data.get("attributes") or {},
-                              billing_cycle_day=data.get("billingCycleDay"))
-            engine.check(context)  # a billing day out of range, attributes no executor should see
+            context = (contexts or Contexts(engine)).get(data.get("segment"), data.get("attributes"),
+                                                         data.get("billingCycleDay"))
         except (ValueError, RequestError) as exc:
             raise LoadError(f"{record.origin}: the customer's segment, attributes or billingCycleDay: "
                             f"{str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else exc}") from None
@@ -405,10 +446,11 @@ def _refused(row: Row, refusal: Refusal) -> Row:
     return row
 
 
-def run_customer(engine: Engine, campaign: Campaign, record: Record,
-                 reader: InventoryReader | None = None) -> tuple[Row, list[Compact], list[str]]:
+def run_customer(engine: Engine, campaign: Campaign, record: Record, reader: InventoryReader | None = None,
+                 contexts: Contexts | None = None) -> tuple[Row, list[Compact], list[str]]:
     """One customer's row, its order items' rows (compact: :data:`~odedelta.campaigns.columns.ITEM_COLUMNS`) and
-    its orders (JSON lines); ``reader`` reads the inventory (one per engine, kept between customers)."""
+    its orders (JSON lines); ``reader`` reads the inventory and ``contexts`` makes the context (one of each per
+    engine, kept between customers)."""
     row: Row = {"customer": record.name, "index": record.index, "source": record.origin, "position": None,
                 "status": "unchanged",
                 "reasons": [], "message": None, "requests": 0, "currency": None, "recurring_before": None,
@@ -417,7 +459,7 @@ def run_customer(engine: Engine, campaign: Campaign, record: Record,
                 "promotions_gained": [], "rules": [], "items": 0}
     reader = reader or InventoryReader(engine.catalog)
     try:
-        inventory, context = _parse(engine, record, row, reader)
+        inventory, context = _parse(engine, record, row, reader, contexts)
         products = targets(campaign.template, inventory)
         results: list[tuple[str, ChangeResult]] = []
         for product_id in products:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable, Hashable
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -47,6 +49,12 @@ _CATALOG_KEYS = ("bundledProductOffering", "productOfferingPrice", "productSpecC
 _REMEMBERED = 65_536
 """How many parts of one field (or product shapes found to fit the catalog) a reader holds at most: free text
 (a phone number, a customer's own party) would grow it without end; when full, it starts again."""
+_SEEN = 16_384
+"""How many keys of one field a reader remembers having met once (a part is held from its second sighting: a part
+only one customer writes — a start date, a term's dates, a billing account — is validated for that customer and
+not kept; when full, it starts again)."""
+_IMMUTABLE = (str, int, float, bool, Decimal, datetime, date, type(None))
+"""The values a held part may end in: nothing a caller could change in place for every customer that shares it."""
 _ABSENT = ("absent",)
 """A part that is not there (a tuple: never equal to a part's key, which is a text or bytes)."""
 _INVALID = object()
@@ -148,6 +156,20 @@ _KEYS: dict[str, Callable[[Any], Hashable | None]] = {
     "product_offering": _ref_key, "product_specification": _ref_key, "billing_account": _ref_key}
 
 
+def _immutable(part: Any) -> bool:
+    """Whether a validated part ends only in values nobody can change in place (texts, numbers, dates; lists and
+    models are made read-only when held): a characteristic's ``value`` or an unknown field written as an object or
+    a list is the customer's own object, which a caller may change (in the document, or in an answer that hands it
+    back) — shared, it would change every other customer's too."""
+    if isinstance(part, BaseModel):
+        extra = part.__pydantic_extra__
+        return all(_immutable(value) for value in part.__dict__.values()) and (
+            not extra or all(_immutable(value) for value in extra.values()))
+    if isinstance(part, list):
+        return all(_immutable(value) for value in part)
+    return isinstance(part, _IMMUTABLE)
+
+
 class InventoryReader:
     """Reads inventories against ``catalog``; holds the parts it validated and what it learnt about the catalog
     between inventories (the reader of one catalog is used by one thread at a time)."""
@@ -159,6 +181,8 @@ class InventoryReader:
         self._held = HeldParts()
         self._parts: dict[str, dict[Hashable, Any]] = {name: {} for name, kind in _FIELDS.values() if kind == _PART}
         """Each field's parts by key: validated once, read-only, one object for every product that writes it."""
+        self._seen: dict[str, set[Hashable]] = {name: set() for name in self._parts}
+        """Each field's keys met once so far (:data:`_SEEN`)."""
         self._recipes: dict[tuple[str, ...], _Recipe | Literal[False]] = {}
         """How to read a product by its keys, as written."""
         self._relationship_shapes: dict[tuple[str, ...], _Shape | Literal[False]] = {}
@@ -299,11 +323,19 @@ class InventoryReader:
             part = Product.model_validate({"id": "", alias: value}).__dict__[name]
         except ValidationError:
             return _INVALID
+        if key is None or part is None or not _immutable(part):
+            return part  # this product's own (a value it holds could be changed in place: not shared)
+        seen = self._seen[name]
+        if key not in seen:  # met once: this product's own; held if another product writes it alike
+            if len(seen) >= _SEEN:
+                seen.clear()
+            seen.add(key)
+            return part
+        seen.discard(key)
         part = self._held.hold(part)
-        if key is not None and part is not None:
-            if len(parts) >= _REMEMBERED:
-                parts.clear()
-            parts[key] = part
+        if len(parts) >= _REMEMBERED:
+            parts.clear()
+        parts[key] = part
         return part
 
     def _relationships(self, value: Any) -> list[ProductRelationship] | None:
