@@ -39,6 +39,14 @@ class TmfModel(BaseModel):
     base_type: str | None = Field(default=None, alias="@baseType")
     schema_location: str | None = Field(default=None, alias="@schemaLocation")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refused before anything is written when the object is a part held read-only (its fields set is the
+        shared :class:`ReadOnlySet`): pydantic writes the value first and records the name after, so the set alone
+        refused only once the value had changed — for every product holding the part (found in review)."""
+        if type(self.__pydantic_fields_set__) is ReadOnlySet:
+            _read_only(self)
+        super().__setattr__(name, value)
+
     def to_tmf(self) -> dict[str, Any]:
         """The document as TMF JSON: official names, absent fields left out, every unknown field kept."""
         document: dict[str, Any] = plain(self.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))
