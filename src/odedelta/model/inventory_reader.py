@@ -156,6 +156,17 @@ _KEYS: dict[str, Callable[[Any], Hashable | None]] = {
     "product_offering": _ref_key, "product_specification": _ref_key, "billing_account": _ref_key}
 
 
+def _texts_into(values: dict[str, Any], texts: tuple[tuple[str, str], ...], document: dict[str, Any]) -> bool:
+    """Copy the ``(key, field)`` texts of ``document`` into ``values``; False when one is not a text (the model then
+    reads the whole document)."""
+    for alias, name in texts:
+        text = document[alias]
+        if type(text) is not str:
+            return False
+        values[name] = text
+    return True
+
+
 def _immutable(part: Any) -> bool:
     """Whether a validated part ends only in values nobody can change in place (texts, numbers, dates; lists and
     models are made read-only when held): a characteristic's ``value`` or an unknown field written as an object or
@@ -284,11 +295,7 @@ class InventoryReader:
                 if parties is None:
                     return self._validated(item)
                 values[name] = parties
-        product = _new(Product)
-        _set(product, "__dict__", values)
-        _set(product, "__pydantic_fields_set__", fields)
-        _set(product, "__pydantic_extra__", NO_EXTRA)
-        _set(product, "__pydantic_private__", None)
+        product = _made(Product, values, fields)
         fit = None if None in found else tuple(found)
         return product if fit in self._fits or self._fits_catalog(product, fit) else None
 
@@ -341,81 +348,58 @@ class InventoryReader:
     def _relationships(self, value: Any) -> list[ProductRelationship] | None:
         """A product's relationships as the model validates them, made from their texts when each is written the
         common way (texts, and a ``product`` ref of just an id); None otherwise (the model then reads them)."""
-        if type(value) is not list:
-            return None
-        if not value:
-            return EMPTY
+        shaped = self._shaped(value, self._relationship_shapes, _REL_TEXTS, "product")
+        if shaped is None or not shaped:
+            return None if shaped is None else EMPTY
         made = []
-        shapes = self._relationship_shapes
         ref_fields = self._ref_fields
-        for relationship in value:
-            if type(relationship) is not dict:
-                return None
-            keys = tuple(relationship)
-            shape = shapes.get(keys)
-            if shape is None:
-                shape = self._shape(shapes, keys, _REL_TEXTS, "product")
-            if shape is False:
-                return None
-            fields, texts, referred = shape
+        for relationship, (fields, texts, referred) in shaped:
             values = _RELATIONSHIP.copy()
-            for alias, name in texts:
-                text = relationship[alias]
-                if type(text) is not str:
-                    return None
-                values[name] = text
+            if not _texts_into(values, texts, relationship):
+                return None
             if referred:
                 ref = relationship["product"]
                 if type(ref) is not dict or len(ref) != 1 or type(target := ref.get("id")) is not str:
                     return None
                 held = _REF.copy()
                 held["id"] = target
-                values["product"] = target = _new(Ref)
-                _set(target, "__dict__", held)
-                _set(target, "__pydantic_fields_set__", ref_fields)
-                _set(target, "__pydantic_extra__", NO_EXTRA)
-                _set(target, "__pydantic_private__", None)
-            one = _new(ProductRelationship)
-            _set(one, "__dict__", values)
-            _set(one, "__pydantic_fields_set__", fields)
-            _set(one, "__pydantic_extra__", NO_EXTRA)
-            _set(one, "__pydantic_private__", None)
-            made.append(one)
+                values["product"] = _made(Ref, held, ref_fields)
+            made.append(_made(ProductRelationship, values, fields))
         return ReadOnlyList(made)
 
     def _parties(self, value: Any) -> list[RelatedParty] | None:
         """A product's related parties as the model validates them, made from their texts when each is written
         with texts only (a customer's own party: no use holding it for others); None otherwise (the model then
         reads them)."""
+        shaped = self._shaped(value, self._party_shapes, _PARTY_TEXTS)
+        if shaped is None or not shaped:
+            return None if shaped is None else EMPTY
+        made = []
+        for party, (fields, texts, _) in shaped:
+            values = _PARTY.copy()
+            if not _texts_into(values, texts, party):
+                return None
+            made.append(_made(RelatedParty, values, fields))
+        return ReadOnlyList(made)
+
+    def _shaped(self, value: Any, shapes: dict[tuple[str, ...], _Shape | Literal[False]], texts: dict[str, str],
+                ref: str = "") -> list[tuple[dict[str, Any], _Shape]] | None:
+        """Each entry of the list ``value`` with how to make it (its shape, by its keys as written); None when
+        ``value`` is not a list of documents written a way the reader makes (the model then reads them)."""
         if type(value) is not list:
             return None
-        if not value:
-            return EMPTY
-        made = []
-        shapes = self._party_shapes
-        for party in value:
-            if type(party) is not dict:
+        found = []
+        for document in value:
+            if type(document) is not dict:
                 return None
-            keys = tuple(party)
+            keys = tuple(document)
             shape = shapes.get(keys)
             if shape is None:
-                shape = self._shape(shapes, keys, _PARTY_TEXTS)
+                shape = self._shape(shapes, keys, texts, ref)
             if shape is False:
                 return None
-            fields, texts, _ = shape
-            values = _PARTY.copy()
-            for alias, name in texts:
-                text = party[alias]
-                if type(text) is not str:
-                    return None
-                values[name] = text
-            one = _new(RelatedParty)
-            _set(one, "__dict__", values)
-            _set(one, "__pydantic_fields_set__", fields)
-            _set(one, "__pydantic_extra__", NO_EXTRA)
-            _set(one, "__pydantic_private__", None)
-            made.append(one)
-        return ReadOnlyList(made)
+            found.append((document, shape))
+        return found
 
     def _shape(self, shapes: dict[tuple[str, ...], _Shape | Literal[False]], keys: tuple[str, ...],
                texts: dict[str, str], ref: str = "") -> _Shape | Literal[False]:
