@@ -68,7 +68,8 @@ class CompiledCatalog:
         self._migration: dict[str, frozenset[str]] = {}
         self._prices: dict[str, tuple[str, ...]] = {}
         self._promotions: dict[str, tuple[str, ...]] = {}
-        self._bases: dict[tuple[str, int], Base] = {}
+        self._bases: dict[int, dict[str, Base]] = {}
+        """Validity epoch → offering → its monthly catalog price then (:meth:`base`, :meth:`bases`)."""
         self._epoch: tuple[datetime, int] | None = None
         self._kinship: dict[tuple[str | None, str | None, str], int] = {}
         self._beneath: dict[tuple[str | None, str | None, str], bool] = {}
@@ -275,14 +276,25 @@ class CompiledCatalog:
 
     def base(self, offering_id: str, as_of: datetime) -> Base:
         """The offering's monthly catalog price at ``as_of`` (:func:`~odedelta.model.pricing.catalog_base`)."""
-        key = (offering_id, self.epoch(as_of))
-        try:
-            return self._bases[key]
-        except KeyError:
+        table = self.bases(as_of)
+        found = table.get(offering_id)
+        if found is None:
+            if len(table) >= _MOMENT_TABLE_SIZE:
+                table.clear()
+            found = table[offering_id] = catalog_base(self.catalog, offering_id, as_of)
+        return found
+
+    def bases(self, as_of: datetime) -> dict[str, Base]:
+        """The monthly catalog prices known so far in the validity epoch of ``as_of``, by offering (what :meth:`base`
+        gives; only read): a bill of many products looks each up here, working the epoch out once, and asks
+        :meth:`base` for one not there yet."""
+        epoch = self.epoch(as_of)
+        table = self._bases.get(epoch)
+        if table is None:
             if len(self._bases) >= _MOMENT_TABLE_SIZE:
                 self._bases.clear()
-            found = self._bases[key] = catalog_base(self.catalog, offering_id, as_of)
-            return found
+            table = self._bases[epoch] = {}
+        return table
 
 
 def compiled(catalog: Catalog) -> CompiledCatalog:

@@ -442,7 +442,8 @@ def bill_lines(catalog: Catalog, products: Mapping[str, Product],
                as_of: datetime) -> tuple[list[Line], dict[str, Base]]:
     """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`), in one pass: the bill
     before a change reads the one, the bill after it the other."""
-    catalog_bases = _catalog_bases(catalog, as_of)
+    tables = compiled(catalog)
+    catalog_bases = tables.bases(as_of)
     lines: list[Line] = []
     bases: dict[str, Base] = {}
     for pid, product in products.items():
@@ -450,21 +451,10 @@ def bill_lines(catalog: Catalog, products: Mapping[str, Product],
         if product.product_price:
             base = recurring_base(product, catalog, as_of)
         else:
-            found = catalog_bases.get(offering or "")
-            if found is None:
-                found = catalog_bases[offering or ""] = compiled(catalog).base(offering or "", as_of)
-            base = found
+            base = catalog_bases.get(offering or "") or tables.base(offering or "", as_of)
         bases[pid] = base
         lines.append((pid, offering, product.spec_id, base))
     return lines, bases
-
-
-def _catalog_bases(catalog: Catalog, as_of: datetime) -> dict[str, Base]:
-    """Offering → its catalog base price in the validity epoch of ``as_of`` (:meth:`CompiledCatalog.base`, the
-    same values), one table per epoch in the catalog's memo: a bill looks each product's offering up in it without
-    working out the epoch and a key per product. Bounded by the catalog's offerings and epochs."""
-    table: dict[str, Base] = catalog.remembered(("bill bases", compiled(catalog).epoch(as_of)), dict)
-    return table
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -608,7 +598,6 @@ def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[
             if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
                 promotions[terms.promotion.id] = granted
     return promotions
-
 
 
 def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[str]) -> dict[str, set[str]]:
