@@ -51,13 +51,10 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        """Zero in ``currency``: one shared value per ISO 4217 currency (Money is frozen; a bill asks for many)."""
+        """Zero in ``currency``: one shared value per ISO 4217 currency, made at import (Money is frozen; a bill
+        asks for many); a new one for any other code."""
         found = _ZEROS.get(currency)
-        if found is None:
-            found = _made(_ZERO, currency)
-            if currency in MINOR_UNITS:  # bounded by the ISO list: a code from the input is not kept
-                _ZEROS[currency] = found
-        return found
+        return found if found is not None else _made(_ZERO, currency)
 
     def _check(self, other: Money) -> None:
         if self.currency != other.currency:
@@ -104,7 +101,6 @@ class Money:
 _new = object.__new__
 _set_amount, _set_currency = (getattr(Money, name).__set__ for name in ("amount", "currency"))
 _ZERO = Decimal(0)
-_ZEROS: dict[str, Money] = {}
 
 
 def _made(amount: Decimal, currency: str) -> Money:
@@ -115,6 +111,10 @@ def _made(amount: Decimal, currency: str) -> Money:
     _set_amount(money, amount)
     _set_currency(money, currency)
     return money
+
+
+_ZEROS: dict[str, Money] = {code: _made(_ZERO, code) for code in MINOR_UNITS}
+"""Zero in each ISO 4217 currency (:meth:`Money.zero`), a constant table."""
 
 
 def rounded(amount: Decimal, currency: str) -> Money:
