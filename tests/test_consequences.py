@@ -260,12 +260,11 @@ def test_the_facts_a_penalty_reads_are_the_copy_pydantic_makes() -> None:
     directly, the same value (fields, fields set, frozen) model_copy gives."""
     from pydantic import ValidationError
 
-    from odedelta.flows.consequences import _updated
-    from odedelta.rules.facts import InstalledFacts
+    from odedelta.rules.facts import InstalledFacts, updated
 
     facts = InstalledFacts(offering="po-a", categories=("cat-x",), price=Decimal("20"), months_active=7)
     update = {"price": Decimal("18.50"), "discount": Decimal("2.5"), "discount_received": Decimal("10")}
-    copied, expected = _updated(facts, update), facts.model_copy(update=update)
+    copied, expected = updated(facts, **update), facts.model_copy(update=update)
     assert copied == expected and copied.model_dump() == expected.model_dump()
     assert copied.model_fields_set == expected.model_fields_set == {"offering", "categories", "price",
                                                                     "months_active", "discount",
@@ -273,3 +272,5 @@ def test_the_facts_a_penalty_reads_are_the_copy_pydantic_makes() -> None:
     assert facts.price == Decimal("20") and facts.discount is None  # the original is left as it was
     with pytest.raises(ValidationError):
         copied.price = Decimal(0)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="has no field pricee"):
+        updated(facts, pricee=Decimal(1))  # a misspelt field is a bug, not a silent extra

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from functools import partial
+from typing import Any, NamedTuple
 
 from odedelta.delta.builder import amend
 from odedelta.delta.items import Action, Amendment, DeltaItem, Drop, Reason, Recommit, Refused, TakePlace
@@ -58,6 +59,7 @@ from odedelta.rules.facts import (
     moment_key,
     remembered,
     term_facts,
+    updated,
 )
 from odedelta.rules.language import (
     DiscountEffect,
@@ -68,8 +70,6 @@ from odedelta.rules.language import (
     Rule,
     TimingEffect,
 )
-
-F = TypeVar("F", bound=FactSection)
 
 _ADD, _MODIFY, _DELETE = Action.ADD, Action.MODIFY, Action.DELETE
 """The item actions the money stage compares, read once (an enum member read off its class costs a lookup through
@@ -609,20 +609,12 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
 
 def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
-    book = asked.rules
-    hits = book.matching_in("fee", asked.plain, promotion=promotions)
-    if not hits:
-        return []
     root = result.delta.root_product_id
     out = []
+    book = asked.rules
     key = ("fee", currency)
-    rule = hits[0]
-
-    def fee() -> tuple[str, Money, str, str, RuleOutcome]:  # the loop's rule (asked once per book and currency)
-        return _fee(book, rule, currency)
-
-    for rule in hits:
-        name, amount, source, description, outcome = book.for_rule(rule, key, fee)
+    for rule in asked.hits("fee", promotion=promotions):
+        name, amount, source, description, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
         out.append(charge("fee", name, amount, root, source, description))
         decided.append(outcome)
     return out
@@ -687,23 +679,7 @@ def _held(before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str)
         installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
     if entry is not None and entry.base is not None:
         installed["price"] = entry.base.amount  # what this customer pays, before discounts
-    return _updated(facts, installed)
-
-
-def _updated(section: F, values: dict[str, Any]) -> F:
-    """``section.model_copy(update=values)`` for a frozen facts section (no extra fields, no private attributes):
-    the same value — its fields with ``values`` in place, the fields set with those named — made directly (a
-    third of the cost: every penalty judged makes one)."""
-    copied: F = _new(type(section))
-    _write(copied, "__dict__", {**section.__dict__, **values})
-    _write(copied, "__pydantic_fields_set__", section.__pydantic_fields_set__ | values.keys())
-    _write(copied, "__pydantic_extra__", None)
-    _write(copied, "__pydantic_private__", None)
-    return copied
-
-
-_new = object.__new__
-_write = object.__setattr__
+    return updated(facts, **installed)
 
 
 _NOTHING_PROJECTED = ProjectedFacts()

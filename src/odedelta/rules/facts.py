@@ -72,6 +72,21 @@ def made(model: type[F], /, **values: Any) -> F:
     return section
 
 
+def updated(section: F, /, **values: Any) -> F:
+    """``section.model_copy(update=values)`` for values odedelta worked out itself (as :func:`made`): the same
+    frozen value — its fields with ``values`` in place, the fields set with those named — made directly, at a third
+    of the cost (every penalty judged derives one). A name that is not a field is a :class:`TypeError`."""
+    fields = section.__dict__
+    if not fields.keys() >= values.keys():
+        raise TypeError(f"{type(section).__name__} has no field {', '.join(sorted(values.keys() - fields.keys()))}")
+    copied = _new(type(section))
+    _write(copied, "__dict__", {**fields, **values})
+    _write(copied, "__pydantic_fields_set__", section.__pydantic_fields_set__ | values.keys())
+    _write(copied, "__pydantic_extra__", None)
+    _write(copied, "__pydantic_private__", None)
+    return copied
+
+
 @functools.cache
 def _layout(model: type[_Facts]) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]:
     """Each field of a fact model in order with its default (read once per model), and the fields whose default is
