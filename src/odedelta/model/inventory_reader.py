@@ -175,8 +175,9 @@ def _entries_code(model: str, keys: tuple[str, ...], texts: dict[str, str], ref:
     :class:`~odedelta.model.tmf.Ref`). It gives None for an entry written otherwise or a value of another type (the
     model then reads the product). Relationships also leave each one's target and type in ``links``, which the
     reader reads to build the tree (rather than reading them back from the models)."""
-    lines = ["def make(value):", "    made = []", "    for document in value:",
-             "        if type(document) is not dict or tuple(document) != KEYS: return None", "        values = copy()"]
+    lines = ["def make(value):", "    made = []", "    for document in value:",  # the same keys: as many, all found
+             f"        if type(document) is not dict or len(document) != {len(keys)}: return None",
+             "        values = copy()"]
     for alias in keys:
         lines.append(f"        x = document[{alias!r}]")
         if alias == ref:
@@ -193,7 +194,8 @@ def _entries_code(model: str, keys: tuple[str, ...], texts: dict[str, str], ref:
         target = f"target or {own}" if ref in keys else own
         lines.append(f"        links.append(({target}, values['relationship_type'] or ''))")
     lines.append("    return ReadOnlyList(made)")
-    return "\n".join(lines)
+    return "\n".join([*lines[:2], "    try:", *(f"    {line}" for line in lines[2:-1]), "    except KeyError:",
+                      "        return None", lines[-1]])
 
 
 def _maker_code(keys: tuple[str, ...]) -> str:
@@ -220,6 +222,8 @@ def _maker_code(keys: tuple[str, ...]) -> str:
             if _KEYS.get(name) is _ref_key:  # _ref_key written out: a ref of just an id is keyed by the id
                 lines += [f"    if type(x) is not dict or len(x) != 1 or type(k{n} := x.get('id')) is not str:",
                           f"        k{n} = raw_key(x)"]
+            elif _KEYS.get(name) is _text_key:  # and _text_key: a date by its text
+                lines.append(f"    k{n} = x if type(x) is str else raw_key(x)")
             else:
                 lines.append(f"    k{n} = key_{name}(x)")
             lines += [f"    p = parts_{name}.get(k{n}) if k{n} is not None else None",
@@ -290,6 +294,7 @@ class InventoryReader:
         if type(data) is not list or not data or _catalog_resource(data[0]):
             return None
         by_id: dict[str, Product] = {}
+        nodes: list[tuple[str, str | None, str | None]] = []
         edges: list[tuple[str, str, str | None]] = []
         parent: dict[str, str] = {}
         makers, links = self._makers, self._links
@@ -311,9 +316,8 @@ class InventoryReader:
                 return None
             product: Product = made  # type: ignore[assignment]  # neither None nor _VALIDATE: a product
             pid = product.id
-            if pid in by_id:  # a duplicate id
-                return None
             by_id[pid] = product
+            nodes.append((pid, product.offering_id, product.spec_id))
             if links:
                 for target, kind in links:
                     if target is None:
@@ -326,15 +330,15 @@ class InventoryReader:
                     else:
                         edges.append((pid, target, kind))
                 links.clear()
+        if len(by_id) != len(nodes):  # a duplicate id
+            return None
         for _, end, _ in edges:
             if end not in by_id:
                 return None
         # a bundle cycle runs through a product that is bundled and bundles: none in a one-level bundle
         if not set(parent.values()).isdisjoint(parent) and _has_cycle(by_id, parent):
             return None
-        graph = InventoryGraph.of(((pid, product.offering_id, product.spec_id) for pid, product in by_id.items()),
-                                  edges)
-        return Inventory(by_id, Origins.listed(file, list(by_id)), graph)
+        return Inventory(by_id, Origins.listed(file, list(by_id)), InventoryGraph.of(nodes, edges))
 
     def _maker(self, keys: tuple[str, ...]) -> _Maker | Literal[False]:
         """How to make a product written with ``keys`` (:func:`_maker_code`), bound to this reader's held parts and
@@ -425,7 +429,7 @@ class InventoryReader:
         if any(alias not in texts and alias != ref for alias in keys):
             makers[keys] = False
             return False
-        scope = {"KEYS": keys, "copy": _DEFAULTS[model].copy, "ref_values": _REF.copy, "new": _new, "Ref": Ref,
+        scope = {"copy": _DEFAULTS[model].copy, "ref_values": _REF.copy, "new": _new, "Ref": Ref,
                  model: _MODELS[model], "set_dict": _set_dict, "set_fields": _set_fields, "set_extra": _set_extra,
                  "set_private": _set_private, "NO_EXTRA": NO_EXTRA, "REF_FIELDS": self._ref_fields,
                  "FIELDS": self._held.fields_set(texts.get(alias, ref) for alias in keys), "links": self._links,
