@@ -142,6 +142,14 @@ def _characteristics_key(value: Any) -> Hashable | None:
     """A characteristic list's key: each entry's (name, value, value type) when every entry is just a name and a
     text, whole number or true/false (in either order: the model is the same), else the list's pickle."""
     if type(value) is list:
+        if len(value) == 1:  # the usual product: one characteristic, its key made without a list
+            char = value[0]
+            if type(char) is dict and len(char) == 2:
+                name, found = char.get("name", _ABSENT), char.get("value", _ABSENT)
+                kind = type(found)
+                if type(name) is str and kind in _SIMPLE:
+                    return ((name, found, kind),)
+            return _raw_key(value)
         key = []
         for char in value:
             if type(char) is not dict or len(char) != 2:
