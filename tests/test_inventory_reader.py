@@ -308,3 +308,23 @@ def test_a_product_is_read_with_its_ids_as_validation_gives_them() -> None:
                                                                                 (None, "ps-router")]
         assert _shape(read) == _shape(Inventory.from_document(catalog, products, "base.jsonl:1"))
 
+
+
+def test_code_is_written_once_per_set_of_keys_and_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Products written with the same keys in another order share one maker; past the reader's bound, a product
+    written yet another way is read by the model, to the same inventory."""
+    from odedelta.model import inventory_reader
+
+    catalog = load_catalog(DEMO)
+    reader = InventoryReader(catalog)
+    monkeypatch.setattr(inventory_reader, "_WRITTEN", 3)
+    base = {"id": "C-P1", "productOffering": {"id": "po-mobile-classic"}, "status": "active",
+            "productCharacteristic": [{"name": "dataAllowanceGB", "value": 20}]}
+    orders = [base, dict(reversed(base.items())), {**base, "name": "Mobile"}, {**base, "description": "mine"},
+              {**base, "href": "/p/1"}]
+    for document in orders:
+        _same(catalog, reader, [document])
+        assert reader._quick([document], "base.jsonl:3") is not None
+    assert sorted(written[0] for written in reader._written) == ["Product", "Product", "Product"]
+    assert reader._makers[tuple(orders[0])] is reader._makers[tuple(orders[1])]
+    assert reader._makers[tuple(orders[4])] is False  # the fourth way: the model reads it

@@ -5,7 +5,9 @@ A campaign's customers write the same few parts again and again: the offering re
 start dates, the terms. The reader validates each part written alike once (by the model itself, so the value is
 the model's own) and holds it, read-only, for every product of every inventory that writes it exactly alike (same
 keys in the same order, same values of the same types); a product is then put together from its held parts and
-its own texts (id, status…) and relationships, without validating it again. Its tree is checked with plain
+its own texts (id, status…) and relationships, without validating it again — by code written once per way a
+product is written (its keys, in order), straight-line as dataclasses write ``__init__``, so a product costs its
+keys' lookups and not a loop deciding, key by key, how each is read. Its tree is checked with plain
 dictionaries (unknown targets, two parents, cycles) and each product against the catalog once per distinct
 (offering, specification, characteristics).
 
@@ -51,6 +53,10 @@ _CATALOG_KEYS = ("bundledProductOffering", "productOfferingPrice", "productSpecC
 _REMEMBERED = 65_536
 """How many parts of one field (or product shapes found to fit the catalog) a reader holds at most: free text
 (a phone number, a customer's own party) would grow it without end; when full, it starts again."""
+_WRITTEN = 1_024
+"""How many ways of writing a product (or a relationship or party list) a reader writes code for at most: each
+costs about half a millisecond to write and a few kilobytes to keep, so a base whose products are each written
+another way costs a bounded time and memory; past it, a product written a new way is read by the model."""
 _SEEN = 16_384
 """How many keys of one field a reader remembers having met once (a part is held from its second sighting: a part
 only one customer writes — a start date, a term's dates, a billing account — is validated for that customer and
@@ -287,6 +293,8 @@ class InventoryReader:
         self._party_makers: dict[tuple[str, ...], _Entries | Literal[False]] = {}
         """How to make a related party by its keys, as written."""
         self._ref_fields = self._held.fields_set(("id",))
+        self._written: dict[tuple[str, ...], Any] = {}
+        """The code written so far, by model and keys in sorted order (:data:`_WRITTEN`)."""
         self._links: list[tuple[str | None, str]] = []
         """The target and type of each relationship of the product being made (:func:`_entries_code`)."""
 
@@ -356,6 +364,19 @@ class InventoryReader:
         if any(alias not in _FIELDS for alias in keys) or not _REQUIRED.issubset(keys):
             self._makers[keys] = False
             return False
+        written = ("Product", *sorted(keys))  # the same keys in another order: the same code
+        make = self._written.get(written)
+        if make is None:
+            if len(self._written) >= _WRITTEN:
+                self._makers[keys] = False
+                return False
+            make = self._written[written] = self._write(written[1:])
+        self._makers[keys] = make
+        return make
+
+    def _write(self, keys: tuple[str, ...]) -> _Maker:
+        """The product maker of ``keys`` (:func:`_maker_code`), bound to this reader's held parts and catalog
+        answers."""
         scope: dict[str, Any] = {
             "copy": _PRODUCT.copy, "new": _new, "Product": Product, "set_dict": _set_dict, "set_fields": _set_fields,
             "set_extra": _set_extra, "set_private": _set_private, "set_offering_id": set_offering_id,
@@ -367,7 +388,6 @@ class InventoryReader:
             scope[f"key_{name}"] = _KEYS.get(name, _raw_key)
         exec(compile(_maker_code(keys), "<product maker>", "exec"), scope)  # code from the model's own fields
         make: _Maker = scope["make"]
-        self._makers[keys] = make
         return make
 
     def _validated(self, item: dict[str, Any]) -> Product | None:
@@ -437,15 +457,22 @@ class InventoryReader:
         if any(alias not in texts and alias != ref for alias in keys):
             makers[keys] = False
             return False
-        scope = {"copy": _DEFAULTS[model].copy, "ref_values": _REF.copy, "new": _new, "Ref": Ref,
-                 model: _MODELS[model], "set_dict": _set_dict, "set_fields": _set_fields, "set_extra": _set_extra,
-                 "set_private": _set_private, "NO_EXTRA": NO_EXTRA, "REF_FIELDS": self._ref_fields,
-                 "FIELDS": self._held.fields_set(texts.get(alias, ref) for alias in keys), "links": self._links,
-                 "ReadOnlyList": ReadOnlyList}
-        exec(compile(_entries_code(model, keys, texts, ref), f"<{model} maker>", "exec"), scope)  # model's fields
-        make: _Entries = scope["make"]
+        written = (model, *sorted(keys))  # the same keys in another order: the same code
+        make = self._written.get(written)
+        if make is None:
+            if len(self._written) >= _WRITTEN:
+                makers[keys] = False
+                return False
+            keys = written[1:]
+            scope = {"copy": _DEFAULTS[model].copy, "ref_values": _REF.copy, "new": _new, "Ref": Ref,
+                     model: _MODELS[model], "set_dict": _set_dict, "set_fields": _set_fields,
+                     "set_extra": _set_extra, "set_private": _set_private, "NO_EXTRA": NO_EXTRA,
+                     "REF_FIELDS": self._ref_fields, "links": self._links, "ReadOnlyList": ReadOnlyList,
+                     "FIELDS": self._held.fields_set(texts.get(alias, ref) for alias in keys)}
+            exec(compile(_entries_code(model, keys, texts, ref), f"<{model} maker>", "exec"), scope)  # its fields
+            make = self._written[written] = scope["make"]
         makers[keys] = make
-        return make
+        return make  # type: ignore[no-any-return]
 
     def _fits_catalog(self, product: Product, key: Hashable | None) -> bool:
         """Whether the catalog check finds nothing wrong with ``product``; remembered by ``key`` (what the check
