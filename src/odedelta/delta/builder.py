@@ -94,11 +94,10 @@ class _Fate(NamedTuple):
     """The source of its reasons in that slot."""
     deep: bool
     """Whether it fits somewhere beneath one of the slots' offerings (which may take it in when it is left out)."""
-    kept: tuple[Action, tuple[Reason], str | None, str | None] | None
-    """Its item when its values stay as they are (action, its reason (:meth:`DeltaBuilder._reason`), previous
-    offering, specification), as :meth:`DeltaBuilder._migrate` makes it; None when the slot's offering bundles
-    others (what it would hold is placed). The reason is the one the table of reasons gave: read here, a kept
-    candidate is no lookup of its reason's key."""
+    kept: tuple[Action, tuple[str, str | None, str, str | None], str | None, str | None] | None
+    """Its item when its values stay as they are (action, the key of its reason (:meth:`DeltaBuilder._reason`),
+    previous offering, specification), as :meth:`DeltaBuilder._migrate` makes it; None when the slot's offering
+    bundles others (what it would hold is placed)."""
 
 
 _CONTESTED = _Fate(None, 0, "contested", False, None)
@@ -516,14 +515,15 @@ class DeltaBuilder:
                 loose = True
         if loose and any(fate.deep for n, fate in enumerate(fates) if fate.slot is None or n in lost):
             return False  # a slot's offering may take in a product left out (adopting it, or a new bundle)
-        items, carry = self.items, self._carry_characteristics
+        items, carry, said = self.items, self._carry_characteristics, self._said
         for n, (candidate, (slot, _, source, _, kept)) in enumerate(zip(candidates, fates, strict=True)):
             if slot is None or n in lost:
                 continue
             target = slot.offering_id
             carried = characteristics, changes, checked = carry(candidate, target)
             if kept is not None and checked and not changes:  # _migrate's item, as the fate already knows it
-                action, reasons, previous, spec = kept
+                action, why, previous, spec = kept
+                reasons = said.get(why) or self._reason(*why)  # the reason's table stays the one that holds them
                 items.append(made_item(str(len(items) + 1), action, candidate.id, target, spec, product_id,
                                        previous, characteristics, (), reasons, True, None))
             else:
@@ -580,8 +580,7 @@ class DeltaBuilder:
                 changed = own != target
                 action, code = OUTCOMES["matched_changed" if changed else "matched_same"]
                 if not changed or code == "offering_changed":  # one reason (else _migrate adds another)
-                    kept = (action, self._reason(code, own, target, source), own if changed else None,
-                            self._tables.spec(target))
+                    kept = (action, (code, own, target, source), own if changed else None, self._tables.spec(target))
             found = _Fate(slot, fit, source, deep, kept)
         else:
             found = _Fate(None, 0, None, deep, None)
