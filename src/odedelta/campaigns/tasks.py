@@ -11,8 +11,9 @@ from odedelta.campaigns.spec import CampaignError
 Task = tuple[int, list[Record] | Slice]
 """A partition: its number (from 0, in input order) and its customers (or where a worker of this machine reads
 them)."""
-Sink = Callable[[int, bytes], None]
-"""Takes a finished partition: its number and its rows, pickled (a :class:`~odedelta.campaigns.worker.Partition`)."""
+Sink = Callable[[int, bytes | None], None]
+"""Takes a finished partition: its number and its rows, pickled (a :class:`~odedelta.campaigns.worker.Partition`),
+or None when the local worker that ran it wrote its checkpoint, the rows with it."""
 
 
 class Retries:
