@@ -377,7 +377,7 @@ def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader,
                 else parse_json(record.text, record.origin))
     except LoadError as exc:
         raise _located(exc, record, row, str(exc).splitlines()[0]) from None
-    if _SURROGATE_ESCAPE.search(record.text):
+    if "\\" in record.text and _SURROGATE_ESCAPE.search(record.text):  # an escape needs a backslash
         _refuse_lone_surrogates(data, record)
     context = _NO_CONTEXT
     inside: tuple[str, ...] = ()  # where the products are in the record's own document
