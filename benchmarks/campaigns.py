@@ -21,14 +21,14 @@ process so that its peak memory is its own:
 * ``loop``: one process parses each JSON line and calls ``Engine.change`` (what a script would do);
 * ``local 1`` / ``local 2``: ``odedelta.campaigns.run`` on a process pool of 1 and 2 processes (the ``workers``
   column: forked, or spawned when the driver runs threads);
-* ``local 2 uncheckpointed``: the same with the checkpoints written without their flush to disk and rename (a
-  local worker writes its partition's checkpoint, and the driver reads the rows from it: the file stays; the
-  wall-clock cost of making the checkpoints durable is ``local 2`` over this);
+* ``local 2 uncheckpointed``: the same with no checkpoint kept (a local worker drafts its partition's checkpoint
+  and the driver reads the rows from the draft, then removes it instead of flushing it to disk and renaming it;
+  the wall-clock cost of checkpointing is ``local 2`` over this);
 * ``dask 2``: the same on a dask.distributed LocalCluster of 2 worker processes.
 
-The cost of the checkpoints is also measured directly: the time spent writing them (each finished partition's
-rows written, ``fsync`` and ``rename``: by the local worker that ran it, by the driver for the other engines), summed
-over the processes, its share of the run's wall time, and their bytes.
+The cost of the checkpoints is also measured directly: the time the driver spends making them durable (writing a
+finished partition's pickled rows, or reading them from the draft a local worker wrote; ``fsync`` and
+``rename``), its share of the run's wall time, and their bytes.
 
 The driver's peak memory (``local``/``dask``: the process that reads, sorts and writes) is its own column: it holds
 at most ``budget`` customers' rows (default 20,000) and merges sorted runs from disk. Campaign times are wall clock
@@ -104,50 +104,39 @@ def measure(mode: str, base: Path, out: Path) -> dict[str, object]:
 
     engine_name, workers, *rest = mode.split()
     saving = {"seconds": 0.0, "bytes": 0}
-    log = out / f"checkpoints-{os.getpid()}.log"  # each process that writes a checkpoint adds its time here
-    log.unlink(missing_ok=True)
-    try:
-        from odedelta.campaigns import durable
-    except ImportError:  # an earlier commit: the driver wrote every checkpoint (Checkpoints.save)
-        durable = None  # type: ignore[assignment]
-    if durable is not None:  # the process that ran a partition writes its checkpoint (a local worker)
-        write = durable.checkpoint
+    save = Checkpoints.save
 
-        def written(path: Path, hashed: str, rows: bytes) -> None:
+    def timed(self: Checkpoints, index: int, hashed: str, partition: bytes) -> None:
+        begin = time.perf_counter()
+        if rest:  # uncheckpointed: remembered as done, nothing written
+            self.done[index] = hashed
+        else:
+            save(self, index, hashed, partition)
+            saving["bytes"] += self.path(index).stat().st_size
+        saving["seconds"] += time.perf_counter() - begin
+
+    Checkpoints.save = timed  # type: ignore[method-assign,assignment]
+    adopt = getattr(Checkpoints, "adopt", None)  # a local worker drafts the checkpoint, the driver publishes it
+    if adopt is not None:
+        def adopted(self: Checkpoints, index: int, draft: Path) -> object:
             begin = time.perf_counter()
-            if rest:  # uncheckpointed: the file (which brings the rows to the driver) without the flush to disk
-                with path.open("wb") as stream:
-                    pickle.dump({"digest": hashed}, stream)
-                    stream.write(rows)
+            if rest:  # uncheckpointed: the rows read from the draft, which is removed, nothing flushed to disk
+                with draft.open("rb") as stream:
+                    self.done[index] = pickle.load(stream)["digest"]
+                    partition = pickle.load(stream)
+                draft.unlink()
             else:
-                write(path, hashed, rows)
-            with log.open("a", encoding="utf-8") as times:
-                times.write(f"{time.perf_counter() - begin} {path.stat().st_size}\n")
-
-        durable.checkpoint = written
-    else:
-        save = Checkpoints.save
-
-        def timed(self: Checkpoints, index: int, hashed: str, partition: bytes) -> None:
-            begin = time.perf_counter()
-            if rest:  # uncheckpointed: remembered as done, nothing written
-                self.done[index] = hashed
-            else:
-                save(self, index, hashed, partition)
-                saving["bytes"] += self.path(index).stat().st_size
+                size = draft.stat().st_size
+                partition = adopt(self, index, draft)
+                saving["bytes"] += size
             saving["seconds"] += time.perf_counter() - begin
+            return partition
 
-        Checkpoints.save = timed  # type: ignore[method-assign,assignment]
+        Checkpoints.adopt = adopted  # type: ignore[method-assign]
     start, cpu, driver = time.perf_counter(), _cpu(), _cpu_self()
     result = run(DEMO, base, template, as_of=AS_OF, out=out / mode.replace(" ", "-"), rules=RULES,
                  engine=engine_name, workers=int(workers), partition_size=250, force=True)
     seconds, cpu, driver = time.perf_counter() - start, _cpu() - cpu, _cpu_self() - driver
-    if log.exists():
-        for line in log.read_text(encoding="utf-8").splitlines():
-            spent, size = line.split()
-            saving["seconds"] += float(spent)
-            saving["bytes"] += int(size)
-        log.unlink()
     try:
         from odedelta.campaigns.engines import STARTS
     except ImportError:  # an earlier commit: local workers were always spawned

@@ -196,38 +196,42 @@ def test_slices_found_block_by_block_are_those_of_the_lines(tmp_path: Path, monk
                 assert [part.index for part in slices] == list(range(0, len(everything), size))
 
 
-def test_local_workers_write_their_checkpoints_and_the_driver_reads_the_rows_there(
+def test_local_workers_draft_their_checkpoints_and_the_driver_reads_the_rows_there(
         sorted_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On this machine a worker writes the checkpoint of the partition it ran (durable, renamed into place) and
-    sends the driver no rows: the driver reads them from that file. The files are the bytes of a campaign run in
-    one process, where the driver writes each checkpoint."""
+    """On this machine a worker drafts the checkpoint of the partition it ran and sends the driver no rows, only
+    the draft's name: the driver reads the rows there and makes the draft the checkpoint. The files are the bytes
+    of a campaign run in one process, where the driver writes each checkpoint from the rows it holds."""
     from odedelta.campaigns import durable, engines, state
 
-    writers: list[int] = []  # the checkpoints this process (the driver) wrote
-    sent: list[bytes | None] = []
-    checkpoint, saved = durable.checkpoint, state.Checkpoints.saved
-    monkeypatch.setattr(durable, "checkpoint", lambda path, hashed, rows: (
-        writers.append(index_of(path)), checkpoint(path, hashed, rows))[1])
-
-    def index_of(path: Path) -> int:
-        return int(path.stem.split("-")[1])
-
+    drafted: list[int] = []  # the checkpoints this process (the driver) drafted
+    sent: list[bytes | Path] = []
+    draft, adopt = durable.draft, state.Checkpoints.adopt
+    monkeypatch.setattr(durable, "draft", lambda path, hashed, rows: (
+        drafted.append(int(path.stem.split("-")[1])), draft(path, hashed, rows))[1])
     reference = _run(sorted_base, tmp_path / "inline", workers=0, partition_size=9)
     partitions = -(-reference.summary["customers"] // 9)
-    assert writers == list(range(partitions))  # in one process, the driver writes every checkpoint
-    writers.clear()
+    assert drafted == list(range(partitions))  # in one process, the driver writes every checkpoint
+    drafted.clear()
     execute = engines.execute
 
     def watched(*args: Any, sink: Any, **options: Any) -> None:
         execute(*args, sink=lambda index, packed: (sent.append(packed), sink(index, packed))[1], **options)
 
     monkeypatch.setattr(odedelta.campaigns, "execute", watched)
-    reads: list[int] = []
-    monkeypatch.setattr(state.Checkpoints, "saved", lambda self, index: (reads.append(index), saved(self, index))[1])
+    adopted: list[tuple[int, bool, bool]] = []  # the partition, its draft there before, its checkpoint after
+
+    def adopting(self: state.Checkpoints, index: int, path: Path) -> Any:
+        before = path.exists()
+        partition = adopt(self, index, path)
+        adopted.append((index, before and not path.exists(), self.path(index).exists()))
+        return partition
+
+    monkeypatch.setattr(state.Checkpoints, "adopt", adopting)
     local = _run(sorted_base, tmp_path / "local", workers=2, partition_size=9)
     for name in FILES:
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "inline" / name).read_bytes(), name
     assert local.summary == reference.summary
-    assert sent == [None] * partitions  # no rows crossed the pipe
-    assert sorted(reads) == list(range(partitions))
-    assert writers == []  # the workers wrote them (their calls are not seen in this process)
+    assert drafted == []  # the workers drafted them (their calls are not seen in this process)
+    assert len(sent) == partitions and all(isinstance(packed, Path) for packed in sent)  # names, not rows
+    assert all(packed.name.startswith(".part-") and packed.name.endswith(".tmp") for packed in sent)
+    assert sorted(adopted) == [(index, True, True) for index in range(partitions)]

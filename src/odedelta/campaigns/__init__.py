@@ -246,10 +246,10 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
             stop_pool(pool)
         raise
 
-    def finished(index: int, packed: bytes | None) -> None:
+    def finished(index: int, packed: bytes | Path) -> None:
         partition: Partition
-        if packed is None:  # a local worker saved the checkpoint: the rows are read from it
-            partition = checkpoints.saved(index)
+        if isinstance(packed, Path):  # a local worker drafted the checkpoint: the rows are read from it
+            partition = checkpoints.adopt(index, packed)
         else:
             partition = pickle.loads(packed)  # rows a worker of this campaign made
             assert partition.digest is not None

@@ -56,14 +56,21 @@ def write_text(path: Path, text: str) -> None:
 
 def checkpoint(path: Path, hashed: str, rows: bytes) -> None:
     """A finished partition's checkpoint at ``path``: a header (its input's hash, read alone on a resume), then its
-    rows (a pickled :class:`~odedelta.campaigns.worker.Partition`), durable on disk before the call returns. The
-    temporary name is this process's own: a local worker writes the checkpoint of the partition it ran, and a
-    partition run again after a worker's death is never written by two processes under one name."""
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    rows (a pickled :class:`~odedelta.campaigns.worker.Partition`), durable on disk before the call returns."""
+    scratch = draft(path, hashed, rows)
     try:
-        with scratch.open("wb") as stream:
-            pickle.dump({"digest": hashed}, stream, protocol=pickle.HIGHEST_PROTOCOL)  # a header, read alone
-            stream.write(rows)
         publish(scratch, path)
     finally:
         scratch.unlink(missing_ok=True)
+
+
+def draft(path: Path, hashed: str, rows: bytes) -> Path:
+    """The checkpoint :func:`checkpoint` writes at ``path``, written under a temporary name of this process (not
+    flushed to disk yet): a local worker drafts the checkpoint of the partition it ran, the driver reads the rows
+    there and publishes it. A partition run again after a worker's death is never written by two processes under
+    one name, and a draft left by a kill is removed as any temporary file is (``.*.tmp``)."""
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with scratch.open("wb") as stream:
+        pickle.dump({"digest": hashed}, stream, protocol=pickle.HIGHEST_PROTOCOL)  # a header, read alone
+        stream.write(rows)
+    return scratch

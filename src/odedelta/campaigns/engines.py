@@ -33,7 +33,7 @@ from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record, Slice
 from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError, Interrupted
 from odedelta.campaigns.tasks import Retries, Sink, Task
-from odedelta.campaigns.worker import adopt, child, run_packed, run_saved, warm
+from odedelta.campaigns.worker import adopt, child, run_drafted, run_packed, warm
 
 ENGINES = ("local", "dask")
 INSTALL = "pip install 'odedelta[bulk]'"
@@ -113,9 +113,9 @@ def execute(campaign: Campaign, tasks: Iterator[Task], *, engine: str = "local",
             shipment: object = None, pool: ProcessPoolExecutor | None = None,
             saving: Callable[[int], Path] | None = None) -> None:
     """Run every partition through the campaign; each one's rows go to ``sink`` as it finishes. ``pool``: the
-    local workers already started (:func:`start`), used until a worker's death breaks it. ``saving``: where a
-    local worker writes the checkpoint of partition ``i`` itself (of a :class:`Slice`): ``sink`` is then given
-    None, the rows being in that file."""
+    local workers already started (:func:`start`), used until a worker's death breaks it. ``saving``: the
+    checkpoint of partition ``i``, which a local worker drafts itself (of a :class:`Slice`): ``sink`` is then
+    given the draft's name, the rows being in that file."""
     if engine == "dask":
         try:
             from odedelta.campaigns import dask_engine
@@ -168,14 +168,14 @@ def _pool(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Pro
           pool: ProcessPoolExecutor, again: Retries, saving: Callable[[int], Path] | None = None) -> bool:
     """Run tasks on ``pool`` until there are no more (False) or a worker's death broke it (True: the partitions
     it held are queued again)."""
-    running: dict[Future[bytes | None], Task] = {}
+    running: dict[Future[bytes | Path], Task] = {}
     broken = False
     while True:
         while not broken and len(running) < 3 * workers and (task := again.next(tasks)) is not None:
             try:
                 index, customers = task
-                future: Future[bytes | None] = (
-                    pool.submit(run_saved, campaign, customers, saving(index))
+                future: Future[bytes | Path] = (
+                    pool.submit(run_drafted, campaign, customers, saving(index))
                     if saving is not None and isinstance(customers, Slice) else
                     pool.submit(run_packed, campaign, customers))
                 running[future] = task

@@ -331,16 +331,18 @@ def run_packed(campaign: Campaign, customers: list[Record] | Slice) -> bytes:
     return pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def run_saved(campaign: Campaign, customers: Slice, path: Path) -> None:
-    """A local worker's partition: run as :func:`run_packed` runs it, and its checkpoint written at ``path`` here
-    (durable before this returns). The driver, on this machine, reads the rows from that file instead of
-    receiving them: no rows cross the pipe, and the write, the flush to disk and the rename are done on the
-    worker's core, not the driver's, which the workers share when there are as many as cores."""
+def run_drafted(campaign: Campaign, customers: Slice, path: Path) -> Path:
+    """A local worker's partition: run as :func:`run_packed` runs it, and its checkpoint for ``path`` drafted here
+    (:func:`~odedelta.campaigns.durable.draft`: written, not yet flushed to disk) — the draft's name is returned.
+    The driver, on this machine, reads the rows from that file instead of receiving them (no rows cross the pipe,
+    and they are pickled and written on the worker's core, not the driver's, which the workers share when there
+    are as many as cores), then flushes it to disk and renames it (waiting on the disk there, where a core is not
+    kept waiting)."""
     records = customers.records()
     partition = run_partition(campaign, records)
     partition.digest = digest(records)
     partition.pack()
-    durable.checkpoint(path, partition.digest, pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL))
+    return durable.draft(path, partition.digest, pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record],
