@@ -76,6 +76,37 @@ _ADD, _MODIFY, _DELETE = Action.ADD, Action.MODIFY, Action.DELETE
 the enum's metaclass: the stage compares one per item several times per change)."""
 _ACTION_TEXT = {action: action.value for action in Action}
 """An item action's text, as the rules read it (``action.value`` is a property call)."""
+_new = object.__new__
+_write = object.__setattr__
+
+
+CONSEQUENCES_FIELDS = ("currency", "before", "after", "before_ids", "after_ids", "promotions", "charges",
+                       "recommendations", "timing", "unpriced", "_recurring")
+""":class:`Consequences`' fields in order, as :func:`_made_consequences` sets them (a test checks them against the
+class: a field added there must be set here too)."""
+_SET_CONSEQUENCES = tuple(getattr(Consequences, name).__set__ for name in CONSEQUENCES_FIELDS)
+
+
+def _made_consequences(currency: str, before: Bill, after: Bill, before_ids: list[str], after_ids: list[str],
+                       promotions: list[PromotionChange], charges: list[Charge], recommendations: list[Recommendation],
+                       timing: Timing, unpriced: str | None) -> Consequences:
+    """``Consequences(currency, before, …, timing, unpriced)``, made by setting its slots as its frozen
+    ``__init__`` does (half the cost: one per change); the same value, its totals not yet read."""
+    made: Consequences = _new(Consequences)
+    for set_field, value in zip(_SET_CONSEQUENCES, (currency, before, after, before_ids, after_ids, promotions,
+                                                    charges, recommendations, timing, unpriced, None), strict=True):
+        set_field(made, value)
+    return made
+
+
+def _made_value(cls: type[Any], values: dict[str, Any]) -> Any:
+    """An instance of the frozen dataclass ``cls`` (one without slots) holding ``values`` — every field, in order,
+    a test checks — as its ``__init__`` would: the dict set as its ``__dict__`` (a third of the cost: the money
+    stage makes a :class:`Timing` per change, a :class:`PromotionChange` per promotion it touches)."""
+    made = _new(cls)
+    _write(made, "__dict__", values)
+    return made
+
 
 
 def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
@@ -233,33 +264,50 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
         after = _apply_discount_rules(asked.rules if asked else None, judged.discounts, after, projected, decided)
     decided += judged.timed
     after = apply_renewal_benefit(result, after)
-    counted = _counted(result, before, after)
+    # the items, read in one pass: what each later step reads of them
+    counted: set[str] = set()
+    added: list[DeltaItem] = []
+    deleted: list[DeltaItem] = []
+    installed: list[DeltaItem] = []
+    for item in result.items:
+        counted.add(item.product_id)
+        action = item.action
+        if action is _ADD:
+            added.append(item)
+        elif action is _DELETE:
+            deleted.append(item)
+        if item.installed:
+            installed.append(item)
+    _count_repriced(counted, before, after)
     before_ids = [pid for pid in result.inventory.products if pid in counted]
     after_ids = [pid for pid in projected if pid in counted]
     currency, unpriced = _currency(result, before, after, before_ids, after_ids)
     # a discount is on a product of its bill: counted on either side exactly when counted is said of it
     promotion_changes = _promotion_changes(result.catalog.promotions, before, after, counted)
-    charges = _one_time_prices(result)
+    charges = _one_time_prices(result, added) if added else []
     recommendations: list[Recommendation] = []
     if asked is not None:
+        kinds = asked.rules.kinds
         promotions = _promotion_facts(promotion_changes)
-        charges += _fees(result, asked, promotions, currency, decided)
-        if not timing.reengage:
-            charges += _penalties(result, asked, before, promotions, currency, timing, decided)
-        recommendations = _recommendations(result, asked, promotions, decided)
+        if "fee" in kinds:
+            charges += _fees(result, asked, promotions, currency, decided)
+        if not timing.reengage and installed and "penalty" in kinds:
+            charges += _penalties(result, asked, installed, before, promotions, currency, timing, decided)
+        if deleted and "recommendation" in kinds:
+            recommendations = _recommendations(result, asked, deleted, promotions, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
-    consequences = Consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
-                                recommendations, timing, unpriced)
+    consequences = _made_consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
+                                      recommendations, timing, unpriced)
     # replace(result, decisions=…, consequences=…) without its walk over the record's fields
     return ChangeResult(result.catalog, result.inventory, result.delta, result.context, tuple(decided), consequences,
                         result.renewal, result.change_kind)
 
 
-def _counted(result: ChangeResult, before: Bill, after: Bill) -> set[str]:
-    """The products the totals count: those the change touches (its items), and those it leaves as they are whose
-    monthly price it changes all the same (a promotion gained or lost) — on either side of the change."""
-    counted = {i.product_id for i in result.items}
+def _count_repriced(counted: set[str], before: Bill, after: Bill) -> None:
+    """The products the totals count: those the change touches (its items, ``counted`` already), and those it
+    leaves as they are whose monthly price it changes all the same (a promotion gained or lost) — on either side of
+    the change: added to ``counted``."""
     others = after.products.get
     for pid, entry in before.products.items():
         if pid not in counted:
@@ -269,7 +317,6 @@ def _counted(result: ChangeResult, before: Bill, after: Bill) -> set[str]:
             old, new = entry.net, other.net
             if (old.amount if old is not None else None) != (new.amount if new is not None else None):
                 counted.add(pid)
-    return counted
 
 
 _NO_PROMOTIONS = made(PromotionFacts, lost=(), gained=())
@@ -317,7 +364,9 @@ def _timing(result: ChangeResult, chosen: tuple[str, bool, str]) -> Timing:
         term = term_facts(product, as_of) if product is not None else None
         if term is not None and term.active and term.end is not None:
             effective = datetime(term.end.year, term.end.month, term.end.day, tzinfo=as_of.tzinfo)
-    return Timing(policy, effective, reengage, source, period)
+    timing: Timing = _made_value(Timing, {"policy": policy, "effective": effective, "reengage": reengage,
+                                          "source": source, "period": period})
+    return timing
 
 
 def _reengage(result: ChangeResult, timing: Timing) -> list[Amendment]:
@@ -473,7 +522,8 @@ def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bi
             continue
         status = "kept" if old is not None and new is not None else ("lost" if old is not None else "gained")
         name = getattr(promotions.get(pid), "name", None) or (old or new or [])[0].name
-        out.append(PromotionChange(pid, name, status, _monthly(old), _monthly(new)))
+        out.append(_made_value(PromotionChange, {"promotion_id": pid, "name": name, "status": status,
+                                                 "before": _monthly(old), "after": _monthly(new)}))
     return out
 
 
@@ -596,11 +646,10 @@ def _apply_discount_rules(rules: Rulebook | None, discounts: Sequence[Rule], aft
     return after
 
 
-def _one_time_prices(result: ChangeResult) -> list[Charge]:
+def _one_time_prices(result: ChangeResult, added: Sequence[DeltaItem]) -> list[Charge]:
+    """The catalog's one-time prices of the products the change adds (``added``, its items that add one)."""
     out = []
-    for item in result.items:
-        if item.action is not _ADD:
-            continue
+    for item in added:
         for line in catalog_prices(result.catalog, item.offering_id, result.as_of):
             if line.kind == ONE_TIME and line.amount.amount:
                 out.append(charge("oneTime", line.name, line.amount, item.product_id, f"catalog:{line.pop_id}"))
@@ -609,38 +658,52 @@ def _one_time_prices(result: ChangeResult) -> list[Charge]:
 
 def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
+    """The fees of the ``fee`` rules that apply, each charged on the root product. What a rule charges in a
+    currency is made once per rule book (:func:`_fee`): a change copies it onto its root."""
     root = result.delta.root_product_id
     out = []
     book = asked.rules
     key = ("fee", currency)
     for rule in asked.hits("fee", promotion=promotions):
-        name, amount, source, description, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
-        out.append(charge("fee", name, amount, root, source, description))
+        fields, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
+        out.append(_charged(fields, root))
         decided.append(outcome)
     return out
 
 
-def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[str, Money, str, str, RuleOutcome]:
-    """What a fee rule charges in ``currency``: its name, amount, source and explanation, and its outcome (the same
-    for every change: made once per rule book)."""
+def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[dict[str, Any], RuleOutcome]:
+    """What a fee rule charges in ``currency`` — the fields of its :class:`Charge` on no product yet (its name,
+    amount, source and explanation) — and its outcome: the same for every change, made once per rule book (the
+    dict is only copied, never changed)."""
     effect = rule.effect(FeeEffect)
-    return (effect.name, Money(effect.amount, currency), f"rule:{rule.id}", rule.model.description,
-            _outcome(rules, rule, "fee"))
+    fields = vars(charge("fee", effect.name, Money(effect.amount, currency), None, f"rule:{rule.id}",
+                         rule.model.description))
+    return dict(fields), _outcome(rules, rule, "fee")
 
 
-def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
-               timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
-    """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
-    when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
-    those of the product it starts from: they are not built again for it."""
+def _charged(fields: dict[str, Any], product_id: str | None) -> Charge:
+    """The :class:`Charge` of ``fields`` (a charge's own, :func:`_fee`) on ``product_id``: a copy of them with the
+    product in its place (the fields keep their order), set as the frozen instance's ``__dict__`` — the value
+    :func:`charge` makes, without passing each field again (a change charges several fees)."""
+    made: Charge = _new(Charge)
+    _write(made, "__dict__", {**fields, "product_id": product_id})
+    return made
+
+
+def _penalties(result: ChangeResult, asked: _Asked, installed_items: Sequence[DeltaItem], before: Bill,
+               promotions: PromotionFacts, currency: str, timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
+    """For every changed product under a commitment term (``installed_items``: the items of installed products):
+    the first matching penalty rule, with its numbers. None when the change takes effect once the term has ended
+    (end_of_term). The change's own facts (``change``) are those of the product it starts from: they are not built
+    again for it."""
     out: list[Charge] = []
     book, change = asked.rules, asked.plain
     start = endpoints(result.delta.request)[0]
     own_target = change.section("target").offering
     products = result.inventory.products
     effective = timing.effective.date()
-    for item in result.items:
-        product = products.get(item.product_id) if item.installed else None
+    for item in installed_items:
+        product = products.get(item.product_id)
         if product is None or not product.product_term:
             continue
         target = None if item.action is _DELETE else item.offering_id
@@ -726,12 +789,11 @@ def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: Installed
 _ZERO = Decimal(0)
 
 
-def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,
+def _recommendations(result: ChangeResult, asked: _Asked, deleted: Sequence[DeltaItem], promotions: PromotionFacts,
                      decided: list[RuleOutcome]) -> list[Recommendation]:
+    """What the ``recommendation`` rules suggest in place of each product the change deletes (``deleted``)."""
     out: list[Recommendation] = []
-    for item in result.items:
-        if item.action is not _DELETE:
-            continue
+    for item in deleted:
         item_facts = made(ItemFacts, action="delete", offering=item.offering_id,
                           reasons=tuple(r.code for r in item.reasons))
         for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
