@@ -314,3 +314,40 @@ def test_the_money_stages_values_made_directly_are_the_ones_their_constructors_m
     for value in (made, timing, lost, on_root):
         with pytest.raises(FrozenInstanceError):
             value.currency = "USD"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("reads", ["term.active", "term.active and installed.discount > 0 and item.action == 'modify' "
+                                                  "and 'promo-phone-half-price-plan' in promotion.lost"])
+def test_a_penalty_is_worth_the_customers_own_discount_whatever_sections_its_rules_read(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory], reads: str) -> None:
+    """The money stage makes the sections a penalty judges in place of the change's own (the customer's installed
+    facts, the item, the promotions) only when some rule of the book reads them; what the penalty is worth is read
+    from this customer's bill all the same (S2: half of the 350.00 EUR discount received so far)."""
+    from odedelta.rules.language import check_rule_documents
+    from odedelta.rules.rulebook import Rulebook
+
+    rules, problems = check_rule_documents([("repay.yaml", f"""
+rules:
+  - id: repay
+    kind: penalty
+    description: Half the discount received so far.
+    when: "{reads}"
+    then: {{name: Repayment, formula: discount_repayment, share: 0.5}}
+  - id: admin
+    kind: fee
+    description: A fee for every change.
+    when: "change.kind == 'change_offer'"
+    then: {{name: Administration, amount: 5}}
+""")], demo)
+    assert problems == []
+    book = Rulebook(rules)
+    assert ("installed" in book.fact_plan.sections) is (reads != "term.active")
+    result = Engine(demo, book).change(inventories["bob"], ChangeOffer(product="B-1", to="po-mobile-l"),
+                                       as_of=datetime(2026, 6, 1, tzinfo=UTC))
+    assert result.consequences is not None
+    assert [(c.kind, c.amount.amount, c.product_id, c.source, c.explanation)
+            for c in result.consequences.charges] == [
+        ("fee", Decimal("5.00"), "B-1", "rule:admin", "A fee for every change."),
+        ("penalty", Decimal("175.00"), "B-1", "rule:repay",
+         "0.5 × discount received so far 350.00 EUR (50.00 EUR/month × 7 months) = 175.00 EUR")]
+    assert result.rule_ids == ["admin", "repay"]

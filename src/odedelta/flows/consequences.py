@@ -48,7 +48,6 @@ from odedelta.rules.facts import (
     EngineFacts,
     Facts,
     FactSection,
-    InstalledFacts,
     ItemFacts,
     ProjectedFacts,
     PromotionFacts,
@@ -164,6 +163,12 @@ class _Asked(NamedTuple):
     def first(self, kind: str, **sections: FactSection) -> Rule | None:
         """The winning rule of ``kind`` (see :meth:`hits`)."""
         return self.rules.first_in(kind, self.plain, **sections)
+
+    def reads(self, section: str) -> bool:
+        """Whether some rule may read ``section`` of the facts: a question reads only the sections of the fact plan
+        of the facts it is asked over (the change's, or those of another product the book makes plain) — a section
+        judged in place of the change's own need not be made when neither plan holds it."""
+        return section in self.plain.plan.sections or section in self.rules.fact_plan.sections
 
 
 def compute(result: ChangeResult, rules: Rulebook | None, plain: EngineFacts | None) -> ChangeResult | Refusal:
@@ -288,13 +293,14 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
     recommendations: list[Recommendation] = []
     if asked is not None:
         kinds = asked.rules.kinds
-        promotions = _promotion_facts(promotion_changes)
+        # the promotion section, made only if some rule reads it (a section no rule reads is never looked at)
+        promoted = {"promotion": _promotion_facts(promotion_changes)} if asked.reads("promotion") else {}
         if "fee" in kinds:
-            charges += _fees(result, asked, promotions, currency, decided)
+            charges += _fees(result, asked, promoted, currency, decided)
         if not timing.reengage and installed and "penalty" in kinds:
-            charges += _penalties(result, asked, installed, before, promotions, currency, timing, decided)
+            charges += _penalties(result, asked, installed, before, promoted, currency, timing, decided)
         if deleted and "recommendation" in kinds:
-            recommendations = _recommendations(result, asked, deleted, promotions, decided)
+            recommendations = _recommendations(result, asked, deleted, promoted, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
     consequences = _made_consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
@@ -656,15 +662,16 @@ def _one_time_prices(result: ChangeResult, added: Sequence[DeltaItem]) -> list[C
     return out
 
 
-def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
+def _fees(result: ChangeResult, asked: _Asked, promoted: Mapping[str, FactSection], currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
-    """The fees of the ``fee`` rules that apply, each charged on the root product. What a rule charges in a
-    currency is made once per rule book (:func:`_fee`): a change copies it onto its root."""
+    """The fees of the ``fee`` rules that apply (``promoted``: the change's promotion section, when a rule reads
+    it), each charged on the root product. What a rule charges in a currency is made once per rule book
+    (:func:`_fee`): a change copies it onto its root."""
     root = result.delta.root_product_id
     out = []
     book = asked.rules
     key = ("fee", currency)
-    for rule in asked.hits("fee", promotion=promotions):
+    for rule in asked.hits("fee", **promoted):
         fields, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
         out.append(_charged(fields, root))
         decided.append(outcome)
@@ -691,11 +698,14 @@ def _charged(fields: dict[str, Any], product_id: str | None) -> Charge:
 
 
 def _penalties(result: ChangeResult, asked: _Asked, installed_items: Sequence[DeltaItem], before: Bill,
-               promotions: PromotionFacts, currency: str, timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
+               promoted: Mapping[str, FactSection], currency: str, timing: Timing,
+               decided: list[RuleOutcome]) -> list[Charge]:
     """For every changed product under a commitment term (``installed_items``: the items of installed products):
     the first matching penalty rule, with its numbers. None when the change takes effect once the term has ended
     (end_of_term). The change's own facts (``change``) are those of the product it starts from: they are not built
-    again for it."""
+    again for it. The sections a penalty judges in place of the change's own (the product's installed facts with
+    this customer's price and discounts, the item, no projection; ``promoted``: the promotions) are made only when
+    some rule of the book reads them: the rules never look at a section their plan does not hold."""
     out: list[Charge] = []
     book, change = asked.rules, asked.plain
     start = endpoints(result.delta.request)[0]
@@ -717,23 +727,33 @@ def _penalties(result: ChangeResult, asked: _Asked, installed_items: Sequence[De
         if term.end is not None and effective >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
         plain = change if facts is None else book.plain_change(facts, result.context)
-        held = _held(before, installed, term, product.id)
-        rule = book.first_in("penalty", plain, installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
-                             item=made(ItemFacts, action=_ACTION_TEXT[item.action], offering=item.offering_id,
-                                       reasons=tuple(r.code for r in item.reasons)))
+        held = _held(before, term, product.id)
+        reads = plain.plan.sections
+        judged: dict[str, FactSection] = {**promoted}
+        if "installed" in reads:
+            judged["installed"] = updated(installed, **held)
+        if "projected" in reads:
+            judged["projected"] = _NOTHING_PROJECTED
+        if "item" in reads:
+            judged["item"] = made(ItemFacts, action=_ACTION_TEXT[item.action], offering=item.offering_id,
+                                  reasons=tuple(r.code for r in item.reasons))
+        rule = book.first_in("penalty", plain, **judged)
         if rule is None:
             continue
         effect = rule.effect(PenaltyEffect)
-        amount, explanation = _penalty_amount(effect, term, held, currency)
+        amount, explanation = _penalty_amount(effect, term, held.get("price", installed.price),
+                                              held.get("discount", installed.discount),
+                                              held.get("discount_received", installed.discount_received), currency)
         decided.append(_outcome(book, rule, "penalty"))
         if amount.amount > 0:
             out.append(charge("penalty", effect.name, amount, product.id, f"rule:{rule.id}", explanation))
     return out
 
 
-def _held(before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str) -> InstalledFacts:
-    """The installed facts a penalty rule reads of a product under a term: its offering's, with what this customer
-    pays before discounts (``price``) and the monthly discount they have and have received so far."""
+def _held(before: Bill, term: TermFacts, product_id: str) -> dict[str, Decimal]:
+    """What a penalty reads of a product under a term in place of its offering's installed facts: what this
+    customer pays before discounts (``price``) and the monthly discount they have and have received so far (those
+    the bill knows)."""
     entry = before.products.get(product_id)
     installed: dict[str, Decimal] = {}
     monthly_discount = entry.discount_total if entry else None
@@ -742,20 +762,22 @@ def _held(before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str)
         installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
     if entry is not None and entry.base is not None:
         installed["price"] = entry.base.amount  # what this customer pays, before discounts
-    return updated(facts, **installed)
+    return installed
 
 
 _NOTHING_PROJECTED = ProjectedFacts()
 """A penalty judges one product: its facts carry no projection (as when they were built for it alone)."""
 
 
-def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: InstalledFacts,
-                    currency: str) -> tuple[Money, str]:
+def _penalty_amount(effect: PenaltyEffect, term: TermFacts, paid: Decimal | None, discount: Decimal | None,
+                    discount_received: Decimal | None, currency: str) -> tuple[Money, str]:
+    """A penalty's amount and its explanation, from the product's term and what the customer pays (``paid``)
+    and the monthly discount they have and have received so far."""
     formula = effect.formula
     if formula == "waived":
         return Money.zero(currency), "waived"
     months = Decimal(term.months_remaining or 0)
-    price = installed.price or _ZERO
+    price = paid or _ZERO
     if formula == "fixed":  # the checker refuses a fixed penalty without an amount
         amount, text = effect.amount if effect.amount is not None else _ZERO, "fixed amount"
     elif formula == "remaining_months" and effect.amount is not None:
@@ -772,10 +794,10 @@ def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: Installed
         text = f"{share} × {months} months remaining × {shown(price, currency)}"
     else:  # discount_repayment
         share = effect.share
-        received = installed.discount_received or _ZERO
+        received = discount_received or _ZERO
         amount = share * received
         text = (f"{share} × discount received so far {shown(received, currency)} "
-                f"({shown(installed.discount or _ZERO, currency)}/month × {term.months_elapsed} months)")
+                f"({shown(discount or _ZERO, currency)}/month × {term.months_elapsed} months)")
     low, high = effect.minimum, effect.maximum
     if high is not None and amount > high:
         amount, text = high, f"{text} = {shown(amount, currency)}, capped at {shown(high, currency)}"
@@ -789,14 +811,18 @@ def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: Installed
 _ZERO = Decimal(0)
 
 
-def _recommendations(result: ChangeResult, asked: _Asked, deleted: Sequence[DeltaItem], promotions: PromotionFacts,
-                     decided: list[RuleOutcome]) -> list[Recommendation]:
-    """What the ``recommendation`` rules suggest in place of each product the change deletes (``deleted``)."""
+def _recommendations(result: ChangeResult, asked: _Asked, deleted: Sequence[DeltaItem],
+                     promoted: Mapping[str, FactSection], decided: list[RuleOutcome]) -> list[Recommendation]:
+    """What the ``recommendation`` rules suggest in place of each product the change deletes (``deleted``; the
+    item section made only if some rule reads it, as :func:`_penalties` does)."""
     out: list[Recommendation] = []
+    reads_item = asked.reads("item")
     for item in deleted:
-        item_facts = made(ItemFacts, action="delete", offering=item.offering_id,
-                          reasons=tuple(r.code for r in item.reasons))
-        for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
+        judged: dict[str, FactSection] = {**promoted}
+        if reads_item:
+            judged["item"] = made(ItemFacts, action="delete", offering=item.offering_id,
+                                  reasons=tuple(r.code for r in item.reasons))
+        for rule in asked.hits("recommendation", **judged):
             effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
             if parent is None and item.parent_id is not None:
