@@ -433,12 +433,15 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""
     bases = {}
-    base = compiled(result.catalog).base
+    tables = compiled(result.catalog)
     as_of = result.as_of
+    known = tables.bases(as_of)  # the catalog prices of as_of's validity epoch, the epoch worked out once
     for item in result.items:
         action = item.action
         if action is _ADD or (action is _MODIFY and item.previous_offering_id):
-            bases[item.product_id] = base(item.offering_id, as_of)
+            offering = item.offering_id
+            found = known.get(offering)
+            bases[item.product_id] = found if found is not None else tables.base(offering, as_of)
     placed = result.placed
     repriced = bases.get
     lines = ((pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed)
