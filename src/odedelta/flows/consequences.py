@@ -382,8 +382,8 @@ def _reengage(result: ChangeResult, timing: Timing) -> list[Amendment]:
     if root is None or root.action is Action.DELETE or not root.installed:
         return []
     product = result.inventory.product(root.product_id)
-    months = next((t.duration.months() for t in result.catalog.offering(root.offering_id).product_offering_term
-                   if t.duration is not None and t.duration.months()), None)
+    months = next((found for t in result.catalog.offering(root.offering_id).product_offering_term
+                   if t.duration is not None and (found := t.duration.months())), None)  # the first term's, if any
     if months is None:
         current = product.product_term[-1] if product.product_term else None
         months = current.duration.months() if current is not None and current.duration is not None else None
