@@ -83,7 +83,8 @@ CONSEQUENCES_FIELDS = ("currency", "before", "after", "before_ids", "after_ids",
                        "recommendations", "timing", "unpriced", "_recurring")
 """:class:`Consequences`' fields in order, as :func:`_made_consequences` sets them (a test checks them against the
 class: a field added there must be set here too)."""
-_SET_CONSEQUENCES = tuple(getattr(Consequences, name).__set__ for name in CONSEQUENCES_FIELDS)
+(_currency_, _before_, _after_, _before_ids, _after_ids, _promotions, _charges, _recommendations_, _timing_,
+ _unpriced, _recurring) = (getattr(Consequences, name).__set__ for name in CONSEQUENCES_FIELDS)
 
 
 def _made_consequences(currency: str, before: Bill, after: Bill, before_ids: list[str], after_ids: list[str],
@@ -92,9 +93,17 @@ def _made_consequences(currency: str, before: Bill, after: Bill, before_ids: lis
     """``Consequences(currency, before, …, timing, unpriced)``, made by setting its slots as its frozen
     ``__init__`` does (half the cost: one per change); the same value, its totals not yet read."""
     made: Consequences = _new(Consequences)
-    for set_field, value in zip(_SET_CONSEQUENCES, (currency, before, after, before_ids, after_ids, promotions,
-                                                    charges, recommendations, timing, unpriced, None), strict=True):
-        set_field(made, value)
+    _currency_(made, currency)
+    _before_(made, before)
+    _after_(made, after)
+    _before_ids(made, before_ids)
+    _after_ids(made, after_ids)
+    _promotions(made, promotions)
+    _charges(made, charges)
+    _recommendations_(made, recommendations)
+    _timing_(made, timing)
+    _unpriced(made, unpriced)
+    _recurring(made, None)
     return made
 
 
@@ -673,7 +682,7 @@ def _fees(result: ChangeResult, asked: _Asked, promoted: Mapping[str, FactSectio
     root = result.delta.root_product_id
     out = []
     book = asked.rules
-    key = ("fee", currency)
+    key = ("fee fields", currency)
     for rule in asked.hits("fee", **promoted):
         fields, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
         out.append(_charged(fields, root))
