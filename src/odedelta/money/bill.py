@@ -22,6 +22,7 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
@@ -530,7 +531,8 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
     held = offerings.add
     known = priced.get if priced else None
     record = priced if priced is not None and not priced else None
-    specifications: set[str] | None = set() if _reads_beyond_offerings(catalog) else None
+    judgments = _Judgments.of(catalog)
+    specifications: set[str] | None = set() if judgments.beyond else None
     spec_held = specifications.add if specifications is not None else None
     for pid, offering, spec, base in lines:
         if offering:
@@ -556,47 +558,127 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
         bills[pid] = entry
         if record is not None:
             record[pid] = (base, entry)
-    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of)
+    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of, judgments)
     return Bill(bills, promotions, attributions)
 
 
-def _reads_beyond_offerings(catalog: Catalog) -> bool:
-    """Whether a promotion of the catalog compares the specifications or categories a customer holds (else a bill
-    gathers only the offerings its lines name). Read once per catalog."""
-    def compute() -> bool:
-        return any(_Terms.in_catalog(catalog, pid).beyond for pid in catalog.promotions)
+_JUDGMENTS_SIZE = 4096
+"""How many judgments :class:`_Judgments` keeps per catalog before it starts afresh (a bound on its memory: a base
+of customers holds far fewer distinct combinations of promoted offerings)."""
 
-    found: bool = catalog.remembered(("promotions read beyond offerings",), compute)
-    return found
+
+class _Judgments:
+    """Which of a catalog's promotions apply, judged once per catalog for each distinct *key* — everything a
+    judgment reads, and nothing else: the offerings held that a promotion names (in a criterion or as what an
+    action discounts: the others bring in no promotion and meet no criterion), the specifications and categories
+    held that a criterion names (only in a catalog whose promotions read them), the context's facts the criteria
+    read (the segment, the named attributes, as the criteria compare them: as text), and the validity epoch of the
+    moment (between two boundaries of the promotions' and their patterns' validFor, every validity test answers the
+    same). Two bills — before and after a change, or of two customers — that agree on the key have the same
+    promotions applying, in the same order; what each then grants depends on the bill's own entries
+    (:func:`_grant`). The table is bounded (:data:`_JUDGMENTS_SIZE`); a full table starts afresh."""
+
+    __slots__ = ("attributes", "beyond", "boundaries", "categories", "last", "offerings", "segment",
+                 "specifications", "table")
+
+    def __init__(self, catalog: Catalog) -> None:
+        terms = [_Terms.in_catalog(catalog, pid) for pid in catalog.promotions]
+        criteria = [c for t in terms for _, _, groups in t.patterns for _, group in groups for c in group]
+        named: dict[str, set[str]] = {OFFERING: set(), SPECIFICATION: set(), CATEGORY: set()}
+        for what, kind, values, _ in criteria:
+            if what == _HELD:
+                named[kind] |= values
+        targets = {target for t in terms for refs, _ in t.actions for target in refs if target is not None}
+        self.offerings = frozenset(named[OFFERING] | targets)
+        """Every offering a promotion names: a superset of those the graph's index brings promotions in by."""
+        self.beyond = any(t.beyond for t in terms)
+        self.specifications = frozenset(named[SPECIFICATION])
+        self.categories = frozenset(named[CATEGORY])
+        self.segment = any(what == _SEGMENT for what, _, _, _ in criteria)
+        self.attributes = tuple(sorted({name for what, name, _, _ in criteria if what == _ATTRIBUTE}))
+        periods = [t.valid_for for t in terms] + [valid_for for t in terms for valid_for, _, _ in t.patterns]
+        self.boundaries = sorted({edge for p in periods if p is not None for edge in (p.start, p.end)
+                                  if edge is not None})
+        self.last: tuple[datetime, int] | None = None
+        self.table: dict[tuple[Any, ...], tuple[_Terms, ...]] = {}
+
+    @staticmethod
+    def of(catalog: Catalog) -> _Judgments:
+        """The catalog's judgments (kept in its memo)."""
+        found: _Judgments = catalog.remembered(("promotion judgments",), lambda: _Judgments(catalog))
+        return found
+
+    def epoch(self, as_of: datetime) -> int:
+        """Which stretch between the promotions' validity boundaries ``as_of`` falls in (remembered for the last
+        moment asked: the bills of a change, and of a campaign, ask it for one)."""
+        last = self.last
+        if last is not None and (last[0] is as_of or last[0] == as_of):
+            return last[1]
+        found = bisect_right(self.boundaries, as_of)
+        self.last = (as_of, found)
+        return found
+
+    def facts(self, context: Context) -> tuple[str | None, ...]:
+        """The context's facts the criteria read, as they compare them (:func:`_met`: the text, or None)."""
+        attributes = context.attributes
+        facts = tuple(None if (fact := attributes.get(name)) is None else str(fact) for name in self.attributes)
+        return (context.segment, *facts) if self.segment else facts
+
+    def applying(self, catalog: Catalog, offerings: AbstractSet[str], specifications: set[str] | None,
+                 context: Context, as_of: datetime) -> tuple[_Terms, ...]:
+        """The terms of the promotions that apply to a bill holding ``offerings`` (and, in a catalog whose
+        promotions read them, ``specifications``: those its lines name) and discount one of them, in promotion id
+        order."""
+        held_named = self.offerings.intersection(offerings)
+        if not held_named:
+            return ()  # no promotion names anything held
+        if self.beyond and specifications is not None:
+            held: Held = _holding(compiled(catalog), set(offerings), specifications)
+            key: tuple[Any, ...] = (held_named, self.specifications.intersection(held[SPECIFICATION]),
+                                    self.categories.intersection(held[CATEGORY]), self.facts(context),
+                                    self.epoch(as_of))
+        else:
+            held = {OFFERING: held_named, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
+            key = (held_named, self.facts(context), self.epoch(as_of))
+        found = self.table.get(key)
+        if found is None:
+            found = self._judge(catalog, held_named, held, context, as_of)
+            if len(self.table) >= _JUDGMENTS_SIZE:
+                self.table.clear()
+            self.table[key] = found
+        return found
+
+    @staticmethod
+    def _judge(catalog: Catalog, offerings: AbstractSet[str], held: Held, context: Context,
+               as_of: datetime) -> tuple[_Terms, ...]:
+        """The judgment itself: each promotion the graph's index brings in by an offering held, in id order,
+        that applies (judged over what is held and the context at ``as_of``) and discounts an offering held — one
+        that discounts none grants nothing (:func:`_grant` would look at every entry to find so, and a promotion
+        that grants nothing is not the customer's)."""
+        table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
+        named: dict[str, _Terms] = {}
+        for offering in offerings:
+            found = table.get(offering)
+            if found is None:
+                found = _Terms.naming(catalog, offering)
+            for terms in found:
+                named[terms.promotion.id] = terms
+        return tuple(terms for terms in (named[pid] for pid in sorted(named))
+                     if any(not targets.isdisjoint(offerings) for targets, _ in terms.actions)
+                     and terms.applies(held, context, as_of))
 
 
 def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str],
-                specifications: set[str] | None, context: Context, as_of: datetime) -> dict[str, list[Discount]]:
-    """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
-    Only a promotion that names an offering held can discount anything (the graph indexes them).
-    ``specifications``: those the lines name, gathered when a promotion of the catalog reads them or the categories
-    (None when none does)."""
+                specifications: set[str] | None, context: Context, as_of: datetime,
+                judgments: _Judgments | None = None) -> dict[str, list[Discount]]:
+    """The promotions that apply to what ``bills`` hold (:class:`_Judgments`), each with the discounts it grants
+    (added to ``bills``). ``specifications``: those the lines name, gathered when a promotion of the catalog reads
+    them or the categories (None when none does)."""
     promotions: dict[str, list[Discount]] = {}
-    table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
-    named: dict[str, _Terms] = {}
-    for offering in offerings:
-        found = table.get(offering)
-        if found is None:
-            found = _Terms.naming(catalog, offering)
-        for terms in found:
-            named[terms.promotion.id] = terms
-    if not named:
-        return promotions
-    judged = [named[pid] for pid in sorted(named)]
-    if specifications is not None and any(terms.beyond for terms in judged):
-        held: Held = _holding(compiled(catalog), offerings, specifications)
-    else:
-        held = {OFFERING: offerings, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
-    for terms in judged:
-        if terms.applies(held, context, as_of):
-            granted = _grant(terms, bills)
-            if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
-                promotions[terms.promotion.id] = granted
+    for terms in (judgments or _Judgments.of(catalog)).applying(catalog, offerings, specifications, context, as_of):
+        granted = _grant(terms, bills)
+        if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
+            promotions[terms.promotion.id] = granted
     return promotions
 
 
