@@ -23,12 +23,12 @@ counted twice; any other alteration is a standing reduction of the price.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple, NoReturn, cast
+from typing import Any, NamedTuple, NoReturn, cast, overload
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
@@ -116,6 +116,9 @@ class ProductBill:
     """The discounts in the order granted; :data:`NO_DISCOUNTS` (shared, read-only) when there is none."""
     _sums: tuple[Money | None, Money | None] | None = field(default=None, init=False, repr=False, compare=False)
     """``(discount_total, net)``, worked out on first use (a bill is read many times, never changed)."""
+    _made_from: Base | None = field(default=None, init=False, repr=False, compare=False)
+    """The base price the entry was made from (:meth:`of`, :func:`bill_of`; None when made by the constructor):
+    a later bill of the change shares the entry of a product at that same base (:data:`Priced`)."""
 
     def _totals(self) -> tuple[Money | None, Money | None]:
         if self._sums is not None:
@@ -137,7 +140,7 @@ class ProductBill:
         """The entry of a product at its ``base`` price, before any discount (its sums are the base's own: what
         _totals gives with no discount)."""
         return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
-                      base.undiscounted())
+                      base.undiscounted(), base)
 
     def plus(self, discount: Discount) -> ProductBill:
         """A new entry: this one with ``discount`` too. Its sums follow from this one's when they are known and in
@@ -152,7 +155,7 @@ class ProductBill:
         else:
             sums = None
         return _entry(self.product_id, self.offering_id, base, self.basis, self.duty_free, self.pop_id,
-                      [*self.discounts, discount], sums)
+                      [*self.discounts, discount], sums, self._made_from)
 
     @property
     def discount_total(self) -> Money | None:
@@ -168,7 +171,8 @@ class ProductBill:
         return self.base is not None and self.base.amount > 0 and self.net is not None and self.net.amount == 0
 
 
-ENTRY_FIELDS = ("product_id", "offering_id", "base", "basis", "duty_free", "pop_id", "discounts", "_sums")
+ENTRY_FIELDS = ("product_id", "offering_id", "base", "basis", "duty_free", "pop_id", "discounts", "_sums",
+                "_made_from")
 """ProductBill's fields in order, as :func:`_entry` sets them (a test checks them against the class)."""
 
 
@@ -181,8 +185,8 @@ class _Unfrozen:
     __slots__ = ENTRY_FIELDS
 
     def __init__(self, product_id: str, offering_id: str, base: Money | None, basis: str, duty_free: Money | None,
-                 pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None
-                 ) -> None:
+                 pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None,
+                 made_from: Base | None) -> None:
         self.product_id = product_id
         self.offering_id = offering_id
         self.base = base
@@ -191,14 +195,16 @@ class _Unfrozen:
         self.pop_id = pop_id
         self.discounts = discounts
         self._sums = sums
+        self._made_from = made_from
 
 
 def _entry(product_id: str, offering_id: str, base: Money | None, basis: str, duty_free: Money | None,
-           pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None
-           ) -> ProductBill:
+           pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None,
+           made_from: Base | None = None) -> ProductBill:
     """A :class:`ProductBill` with these fields, as its constructor makes it, at a fraction of the cost (see
-    :class:`_Unfrozen`). ``sums``: ``(discount_total, net)`` when known, else None."""
-    entry = _Unfrozen(product_id, offering_id, base, basis, duty_free, pop_id, discounts, sums)
+    :class:`_Unfrozen`). ``sums``: ``(discount_total, net)`` when known, else None; ``made_from``: the base it is
+    priced from."""
+    entry = _Unfrozen(product_id, offering_id, base, basis, duty_free, pop_id, discounts, sums, made_from)
     entry.__class__ = ProductBill  # type: ignore[assignment]
     return cast(ProductBill, entry)
 
@@ -440,22 +446,19 @@ def product_bases(catalog: Catalog, products: Mapping[str, Product], as_of: date
 
 
 def bill_lines(catalog: Catalog, products: Mapping[str, Product],
-               as_of: datetime) -> tuple[list[Line], dict[str, Base]]:
-    """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`), in one pass: the bill
-    before a change reads the one, the bill after it the other."""
+               as_of: datetime) -> tuple[Sequence[Line], dict[str, Base]]:
+    """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`): the bill before a
+    change reads the one, the bill after it the other. The lines are made as they are read (:class:`_Lines`)."""
     tables = compiled(catalog)
     catalog_bases = tables.bases(as_of)
-    lines: list[Line] = []
     bases: dict[str, Base] = {}
     for pid, product in products.items():
-        offering = product.offering_id
         if product.product_price:
-            base = recurring_base(product, catalog, as_of)
+            bases[pid] = recurring_base(product, catalog, as_of)
         else:
-            base = catalog_bases.get(offering or "") or tables.base(offering or "", as_of)
-        bases[pid] = base
-        lines.append((pid, offering, product.spec_id, base))
-    return lines, bases
+            offering = product.offering_id or ""
+            bases[pid] = catalog_bases.get(offering) or tables.base(offering, as_of)
+    return _Lines(products, bases), bases
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -491,7 +494,7 @@ def _price_amounts(price: ProductPrice) -> tuple[Money | None, Money | None]:
 
 
 def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as_of: datetime,
-         bases: Mapping[str, Base] | None = None, priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
+         bases: Mapping[str, Base] | None = None, priced: Priced | None = None) -> Bill:
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
     product's base price (a changed product is priced from the catalog of its new offering); ``priced``: see
     :func:`bill_of`."""
@@ -514,23 +517,61 @@ class BillLine(NamedTuple):
 Line = tuple[str, str | None, str | None, Base]
 """A :class:`BillLine` as a plain tuple."""
 
+Priced = dict[str, ProductBill] | dict[str, tuple[Base, ProductBill]]
+"""The table :func:`bill_of` shares a change's undiscounted entries through: product id → the entry (it knows the
+base it was made from, ``ProductBill._made_from``), not a ``(base, entry)`` pair — a tuple per product kept for
+the change's life (and with the inventory's bill before it), which the collector visits on every full pass over a
+large account. The second form is the former annotation, which callers may still write: such a table holds
+entries too (bill_of fills it)."""
+
+
+class _Lines(Sequence[Line]):
+    """The lines of ``products`` at ``bases``, each made as it is read: a bill reads them once, and a large
+    inventory would otherwise hold a tuple per product — alive while the bill is made, so many objects more for
+    the collector's passes over a large change (a list of them is one ``list(lines)`` away)."""
+
+    __slots__ = ("_bases", "_products")
+
+    def __init__(self, products: Mapping[str, Product], bases: Mapping[str, Base]) -> None:
+        self._products = products
+        self._bases = bases
+
+    def __iter__(self) -> Iterator[Line]:
+        bases = self._bases
+        for pid, product in self._products.items():
+            yield pid, product.offering_id, product.spec_id, bases[pid]
+
+    def __len__(self) -> int:
+        return len(self._products)
+
+    @overload
+    def __getitem__(self, index: int) -> Line: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Line]: ...
+
+    def __getitem__(self, index: int | slice) -> Line | list[Line]:
+        return list(self)[index]
+
 
 def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
-            priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
+            priced: Priced | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
     One pass over the lines prices each product once (``lines`` may be a generator: no line is kept, so a large
     change need not hold a tuple per product); only the promotions that name an offering held are then judged.
-    ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the same
-    base and offering reuses its entry (the bill after a change shares those of the products it leaves as they are
-    with the bill before). An empty ``priced`` is filled with the entries made here (the first bill of a change
-    makes the table); a filled one is only read (the later bill's own entries are read by no one: recording them
-    would keep a pair per changed product alive for nothing while a large change runs)."""
+    ``priced``: the undiscounted entries of another bill of the same change, by product (:data:`Priced`) — a line
+    with the same base and offering reuses its entry (the bill after a change shares those of the products it
+    leaves as they are with the bill before). An empty ``priced`` is filled with the entries made here (the first
+    bill of a change makes the table); a filled one is only read (the later bill's own entries are read by no one:
+    recording them would keep one more reference per changed product alive for nothing while a large change
+    runs)."""
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     offerings: set[str] = set()
     held = offerings.add
-    known = priced.get if priced else None
-    record = priced if priced is not None and not priced else None
+    table = cast(dict[str, ProductBill] | None, priced)  # entries, whatever the caller's annotation (Priced)
+    known = table.get if table else None
+    record = table if table is not None and not table else None
     judgments = _Judgments.of(catalog)
     specifications: set[str] | None = set() if judgments.beyond else None
     spec_held = specifications.add if specifications is not None else None
@@ -545,11 +586,11 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
             attributions += _mark_duplicates(base.attributions)
         if known is not None:
             found = known(pid)
-            if found is not None and found[0] is base and found[1].offering_id == offering:
-                bills[pid] = found[1]
+            if found is not None and found._made_from is base and found.offering_id == offering:
+                bills[pid] = found
                 continue
         entry = _entry(pid, offering, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
-                       base.undiscounted())  # ProductBill.of, one call less
+                       base.undiscounted(), base)  # ProductBill.of, one call less
         if base.alterations:
             for source, name, value in base.alterations:
                 discount = discount_for(entry, source, name, value)
@@ -557,7 +598,7 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
                     entry = entry.plus(discount)
         bills[pid] = entry
         if record is not None:
-            record[pid] = (base, entry)
+            record[pid] = entry
     promotions = _promotions(catalog, bills, offerings, specifications, context, as_of, judgments)
     return Bill(bills, promotions, attributions)
 
