@@ -35,6 +35,7 @@ from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catal
 from odedelta.model.compiled import CompiledCatalog, compiled
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
+from odedelta.model.money import _made as made_money
 from odedelta.model.months import add_months
 from odedelta.model.pricing import RECURRING, Base
 from odedelta.model.records import Promotion, PromotionCriteria
@@ -126,7 +127,7 @@ class ProductBill:
         if self.base is None:
             sums: tuple[Money | None, Money | None] = (None, None)
         elif not self.discounts:  # what the loop below gives for no discount, without its checks and zero sums
-            sums = (Money(ZERO, self.base.currency), Money(self.base.amount - ZERO, self.base.currency))
+            sums = (made_money(ZERO, self.base.currency), made_money(self.base.amount - ZERO, self.base.currency))
         else:
             total = Money.zero(self.base.currency)
             for discount in self.discounts:
@@ -150,8 +151,8 @@ class ProductBill:
         base = self.base
         if sums is not None and base is not None and (total := sums[0]) is not None \
                 and total.currency == discount.amount.currency == base.currency:
-            total = Money(total.amount + discount.amount.amount, total.currency)
-            sums = (total, Money(base.amount - total.amount, base.currency))
+            total = made_money(total.amount + discount.amount.amount, total.currency)  # Decimals: no check needed
+            sums = (total, made_money(base.amount - total.amount, base.currency))
         else:
             sums = None
         return _entry(self.product_id, self.offering_id, base, self.basis, self.duty_free, self.pop_id,
@@ -403,11 +404,11 @@ def _reduced(reduction: _Reduction, base: Money) -> tuple[Money, Decimal | None]
     percentage, amount = reduction
     try:
         if percentage is not None:
-            return Money(base.amount * percentage / HUNDRED, base.currency), percentage
+            return made_money(base.amount * percentage / HUNDRED, base.currency), percentage  # Decimal
     except InvalidOperation:  # a signalling NaN in the price
         return None
     assert amount is not None
-    return Money(amount, base.currency), None
+    return made_money(amount, base.currency), None  # a Decimal read by _reduction
 
 
 def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
