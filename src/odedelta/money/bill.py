@@ -518,12 +518,11 @@ class BillLine(NamedTuple):
 Line = tuple[str, str | None, str | None, Base]
 """A :class:`BillLine` as a plain tuple."""
 
-Priced = dict[str, ProductBill] | dict[str, tuple[Base, ProductBill]]
+Priced = dict[str, ProductBill]
 """The table :func:`bill_of` shares a change's undiscounted entries through: product id → the entry (it knows the
 base it was made from, ``ProductBill._made_from``), not a ``(base, entry)`` pair — a tuple per product kept for
 the change's life (and with the inventory's bill before it), which the collector visits on every full pass over a
-large account. The second form is the former annotation, which callers may still write: such a table holds
-entries too (bill_of fills it)."""
+large account."""
 
 
 class _Lines(Sequence[Line]):
@@ -570,9 +569,8 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
     attributions: list[Attribution] = []
     offerings: set[str] = set()
     held = offerings.add
-    table = cast(dict[str, ProductBill] | None, priced)  # entries, whatever the caller's annotation (Priced)
-    known = table.get if table else None
-    record = table if table is not None and not table else None
+    known = priced.get if priced else None
+    record = priced if priced is not None and not priced else None
     judgments = _Judgments.of(catalog)
     specifications: set[str] | None = set() if judgments.beyond else None
     spec_held = specifications.add if specifications is not None else None
