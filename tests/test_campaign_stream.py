@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import odedelta
-from odedelta.campaigns import ChangeOffering, generate, outputs, run, worker
+from odedelta.campaigns import ChangeOffering, dry_run, generate, outputs, run, worker
 from odedelta.campaigns.sources import Source, digest
 
 from .conftest import DEMO, ROOT
@@ -150,6 +150,32 @@ def test_a_campaign_reads_a_pipe_its_workers_cannot_open_again(sorted_base: Path
         kept = [c for c in from_file.column_names if c != "source"]
         assert from_pipe.select(kept).equals(from_file.select(kept)), name
     assert (tmp_path / "piped" / "orders.jsonl").read_bytes() == (tmp_path / "read" / "orders.jsonl").read_bytes()
+
+
+def test_a_pipe_is_read_once_with_progress_shown_and_by_a_dry_run(sorted_base: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The customers of an input that can be read only once are not counted ahead (that used the pipe up: the
+    campaign the CLI runs, with progress shown, had no customer left and said so with exit 0; found in review):
+    progress says what is done without a total, and a dry run counts while it reads its sample."""
+    import os
+    import threading
+
+    def fed(name: str) -> Path:
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        threading.Thread(target=lambda: fifo.write_bytes(sorted_base.read_bytes()), daemon=True).start()
+        return fifo
+
+    piped = _run(fed("progress.pipe"), tmp_path / "piped", workers=0, partition_size=50, progress=True)
+    assert piped.summary["customers"] == 120
+    assert capsys.readouterr().err.splitlines()[-1].startswith("bulk: 120 customers  ")
+    estimate = dry_run(DEMO, fed("dry.pipe"), DOWNGRADE, as_of=AS_OF, rules=RULES, sample=5)
+    assert (estimate["customers"], estimate["sampled"]) == (120, 5)
+    assert Source(sorted_base).total() == len(Source(sorted_base)) == 120
+    unfed = tmp_path / "count.pipe"
+    os.mkfifo(unfed)
+    with pytest.raises(TypeError, match="can be read only once"):
+        len(Source(unfed))
 
 
 def test_a_customer_escaping_a_lone_surrogate_is_one_broken_row_not_the_end(sorted_base: Path,

@@ -233,8 +233,8 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
     # the local workers start before the driver reads a checkpoint (with pyarrow) or counts the input
     pool = start(campaign, count, prepared.engine) if engine == "local" and count else None
     try:
-        # counting the customers reads the whole input once more: only for a progress meter to show
-        meter = progress if isinstance(progress, Progress) else Progress(len(source)) if progress else None
+        # counting the customers reads the whole input once more (not a pipe's): only for a progress meter to show
+        meter = progress if isinstance(progress, Progress) else Progress(source.total()) if progress else None
         scratch = folder / SCRATCH
         rows = Collected(scratch, budget, reread=checkpoints.partition)
         for index, partition in checkpoints.load():
@@ -265,6 +265,8 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
                 _tasks(source, partition_size, checkpoints, stop, read=engine == "dask"), engine=engine,
                 workers=count, scheduler=scheduler, progress=meter, sink=finished, retries=retries,
                 shipment=prepared.shipment, pool=pool, saving=checkpoints.path)
+        if meter:
+            meter.close()
         summary = write(folder, campaign, rows)
         report.write(folder, summary, rows.tally.monthly)
     finally:
@@ -361,8 +363,15 @@ def dry_run(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
                           retries=0)
     source = Source(inventories)
     prepared = _prepare(catalog, template, as_of, rules, orders, tmf_version)
-    total = len(source)
-    records = list(itertools.islice(iter(source), sample))
+    total = source.total()
+    if total is None:  # a pipe: counted as the sample is read, in one pass
+        records, total = [], 0
+        for record in source:
+            if len(records) < sample:
+                records.append(record)
+            total += 1
+    else:
+        records = list(itertools.islice(iter(source), sample))
     start = time.process_time()
     partition = run_partition_with(prepared.engine, prepared.campaign, records)
     seconds = time.process_time() - start

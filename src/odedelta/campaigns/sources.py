@@ -104,8 +104,16 @@ class Source:
     def __len__(self) -> int:
         if self.path.is_dir():
             return len(self.files)
+        if not self.path.is_file():
+            raise TypeError(f"{self.path} can be read only once: its customers are not counted ahead (total())")
         with self.path.open("rb") as stream:
             return sum(1 for line in stream if line.strip())
+
+    def total(self) -> int | None:
+        """How many customers there are, or None for an input that can be read only once (a pipe: ``<(zcat …)``,
+        /dev/stdin), which counting ahead would use up (found in review: a campaign over a pipe had no customer
+        left to run)."""
+        return len(self) if self.path.is_dir() or self.path.is_file() else None
 
     def __iter__(self) -> Iterator[Record]:
         if self.path.is_dir():
