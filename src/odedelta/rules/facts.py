@@ -475,10 +475,12 @@ _ASKED = object()
 
 
 def moment_key(as_of: dt.datetime) -> tuple[Any, ...]:
-    """What an answer depending on ``as_of`` is keyed by: the wall-clock time (its date is read), its offset (with
-    it, the instant) and its zone (months are counted in it). Not ``as_of`` itself: two times of one zone that
-    differ only by ``fold`` (the hour a clock goes back) compare equal, an hour apart."""
-    return as_of.replace(tzinfo=None), as_of.utcoffset(), as_of.tzinfo
+    """What an answer depending on ``as_of`` is keyed by: the instant, its ``fold`` and its zone — together the
+    wall-clock time (its date is read), the offset and the zone months are counted in. ``as_of`` alone is not enough:
+    two times of one zone that differ only by ``fold`` (the hour a clock goes back) compare equal, an hour apart,
+    and the same instant in two zones has two dates. ``as_of`` itself is kept, not a copy of its wall-clock time: a
+    campaign asks every change at one ``as_of``, whose hash is worked out once."""
+    return as_of, as_of.fold, as_of.tzinfo
 
 
 def context_key(context: Context) -> tuple[Any, ...]:
