@@ -666,7 +666,7 @@ class FactPlan:
     reads, section by section, each with its path below its section, and the free attributes; and, per rule kind,
     the view of them its rules read (:meth:`view`). Read only: shared by every :class:`EngineFacts` of the book."""
 
-    __slots__ = ("attributes", "everything", "sections")
+    __slots__ = ("attributes", "everything", "fields", "sections")
 
     def __init__(self, used: frozenset[str]) -> None:
         paths, self.attributes = _plan(used)
@@ -674,6 +674,11 @@ class FactPlan:
             section: tuple((name, path[1:]) for name, path in named)
             for section, named in _sections_plan(paths).items()}
         """section → ``(fact name, path below the section)`` of each fact read there, in name order."""
+        self.fields: dict[str, tuple[tuple[str, str], ...] | None] = {
+            section: tuple((name, path[0]) for name, path in named) if all(len(path) == 1 for _, path in named)
+            else None for section, named in self.sections.items()}
+        """section → ``(fact name, field)`` of each fact read there when each is a field of the section (every
+        section but ``as_of``, a date read whole): what :func:`_fields` reads, without walking paths."""
         self.everything = FactView(tuple(self.sections), True)
         """Every section some rule reads, with the free attributes: what :func:`engine_facts` gives."""
 
@@ -779,15 +784,19 @@ class EngineFacts:
         data: dict[str, Any] = {}
         absent = list(self._missing) if view.attributes else []
         plain = self._plain
-        named = self._plan.sections
+        plan = self._plan
         for name in view.sections:
             replaced = sections.get(name)
             if replaced is not None:
-                value, missing = _section(replaced, named[name])
+                fields = plan.fields[name]
+                value, missing = _fields(replaced, fields) if fields is not None else \
+                    _section(replaced, plan.sections[name])
             else:
                 found = plain.get(name)
                 if found is None:
-                    found = plain[name] = _section(self._values[name], named[name])
+                    fields = plan.fields[name]
+                    found = plain[name] = _fields(self._values[name], fields) if fields is not None else \
+                        _section(self._values[name], plan.sections[name])
                 value, missing = found
             if value is not None:
                 data[name] = value
@@ -831,17 +840,41 @@ def _section(value: Any, named: tuple[tuple[str, tuple[str, ...]], ...]) -> tupl
     return section, absent
 
 
+def _fields(value: Any, fields: tuple[tuple[str, str], ...]) -> tuple[dict[str, Any] | None, list[str]]:
+    """:func:`_section` of a section whose facts are each one of its fields (``fields``: each fact's name and
+    field): the same value, read field by field without walking a path (a change makes four to six sections
+    plain)."""
+    section: dict[str, Any] | None = None
+    absent = []
+    for name, field in fields:
+        found = getattr(value, field, None)
+        if found is not None and not isinstance(found, _SCALARS):
+            found = _plain(found)
+        if found is None:
+            absent.append(name)
+        elif section is None:
+            section = {field: found}
+        else:
+            section[field] = found
+    return section, absent
+
+
 def _read(value: Any, path: tuple[str, ...]) -> Any:
     """The plain value of the fact at ``path`` below ``value`` (None when absent), as :func:`engine_facts` keeps it."""
     for part in path:
         value = getattr(value, part, None)
         if value is None:
             return None
-    if not isinstance(value, _SCALARS):  # a scalar is kept as it is (a model class check is slow)
-        if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
-            value = value.model_dump()
-        if isinstance(value, _NESTED):
-            value = _clean(value)
+    return value if isinstance(value, _SCALARS) else _plain(value)  # a scalar is kept as it is
+
+
+def _plain(value: Any) -> Any:
+    """A fact's value that is not a scalar, as :func:`engine_facts` keeps it: a model dumped, lists, dates and floats
+    cleaned (None when nothing is left of it)."""
+    if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
+        value = value.model_dump()
+    if isinstance(value, _NESTED):
+        value = _clean(value)
     return value
 
 
