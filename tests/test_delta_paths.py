@@ -117,8 +117,13 @@ def test_an_account_of_leaves_is_placed_by_kind() -> None:
         ("6", "TV-1", "delete", "po-tv", None, {}, ["not_in_target"]),
     ]
     assert delta.items[5].reasons[0].message == "po-pack-b has no place for po-tv"
-    # each item holds its own characteristics, equal to (not the same object as) another line's
-    assert delta.items[1].characteristics is not delta.items[3].characteristics
+    # the lines with the same values share one copy of them within the delta (not a dictionary a line), never the
+    # catalog's table's: another change's items hold their own
+    assert delta.items[1].characteristics is delta.items[3].characteristics
+    again = build(catalog, inventory, ChangeOffer(product="ACC", to="po-pack-b"), AS_OF)
+    assert isinstance(again, Delta)
+    assert again.items[1].characteristics == delta.items[1].characteristics
+    assert again.items[1].characteristics is not delta.items[1].characteristics
     with _general_way():
         general = build(catalog, inventory, ChangeOffer(product="ACC", to="po-pack-b"), AS_OF)
     assert repr(general) == repr(delta)

@@ -155,3 +155,23 @@ def test_a_change_result_is_a_plain_record(demo: odedelta.Catalog,
     fields = {f.name for f in dataclasses.fields(ChangeResult)}
     assert fields == {"catalog", "inventory", "delta", "context", "decisions", "consequences", "renewal", "change_kind"}
     assert not any(hasattr(result, name) for name in ("to_tmf622", "explain", "to_dict"))
+
+
+def test_a_change_result_is_made_with_its_fields_in_order_and_stays_frozen(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """ChangeResult's own constructor takes the dataclass's fields, in order, with their defaults; replace() and
+    equality work as for any dataclass; the record cannot be edited."""
+    import inspect
+
+    parameters = list(inspect.signature(ChangeResult.__init__).parameters.values())[1:]
+    assert [(p.name, p.default) for p in parameters] == [
+        (f.name, f.default if f.default is not dataclasses.MISSING else inspect.Parameter.empty)
+        for f in dataclasses.fields(ChangeResult)]
+    result = Engine(demo).change(inventories["bob"], ChangeOffer(product="B-1", to="po-mobile-l"), as_of=AS_OF)
+    plain = ChangeResult(result.catalog, result.inventory, result.delta, result.context)
+    assert (plain.decisions, plain.consequences, plain.renewal, plain.change_kind) == ((), None, None, None)
+    again = dataclasses.replace(result, renewal=None)
+    assert again == result and again is not result
+    assert dataclasses.replace(result, decisions=()).decisions == ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.decisions = ()  # type: ignore[misc]

@@ -179,6 +179,9 @@ class DeltaBuilder:
         self._carried: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[CharacteristicChange, ...], bool]] = (
             self._tables.table(_CARRIED))
         """Characteristic values under a target offering, for this catalog (:meth:`_carry_characteristics`)."""
+        self._carried_here: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[CharacteristicChange, ...], bool]] = {}
+        """The same answers as this change's items hold them: one copy of the catalog's values per kind of value,
+        shared by the items that have them (an account's lines, most of them alike: not a dictionary a line)."""
         self._refused: str | None = None
         """Why the catalog's structure does not allow the request as asked: the first refusal met (an expected
         outcome, returned as a :class:`Refused` value; the work goes on only to reach the end of the step)."""
@@ -1084,7 +1087,9 @@ class DeltaBuilder:
 
         Without a choice of the request the answer is the catalog's for the product's values: kept per catalog
         (:meth:`_carried_as`) for values whose equal is the same value written the same way (texts, whole
-        numbers, truth values, none); the items get their own copy of the characteristics."""
+        numbers, truth values, none). The items of this change that have the same values share one copy of them
+        (:attr:`_carried_here`), never the catalog's: what a caller does with one delta's items cannot reach
+        another change."""
         if self._choices:
             return self._carry(product, target)
         chars = product.product_characteristic
@@ -1098,14 +1103,20 @@ class DeltaBuilder:
             key = self._carried_as(chars, target)
         if key is None:
             return self._carry(product, target)
+        here = self._carried_here.get(key)
+        if here is not None:
+            return here
         found = self._carried.get(key)
         if found is None:
-            carried = after, changes, checked = self._carry(product, target)
+            after, changes, checked = self._carry(product, target)
             if len(self._carried) >= TABLE_SIZE:
                 self._carried.clear()
-            self._carried[key] = (after.copy(), tuple(changes), checked)
-            return carried
-        return found[0].copy(), found[1], found[2]
+            self._carried[key] = found = (after.copy(), tuple(changes), checked)
+            here = (after, found[1], checked)
+        else:
+            here = (found[0].copy(), found[1], found[2])
+        self._carried_here[key] = here
+        return here
 
     @staticmethod
     def _carried_as(chars: list[Characteristic], target: str) -> tuple[Any, ...] | None:

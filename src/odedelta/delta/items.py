@@ -43,7 +43,8 @@ class CharacteristicChange:
 @dataclass(frozen=True, slots=True)
 class DeltaItem:
     """One product the change touches: its action, what it becomes and why. A value: nothing changes it after the
-    builder made it (``characteristics`` is the builder's own copy; treat it as read-only)."""
+    builder made it (``characteristics`` is the builder's, shared by the items of one delta that have the same
+    values: treat it as read-only)."""
 
     id: str
     action: Action

@@ -125,7 +125,7 @@ class _computed_once(Generic[_Computed]):
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ChangeResult:
     """What a change does: a plain, immutable record. Its projection is computed once, on first use."""
 
@@ -142,6 +142,15 @@ class ChangeResult:
     change_kind: ChangeKind | None = None
     """What rules call the change (``change.kind``) when the request's kind does not say it: ``renew`` for the
     change to a successor that an end-of-sale renewal is (S9)."""
+
+    def __init__(self, catalog: Catalog, inventory: Inventory, delta: Delta, context: Context,
+                 decisions: tuple[RuleOutcome, ...] = (), consequences: Consequences | None = None,
+                 renewal: Renewal | None = None, change_kind: ChangeKind | None = None) -> None:
+        """The fields in order, as the dataclass's own ``__init__`` takes them, set in the record's dictionary at
+        once: a frozen dataclass sets each through ``object.__setattr__``, twice the cost, and every change makes
+        two records (the delta's, then the one with the money)."""
+        self.__dict__.update(catalog=catalog, inventory=inventory, delta=delta, context=context, decisions=decisions,
+                             consequences=consequences, renewal=renewal, change_kind=change_kind)
 
     @property
     def kind(self) -> ChangeKind:

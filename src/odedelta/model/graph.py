@@ -268,6 +268,9 @@ class InventoryGraph:
         self._parents: dict[str, tuple[str, ...]] = {}
         self._bundling: set[str] | None = set()
         """The products that bundle at least one other (None: to work out again after a removal)."""
+        self._bundled: set[str] | None = set()
+        """The products at least one other bundles (None: to work out again after a removal): a root or a product
+        of its own is one outside it, known without working out its parents (:meth:`roots`, :meth:`parent`)."""
 
     def _node(self, product_id: str) -> None:
         if product_id not in self._nodes:
@@ -282,8 +285,8 @@ class InventoryGraph:
         would build — the same tables in the same order — in one pass, without a call per product and edge (a
         campaign reads one inventory per customer)."""
         graph = cls()
-        kinds, out, into, bundling = graph._nodes, graph._out, graph._in, graph._bundling
-        assert bundling is not None  # a new graph knows its bundling products
+        kinds, out, into, bundling, bundled = graph._nodes, graph._out, graph._in, graph._bundling, graph._bundled
+        assert bundling is not None and bundled is not None  # a new graph knows both ends of its bundles
         for pid, offering, spec in nodes:
             if pid not in kinds:
                 out[pid], into[pid] = {}, {}
@@ -301,6 +304,7 @@ class InventoryGraph:
                 earlier = links.get(dst)
                 links[dst] = (bundles, None if earlier is None else earlier[1])
                 bundling.add(src)
+                bundled.add(dst)
             else:
                 links[dst] = (related, named)
             into[dst][src] = None
@@ -326,8 +330,11 @@ class InventoryGraph:
         self._in[dst][src] = None
         self._children.pop(src, None)
         self._parents.pop(dst, None)
-        if kind == self.BUNDLES and self._bundling is not None:  # a bundle edge stays one
-            self._bundling.add(src)
+        if kind == self.BUNDLES:  # a bundle edge stays one
+            if self._bundling is not None:
+                self._bundling.add(src)
+            if self._bundled is not None:
+                self._bundled.add(dst)
 
     def remove(self, product_id: str) -> None:
         """Forget the product and every relationship to or from it (an unknown product: nothing to forget)."""
@@ -340,7 +347,7 @@ class InventoryGraph:
                 self._out[src].pop(product_id, None)
         self._children.clear()
         self._parents.clear()
-        self._bundling = None
+        self._bundling = self._bundled = None
 
     def nodes(self) -> list[tuple[str, str | None, str | None]]:
         """Each product as ``(id, offering, specification)``, in the order added."""
@@ -398,8 +405,19 @@ class InventoryGraph:
         try:  # parents_of, inline: the per-change path asks it for every item
             found = self._parents[product_id]
         except KeyError:
+            if product_id not in self._bundled_set():  # a product of its own: no parents to work out
+                return None
             found = self.parents_of(product_id)
         return found[0] if found else None
+
+    def _bundled_set(self) -> AbstractSet[str]:
+        """The products at least one other bundles, kept as the edges are added (worked out again after a
+        removal)."""
+        found = self._bundled
+        if found is None:
+            found = self._bundled = {dst for out in self._out.values() for dst, (kind, _) in out.items()
+                                     if kind == self.BUNDLES}
+        return found
 
     def subtree(self, product_id: str) -> list[str]:
         """The product and everything bundled under it, depth first, children in inventory order."""
@@ -412,8 +430,10 @@ class InventoryGraph:
         return out
 
     def roots(self, order: Iterable[str]) -> list[str]:
-        """Products that no other product bundles, in the given order."""
-        return [p for p in order if not self.parents_of(p)]
+        """Products that no other product bundles, in the given order: those outside the bundled products' set
+        (a new inventory's question, asked once a change: not a tuple of parents made for every product)."""
+        bundled = self._bundled_set()
+        return [p for p in order if p not in bundled]
 
     def bundle_cycles(self) -> list[list[str]]:
         nodes = list(self._nodes)
