@@ -172,3 +172,29 @@ def test_parts_written_null_or_oddly_are_read_as_ever(demo: odedelta.Catalog) ->
     assert products[0].billing_account is None and products[2].product_term is EMPTY
     assert products[4].related_party is products[5].related_party
     assert products[4].related_party[0].model_extra == {"x": [1]}
+
+
+def test_a_products_ids_follow_its_refs_however_it_is_made() -> None:
+    """offering_id and spec_id are slots read from the refs when the product is made: validated, built, copied with
+    an update, unpickled, deep-copied, or its ref assigned; the slots themselves are never assigned."""
+    product = Product.model_validate({"id": "P-1", "productOffering": {"id": "po-a"}})
+    assert (product.offering_id, product.spec_id) == ("po-a", None)
+    moved = product.model_copy(update={"product_offering": None,
+                                       "product_specification": Product.model_validate(
+                                           {"id": "x", "productSpecification": {"id": "ps-b"}}).product_specification})
+    assert (moved.offering_id, moved.spec_id, product.offering_id) == (None, "ps-b", "po-a")
+    for again in (pickle.loads(pickle.dumps(product)), copy.deepcopy(product), copy.copy(product),
+                  product.model_copy(deep=True), Product(id="P-1", product_offering=product.product_offering)):
+        assert (again.offering_id, again.spec_id) == ("po-a", None) and again == product
+    built = Product.model_construct(id="P-2", product_offering=product.product_offering)
+    assert built.offering_id == "po-a"
+    product.product_offering = moved.product_specification
+    assert product.offering_id == "ps-b"
+    with pytest.raises(AttributeError, match="assign product_offering"):
+        product.offering_id = "po-c"  # type: ignore[misc]
+    assert product.offering_id == "ps-b" and "offering_id" not in product.to_tmf()
+    held = HeldParts()
+    first, second = (held.product({"id": f"H-{n}", "productOffering": {"id": "po-h"},
+                                   "productSpecification": {"id": "ps-h"}}) for n in (1, 2))
+    assert second.product_offering is first.product_offering  # the held ref: the ids read from it
+    assert (second.offering_id, second.spec_id) == ("po-h", "ps-h")

@@ -30,7 +30,8 @@ def _outcome(read: Any, data: Any) -> tuple[str, Any]:
 
 
 def _shape(inventory: Inventory) -> Any:
-    products = [(pid, p, p.model_fields_set, p.model_extra, p.to_tmf()) for pid, p in inventory.products.items()]
+    products = [(pid, p, p.model_fields_set, p.model_extra, p.to_tmf(), p.offering_id, p.spec_id)
+                for pid, p in inventory.products.items()]
     graph = inventory.graph
     return (products, list(inventory.origins.items()), graph.nodes(), graph.edges(),
             [(pid, inventory.children(pid), inventory.parent(pid)) for pid in inventory.products])
@@ -112,6 +113,14 @@ def _break(data: list[dict[str, Any]], how: str, at: int) -> Any:
                                                                   "role": "backup"})
         case "party":
             product["relatedParty"] = [{"id": "C-1", "role": "customer", "@referredType": "Individual"}]
+        case "mixed relationships":  # as many keys as the first entry, not the same ones
+            product.setdefault("productRelationship", []).extend([
+                {"relationshipType": "reliesOn", "product": {"id": other["id"]}},
+                {"relationshipType": "reliesOn", "id": other["id"]}])
+        case "relationship keys reordered":
+            product.setdefault("productRelationship", []).extend([
+                {"relationshipType": "reliesOn", "product": {"id": other["id"]}},
+                {"product": {"id": other["id"]}, "relationshipType": "reliesOn"}])
         case "one product":
             return product
         case "catalog resource":  # one of them: still an inventory; all of them: a catalog file, refused
@@ -126,7 +135,8 @@ MISTAKES = ["duplicate id", "unknown offering", "no offering", "unknown value", 
             "second parent", "cycle", "related", "bad date", "not an object", "nested", "one product",
             "catalog resource", "catalog file", "no id", "number id", "number status", "text flag", "flag",
             "null offering", "null characteristics", "true for one", "ref with href", "unknown field",
-            "python name", "naive date", "number target", "target with href", "relationship field", "party"]
+            "python name", "naive date", "number target", "target with href", "relationship field", "party",
+            "mixed relationships", "relationship keys reordered"]
 
 
 @given(data=st.data())
@@ -161,7 +171,7 @@ def test_every_mistake_is_reported_as_from_document_reports_it() -> None:
         "null characteristics", "number target"}
     assert {how for how, outcome in outcomes if outcome == "inventory"} >= {
         "related", "nested", "flag", "true for one", "ref with href", "unknown field", "python name", "naive date",
-        "target with href", "relationship field", "party"}
+        "target with href", "relationship field", "party", "mixed relationships", "relationship keys reordered"}
 
 
 @pytest.mark.parametrize("data", [[], {}, None, "text", [[]]])
@@ -281,3 +291,40 @@ def test_a_generated_base_reads_as_from_document_reads_it() -> None:
                                      favour="po-mobile-classic", share=1.0):
         assert reader._quick(record["products"], "base.jsonl:2") is not None
         assert _same(catalog, reader, record["products"]) == "inventory"
+
+
+def test_a_product_is_read_with_its_ids_as_validation_gives_them() -> None:
+    """The reader fills a product's offering_id and spec_id slots as validating it does (a specification ref, none,
+    a ref written null), for its first sighting and for held refs alike."""
+    catalog = load_catalog(DEMO)
+    reader = InventoryReader(catalog)
+    for n in range(3):
+        products = [{"id": f"C{n}-R", "productOffering": {"id": "po-router-wifi6"}, "status": "active",
+                     "productSpecification": {"id": "ps-router"},
+                     "productCharacteristic": [{"name": "model", "value": "wifi6"}]},
+                    {"id": f"C{n}-S", "productOffering": None, "productSpecification": {"id": "ps-router"}}]
+        read = reader.read(products, "base.jsonl:1")
+        assert [(p.offering_id, p.spec_id) for p in read.products.values()] == [("po-router-wifi6", "ps-router"),
+                                                                                (None, "ps-router")]
+        assert _shape(read) == _shape(Inventory.from_document(catalog, products, "base.jsonl:1"))
+
+
+
+def test_code_is_written_once_per_set_of_keys_and_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Products written with the same keys in another order share one maker; past the reader's bound, a product
+    written yet another way is read by the model, to the same inventory."""
+    from odedelta.model import inventory_reader
+
+    catalog = load_catalog(DEMO)
+    reader = InventoryReader(catalog)
+    monkeypatch.setattr(inventory_reader, "_WRITTEN", 3)
+    base = {"id": "C-P1", "productOffering": {"id": "po-mobile-classic"}, "status": "active",
+            "productCharacteristic": [{"name": "dataAllowanceGB", "value": 20}]}
+    orders = [base, dict(reversed(base.items())), {**base, "name": "Mobile"}, {**base, "description": "mine"},
+              {**base, "href": "/p/1"}]
+    for document in orders:
+        _same(catalog, reader, [document])
+        assert reader._quick([document], "base.jsonl:3") is not None
+    assert sorted(written[0] for written in reader._written) == ["Product", "Product", "Product"]
+    assert reader._makers[tuple(orders[0])] is reader._makers[tuple(orders[1])]
+    assert reader._makers[tuple(orders[4])] is False  # the fourth way: the model reads it

@@ -56,46 +56,58 @@ class Origins(Mapping[str, Origin]):
     and each product's JSON path as a plain tuple (which the garbage collector does not track), rather than one
     object per product that every full collection during a change would walk."""
 
-    __slots__ = ("_file", "_others", "_parts")
+    __slots__ = ("_file", "_listed", "_others", "_parts")
 
     def __init__(self) -> None:
         self._file: str | None = None
         self._parts: dict[str, tuple[str | int, ...]] = {}
         self._others: dict[str, Origin] = {}  # a product read from another file than the first (none in practice)
+        self._listed: Sequence[str] = ()
+        """Products read from a list, the n-th at ``$[n]``, not yet put in ``_parts``: an origin is asked for when
+        something is wrong, so a campaign's customers (one inventory each) seldom need the table."""
 
     @classmethod
     def listed(cls, file: str, product_ids: Sequence[str]) -> Origins:
         """The origins of a list of products read from ``file``, the n-th at ``$[n]`` (the ids distinct)."""
         origins = cls()
         origins._file = file
-        origins._parts = (dict(zip(product_ids, _INDEXES, strict=False)) if len(product_ids) <= len(_INDEXES)
-                          else {pid: (n,) for n, pid in enumerate(product_ids)})
+        origins._listed = product_ids
         return origins
 
+    def _table(self) -> dict[str, tuple[str | int, ...]]:
+        """Each product's JSON path in the first file, the listed products' put in when first asked for."""
+        listed = self._listed
+        if listed:
+            self._listed = ()
+            self._parts = (dict(zip(listed, _INDEXES, strict=False)) if len(listed) <= len(_INDEXES)
+                           else {pid: (n,) for n, pid in enumerate(listed)})
+        return self._parts
+
     def put(self, product_id: str, origin: Origin) -> None:
+        parts = self._table()
         if self._file is None:
             self._file = origin.file
         if origin.file == self._file and product_id not in self._others:
-            self._parts[product_id] = origin.parts
+            parts[product_id] = origin.parts
         else:
-            self._parts.pop(product_id, None)
+            parts.pop(product_id, None)
             self._others[product_id] = origin
 
     def __getitem__(self, product_id: str) -> Origin:
-        parts = self._parts.get(product_id)
+        parts = self._table().get(product_id)
         if parts is None or self._file is None:
             return self._others[product_id]
         return Origin(self._file, parts)
 
     def __contains__(self, product_id: object) -> bool:
-        return product_id in self._parts or product_id in self._others
+        return product_id in self._table() or product_id in self._others
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._parts
+        yield from self._table()
         yield from self._others
 
     def __len__(self) -> int:
-        return len(self._parts) + len(self._others)
+        return len(self._table()) + len(self._others)
 
     def __repr__(self) -> str:
         return f"Origins({dict(self)!r})"

@@ -5,7 +5,9 @@ A campaign's customers write the same few parts again and again: the offering re
 start dates, the terms. The reader validates each part written alike once (by the model itself, so the value is
 the model's own) and holds it, read-only, for every product of every inventory that writes it exactly alike (same
 keys in the same order, same values of the same types); a product is then put together from its held parts and
-its own texts (id, status…) and relationships, without validating it again. Its tree is checked with plain
+its own texts (id, status…) and relationships, without validating it again — by code written once per way a
+product is written (its keys, in order), straight-line as dataclasses write ``__init__``, so a product costs its
+keys' lookups and not a loop deciding, key by key, how each is read. Its tree is checked with plain
 dictionaries (unknown targets, two parents, cycles) and each product against the catalog once per distinct
 (offering, specification, characteristics).
 
@@ -42,6 +44,8 @@ from odedelta.model.tmf import (
     ReadOnlySet,
     Ref,
     RelatedParty,
+    set_offering_id,
+    set_spec_id,
 )
 
 _CATALOG_KEYS = ("bundledProductOffering", "productOfferingPrice", "productSpecCharacteristic", "priceType")
@@ -49,6 +53,10 @@ _CATALOG_KEYS = ("bundledProductOffering", "productOfferingPrice", "productSpecC
 _REMEMBERED = 65_536
 """How many parts of one field (or product shapes found to fit the catalog) a reader holds at most: free text
 (a phone number, a customer's own party) would grow it without end; when full, it starts again."""
+_WRITTEN = 1_024
+"""How many ways of writing a product (or a relationship or party list) a reader writes code for at most: each
+costs about half a millisecond to write and a few kilobytes to keep, so a base whose products are each written
+another way costs a bounded time and memory; past it, a product written a new way is read by the model."""
 _SEEN = 16_384
 """How many keys of one field a reader remembers having met once (a part is held from its second sighting: a part
 only one customer writes — a start date, a term's dates, a billing account — is validated for that customer and
@@ -86,23 +94,30 @@ _PRODUCT = _defaults(Product)
 _RELATIONSHIP = _defaults(ProductRelationship)
 _REF = _defaults(Ref)
 _PARTY = _defaults(RelatedParty)
+_MODELS: dict[str, type[BaseModel]] = {"ProductRelationship": ProductRelationship, "RelatedParty": RelatedParty}
+_DEFAULTS = {"ProductRelationship": _RELATIONSHIP, "RelatedParty": _PARTY}
 _PARTY_TEXTS = {(info.alias or name): name for name, info in RelatedParty.model_fields.items()
                 if name != "party_or_party_role"}
 _REL_TEXTS = {(info.alias or name): name for name, info in ProductRelationship.model_fields.items()
               if name in ("type", "base_type", "schema_location", "relationship_type", "id", "href")}
 _new = object.__new__
-_set = object.__setattr__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+"""Each of a model's four slots written by its own descriptor (a quarter less than ``object.__setattr__``, which
+looks the name up on the type each time)."""
 
 
 def _made(model: type[Any], values: dict[str, Any], fields: ReadOnlySet[str]) -> Any:
     """A model of ``values`` (every field, in order, each of the type the model validates to) and ``fields`` set,
     without unknown fields: what validating the document it was read from gives, made without validating it
-    again."""
+    again (a product's id slots are the maker's to fill: :func:`_maker_code`)."""
     made = _new(model)
-    _set(made, "__dict__", values)
-    _set(made, "__pydantic_fields_set__", fields)
-    _set(made, "__pydantic_extra__", NO_EXTRA)
-    _set(made, "__pydantic_private__", None)
+    _set_dict(made, values)
+    _set_fields(made, fields)
+    _set_extra(made, NO_EXTRA)
+    _set_private(made, None)
     return made
 
 
@@ -133,6 +148,14 @@ def _characteristics_key(value: Any) -> Hashable | None:
     """A characteristic list's key: each entry's (name, value, value type) when every entry is just a name and a
     text, whole number or true/false (in either order: the model is the same), else the list's pickle."""
     if type(value) is list:
+        if len(value) == 1:  # the usual product: one characteristic, its key made without a list
+            char = value[0]
+            if type(char) is dict and len(char) == 2:
+                name, found = char.get("name", _ABSENT), char.get("value", _ABSENT)
+                kind = type(found)
+                if type(name) is str and kind in _SIMPLE:
+                    return ((name, found, kind),)
+            return _raw_key(value)
         key = []
         for char in value:
             if type(char) is not dict or len(char) != 2:
@@ -148,23 +171,91 @@ def _characteristics_key(value: Any) -> Hashable | None:
 
 _CHECKED = ("product_offering", "product_specification", "product_characteristic")
 """The parts the catalog check reads."""
-_Recipe = tuple[ReadOnlySet[str], tuple[tuple[str, str, int, Callable[[Any], Hashable | None], dict[Hashable, Any],
-                                              int], ...]]
-_Shape = tuple[ReadOnlySet[str], tuple[tuple[str, str], ...], bool]
+_Maker = Callable[[dict[str, Any], "InventoryReader"], Any]
+"""Makes a product from a document written with one tuple of keys (:func:`_maker_code`): the product, None (a
+problem: the full reading words it) or :data:`_VALIDATE` (a value of an uncommon type: the model reads it)."""
+_VALIDATE = object()
+_Entries = Callable[[list[Any]], list[Any] | None]
+"""Makes a list of relationships or related parties written with one tuple of keys (:func:`_entries_code`), or
+gives None for one written otherwise (the model then reads the product)."""
 _KEYS: dict[str, Callable[[Any], Hashable | None]] = {
     "start_date": _text_key, "termination_date": _text_key, "product_characteristic": _characteristics_key,
     "product_offering": _ref_key, "product_specification": _ref_key, "billing_account": _ref_key}
 
 
-def _texts_into(values: dict[str, Any], texts: tuple[tuple[str, str], ...], document: dict[str, Any]) -> bool:
-    """Copy the ``(key, field)`` texts of ``document`` into ``values``; False when one is not a text (the model then
-    reads the whole document)."""
-    for alias, name in texts:
-        text = document[alias]
-        if type(text) is not str:
-            return False
-        values[name] = text
-    return True
+def _entries_code(model: str, keys: tuple[str, ...], texts: dict[str, str], ref: str = "") -> str:
+    """The code of the function that makes a list of ``model`` (relationships, related parties) from documents
+    each written with ``keys``: each a text named in ``texts``, or, under key ``ref``, a ref of just an id (made a
+    :class:`~odedelta.model.tmf.Ref`). It gives None for an entry written otherwise or a value of another type (the
+    model then reads the product). Relationships also leave each one's target and type in ``links``, which the
+    reader reads to build the tree (rather than reading them back from the models)."""
+    lines = ["def make(value):", "    made = []", "    for document in value:",  # the same keys: as many, all found
+             f"        if type(document) is not dict or len(document) != {len(keys)}: return None",
+             "        values = copy()"]
+    for alias in keys:
+        lines.append(f"        x = document[{alias!r}]")
+        if alias == ref:
+            lines += ["        if type(x) is not dict or len(x) != 1 or type(target := x.get('id')) is not str: "
+                      "return None", "        r = ref_values()", "        r['id'] = target", "        x = new(Ref)",
+                      "        set_dict(x, r)", "        set_fields(x, REF_FIELDS)", "        set_extra(x, NO_EXTRA)",
+                      "        set_private(x, None)", f"        values[{ref!r}] = x"]
+        else:
+            lines += ["        if type(x) is not str: return None", f"        values[{texts[alias]!r}] = x"]
+    lines += [f"        entry = new({model})", "        set_dict(entry, values)", "        set_fields(entry, FIELDS)",
+              "        set_extra(entry, NO_EXTRA)", "        set_private(entry, None)", "        made.append(entry)"]
+    if model == "ProductRelationship":  # its target as ProductRelationship.target_id reads it
+        own = "values['id']" if "id" in keys else "None"
+        target = f"target or {own}" if ref in keys else own
+        lines.append(f"        links.append(({target}, values['relationship_type'] or ''))")
+    lines.append("    return ReadOnlyList(made)")
+    return "\n".join([*lines[:2], "    try:", *(f"    {line}" for line in lines[2:-1]), "    except KeyError:",
+                      "        return None", lines[-1]])
+
+
+def _maker_code(keys: tuple[str, ...]) -> str:
+    """The code of the function that makes a product from a document written with ``keys`` (every one a key the
+    model names), straight-line as dataclasses write ``__init__``: per key, the value's check or its held part's
+    lookup, then the model made from the values, its id slots filled from its refs, and the catalog check looked
+    up by the keys of what it reads (the offering, specification and characteristics as written)."""
+    lines = ["def make(item, reader):", "    values = copy()"]
+    found = ["ABSENT"] * len(_CHECKED)
+    refs = {"product_offering": "None", "product_specification": "None"}
+    for n, alias in enumerate(keys):
+        name, kind = _FIELDS[alias]
+        lines.append(f"    x = item[{alias!r}]")
+        if kind == _ID:
+            lines.append("    if type(x) is not str: return None")
+        elif kind in (_TEXT, _FLAG):
+            kept = "str" if kind == _TEXT else "bool"
+            lines.append(f"    if x is not None and type(x) is not {kept}: return VALIDATE")
+        elif kind == _RELATIONSHIPS:
+            lines += ["    x = reader._relationships(x)", "    if x is None: return VALIDATE"]
+        elif kind == _PARTIES:
+            lines += ["    x = reader._parties(x)", "    if x is None: return VALIDATE"]
+        else:
+            if _KEYS.get(name) is _ref_key:  # _ref_key written out: a ref of just an id is keyed by the id
+                lines += [f"    if type(x) is not dict or len(x) != 1 or type(k{n} := x.get('id')) is not str:",
+                          f"        k{n} = raw_key(x)"]
+            elif _KEYS.get(name) is _text_key:  # and _text_key: a date by its text
+                lines.append(f"    k{n} = x if type(x) is str else raw_key(x)")
+            else:
+                lines.append(f"    k{n} = key_{name}(x)")
+            lines += [f"    p = parts_{name}.get(k{n}) if k{n} is not None else None",
+                      "    if p is None:", f"        p = reader._part({name!r}, {alias!r}, k{n}, x, parts_{name})",
+                      "        if p is INVALID: return None", "    x = p"]
+            if name in _CHECKED:
+                found[_CHECKED.index(name)] = f"k{n}"
+            if name in refs:
+                refs[name] = f"r{n}"
+                lines.append(f"    r{n} = None if x is None else x.id")
+        lines.append(f"    values[{name!r}] = x")
+    lines += ["    product = new(Product)", "    set_dict(product, values)", "    set_fields(product, FIELDS)",
+              "    set_extra(product, NO_EXTRA)", "    set_private(product, None)",
+              f"    set_offering_id(product, {refs['product_offering']})",
+              f"    set_spec_id(product, {refs['product_specification']})",
+              f"    fit = ({', '.join(found)},)", "    if fit in fits: return product",
+              "    return product if reader._fits_catalog(product, None if None in fit else fit) else None"]
+    return "\n".join(lines)
 
 
 def _immutable(part: Any) -> bool:
@@ -194,13 +285,18 @@ class InventoryReader:
         """Each field's parts by key: validated once, read-only, one object for every product that writes it."""
         self._seen: dict[str, set[Hashable]] = {name: set() for name in self._parts}
         """Each field's keys met once so far (:data:`_SEEN`)."""
-        self._recipes: dict[tuple[str, ...], _Recipe | Literal[False]] = {}
-        """How to read a product by its keys, as written."""
-        self._relationship_shapes: dict[tuple[str, ...], _Shape | Literal[False]] = {}
-        """How to make a relationship by its keys, as written."""
-        self._party_shapes: dict[tuple[str, ...], _Shape | Literal[False]] = {}
+        self._makers: dict[tuple[str, ...], _Maker | Literal[False]] = {}
+        """How to make a product by its keys, as written (False: a key the model does not name, or a required one
+        missing: the model reads it)."""
+        self._relationship_makers: dict[tuple[str, ...], _Entries | Literal[False]] = {}
+        """How to make a relationship by its keys, as written (False: another spelling, the model reads it)."""
+        self._party_makers: dict[tuple[str, ...], _Entries | Literal[False]] = {}
         """How to make a related party by its keys, as written."""
         self._ref_fields = self._held.fields_set(("id",))
+        self._written: dict[tuple[str, ...], Any] = {}
+        """The code written so far, by model and keys in sorted order (:data:`_WRITTEN`)."""
+        self._links: list[tuple[str | None, str]] = []
+        """The target and type of each relationship of the product being made (:func:`_entries_code`)."""
 
     def read(self, data: Any, file: str = "<inventory>") -> Inventory:
         """The inventory of ``data`` (a list of TMF637 products, or one); an :class:`InventoryError` listing every
@@ -214,106 +310,85 @@ class InventoryReader:
         if type(data) is not list or not data or _catalog_resource(data[0]):
             return None
         by_id: dict[str, Product] = {}
+        nodes: list[tuple[str, str | None, str | None]] = []
         edges: list[tuple[str, str, str | None]] = []
         parent: dict[str, str] = {}
+        makers, links = self._makers, self._links
+        links.clear()
         for item in data:
             if type(item) is not dict:
                 return None
-            product = self._product(item)
-            if product is None:
+            keys = tuple(item)
+            make = makers.get(keys)
+            if make is None:
+                make = self._maker(keys)
+            made = _VALIDATE if make is False else make(item, self)
+            if made is _VALIDATE:  # the model reads it (nested products: the full reading)
+                links.clear()
+                made = None if "product" in item else self._validated(item)
+                if made is not None:
+                    links.extend((r.target_id, r.relationship_type or "") for r in made.product_relationship)
+            if made is None:
                 return None
+            product: Product = made  # type: ignore[assignment]  # neither None nor _VALIDATE: a product
             pid = product.id
-            if pid in by_id:  # a duplicate id
-                return None
             by_id[pid] = product
-            for relationship in product.product_relationship:
-                ref = relationship.product  # its target_id, read here: once per relationship of every customer
-                target = ref.id if ref is not None and ref.id else relationship.id
-                if target is None:
-                    return None
-                kind = relationship.relationship_type or ""
-                if kind.lower() == BUNDLES:
-                    if target in parent:  # a second parent: a problem, or an edge repeated (left to the full path)
+            nodes.append((pid, product.offering_id, product.spec_id))
+            if links:
+                for target, kind in links:
+                    if target is None:
                         return None
-                    parent[target] = pid
-                    edges.append((pid, target, None))
-                else:
-                    edges.append((pid, target, kind))
+                    if kind.lower() == BUNDLES:
+                        if target in parent:  # a second parent: a problem, or an edge repeated (the full path's)
+                            return None
+                        parent[target] = pid
+                        edges.append((pid, target, None))
+                    else:
+                        edges.append((pid, target, kind))
+                links.clear()
+        if len(by_id) != len(nodes):  # a duplicate id
+            return None
         for _, end, _ in edges:
             if end not in by_id:
                 return None
         # a bundle cycle runs through a product that is bundled and bundles: none in a one-level bundle
         if not set(parent.values()).isdisjoint(parent) and _has_cycle(by_id, parent):
             return None
-        graph = InventoryGraph.of(((pid, product.offering_id, product.spec_id) for pid, product in by_id.items()),
-                                  edges)
-        return Inventory(by_id, Origins.listed(file, list(by_id)), graph)
+        return Inventory(by_id, Origins.listed(file, list(by_id)), InventoryGraph.of(nodes, edges))
 
-    def _product(self, item: dict[str, Any]) -> Product | None:
-        """``item`` as the product model validates it, or None when it is not valid or does not fit the catalog;
-        put together from held parts when every key is one the model names, validated otherwise."""
-        keys = tuple(item)
-        recipe = self._recipes.get(keys)
-        if recipe is None:
-            recipe = self._recipe(keys)
-        if recipe is False:
-            return None if "product" in item else self._validated(item)  # nested products: the full reading
-        fields, steps = recipe
-        values = _PRODUCT.copy()
-        found: list[Hashable | None] = [_ABSENT, _ABSENT, _ABSENT]  # the keys of what the catalog check reads
-        for alias, name, kind, keyed, parts, slot in steps:
-            value = item[alias]
-            if kind == _PART:
-                key = keyed(value)
-                part = parts.get(key) if key is not None else None
-                if part is None:
-                    part = self._part(name, alias, key, value, parts)
-                    if part is _INVALID:
-                        return None
-                values[name] = part
-                if slot >= 0:
-                    found[slot] = key
-            elif kind == _TEXT:
-                if value is not None and type(value) is not str:
-                    return self._validated(item)
-                values[name] = value
-            elif kind == _ID:
-                if type(value) is not str:
-                    return None
-                values[name] = value
-            elif kind == _FLAG:
-                if value is not None and type(value) is not bool:
-                    return self._validated(item)
-                values[name] = value
-            elif kind == _RELATIONSHIPS:
-                relationships = self._relationships(value)
-                if relationships is None:
-                    return self._validated(item)
-                values[name] = relationships
-            else:
-                parties = self._parties(value)
-                if parties is None:
-                    return self._validated(item)
-                values[name] = parties
-        product = _made(Product, values, fields)
-        fit = None if None in found else tuple(found)
-        return product if fit in self._fits or self._fits_catalog(product, fit) else None
-
-    def _recipe(self, keys: tuple[str, ...]) -> _Recipe | Literal[False]:
-        """How to read a product written with ``keys``: its fields set and, for each key, the field, how it is read,
-        how its part is keyed and where it is held (False: a key the model does not name, the model reads it)."""
-        if len(self._recipes) >= _REMEMBERED:
-            self._recipes.clear()
+    def _maker(self, keys: tuple[str, ...]) -> _Maker | Literal[False]:
+        """How to make a product written with ``keys`` (:func:`_maker_code`), bound to this reader's held parts and
+        catalog answers; False for a key the model does not name or a required one missing (the model reads it)."""
+        if len(self._makers) >= _REMEMBERED:
+            self._makers.clear()
         if any(alias not in _FIELDS for alias in keys) or not _REQUIRED.issubset(keys):
-            self._recipes[keys] = False
+            self._makers[keys] = False
             return False
-        steps = []
-        for alias in keys:
-            name, kind = _FIELDS[alias]
-            steps.append((alias, name, kind, _KEYS.get(name, _raw_key), self._parts.get(name, {}),
-                          _CHECKED.index(name) if name in _CHECKED else -1))
-        recipe = self._recipes[keys] = (self._held.fields_set(_FIELDS[alias][0] for alias in keys), tuple(steps))
-        return recipe
+        written = ("Product", *sorted(keys))  # the same keys in another order: the same code
+        make = self._written.get(written)
+        if make is None:
+            if len(self._written) >= _WRITTEN:
+                self._makers[keys] = False
+                return False
+            make = self._written[written] = self._write(written[1:])
+        self._makers[keys] = make
+        return make
+
+    def _write(self, keys: tuple[str, ...]) -> _Maker:
+        """The product maker of ``keys`` (:func:`_maker_code`), bound to this reader's held parts and catalog
+        answers."""
+        scope: dict[str, Any] = {
+            "copy": _PRODUCT.copy, "new": _new, "Product": Product, "set_dict": _set_dict, "set_fields": _set_fields,
+            "set_extra": _set_extra, "set_private": _set_private, "set_offering_id": set_offering_id,
+            "set_spec_id": set_spec_id, "NO_EXTRA": NO_EXTRA, "ABSENT": _ABSENT, "INVALID": _INVALID,
+            "VALIDATE": _VALIDATE, "fits": self._fits, "raw_key": _raw_key,
+            "FIELDS": self._held.fields_set(_FIELDS[alias][0] for alias in keys)}
+        for name, parts in self._parts.items():
+            scope[f"parts_{name}"] = parts
+            scope[f"key_{name}"] = _KEYS.get(name, _raw_key)
+        exec(compile(_maker_code(keys), "<product maker>", "exec"), scope)  # code from the model's own fields
+        make: _Maker = scope["make"]
+        return make
 
     def _validated(self, item: dict[str, Any]) -> Product | None:
         """``item`` validated by the model (None when it is not valid), if it fits the catalog."""
@@ -348,72 +423,56 @@ class InventoryReader:
     def _relationships(self, value: Any) -> list[ProductRelationship] | None:
         """A product's relationships as the model validates them, made from their texts when each is written the
         common way (texts, and a ``product`` ref of just an id); None otherwise (the model then reads them)."""
-        shaped = self._shaped(value, self._relationship_shapes, _REL_TEXTS, "product")
-        if shaped is None or not shaped:
-            return None if shaped is None else EMPTY
-        made = []
-        ref_fields = self._ref_fields
-        for relationship, (fields, texts, referred) in shaped:
-            values = _RELATIONSHIP.copy()
-            if not _texts_into(values, texts, relationship):
-                return None
-            if referred:
-                ref = relationship["product"]
-                if type(ref) is not dict or len(ref) != 1 or type(target := ref.get("id")) is not str:
-                    return None
-                held = _REF.copy()
-                held["id"] = target
-                values["product"] = _made(Ref, held, ref_fields)
-            made.append(_made(ProductRelationship, values, fields))
-        return ReadOnlyList(made)
+        return self._entries(value, self._relationship_makers, "ProductRelationship", _REL_TEXTS, "product")
 
     def _parties(self, value: Any) -> list[RelatedParty] | None:
         """A product's related parties as the model validates them, made from their texts when each is written
         with texts only (a customer's own party: no use holding it for others); None otherwise (the model then
         reads them)."""
-        shaped = self._shaped(value, self._party_shapes, _PARTY_TEXTS)
-        if shaped is None or not shaped:
-            return None if shaped is None else EMPTY
-        made = []
-        for party, (fields, texts, _) in shaped:
-            values = _PARTY.copy()
-            if not _texts_into(values, texts, party):
-                return None
-            made.append(_made(RelatedParty, values, fields))
-        return ReadOnlyList(made)
+        return self._entries(value, self._party_makers, "RelatedParty", _PARTY_TEXTS)
 
-    def _shaped(self, value: Any, shapes: dict[tuple[str, ...], _Shape | Literal[False]], texts: dict[str, str],
-                ref: str = "") -> list[tuple[dict[str, Any], _Shape]] | None:
-        """Each entry of the list ``value`` with how to make it (its shape, by its keys as written); None when
-        ``value`` is not a list of documents written a way the reader makes (the model then reads them)."""
+    def _entries(self, value: Any, makers: dict[tuple[str, ...], _Entries | Literal[False]], model: str,
+                 texts: dict[str, str], ref: str = "") -> list[Any] | None:
+        """The list ``value`` made by the maker of its first entry's keys as written (:func:`_entries_code`), when
+        every entry is written with those keys; None otherwise (the model then reads the product)."""
         if type(value) is not list:
             return None
-        found = []
-        for document in value:
-            if type(document) is not dict:
-                return None
-            keys = tuple(document)
-            shape = shapes.get(keys)
-            if shape is None:
-                shape = self._shape(shapes, keys, texts, ref)
-            if shape is False:
-                return None
-            found.append((document, shape))
-        return found
+        if not value:
+            return EMPTY
+        first = value[0]
+        if type(first) is not dict:
+            return None
+        keys = tuple(first)
+        make = makers.get(keys)
+        if make is None:
+            make = self._entries_maker(makers, keys, model, texts, ref)
+        return None if make is False else make(value)
 
-    def _shape(self, shapes: dict[tuple[str, ...], _Shape | Literal[False]], keys: tuple[str, ...],
-               texts: dict[str, str], ref: str = "") -> _Shape | Literal[False]:
-        """How to make a part written with ``keys`` (texts named in ``texts``, and a ref of just an id under key
-        ``ref`` when there is one): its fields set, its texts and whether it has the ref; False for another
-        spelling (the model then reads it)."""
-        if len(shapes) >= _REMEMBERED:
-            shapes.clear()
+    def _entries_maker(self, makers: dict[tuple[str, ...], _Entries | Literal[False]], keys: tuple[str, ...],
+                       model: str, texts: dict[str, str], ref: str) -> _Entries | Literal[False]:
+        """How to make a list of ``model`` written with ``keys`` (:func:`_entries_code`); False for another
+        spelling."""
+        if len(makers) >= _REMEMBERED:
+            makers.clear()
         if any(alias not in texts and alias != ref for alias in keys):
-            shapes[keys] = False
+            makers[keys] = False
             return False
-        shape = shapes[keys] = (self._held.fields_set(texts.get(alias, ref) for alias in keys),
-                                tuple((alias, texts[alias]) for alias in keys if alias in texts), ref in keys)
-        return shape
+        written = (model, *sorted(keys))  # the same keys in another order: the same code
+        make = self._written.get(written)
+        if make is None:
+            if len(self._written) >= _WRITTEN:
+                makers[keys] = False
+                return False
+            keys = written[1:]
+            scope = {"copy": _DEFAULTS[model].copy, "ref_values": _REF.copy, "new": _new, "Ref": Ref,
+                     model: _MODELS[model], "set_dict": _set_dict, "set_fields": _set_fields,
+                     "set_extra": _set_extra, "set_private": _set_private, "NO_EXTRA": NO_EXTRA,
+                     "REF_FIELDS": self._ref_fields, "links": self._links, "ReadOnlyList": ReadOnlyList,
+                     "FIELDS": self._held.fields_set(texts.get(alias, ref) for alias in keys)}
+            exec(compile(_entries_code(model, keys, texts, ref), f"<{model} maker>", "exec"), scope)  # its fields
+            make = self._written[written] = scope["make"]
+        makers[keys] = make
+        return make  # type: ignore[no-any-return]
 
     def _fits_catalog(self, product: Product, key: Hashable | None) -> bool:
         """Whether the catalog check finds nothing wrong with ``product``; remembered by ``key`` (what the check

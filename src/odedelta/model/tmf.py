@@ -19,10 +19,10 @@ Conventions where TMF leaves a gap (documentation: reference/tmf-mapping.md):
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -582,6 +582,8 @@ class HeldParts:
         values = product.__dict__
         for name, part in found:
             values[name] = part
+        if found:  # a ref taken from an earlier product: the ids are read from it
+            _derive(product)
         for name, key in missed:
             part = values[name]
             if type(part) is list:
@@ -694,6 +696,17 @@ class ProductTerm(TmfModel):
 
 
 class Product(TmfModel):
+    """A TMF637 Product. Besides its fields it holds, in two slots, the ids every stage reads of it several times
+    per change: ``offering_id`` (its ``productOffering``'s id) and ``spec_id`` (its ``productSpecification``'s), taken
+    when the product is made — validated, read by :class:`~odedelta.model.inventory_reader.InventoryReader`,
+    copied with ``model_copy`` — or when its ref field is assigned. A slot is one read of the product itself, where
+    a property read the product's ``__dict__``, then the ref and its ``__dict__``: three objects touched per read, on
+    an inventory the processor has not seen yet (each change reads a new one). A product is read, never changed in
+    place: a ref changed inside it (``product.product_offering.id = …``) is not seen by ``offering_id``; make a
+    changed copy (``model_copy(update={...})``) or assign the ref."""
+
+    __slots__ = ("offering_id", "spec_id")
+
     id: str
     href: str | None = None
     name: str | None = None
@@ -711,6 +724,15 @@ class Product(TmfModel):
     billing_account: Ref | None = Field(default=None, alias="billingAccount")
     related_party: list[RelatedParty] = Field(default_factory=list, alias="relatedParty")
 
+    if TYPE_CHECKING:  # slots at run time (filled by _derive), read-only to the type checker
+        @property
+        def offering_id(self) -> str | None:
+            """The id of the product's ``productOffering`` (None without one)."""
+
+        @property
+        def spec_id(self) -> str | None:
+            """The id of the product's ``productSpecification`` (None without one)."""
+
     @field_validator("start_date", "termination_date")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
@@ -718,19 +740,52 @@ class Product(TmfModel):
             return value.replace(tzinfo=UTC)
         return value
 
-    # read several times per product in every change: one attribute read, an identity test (a model is always true)
-    @property
-    def offering_id(self) -> str | None:
-        ref = self.product_offering
-        return None if ref is None else ref.id
+    def model_post_init(self, context: Any, /) -> None:
+        """The ids read from the refs once the product is validated (or built by ``model_construct``)."""
+        _derive(self)
 
-    @property
-    def spec_id(self) -> str | None:
-        ref = self.product_specification
-        return None if ref is None else ref.id
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy, its ids read again from the copy's refs (``update`` may give new ones)."""
+        copied = super().model_copy(update=update, deep=deep)
+        _derive(copied)
+        return copied
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """An assigned ref is read again; the ids themselves are read from the refs, never assigned."""
+        if name in _DERIVED:
+            raise AttributeError(f"{name} is read from the product's ref: assign "
+                                 f"{'product_offering' if name == 'offering_id' else 'product_specification'}")
+        super().__setattr__(name, value)
+        if name in _REFS:
+            _derive(self)
+
+    if not TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any:
+            """A product made without validation nor ``model_copy`` (unpickled, ``copy.copy``) reads its ids when
+            first asked."""
+            if name in _DERIVED:
+                _derive(self)
+                return getattr(self, name)
+            return super().__getattr__(name)
 
     def characteristics(self) -> dict[str, Any]:
         return {c.name: c.value for c in self.product_characteristic}
+
+
+_DERIVED = frozenset(Product.__slots__)
+_REFS = frozenset(("product_offering", "product_specification"))
+set_offering_id = Product.__dict__["offering_id"].__set__
+"""Writes a product's ``offering_id`` slot (what :func:`_derive` and the inventory reader fill)."""
+set_spec_id = Product.__dict__["spec_id"].__set__
+"""Writes a product's ``spec_id`` slot."""
+
+
+def _derive(product: Product) -> None:
+    """Fill ``product``'s id slots from its refs (a ref ``model_construct`` was given unvalidated, e.g. as a
+    mapping, has no id to read)."""
+    values = product.__dict__
+    set_offering_id(product, getattr(values["product_offering"], "id", None))
+    set_spec_id(product, getattr(values["product_specification"], "id", None))
 
 
 _LISTS = ("product_characteristic", "product_relationship", "product_price", "product_term", "related_party")
