@@ -97,3 +97,14 @@ def test_a_generated_customer_takes_the_quick_way(monkeypatch: pytest.MonkeyPatc
     expected = parse_text(line, "base.jsonl:1", yaml_syntax=False)
     monkeypatch.setattr(records, "parse_text", lambda *a, **k: pytest.fail("took the guarded parser"))
     assert parse_json(line, "base.jsonl:1") == expected
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\r", "\n", "\n ", " \r\n"])
+@pytest.mark.parametrize("end", ["", "\n"])
+def test_a_repeated_key_spaced_from_its_colon_in_a_compact_line_is_refused_alike(space: str, end: str) -> None:
+    """A compact line (no whitespace but the line's own end) is counted without the regular expression: a key
+    written with whitespace before its colon is the only whitespace there, and is still found."""
+    text = '{"customer":"C1","products":[{"id":"p","id"' + space + ':"q"}]}' + end
+    assert _same(text) == "error"
+    assert _same('{"customer":"C1","products":[{"id":"p"' + space + ',"n":1}]}' + end) == "value"
+    assert _same('{"customer":"C1","products":[{"id":"p","n":1}]}' + end) == "value"

@@ -167,3 +167,71 @@ def test_a_customer_escaping_a_lone_surrogate_is_one_broken_row_not_the_end(sort
     assert len(broken) == 1 and broken[0]["status"] == "error"
     assert "lone UTF-16 surrogate" in broken[0]["message"] and "\\\\ud800" in broken[0]["message"]
     assert any(row["customer"].startswith("\U0001f600") and row["status"] != "error" for row in result.customers)
+
+
+def test_slices_found_block_by_block_are_those_of_the_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver finds a file's slices a block at a time: for every block size (down to a byte, lines longer than
+    the block), blank and whitespace-only lines, a broken line and a last line without its end, the slices hold
+    the very records iterating the file line by line gives, numbered alike."""
+    import random
+
+    from odedelta.campaigns import sources
+
+    pieces = [b'{"customer": "A", "products": []}', b"", b" ", b"\t\r", b"\x0b\x0c", b"  {\"customer\": \"B\"}  ",
+              b"\xff\xfe broken", b'[{"id": "p"}]']
+    rng = random.Random(29)
+    path = tmp_path / "base.jsonl"
+    for _ in range(150):
+        lines = [rng.choice(pieces) for _ in range(rng.randint(0, 9))]
+        path.write_bytes(b"\n".join(lines) + rng.choice([b"", b"\n", b"\n\n", b"\n  "]))
+        source = Source(path)
+        everything = list(source)
+        for block in (1, 2, 5, 64, 1 << 22):
+            monkeypatch.setattr(sources, "BLOCK", block)
+            for size in (1, 2, 3):
+                slices = list(source.slices(size))
+                assert [record for part in slices for record in part.records()] == everything
+                assert [len(part) for part in slices] == [len(part.records()) for part in slices]
+                assert all(0 < len(part) <= size for part in slices)
+                assert [part.index for part in slices] == list(range(0, len(everything), size))
+
+
+def test_local_workers_draft_their_checkpoints_and_the_driver_reads_the_rows_there(
+        sorted_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On this machine a worker drafts the checkpoint of the partition it ran and sends the driver no rows, only
+    the draft's name: the driver reads the rows there and makes the draft the checkpoint. The files are the bytes
+    of a campaign run in one process, where the driver writes each checkpoint from the rows it holds."""
+    from odedelta.campaigns import durable, engines, state
+
+    drafted: list[int] = []  # the checkpoints this process (the driver) drafted
+    sent: list[bytes | Path] = []
+    draft, adopt = durable.draft, state.Checkpoints.adopt
+    monkeypatch.setattr(durable, "draft", lambda path, hashed, rows: (
+        drafted.append(int(path.stem.split("-")[1])), draft(path, hashed, rows))[1])
+    reference = _run(sorted_base, tmp_path / "inline", workers=0, partition_size=9)
+    partitions = -(-reference.summary["customers"] // 9)
+    assert drafted == list(range(partitions))  # in one process, the driver writes every checkpoint
+    drafted.clear()
+    execute = engines.execute
+
+    def watched(*args: Any, sink: Any, **options: Any) -> None:
+        execute(*args, sink=lambda index, packed: (sent.append(packed), sink(index, packed))[1], **options)
+
+    monkeypatch.setattr(odedelta.campaigns, "execute", watched)
+    adopted: list[tuple[int, bool, bool]] = []  # the partition, its draft there before, its checkpoint after
+
+    def adopting(self: state.Checkpoints, index: int, path: Path) -> Any:
+        before = path.exists()
+        partition = adopt(self, index, path)
+        adopted.append((index, before and not path.exists(), self.path(index).exists()))
+        return partition
+
+    monkeypatch.setattr(state.Checkpoints, "adopt", adopting)
+    local = _run(sorted_base, tmp_path / "local", workers=2, partition_size=9)
+    for name in FILES:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "inline" / name).read_bytes(), name
+    assert local.summary == reference.summary
+    assert drafted == []  # the workers drafted them (their calls are not seen in this process)
+    assert len(sent) == partitions and all(isinstance(packed, Path) for packed in sent)  # names, not rows
+    assert all(packed.name.startswith(".part-") and packed.name.endswith(".tmp") for packed in sent)
+    assert sorted(adopted) == [(index, True, True) for index in range(partitions)]

@@ -124,6 +124,12 @@ def test_an_account_of_leaves_is_placed_by_kind() -> None:
     assert isinstance(again, Delta)
     assert again.items[1].characteristics == delta.items[1].characteristics
     assert again.items[1].characteristics is not delta.items[1].characteristics
+    # what to_dict hands out is a copy: a caller editing one item's leaves its siblings as they are (found in review)
+    answer = odedelta.to_dict(odedelta.Engine(catalog).change(inventory, ChangeOffer(product="ACC", to="po-pack-b"),
+                                                              as_of=AS_OF))
+    answer["items"][1]["characteristics"]["level"] = "changed"
+    assert [i["characteristics"] for i in answer["items"][1:5]] == [
+        {"level": "changed"}, {"level": "b"}, {"level": "a"}, {"level": "b"}]
     with _general_way():
         general = build(catalog, inventory, ChangeOffer(product="ACC", to="po-pack-b"), AS_OF)
     assert repr(general) == repr(delta)

@@ -198,3 +198,25 @@ def test_a_products_ids_follow_its_refs_however_it_is_made() -> None:
                                    "productSpecification": {"id": "ps-h"}}) for n in (1, 2))
     assert second.product_offering is first.product_offering  # the held ref: the ids read from it
     assert (second.offering_id, second.spec_id) == ("po-h", "ps-h")
+
+
+def test_a_product_whose_ref_is_not_a_ref_fails_when_its_id_is_read_never_reads_none() -> None:
+    """A mapping given where a ref goes (``model_construct``, ``model_copy(update=…)``, an assignment: none
+    validates) or a deleted ref field: reading the id fails as reading the ref does — never None, which the engine
+    would take for a product without an offering (found in review)."""
+    product = Product.model_validate({"id": "P-1", "productOffering": {"id": "po-a"},
+                                      "productSpecification": {"id": "ps-a"}})
+    made = [Product.model_construct(id="P-2", product_offering={"id": "po-b"}),
+            product.model_copy(update={"product_offering": {"id": "po-b"}})]
+    assigned = product.model_copy()
+    assigned.product_offering = {"id": "po-b"}  # type: ignore[assignment]
+    for odd in [*made, assigned]:
+        with pytest.raises(AttributeError, match="'dict' object has no attribute 'id'"):
+            _ = odd.offering_id
+        assert odd.spec_id == ("ps-a" if odd is not made[0] else None)
+    deleted = product.model_copy()
+    del deleted.product_offering
+    with pytest.raises(AttributeError, match="product_offering"):
+        _ = deleted.offering_id
+    deleted.product_offering = product.product_offering  # a ref again: read again
+    assert (deleted.offering_id, product.offering_id) == ("po-a", "po-a")

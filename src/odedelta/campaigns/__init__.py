@@ -33,6 +33,7 @@ from odedelta import Engine, LoadError, __version__, load_catalog, load_rules
 from odedelta.campaigns import generate, report
 from odedelta.campaigns._core import did_you_mean, dumps
 from odedelta.campaigns.columns import MESSAGE, STATUS
+from odedelta.campaigns.durable import atomic, write_text
 from odedelta.campaigns.engines import ENGINES, INSTALL, check_options, execute, start
 from odedelta.campaigns.engines import stop as stop_pool
 from odedelta.campaigns.impact import catalog_comparison, rule_changes
@@ -43,10 +44,8 @@ from odedelta.campaigns.outputs import (
     SCRATCH,
     SUMMARY,
     Collected,
-    atomic,
     describe,
     write,
-    write_text,
 )
 from odedelta.campaigns.progress import Progress
 from odedelta.campaigns.sources import Record, Source
@@ -247,10 +246,14 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
             stop_pool(pool)
         raise
 
-    def finished(index: int, packed: bytes) -> None:
-        partition: Partition = pickle.loads(packed)  # rows a worker of this campaign made
-        assert partition.digest is not None
-        checkpoints.save(index, partition.digest, packed)
+    def finished(index: int, packed: bytes | Path) -> None:
+        partition: Partition
+        if isinstance(packed, Path):  # a local worker drafted the checkpoint: the rows are read from it
+            partition = checkpoints.adopt(index, packed)
+        else:
+            partition = pickle.loads(packed)  # rows a worker of this campaign made
+            assert partition.digest is not None
+            checkpoints.save(index, partition.digest, packed)
         _check(stop)
         rows.add(partition, index)
 
@@ -261,7 +264,7 @@ def run(catalog: str | Path, inventories: str | Path, template: ChangeOffering |
         execute(replace(campaign, shipped=True) if engine == "dask" else campaign,
                 _tasks(source, partition_size, checkpoints, stop, read=engine == "dask"), engine=engine,
                 workers=count, scheduler=scheduler, progress=meter, sink=finished, retries=retries,
-                shipment=prepared.shipment, pool=pool)
+                shipment=prepared.shipment, pool=pool, saving=checkpoints.path)
         summary = write(folder, campaign, rows)
         report.write(folder, summary, rows.tally.monthly)
     finally:

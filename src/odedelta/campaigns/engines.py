@@ -22,17 +22,18 @@ import multiprocessing
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
 from odedelta import Engine
 from odedelta.campaigns.progress import Progress
-from odedelta.campaigns.sources import Record
+from odedelta.campaigns.sources import Record, Slice
 from odedelta.campaigns.spec import Campaign, CampaignError, CampaignUsageError, Interrupted
 from odedelta.campaigns.tasks import Retries, Sink, Task
-from odedelta.campaigns.worker import adopt, child, run_packed, warm
+from odedelta.campaigns.worker import adopt, child, run_drafted, run_packed, warm
 
 ENGINES = ("local", "dask")
 INSTALL = "pip install 'odedelta[bulk]'"
@@ -109,9 +110,12 @@ def start(campaign: Campaign, workers: int, engine: Engine | None = None) -> Pro
 
 def execute(campaign: Campaign, tasks: Iterator[Task], *, engine: str = "local", workers: int | None = None,
             scheduler: str | None = None, progress: Progress | None = None, sink: Sink, retries: int = 2,
-            shipment: object = None, pool: ProcessPoolExecutor | None = None) -> None:
+            shipment: object = None, pool: ProcessPoolExecutor | None = None,
+            saving: Callable[[int], Path] | None = None) -> None:
     """Run every partition through the campaign; each one's rows go to ``sink`` as it finishes. ``pool``: the
-    local workers already started (:func:`start`), used until a worker's death breaks it."""
+    local workers already started (:func:`start`), used until a worker's death breaks it. ``saving``: the
+    checkpoint of partition ``i``, which a local worker drafts itself (of a :class:`Slice`): ``sink`` is then
+    given the draft's name, the rows being in that file."""
     if engine == "dask":
         try:
             from odedelta.campaigns import dask_engine
@@ -122,7 +126,7 @@ def execute(campaign: Campaign, tasks: Iterator[Task], *, engine: str = "local",
     if workers == 0:
         _inline(campaign, tasks, progress, sink)
         return
-    _local(campaign, tasks, workers or 1, progress, sink, retries, pool)
+    _local(campaign, tasks, workers or 1, progress, sink, retries, pool, saving)
 
 
 def _inline(campaign: Campaign, tasks: Iterator[Task], progress: Progress | None, sink: Sink) -> None:
@@ -134,12 +138,13 @@ def _inline(campaign: Campaign, tasks: Iterator[Task], progress: Progress | None
 
 
 def _local(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Progress | None, sink: Sink,
-           retries: int, started: ProcessPoolExecutor | None = None) -> None:
+           retries: int, started: ProcessPoolExecutor | None = None,
+           saving: Callable[[int], Path] | None = None) -> None:
     again = Retries(retries)
     while True:  # one pool, and a new one whenever a worker's death breaks it (spawned: the driver runs threads)
         pool, started = started or start(campaign, workers), None
         try:
-            broken = _pool(campaign, tasks, workers, progress, sink, pool, again)
+            broken = _pool(campaign, tasks, workers, progress, sink, pool, again, saving)
         except BaseException:
             stop(pool)
             raise
@@ -160,15 +165,20 @@ def stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _pool(campaign: Campaign, tasks: Iterator[Task], workers: int, progress: Progress | None, sink: Sink,
-          pool: ProcessPoolExecutor, again: Retries) -> bool:
+          pool: ProcessPoolExecutor, again: Retries, saving: Callable[[int], Path] | None = None) -> bool:
     """Run tasks on ``pool`` until there are no more (False) or a worker's death broke it (True: the partitions
     it held are queued again)."""
-    running: dict[Future[bytes], Task] = {}
+    running: dict[Future[bytes | Path], Task] = {}
     broken = False
     while True:
         while not broken and len(running) < 3 * workers and (task := again.next(tasks)) is not None:
             try:
-                running[pool.submit(run_packed, campaign, task[1])] = task
+                index, customers = task
+                future: Future[bytes | Path] = (
+                    pool.submit(run_drafted, campaign, customers, saving(index))
+                    if saving is not None and isinstance(customers, Slice) else
+                    pool.submit(run_packed, campaign, customers))
+                running[future] = task
             except BrokenProcessPool:
                 again.queue.appendleft(task)
                 broken = True

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +24,7 @@ from odedelta.campaigns.columns import (
     table,
     unpacked,
 )
+from odedelta.campaigns.durable import atomic, publish, write_text
 from odedelta.campaigns.runs import Runs
 from odedelta.campaigns.spec import Campaign
 from odedelta.campaigns.tally import Tally
@@ -214,49 +213,6 @@ class _Writer:
         if self.writer is not None:
             self.writer.close()
         self.path.unlink(missing_ok=True)
-
-
-def sync_directory(directory: Path) -> None:
-    """Make the renames in ``directory`` durable (a no-op where directories cannot be opened)."""
-    try:
-        handle = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
-def temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp")
-
-
-@contextmanager
-def atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary name next to ``path``; when the block ends, its file is flushed to disk and renamed to
-    ``path`` (an exception leaves ``path`` as it was and removes the temporary file)."""
-    scratch = temporary(path)
-    try:
-        yield scratch
-        publish(scratch, path)
-    finally:
-        scratch.unlink(missing_ok=True)
-
-
-def publish(scratch: Path, path: Path) -> None:
-    """The finished file ``scratch`` flushed to disk and renamed to ``path``, the rename made durable."""
-    with scratch.open("rb+") as stream:
-        os.fsync(stream.fileno())
-    os.replace(scratch, path)
-    sync_directory(path.parent)
-
-
-def write_text(path: Path, text: str) -> None:
-    with atomic(path) as scratch:
-        scratch.write_text(text, encoding="utf-8")
 
 
 def write(out: Path, campaign: Campaign, rows: Collected) -> dict[str, Any]:

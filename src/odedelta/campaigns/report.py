@@ -19,7 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from odedelta.campaigns.outputs import REPORT, write_text
+from odedelta.campaigns.durable import write_text
+from odedelta.campaigns.outputs import REPORT
 from odedelta.model.jsonio import iso
 from odedelta.model.money import minor_units
 from odedelta.outputs.html import amount_text, bar_chart, page, table, text

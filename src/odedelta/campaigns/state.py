@@ -2,8 +2,10 @@
 
 While a campaign runs, ``out/.odedelta-checkpoints/`` holds ``plan.json`` (the inputs' content hashes and the
 options: a resume with anything else is refused) and one checkpoint per finished partition: its rows, pickled,
-and the hash of its customers' input; each is written under a temporary name, flushed to disk and renamed, so a
-checkpoint under its final name is whole whatever kills the run (a worker, the driver, the machine). A resume
+and the hash of its customers' input (drafted by the local worker that ran the partition, written by the driver
+for a partition run in its process or on Dask); each is written under a temporary name, flushed to disk and
+renamed by the driver, so a checkpoint under its final name is whole whatever kills the run (a worker, the
+driver, the machine). A resume
 reads the input again, checks each finished partition's hash, and runs only the others: the rows are the same,
 so the files are byte-identical to an uninterrupted run.
 
@@ -22,17 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from odedelta.campaigns.outputs import (
-    CUSTOMERS,
-    ITEMS,
-    ORDERS,
-    REPORT,
-    SCRATCH,
-    SUMMARY,
-    atomic,
-    sync_directory,
-    write_text,
-)
+from odedelta.campaigns import durable
+from odedelta.campaigns.durable import sync_directory, write_text
+from odedelta.campaigns.outputs import CUSTOMERS, ITEMS, ORDERS, REPORT, SCRATCH, SUMMARY
 from odedelta.campaigns.sources import digest
 from odedelta.campaigns.spec import CampaignError, CampaignUsageError
 from odedelta.campaigns.worker import Partition
@@ -140,10 +134,22 @@ class Checkpoints:
 
     def save(self, index: int, hashed: str, rows: bytes) -> None:
         """The partition's rows (a pickled :class:`Partition`), durable on disk before the call returns."""
-        with atomic(self.path(index)) as scratch, scratch.open("wb") as stream:
-            pickle.dump({"digest": hashed}, stream, protocol=pickle.HIGHEST_PROTOCOL)  # a header, read alone
-            stream.write(rows)
+        durable.checkpoint(self.path(index), hashed, rows)
         self.done[index] = hashed
+
+    def adopt(self, index: int, draft: Path) -> Partition:
+        """The rows of partition ``index`` from the draft of its checkpoint that the local worker which ran it
+        wrote (read from the page cache still: the worker sent no rows); the draft is then made the checkpoint,
+        durable before this returns."""
+        try:
+            with draft.open("rb") as stream:  # a file a worker of this campaign wrote
+                hashed = pickle.load(stream)["digest"]
+                partition: Partition = pickle.load(stream)
+            durable.publish(draft, self.path(index))
+        finally:
+            draft.unlink(missing_ok=True)
+        self.done[index] = hashed
+        return partition
 
     def load(self) -> Iterator[tuple[int, Partition]]:
         """The rows of every partition finished before this run, with their numbers."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from odedelta.campaigns.sources import Record, Slice
 from odedelta.campaigns.spec import CampaignError
@@ -11,8 +12,9 @@ from odedelta.campaigns.spec import CampaignError
 Task = tuple[int, list[Record] | Slice]
 """A partition: its number (from 0, in input order) and its customers (or where a worker of this machine reads
 them)."""
-Sink = Callable[[int, bytes], None]
-"""Takes a finished partition: its number and its rows, pickled (a :class:`~odedelta.campaigns.worker.Partition`)."""
+Sink = Callable[[int, bytes | Path], None]
+"""Takes a finished partition: its number and its rows, pickled (a :class:`~odedelta.campaigns.worker.Partition`),
+or the draft of its checkpoint that the local worker which ran it wrote, the rows in it."""
 
 
 class Retries:

@@ -42,6 +42,7 @@ from odedelta import (
     load_catalog,
     load_rules,
 )
+from odedelta.campaigns import durable
 from odedelta.campaigns._core import (
     InventoryReader,
     Problem,
@@ -330,6 +331,20 @@ def run_packed(campaign: Campaign, customers: list[Record] | Slice) -> bytes:
     return pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def run_drafted(campaign: Campaign, customers: Slice, path: Path) -> Path:
+    """A local worker's partition: run as :func:`run_packed` runs it, and its checkpoint for ``path`` drafted here
+    (:func:`~odedelta.campaigns.durable.draft`: written, not yet flushed to disk) — the draft's name is returned.
+    The driver, on this machine, reads the rows from that file instead of receiving them (no rows cross the pipe,
+    and they are pickled and written on the worker's core, not the driver's, which the workers share when there
+    are as many as cores), then flushes it to disk and renames it (waiting on the disk there, where a core is not
+    kept waiting)."""
+    records = customers.records()
+    partition = run_partition(campaign, records)
+    partition.digest = digest(records)
+    partition.pack()
+    return durable.draft(path, partition.digest, pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record],
                        reader: InventoryReader | None = None, contexts: Contexts | None = None) -> Partition:
     """The rows of ``records``; ``reader`` (of ``engine``'s catalog) reads their inventories, ``contexts`` (of
@@ -364,7 +379,7 @@ def _parse(engine: Engine, record: Record, row: Row, reader: InventoryReader,
                 else parse_json(record.text, record.origin))
     except LoadError as exc:
         raise _located(exc, record, row, str(exc).splitlines()[0]) from None
-    if _SURROGATE_ESCAPE.search(record.text):
+    if "\\" in record.text and _SURROGATE_ESCAPE.search(record.text):  # an escape needs a backslash
         _refuse_lone_surrogates(data, record)
     context = _NO_CONTEXT
     inside: tuple[str, ...] = ()  # where the products are in the record's own document

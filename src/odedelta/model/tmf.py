@@ -18,6 +18,7 @@ Conventions where TMF leaves a gap (documentation: reference/tmf-mapping.md):
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -759,13 +760,23 @@ class Product(TmfModel):
         if name in _REFS:
             _derive(self)
 
+    def __delattr__(self, name: str) -> None:
+        """A deleted ref leaves its id unread: asking for it fails as reading the missing ref does."""
+        super().__delattr__(name)
+        if name in _REFS:
+            _derive(self)
+
     if not TYPE_CHECKING:
         def __getattr__(self, name: str) -> Any:
-            """A product made without validation nor ``model_copy`` (unpickled, ``copy.copy``) reads its ids when
-            first asked."""
-            if name in _DERIVED:
+            """An id slot left empty: a product made without validation nor ``model_copy`` (unpickled,
+            ``copy.copy``), or whose ref is not a ref (``model_construct`` given a mapping, a deleted field). The
+            ref is read as it is now: an id when it has one, else the error reading it gives."""
+            ref_field = _REF_OF.get(name)
+            if ref_field is not None:
+                ref = getattr(self, ref_field)
+                found = None if ref is None else ref.id
                 _derive(self)
-                return getattr(self, name)
+                return found
             return super().__getattr__(name)
 
     def characteristics(self) -> dict[str, Any]:
@@ -774,18 +785,31 @@ class Product(TmfModel):
 
 _DERIVED = frozenset(Product.__slots__)
 _REFS = frozenset(("product_offering", "product_specification"))
+_REF_OF = {"offering_id": "product_offering", "spec_id": "product_specification"}
 set_offering_id = Product.__dict__["offering_id"].__set__
 """Writes a product's ``offering_id`` slot (what :func:`_derive` and the inventory reader fill)."""
 set_spec_id = Product.__dict__["spec_id"].__set__
 """Writes a product's ``spec_id`` slot."""
+_SLOTS = (("offering_id", "product_offering", set_offering_id), ("spec_id", "product_specification", set_spec_id))
+_ABSENT = object()
+
+
+def delattr_slot(product: Product, name: str) -> None:
+    """Empties one of ``product``'s id slots (its next read goes to ``Product.__getattr__``)."""
+    Product.__dict__[name].__delete__(product)
 
 
 def _derive(product: Product) -> None:
     """Fill ``product``'s id slots from its refs (a ref ``model_construct`` was given unvalidated, e.g. as a
     mapping, has no id to read)."""
     values = product.__dict__
-    set_offering_id(product, getattr(values["product_offering"], "id", None))
-    set_spec_id(product, getattr(values["product_specification"], "id", None))
+    for name, field, write in _SLOTS:
+        ref = values.get(field, _ABSENT)
+        if ref is None or isinstance(ref, Ref):
+            write(product, None if ref is None else ref.id)
+        else:  # not a Ref (a mapping given to model_construct, a deleted field): read when asked, as it is then
+            with contextlib.suppress(AttributeError):
+                delattr_slot(product, name)
 
 
 _LISTS = ("product_characteristic", "product_relationship", "product_price", "product_term", "related_party")

@@ -30,7 +30,8 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
                 **({"previousOffering": item.previous_offering_id} if item.previous_offering_id else {}),
                 "specification": item.specification_id,
                 "parent": item.parent_id,
-                "characteristics": item.characteristics,
+                # a copy: the items of one delta with the same values share one dictionary
+                "characteristics": dict(item.characteristics),
                 "characteristicChanges": [
                     {"name": c.name, "before": c.before, "after": c.after, "why": c.why} for c in item.changes
                 ],
