@@ -274,3 +274,80 @@ def test_the_facts_a_penalty_reads_are_the_copy_pydantic_makes() -> None:
         copied.price = Decimal(0)  # type: ignore[misc]
     with pytest.raises(TypeError, match="has no field pricee"):
         updated(facts, pricee=Decimal(1))  # a misspelt field is a bug, not a silent extra
+
+
+def test_the_money_stages_values_made_directly_are_the_ones_their_constructors_make() -> None:
+    """The money stage makes its Consequences, Timing, PromotionChange and fee charges without their frozen
+    ``__init__`` (slots or ``__dict__`` set at once): every field is set, in order, to what the constructor gives,
+    and the values stay frozen. A field added to one of the classes must be added there too."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from odedelta.flows.consequences import (
+        CONSEQUENCES_FIELDS,
+        _charged,
+        _made_consequences,
+        _made_value,
+    )
+    from odedelta.model.money import Money
+    from odedelta.money.bill import Bill
+    from odedelta.money.charges import Charge, Consequences, PromotionChange, Timing, charge
+
+    assert tuple(f.name for f in fields(Consequences)) == CONSEQUENCES_FIELDS
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    timing = _made_value(Timing, {"policy": "end_of_term", "effective": when, "reengage": True,
+                                  "source": "rule:t-1", "period": (when, when)})
+    assert timing == Timing("end_of_term", when, True, "rule:t-1", (when, when))
+    assert list(vars(timing)) == [f.name for f in fields(Timing)]
+    lost = _made_value(PromotionChange, {"promotion_id": "promo-1", "name": "Promo", "status": "lost",
+                                         "before": Money(Decimal("2.50"), "EUR"), "after": None})
+    assert lost == PromotionChange("promo-1", "Promo", "lost", Money(Decimal("2.50"), "EUR"), None)
+    assert list(vars(lost)) == [f.name for f in fields(PromotionChange)]
+    fee = charge("fee", "Change fee", Money(Decimal("5.00"), "EUR"), None, "rule:fee-1", "a fee")
+    on_root = _charged(dict(vars(fee)), "P-1")
+    assert on_root == Charge("fee", "Change fee", Money(Decimal("5.00"), "EUR"), "P-1", "rule:fee-1", "a fee")
+    assert list(vars(on_root)) == [f.name for f in fields(Charge)] and fee.product_id is None
+    bill = Bill({}, {})
+    values = ("EUR", bill, bill, ["P-1"], ["P-1"], [lost], [on_root], [], timing, None)
+    made = _made_consequences(*values)
+    assert made == Consequences(*values)
+    assert made.recurring_before == Money(Decimal(0), "EUR") and made.penalty_total == Money(Decimal(0), "EUR")
+    for value in (made, timing, lost, on_root):
+        with pytest.raises(FrozenInstanceError):
+            value.currency = "USD"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("reads", ["term.active", "term.active and installed.discount > 0 and item.action == 'modify' "
+                                                  "and 'promo-phone-half-price-plan' in promotion.lost"])
+def test_a_penalty_is_worth_the_customers_own_discount_whatever_sections_its_rules_read(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory], reads: str) -> None:
+    """The money stage makes the sections a penalty judges in place of the change's own (the customer's installed
+    facts, the item, the promotions) only when some rule of the book reads them; what the penalty is worth is read
+    from this customer's bill all the same (S2: half of the 350.00 EUR discount received so far)."""
+    from odedelta.rules.language import check_rule_documents
+    from odedelta.rules.rulebook import Rulebook
+
+    rules, problems = check_rule_documents([("repay.yaml", f"""
+rules:
+  - id: repay
+    kind: penalty
+    description: Half the discount received so far.
+    when: "{reads}"
+    then: {{name: Repayment, formula: discount_repayment, share: 0.5}}
+  - id: admin
+    kind: fee
+    description: A fee for every change.
+    when: "change.kind == 'change_offer'"
+    then: {{name: Administration, amount: 5}}
+""")], demo)
+    assert problems == []
+    book = Rulebook(rules)
+    assert ("installed" in book.fact_plan.sections) is (reads != "term.active")
+    result = Engine(demo, book).change(inventories["bob"], ChangeOffer(product="B-1", to="po-mobile-l"),
+                                       as_of=datetime(2026, 6, 1, tzinfo=UTC))
+    assert result.consequences is not None
+    assert [(c.kind, c.amount.amount, c.product_id, c.source, c.explanation)
+            for c in result.consequences.charges] == [
+        ("fee", Decimal("5.00"), "B-1", "rule:admin", "A fee for every change."),
+        ("penalty", Decimal("175.00"), "B-1", "rule:repay",
+         "0.5 × discount received so far 350.00 EUR (50.00 EUR/month × 7 months) = 175.00 EUR")]
+    assert result.rule_ids == ["admin", "repay"]

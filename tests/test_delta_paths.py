@@ -75,8 +75,9 @@ def test_the_short_ways_give_the_general_delta(data: st.DataObject) -> None:
         asked.append(ChangeOffer(product=data.draw(st.sampled_from(roots)),
                                  to=data.draw(st.sampled_from(sorted(catalog.offerings)))))
     migrations = data.draw(_migrations(catalog), label="migrations")
+    other = data.draw(_migrations(catalog), label="other migrations")  # the catalog's tables are kept by rules
     for request in asked:
-        for rules in ((), migrations):
+        for rules in ((), migrations, other, migrations):
             short = [_answer(catalog, inventory, request, rules) for _ in range(2)]  # the second from the tables
             with _general_way():
                 general = _answer(catalog, inventory, request, rules)
@@ -146,3 +147,33 @@ def _offering(oid: str, spec: str, slots: list[tuple[str, int, int | None]] = ()
                                                               if upper is not None else {})}}
             for child, lower, upper in slots]
     return document
+
+
+def test_a_leafs_fate_under_migration_rules_is_kept_for_those_rules_alone() -> None:
+    """The catalog keeps each leaf's fate per tuple of migration rules: the same catalog asked with a rule, then
+    with another rule naming another target, then with none, answers each as a fresh catalog would."""
+    catalog = build_catalog([
+        {"id": "ps-old", "@type": "ProductSpecification", "name": "Old line"},
+        {"id": "ps-new", "@type": "ProductSpecification", "name": "New line"},
+        {"id": "ps-pack", "@type": "ProductSpecification", "name": "Pack"},
+        _offering("po-old", "ps-old"), _offering("po-new", "ps-new"), _offering("po-alt", "ps-new"),
+        _offering("po-pack-a", "ps-pack", [("po-old", 1, None)]),
+        _offering("po-pack-b", "ps-pack", [("po-new", 0, None), ("po-alt", 0, None)]),
+    ])
+    line = {"id": "L-1", "productOffering": {"id": "po-old"}}
+    account = {"id": "ACC", "productOffering": {"id": "po-pack-a"},
+               "productRelationship": [{"relationshipType": "bundles", "product": {"id": "L-1"}}]}
+    inventory = odedelta.Inventory.from_document(catalog, [line, account])
+    request = ChangeOffer(product="ACC", to="po-pack-b")
+    to_new, to_alt = (Migration("m-new", "po-old", None, "po-new", None),), (Migration("m-alt", "po-old", None,
+                                                                                       "po-alt", None),)
+
+    def line_item(migrations: tuple[Migration, ...]) -> tuple[str, str, tuple[str | None, ...]]:
+        delta = build(catalog, inventory, request, AS_OF, migrations)
+        assert isinstance(delta, Delta)
+        item = next(i for i in delta.items if i.product_id == "L-1")
+        return item.action.value, item.offering_id, tuple(r.source for r in item.reasons)
+
+    asked = [line_item(rules) for rules in (to_new, to_alt, (), to_new)]
+    assert asked == [("modify", "po-new", ("rule:m-new",)), ("modify", "po-alt", ("rule:m-alt",)),
+                     ("delete", "po-old", ("catalog:po-pack-b",)), ("modify", "po-new", ("rule:m-new",))]

@@ -506,3 +506,40 @@ def test_a_named_alteration_that_names_no_promotion_is_a_discount_of_its_own_eve
     nameless = SimpleNamespace(name=None, description=None, price=price)
     found = attribute(plan_catalog, "P-1", "po-max", "alteration:0", nameless, Decimal("6.00"))
     assert found is not None and (found.promotion_id, found.how) == ("promo-max-phone17", "action")
+
+
+def test_a_term_closed_by_a_new_one_is_the_copy_pydantic_makes(demo: odedelta.Catalog) -> None:
+    """A new term closes the current one at its start: the closed term is copied directly (terms.copied), the
+    same value model_copy gives — fields, unknown TMF fields and fields set as ordinary copies (a part of a loaded
+    inventory is held read-only; its copy is not), the original left as it was."""
+    from odedelta.model.calendar import new_term
+    from odedelta.model.terms import add_term, copied
+    from odedelta.model.tmf import ReadOnlySet
+
+    inventory = odedelta.Inventory.from_document(demo, [{
+        "id": "P-1", "productOffering": {"id": "po-mobile-m"}, "startDate": "2025-06-01T00:00:00Z",
+        "productTerm": [{"name": "commitment", "x-note": "kept", "duration": {"amount": 24, "units": "month"},
+                         "validFor": {"startDateTime": "2025-06-01T00:00:00Z", "endDateTime": "2027-06-01T00:00:00Z",
+                                      "x-zone": "CET"}}]}])
+    term = inventory.product("P-1").product_term[0]
+    assert term.valid_for is not None
+    for part in (term, term.valid_for):  # held read-only, as the inventory shares some parts
+        object.__setattr__(part, "__pydantic_fields_set__", ReadOnlySet(part.model_fields_set))
+    begin = datetime(2026, 3, 1, tzinfo=UTC)
+    closed, renewed = add_term(inventory.product("P-1").product_term, new_term(begin, 12))
+    expected = term.model_copy(update={"valid_for": term.valid_for.model_copy(update={"end": begin})})
+    for made, copy_ in ((closed, expected), (closed.valid_for, expected.valid_for)):
+        assert made == copy_ and vars(made) == vars(copy_)
+        assert made.__pydantic_extra__ == copy_.__pydantic_extra__ and made.__pydantic_private__ is None
+        assert made.model_fields_set == copy_.model_fields_set
+        assert type(made.__pydantic_fields_set__) is set and type(made.__pydantic_extra__) is dict
+    assert closed.to_tmf() == expected.to_tmf()
+    assert closed.to_tmf()["validFor"] == {"startDateTime": "2025-06-01T00:00:00Z",
+                                           "endDateTime": "2026-03-01T00:00:00Z", "x-zone": "CET"}
+    assert closed.to_tmf()["x-note"] == "kept" and renewed.valid_for is not None
+    assert term.valid_for.end == datetime(2027, 6, 1, tzinfo=UTC)  # the loaded term is left as it was
+    closed.name = "changed"  # the copy is the caller's: not read-only
+    assert term.name == "commitment"
+    with pytest.raises(TypeError, match="read-only"):
+        term.name = "changed"
+    assert copied(closed, "description", "d").model_fields_set == closed.model_fields_set | {"description"}

@@ -75,6 +75,9 @@ _REASONS = "delta.reasons"
 _FATES = "delta.fates"
 """The compiled catalog's table of what the slots of an offering do with an installed leaf of a kind
 (:meth:`DeltaBuilder._fate`)."""
+_RULED_FATES = "delta.fates by migration rules"
+"""The compiled catalog's fates (:data:`_FATES`) under migration rules: a table for each tuple of the rules a change
+takes part with (in their order: the first rule that allows a migration is the one an item names)."""
 _CARRIED = "delta.carried"
 """The compiled catalog's table of characteristic values carried into a target offering
 (:meth:`DeltaBuilder._carry_characteristics`)."""
@@ -174,8 +177,10 @@ class DeltaBuilder:
         """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
         self._fates: dict[tuple[str, tuple[str | None, str | None]], _Fate] = self._tables.table(_FATES)
         """Each installed kind's fate in the slots of an offering, for this catalog (:meth:`_fate`)."""
-        self._fates_here: dict[tuple[str, tuple[str | None, str | None]], _Fate] = {}
-        """The same, for this change's migration rules (when it has some)."""
+        self._fates_here: dict[tuple[str, tuple[str | None, str | None]], _Fate] = (
+            self._ruled_fates() if self.migrations else {})
+        """The same, for this change's migration rules (when it has some): shared by the changes with the same
+        rules (a campaign's customers, most often), as the answers read nothing else."""
         self._carried: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[CharacteristicChange, ...], bool]] = (
             self._tables.table(_CARRIED))
         """Characteristic values under a target offering, for this catalog (:meth:`_carry_characteristics`)."""
@@ -553,13 +558,25 @@ class DeltaBuilder:
 
         return sorted(members, key=worth)[slot.upper or 0:]
 
+    def _ruled_fates(self) -> dict[tuple[str, tuple[str | None, str | None]], _Fate]:
+        """The catalog's table of fates under this change's migration rules (made on first use; the tables of at
+        most :data:`TABLE_SIZE` tuples of rules are kept, each of at most as many fates: see :meth:`_fate`)."""
+        by_rules: dict[tuple[Migration, ...], dict[tuple[str, tuple[str | None, str | None]], _Fate]] = (
+            self._tables.table(_RULED_FATES))
+        found = by_rules.get(self.migrations)
+        if found is None:
+            if len(by_rules) >= TABLE_SIZE:
+                by_rules.clear()
+            found = by_rules[self.migrations] = {}
+        return found
+
     def _fate(self, product: Product, kind: tuple[str | None, str | None], offering: str,
               slots: Sequence[Component]) -> _Fate:
         """What the slots of ``offering`` (``slots``) do with an installed leaf of ``kind`` (offering,
         specification; ``product`` is one), as :meth:`_match`, :meth:`_keep_matched` and :meth:`_migrate` decide
         it (:class:`_Fate`; :data:`_CONTESTED` when it could fill several slots: the matching decides). Their
         questions read a product's kind only: the answer is the catalog's, made once per catalog — or, when
-        migration rules take part, once per change."""
+        migration rules take part, once per catalog and tuple of rules."""
         key = (offering, kind)
         fates = self._fates if not self.migrations else self._fates_here
         found = fates.get(key)

@@ -48,7 +48,6 @@ from odedelta.rules.facts import (
     EngineFacts,
     Facts,
     FactSection,
-    InstalledFacts,
     ItemFacts,
     ProjectedFacts,
     PromotionFacts,
@@ -76,6 +75,46 @@ _ADD, _MODIFY, _DELETE = Action.ADD, Action.MODIFY, Action.DELETE
 the enum's metaclass: the stage compares one per item several times per change)."""
 _ACTION_TEXT = {action: action.value for action in Action}
 """An item action's text, as the rules read it (``action.value`` is a property call)."""
+_new = object.__new__
+_write = object.__setattr__
+
+
+CONSEQUENCES_FIELDS = ("currency", "before", "after", "before_ids", "after_ids", "promotions", "charges",
+                       "recommendations", "timing", "unpriced", "_recurring")
+""":class:`Consequences`' fields in order, as :func:`_made_consequences` sets them (a test checks them against the
+class: a field added there must be set here too)."""
+(_currency_, _before_, _after_, _before_ids, _after_ids, _promotions, _charges, _recommendations_, _timing_,
+ _unpriced, _recurring) = (getattr(Consequences, name).__set__ for name in CONSEQUENCES_FIELDS)
+
+
+def _made_consequences(currency: str, before: Bill, after: Bill, before_ids: list[str], after_ids: list[str],
+                       promotions: list[PromotionChange], charges: list[Charge], recommendations: list[Recommendation],
+                       timing: Timing, unpriced: str | None) -> Consequences:
+    """``Consequences(currency, before, …, timing, unpriced)``, made by setting its slots as its frozen
+    ``__init__`` does (half the cost: one per change); the same value, its totals not yet read."""
+    made: Consequences = _new(Consequences)
+    _currency_(made, currency)
+    _before_(made, before)
+    _after_(made, after)
+    _before_ids(made, before_ids)
+    _after_ids(made, after_ids)
+    _promotions(made, promotions)
+    _charges(made, charges)
+    _recommendations_(made, recommendations)
+    _timing_(made, timing)
+    _unpriced(made, unpriced)
+    _recurring(made, None)
+    return made
+
+
+def _made_value(cls: type[Any], values: dict[str, Any]) -> Any:
+    """An instance of the frozen dataclass ``cls`` (one without slots) holding ``values`` — every field, in order,
+    a test checks — as its ``__init__`` would: the dict set as its ``__dict__`` (a third of the cost: the money
+    stage makes a :class:`Timing` per change, a :class:`PromotionChange` per promotion it touches)."""
+    made = _new(cls)
+    _write(made, "__dict__", values)
+    return made
+
 
 
 def _amended(result: ChangeResult, amendments: Sequence[Amendment]) -> ChangeResult | Refusal:
@@ -133,6 +172,12 @@ class _Asked(NamedTuple):
     def first(self, kind: str, **sections: FactSection) -> Rule | None:
         """The winning rule of ``kind`` (see :meth:`hits`)."""
         return self.rules.first_in(kind, self.plain, **sections)
+
+    def reads(self, section: str) -> bool:
+        """Whether some rule may read ``section`` of the facts: a question reads only the sections of the fact plan
+        of the facts it is asked over (the change's, or those of another product the book makes plain) — a section
+        judged in place of the change's own need not be made when neither plan holds it."""
+        return section in self.plain.plan.sections or section in self.rules.fact_plan.sections
 
 
 def compute(result: ChangeResult, rules: Rulebook | None, plain: EngineFacts | None) -> ChangeResult | Refusal:
@@ -233,33 +278,51 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: di
         after = _apply_discount_rules(asked.rules if asked else None, judged.discounts, after, projected, decided)
     decided += judged.timed
     after = apply_renewal_benefit(result, after)
-    counted = _counted(result, before, after)
+    # the items, read in one pass: what each later step reads of them
+    counted: set[str] = set()
+    added: list[DeltaItem] = []
+    deleted: list[DeltaItem] = []
+    installed: list[DeltaItem] = []
+    for item in result.items:
+        counted.add(item.product_id)
+        action = item.action
+        if action is _ADD:
+            added.append(item)
+        elif action is _DELETE:
+            deleted.append(item)
+        if item.installed:
+            installed.append(item)
+    _count_repriced(counted, before, after)
     before_ids = [pid for pid in result.inventory.products if pid in counted]
     after_ids = [pid for pid in projected if pid in counted]
     currency, unpriced = _currency(result, before, after, before_ids, after_ids)
     # a discount is on a product of its bill: counted on either side exactly when counted is said of it
     promotion_changes = _promotion_changes(result.catalog.promotions, before, after, counted)
-    charges = _one_time_prices(result)
+    charges = _one_time_prices(result, added) if added else []
     recommendations: list[Recommendation] = []
     if asked is not None:
-        promotions = _promotion_facts(promotion_changes)
-        charges += _fees(result, asked, promotions, currency, decided)
-        if not timing.reengage:
-            charges += _penalties(result, asked, before, promotions, currency, timing, decided)
-        recommendations = _recommendations(result, asked, promotions, decided)
+        kinds = asked.rules.kinds
+        # the promotion section, made only if some rule reads it (a section no rule reads is never looked at)
+        promoted = {"promotion": _promotion_facts(promotion_changes)} if asked.reads("promotion") else {}
+        if "fee" in kinds:
+            charges += _fees(result, asked, promoted, currency, decided)
+        if not timing.reengage and installed and "penalty" in kinds:
+            charges += _penalties(result, asked, installed, before, promoted, currency, timing, decided)
+        if deleted and "recommendation" in kinds:
+            recommendations = _recommendations(result, asked, deleted, promoted, decided)
     if timing.policy == "immediate" and timing.period is not None and result.delta.request.kind != "renew":
         charges += _proration(before, after, before_ids, after_ids, timing, result.catalog.name_of)
-    consequences = Consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
-                                recommendations, timing, unpriced)
+    consequences = _made_consequences(currency, before, after, before_ids, after_ids, promotion_changes, charges,
+                                      recommendations, timing, unpriced)
     # replace(result, decisions=…, consequences=…) without its walk over the record's fields
     return ChangeResult(result.catalog, result.inventory, result.delta, result.context, tuple(decided), consequences,
                         result.renewal, result.change_kind)
 
 
-def _counted(result: ChangeResult, before: Bill, after: Bill) -> set[str]:
-    """The products the totals count: those the change touches (its items), and those it leaves as they are whose
-    monthly price it changes all the same (a promotion gained or lost) — on either side of the change."""
-    counted = {i.product_id for i in result.items}
+def _count_repriced(counted: set[str], before: Bill, after: Bill) -> None:
+    """The products the totals count: those the change touches (its items, ``counted`` already), and those it
+    leaves as they are whose monthly price it changes all the same (a promotion gained or lost) — on either side of
+    the change: added to ``counted``."""
     others = after.products.get
     for pid, entry in before.products.items():
         if pid not in counted:
@@ -269,7 +332,6 @@ def _counted(result: ChangeResult, before: Bill, after: Bill) -> set[str]:
             old, new = entry.net, other.net
             if (old.amount if old is not None else None) != (new.amount if new is not None else None):
                 counted.add(pid)
-    return counted
 
 
 _NO_PROMOTIONS = made(PromotionFacts, lost=(), gained=())
@@ -317,7 +379,9 @@ def _timing(result: ChangeResult, chosen: tuple[str, bool, str]) -> Timing:
         term = term_facts(product, as_of) if product is not None else None
         if term is not None and term.active and term.end is not None:
             effective = datetime(term.end.year, term.end.month, term.end.day, tzinfo=as_of.tzinfo)
-    return Timing(policy, effective, reengage, source, period)
+    timing: Timing = _made_value(Timing, {"policy": policy, "effective": effective, "reengage": reengage,
+                                          "source": source, "period": period})
+    return timing
 
 
 def _reengage(result: ChangeResult, timing: Timing) -> list[Amendment]:
@@ -327,8 +391,8 @@ def _reengage(result: ChangeResult, timing: Timing) -> list[Amendment]:
     if root is None or root.action is Action.DELETE or not root.installed:
         return []
     product = result.inventory.product(root.product_id)
-    months = next((t.duration.months() for t in result.catalog.offering(root.offering_id).product_offering_term
-                   if t.duration is not None and t.duration.months()), None)
+    months = next((found for t in result.catalog.offering(root.offering_id).product_offering_term
+                   if t.duration is not None and (found := t.duration.months())), None)  # the first term's, if any
     if months is None:
         current = product.product_term[-1] if product.product_term else None
         months = current.duration.months() if current is not None and current.duration is not None else None
@@ -378,12 +442,15 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""
     bases = {}
-    base = compiled(result.catalog).base
+    tables = compiled(result.catalog)
     as_of = result.as_of
+    known = tables.bases(as_of)  # the catalog prices of as_of's validity epoch, the epoch worked out once
     for item in result.items:
         action = item.action
         if action is _ADD or (action is _MODIFY and item.previous_offering_id):
-            bases[item.product_id] = base(item.offering_id, as_of)
+            offering = item.offering_id
+            found = known.get(offering)
+            bases[item.product_id] = found if found is not None else tables.base(offering, as_of)
     placed = result.placed
     repriced = bases.get
     lines = ((pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed)
@@ -473,7 +540,8 @@ def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bi
             continue
         status = "kept" if old is not None and new is not None else ("lost" if old is not None else "gained")
         name = getattr(promotions.get(pid), "name", None) or (old or new or [])[0].name
-        out.append(PromotionChange(pid, name, status, _monthly(old), _monthly(new)))
+        out.append(_made_value(PromotionChange, {"promotion_id": pid, "name": name, "status": status,
+                                                 "before": _monthly(old), "after": _monthly(new)}))
     return out
 
 
@@ -596,51 +664,68 @@ def _apply_discount_rules(rules: Rulebook | None, discounts: Sequence[Rule], aft
     return after
 
 
-def _one_time_prices(result: ChangeResult) -> list[Charge]:
+def _one_time_prices(result: ChangeResult, added: Sequence[DeltaItem]) -> list[Charge]:
+    """The catalog's one-time prices of the products the change adds (``added``, its items that add one)."""
     out = []
-    for item in result.items:
-        if item.action is not _ADD:
-            continue
+    for item in added:
         for line in catalog_prices(result.catalog, item.offering_id, result.as_of):
             if line.kind == ONE_TIME and line.amount.amount:
                 out.append(charge("oneTime", line.name, line.amount, item.product_id, f"catalog:{line.pop_id}"))
     return out
 
 
-def _fees(result: ChangeResult, asked: _Asked, promotions: PromotionFacts, currency: str,
+def _fees(result: ChangeResult, asked: _Asked, promoted: Mapping[str, FactSection], currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
+    """The fees of the ``fee`` rules that apply (``promoted``: the change's promotion section, when a rule reads
+    it), each charged on the root product. What a rule charges in a currency is made once per rule book
+    (:func:`_fee`): a change copies it onto its root."""
     root = result.delta.root_product_id
     out = []
     book = asked.rules
-    key = ("fee", currency)
-    for rule in asked.hits("fee", promotion=promotions):
-        name, amount, source, description, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
-        out.append(charge("fee", name, amount, root, source, description))
+    key = ("fee fields", currency)
+    for rule in asked.hits("fee", **promoted):
+        fields, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
+        out.append(_charged(fields, root))
         decided.append(outcome)
     return out
 
 
-def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[str, Money, str, str, RuleOutcome]:
-    """What a fee rule charges in ``currency``: its name, amount, source and explanation, and its outcome (the same
-    for every change: made once per rule book)."""
+def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[dict[str, Any], RuleOutcome]:
+    """What a fee rule charges in ``currency`` — the fields of its :class:`Charge` on no product yet (its name,
+    amount, source and explanation) — and its outcome: the same for every change, made once per rule book (the
+    dict is only copied, never changed)."""
     effect = rule.effect(FeeEffect)
-    return (effect.name, Money(effect.amount, currency), f"rule:{rule.id}", rule.model.description,
-            _outcome(rules, rule, "fee"))
+    fields = vars(charge("fee", effect.name, Money(effect.amount, currency), None, f"rule:{rule.id}",
+                         rule.model.description))
+    return dict(fields), _outcome(rules, rule, "fee")
 
 
-def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: PromotionFacts, currency: str,
-               timing: Timing, decided: list[RuleOutcome]) -> list[Charge]:
-    """For every changed product under a commitment term: the first matching penalty rule, with its numbers. None
-    when the change takes effect once the term has ended (end_of_term). The change's own facts (``change``) are
-    those of the product it starts from: they are not built again for it."""
+def _charged(fields: dict[str, Any], product_id: str | None) -> Charge:
+    """The :class:`Charge` of ``fields`` (a charge's own, :func:`_fee`) on ``product_id``: a copy of them with the
+    product in its place (the fields keep their order), set as the frozen instance's ``__dict__`` — the value
+    :func:`charge` makes, without passing each field again (a change charges several fees)."""
+    made: Charge = _new(Charge)
+    _write(made, "__dict__", {**fields, "product_id": product_id})
+    return made
+
+
+def _penalties(result: ChangeResult, asked: _Asked, installed_items: Sequence[DeltaItem], before: Bill,
+               promoted: Mapping[str, FactSection], currency: str, timing: Timing,
+               decided: list[RuleOutcome]) -> list[Charge]:
+    """For every changed product under a commitment term (``installed_items``: the items of installed products):
+    the first matching penalty rule, with its numbers. None when the change takes effect once the term has ended
+    (end_of_term). The change's own facts (``change``) are those of the product it starts from: they are not built
+    again for it. The sections a penalty judges in place of the change's own (the product's installed facts with
+    this customer's price and discounts, the item, no projection; ``promoted``: the promotions) are made only when
+    some rule of the book reads them: the rules never look at a section their plan does not hold."""
     out: list[Charge] = []
     book, change = asked.rules, asked.plain
     start = endpoints(result.delta.request)[0]
     own_target = change.section("target").offering
     products = result.inventory.products
     effective = timing.effective.date()
-    for item in result.items:
-        product = products.get(item.product_id) if item.installed else None
+    for item in installed_items:
+        product = products.get(item.product_id)
         if product is None or not product.product_term:
             continue
         target = None if item.action is _DELETE else item.offering_id
@@ -654,23 +739,33 @@ def _penalties(result: ChangeResult, asked: _Asked, before: Bill, promotions: Pr
         if term.end is not None and effective >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
         plain = change if facts is None else book.plain_change(facts, result.context)
-        held = _held(before, installed, term, product.id)
-        rule = book.first_in("penalty", plain, installed=held, promotion=promotions, projected=_NOTHING_PROJECTED,
-                             item=made(ItemFacts, action=_ACTION_TEXT[item.action], offering=item.offering_id,
-                                       reasons=tuple(r.code for r in item.reasons)))
+        held = _held(before, term, product.id)
+        reads = plain.plan.sections
+        judged: dict[str, FactSection] = {**promoted}
+        if "installed" in reads:
+            judged["installed"] = updated(installed, **held)
+        if "projected" in reads:
+            judged["projected"] = _NOTHING_PROJECTED
+        if "item" in reads:
+            judged["item"] = made(ItemFacts, action=_ACTION_TEXT[item.action], offering=item.offering_id,
+                                  reasons=tuple(r.code for r in item.reasons))
+        rule = book.first_in("penalty", plain, **judged)
         if rule is None:
             continue
         effect = rule.effect(PenaltyEffect)
-        amount, explanation = _penalty_amount(effect, term, held, currency)
+        amount, explanation = _penalty_amount(effect, term, held.get("price", installed.price),
+                                              held.get("discount", installed.discount),
+                                              held.get("discount_received", installed.discount_received), currency)
         decided.append(_outcome(book, rule, "penalty"))
         if amount.amount > 0:
             out.append(charge("penalty", effect.name, amount, product.id, f"rule:{rule.id}", explanation))
     return out
 
 
-def _held(before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str) -> InstalledFacts:
-    """The installed facts a penalty rule reads of a product under a term: its offering's, with what this customer
-    pays before discounts (``price``) and the monthly discount they have and have received so far."""
+def _held(before: Bill, term: TermFacts, product_id: str) -> dict[str, Decimal]:
+    """What a penalty reads of a product under a term in place of its offering's installed facts: what this
+    customer pays before discounts (``price``) and the monthly discount they have and have received so far (those
+    the bill knows)."""
     entry = before.products.get(product_id)
     installed: dict[str, Decimal] = {}
     monthly_discount = entry.discount_total if entry else None
@@ -679,20 +774,22 @@ def _held(before: Bill, facts: InstalledFacts, term: TermFacts, product_id: str)
         installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
     if entry is not None and entry.base is not None:
         installed["price"] = entry.base.amount  # what this customer pays, before discounts
-    return updated(facts, **installed)
+    return installed
 
 
 _NOTHING_PROJECTED = ProjectedFacts()
 """A penalty judges one product: its facts carry no projection (as when they were built for it alone)."""
 
 
-def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: InstalledFacts,
-                    currency: str) -> tuple[Money, str]:
+def _penalty_amount(effect: PenaltyEffect, term: TermFacts, paid: Decimal | None, discount: Decimal | None,
+                    discount_received: Decimal | None, currency: str) -> tuple[Money, str]:
+    """A penalty's amount and its explanation, from the product's term and what the customer pays (``paid``)
+    and the monthly discount they have and have received so far."""
     formula = effect.formula
     if formula == "waived":
         return Money.zero(currency), "waived"
     months = Decimal(term.months_remaining or 0)
-    price = installed.price or _ZERO
+    price = paid or _ZERO
     if formula == "fixed":  # the checker refuses a fixed penalty without an amount
         amount, text = effect.amount if effect.amount is not None else _ZERO, "fixed amount"
     elif formula == "remaining_months" and effect.amount is not None:
@@ -709,10 +806,10 @@ def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: Installed
         text = f"{share} × {months} months remaining × {shown(price, currency)}"
     else:  # discount_repayment
         share = effect.share
-        received = installed.discount_received or _ZERO
+        received = discount_received or _ZERO
         amount = share * received
         text = (f"{share} × discount received so far {shown(received, currency)} "
-                f"({shown(installed.discount or _ZERO, currency)}/month × {term.months_elapsed} months)")
+                f"({shown(discount or _ZERO, currency)}/month × {term.months_elapsed} months)")
     low, high = effect.minimum, effect.maximum
     if high is not None and amount > high:
         amount, text = high, f"{text} = {shown(amount, currency)}, capped at {shown(high, currency)}"
@@ -726,15 +823,18 @@ def _penalty_amount(effect: PenaltyEffect, term: TermFacts, installed: Installed
 _ZERO = Decimal(0)
 
 
-def _recommendations(result: ChangeResult, asked: _Asked, promotions: PromotionFacts,
-                     decided: list[RuleOutcome]) -> list[Recommendation]:
+def _recommendations(result: ChangeResult, asked: _Asked, deleted: Sequence[DeltaItem],
+                     promoted: Mapping[str, FactSection], decided: list[RuleOutcome]) -> list[Recommendation]:
+    """What the ``recommendation`` rules suggest in place of each product the change deletes (``deleted``; the
+    item section made only if some rule reads it, as :func:`_penalties` does)."""
     out: list[Recommendation] = []
-    for item in result.items:
-        if item.action is not _DELETE:
-            continue
-        item_facts = made(ItemFacts, action="delete", offering=item.offering_id,
-                          reasons=tuple(r.code for r in item.reasons))
-        for rule in asked.hits("recommendation", item=item_facts, promotion=promotions):
+    reads_item = asked.reads("item")
+    for item in deleted:
+        judged: dict[str, FactSection] = {**promoted}
+        if reads_item:
+            judged["item"] = made(ItemFacts, action="delete", offering=item.offering_id,
+                                  reasons=tuple(r.code for r in item.reasons))
+        for rule in asked.hits("recommendation", **judged):
             effect = rule.effect(RecommendationEffect)
             parent = _home_for(result, result.shared_projection, item, effect.offering)  # built when needed
             if parent is None and item.parent_id is not None:
