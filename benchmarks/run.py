@@ -279,7 +279,7 @@ def enterprise(world: World, sizes: list[int]) -> list[str]:
     frozen_exponent = slope(logs, [math.log(p[2]) for p in fitted])
     cpu_exponent = slope(logs, [math.log(p[3]) for p in fitted])
     out.append(f"| &nbsp; fitted growth exponent (log time over log lines, {fitted[0][0]:,}–{fitted[-1][0]:,}) "
-               f"| {exponent:.2f} (processor time {cpu_exponent:.2f}); frozen {frozen_exponent:.2f} | ≤ 1.05 | — |")
+               f"| {exponent:.3f} (processor time {cpu_exponent:.3f}); frozen {frozen_exponent:.3f} | ≤ 1.05 | — |")
     return out
 
 

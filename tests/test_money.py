@@ -154,9 +154,9 @@ def test_entries_without_a_discount_share_one_read_only_list() -> None:
 
 def test_the_bill_after_reads_the_shared_entries_and_records_none_of_its_own(
         demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
-    """``priced``: the first bill of a change fills an empty table with its undiscounted entries; a later bill
-    given the filled table reuses the entry of every product whose base and offering are the same, makes a new one
-    for a product priced afresh, and adds nothing to the table."""
+    """``priced``: the first bill of a change fills an empty table with its undiscounted entries (each knowing the
+    base it was made from); a later bill given the filled table reuses the entry of every product whose base and
+    offering are the same, makes a new one for a product priced afresh, and adds nothing to the table."""
     from odedelta.model.pricing import catalog_base
     from odedelta.model.requests import Context
     from odedelta.money.bill import bill_lines, bill_of
@@ -167,13 +167,15 @@ def test_the_bill_after_reads_the_shared_entries_and_records_none_of_its_own(
     lines, bases = bill_lines(demo, products, AS_OF)
     priced: dict[str, Any] = {}
     before = bill_of(demo, lines, Context(), AS_OF, priced)
-    assert set(priced) == set(products) and all(priced[pid][0] is bases[pid] for pid in priced)
+    assert set(priced) == set(products) and all(priced[pid]._made_from is bases[pid] for pid in priced)
+    promoted = {d.product_id for granted in before.promotions.values() for d in granted}
+    assert all(priced[pid] is before.products[pid] for pid in priced if pid not in promoted)  # the entries themselves
     (changed, offering, _, _), kept = lines[0], lines[1:]
     other = next(o for o in demo.offerings if o != offering)
     table = dict(priced)
     after = bill_of(demo, [(changed, other, None, catalog_base(demo, other, AS_OF)), *kept], Context(), AS_OF, table)
     assert table == priced  # read, not written
-    assert [pid for pid, _, _, _ in kept if after.products[pid] is priced[pid][1]] == \
+    assert [pid for pid, _, _, _ in kept if after.products[pid] is priced[pid]] == \
         [pid for pid, _, _, _ in kept if not after.products[pid].discounts]  # shared unless a promotion discounts it
     assert after.products[changed].offering_id == other and before.products[changed].offering_id == offering
 

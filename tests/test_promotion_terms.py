@@ -4,15 +4,24 @@ each group's criteria by theirs — the loops that stop at the first deciding cr
 
 from __future__ import annotations
 
+import itertools
+import json
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import odedelta
+from odedelta.model.compiled import compiled
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.requests import Context
-from odedelta.money.bill import _HELD, _NEVER, _SEGMENT, _met, _Terms
+from odedelta.money.bill import _HELD, _NEVER, _SEGMENT, _holding, _Judgments, _met, _Terms, promotion_applies
+
+from .conftest import DEMO
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 HELD = {OFFERING: {"o1", "o2"}, SPECIFICATION: {"s1"}, CATEGORY: {"c1"}}
@@ -57,3 +66,77 @@ def test_an_unsellable_or_expired_promotion_never_applies() -> None:
         HELD, CONTEXT, AS_OF)
     assert not _Terms(None, True, None, ((ended, False, ()),), (), frozenset()).applies(  # type: ignore[arg-type]
         HELD, CONTEXT, AS_OF)
+
+
+# ------------------------------------------------------- judgments remembered per catalog, by what they read
+
+
+def _with_promotions_reading_more(tmp: Path) -> odedelta.Catalog:
+    """The demo catalog with three promotions more: one reads a specification and an attribute, one a category
+    (OR a segment), one has a pattern valid for a month only."""
+    for path in DEMO.glob("*.json"):
+        shutil.copy(path, tmp / path.name)
+    promotions = json.loads((DEMO / "promotion.json").read_text())
+
+    def promotion(pid: str, groups: list[list[tuple[str, str, str]]], relation: str, target: str,
+                  valid_for: dict[str, str] | None = None) -> dict[str, Any]:
+        return {"id": pid, "name": pid, "lifecycleStatus": "active", "pattern": [{
+            "criteriaGroupLogicalRelationship": relation, **({"validFor": valid_for} if valid_for else {}),
+            "criteriaGroup": [{"criteria": [{"criteriaParameter": p, "criteriaOperator": o, "criteriaValue": v}
+                                            for p, o, v in group]} for group in groups],
+            "action": [{"actionType": "discount", "actionValue": "10%",
+                        "actionEntityRef": {"id": target, "@referredType": "ProductOffering"}}]}]}
+
+    promotions += [
+        promotion("promo-x-spec", [[("productSpecification.id", "=", "ps-voicemail")],
+                                   [("customer.loyalty", "in", "gold,silver")]], "AND", "po-mobile-m"),
+        promotion("promo-x-category", [[("category.id", "=", "cat-fiber")], [("customer.segment", "=", "business")]],
+                  "OR", "po-streaming-vas"),
+        promotion("promo-x-month", [[("productOffering.id", "!=", "po-mobile-s")]], "AND", "po-mobile-classic",
+                  {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}),
+    ]
+    (tmp / "promotion.json").write_text(json.dumps(promotions))
+    return odedelta.load_catalog(tmp)
+
+
+MOMENTS = [datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC), datetime(2026, 2, 28, 23, tzinfo=UTC),
+           datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, 23, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC),
+           datetime(2030, 1, 1, tzinfo=UTC)]
+
+
+@pytest.fixture(scope="module")
+def catalogs(tmp_path_factory: pytest.TempPathFactory) -> list[odedelta.Catalog]:
+    return [odedelta.load_catalog(DEMO), _with_promotions_reading_more(tmp_path_factory.mktemp("reading-more"))]
+
+
+CONTEXTS = [Context(), Context(segment="business"), Context(segment="residential", attributes={"loyalty": "gold"}),
+            Context(segment="residential", attributes={"loyalty": "bronze", "other": 1}),
+            Context(attributes={"loyalty": "silver"})]
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_a_remembered_judgment_is_the_judgment(catalogs: list[odedelta.Catalog], data: st.DataObject) -> None:
+    """The promotions a bill finds applying through the catalog's table of judgments are those the definition
+    gives — every promotion the offerings held bring in, in id order, that applies (``promotion_applies`` over
+    what is held) and discounts an offering held — for a holding in every context, at every moment, with and
+    without a specification, whether asked first or answered from the table: the moments, contexts and
+    specifications a judgment does not read share its key (holdings drawn from a few offerings, named by
+    promotions or not)."""
+    catalog = data.draw(st.sampled_from(catalogs))
+    pool = ["po-mobile-m", "po-mobile-classic", "po-streaming-vas", "po-fiber-500", "po-business-fiber-1000",
+            "po-security-vas", "po-fiber-300"]
+    offerings = data.draw(st.sets(st.sampled_from(pool), max_size=4))
+    unnamed = data.draw(st.sampled_from(["po-fiber-100", "po-mobile-s", "po-unknown"]))  # named by no promotion
+    tables = compiled(catalog)
+    judgments = _Judgments(catalog)  # a table of its own: each example meets its keys afresh
+    for holding, specifications, context, as_of in itertools.product(
+            [offerings, offerings | {unnamed}], [set(), {"ps-voicemail"}], CONTEXTS, MOMENTS):
+        held = _holding(tables, set(holding), specifications)
+        brought = {pid for offering in holding for pid in tables.promotions(offering)}
+        expected = [pid for pid in sorted(brought)
+                    if promotion_applies(catalog.promotions[pid], held, context, as_of)
+                    and any(targets & holding for targets, _ in _Terms.in_catalog(catalog, pid).actions)]
+        found = judgments.applying(catalog, set(holding), set(specifications) if judgments.beyond else None,
+                                   context, as_of)
+        assert [terms.promotion.id for terms in found] == expected, (holding, specifications, context, as_of)

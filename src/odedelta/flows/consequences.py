@@ -219,16 +219,16 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
 
 
 def _before(result: ChangeResult,
-            when: tuple[Any, ...]) -> tuple[Bill, dict[str, Base], dict[str, tuple[Base, ProductBill]]]:
+            when: tuple[Any, ...]) -> tuple[Bill, dict[str, Base], dict[str, ProductBill]]:
     """The bill before the change, the base price of each installed product, and the bill's undiscounted entries
     by product (the bill after shares those of the products the change leaves as they are). What the customer
     has, whatever the change: worked out once per inventory, catalog, moment and context (``when``: the inventory
     remembers it; the three are frozen values, only read)."""
     catalog, inventory, as_of, context = result.catalog, result.inventory, result.as_of, result.context
 
-    def compute() -> tuple[Bill, dict[str, Base], dict[str, tuple[Base, ProductBill]]]:
+    def compute() -> tuple[Bill, dict[str, Base], dict[str, ProductBill]]:
         lines, bases = bill_lines(catalog, inventory.products, as_of)
-        priced: dict[str, tuple[Base, ProductBill]] = {}
+        priced: dict[str, ProductBill] = {}
         return bill_of(catalog, lines, context, as_of, priced), bases, priced
 
     return remembered(inventory, catalog, ("bill before", *when), compute)
@@ -437,7 +437,7 @@ def _proration(before_bill: Bill, after_bill: Bill, before_ids: list[str], after
 
 
 def _after(result: ChangeResult, installed: Mapping[str, Base],
-           priced: dict[str, tuple[Base, ProductBill]] | None = None) -> tuple[Bill, dict[str, str | None]]:
+           priced: dict[str, ProductBill] | None = None) -> tuple[Bill, dict[str, str | None]]:
     """The bill after the change, and the offering of each product after it. A new product, or one whose offering
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""

@@ -22,18 +22,20 @@ counted twice; any other alteration is a standing reduction of the price.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple, NoReturn, cast
+from typing import Any, NamedTuple, NoReturn, cast, overload
 
 from odedelta.model.attribution import Attribution, attribute
 from odedelta.model.catalog import CRITERIA_PARAMETERS, SELLABLE_STATUSES, Catalog
 from odedelta.model.compiled import CompiledCatalog, compiled
 from odedelta.model.graph import CATEGORY, OFFERING, SPECIFICATION
 from odedelta.model.money import Money
+from odedelta.model.money import _made as made_money
 from odedelta.model.months import add_months
 from odedelta.model.pricing import RECURRING, Base
 from odedelta.model.records import Promotion, PromotionCriteria
@@ -115,6 +117,9 @@ class ProductBill:
     """The discounts in the order granted; :data:`NO_DISCOUNTS` (shared, read-only) when there is none."""
     _sums: tuple[Money | None, Money | None] | None = field(default=None, init=False, repr=False, compare=False)
     """``(discount_total, net)``, worked out on first use (a bill is read many times, never changed)."""
+    _made_from: Base | None = field(default=None, init=False, repr=False, compare=False)
+    """The base price the entry was made from (:meth:`of`, :func:`bill_of`; None when made by the constructor):
+    a later bill of the change shares the entry of a product at that same base (:data:`Priced`)."""
 
     def _totals(self) -> tuple[Money | None, Money | None]:
         if self._sums is not None:
@@ -122,7 +127,7 @@ class ProductBill:
         if self.base is None:
             sums: tuple[Money | None, Money | None] = (None, None)
         elif not self.discounts:  # what the loop below gives for no discount, without its checks and zero sums
-            sums = (Money(ZERO, self.base.currency), Money(self.base.amount - ZERO, self.base.currency))
+            sums = (made_money(ZERO, self.base.currency), made_money(self.base.amount - ZERO, self.base.currency))
         else:
             total = Money.zero(self.base.currency)
             for discount in self.discounts:
@@ -136,7 +141,7 @@ class ProductBill:
         """The entry of a product at its ``base`` price, before any discount (its sums are the base's own: what
         _totals gives with no discount)."""
         return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
-                      base.undiscounted())
+                      base.undiscounted(), base)
 
     def plus(self, discount: Discount) -> ProductBill:
         """A new entry: this one with ``discount`` too. Its sums follow from this one's when they are known and in
@@ -146,12 +151,12 @@ class ProductBill:
         base = self.base
         if sums is not None and base is not None and (total := sums[0]) is not None \
                 and total.currency == discount.amount.currency == base.currency:
-            total = Money(total.amount + discount.amount.amount, total.currency)
-            sums = (total, Money(base.amount - total.amount, base.currency))
+            total = made_money(total.amount + discount.amount.amount, total.currency)  # Decimals: no check needed
+            sums = (total, made_money(base.amount - total.amount, base.currency))
         else:
             sums = None
         return _entry(self.product_id, self.offering_id, base, self.basis, self.duty_free, self.pop_id,
-                      [*self.discounts, discount], sums)
+                      [*self.discounts, discount], sums, self._made_from)
 
     @property
     def discount_total(self) -> Money | None:
@@ -167,7 +172,8 @@ class ProductBill:
         return self.base is not None and self.base.amount > 0 and self.net is not None and self.net.amount == 0
 
 
-ENTRY_FIELDS = ("product_id", "offering_id", "base", "basis", "duty_free", "pop_id", "discounts", "_sums")
+ENTRY_FIELDS = ("product_id", "offering_id", "base", "basis", "duty_free", "pop_id", "discounts", "_sums",
+                "_made_from")
 """ProductBill's fields in order, as :func:`_entry` sets them (a test checks them against the class)."""
 
 
@@ -180,8 +186,8 @@ class _Unfrozen:
     __slots__ = ENTRY_FIELDS
 
     def __init__(self, product_id: str, offering_id: str, base: Money | None, basis: str, duty_free: Money | None,
-                 pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None
-                 ) -> None:
+                 pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None,
+                 made_from: Base | None) -> None:
         self.product_id = product_id
         self.offering_id = offering_id
         self.base = base
@@ -190,14 +196,16 @@ class _Unfrozen:
         self.pop_id = pop_id
         self.discounts = discounts
         self._sums = sums
+        self._made_from = made_from
 
 
 def _entry(product_id: str, offering_id: str, base: Money | None, basis: str, duty_free: Money | None,
-           pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None
-           ) -> ProductBill:
+           pop_id: str | None, discounts: list[Discount], sums: tuple[Money | None, Money | None] | None,
+           made_from: Base | None = None) -> ProductBill:
     """A :class:`ProductBill` with these fields, as its constructor makes it, at a fraction of the cost (see
-    :class:`_Unfrozen`). ``sums``: ``(discount_total, net)`` when known, else None."""
-    entry = _Unfrozen(product_id, offering_id, base, basis, duty_free, pop_id, discounts, sums)
+    :class:`_Unfrozen`). ``sums``: ``(discount_total, net)`` when known, else None; ``made_from``: the base it is
+    priced from."""
+    entry = _Unfrozen(product_id, offering_id, base, basis, duty_free, pop_id, discounts, sums, made_from)
     entry.__class__ = ProductBill  # type: ignore[assignment]
     return cast(ProductBill, entry)
 
@@ -396,11 +404,11 @@ def _reduced(reduction: _Reduction, base: Money) -> tuple[Money, Decimal | None]
     percentage, amount = reduction
     try:
         if percentage is not None:
-            return Money(base.amount * percentage / HUNDRED, base.currency), percentage
+            return made_money(base.amount * percentage / HUNDRED, base.currency), percentage  # Decimal
     except InvalidOperation:  # a signalling NaN in the price
         return None
     assert amount is not None
-    return Money(amount, base.currency), None
+    return made_money(amount, base.currency), None  # a Decimal read by _reduction
 
 
 def recurring_base(product: Product, catalog: Catalog, as_of: datetime) -> Base:
@@ -439,22 +447,19 @@ def product_bases(catalog: Catalog, products: Mapping[str, Product], as_of: date
 
 
 def bill_lines(catalog: Catalog, products: Mapping[str, Product],
-               as_of: datetime) -> tuple[list[Line], dict[str, Base]]:
-    """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`), in one pass: the bill
-    before a change reads the one, the bill after it the other."""
+               as_of: datetime) -> tuple[Sequence[Line], dict[str, Base]]:
+    """The lines of ``products`` for :func:`bill_of` and their bases (:func:`product_bases`): the bill before a
+    change reads the one, the bill after it the other. The lines are made as they are read (:class:`_Lines`)."""
     tables = compiled(catalog)
     catalog_bases = tables.bases(as_of)
-    lines: list[Line] = []
     bases: dict[str, Base] = {}
     for pid, product in products.items():
-        offering = product.offering_id
         if product.product_price:
-            base = recurring_base(product, catalog, as_of)
+            bases[pid] = recurring_base(product, catalog, as_of)
         else:
-            base = catalog_bases.get(offering or "") or tables.base(offering or "", as_of)
-        bases[pid] = base
-        lines.append((pid, offering, product.spec_id, base))
-    return lines, bases
+            offering = product.offering_id or ""
+            bases[pid] = catalog_bases.get(offering) or tables.base(offering, as_of)
+    return _Lines(products, bases), bases
 
 
 def _expired(alteration: Any, product: Product, as_of: datetime) -> bool:
@@ -490,7 +495,7 @@ def _price_amounts(price: ProductPrice) -> tuple[Money | None, Money | None]:
 
 
 def bill(catalog: Catalog, products: Mapping[str, Product], context: Context, as_of: datetime,
-         bases: Mapping[str, Base] | None = None, priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
+         bases: Mapping[str, Base] | None = None, priced: Priced | None = None) -> Bill:
     """The recurring bill of ``products`` with every promotion that applies to them. ``bases`` overrides a
     product's base price (a changed product is priced from the catalog of its new offering); ``priced``: see
     :func:`bill_of`."""
@@ -513,24 +518,61 @@ class BillLine(NamedTuple):
 Line = tuple[str, str | None, str | None, Base]
 """A :class:`BillLine` as a plain tuple."""
 
+Priced = dict[str, ProductBill]
+"""The table :func:`bill_of` shares a change's undiscounted entries through: product id → the entry (it knows the
+base it was made from, ``ProductBill._made_from``), not a ``(base, entry)`` pair — a tuple per product kept for
+the change's life (and with the inventory's bill before it), which the collector visits on every full pass over a
+large account."""
+
+
+class _Lines(Sequence[Line]):
+    """The lines of ``products`` at ``bases``, each made as it is read: a bill reads them once, and a large
+    inventory would otherwise hold a tuple per product — alive while the bill is made, so many objects more for
+    the collector's passes over a large change (a list of them is one ``list(lines)`` away)."""
+
+    __slots__ = ("_bases", "_products")
+
+    def __init__(self, products: Mapping[str, Product], bases: Mapping[str, Base]) -> None:
+        self._products = products
+        self._bases = bases
+
+    def __iter__(self) -> Iterator[Line]:
+        bases = self._bases
+        for pid, product in self._products.items():
+            yield pid, product.offering_id, product.spec_id, bases[pid]
+
+    def __len__(self) -> int:
+        return len(self._products)
+
+    @overload
+    def __getitem__(self, index: int) -> Line: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Line]: ...
+
+    def __getitem__(self, index: int | slice) -> Line | list[Line]:
+        return list(self)[index]
+
 
 def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
-            priced: dict[str, tuple[Base, ProductBill]] | None = None) -> Bill:
+            priced: Priced | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
     One pass over the lines prices each product once (``lines`` may be a generator: no line is kept, so a large
     change need not hold a tuple per product); only the promotions that name an offering held are then judged.
-    ``priced``: the undiscounted entries of another bill of the same change, by product — a line with the same
-    base and offering reuses its entry (the bill after a change shares those of the products it leaves as they are
-    with the bill before). An empty ``priced`` is filled with the entries made here (the first bill of a change
-    makes the table); a filled one is only read (the later bill's own entries are read by no one: recording them
-    would keep a pair per changed product alive for nothing while a large change runs)."""
+    ``priced``: the undiscounted entries of another bill of the same change, by product (:data:`Priced`) — a line
+    with the same base and offering reuses its entry (the bill after a change shares those of the products it
+    leaves as they are with the bill before). An empty ``priced`` is filled with the entries made here (the first
+    bill of a change makes the table); a filled one is only read (the later bill's own entries are read by no one:
+    recording them would keep one more reference per changed product alive for nothing while a large change
+    runs)."""
     bills: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     offerings: set[str] = set()
     held = offerings.add
     known = priced.get if priced else None
     record = priced if priced is not None and not priced else None
-    specifications: set[str] | None = set() if _reads_beyond_offerings(catalog) else None
+    judgments = _Judgments.of(catalog)
+    specifications: set[str] | None = set() if judgments.beyond else None
     spec_held = specifications.add if specifications is not None else None
     for pid, offering, spec, base in lines:
         if offering:
@@ -543,11 +585,11 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
             attributions += _mark_duplicates(base.attributions)
         if known is not None:
             found = known(pid)
-            if found is not None and found[0] is base and found[1].offering_id == offering:
-                bills[pid] = found[1]
+            if found is not None and found._made_from is base and found.offering_id == offering:
+                bills[pid] = found
                 continue
         entry = _entry(pid, offering, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
-                       base.undiscounted())  # ProductBill.of, one call less
+                       base.undiscounted(), base)  # ProductBill.of, one call less
         if base.alterations:
             for source, name, value in base.alterations:
                 discount = discount_for(entry, source, name, value)
@@ -555,48 +597,128 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
                     entry = entry.plus(discount)
         bills[pid] = entry
         if record is not None:
-            record[pid] = (base, entry)
-    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of)
+            record[pid] = entry
+    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of, judgments)
     return Bill(bills, promotions, attributions)
 
 
-def _reads_beyond_offerings(catalog: Catalog) -> bool:
-    """Whether a promotion of the catalog compares the specifications or categories a customer holds (else a bill
-    gathers only the offerings its lines name). Read once per catalog."""
-    def compute() -> bool:
-        return any(_Terms.in_catalog(catalog, pid).beyond for pid in catalog.promotions)
+_JUDGMENTS_SIZE = 4096
+"""How many judgments :class:`_Judgments` keeps per catalog before it starts afresh (a bound on its memory: a base
+of customers holds far fewer distinct combinations of promoted offerings)."""
 
-    found: bool = catalog.remembered(("promotions read beyond offerings",), compute)
-    return found
+
+class _Judgments:
+    """Which of a catalog's promotions apply, judged once per catalog for each distinct *key* — everything a
+    judgment reads, and nothing else: the offerings held that a promotion names (in a criterion or as what an
+    action discounts: the others bring in no promotion and meet no criterion), the specifications and categories
+    held that a criterion names (only in a catalog whose promotions read them), the context's facts the criteria
+    read (the segment, the named attributes, as the criteria compare them: as text), and the validity epoch of the
+    moment (between two boundaries of the promotions' and their patterns' validFor, every validity test answers the
+    same). Two bills — before and after a change, or of two customers — that agree on the key have the same
+    promotions applying, in the same order; what each then grants depends on the bill's own entries
+    (:func:`_grant`). The table is bounded (:data:`_JUDGMENTS_SIZE`); a full table starts afresh."""
+
+    __slots__ = ("attributes", "beyond", "boundaries", "categories", "last", "offerings", "segment",
+                 "specifications", "table")
+
+    def __init__(self, catalog: Catalog) -> None:
+        terms = [_Terms.in_catalog(catalog, pid) for pid in catalog.promotions]
+        criteria = [c for t in terms for _, _, groups in t.patterns for _, group in groups for c in group]
+        named: dict[str, set[str]] = {OFFERING: set(), SPECIFICATION: set(), CATEGORY: set()}
+        for what, kind, values, _ in criteria:
+            if what == _HELD:
+                named[kind] |= values
+        targets = {target for t in terms for refs, _ in t.actions for target in refs if target is not None}
+        self.offerings = frozenset(named[OFFERING] | targets)
+        """Every offering a promotion names: a superset of those the graph's index brings promotions in by."""
+        self.beyond = any(t.beyond for t in terms)
+        self.specifications = frozenset(named[SPECIFICATION])
+        self.categories = frozenset(named[CATEGORY])
+        self.segment = any(what == _SEGMENT for what, _, _, _ in criteria)
+        self.attributes = tuple(sorted({name for what, name, _, _ in criteria if what == _ATTRIBUTE}))
+        periods = [t.valid_for for t in terms] + [valid_for for t in terms for valid_for, _, _ in t.patterns]
+        self.boundaries = sorted({edge for p in periods if p is not None for edge in (p.start, p.end)
+                                  if edge is not None})
+        self.last: tuple[datetime, int] | None = None
+        self.table: dict[tuple[Any, ...], tuple[_Terms, ...]] = {}
+
+    @staticmethod
+    def of(catalog: Catalog) -> _Judgments:
+        """The catalog's judgments (kept in its memo)."""
+        found: _Judgments = catalog.remembered(("promotion judgments",), lambda: _Judgments(catalog))
+        return found
+
+    def epoch(self, as_of: datetime) -> int:
+        """Which stretch between the promotions' validity boundaries ``as_of`` falls in (remembered for the last
+        moment asked: the bills of a change, and of a campaign, ask it for one)."""
+        last = self.last
+        if last is not None and (last[0] is as_of or last[0] == as_of):
+            return last[1]
+        found = bisect_right(self.boundaries, as_of)
+        self.last = (as_of, found)
+        return found
+
+    def facts(self, context: Context) -> tuple[str | None, ...]:
+        """The context's facts the criteria read, as they compare them (:func:`_met`: the text, or None)."""
+        attributes = context.attributes
+        facts = tuple(None if (fact := attributes.get(name)) is None else str(fact) for name in self.attributes)
+        return (context.segment, *facts) if self.segment else facts
+
+    def applying(self, catalog: Catalog, offerings: AbstractSet[str], specifications: set[str] | None,
+                 context: Context, as_of: datetime) -> tuple[_Terms, ...]:
+        """The terms of the promotions that apply to a bill holding ``offerings`` (and, in a catalog whose
+        promotions read them, ``specifications``: those its lines name) and discount one of them, in promotion id
+        order."""
+        held_named = self.offerings.intersection(offerings)
+        if not held_named:
+            return ()  # no promotion names anything held
+        if self.beyond and specifications is not None:
+            held: Held = _holding(compiled(catalog), set(offerings), specifications)
+            key: tuple[Any, ...] = (held_named, self.specifications.intersection(held[SPECIFICATION]),
+                                    self.categories.intersection(held[CATEGORY]), self.facts(context),
+                                    self.epoch(as_of))
+        else:
+            held = {OFFERING: held_named, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
+            key = (held_named, self.facts(context), self.epoch(as_of))
+        found = self.table.get(key)
+        if found is None:
+            found = self._judge(catalog, held_named, held, context, as_of)
+            if len(self.table) >= _JUDGMENTS_SIZE:
+                self.table.clear()
+            self.table[key] = found
+        return found
+
+    @staticmethod
+    def _judge(catalog: Catalog, offerings: AbstractSet[str], held: Held, context: Context,
+               as_of: datetime) -> tuple[_Terms, ...]:
+        """The judgment itself: each promotion the graph's index brings in by an offering held, in id order,
+        that applies (judged over what is held and the context at ``as_of``) and discounts an offering held — one
+        that discounts none grants nothing (:func:`_grant` would look at every entry to find so, and a promotion
+        that grants nothing is not the customer's)."""
+        table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
+        named: dict[str, _Terms] = {}
+        for offering in offerings:
+            found = table.get(offering)
+            if found is None:
+                found = _Terms.naming(catalog, offering)
+            for terms in found:
+                named[terms.promotion.id] = terms
+        return tuple(terms for terms in (named[pid] for pid in sorted(named))
+                     if any(not targets.isdisjoint(offerings) for targets, _ in terms.actions)
+                     and terms.applies(held, context, as_of))
 
 
 def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str],
-                specifications: set[str] | None, context: Context, as_of: datetime) -> dict[str, list[Discount]]:
-    """The promotions that apply to what ``bills`` hold, each with the discounts it grants (added to ``bills``).
-    Only a promotion that names an offering held can discount anything (the graph indexes them).
-    ``specifications``: those the lines name, gathered when a promotion of the catalog reads them or the categories
-    (None when none does)."""
+                specifications: set[str] | None, context: Context, as_of: datetime,
+                judgments: _Judgments | None = None) -> dict[str, list[Discount]]:
+    """The promotions that apply to what ``bills`` hold (:class:`_Judgments`), each with the discounts it grants
+    (added to ``bills``). ``specifications``: those the lines name, gathered when a promotion of the catalog reads
+    them or the categories (None when none does)."""
     promotions: dict[str, list[Discount]] = {}
-    table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
-    named: dict[str, _Terms] = {}
-    for offering in offerings:
-        found = table.get(offering)
-        if found is None:
-            found = _Terms.naming(catalog, offering)
-        for terms in found:
-            named[terms.promotion.id] = terms
-    if not named:
-        return promotions
-    judged = [named[pid] for pid in sorted(named)]
-    if specifications is not None and any(terms.beyond for terms in judged):
-        held: Held = _holding(compiled(catalog), offerings, specifications)
-    else:
-        held = {OFFERING: offerings, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
-    for terms in judged:
-        if terms.applies(held, context, as_of):
-            granted = _grant(terms, bills)
-            if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
-                promotions[terms.promotion.id] = granted
+    for terms in (judgments or _Judgments.of(catalog)).applying(catalog, offerings, specifications, context, as_of):
+        granted = _grant(terms, bills)
+        if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
+            promotions[terms.promotion.id] = granted
     return promotions
 
 
