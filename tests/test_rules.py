@@ -21,6 +21,7 @@ from odedelta.adapters.cli import main
 from odedelta.adapters.files import load_rules
 from odedelta.flows.engine import Engine
 from odedelta.flows.result import NotEligible
+from odedelta.model.months import months_between, months_started
 from odedelta.model.requests import ChangeOffer, Context
 from odedelta.rules import (
     SCHEMA_FILE,
@@ -238,6 +239,37 @@ def test_term_months_are_calendar_months(inventories: dict[str, odedelta.Invento
     assert (ended.active, ended.expired, ended.months_remaining) == (False, True, 0)
 
 
+@pytest.mark.parametrize("document", [
+    {"duration": {"amount": 24, "units": "month"},
+     "validFor": {"startDateTime": "2025-03-01T00:00:00Z", "endDateTime": "2027-03-01T00:00:00Z"}},
+    {"duration": {"amount": 1, "units": "year"}, "validFor": {"startDateTime": "2025-03-01T00:00:00+02:00",
+                                                              "endDateTime": "2026-03-01T00:00:00+02:00"}},
+    {"validFor": {"startDateTime": "2026-03-01T00:00:00Z"}},  # starts at as_of, open end
+    {"validFor": {"endDateTime": "2026-03-01T00:00:00Z"}},  # ends at as_of: expired, not active
+    {"validFor": {"startDateTime": "2026-04-01T00:00:00Z", "endDateTime": "2027-04-01T00:00:00Z"}},  # not started
+    {"duration": {"amount": 30, "units": "day"}},  # no period
+])
+def test_term_facts_are_the_validated_section_of_what_the_term_says(demo: odedelta.Catalog,
+                                                                     document: dict[str, Any]) -> None:
+    """term_facts makes the section without validating it: the same value, fields and fields set as validating the
+    facts it works out, each read from the term as the reference page says."""
+    product = odedelta.Inventory.from_document(demo, [{"id": "P", "productOffering": {"id": "po-fiber-300"},
+                                                       "productTerm": [{"name": "t", **document}]}]).product("P")
+    as_of = datetime(2026, 3, 1, tzinfo=UTC)
+    fast = term_facts(product, as_of)
+    period = product.product_term[0].valid_for
+    start, end = (period.start, period.end) if period is not None else (None, None)
+    expected = TermFacts(
+        recorded=True, active=bool(period and period.contains(as_of)), expired=bool(end and end <= as_of),
+        duration_months=product.product_term[0].duration.months() if product.product_term[0].duration else None,
+        months_elapsed=max(months_between(start.date(), as_of.date()), 0) if start else None,
+        months_remaining=max(months_started(as_of.date(), end.date()), 0) if end else None,
+        days_to_end=(end.date() - as_of.date()).days if end else None,
+        start=start.date() if start else None, end=end.date() if end else None)
+    assert fast == expected and list(vars(fast)) == list(vars(expected))
+    assert fast.model_fields_set == expected.model_fields_set and repr(fast) == repr(expected)
+
+
 # ------------------------------------------------------------------------------------------------ executors
 
 
@@ -320,6 +352,35 @@ def test_durable_and_reference_executors_decide_the_same(executors: tuple[Refere
     reference, durable = executors
     facts = _with_absent(facts)
     assert durable.matches("x", facts) == reference.matches("x", facts)
+
+
+_odd_value = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.just(0.5), st.sampled_from(["cat-tv", "x"]),
+                       st.lists(st.one_of(st.none(), st.just(0.5), st.just(1), st.sampled_from(["cat-tv", "x"])),
+                                max_size=3))
+_odd_section = st.one_of(_odd_value, st.dictionaries(
+    st.sampled_from(["categories", "segment", "attributes", "active", "price", "direction"]),
+    st.one_of(_odd_value, st.fixed_dictionaries({}, optional={"vip": _odd_value})), max_size=3))
+
+
+@given(st.dictionaries(st.sampled_from(["target", "customer", "term", "change", "installed", "_absent"]),
+                       _odd_section, max_size=4), st.booleans())
+def test_the_compiled_executor_reads_odd_facts_as_the_interpreter(facts: dict[str, Any], proxied: bool) -> None:
+    """Facts of unexpected shapes — a section that is a list or a number, a mapping that is not a dict, lists of
+    mixed elements — are read by the compiled rules exactly as :func:`evaluate` reads them (a caller may give
+    :meth:`Rulebook.hits` any plain facts)."""
+    from types import MappingProxyType
+
+    compiler = Compiler(FACT_TYPES, OPEN_PREFIXES)
+    conditions = {f"c{i}": compiler.compile(text).condition for i, text in enumerate(CONDITIONS)}  # type: ignore[union-attr]
+    conditions["absent"] = {"$iany": {"_absent": {"$i": "customer.segment"}}}
+    reference = ReferenceExecutor()
+    reference.register("x", conditions)
+    given_facts: Any = facts
+    if proxied:
+        given_facts = MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in facts.items()})
+    expected = [rule_id for rule_id, condition in conditions.items() if evaluate(condition, given_facts)]
+    assert reference.matches("x", given_facts) == expected
+    assert reference.first("x", given_facts) == (expected[0] if expected else None)
 
 
 @given(facts_strategy)

@@ -22,6 +22,8 @@ from odedelta.model.requests import Context
 from odedelta.rules import RuleOutcome, Verdict
 
 KIND = "allowed_action"
+_LISTING = ("some offering lists allowed actions",)
+"""The catalog memo's key for whether any offering lists allowed actions (worked out once per catalog)."""
 _NO_CHANGE, _MODIFY = Action.NO_CHANGE, Action.MODIFY
 SYNONYMS = {
     "add": "add", "install": "add", "provide": "add",
@@ -33,6 +35,8 @@ SYNONYMS = {
 
 def refused_actions(catalog: Catalog, delta: Delta, as_of: datetime, context: Context) -> Verdict | None:
     """The items of ``delta`` whose action their offering does not allow (None when every one is allowed)."""
+    if not catalog.remembered(_LISTING, lambda: any(o.allowed_action for o in catalog.offerings.values())):
+        return None  # no offering of the catalog lists allowed actions (every v4 catalog): all allowed
     reasons: list[RuleOutcome] = []
     free: set[str] = set()  # offerings seen to list no allowed actions (most: every v4 offering)
     offerings = catalog.offerings

@@ -79,7 +79,7 @@ class Engine:
             refused = refused_actions(self.catalog, delta, as_of, context)
             if refused is not None:
                 return Refusal(refusal_message(self.catalog, delta.target_offering_id, refused, "the change"), refused)
-        if rules is not None:
+        if rules is not None and delta.migrations:  # only a migration rule of the change can have allowed an item
             decisions += tuple(d for d in _used_migrations(delta) if d not in decisions)
         if plan.amendments:
             delta = amend(self.catalog, inventory, delta, plan.amendments)

@@ -112,6 +112,11 @@ def check_context(context: Context, limits: Limits = DEFAULT,
 
 def check_request(request: Any, limits: Limits = DEFAULT) -> None:
     """Refuse characteristic values of unsupported types or with numbers beyond the limits."""
+    if isinstance(request, BaseModel):  # a request model: its fields read once (most requests choose no values)
+        fields = request.__dict__
+        chosen, characteristics, months = fields.get("set"), fields.get("characteristics"), fields.get("months")
+        if not chosen and not characteristics and (months is None or fields.get("kind") != "renew"):
+            return  # nothing to check: what the checks below find of such a request
     choices: dict[str, Any] = {}
     if isinstance(_given(request, "set"), Mapping):
         choices.update(request.set)

@@ -117,11 +117,16 @@ class _Source:
         self._numeric: set[str] = set()
 
     def fact(self, name: str) -> str:
+        """The variable holding fact ``name`` (read once, in the prelude): ``get(facts, name)`` — through plain dicts
+        with ``dict.get`` (an absent fact, common, raises nothing), anything else by :func:`get` itself."""
         if name not in self._facts:
             var = self._facts[name] = f"f{len(self._facts)}"
-            path = "".join(f"[{part!r}]" for part in name.split("."))
-            self.prelude += [f"try:\n        {var} = facts{path}",
-                             f"except (KeyError, TypeError, IndexError):\n        {var} = _get(facts, {name!r})",
+            *inner, last = name.split(".")
+            walk = ["facts.__class__ is dict"]
+            for n, part in enumerate(inner):
+                walk.append(f"({var} := {'facts' if n == 0 else var}.get({part!r})).__class__ is dict")
+            self.prelude += [f"if {' and '.join(walk)}:\n        {var} = {var if inner else 'facts'}.get({last!r})",
+                             f"else:\n        {var} = _get(facts, {name!r})",
                              f"if {var}.__class__ is float:\n        {var} = _number({var})"]
         return self._facts[name]
 
@@ -148,6 +153,11 @@ class _Source:
             return "(" + " or ".join(self.test(c) for c in body) + ")" if body else "False"
         if key == "$ex":
             return "(" + " and ".join(f"{self.fact(n)} is not None" for n in body) + ")" if body else "True"
+        if key == "$iany" and len(body) == 1:
+            ((name, inner),) = body.items()
+            if list(inner) == ["$i"] and isinstance(inner["$i"], str):  # a text in a list: ``in`` (no element
+                var = self.fact(name)  # is None or a float equal to a text, so the element test is equality)
+                return f"(isinstance({var}, list) and {inner['$i']!r} in {var})"
         if key in _ORDER or not key.startswith("$"):
             op = key if key in _ORDER else "$eq"
             ((name, operand),) = body.items() if key in _ORDER else ((key, body),)

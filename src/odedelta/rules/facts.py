@@ -72,6 +72,17 @@ def made(model: type[F], /, **values: Any) -> F:
     return section
 
 
+def _whole(model: type[F], fields: dict[str, Any]) -> F:
+    """:func:`made` given every field of ``model``, in its fields' order, in ``fields`` (a new dict, kept as the
+    section's own): nothing to merge with the defaults, nothing to check but in a test."""
+    section = _new(model)
+    _write(section, "__dict__", fields)
+    _write(section, "__pydantic_fields_set__", set(fields))
+    _write(section, "__pydantic_extra__", None)
+    _write(section, "__pydantic_private__", None)
+    return section
+
+
 def updated(section: F, /, **values: Any) -> F:
     """``section.model_copy(update=values)`` for values odedelta worked out itself (as :func:`made`): the same
     frozen value — its fields with ``values`` in place, the fields set with those named — made directly, at a third
@@ -334,27 +345,36 @@ def reference_markdown() -> str:
 
 
 def term_facts(product: Product, as_of: dt.datetime) -> TermFacts:
-    term = current_term(product, as_of)
+    """The term section of ``product`` at ``as_of`` (the empty one, shared, when it has no term). Its period's ends
+    are compared with ``as_of`` once each (a comparison of two zones' times asks both for their offsets), and the
+    section is made with every field given (:func:`_whole`): it runs for the product of every change."""
+    terms = product.product_term
+    term = terms[0] if len(terms) == 1 else current_term(product, as_of)  # current_term's own first case, inline
     if term is None:
         return _NO_TERM  # a frozen value: every change without a term shares it
     period = term.valid_for
-    start = period.start if period else None
-    end = period.end if period else None
     day = as_of.date()
-    first = start.date() if start is not None else None
-    last = end.date() if end is not None else None
-    return made(
-        TermFacts,
-        recorded=True,
-        active=bool(period and period.contains(as_of)),
-        expired=bool(end and end <= as_of),
-        duration_months=term.duration.months() if term.duration else None,
-        months_elapsed=max(months_between(first, day), 0) if first is not None else None,
-        months_remaining=max(months_started(day, last), 0) if last is not None else None,
-        days_to_end=(last - day).days if last is not None else None,
-        start=first,
-        end=last,
-    )
+    if period is None:
+        active = ended = False
+        first = last = None
+    else:
+        start, end = period.start, period.end
+        ended = end is not None and end <= as_of
+        active = not ended and (start is None or start <= as_of)  # period.contains(as_of), its end read once
+        first = start.date() if start is not None else None
+        last = end.date() if end is not None else None
+    duration = term.duration
+    return _whole(TermFacts, {
+        "recorded": True,
+        "active": active,
+        "expired": ended,
+        "duration_months": duration.months() if duration is not None else None,
+        "months_elapsed": max(months_between(first, day), 0) if first is not None else None,
+        "months_remaining": max(months_started(day, last), 0) if last is not None else None,
+        "days_to_end": (last - day).days if last is not None else None,
+        "start": first,
+        "end": last,
+    })
 
 
 def monthly_price(catalog: Catalog, offering_id: str, as_of: dt.datetime) -> Decimal | None:
@@ -455,10 +475,12 @@ _ASKED = object()
 
 
 def moment_key(as_of: dt.datetime) -> tuple[Any, ...]:
-    """What an answer depending on ``as_of`` is keyed by: the wall-clock time (its date is read), its offset (with
-    it, the instant) and its zone (months are counted in it). Not ``as_of`` itself: two times of one zone that
-    differ only by ``fold`` (the hour a clock goes back) compare equal, an hour apart."""
-    return as_of.replace(tzinfo=None), as_of.utcoffset(), as_of.tzinfo
+    """What an answer depending on ``as_of`` is keyed by: the instant, its ``fold`` and its zone — together the
+    wall-clock time (its date is read), the offset and the zone months are counted in. ``as_of`` alone is not enough:
+    two times of one zone that differ only by ``fold`` (the hour a clock goes back) compare equal, an hour apart,
+    and the same instant in two zones has two dates. ``as_of`` itself is kept, not a copy of its wall-clock time: a
+    campaign asks every change at one ``as_of``, whose hash is worked out once."""
+    return as_of, as_of.fold, as_of.tzinfo
 
 
 def context_key(context: Context) -> tuple[Any, ...]:
@@ -472,10 +494,10 @@ def context_key(context: Context) -> tuple[Any, ...]:
 
 def customer_facts(inventory: Inventory, context: Context, as_of: dt.datetime) -> CustomerFacts:
     """The customer's facts: segment, tenure (months since the oldest product started), top-level products."""
-    starts = [p.start_date for p in inventory.products.values() if p.start_date is not None]
-    return made(CustomerFacts, segment=context.segment,
-                tenure_months=months_between(min(starts).date(), as_of.date()) if starts else None,
-                products=len(inventory.roots()))
+    starts = [start for product in inventory.products.values() if (start := product.start_date) is not None]
+    return _whole(CustomerFacts, {"segment": context.segment,
+                                  "tenure_months": months_between(min(starts).date(), as_of.date()) if starts else None,
+                                  "products": len(inventory.roots())})
 
 
 def change_facts(catalog: Catalog, inventory: Inventory, *, product_id: str | None, target_id: str | None,
@@ -496,13 +518,14 @@ def change_sections(catalog: Catalog, inventory: Inventory, product_id: str | No
     if something asks for them. What depends on the customer (the customer, installed and term sections) is made
     for the change; what depends only on the catalog (the target and the change sections) is made once per
     installed offering, target, validity epoch and kind (:func:`_offer_side`)."""
+    epoch = catalog.epoch(as_of)
     installed_offering, customer, installed, term = remembered(
         inventory, catalog, ("installed facts", product_id, *moment_key(as_of), context.segment),
-        lambda: _installed_side(catalog, inventory, product_id, as_of, context))
+        lambda: _installed_side(catalog, inventory, product_id, as_of, context, epoch))
     if target_id is None:
         target, change = _NO_TARGET, _no_target_change(kind)
     else:
-        target, change = catalog.remembered(("offer side", installed_offering, target_id, catalog.epoch(as_of), kind),
+        target, change = catalog.remembered(("offer side", installed_offering, target_id, epoch, kind),
                                             lambda: _offer_side(catalog, installed_offering, target_id, as_of, kind))
     return {"as_of": as_of.date(), "customer": customer, "installed": installed, "term": term, "target": target,
             "change": change, "item": _NO_ITEM, "promotion": _NO_PROMOTION,
@@ -531,17 +554,17 @@ def _no_target_change(kind: ChangeKind) -> ChangeFacts:
 
 
 def _installed_side(catalog: Catalog, inventory: Inventory, product_id: str | None, as_of: dt.datetime,
-                    context: Context) -> tuple[str | None, CustomerFacts, InstalledFacts, TermFacts]:
+                    context: Context, epoch: int) -> tuple[str | None, CustomerFacts, InstalledFacts, TermFacts]:
     """What a change's facts say of what the customer has, whatever the target: the installed offering, and the
-    customer, installed and term sections."""
+    customer, installed and term sections (``epoch``: the catalog's :meth:`~Catalog.epoch` of ``as_of``)."""
     installed_offering = None
     installed, term = _NO_INSTALLED, _NO_TERM
     if product_id is not None:
-        product = inventory.product(product_id)
+        product = inventory.products[product_id]
         installed_offering = product.offering_id
-        months = max(months_between(product.start_date.date(), as_of.date()), 0) \
-            if product.start_date is not None else None
-        installed = catalog.remembered(("installed facts", installed_offering, catalog.epoch(as_of), months),
+        started = product.start_date
+        months = max(months_between(started.date(), as_of.date()), 0) if started is not None else None
+        installed = catalog.remembered(("installed facts", installed_offering, epoch, months),
                                        lambda: _installed_facts(catalog, installed_offering, as_of, months))
         term = term_facts(product, as_of)
     return installed_offering, customer_facts(inventory, context, as_of), installed, term
@@ -624,6 +647,8 @@ def _attributes(context: Context, attribute_names: tuple[tuple[str, str], ...],
                 attribute_types: Mapping[str, str] | None) -> tuple[dict[str, Any], list[str]]:
     """The free attributes some rule reads, each as the type the rules give it, and the names of those the
     context does not have."""
+    if not attribute_names:  # no rule reads one (most books): nothing to copy, none missing
+        return {}, []
     attributes: dict[str, Any] = {}
     if context.attributes:
         for _name, key in attribute_names:
@@ -641,7 +666,7 @@ class FactPlan:
     reads, section by section, each with its path below its section, and the free attributes; and, per rule kind,
     the view of them its rules read (:meth:`view`). Read only: shared by every :class:`EngineFacts` of the book."""
 
-    __slots__ = ("attributes", "everything", "sections")
+    __slots__ = ("attributes", "everything", "fields", "sections")
 
     def __init__(self, used: frozenset[str]) -> None:
         paths, self.attributes = _plan(used)
@@ -649,6 +674,11 @@ class FactPlan:
             section: tuple((name, path[1:]) for name, path in named)
             for section, named in _sections_plan(paths).items()}
         """section → ``(fact name, path below the section)`` of each fact read there, in name order."""
+        self.fields: dict[str, tuple[tuple[str, str], ...] | None] = {
+            section: tuple((name, path[0]) for name, path in named) if all(len(path) == 1 for _, path in named)
+            else None for section, named in self.sections.items()}
+        """section → ``(fact name, field)`` of each fact read there when each is a field of the section (every
+        section but ``as_of``, a date read whole): what :func:`_fields` reads, without walking paths."""
         self.everything = FactView(tuple(self.sections), True)
         """Every section some rule reads, with the free attributes: what :func:`engine_facts` gives."""
 
@@ -754,15 +784,19 @@ class EngineFacts:
         data: dict[str, Any] = {}
         absent = list(self._missing) if view.attributes else []
         plain = self._plain
-        named = self._plan.sections
+        plan = self._plan
         for name in view.sections:
             replaced = sections.get(name)
             if replaced is not None:
-                value, missing = _section(replaced, named[name])
+                fields = plan.fields[name]
+                value, missing = _fields(replaced, fields) if fields is not None else \
+                    _section(replaced, plan.sections[name])
             else:
                 found = plain.get(name)
                 if found is None:
-                    found = plain[name] = _section(self._values[name], named[name])
+                    fields = plan.fields[name]
+                    found = plain[name] = _fields(self._values[name], fields) if fields is not None else \
+                        _section(self._values[name], plan.sections[name])
                 value, missing = found
             if value is not None:
                 data[name] = value
@@ -806,17 +840,41 @@ def _section(value: Any, named: tuple[tuple[str, tuple[str, ...]], ...]) -> tupl
     return section, absent
 
 
+def _fields(value: Any, fields: tuple[tuple[str, str], ...]) -> tuple[dict[str, Any] | None, list[str]]:
+    """:func:`_section` of a section whose facts are each one of its fields (``fields``: each fact's name and
+    field): the same value, read field by field without walking a path (a change makes four to six sections
+    plain)."""
+    section: dict[str, Any] | None = None
+    absent = []
+    for name, field in fields:
+        found = getattr(value, field, None)
+        if found is not None and not isinstance(found, _SCALARS):
+            found = _plain(found)
+        if found is None:
+            absent.append(name)
+        elif section is None:
+            section = {field: found}
+        else:
+            section[field] = found
+    return section, absent
+
+
 def _read(value: Any, path: tuple[str, ...]) -> Any:
     """The plain value of the fact at ``path`` below ``value`` (None when absent), as :func:`engine_facts` keeps it."""
     for part in path:
         value = getattr(value, part, None)
         if value is None:
             return None
-    if not isinstance(value, _SCALARS):  # a scalar is kept as it is (a model class check is slow)
-        if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
-            value = value.model_dump()
-        if isinstance(value, _NESTED):
-            value = _clean(value)
+    return value if isinstance(value, _SCALARS) else _plain(value)  # a scalar is kept as it is
+
+
+def _plain(value: Any) -> Any:
+    """A fact's value that is not a scalar, as :func:`engine_facts` keeps it: a model dumped, lists, dates and floats
+    cleaned (None when nothing is left of it)."""
+    if isinstance(value, BaseModel):  # a whole section named: what model_dump gives
+        value = value.model_dump()
+    if isinstance(value, _NESTED):
+        value = _clean(value)
     return value
 
 

@@ -193,25 +193,26 @@ class Rulebook:
         without making the facts unless something asks for them."""
         return EngineFacts.of_sections(sections, context, self.fact_plan, self.attribute_types)
 
-    def _plain(self, kind: str, plain: EngineFacts, sections: Mapping[str, FactSection]) -> Mapping[str, Any] | None:
-        """The plain facts a question of ``kind`` reads: the sections its rules read (None: the book has no rule
-        of the kind)."""
-        view = self._views.get(kind)
-        if view is None:
-            return None
-        return plain.viewed(view, sections) if plain.plan is self.fact_plan else plain.of(**sections)
-
     def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
         """:meth:`matching` over ``plain``'s facts with ``sections`` in place of their own (an item, a promotion
         judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of,
-        nor for a section no rule of the kind reads."""
-        facts = self._plain(kind, plain, sections)
-        return self.hits(kind, facts) if facts is not None else []
+        nor for a section no rule of the kind reads. (:meth:`hits` over the plain facts the kind's rules read,
+        written out: a change asks seven or eight questions.)"""
+        view = self._views.get(kind)
+        if view is None:
+            return []
+        facts = plain.viewed(view, sections) if plain.plan is self.fact_plan else plain.of(**sections)
+        by_id = self.by_id
+        return [by_id[h] for h in self.executor.matches(kind, facts)]
 
     def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
         """:meth:`first` over ``plain``'s facts with ``sections`` in place of their own (see :meth:`matching_in`)."""
-        facts = self._plain(kind, plain, sections)
-        return self.first_hit(kind, facts) if facts is not None else None
+        view = self._views.get(kind)
+        if view is None:
+            return None
+        found = self.executor.first(kind, plain.viewed(view, sections) if plain.plan is self.fact_plan
+                                    else plain.of(**sections))
+        return self.by_id[found] if found is not None else None
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""
