@@ -364,8 +364,9 @@ def dry_run(catalog: str | Path, inventories: str | Path, template: ChangeOfferi
     source = Source(inventories)
     prepared = _prepare(catalog, template, as_of, rules, orders, tmf_version)
     total = source.total()
+    records: list[Record] = []
     if total is None:  # a pipe: counted as the sample is read, in one pass
-        records, total = [], 0
+        total = 0
         for record in source:
             if len(records) < sample:
                 records.append(record)
