@@ -261,3 +261,19 @@ def test_local_workers_draft_their_checkpoints_and_the_driver_reads_the_rows_the
     assert len(sent) == partitions and all(isinstance(packed, Path) for packed in sent)  # names, not rows
     assert all(packed.name.startswith(".part-") and packed.name.endswith(".tmp") for packed in sent)
     assert sorted(adopted) == [(index, True, True) for index in range(partitions)]
+
+
+def test_a_draft_that_cannot_be_written_leaves_no_file(tmp_path: Path) -> None:
+    """A worker whose checkpoint draft fails once its file is open (a full disk, a file size limit; here a header
+    that cannot be pickled) leaves nothing behind: the partition is tried again, then reported, and no partial
+    draft waits in the checkpoints' directory."""
+    import pickle
+
+    from odedelta.campaigns.durable import draft
+
+    path = tmp_path / "part-00000000.pickle"
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        draft(path, lambda: "hash", b"rows")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+    written = draft(path, "hash", b"rows")
+    assert [p.name for p in tmp_path.iterdir()] == [written.name]

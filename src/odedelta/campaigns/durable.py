@@ -70,7 +70,11 @@ def draft(path: Path, hashed: str, rows: bytes) -> Path:
     there and publishes it. A partition run again after a worker's death is never written by two processes under
     one name, and a draft left by a kill is removed as any temporary file is (``.*.tmp``)."""
     scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with scratch.open("wb") as stream:
-        pickle.dump({"digest": hashed}, stream, protocol=pickle.HIGHEST_PROTOCOL)  # a header, read alone
-        stream.write(rows)
+    try:
+        with scratch.open("wb") as stream:
+            pickle.dump({"digest": hashed}, stream, protocol=pickle.HIGHEST_PROTOCOL)  # a header, read alone
+            stream.write(rows)
+    except BaseException:  # a full disk, a file size limit: no partial draft is left behind
+        scratch.unlink(missing_ok=True)
+        raise
     return scratch
