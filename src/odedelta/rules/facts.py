@@ -64,20 +64,21 @@ def made(model: type[F], /, **values: Any) -> F:
     for name, factory in factories:
         if name not in values:
             fields[name] = factory()
-    section = _new(model)
-    _write(section, "__dict__", fields)
-    _write(section, "__pydantic_fields_set__", set(values))
-    _write(section, "__pydantic_extra__", None)
-    _write(section, "__pydantic_private__", None)
-    return section
+    return _built(model, fields, set(values))
 
 
 def _whole(model: type[F], fields: dict[str, Any]) -> F:
     """:func:`made` given every field of ``model``, in its fields' order, in ``fields`` (a new dict, kept as the
     section's own): nothing to merge with the defaults, nothing to check but in a test."""
+    return _built(model, fields, set(fields))
+
+
+def _built(model: type[F], fields: dict[str, Any], given: set[str]) -> F:
+    """A ``model`` value holding ``fields`` (its own dict, every field in order), ``given`` its fields set: the
+    state pydantic's constructor leaves, written directly."""
     section = _new(model)
     _write(section, "__dict__", fields)
-    _write(section, "__pydantic_fields_set__", set(fields))
+    _write(section, "__pydantic_fields_set__", given)
     _write(section, "__pydantic_extra__", None)
     _write(section, "__pydantic_private__", None)
     return section
@@ -90,12 +91,7 @@ def updated(section: F, /, **values: Any) -> F:
     fields = section.__dict__
     if not fields.keys() >= values.keys():
         raise TypeError(f"{type(section).__name__} has no field {', '.join(sorted(values.keys() - fields.keys()))}")
-    copied = _new(type(section))
-    _write(copied, "__dict__", {**fields, **values})
-    _write(copied, "__pydantic_fields_set__", section.__pydantic_fields_set__ | values.keys())
-    _write(copied, "__pydantic_extra__", None)
-    _write(copied, "__pydantic_private__", None)
-    return copied
+    return _built(type(section), {**fields, **values}, section.__pydantic_fields_set__ | values.keys())
 
 
 @functools.cache
