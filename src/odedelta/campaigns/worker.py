@@ -324,11 +324,7 @@ def run_packed(campaign: Campaign, customers: list[Record] | Slice) -> bytes:
     """The partition's rows and its input's hash, pickled here in the worker: the bytes travel to the driver, which
     writes them as the checkpoint as they are (pickling them again there would cost the driver what the worker
     already paid). A :class:`Slice` is read here (the driver only found where it is)."""
-    records = customers.records() if isinstance(customers, Slice) else customers
-    partition = run_partition(campaign, records)
-    partition.digest = digest(records)
-    partition.pack()
-    return pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL)
+    return _pickled(campaign, customers)[1]
 
 
 def run_drafted(campaign: Campaign, customers: Slice, path: Path) -> Path:
@@ -338,11 +334,16 @@ def run_drafted(campaign: Campaign, customers: Slice, path: Path) -> Path:
     and they are pickled and written on the worker's core, not the driver's, which the workers share when there
     are as many as cores), then flushes it to disk and renames it (waiting on the disk there, where a core is not
     kept waiting)."""
-    records = customers.records()
+    return durable.draft(path, *_pickled(campaign, customers))
+
+
+def _pickled(campaign: Campaign, customers: list[Record] | Slice) -> tuple[str, bytes]:
+    """The hash of the partition's input and its rows with that hash, pickled (a :class:`Slice` read here)."""
+    records = customers.records() if isinstance(customers, Slice) else customers
     partition = run_partition(campaign, records)
     partition.digest = digest(records)
     partition.pack()
-    return durable.draft(path, partition.digest, pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL))
+    return partition.digest, pickle.dumps(partition, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def run_partition_with(engine: Engine, campaign: Campaign, records: list[Record],
