@@ -175,12 +175,11 @@ class DeltaBuilder:
         self._fits: dict[tuple[str | None, str | None, str], int] = {}
         self._said: dict[tuple[str, str | None, str, str | None], tuple[Reason]] = self._tables.table(_REASONS)
         """The reasons made for this catalog, by code, installed offering, target and source (:meth:`_reason`)."""
-        self._fates: dict[tuple[str, tuple[str | None, str | None]], _Fate] = self._tables.table(_FATES)
-        """Each installed kind's fate in the slots of an offering, for this catalog (:meth:`_fate`)."""
-        self._fates_here: dict[tuple[str, tuple[str | None, str | None]], _Fate] = (
-            self._ruled_fates() if self.migrations else {})
-        """The same, for this change's migration rules (when it has some): shared by the changes with the same
-        rules (a campaign's customers, most often), as the answers read nothing else."""
+        self._fates: dict[tuple[str, tuple[str | None, str | None]], _Fate] = (
+            self._ruled_fates() if self.migrations else self._tables.table(_FATES))
+        """Each installed kind's fate in the slots of an offering, for this catalog (:meth:`_fate`) — and this
+        change's migration rules when it has some: a table shared by the changes with the same rules (a campaign's
+        customers, most often), as the answers read nothing else."""
         self._carried: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[CharacteristicChange, ...], bool]] = (
             self._tables.table(_CARRIED))
         """Characteristic values under a target offering, for this catalog (:meth:`_carry_characteristics`)."""
@@ -578,7 +577,7 @@ class DeltaBuilder:
         questions read a product's kind only: the answer is the catalog's, made once per catalog — or, when
         migration rules take part, once per catalog and tuple of rules."""
         key = (offering, kind)
-        fates = self._fates if not self.migrations else self._fates_here
+        fates = self._fates
         found = fates.get(key)
         if found is not None:
             return found
