@@ -678,6 +678,12 @@ class FactPlan:
         self.everything = FactView(tuple(self.sections), True)
         """Every section some rule reads, with the free attributes: what :func:`engine_facts` gives."""
 
+    def plain(self, name: str, value: Any) -> tuple[Any, list[str]]:
+        """Section ``name`` (``value``) as the plain facts hold it, and the facts it leaves absent: field by field
+        (:func:`_fields`) when each fact read there is a field of it, else by each fact's path (:func:`_section`)."""
+        fields = self.fields[name]
+        return _fields(value, fields) if fields is not None else _section(value, self.sections[name])
+
     def view(self, facts: frozenset[str]) -> FactView:
         """The sections holding ``facts`` (what the rules of one kind read): the plain facts a kind is asked over
         hold these sections only — the others, no rule of the kind reads them, are never made plain for it."""
@@ -784,15 +790,11 @@ class EngineFacts:
         for name in view.sections:
             replaced = sections.get(name)
             if replaced is not None:
-                fields = plan.fields[name]
-                value, missing = _fields(replaced, fields) if fields is not None else \
-                    _section(replaced, plan.sections[name])
+                value, missing = plan.plain(name, replaced)
             else:
                 found = plain.get(name)
                 if found is None:
-                    fields = plan.fields[name]
-                    found = plain[name] = _fields(self._values[name], fields) if fields is not None else \
-                        _section(self._values[name], plan.sections[name])
+                    found = plain[name] = plan.plain(name, self._values[name])
                 value, missing = found
             if value is not None:
                 data[name] = value
