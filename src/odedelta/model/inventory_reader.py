@@ -23,7 +23,6 @@ also across the inventories the reader reads.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,9 +40,9 @@ from odedelta.model.tmf import (
     Product,
     ProductRelationship,
     ReadOnlyList,
-    ReadOnlySet,
     Ref,
     RelatedParty,
+    raw_key,
     set_offering_id,
     set_spec_id,
 )
@@ -109,39 +108,18 @@ _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 looks the name up on the type each time)."""
 
 
-def _made(model: type[Any], values: dict[str, Any], fields: ReadOnlySet[str]) -> Any:
-    """A model of ``values`` (every field, in order, each of the type the model validates to) and ``fields`` set,
-    without unknown fields: what validating the document it was read from gives, made without validating it
-    again (a product's id slots are the maker's to fill: :func:`_maker_code`)."""
-    made = _new(model)
-    _set_dict(made, values)
-    _set_fields(made, fields)
-    _set_extra(made, NO_EXTRA)
-    _set_private(made, None)
-    return made
-
-
-def _raw_key(value: Any) -> Hashable | None:
-    """A key equal only for values written exactly alike (same keys in the same order, same values of the same
-    types: ``1``/``true``/``"1"`` differ), or None for one that cannot be written out: the value's pickle."""
-    try:
-        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    except Exception:  # a value that cannot be written out is validated, not looked up
-        return None
-
-
 def _ref_key(value: Any) -> Hashable | None:
     """A ref's key: its id when the ref is just ``{"id": …}`` (the common spelling), else its pickle."""
     if type(value) is dict and len(value) == 1:
         ref = value.get("id")
         if type(ref) is str:
             return ref
-    return _raw_key(value)
+    return raw_key(value)
 
 
 def _text_key(value: Any) -> Hashable | None:
     """A date's key: its text."""
-    return value if type(value) is str else _raw_key(value)
+    return value if type(value) is str else raw_key(value)
 
 
 def _characteristics_key(value: Any) -> Hashable | None:
@@ -155,18 +133,18 @@ def _characteristics_key(value: Any) -> Hashable | None:
                 kind = type(found)
                 if type(name) is str and kind in _SIMPLE:
                     return ((name, found, kind),)
-            return _raw_key(value)
+            return raw_key(value)
         key = []
         for char in value:
             if type(char) is not dict or len(char) != 2:
-                return _raw_key(value)
+                return raw_key(value)
             name, found = char.get("name", _ABSENT), char.get("value", _ABSENT)
             kind = type(found)
             if type(name) is not str or kind not in _SIMPLE:
-                return _raw_key(value)
+                return raw_key(value)
             key.append((name, found, kind))
         return tuple(key)
-    return _raw_key(value)
+    return raw_key(value)
 
 
 _CHECKED = ("product_offering", "product_specification", "product_characteristic")
@@ -381,11 +359,11 @@ class InventoryReader:
             "copy": _PRODUCT.copy, "new": _new, "Product": Product, "set_dict": _set_dict, "set_fields": _set_fields,
             "set_extra": _set_extra, "set_private": _set_private, "set_offering_id": set_offering_id,
             "set_spec_id": set_spec_id, "NO_EXTRA": NO_EXTRA, "ABSENT": _ABSENT, "INVALID": _INVALID,
-            "VALIDATE": _VALIDATE, "fits": self._fits, "raw_key": _raw_key,
+            "VALIDATE": _VALIDATE, "fits": self._fits, "raw_key": raw_key,
             "FIELDS": self._held.fields_set(_FIELDS[alias][0] for alias in keys)}
         for name, parts in self._parts.items():
             scope[f"parts_{name}"] = parts
-            scope[f"key_{name}"] = _KEYS.get(name, _raw_key)
+            scope[f"key_{name}"] = _KEYS.get(name, raw_key)
         exec(compile(_maker_code(keys), "<product maker>", "exec"), scope)  # code from the model's own fields
         make: _Maker = scope["make"]
         return make

@@ -536,7 +536,7 @@ _M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__
 
 
-def _raw_key(value: Any) -> bytes | None:
+def raw_key(value: Any) -> bytes | None:
     """A key equal only for inputs written exactly alike — same keys in the same order, same values of the same
     type (``1``/``true``/``"1"``, ``1.0``/``1.00`` differ) — or None for one that cannot be written out: the
     input's pickle (a faithful copy of the value and of its types, made at C speed)."""
@@ -569,7 +569,7 @@ class HeldParts:
         parts = self._parts
         for alias, value in item.items():
             name = _HELD.get(alias)
-            if name is None or name in item or (key := _raw_key(value)) is None:
+            if name is None or name in item or (key := raw_key(value)) is None:
                 continue
             part = parts.get((name, key))
             if part is None:
