@@ -695,13 +695,9 @@ class _Judgments:
         that applies (judged over what is held and the context at ``as_of``) and discounts an offering held — one
         that discounts none grants nothing (:func:`_grant` would look at every entry to find so, and a promotion
         that grants nothing is not the customer's)."""
-        table: dict[str, tuple[_Terms, ...]] = catalog.remembered(("promotion terms naming",), dict)
         named: dict[str, _Terms] = {}
         for offering in offerings:
-            found = table.get(offering)
-            if found is None:
-                found = _Terms.naming(catalog, offering)
-            for terms in found:
+            for terms in _Terms.naming(catalog, offering):
                 named[terms.promotion.id] = terms
         return tuple(terms for terms in (named[pid] for pid in sorted(named))
                      if any(not targets.isdisjoint(offerings) for targets, _ in terms.actions)
@@ -710,12 +706,12 @@ class _Judgments:
 
 def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str],
                 specifications: set[str] | None, context: Context, as_of: datetime,
-                judgments: _Judgments | None = None) -> dict[str, list[Discount]]:
+                judgments: _Judgments) -> dict[str, list[Discount]]:
     """The promotions that apply to what ``bills`` hold (:class:`_Judgments`), each with the discounts it grants
     (added to ``bills``). ``specifications``: those the lines name, gathered when a promotion of the catalog reads
     them or the categories (None when none does)."""
     promotions: dict[str, list[Discount]] = {}
-    for terms in (judgments or _Judgments.of(catalog)).applying(catalog, offerings, specifications, context, as_of):
+    for terms in judgments.applying(catalog, offerings, specifications, context, as_of):
         granted = _grant(terms, bills)
         if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
             promotions[terms.promotion.id] = granted
