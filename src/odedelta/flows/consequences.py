@@ -704,8 +704,7 @@ def _charged(fields: dict[str, Any], product_id: str | None) -> Charge:
     """The :class:`Charge` of ``fields`` (a charge's own, :func:`_fee`) on ``product_id``: a copy of them with the
     product in its place (the fields keep their order), set as the frozen instance's ``__dict__`` — the value
     :func:`charge` makes, without passing each field again (a change charges several fees)."""
-    made: Charge = _new(Charge)
-    _write(made, "__dict__", {**fields, "product_id": product_id})
+    made: Charge = _made_value(Charge, {**fields, "product_id": product_id})
     return made
 
 
