@@ -277,3 +277,32 @@ def test_a_draft_that_cannot_be_written_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     written = draft(path, "hash", b"rows")
     assert [p.name for p in tmp_path.iterdir()] == [written.name]
+
+
+def test_a_partition_waits_packed_until_its_row_group_is_written(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver keeps a streamed partition's table as the worker packed it (bytes) until its row group is
+    complete; the group is then unpacked and written whole, the rows beyond it wait as a table. A partition whose
+    rows were miscounted is a bug, said at once, not a file of row groups of another size."""
+    import pyarrow.parquet as pq
+
+    from odedelta.campaigns.columns import ITEM_COLUMNS, packed, schemas, table
+
+    monkeypatch.setattr(outputs, "BATCH", 5)
+    items = schemas()[1]
+    rows = [(f"C{n:02d}", n, 0, "p", f"i{n}", "add", f"p{n}", "po-x", None, None, True, ["r"]) for n in range(8)]
+    assert len(rows[0]) == len(ITEM_COLUMNS)
+    writer = outputs._Writer(tmp_path / "items.parquet", items)
+    writer.append(packed(table(rows[:3], items)), 3)
+    assert [type(waiting) for waiting in writer.pending] == [bytes] and writer.writer is None
+    writer.append(packed(table(rows[3:8], items)), 5)  # 8 rows: a group of 5 written, 3 left as a table
+    assert writer.rows == 3 and len(writer.pending) == 1 and not isinstance(writer.pending[0], bytes)
+    writer.close()
+    written = pq.ParquetFile(tmp_path / "items.parquet")
+    assert [written.metadata.row_group(n).num_rows for n in range(written.num_row_groups)] == [5, 3]
+    assert [row["item"] for row in written.read().to_pylist()] == [f"i{n}" for n in range(8)]
+
+    miscounted = outputs._Writer(tmp_path / "other.parquet", items)
+    with pytest.raises(RuntimeError, match=r"other\.parquet: 6 rows waiting, 5 counted"):
+        miscounted.append(packed(table(rows[:6], items)), 5)
+    miscounted.abandon()
