@@ -451,8 +451,7 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     placed = result.placed
     repriced = bases.get
     lines = ((pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed)
-    return (bill_of(result.catalog, lines, result.context, as_of, priced),
-            {pid: offering for pid, offering, _ in placed})
+    return bill_of(result.catalog, lines, result.context, as_of, priced), placed.offering_table()
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],

@@ -5,7 +5,7 @@ record of what the flows decided (the delta, the rules that took part, the money
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, overload
@@ -92,6 +92,73 @@ class Changer(Protocol):
 
     def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime,
                  context: Context | None = None) -> ChangeResult | Refusal: ...
+
+
+PlacedRow = tuple[str, str | None, str | None]
+"""``(product id, offering id, specification id)`` of a product once the change is done."""
+
+
+class Placed(Sequence[PlacedRow]):
+    """The products once a change is done as :data:`PlacedRow` s, in the order of :meth:`ChangeResult.projected`,
+    held as two tables — product id → offering, product id → specification — and each row made as it is read: a
+    tuple per product kept for the change's life would be one more object per product for the garbage collector
+    to count (and, in a large change, to collect for) while the change runs. Equal to the tuple of its rows."""
+
+    __slots__ = ("offerings", "rows", "specifications")
+
+    def __init__(self, rows: Iterable[PlacedRow]) -> None:
+        offerings: dict[str, str | None] = {}
+        specifications: dict[str, str | None] = {}
+        kept: tuple[PlacedRow, ...] | None = None
+        rest = iter(rows)
+        for row in rest:
+            pid, offering, spec = row
+            if pid in offerings:  # a product placed twice: the rows themselves (the tables would merge them)
+                kept = (*((p, offerings[p], specifications[p]) for p in offerings), row, *rest)
+                break
+            offerings[pid] = offering
+            specifications[pid] = spec
+        self.offerings = offerings
+        """Product id → its offering once the change is done (a table to read only)."""
+        self.specifications = specifications
+        self.rows = kept
+        """The rows as a tuple when a product is placed twice (never, for a delta: each product once), else None."""
+
+    def offering_table(self) -> dict[str, str | None]:
+        """Product id → its offering once the change is done (a new dictionary, the caller's)."""
+        if self.rows is not None:
+            return {pid: offering for pid, offering, _ in self.rows}
+        return dict(self.offerings)
+
+    def __iter__(self) -> Iterator[PlacedRow]:
+        if self.rows is not None:
+            yield from self.rows
+            return
+        specifications = self.specifications
+        for pid, offering in self.offerings.items():
+            yield pid, offering, specifications[pid]
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.rows is not None else len(self.offerings)
+
+    @overload
+    def __getitem__(self, index: int) -> PlacedRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PlacedRow, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> PlacedRow | tuple[PlacedRow, ...]:
+        return tuple(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Placed | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 _Computed = TypeVar("_Computed")
@@ -186,10 +253,10 @@ class ChangeResult:
         return project(self.inventory, self.delta, self.catalog)
 
     @_computed_once
-    def placed(self) -> tuple[tuple[str, str | None, str | None], ...]:
+    def placed(self) -> Placed:
         """``(product id, offering id, specification id)`` of each product once the change is done, in the order of
         :meth:`projected`: what the money stage and the rules read of the projection, without building it."""
-        return tuple(placed(self.inventory, self.delta))
+        return Placed(placed(self.inventory, self.delta))
 
     @_computed_once
     def shared_projection(self) -> tuple[Product, ...]:
