@@ -323,14 +323,7 @@ def _count_repriced(counted: set[str], before: Bill, after: Bill) -> None:
     """The products the totals count: those the change touches (its items, ``counted`` already), and those it
     leaves as they are whose monthly price it changes all the same (a promotion gained or lost) — on either side of
     the change: added to ``counted``."""
-    old_net, new_net, holds = before.net_of, after.net_of, after.holds
-    for pid in before.product_ids:
-        if pid not in counted and holds(pid):
-            old, new = old_net(pid), new_net(pid)
-            if old is new:  # one base's price on both sides (read off the bills' tables: no entry is made)
-                continue
-            if (old.amount if old is not None else None) != (new.amount if new is not None else None):
-                counted.add(pid)
+    counted.update(before.repriced(after, counted))
 
 
 _NO_PROMOTIONS = made(PromotionFacts, lost=(), gained=())
@@ -460,18 +453,11 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
     that of any other price of the offerings involved (one-time, usage…) or of the products' inventory prices;
     else the catalog's own (all its prices in one currency); else ISO 4217's ``XXX`` (no currency). Prices in two
     currencies are an error naming both."""
-    monthly: str | None = None  # the currency of the monthly prices
-    for side, ids in ((before, before_ids), (after, after_ids)):
-        base_of = side.base_of  # read off the bill's tables: no entry is made
-        for pid in ids:
-            base = base_of(pid)
-            if base is not None:
-                if monthly is None:
-                    monthly = base.currency
-                elif base.currency != monthly:
-                    raise _mismatch(before, after, before_ids, after_ids)
-    if monthly is not None:
-        return monthly, None
+    monthly = before.currencies(before_ids) | after.currencies(after_ids)  # of the monthly prices
+    if len(monthly) > 1:
+        raise _mismatch(before, after, before_ids, after_ids)
+    if monthly:
+        return monthly.pop(), None
     seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
     for pid in before_ids:
         for price in result.inventory.products[pid].product_price:

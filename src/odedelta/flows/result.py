@@ -98,31 +98,44 @@ PlacedRow = tuple[str, str | None, str | None]
 """``(product id, offering id, specification id)`` of a product once the change is done."""
 
 
+TABLES_FROM = 512
+"""The number of installed products from which :class:`Placed` holds its rows as tables: below it, a tuple of them
+(cheaper to make and to read; the collector runs a young collection for every 700 objects more made than freed, and
+a change of a smaller account makes fewer rows than that)."""
+
+
 class Placed(Sequence[PlacedRow]):
-    """The products once a change is done as :data:`PlacedRow` s, in the order of :meth:`ChangeResult.projected`,
-    held as two tables — product id → offering, product id → specification — and each row made as it is read: a
-    tuple per product kept for the change's life would be one more object per product for the garbage collector
-    to count (and, in a large change, to collect for) while the change runs. Equal to the tuple of its rows."""
+    """The products once a change is done as :data:`PlacedRow` s, in the order of :meth:`ChangeResult.projected`.
+    For a large account (``tables``) they are held as two tables — product id → offering, product id →
+    specification — and each row is made as it is read: a tuple per product kept for the change's life would be one
+    more object per product for the garbage collector to count, and to run its collections for, while the change
+    runs. Equal to the tuple of its rows."""
 
     __slots__ = ("offerings", "rows", "specifications")
 
-    def __init__(self, rows: Iterable[PlacedRow]) -> None:
+    def __init__(self, rows: Iterable[PlacedRow], tables: bool = True) -> None:
         offerings: dict[str, str | None] = {}
         specifications: dict[str, str | None] = {}
         kept: tuple[PlacedRow, ...] | None = None
-        rest = iter(rows)
-        for row in rest:
-            pid, offering, spec = row
-            if pid in offerings:  # a product placed twice: the rows themselves (the tables would merge them)
-                kept = (*((p, offerings[p], specifications[p]) for p in offerings), row, *rest)
-                break
-            offerings[pid] = offering
-            specifications[pid] = spec
+        if not tables:
+            kept = tuple(rows)
+        else:
+            rest = iter(rows)
+            for row in rest:
+                pid, offering, spec = row
+                if pid in offerings:  # a product placed twice: the rows themselves (the tables would merge them)
+                    kept = (*((p, offerings[p], specifications[p]) for p in offerings), row, *rest)
+                    offerings, specifications = {}, {}
+                    break
+                offerings[pid] = offering
+                specifications[pid] = spec
         self.offerings = offerings
-        """Product id → its offering once the change is done (a table to read only)."""
+        """Product id → its offering once the change is done (a table to read only; empty when ``rows`` is
+        not None)."""
         self.specifications = specifications
         self.rows = kept
-        """The rows as a tuple when a product is placed twice (never, for a delta: each product once), else None."""
+        """The rows as a tuple — without ``tables``, or when a product is placed twice (never, for a delta: each
+        product once) — else None."""
 
     def offering_table(self) -> dict[str, str | None]:
         """Product id → its offering once the change is done (a new dictionary, the caller's)."""
@@ -132,11 +145,9 @@ class Placed(Sequence[PlacedRow]):
 
     def __iter__(self) -> Iterator[PlacedRow]:
         if self.rows is not None:
-            yield from self.rows
-            return
-        specifications = self.specifications
-        for pid, offering in self.offerings.items():
-            yield pid, offering, specifications[pid]
+            return iter(self.rows)
+        offerings = self.offerings  # the two tables have the same keys in the same order: zipped, row by row
+        return zip(offerings, offerings.values(), self.specifications.values(), strict=True)
 
     def __len__(self) -> int:
         return len(self.rows) if self.rows is not None else len(self.offerings)
@@ -256,7 +267,7 @@ class ChangeResult:
     def placed(self) -> Placed:
         """``(product id, offering id, specification id)`` of each product once the change is done, in the order of
         :meth:`projected`: what the money stage and the rules read of the projection, without building it."""
-        return Placed(placed(self.inventory, self.delta))
+        return Placed(placed(self.inventory, self.delta), len(self.inventory.products) >= TABLES_FROM)
 
     @_computed_once
     def shared_projection(self) -> tuple[Product, ...]:

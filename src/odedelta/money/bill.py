@@ -318,6 +318,38 @@ class Bill:
         sums = base.undiscounted()
         return sums[1] if sums is not None else None
 
+    def repriced(self, other: Bill, known: AbstractSet[str]) -> list[str]:
+        """The products of this bill, other than ``known``, that ``other`` holds at another net price (the amounts
+        compared): a product at the same base in both bills, without a discount in either, is not looked at."""
+        out: list[str] = []
+        made, bases = self._made, self._bases
+        other_made, other_bases, held = other._made, other._bases, other._offerings
+        for pid in self._offerings:
+            if pid in known or pid not in held:
+                continue
+            mine, theirs = made.get(pid), other_made.get(pid)
+            if mine is theirs and (mine is not None or bases[pid] is other_bases[pid]):
+                continue  # one entry, or one base and no discount: the same price
+            old, new = self.net_of(pid), other.net_of(pid)
+            if (old.amount if old is not None else None) != (new.amount if new is not None else None):
+                out.append(pid)
+        return out
+
+    def currencies(self, product_ids: Iterable[str]) -> set[str]:
+        """The currencies of the base prices of ``product_ids`` (those the bill holds with a price)."""
+        found: set[str] = set()
+        made, bases = self._made, self._bases
+        for pid in product_ids:
+            if pid in made:
+                money = made[pid].base
+            elif pid in bases:
+                money = bases[pid].amount
+            else:
+                continue
+            if money is not None:
+                found.add(money.currency)
+        return found
+
     def entries_of(self, offering_id: str | None) -> Iterator[ProductBill]:
         """The entries of the products of ``offering_id``, in the order of the bill's lines (of None: none)."""
         for pid, offering in self._offerings.items():
