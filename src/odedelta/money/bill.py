@@ -336,18 +336,24 @@ class Bill:
         return out
 
     def currencies(self, product_ids: Iterable[str]) -> set[str]:
-        """The currencies of the base prices of ``product_ids`` (those the bill holds with a price)."""
+        """The currencies of the base prices of ``product_ids`` (those the bill holds with a price). In a bill of
+        lines (:func:`bill_of`) an entry made is on its line's base (a discount never changes it): the bases are
+        read, a run of one base once — a large account's products share a few catalog bases."""
         found: set[str] = set()
-        made, bases = self._made, self._bases
+        bases = self._bases
+        if bases:
+            last = None
+            for base in map(bases.get, product_ids):
+                if base is not last and base is not None:
+                    last = base
+                    if base.amount is not None:
+                        found.add(base.amount.currency)
+            return found
+        made = self._made
         for pid in product_ids:
-            if pid in made:
-                money = made[pid].base
-            elif pid in bases:
-                money = bases[pid].amount
-            else:
-                continue
-            if money is not None:
-                found.add(money.currency)
+            entry = made.get(pid)
+            if entry is not None and entry.base is not None:
+                found.add(entry.base.currency)
         return found
 
     def entries_of(self, offering_id: str | None) -> Iterator[ProductBill]:
