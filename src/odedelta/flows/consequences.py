@@ -131,8 +131,8 @@ class _Bills(NamedTuple):
 
     before: Bill
     after: Bill
-    projected: dict[str, str | None]
-    """Product id → its offering once the change is done (in the order of the projection)."""
+    projected: Mapping[str, str | None]
+    """Product id → its offering once the change is done (in the order of the projection; read only)."""
     lost: list[str]
     bases: dict[str, Base]
     """The base price of each installed product (the products the change leaves as they are keep theirs)."""
@@ -245,7 +245,7 @@ def _judge(result: ChangeResult, bills: _Bills, asked: _Asked | None) -> _Judged
 
 
 def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
-           ) -> tuple[ChangeResult, Bill, dict[str, str | None], Timing] | Refusal:
+           ) -> tuple[ChangeResult, Bill, Mapping[str, str | None], Timing] | Refusal:
     """The amendments the rules asked, applied by the delta stage in one visit: the S1 drops (each product of its
     kind the change adds is one of these, continued at its price: the oldest first), then the re-engagement of the
     root; and the bill after the amended change."""
@@ -269,7 +269,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
     return result, after, projected, timing
 
 
-def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
+def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: Mapping[str, str | None], judged: _Judged,
                   timing: Timing, asked: _Asked | None) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
@@ -427,7 +427,7 @@ def _proration(before_bill: Bill, after_bill: Bill, before_ids: list[str], after
 
 
 def _after(result: ChangeResult, installed: Mapping[str, Base],
-           priced: dict[str, ProductBill] | None = None) -> tuple[Bill, dict[str, str | None]]:
+           priced: dict[str, ProductBill] | None = None) -> tuple[Bill, Mapping[str, str | None]]:
     """The bill after the change, and the offering of each product after it. A new product, or one whose offering
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""

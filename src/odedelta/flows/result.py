@@ -5,7 +5,7 @@ record of what the flows decided (the delta, the rules that took part, the money
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, overload
@@ -137,11 +137,11 @@ class Placed(Sequence[PlacedRow]):
         """The rows as a tuple — without ``tables``, or when a product is placed twice (never, for a delta: each
         product once) — else None."""
 
-    def offering_table(self) -> dict[str, str | None]:
-        """Product id → its offering once the change is done (a new dictionary, the caller's)."""
+    def offering_table(self) -> Mapping[str, str | None]:
+        """Product id → its offering once the change is done (to read only: the table itself when there is one)."""
         if self.rows is not None:
             return {pid: offering for pid, offering, _ in self.rows}
-        return dict(self.offerings)
+        return self.offerings
 
     def __iter__(self) -> Iterator[PlacedRow]:
         if self.rows is not None:
