@@ -26,7 +26,11 @@ def test_placed_rows_read_as_the_tuple_of_them(tables: bool) -> None:
     assert placed == ROWS and tuple(placed) == ROWS and list(placed) == list(ROWS) and repr(placed) == repr(ROWS)
     assert (len(placed), placed[1], placed[-1], placed[:2]) == (3, ROWS[1], ROWS[2], ROWS[:2])
     assert placed.offering_table() == {"A": "po-a", "B": None, "NEW-1": "po-b"}
-    assert (placed.rows is None) is tables  # as tables, no row is kept
+    assert placed.tables is tables
+    assert hash(placed) == hash(ROWS) and list(reversed(placed)) == list(reversed(ROWS)) and placed.index(ROWS[2]) == 2
+    if tables:  # the table itself, read-only
+        with pytest.raises(TypeError):
+            placed.offering_table()["A"] = "po-b"  # type: ignore[index]
     assert placed != ROWS[:2] and placed != (*ROWS, ("C", None, None))
 
 
@@ -34,7 +38,7 @@ def test_a_product_placed_twice_keeps_every_row() -> None:
     """A product placed twice (never, for a delta) is not merged: the rows are kept as given."""
     rows = (*ROWS, ("A", "po-c", None), ("D", None, None))
     placed = Placed(iter(rows))
-    assert placed == rows and len(placed) == 5 and placed.rows == rows
+    assert placed == rows and len(placed) == 5 and not placed.tables
     assert placed.offering_table() == {"A": "po-c", "B": None, "NEW-1": "po-b", "D": None}
 
 
@@ -90,7 +94,7 @@ def test_a_large_accounts_change_reads_what_the_projection_and_full_bills_say(li
     result = odedelta.Engine(catalog).change(inventory, ChangeOffer(product="ACC", to="po-pack-b"), as_of=AS_OF)
     assert isinstance(result, odedelta.ChangeResult) and result.consequences is not None
     projected = result.projected()
-    assert (result.placed.rows is None) is (lines >= TABLES_FROM)
+    assert result.placed.tables is (lines >= TABLES_FROM)
     assert result.placed == tuple((p.id, p.offering_id, p.spec_id) for p in projected)
     consequences = result.consequences
     before = bill(catalog, inventory.products, result.context, AS_OF)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from odedelta.delta.items import Action, Amendment, Delta, DeltaItem
@@ -107,11 +108,11 @@ a change of a smaller account makes fewer rows than that)."""
 class Placed(Sequence[PlacedRow]):
     """The products once a change is done as :data:`PlacedRow` s, in the order of :meth:`ChangeResult.projected`.
     For a large account (``tables``) they are held as two tables — product id → offering, product id →
-    specification — and each row is made as it is read: a tuple per product kept for the change's life would be one
+    specification — and a row is made as it is read: a tuple per product kept for the change's life would be one
     more object per product for the garbage collector to count, and to run its collections for, while the change
-    runs. Equal to the tuple of its rows."""
+    runs. Equal to the tuple of its rows (and hashed as it); read by position, it makes that tuple once."""
 
-    __slots__ = ("offerings", "rows", "specifications")
+    __slots__ = ("_offerings", "_rows", "_specifications", "_tables")
 
     def __init__(self, rows: Iterable[PlacedRow], tables: bool = True) -> None:
         offerings: dict[str, str | None] = {}
@@ -129,28 +130,39 @@ class Placed(Sequence[PlacedRow]):
                     break
                 offerings[pid] = offering
                 specifications[pid] = spec
-        self.offerings = offerings
-        """Product id → its offering once the change is done (a table to read only; empty when ``rows`` is
-        not None)."""
-        self.specifications = specifications
-        self.rows = kept
-        """The rows as a tuple — without ``tables``, or when a product is placed twice (never, for a delta: each
-        product once) — else None."""
+        self._offerings = offerings
+        self._specifications = specifications
+        self._rows = kept
+        """The rows as a tuple: without tables, else once read by position."""
+        self._tables = kept is None
+
+    @property
+    def tables(self) -> bool:
+        """Whether the rows are held as the two tables (a large account; never a product placed twice)."""
+        return self._tables
 
     def offering_table(self) -> Mapping[str, str | None]:
-        """Product id → its offering once the change is done (to read only: the table itself when there is one)."""
-        if self.rows is not None:
-            return {pid: offering for pid, offering, _ in self.rows}
-        return self.offerings
+        """Product id → its offering once the change is done (a read-only view of the table when there is one)."""
+        if self._tables:
+            return MappingProxyType(self._offerings)
+        assert self._rows is not None
+        return {pid: offering for pid, offering, _ in self._rows}
 
     def __iter__(self) -> Iterator[PlacedRow]:
-        if self.rows is not None:
-            return iter(self.rows)
-        offerings = self.offerings  # the two tables have the same keys in the same order: zipped, row by row
-        return zip(offerings, offerings.values(), self.specifications.values(), strict=True)
+        if not self._tables:
+            assert self._rows is not None
+            return iter(self._rows)
+        offerings = self._offerings  # the two tables have the same keys in the same order: zipped, row by row
+        return zip(offerings, offerings.values(), self._specifications.values(), strict=True)
 
     def __len__(self) -> int:
-        return len(self.rows) if self.rows is not None else len(self.offerings)
+        return len(self._offerings) if self._tables else len(self._rows or ())
+
+    def _tuple(self) -> tuple[PlacedRow, ...]:
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = tuple(self)  # kept: reading by position (reversed, index) makes it once
+        return rows
 
     @overload
     def __getitem__(self, index: int) -> PlacedRow: ...
@@ -159,14 +171,15 @@ class Placed(Sequence[PlacedRow]):
     def __getitem__(self, index: slice) -> tuple[PlacedRow, ...]: ...
 
     def __getitem__(self, index: int | slice) -> PlacedRow | tuple[PlacedRow, ...]:
-        return tuple(self)[index]
+        return self._tuple()[index]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Placed | tuple):
             return tuple(self) == tuple(other)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        return hash(self._tuple())
 
     def __repr__(self) -> str:
         return repr(tuple(self))

@@ -232,7 +232,8 @@ class Bill:
     _offerings: dict[str, str]
     """Product id → its offering (``""`` when it has none), in the order of the bill's lines: the products held."""
     _bases: Mapping[str, Base]
-    """Product id → its base price, for every product without an entry in ``_made``."""
+    """Product id → its base price: every product's in a bill of lines (:func:`bill_of`; :meth:`repriced` and
+    :meth:`currencies` read them all), none in a bill made of entries (the constructor: every entry in ``_made``)."""
     _made: dict[str, ProductBill]
     """The entries made: those with a discount (the others are their base's, :func:`_plain`)."""
     _products: dict[str, ProductBill] | None
@@ -264,7 +265,8 @@ class Bill:
 
     @property
     def products(self) -> dict[str, ProductBill]:
-        """Product id → its entry, in the order of the bill's lines (made on first read, then kept)."""
+        """Product id → its entry, in the order of the bill's lines (made on first read, then kept; to read only: the
+        bill's totals are read off its own tables)."""
         products = self._products
         if products is None:
             made, bases = self._made, self._bases
