@@ -54,7 +54,7 @@ def _answer(catalog: Catalog, inventory: odedelta.Inventory, request: Request,
     if isinstance(delta, Refused):
         return f"refused {delta.message}"
     assert isinstance(delta, Delta)
-    return repr(delta) + repr(placed(inventory, delta))
+    return repr(delta) + repr(tuple(placed(inventory, delta)))
 
 
 @st.composite

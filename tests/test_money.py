@@ -152,32 +152,59 @@ def test_entries_without_a_discount_share_one_read_only_list() -> None:
     assert (second.discounts, NO_DISCOUNTS) == ([], [])
 
 
-def test_the_bill_after_reads_the_shared_entries_and_records_none_of_its_own(
+def test_a_bill_makes_the_entries_with_a_discount_and_the_others_when_read(
         demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
-    """``priced``: the first bill of a change fills an empty table with its undiscounted entries (each knowing the
-    base it was made from); a later bill given the filled table reuses the entry of every product whose base and
-    offering are the same, makes a new one for a product priced afresh, and adds nothing to the table."""
+    """``bill_of`` records each product's offering and base and makes only the entries something discounts (a
+    standing reduction, a promotion); the others are made when read — the entry ``ProductBill.of`` makes — or read
+    without being made (``net_of``, ``base_of``, ``offering_of``). ``priced``: the first bill of a change fills an
+    empty table with its entries with standing reductions (each knowing its base); a later bill given the filled
+    table reuses the entry of a product whose base and offering are the same, and adds nothing to the table."""
+    import pickle
+    from dataclasses import FrozenInstanceError, replace
+
     from odedelta.model.pricing import catalog_base
     from odedelta.model.requests import Context
-    from odedelta.money.bill import bill_lines, bill_of
+    from odedelta.money.bill import Bill, ProductBill, bill_lines, bill_of
 
     from .helpers import AS_OF
 
-    products = inventories["alice"].products
-    lines, bases = bill_lines(demo, products, AS_OF)
+    lines = list(bill_lines(demo, inventories["alice"].products, AS_OF)[0])
+    plain = bill_of(demo, lines, Context(), AS_OF)
+    promoted = {d.product_id for granted in plain.promotions.values() for d in granted}
+    assert promoted and set(plain._made) == promoted  # only the discounted entries are made
+    index = next(n for n, (pid, *_) in enumerate(lines) if pid not in promoted)
+    reduced_id, offering, spec, base = lines[index]
+    reduced = replace(base, alterations=(("catalog:pop-x", "X", "10%"),))
+    lines[index] = (reduced_id, offering, spec, reduced)
     priced: dict[str, Any] = {}
     before = bill_of(demo, lines, Context(), AS_OF, priced)
-    assert set(priced) == set(products) and all(priced[pid]._made_from is bases[pid] for pid in priced)
-    promoted = {d.product_id for granted in before.promotions.values() for d in granted}
-    assert all(priced[pid] is before.products[pid] for pid in priced if pid not in promoted)  # the entries themselves
-    (changed, offering, _, _), kept = lines[0], lines[1:]
-    other = next(o for o in demo.offerings if o != offering)
+    assert set(before._made) == promoted | {reduced_id}
+    assert list(priced) == [reduced_id] and priced[reduced_id]._made_from is reduced
+    assert [d.source for d in priced[reduced_id].discounts] == ["catalog:pop-x"]
+    for pid, offering_id, _, line_base in lines:
+        entry = before.entry(pid)
+        assert entry is not None and before.products[pid] == entry
+        assert (before.net_of(pid), before.base_of(pid), before.offering_of(pid)) == \
+            (entry.net, entry.base, entry.offering_id)
+        if pid not in before._made:
+            assert entry == ProductBill.of(pid, offering_id or "", line_base)
+    assert list(before.products) == [pid for pid, *_ in lines]
+    assert (before.entry("X-9"), before.net_of("X-9"), before.base_of("X-9"), before.holds("X-9")) == \
+        (None, None, None, False)
+    assert before.net(before.product_ids) == [e.net for e in before.products.values() if e.net is not None]
+    made = Bill(dict(before.products), before.promotions, before.attributions)
+    assert made == before and repr(made) == repr(before) and pickle.loads(pickle.dumps(before)) == before
+    with pytest.raises(FrozenInstanceError):
+        before.promotions = {}  # type: ignore[misc]
+    changed = next(pid for pid, *_ in lines if pid not in promoted and pid != reduced_id)
+    other = next(o for o in demo.offerings if o != dict((p, o) for p, o, _, _ in lines)[changed])
     table = dict(priced)
-    after = bill_of(demo, [(changed, other, None, catalog_base(demo, other, AS_OF)), *kept], Context(), AS_OF, table)
+    moved = [(pid, other, None, catalog_base(demo, other, AS_OF)) if pid == changed else line for line in lines
+             for pid in (line[0],)]
+    after = bill_of(demo, moved, Context(), AS_OF, table)
     assert table == priced  # read, not written
-    assert [pid for pid, _, _, _ in kept if after.products[pid] is priced[pid]] == \
-        [pid for pid, _, _, _ in kept if not after.products[pid].discounts]  # shared unless a promotion discounts it
-    assert after.products[changed].offering_id == other and before.products[changed].offering_id == offering
+    assert after.entry(reduced_id) is priced[reduced_id]  # shared: the same base and offering
+    assert after.offering_of(changed) == other and before.offering_of(changed) != other
 
 
 def test_a_discount_made_by_its_slots_and_running_sums_match_the_constructor_and_the_full_sum() -> None:

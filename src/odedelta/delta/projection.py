@@ -3,7 +3,7 @@ tree is a valid instance of its offering."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,25 +56,25 @@ def project(inventory: Inventory, delta: Delta, catalog: Catalog) -> list[Produc
 _DELETE = Action.DELETE
 
 
-def placed(inventory: Inventory, delta: Delta) -> list[tuple[str, str | None, str | None]]:
+def placed(inventory: Inventory, delta: Delta) -> Iterator[tuple[str, str | None, str | None]]:
     """The products after the change as ``(product id, offering id, specification id)``, in the order
     :func:`project` gives them, without building them: what prices and rules read of the projection."""
     by_id = {item.product_id: item for item in delta.items}
-    out: list[tuple[str, str | None, str | None]] = []
     kinds = inventory.graph.kinds  # each product's (offering, specification), read in one table
     for pid, product in inventory.products.items():
         own, own_spec = kinds.get(pid) or (product.offering_id, product.spec_id)
         found = by_id.get(pid)
         if found is None:
-            out.append((pid, own, own_spec))
+            yield pid, own, own_spec
         elif found.action is not _DELETE:
             spec, moved = found.specification_id, own != found.offering_id
             # as _updated sets it: the new specification when it differs and either the offering changes or the
             # product named one
             keep = spec is None or own_spec == spec or not (moved or own_spec is not None)
-            out.append((pid, found.offering_id, own_spec if keep else spec))
-    out += [(item.product_id, item.offering_id, item.specification_id) for item in delta.items if not item.installed]
-    return out
+            yield pid, found.offering_id, own_spec if keep else spec
+    for item in delta.items:
+        if not item.installed:
+            yield item.product_id, item.offering_id, item.specification_id
 
 
 def _without_links_to(product: Product, gone: set[str]) -> Product:

@@ -131,8 +131,8 @@ class _Bills(NamedTuple):
 
     before: Bill
     after: Bill
-    projected: dict[str, str | None]
-    """Product id → its offering once the change is done (in the order of the projection)."""
+    projected: Mapping[str, str | None]
+    """Product id → its offering once the change is done (in the order of the projection; read only)."""
     lost: list[str]
     bases: dict[str, Base]
     """The base price of each installed product (the products the change leaves as they are keep theirs)."""
@@ -245,7 +245,7 @@ def _judge(result: ChangeResult, bills: _Bills, asked: _Asked | None) -> _Judged
 
 
 def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
-           ) -> tuple[ChangeResult, Bill, dict[str, str | None], Timing] | Refusal:
+           ) -> tuple[ChangeResult, Bill, Mapping[str, str | None], Timing] | Refusal:
     """The amendments the rules asked, applied by the delta stage in one visit: the S1 drops (each product of its
     kind the change adds is one of these, continued at its price: the oldest first), then the re-engagement of the
     root; and the bill after the amended change."""
@@ -269,7 +269,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
     return result, after, projected, timing
 
 
-def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: dict[str, str | None], judged: _Judged,
+def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: Mapping[str, str | None], judged: _Judged,
                   timing: Timing, asked: _Asked | None) -> ChangeResult:
     """The money of the amended change: discounts, totals, promotions kept/lost/gained, one-time charges, fees,
     penalties, recommendations, proration."""
@@ -323,15 +323,7 @@ def _count_repriced(counted: set[str], before: Bill, after: Bill) -> None:
     """The products the totals count: those the change touches (its items, ``counted`` already), and those it
     leaves as they are whose monthly price it changes all the same (a promotion gained or lost) — on either side of
     the change: added to ``counted``."""
-    others = after.products.get
-    for pid, entry in before.products.items():
-        if pid not in counted:
-            other = others(pid)
-            if other is None or other is entry:  # one entry shared by both bills: the same price
-                continue
-            old, new = entry.net, other.net
-            if (old.amount if old is not None else None) != (new.amount if new is not None else None):
-                counted.add(pid)
+    counted.update(before.repriced(after, counted))
 
 
 _NO_PROMOTIONS = made(PromotionFacts, lost=(), gained=())
@@ -418,26 +410,24 @@ def _proration(before_bill: Bill, after_bill: Bill, before_ids: list[str], after
     fraction = min(remaining / days_in_period, Decimal(1))
     lines = []
     text = f"{remaining} of {days_in_period} days until the next bill on {end.date().isoformat()}"
+    # the prices read off the bills' tables (:meth:`Bill.net_of`): no entry is made for a product without a line
     for pid in before_ids:
-        entry = before_bill.products.get(pid)
-        after = after_bill.products.get(pid)
-        old, new = (entry.net if entry else None), (after.net if after and pid in after_ids else None)
+        old = before_bill.net_of(pid)
+        new = after_bill.net_of(pid) if pid in after_ids else None
         if old is not None and old.amount and (new is None or new.amount != old.amount):
-            lines.append(Charge("proration", f"Credit for unused {name(entry.offering_id) if entry else pid}",
+            lines.append(Charge("proration", f"Credit for unused {name(before_bill.offering_of(pid) or '')}",
                                 -(old * fraction), pid, "proration", f"{old} × {text}"))
     for pid in after_ids:
-        entry = after_bill.products.get(pid)
-        before = before_bill.products.get(pid)
-        new = entry.net if entry else None
-        old = before.net if before and pid in before_ids else None
+        new = after_bill.net_of(pid)
+        old = before_bill.net_of(pid) if pid in before_ids else None
         if new is not None and new.amount and (old is None or old.amount != new.amount):
-            lines.append(Charge("proration", f"{name(entry.offering_id) if entry else pid} until the next bill",
+            lines.append(Charge("proration", f"{name(after_bill.offering_of(pid) or '')} until the next bill",
                                 new * fraction, pid, "proration", f"{new} × {text}"))
     return lines
 
 
 def _after(result: ChangeResult, installed: Mapping[str, Base],
-           priced: dict[str, ProductBill] | None = None) -> tuple[Bill, dict[str, str | None]]:
+           priced: dict[str, ProductBill] | None = None) -> tuple[Bill, Mapping[str, str | None]]:
     """The bill after the change, and the offering of each product after it. A new product, or one whose offering
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
     change leaves its prices as they are)."""
@@ -454,8 +444,7 @@ def _after(result: ChangeResult, installed: Mapping[str, Base],
     placed = result.placed
     repriced = bases.get
     lines = ((pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed)
-    return (bill_of(result.catalog, lines, result.context, as_of, priced),
-            {pid: offering for pid, offering, _ in placed})
+    return bill_of(result.catalog, lines, result.context, as_of, priced), placed.offering_table()
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],
@@ -464,18 +453,11 @@ def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[
     that of any other price of the offerings involved (one-time, usage…) or of the products' inventory prices;
     else the catalog's own (all its prices in one currency); else ISO 4217's ``XXX`` (no currency). Prices in two
     currencies are an error naming both."""
-    monthly: str | None = None  # the currency of the monthly prices
-    for side, ids in ((before, before_ids), (after, after_ids)):
-        products = side.products
-        for pid in ids:
-            entry = products.get(pid)
-            if entry is not None and entry.base is not None:
-                if monthly is None:
-                    monthly = entry.base.currency
-                elif entry.base.currency != monthly:
-                    raise _mismatch(before, after, before_ids, after_ids)
-    if monthly is not None:
-        return monthly, None
+    monthly = before.currencies(before_ids) | after.currencies(after_ids)  # of the monthly prices
+    if len(monthly) > 1:
+        raise _mismatch(before, after, before_ids, after_ids)
+    if monthly:
+        return monthly.pop(), None
     seen = offering_currencies(result.catalog, sorted({i.offering_id for i in result.items}), result.as_of)
     for pid in before_ids:
         for price in result.inventory.products[pid].product_price:
@@ -500,7 +482,7 @@ def _mismatch(before: Bill, after: Bill, before_ids: list[str], after_ids: list[
     priced: dict[str, str] = {}  # currency → the first monthly price in it
     for side, ids in ((before, before_ids), (after, after_ids)):
         for pid in ids:
-            entry = side.products.get(pid)
+            entry = side.entry(pid)
             if entry is not None and entry.base is not None and entry.base.currency not in priced:
                 priced[entry.base.currency] = f"{entry.base} ({pid}, {entry.basis})"
     first, second = list(priced.values())[:2]
@@ -520,8 +502,8 @@ def apply_renewal_benefit(result: ChangeResult, after: Bill) -> Bill:
     renewed = set(projected.subtree(renewal.product_id)) if renewal.product_id in projected.products else set()
     grant = f"rule:{renewal.rule_id}"
     granted: list[tuple[str, Discount]] = []  # granted in one copy of the bill (each product's entry read once)
-    for entry in after.products.values():
-        if entry.offering_id == target and entry.product_id in renewed:
+    for entry in after.entries_of(target):
+        if entry.product_id in renewed:
             discount = discount_for(entry, grant, benefit.name, benefit.value)
             if discount is not None:
                 granted.append((grant, discount))
@@ -582,7 +564,8 @@ def _free_products(result: ChangeResult, bills: _Bills, asked: _Asked | None,
         grants = bills.before.promotions[promotion_id]
         # the newest goes first: where the bundle needs one of them, the oldest stays (whatever the input order)
         for grant in sorted(grants, key=age, reverse=True) if len(grants) > 1 else grants:
-            entry = bills.before.products[grant.product_id]
+            entry = bills.before.entry(grant.product_id)
+            assert entry is not None  # a promotion's discount is on a product of its bill
             # kept as it is after the change (a product whose offering changes is priced anew), and free
             if projected.get(grant.product_id, _GONE) != entry.offering_id or not entry.free:
                 continue
@@ -607,7 +590,7 @@ def _drops(result: ChangeResult, before: Bill,
     for grant, promotion_id in candidates:
         if not _removable(result, grant.product_id, gone):
             continue
-        offering = before.products[grant.product_id].offering_id
+        offering = before.offering_of(grant.product_id) or ""
         why = Reason("promotion_lost", f"{result.catalog.name_of(offering)} was free through {grant.name}, which "
                      f"the change ends", f"promotion:{promotion_id}")
         dropped.append((grant, why))
@@ -654,8 +637,8 @@ def _apply_discount_rules(rules: Rulebook | None, discounts: Sequence[Rule], aft
         effect = rule.effect(DiscountEffect)
         grant = f"rule:{rule.id}"
         granted: list[tuple[str, Discount]] = []
-        for entry in after.products.values():
-            if entry.offering_id == effect.applies_to and entry.product_id in projected:
+        for entry in after.entries_of(effect.applies_to):
+            if entry.product_id in projected:
                 discount = discount_for(entry, grant, effect.name, effect.value)
                 if discount is not None:
                     granted.append((grant, discount))
@@ -765,7 +748,7 @@ def _held(before: Bill, term: TermFacts, product_id: str) -> dict[str, Decimal]:
     """What a penalty reads of a product under a term in place of its offering's installed facts: what this
     customer pays before discounts (``price``) and the monthly discount they have and have received so far (those
     the bill knows)."""
-    entry = before.products.get(product_id)
+    entry = before.entry(product_id)
     installed: dict[str, Decimal] = {}
     monthly_discount = entry.discount_total if entry else None
     if monthly_discount is not None:

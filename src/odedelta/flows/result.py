@@ -5,9 +5,10 @@ record of what the flows decided (the delta, the rules that took part, the money
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from odedelta.delta.items import Action, Amendment, Delta, DeltaItem
@@ -92,6 +93,96 @@ class Changer(Protocol):
 
     def evaluate(self, inventory: Inventory, request: Request, *, as_of: datetime,
                  context: Context | None = None) -> ChangeResult | Refusal: ...
+
+
+PlacedRow = tuple[str, str | None, str | None]
+"""``(product id, offering id, specification id)`` of a product once the change is done."""
+
+
+TABLES_FROM = 512
+"""The number of installed products from which :class:`Placed` holds its rows as tables: below it, a tuple of them
+(cheaper to make and to read; the collector runs a young collection for every 700 objects more made than freed, and
+a change of a smaller account makes fewer rows than that)."""
+
+
+class Placed(Sequence[PlacedRow]):
+    """The products once a change is done as :data:`PlacedRow` s, in the order of :meth:`ChangeResult.projected`.
+    For a large account (``tables``) they are held as two tables — product id → offering, product id →
+    specification — and a row is made as it is read: a tuple per product kept for the change's life would be one
+    more object per product for the garbage collector to count, and to run its collections for, while the change
+    runs. Equal to the tuple of its rows (and hashed as it); read by position, it makes that tuple once."""
+
+    __slots__ = ("_offerings", "_rows", "_specifications", "_tables")
+
+    def __init__(self, rows: Iterable[PlacedRow], tables: bool = True) -> None:
+        offerings: dict[str, str | None] = {}
+        specifications: dict[str, str | None] = {}
+        kept: tuple[PlacedRow, ...] | None = None
+        if not tables:
+            kept = tuple(rows)
+        else:
+            rest = iter(rows)
+            for row in rest:
+                pid, offering, spec = row
+                if pid in offerings:  # a product placed twice: the rows themselves (the tables would merge them)
+                    kept = (*((p, offerings[p], specifications[p]) for p in offerings), row, *rest)
+                    offerings, specifications = {}, {}
+                    break
+                offerings[pid] = offering
+                specifications[pid] = spec
+        self._offerings = offerings
+        self._specifications = specifications
+        self._rows = kept
+        """The rows as a tuple: without tables, else once read by position."""
+        self._tables = kept is None
+
+    @property
+    def tables(self) -> bool:
+        """Whether the rows are held as the two tables (a large account; never a product placed twice)."""
+        return self._tables
+
+    def offering_table(self) -> Mapping[str, str | None]:
+        """Product id → its offering once the change is done (a read-only view of the table when there is one)."""
+        if self._tables:
+            return MappingProxyType(self._offerings)
+        assert self._rows is not None
+        return {pid: offering for pid, offering, _ in self._rows}
+
+    def __iter__(self) -> Iterator[PlacedRow]:
+        if not self._tables:
+            assert self._rows is not None
+            return iter(self._rows)
+        offerings = self._offerings  # the two tables have the same keys in the same order: zipped, row by row
+        return zip(offerings, offerings.values(), self._specifications.values(), strict=True)
+
+    def __len__(self) -> int:
+        return len(self._offerings) if self._tables else len(self._rows or ())
+
+    def _tuple(self) -> tuple[PlacedRow, ...]:
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = tuple(self)  # kept: reading by position (reversed, index) makes it once
+        return rows
+
+    @overload
+    def __getitem__(self, index: int) -> PlacedRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PlacedRow, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> PlacedRow | tuple[PlacedRow, ...]:
+        return self._tuple()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Placed | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._tuple())
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 _Computed = TypeVar("_Computed")
@@ -186,10 +277,10 @@ class ChangeResult:
         return project(self.inventory, self.delta, self.catalog)
 
     @_computed_once
-    def placed(self) -> tuple[tuple[str, str | None, str | None], ...]:
+    def placed(self) -> Placed:
         """``(product id, offering id, specification id)`` of each product once the change is done, in the order of
         :meth:`projected`: what the money stage and the rules read of the projection, without building it."""
-        return tuple(placed(self.inventory, self.delta))
+        return Placed(placed(self.inventory, self.delta), len(self.inventory.products) >= TABLES_FROM)
 
     @_computed_once
     def shared_projection(self) -> tuple[Product, ...]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import FrozenInstanceError, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, NoReturn, cast, overload
@@ -210,16 +210,161 @@ def _entry(product_id: str, offering_id: str, base: Money | None, basis: str, du
     return cast(ProductBill, entry)
 
 
-@dataclass(frozen=True, slots=True)
 class Bill:
     """The recurring charges of a set of products at one moment, with the promotions that apply. A value:
-    :func:`with_discount` makes a new one."""
+    :func:`with_discount` makes a new one.
 
-    products: dict[str, ProductBill]
+    Its entries are made when they are read. A bill holds each product's offering and base price (two tables,
+    in the order of its lines) and only the entries something discounted (a standing alteration, a promotion, a
+    rule); :attr:`products` makes the others, from their base, the first time it is read. What the money stage
+    reads of every product — a net price, a base price, an offering — is read off those tables
+    (:meth:`net_of`, :meth:`base_of`, :meth:`offering_of`), so a change of a large account whose entries nothing
+    shows makes no object per product: each would be one more for the garbage collector to visit, and to move
+    through its generations, while the change runs (and the bill before, which the inventory remembers, would
+    hold one per product for as long as it lives)."""
+
+    __slots__ = ("_bases", "_made", "_offerings", "_products", "attributions", "promotions")
+
     promotions: dict[str, list[Discount]]
     """Promotion id → the discounts it grants (only promotions that discount something the customer holds)."""
-    attributions: list[Attribution] = field(default_factory=list)
+    attributions: list[Attribution]
     """Every inventory alteration read as a promotion's record (counted once, as the promotion)."""
+    _offerings: dict[str, str]
+    """Product id → its offering (``""`` when it has none), in the order of the bill's lines: the products held."""
+    _bases: Mapping[str, Base]
+    """Product id → its base price: every product's in a bill of lines (:func:`bill_of`; :meth:`repriced` and
+    :meth:`currencies` read them all), none in a bill made of entries (the constructor: every entry in ``_made``)."""
+    _made: dict[str, ProductBill]
+    """The entries made: those with a discount (the others are their base's, :func:`_plain`)."""
+    _products: dict[str, ProductBill] | None
+    """Every entry, once :attr:`products` is read."""
+
+    def __init__(self, products: dict[str, ProductBill], promotions: dict[str, list[Discount]],
+                 attributions: list[Attribution] | None = None) -> None:
+        """A bill of the entries ``products`` (each made already)."""
+        _set(self, "promotions", promotions)
+        _set(self, "attributions", [] if attributions is None else attributions)
+        _set(self, "_offerings", {pid: entry.offering_id for pid, entry in products.items()})
+        _set(self, "_bases", {})
+        _set(self, "_made", products)
+        _set(self, "_products", products)
+
+    @classmethod
+    def _of(cls, offerings: dict[str, str], bases: Mapping[str, Base], made: dict[str, ProductBill],
+            promotions: dict[str, list[Discount]], attributions: list[Attribution]) -> Bill:
+        """A bill of the products ``offerings`` names, its entries those ``made`` and the others made from
+        ``bases`` when read (the tables are the bill's: only read from now on)."""
+        bill: Bill = _new(cls)
+        _set(bill, "promotions", promotions)
+        _set(bill, "attributions", attributions)
+        _set(bill, "_offerings", offerings)
+        _set(bill, "_bases", bases)
+        _set(bill, "_made", made)
+        _set(bill, "_products", None)
+        return bill
+
+    @property
+    def products(self) -> dict[str, ProductBill]:
+        """Product id → its entry, in the order of the bill's lines (made on first read, then kept; to read only: the
+        bill's totals are read off its own tables)."""
+        products = self._products
+        if products is None:
+            made, bases = self._made, self._bases
+            products = {pid: made.get(pid) or _plain(pid, offering, bases[pid])
+                        for pid, offering in self._offerings.items()}
+            _set(self, "_products", products)  # the same entries, made once: the bill itself is unchanged
+        return products
+
+    def entry(self, product_id: str) -> ProductBill | None:
+        """``products.get(product_id)``, without making the other entries (one without a discount is made for the
+        asking: an equal value each time)."""
+        products = self._products
+        if products is not None:
+            return products.get(product_id)
+        found = self._made.get(product_id)
+        if found is not None:
+            return found
+        offering = self._offerings.get(product_id)
+        return None if offering is None else _plain(product_id, offering, self._bases[product_id])
+
+    def holds(self, product_id: str) -> bool:
+        """Whether the bill has an entry for the product."""
+        return product_id in self._offerings
+
+    @property
+    def product_ids(self) -> Iterable[str]:
+        """The products the bill holds, in the order of its lines."""
+        return self._offerings.keys()
+
+    def offering_of(self, product_id: str) -> str | None:
+        """The entry's ``offering_id`` (None when the bill does not hold the product)."""
+        return self._offerings.get(product_id)
+
+    def base_of(self, product_id: str) -> Money | None:
+        """The entry's ``base`` (None when it has none, or the bill does not hold the product)."""
+        found = self._made.get(product_id)
+        if found is not None:
+            return found.base
+        base = self._bases.get(product_id)
+        return base.amount if base is not None else None
+
+    def net_of(self, product_id: str) -> Money | None:
+        """The entry's ``net`` (None when it has no price, or the bill does not hold the product): for one without
+        a discount, its base's own (:meth:`Base.undiscounted`, what the entry's is)."""
+        found = self._made.get(product_id)
+        if found is not None:
+            return found.net
+        base = self._bases.get(product_id)
+        if base is None:
+            return None
+        sums = base.undiscounted()
+        return sums[1] if sums is not None else None
+
+    def repriced(self, other: Bill, known: AbstractSet[str]) -> list[str]:
+        """The products of this bill, other than ``known``, that ``other`` holds at another net price (the amounts
+        compared): a product at the same base in both bills, without a discount in either, is not looked at."""
+        out: list[str] = []
+        made, bases = self._made, self._bases
+        other_made, other_bases, held = other._made, other._bases, other._offerings
+        for pid in self._offerings:
+            if pid in known or pid not in held:
+                continue
+            mine, theirs = made.get(pid), other_made.get(pid)
+            if mine is theirs and (mine is not None or bases[pid] is other_bases[pid]):
+                continue  # one entry, or one base and no discount: the same price
+            old, new = self.net_of(pid), other.net_of(pid)
+            if (old.amount if old is not None else None) != (new.amount if new is not None else None):
+                out.append(pid)
+        return out
+
+    def currencies(self, product_ids: Iterable[str]) -> set[str]:
+        """The currencies of the base prices of ``product_ids`` (those the bill holds with a price). In a bill of
+        lines (:func:`bill_of`) an entry made is on its line's base (a discount never changes it): the bases are
+        read, a run of one base once — a large account's products share a few catalog bases."""
+        found: set[str] = set()
+        bases = self._bases
+        if bases:
+            last = None
+            for base in map(bases.get, product_ids):
+                if base is not last and base is not None:
+                    last = base
+                    if base.amount is not None:
+                        found.add(base.amount.currency)
+            return found
+        made = self._made
+        for pid in product_ids:
+            entry = made.get(pid)
+            if entry is not None and entry.base is not None:
+                found.add(entry.base.currency)
+        return found
+
+    def entries_of(self, offering_id: str | None) -> Iterator[ProductBill]:
+        """The entries of the products of ``offering_id``, in the order of the bill's lines (of None: none)."""
+        for pid, offering in self._offerings.items():
+            if offering == offering_id:
+                entry = self.entry(pid)
+                assert entry is not None
+                yield entry
 
     @property
     def ambiguous(self) -> list[Attribution]:
@@ -227,7 +372,43 @@ class Bill:
         return [a for a in self.attributions if a.ambiguous]
 
     def net(self, product_ids: Iterable[str]) -> list[Money]:
-        return [n for p in product_ids if p in self.products and (n := self.products[p].net) is not None]
+        return [n for p in product_ids if (n := self.net_of(p)) is not None]
+
+    def with_entries(self, entries: Mapping[str, ProductBill], promotions: dict[str, list[Discount]]) -> Bill:
+        """A new bill: this one with ``entries`` in place of its products' own (products it holds) and
+        ``promotions``."""
+        return Bill._of(self._offerings, self._bases, {**self._made, **entries}, promotions, self.attributions)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Bill):
+            return NotImplemented
+        return (self.products, self.promotions, self.attributions) == \
+            (other.products, other.promotions, other.attributions)
+
+    __hash__ = None  # type: ignore[assignment]  # a value holding dictionaries: not hashable, as a frozen record of them
+
+    def __repr__(self) -> str:
+        return f"Bill(products={self.products!r}, promotions={self.promotions!r}, " \
+               f"attributions={self.attributions!r})"
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[type[Bill], tuple[Any, ...]]:
+        return Bill, (self.products, self.promotions, self.attributions)
+
+
+_set = object.__setattr__
+_new = object.__new__
+
+
+def _plain(product_id: str, offering_id: str, base: Base) -> ProductBill:
+    """The entry of a product at ``base`` without a discount (:meth:`ProductBill.of`, one call less)."""
+    return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
+                  base.undiscounted(), base)
 
 
 def holds(products: Iterable[Product], catalog: Catalog) -> dict[str, set[str]]:
@@ -519,10 +700,9 @@ Line = tuple[str, str | None, str | None, Base]
 """A :class:`BillLine` as a plain tuple."""
 
 Priced = dict[str, ProductBill]
-"""The table :func:`bill_of` shares a change's undiscounted entries through: product id → the entry (it knows the
-base it was made from, ``ProductBill._made_from``), not a ``(base, entry)`` pair — a tuple per product kept for
-the change's life (and with the inventory's bill before it), which the collector visits on every full pass over a
-large account."""
+"""The table :func:`bill_of` shares a change's entries with standing reductions through: product id → the entry
+(it knows the base it was made from, ``ProductBill._made_from``). An entry without one is its base's alone, made
+when read (:class:`Bill`): there is nothing to share."""
 
 
 class _Lines(Sequence[Line]):
@@ -557,15 +737,17 @@ class _Lines(Sequence[Line]):
 def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: datetime,
             priced: Priced | None = None) -> Bill:
     """The recurring bill of the products ``lines`` describe (in their order), with every promotion that applies.
-    One pass over the lines prices each product once (``lines`` may be a generator: no line is kept, so a large
-    change need not hold a tuple per product); only the promotions that name an offering held are then judged.
-    ``priced``: the undiscounted entries of another bill of the same change, by product (:data:`Priced`) — a line
-    with the same base and offering reuses its entry (the bill after a change shares those of the products it
-    leaves as they are with the bill before). An empty ``priced`` is filled with the entries made here (the first
-    bill of a change makes the table); a filled one is only read (the later bill's own entries are read by no one:
-    recording them would keep one more reference per changed product alive for nothing while a large change
-    runs)."""
-    bills: dict[str, ProductBill] = {}
+    One pass over the lines records each product's offering and base (``lines`` may be a generator: no line is
+    kept, so a large change need not hold a tuple per product); only a product with a standing reduction (its
+    base's ``alterations``) gets its entry now, the others when the bill's entries are read (:class:`Bill`). Only
+    the promotions that name an offering held are then judged. ``priced``: the entries with standing reductions of
+    another bill of the same change, by product (:data:`Priced`) — a line with the same base and offering reuses
+    its entry (the bill after a change shares those of the products it leaves as they are with the bill before).
+    An empty ``priced`` is filled with the entries made here (the first bill of a change makes the table); a
+    filled one is only read."""
+    offerings_of: dict[str, str] = {}
+    bases: dict[str, Base] = {}
+    made: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
     offerings: set[str] = set()
     held = offerings.add
@@ -581,25 +763,30 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
             offering = ""
         if spec and spec_held is not None:
             spec_held(spec)
+        offerings_of[pid] = offering
+        bases[pid] = base
         if base.attributions:
             attributions += _mark_duplicates(base.attributions)
+        if not base.alterations:
+            if made:
+                made.pop(pid, None)  # a product listed twice: the last line's entry, as the tables have it
+            continue
         if known is not None:
             found = known(pid)
             if found is not None and found._made_from is base and found.offering_id == offering:
-                bills[pid] = found
+                made[pid] = found
                 continue
-        entry = _entry(pid, offering, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
-                       base.undiscounted(), base)  # ProductBill.of, one call less
-        if base.alterations:
-            for source, name, value in base.alterations:
-                discount = discount_for(entry, source, name, value)
-                if discount is not None:
-                    entry = entry.plus(discount)
-        bills[pid] = entry
+        entry = _plain(pid, offering, base)
+        for source, name, value in base.alterations:
+            discount = discount_for(entry, source, name, value)
+            if discount is not None:
+                entry = entry.plus(discount)
+        made[pid] = entry
         if record is not None:
             record[pid] = entry
-    promotions = _promotions(catalog, bills, offerings, specifications, context, as_of, judgments)
-    return Bill(bills, promotions, attributions)
+    promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
+                             judgments)
+    return Bill._of(offerings_of, bases, made, promotions, attributions)
 
 
 _JUDGMENTS_SIZE = 4096
@@ -704,15 +891,16 @@ class _Judgments:
                      and terms.applies(held, context, as_of))
 
 
-def _promotions(catalog: Catalog, bills: dict[str, ProductBill], offerings: set[str],
-                specifications: set[str] | None, context: Context, as_of: datetime,
-                judgments: _Judgments) -> dict[str, list[Discount]]:
-    """The promotions that apply to what ``bills`` hold (:class:`_Judgments`), each with the discounts it grants
-    (added to ``bills``). ``specifications``: those the lines name, gathered when a promotion of the catalog reads
-    them or the categories (None when none does)."""
+def _promotions(catalog: Catalog, offerings_of: dict[str, str], bases: Mapping[str, Base],
+                made: dict[str, ProductBill], offerings: set[str], specifications: set[str] | None, context: Context,
+                as_of: datetime, judgments: _Judgments) -> dict[str, list[Discount]]:
+    """The promotions that apply to what a bill holds (:class:`_Judgments`), each with the discounts it grants
+    (their entries added to ``made``). ``offerings_of`` and ``bases``: the bill's products, their offerings and
+    base prices; ``specifications``: those the lines name, gathered when a promotion of the catalog reads them or
+    the categories (None when none does)."""
     promotions: dict[str, list[Discount]] = {}
     for terms in judgments.applying(catalog, offerings, specifications, context, as_of):
-        granted = _grant(terms, bills)
+        granted = _grant(terms, offerings_of, bases, made)
         if granted:  # a promotion the customer qualifies for but that discounts nothing they hold is not theirs
             promotions[terms.promotion.id] = granted
     return promotions
@@ -730,13 +918,18 @@ def _holding(tables: CompiledCatalog, offerings: set[str], specifications: set[s
     return {OFFERING: offerings, SPECIFICATION: specifications, CATEGORY: categories}
 
 
-def _grant(terms: _Terms, bills: dict[str, ProductBill]) -> list[Discount]:
-    """The discounts of an applying promotion's actions, each added to its product's entry in ``bills``."""
+def _grant(terms: _Terms, offerings_of: dict[str, str], bases: Mapping[str, Base],
+           made: dict[str, ProductBill]) -> list[Discount]:
+    """The discounts of an applying promotion's actions, each added to its product's entry in ``made`` (an entry
+    not made yet is its base's: :func:`_plain`), the products in the bill's order."""
     granted: list[Discount] = []
     source, label = terms.source, terms.label
     for targets, reduction in terms.actions:
-        for pid, entry in bills.items():
-            if entry.offering_id not in targets or entry.base is None or (net := entry.net) is None:
+        for pid, offering in offerings_of.items():
+            if offering not in targets:
+                continue
+            entry = made.get(pid) or _plain(pid, offering, bases[pid])
+            if entry.base is None or (net := entry.net) is None:
                 continue
             found = _reduced(reduction, entry.base)
             if found is None:
@@ -745,7 +938,7 @@ def _grant(terms: _Terms, bills: dict[str, ProductBill]) -> list[Discount]:
             if net.amount < amount.amount:  # min(amount, net): never below zero (both in the base's currency)
                 amount = net
             discount = _discount(pid, source, label, amount, percentage)
-            bills[pid] = entry.plus(discount)
+            made[pid] = entry.plus(discount)
             granted.append(discount)
     return granted
 
@@ -773,10 +966,7 @@ def discount_for(entry: ProductBill, source: str, name: str, value: str) -> Disc
 def with_discount(bill: Bill, grant: str, discount: Discount) -> Bill:
     """A new bill: ``bill`` with ``discount`` on its product, granted by ``grant`` (a promotion id, or
     ``rule:<id>``)."""
-    entry = bill.products[discount.product_id]
-    products = {**bill.products, entry.product_id: entry.plus(discount)}
-    promotions = {**bill.promotions, grant: [*bill.promotions.get(grant, []), discount]}
-    return replace(bill, products=products, promotions=promotions)
+    return with_discounts(bill, [(grant, discount)])
 
 
 def with_discounts(bill: Bill, granted: Iterable[tuple[str, Discount]]) -> Bill:
@@ -784,16 +974,20 @@ def with_discounts(bill: Bill, granted: Iterable[tuple[str, Discount]]) -> Bill:
     promotions and their order), made with one copy of its tables instead of one per discount — a rule that
     discounts every line of a large account would otherwise copy the whole bill once per line. ``bill`` itself is
     returned when nothing is granted."""
-    products: dict[str, ProductBill] | None = None
+    entries: dict[str, ProductBill] | None = None
     promotions: dict[str, list[Discount]] = {}
     for grant, discount in granted:
-        if products is None:
-            products, promotions = dict(bill.products), dict(bill.promotions)
-        products[discount.product_id] = products[discount.product_id].plus(discount)
+        if entries is None:
+            entries, promotions = {}, dict(bill.promotions)
+        pid = discount.product_id
+        entry = entries.get(pid) or bill.entry(pid)
+        if entry is None:
+            raise KeyError(pid)
+        entries[pid] = entry.plus(discount)
         given = promotions.get(grant)
         if given is None or given is bill.promotions.get(grant):
             given = promotions[grant] = list(given or ())  # the bill's own list stays as it was
         given.append(discount)
-    if products is None:
+    if entries is None:
         return bill
-    return replace(bill, products=products, promotions=promotions)
+    return bill.with_entries(entries, promotions)
