@@ -306,3 +306,8 @@ def test_a_partition_waits_packed_until_its_row_group_is_written(tmp_path: Path,
     with pytest.raises(RuntimeError, match=r"other\.parquet: 6 rows waiting, 5 counted"):
         miscounted.append(packed(table(rows[:6], items)), 5)
     miscounted.abandon()
+    uncounted = outputs._Writer(tmp_path / "none.parquet", items)  # counted as none: caught when the file closes
+    uncounted.append(packed(table(rows[:3], items)), 0)
+    with pytest.raises(RuntimeError, match=r"none\.parquet: 3 rows waiting, 0 counted"):
+        uncounted.close()
+    uncounted.abandon()

@@ -205,10 +205,8 @@ class _Writer:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        whole = pa.concat_tables([unpacked(table) if isinstance(table, bytes) else table for table in self.pending],
-                                 memory_pool=pool())
-        if whole.num_rows != self.rows:  # the counts come from the partitions' tallies: a bug if they disagree
-            raise RuntimeError(f"{self.path.name}: {whole.num_rows} rows waiting, {self.rows} counted")
+        whole = pa.concat_tables(self._unpacked(), memory_pool=pool())
+        self._check(whole.num_rows)
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.path, self.schema, memory_pool=pool())
@@ -216,11 +214,22 @@ class _Writer:
         rest = whole.slice(count)
         self.pending, self.rows = ([rest] if rest.num_rows else []), rest.num_rows
 
+    def _unpacked(self) -> list[Any]:
+        return [unpacked(table) if isinstance(table, bytes) else table for table in self.pending]
+
+    def _check(self, waiting: int) -> None:
+        """The rows waiting are those counted: the counts come from the partitions' tallies, so a difference is a
+        bug, said at once rather than written as row groups of another size or left out."""
+        if waiting != self.rows:
+            raise RuntimeError(f"{self.path.name}: {waiting} rows waiting, {self.rows} counted")
+
     def close(self) -> None:
         import pyarrow.parquet as pq
 
         if self.rows:
             self._write(self.rows)
+        elif self.pending:  # only partitions counted as having no row wait: they must have none
+            self._check(sum(table.num_rows for table in self._unpacked()))
         if self.writer is None:  # no row at all: the general way writes the schema alone
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.path, self.schema, memory_pool=pool())
