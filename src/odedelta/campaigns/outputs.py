@@ -203,14 +203,10 @@ class _Writer:
 
     def _write(self, count: int) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         whole = pa.concat_tables(self._unpacked(), memory_pool=pool())
         self._check(whole.num_rows)
-        if self.writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.path, self.schema, memory_pool=pool())
-        self.writer.write_table(whole.slice(0, count).combine_chunks(memory_pool=pool()))
+        self._opened().write_table(whole.slice(0, count).combine_chunks(memory_pool=pool()))
         rest = whole.slice(count)
         self.pending, self.rows = ([rest] if rest.num_rows else []), rest.num_rows
 
@@ -223,17 +219,21 @@ class _Writer:
         if waiting != self.rows:
             raise RuntimeError(f"{self.path.name}: {waiting} rows waiting, {self.rows} counted")
 
-    def close(self) -> None:
-        import pyarrow.parquet as pq
+    def _opened(self) -> Any:
+        """The Parquet writer, opened on first use."""
+        if self.writer is None:
+            import pyarrow.parquet as pq
 
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.path, self.schema, memory_pool=pool())
+        return self.writer
+
+    def close(self) -> None:
         if self.rows:
             self._write(self.rows)
         elif self.pending:  # only partitions counted as having no row wait: they must have none
             self._check(sum(table.num_rows for table in self._unpacked()))
-        if self.writer is None:  # no row at all: the general way writes the schema alone
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.path, self.schema, memory_pool=pool())
-        self.writer.close()
+        self._opened().close()  # no row at all: the schema alone, as the general way writes it
 
     def abandon(self) -> None:
         if self.writer is not None:

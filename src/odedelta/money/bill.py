@@ -140,8 +140,7 @@ class ProductBill:
     def of(cls, product_id: str, offering_id: str, base: Base) -> ProductBill:
         """The entry of a product at its ``base`` price, before any discount (its sums are the base's own: what
         _totals gives with no discount)."""
-        return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
-                      base.undiscounted(), base)
+        return _plain(product_id, offering_id, base)
 
     def plus(self, discount: Discount) -> ProductBill:
         """A new entry: this one with ``discount`` too. Its sums follow from this one's when they are known and in
@@ -242,12 +241,8 @@ class Bill:
     def __init__(self, products: dict[str, ProductBill], promotions: dict[str, list[Discount]],
                  attributions: list[Attribution] | None = None) -> None:
         """A bill of the entries ``products`` (each made already)."""
-        _set(self, "promotions", promotions)
-        _set(self, "attributions", [] if attributions is None else attributions)
-        _set(self, "_offerings", {pid: entry.offering_id for pid, entry in products.items()})
-        _set(self, "_bases", {})
-        _set(self, "_made", products)
-        _set(self, "_products", products)
+        self._fill({pid: entry.offering_id for pid, entry in products.items()}, {}, products, products, promotions,
+                   [] if attributions is None else attributions)
 
     @classmethod
     def _of(cls, offerings: dict[str, str], bases: Mapping[str, Base], made: dict[str, ProductBill],
@@ -255,13 +250,18 @@ class Bill:
         """A bill of the products ``offerings`` names, its entries those ``made`` and the others made from
         ``bases`` when read (the tables are the bill's: only read from now on)."""
         bill: Bill = _new(cls)
-        _set(bill, "promotions", promotions)
-        _set(bill, "attributions", attributions)
-        _set(bill, "_offerings", offerings)
-        _set(bill, "_bases", bases)
-        _set(bill, "_made", made)
-        _set(bill, "_products", None)
+        bill._fill(offerings, bases, made, None, promotions, attributions)
         return bill
+
+    def _fill(self, offerings: dict[str, str], bases: Mapping[str, Base], made: dict[str, ProductBill],
+              products: dict[str, ProductBill] | None, promotions: dict[str, list[Discount]],
+              attributions: list[Attribution]) -> None:
+        _set(self, "promotions", promotions)
+        _set(self, "attributions", attributions)
+        _set(self, "_offerings", offerings)
+        _set(self, "_bases", bases)
+        _set(self, "_made", made)
+        _set(self, "_products", products)
 
     @property
     def products(self) -> dict[str, ProductBill]:
@@ -406,7 +406,8 @@ _new = object.__new__
 
 
 def _plain(product_id: str, offering_id: str, base: Base) -> ProductBill:
-    """The entry of a product at ``base`` without a discount (:meth:`ProductBill.of`, one call less)."""
+    """The entry of a product at ``base`` without a discount (:meth:`ProductBill.of`; called directly on the
+    per-change path, one call less)."""
     return _entry(product_id, offering_id, base.amount, base.basis, base.duty_free, base.pop_id, NO_DISCOUNTS,
                   base.undiscounted(), base)
 
