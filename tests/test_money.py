@@ -207,6 +207,82 @@ def test_a_bill_makes_the_entries_with_a_discount_and_the_others_when_read(
     assert after.offering_of(changed) == other and before.offering_of(changed) != other
 
 
+def test_the_bill_of_products_is_the_bill_of_their_lines(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``bill_of_products`` reads each product once: the bill ``bill_of`` makes of ``bill_lines`` (entries in order,
+    promotions, attributions), the same bases, and the entries with standing reductions ``bill_of`` records."""
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill_lines, bill_of, bill_of_products
+
+    from .helpers import AS_OF
+
+    for name, inventory in inventories.items():
+        for context in (Context(), Context(segment="residential")):
+            lines, bases = bill_lines(demo, inventory.products, AS_OF)
+            priced: dict[str, Any] = {}
+            expected = bill_of(demo, lines, context, AS_OF, priced)
+            made, made_bases, made_priced = bill_of_products(demo, inventory.products, context, AS_OF)
+            assert list(made.products.items()) == list(expected.products.items()), name
+            assert (made.promotions, made.attributions) == (expected.promotions, expected.attributions), name
+            assert (list(made_bases.items()), made_priced) == (list(bases.items()), priced), name
+    priced_inventories = [i for i in inventories.values() if any(p.product_price for p in i.products.values())]
+    assert priced_inventories and any(bill_of_products(demo, i.products, Context(), AS_OF)[0].attributions
+                                      or bill_of_products(demo, i.products, Context(), AS_OF)[2]
+                                      for i in inventories.values())  # inventory prices read on the way
+
+
+def test_the_bill_after_a_change_made_from_the_bill_before_is_the_bill_of_its_lines(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory]) -> None:
+    """``bill_changed``: the bill before with the products a change touches priced again (one gone, one moved to
+    another offering, one with a standing reduction kept, one with a new one, one added at the end) is the bill
+    ``bill_of`` makes of the lines after the change — the same entries in the same order, promotions and
+    attributions; the table of entries with standing reductions is only read; lines naming a product twice are
+    left to ``bill_of`` (None)."""
+    from dataclasses import replace
+
+    from odedelta.model.pricing import catalog_base
+    from odedelta.model.requests import Context
+    from odedelta.money.bill import bill_changed, bill_lines, bill_of
+
+    from .helpers import AS_OF
+
+    context = Context(segment="residential")
+    compared = cuts = 0
+    for name, inventory in inventories.items():
+        lines = list(bill_lines(demo, inventory.products, AS_OF)[0])
+        if len(lines) < 4:
+            continue
+        first_id, offering, spec, base = lines[0]
+        lines[0] = (first_id, offering, spec, replace(base, alterations=(("catalog:pop-x", "X", "10%"),)))
+        priced: dict[str, Any] = {}
+        before = bill_of(demo, lines, context, AS_OF, priced)
+        table = dict(priced)
+        gone, moved, reduced = lines[1][0], lines[2][0], lines[3][0]
+        other = next(o for o in demo.offerings if o != lines[2][1])
+        added = lines[0][1]  # a second product of the first one's offering
+        cut = replace(lines[3][3], alterations=(("catalog:pop-y", "Y", "1.00"),))
+        changes = [(gone, None, None), (moved, other, catalog_base(demo, other, AS_OF)), (reduced, lines[3][1], cut),
+                   (first_id, lines[0][1], lines[0][3]), ("NEW-1", added, catalog_base(demo, added, AS_OF))]
+        after_lines = [(pid, other, None, catalog_base(demo, other, AS_OF)) if pid == moved
+                       else (pid, o, s, cut) if pid == reduced else (pid, o, s, b)
+                       for pid, o, s, b in lines if pid != gone]
+        after_lines.append(("NEW-1", added, None, catalog_base(demo, added, AS_OF)))
+        placed = [(pid, o, s) for pid, o, s, _ in after_lines]
+        changed = bill_changed(demo, before, priced, changes, placed, context, AS_OF)
+        expected = bill_of(demo, after_lines, context, AS_OF)
+        assert changed is not None and priced == table, name
+        assert list(changed.products.items()) == list(expected.products.items()), name
+        assert (changed.promotions, changed.attributions) == (expected.promotions, expected.attributions), name
+        kept = changed.entry(first_id)
+        assert kept is not None and kept.discounts[0] is priced[first_id].discounts[0]  # the same base: shared
+        cuts += [d.source for d in changed.products[reduced].discounts][:1] == ["catalog:pop-y"]
+        twice = [*placed, placed[0]]
+        assert bill_changed(demo, before, priced, [*changes, (first_id, offering, base)], twice, context,
+                            AS_OF) is None, name
+        compared += 1
+    assert compared and cuts  # some product priced again has a standing reduction
+
+
 def test_a_discount_made_by_its_slots_and_running_sums_match_the_constructor_and_the_full_sum() -> None:
     """Promotions make their discounts by setting the record's slots, and ``plus`` carries the entry's sums forward
     (total + discount, base − total): the same discount the constructor makes, the same sums as adding every

@@ -35,10 +35,12 @@ from odedelta.model.terms import add_term
 from odedelta.model.tmf import Product
 from odedelta.money.bill import (
     Bill,
+    Change,
     Discount,
     ProductBill,
-    bill_lines,
+    bill_changed,
     bill_of,
+    bill_of_products,
     discount_for,
     with_discounts,
 )
@@ -136,6 +138,8 @@ class _Bills(NamedTuple):
     lost: list[str]
     bases: dict[str, Base]
     """The base price of each installed product (the products the change leaves as they are keep theirs)."""
+    priced: dict[str, ProductBill]
+    """The entries of the bill before with standing reductions, by product (only read: :func:`bill_changed`)."""
     when: tuple[Any, ...]
     """What the customer's answers the inventory remembers are keyed by: the moment and the context."""
 
@@ -211,27 +215,22 @@ def _bills(result: ChangeResult) -> _Bills | OdeDeltaError:
     when = (*moment_key(result.as_of), *context_key(result.context))
     try:
         before, bases, priced = _before(result, when)
-        after, projected = _after(result, bases, dict(priced))
+        after, projected = _after(result, before, bases, priced)
     except OdeDeltaError as exc:
         return exc
     return _Bills(before, after, projected, [p for p in before.promotions if p not in after.promotions], bases,
-                  when)
+                  priced, when)
 
 
 def _before(result: ChangeResult,
             when: tuple[Any, ...]) -> tuple[Bill, dict[str, Base], dict[str, ProductBill]]:
-    """The bill before the change, the base price of each installed product, and the bill's undiscounted entries
-    by product (the bill after shares those of the products the change leaves as they are). What the customer
-    has, whatever the change: worked out once per inventory, catalog, moment and context (``when``: the inventory
-    remembers it; the three are frozen values, only read)."""
+    """The bill before the change, the base price of each installed product, and the bill's entries with standing
+    reductions by product (the bill after shares those of the products the change leaves as they are). What the
+    customer has, whatever the change: worked out once per inventory, catalog, moment and context (``when``: the
+    inventory remembers it; the three are frozen values, only read)."""
     catalog, inventory, as_of, context = result.catalog, result.inventory, result.as_of, result.context
-
-    def compute() -> tuple[Bill, dict[str, Base], dict[str, ProductBill]]:
-        lines, bases = bill_lines(catalog, inventory.products, as_of)
-        priced: dict[str, ProductBill] = {}
-        return bill_of(catalog, lines, context, as_of, priced), bases, priced
-
-    return remembered(inventory, catalog, ("bill before", *when), compute)
+    return remembered(inventory, catalog, ("bill before", *when),
+                      lambda: bill_of_products(catalog, inventory.products, context, as_of))
 
 
 def _judge(result: ChangeResult, bills: _Bills, asked: _Asked | None) -> _Judged:
@@ -265,7 +264,7 @@ def _amend(result: ChangeResult, bills: _Bills, judged: _Judged
             return reengaged
         result = reengaged
     if drops:
-        after, projected = _after(result, bills.bases)
+        after, projected = _after(result, bills.before, bills.bases, bills.priced)
     return result, after, projected, timing
 
 
@@ -321,9 +320,20 @@ def _consequences(result: ChangeResult, before: Bill, after: Bill, projected: Ma
 
 def _count_repriced(counted: set[str], before: Bill, after: Bill) -> None:
     """The products the totals count: those the change touches (its items, ``counted`` already), and those it
-    leaves as they are whose monthly price it changes all the same (a promotion gained or lost) — on either side of
-    the change: added to ``counted``."""
-    counted.update(before.repriced(after, counted))
+    leaves as they are whose monthly price it changes all the same (a promotion gained or lost, a rule's discount)
+    — on either side of the change: added to ``counted``. A product no item names keeps its line in the bill after
+    the change — its offering, its base and its standing reductions (:func:`_after`) — so only a discount of a
+    promotion or a rule (what a bill's ``promotions`` hold, on either side) can change its price: only the
+    products those discount are compared (the amounts), whatever the size of the account."""
+    for granted in (before.promotions, after.promotions):
+        for discounts in granted.values():
+            for discount in discounts:
+                pid = discount.product_id
+                if pid in counted or not (before.holds(pid) and after.holds(pid)):
+                    continue
+                old, new = before.net_of(pid), after.net_of(pid)
+                if (old.amount if old is not None else None) != (new.amount if new is not None else None):
+                    counted.add(pid)
 
 
 _NO_PROMOTIONS = made(PromotionFacts, lost=(), gained=())
@@ -426,25 +436,43 @@ def _proration(before_bill: Bill, after_bill: Bill, before_ids: list[str], after
     return lines
 
 
-def _after(result: ChangeResult, installed: Mapping[str, Base],
-           priced: dict[str, ProductBill] | None = None) -> tuple[Bill, Mapping[str, str | None]]:
+def _after(result: ChangeResult, before: Bill, installed: Mapping[str, Base],
+           priced: dict[str, ProductBill]) -> tuple[Bill, Mapping[str, str | None]]:
     """The bill after the change, and the offering of each product after it. A new product, or one whose offering
     changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
-    change leaves its prices as they are)."""
-    bases = {}
+    change leaves its prices as they are). Made from the bill before (``priced``: its entries with standing
+    reductions, :func:`_before`): only the products the delta's items name are priced again, each item read
+    once — the last item of an installed product is what the projection reads of it (:func:`placed`), and the
+    products the change installs come last, in the items' order."""
     tables = compiled(result.catalog)
     as_of = result.as_of
     known = tables.bases(as_of)  # the catalog prices of as_of's validity epoch, the epoch worked out once
+    repriced: dict[str, Base] = {}
+    last: dict[str, DeltaItem] = {}
+    new: list[DeltaItem] = []
     for item in result.items:
+        pid = item.product_id
+        last[pid] = item
         action = item.action
         if action is _ADD or (action is _MODIFY and item.previous_offering_id):
             offering = item.offering_id
             found = known.get(offering)
-            bases[item.product_id] = found if found is not None else tables.base(offering, as_of)
+            repriced[pid] = found if found is not None else tables.base(offering, as_of)
+        if not item.installed:
+            new.append(item)
+    held = before.holds
+    changes: list[Change] = [
+        (pid, None, None) if item.action is _DELETE else (pid, item.offering_id, repriced.get(pid) or installed[pid])
+        for pid, item in last.items() if held(pid)]
+    for item in new:
+        pid = item.product_id
+        changes.append((pid, item.offering_id, repriced.get(pid) or installed[pid]))
     placed = result.placed
-    repriced = bases.get
-    lines = ((pid, offering, spec, repriced(pid) or installed[pid]) for pid, offering, spec in placed)
-    return bill_of(result.catalog, lines, result.context, as_of, priced), placed.offering_table()
+    after = bill_changed(result.catalog, before, priced, changes, placed, result.context, as_of)
+    if after is None:  # the projection places a product twice: the bill of its lines, as they are
+        lines = ((pid, offering, spec, repriced.get(pid) or installed[pid]) for pid, offering, spec in placed)
+        after = bill_of(result.catalog, lines, result.context, as_of)
+    return after, placed.offering_table()
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],
@@ -748,14 +776,14 @@ def _held(before: Bill, term: TermFacts, product_id: str) -> dict[str, Decimal]:
     """What a penalty reads of a product under a term in place of its offering's installed facts: what this
     customer pays before discounts (``price``) and the monthly discount they have and have received so far (those
     the bill knows)."""
-    entry = before.entry(product_id)
     installed: dict[str, Decimal] = {}
-    monthly_discount = entry.discount_total if entry else None
+    monthly_discount = before.discount_of(product_id)  # read off the bill's tables: no entry made
     if monthly_discount is not None:
         installed["discount"] = monthly_discount.amount
         installed["discount_received"] = monthly_discount.amount * (term.months_elapsed or 0)
-    if entry is not None and entry.base is not None:
-        installed["price"] = entry.base.amount  # what this customer pays, before discounts
+    price = before.base_of(product_id)
+    if price is not None:
+        installed["price"] = price.amount  # what this customer pays, before discounts
     return installed
 
 

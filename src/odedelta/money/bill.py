@@ -23,7 +23,7 @@ counted twice; any other alteration is a standing reduction of the price.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import FrozenInstanceError, dataclass, field, replace
 from datetime import datetime
@@ -320,22 +320,17 @@ class Bill:
         sums = base.undiscounted()
         return sums[1] if sums is not None else None
 
-    def repriced(self, other: Bill, known: AbstractSet[str]) -> list[str]:
-        """The products of this bill, other than ``known``, that ``other`` holds at another net price (the amounts
-        compared): a product at the same base in both bills, without a discount in either, is not looked at."""
-        out: list[str] = []
-        made, bases = self._made, self._bases
-        other_made, other_bases, held = other._made, other._bases, other._offerings
-        for pid in self._offerings:
-            if pid in known or pid not in held:
-                continue
-            mine, theirs = made.get(pid), other_made.get(pid)
-            if mine is theirs and (mine is not None or bases[pid] is other_bases[pid]):
-                continue  # one entry, or one base and no discount: the same price
-            old, new = self.net_of(pid), other.net_of(pid)
-            if (old.amount if old is not None else None) != (new.amount if new is not None else None):
-                out.append(pid)
-        return out
+    def discount_of(self, product_id: str) -> Money | None:
+        """The entry's ``discount_total`` (None when it has no price, or the bill does not hold the product): for one
+        without a discount, its base's own zero (:meth:`Base.undiscounted`)."""
+        found = self._made.get(product_id)
+        if found is not None:
+            return found.discount_total
+        base = self._bases.get(product_id)
+        if base is None:
+            return None
+        sums = base.undiscounted()
+        return sums[0] if sums is not None else None
 
     def currencies(self, product_ids: Iterable[str]) -> set[str]:
         """The currencies of the base prices of ``product_ids`` (those the bill holds with a price). In a bill of
@@ -777,14 +772,112 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
             if found is not None and found._made_from is base and found.offering_id == offering:
                 made[pid] = found
                 continue
-        entry = _plain(pid, offering, base)
-        for source, name, value in base.alterations:
-            discount = discount_for(entry, source, name, value)
-            if discount is not None:
-                entry = entry.plus(discount)
-        made[pid] = entry
+        entry = made[pid] = _altered(pid, offering, base)
         if record is not None:
             record[pid] = entry
+    promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
+                             judgments)
+    return Bill._of(offerings_of, bases, made, promotions, attributions)
+
+
+def bill_of_products(catalog: Catalog, products: Mapping[str, Product], context: Context,
+                     as_of: datetime) -> tuple[Bill, dict[str, Base], Priced]:
+    """:func:`bill_of` of :func:`bill_lines` — the recurring bill of the customer's ``products`` as they are — in
+    one pass over the products: each is read once for its offering, specification and base, recorded straight in
+    the bill's tables (no line is made, and the bases are one table: the bill's, only read from now on). With the
+    bill, the base of each product and the entries with standing reductions (:data:`Priced`, for the bill after
+    a change: :func:`bill_changed`). The bill before a change is made afresh for each inventory a change meets."""
+    tables = compiled(catalog)
+    catalog_bases = tables.bases(as_of)
+    offerings_of: dict[str, str] = {}
+    bases: dict[str, Base] = {}
+    made: dict[str, ProductBill] = {}
+    attributions: list[Attribution] = []
+    offerings: set[str] = set()
+    held = offerings.add
+    judgments = _Judgments.of(catalog)
+    specifications: set[str] | None = set() if judgments.beyond else None
+    for pid, product in products.items():
+        offering = product.offering_id
+        if offering:
+            held(offering)
+        else:
+            offering = ""
+        if specifications is not None and (spec := product.spec_id):
+            specifications.add(spec)
+        offerings_of[pid] = offering
+        if product.product_price:
+            base = bases[pid] = recurring_base(product, catalog, as_of)
+        else:
+            base = bases[pid] = catalog_bases.get(offering) or tables.base(offering, as_of)
+        if base.attributions:
+            attributions += _mark_duplicates(base.attributions)
+        if base.alterations:
+            made[pid] = _altered(pid, offering, base)
+    priced = dict(made)  # before the promotions add theirs
+    promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
+                             judgments)
+    return Bill._of(offerings_of, bases, made, promotions, attributions), bases, priced
+
+
+def _altered(product_id: str, offering: str, base: Base) -> ProductBill:
+    """The entry of a product at ``base`` with the base's standing reductions (``alterations``) on it, in order."""
+    entry = _plain(product_id, offering, base)
+    for source, name, value in base.alterations:
+        discount = discount_for(entry, source, name, value)
+        if discount is not None:
+            entry = entry.plus(discount)
+    return entry
+
+
+Change = tuple[str, str | None, Base | None]
+"""What a change does to one product of a bill (:func:`bill_changed`): ``(product id, offering, base)`` — the
+product at that offering and base, in its place (a product the bill does not hold goes last) — or ``(product id,
+None, None)``: the product is gone."""
+
+
+def bill_changed(catalog: Catalog, before: Bill, priced: Priced, changes: Iterable[Change],
+                 placed: Collection[tuple[str, str | None, str | None]], context: Context,
+                 as_of: datetime) -> Bill | None:
+    """The bill after a change, made from the bill before it (a bill of lines, :func:`bill_of`, whose entries
+    with standing reductions are ``priced``): what :func:`bill_of` gives for the lines after the change, where a
+    product the change leaves as it is keeps its line — its offering, its base, its entry. Only the products the
+    change touches (``changes``, in the order the lines after the change name them) are priced again; the tables
+    of the others are copied whole (a large account's change touches a few of its products), and the promotions
+    are judged over the offerings held after. ``placed``: the ``(product id, offering, specification)`` of the
+    products after the change (:attr:`~odedelta.flows.result.ChangeResult.placed`), read for the specifications
+    held only in a catalog whose promotions compare them, and for their number: None when the lines after the
+    change name a product twice (a bill of lines keeps one entry for it: the caller makes it of the lines)."""
+    offerings_of = dict(before._offerings)
+    bases = dict(before._bases)
+    made = dict(priced)
+    attributed = bool(before.attributions)
+    for pid, offering, base in changes:
+        if base is None:
+            del offerings_of[pid], bases[pid]
+            made.pop(pid, None)
+            continue
+        offerings_of[pid] = offering = offering or ""
+        bases[pid] = base
+        if base.attributions:
+            attributed = True
+        if not base.alterations:
+            made.pop(pid, None)
+            continue
+        found = priced.get(pid)
+        made[pid] = found if found is not None and found._made_from is base and found.offering_id == offering \
+            else _altered(pid, offering, base)
+    if len(offerings_of) != len(placed):
+        return None
+    attributions: list[Attribution] = []
+    if attributed:  # in the order of the lines, as bill_of gathers them
+        for base in bases.values():
+            if base.attributions:
+                attributions += _mark_duplicates(base.attributions)
+    offerings = set(offerings_of.values())
+    offerings.discard("")
+    judgments = _Judgments.of(catalog)
+    specifications = {spec for _, _, spec in placed if spec} if judgments.beyond else None
     promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
                              judgments)
     return Bill._of(offerings_of, bases, made, promotions, attributions)
@@ -929,7 +1022,26 @@ def _grant(terms: _Terms, offerings_of: dict[str, str], bases: Mapping[str, Base
         for pid, offering in offerings_of.items():
             if offering not in targets:
                 continue
-            entry = made.get(pid) or _plain(pid, offering, bases[pid])
+            entry = made.get(pid)
+            if entry is None:  # the entry is its base's: made at once with the discount (as _plain(…).plus(…))
+                base = bases[pid]
+                price, sums = base.amount, base.undiscounted()
+                if price is None or sums is None:
+                    continue
+                found = _reduced(reduction, price)
+                if found is None:
+                    continue
+                amount, percentage = found
+                net = sums[1]
+                if net.amount < amount.amount:  # min(amount, net): never below zero (both in the base's currency)
+                    amount = net
+                discount = _discount(pid, source, label, amount, percentage)
+                total = sums[0].amount + amount.amount  # the running sums plus makes, in the same operations
+                made[pid] = _entry(pid, offering, price, base.basis, base.duty_free, base.pop_id, [discount],
+                                   (made_money(total, price.currency), made_money(price.amount - total,
+                                                                                   price.currency)), base)
+                granted.append(discount)
+                continue
             if entry.base is None or (net := entry.net) is None:
                 continue
             found = _reduced(reduction, entry.base)
