@@ -941,6 +941,8 @@ class _Judgments:
 
     def facts(self, context: Context) -> tuple[str | None, ...]:
         """The context's facts the criteria read, as they compare them (:func:`_met`: the text, or None)."""
+        if not self.attributes:  # no criterion reads an attribute (most catalogs): nothing to look up
+            return (context.segment,) if self.segment else ()
         attributes = context.attributes
         facts = tuple(None if (fact := attributes.get(name)) is None else str(fact) for name in self.attributes)
         return (context.segment, *facts) if self.segment else facts
@@ -953,16 +955,19 @@ class _Judgments:
         held_named = self.offerings.intersection(offerings)
         if not held_named:
             return ()  # no promotion names anything held
+        held: Held | None
         if self.beyond and specifications is not None:
-            held: Held = _holding(compiled(catalog), set(offerings), specifications)
-            key: tuple[Any, ...] = (held_named, self.specifications.intersection(held[SPECIFICATION]),
-                                    self.categories.intersection(held[CATEGORY]), self.facts(context),
+            held = holding = _holding(compiled(catalog), set(offerings), specifications)
+            key: tuple[Any, ...] = (held_named, self.specifications.intersection(holding[SPECIFICATION]),
+                                    self.categories.intersection(holding[CATEGORY]), self.facts(context),
                                     self.epoch(as_of))
         else:
-            held = {OFFERING: held_named, SPECIFICATION: _NONE, CATEGORY: _NONE}  # only offerings are compared
+            held = None  # only offerings are compared: made when a judgment is made
             key = (held_named, self.facts(context), self.epoch(as_of))
         found = self.table.get(key)
         if found is None:
+            if held is None:
+                held = {OFFERING: held_named, SPECIFICATION: _NONE, CATEGORY: _NONE}
             found = self._judge(catalog, held_named, held, context, as_of)
             if len(self.table) >= _JUDGMENTS_SIZE:
                 self.table.clear()
@@ -1032,9 +1037,9 @@ def _grant(terms: _Terms, offerings_of: dict[str, str], bases: Mapping[str, Base
                 if found is None:
                     continue
                 amount, percentage = found
-                net = sums[1]
-                if net.amount < amount.amount:  # min(amount, net): never below zero (both in the base's currency)
-                    amount = net
+                undiscounted = sums[1]
+                if undiscounted.amount < amount.amount:  # never below zero (both in the base's currency)
+                    amount = undiscounted
                 discount = _discount(pid, source, label, amount, percentage)
                 total = sums[0].amount + amount.amount  # the running sums plus makes, in the same operations
                 made[pid] = _entry(pid, offering, price, base.basis, base.duty_free, base.pop_id, [discount],
