@@ -545,8 +545,8 @@ def _promotion_changes(promotions: Mapping[str, object], before: Bill, after: Bi
     had, has = before.promotions, after.promotions
     for pid in sorted(had.keys() | has.keys()):
         old, new = had.get(pid), has.get(pid)
-        if not any(g.product_id in affected for g in old or ()) and not any(g.product_id in affected
-                                                                            for g in new or ()):
+        if affected.isdisjoint([g.product_id for g in old or ()]) and \
+                affected.isdisjoint([g.product_id for g in new or ()]):
             continue
         status = "kept" if old is not None and new is not None else ("lost" if old is not None else "gained")
         name = getattr(promotions.get(pid), "name", None) or (old or new or [])[0].name
@@ -559,7 +559,7 @@ def _monthly(grants: list[Discount] | None) -> Money | None:
     """What a promotion's discounts take off per month (None when it grants nothing on that side)."""
     if not grants:
         return None
-    return total((g.amount for g in grants), grants[0].amount.currency)
+    return total([g.amount for g in grants], grants[0].amount.currency)
 
 
 def _age(result: ChangeResult) -> Callable[[Discount], tuple[datetime, str]]:
