@@ -133,8 +133,9 @@ class _Bills(NamedTuple):
 
     before: Bill
     after: Bill
-    projected: Mapping[str, str | None]
-    """Product id → its offering once the change is done (in the order of the projection; read only)."""
+    projected: Mapping[str, str]
+    """Product id → its offering once the change is done, ``""`` for none (in the order of the projection; the bill
+    after's table, read only)."""
     lost: list[str]
     bases: dict[str, Base]
     """The base price of each installed product (the products the change leaves as they are keep theirs)."""
@@ -437,13 +438,13 @@ def _proration(before_bill: Bill, after_bill: Bill, before_ids: list[str], after
 
 
 def _after(result: ChangeResult, before: Bill, installed: Mapping[str, Base],
-           priced: dict[str, ProductBill]) -> tuple[Bill, Mapping[str, str | None]]:
-    """The bill after the change, and the offering of each product after it. A new product, or one whose offering
-    changes, is priced from the catalog of its offering; every other keeps its ``installed`` base price (the
-    change leaves its prices as they are). Made from the bill before (``priced``: its entries with standing
-    reductions, :func:`_before`): only the products the delta's items name are priced again, each item read
-    once — the last item of an installed product is what the projection reads of it (:func:`placed`), and the
-    products the change installs come last, in the items' order."""
+           priced: dict[str, ProductBill]) -> tuple[Bill, Mapping[str, str]]:
+    """The bill after the change, and the offering of each product after it (the bill's table: ``""`` for a product
+    without one). A new product, or one whose offering changes, is priced from the catalog of its offering; every
+    other keeps its ``installed`` base price (the change leaves its prices as they are). Made from the bill before
+    (``priced``: its entries with standing reductions, :func:`_before`): only the products the delta's items name
+    are priced again, each item read once — the last item of an installed product is what the projection reads of
+    it (:func:`placed`), and the products the change installs come last, in the items' order."""
     tables = compiled(result.catalog)
     as_of = result.as_of
     known = tables.bases(as_of)  # the catalog prices of as_of's validity epoch, the epoch worked out once
@@ -472,7 +473,8 @@ def _after(result: ChangeResult, before: Bill, installed: Mapping[str, Base],
     if after is None:  # the projection places a product twice: the bill of its lines, as they are
         lines = ((pid, offering, spec, repriced.get(pid) or installed[pid]) for pid, offering, spec in placed)
         after = bill_of(result.catalog, lines, result.context, as_of)
-    return after, placed.offering_table()
+    # the bill's table is the projection's offerings (each product once, the last line's), "" for none
+    return after, after.offerings
 
 
 def _currency(result: ChangeResult, before: Bill, after: Bill, before_ids: list[str],

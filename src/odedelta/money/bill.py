@@ -296,6 +296,12 @@ class Bill:
         """The products the bill holds, in the order of its lines."""
         return self._offerings.keys()
 
+    @property
+    def offerings(self) -> Mapping[str, str]:
+        """Product id → the entry's ``offering_id`` (``""`` for a product without one), in the order of the bill's
+        lines: the bill's own table, to read only."""
+        return self._offerings
+
     def offering_of(self, product_id: str) -> str | None:
         """The entry's ``offering_id`` (None when the bill does not hold the product)."""
         return self._offerings.get(product_id)
