@@ -226,6 +226,34 @@ def test_totals_equal_the_sum_of_their_lines_in_one_currency(engine: Engine, cha
     assert due["price"]["taxIncludedAmount"]["value"] == c.due_now.amount
 
 
+def test_the_products_counted_are_those_changed_or_repriced_on_both_sides(
+        engine: Engine, change_space: list[Any], inventories: dict[str, odedelta.Inventory]) -> None:
+    """The totals count the products the change's items name and every other product whose monthly price differs
+    between the bills (a promotion gained or lost, a rule's discount): the money stage compares only the products
+    a promotion or a rule discounts — every product of both bills is compared here, on every change of the demo
+    catalog's root products. The offerings after the change are those of the projection."""
+    compared = repriced = 0
+    for name, product, target in change_space:
+        inventory = inventories[name]
+        try:
+            result = engine.change(inventory, ChangeOffer(product=product, to=target), as_of=AS_OF,
+                                   context=Context(segment="residential"))
+        except odedelta.RequestError:
+            continue
+        c = result.consequences
+        if c is None:
+            continue
+        named = {item.product_id for item in result.items}
+        before, after = c.before.products, c.after.products
+        changed = {pid for pid in before if pid in after and pid not in named
+                   and (before[pid].net and before[pid].net.amount) != (after[pid].net and after[pid].net.amount)}
+        assert c.before_ids == [pid for pid in inventory.products if pid in named | changed], (name, target)
+        assert c.after.offerings == {pid: offering or "" for pid, offering, _ in result.placed}, (name, target)
+        compared += 1
+        repriced += bool(changed)
+    assert compared and repriced  # some change reprices a product it leaves as it is
+
+
 def test_price_alterations_from_the_catalog_and_the_inventory(demo: odedelta.Catalog,
                                                               inventories: dict[str, odedelta.Inventory]) -> None:
     goodwill = Engine(demo).change(inventories["frank"], ChangeOffer(product="G-1", to="po-mobile-s"), as_of=AS_OF)
