@@ -799,16 +799,10 @@ def bill_of_products(catalog: Catalog, products: Mapping[str, Product], context:
     bases: dict[str, Base] = {}
     made: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
-    offerings: set[str] = set()
-    held = offerings.add
     judgments = _Judgments.of(catalog)
     specifications: set[str] | None = set() if judgments.beyond else None
     for pid, product in products.items():
-        offering = product.offering_id
-        if offering:
-            held(offering)
-        else:
-            offering = ""
+        offering = product.offering_id or ""
         if specifications is not None and (spec := product.spec_id):
             specifications.add(spec)
         offerings_of[pid] = offering
@@ -821,6 +815,8 @@ def bill_of_products(catalog: Catalog, products: Mapping[str, Product], context:
         if base.alterations:
             made[pid] = _altered(pid, offering, base)
     priced = dict(made)  # before the promotions add theirs
+    offerings = set(offerings_of.values())  # the offerings held, gathered at once
+    offerings.discard("")
     promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
                              judgments)
     return Bill._of(offerings_of, bases, made, promotions, attributions), bases, priced
