@@ -47,6 +47,14 @@ def test_between_equals_relativedelta_and_started_counts_part_months() -> None:
                 assert months_started(a, b) == months_between(a, b) + part
 
 
+def test_started_is_between_plus_a_part_month_on_every_day_pair_both_ways() -> None:
+    """months_started counts the part month as add_months defines it, without making the date: on every pair of
+    the span (every third start day, every end day, before or after it), at the month ends and in February."""
+    failures = [(a, b) for a in SPAN[::3] for b in SPAN
+                if months_started(a, b) != months_between(a, b) + (add_months(a, months_between(a, b)) < b)]
+    assert failures == []
+
+
 def test_billing_period_of_a_cycle_day_longer_than_the_month() -> None:
     # sibling of defect 6: a bill on the 31st in February raised ValueError (date.replace(day=31))
     from odedelta.flows.consequences import billing_period

@@ -58,6 +58,15 @@ def months_between(start: dt.date, end: dt.date) -> int:
 
 
 def months_started(start: dt.date, end: dt.date) -> int:
-    """Months started but not completed from ``start`` to ``end``: whole months, plus one for a part month."""
+    """Months started but not completed from ``start`` to ``end``: whole months, plus one for a part month — one
+    more when ``add_months(start, whole) < end``, compared as (year, month, day) without making that date (every
+    change with a term asks it)."""
     whole = months_between(start, end)
-    return whole + (1 if add_months(start, whole) < end else 0)
+    year, month = divmod(start.year * 12 + start.month - 1 + whole, 12)
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        return whole + (1 if add_months(start, whole) < end else 0)  # its error: past what a calendar holds
+    month += 1
+    day = start.day
+    if day > 28:  # clamped to a shorter month, as add_months does
+        day = min(day, _length(year, month))
+    return whole + 1 if (year, month, day) < (end.year, end.month, end.day) else whole
