@@ -142,3 +142,35 @@ def test_no_function_of_the_pipeline_is_over_80_lines(layer: str) -> None:
                 if lines > 80:
                     long.append(f"{Path(path).relative_to(SRC)}:{node.lineno} {node.name} ({lines} lines)")
     assert long == []
+
+
+def test_the_projection_is_worked_out_for_the_facts_only_when_a_question_can_see_it(
+        demo: odedelta.Catalog, inventories: dict[str, odedelta.Inventory], engine: Engine) -> None:
+    """A book with no compatibility rule and no rule reading a projected fact gives every answer it gives when the
+    offerings after the change are worked out for its facts; an explanation still records them in each question
+    asked after the delta (it shows every fact)."""
+    assert engine.rules is not None and engine.rules.reads_projection  # the demo book has compatibility rules
+    blind = odedelta.Rulebook([r for r in engine.rules.rules if r.kind != "compatibility"
+                               and not any(fact.startswith("projected.") for fact in r.facts)])
+    seeing = odedelta.Rulebook(blind.rules)
+    seeing.reads_projection = True
+    assert not blind.reads_projection and len(blind.rules) > 10
+    asked = 0
+    for name, inventory in inventories.items():
+        for pid in inventory.products:
+            for request in [*(ChangeOffer(product=pid, to=o) for o in demo.offerings), RemoveProduct(product=pid)]:
+                answers = []
+                for book in (blind, seeing):
+                    try:
+                        answer = Engine(demo, book).evaluate(inventory, request, as_of=AS_OF)
+                    except odedelta.RequestError as exc:
+                        answers.append(str(exc))
+                        continue
+                    answers.append(answer.message if isinstance(answer, odedelta.Refusal) else odedelta.to_dict(answer))
+                assert answers[0] == answers[1], (name, request)
+                asked += 1
+    assert asked > 200
+    explained = odedelta.explain_change(Engine(demo, blind), inventories["alice"],
+                                        RemoveProduct(product=next(iter(inventories["alice"].products))), as_of=AS_OF)
+    after = [q for q in explained.questions if q.kind not in ("eligibility", "migration")]
+    assert after and all(q.facts["projected"]["offerings"] for q in after)

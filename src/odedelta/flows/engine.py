@@ -88,7 +88,7 @@ class Engine:
         # one record for the checks and the money: its projection is computed once
         result = ChangeResult(self.catalog, inventory, delta, context, decisions, renewal=plan.renewal,
                               change_kind=kind if kind != request.kind else None)
-        if plain is not None:
+        if plain is not None and rules is not None and rules.reads_projection:  # else no question sees them
             offerings = {offering for _, offering, _ in result.placed if offering}
             plain = plain.replaced(projected=made(ProjectedFacts, offerings=tuple(sorted(offerings))))
         # the money stage: bills → rules over complete facts (compatibility first) → amendments → money

@@ -234,6 +234,7 @@ class _Recording(Rulebook):
 
     def __init__(self, book: Rulebook) -> None:
         vars(self).update(vars(book))
+        self.reads_projection = True  # each question is recorded with every fact, the projection's too
         self.questions: list[Question] = []
         self.plain: list[Mapping[str, Any]] = []
 

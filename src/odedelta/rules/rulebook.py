@@ -107,6 +107,11 @@ class Rulebook:
             kind: self.fact_plan.view(frozenset().union(*(r.facts for r in self.rules if r.kind == kind)))
             for kind in self.kinds}
         """The sections the rules of each kind read: a question of a kind is asked over those only."""
+        self.reads_projection = "projected" in self.fact_plan.sections or "compatibility" in self._views
+        """Whether a question of this book can see what the customer would have after a change: a rule reads a
+        ``projected`` fact, or a compatibility rule's effect is checked against the offerings after it. When none
+        can, the engine does not work those offerings out for the change's facts (the section stays the empty
+        one, which no question reads)."""
         self._made: dict[tuple[int, Hashable], tuple[Rule, Any]] = {}
         ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.key]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
