@@ -613,6 +613,8 @@ def test_a_question_of_one_kind_over_its_sections_only_has_the_answer_over_all_t
         assert demo_book.matching_in(kind, plain, **sections) == (
             demo_book.hits(kind, everything) if kind in demo_book.kinds else [])
         assert demo_book.first_in(kind, plain, **sections) == demo_book.first_hit(kind, everything)
+        assert demo_book.keys_in(kind, plain, **sections) == [
+            r.key for r in demo_book.matching_in(kind, plain, **sections)]
 
 
 @pytest.fixture(scope="module")
@@ -678,6 +680,43 @@ def test_values_made_once_per_rule_are_kept_by_the_rule_object(demo: odedelta.Ca
     assert book.for_rule(other, "k", lambda: "for the copy") == "for the copy"
     book._made[(id(other), "j")] = (rule, "stale")  # as if `rule` had had the copy's id
     assert book.for_rule(other, "j", lambda: "fresh") == "fresh"
+
+
+def test_values_made_once_per_kind_are_kept_by_rule_key(
+        demo: odedelta.Catalog) -> None:
+    """A rule book makes a value for every rule of a kind once per key (what each fee rule charges in a currency),
+    all at once, by rule key (what :meth:`keys_in` answers)."""
+    book = load_rules(RULES, demo)
+    made: list[str] = []
+
+    def name(rule: Any) -> str:
+        made.append(rule.key)
+        return f"{rule.id}:{rule.model.description}"
+
+    table = book.for_kind("fee", "EUR", name)
+    fees = [rule.key for rule in book.rules if rule.kind == "fee"]
+    assert list(table) == fees == ["mobile-downgrade-fee"] and made == fees
+    assert table["mobile-downgrade-fee"] == "mobile-downgrade-fee:A mobile downgrade costs a 10 EUR administration fee."
+    assert book.for_kind("fee", "EUR", name) is table and made == fees  # made once
+    assert book.for_kind("fee", "USD", name) is not table and made == fees * 2
+
+
+def test_the_questions_asked_over_the_facts_as_they_are_share_one_plain_dict(demo: odedelta.Catalog) -> None:
+    """The questions asked over a change's facts with no section replaced read one plain dict of every section the
+    book reads, made once; a question replacing a section, or facts asked one question, get their own."""
+    book = load_rules(RULES, demo)
+    facts = Facts(as_of=datetime(2026, 3, 1).date(), customer=CustomerFacts(segment="business"),
+                  term=term_facts_model(), change=ChangeFacts(direction="downgrade"))
+    context = Context(segment="business", attributes={"vip": True})
+    plain = book.plain_facts(facts, context)
+    whole = plain.asked(book._views["fee"], {})
+    assert whole == engine_facts(facts, context, book.used_facts, book.attribute_types)
+    assert plain.asked(book._views["penalty"], {}) is whole
+    item = ItemFacts(action="delete", offering="po-fiber-100")
+    assert plain.asked(book._views["penalty"], {"item": item}) == plain.viewed(book._views["penalty"], {"item": item})
+    assert plain.replaced(item=item).asked(book._views["penalty"], {}) is not whole
+    alone = book.plain_change(vars(facts), context, shared=False)
+    assert alone.asked(book._views["fee"], {}) == plain.viewed(book._views["fee"], {})
 
 
 def test_the_facts_of_one_change_cannot_be_edited_into_the_next(demo: odedelta.Catalog,

@@ -690,20 +690,22 @@ def _one_time_prices(result: ChangeResult, added: Sequence[DeltaItem]) -> list[C
 def _fees(result: ChangeResult, asked: _Asked, promoted: Mapping[str, FactSection], currency: str,
           decided: list[RuleOutcome]) -> list[Charge]:
     """The fees of the ``fee`` rules that apply (``promoted``: the change's promotion section, when a rule reads
-    it), each charged on the root product. What a rule charges in a currency is made once per rule book
-    (:func:`_fee`): a change copies it onto its root."""
+    it), each charged on the root product. What each fee rule of the book charges in a currency is made once per
+    rule book, for all of them at once (:func:`_fee`, a table by rule key): a change reads the keys of the rules
+    that apply and copies each one's charge onto its root (a :class:`Charge` of the fields with the product in its
+    place: :func:`_charged`)."""
     root = result.delta.root_product_id
     out = []
     book = asked.rules
-    key = ("fee fields", currency)
-    for rule in asked.hits("fee", **promoted):
-        fields, outcome = book.for_rule(rule, key, partial(_fee, book, rule, currency))
+    table = book.for_kind("fee", ("fee fields", currency), partial(_fee, book, currency))
+    for key in book.keys_in("fee", asked.plain, **promoted):
+        fields, outcome = table[key]
         out.append(_charged(fields, root))
         decided.append(outcome)
     return out
 
 
-def _fee(rules: Rulebook, rule: Rule, currency: str) -> tuple[dict[str, Any], RuleOutcome]:
+def _fee(rules: Rulebook, currency: str, rule: Rule) -> tuple[dict[str, Any], RuleOutcome]:
     """What a fee rule charges in ``currency`` — the fields of its :class:`Charge` on no product yet (its name,
     amount, source and explanation) — and its outcome: the same for every change, made once per rule book (the
     dict is only copied, never changed)."""
@@ -750,7 +752,7 @@ def _penalties(result: ChangeResult, asked: _Asked, installed_items: Sequence[De
             installed, term = facts["installed"], facts["term"]
         if term.end is not None and effective >= term.end:
             continue  # the change waits for the end of the commitment: nothing to pay
-        plain = change if facts is None else book.plain_change(facts, result.context)
+        plain = change if facts is None else book.plain_change(facts, result.context, shared=False)  # one question
         held = _held(before, term, product.id)
         reads = plain.plan.sections
         judged: dict[str, FactSection] = {**promoted}

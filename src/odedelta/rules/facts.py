@@ -711,9 +711,11 @@ class EngineFacts:
     and re-reads nothing else: the same dict :func:`engine_facts` gives for ``facts.model_copy(update=sections)``
     (a property test checks it), without the copy and without walking the unchanged sections again. A section is
     made plain the first time a question reads it (a kind whose rules never read it never makes it plain); the
-    facts themselves (:attr:`facts`) are assembled only when asked for."""
+    facts themselves (:attr:`facts`) are assembled only when asked for. The questions asked over the facts as they
+    are (no section replaced) share one plain dict of them (:meth:`asked`)."""
 
-    __slots__ = ("_attributes", "_base", "_facts", "_missing", "_plain", "_plan", "_replaced", "_values", "context")
+    __slots__ = ("_attributes", "_base", "_facts", "_missing", "_plain", "_plan", "_replaced", "_shared", "_values",
+                 "_whole", "context")
 
     def __init__(self, facts: Facts, context: Context, used: frozenset[str] | FactPlan,
                  attribute_types: Mapping[str, str] | None = None) -> None:
@@ -723,10 +725,13 @@ class EngineFacts:
 
     @classmethod
     def of_sections(cls, values: Mapping[str, Any], context: Context, plan: FactPlan,
-                    attribute_types: Mapping[str, str] | None = None) -> EngineFacts:
-        """Over the facts ``made(Facts, **values)`` (:func:`change_sections`), without making them until asked."""
+                    attribute_types: Mapping[str, str] | None = None, shared: bool = True) -> EngineFacts:
+        """Over the facts ``made(Facts, **values)`` (:func:`change_sections`), without making them until asked.
+        ``shared=False``: facts asked one question (one product's penalty), whose plain dict is made for that
+        question's sections only (:meth:`asked`)."""
         made = cls.__new__(cls)
         made._set(plan, context, attribute_types, None, values)
+        made._shared = shared
         return made
 
     def _set(self, plan: FactPlan, context: Context, attribute_types: Mapping[str, str] | None, base: Facts | None,
@@ -739,6 +744,8 @@ class EngineFacts:
         """Each field of the facts (read only: a Facts' own ``__dict__`` when made from one)."""
         self._replaced: dict[str, FactSection] = {}
         self._plain: dict[str, tuple[Any, list[str]]] = {}
+        self._whole: dict[str, Any] | None = None
+        self._shared = True
         self._attributes, self._missing = _attributes(context, plan.attributes, attribute_types)
 
     @property
@@ -772,12 +779,29 @@ class EngineFacts:
         made._values = {**self._values, **sections}
         made._replaced = {**self._replaced, **sections}
         made._plain = {name: plain for name, plain in self._plain.items() if name not in sections}
+        made._whole = None
+        made._shared = self._shared
         made._attributes, made._missing = self._attributes, self._missing
         return made
 
     def of(self, **sections: FactSection) -> dict[str, Any]:
         """The plain facts with ``sections`` (a section name → its facts) in place of the change's own."""
         return self.viewed(self._plan.everything, sections)
+
+    def asked(self, view: FactView, sections: Mapping[str, FactSection]) -> dict[str, Any]:
+        """The plain facts a question of ``view`` is asked over, with ``sections`` in place of the change's own. With
+        none replaced: every section of the plan (:meth:`of`), made once and shared by the questions asked over
+        these facts — a change asks its eligibility, its fees, its penalty, its timing over the same facts, and
+        each kind's rules read only their own sections, so the others change no answer (:func:`engine_facts`, the
+        definition, holds them all; a ``not exists`` reads the one name it tests in ``_absent``). The dict is read
+        only: the executors never change the facts they are given. Else (or for facts asked one question:
+        ``shared=False``) :meth:`viewed`."""
+        if sections or not self._shared:
+            return self.viewed(view, sections)
+        found = self._whole
+        if found is None:
+            found = self._whole = self.viewed(self._plan.everything, sections)
+        return found
 
     def viewed(self, view: FactView, sections: Mapping[str, FactSection]) -> dict[str, Any]:
         """The plain facts a question of ``view`` reads (its sections, and the free attributes if it reads them),

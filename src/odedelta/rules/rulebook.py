@@ -113,6 +113,7 @@ class Rulebook:
         can, the engine does not work those offerings out for the change's facts (the section stays the empty
         one, which no question reads)."""
         self._made: dict[tuple[int, Hashable], tuple[Rule, Any]] = {}
+        self._tables: dict[tuple[str, Hashable], Mapping[str, Any]] = {}
         ranked = sorted(self.rules, key=lambda r: (-r.priority, self._order[r.key]))
         for kind in self.kinds:  # highest priority first: the executor's first match is the rule that wins
             self.executor.register(kind, {r.key: r.condition for r in ranked if r.kind == kind})
@@ -129,6 +130,18 @@ class Rulebook:
         value = make()
         self._made[(id(rule), key)] = (rule, value)
         return value
+
+    def for_kind(self, kind: str, key: Hashable, make: Callable[[Rule], T]) -> Mapping[str, T]:
+        """``make(rule)`` for every rule of ``kind`` in this book, by rule key (what :meth:`keys_in` answers): made
+        once per book, kind and ``key``, all at once, the first time a change asks (what a fee rule charges in a
+        currency depends on the rule alone). Kept by the rule's key, not its object: a key names one rule of the book
+        (:attr:`by_id`), whose rules never change, and a change reads the table by the keys the executor answers
+        (no rule looked up, no identity to check). Bounded by the kinds and the few values ``key`` holds (a
+        currency). Read only, as every value in it."""
+        found = self._tables.get((kind, key))
+        if found is None:
+            found = self._tables[(kind, key)] = {rule.key: make(rule) for rule in self.rules if rule.kind == kind}
+        return found
 
     @property
     def executor_name(self) -> str:
@@ -193,29 +206,40 @@ class Rulebook:
         """``facts`` made plain once for this book's executor, for a stage that asks several questions of them."""
         return EngineFacts(facts, context, self.fact_plan, self.attribute_types)
 
-    def plain_change(self, sections: Mapping[str, Any], context: Context) -> EngineFacts:
+    def plain_change(self, sections: Mapping[str, Any], context: Context, shared: bool = True) -> EngineFacts:
         """:meth:`plain_facts` of ``made(Facts, **sections)`` (:func:`~odedelta.rules.facts.change_sections`),
-        without making the facts unless something asks for them."""
-        return EngineFacts.of_sections(sections, context, self.fact_plan, self.attribute_types)
+        without making the facts unless something asks for them. ``shared=False``: facts one question is asked
+        over (:meth:`EngineFacts.asked`)."""
+        return EngineFacts.of_sections(sections, context, self.fact_plan, self.attribute_types, shared)
 
     def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
         """:meth:`matching` over ``plain``'s facts with ``sections`` in place of their own (an item, a promotion
         judged): the same answer, with no copy of the facts and nothing built for a kind the book has no rule of,
-        nor for a section no rule of the kind reads. (:meth:`hits` over the plain facts the kind's rules read,
-        written out: a change asks seven or eight questions.)"""
+        nor for a section no rule of the kind reads; the questions asked with no section replaced share one plain
+        dict of the facts (:meth:`EngineFacts.asked`). (:meth:`hits` over the plain facts, written out: a change
+        asks seven or eight questions.)"""
         view = self._views.get(kind)
         if view is None:
             return []
-        facts = plain.viewed(view, sections) if plain.plan is self.fact_plan else plain.of(**sections)
+        facts = plain.asked(view, sections) if plain.plan is self.fact_plan else plain.of(**sections)
         by_id = self.by_id
         return [by_id[h] for h in self.executor.matches(kind, facts)]
+
+    def keys_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[str]:
+        """The keys of the rules :meth:`matching_in` answers, in its order: what a table of :meth:`for_kind` is read
+        by, with no rule looked up (a change charges several fees)."""
+        view = self._views.get(kind)
+        if view is None:
+            return []
+        return self.executor.matches(kind, plain.asked(view, sections) if plain.plan is self.fact_plan
+                                     else plain.of(**sections))
 
     def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
         """:meth:`first` over ``plain``'s facts with ``sections`` in place of their own (see :meth:`matching_in`)."""
         view = self._views.get(kind)
         if view is None:
             return None
-        found = self.executor.first(kind, plain.viewed(view, sections) if plain.plan is self.fact_plan
+        found = self.executor.first(kind, plain.asked(view, sections) if plain.plan is self.fact_plan
                                     else plain.of(**sections))
         return self.by_id[found] if found is not None else None
 
