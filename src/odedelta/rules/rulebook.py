@@ -227,7 +227,10 @@ class Rulebook:
 
     def keys_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[str]:
         """The keys of the rules :meth:`matching_in` answers, in its order: what a table of :meth:`for_kind` is read
-        by, with no rule looked up (a change charges several fees)."""
+        by, with no rule looked up (a change charges several fees). A book that answers :meth:`matching_in` its own
+        way (one recording its questions, to explain them) is asked through it."""
+        if type(self).matching_in is not Rulebook.matching_in:
+            return [rule.key for rule in self.matching_in(kind, plain, **sections)]
         view = self._views.get(kind)
         if view is None:
             return []
