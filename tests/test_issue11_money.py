@@ -233,6 +233,17 @@ def test_s9_renewal_honours_the_window(demo_engine: Engine, inventories: dict[st
                            as_of=datetime(2026, 6, 1, tzinfo=UTC))
 
 
+def test_a_renewal_of_a_product_naming_no_offering_is_a_clear_error(demo: odedelta.Catalog,
+                                                                      demo_engine: Engine) -> None:
+    # found in review: alice's fibre without its productOffering (its specification kept) failed with KeyError ''
+    products = json.loads((Path(__file__).parents[1] / "catalogs/demo/inventories/alice.json").read_text())
+    assert products[0]["id"] == "F-1"
+    del products[0]["productOffering"]
+    inventory = odedelta.Inventory.from_document(demo, products)
+    with pytest.raises(RequestError, match=r"^F-1 names no productOffering: a renewal renews an offering's commitment"):
+        demo_engine.change(inventory, Renew(product="F-1"), as_of=datetime(2026, 3, 1, tzinfo=UTC))
+
+
 def test_after_an_s9_renewal_the_new_term_is_current(demo: odedelta.Catalog, demo_engine: Engine,
                                                      inventories: dict[str, odedelta.Inventory],
                                                      tmp_path: Path) -> None:

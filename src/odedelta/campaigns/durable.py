@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+T = TypeVar("T")
 
 
 def sync_directory(directory: Path) -> None:
@@ -47,6 +50,23 @@ def publish(scratch: Path, path: Path) -> None:
         os.fsync(stream.fileno())
     os.replace(scratch, path)
     sync_directory(path.parent)
+
+
+def adopt(scratch: Path, path: Path, read: Callable[[BinaryIO], T]) -> T:
+    """What ``read`` reads from the finished file ``scratch`` (another process wrote it), which is then flushed to
+    disk and renamed to ``path``, the rename made durable, as :func:`publish` does: the file opened once for both
+    (a partition's checkpoint, which the driver reads and publishes for each partition). ``scratch`` is removed if
+    anything fails."""
+    try:
+        with scratch.open("rb+") as stream:  # writable: flushing a file needs it on some systems
+            value = read(stream)
+            os.fsync(stream.fileno())
+        os.replace(scratch, path)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    sync_directory(path.parent)
+    return value
 
 
 def write_text(path: Path, text: str) -> None:

@@ -22,7 +22,7 @@ import pickle
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from odedelta.campaigns import durable
 from odedelta.campaigns.durable import sync_directory, write_text
@@ -85,6 +85,13 @@ def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
     return out
 
 
+def _checkpoint(stream: BinaryIO) -> tuple[str, Partition]:
+    """A checkpoint's input hash and rows (a file a run of this campaign wrote)."""
+    hashed: str = pickle.load(stream)["digest"]
+    partition: Partition = pickle.load(stream)
+    return hashed, partition
+
+
 class Checkpoints:
     """The checkpoints of one campaign in ``folder``; :meth:`start` says which partitions are already done."""
 
@@ -141,13 +148,7 @@ class Checkpoints:
         """The rows of partition ``index`` from the draft of its checkpoint that the local worker which ran it
         wrote (read from the page cache still: the worker sent no rows); the draft is then made the checkpoint,
         durable before this returns."""
-        try:
-            with draft.open("rb") as stream:  # a file a worker of this campaign wrote
-                hashed = pickle.load(stream)["digest"]
-                partition: Partition = pickle.load(stream)
-            durable.publish(draft, self.path(index))
-        finally:
-            draft.unlink(missing_ok=True)
+        hashed, partition = durable.adopt(draft, self.path(index), _checkpoint)
         self.done[index] = hashed
         return partition
 

@@ -231,8 +231,9 @@ class Bill:
     _offerings: dict[str, str]
     """Product id → its offering (``""`` when it has none), in the order of the bill's lines: the products held."""
     _bases: Mapping[str, Base]
-    """Product id → its base price: every product's in a bill of lines (:func:`bill_of`; :meth:`repriced` and
-    :meth:`currencies` read them all), none in a bill made of entries (the constructor: every entry in ``_made``)."""
+    """Product id → its base price: every product's in a bill of lines (:func:`bill_of`, :func:`bill_of_products`,
+    and :func:`bill_changed` from one of those; :meth:`currencies` reads them all), none in a bill made of entries
+    (the constructor: every entry in ``_made``)."""
     _made: dict[str, ProductBill]
     """The entries made: those with a discount (the others are their base's, :func:`_plain`)."""
     _products: dict[str, ProductBill] | None
