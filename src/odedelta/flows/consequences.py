@@ -461,18 +461,22 @@ def _after(result: ChangeResult, before: Bill, installed: Mapping[str, Base],
             repriced[pid] = found if found is not None else tables.base(offering, as_of)
         if not item.installed:
             new.append(item)
-    held = before.holds
-    changes: list[Change] = [
-        (pid, None, None) if item.action is _DELETE else (pid, item.offering_id, repriced.get(pid) or installed[pid])
-        for pid, item in last.items() if held(pid)]
-    for item in new:
-        pid = item.product_id
-        changes.append((pid, item.offering_id, repriced.get(pid) or installed[pid]))
     placed = result.placed
-    after = bill_changed(result.catalog, before, priced, changes, placed, result.context, as_of)
-    if after is None:  # the projection places a product twice: the bill of its lines, as they are
+    after = None
+    if 2 * len(last) <= len(installed):  # else most products change: the bill of the lines, one pass, is cheaper
+        held = before.holds
+        changes: list[Change] = [
+            (pid, None, None) if item.action is _DELETE
+            else (pid, item.offering_id, repriced.get(pid) or installed[pid])
+            for pid, item in last.items() if held(pid)]
+        for item in new:
+            pid = item.product_id
+            changes.append((pid, item.offering_id, repriced.get(pid) or installed[pid]))
+        after = bill_changed(result.catalog, before, priced, changes, placed, result.context, as_of)
+    if after is None:  # (or the projection places a product twice) the bill of its lines, as they are; the bill
+        # before's entries (which the inventory remembers) only read: bill_of would fill an empty table
         lines = ((pid, offering, spec, repriced.get(pid) or installed[pid]) for pid, offering, spec in placed)
-        after = bill_of(result.catalog, lines, result.context, as_of)
+        after = bill_of(result.catalog, lines, result.context, as_of, priced or None)
     # the bill's table is the projection's offerings (each product once, the last line's), "" for none
     return after, after.offerings
 
