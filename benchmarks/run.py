@@ -217,9 +217,9 @@ def residential(world: World, runs: int) -> list[str]:
             f"{len(result.items)} items, penalty {c.penalty_total}, promotions lost {len(c.promotion_ids('lost'))}")
     out = [f"| Residential change ({what}) | | | |"]
     for name, p50, p99 in rows:
-        versus = f"{p50 / diff_p50:.2f}× deepdiff" if diff_p50 else "—"
+        versus = f"{p50 / diff_p50:.3f}× deepdiff" if diff_p50 else "—"
         out.append(f"| &nbsp; odedelta, {name} executor, end to end, a new inventory each change | p50 "
-                   f"{p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms | p50 ≤ 0.15 ms, ≤ 0.05× deepdiff | {versus} |")
+                   f"{p50 * 1e3:.3f} ms, p99 {p99 * 1e3:.2f} ms | p50 ≤ 0.15 ms, ≤ 0.05× deepdiff | {versus} |")
         p50_again = statistics.median(again[name])
         versus = f"{p50_again / diff_p50:.2f}× deepdiff" if diff_p50 else "—"
         out.append(f"| &nbsp; odedelta, {name} executor, the same inventory asked again (what it remembers counts) "
