@@ -321,10 +321,7 @@ class Bill:
         found = self._made.get(product_id)
         if found is not None:
             return found.net
-        base = self._bases.get(product_id)
-        if base is None:
-            return None
-        sums = base.undiscounted()
+        sums = self._undiscounted(product_id)
         return sums[1] if sums is not None else None
 
     def discount_of(self, product_id: str) -> Money | None:
@@ -333,11 +330,13 @@ class Bill:
         found = self._made.get(product_id)
         if found is not None:
             return found.discount_total
-        base = self._bases.get(product_id)
-        if base is None:
-            return None
-        sums = base.undiscounted()
+        sums = self._undiscounted(product_id)
         return sums[0] if sums is not None else None
+
+    def _undiscounted(self, product_id: str) -> tuple[Money, Money] | None:
+        """``(discount total, net)`` of a product the bill holds with no discount made (its base's own), else None."""
+        base = self._bases.get(product_id)
+        return base.undiscounted() if base is not None else None
 
     def currencies(self, product_ids: Iterable[str]) -> set[str]:
         """The currencies of the base prices of ``product_ids`` (those the bill holds with a price). In a bill of
