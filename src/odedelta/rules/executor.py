@@ -31,6 +31,9 @@ class ExecutorError(OdeDeltaError):
 
 
 class Executor(Protocol):
+    """What runs a rule book's compiled conditions: the reference executor (:class:`ReferenceExecutor`) or
+    durable-rules. The facts an executor is given are read only: the questions about one change share one dict."""
+
     name: str
 
     def register(self, ruleset: str, conditions: Mapping[str, Condition]) -> None:
