@@ -461,10 +461,9 @@ def _after(result: ChangeResult, before: Bill, installed: Mapping[str, Base],
             repriced[pid] = found if found is not None else tables.base(offering, as_of)
         if not item.installed:
             new.append(item)
-    placed = result.placed
-    after = None
-    if 2 * len(last) <= len(installed):  # else most products change: the bill of the lines, one pass, is cheaper
-        held = before.holds
+    held = before.holds
+    added = {item.product_id for item in new}
+    if 2 * len(last) <= len(installed) and len(added) == len(new) and not any(map(held, added)):
         changes: list[Change] = [
             (pid, None, None) if item.action is _DELETE
             else (pid, item.offering_id, repriced.get(pid) or installed[pid])
@@ -472,10 +471,11 @@ def _after(result: ChangeResult, before: Bill, installed: Mapping[str, Base],
         for item in new:
             pid = item.product_id
             changes.append((pid, item.offering_id, repriced.get(pid) or installed[pid]))
-        after = bill_changed(result.catalog, before, priced, changes, placed, result.context, as_of)
-    if after is None:  # (or the projection places a product twice) the bill of its lines, as they are; the bill
-        # before's entries (which the inventory remembers) only read: bill_of would fill an empty table
-        lines = ((pid, offering, spec, repriced.get(pid) or installed[pid]) for pid, offering, spec in placed)
+        after = bill_changed(result.catalog, before, priced, changes, lambda: result.placed, result.context, as_of)
+    else:  # most products change (one pass over the lines is cheaper), or the projection would place a product
+        # twice: the bill of its lines, as they are; the bill before's entries (which the inventory remembers) are
+        # only read: bill_of would fill an empty table
+        lines = ((pid, offering, spec, repriced.get(pid) or installed[pid]) for pid, offering, spec in result.placed)
         after = bill_of(result.catalog, lines, result.context, as_of, priced or None)
     # the bill's table is the projection's offerings (each product once, the last line's), "" for none
     return after, after.offerings

@@ -23,7 +23,7 @@ counted twice; any other alteration is a standing reduction of the price.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import FrozenInstanceError, dataclass, field, replace
 from datetime import datetime
@@ -839,17 +839,18 @@ None, None)``: the product is gone."""
 
 
 def bill_changed(catalog: Catalog, before: Bill, priced: Priced, changes: Iterable[Change],
-                 placed: Collection[tuple[str, str | None, str | None]], context: Context,
-                 as_of: datetime) -> Bill | None:
+                 placed: Callable[[], Iterable[tuple[str, str | None, str | None]]], context: Context,
+                 as_of: datetime) -> Bill:
     """The bill after a change, made from the bill before it (a bill of lines, :func:`bill_of`, whose entries
     with standing reductions are ``priced``): what :func:`bill_of` gives for the lines after the change, where a
     product the change leaves as it is keeps its line — its offering, its base, its entry. Only the products the
     change touches (``changes``, in the order the lines after the change name them) are priced again; the tables
     of the others are copied whole (a large account's change touches a few of its products), and the promotions
-    are judged over the offerings held after. ``placed``: the ``(product id, offering, specification)`` of the
-    products after the change (:attr:`~odedelta.flows.result.ChangeResult.placed`), read for the specifications
-    held only in a catalog whose promotions compare them, and for their number: None when the lines after the
-    change name a product twice (a bill of lines keeps one entry for it: the caller makes it of the lines)."""
+    are judged over the offerings held after. The lines after the change name each product once (a product
+    installed again under its own id, or added twice, is the caller's to make a bill of lines of). ``placed``:
+    the ``(product id, offering, specification)`` of the products after the change
+    (:attr:`~odedelta.flows.result.ChangeResult.placed`), asked for only in a catalog whose promotions compare the
+    specifications held."""
     offerings_of = dict(before._offerings)
     bases = dict(before._bases)
     made = dict(priced)
@@ -869,8 +870,6 @@ def bill_changed(catalog: Catalog, before: Bill, priced: Priced, changes: Iterab
         found = priced.get(pid)
         made[pid] = found if found is not None and found._made_from is base and found.offering_id == offering \
             else _altered(pid, offering, base)
-    if len(offerings_of) != len(placed):
-        return None
     attributions: list[Attribution] = []
     if attributed:  # in the order of the lines, as bill_of gathers them
         for base in bases.values():
@@ -879,7 +878,7 @@ def bill_changed(catalog: Catalog, before: Bill, priced: Priced, changes: Iterab
     offerings = set(offerings_of.values())
     offerings.discard("")
     judgments = _Judgments.of(catalog)
-    specifications = {spec for _, _, spec in placed if spec} if judgments.beyond else None
+    specifications = {spec for _, _, spec in placed() if spec} if judgments.beyond else None
     promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
                              judgments)
     return Bill._of(offerings_of, bases, made, promotions, attributions)
