@@ -444,7 +444,9 @@ def _after(result: ChangeResult, before: Bill, installed: Mapping[str, Base],
     other keeps its ``installed`` base price (the change leaves its prices as they are). Made from the bill before
     (``priced``: its entries with standing reductions, :func:`_before`): only the products the delta's items name
     are priced again, each item read once — the last item of an installed product is what the projection reads of
-    it (:func:`placed`), and the products the change installs come last, in the items' order."""
+    it (:func:`placed`), and the products the change installs come last, in the items' order. A change that names
+    most of the products (an enterprise pack moved), or would place one twice, makes it of the projection's lines
+    in one pass instead (:func:`bill_of`: the same bill)."""
     tables = compiled(result.catalog)
     as_of = result.as_of
     known = tables.bases(as_of)  # the catalog prices of as_of's validity epoch, the epoch worked out once
