@@ -252,8 +252,9 @@ class _Recording(Rulebook):
         return self.first_hit(kind, self._ask(kind, facts, context))
 
     # the money stage asks over facts made plain once: each question is recorded with the facts it stands for
-    def matching_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[Rule]:
-        return self.matching(kind, plain.facts.model_copy(update=sections), plain.context)
+    # (matching_in asks through keys_in)
+    def keys_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[str]:
+        return [rule.key for rule in self.matching(kind, plain.facts.model_copy(update=sections), plain.context)]
 
     def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
         return self.first(kind, plain.facts.model_copy(update=sections), plain.context)

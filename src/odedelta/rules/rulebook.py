@@ -218,33 +218,27 @@ class Rulebook:
         nor for a section no rule of the kind reads; the questions asked with no section replaced share one plain
         dict of the facts (:meth:`EngineFacts.asked`). (:meth:`hits` over the plain facts, written out: a change
         asks seven or eight questions.)"""
-        view = self._views.get(kind)
-        if view is None:
-            return []
-        facts = plain.asked(view, sections) if plain.plan is self.fact_plan else plain.of(**sections)
         by_id = self.by_id
-        return [by_id[h] for h in self.executor.matches(kind, facts)]
+        return [by_id[key] for key in self.keys_in(kind, plain, **sections)]
 
     def keys_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> list[str]:
         """The keys of the rules :meth:`matching_in` answers, in its order: what a table of :meth:`for_kind` is read
-        by, with no rule looked up (a change charges several fees). A book that answers :meth:`matching_in` its own
-        way (one recording its questions, to explain them) is asked through it."""
-        if type(self).matching_in is not Rulebook.matching_in:
-            return [rule.key for rule in self.matching_in(kind, plain, **sections)]
-        view = self._views.get(kind)
-        if view is None:
-            return []
-        return self.executor.matches(kind, plain.asked(view, sections) if plain.plan is self.fact_plan
-                                     else plain.of(**sections))
+        by, with no rule looked up (a change charges several fees)."""
+        facts = self._asked(kind, plain, sections)
+        return self.executor.matches(kind, facts) if facts is not None else []
 
     def first_in(self, kind: str, plain: EngineFacts, **sections: FactSection) -> Rule | None:
         """:meth:`first` over ``plain``'s facts with ``sections`` in place of their own (see :meth:`matching_in`)."""
+        facts = self._asked(kind, plain, sections)
+        found = self.executor.first(kind, facts) if facts is not None else None
+        return self.by_id[found] if found is not None else None
+
+    def _asked(self, kind: str, plain: EngineFacts, sections: Mapping[str, FactSection]) -> Mapping[str, Any] | None:
+        """The plain facts a question of ``kind`` is asked over (None: the book has no rule of that kind)."""
         view = self._views.get(kind)
         if view is None:
             return None
-        found = self.executor.first(kind, plain.asked(view, sections) if plain.plan is self.fact_plan
-                                    else plain.of(**sections))
-        return self.by_id[found] if found is not None else None
+        return plain.asked(view, sections) if plain.plan is self.fact_plan else plain.of(**sections)
 
     def incompatibilities(self, facts: Facts, context: Context, offerings: Iterable[str]) -> list[RuleOutcome]:
         """Compatibility rules the customer's offerings after the change would break."""
