@@ -1029,37 +1029,34 @@ def _grant(terms: _Terms, offerings_of: dict[str, str], bases: Mapping[str, Base
             if offering not in targets:
                 continue
             entry = made.get(pid)
-            if entry is None:  # the entry is its base's: made at once with the discount (as _plain(…).plus(…))
+            if entry is None:  # the entry is its base's (:func:`_plain`): made only once discounted
                 base = bases[pid]
                 price, sums = base.amount, base.undiscounted()
-                if price is None or sums is None:
-                    continue
-                found = _reduced(reduction, price)
-                if found is None:
-                    continue
-                amount, percentage = found
-                undiscounted = sums[1]
-                if undiscounted.amount < amount.amount:  # never below zero (both in the base's currency)
-                    amount = undiscounted
-                discount = _discount(pid, source, label, amount, percentage)
-                total = sums[0].amount + amount.amount  # the running sums plus makes, in the same operations
-                made[pid] = _entry(pid, offering, price, base.basis, base.duty_free, base.pop_id, [discount],
-                                   (made_money(total, price.currency), made_money(price.amount - total,
-                                                                                   price.currency)), base)
-                granted.append(discount)
+                net = sums[1] if sums is not None else None
+            else:
+                price, net = entry.base, entry.net
+            if price is None or net is None:
                 continue
-            if entry.base is None or (net := entry.net) is None:
-                continue
-            found = _reduced(reduction, entry.base)
+            found = _reduced(reduction, price)
             if found is None:
                 continue
             amount, percentage = found
             if net.amount < amount.amount:  # min(amount, net): never below zero (both in the base's currency)
                 amount = net
             discount = _discount(pid, source, label, amount, percentage)
-            made[pid] = entry.plus(discount)
+            made[pid] = entry.plus(discount) if entry is not None else _discounted(pid, offering, base, discount)
             granted.append(discount)
     return granted
+
+
+def _discounted(product_id: str, offering: str, base: Base, discount: Discount) -> ProductBill:
+    """``_plain(…).plus(discount)`` for a ``discount`` in the base's currency, made at once: the running sums
+    :meth:`ProductBill.plus` works out, in the same operations."""
+    price, sums = base.amount, base.undiscounted()
+    assert price is not None and sums is not None  # a discount is granted only on a price
+    total = sums[0].amount + discount.amount.amount
+    return _entry(product_id, offering, price, base.basis, base.duty_free, base.pop_id, [discount],
+                  (made_money(total, price.currency), made_money(price.amount - total, price.currency)), base)
 
 
 def _mark_duplicates(found: tuple[Attribution, ...]) -> list[Attribution]:
