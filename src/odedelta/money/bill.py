@@ -751,7 +751,7 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
     bases: dict[str, Base] = {}
     made: dict[str, ProductBill] = {}
     attributions: list[Attribution] = []
-    offerings: set[str] = set()
+    offerings: set[str] = set()  # every line's (a product listed twice: both lines', as the promotions judge them)
     held = offerings.add
     known = priced.get if priced else None
     record = priced if priced is not None and not priced else None
@@ -781,8 +781,8 @@ def bill_of(catalog: Catalog, lines: Iterable[Line], context: Context, as_of: da
         entry = made[pid] = _altered(pid, offering, base)
         if record is not None:
             record[pid] = entry
-    promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
-                             judgments)
+    promotions = _promotions(catalog, offerings_of, bases, made, specifications, context, as_of, judgments,
+                             offerings)
     return Bill._of(offerings_of, bases, made, promotions, attributions)
 
 
@@ -815,10 +815,7 @@ def bill_of_products(catalog: Catalog, products: Mapping[str, Product], context:
         if base.alterations:
             made[pid] = _altered(pid, offering, base)
     priced = dict(made)  # before the promotions add theirs
-    offerings = set(offerings_of.values())  # the offerings held, gathered at once
-    offerings.discard("")
-    promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
-                             judgments)
+    promotions = _promotions(catalog, offerings_of, bases, made, specifications, context, as_of, judgments)
     return Bill._of(offerings_of, bases, made, promotions, attributions), bases, priced
 
 
@@ -875,12 +872,9 @@ def bill_changed(catalog: Catalog, before: Bill, priced: Priced, changes: Iterab
         for base in bases.values():
             if base.attributions:
                 attributions += _mark_duplicates(base.attributions)
-    offerings = set(offerings_of.values())
-    offerings.discard("")
     judgments = _Judgments.of(catalog)
     specifications = {spec for _, _, spec in placed() if spec} if judgments.beyond else None
-    promotions = _promotions(catalog, offerings_of, bases, made, offerings, specifications, context, as_of,
-                             judgments)
+    promotions = _promotions(catalog, offerings_of, bases, made, specifications, context, as_of, judgments)
     return Bill._of(offerings_of, bases, made, promotions, attributions)
 
 
@@ -992,12 +986,17 @@ class _Judgments:
 
 
 def _promotions(catalog: Catalog, offerings_of: dict[str, str], bases: Mapping[str, Base],
-                made: dict[str, ProductBill], offerings: set[str], specifications: set[str] | None, context: Context,
-                as_of: datetime, judgments: _Judgments) -> dict[str, list[Discount]]:
+                made: dict[str, ProductBill], specifications: set[str] | None, context: Context,
+                as_of: datetime, judgments: _Judgments, offerings: set[str] | None = None
+                ) -> dict[str, list[Discount]]:
     """The promotions that apply to what a bill holds (:class:`_Judgments`), each with the discounts it grants
-    (their entries added to ``made``). ``offerings_of`` and ``bases``: the bill's products, their offerings and
-    base prices; ``specifications``: those the lines name, gathered when a promotion of the catalog reads them or
-    the categories (None when none does)."""
+    (their entries added to ``made``). ``offerings_of`` and ``bases``: the bill's products, their offerings (``""``
+    for none) and base prices; ``specifications``: those the lines name, gathered when a promotion of the catalog
+    reads them or the categories (None when none does); ``offerings``: the offerings held, when the caller
+    gathered them (else those of ``offerings_of``)."""
+    if offerings is None:
+        offerings = set(offerings_of.values())  # gathered at once
+        offerings.discard("")
     promotions: dict[str, list[Discount]] = {}
     for terms in judgments.applying(catalog, offerings, specifications, context, as_of):
         granted = _grant(terms, offerings_of, bases, made)
