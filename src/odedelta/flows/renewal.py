@@ -40,13 +40,13 @@ def renewal_plan(catalog: Catalog, rules: Rulebook | None, inventory: Inventory,
     product (in-term, S7/S8: the rules do not judge it further); for an end-of-sale offering (S9), the change to
     its successor, with the successor's own term, judged by the rules like any change."""
     product = inventory.installed(request.product)
+    term = last_term(product.product_term)  # a renewal follows the last term, even one not begun (renewed already)
+    if term is None or term.valid_for is None or term.valid_for.end is None:
+        raise RequestError(f"{product.id} has no commitment term to renew")
     if product.offering_id is None:  # no offering: nothing says whether it is still sold or how it renews
         raise RequestError(f"{product.id} names no productOffering: a renewal renews an offering's commitment, and "
                            f"without one neither the catalog nor the rules can say whether or how it renews")
     offering = product.offering_id
-    term = last_term(product.product_term)  # a renewal follows the last term, even one not begun (renewed already)
-    if term is None or term.valid_for is None or term.valid_for.end is None:
-        raise RequestError(f"{product.id} has no commitment term to renew")
     effect, rule_id = _renewal_rule(catalog, rules, inventory, product.id, offering, as_of, context)
     if not effect.allowed:
         verdict = Verdict(False, [RuleOutcome(rule_id or "", "renewal", "renewal_refused",
